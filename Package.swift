@@ -1,0 +1,31 @@
+// swift-tools-version:6.0
+// Host build of SwiftMM's memory-manager modules: `swift test` runs their unit and randomized tests,
+// `make bench` runs SwiftMMBench in release mode. The same Sources/ modules are compiled a second
+// time in Embedded Swift by the Makefile for the kernel (see Makefile, EMBEDDED_MODULES).
+import PackageDescription
+
+let package = Package(
+    name: "SwiftMM",
+    products: [
+        .library(name: "MemoryCore", targets: ["MemoryCore"]),
+        .library(name: "KernelLog", targets: ["KernelLog"]),
+        .library(name: "PhysicalMemory", targets: ["PhysicalMemory"]),
+        .library(name: "BuddyHeap", targets: ["BuddyHeap"]),
+    ],
+    targets: [
+        .target(name: "MemoryCore"),
+        .target(name: "KernelLog", dependencies: ["MemoryCore"]),
+        .target(name: "PhysicalMemory", dependencies: ["MemoryCore"]),
+        .target(name: "BuddyHeap", dependencies: ["MemoryCore"]),
+        .executableTarget(
+            name: "SwiftMMBench",
+            dependencies: ["MemoryCore", "PhysicalMemory", "BuddyHeap"],
+            swiftSettings: [.unsafeFlags(["-Ounchecked"])]
+        ),
+        .target(name: "TestSupport", path: "Tests/TestSupport"),
+        .testTarget(name: "MemoryCoreTests", dependencies: ["MemoryCore"]),
+        .testTarget(name: "KernelLogTests", dependencies: ["KernelLog", "MemoryCore"]),
+        .testTarget(name: "PhysicalMemoryTests", dependencies: ["PhysicalMemory", "MemoryCore", "TestSupport"]),
+        .testTarget(name: "BuddyHeapTests", dependencies: ["BuddyHeap", "MemoryCore", "TestSupport"]),
+    ]
+)

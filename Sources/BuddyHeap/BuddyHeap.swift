@@ -1,0 +1,1 @@
+// Buddy heap: see BuddyHeap.swift.
