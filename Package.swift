@@ -11,15 +11,19 @@ let package = Package(
         .library(name: "KernelLog", targets: ["KernelLog"]),
         .library(name: "PhysicalMemory", targets: ["PhysicalMemory"]),
         .library(name: "BuddyHeap", targets: ["BuddyHeap"]),
+        .library(name: "PageTables", targets: ["PageTables"]),
+        .library(name: "UserMalloc", targets: ["UserMalloc"]),
     ],
     targets: [
         .target(name: "MemoryCore"),
         .target(name: "KernelLog", dependencies: ["MemoryCore"]),
         .target(name: "PhysicalMemory", dependencies: ["MemoryCore"]),
         .target(name: "BuddyHeap", dependencies: ["MemoryCore"]),
+        .target(name: "PageTables", dependencies: ["MemoryCore"]),
+        .target(name: "UserMalloc", dependencies: ["MemoryCore"]),
         .executableTarget(
             name: "SwiftMMBench",
-            dependencies: ["MemoryCore", "PhysicalMemory", "BuddyHeap"],
+            dependencies: ["MemoryCore", "PhysicalMemory", "BuddyHeap", "PageTables", "UserMalloc"],
             swiftSettings: [.unsafeFlags(["-Ounchecked"])]
         ),
         .target(name: "TestSupport", path: "Tests/TestSupport"),
@@ -27,5 +31,7 @@ let package = Package(
         .testTarget(name: "KernelLogTests", dependencies: ["KernelLog", "MemoryCore"]),
         .testTarget(name: "PhysicalMemoryTests", dependencies: ["PhysicalMemory", "MemoryCore", "TestSupport"]),
         .testTarget(name: "BuddyHeapTests", dependencies: ["BuddyHeap", "MemoryCore", "TestSupport"]),
+        .testTarget(name: "PageTablesTests", dependencies: ["PageTables", "PhysicalMemory", "MemoryCore", "TestSupport"]),
+        .testTarget(name: "UserMallocTests", dependencies: ["UserMalloc", "PageTables", "PhysicalMemory", "MemoryCore", "TestSupport"]),
     ]
 )

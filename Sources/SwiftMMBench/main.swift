@@ -13,3 +13,4 @@ func group(_ name: String, _ body: () -> Void) {
 print("# SwiftMM benchmarks: ratio_vs_glibc = glibc time / ours (>1: ours faster), median of \(benchRounds) interleaved rounds")
 group("frame") { runFrameAllocatorScenarios() }
 group("buddy") { runBuddyHeapScenarios() }
+group("malloc") { runUserMallocScenarios() }

@@ -1,0 +1,1 @@
+// UserMalloc: see module docs.
