@@ -1,0 +1,138 @@
+// The serial log's line format: one event per line, readable by a person and parseable by a
+// program with the same rule.
+//
+//     <level> <subsystem> <event> key=value key=value ...
+//     info  pmm    region       base=0x000000100000 end=0x000007fe0000 size=126.9MiB type=usable
+//
+// - The first three columns are padded to fixed widths (6, 7, 12 columns) so a person reads a table.
+// - Every later token is `key=value`; a value never contains a space (text values that might are
+//   written with `_` for spaces). Split on spaces, then on the first `=`.
+// - Addresses are hex with `0x`; counts are decimal; sizes carry human units (B, KiB, MiB, GiB,
+//   one decimal when not whole), and any size that must be exact is also given as a count.
+//
+// Nothing here allocates: a line is streamed to the sink field by field, so the logger works
+// before the heap exists and inside the heap's own error paths.
+
+/// A logger: a sink plus the threshold above which lines are dropped.
+public struct Logger<Sink: ByteSink> {
+    public let sink: Sink
+    public var threshold: LogLevel
+
+    public init(sink: Sink, threshold: LogLevel) {
+        self.sink = sink
+        self.threshold = threshold
+    }
+
+    /// True when a line at `level` would be printed (lets callers skip work for trace logging).
+    @inline(__always) public func isEnabled(_ level: LogLevel) -> Bool { level <= threshold }
+
+    /// Starts a line. Finish it with `.end()`; fields are only written when the level is enabled.
+    public func line(_ level: LogLevel, _ subsystem: StaticString, _ event: StaticString) -> LogLine<Sink> {
+        let line = LogLine(sink: sink, enabled: isEnabled(level))
+        guard line.enabled else { return line }
+        line.padded(level.name, width: 6)
+        line.padded(subsystem, width: 7)
+        line.padded(event, width: 12)
+        return line
+    }
+
+    /// A line with no leading columns, for lines a program matches by their first word
+    /// (e.g. the single `summary ` line before power-off).
+    public func bare(_ first: StaticString) -> LogLine<Sink> {
+        let line = LogLine(sink: sink, enabled: true)
+        line.text(first)
+        return line
+    }
+}
+
+/// One log line being written. Each method appends ` key=value` and returns the line so calls
+/// chain; `end()` writes the newline.
+public struct LogLine<Sink: ByteSink> {
+    let sink: Sink
+    public let enabled: Bool
+
+    /// Hex with `0x`, no padding: `key=0x1f`.
+    @discardableResult public func hex(_ key: StaticString, _ value: UInt64) -> Self {
+        field(key) { NumberFormat.hex(value, minimumDigits: 1, into: sink) }
+    }
+
+    /// A physical or virtual address, zero-padded to 12 hex digits so addresses line up.
+    @discardableResult public func address(_ key: StaticString, _ value: UInt64) -> Self {
+        field(key) { NumberFormat.hex(value, minimumDigits: 12, into: sink) }
+    }
+
+    /// Decimal: `key=42`.
+    @discardableResult public func dec(_ key: StaticString, _ value: UInt64) -> Self {
+        field(key) { NumberFormat.decimal(value, into: sink) }
+    }
+
+    @discardableResult public func dec(_ key: StaticString, _ value: Int) -> Self {
+        field(key) {
+            if value < 0 { sink.write(UInt8(ascii: "-")) }
+            NumberFormat.decimal(value.magnitude.toUInt64, into: sink)
+        }
+    }
+
+    /// A byte count in human units: `key=126.9MiB`, `key=4KiB`, `key=17B`.
+    @discardableResult public func size(_ key: StaticString, _ bytes: UInt64) -> Self {
+        field(key) { NumberFormat.humanSize(bytes, into: sink) }
+    }
+
+    /// A fixed word: `key=usable`.
+    @discardableResult public func text(_ key: StaticString, _ value: StaticString) -> Self {
+        field(key) { write(value) }
+    }
+
+    /// Bytes from memory (a command line, a module name), spaces shown as `_`, non-printable
+    /// bytes as `?`, so the value stays one token.
+    @discardableResult public func bytes(_ key: StaticString, _ value: UnsafeRawBufferPointer) -> Self {
+        field(key) {
+            for byte in value {
+                sink.write(byte == 0x20 ? UInt8(ascii: "_") : (byte > 0x20 && byte < 0x7f ? byte : UInt8(ascii: "?")))
+            }
+        }
+    }
+
+    /// A bare word with no key (used after `bare(_:)` or for flags such as `FAILED`).
+    @discardableResult public func text(_ word: StaticString) -> Self {
+        guard enabled else { return self }
+        write(word)
+        return self
+    }
+
+    /// Ends the line.
+    public func end() {
+        guard enabled else { return }
+        sink.write(0x0A)
+    }
+
+    // MARK: - Writing
+
+    @inline(__always) func field(_ key: StaticString, _ value: () -> Void) -> Self {
+        guard enabled else { return self }
+        sink.write(0x20)
+        write(key)
+        sink.write(UInt8(ascii: "="))
+        value()
+        return self
+    }
+
+    func write(_ text: StaticString) {
+        let start = text.utf8Start
+        for index in 0..<text.utf8CodeUnitCount { sink.write(start[index]) }
+    }
+
+    /// Writes `text` then spaces up to `width` (at least one space after it).
+    func padded(_ text: StaticString, width: Int) {
+        write(text)
+        var column = text.utf8CodeUnitCount
+        repeat {
+            sink.write(0x20)
+            column += 1
+        } while column < width
+    }
+}
+
+extension UInt {
+    @inline(__always) var toUInt64: UInt64 { UInt64(self) }
+}
