@@ -43,3 +43,88 @@ EMBEDDED_OBJECTS := $(foreach m,$(EMBEDDED_MODULES),$(EMB)/$(m).o)
 embedded-modules: $(EMBEDDED_OBJECTS)
 
 .PHONY: embedded-modules
+
+# ---- The kernel image ---------------------------------------------------------------------------
+NASM    := nasm
+CLANG   := $(TC)/bin/clang
+LLD     := $(TC)/bin/ld.lld
+OBJCOPY := objcopy
+BUILTINS := $(firstword $(wildcard $(TC)/lib/clang/*/lib/linux/libclang_rt.builtins-x86_64.a))
+UNICODE_TABLES := $(TC)/lib/swift/embedded/x86_64-unknown-none-elf/libswiftUnicodeDataTables.a
+
+KERNEL_SWIFT  := $(shell find Kernel -name '*.swift' -not -path 'Kernel/SelfTest/*' | sort)
+SELFTEST_SWIFT := $(shell find Kernel/SelfTest -name '*.swift' 2>/dev/null | sort)
+BOOT_ASM      := $(wildcard boot/*.asm)
+KB := $(BUILD)/kernel
+
+CFLAGS_KERNEL := --target=x86_64-unknown-none-elf -ffreestanding -fno-builtin -nostdlib -O2 \
+  -mno-red-zone -mno-sse -mno-sse2 -mno-mmx -fno-pic -fno-stack-protector -Wall -Werror
+
+$(KB):
+	@mkdir -p $@
+
+$(KB)/%.o: boot/%.asm | $(KB) tools
+	$(NASM) -f elf64 -g -F dwarf -o $@ $<
+
+$(KB)/runtime.o: Kernel/Runtime/runtime.c | $(KB)
+	$(CLANG) $(CFLAGS_KERNEL) -c $< -o $@
+
+# The kernel module: all of Kernel/ in one whole-module compile, importing the shared modules.
+$(KB)/Kernel.o: $(KERNEL_SWIFT) $(EMBEDDED_OBJECTS) | $(KB)
+	swiftc $(SWIFT_EMBEDDED) -g -module-name Kernel -I $(EMB) -c $(KERNEL_SWIFT) -o $@
+
+$(KB)/KernelSelfTest.o: $(KERNEL_SWIFT) $(SELFTEST_SWIFT) $(EMBEDDED_OBJECTS) | $(KB)
+	swiftc $(SWIFT_EMBEDDED) -g -D KERNEL_SELFTEST -module-name Kernel -I $(EMB) -c $(KERNEL_SWIFT) $(SELFTEST_SWIFT) -o $@
+
+BOOT_OBJECTS := $(patsubst boot/%.asm,$(KB)/%.o,$(BOOT_ASM)) $(KB)/runtime.o
+
+# kernel.elf (ELF64, with symbols: give it to gdb) -> kernel.bin (ELF32 copy QEMU's multiboot loads).
+$(KB)/%.elf: $(KB)/%.o $(BOOT_OBJECTS) boot/linker.ld
+	$(LLD) -n -T boot/linker.ld --gc-sections -o $@ $(BOOT_OBJECTS) $< $(EMBEDDED_OBJECTS) $(UNICODE_TABLES) $(BUILTINS)
+
+$(KB)/%.bin: $(KB)/%.elf
+	$(OBJCOPY) -O elf32-i386 $< $@
+
+KERNEL := $(KB)/Kernel.bin
+TEST_KERNEL := $(KB)/KernelSelfTest.bin
+
+## kernel: build the bootable image (build/kernel/Kernel.bin)
+kernel: $(KERNEL)
+
+# ---- Running in QEMU ----------------------------------------------------------------------------
+MEM ?= 128M
+LOG ?= info
+QEMU_FLAGS ?=
+QEMU := qemu-system-x86_64
+QEMU_BASE = -m $(MEM) -serial stdio -display none -no-reboot -monitor none \
+  -device isa-debug-exit,iobase=0xf4,iosize=0x04
+
+## run: boot the kernel in QEMU; exit status 0 when every check the kernel made passed
+run: $(KERNEL) | tools
+	@$(QEMU) $(QEMU_BASE) -kernel $(KERNEL) -append "log=$(LOG)" $(QEMU_FLAGS); \
+	  status=$$?; [ $$status -eq 33 ] && exit 0; echo "make run: kernel reported failure (QEMU status $$status)"; exit 1
+
+## debug: boot with QEMU waiting for gdb on :1234 (see README for the gdb line)
+debug: $(KERNEL) | tools
+	$(QEMU) $(QEMU_BASE) -kernel $(KERNEL) -append "log=$(LOG)" -s -S $(QEMU_FLAGS)
+
+# ---- Tools: installed on first use on Debian, or one clear sentence ------------------------------
+## tools: install nasm and qemu-system-x86 when missing
+tools:
+	@missing=""; command -v $(NASM) >/dev/null || missing="$$missing nasm"; \
+	command -v $(QEMU) >/dev/null || missing="$$missing qemu-system-x86"; \
+	if [ -n "$$missing" ]; then \
+	  if command -v apt-get >/dev/null && [ "$$(id -u)" = 0 ]; then \
+	    echo "installing:$$missing"; \
+	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null) || \
+	      { echo "Could not install$$missing with apt-get: please install them (apt-get install$$missing) and retry."; exit 1; }; \
+	  elif command -v apt-get >/dev/null && command -v sudo >/dev/null; then \
+	    echo "installing (sudo):$$missing"; \
+	    sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null || \
+	      { echo "Could not install$$missing: please run 'sudo apt-get install$$missing' and retry."; exit 1; }; \
+	  else echo "SwiftMM needs$$missing: please install them with your package manager and retry."; exit 1; fi; \
+	fi
+	@command -v swiftc >/dev/null || { echo "SwiftMM needs the Swift toolchain (6.3 or later) on PATH: install it from swift.org and retry."; exit 1; }
+
+.PHONY: kernel run debug tools
+.PRECIOUS: $(KB)/%.o $(KB)/%.elf

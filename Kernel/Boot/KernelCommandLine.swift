@@ -1,0 +1,34 @@
+// The kernel command line (`-append` in QEMU): space-separated `key=value` words.
+//   log=error|warn|info|debug|trace   log threshold (default info)
+// QEMU puts the kernel's file name first; words without `=` and unknown keys are counted and
+// ignored.
+import KernelLog
+
+struct KernelCommandLine {
+    var logLevel: LogLevel = .info
+    var unknownWords = 0
+
+    init(_ text: UnsafeRawBufferPointer) {
+        var wordStart = 0
+        for index in 0...text.count where index == text.count || text[index] == 0x20 {
+            if index > wordStart { apply(UnsafeRawBufferPointer(rebasing: text[wordStart..<index])) }
+            wordStart = index + 1
+        }
+    }
+
+    private mutating func apply(_ word: UnsafeRawBufferPointer) {
+        if let value = Self.value(of: "log=", in: word), let level = LogLevel(name: value) {
+            logLevel = level
+        } else if word.contains(UInt8(ascii: "=")) {
+            unknownWords += 1
+        }
+    }
+
+    /// The bytes after `prefix` when `word` starts with it.
+    private static func value(of prefix: StaticString, in word: UnsafeRawBufferPointer) -> UnsafeRawBufferPointer? {
+        let count = prefix.utf8CodeUnitCount
+        guard word.count >= count else { return nil }
+        for index in 0..<count where word[index] != prefix.utf8Start[index] { return nil }
+        return UnsafeRawBufferPointer(rebasing: word[count...])
+    }
+}

@@ -1,0 +1,16 @@
+// The one place that turns a physical address into a pointer. The kernel identity-maps all RAM
+// (virtual == physical, below 2^47 as the Swift runtime requires), so the conversion is the
+// identity; every other file goes through these two functions so that a later change of layout
+// touches only this file.
+import MemoryCore
+
+/// A pointer to physical memory. Precondition: the address is inside the identity map (the first
+/// 4 GiB from the boot stub, plus all RAM once DirectMap has extended it).
+@inline(__always) func physicalPointer(_ address: PhysicalAddress) -> UnsafeMutableRawPointer {
+    UnsafeMutableRawPointer(bitPattern: UInt(address.raw))!
+}
+
+/// The physical address behind a kernel pointer.
+@inline(__always) func physicalAddress(of pointer: UnsafeRawPointer) -> PhysicalAddress {
+    PhysicalAddress(UInt64(UInt(bitPattern: pointer)))
+}

@@ -1,0 +1,110 @@
+; Interrupt entry stubs for the 32 CPU exceptions.
+;
+; Each stub makes the stack look the same (an error code is pushed as 0 by the CPU-less
+; vectors), pushes its vector number, saves every general-purpose register and calls
+; `kernel_handle_exception(ExceptionFrame *)` in Swift. Layout, from the frame pointer upwards:
+;   r15 r14 r13 r12 r11 r10 r9 r8 rbp rdi rsi rdx rcx rbx rax  vector  error_code
+;   rip cs rflags rsp ss   (pushed by the CPU)
+; Kernel/Arch/x86_64/ExceptionFrame.swift mirrors this layout; keep them in step.
+; If the handler returns (a recoverable exception such as a breakpoint), the stub restores the
+; registers and returns with iretq.
+
+bits 64
+section .text
+extern kernel_handle_exception
+
+%macro EXCEPTION_WITHOUT_ERROR_CODE 1
+exception_stub_%1:
+    push 0
+    push %1
+    jmp exception_common
+%endmacro
+
+%macro EXCEPTION_WITH_ERROR_CODE 1
+exception_stub_%1:
+    push %1
+    jmp exception_common
+%endmacro
+
+; Vectors 8, 10-14, 17, 21, 29, 30 push an error code.
+EXCEPTION_WITHOUT_ERROR_CODE 0
+EXCEPTION_WITHOUT_ERROR_CODE 1
+EXCEPTION_WITHOUT_ERROR_CODE 2
+EXCEPTION_WITHOUT_ERROR_CODE 3
+EXCEPTION_WITHOUT_ERROR_CODE 4
+EXCEPTION_WITHOUT_ERROR_CODE 5
+EXCEPTION_WITHOUT_ERROR_CODE 6
+EXCEPTION_WITHOUT_ERROR_CODE 7
+EXCEPTION_WITH_ERROR_CODE    8
+EXCEPTION_WITHOUT_ERROR_CODE 9
+EXCEPTION_WITH_ERROR_CODE    10
+EXCEPTION_WITH_ERROR_CODE    11
+EXCEPTION_WITH_ERROR_CODE    12
+EXCEPTION_WITH_ERROR_CODE    13
+EXCEPTION_WITH_ERROR_CODE    14
+EXCEPTION_WITHOUT_ERROR_CODE 15
+EXCEPTION_WITHOUT_ERROR_CODE 16
+EXCEPTION_WITH_ERROR_CODE    17
+EXCEPTION_WITHOUT_ERROR_CODE 18
+EXCEPTION_WITHOUT_ERROR_CODE 19
+EXCEPTION_WITHOUT_ERROR_CODE 20
+EXCEPTION_WITH_ERROR_CODE    21
+EXCEPTION_WITHOUT_ERROR_CODE 22
+EXCEPTION_WITHOUT_ERROR_CODE 23
+EXCEPTION_WITHOUT_ERROR_CODE 24
+EXCEPTION_WITHOUT_ERROR_CODE 25
+EXCEPTION_WITHOUT_ERROR_CODE 26
+EXCEPTION_WITHOUT_ERROR_CODE 27
+EXCEPTION_WITHOUT_ERROR_CODE 28
+EXCEPTION_WITH_ERROR_CODE    29
+EXCEPTION_WITH_ERROR_CODE    30
+EXCEPTION_WITHOUT_ERROR_CODE 31
+
+exception_common:
+    push rax
+    push rbx
+    push rcx
+    push rdx
+    push rsi
+    push rdi
+    push rbp
+    push r8
+    push r9
+    push r10
+    push r11
+    push r12
+    push r13
+    push r14
+    push r15
+    cld
+    mov rdi, rsp                ; ExceptionFrame *
+    mov rbx, rsp                ; rbx is callee-saved: remember the frame across the call
+    and rsp, -16                ; the System V ABI wants a 16-byte aligned stack at the call
+    call kernel_handle_exception
+    mov rsp, rbx
+    pop r15
+    pop r14
+    pop r13
+    pop r12
+    pop r11
+    pop r10
+    pop r9
+    pop r8
+    pop rbp
+    pop rdi
+    pop rsi
+    pop rdx
+    pop rcx
+    pop rbx
+    pop rax
+    add rsp, 16                 ; vector and error code
+    iretq
+
+section .rodata
+global exception_stub_table
+exception_stub_table:
+%assign vector 0
+%rep 32
+    dq exception_stub_%+vector
+%assign vector vector + 1
+%endrep
