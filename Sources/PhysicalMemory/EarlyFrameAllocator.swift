@@ -1,0 +1,87 @@
+// The early bump allocator (in the spirit of Linux's memblock): hands out whole frames from the
+// usable frame ranges before any real allocator exists, chiefly the frame allocator's metadata.
+//
+// Algorithm: first fit, lowest address first (low memory is what the boot page tables map). Each
+// usable range keeps a cursor; an allocation takes the first range whose cursor, aligned up,
+// leaves room, and bumps that cursor. Frames skipped for alignment stay unclaimed and are not
+// recorded, so once the frame allocator takes over they are free again: padding never leaks.
+//
+// Invariants:
+//   remaining[i] is a suffix of the usable range i it was built from       (cursors only bump)
+//   every taken frame lies in a usable range and in no other taken range    (never a hole)
+//   takenFrameCount == sum of taken[j].count == frames handed out
+// Everything handed out is recorded in `taken` (merged when contiguous); an allocation that could
+// not be recorded is refused, so `addTakenRanges(to:)` reserves exactly what was handed out.
+import MemoryCore
+
+public struct EarlyFrameAllocator: Sendable {
+    /// Distinct taken ranges remembered (contiguous allocations merge into one).
+    public static let takenCapacity = 32
+
+    private var remaining: UsableFrameRanges
+    private var taken = FixedCapacityList<32, FrameRange>(filler: FrameRange(FrameNumber(0), FrameNumber(0)))
+
+    /// Frames handed out so far.
+    public private(set) var takenFrameCount: UInt64 = 0
+
+    public init(usable: UsableFrameRanges) {
+        remaining = usable
+    }
+
+    /// Bytes handed out so far (whole frames).
+    public var takenByteCount: UInt64 { takenFrameCount << frameShift }
+
+    /// Number of distinct taken ranges, and each of them (for the boot log).
+    public var takenRangeCount: Int { taken.count }
+    public func takenRange(_ index: Int) -> PhysicalRange { taken[index].physicalRange }
+
+    /// `byteCount` rounded up to whole frames, starting at a multiple of `alignment` bytes (a power
+    /// of two; below a frame means frame alignment), from usable memory and never across a hole.
+    /// Nil when byteCount is 0, alignment is not a power of two, or no range has room.
+    public mutating func allocate(byteCount: UInt64, alignment: UInt64) -> PhysicalRange? {
+        guard byteCount > 0, isPowerOfTwo(alignment), let bytes = alignUp(byteCount, to: frameSize) else { return nil }
+        let frameCount = bytes >> frameShift
+        let frameAlignment = max(alignment >> frameShift, 1)
+        for index in 0 ..< remaining.count {
+            guard let start = fit(frameCount, aligned: frameAlignment, in: remaining[index]) else { continue }
+            let claimed = FrameRange(start, FrameNumber(start.raw + frameCount))
+            guard record(claimed) else { return nil }
+            remaining.setStart(of: index, to: claimed.end)
+            takenFrameCount += frameCount
+            return claimed.physicalRange
+        }
+        return nil
+    }
+
+    /// Adds every taken range to `reservations` as `.allocatorMetadata`. Throws (after adding
+    /// what fits) if the list is full: the caller must treat that as fatal.
+    public func addTakenRanges(to reservations: inout ReservationList) throws(ReservationListError) {
+        for index in 0 ..< taken.count {
+            try reservations.add(taken[index].physicalRange, reason: .allocatorMetadata)
+        }
+    }
+
+    /// The aligned start of `count` frames inside `range`, or nil if they do not fit.
+    private func fit(_ count: UInt64, aligned alignment: UInt64, in range: FrameRange) -> FrameNumber? {
+        guard let start = alignUp(range.start.raw, to: alignment) else { return nil }
+        let (end, overflow) = start.addingReportingOverflow(count)
+        return !overflow && end <= range.end.raw ? FrameNumber(start) : nil
+    }
+
+    /// Remembers `claimed`, extending the last taken range when contiguous. False when full.
+    private mutating func record(_ claimed: FrameRange) -> Bool {
+        if let last = taken.last, last.end == claimed.start {
+            taken[taken.count - 1].end = claimed.end
+            return true
+        }
+        return taken.append(claimed)
+    }
+}
+
+extension UsableFrameRanges {
+    /// Moves range `index`'s start forward (bump). Precondition: start <= newStart <= end.
+    mutating func setStart(of index: Int, to newStart: FrameNumber) {
+        precondition(self[index].start <= newStart && newStart <= self[index].end, "bump cursor out of range")
+        replaceRange(at: index, with: FrameRange(newStart, self[index].end))
+    }
+}

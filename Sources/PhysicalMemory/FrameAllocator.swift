@@ -1,0 +1,286 @@
+// The page-frame allocator: a hierarchical bitmap over every frame of the span.
+//
+// Algorithm. One bit per frame says "free"; summary levels above it say "this word has a free
+// bit", so the lowest free frame at or after the search hint is found in O(log64 n) word reads.
+// A second, small hierarchy marks leaf words that are entirely free, so large aligned runs jump
+// straight to candidate words. Short runs (<= 64 frames) are found by testing a pair of words at
+// a time with shift-and masks (see WordMasks.swift and FrameAllocator+RunSearch.swift). A third
+// bitmap marks where each allocation starts, so a free names exactly one allocation and every
+// double, partial or straddling free is refused by the bookkeeping itself.
+//
+// Invariants (each one is checked by `checkInvariants()`), with A = managed & ~free:
+//   free ⊆ managed,  managed ∩ reserved = ∅,  starts ⊆ A
+//   every f in A: f ∈ starts or f - 1 ∈ A                     (every allocated frame is in a run)
+//   summary bit i of level k + 1 == (word i of level k != 0)  (both hierarchies)
+//   fullWord bit w == (free word w == all ones)
+//   freeCount == popcount(free),  totalFrames == popcount(managed)
+//   no free frame below hint                                  (so searches start at the hint)
+//   bits of frames outside [span.start, span.end) are 0
+//
+// Costs: allocate() and free(frame) are O(log64 n) (a find-next-set climb, and summary updates
+// only when a word flips between empty and non-empty). allocate(count:alignment:) and
+// free(runStartingAt:count:) cost O(count / 64) word operations plus the search, which skips
+// empty words through the summaries. Metadata: 132 128 bytes per GiB (FrameAllocatorLayout.swift).
+//
+// The struct is a handle. Every mutable word (bitmaps, free count, hint) lives in the storage the
+// caller handed over, so the methods are non-mutating and copies of the handle are the same
+// allocator (like copies of a pointer). The storage must outlive every copy and be used by
+// nothing else.
+import MemoryCore
+
+public struct FrameAllocator {
+    let layout: FrameAllocatorLayout
+    let words: MetadataWords
+    let freeBits: SummarisedBitmap
+    let fullWordBits: SummarisedBitmap
+
+    /// Frames [span.start, span.end) are described; everything else is `notManaged`.
+    public let span: FrameRange
+    /// Usable, unreserved frames in the span: the most that can ever be free.
+    public let totalFrames: UInt64
+    /// Frames of the span inside reservations.
+    public let reservedFrames: UInt64
+
+    /// Bytes of storage the allocator needs for `span` (0 for an empty span).
+    public static func metadataByteCount(managing span: FrameRange) -> UInt64 {
+        span.isEmpty ? 0 : FrameAllocatorLayout(span: span).byteCount
+    }
+
+    /// Sets up the allocator over `storage`. Frames of `usable` become free, except those inside a
+    /// reservation (widened to whole frames); everything else in the span is not managed.
+    /// - Parameters:
+    ///   - span: every frame the allocator may be asked about: lowest usable ..< highest usable end.
+    ///   - storage: at least `metadataByteCount(managing: span)` bytes, 8-byte aligned, outside the
+    ///     managed frames (or reserved), owned by the allocator from now on.
+    ///   - usable: the usable frame ranges (all inside the span).
+    ///   - reservations: reservations; those parts inside the span are remembered, so freeing such
+    ///     a frame reports `.reserved` rather than `.notManaged`.
+    public init(span: FrameRange, storage: UnsafeMutableRawPointer, storageByteCount: UInt64,
+                usable: UsableFrameRanges, reservations: ReservationList) throws(FrameAllocatorSetupError) {
+        guard !span.isEmpty, span.start < span.end else { throw .emptySpan }
+        let layout = FrameAllocatorLayout(span: span)
+        guard storageByteCount >= layout.byteCount else {
+            throw .storageTooSmall(required: layout.byteCount, provided: storageByteCount)
+        }
+        guard Int(bitPattern: storage) & 7 == 0 else { throw .storageMisaligned }
+        for index in 0 ..< usable.count where usable[index].start < span.start || usable[index].end > span.end {
+            throw .usableRangeOutsideSpan(usable[index])
+        }
+        self.layout = layout
+        self.span = span
+        words = MetadataWords(binding: storage, count: layout.totalWords)
+        freeBits = SummarisedBitmap(words: words, geometry: layout.free)
+        fullWordBits = SummarisedBitmap(words: words, geometry: layout.fullWords)
+        words.fill(from: 0, count: layout.totalWords, with: 0)
+        (totalFrames, reservedFrames) = Self.markInitialState(words, layout, span, usable, reservations)
+        freeBits.rebuildSummaries()
+        for word in 0 ..< layout.leafWords where freeBits.leafWord(word) == ~0 {
+            words[layout.fullWords.offset(ofLevel: 0) + (word >> 6)] |= 1 << UInt64(word & 63)
+        }
+        fullWordBits.rebuildSummaries()
+        freeCount = totalFrames
+        hint = freeBits.findNextSet(from: 0) ?? layout.bitCount
+    }
+
+    /// Writes the reserved, managed and free leaf bits; returns (managed, reserved) frame counts.
+    private static func markInitialState(_ words: MetadataWords, _ layout: FrameAllocatorLayout, _ span: FrameRange,
+                                         _ usable: UsableFrameRanges, _ reservations: ReservationList) -> (UInt64, UInt64) {
+        for index in 0 ..< reservations.count {
+            let frames = reservations[index].range.touchedFrames
+            let clipped = FrameRange(max(frames.start, span.start), min(frames.end, span.end))
+            if clipped.start < clipped.end { setBits(words, layout.reservedOffset, layout, clipped) }
+        }
+        for index in 0 ..< usable.count { setBits(words, layout.managedOffset, layout, usable[index]) }
+        var managed: UInt64 = 0
+        var reserved: UInt64 = 0
+        for word in 0 ..< layout.leafWords {
+            let reservedWord = words[layout.reservedOffset + word]
+            let managedWord = words[layout.managedOffset + word] & ~reservedWord
+            words[layout.managedOffset + word] = managedWord
+            words[layout.free.offset(ofLevel: 0) + word] = managedWord
+            managed += UInt64(managedWord.nonzeroBitCount)
+            reserved += UInt64(reservedWord.nonzeroBitCount)
+        }
+        return (managed, reserved)
+    }
+
+    /// ORs 1-bits for `frames` into the per-frame bitmap at word `offset`.
+    private static func setBits(_ words: MetadataWords, _ offset: Int, _ layout: FrameAllocatorLayout, _ frames: FrameRange) {
+        forEachWord(from: Int(frames.start.raw - layout.base.raw), to: Int(frames.end.raw - layout.base.raw)) { word, mask in
+            words[offset + word] |= mask
+        }
+    }
+
+    // MARK: - Allocation
+
+    /// The lowest free frame, now allocated (a run of one).
+    public func allocate() throws(FrameAllocatorError) -> FrameNumber {
+        guard let index = freeBits.findNextSet(from: hint) else { throw .outOfMemory }
+        markAllocated(from: index, count: 1)
+        hint = index + 1
+        return frame(at: index)
+    }
+
+    /// `count` contiguous free frames whose first frame number is a multiple of `alignment`,
+    /// now allocated as one run (free it with `free(runStartingAt:count:)` and the same count).
+    public func allocate(count: UInt64, alignment: UInt64) throws(FrameAllocatorError) -> FrameNumber {
+        guard count >= 1, count <= span.count else { throw .invalidCount }
+        guard isPowerOfTwo(alignment) else { throw .invalidAlignment }
+        if count == 1 && alignment == 1 { return try allocate() }
+        guard count <= freeCount, let index = findFreeRun(count: Int(count), alignment: alignment) else {
+            throw .outOfMemory
+        }
+        markAllocated(from: index, count: Int(count))
+        if index == hint { hint = index + Int(count) }
+        return frame(at: index)
+    }
+
+    // MARK: - Freeing
+
+    /// Frees a frame allocated by `allocate()` (a run of one).
+    public func free(_ frame: FrameNumber) throws(FrameAllocatorError) {
+        try free(runStartingAt: frame, count: 1)
+    }
+
+    /// Frees the whole run [frame, frame + count), which must be exactly one allocation.
+    public func free(runStartingAt frame: FrameNumber, count: UInt64) throws(FrameAllocatorError) {
+        let index = try validateRunToFree(frame, count)
+        markFree(from: index, count: Int(count))
+        hint = min(hint, index)
+    }
+
+    /// Decode and validate a free: the run's index if it is exactly one allocation, else the
+    /// specific error. Reads only.
+    private func validateRunToFree(_ frame: FrameNumber, _ count: UInt64) throws(FrameAllocatorError) -> Int {
+        guard count >= 1, count <= span.count else { throw .invalidCount }
+        guard span.contains(frame), frame.raw + count <= span.end.raw else { throw .notManaged }
+        let index = index(of: frame)
+        switch stateAt(index) {
+        case .reserved: throw .reserved
+        case .notManaged: throw .notManaged
+        case .free: throw .alreadyFree
+        case .allocatedInsideRun: throw .runMismatch
+        case .allocatedRunStart: break
+        }
+        guard runIsExactlyOneAllocation(from: index, count: Int(count)) else { throw .runMismatch }
+        return index
+    }
+
+    /// True when frames (start, start + count) are allocated with no start bit, and frame
+    /// start + count is not an allocated frame of the same run. Precondition: start is a run start.
+    private func runIsExactlyOneAllocation(from start: Int, count: Int) -> Bool {
+        var exact = true
+        Self.forEachWord(from: start, to: start + count) { word, mask in
+            let interior = word == start >> 6 ? mask & ~(1 << UInt64(start & 63)) : mask
+            if mask & ~allocatedWord(word) != 0 || startsWord(word) & interior != 0 { exact = false }
+        }
+        let after = start + count
+        if after < layout.bitCount && stateAt(after) == .allocatedInsideRun { exact = false }
+        return exact
+    }
+
+    // MARK: - Queries
+
+    /// True when `frame` is managed and free.
+    public func isFree(_ frame: FrameNumber) -> Bool {
+        span.contains(frame) && freeBits.test(index(of: frame))
+    }
+
+    /// What `frame` is.
+    public func state(of frame: FrameNumber) -> FrameState {
+        span.contains(frame) ? stateAt(index(of: frame)) : .notManaged
+    }
+
+    public var statistics: FrameStatistics {
+        FrameStatistics(totalFrames: totalFrames, freeFrames: freeCount, reservedFrames: reservedFrames)
+    }
+
+    /// Bytes of metadata in use (the storage the caller provided may be larger).
+    public var metadataBytes: UInt64 { layout.byteCount }
+
+    /// The longest run of consecutive free frames (ignoring alignment). O(n / 64): diagnostics only.
+    public func largestFreeRun() -> UInt64 {
+        var longest = 0
+        var current = 0
+        for word in 0 ..< layout.leafWords {
+            let bits = freeBits.leafWord(word)
+            if bits == ~0 {
+                current += 64
+                continue
+            }
+            longest = max(longest, current + (~bits).trailingZeroBitCount, longestRunOfOnes(bits))
+            current = leadingOnes(bits)
+        }
+        return UInt64(max(longest, current))
+    }
+}
+
+// MARK: - Bit-level state (internal)
+
+extension FrameAllocator {
+    var freeCount: UInt64 {
+        get { words[FrameAllocatorLayout.freeCountWord] }
+        nonmutating set { words[FrameAllocatorLayout.freeCountWord] = newValue }
+    }
+
+    /// Bit index where searches start; no free frame has a lower index.
+    var hint: Int {
+        get { Int(words[FrameAllocatorLayout.hintWord]) }
+        nonmutating set { words[FrameAllocatorLayout.hintWord] = UInt64(newValue) }
+    }
+
+    @inline(__always) func index(of frame: FrameNumber) -> Int { Int(frame.raw - layout.base.raw) }
+    @inline(__always) func frame(at index: Int) -> FrameNumber { FrameNumber(layout.base.raw + UInt64(index)) }
+
+    @inline(__always) func startsWord(_ word: Int) -> UInt64 { words[layout.startsOffset + word] }
+    @inline(__always) func managedWord(_ word: Int) -> UInt64 { words[layout.managedOffset + word] }
+    @inline(__always) func reservedWord(_ word: Int) -> UInt64 { words[layout.reservedOffset + word] }
+    @inline(__always) func allocatedWord(_ word: Int) -> UInt64 { managedWord(word) & ~freeBits.leafWord(word) }
+
+    func stateAt(_ index: Int) -> FrameState {
+        let word = index >> 6
+        let bit: UInt64 = 1 << UInt64(index & 63)
+        if reservedWord(word) & bit != 0 { return .reserved }
+        if managedWord(word) & bit == 0 { return .notManaged }
+        if freeBits.leafWord(word) & bit != 0 { return .free }
+        return startsWord(word) & bit != 0 ? .allocatedRunStart : .allocatedInsideRun
+    }
+
+    /// Calls `body(word, mask)` for each word touched by bits [start, end), mask selecting them.
+    @inline(__always) static func forEachWord(from start: Int, to end: Int, _ body: (Int, UInt64) -> Void) {
+        var position = start
+        while position < end {
+            let word = position >> 6
+            let stop = min(end, (word + 1) * 64)
+            body(word, bitMask(from: position & 63, to: stop - word * 64))
+            position = stop
+        }
+    }
+
+    /// Stores free-leaf word `word`, keeping the full-word hierarchy in step.
+    @inline(__always) func storeFreeWord(_ word: Int, _ value: UInt64) {
+        let wasFull = freeBits.leafWord(word) == ~0
+        freeBits.storeLeafWord(word, value)
+        if wasFull != (value == ~0) {
+            if value == ~0 { fullWordBits.set(word) } else { fullWordBits.clear(word) }
+        }
+    }
+
+    /// Marks free frames [start, start + count) allocated as one run.
+    func markAllocated(from start: Int, count: Int) {
+        Self.forEachWord(from: start, to: start + count) { word, mask in
+            storeFreeWord(word, freeBits.leafWord(word) & ~mask)
+        }
+        words[layout.startsOffset + (start >> 6)] |= 1 << UInt64(start & 63)
+        freeCount -= UInt64(count)
+    }
+
+    /// Marks the run [start, start + count) free again and forgets its start.
+    func markFree(from start: Int, count: Int) {
+        Self.forEachWord(from: start, to: start + count) { word, mask in
+            storeFreeWord(word, freeBits.leafWord(word) | mask)
+        }
+        words[layout.startsOffset + (start >> 6)] &= ~(1 << UInt64(start & 63))
+        freeCount += UInt64(count)
+    }
+}

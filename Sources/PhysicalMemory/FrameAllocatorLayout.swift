@@ -1,0 +1,50 @@
+// Where the frame allocator's metadata lives inside the caller's storage (in 64-bit words).
+//
+//   word 0                 free frame count
+//   word 1                 search hint (bit index; no frame below it is free)
+//   free hierarchy         leaf: 1 bit per frame (1 = free), then summary levels
+//   full-word hierarchy    leaf: 1 bit per free-leaf word (1 = all 64 frames free), then summaries
+//   run starts             1 bit per frame (1 = an allocation starts here)
+//   managed                1 bit per frame (1 = usable, unreserved RAM: may ever be free)
+//   reserved               1 bit per frame (1 = inside a reservation)
+//
+// Bit i of every per-frame bitmap stands for frame base + i, where base is the span's start
+// rounded down to a multiple of 64: word boundaries then fall on 64-aligned frame numbers, so
+// alignment tests work on whole words. Bits for frames outside the span are always 0.
+//
+// Size: 4 bits per frame + 1/64 bit per frame + summaries (1/64 of the level below each):
+// 16 516 words = 132 128 bytes per GiB of span, 0.0123 % of the memory described.
+import MemoryCore
+
+struct FrameAllocatorLayout {
+    static let freeCountWord = 0
+    static let hintWord = 1
+    static let headerWords = 2
+
+    /// The frame that bit 0 stands for: span.start rounded down to a multiple of 64.
+    let base: FrameNumber
+    /// Words per per-frame bitmap: enough to cover base ..< span.end.
+    let leafWords: Int
+    let free: SummaryGeometry
+    let fullWords: SummaryGeometry
+    let startsOffset: Int
+    let managedOffset: Int
+    let reservedOffset: Int
+    let totalWords: Int
+
+    /// Precondition: the span is not empty.
+    init(span: FrameRange) {
+        precondition(!span.isEmpty, "layout of an empty span")
+        base = FrameNumber(alignDown(span.start.raw, to: 64))
+        leafWords = Int((span.end.raw - base.raw + 63) / 64)
+        free = SummaryGeometry(leafBits: leafWords * 64, firstWord: Self.headerWords)
+        fullWords = SummaryGeometry(leafBits: leafWords, firstWord: free.endWord)
+        startsOffset = fullWords.endWord
+        managedOffset = startsOffset + leafWords
+        reservedOffset = managedOffset + leafWords
+        totalWords = reservedOffset + leafWords
+    }
+
+    var byteCount: UInt64 { UInt64(totalWords) * 8 }
+    var bitCount: Int { leafWords * 64 }
+}

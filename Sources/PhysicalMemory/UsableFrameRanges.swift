@@ -1,0 +1,95 @@
+// The frames the kernel may hand out: usable RAM minus every reservation.
+//
+//   usable frames = U wholeFrames(usable region r)  \  U touchedFrames(reservation v)
+//
+// Reservations are widened outwards to whole frames, usable regions trimmed inwards, so a frame
+// is usable only if every byte of it is usable RAM and no byte of it is reserved. The result is
+// a sorted list of disjoint, non-empty, non-adjacent frame ranges.
+import MemoryCore
+
+/// Sorted, disjoint, non-empty frame ranges of usable RAM (fixed capacity, no heap).
+public struct UsableFrameRanges: Sendable {
+    /// Each reservation can split one range in two, so 128 regions + 64 reservations fit.
+    public static let capacity = 192
+
+    private var ranges = FixedCapacityList<192, FrameRange>(filler: FrameRange(FrameNumber(0), FrameNumber(0)))
+
+    /// Ranges that did not fit (their frames are simply not used: safe, but RAM is lost).
+    public private(set) var droppedForCapacity = 0
+
+    /// An empty list (nothing usable).
+    public init() {}
+
+    /// Usable frames of `map` minus `reservations`. The map is normalised first (a no-op for a
+    /// map that already is), so overlapping firmware claims always win over usable RAM.
+    public init(map: MemoryMap, reservations: ReservationList) {
+        let normalised = map.normalised()
+        let reserved = Self.sortedReservedFrames(reservations)
+        for index in 0 ..< normalised.count where normalised[index].kind == .usable {
+            appendSubtracting(reserved, from: normalised[index].range.wholeFrames)
+        }
+    }
+
+    public var count: Int { ranges.count }
+
+    public subscript(index: Int) -> FrameRange { ranges[index] }
+
+    /// Sum of the ranges' frame counts.
+    public var frameCount: UInt64 {
+        var total: UInt64 = 0
+        for index in 0 ..< count { total += self[index].count }
+        return total
+    }
+
+    /// [first range's start, last range's end), the span a frame allocator must cover; empty
+    /// (0 ..< 0) when there is no usable frame.
+    public var span: FrameRange {
+        guard count > 0 else { return FrameRange(FrameNumber(0), FrameNumber(0)) }
+        return FrameRange(self[0].start, self[count - 1].end)
+    }
+
+    /// Appends `range` as-is (for callers that build the list themselves, e.g. tests). The range
+    /// must be non-empty and lie after the last one; returns false and changes nothing otherwise.
+    public mutating func append(_ range: FrameRange) -> Bool {
+        guard !range.isEmpty, range.start <= range.end else { return false }
+        if let last = ranges.last, last.end > range.start { return false }
+        if let last = ranges.last, last.end == range.start {
+            ranges[count - 1].end = range.end
+            return true
+        }
+        if !ranges.append(range) {
+            droppedForCapacity += 1
+            return false
+        }
+        return true
+    }
+
+    /// Replaces range `index` (the bump allocator moves starts forward; may become empty).
+    mutating func replaceRange(at index: Int, with range: FrameRange) {
+        ranges[index] = range
+    }
+
+    /// The reservations' touched frames, sorted by start (overlaps allowed).
+    private static func sortedReservedFrames(_ reservations: ReservationList) -> FixedCapacityList<64, FrameRange> {
+        var reserved = FixedCapacityList<64, FrameRange>(filler: FrameRange(FrameNumber(0), FrameNumber(0)))
+        for index in 0 ..< reservations.count {
+            let frames = reservations[index].range.touchedFrames
+            if !frames.isEmpty { _ = reserved.append(frames) }
+        }
+        reserved.sort { $0.start < $1.start }
+        return reserved
+    }
+
+    /// Appends the parts of `usable` not covered by any of the sorted `reserved` ranges.
+    private mutating func appendSubtracting(_ reserved: FixedCapacityList<64, FrameRange>, from usable: FrameRange) {
+        var cursor = usable.start
+        for index in 0 ..< reserved.count {
+            let cut = reserved[index]
+            if cut.end <= cursor || cut.start >= usable.end { continue }
+            if cut.start > cursor { _ = append(FrameRange(cursor, cut.start)) }
+            cursor = max(cursor, cut.end)
+            if cursor >= usable.end { return }
+        }
+        if cursor < usable.end { _ = append(FrameRange(cursor, usable.end)) }
+    }
+}
