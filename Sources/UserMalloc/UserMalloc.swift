@@ -1,1 +1,41 @@
-// UserMalloc: see module docs.
+// UserMalloc: the malloc of SwiftMM's ring-3 programs, generic over where its pages come from.
+//
+// Three tiers, chosen by size (a pointer's tier comes from the span directory):
+//
+// 1. Small, 0 ... 1024 bytes: 32 size classes (SizeClasses.swift), 16-byte steps to 128, then
+//    eight steps per doubling (12.5 %):
+//        16 32 48 64 80 96 112 128 | 144 160 176 192 208 224 240 256 |
+//        288 320 352 384 416 448 480 512 | 576 640 704 768 832 896 960 1024
+//    Each class allocates from 64 KiB spans aligned to 64 KiB: a 64-byte header, an allocation
+//    bitmap (one bit per 16-byte unit), slots from offset 1024. Free slots form an intrusive
+//    singly linked list per span; a class keeps one "current" span (malloc = pop, free = push),
+//    a list of partial spans, and full spans on no list. Empty spans go to a small cache shared
+//    by all classes (hysteresis: max(2 spans, liveBytes / 8) of them) and beyond it back to the
+//    source. Never-used slots are carved with a bump offset, so pages are touched on demand and
+//    calloc knows which slots are still zero from the source.
+// 2. Medium, 1 KiB < n <= 128 KiB: boundary-tagged blocks in 256 KiB regions with TLSF-style
+//    segregated bins (8 per power of two) and a non-empty-bin bitmap: O(1) malloc and free,
+//    immediate coalescing, realloc growing into a free successor. One empty region is cached.
+// 3. Large, n > 128 KiB: a mapping of its own, unmapped by free; realloc within its page slack.
+//
+// Pointer validation (free, realloc, usable size): a hash table from 64 KiB granule to owner
+// (SpanDirectory.swift) answers "is this ours, and whose" without touching the pointed-to memory.
+// Then: header canary; for small, slot boundary (a reciprocal multiply, no division), carved
+// (offset < bump) and allocated (bitmap bit set: a double free always shows as a clear bit);
+// for medium, a block-start bitmap bit, boundary tags and the in-use flag; for large, the exact
+// user pointer. malloc checks each free-list link it follows (same span, aligned, past the
+// header, bit clear). Violations go to the caller's handler as a HeapError and change nothing.
+//
+// Accounting (HeapStatistics.swift), with invariants as equations (UserHeap+Invariants.swift):
+//   heldBytes = 64 KiB * spans + 256 KiB * regions + sum(large mappings) + directory bytes
+//   liveBytes = sum(usable bytes of live blocks)
+//   per span:   usedCount = popcount(bitmap) = carvedSlots - freeListLength
+//   per region: sum(block sizes) = 256 KiB - 2112 - 16, no two free blocks adjacent
+//
+// Semantics: malloc(0) returns a unique 16-byte block; free(nil) is a no-op; calloc checks
+// n * size for overflow and zeroes only memory that may have been written; realloc(p, 0) frees p
+// and returns nil, as glibc does; every pointer is 16-aligned; posix_memalign takes alignments
+// that are powers of two >= 8 (EINVAL otherwise, ENOMEM when out of memory).
+//
+// Not thread-safe: one heap per single-threaded program. Raw pointer work lives only in
+// HeapMemory.swift.

@@ -1,0 +1,74 @@
+// Errors a UserHeap reports.
+//
+// Two families, kept apart because callers handle them differently:
+// - `HeapError`: the program handed the heap something it never gave out (a foreign or interior
+//   pointer, a double free), or the heap's metadata is damaged. These go to the caller-supplied
+//   handler (a user program prints the message and exits with a distinct code); the heap changes
+//   nothing when it reports one.
+// - `MallocErrno`: the errno-style result of posix_memalign (EINVAL, ENOMEM).
+// Plain out-of-memory from malloc/calloc/realloc is not an error value: they return nil.
+
+import MemoryCore
+
+/// Misuse of the heap or damage to its metadata, with the address involved.
+public enum HeapError: Error, Equatable, Sendable {
+    /// The pointer is not inside any span, region or large block this heap manages.
+    case foreignPointer(VirtualAddress)
+    /// The pointer is inside heap memory but not at the start of a block (or in a header).
+    case interiorPointer(VirtualAddress)
+    /// The pointer is a slot start the heap never handed out (beyond the span's carved part).
+    case neverAllocated(VirtualAddress)
+    /// The block at this pointer is already free.
+    case doubleFree(VirtualAddress)
+    /// A span, region or large-block header failed its canary check (address of the header).
+    case corruptedHeader(VirtualAddress)
+    /// A free-list link points outside its span, off a slot boundary or at a live block
+    /// (address of the damaged link's block).
+    case corruptedFreeList(VirtualAddress)
+    /// A medium block's boundary tags disagree (address of the block header).
+    case corruptedBoundaryTag(VirtualAddress)
+
+    /// A stable small number per kind: a user program exits with 100 + this code.
+    public var code: Int {
+        switch self {
+        case .foreignPointer: 1
+        case .interiorPointer: 2
+        case .neverAllocated: 3
+        case .doubleFree: 4
+        case .corruptedHeader: 5
+        case .corruptedFreeList: 6
+        case .corruptedBoundaryTag: 7
+        }
+    }
+
+    /// The address the report is about.
+    public var address: VirtualAddress {
+        switch self {
+        case .foreignPointer(let a), .interiorPointer(let a), .neverAllocated(let a),
+             .doubleFree(let a), .corruptedHeader(let a), .corruptedFreeList(let a),
+             .corruptedBoundaryTag(let a):
+            a
+        }
+    }
+
+    /// A fixed message for the console (Embedded Swift: no String formatting needed).
+    public var message: StaticString {
+        switch self {
+        case .foreignPointer: "free/realloc of a pointer this heap never returned"
+        case .interiorPointer: "free/realloc of a pointer into the middle of a block"
+        case .neverAllocated: "free/realloc of a slot that was never allocated"
+        case .doubleFree: "double free"
+        case .corruptedHeader: "heap header canary damaged"
+        case .corruptedFreeList: "heap free list damaged"
+        case .corruptedBoundaryTag: "heap block boundary tag damaged"
+        }
+    }
+}
+
+/// posix_memalign's error results, with the C errno values.
+public enum MallocErrno: Int32, Error, Equatable, Sendable {
+    /// EINVAL: alignment is not a power of two multiple of sizeof(void *).
+    case invalidArgument = 22
+    /// ENOMEM: the page source could not supply the memory.
+    case outOfMemory = 12
+}

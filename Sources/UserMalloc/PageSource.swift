@@ -1,0 +1,23 @@
+// Where a UserHeap's pages come from.
+//
+// In a SwiftMM user program the implementation wraps the kernel's map/unmap memory syscalls (it
+// lives in User/); the host tests use a recording fake over a buffer, the benchmark uses the
+// host's mmap/munmap. The heap is generic over the source (never `any PageSource`: Embedded Swift
+// has no existentials of non-class protocols), so every call is specialised and inlined.
+
+/// The size of one virtual page: every mapping's length is a multiple of it.
+public let userPageSize: Int = 4096
+
+/// A supplier of zero-filled, read-write virtual memory in whole pages.
+public protocol PageSource {
+    /// Maps `byteCount` bytes at an address that is a multiple of `alignment`.
+    ///
+    /// Contract: `byteCount` is a positive multiple of `userPageSize`; `alignment` is a power of
+    /// two >= `userPageSize`. The returned memory is readable, writable and reads as zero.
+    /// Returns nil when the memory cannot be provided (out of memory); nothing changes then.
+    mutating func mapPages(byteCount: Int, alignment: Int) -> UnsafeMutableRawPointer?
+
+    /// Returns one whole earlier mapping: `pointer` and `byteCount` are exactly what an earlier
+    /// `mapPages` call returned and was asked for. The heap never unmaps part of a mapping.
+    mutating func unmapPages(_ pointer: UnsafeMutableRawPointer, byteCount: Int)
+}

@@ -1,0 +1,53 @@
+// The small size classes: 32 classes from 16 to 1024 bytes.
+//
+// Classes 0..7 step by 16 bytes (16, 32, ..., 128); from 128 on, every doubling is split into 8
+// equal steps (12.5 %): 144, 160, ..., 256, 288, ..., 512, 576, ..., 1024. Every class size is a
+// multiple of 16, so every slot is 16-byte aligned. Worst-case internal waste is 15 bytes below
+// 128 and < 12.5 % above. The mapping is arithmetic (a leading-zero count and two shifts), so
+// malloc needs no table lookup:
+//   size <= 128: class = (size + 15) / 16 - 1            (size 0 behaves as size 1)
+//   size  > 128: s = size - 1, f = floor(log2 s),  class = 8 + 8 (f - 7) + ((s >> (f - 3)) & 7)
+//   classSize(c >= 8) = 2^f + (k + 1) 2^(f-3)  with  f = 7 + (c - 8) / 8,  k = (c - 8) % 8
+
+/// The arithmetic of the small size classes.
+public enum SizeClass {
+    /// Number of small classes.
+    public static let count = 32
+    /// The largest size served from a small span; larger requests go to the medium regions.
+    public static let largestByteCount = 1024
+
+    /// The smallest class whose slots hold `byteCount` bytes. Precondition: byteCount <= 1024.
+    @inline(__always)
+    public static func index(forByteCount byteCount: Int) -> Int {
+        if byteCount <= 128 { return byteCount == 0 ? 0 : (byteCount &+ 15) &>> 4 &- 1 }
+        let s = UInt64(truncatingIfNeeded: byteCount &- 1)
+        let f = 63 &- s.leadingZeroBitCount
+        return 8 &+ 8 &* (f &- 7) &+ Int(truncatingIfNeeded: (s &>> UInt64(f &- 3)) & 7)
+    }
+
+    /// The slot size of class `index` (0 ..< count).
+    @inline(__always)
+    public static func byteCount(ofClass index: Int) -> Int {
+        if index < 8 { return (index &+ 1) &<< 4 }
+        let f = 7 &+ (index &- 8) &>> 3
+        let k = (index &- 8) & 7
+        return (1 &<< f) &+ (k &+ 1) &<< (f &- 3)
+    }
+
+    /// The first class at or above `index` whose size is a multiple of `alignment` (a power of
+    /// two <= 1024), so that every slot of it is `alignment`-aligned (spans start their slots at
+    /// a 1024-aligned offset). Always exists: the power-of-two classes 16..1024 qualify.
+    public static func index(atLeast index: Int, alignedTo alignment: Int) -> Int {
+        var candidate = index
+        while byteCount(ofClass: candidate) & (alignment &- 1) != 0 { candidate &+= 1 }
+        return candidate
+    }
+
+    /// ceil(2^32 / slotSize): `(offset * reciprocal) >> 32 == offset / slotSize` exactly for every
+    /// offset < 2^19 and slotSize <= 2^13 (error term offset * (reciprocal * size - 2^32) < 2^32),
+    /// which covers every offset inside a 64 KiB span. Lets free() find a slot index without a
+    /// division.
+    public static func reciprocal(ofSlotSize slotSize: Int) -> UInt32 {
+        UInt32(truncatingIfNeeded: ((UInt64(1) << 32) + UInt64(slotSize) - 1) / UInt64(slotSize))
+    }
+}

@@ -1,0 +1,271 @@
+// checkInvariants(): walks every structure of the heap and returns the first broken rule.
+// O(heap size); tests call it after every operation of small sequences and periodically in long
+// ones. The rules are the equations of UserMalloc.swift, SpanDirectory.swift, MediumBlocks.swift
+// and UserHeap+Small.swift.
+
+import MemoryCore
+
+/// The first inconsistency checkInvariants() found, with the values involved.
+public enum HeapInvariantViolation: Equatable, Sendable {
+    case directoryUnreachable(granule: VirtualAddress)
+    case directoryValue(granule: VirtualAddress)
+    case spanCanary(span: VirtualAddress)
+    case spanGeometry(span: VirtualAddress)
+    case spanBitmap(span: VirtualAddress, bitsSet: Int, usedCount: Int)
+    case spanFreeList(span: VirtualAddress, link: VirtualAddress)
+    case spanSlotAccounting(span: VirtualAddress, carved: Int, used: Int, free: Int)
+    case spanState(span: VirtualAddress, state: Int)
+    case classLiveBlocks(classIndex: Int, counted: Int, recorded: Int)
+    case partialList(classIndex: Int)
+    case emptyCache(counted: Int, recorded: Int)
+    case regionCanary(region: VirtualAddress)
+    case regionBlocks(block: VirtualAddress)
+    case regionAdjacentFree(block: VirtualAddress)
+    case regionStartBits(region: VirtualAddress)
+    case regionUsedBytes(region: VirtualAddress, counted: Int, recorded: Int)
+    case emptyRegions(counted: Int, recorded: Int)
+    case binMember(bin: Int, block: VirtualAddress)
+    case binBitmap(bin: Int)
+    case freeBlockCount(inBins: Int, inRegions: Int)
+    case largeBlock(block: VirtualAddress)
+    case tierCounts
+    case liveBytes(counted: Int, recorded: Int)
+    case heldBytes(counted: Int, recorded: Int)
+}
+
+/// Totals gathered while walking the heap.
+struct InvariantTally {
+    var liveBytes = 0
+    var heldBytes = 0
+    var spans = 0
+    var regions = 0
+    var emptyRegions = 0
+    var largeBlocks = 0
+    var liveMediumBlocks = 0
+    var freeMediumBlocks = 0
+    var liveBlocksPerClass: InlineArray<32, Int> = InlineArray(repeating: 0)
+}
+
+extension UserHeap {
+    /// The first violated invariant, or nil when the heap is consistent.
+    public func checkInvariants() -> HeapInvariantViolation? {
+        if let granule = directory.firstUnreachableGranule() {
+            return .directoryUnreachable(granule: VirtualAddress(UInt64(granule)))
+        }
+        var tally = InvariantTally()
+        tally.heldBytes = directory.capacity * SpanDirectory.entryBytes
+        var firstViolation: HeapInvariantViolation?
+        directory.forEachEntry { granule, value in
+            guard firstViolation == nil else { return }
+            firstViolation = checkEntry(granule: granule, value: value, tally: &tally)
+        }
+        if let firstViolation { return firstViolation }
+        if let violation = checkClassLists() ?? checkBins(tally) { return violation }
+        return checkTotals(tally)
+    }
+
+    func checkEntry(granule: UInt, value: UInt64, tally: inout InvariantTally) -> HeapInvariantViolation? {
+        let base = UInt(truncatingIfNeeded: value & ~3)
+        switch OwnerKind(rawValue: value & 3) {
+        case .small:
+            guard base == granule else { return .directoryValue(granule: VirtualAddress(UInt64(granule))) }
+            return checkSpan(SpanRef(base: userPointer(base)), tally: &tally)
+        case .medium:
+            guard base == granule & ~UInt(RegionRef.byteCount - 1) else {
+                return .directoryValue(granule: VirtualAddress(UInt64(granule)))
+            }
+            // Check each region once, from its first granule.
+            return base == granule ? checkRegion(RegionRef(containing: base), tally: &tally) : nil
+        case .large:
+            return checkLarge(LargeRef(base: base), granule: granule, tally: &tally)
+        case nil:
+            return .directoryValue(granule: VirtualAddress(UInt64(granule)))
+        }
+    }
+
+    func checkSpan(_ span: SpanRef, tally: inout InvariantTally) -> HeapInvariantViolation? {
+        let at = VirtualAddress(UInt64(span.address))
+        let h = span.header
+        guard h.canary == canarySeed ^ UInt64(span.address) else { return .spanCanary(span: at) }
+        tally.spans += 1
+        tally.heldBytes += SpanRef.byteCount
+        let index = Int(h.classIndex)
+        guard index < SizeClass.count, Int(h.slotSize) == SizeClass.byteCount(ofClass: index),
+              h.reciprocal == SizeClass.reciprocal(ofSlotSize: Int(h.slotSize)),
+              Int(h.limitOffset) == SpanRef.dataOffset + (SpanRef.byteCount - SpanRef.dataOffset) / Int(h.slotSize) * Int(h.slotSize),
+              h.bumpOffset >= UInt32(SpanRef.dataOffset), h.bumpOffset <= h.limitOffset,
+              (Int(h.bumpOffset) - SpanRef.dataOffset) % Int(h.slotSize) == 0 else { return .spanGeometry(span: at) }
+        var bits = 0
+        for word in 0..<SpanRef.bitmapWords { bits += span.bitmapWord(word).nonzeroBitCount }
+        guard bits == Int(h.usedCount) else { return .spanBitmap(span: at, bitsSet: bits, usedCount: Int(h.usedCount)) }
+        let carved = (Int(h.bumpOffset) - SpanRef.dataOffset) / Int(h.slotSize)
+        var free = 0
+        var link = h.freeHead
+        while link != 0 {
+            let offset = Int(link) - Int(span.address)
+            guard free < carved, offset >= SpanRef.dataOffset, offset < Int(h.bumpOffset),
+                  (offset - SpanRef.dataOffset) % Int(h.slotSize) == 0,
+                  span.bitmapWord(offset >> 10) & (1 << UInt64((offset >> 4) & 63)) == 0 else {
+                return .spanFreeList(span: at, link: VirtualAddress(UInt64(link)))
+            }
+            free += 1
+            link = loadLink(at: link)
+        }
+        guard carved == Int(h.usedCount) + free else {
+            return .spanSlotAccounting(span: at, carved: carved, used: Int(h.usedCount), free: free)
+        }
+        guard spanStateIsConsistent(span, free: free) else { return .spanState(span: at, state: Int(h.state)) }
+        if h.state != SpanState.empty.rawValue {
+            tally.liveBlocksPerClass[index] += Int(h.usedCount)
+            tally.liveBytes += Int(h.usedCount) * Int(h.slotSize)
+        }
+        return nil
+    }
+
+    func spanStateIsConsistent(_ span: SpanRef, free: Int) -> Bool {
+        let h = span.header
+        let isCurrent = classes[Int(h.classIndex)].current == span.address
+        switch SpanState(rawValue: h.state) {
+        case .current: return isCurrent
+        case .partial: return !isCurrent && free > 0 && h.usedCount > 0
+        case .full: return !isCurrent && free == 0 && h.bumpOffset + h.slotSize > h.limitOffset
+        case .empty: return h.usedCount == 0
+        case nil: return false
+        }
+    }
+
+    /// Partial lists are well linked and hold only partial spans of their class; the empty
+    /// cache holds exactly `cachedEmptySpans` empty spans.
+    func checkClassLists() -> HeapInvariantViolation? {
+        for index in 0..<SizeClass.count {
+            var previous: UInt = 0
+            var cursor = classes[index].partialHead
+            var steps = 0
+            while cursor != 0 {
+                let span = SpanRef(base: userPointer(cursor))
+                guard steps <= statistics.smallSpans, span.header.previous == previous,
+                      Int(span.header.classIndex) == index,
+                      span.header.state == SpanState.partial.rawValue else { return .partialList(classIndex: index) }
+                previous = cursor
+                cursor = span.header.next
+                steps += 1
+            }
+        }
+        var cached = 0
+        var cursor = emptySpanHead
+        while cursor != 0 && cached <= statistics.smallSpans {
+            let span = SpanRef(base: userPointer(cursor))
+            guard span.header.state == SpanState.empty.rawValue else { break }
+            cached += 1
+            cursor = span.header.next
+        }
+        guard cursor == 0, cached == statistics.cachedEmptySpans else {
+            return .emptyCache(counted: cached, recorded: statistics.cachedEmptySpans)
+        }
+        return nil
+    }
+
+    func checkRegion(_ region: RegionRef, tally: inout InvariantTally) -> HeapInvariantViolation? {
+        let at = VirtualAddress(UInt64(region.address))
+        guard region.header.canary == canarySeed ^ UInt64(region.address) else { return .regionCanary(region: at) }
+        tally.regions += 1
+        tally.heldBytes += RegionRef.byteCount
+        var offset = RegionRef.firstBlockOffset
+        var previousSize = 0
+        var previousFree = false
+        var used = 0
+        var starts = 0
+        while offset < RegionRef.sentinelOffset {
+            let block = MediumBlock(address: region.address + UInt(offset))
+            let blockAt = VirtualAddress(UInt64(block.address))
+            guard block.hasValidTag, block.size >= MediumBlock.minimumBytes, block.size % 16 == 0,
+                  offset + block.size <= RegionRef.sentinelOffset, block.previousSize == previousSize,
+                  region.isBlockStart(offset) else { return .regionBlocks(block: blockAt) }
+            if block.isInUse {
+                used += block.size
+                tally.liveMediumBlocks += 1
+                tally.liveBytes += block.size - MediumBlock.headerBytes
+            } else {
+                guard !previousFree else { return .regionAdjacentFree(block: blockAt) }
+                tally.freeMediumBlocks += 1
+            }
+            previousFree = !block.isInUse
+            previousSize = block.size
+            starts += 1
+            offset += block.size
+        }
+        let sentinel = MediumBlock(address: region.address + UInt(RegionRef.sentinelOffset))
+        guard offset == RegionRef.sentinelOffset, sentinel.hasValidTag, sentinel.isInUse, sentinel.size == 0,
+              sentinel.previousSize == previousSize else { return .regionBlocks(block: VirtualAddress(UInt64(sentinel.address))) }
+        var bits = 0
+        for unit in stride(from: 0, to: RegionRef.byteCount, by: 16) where region.isBlockStart(unit) { bits += 1 }
+        guard bits == starts else { return .regionStartBits(region: at) }
+        guard used == Int(region.header.usedBytes) else {
+            return .regionUsedBytes(region: at, counted: used, recorded: Int(region.header.usedBytes))
+        }
+        if used == 0 { tally.emptyRegions += 1 }
+        return nil
+    }
+
+    func checkLarge(_ block: LargeRef, granule: UInt, tally: inout InvariantTally) -> HeapInvariantViolation? {
+        let at = VirtualAddress(UInt64(block.address))
+        let h = block.header
+        let user = block.address + UInt(h.userOffset)
+        guard h.canary == canarySeed ^ UInt64(block.address), user & ~UInt(SpanRef.byteCount - 1) == granule,
+              h.userOffset >= UInt64(LargeRef.headerBytes), h.userOffset % 16 == 0,
+              h.mappedBytes % UInt64(userPageSize) == 0, h.usableBytes == h.mappedBytes - h.userOffset else {
+            return .largeBlock(block: at)
+        }
+        tally.largeBlocks += 1
+        tally.heldBytes += Int(h.mappedBytes)
+        tally.liveBytes += Int(h.usableBytes)
+        return nil
+    }
+
+    /// Every bin member is free, in the right bin, doubly linked; bitmap bits match heads.
+    func checkBins(_ tally: InvariantTally) -> HeapInvariantViolation? {
+        var members = 0
+        for bin in 0..<MediumBins.binCount {
+            let head = bins.heads[bin]
+            let bit = bins.nonEmpty[bin >> 6] & (1 << UInt64(bin & 63)) != 0
+            guard bit == (head != 0) else { return .binBitmap(bin: bin) }
+            var previous: UInt = 0
+            var cursor = head
+            while cursor != 0 {
+                let block = MediumBlock(address: cursor)
+                guard members < tally.freeMediumBlocks, directory.lookup(cursor) & 3 == OwnerKind.medium.rawValue,
+                      block.hasValidTag, !block.isInUse,
+                      MediumBins.bin(ofFreeSize: block.size) == bin, block.previousFree == previous else {
+                    return .binMember(bin: bin, block: VirtualAddress(UInt64(cursor)))
+                }
+                members += 1
+                previous = cursor
+                cursor = block.nextFree
+            }
+        }
+        guard members == tally.freeMediumBlocks else {
+            return .freeBlockCount(inBins: members, inRegions: tally.freeMediumBlocks)
+        }
+        return nil
+    }
+
+    func checkTotals(_ tally: InvariantTally) -> HeapInvariantViolation? {
+        for index in 0..<SizeClass.count where tally.liveBlocksPerClass[index] != statistics.liveBlocksPerClass[index] {
+            return .classLiveBlocks(classIndex: index, counted: tally.liveBlocksPerClass[index],
+                                    recorded: statistics.liveBlocksPerClass[index])
+        }
+        guard tally.emptyRegions == emptyRegionCount else {
+            return .emptyRegions(counted: tally.emptyRegions, recorded: emptyRegionCount)
+        }
+        guard tally.spans == statistics.smallSpans, tally.regions == statistics.mediumRegions,
+              tally.largeBlocks == statistics.largeBlocks, tally.liveMediumBlocks == statistics.liveMediumBlocks,
+              statistics.directoryBytes == directory.capacity * SpanDirectory.entryBytes else { return .tierCounts }
+        guard tally.liveBytes == statistics.liveBytes else {
+            return .liveBytes(counted: tally.liveBytes, recorded: statistics.liveBytes)
+        }
+        guard tally.heldBytes == statistics.heldBytes else {
+            return .heldBytes(counted: tally.heldBytes, recorded: statistics.heldBytes)
+        }
+        return nil
+    }
+}

@@ -1,0 +1,222 @@
+// The medium tier: 1 KiB < size <= 128 KiB (and aligned requests up to 4 KiB alignment) from
+// 256 KiB regions with boundary tags and TLSF-style bins (see MediumBlocks.swift for layout and
+// invariants). One fully free region is kept for hysteresis; further ones go back at once.
+
+import MemoryCore
+
+extension UserHeap {
+    /// A payload of >= byteCount bytes aligned to `alignment` (power of two <= 4096), or nil.
+    mutating func allocateMedium(byteCount: Int, alignment: Int) -> UInt? {
+        let blockSize = max((byteCount &+ 15) & ~15 &+ MediumBlock.headerBytes, MediumBlock.minimumBytes)
+        let searchSize = alignment <= 16 ? blockSize : blockSize + alignment + MediumBlock.minimumBytes
+        let bin = MediumBins.bin(ofRequest: searchSize)
+        var found = bins.firstNonEmpty(atLeast: bin)
+        if found == nil {
+            guard mapRegion() else { return nil }
+            found = bins.firstNonEmpty(atLeast: bin)
+        }
+        guard let found else { return nil }
+        var block = MediumBlock(address: bins.heads[found])
+        bins.remove(block)
+        if alignment > 16 { block = splitForAlignment(block, alignment: alignment) }
+        let size = splitTail(of: block, keeping: blockSize)
+        block.writeHeader(size: size, inUse: true)
+        let region = RegionRef(containing: block.address)
+        if region.header.usedBytes == 0 { emptyRegionCount -= 1 }
+        region.header.usedBytes &+= UInt64(size)
+        statistics.liveMediumBlocks += 1
+        statistics.noteLive(size - MediumBlock.headerBytes)
+        return block.payload
+    }
+
+    /// Cuts a free gap (>= minimumBytes) off the front of `block` so that the rest's payload is
+    /// aligned; the gap goes back to the bins. Returns the aligned block (still marked free).
+    mutating func splitForAlignment(_ block: MediumBlock, alignment: Int) -> MediumBlock {
+        let a = UInt(alignment)
+        var payload = (block.payload &+ a &- 1) & ~(a &- 1)
+        while payload != block.payload && payload &- block.payload < UInt(MediumBlock.minimumBytes) { payload &+= a }
+        let gap = Int(payload &- block.payload)
+        guard gap > 0 else { return block }
+        let total = block.size
+        block.writeHeader(size: gap, inUse: false)
+        let aligned = MediumBlock(address: block.address &+ UInt(gap))
+        aligned.writeHeader(size: total - gap, inUse: false)
+        RegionRef(containing: aligned.address).setBlockStart(offset(of: aligned), true)
+        bins.insert(block)
+        return aligned
+    }
+
+    /// Splits the tail beyond `keeping` bytes off `block` into a free block when it is big enough;
+    /// returns the size `block` ends up with.
+    mutating func splitTail(of block: MediumBlock, keeping: Int) -> Int {
+        let total = block.size
+        guard total - keeping >= MediumBlock.minimumBytes else { return total }
+        let tail = MediumBlock(address: block.address &+ UInt(keeping))
+        tail.writeHeader(size: total - keeping, inUse: false)
+        tail.previousSize = keeping
+        RegionRef(containing: tail.address).setBlockStart(offset(of: tail), true)
+        insertFree(coalescingForward: tail)
+        return keeping
+    }
+
+    /// Inserts a free block, first merging it with a free successor (needed when a split tail
+    /// lands next to a free block, e.g. on an in-place shrink).
+    mutating func insertFree(coalescingForward block: MediumBlock) {
+        let next = block.following
+        if !next.isInUse {
+            bins.remove(next)
+            RegionRef(containing: next.address).setBlockStart(offset(of: next), false)
+            block.writeHeader(size: block.size + next.size, inUse: false)
+        }
+        bins.insert(block)
+    }
+
+    @inline(__always) func offset(of block: MediumBlock) -> Int {
+        Int(block.address & UInt(RegionRef.byteCount &- 1))
+    }
+
+    /// Checks that `address` is the payload of an in-use block of `region`.
+    func locateMedium(_ address: UInt, region: RegionRef) -> Result<MediumBlock, HeapError> {
+        let where_ = VirtualAddress(UInt64(address))
+        guard region.header.canary == canarySeed ^ UInt64(region.address) else {
+            return .failure(.corruptedHeader(VirtualAddress(UInt64(region.address))))
+        }
+        let blockOffset = Int(address & UInt(RegionRef.byteCount &- 1)) &- MediumBlock.headerBytes
+        guard address & 15 == 0, blockOffset >= RegionRef.firstBlockOffset, blockOffset < RegionRef.sentinelOffset,
+              region.isBlockStart(blockOffset) else { return .failure(.interiorPointer(where_)) }
+        let block = MediumBlock(address: address &- UInt(MediumBlock.headerBytes))
+        let blockWhere = VirtualAddress(UInt64(block.address))
+        guard block.hasValidTag, block.size >= MediumBlock.minimumBytes,
+              blockOffset + block.size <= RegionRef.sentinelOffset else { return .failure(.corruptedBoundaryTag(blockWhere)) }
+        guard block.isInUse else { return .failure(.doubleFree(where_)) }
+        let next = block.following
+        guard next.hasValidTag, next.previousSize == block.size else { return .failure(.corruptedBoundaryTag(blockWhere)) }
+        return .success(block)
+    }
+
+    /// free() of a pointer the directory places in a medium region.
+    mutating func freeMedium(_ address: UInt, region: RegionRef) -> HeapError? {
+        switch locateMedium(address, region: region) {
+        case .failure(let error): return error
+        case .success(let block):
+            releaseMediumBlock(block, region: region)
+            return nil
+        }
+    }
+
+    /// Frees a validated in-use block: merge with free neighbours, bin it, maybe drop the region.
+    mutating func releaseMediumBlock(_ block: MediumBlock, region: RegionRef) {
+        let size = block.size
+        region.header.usedBytes &-= UInt64(size)
+        statistics.liveMediumBlocks -= 1
+        statistics.noteLive(-(size - MediumBlock.headerBytes))
+        var start = block
+        var merged = size
+        let next = block.following
+        if !next.isInUse {
+            bins.remove(next)
+            region.setBlockStart(offset(of: next), false)
+            merged += next.size
+        }
+        if block.previousSize != 0 {
+            let previous = MediumBlock(address: block.address &- UInt(block.previousSize))
+            if !previous.isInUse {
+                bins.remove(previous)
+                region.setBlockStart(offset(of: block), false)
+                start = previous
+                merged += previous.size
+            }
+        }
+        start.writeHeader(size: merged, inUse: false)
+        bins.insert(start)
+        if region.header.usedBytes == 0 { regionBecameEmpty(region) }
+    }
+
+    /// Keeps one empty region; unmaps any further one.
+    mutating func regionBecameEmpty(_ region: RegionRef) {
+        if emptyRegionCount >= 1 {
+            releaseRegion(region)
+        } else {
+            emptyRegionCount += 1
+        }
+    }
+
+    /// Maps, registers and formats a region holding one free block; false when out of memory.
+    mutating func mapRegion() -> Bool {
+        let granules = RegionRef.byteCount >> SpanDirectory.granuleShift
+        guard reserveDirectoryRoom(granules),
+              let base = mapFromSource(byteCount: RegionRef.byteCount, alignment: RegionRef.byteCount) else { return false }
+        let region = RegionRef.format(base)
+        region.header.canary = canarySeed ^ UInt64(region.address)
+        for granule in 0..<granules {
+            directory.insert(address: region.address &+ UInt(granule << SpanDirectory.granuleShift),
+                             value: UInt64(region.address) | OwnerKind.medium.rawValue)
+        }
+        let first = MediumBlock(address: region.address &+ UInt(RegionRef.firstBlockOffset))
+        let sentinel = MediumBlock(address: region.address &+ UInt(RegionRef.sentinelOffset))
+        first.writeHeader(size: RegionRef.sentinelOffset - RegionRef.firstBlockOffset, inUse: false)
+        storeWord(MediumBlock.tag | MediumBlock.inUseBit, at: sentinel.address, 0)
+        region.setBlockStart(RegionRef.firstBlockOffset, true)
+        bins.insert(first)
+        linkRegion(region)
+        emptyRegionCount += 1
+        statistics.mediumRegions += 1
+        return true
+    }
+
+    mutating func linkRegion(_ region: RegionRef) {
+        region.header.next = regionHead
+        region.header.previous = 0
+        if regionHead != 0 { RegionRef(containing: regionHead).header.previous = region.address }
+        regionHead = region.address
+    }
+
+    /// Unmaps an empty region (its single free block leaves the bins first).
+    mutating func releaseRegion(_ region: RegionRef) {
+        bins.remove(MediumBlock(address: region.address &+ UInt(RegionRef.firstBlockOffset)))
+        let next = region.header.next
+        let previous = region.header.previous
+        if next != 0 { RegionRef(containing: next).header.previous = previous }
+        if previous != 0 { RegionRef(containing: previous).header.next = next } else { regionHead = next }
+        for granule in 0..<(RegionRef.byteCount >> SpanDirectory.granuleShift) {
+            directory.remove(address: region.address &+ UInt(granule << SpanDirectory.granuleShift))
+        }
+        statistics.mediumRegions -= 1
+        unmapToSource(region.base, byteCount: RegionRef.byteCount)
+    }
+
+    /// trim() for the medium tier.
+    mutating func releaseEmptyRegions() {
+        var cursor = regionHead
+        while cursor != 0 {
+            let region = RegionRef(containing: cursor)
+            cursor = region.header.next
+            if region.header.usedBytes == 0 {
+                releaseRegion(region)
+                emptyRegionCount -= 1
+            }
+        }
+    }
+
+    /// Resizes a validated in-use medium block in place when possible: shrinking splits the tail
+    /// off; growing absorbs a free successor. Returns false when the block must move.
+    mutating func resizeMediumInPlace(_ block: MediumBlock, byteCount: Int) -> Bool {
+        let needed = max((byteCount &+ 15) & ~15 &+ MediumBlock.headerBytes, MediumBlock.minimumBytes)
+        let size = block.size
+        let region = RegionRef(containing: block.address)
+        var available = size
+        let next = block.following
+        if needed > size {
+            guard !next.isInUse, size + next.size >= needed else { return false }
+            bins.remove(next)
+            region.setBlockStart(offset(of: next), false)
+            available = size + next.size
+            block.writeHeader(size: available, inUse: true)
+        }
+        let kept = splitTail(of: block, keeping: needed)
+        block.writeHeader(size: kept, inUse: true)
+        region.header.usedBytes = region.header.usedBytes &- UInt64(size) &+ UInt64(kept)
+        statistics.noteLive(kept - size)
+        return true
+    }
+}

@@ -1,0 +1,86 @@
+// realloc and the pointer lookup it shares with malloc_usable_size.
+//
+// realloc(p, n):  p == nil -> malloc(n);  n == 0 -> free(p), returns nil (glibc's behaviour);
+// otherwise in place when the block can hold n without wasting more than half of it (small: the
+// slot is big enough; medium: shrink by splitting the tail or grow into a free successor; large:
+// the mapping's page slack), else malloc + copy + free. When the new block cannot be had the old
+// one is left untouched and nil is returned. A bad p is reported and nil returned.
+
+import MemoryCore
+
+/// A live block found from a user pointer.
+struct LocatedBlock {
+    enum Tier {
+        case small(SpanRef)
+        case medium(MediumBlock)
+        case large(LargeRef)
+    }
+
+    var tier: Tier
+    var usableBytes: Int
+}
+
+extension UserHeap {
+    /// Validates `address` as a live block and says where it lives.
+    func locate(_ address: UInt) -> Result<LocatedBlock, HeapError> {
+        let owner = directory.lookup(address)
+        let base = UInt(truncatingIfNeeded: owner & ~3)
+        switch OwnerKind(rawValue: owner & 3) {
+        case .small:
+            let span = SpanRef(base: userPointer(base))
+            let located = locateSmall(address, span: span)
+            if let error = located.error { return .failure(error) }
+            let unit = located.unit
+            guard span.bitmapWord(unit &>> 6) & (1 &<< UInt64(unit & 63)) != 0 else {
+                return .failure(.doubleFree(VirtualAddress(UInt64(address))))
+            }
+            return .success(LocatedBlock(tier: .small(span), usableBytes: Int(span.header.slotSize)))
+        case .medium:
+            return locateMedium(address, region: RegionRef(containing: base)).map {
+                LocatedBlock(tier: .medium($0), usableBytes: $0.size - MediumBlock.headerBytes)
+            }
+        case .large:
+            let block = LargeRef(base: base)
+            if let error = locateLarge(address, block: block) { return .failure(error) }
+            return .success(LocatedBlock(tier: .large(block), usableBytes: Int(block.header.usableBytes)))
+        case nil:
+            return .failure(.foreignPointer(VirtualAddress(UInt64(address))))
+        }
+    }
+
+    /// realloc: see the file comment for the exact rules.
+    public mutating func reallocate(_ pointer: UnsafeMutableRawPointer?, byteCount: Int) -> UnsafeMutableRawPointer? {
+        guard let pointer else { return allocate(byteCount: byteCount) }
+        guard byteCount >= 0 else { return nil }
+        let address = UInt(pointer)
+        let block: LocatedBlock
+        switch locate(address) {
+        case .failure(let error):
+            report(error)
+            return nil
+        case .success(let found): block = found
+        }
+        if byteCount == 0 {
+            free(pointer)
+            return nil
+        }
+        if resizeInPlace(block, byteCount: byteCount) { return pointer }
+        guard let moved = allocate(byteCount: byteCount) else { return nil }
+        BlockBytes.copy(from: address, to: UInt(moved), byteCount: min(block.usableBytes, byteCount))
+        free(pointer)
+        return moved
+    }
+
+    /// Whether the block now holds `byteCount` bytes without moving.
+    mutating func resizeInPlace(_ block: LocatedBlock, byteCount: Int) -> Bool {
+        switch block.tier {
+        case .small:
+            return byteCount <= block.usableBytes && (byteCount > block.usableBytes / 2 || block.usableBytes <= 64)
+        case .medium(let medium):
+            guard byteCount > SizeClass.largestByteCount else { return false }
+            return resizeMediumInPlace(medium, byteCount: byteCount)
+        case .large:
+            return byteCount <= block.usableBytes && byteCount > block.usableBytes / 2
+        }
+    }
+}

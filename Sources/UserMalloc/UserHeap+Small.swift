@@ -1,0 +1,258 @@
+// The small tier: 32 size classes (16 ... 1024 bytes) served from 64 KiB spans.
+//
+// malloc pops the current span's free list (one load of the link, one bitmap store, three header
+// stores); when the list is empty it carves the next never-used slot (bump pointer, so a fresh
+// span's pages are touched only as they are used), then falls back to a partial span of the class,
+// a cached empty span, or a new span from the page source. free finds the span through the
+// directory, checks canary, slot boundary and allocation bit, and pushes the slot.
+//
+// Span invariants (per span, checked by checkInvariants):
+//   carved = (bumpOffset - dataOffset) / slotSize
+//   usedCount = popcount(bitmap) = carved - length(free list)
+//   every free-list link is 0 or a carved slot start of this span whose bitmap bit is clear
+//   state == .current <=> the span is its class's current span
+//   state == .partial <=> on its class's partial list, free list non-empty
+//   state == .full    => free list empty and bumpOffset + slotSize > limitOffset
+//   state == .empty   <=> in the empty cache, usedCount == 0
+// Double free is always caught while the span is mapped: the bit of a freed slot is clear. (After
+// the span goes back to the source, a stale free is reported as a foreign pointer; if the slot
+// was handed out again, the stale pointer names a live block and no allocator can tell.)
+
+import MemoryCore
+
+/// A small slot handed out, and whether its bytes are known to be zero (never written since the
+/// page source zeroed them), which lets calloc skip the memset.
+struct SmallBlock {
+    var address: UInt
+    var isZeroed: Bool
+}
+
+extension UserHeap {
+    /// The fast path of malloc for class `index`.
+    @inline(__always)
+    mutating func allocateSmall(classIndex index: Int) -> SmallBlock? {
+        let current = classes[index].current
+        if current != 0 {
+            let span = SpanRef(base: userPointer(current))
+            let head = span.header.freeHead
+            if head != 0 {
+                let next = loadLink(at: head)
+                let unit = Int(truncatingIfNeeded: (head & 0xFFFF) &>> 4)
+                let word = span.bitmapWord(unit &>> 6)
+                let bit: UInt64 = 1 &<< UInt64(unit & 63)
+                // Cheap link validation: same span, 16-aligned, past the header, slot not live.
+                let nextOffset = next & 0xFFFF
+                let linkIsSane = next == 0
+                    || ((next ^ head) &>> 16 == 0 && next & 15 == 0 && nextOffset >= UInt(SpanRef.dataOffset))
+                if _slowPath(!linkIsSane || word & bit != 0) {
+                    report(.corruptedFreeList(VirtualAddress(UInt64(head))))
+                    return nil
+                }
+                span.setBitmapWord(unit &>> 6, word | bit)
+                span.header.freeHead = next
+                span.header.usedCount &+= 1
+                let slotSize = Int(truncatingIfNeeded: span.header.slotSize)
+                statistics.noteLive(slotSize)
+                statistics.liveBlocksPerClass[index] &+= 1
+                return SmallBlock(address: head, isZeroed: false)
+            }
+        }
+        return allocateSmallSlow(classIndex: index)
+    }
+
+    /// Carves from the current span, or installs another span as current and retries.
+    @inline(never)
+    mutating func allocateSmallSlow(classIndex index: Int) -> SmallBlock? {
+        while true {
+            let current = classes[index].current
+            if current != 0 {
+                let span = SpanRef(base: userPointer(current))
+                if span.header.freeHead != 0 { return allocateSmall(classIndex: index) }
+                if let block = carve(from: span, classIndex: index) { return block }
+                span.header.state = SpanState.full.rawValue
+                classes[index].current = 0
+            }
+            guard let next = takePartialSpan(classIndex: index) ?? takeEmptySpan(classIndex: index)
+                ?? mapSpan(classIndex: index) else { return nil }
+            next.header.state = SpanState.current.rawValue
+            classes[index].current = next.address
+        }
+    }
+
+    /// The next never-used slot of `span`, or nil when the span is carved to its limit.
+    mutating func carve(from span: SpanRef, classIndex index: Int) -> SmallBlock? {
+        let offset = span.header.bumpOffset
+        let slotSize = span.header.slotSize
+        guard offset &+ slotSize <= span.header.limitOffset else { return nil }
+        span.header.bumpOffset = offset &+ slotSize
+        let unit = Int(offset &>> 4)
+        span.setBitmapWord(unit &>> 6, span.bitmapWord(unit &>> 6) | 1 &<< UInt64(unit & 63))
+        span.header.usedCount &+= 1
+        statistics.noteLive(Int(slotSize))
+        statistics.liveBlocksPerClass[index] &+= 1
+        return SmallBlock(address: span.address &+ UInt(offset), isZeroed: offset >= span.header.dirtyEnd)
+    }
+
+    /// free() of a pointer the directory places in the small span at `spanBase`.
+    @inline(__always)
+    mutating func freeSmall(_ address: UInt, spanBase: UInt) -> HeapError? {
+        let span = SpanRef(base: userPointer(spanBase))
+        let located = locateSmall(address, span: span)
+        guard located.error == nil else { return located.error }
+        let unit = located.unit
+        let word = span.bitmapWord(unit &>> 6)
+        let bit: UInt64 = 1 &<< UInt64(unit & 63)
+        if _slowPath(word & bit == 0) { return .doubleFree(VirtualAddress(UInt64(address))) }
+        span.setBitmapWord(unit &>> 6, word & ~bit)
+        storeLink(span.header.freeHead, at: address)
+        span.header.freeHead = address
+        let used = span.header.usedCount &- 1
+        span.header.usedCount = used
+        statistics.noteLive(-Int(truncatingIfNeeded: span.header.slotSize))
+        statistics.liveBlocksPerClass[Int(span.header.classIndex)] &-= 1
+        let state = span.header.state
+        if _slowPath(state == SpanState.full.rawValue || (used == 0 && state == SpanState.partial.rawValue)) {
+            spanChangedFill(span)
+        }
+        return nil
+    }
+
+    /// Validates that `address` is a carved slot start of `span`; on success `unit` is its
+    /// bitmap index (offset / 16).
+    @inline(__always)
+    func locateSmall(_ address: UInt, span: SpanRef) -> (unit: Int, error: HeapError?) {
+        let where_ = VirtualAddress(UInt64(address))
+        guard span.header.canary == canarySeed ^ UInt64(span.address) else {
+            return (0, .corruptedHeader(VirtualAddress(UInt64(span.address))))
+        }
+        let offset = address &- span.address
+        guard offset >= UInt(SpanRef.dataOffset) else { return (0, .interiorPointer(where_)) }
+        let slotOffset = UInt64(offset &- UInt(SpanRef.dataOffset))
+        let slotIndex = (slotOffset &* UInt64(span.header.reciprocal)) &>> 32
+        guard slotIndex &* UInt64(span.header.slotSize) == slotOffset else { return (0, .interiorPointer(where_)) }
+        guard offset < UInt(span.header.bumpOffset) else { return (0, .neverAllocated(where_)) }
+        return (Int(truncatingIfNeeded: offset &>> 4), nil)
+    }
+
+    /// A span's fill changed in a way that moves it between lists: full -> partial, or
+    /// partial -> empty (an empty current span stays current: the hysteresis that keeps a
+    /// malloc/free pair from mapping and unmapping a span every time).
+    mutating func spanChangedFill(_ span: SpanRef) {
+        let index = Int(span.header.classIndex)
+        if span.header.state == SpanState.full.rawValue {
+            span.header.state = SpanState.partial.rawValue
+            pushPartial(span, classIndex: index)
+        }
+        if span.header.usedCount == 0 && span.header.state == SpanState.partial.rawValue {
+            unlinkPartial(span, classIndex: index)
+            retireEmptySpan(span)
+        }
+    }
+
+    mutating func pushPartial(_ span: SpanRef, classIndex index: Int) {
+        let head = classes[index].partialHead
+        span.header.next = head
+        span.header.previous = 0
+        if head != 0 { SpanRef(base: userPointer(head)).header.previous = span.address }
+        classes[index].partialHead = span.address
+    }
+
+    mutating func unlinkPartial(_ span: SpanRef, classIndex index: Int) {
+        let next = span.header.next
+        let previous = span.header.previous
+        if next != 0 { SpanRef(base: userPointer(next)).header.previous = previous }
+        if previous != 0 {
+            SpanRef(base: userPointer(previous)).header.next = next
+        } else {
+            classes[index].partialHead = next
+        }
+        span.header.next = 0
+        span.header.previous = 0
+    }
+
+    mutating func takePartialSpan(classIndex index: Int) -> SpanRef? {
+        let head = classes[index].partialHead
+        guard head != 0 else { return nil }
+        let span = SpanRef(base: userPointer(head))
+        unlinkPartial(span, classIndex: index)
+        return span
+    }
+
+    /// Empty spans kept: at least 2, or an eighth of the live bytes' worth, whichever is more.
+    var emptySpanCacheLimit: Int { max(2, statistics.liveBytes / (8 * SpanRef.byteCount)) }
+
+    /// Caches an empty span, or returns it to the source when the cache is full.
+    mutating func retireEmptySpan(_ span: SpanRef) {
+        guard statistics.cachedEmptySpans < emptySpanCacheLimit else {
+            releaseSpan(span)
+            return
+        }
+        span.header.state = SpanState.empty.rawValue
+        span.header.next = emptySpanHead
+        emptySpanHead = span.address
+        statistics.cachedEmptySpans += 1
+    }
+
+    mutating func takeEmptySpan(classIndex index: Int) -> SpanRef? {
+        guard emptySpanHead != 0 else { return nil }
+        let span = SpanRef(base: userPointer(emptySpanHead))
+        emptySpanHead = span.header.next
+        statistics.cachedEmptySpans -= 1
+        prepare(span, classIndex: index)
+        return span
+    }
+
+    /// A new span from the page source, registered and prepared for class `index`.
+    mutating func mapSpan(classIndex index: Int) -> SpanRef? {
+        guard reserveDirectoryRoom(1),
+              let base = mapFromSource(byteCount: SpanRef.byteCount, alignment: SpanRef.byteCount) else { return nil }
+        let span = SpanRef.format(base)
+        span.header.canary = canarySeed ^ UInt64(span.address)
+        directory.insert(address: span.address, value: UInt64(span.address) | OwnerKind.small.rawValue)
+        statistics.smallSpans += 1
+        prepare(span, classIndex: index)
+        return span
+    }
+
+    /// Resets an empty span (usedCount == 0, so its bitmap is already clear) for class `index`.
+    func prepare(_ span: SpanRef, classIndex index: Int) {
+        let slotSize = SizeClass.byteCount(ofClass: index)
+        let capacity = (SpanRef.byteCount - SpanRef.dataOffset) / slotSize
+        span.header.dirtyEnd = max(span.header.dirtyEnd, span.header.bumpOffset)
+        span.header.freeHead = 0
+        span.header.next = 0
+        span.header.previous = 0
+        span.header.bumpOffset = UInt32(SpanRef.dataOffset)
+        span.header.limitOffset = UInt32(SpanRef.dataOffset + capacity * slotSize)
+        span.header.slotSize = UInt32(slotSize)
+        span.header.reciprocal = SizeClass.reciprocal(ofSlotSize: slotSize)
+        span.header.usedCount = 0
+        span.header.classIndex = UInt16(index)
+    }
+
+    /// Unregisters and unmaps a span that holds no live block.
+    mutating func releaseSpan(_ span: SpanRef) {
+        directory.remove(address: span.address)
+        statistics.smallSpans -= 1
+        unmapToSource(span.base, byteCount: SpanRef.byteCount)
+    }
+
+    /// trim() for the small tier: every cached empty span and every empty current span.
+    mutating func releaseEmptySpans() {
+        while emptySpanHead != 0 {
+            let span = SpanRef(base: userPointer(emptySpanHead))
+            emptySpanHead = span.header.next
+            statistics.cachedEmptySpans -= 1
+            releaseSpan(span)
+        }
+        for index in 0..<SizeClass.count {
+            let current = classes[index].current
+            guard current != 0 else { continue }
+            let span = SpanRef(base: userPointer(current))
+            if span.header.usedCount == 0 {
+                classes[index].current = 0
+                releaseSpan(span)
+            }
+        }
+    }
+}

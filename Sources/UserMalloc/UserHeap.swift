@@ -1,0 +1,161 @@
+// UserHeap: the public face of the allocator (malloc, free, calloc, realloc, posix_memalign,
+// malloc_usable_size, plus trim and statistics). Each entry point decides the tier from the size
+// (small <= 1 KiB, medium <= 128 KiB, large beyond) or, for a pointer, from the span directory,
+// and forwards to the tier's file. See UserMalloc.swift for the design.
+
+import MemoryCore
+
+/// Where a span is, which decides what free() must do when the span's fill level changes.
+enum SpanState: UInt8 {
+    /// Its class's current span: malloc pops from it; never on a list.
+    case current = 1
+    /// On its class's partial list: has a non-empty free list.
+    case partial = 2
+    /// On no list: every slot carved and in use.
+    case full = 3
+    /// In the heap's empty-span cache (usedCount == 0), ready for any class.
+    case empty = 4
+}
+
+/// Per size class: the span malloc pops from, and the spans with free slots waiting behind it.
+struct SizeClassState {
+    var current: UInt = 0
+    var partialHead: UInt = 0
+}
+
+/// A malloc heap over pages from `Source`.
+///
+/// Not thread-safe (one heap per single-threaded user program). Misuse (foreign, interior or
+/// double-freed pointers) and detected metadata damage are passed to `errorHandler` and change
+/// nothing; out of memory returns nil.
+public struct UserHeap<Source: PageSource> {
+    /// Requests above this many bytes get their own mapping.
+    public static var largestMediumByteCount: Int { 128 * 1024 }
+    /// Aligned requests above this alignment get their own mapping.
+    static var largestMediumAlignment: Int { 4096 }
+
+    /// The page source (tests inspect their fake through it).
+    public internal(set) var source: Source
+    public internal(set) var statistics = HeapStatistics()
+
+    var classes: InlineArray<32, SizeClassState> = InlineArray(repeating: SizeClassState())
+    var directory = SpanDirectory()
+    /// Empty spans kept for reuse, linked through `SpanHeader.next`.
+    var emptySpanHead: UInt = 0
+    var bins = MediumBins()
+    /// All medium regions, linked through `RegionHeader.next/previous`.
+    var regionHead: UInt = 0
+    /// Regions with no block in use (kept for hysteresis, at most one outside trim()).
+    var emptyRegionCount = 0
+    /// All large blocks, linked through `LargeHeader.next/previous`.
+    var largeHead: UInt = 0
+    let canarySeed: UInt64
+    let errorHandler: (HeapError) -> Void
+
+    /// A heap that takes its pages from `source`. `canarySeed` personalises the header canaries
+    /// (a user program may pass a random value); `errorHandler` receives every misuse report.
+    public init(source: Source, canarySeed: UInt64 = 0x5EED_CAFE_F00D_D00D,
+                errorHandler: @escaping (HeapError) -> Void) {
+        self.source = source
+        self.canarySeed = canarySeed
+        self.errorHandler = errorHandler
+    }
+
+    /// malloc: at least `byteCount` bytes, 16-aligned; nil when out of memory (or byteCount < 0).
+    /// `allocate(byteCount: 0)` returns a unique 16-byte block.
+    @inline(__always)
+    public mutating func allocate(byteCount: Int) -> UnsafeMutableRawPointer? {
+        if UInt(bitPattern: byteCount) <= UInt(SizeClass.largestByteCount) {
+            guard let block = allocateSmall(classIndex: SizeClass.index(forByteCount: byteCount)) else { return nil }
+            return userPointer(block.address)
+        }
+        return allocateBeyondSmall(byteCount: byteCount, alignment: 16).map(userPointer)
+    }
+
+    /// free: returns a block. nil is a no-op; a pointer this heap did not hand out, or already
+    /// freed, is reported to the error handler and nothing changes.
+    @inline(__always)
+    public mutating func free(_ pointer: UnsafeMutableRawPointer?) {
+        guard let pointer else { return }
+        let address = UInt(pointer)
+        let owner = directory.lookup(address)
+        if owner & 3 == OwnerKind.small.rawValue {
+            if let error = freeSmall(address, spanBase: UInt(truncatingIfNeeded: owner & ~3)) { report(error) }
+            return
+        }
+        if let error = freeBeyondSmall(address, owner: owner) { report(error) }
+    }
+
+    /// calloc: `count * byteCount` zeroed bytes; nil on overflow of the product or out of memory.
+    public mutating func allocateZeroed(count: Int, byteCount: Int) -> UnsafeMutableRawPointer? {
+        guard count >= 0, byteCount >= 0 else { return nil }
+        let (total, overflow) = count.multipliedReportingOverflow(by: byteCount)
+        guard !overflow else { return nil }
+        if total <= SizeClass.largestByteCount {
+            guard let block = allocateSmall(classIndex: SizeClass.index(forByteCount: total)) else { return nil }
+            if !block.isZeroed { BlockBytes.zero(at: block.address, byteCount: total) }
+            return userPointer(block.address)
+        }
+        if total <= Self.largestMediumByteCount {
+            guard let address = allocateMedium(byteCount: total, alignment: 16) else { return nil }
+            BlockBytes.zero(at: address, byteCount: total)
+            return userPointer(address)
+        }
+        // A large block is a fresh mapping: the page source already zeroed it.
+        return allocateLarge(byteCount: total, alignment: 16).map(userPointer)
+    }
+
+    /// posix_memalign: `byteCount` bytes at a multiple of `alignment`, which must be a power of
+    /// two and a multiple of 8 (sizeof(void *)), else `.invalidArgument` (EINVAL);
+    /// `.outOfMemory` (ENOMEM) when the pages cannot be had.
+    public mutating func allocateAligned(byteCount: Int, alignment: Int) throws(MallocErrno) -> UnsafeMutableRawPointer {
+        guard alignment >= 8, alignment & (alignment &- 1) == 0 else { throw .invalidArgument }
+        guard byteCount >= 0 else { throw .outOfMemory }
+        if alignment <= 16 {
+            guard let pointer = allocate(byteCount: byteCount) else { throw .outOfMemory }
+            return pointer
+        }
+        if byteCount <= SizeClass.largestByteCount && alignment <= SpanRef.dataOffset {
+            let base = SizeClass.index(forByteCount: max(byteCount, alignment))
+            let index = SizeClass.index(atLeast: base, alignedTo: alignment)
+            guard let block = allocateSmall(classIndex: index) else { throw .outOfMemory }
+            return userPointer(block.address)
+        }
+        guard let address = allocateBeyondSmall(byteCount: byteCount, alignment: alignment) else {
+            throw .outOfMemory
+        }
+        return userPointer(address)
+    }
+
+    /// malloc_usable_size: bytes the block may hold (>= what was asked for); 0 for nil. A bad
+    /// pointer is reported and answers 0.
+    public mutating func usableByteCount(of pointer: UnsafeMutableRawPointer?) -> Int {
+        guard let pointer else { return 0 }
+        switch locate(UInt(pointer)) {
+        case .success(let block): return block.usableBytes
+        case .failure(let error):
+            report(error)
+            return 0
+        }
+    }
+
+    /// Medium or large allocation (byteCount > 1 KiB, or an alignment small spans cannot give).
+    mutating func allocateBeyondSmall(byteCount: Int, alignment: Int) -> UInt? {
+        if byteCount <= Self.largestMediumByteCount && alignment <= Self.largestMediumAlignment {
+            return allocateMedium(byteCount: byteCount, alignment: alignment)
+        }
+        return allocateLarge(byteCount: byteCount, alignment: alignment)
+    }
+
+    /// free() of a pointer that is not in a small span.
+    mutating func freeBeyondSmall(_ address: UInt, owner: UInt64) -> HeapError? {
+        let base = UInt(truncatingIfNeeded: owner & ~3)
+        switch OwnerKind(rawValue: owner & 3) {
+        case .medium: return freeMedium(address, region: RegionRef(containing: base))
+        case .large: return freeLarge(address, block: LargeRef(base: base))
+        case .small, nil: return .foreignPointer(VirtualAddress(UInt64(address)))
+        }
+    }
+
+    @inline(never) func report(_ error: HeapError) { errorHandler(error) }
+}

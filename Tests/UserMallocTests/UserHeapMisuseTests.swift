@@ -1,0 +1,150 @@
+// Every kind of bad pointer and detectable metadata damage is reported with its own HeapError
+// value, and the heap is left exactly as it was.
+
+import Testing
+import MemoryCore
+@testable import UserMalloc
+
+@Suite struct UserHeapMisuseTests {
+    /// Runs `misuse` and expects exactly `expected` reported, with statistics and invariants unchanged.
+    func expectReported(_ expected: HeapError, heap: inout UserHeap<FakePageSource>, log: ErrorLog,
+                        _ misuse: (inout UserHeap<FakePageSource>) -> Void) {
+        let before = heap.statistics
+        log.errors.removeAll()
+        misuse(&heap)
+        #expect(log.errors == [expected])
+        #expect(heap.statistics.liveBytes == before.liveBytes && heap.statistics.heldBytes == before.heldBytes)
+        #expect(heap.checkInvariants() == nil)
+    }
+
+    func at(_ pointer: UnsafeMutableRawPointer) -> VirtualAddress { VirtualAddress(UInt64(UInt(bitPattern: pointer))) }
+
+    @Test func foreignPointers() throws {
+        var (heap, _, log) = makeHeap()
+        let keep = try unwrap(heap.allocate(byteCount: 32))
+        let foreign = UnsafeMutableRawPointer.allocate(byteCount: 64, alignment: 16)
+        defer { foreign.deallocate() }
+        expectReported(.foreignPointer(at(foreign)), heap: &heap, log: log) { $0.free(foreign) }
+        expectReported(.foreignPointer(at(foreign)), heap: &heap, log: log) { _ = $0.reallocate(foreign, byteCount: 10) }
+        expectReported(.foreignPointer(at(foreign)), heap: &heap, log: log) { _ = $0.usableByteCount(of: foreign) }
+        let wild = UnsafeMutableRawPointer(bitPattern: 0x10)!
+        expectReported(.foreignPointer(at(wild)), heap: &heap, log: log) { $0.free(wild) }
+        heap.free(keep)
+    }
+
+    @Test func interiorPointersInEveryTier() throws {
+        var (heap, _, log) = makeHeap()
+        for size in [48, 5000, 300_000] {
+            let p = try unwrap(heap.allocate(byteCount: size))
+            for offset in [1, 8, 16, 32] {
+                expectReported(.interiorPointer(at(p + offset)), heap: &heap, log: log) { $0.free(p + offset) }
+            }
+            heap.free(p)
+        }
+        // A pointer into a span's header area.
+        let q = try unwrap(heap.allocate(byteCount: 16))
+        let header = UnsafeMutableRawPointer(bitPattern: UInt(bitPattern: q) & ~0xFFFF)! + 64
+        expectReported(.interiorPointer(at(header)), heap: &heap, log: log) { $0.free(header) }
+        heap.free(q)
+    }
+
+    @Test func doubleFreeInEveryTier() throws {
+        var (heap, _, log) = makeHeap()
+        let keep = try unwrap(heap.allocate(byteCount: 48))   // keeps the span's slot carved
+        let small = try unwrap(heap.allocate(byteCount: 48))
+        let medium = try unwrap(heap.allocate(byteCount: 5000))
+        let mediumKeep = try unwrap(heap.allocate(byteCount: 5000))
+        heap.free(small)
+        expectReported(.doubleFree(at(small)), heap: &heap, log: log) { $0.free(small) }
+        expectReported(.doubleFree(at(small)), heap: &heap, log: log) { _ = $0.reallocate(small, byteCount: 8) }
+        heap.free(medium)
+        expectReported(.doubleFree(at(medium)), heap: &heap, log: log) { $0.free(medium) }
+        // A freed large block is unmapped: a second free is foreign.
+        let large = try unwrap(heap.allocate(byteCount: 400_000))
+        heap.free(large)
+        expectReported(.foreignPointer(at(large)), heap: &heap, log: log) { $0.free(large) }
+        heap.free(keep)
+        heap.free(mediumKeep)
+    }
+
+    @Test func doubleFreeIsCaughtEvenBehindOtherFrees() throws {
+        var (heap, _, log) = makeHeap()
+        let blocks = try (0..<100).map { _ in try unwrap(heap.allocate(byteCount: 64)) }
+        for p in blocks { heap.free(p) }
+        expectReported(.doubleFree(at(blocks[37])), heap: &heap, log: log) { $0.free(blocks[37]) }
+    }
+
+    @Test func neverAllocatedSlot() throws {
+        var (heap, _, log) = makeHeap()
+        let p = try unwrap(heap.allocate(byteCount: 64))
+        let beyond = p + 64 * 10
+        expectReported(.neverAllocated(at(beyond)), heap: &heap, log: log) { $0.free(beyond) }
+        heap.free(p)
+    }
+
+    @Test func damagedSpanCanary() throws {
+        var (heap, _, log) = makeHeap()
+        let p = try unwrap(heap.allocate(byteCount: 64))
+        let span = UnsafeMutableRawPointer(bitPattern: UInt(bitPattern: p) & ~0xFFFF)!
+        let saved = span.load(as: UInt64.self)
+        span.storeBytes(of: saved ^ 1, as: UInt64.self)
+        log.errors.removeAll()
+        heap.free(p)
+        #expect(log.errors == [.corruptedHeader(at(span))])
+        #expect(heap.checkInvariants() == .spanCanary(span: at(span)))
+        span.storeBytes(of: saved, as: UInt64.self)
+        #expect(heap.checkInvariants() == nil)
+        heap.free(p)
+    }
+
+    @Test func damagedFreeListLinkIsCaughtByMalloc() throws {
+        var (heap, _, log) = makeHeap()
+        let a = try unwrap(heap.allocate(byteCount: 64))
+        let b = try unwrap(heap.allocate(byteCount: 64))
+        heap.free(a)
+        heap.free(b)                                   // list: b -> a
+        let saved = b.load(as: UInt.self)
+        b.storeBytes(of: 0xDEAD_0000, as: UInt.self)   // use-after-free write: link leaves the span
+        #expect(heap.checkInvariants() != nil)
+        log.errors.removeAll()
+        #expect(heap.allocate(byteCount: 64) == nil)
+        #expect(log.errors == [.corruptedFreeList(at(b))])
+        // A link to a live slot is caught too.
+        let live = try unwrap(heap.allocate(byteCount: 16))   // another class, another span
+        b.storeBytes(of: saved, as: UInt.self)
+        let c = try unwrap(heap.allocate(byteCount: 64))      // pops b
+        #expect(c == b)
+        heap.free(c)                                            // list: b -> a again
+        b.storeBytes(of: UInt(bitPattern: c) + 64 * 5, as: UInt.self)  // beyond bump, not a free slot
+        #expect(heap.checkInvariants() != nil)
+        b.storeBytes(of: saved, as: UInt.self)
+        #expect(heap.checkInvariants() == nil)
+        heap.free(live)
+    }
+
+    @Test func damagedBoundaryTag() throws {
+        var (heap, _, log) = makeHeap()
+        let p = try unwrap(heap.allocate(byteCount: 5000))
+        let q = try unwrap(heap.allocate(byteCount: 5000))
+        let header = p - 16
+        let saved = header.load(as: UInt64.self)
+        header.storeBytes(of: saved &+ 16, as: UInt64.self)    // size off by 16
+        log.errors.removeAll()
+        heap.free(p)
+        #expect(log.errors == [.corruptedBoundaryTag(at(header))])
+        #expect(heap.checkInvariants() != nil)
+        header.storeBytes(of: saved, as: UInt64.self)
+        #expect(heap.checkInvariants() == nil)
+        heap.free(p)
+        heap.free(q)
+        #expect(heap.checkInvariants() == nil)
+    }
+
+    @Test func errorsCarryDistinctCodesAndMessages() {
+        let a = VirtualAddress(0x1000)
+        let all: [HeapError] = [.foreignPointer(a), .interiorPointer(a), .neverAllocated(a), .doubleFree(a),
+                                .corruptedHeader(a), .corruptedFreeList(a), .corruptedBoundaryTag(a)]
+        #expect(Set(all.map(\.code)).count == all.count)
+        #expect(all.allSatisfy { $0.address == a })
+    }
+}

@@ -1,0 +1,299 @@
+import Testing
+import MemoryCore
+@testable import UserMalloc
+
+func address(_ pointer: UnsafeMutableRawPointer) -> UInt { UInt(bitPattern: pointer) }
+
+@Suite struct UserHeapAllocationTests {
+    @Test func mallocZeroReturnsUniqueAlignedBlocks() throws {
+        var (heap, _, log) = makeHeap()
+        let a = try unwrap(heap.allocate(byteCount: 0))
+        let b = try unwrap(heap.allocate(byteCount: 0))
+        #expect(a != b)
+        #expect(address(a) % 16 == 0 && address(b) % 16 == 0)
+        #expect(heap.usableByteCount(of: a) == 16)
+        heap.free(a)
+        heap.free(b)
+        #expect(log.errors.isEmpty)
+        #expect(heap.checkInvariants() == nil)
+    }
+
+    @Test func freeOfNilIsANoOp() {
+        var (heap, source, log) = makeHeap()
+        heap.free(nil)
+        #expect(log.errors.isEmpty && source.mapCount == 0 && heap.statistics.liveBytes == 0)
+    }
+
+    @Test func everyTierReturns16AlignedBlocksOfAtLeastTheRequestedSize() throws {
+        var (heap, _, log) = makeHeap()
+        var blocks: [(UnsafeMutableRawPointer, Int)] = []
+        for size in [1, 15, 16, 17, 100, 128, 129, 1000, 1024, 1025, 4000, 65536, 131072, 131073, 1 << 20] {
+            let p = try unwrap(heap.allocate(byteCount: size))
+            #expect(address(p) % 16 == 0)
+            #expect(heap.usableByteCount(of: p) >= size)
+            fill(p, size, with: UInt8(size & 0xFF))
+            blocks.append((p, size))
+            #expect(heap.checkInvariants() == nil)
+        }
+        for (p, size) in blocks {
+            #expect(holds(p, size, UInt8(size & 0xFF)))
+            heap.free(p)
+            #expect(heap.checkInvariants() == nil)
+        }
+        #expect(log.errors.isEmpty)
+        #expect(heap.statistics.liveBytes == 0)
+    }
+
+    @Test func smallFreeThenMallocReusesTheSlot() throws {
+        var (heap, source, _) = makeHeap()
+        let p = try unwrap(heap.allocate(byteCount: 40))
+        heap.free(p)
+        let q = try unwrap(heap.allocate(byteCount: 48))
+        #expect(p == q)
+        let maps = source.mapCount
+        for _ in 0..<1000 {
+            let r = heap.allocate(byteCount: 40)
+            heap.free(r)
+        }
+        #expect(source.mapCount == maps, "a malloc/free pair must not map pages each time")
+        heap.free(q)
+        #expect(heap.checkInvariants() == nil)
+    }
+
+    @Test func fillingManySpansAndFreeingThemKeepsTheHeapConsistent() throws {
+        var (heap, source, log) = makeHeap()
+        var blocks: [UnsafeMutableRawPointer] = []
+        for i in 0..<20_000 {
+            blocks.append(try unwrap(heap.allocate(byteCount: 16 + (i % 7) * 16)))
+        }
+        #expect(heap.checkInvariants() == nil)
+        #expect(heap.statistics.smallSpans > 7)
+        // Free every other block (spans become partial), then the rest (spans become empty).
+        for i in stride(from: 0, to: blocks.count, by: 2) { heap.free(blocks[i]) }
+        #expect(heap.checkInvariants() == nil)
+        for i in stride(from: 1, to: blocks.count, by: 2) { heap.free(blocks[i]) }
+        #expect(heap.checkInvariants() == nil)
+        #expect(heap.statistics.cachedEmptySpans <= 2, "empty spans beyond the cache go back")
+        heap.trim()
+        #expect(source.mappings.isEmpty && heap.statistics.heldBytes == 0)
+        #expect(log.errors.isEmpty && source.misuse.isEmpty)
+    }
+
+    @Test func perClassStatisticsCountLiveBlocks() throws {
+        var (heap, _, _) = makeHeap()
+        let a = try unwrap(heap.allocate(byteCount: 20))
+        let b = try unwrap(heap.allocate(byteCount: 30))
+        let c = try unwrap(heap.allocate(byteCount: 1000))
+        #expect(heap.statistics.liveBlocks(inClass: 1) == 2)
+        #expect(heap.statistics.liveBlocks(inClass: SizeClass.index(forByteCount: 1000)) == 1)
+        #expect(heap.statistics.liveBytes == 32 + 32 + 1024)
+        heap.free(a)
+        heap.free(b)
+        heap.free(c)
+        #expect(heap.statistics.liveBlocks(inClass: 1) == 0)
+        #expect(heap.statistics.peakLiveBytes == 32 + 32 + 1024)
+        #expect(heap.statistics.peakHeldBytes >= heap.statistics.heldBytes)
+    }
+}
+
+@Suite struct UserHeapCallocTests {
+    @Test func callocZeroesRecycledMemory() throws {
+        var (heap, _, _) = makeHeap()
+        for size in [24, 700, 3000, 100_000] {
+            let dirty = try unwrap(heap.allocate(byteCount: size))
+            fill(dirty, size, with: 0xEE)
+            heap.free(dirty)
+            let clean = try unwrap(heap.allocateZeroed(count: 1, byteCount: size))
+            #expect(holds(clean, size, 0))
+            heap.free(clean)
+        }
+        #expect(heap.checkInvariants() == nil)
+    }
+
+    @Test func callocOfFreshLargeAndSmallMemoryIsZero() throws {
+        var (heap, _, _) = makeHeap()
+        let large = try unwrap(heap.allocateZeroed(count: 1000, byteCount: 300))
+        #expect(holds(large, 300_000, 0))
+        let small = try unwrap(heap.allocateZeroed(count: 3, byteCount: 8))
+        #expect(holds(small, 24, 0))
+        heap.free(large)
+        heap.free(small)
+    }
+
+    @Test func callocRejectsOverflowingProducts() {
+        var (heap, source, _) = makeHeap()
+        #expect(heap.allocateZeroed(count: Int.max / 2, byteCount: 3) == nil)
+        #expect(heap.allocateZeroed(count: -1, byteCount: 3) == nil)
+        #expect(source.mapCount == 0)
+    }
+}
+
+@Suite struct UserHeapReallocTests {
+    @Test func reallocOfNilIsMallocAndToZeroFrees() throws {
+        var (heap, _, log) = makeHeap()
+        let p = try unwrap(heap.reallocate(nil, byteCount: 100))
+        #expect(heap.statistics.liveBytes > 0)
+        #expect(heap.reallocate(p, byteCount: 0) == nil)
+        #expect(heap.statistics.liveBytes == 0)
+        #expect(log.errors.isEmpty)
+    }
+
+    @Test func smallReallocStaysInPlaceWithinTheSlotAndMovesBeyond() throws {
+        var (heap, _, _) = makeHeap()
+        let p = try unwrap(heap.allocate(byteCount: 100))   // class 112
+        fill(p, 100, with: 7)
+        #expect(heap.reallocate(p, byteCount: 112) == p)
+        let q = try unwrap(heap.reallocate(p, byteCount: 500))
+        #expect(q != p)
+        #expect(holds(q, 100, 7))
+        #expect(heap.checkInvariants() == nil)
+    }
+
+    @Test func mediumReallocGrowsIntoTheFreeSuccessor() throws {
+        var (heap, _, _) = makeHeap()
+        let p = try unwrap(heap.allocate(byteCount: 5000))
+        fill(p, 5000, with: 9)
+        let q = try unwrap(heap.reallocate(p, byteCount: 50_000))
+        #expect(q == p, "the rest of the fresh region follows the block")
+        #expect(holds(q, 5000, 9))
+        #expect(heap.checkInvariants() == nil)
+        let r = try unwrap(heap.reallocate(q, byteCount: 2000))
+        #expect(r == q, "shrinking splits the tail off in place")
+        #expect(heap.usableByteCount(of: r) < 3000)
+        #expect(heap.checkInvariants() == nil)
+        heap.free(r)
+        #expect(heap.checkInvariants() == nil)
+    }
+
+    @Test func mediumReallocMovesWhenTheSuccessorIsInUse() throws {
+        var (heap, _, _) = makeHeap()
+        let p = try unwrap(heap.allocate(byteCount: 5000))
+        let blocker = try unwrap(heap.allocate(byteCount: 5000))
+        fill(p, 5000, with: 3)
+        let q = try unwrap(heap.reallocate(p, byteCount: 9000))
+        #expect(q != p && holds(q, 5000, 3))
+        heap.free(q)
+        heap.free(blocker)
+        #expect(heap.checkInvariants() == nil)
+    }
+
+    @Test func largeReallocUsesPageSlackThenMoves() throws {
+        var (heap, source, _) = makeHeap()
+        let p = try unwrap(heap.allocate(byteCount: 200_000))
+        fill(p, 200_000, with: 5)
+        #expect(heap.reallocate(p, byteCount: heap.usableByteCount(of: p)) == p)
+        let q = try unwrap(heap.reallocate(p, byteCount: 1 << 20))
+        #expect(q != p && holds(q, 200_000, 5))
+        heap.free(q)
+        #expect(source.mappings.count == 0 || heap.statistics.largeBlocks == 0)
+        #expect(heap.checkInvariants() == nil)
+    }
+
+    @Test func failedReallocLeavesTheOldBlockIntact() throws {
+        var (heap, source, _) = makeHeap()
+        let p = try unwrap(heap.allocate(byteCount: 1000))
+        fill(p, 1000, with: 0x42)
+        source.successesBeforeFailure = 0
+        #expect(heap.reallocate(p, byteCount: 500_000) == nil)
+        #expect(holds(p, 1000, 0x42))
+        #expect(heap.usableByteCount(of: p) == 1024)
+        #expect(heap.checkInvariants() == nil)
+    }
+}
+
+@Suite struct UserHeapAlignedTests {
+    @Test func rejectsAlignmentsThatAreNotPowerOfTwoMultiplesOfEight() {
+        var (heap, _, _) = makeHeap()
+        for alignment in [0, 1, 2, 4, 12, 24, 48, 100, -16] {
+            #expect(throws: MallocErrno.invalidArgument) { _ = try heap.allocateAligned(byteCount: 64, alignment: alignment) }
+        }
+    }
+
+    @Test func returnsAlignedBlocksInEveryTier() throws {
+        var (heap, _, log) = makeHeap()
+        var blocks: [UnsafeMutableRawPointer] = []
+        for alignment in [8, 16, 32, 64, 256, 1024, 4096, 8192, 65536, 1 << 21] {
+            for size in [0, 1, 100, 1000, 5000, 100_000, 300_000] {
+                let p = try heap.allocateAligned(byteCount: size, alignment: alignment)
+                #expect(address(p) % UInt(alignment) == 0, "size \(size) alignment \(alignment)")
+                #expect(heap.usableByteCount(of: p) >= size)
+                fill(p, size, with: 1)
+                blocks.append(p)
+            }
+            #expect(heap.checkInvariants() == nil)
+        }
+        for p in blocks { heap.free(p) }
+        #expect(heap.checkInvariants() == nil)
+        #expect(log.errors.isEmpty)
+    }
+
+    @Test func reportsOutOfMemory() {
+        var (heap, source, _) = makeHeap()
+        source.successesBeforeFailure = 0
+        #expect(throws: MallocErrno.outOfMemory) { _ = try heap.allocateAligned(byteCount: 64, alignment: 64) }
+        #expect(throws: MallocErrno.outOfMemory) { _ = try heap.allocateAligned(byteCount: 1 << 20, alignment: 4096) }
+    }
+}
+
+@Suite struct UserHeapOutOfMemoryTests {
+    @Test func everyTierReturnsNilAndChangesNothing() throws {
+        var (heap, source, log) = makeHeap()
+        let keep = try unwrap(heap.allocate(byteCount: 64))
+        source.successesBeforeFailure = 0
+        let before = heap.statistics
+        #expect(heap.allocate(byteCount: 2000) == nil)
+        #expect(heap.allocate(byteCount: 1 << 20) == nil)
+        #expect(heap.allocateZeroed(count: 1, byteCount: 500) == nil)
+        #expect(heap.statistics.liveBytes == before.liveBytes && heap.statistics.heldBytes == before.heldBytes)
+        #expect(heap.checkInvariants() == nil)
+        source.successesBeforeFailure = nil
+        heap.free(keep)
+        #expect(log.errors.isEmpty)
+    }
+
+    @Test func directoryGrowthFailureUnwindsCleanly() throws {
+        var (heap, source, log) = makeHeap()
+        // 256 directory slots hold 128 granules at load 1/2: fill 128 spans of the 1024 class
+        // (63 slots each); the next span needs a bigger table first.
+        var blocks: [UnsafeMutableRawPointer] = []
+        for _ in 0..<(128 * 63) { blocks.append(try unwrap(heap.allocate(byteCount: 1024))) }
+        #expect(heap.statistics.smallSpans == 128)
+        let held = heap.statistics.heldBytes
+        source.successesBeforeFailure = 0           // the table cannot grow
+        #expect(heap.allocate(byteCount: 1024) == nil)
+        #expect(heap.statistics.heldBytes == held && heap.checkInvariants() == nil)
+        source.successesBeforeFailure = 1           // the table grows, the span cannot be mapped
+        #expect(heap.allocate(byteCount: 1024) == nil)
+        #expect(heap.statistics.directoryBytes == 512 * 16 && heap.checkInvariants() == nil)
+        source.successesBeforeFailure = nil
+        blocks.append(try unwrap(heap.allocate(byteCount: 1024)))
+        #expect(heap.checkInvariants() == nil)
+        for p in blocks { heap.free(p) }
+        heap.trim()
+        #expect(source.mappings.isEmpty && source.misuse.isEmpty && log.errors.isEmpty)
+    }
+}
+
+@Suite struct UserHeapTrimTests {
+    @Test func freeingEverythingAndTrimmingReturnsEveryPage() throws {
+        var (heap, source, log) = makeHeap()
+        var blocks: [UnsafeMutableRawPointer] = []
+        for i in 0..<3000 {
+            let size = [8, 100, 900, 3000, 40_000, 200_000][i % 6]
+            blocks.append(try unwrap(heap.allocate(byteCount: size)))
+        }
+        #expect(source.mappings.count > 10)
+        for p in blocks.reversed() { heap.free(p) }
+        #expect(heap.checkInvariants() == nil)
+        heap.trim()
+        #expect(source.mappings.isEmpty, "all pages back to the source")
+        #expect(source.mapCount == source.unmapCount)
+        #expect(heap.statistics.heldBytes == 0 && heap.statistics.liveBytes == 0)
+        #expect(heap.checkInvariants() == nil)
+        #expect(log.errors.isEmpty && source.misuse.isEmpty)
+        // The heap works again after a full trim.
+        let p = try unwrap(heap.allocate(byteCount: 10))
+        heap.free(p)
+        #expect(heap.checkInvariants() == nil)
+    }
+}
