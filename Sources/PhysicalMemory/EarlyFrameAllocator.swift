@@ -9,8 +9,8 @@
 // Invariants:
 //   remaining[i] is a suffix of the usable range i it was built from       (cursors only bump)
 //   every taken frame lies in a usable range and in no other taken range    (never a hole)
-//   takenFrameCount == sum of taken[j].count == frames handed out
-// Everything handed out is recorded in `taken` (merged when contiguous); an allocation that could
+//   takenFrameCount == sum of takenRanges[j].count == frames handed out
+// Everything handed out is recorded in `takenRanges` (merged when contiguous); an allocation that could
 // not be recorded is refused, so `addTakenRanges(to:)` reserves exactly what was handed out.
 import MemoryCore
 
@@ -19,7 +19,7 @@ public struct EarlyFrameAllocator: Sendable {
     public static let takenCapacity = 32
 
     private var remaining: UsableFrameRanges
-    private var taken = FixedCapacityList<32, FrameRange>(filler: FrameRange(FrameNumber(0), FrameNumber(0)))
+    private var takenRanges = FixedCapacityList<32, FrameRange>(filler: FrameRange(FrameNumber(0), FrameNumber(0)))
 
     /// Frames handed out so far.
     public private(set) var takenFrameCount: UInt64 = 0
@@ -31,9 +31,11 @@ public struct EarlyFrameAllocator: Sendable {
     /// Bytes handed out so far (whole frames).
     public var takenByteCount: UInt64 { takenFrameCount << frameShift }
 
-    /// Number of distinct taken ranges, and each of them (for the boot log).
-    public var takenRangeCount: Int { taken.count }
-    public func takenRange(_ index: Int) -> PhysicalRange { taken[index].physicalRange }
+    /// Number of distinct taken ranges (contiguous allocations are merged into one).
+    public var takenCount: Int { takenRanges.count }
+
+    /// Taken range `index` (0 ..< takenCount), lowest-allocated first.
+    public func taken(_ index: Int) -> PhysicalRange { takenRanges[index].physicalRange }
 
     /// `byteCount` rounded up to whole frames, starting at a multiple of `alignment` bytes (a power
     /// of two; below a frame means frame alignment), from usable memory and never across a hole.
@@ -56,8 +58,8 @@ public struct EarlyFrameAllocator: Sendable {
     /// Adds every taken range to `reservations` as `.allocatorMetadata`. Throws (after adding
     /// what fits) if the list is full: the caller must treat that as fatal.
     public func addTakenRanges(to reservations: inout ReservationList) throws(ReservationListError) {
-        for index in 0 ..< taken.count {
-            try reservations.add(taken[index].physicalRange, reason: .allocatorMetadata)
+        for index in 0 ..< takenCount {
+            try reservations.add(taken(index), reason: .allocatorMetadata)
         }
     }
 
@@ -70,11 +72,11 @@ public struct EarlyFrameAllocator: Sendable {
 
     /// Remembers `claimed`, extending the last taken range when contiguous. False when full.
     private mutating func record(_ claimed: FrameRange) -> Bool {
-        if let last = taken.last, last.end == claimed.start {
-            taken[taken.count - 1].end = claimed.end
+        if let last = takenRanges.last, last.end == claimed.start {
+            takenRanges[takenRanges.count - 1].end = claimed.end
             return true
         }
-        return taken.append(claimed)
+        return takenRanges.append(claimed)
     }
 }
 

@@ -46,6 +46,18 @@ public struct FrameAllocator {
         span.isEmpty ? 0 : FrameAllocatorLayout(span: span).byteCount
     }
 
+    /// An allocator that manages nothing (for a variable that exists before boot sets up the real
+    /// one): allocations fail with `.outOfMemory` and frees with `.notManaged`. It owns no storage.
+    public init() {
+        layout = FrameAllocatorLayout.empty
+        span = FrameRange(FrameNumber(0), FrameNumber(0))
+        words = MetadataWords.none
+        freeBits = SummarisedBitmap(words: words, geometry: layout.free)
+        fullWordBits = SummarisedBitmap(words: words, geometry: layout.fullWords)
+        totalFrames = 0
+        reservedFrames = 0
+    }
+
     /// Sets up the allocator over `storage`. Frames of `usable` become free, except those inside a
     /// reservation (widened to whole frames); everything else in the span is not managed.
     /// - Parameters:
@@ -115,6 +127,7 @@ public struct FrameAllocator {
 
     /// The lowest free frame, now allocated (a run of one).
     public func allocate() throws(FrameAllocatorError) -> FrameNumber {
+        guard words.count != 0 else { throw .outOfMemory }
         guard let index = freeBits.findNextSet(from: hint) else { throw .outOfMemory }
         markAllocated(from: index, count: 1)
         hint = index + 1
@@ -152,8 +165,10 @@ public struct FrameAllocator {
     /// Decode and validate a free: the run's index if it is exactly one allocation, else the
     /// specific error. Reads only.
     private func validateRunToFree(_ frame: FrameNumber, _ count: UInt64) throws(FrameAllocatorError) -> Int {
-        guard count >= 1, count <= span.count else { throw .invalidCount }
-        guard span.contains(frame), frame.raw + count <= span.end.raw else { throw .notManaged }
+        guard count >= 1 else { throw .invalidCount }
+        guard span.contains(frame) else { throw .notManaged }
+        guard count <= span.count else { throw .invalidCount }
+        guard frame.raw + count <= span.end.raw else { throw .notManaged }
         let index = index(of: frame)
         switch stateAt(index) {
         case .reserved: throw .reserved
@@ -192,7 +207,7 @@ public struct FrameAllocator {
     }
 
     public var statistics: FrameStatistics {
-        FrameStatistics(totalFrames: totalFrames, freeFrames: freeCount, reservedFrames: reservedFrames)
+        FrameStatistics(totalFrames: totalFrames, freeFrames: words.count == 0 ? 0 : freeCount, reservedFrames: reservedFrames)
     }
 
     /// Bytes of metadata in use (the storage the caller provided may be larger).

@@ -15,7 +15,8 @@ public enum FrameAllocatorError: Error, Equatable, Sendable {
     /// The run is not exactly one allocation: its first frame does not start an allocation, it
     /// crosses into another allocation or a free/unmanaged frame, or it is only part of one.
     case runMismatch
-    /// Count 0, or more frames than the span holds.
+    /// Count 0, or more frames than the span holds (checked after the first frame is known to be
+    /// inside the span, so a free outside the span is `.notManaged` whatever its count).
     case invalidCount
     /// Alignment is not a power of two.
     case invalidAlignment

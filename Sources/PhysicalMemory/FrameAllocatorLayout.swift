@@ -45,6 +45,20 @@ struct FrameAllocatorLayout {
         totalWords = reservedOffset + leafWords
     }
 
+    /// The layout of the allocator that manages nothing: no words at all.
+    static var empty: FrameAllocatorLayout { FrameAllocatorLayout() }
+
+    private init() {
+        base = FrameNumber(0)
+        leafWords = 0
+        free = SummaryGeometry(leafBits: 0, firstWord: 0)
+        fullWords = SummaryGeometry(leafBits: 0, firstWord: 0)
+        startsOffset = 0
+        managedOffset = 0
+        reservedOffset = 0
+        totalWords = 0
+    }
+
     var byteCount: UInt64 { UInt64(totalWords) * 8 }
     var bitCount: Int { leafWords * 64 }
 }

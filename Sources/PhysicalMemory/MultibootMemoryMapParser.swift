@@ -33,6 +33,13 @@ public struct MemoryMapParse: Sendable {
 let multibootEntryPayloadBytes = 20
 
 extension MemoryMap {
+    /// Decodes the multiboot1 memory map held in `bytes` (same as `MemoryMapParse.parseMultiboot`).
+    public static func parseMultiboot(_ bytes: UnsafeRawBufferPointer) -> MemoryMapParse {
+        MemoryMapParse.parseMultiboot(bytes)
+    }
+}
+
+extension MemoryMapParse {
     /// Decodes the multiboot1 memory map held in `bytes` (mmap_addr, mmap_length).
     public static func parseMultiboot(_ bytes: UnsafeRawBufferPointer) -> MemoryMapParse {
         var parse = MemoryMapParse()
@@ -57,9 +64,7 @@ extension MemoryMap {
         }
         return parse
     }
-}
 
-extension MemoryMapParse {
     /// Decodes the base/len/type fields starting at `payload`. Contract: payload + 20 <= count.
     mutating func record(entryAt payload: Int, in bytes: UnsafeRawBufferPointer) {
         let base = loadLittleEndianUInt64(bytes, at: payload)

@@ -40,6 +40,15 @@ struct MetadataWords {
         self.count = count
     }
 
+    /// A view of no words at all (the empty allocator's). Its base is never dereferenced: every
+    /// access is guarded by `count` (checked in debug builds).
+    static var none: MetadataWords { MetadataWords() }
+
+    private init() {
+        base = UnsafeMutablePointer(bitPattern: MemoryLayout<UInt64>.alignment)!
+        count = 0
+    }
+
     /// Word `index`. Contract: 0 <= index < count (checked in debug builds).
     @inline(__always) subscript(index: Int) -> UInt64 {
         get {

@@ -11,7 +11,7 @@ import Testing
         #expect(early.allocate(byteCount: 1, alignment: 8) == frames(0x10, 0x11).physicalRange)
         #expect(early.allocate(byteCount: 0x2001, alignment: 1) == frames(0x11, 0x14).physicalRange)
         #expect(early.takenFrameCount == 4 && early.takenByteCount == 0x4000)
-        #expect(early.takenRangeCount == 1)
+        #expect(early.takenCount == 1)
     }
 
     @Test func neverCrossesAHole() {
@@ -27,7 +27,7 @@ import Testing
         let range = early.allocate(byteCount: frameSize, alignment: 0x40 * frameSize)
         #expect(range == frames(0x100, 0x101).physicalRange)
         #expect(early.takenFrameCount == 1)
-        #expect(early.takenRange(0) == frames(0x100, 0x101).physicalRange)
+        #expect(early.taken(0) == frames(0x100, 0x101).physicalRange)
     }
 
     @Test func refusesBadRequestsAndExhaustion() {

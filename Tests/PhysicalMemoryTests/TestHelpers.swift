@@ -121,11 +121,15 @@ final class AllocatorFixture {
 }
 
 /// Runs `body` and returns the FrameAllocatorError it threw, or nil.
-func frameError(_ body: () throws(FrameAllocatorError) -> Void) -> FrameAllocatorError? {
+/// (Closures do not infer typed throws, so this takes any error and insists on the typed one.)
+func frameError(_ body: () throws -> Void) -> FrameAllocatorError? {
     do {
         try body()
         return nil
-    } catch {
+    } catch let error as FrameAllocatorError {
         return error
+    } catch {
+        Issue.record("unexpected error type \(error)")
+        return nil
     }
 }
