@@ -1,0 +1,74 @@
+// Allocation: cache pop (O(1)), else the smallest non-empty free list (one bit scan) split down
+// to the requested order (at most largestBlockOrder - order splits), else drain the caches and
+// try again; nil tells the wrapper to grow the heap.
+
+import MemoryCore
+
+extension BuddyCore {
+    /// A block of `order` for a request of `requested` bytes, or nil when no held arena has room.
+    @usableFromInline mutating func allocateBlock(order: BlockOrder, requested: Int) -> VirtualAddress? {
+        let order = order.raw
+        if order <= cachedOrderLimit, let block = cacheLists.pop(order: order) {
+            let location = node(of: block, order: order)
+            setState(.allocated, arena: location.arena, node: location.node)
+            handOut(block, arena: location.arena, order: order, requested: requested)
+            return block
+        }
+        if let source = freeLists.lowestNonEmptyOrder(atLeast: order) {
+            return split(from: source, to: order, requested: requested)
+        }
+        if cacheLists.total > 0 {
+            drainCaches()
+            if let source = freeLists.lowestNonEmptyOrder(atLeast: order) {
+                return split(from: source, to: order, requested: requested)
+            }
+        }
+        return nil
+    }
+
+    /// Pops a free block of `source` order and splits it down to `target`: the lower half is
+    /// kept, each upper half goes on the free list of its order. Its buddy (the lower half) is
+    /// split or allocated, so no two free buddies appear.
+    private mutating func split(from source: Int, to target: Int, requested: Int) -> VirtualAddress {
+        guard let block = freeLists.pop(order: source) else {
+            preconditionFailure("BuddyHeap: non-empty mask names an empty free list")
+        }
+        let location = node(of: block, order: source)
+        let arena = location.arena
+        var node = location.node
+        var order = source
+        while order > target {
+            setState(.notABlock, arena: arena, node: node)
+            order -= 1
+            node <<= 1
+            let upper = VirtualAddress(block.raw &+ (1 << UInt64(order + minimumBlockShift)))
+            setState(.free, arena: arena, node: node + 1)
+            freeLists.push(upper, order: order)
+        }
+        counters.splits += source - target
+        setState(.allocated, arena: arena, node: node)
+        handOut(block, arena: arena, order: target, requested: requested)
+        return block
+    }
+
+    /// Accounting for a block leaving the heap's hands, then the debug fills.
+    @inline(__always) private mutating func handOut(_ block: VirtualAddress, arena: VirtualAddress,
+                                                    order: Int, requested: Int) {
+        let live = liveBlockCount(arena: arena)
+        if live == 0 { emptyArenaCount -= 1 }
+        setLiveBlockCount(live + 1, arena: arena)
+        let bytes = BlockOrder(order).byteCount
+        counters.allocations += 1
+        counters.liveAllocations += 1
+        counters.liveBlockBytes += bytes
+        counters.requestedBytesTotal += requested
+        counters.grantedBytesTotal += bytes
+        notePeak()
+        if !debugOptions.isEmpty { applyDebugOnHandOut(block, order: order) }
+    }
+
+    @inline(__always) mutating func notePeak() {
+        let live = counters.liveBlockBytes + counters.liveLargeBytes
+        if live > counters.peakLiveBytes { counters.peakLiveBytes = live }
+    }
+}

@@ -1,0 +1,45 @@
+// Typed errors and events: every rejection names its reason; nothing in the heap changes on error.
+
+import MemoryCore
+
+/// Why `free` refused a pointer. The heap's state is unchanged after each of these.
+public enum HeapError: Error, Hashable, Sendable {
+    /// The pointer lies in no arena and no large allocation of this heap.
+    case foreignPointer(VirtualAddress)
+    /// The pointer lies in an arena but is not a multiple of the 16-byte block granule.
+    case misalignedPointer(VirtualAddress)
+    /// The pointer lies inside an allocated block (or large allocation) but not at its start.
+    case interiorPointer(VirtualAddress, blockStart: VirtualAddress)
+    /// The pointer is the start of a block that is already free (or cached).
+    case doubleFree(VirtualAddress)
+    /// The pointer lies inside a free block, not at its start: it was never handed out as is.
+    case notAllocated(VirtualAddress)
+    /// The pointer lies in an arena's carved metadata (node table and header).
+    case heapMetadataPointer(VirtualAddress)
+}
+
+/// Why an allocation failed (the typed-throws variant of `allocate`).
+public enum AllocationError: Error, Hashable, Sendable {
+    /// No block fits and the source gave no more memory (or the arena table is full).
+    case outOfMemory
+    case negativeByteCount
+    /// The alignment is not a power of two, or exceeds the largest block.
+    case invalidAlignment
+    /// A large request whose size overflows when rounded up to whole frames.
+    case byteCountTooLarge
+    /// The table of large allocations is full.
+    case tooManyLargeAllocations
+}
+
+/// Something the heap noticed and survived; the latest is kept in `BuddyHeap.lastEvent`.
+public enum HeapEvent: Hashable, Sendable {
+    /// A freed block's poison was overwritten before the block was handed out again. `offset` is
+    /// the first damaged byte from the block's start.
+    case useAfterFreeWrite(block: VirtualAddress, order: BlockOrder, offset: Int)
+    /// The source returned an arena that is not aligned to its size, or one already held: it was
+    /// given back untouched.
+    case sourceReturnedBadArena(VirtualAddress)
+    /// The source returned a large region that is misaligned or overlaps a tracked one: it was
+    /// given back untouched.
+    case sourceReturnedBadLargeRegion(VirtualAddress)
+}

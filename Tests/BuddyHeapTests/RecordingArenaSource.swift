@@ -1,0 +1,80 @@
+// A host fake of the kernel's frame allocator: posix_memalign'd regions, with a ledger of what is
+// outstanding so tests verify that everything comes back and nothing foreign is handed back.
+
+#if canImport(Glibc)
+import Glibc
+#endif
+import BuddyHeap
+
+/// Shared between the test and the heap's copy of the source.
+final class SourceLedger {
+    enum Kind: Equatable { case arena, large }
+    var outstanding: [UInt: (byteCount: Int, kind: Kind)] = [:]
+    /// Releases of regions never handed out, or with the wrong size or kind.
+    var badReleases = 0
+    var arenasHandedOut = 0
+    var arenasTakenBack = 0
+    /// At most this many regions outstanding (arenas and large); further requests return nil.
+    var regionLimit = Int.max
+    /// Hand out the next arena misaligned (contract violation test).
+    var misalignNextArena = false
+
+    var outstandingArenas: [(base: UInt, byteCount: Int)] {
+        outstanding.filter { $0.value.kind == .arena }.map { ($0.key, $0.value.byteCount) }.sorted { $0.base < $1.base }
+    }
+
+    func take(byteCount: Int, alignment: Int, kind: Kind) -> UnsafeMutableRawPointer? {
+        if outstanding.count >= regionLimit { return nil }
+        var raw: UnsafeMutableRawPointer?
+        let extra = misalignNextArena && kind == .arena ? 16 : 0
+        guard posix_memalign(&raw, alignment, byteCount + extra) == 0, let base = raw else { return nil }
+        if extra != 0 {
+            misalignNextArena = false
+            misalignedBlocks[UInt(bitPattern: base + extra)] = base
+            outstanding[UInt(bitPattern: base + extra)] = (byteCount, kind)
+            return base + extra
+        }
+        outstanding[UInt(bitPattern: base)] = (byteCount, kind)
+        if kind == .arena { arenasHandedOut += 1 }
+        return base
+    }
+
+    var misalignedBlocks: [UInt: UnsafeMutableRawPointer] = [:]
+
+    func give(_ base: UnsafeMutableRawPointer, byteCount: Int, kind: Kind) {
+        let key = UInt(bitPattern: base)
+        guard let record = outstanding[key], record.byteCount == byteCount, record.kind == kind else {
+            badReleases += 1
+            return
+        }
+        outstanding[key] = nil
+        if kind == .arena { arenasTakenBack += 1 }
+        Glibc.free(misalignedBlocks.removeValue(forKey: key) ?? base)
+    }
+
+    /// Frees whatever is still outstanding (end of a test that deliberately leaks).
+    func releaseAll() {
+        for (key, _) in outstanding { Glibc.free(misalignedBlocks.removeValue(forKey: key) ?? UnsafeMutableRawPointer(bitPattern: key)) }
+        outstanding = [:]
+    }
+}
+
+struct RecordingArenaSource: ArenaSource {
+    let ledger = SourceLedger()
+
+    mutating func allocateArena(byteCount: Int) -> UnsafeMutableRawPointer? {
+        ledger.take(byteCount: byteCount, alignment: byteCount, kind: .arena)
+    }
+
+    mutating func releaseArena(_ base: UnsafeMutableRawPointer, byteCount: Int) {
+        ledger.give(base, byteCount: byteCount, kind: .arena)
+    }
+
+    mutating func allocateLarge(byteCount: Int, alignment: Int) -> UnsafeMutableRawPointer? {
+        ledger.take(byteCount: byteCount, alignment: alignment, kind: .large)
+    }
+
+    mutating func releaseLarge(_ base: UnsafeMutableRawPointer, byteCount: Int) {
+        ledger.give(base, byteCount: byteCount, kind: .large)
+    }
+}
