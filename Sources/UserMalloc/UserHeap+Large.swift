@@ -13,7 +13,8 @@ extension UserHeap {
     mutating func allocateLarge(byteCount: Int, alignment: Int) -> UInt? {
         let alignment = max(alignment, 16)
         let userOffset = max(alignment, LargeRef.headerBytes)
-        let (unrounded, overflow) = userOffset.addingReportingOverflow(byteCount)
+        // At least one byte past userOffset, so the user pointer (and its granule) lies inside the mapping.
+        let (unrounded, overflow) = userOffset.addingReportingOverflow(max(byteCount, 16))
         guard !overflow, unrounded <= Int.max - userPageSize else { return nil }
         let mappedBytes = (unrounded + userPageSize - 1) & ~(userPageSize - 1)
         guard reserveDirectoryRoom(1),

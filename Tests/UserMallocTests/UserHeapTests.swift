@@ -227,6 +227,19 @@ func address(_ pointer: UnsafeMutableRawPointer) -> UInt { UInt(bitPattern: poin
         #expect(log.errors.isEmpty)
     }
 
+    @Test func zeroByteBlockWithHugeAlignmentLiesInsideItsMapping() throws {
+        var (heap, source, log) = makeHeap()
+        for alignment in [65536, 1 << 20] {
+            let p = try heap.allocateAligned(byteCount: 0, alignment: alignment)
+            let at = UInt(bitPattern: p)
+            #expect(source.mappings.contains { at >= $0.key && at < $0.key + UInt($0.value) })
+            #expect(heap.usableByteCount(of: p) > 0)
+            heap.free(p)
+        }
+        heap.trim()
+        #expect(log.errors.isEmpty && source.mappings.isEmpty)
+    }
+
     @Test func reportsOutOfMemory() {
         var (heap, source, _) = makeHeap()
         source.successesBeforeFailure = 0
