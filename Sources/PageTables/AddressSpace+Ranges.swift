@@ -1,0 +1,90 @@
+// Runs of pages, all-or-nothing: either every page of the run is mapped (unmapped), or the tables
+// are left exactly as they were.
+//
+// Map: validate the whole run and probe every page for conflicts first (read-only), then map page by
+// page; the only failures left are a bad frame from the caller or table exhaustion, and either one
+// unmaps the pages already mapped (freeing the tables they created) before throwing.
+// Unmap: locate every leaf first (read-only), then remove them all; removal cannot fail.
+
+import MemoryCore
+
+extension AddressSpace {
+    /// Maps `pageCount` pages of `size` starting at `start`; page i goes to `frameForPage(i)`, which
+    /// is called once per page in order. Frames produced before a failure stay the caller's.
+    ///
+    /// Throws, changing nothing: `.nonCanonical`, `.outsideAddressSpace`, `.misaligned`,
+    /// `.rangeOverflow`, `.invalidFlags`, `.alreadyMapped` (any page of the run), and, after
+    /// rolling back, `.frameOutOfRange` / `.misaligned` for a bad frame, or `.outOfTableFrames`.
+    public mutating func mapRange<Source: TableFrameSource>(
+        startingAt start: VirtualAddress, pageCount: UInt64, size: PageSize, flags: PageFlags,
+        tableFrames: inout Source, frameForPage: (UInt64) -> FrameNumber
+    ) throws(PageTableError) {
+        _ = try validateRange(start, pageCount, size)
+        try validateLeafFlags(flags)
+        for index in 0 ..< pageCount { try checkVacant(page(index, of: start, size), size) }
+        for index in 0 ..< pageCount {
+            let page = page(index, of: start, size)
+            do throws(PageTableError) {
+                let frame = frameForPage(index)
+                try validateFrame(frame, size)
+                try mapValidated(page, to: frame, size: size, flags: flags, tableFrames: &tableFrames)
+            } catch {
+                rollBack(mappedPages: index, startingAt: start, size: size, tableFrames: &tableFrames)
+                throw error
+            }
+        }
+    }
+
+    /// Maps `pageCount` pages of `size` at `start` to physically contiguous frames from `firstFrame`
+    /// (e.g. extending the kernel's identity map with 2 MiB pages). Errors as `mapRange`;
+    /// `.frameOutOfRange` also when the frames run past the 52-bit physical limit (checked first).
+    public mutating func mapContiguous<Source: TableFrameSource>(
+        startingAt start: VirtualAddress, firstFrame: FrameNumber, pageCount: UInt64, size: PageSize,
+        flags: PageFlags, tableFrames: inout Source
+    ) throws(PageTableError) {
+        let (frameCount, overflow) = pageCount.multipliedReportingOverflow(by: size.frameCount)
+        guard !overflow, firstFrame.raw <= PageTableEntry.frameLimit,
+              frameCount <= PageTableEntry.frameLimit - firstFrame.raw else { throw .frameOutOfRange }
+        try mapRange(startingAt: start, pageCount: pageCount, size: size, flags: flags, tableFrames: &tableFrames) { index in
+            FrameNumber(firstFrame.raw + index * size.frameCount)
+        }
+    }
+
+    /// Unmaps `pageCount` pages of `size` starting at `start`, reporting each page and its frame to
+    /// `releaseFrame` (in address order) so the caller can free it; frees tables left empty. The
+    /// caller must then invalidate the run's TLB entries.
+    ///
+    /// Throws, changing nothing: `.nonCanonical`, `.outsideAddressSpace`, `.misaligned`,
+    /// `.rangeOverflow`, and `.notMapped` / `.pageSizeMismatch` if any page of the run is not mapped
+    /// with exactly `size`.
+    public mutating func unmapRange<Source: TableFrameSource>(
+        startingAt start: VirtualAddress, pageCount: UInt64, size: PageSize, tableFrames: inout Source,
+        releaseFrame: (VirtualAddress, FrameNumber) -> Void
+    ) throws(PageTableError) {
+        _ = try validateRange(start, pageCount, size)
+        for index in 0 ..< pageCount { _ = try locateLeaf(page(index, of: start, size), size) }
+        for index in 0 ..< pageCount {
+            let page = page(index, of: start, size)
+            // Cannot fail: every leaf was located above and removing one never touches another.
+            guard let leaf = try? locateLeaf(page, size) else { preconditionFailure("leaf vanished during unmapRange") }
+            removeLeaf(leaf, page: page, size: size, tableFrames: &tableFrames)
+            releaseFrame(page, leaf.entry.frame)
+        }
+    }
+
+    /// Page `index` of the run at `start`. Precondition: the run passed `validateRange`.
+    func page(_ index: UInt64, of start: VirtualAddress, _ size: PageSize) -> VirtualAddress {
+        VirtualAddress(start.raw + index * size.bytes)
+    }
+
+    /// Unmaps the first `mappedPages` pages of a run this call mapped, freeing their new tables.
+    mutating func rollBack<Source: TableFrameSource>(
+        mappedPages: UInt64, startingAt start: VirtualAddress, size: PageSize, tableFrames: inout Source
+    ) {
+        for index in 0 ..< mappedPages {
+            let page = page(index, of: start, size)
+            guard let leaf = try? locateLeaf(page, size) else { preconditionFailure("rollback lost a page it mapped") }
+            removeLeaf(leaf, page: page, size: size, tableFrames: &tableFrames)
+        }
+    }
+}

@@ -1,0 +1,374 @@
+import MemoryCore
+import Testing
+import TestSupport
+@testable import PageTables
+
+/// The reference model: a dictionary page -> mapping, plus occupancy counts per 2 MiB region (4 KiB
+/// pages only), per 1 GiB region and per PML4 slot, from which the exact number of tables the real
+/// structure must hold follows: 1 (root) + #slots used + #GiB regions used + #2 MiB regions with
+/// 4 KiB pages.
+struct ReferenceModel {
+    struct Mapping: Equatable {
+        var frame: FrameNumber
+        var flags: PageFlags
+        var size: PageSize
+    }
+
+    var mappings: [UInt64: Mapping] = [:]
+    var smallPagesPer2MiB: [UInt64: Int] = [:]
+    var mappingsPer1GiB: [UInt64: Int] = [:]
+    var mappingsPerSlot: [UInt64: Int] = [:]
+    var count4KiB = 0
+    var count2MiB = 0
+
+    var expectedTables: Int { 1 + mappingsPerSlot.count + mappingsPer1GiB.count + smallPagesPer2MiB.count }
+
+    static func base(_ address: UInt64, _ bytes: UInt64) -> UInt64 { address & ~(bytes - 1) }
+
+    /// The mapping that covers `address`, with its page base.
+    func covering(_ address: UInt64) -> (UInt64, Mapping)? {
+        if let small = mappings[Self.base(address, 4096)], small.size == .size4KiB { return (Self.base(address, 4096), small) }
+        if let huge = mappings[Self.base(address, 2 * MiB)], huge.size == .size2MiB { return (Self.base(address, 2 * MiB), huge) }
+        return nil
+    }
+
+    /// True when mapping `page` with `size` would overlap something.
+    func conflicts(_ page: UInt64, _ size: PageSize) -> Bool {
+        switch size {
+        case .size4KiB: covering(page) != nil
+        case .size2MiB: mappings[page] != nil || smallPagesPer2MiB[page] != nil
+        }
+    }
+
+    /// Tables a new mapping needs that do not exist yet.
+    func newTablesNeeded(_ page: UInt64, _ size: PageSize) -> Int {
+        var needed = 0
+        if mappingsPerSlot[Self.base(page, 512 * GiB)] == nil { needed += 1 }
+        if mappingsPer1GiB[Self.base(page, GiB)] == nil { needed += 1 }
+        if size == .size4KiB && smallPagesPer2MiB[Self.base(page, 2 * MiB)] == nil { needed += 1 }
+        return needed
+    }
+
+    /// The outcome unmap/protect of (page, size) must have, ignoring argument validation.
+    func lookup(_ page: UInt64, _ size: PageSize) -> Result<Mapping, PageTableError> {
+        if let mapping = mappings[page], mapping.size == size { return .success(mapping) }
+        switch size {
+        case .size4KiB: return covering(page) != nil ? .failure(.pageSizeMismatch) : .failure(.notMapped)
+        case .size2MiB: return smallPagesPer2MiB[page] != nil ? .failure(.pageSizeMismatch) : .failure(.notMapped)
+        }
+    }
+
+    mutating func insert(_ page: UInt64, _ mapping: Mapping) {
+        mappings[page] = mapping
+        adjust(page, mapping.size, +1)
+    }
+
+    mutating func remove(_ page: UInt64) {
+        let mapping = mappings.removeValue(forKey: page)!
+        adjust(page, mapping.size, -1)
+    }
+
+    private mutating func adjust(_ page: UInt64, _ size: PageSize, _ delta: Int) {
+        func bump(_ table: inout [UInt64: Int], _ key: UInt64) {
+            let value = table[key, default: 0] + delta
+            table[key] = value == 0 ? nil : value
+        }
+        bump(&mappingsPerSlot, Self.base(page, 512 * GiB))
+        bump(&mappingsPer1GiB, Self.base(page, GiB))
+        if size == .size4KiB {
+            bump(&smallPagesPer2MiB, Self.base(page, 2 * MiB))
+            count4KiB += delta
+        } else {
+            count2MiB += delta
+        }
+    }
+}
+
+extension Result {
+    var failureValue: Failure? {
+        if case .failure(let failure) = self { return failure }
+        return nil
+    }
+}
+
+struct ModelMismatch: Error, CustomStringConvertible {
+    var description: String
+}
+
+/// Seeded random map / unmap / protect / translate / range operations on 4 KiB and 2 MiB pages,
+/// each checked against `ReferenceModel`: outcome (value or exact error), counts, table count,
+/// frames outstanding at the source and the translation of the touched page after every step;
+/// `checkInvariants` and a translation sweep over the whole model every `auditInterval` steps.
+struct RandomizedRun {
+    static let auditInterval = 200
+    static let slots = [1, 2, 254]
+    static let pdptIndices = [0, 1, 511]
+    static let pdIndices = [0, 1, 2, 3, 4, 5]
+    static let ptIndices = [0, 1, 2, 509, 510, 511]
+    static let flagPool: [PageFlags] = [.writable, .user, .noExecute, .writeThrough, .cacheDisable, .accessed, .dirty, .global]
+
+    var random: SeededGenerator
+    let ram = SimulatedRAM(frameCount: 1024)
+    var source: RecordingFrameSource
+    var space: TestSpace
+    var model = ReferenceModel()
+    var tight = false
+    var step = 0
+    /// How often each outcome occurred ("map4KiB ok", "unmap notMapped", ...): the test requires
+    /// every interesting outcome to have happened, so a generator bug cannot silently skip one.
+    var outcomes: [String: Int] = [:]
+
+    mutating func record(_ operation: String, _ error: PageTableError?) {
+        outcomes["\(operation) \(error.map { "\($0)" } ?? "ok")", default: 0] += 1
+    }
+
+    init(seed: UInt64) throws {
+        random = SeededGenerator(seed: seed)
+        source = RecordingFrameSource(ram: ram)
+        space = try TestSpace(kind: .user, memory: SimulatedMemoryAccess(ram: ram), tableFrames: &source)
+    }
+
+    mutating func pick<T>(_ values: [T]) -> T { values[Int(random.next() % UInt64(values.count))] }
+    mutating func chance(_ percent: UInt64) -> Bool { random.next() % 100 < percent }
+
+    mutating func randomPage(_ size: PageSize) -> UInt64 {
+        // PDPT index 7 holds only 2 MiB pages, so its PDs empty out (and get freed) often.
+        let slot = pick(Self.slots), pdpt = pick(size == .size2MiB ? Self.pdptIndices + [7] : Self.pdptIndices), pd = pick(Self.pdIndices)
+        return page(slot, pdpt, pd, size == .size4KiB ? pick(Self.ptIndices) : 0).raw
+    }
+
+    mutating func randomFlags() -> PageFlags {
+        var flags: PageFlags = []
+        for flag in Self.flagPool where chance(flag == .global ? 10 : 40) { flags.insert(flag) }
+        return flags
+    }
+
+    mutating func randomFrame(_ size: PageSize) -> FrameNumber {
+        let raw = chance(10) ? PageTableEntry.frameLimit - 1 - random.next() % 4096 : random.next() % (1 << 36)
+        return FrameNumber(raw & ~(size.frameCount - 1))
+    }
+
+    func expect(_ condition: Bool, _ what: @autoclosure () -> String) throws {
+        if !condition { throw ModelMismatch(description: "step \(step): \(what())") }
+    }
+
+    mutating func run(steps: Int) throws {
+        for index in 0 ..< steps {
+            step = index
+            tight = (index / 1000) % 3 == 2  // one third of the time, frames run short
+            source.outstandingLimit = tight ? source.outstanding.count + max(0, Int(random.next() % 4) - 1) : Int.max
+            let touched = try performRandomOperation()
+            try checkCheaply(touched: touched)
+            if index % Self.auditInterval == 0 { try audit() }
+        }
+        try audit()
+        try destroyAndCompare()
+    }
+
+    /// Runs one operation; returns an address whose translation must now match the model.
+    mutating func performRandomOperation() throws -> UInt64 {
+        let roll = random.next() % 100
+        switch roll {
+        case 0 ..< 25: return try mapOne(.size4KiB)
+        case 25 ..< 35: return try mapOne(.size2MiB)
+        case 35 ..< 63: return try unmapOne()
+        case 63 ..< 75: return try protectOne()
+        case 75 ..< 85: return randomPage(.size4KiB) + random.next() % 4096
+        case 85 ..< 91: return try mapRun()
+        case 91 ..< 96: return try unmapRun()
+        default: return try refuseBadArguments()
+        }
+    }
+
+    mutating func mapOne(_ size: PageSize) throws -> UInt64 {
+        let page = randomPage(size), frame = randomFrame(size), flags = randomFlags()
+        let expected: PageTableError?
+        if flags.contains(.user) && flags.contains(.global) { expected = .invalidFlags }
+        else if model.conflicts(page, size) { expected = .alreadyMapped }
+        else if source.outstanding.count + model.newTablesNeeded(page, size) > source.outstandingLimit { expected = .outOfTableFrames }
+        else { expected = nil }
+        let actual = error { try space.map(VirtualAddress(page), to: frame, size: size, flags: flags, tableFrames: &source) }
+        try expect(actual == expected, "map \(page) \(size): \(String(describing: actual)) != \(String(describing: expected))")
+        if expected == nil { model.insert(page, .init(frame: frame, flags: flags.union(.present), size: size)) }
+        record("map\(size)", expected)
+        return page
+    }
+
+    /// A mapped page most of the time (sometimes asked with the wrong size), else any page.
+    mutating func existingOrRandomPage() -> (UInt64, PageSize) {
+        if !model.mappings.isEmpty && chance(75) {
+            let (page, mapping) = model.mappings.randomElement(using: &random)!
+            if chance(10) { return (page, mapping.size == .size4KiB ? .size2MiB : .size4KiB) }
+            return (page, mapping.size)
+        }
+        let size: PageSize = chance(30) ? .size2MiB : .size4KiB
+        return (randomPage(size), size)
+    }
+
+    mutating func unmapOne() throws -> UInt64 {
+        var (page, size) = existingOrRandomPage()
+        if size == .size2MiB { page = ReferenceModel.base(page, 2 * MiB) }  // 4K page asked as 2M: align it
+        let expected = model.lookup(page, size)
+        let actual: Result<FrameNumber, PageTableError>
+        do { actual = .success(try space.unmap(VirtualAddress(page), size: size, tableFrames: &source)) } catch { actual = .failure(error) }
+        try expect(actual == expected.map(\.frame), "unmap \(page) \(size): \(actual) != \(expected)")
+        if case .success = expected { model.remove(page) }
+        record("unmap\(size)", expected.failureValue)
+        return page
+    }
+
+    mutating func protectOne() throws -> UInt64 {
+        var (page, size) = existingOrRandomPage()
+        if size == .size2MiB { page = ReferenceModel.base(page, 2 * MiB) }
+        let flags = randomFlags()
+        let found = model.lookup(page, size)
+        let expected: Result<PageFlags, PageTableError> =
+            flags.contains(.user) && flags.contains(.global) ? .failure(.invalidFlags) : found.map(\.flags)
+        let actual: Result<PageFlags, PageTableError>
+        do { actual = .success(try space.protect(VirtualAddress(page), size: size, flags: flags)) } catch { actual = .failure(error) }
+        try expect(actual == expected, "protect \(page) \(size): \(actual) != \(expected)")
+        if case .success(let old) = expected {
+            model.mappings[page]!.flags = flags.union(old.intersection(.hardwareManaged)).union(.present)
+        }
+        record("protect\(size)", expected.failureValue)
+        return page
+    }
+
+    /// A run of 1...12 4 KiB pages (crossing PT and PD boundaries when it starts at PT index >= 508);
+    /// sometimes one frame of the run is out of range. Predicts the outcome page by page.
+    mutating func mapRun() throws -> UInt64 {
+        let start = randomPage(.size4KiB), count = 1 + random.next() % 12, flags = randomFlags().subtracting(.global)
+        let badIndex: UInt64? = chance(10) ? random.next() % count : nil
+        var frames: [FrameNumber] = (0 ..< count).map { _ in randomFrame(.size4KiB) }
+        if let badIndex { frames[Int(badIndex)] = FrameNumber(PageTableEntry.frameLimit + badIndex) }
+        let pages = (0 ..< count).map { start + $0 * 4096 }
+        var expected: PageTableError? = pages.contains { model.conflicts($0, .size4KiB) } ? .alreadyMapped : nil
+        var after = model
+        var outstanding = source.outstanding.count
+        if expected == nil {
+            for (index, page) in pages.enumerated() {
+                if UInt64(index) == badIndex { expected = .frameOutOfRange; break }
+                outstanding += after.newTablesNeeded(page, .size4KiB)
+                if outstanding > source.outstandingLimit { expected = .outOfTableFrames; break }
+                after.insert(page, .init(frame: frames[index], flags: flags.union(.present), size: .size4KiB))
+            }
+        }
+        let actual = error {
+            try space.mapRange(startingAt: VirtualAddress(start), pageCount: count, size: .size4KiB, flags: flags, tableFrames: &source) { frames[Int($0)] }
+        }
+        try expect(actual == expected, "mapRange \(start) x\(count): \(String(describing: actual)) != \(String(describing: expected))")
+        if expected == nil { model = after }
+        record("mapRange", expected)
+        return pages.last!
+    }
+
+    mutating func unmapRun() throws -> UInt64 {
+        let small = model.mappings.filter { $0.value.size == .size4KiB }.keys
+        let start = small.isEmpty || chance(30) ? randomPage(chance(50) ? .size2MiB : .size4KiB) : small.randomElement(using: &random)!
+        let count = 1 + random.next() % 6
+        let pages = (0 ..< count).map { start + $0 * 4096 }
+        var expected: PageTableError?
+        for page in pages {
+            if case .failure(let failure) = model.lookup(page, .size4KiB) { expected = failure; break }
+        }
+        var released: [UInt64] = []
+        let actual = error {
+            try space.unmapRange(startingAt: VirtualAddress(start), pageCount: count, size: .size4KiB, tableFrames: &source) { page, frame in
+                released.append(page.raw)
+                if model.mappings[page.raw]?.frame != frame { released.append(UInt64.max) }
+            }
+        }
+        try expect(actual == expected, "unmapRange \(start) x\(count): \(String(describing: actual)) != \(String(describing: expected))")
+        try expect(released == (expected == nil ? pages : []), "unmapRange released \(released)")
+        if expected == nil { for page in pages { model.remove(page) } }
+        record("unmapRange", expected)
+        return start
+    }
+
+    /// One invalid argument of each kind in turn: the exact error, and nothing allocated or changed.
+    mutating func refuseBadArguments() throws -> UInt64 {
+        let page = randomPage(.size4KiB)
+        let before = (source.allocationCount, source.freeCount)
+        let cases: [(PageTableError, (inout TestSpace, inout RecordingFrameSource) throws(PageTableError) -> Void)] = [
+            (.nonCanonical, { s, f throws(PageTableError) in try s.map(VirtualAddress(page | 0x0000_8000_0000_0000), to: FrameNumber(1), size: .size4KiB, flags: [], tableFrames: &f) }),
+            (.outsideAddressSpace, { s, f throws(PageTableError) in try s.map(VirtualAddress(page & 0x7F_FFFF_FFFF), to: FrameNumber(1), size: .size4KiB, flags: [], tableFrames: &f) }),
+            (.misaligned, { s, f throws(PageTableError) in try s.map(VirtualAddress(page + 8), to: FrameNumber(1), size: .size4KiB, flags: [], tableFrames: &f) }),
+            (.misaligned, { s, f throws(PageTableError) in try s.map(VirtualAddress(ReferenceModel.base(page, 2 * MiB)), to: FrameNumber(3), size: .size2MiB, flags: [], tableFrames: &f) }),
+            (.frameOutOfRange, { s, f throws(PageTableError) in try s.map(VirtualAddress(page), to: FrameNumber(1 << 40), size: .size4KiB, flags: [], tableFrames: &f) }),
+            (.invalidFlags, { s, f throws(PageTableError) in try s.map(VirtualAddress(page), to: FrameNumber(1), size: .size4KiB, flags: PageFlags(rawValue: 1 << 9), tableFrames: &f) }),
+            (.rangeOverflow, { s, f throws(PageTableError) in try s.mapRange(startingAt: VirtualAddress(page), pageCount: 1 << 40, size: .size4KiB, flags: [], tableFrames: &f) { _ in FrameNumber(1) } }),
+            (.misaligned, { s, _ throws(PageTableError) in try s.protect(VirtualAddress(page + 1), size: .size4KiB, flags: []) }),
+            (.outsideAddressSpace, { s, f throws(PageTableError) in _ = try s.unmap(UserSpace.end, size: .size4KiB, tableFrames: &f) }),
+        ]
+        let (expected, operation) = cases[step % cases.count]
+        let actual = error { try operation(&space, &source) }
+        try expect(actual == expected, "bad argument case \(step % cases.count): \(String(describing: actual)) != \(expected)")
+        try expect((source.allocationCount, source.freeCount) == before, "a refused call touched the frame source")
+        record("badArgument", expected)
+        return page
+    }
+
+    func checkCheaply(touched: UInt64) throws {
+        try expect(space.mapped4KiBCount == model.count4KiB && space.mapped2MiBCount == model.count2MiB,
+                   "counts \(space.mapped4KiBCount)/\(space.mapped2MiBCount) != model \(model.count4KiB)/\(model.count2MiB)")
+        try expect(space.tableFrameCount == model.expectedTables, "tables \(space.tableFrameCount) != model \(model.expectedTables)")
+        try expect(source.outstanding.count == space.tableFrameCount && source.badFrees.isEmpty, "source out of step")
+        try checkTranslation(of: touched)
+    }
+
+    func checkTranslation(of address: UInt64) throws {
+        let actual = space.translate(VirtualAddress(address))
+        var expected: Translation?
+        if let (base, mapping) = model.covering(address) {
+            expected = Translation(physical: PhysicalAddress(mapping.frame.startAddress.raw + address - base),
+                                   frame: mapping.frame, flags: mapping.flags, size: mapping.size)
+        }
+        try expect(actual == expected, "translate \(address): \(String(describing: actual)) != \(String(describing: expected))")
+    }
+
+    func audit() throws {
+        let violation = space.checkInvariants(ledger: source)
+        try expect(violation == nil, "invariant: \(String(describing: violation))")
+        for (page, mapping) in model.mappings {
+            try checkTranslation(of: page)
+            try checkTranslation(of: page + mapping.size.bytes - 1)
+        }
+    }
+
+    mutating func destroyAndCompare() throws {
+        var reported: [UInt64: ReferenceModel.Mapping] = [:]
+        let tables = space.tableFrameCount
+        let freed = space.destroy(tableFrames: &source) { page, frame, size in
+            reported[page.raw] = .init(frame: frame, flags: [], size: size)
+        }
+        try expect(freed == tables && source.outstanding.isEmpty && source.badFrees.isEmpty, "destroy leaked tables")
+        try expect(reported == model.mappings.mapValues { .init(frame: $0.frame, flags: [], size: $0.size) }, "destroy reported other leaves")
+    }
+}
+
+@Suite struct RandomizedTests {
+    /// 3 seeds x 20 000 steps = 60 000 operations.
+    @Test(arguments: [0x5EED_0001 as UInt64, 0xC0FF_EE00, 0x1234_5678_9ABC])
+    func randomOperationsMatchTheReferenceModel(seed: UInt64) throws {
+        var run = try RandomizedRun(seed: seed)
+        do {
+            try run.run(steps: 20_000)
+        } catch {
+            Issue.record("seed \(seed): \(error)")
+        }
+        let required = [
+            "mapsize4KiB ok", "mapsize4KiB alreadyMapped", "mapsize4KiB outOfTableFrames", "mapsize4KiB invalidFlags",
+            "mapsize2MiB ok", "mapsize2MiB alreadyMapped", "mapsize2MiB outOfTableFrames",
+            "unmapsize4KiB ok", "unmapsize4KiB notMapped", "unmapsize4KiB pageSizeMismatch",
+            "unmapsize2MiB ok", "unmapsize2MiB notMapped", "unmapsize2MiB pageSizeMismatch",
+            "protectsize4KiB ok", "protectsize2MiB ok", "protectsize4KiB pageSizeMismatch", "protectsize4KiB invalidFlags",
+            "mapRange ok", "mapRange alreadyMapped", "mapRange outOfTableFrames", "mapRange frameOutOfRange",
+            "unmapRange ok", "unmapRange notMapped", "unmapRange pageSizeMismatch",
+            "badArgument nonCanonical", "badArgument outsideAddressSpace", "badArgument misaligned",
+            "badArgument frameOutOfRange", "badArgument invalidFlags", "badArgument rangeOverflow",
+        ]
+        print("seed \(seed): \(run.outcomes.sorted { $0.key < $1.key }), tables freed \(run.source.freeCount)")
+        for outcome in required { #expect(run.outcomes[outcome, default: 0] > 0, "seed \(seed): never saw \(outcome)") }
+        #expect(run.outcomes.values.reduce(0, +) >= 15_000)  // translate-only steps are not recorded
+    }
+}
