@@ -128,3 +128,26 @@ tools:
 
 .PHONY: kernel run debug tools
 .PRECIOUS: $(KB)/%.o $(KB)/%.elf
+
+# ---- Tests ---------------------------------------------------------------------------------------
+## test: host tests, the embedded compile of every shared module, the in-kernel test suite in
+## QEMU and boots of the normal kernel at 32M, 128M, 1G and 6G with their summaries checked
+test: tools
+	swift test
+	$(MAKE) --no-print-directory embedded-modules $(KERNEL) $(TEST_KERNEL)
+	Tests/qemu/run-all.sh $(TEST_KERNEL) $(KERNEL) $(BUILD)/qemu-logs
+
+# ---- Benchmarks ----------------------------------------------------------------------------------
+BENCH_PEERS := libjemalloc2 libmimalloc2.0 libtcmalloc-minimal4
+## bench: host benchmarks in release mode (FILTER=frame|buddy|malloc picks a group)
+bench:
+	@missing=""; for p in $(BENCH_PEERS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ] && command -v apt-get >/dev/null && [ "$$(id -u)" = 0 ]; then \
+	  echo "installing benchmark peers:$$missing"; \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null) || \
+	    echo "could not install$$missing: those peers are skipped"; \
+	fi
+	swift build -c release --product SwiftMMBench
+	$$(swift build -c release --show-bin-path)/SwiftMMBench $(FILTER)
+
+.PHONY: test bench

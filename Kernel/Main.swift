@@ -1,4 +1,7 @@
 // kernel_main: the boot sequence, in the order memory becomes available.
+//   serial log -> exception handlers -> multiboot checks -> physical memory (map, reservations,
+//   direct map, frame allocator) -> kernel heap -> demo (or, in the test kernel, the test suite)
+//   -> summary -> power off with the pass or fail code.
 import MemoryCore
 import KernelLog
 
@@ -13,12 +16,31 @@ func kernelMain(_ magic: UInt32, _ infoAddress: UInt32) {
         panic("not booted by a multiboot loader", "magic", UInt64(magic))
     }
     let info = MultibootInfo(at: PhysicalAddress(UInt64(infoAddress)))
-    if let commandLine = info.commandLine {
-        let options = KernelCommandLine(commandLine.text)
-        log.threshold = options.logLevel
-        log.line(.info, "boot", "cmdline").bytes("text", commandLine.text).text("log", options.logLevel.name).end()
-    }
-    cpu_breakpoint()
-    log.bare("summary").text("result", "pass").end()
-    QEMUExit.exit(passed: true)
+    applyCommandLine(info)
+    let layout = BootImageLayout.current()
+    logLayout(layout)
+    PhysicalMemoryBoot.run(info: info, layout: layout)
+
+    #if KERNEL_SELFTEST
+    let passed = SelfTests.runAll()
+    #else
+    let passed = FrameDemo.run()
+    #endif
+    Summary.print(passed: passed)
+    QEMUExit.exit(passed: passed)
+}
+
+private func applyCommandLine(_ info: MultibootInfo) {
+    guard let commandLine = info.commandLine else { return }
+    let options = KernelCommandLine(commandLine.text)
+    log.threshold = options.logLevel
+    log.line(.info, "boot", "cmdline").bytes("text", commandLine.text).text("log", options.logLevel.name).end()
+}
+
+private func logLayout(_ layout: BootImageLayout) {
+    log.line(.info, "boot", "image").address("start", layout.image.start.raw).address("end", layout.image.end.raw)
+        .size("size", layout.image.byteCount).size("text", layout.text.byteCount)
+        .size("rodata", layout.rodata.byteCount).size("data_bss", layout.data.byteCount).end()
+    log.line(.debug, "boot", "cpu").text("nx", CPU.noExecuteEnabled ? "on" : "off")
+        .text("gib_pages", CPU.hasGibibytePages ? "yes" : "no").end()
 }

@@ -1,0 +1,173 @@
+// Building the physical memory manager at boot, in the order memory becomes known:
+//   1. parse the loader's memory map and log it raw (base, end, size, type);
+//   2. normalise it (sorted, merged, overlaps resolved in favour of reserved, usable trimmed to
+//      whole frames) and log that;
+//   3. reserve what the loader and the kernel occupy (first MiB, kernel image, boot page tables
+//      and stack, multiboot structures, command line, modules) and log each reservation and why;
+//   4. carve the frame allocator's metadata (and the direct map's page directories) out of usable
+//      RAM with the early bump allocator, reserve those too;
+//   5. hand every remaining usable frame to the frame allocator and log its totals.
+// Nothing here allocates from a heap: every list is fixed-capacity.
+import MemoryCore
+import KernelLog
+import PhysicalMemory
+
+/// The kernel's physical memory state, set once by `PhysicalMemoryBoot.run`.
+enum KernelMemory {
+    nonisolated(unsafe) static var frames = FrameAllocator()
+    nonisolated(unsafe) static var reservations = ReservationList()
+    /// Free frames right after boot, before any demo or test ran (the summary compares with it).
+    nonisolated(unsafe) static var freeFramesAtBoot: UInt64 = 0
+}
+
+enum PhysicalMemoryBoot {
+    static func run(info: MultibootInfo, layout: BootImageLayout) {
+        guard let rawBytes = info.memoryMap else { panic("the boot loader gave no memory map (multiboot flag 6)") }
+        let parse = MemoryMapParse.parseMultiboot(rawBytes)
+        logRawMap(parse)
+        let map = parse.map.normalised()
+        logNormalisedMap(map)
+        var reservations = bootReservations(info: info, layout: layout)
+        var usable = UsableFrameRanges(map: map, reservations: reservations)
+        let tables = mapAllRAM(map: map, usable: &usable, reservations: &reservations)
+        buildFrameAllocator(map: map, usable: &usable, reservations: &reservations)
+        KernelMemory.reservations = reservations
+        logReservations(reservations)
+        logTotals(directMapTables: tables)
+    }
+
+    // MARK: - 1, 2: the map
+
+    private static func logRawMap(_ parse: MemoryMapParse) {
+        for index in 0..<parse.map.count {
+            let region = parse.map[index]
+            log.line(.info, "pmm", "map-raw").address("base", region.range.start.raw)
+                .address("end", region.range.end.raw).size("size", region.range.byteCount)
+                .text("type", region.kind.name).end()
+        }
+        let dropped = parse.droppedZeroLength + parse.droppedTruncated + parse.clampedForOverflow + parse.map.droppedForCapacity
+        if dropped > 0 {
+            log.line(.warn, "pmm", "map-dropped").dec("zero_length", parse.droppedZeroLength)
+                .dec("truncated", parse.droppedTruncated).dec("clamped_overflow", parse.clampedForOverflow)
+                .dec("over_capacity", parse.map.droppedForCapacity).dec("capacity", MemoryMap.capacity).end()
+        }
+    }
+
+    private static func logNormalisedMap(_ map: MemoryMap) {
+        for index in 0..<map.count {
+            let region = map[index]
+            log.line(.debug, "pmm", "map").address("base", region.range.start.raw)
+                .address("end", region.range.end.raw).size("size", region.range.byteCount)
+                .text("type", region.kind.name).end()
+        }
+        if map.droppedForCapacity > 0 {
+            log.line(.warn, "pmm", "map-full").dec("dropped_regions", map.droppedForCapacity)
+                .dec("capacity", MemoryMap.capacity).end()
+        }
+    }
+
+    // MARK: - 3: reservations
+
+    private static func bootReservations(info: MultibootInfo, layout: BootImageLayout) -> ReservationList {
+        var list = ReservationList()
+        reserve(&list, PhysicalRange(start: PhysicalAddress(0), end: PhysicalAddress(MiB)), .firstMebibyte)
+        // The image holds the boot page tables and stack (in .bss): reserve around them so each
+        // byte has exactly one stated reason.
+        reserve(&list, PhysicalRange(start: layout.image.start, end: layout.bootPageTables.start), .kernelImage)
+        reserve(&list, layout.bootPageTables, .bootPageTables)
+        reserve(&list, layout.bootStack, .bootStack)
+        reserve(&list, PhysicalRange(start: layout.bootStack.end, end: layout.image.end), .kernelImage)
+        reserve(&list, info.structureRange, .multibootInfo)
+        if let mapRange = info.memoryMapRange { reserve(&list, mapRange, .multibootInfo) }
+        if let commandLine = info.commandLine { reserve(&list, commandLine.range, .commandLine) }
+        if let table = info.moduleTableRange, !table.isEmpty { reserve(&list, table, .multibootInfo) }
+        for index in 0..<info.moduleCount {
+            let module = info.module(index)
+            reserve(&list, module.range, .bootModule)
+            let name = MultibootInfo.zeroTerminated(at: module.nameAddress)
+            reserve(&list, PhysicalRange(start: module.nameAddress, end: PhysicalAddress(module.nameAddress.raw + UInt64(name.count) + 1)), .bootModule)
+        }
+        return list
+    }
+
+    /// A reservation that does not fit is a bug that could hand out kernel memory: stop.
+    static func reserve(_ list: inout ReservationList, _ range: PhysicalRange, _ reason: ReservationReason) {
+        do throws(ReservationListError) {
+            try list.add(range, reason: reason)
+        } catch {
+            panic("reservation list full: cannot reserve boot memory safely", "capacity", UInt64(ReservationList.capacity))
+        }
+    }
+
+    private static func logReservations(_ list: ReservationList) {
+        for index in 0..<list.count {
+            let entry = list[index]
+            log.line(.info, "pmm", "reserved").address("base", entry.range.start.raw)
+                .address("end", entry.range.end.raw).size("size", entry.range.byteCount)
+                .text("why", entry.reason.name).end()
+        }
+    }
+
+    // MARK: - 4, 5: metadata and the frame allocator
+
+    /// Extends the identity map over RAM above 4 GiB, page directories from the bump allocator.
+    private static func mapAllRAM(map: MemoryMap, usable: inout UsableFrameRanges,
+                                  reservations: inout ReservationList) -> Int {
+        var early = EarlyFrameAllocator(usable: usable)
+        let highestEnd = usable.span.end.startAddress
+        if highestEnd > DirectMap.limit {
+            log.line(.warn, "pmm", "ram-unmapped").address("from", DirectMap.limit.raw)
+                .address("to", highestEnd.raw).text("why", "beyond PML4[0] (512 GiB)").end()
+        }
+        let added = DirectMap.extend(through: highestEnd, needsMapping: { window in
+            for index in 0..<usable.count where usable[index].physicalRange.overlaps(window) { return true }
+            return false
+        }, allocateTable: {
+            guard let table = early.allocate(byteCount: frameSize, alignment: frameSize),
+                  table.end <= DirectMap.bootMappedEnd else { return nil }
+            return table.start
+        })
+        guard let added else { panic("no low memory for the direct map's page directories") }
+        adopt(early, map: map, into: &usable, reservations: &reservations)
+        return added
+    }
+
+    private static func buildFrameAllocator(map: MemoryMap, usable: inout UsableFrameRanges,
+                                            reservations: inout ReservationList) {
+        // The span starts at frame 0 so that the first MiB and the kernel image are inside it:
+        // freeing one of their frames is then reported as "reserved", not "never managed".
+        let span = FrameRange(FrameNumber(0), usable.span.end)
+        let metadataBytes = FrameAllocator.metadataByteCount(managing: span)
+        var early = EarlyFrameAllocator(usable: usable)
+        guard let storage = early.allocate(byteCount: metadataBytes, alignment: frameSize) else {
+            panic("no memory for the frame allocator's metadata", "bytes", metadataBytes)
+        }
+        adopt(early, map: map, into: &usable, reservations: &reservations)
+        do throws(FrameAllocatorSetupError) {
+            KernelMemory.frames = try FrameAllocator(span: span, storage: physicalPointer(storage.start),
+                                                     storageByteCount: storage.byteCount,
+                                                     usable: usable, reservations: reservations)
+        } catch {
+            panic("frame allocator set-up rejected the boot memory map")
+        }
+        KernelMemory.freeFramesAtBoot = KernelMemory.frames.statistics.freeFrames
+    }
+
+    /// Records what the bump allocator handed out as reserved allocator metadata, and recomputes
+    /// the usable ranges without it.
+    private static func adopt(_ early: EarlyFrameAllocator, map: MemoryMap, into usable: inout UsableFrameRanges,
+                              reservations: inout ReservationList) {
+        for index in 0..<early.takenCount {
+            reserve(&reservations, early.taken(index), .allocatorMetadata)
+        }
+        usable = UsableFrameRanges(map: map, reservations: reservations)
+    }
+
+    private static func logTotals(directMapTables: Int) {
+        let stats = KernelMemory.frames.statistics
+        log.line(.info, "pmm", "frames").dec("total", stats.totalFrames).dec("free", stats.freeFrames)
+            .dec("used", stats.usedFrames).dec("reserved", stats.reservedFrames)
+            .size("free_size", stats.freeFrames * frameSize).dec("largest_free_run", KernelMemory.frames.largestFreeRun())
+            .size("metadata", KernelMemory.frames.metadataBytes).dec("direct_map_tables", directMapTables).end()
+    }
+}

@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Checks the one `summary ` line a kernel boot printed.
+# Usage: check-summary.sh LOGFILE MEM_BYTES
+# Passes when: exactly one summary line; result=pass; frames_total is consistent with the memory
+# size (at least 80 % of it is managed, and never more than it); frames_free_exit equals
+# frames_free_boot (the demo returned everything); heap fields, where present, say nothing leaked.
+set -u
+logfile=$1 mem_bytes=$2
+count=$(grep -c '^summary ' "$logfile")
+if [ "$count" -ne 1 ]; then echo "expected exactly one summary line, found $count in $logfile"; exit 1; fi
+line=$(grep '^summary ' "$logfile" | tr -d '\r')
+field() { sed -n "s/.* $1=\([^ ]*\).*/\1/p" <<<"$line"; }
+fail() { echo "summary check failed: $1"; echo "  $line"; exit 1; }
+[ "$(field result)" = pass ] || fail "result is not pass"
+total=$(field frames_total) boot=$(field frames_free_boot) exit_free=$(field frames_free_exit)
+[ -n "$total" ] && [ -n "$boot" ] && [ -n "$exit_free" ] || fail "frame fields missing"
+mem_frames=$((mem_bytes / 4096))
+[ "$total" -le "$mem_frames" ] || fail "frames_total=$total exceeds the $mem_frames frames of RAM"
+[ $((total * 100)) -ge $((mem_frames * 80)) ] || fail "frames_total=$total is under 80% of $mem_frames frames"
+[ "$boot" -le "$total" ] || fail "frames_free_boot exceeds frames_total"
+[ "$boot" = "$exit_free" ] || fail "frames_free_exit=$exit_free differs from frames_free_boot=$boot"
+live=$(field heap_live_bytes) errors=$(field heap_errors)
+if [ -n "$errors" ] && [ "$errors" != 0 ]; then fail "heap_errors=$errors"; fi
+echo "ok   summary mem=$((mem_bytes >> 20))MiB frames_total=$total frames_free=$boot${live:+ heap_live_bytes=$live}"

@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# The QEMU half of `make test`: the in-kernel test suite, then the normal kernel at several
+# memory sizes with its summary checked. Usage: run-all.sh TEST_IMAGE IMAGE LOGDIR
+set -u
+test_image=$1 image=$2 logdir=$3
+here=$(dirname "$0")
+mkdir -p "$logdir"
+failures=0
+
+echo "== in-kernel test suite (QEMU, 128M)"
+if "$here/boot-kernel.sh" "$test_image" 128M "$logdir/selftest.log" log=info; then
+  grep -E '^(info |error) *test ' "$logdir/selftest.log" | tr -d '\r'
+  if ! grep -q '^summary .*result=pass' "$logdir/selftest.log"; then
+    echo "FAIL selftest: no passing summary"; failures=$((failures + 1))
+  fi
+else
+  tr -d '\r' <"$logdir/selftest.log" | tail -30
+  echo "FAIL selftest"; failures=$((failures + 1))
+fi
+
+for mem in 32M 128M 1G 6G; do
+  echo "== boot MEM=$mem"
+  case $mem in *M) bytes=$(( ${mem%M} << 20 ));; *G) bytes=$(( ${mem%G} << 30 ));; esac
+  start=$(date +%s%N)
+  if "$here/boot-kernel.sh" "$image" "$mem" "$logdir/boot-$mem.log" log=info && \
+     "$here/check-summary.sh" "$logdir/boot-$mem.log" "$bytes"; then
+    echo "     boot to summary: $(( ($(date +%s%N) - start) / 1000000 )) ms"
+  else
+    tr -d '\r' <"$logdir/boot-$mem.log" | tail -30
+    echo "FAIL boot MEM=$mem"; failures=$((failures + 1))
+  fi
+done
+
+runs=5
+echo "qemu: $((runs - failures)) passed, $failures failed"
+[ "$failures" -eq 0 ]
