@@ -6,7 +6,8 @@
 //
 // 1. count <= 64 (except count == 64 with alignment >= 64): for every leaf word w with a free
 //    bit, `runStartMask` over the pair (w, w + 1) yields every in-word position where `count`
-//    free frames start, ANDed with the positions allowed by the alignment. O(log count) per word.
+//    free frames start, ANDed with the positions allowed by the alignment. O(log count) per word,
+//    so a fragmented region costs one mask per 64 frames; empty words are skipped by summary.
 // 2. count >= 128, or count >= 64 with alignment >= 64: any such run fully contains the first
 //    leaf word that starts inside it (64 * ceil(s / 64) + 64 <= s + count). So candidates come
 //    from the "entirely free word" hierarchy: for the next full word j, the run may start as
@@ -29,25 +30,32 @@ extension FrameAllocator {
         return findRunThroughFreeFrames(count: count, alignment: alignment)
     }
 
-    /// Strategy 1 (count <= 64).
+    /// Strategy 1 (count <= 64). Non-empty words are examined in order; the summaries are
+    /// consulted only to jump over empty words (a linear step is cheaper while words have bits).
     private func findShortRun(count: Int, alignment: UInt64) -> Int? {
         let allowedStarts = alignment <= 64 ? alignmentPattern(alignment) : 1
         let wordStride = alignment <= 64 ? 1 : alignment / 64
         var word = hint >> 6
-        while true {
-            guard let found = freeBits.findNextNonzeroLeafWord(from: word) else { return nil }
+        while word < layout.leafWords {
+            let bits = freeBits.leafWord(word)
+            if bits == 0 {
+                guard let next = freeBits.findNextNonzeroLeafWord(from: word + 1) else { return nil }
+                word = next
+                continue
+            }
             if wordStride > 1 {
-                guard let aligned = alignedWord(atOrAfter: found, stride: wordStride) else { return nil }
-                if aligned != found {
+                guard let aligned = alignedWord(atOrAfter: word, stride: wordStride) else { return nil }
+                if aligned != word {
                     word = aligned
                     continue
                 }
             }
-            let next = found + 1 < layout.leafWords ? freeBits.leafWord(found + 1) : 0
-            let starts = runStartMask(low: freeBits.leafWord(found), high: next, length: count) & allowedStarts
-            if starts != 0 { return found * 64 + starts.trailingZeroBitCount }
-            word = found + 1
+            let next = word + 1 < layout.leafWords ? freeBits.leafWord(word + 1) : 0
+            let starts = runStartMask(low: bits, high: next, length: count) & allowedStarts
+            if starts != 0 { return word * 64 + starts.trailingZeroBitCount }
+            word += 1
         }
+        return nil
     }
 
     /// Strategy 2 (count >= 128, or count >= 64 aligned to >= 64).

@@ -283,6 +283,7 @@ extension FrameAllocator {
 
     /// Marks free frames [start, start + count) allocated as one run.
     func markAllocated(from start: Int, count: Int) {
+        if count == 1 { return markSingle(start, free: false) }
         Self.forEachWord(from: start, to: start + count) { word, mask in
             storeFreeWord(word, freeBits.leafWord(word) & ~mask)
         }
@@ -290,8 +291,20 @@ extension FrameAllocator {
         freeCount -= UInt64(count)
     }
 
+    /// The one-frame case of markAllocated / markFree: one leaf word, one start bit.
+    @inline(__always) private func markSingle(_ index: Int, free: Bool) {
+        let word = index >> 6
+        let bit: UInt64 = 1 << UInt64(index & 63)
+        let leaf = freeBits.leafWord(word)
+        storeFreeWord(word, free ? leaf | bit : leaf & ~bit)
+        let startsPosition = layout.startsOffset + word
+        words[startsPosition] = free ? words[startsPosition] & ~bit : words[startsPosition] | bit
+        freeCount = free ? freeCount + 1 : freeCount - 1
+    }
+
     /// Marks the run [start, start + count) free again and forgets its start.
     func markFree(from start: Int, count: Int) {
+        if count == 1 { return markSingle(start, free: true) }
         Self.forEachWord(from: start, to: start + count) { word, mask in
             storeFreeWord(word, freeBits.leafWord(word) | mask)
         }

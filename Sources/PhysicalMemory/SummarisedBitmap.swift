@@ -10,34 +10,46 @@
 //
 // The bitmap is a view over metadata words owned by the frame allocator's storage.
 
-/// Where each level lives inside the metadata words. Level 0 is the leaf.
+/// Where each level lives inside the metadata words. Level 0 is the leaf; level k + 1 has
+/// ceil(words(k) / 64) words and follows level k directly. Only three numbers are stored (the
+/// handle is copied into hot functions, so it stays small); per-level offsets are recomputed
+/// by a loop of at most `levelCount` steps, which only the rare summary paths need.
 struct SummaryGeometry {
-    /// Enough for 2^52 leaf bits (every 4 KiB frame of a 64-bit physical address space).
-    static let maximumLevels = 10
+    let firstWord: Int
+    let leafWords: Int
+    let levelCount: Int
 
-    private(set) var levelCount = 0
-    private var offsets = InlineArray<10, Int>(repeating: 0)
-    private var wordCounts = InlineArray<10, Int>(repeating: 0)
-
-    /// Lays out `leafBits` (>= 1) leaf bits and their summaries from word `firstWord` on.
+    /// Lays out `leafBits` leaf bits and their summaries from word `firstWord` on.
     init(leafBits: Int, firstWord: Int) {
-        var words = (leafBits + 63) / 64
-        var offset = firstWord
-        while true {
-            offsets[levelCount] = offset
-            wordCounts[levelCount] = words
-            levelCount += 1
-            offset += words
-            if words <= 1 { break }
+        self.firstWord = firstWord
+        leafWords = (leafBits + 63) / 64
+        var levels = 1
+        var words = leafWords
+        while words > 1 {
             words = (words + 63) / 64
+            levels += 1
         }
+        levelCount = levels
     }
 
-    func offset(ofLevel level: Int) -> Int { offsets[level] }
-    func wordCount(ofLevel level: Int) -> Int { wordCounts[level] }
+    func wordCount(ofLevel level: Int) -> Int {
+        var words = leafWords
+        for _ in 0 ..< level { words = (words + 63) / 64 }
+        return words
+    }
+
+    func offset(ofLevel level: Int) -> Int {
+        var offset = firstWord
+        var words = leafWords
+        for _ in 0 ..< level {
+            offset += words
+            words = (words + 63) / 64
+        }
+        return offset
+    }
 
     /// First word after the last level.
-    var endWord: Int { offsets[levelCount - 1] + wordCounts[levelCount - 1] }
+    var endWord: Int { offset(ofLevel: levelCount - 1) + wordCount(ofLevel: levelCount - 1) }
 }
 
 struct SummarisedBitmap {
@@ -50,34 +62,59 @@ struct SummarisedBitmap {
     }
 
     /// Leaf word `index`.
-    @inline(__always) func leafWord(_ index: Int) -> UInt64 { word(level: 0, index) }
+    @inline(__always) func leafWord(_ index: Int) -> UInt64 { words[geometry.firstWord + index] }
 
-    var leafWordCount: Int { geometry.wordCount(ofLevel: 0) }
+    var leafWordCount: Int { geometry.leafWords }
 
     @inline(__always) func test(_ bit: Int) -> Bool {
         leafWord(bit >> 6) & (1 << UInt64(bit & 63)) != 0
     }
 
-    /// Stores `value` into word `index` of `level` and repairs the summaries above it.
-    func store(level: Int, _ index: Int, _ value: UInt64) {
-        let position = geometry.offset(ofLevel: level) + index
+    /// Stores leaf word `index`; the summaries change only when the word flips between zero and
+    /// non-zero (the rare case, kept out of line).
+    @inline(__always) func storeLeafWord(_ index: Int, _ value: UInt64) {
+        let position = geometry.firstWord + index
         let old = words[position]
         words[position] = value
-        guard (old == 0) != (value == 0), level + 1 < geometry.levelCount else { return }
-        let parentIndex = index >> 6
-        let bit: UInt64 = 1 << UInt64(index & 63)
-        let parent = word(level: level + 1, parentIndex)
-        store(level: level + 1, parentIndex, value == 0 ? parent & ~bit : parent | bit)
+        if (old == 0) != (value == 0) { repairSummaries(aboveLevel: 0, index, nowNonzero: value != 0) }
     }
 
-    /// Stores leaf word `index`.
-    @inline(__always) func storeLeafWord(_ index: Int, _ value: UInt64) { store(level: 0, index, value) }
+    /// Sets or clears the bit for word `index` of `level` in level + 1, climbing while that
+    /// word flips too.
+    @inline(never) func repairSummaries(aboveLevel level: Int, _ index: Int, nowNonzero: Bool) {
+        var level = level
+        var index = index
+        var nonzero = nowNonzero
+        while level + 1 < geometry.levelCount {
+            let position = geometry.offset(ofLevel: level + 1) + (index >> 6)
+            let bit: UInt64 = 1 << UInt64(index & 63)
+            let old = words[position]
+            let new = nonzero ? old | bit : old & ~bit
+            words[position] = new
+            guard (old == 0) != (new == 0) else { return }
+            nonzero = new != 0
+            index >>= 6
+            level += 1
+        }
+    }
 
     func set(_ bit: Int) { storeLeafWord(bit >> 6, leafWord(bit >> 6) | (1 << UInt64(bit & 63))) }
     func clear(_ bit: Int) { storeLeafWord(bit >> 6, leafWord(bit >> 6) & ~(1 << UInt64(bit & 63))) }
 
-    /// The first set bit of `level` at or after `bit`, or nil.
-    func findNextSet(level startLevel: Int = 0, from bit: Int) -> Int? {
+    /// The first set leaf bit at or after `bit`, or nil. The common case (a set bit in the same
+    /// leaf word) is inline; otherwise the summaries are searched.
+    @inline(__always) func findNextSet(from bit: Int) -> Int? {
+        let index = bit >> 6
+        if index < geometry.leafWords {
+            let masked = words[geometry.firstWord + index] & (~0 << UInt64(bit & 63))
+            if masked != 0 { return index * 64 + masked.trailingZeroBitCount }
+        }
+        return findNextSet(level: 0, from: bit)
+    }
+
+    /// The first set bit of `level` at or after `bit`, or nil: climb until a masked word is
+    /// non-zero, then descend with trailingZeroBitCount.
+    @inline(never) func findNextSet(level startLevel: Int, from bit: Int) -> Int? {
         var level = startLevel
         var position = bit
         while true {
@@ -124,13 +161,14 @@ struct SummarisedBitmap {
     func firstSummaryMismatch() -> (level: Int, word: Int)? {
         var level = 1
         while level < geometry.levelCount {
-            let below = geometry.wordCount(ofLevel: level - 1)
+            let below = geometry.offset(ofLevel: level - 1), belowCount = geometry.wordCount(ofLevel: level - 1)
+            let here = geometry.offset(ofLevel: level)
             for index in 0 ..< geometry.wordCount(ofLevel: level) {
                 var expected: UInt64 = 0
-                for bit in 0 ..< 64 where index * 64 + bit < below && word(level: level - 1, index * 64 + bit) != 0 {
+                for bit in 0 ..< min(64, belowCount - index * 64) where words[below + index * 64 + bit] != 0 {
                     expected |= 1 << UInt64(bit)
                 }
-                if word(level: level, index) != expected { return (level, index) }
+                if words[here + index] != expected { return (level, index) }
             }
             level += 1
         }

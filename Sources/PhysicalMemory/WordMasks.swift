@@ -15,7 +15,7 @@ import MemoryCore
 
 /// Bits at every multiple of `alignment` (a power of two, 1...64): the in-word positions where a
 /// run aligned to `alignment` frames may start, given that words start at multiples of 64.
-func alignmentPattern(_ alignment: UInt64) -> UInt64 {
+@inline(__always) func alignmentPattern(_ alignment: UInt64) -> UInt64 {
     assert(isPowerOfTwo(alignment) && alignment <= 64, "alignment pattern needs 1...64")
     var pattern: UInt64 = 1
     var shift = alignment
@@ -37,7 +37,7 @@ func alignmentPattern(_ alignment: UInt64) -> UInt64 {
 /// where a run of `length` (1...64) free frames starts in the low word (it may end in the high
 /// word). Doubling: R_2k(p) = R_k(p) & R_k(p + k), then R_(k+j)(p) = R_k(p) & R_k(p + j) for
 /// j <= k, so it costs O(log length) word operations.
-func runStartMask(low: UInt64, high: UInt64, length: Int) -> UInt64 {
+@inline(__always) func runStartMask(low: UInt64, high: UInt64, length: Int) -> UInt64 {
     assert(length >= 1 && length <= 64, "runStartMask handles runs of 1...64")
     var run = (low: low, high: high)
     var covered = 1

@@ -1,1 +1,212 @@
-func runFrameAllocatorScenarios() {}
+// Frame allocator benchmarks (group "frame"). There is no glibc counterpart, so each scenario is
+// run interleaved against a naive peer written here, in the blog_os spirit: a plain bitmap with
+// one bit per frame, searched frame by frame from frame 0 on every call. `ratio_vs_naive` is
+// naive time / ours (median over interleaved rounds; > 1 means ours is faster).
+//
+// Both allocators see the same QEMU-like 6 GiB map (usable [0, 0x9f000) [1 MiB, 3 GiB)
+// [4 GiB, 7 GiB), first MiB and a 2 MiB kernel image reserved) and the same pre-held frames, and
+// both are first fit, so they return the same frames: each scenario checks that once before timing.
+import MemoryCore
+import PhysicalMemory
+
+/// The blog_os-style peer: one bit per frame (1 = in use), linear search from frame 0.
+final class NaiveBitmapFrameAllocator {
+    let frameCount: Int
+    let used: UnsafeMutablePointer<UInt64>
+
+    /// Everything starts in use except `usable` (so holes and reservations are never handed out).
+    init(frameCount: Int, usable: UsableFrameRanges) {
+        self.frameCount = frameCount
+        let words = (frameCount + 63) / 64
+        used = UnsafeMutablePointer<UInt64>.allocate(capacity: words)
+        used.initialize(repeating: ~0, count: words)
+        for index in 0 ..< usable.count {
+            for frame in usable[index].start.raw ..< usable[index].end.raw { clear(Int(frame)) }
+        }
+    }
+
+    deinit { used.deallocate() }
+
+    @inline(__always) func isUsed(_ frame: Int) -> Bool { used[frame >> 6] >> UInt64(frame & 63) & 1 == 1 }
+    @inline(__always) func set(_ frame: Int) { used[frame >> 6] |= 1 << UInt64(frame & 63) }
+    @inline(__always) func clear(_ frame: Int) { used[frame >> 6] &= ~(1 << UInt64(frame & 63)) }
+
+    func allocate() -> Int? {
+        var frame = 0
+        while frame < frameCount {
+            if !isUsed(frame) {
+                set(frame)
+                return frame
+            }
+            frame += 1
+        }
+        return nil
+    }
+
+    /// First fit: the lowest multiple of `alignment` starting `count` free frames.
+    func allocate(count: Int, alignment: Int) -> Int? {
+        var start = 0
+        while start + count <= frameCount {
+            var blocked: Int? = nil
+            var frame = start
+            while frame < start + count {
+                if isUsed(frame) { blocked = frame; break }
+                frame += 1
+            }
+            guard let blocked else {
+                for frame in start ..< start + count { set(frame) }
+                return start
+            }
+            start = (blocked + alignment) & ~(alignment - 1)
+        }
+        return nil
+    }
+
+    func free(_ frame: Int, count: Int = 1) {
+        for each in frame ..< frame + count { clear(each) }
+    }
+}
+
+/// The shared setup: usable frame ranges of a QEMU-like 6 GiB machine.
+struct SixGiBMachine {
+    let usable: UsableFrameRanges
+    let storage: UnsafeMutableRawPointer
+    let ours: FrameAllocator
+    let naive: NaiveBitmapFrameAllocator
+
+    init() {
+        var map = MemoryMap()
+        map.append(MemoryRegion(start: 0, end: 0x9fc00, kind: .usable))
+        map.append(MemoryRegion(start: 0x9fc00, end: 0xa0000, kind: .reserved))
+        map.append(MemoryRegion(start: 0xf0000, end: 0x100000, kind: .reserved))
+        map.append(MemoryRegion(start: 0x100000, end: 0xc000_0000, kind: .usable))
+        map.append(MemoryRegion(start: 0xfeff_c000, end: 0xff00_0000, kind: .reserved))
+        map.append(MemoryRegion(start: 0xfffc_0000, end: 0x1_0000_0000, kind: .reserved))
+        map.append(MemoryRegion(start: 0x1_0000_0000, end: 0x1_c000_0000, kind: .usable))
+        map.append(MemoryRegion(start: 0xfd_0000_0000, end: 0x100_0000_0000, kind: .reserved))
+        var reservations = ReservationList()
+        try! reservations.add(PhysicalRange(start: PhysicalAddress(0), end: PhysicalAddress(MiB)), reason: .firstMebibyte)
+        try! reservations.add(PhysicalRange(start: PhysicalAddress(MiB), end: PhysicalAddress(3 * MiB)), reason: .kernelImage)
+        usable = UsableFrameRanges(map: map.normalised(), reservations: reservations)
+        let bytes = FrameAllocator.metadataByteCount(managing: usable.span)
+        storage = UnsafeMutableRawPointer.allocate(byteCount: Int(bytes), alignment: 4096)
+        ours = try! FrameAllocator(span: usable.span, storage: storage, storageByteCount: bytes,
+                                   usable: usable, reservations: reservations)
+        naive = NaiveBitmapFrameAllocator(frameCount: Int(usable.span.end.raw), usable: usable)
+    }
+
+    /// Holds the lowest `count` usable frames in both allocators.
+    func holdLowest(_ count: Int) {
+        for _ in 0 ..< count {
+            let frame = try! ours.allocate()
+            precondition(naive.allocate() == Int(frame.raw), "peers disagree while holding frames")
+        }
+    }
+
+    /// Holds the first `count` usable frames, then frees all but every `stride`-th of them.
+    func fragmentLowest(_ count: Int, keepingEvery stride: Int) {
+        var held: [FrameNumber] = []
+        for _ in 0 ..< count { held.append(try! ours.allocate()) }
+        for _ in 0 ..< count { _ = naive.allocate() }
+        for (index, frame) in held.enumerated() where index % stride != 0 {
+            try! ours.free(frame)
+            naive.free(Int(frame.raw))
+        }
+    }
+
+    func release() { storage.deallocate() }
+}
+
+func runFrameAllocatorScenarios() {
+    let perGiB = FrameAllocator.metadataByteCount(managing: FrameRange(FrameNumber(0), FrameNumber(GiB / frameSize)))
+    singlePairScenario(metadataPerGiB: perGiB)
+    fragmentedRunScenario(count: 64, alignment: 64, scenario: "frame_run64_fragmented", operations: 1000)
+    fragmentedRunScenario(count: 8, alignment: 8, scenario: "frame_run8_fragmented", operations: 1000)
+}
+
+/// Prints the standard line for ours (contender 0) against the naive peer (contender 1).
+func emitVersusNaive(scenario: String, _ comparison: Comparison, extra: [(String, String)]) {
+    let ratio = comparison.ratio(of: 0, against: 1)
+    emitBenchLine(scenario: scenario, [
+        ("allocator", "swiftmm-frames"),
+        ("ns_per_op", fixed(comparison.nsPerOp[0])),
+        ("naive_ns_per_op", fixed(comparison.nsPerOp[1])),
+        ("ratio_vs_naive", fixed(ratio.median)),
+        ("ratio_min", fixed(ratio.min)),
+        ("ratio_max", fixed(ratio.max)),
+        ("rounds", String(comparison.roundTimes[0].count)),
+    ] + extra)
+}
+
+/// One allocate() + free() pair per operation, with the lowest 64 MiB of RAM already in use
+/// (kernel heap, page tables...): the state a running kernel allocates from.
+func singlePairScenario(metadataPerGiB: UInt64) {
+    let machine = SixGiBMachine()
+    defer { machine.release() }
+    let held = 16_384
+    machine.holdLowest(held)
+    let ours = machine.ours, naive = machine.naive
+    precondition(try! ours.allocate().raw == UInt64(naive.allocate()!), "peers disagree")
+    let operations = 2000
+    let comparison = compare([
+        Contender(name: "swiftmm-frames") {
+            for _ in 0 ..< operations {
+                let frame = try! ours.allocate()
+                try! ours.free(frame)
+                blackHole(frame)
+            }
+        },
+        Contender(name: "naive-bitmap") {
+            for _ in 0 ..< operations {
+                let frame = naive.allocate()!
+                naive.free(frame)
+                blackHole(frame)
+            }
+        },
+    ], operations: operations)
+    precondition(ours.checkInvariants() == nil, "frame allocator invariants after the benchmark")
+    emitVersusNaive(scenario: "frame_single_pair", comparison, extra: [
+        ("held_frames", String(held + 1)),
+        ("managed_frames", String(ours.statistics.totalFrames)),
+        ("metadata_bytes", String(ours.metadataBytes)),
+        ("metadata_bytes_per_gib", String(metadataPerGiB)),
+        ("metadata_percent", fixed(Double(metadataPerGiB) * 100 / Double(GiB), 4)),
+    ])
+}
+
+/// One aligned run allocate + free per operation, with the lowest 256 MiB fragmented (every 7th
+/// frame held: free gaps of 6 frames), so no run of 8 or more fits there and both searches must
+/// get past it. Runs of 64 (aligned 64) use the full-word summaries; runs of 8 the word-pair masks.
+func fragmentedRunScenario(count: Int, alignment: Int, scenario: String, operations: Int) {
+    let machine = SixGiBMachine()
+    defer { machine.release() }
+    let fragmented = 65_536
+    machine.fragmentLowest(fragmented, keepingEvery: 7)
+    let ours = machine.ours, naive = machine.naive
+    let ourRun = try! ours.allocate(count: UInt64(count), alignment: UInt64(alignment))
+    precondition(ourRun.raw == UInt64(naive.allocate(count: count, alignment: alignment)!), "peers disagree")
+    try! ours.free(runStartingAt: ourRun, count: UInt64(count))
+    naive.free(Int(ourRun.raw), count: count)
+    let comparison = compare([
+        Contender(name: "swiftmm-frames") {
+            for _ in 0 ..< operations {
+                let run = try! ours.allocate(count: UInt64(count), alignment: UInt64(alignment))
+                try! ours.free(runStartingAt: run, count: UInt64(count))
+                blackHole(run)
+            }
+        },
+        Contender(name: "naive-bitmap") {
+            for _ in 0 ..< operations {
+                let run = naive.allocate(count: count, alignment: alignment)!
+                naive.free(run, count: count)
+                blackHole(run)
+            }
+        },
+    ], operations: operations)
+    precondition(ours.checkInvariants() == nil, "frame allocator invariants after the benchmark")
+    emitVersusNaive(scenario: scenario, comparison, extra: [
+        ("run_frames", String(count)), ("alignment_frames", String(alignment)),
+        ("fragmented_frames", String(fragmented)), ("held_every", "7"),
+        ("run_start", String(ourRun.raw)),
+    ])
+}
