@@ -15,6 +15,10 @@ struct ReferenceModel {
     }
 
     var mappings: [UInt64: Mapping] = [:]
+    /// The mapped pages in a deterministic order (Dictionary order changes from run to run with
+    /// hash seeding), so a seed always replays the same operations; `position` indexes it.
+    var pages: [UInt64] = []
+    var position: [UInt64: Int] = [:]
     var smallPagesPer2MiB: [UInt64: Int] = [:]
     var mappingsPer1GiB: [UInt64: Int] = [:]
     var mappingsPerSlot: [UInt64: Int] = [:]
@@ -60,11 +64,19 @@ struct ReferenceModel {
 
     mutating func insert(_ page: UInt64, _ mapping: Mapping) {
         mappings[page] = mapping
+        position[page] = pages.count
+        pages.append(page)
         adjust(page, mapping.size, +1)
     }
 
     mutating func remove(_ page: UInt64) {
         let mapping = mappings.removeValue(forKey: page)!
+        let index = position.removeValue(forKey: page)!
+        let last = pages.removeLast()
+        if last != page {
+            pages[index] = last
+            position[last] = index
+        }
         adjust(page, mapping.size, -1)
     }
 
@@ -98,9 +110,13 @@ struct ModelMismatch: Error, CustomStringConvertible {
 /// Seeded random map / unmap / protect / translate / range operations on 4 KiB and 2 MiB pages,
 /// each checked against `ReferenceModel`: outcome (value or exact error), counts, table count,
 /// frames outstanding at the source and the translation of the touched page after every step;
-/// `checkInvariants` and a translation sweep over the whole model every `auditInterval` steps.
+/// `checkInvariants` every `auditInterval` steps and a translation sweep over the whole model every
+/// `sweepInterval` steps.
 struct RandomizedRun {
-    static let auditInterval = 200
+    /// Full `checkInvariants` every 50 steps, a translation sweep over the whole model every 500
+    /// (both O(tables * 512) or O(model) and slow in debug builds); the cheap checks run every step.
+    static let auditInterval = 50
+    static let sweepInterval = 500
     static let slots = [1, 2, 254]
     static let pdptIndices = [0, 1, 511]
     static let pdIndices = [0, 1, 2, 3, 4, 5]
@@ -132,8 +148,8 @@ struct RandomizedRun {
     mutating func chance(_ percent: UInt64) -> Bool { random.next() % 100 < percent }
 
     mutating func randomPage(_ size: PageSize) -> UInt64 {
-        // PDPT index 7 holds only 2 MiB pages, so its PDs empty out (and get freed) often.
-        let slot = pick(Self.slots), pdpt = pick(size == .size2MiB ? Self.pdptIndices + [7] : Self.pdptIndices), pd = pick(Self.pdIndices)
+        // PDPT indices 7...10 hold only 2 MiB pages, so their PDs empty out (and get freed) often.
+        let slot = pick(Self.slots), pdpt = pick(size == .size2MiB ? Self.pdptIndices + [7, 8, 9, 10] : Self.pdptIndices), pd = pick(Self.pdIndices)
         return page(slot, pdpt, pd, size == .size4KiB ? pick(Self.ptIndices) : 0).raw
     }
 
@@ -159,9 +175,9 @@ struct RandomizedRun {
             source.outstandingLimit = tight ? source.outstanding.count + max(0, Int(random.next() % 4) - 1) : Int.max
             let touched = try performRandomOperation()
             try checkCheaply(touched: touched)
-            if index % Self.auditInterval == 0 { try audit() }
+            if index % Self.auditInterval == 0 { try audit(sweep: index % Self.sweepInterval == 0) }
         }
-        try audit()
+        try audit(sweep: true)
         try destroyAndCompare()
     }
 
@@ -171,11 +187,13 @@ struct RandomizedRun {
         switch roll {
         case 0 ..< 25: return try mapOne(.size4KiB)
         case 25 ..< 35: return try mapOne(.size2MiB)
-        case 35 ..< 63: return try unmapOne()
-        case 63 ..< 75: return try protectOne()
-        case 75 ..< 85: return randomPage(.size4KiB) + random.next() % 4096
-        case 85 ..< 91: return try mapRun()
-        case 91 ..< 96: return try unmapRun()
+        case 35 ..< 60: return try unmapOne()
+        case 60 ..< 70: return try protectOne()
+        case 70 ..< 79: return randomPage(.size4KiB) + random.next() % 4096
+        case 79 ..< 85: return try mapRun()
+        case 85 ..< 89: return try unmapRun()
+        case 89 ..< 92: return try unmapRegion()
+        case 92 ..< 96: return try protectRegion()
         default: return try refuseBadArguments()
         }
     }
@@ -196,8 +214,8 @@ struct RandomizedRun {
 
     /// A mapped page most of the time (sometimes asked with the wrong size), else any page.
     mutating func existingOrRandomPage() -> (UInt64, PageSize) {
-        if !model.mappings.isEmpty && chance(75) {
-            let (page, mapping) = model.mappings.randomElement(using: &random)!
+        if !model.pages.isEmpty && chance(75) {
+            let page = pick(model.pages), mapping = model.mappings[page]!
             if chance(10) { return (page, mapping.size == .size4KiB ? .size2MiB : .size4KiB) }
             return (page, mapping.size)
         }
@@ -263,8 +281,8 @@ struct RandomizedRun {
     }
 
     mutating func unmapRun() throws -> UInt64 {
-        let small = model.mappings.filter { $0.value.size == .size4KiB }.keys
-        let start = small.isEmpty || chance(30) ? randomPage(chance(50) ? .size2MiB : .size4KiB) : small.randomElement(using: &random)!
+        let small = model.pages.filter { model.mappings[$0]!.size == .size4KiB }
+        let start = small.isEmpty || chance(30) ? randomPage(chance(50) ? .size2MiB : .size4KiB) : pick(small)
         let count = 1 + random.next() % 6
         let pages = (0 ..< count).map { start + $0 * 4096 }
         var expected: PageTableError?
@@ -282,6 +300,73 @@ struct RandomizedRun {
         try expect(released == (expected == nil ? pages : []), "unmapRange released \(released)")
         if expected == nil { for page in pages { model.remove(page) } }
         record("unmapRange", expected)
+        return start
+    }
+
+    /// The outcome of a region operation's straddle check on [start, end).
+    func straddles(_ start: UInt64, _ end: UInt64) -> Bool {
+        if let (base, mapping) = model.covering(start), base < start { return mapping.size == .size2MiB }
+        if let (base, mapping) = model.covering(end - 1), base + mapping.size.bytes > end { return true }
+        return false
+    }
+
+    /// A mixed-size region: whole 2 MiB pages, or any run of up to 1100 4 KiB pages.
+    mutating func randomRegion() -> (UInt64, UInt64) {
+        let start = chance(50) ? randomPage(.size2MiB) : randomPage(.size4KiB)
+        let count = chance(50) ? 512 * (1 + random.next() % 3) : 1 + random.next() % 1100
+        return (start, count)
+    }
+
+    mutating func unmapRegion() throws -> UInt64 {
+        let (start, count) = randomRegion()
+        let end = start + count * 4096
+        let expected: PageTableError? = straddles(start, end) ? .pageSizeMismatch : nil
+        let inside = model.pages.filter { start <= $0 && $0 < end }.sorted()
+        var released: [UInt64] = []
+        var wrongFrame = false
+        let actual = error {
+            try space.unmapRegion(startingAt: VirtualAddress(start), pageCount: count, tableFrames: &source) { page, frame, size in
+                released.append(page.raw)
+                if model.mappings[page.raw] != nil && (model.mappings[page.raw]!.frame != frame || model.mappings[page.raw]!.size != size) { wrongFrame = true }
+            }
+        }
+        try expect(actual == expected, "unmapRegion \(start) x\(count): \(String(describing: actual)) != \(String(describing: expected))")
+        try expect(released == (expected == nil ? inside : []) && !wrongFrame, "unmapRegion released \(released), expected \(inside)")
+        if expected == nil { for page in inside { model.remove(page) } }
+        record("unmapRegion", expected)
+        return start
+    }
+
+    mutating func protectRegion() throws -> UInt64 {
+        var start: UInt64, count: UInt64
+        if !model.pages.isEmpty && chance(75) {
+            start = pick(model.pages)
+            count = model.mappings[start]!.size.frameCount * (1 + random.next() % 2)
+            if chance(20) { start += 4096 }
+        } else {
+            (start, count) = randomRegion()
+        }
+        let end = start + count * 4096
+        let flags = randomFlags()
+        var expected: PageTableError?
+        if flags.contains(.user) && flags.contains(.global) { expected = .invalidFlags }
+        else if straddles(start, end) { expected = .pageSizeMismatch }
+        else {
+            var cursor = start
+            while cursor < end {
+                guard let (base, mapping) = model.covering(cursor) else { expected = .notMapped; break }
+                cursor = base + mapping.size.bytes
+            }
+        }
+        let actual = error { try space.protectRegion(startingAt: VirtualAddress(start), pageCount: count, flags: flags) }
+        try expect(actual == expected, "protectRegion \(start) x\(count): \(String(describing: actual)) != \(String(describing: expected))")
+        if expected == nil {
+            for page in model.pages where start <= page && page < end {
+                let old = model.mappings[page]!.flags
+                model.mappings[page]!.flags = flags.union(old.intersection(.hardwareManaged)).union(.present)
+            }
+        }
+        record("protectRegion", expected)
         return start
     }
 
@@ -326,9 +411,10 @@ struct RandomizedRun {
         try expect(actual == expected, "translate \(address): \(String(describing: actual)) != \(String(describing: expected))")
     }
 
-    func audit() throws {
+    func audit(sweep: Bool) throws {
         let violation = space.checkInvariants(ledger: source)
         try expect(violation == nil, "invariant: \(String(describing: violation))")
+        guard sweep else { return }
         for (page, mapping) in model.mappings {
             try checkTranslation(of: page)
             try checkTranslation(of: page + mapping.size.bytes - 1)
@@ -363,11 +449,11 @@ struct RandomizedRun {
             "unmapsize2MiB ok", "unmapsize2MiB notMapped", "unmapsize2MiB pageSizeMismatch",
             "protectsize4KiB ok", "protectsize2MiB ok", "protectsize4KiB pageSizeMismatch", "protectsize4KiB invalidFlags",
             "mapRange ok", "mapRange alreadyMapped", "mapRange outOfTableFrames", "mapRange frameOutOfRange",
-            "unmapRange ok", "unmapRange notMapped", "unmapRange pageSizeMismatch",
+            "unmapRange ok", "unmapRange notMapped", "unmapRange pageSizeMismatch", "unmapRegion ok",
+            "unmapRegion pageSizeMismatch", "protectRegion ok", "protectRegion notMapped", "protectRegion pageSizeMismatch",
             "badArgument nonCanonical", "badArgument outsideAddressSpace", "badArgument misaligned",
             "badArgument frameOutOfRange", "badArgument invalidFlags", "badArgument rangeOverflow",
         ]
-        print("seed \(seed): \(run.outcomes.sorted { $0.key < $1.key }), tables freed \(run.source.freeCount)")
         for outcome in required { #expect(run.outcomes[outcome, default: 0] > 0, "seed \(seed): never saw \(outcome)") }
         #expect(run.outcomes.values.reduce(0, +) >= 15_000)  // translate-only steps are not recorded
     }
