@@ -18,6 +18,9 @@ public struct EarlyFrameAllocator: Sendable {
     /// Distinct taken ranges remembered (contiguous allocations merge into one).
     public static let takenCapacity = 32
 
+    /// The ranges as given (to check that cursors only bump and taken frames were usable).
+    private let original: UsableFrameRanges
+    /// original[i] with its start bumped past what has been handed out (same indices).
     private var remaining: UsableFrameRanges
     private var takenRanges = FixedCapacityList<32, FrameRange>(filler: FrameRange(FrameNumber(0), FrameNumber(0)))
 
@@ -25,6 +28,7 @@ public struct EarlyFrameAllocator: Sendable {
     public private(set) var takenFrameCount: UInt64 = 0
 
     public init(usable: UsableFrameRanges) {
+        original = usable
         remaining = usable
     }
 
@@ -85,5 +89,49 @@ extension UsableFrameRanges {
     mutating func setStart(of index: Int, to newStart: FrameNumber) {
         precondition(self[index].start <= newStart && newStart <= self[index].end, "bump cursor out of range")
         replaceRange(at: index, with: FrameRange(newStart, self[index].end))
+    }
+}
+
+/// A broken EarlyFrameAllocator invariant.
+public enum EarlyFrameAllocatorViolation: Equatable, Sendable {
+    /// Remaining range `index` is not a suffix of the usable range it came from.
+    case cursorOutsideItsRange(index: Int)
+    /// Taken range `index` is not inside one usable range, or lies in a part not yet handed out.
+    case takenRangeNotHandedOut(index: Int)
+    /// Taken ranges `index` and a later one overlap.
+    case takenRangesOverlap(index: Int)
+    /// takenFrameCount differs from the sum of the taken ranges.
+    case takenCountMismatch(recorded: UInt64, counted: UInt64)
+}
+
+extension EarlyFrameAllocator {
+    /// Checks the invariants in the file comment.
+    public func checkInvariants() -> EarlyFrameAllocatorViolation? {
+        for index in 0 ..< original.count
+        where remaining[index].end != original[index].end || remaining[index].start < original[index].start
+            || remaining[index].start > remaining[index].end {
+            return .cursorOutsideItsRange(index: index)
+        }
+        var counted: UInt64 = 0
+        for index in 0 ..< takenRanges.count {
+            let taken = takenRanges[index]
+            counted += taken.count
+            if !isHandedOut(taken) { return .takenRangeNotHandedOut(index: index) }
+            for other in index + 1 ..< takenRanges.count
+            where taken.start < takenRanges[other].end && takenRanges[other].start < taken.end {
+                return .takenRangesOverlap(index: index)
+            }
+        }
+        if counted != takenFrameCount { return .takenCountMismatch(recorded: takenFrameCount, counted: counted) }
+        return nil
+    }
+
+    /// True when `taken` lies inside one usable range, below that range's cursor.
+    private func isHandedOut(_ taken: FrameRange) -> Bool {
+        for index in 0 ..< original.count
+        where original[index].start <= taken.start && taken.end <= remaining[index].start {
+            return true
+        }
+        return false
     }
 }

@@ -93,3 +93,23 @@ public struct UsableFrameRanges: Sendable {
         if cursor < usable.end { _ = append(FrameRange(cursor, usable.end)) }
     }
 }
+
+/// A broken UsableFrameRanges invariant, naming the first range involved.
+public enum UsableFrameRangesViolation: Equatable, Sendable {
+    /// Range `index` is empty or inverted.
+    case emptyRange(index: Int)
+    /// Range `index` does not end strictly before range index + 1 starts (overlap, disorder or
+    /// adjacency, which `append` would have merged).
+    case notSortedAndSeparate(index: Int)
+}
+
+extension UsableFrameRanges {
+    /// Checks: every range non-empty; range[i].end < range[i + 1].start.
+    public func checkInvariants() -> UsableFrameRangesViolation? {
+        for index in 0 ..< count {
+            if self[index].start >= self[index].end { return .emptyRange(index: index) }
+            if index + 1 < count && self[index].end >= self[index + 1].start { return .notSortedAndSeparate(index: index) }
+        }
+        return nil
+    }
+}

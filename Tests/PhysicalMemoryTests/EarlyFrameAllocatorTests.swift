@@ -1,6 +1,7 @@
 // The early bump allocator: whole frames, usable memory only, no hole crossing, all recorded.
 @testable import PhysicalMemory
 import MemoryCore
+import TestSupport
 import Testing
 
 @Suite struct EarlyFrameAllocatorTests {
@@ -74,5 +75,34 @@ import Testing
         while early.allocate(byteCount: 2 * frameSize, alignment: 4 * frameSize) != nil { handedOut += 1 }
         #expect(handedOut == EarlyFrameAllocator.takenCapacity)
         #expect(early.takenFrameCount == UInt64(2 * handedOut))
+    }
+
+    /// Random requests against a per-frame model: every frame handed out was usable, free in the
+    /// model, aligned, inside one range; the allocator's invariants hold after every request.
+    @Test func randomRequestsAgainstAFrameModel() {
+        var rng = SeededGenerator(seed: 0x5EED_0005)
+        for _ in 0 ..< 40 {
+            var list: [FrameRange] = []
+            var cursor: UInt64 = UInt64.random(in: 0 ..< 64, using: &rng)
+            for _ in 0 ..< Int.random(in: 1 ... 12, using: &rng) {
+                let length = UInt64.random(in: 1 ... 300, using: &rng)
+                list.append(frames(cursor, cursor + length))
+                cursor += length + UInt64.random(in: 1 ... 90, using: &rng)
+            }
+            var early = EarlyFrameAllocator(usable: usableRanges(list))
+            var taken = Set<UInt64>()
+            for _ in 0 ..< 60 {
+                let byteCount = UInt64.random(in: 0 ... 40 * frameSize, using: &rng)
+                let alignment = UInt64(1) << UInt64.random(in: 0 ... 20, using: &rng)
+                guard let range = early.allocate(byteCount: byteCount, alignment: alignment) else { continue }
+                #expect(range.start.raw % max(alignment, frameSize) == 0)
+                #expect(range.byteCount == alignUp(byteCount, to: frameSize)!)
+                #expect(list.contains { $0.start <= range.start.containingFrame && range.end.containingFrame <= $0.end })
+                for frame in range.wholeFrames.start.raw ..< range.wholeFrames.end.raw { #expect(taken.insert(frame).inserted) }
+                #expect(early.checkInvariants() == nil)
+            }
+            #expect(early.takenFrameCount == UInt64(taken.count))
+            #expect(usableRanges(list).checkInvariants() == nil)
+        }
     }
 }

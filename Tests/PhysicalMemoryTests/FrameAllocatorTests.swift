@@ -234,6 +234,13 @@ import Testing
         #expect(fixture.allocator.checkInvariants() == nil)
     }
 
+    @Test func errorNamesForTheLog() {
+        let names = [FrameAllocatorError.outOfMemory, .alreadyFree, .notManaged, .reserved, .runMismatch,
+                     .invalidCount, .invalidAlignment].map { $0.name.description }
+        #expect(names == ["out-of-memory", "already-free", "not-managed", "reserved", "run-mismatch",
+                          "invalid-count", "invalid-alignment"])
+    }
+
     @Test func emptyAllocatorManagesNothing() {
         let empty = FrameAllocator()
         #expect(frameError { _ = try empty.allocate() } == .outOfMemory)

@@ -68,6 +68,7 @@ import Testing
         let empty = usable.append(frames(9, 9)), adjacent = usable.append(frames(8, 10))
         #expect(first && !overlapping && !empty && adjacent)
         #expect(usable.count == 1 && usable[0] == frames(4, 10))
+        #expect(usable.checkInvariants() == nil)
     }
 
     /// Random maps and reservations against a per-frame model.
@@ -91,6 +92,7 @@ import Testing
                 for frame in bytes(start, end).touchedFrames.start.raw ..< bytes(start, end).touchedFrames.end.raw { frameUsable[Int(frame)] = false }
             }
             let result = UsableFrameRanges(map: memory, reservations: reservations)
+            #expect(result.checkInvariants() == nil)
             var fromResult = [Bool](repeating: false, count: 128)
             for index in 0 ..< result.count {
                 if index > 0 { #expect(result[index - 1].end < result[index].start) }
