@@ -17,8 +17,8 @@ public let maximumOrderCount = 32
     var counts = InlineArray<32, Int>(repeating: 0)
     /// Bit k set exactly when list k is non-empty, so the smallest fitting order is one bit scan.
     var nonEmpty: UInt32 = 0
-    /// Sum of `counts`.
-    var total = 0
+    /// True when every list is empty.
+    @inline(__always) var isEmpty: Bool { nonEmpty == 0 }
 
     init() {}
 
@@ -46,8 +46,7 @@ public let maximumOrderCount = 32
         setPrevious(of: block, to: 0)
         if head != 0 { setPrevious(of: VirtualAddress(head), to: block.raw) }
         heads[order] = block.raw
-        counts[order] += 1
-        total += 1
+        counts[order] &+= 1
         nonEmpty |= 1 << UInt32(order)
     }
 
@@ -63,8 +62,7 @@ public let maximumOrderCount = 32
         } else {
             nonEmpty &= ~(1 << UInt32(order))
         }
-        counts[order] -= 1
-        total -= 1
+        counts[order] &-= 1
         return block
     }
 
@@ -79,8 +77,7 @@ public let maximumOrderCount = 32
             if following == 0 { nonEmpty &= ~(1 << UInt32(order)) }
         }
         if following != 0 { setPrevious(of: VirtualAddress(following), to: preceding) }
-        counts[order] -= 1
-        total -= 1
+        counts[order] &-= 1
     }
 
     /// The smallest order >= `order` whose list is non-empty, or nil.

@@ -5,8 +5,17 @@
 import MemoryCore
 
 extension BuddyCore {
+    /// The fast path of `allocate`: a block from the held arenas, or nil when the request is
+    /// invalid, large, or needs a new arena (the wrapper's slow path sorts those out). One
+    /// mutating call, so the core is never copied across the module boundary.
+    @usableFromInline mutating func allocateFromHeldArenas(byteCount: Int, alignment: Int) -> VirtualAddress? {
+        guard case .block(let order) = route(byteCount: byteCount, alignment: alignment) else { return nil }
+        return allocateBlock(order: order, requested: byteCount)
+    }
+
     /// A block of `order` for a request of `requested` bytes, or nil when no held arena has room.
-    @usableFromInline mutating func allocateBlock(order: BlockOrder, requested: Int) -> VirtualAddress? {
+    @inline(__always) @usableFromInline
+    mutating func allocateBlock(order: BlockOrder, requested: Int) -> VirtualAddress? {
         let order = order.raw
         if order <= cachedOrderLimit, let block = cacheLists.pop(order: order) {
             let location = node(of: block, order: order)
@@ -17,7 +26,7 @@ extension BuddyCore {
         if let source = freeLists.lowestNonEmptyOrder(atLeast: order) {
             return split(from: source, to: order, requested: requested)
         }
-        if cacheLists.total > 0 {
+        if !cacheLists.isEmpty {
             drainCaches()
             if let source = freeLists.lowestNonEmptyOrder(atLeast: order) {
                 return split(from: source, to: order, requested: requested)
@@ -45,7 +54,7 @@ extension BuddyCore {
             setState(.free, arena: arena, node: node + 1)
             freeLists.push(upper, order: order)
         }
-        counters.splits += source - target
+        counters.splits &+= source - target
         setState(.allocated, arena: arena, node: node)
         handOut(block, arena: arena, order: target, requested: requested)
         return block
@@ -56,13 +65,12 @@ extension BuddyCore {
                                                     order: Int, requested: Int) {
         let live = liveBlockCount(arena: arena)
         if live == 0 { emptyArenaCount -= 1 }
-        setLiveBlockCount(live + 1, arena: arena)
+        setLiveBlockCount(live &+ 1, arena: arena)
         let bytes = BlockOrder(order).byteCount
-        counters.allocations += 1
-        counters.liveAllocations += 1
-        counters.liveBlockBytes += bytes
-        counters.requestedBytesTotal += requested
-        counters.grantedBytesTotal += bytes
+        counters.allocations &+= 1
+        counters.liveBlockBytes &+= bytes
+        counters.requestedBytesTotal &+= requested
+        counters.grantedBytesTotal &+= bytes
         notePeak()
         if !debugOptions.isEmpty { applyDebugOnHandOut(block, order: order) }
     }

@@ -49,6 +49,7 @@ extension BuddyCore {
             if liveBlockCount(arena: base) == 0 {
                 unlinkWholeArena(base)
                 arenas.remove(at: index)
+                if recentArena == base.raw { recentArena = 0 }
                 emptyArenaCount -= 1
                 counters.arenasReleased += 1
                 return base
@@ -82,7 +83,6 @@ extension BuddyCore {
         }
         large.insert(allocation)
         counters.allocations += 1
-        counters.liveAllocations += 1
         counters.liveLargeBytes += allocation.byteCount
         counters.requestedBytesTotal += requested
         counters.grantedBytesTotal += allocation.byteCount
@@ -92,7 +92,7 @@ extension BuddyCore {
 
     /// True when some held arena intersects the region.
     private func overlapsArena(_ allocation: LargeAllocation) -> Bool {
-        let first = arenas.insertionIndex(of: geometry.arenaBase(of: allocation.base))
+        let first = arenas.firstIndex(atOrAfter: geometry.arenaBase(of: allocation.base))
         return first < arenas.count && arenas[first].raw < allocation.end.raw
     }
 }

@@ -7,10 +7,12 @@ import MemoryCore
 
 extension BuddyCore {
     /// Where `address` points, or the reason it cannot be freed. Reads nothing outside the heap's
-    /// own tables and arenas: a foreign pointer is rejected by the arena table lookup.
-    @usableFromInline func locate(_ address: VirtualAddress) throws(HeapError) -> FreeTarget {
+    /// own tables and arenas: a foreign pointer is rejected by the arena table lookup. Changes
+    /// nothing; `mutating` so the tables are read in place (see ArenaTable.insertionIndex).
+    @inline(__always) mutating func locate(_ address: VirtualAddress) throws(HeapError) -> FreeTarget {
         let arena = geometry.arenaBase(of: address)
-        if arenas.contains(arena) {
+        if arena.raw == recentArena || arenas.holds(arena) {
+            recentArena = arena.raw
             if address.raw & UInt64(minimumBlockBytes - 1) != 0 { throw .misalignedPointer(address) }
             let offset = address.raw &- arena.raw
             if offset < geometry.reservedBytes { throw .heapMetadataPointer(address) }
@@ -47,20 +49,18 @@ extension BuddyCore {
         case .large(let index):
             let allocation = large.remove(at: index)
             counters.frees += 1
-            counters.liveAllocations -= 1
             counters.liveLargeBytes -= allocation.byteCount
             return .releaseLarge(allocation)
         }
     }
 
     /// Takes back an allocated block: accounting, poison, then cache or merge.
-    private mutating func releaseAllocated(_ block: VirtualAddress, arena: VirtualAddress, node: Int, order: Int) {
-        let live = liveBlockCount(arena: arena) - 1
+    @inline(__always) private mutating func releaseAllocated(_ block: VirtualAddress, arena: VirtualAddress, node: Int, order: Int) {
+        let live = liveBlockCount(arena: arena) &- 1
         setLiveBlockCount(live, arena: arena)
         if live == 0 { emptyArenaCount += 1 }
-        counters.frees += 1
-        counters.liveAllocations -= 1
-        counters.liveBlockBytes -= BlockOrder(order).byteCount
+        counters.frees &+= 1
+        counters.liveBlockBytes &-= BlockOrder(order).byteCount
         if debugOptions.contains(.poisonFreed) {
             BlockMemory.fill(block, byteCount: BlockOrder(order).byteCount, with: HeapDebugOptions.poisonByte)
         }
@@ -97,7 +97,7 @@ extension BuddyCore {
                 // The upper half's links become the middle of the merged block: re-poison them.
                 BlockMemory.fill(VirtualAddress(block.raw | size), byteCount: 16, with: HeapDebugOptions.poisonByte)
             }
-            counters.merges += 1
+            counters.merges &+= 1
             block = VirtualAddress(block.raw & ~size)
             node >>= 1
             order += 1

@@ -6,7 +6,8 @@ extension BuddyCore {
     /// The block (or large allocation) size behind a pointer `allocate` returned and that is
     /// still live; nil for anything else.
     @usableFromInline func blockByteCount(of address: VirtualAddress) -> Int? {
-        switch try? locate(address) {
+        var core = self
+        switch try? core.locate(address) {
         case .block(_, _, let order, _): return BlockOrder(order).byteCount
         case .large(let index): return large[index].byteCount
         case nil: return nil
@@ -15,7 +16,8 @@ extension BuddyCore {
 
     /// The order of the live block at `address`; nil for large allocations and anything else.
     @usableFromInline func blockOrder(of address: VirtualAddress) -> BlockOrder? {
-        if case .block(_, _, let order, _) = try? locate(address) { return BlockOrder(order) }
+        var core = self
+        if case .block(_, _, let order, _) = try? core.locate(address) { return BlockOrder(order) }
         return nil
     }
 
@@ -25,6 +27,7 @@ extension BuddyCore {
             snapshot.freeBlocks[BlockOrder(order)] = freeLists.counts[order]
             snapshot.cachedBlocks[BlockOrder(order)] = cacheLists.counts[order]
         }
+        snapshot.liveAllocations = counters.allocations - counters.frees
         snapshot.arenasHeld = arenas.count
         snapshot.emptyArenasHeld = emptyArenaCount
         snapshot.arenaBytes = arenas.count * Int(geometry.arenaBytes)

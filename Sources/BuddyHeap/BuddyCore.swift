@@ -5,7 +5,7 @@
 import MemoryCore
 
 /// What `route` decided for a request.
-@usableFromInline enum AllocationRoute {
+enum AllocationRoute {
     case block(BlockOrder)
     /// Above the largest block: whole frames from the source.
     case large(byteCount: Int, alignment: Int)
@@ -38,6 +38,9 @@ import MemoryCore
     var freeLists = BlockLists()
     var cacheLists = BlockLists()
     var arenas = ArenaTable()
+    /// The arena the last successful free pointed into (0 = none): a free into the same arena
+    /// skips the table search. Always either 0 or a held arena's base.
+    var recentArena: UInt64 = 0
     var large = LargeAllocationTable()
     /// Arenas whose header says no block is allocated.
     var emptyArenaCount = 0
@@ -53,13 +56,18 @@ import MemoryCore
         counters = HeapStatistics(orderCount: geometry.largestBlockOrder + 1)
     }
 
-    var largestBlockBytes: Int { BlockOrder(geometry.largestBlockOrder).byteCount }
+    @inline(__always) var largestBlockBytes: Int { BlockOrder(geometry.largestBlockOrder).byteCount }
 
     // MARK: Node table and arena header (2 bits per node at the arena's start)
 
     @inline(__always) func state(arena: VirtualAddress, node: Int) -> NodeState {
         let byte = BlockMemory.loadByte(VirtualAddress(arena.raw &+ UInt64(node >> 2)))
-        return NodeState(rawValue: (byte >> UInt8((node & 3) << 1)) & 3) ?? .notABlock
+        switch (byte >> UInt8((node & 3) << 1)) & 3 {
+        case 0: return .notABlock
+        case 1: return .allocated
+        case 2: return .free
+        default: return .cached
+        }
     }
 
     @inline(__always) func setState(_ state: NodeState, arena: VirtualAddress, node: Int) {
@@ -106,7 +114,7 @@ import MemoryCore
 
     // MARK: Routing
 
-    @usableFromInline func route(byteCount: Int, alignment: Int) -> AllocationRoute {
+    @inline(__always) func route(byteCount: Int, alignment: Int) -> AllocationRoute {
         if byteCount < 0 { return .invalid(.negativeByteCount) }
         if alignment <= 0 || alignment & (alignment &- 1) != 0 || alignment > largestBlockBytes {
             return .invalid(.invalidAlignment)

@@ -82,8 +82,7 @@ public struct BuddyHeap<Source: ArenaSource> {
     /// `byteCount` bytes aligned to `alignment` (a power of two up to `largestBlockBytes`), or nil
     /// when out of memory or the request is invalid. A zero-byte request gets a unique 16-byte block.
     @inlinable public mutating func allocate(byteCount: Int, alignment: Int = minimumBlockBytes) -> UnsafeMutableRawPointer? {
-        if case .block(let order) = core.route(byteCount: byteCount, alignment: alignment),
-           let block = core.allocateBlock(order: order, requested: byteCount) {
+        if let block = core.allocateFromHeldArenas(byteCount: byteCount, alignment: alignment) {
             return BlockMemory.pointer(block)
         }
         return try? allocateChecked(byteCount: byteCount, alignment: alignment)
@@ -203,5 +202,5 @@ public struct BuddyHeap<Source: ArenaSource> {
 
     /// True when no block is cached unmerged: with `checkInvariants() == nil` this means no two
     /// free buddies exist anywhere.
-    public var isFullyCoalesced: Bool { core.cacheLists.total == 0 }
+    public var isFullyCoalesced: Bool { core.cacheLists.isEmpty }
 }

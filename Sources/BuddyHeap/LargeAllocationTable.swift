@@ -35,12 +35,13 @@ public struct LargeAllocation: Hashable, Sendable {
 
     var isFull: Bool { count == largeAllocationCapacity }
 
-    subscript(index: Int) -> LargeAllocation {
+    @inline(__always) subscript(index: Int) -> LargeAllocation {
         LargeAllocation(base: VirtualAddress(bases[index]), byteCount: byteCounts[index])
     }
 
-    /// Index of the first allocation whose base is > `address`.
-    private func upperBound(_ address: VirtualAddress) -> Int {
+    /// Index of the first allocation whose base is > `address`. Mutating only to be passed by
+    /// address (see ArenaTable.insertionIndex).
+    @inline(__always) private mutating func upperBound(_ address: VirtualAddress) -> Int {
         var low = 0
         var high = count
         while low < high {
@@ -51,7 +52,7 @@ public struct LargeAllocation: Hashable, Sendable {
     }
 
     /// The index of the allocation whose range contains `address`, or nil.
-    func index(containing address: VirtualAddress) -> Int? {
+    @inline(__always) mutating func index(containing address: VirtualAddress) -> Int? {
         let candidate = upperBound(address) - 1
         if candidate < 0 { return nil }
         return address.raw < self[candidate].end.raw ? candidate : nil
@@ -59,8 +60,9 @@ public struct LargeAllocation: Hashable, Sendable {
 
     /// True when [base, base + byteCount) overlaps a tracked allocation.
     func overlaps(base: VirtualAddress, byteCount: Int) -> Bool {
+        var table = self
         let end = base.raw + UInt64(byteCount)
-        let after = upperBound(VirtualAddress(end &- 1))
+        let after = table.upperBound(VirtualAddress(end &- 1))
         if after == 0 { return false }
         return self[after - 1].end.raw > base.raw
     }

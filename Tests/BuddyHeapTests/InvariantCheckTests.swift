@@ -30,7 +30,6 @@ import MemoryCore
         }
         heap.core.setLiveBlockCount(0, arena: address(onlyArenaBase(heap)))
         heap.core.counters.liveBlockBytes -= 256
-        heap.core.counters.liveAllocations -= 2
         heap.core.counters.frees += 2
         heap.core.emptyArenaCount += 1
         #expect(heap.checkInvariants() == .unmergedFreeBuddies(block: address(left), order: BlockOrder(3)))
