@@ -1,36 +1,34 @@
 // Finding `count` contiguous free frames starting at a multiple of `alignment`.
 //
 // All searches start at the hint (no free frame lies below it) and work in bit indices; frame
-// alignment is applied in frame numbers (bit i is frame base + i, base a multiple of 64). Three
+// alignment is applied in frame numbers (bit i is frame base + i, base a multiple of 64). Two
 // strategies, each skipping empty words through a summary hierarchy rather than walking frames:
 //
-// 1. count <= 64 (except count == 64 with alignment >= 64): for every leaf word w with a free
-//    bit, `runStartMask` over the pair (w, w + 1) yields every in-word position where `count`
-//    free frames start, ANDed with the positions allowed by the alignment. O(log count) per word,
-//    so a fragmented region costs one mask per 64 frames; empty words are skipped by summary.
-// 2. count >= 128, or count >= 64 with alignment >= 64: any such run fully contains the first
-//    leaf word that starts inside it (64 * ceil(s / 64) + 64 <= s + count). So candidates come
-//    from the "entirely free word" hierarchy: for the next full word j, the run may start as
-//    early as the free frames just below it allow; it is then verified word by word.
-// 3. 64 < count < 128 with alignment < 64: from the next free frame, aligned, measure the free
-//    stretch word by word; on a miss, continue after the frame that blocked it.
-// Each miss in 2 and 3 moves the search point past a non-free frame, so the search ends.
+// 1. Short runs, count < 128 (except count >= 64 with alignment >= 64): for every leaf word w
+//    with a free bit, `runStartMask` yields every in-word position p where the run fits:
+//      count <= 64:  R_count(p) over the word pair (w, w + 1)
+//      count > 64:   R_64(p) over (w, w + 1)  AND  R_(count - 64)(p) over (w + 1, w + 2)
+//    ANDed with the positions the alignment allows. O(log count) word operations per non-empty
+//    word, so a fragmented region costs one mask per 64 frames.
+// 2. Long runs, count >= 128, or count >= 64 with alignment >= 64: any such run fully contains
+//    the first leaf word that starts inside it (64 * ceil(s / 64) + 64 <= s + count). Candidates
+//    come from the "entirely free word" hierarchy: for the next full word j, the run may start as
+//    early as the free frames just below j allow (aligned up); it is then verified word by word.
+//    A miss moves the search point past the frame that blocked it, so the search ends; a
+//    fragmented region without a free word is crossed in O(log64 n) summary reads.
 import MemoryCore
 
 extension FrameAllocator {
     /// The bit index of a suitable run, or nil. Preconditions: 1 <= count <= span size,
     /// alignment a power of two.
     func findFreeRun(count: Int, alignment: UInt64) -> Int? {
-        if count <= 64 && !(count == 64 && alignment >= 64) {
-            return findShortRun(count: count, alignment: alignment)
-        }
-        if count >= 128 || alignment >= 64 {
+        if count >= 128 || (count >= 64 && alignment >= 64) {
             return findRunThroughFullWords(count: count, alignment: alignment)
         }
-        return findRunThroughFreeFrames(count: count, alignment: alignment)
+        return findShortRun(count: count, alignment: alignment)
     }
 
-    /// Strategy 1 (count <= 64). Non-empty words are examined in order; the summaries are
+    /// Strategy 1 (count < 128). Non-empty words are examined in order; the summaries are
     /// consulted only to jump over empty words (a linear step is cheaper while words have bits).
     private func findShortRun(count: Int, alignment: UInt64) -> Int? {
         let allowedStarts = alignment <= 64 ? alignmentPattern(alignment) : 1
@@ -50,8 +48,7 @@ extension FrameAllocator {
                     continue
                 }
             }
-            let next = word + 1 < layout.leafWords ? freeBits.leafWord(word + 1) : 0
-            let starts = runStartMask(low: bits, high: next, length: count) & allowedStarts
+            let starts = runStartsInWord(word, bits, count: count) & allowedStarts
             if starts != 0 { return word * 64 + starts.trailingZeroBitCount }
             word += 1
         }
@@ -75,20 +72,13 @@ extension FrameAllocator {
         }
     }
 
-    /// Strategy 3 (64 < count < 128, alignment < 64).
-    private func findRunThroughFreeFrames(count: Int, alignment: UInt64) -> Int? {
-        var from = hint
-        while true {
-            guard let free = freeBits.findNextSet(from: from),
-                  let start = alignedIndex(atOrAfter: free, alignment) else { return nil }
-            if start != free {
-                from = start
-                continue
-            }
-            let blocked = firstNonFree(from: start, limit: start + count)
-            if blocked == start + count { return start }
-            from = blocked + 1
-        }
+    /// Positions in leaf word `word` (whose bits are `bits`) where `count` (1...127) free frames
+    /// start. Words past the bitmap read as 0 (not free).
+    @inline(__always) private func runStartsInWord(_ word: Int, _ bits: UInt64, count: Int) -> UInt64 {
+        let next = word + 1 < layout.leafWords ? freeBits.leafWord(word + 1) : 0
+        if count <= 64 { return runStartMask(low: bits, high: next, length: count) }
+        let afterNext = word + 2 < layout.leafWords ? freeBits.leafWord(word + 2) : 0
+        return runStartMask(low: bits, high: next, length: 64) & runStartMask(low: next, high: afterNext, length: count - 64)
     }
 
     /// The first index in [start, limit) whose frame is not free, or `limit` if all are free.

@@ -3,8 +3,8 @@
 // Algorithm. One bit per frame says "free"; summary levels above it say "this word has a free
 // bit", so the lowest free frame at or after the search hint is found in O(log64 n) word reads.
 // A second, small hierarchy marks leaf words that are entirely free, so large aligned runs jump
-// straight to candidate words. Short runs (<= 64 frames) are found by testing a pair of words at
-// a time with shift-and masks (see WordMasks.swift and FrameAllocator+RunSearch.swift). A third
+// straight to candidate words. Shorter runs (< 128 frames) are found by testing two or three
+// words at a time with shift-and masks (see WordMasks.swift and FrameAllocator+RunSearch.swift). A third
 // bitmap marks where each allocation starts, so a free names exactly one allocation and every
 // double, partial or straddling free is refused by the bookkeeping itself.
 //
