@@ -1,1 +1,584 @@
-func runUserMallocScenarios() {}
+// Group "malloc": SwiftMM's UserHeap against glibc's malloc and, when their shared libraries load,
+// jemalloc, mimalloc and tcmalloc, interleaved round by round in one process.
+//
+// Every scenario is a pre-generated trace (fixed seed, raw buffers, no RNG or bounds checks in the
+// timed loop) replayed by one generic loop, so all contenders run identical code around their
+// malloc/free. Each block gets a tag byte written at its first and last byte when allocated and
+// checked before it is freed or reallocated (`verify_failures=` counts mismatches). SwiftMM is
+// called through non-inlined wrappers, like the C contenders behind their function pointers.
+//
+// Output: one `bench ` line per scenario and contender: ns_per_op (median round time / ops; for
+// the fastpath scenarios one op is a malloc+free pair), ratio_vs_glibc (median over rounds of
+// glibc's time / this contender's, > 1 = faster than glibc, with min and max), and for swiftmm
+// footprint = peak bytes held from the page source / peak requested live bytes.
+//
+// `SwiftMMBench malloc --trace FILE` replays a text trace instead (docs/malloc-trace-format.md).
+#if canImport(Glibc)
+import Glibc
+#endif
+import UserMalloc
+
+// MARK: - Page source over the host's mmap
+
+/// Pages from mmap/munmap; alignment beyond a page by over-mapping and trimming both ends.
+struct MmapPageSource: PageSource {
+    mutating func mapPages(byteCount: Int, alignment: Int) -> UnsafeMutableRawPointer? {
+        let slack = alignment > 4096 ? alignment : 0
+        let total = byteCount + slack
+        guard let raw = mmap(nil, total, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0),
+              raw != UnsafeMutableRawPointer(bitPattern: -1) else { return nil }
+        let start = UInt(bitPattern: raw)
+        let aligned = (start + UInt(alignment) - 1) & ~UInt(alignment - 1)
+        if aligned > start { munmap(raw, Int(aligned - start)) }
+        let tail = start + UInt(total) - (aligned + UInt(byteCount))
+        if tail > 0 { munmap(UnsafeMutableRawPointer(bitPattern: aligned + UInt(byteCount)), Int(tail)) }
+        return UnsafeMutableRawPointer(bitPattern: aligned)
+    }
+
+    mutating func unmapPages(_ pointer: UnsafeMutableRawPointer, byteCount: Int) {
+        munmap(pointer, byteCount)
+    }
+}
+
+// MARK: - Contenders
+
+/// The operations a trace needs, implemented by every contender.
+protocol BenchAllocator {
+    mutating func malloc(_ byteCount: Int) -> UnsafeMutableRawPointer?
+    mutating func free(_ pointer: UnsafeMutableRawPointer?)
+    mutating func realloc(_ pointer: UnsafeMutableRawPointer?, _ byteCount: Int) -> UnsafeMutableRawPointer?
+    mutating func calloc(_ count: Int, _ byteCount: Int) -> UnsafeMutableRawPointer?
+    mutating func memalign(_ alignment: Int, _ byteCount: Int) -> UnsafeMutableRawPointer?
+}
+
+typealias CMalloc = @convention(c) (Int) -> UnsafeMutableRawPointer?
+typealias CFree = @convention(c) (UnsafeMutableRawPointer?) -> Void
+typealias CRealloc = @convention(c) (UnsafeMutableRawPointer?, Int) -> UnsafeMutableRawPointer?
+typealias CCalloc = @convention(c) (Int, Int) -> UnsafeMutableRawPointer?
+typealias CPosixMemalign = @convention(c) (UnsafeMutablePointer<UnsafeMutableRawPointer?>?, Int, Int) -> Int32
+
+/// A C malloc family resolved with dlopen/dlsym (glibc included, so every C contender is called
+/// the same way).
+struct CAllocator: BenchAllocator {
+    let name: String
+    let mallocFunction: CMalloc
+    let freeFunction: CFree
+    let reallocFunction: CRealloc
+    let callocFunction: CCalloc
+    let memalignFunction: CPosixMemalign
+
+    /// nil when the library or one of its symbols cannot be loaded.
+    init?(name: String, library: String) {
+        guard let handle = dlopen(library, RTLD_NOW | RTLD_LOCAL) else { return nil }
+        func symbol<F>(_ symbolName: String, _ type: F.Type) -> F? {
+            guard let address = dlsym(handle, symbolName) else { return nil }
+            return unsafeBitCast(address, to: type)
+        }
+        guard let m = symbol("malloc", CMalloc.self), let f = symbol("free", CFree.self),
+              let r = symbol("realloc", CRealloc.self), let c = symbol("calloc", CCalloc.self),
+              let a = symbol("posix_memalign", CPosixMemalign.self) else { return nil }
+        self.name = name
+        (mallocFunction, freeFunction, reallocFunction, callocFunction, memalignFunction) = (m, f, r, c, a)
+    }
+
+    @inline(__always) func malloc(_ byteCount: Int) -> UnsafeMutableRawPointer? { mallocFunction(byteCount) }
+    @inline(__always) func free(_ pointer: UnsafeMutableRawPointer?) { freeFunction(pointer) }
+    @inline(__always) func realloc(_ pointer: UnsafeMutableRawPointer?, _ byteCount: Int) -> UnsafeMutableRawPointer? {
+        reallocFunction(pointer, byteCount)
+    }
+    @inline(__always) func calloc(_ count: Int, _ byteCount: Int) -> UnsafeMutableRawPointer? {
+        callocFunction(count, byteCount)
+    }
+    @inline(__always) func memalign(_ alignment: Int, _ byteCount: Int) -> UnsafeMutableRawPointer? {
+        var result: UnsafeMutableRawPointer?
+        return memalignFunction(&result, alignment, byteCount) == 0 ? result : nil
+    }
+}
+
+/// Counts heap error reports during a benchmark (there must be none).
+final class BenchErrorCounter {
+    var count = 0
+}
+
+/// SwiftMM's UserHeap over mmap, behind non-inlined calls (as a C-exported malloc would be).
+struct SwiftMMAllocator: BenchAllocator {
+    let heap: UnsafeMutablePointer<UserHeap<MmapPageSource>>
+    let errors: BenchErrorCounter
+
+    init() {
+        let errors = BenchErrorCounter()
+        self.errors = errors
+        heap = .allocate(capacity: 1)
+        heap.initialize(to: UserHeap(source: MmapPageSource()) { _ in errors.count += 1 })
+    }
+
+    /// Returns every page to the source and releases the heap.
+    func destroy() {
+        heap.pointee.trim()
+        heap.deinitialize(count: 1)
+        heap.deallocate()
+    }
+
+    @inline(never) func malloc(_ byteCount: Int) -> UnsafeMutableRawPointer? { heap.pointee.allocate(byteCount: byteCount) }
+    @inline(never) func free(_ pointer: UnsafeMutableRawPointer?) { heap.pointee.free(pointer) }
+    @inline(never) func realloc(_ pointer: UnsafeMutableRawPointer?, _ byteCount: Int) -> UnsafeMutableRawPointer? {
+        heap.pointee.reallocate(pointer, byteCount: byteCount)
+    }
+    @inline(never) func calloc(_ count: Int, _ byteCount: Int) -> UnsafeMutableRawPointer? {
+        heap.pointee.allocateZeroed(count: count, byteCount: byteCount)
+    }
+    @inline(never) func memalign(_ alignment: Int, _ byteCount: Int) -> UnsafeMutableRawPointer? {
+        try? heap.pointee.allocateAligned(byteCount: byteCount, alignment: alignment)
+    }
+}
+
+/// The C contenders that load on this machine, glibc first.
+func loadCAllocators() -> [CAllocator] {
+    let candidates = [("glibc", "libc.so.6"), ("jemalloc", "libjemalloc.so.2"),
+                      ("mimalloc", "libmimalloc.so.2"), ("tcmalloc", "libtcmalloc_minimal.so.4")]
+    var loaded: [CAllocator] = []
+    for (name, library) in candidates {
+        if let allocator = CAllocator(name: name, library: library) {
+            loaded.append(allocator)
+        } else {
+            print("# malloc: \(name) (\(library)) not loadable, skipped")
+        }
+    }
+    return loaded
+}
+
+// MARK: - Traces
+
+enum TraceOpKind: UInt8 {
+    case malloc, free, realloc, calloc, aligned
+}
+
+/// One trace operation: 16 bytes, read straight from a raw buffer in the timed loop.
+struct TraceOp {
+    var kind: TraceOpKind
+    var slot: UInt32
+    /// Bytes (malloc, realloc, aligned), or bytes per element (calloc).
+    var size: UInt32
+    /// Element count (calloc) or alignment (aligned); 0 otherwise.
+    var extra: UInt32
+}
+
+/// A replayable trace in raw buffers, with the slot table it needs and its peak live bytes.
+final class Trace {
+    let ops: UnsafeMutableBufferPointer<TraceOp>
+    let slots: UnsafeMutableBufferPointer<UnsafeMutableRawPointer?>
+    let sizes: UnsafeMutableBufferPointer<Int>
+    let peakLiveBytes: Int
+
+    init(ops source: [TraceOp], slotCount: Int, peakLiveBytes: Int) {
+        ops = .allocate(capacity: source.count)
+        _ = ops.initialize(from: source)
+        slots = .allocate(capacity: max(slotCount, 1))
+        slots.initialize(repeating: nil)
+        sizes = .allocate(capacity: max(slotCount, 1))
+        sizes.initialize(repeating: 0)
+        self.peakLiveBytes = peakLiveBytes
+    }
+
+    deinit {
+        ops.deallocate()
+        slots.deallocate()
+        sizes.deallocate()
+    }
+}
+
+/// Builds a trace while tracking which slots are live and the peak of requested live bytes;
+/// `finish()` frees whatever is still live so every replay ends with an empty heap.
+struct TraceBuilder {
+    var ops: [TraceOp] = []
+    var live: [Int?]
+    var liveBytes = 0
+    var peakLiveBytes = 0
+
+    init(slotCount: Int) { live = Array(repeating: nil, count: slotCount) }
+
+    func isLive(_ slot: Int) -> Bool { live[slot] != nil }
+
+    mutating func setLive(_ slot: Int, _ bytes: Int?) {
+        liveBytes += (bytes ?? 0) - (live[slot] ?? 0)
+        live[slot] = bytes
+        peakLiveBytes = max(peakLiveBytes, liveBytes)
+    }
+
+    mutating func malloc(_ slot: Int, _ size: Int) {
+        ops.append(TraceOp(kind: .malloc, slot: UInt32(slot), size: UInt32(size), extra: 0))
+        setLive(slot, size)
+    }
+
+    mutating func free(_ slot: Int) {
+        ops.append(TraceOp(kind: .free, slot: UInt32(slot), size: 0, extra: 0))
+        setLive(slot, nil)
+    }
+
+    mutating func realloc(_ slot: Int, _ size: Int) {
+        ops.append(TraceOp(kind: .realloc, slot: UInt32(slot), size: UInt32(size), extra: 0))
+        setLive(slot, size == 0 ? nil : size)
+    }
+
+    mutating func calloc(_ slot: Int, _ count: Int, _ size: Int) {
+        ops.append(TraceOp(kind: .calloc, slot: UInt32(slot), size: UInt32(size), extra: UInt32(count)))
+        setLive(slot, count * size)
+    }
+
+    mutating func aligned(_ slot: Int, _ alignment: Int, _ size: Int) {
+        ops.append(TraceOp(kind: .aligned, slot: UInt32(slot), size: UInt32(size), extra: UInt32(alignment)))
+        setLive(slot, size)
+    }
+
+    mutating func finish() -> Trace {
+        for slot in live.indices where live[slot] != nil { free(slot) }
+        return Trace(ops: ops, slotCount: live.count, peakLiveBytes: peakLiveBytes)
+    }
+}
+
+// MARK: - Replay
+
+/// Writes the slot's tag at the first and last byte of a new block.
+@inline(__always) func tagBlock(_ pointer: UnsafeMutableRawPointer, size: Int, slot: Int) {
+    guard size > 0 else { return }
+    let tag = UInt8(truncatingIfNeeded: slot) | 1
+    pointer.storeBytes(of: tag, as: UInt8.self)
+    pointer.storeBytes(of: tag, toByteOffset: size - 1, as: UInt8.self)
+}
+
+/// Whether the block still carries its tag (first byte, and last byte of `size`).
+@inline(__always) func blockIsIntact(_ pointer: UnsafeMutableRawPointer, size: Int, slot: Int) -> Bool {
+    guard size > 0 else { return true }
+    let tag = UInt8(truncatingIfNeeded: slot) | 1
+    return pointer.load(as: UInt8.self) == tag && pointer.load(fromByteOffset: size - 1, as: UInt8.self) == tag
+}
+
+/// Replays a trace once; returns the number of failed verifications or allocations.
+@inline(__always)
+func replay<A: BenchAllocator>(_ trace: Trace, on allocator: inout A) -> Int {
+    let slots = trace.slots.baseAddress.unsafelyUnwrapped
+    let sizes = trace.sizes.baseAddress.unsafelyUnwrapped
+    var failures = 0
+    for op in trace.ops {
+        let slot = Int(op.slot)
+        let size = Int(op.size)
+        switch op.kind {
+        case .malloc:
+            let p = allocator.malloc(size)
+            if let p { tagBlock(p, size: size, slot: slot) } else { failures += 1 }
+            slots[slot] = p
+            sizes[slot] = size
+        case .free:
+            if let p = slots[slot], !blockIsIntact(p, size: sizes[slot], slot: slot) { failures += 1 }
+            allocator.free(slots[slot])
+            slots[slot] = nil
+        case .realloc:
+            let old = sizes[slot]
+            let p = allocator.realloc(slots[slot], size)
+            if let p {
+                // A grown block keeps both old tags; a shrunk one keeps the first.
+                if !blockIsIntact(p, size: size >= old ? old : 1, slot: slot) { failures += 1 }
+                tagBlock(p, size: size, slot: slot)
+            } else if size != 0 {
+                failures += 1
+            }
+            slots[slot] = p
+            sizes[slot] = size
+        case .calloc:
+            let total = size * Int(op.extra)
+            let p = allocator.calloc(Int(op.extra), size)
+            if let p {
+                if total > 0 && p.load(fromByteOffset: total - 1, as: UInt8.self) != 0 { failures += 1 }
+                tagBlock(p, size: total, slot: slot)
+            } else { failures += 1 }
+            slots[slot] = p
+            sizes[slot] = total
+        case .aligned:
+            let p = allocator.memalign(Int(op.extra), size)
+            if let p { tagBlock(p, size: size, slot: slot) } else { failures += 1 }
+            slots[slot] = p
+            sizes[slot] = size
+        }
+    }
+    return failures
+}
+
+/// malloc + tag + verify + free of one size, `pairs` times (the fast path in isolation).
+@inline(__always)
+func fastPathPairs<A: BenchAllocator>(size: Int, pairs: Int, on allocator: inout A) -> Int {
+    var failures = 0
+    for i in 0..<pairs {
+        guard let p = allocator.malloc(size) else { failures += 1; continue }
+        tagBlock(p, size: size, slot: i)
+        if !blockIsIntact(p, size: size, slot: i) { failures += 1 }
+        allocator.free(p)
+    }
+    return failures
+}
+
+// MARK: - Running and reporting
+
+/// Runs `body` for swiftmm and every C contender interleaved, and prints one line each.
+func runMallocScenario(_ name: String, operations: Int, peakLiveBytes: Int, allocators: [CAllocator],
+                       extra: [(String, String)] = [],
+                       _ body: @escaping (inout SwiftMMAllocator) -> Int,
+                       _ cBody: @escaping (inout CAllocator) -> Int) {
+    var ours = SwiftMMAllocator()
+    var failures = Array(repeating: 0, count: allocators.count + 1)
+    var contenders = [Contender(name: "swiftmm", run: { failures[0] += body(&ours) })]
+    for (index, allocator) in allocators.enumerated() {
+        var copy = allocator
+        contenders.append(Contender(name: allocator.name, run: { failures[index + 1] += cBody(&copy) }))
+    }
+    let comparison = compare(contenders, operations: operations)
+    let statistics = ours.heap.pointee.statistics
+    let glibcIndex = 1
+    for (index, contender) in contenders.enumerated() {
+        let ratio = comparison.ratio(of: index, against: glibcIndex)
+        var fields: [(String, String)] = [
+            ("allocator", contender.name),
+            ("ns_per_op", fixed(comparison.nsPerOp[index])),
+            ("ratio_vs_glibc", fixed(ratio.median)),
+            ("ratio_min", fixed(ratio.min)),
+            ("ratio_max", fixed(ratio.max)),
+            ("rounds", String(comparison.roundTimes[index].count)),
+            ("ops", String(operations)),
+        ]
+        if index == 0 {
+            let footprint = peakLiveBytes > 0 ? Double(statistics.peakHeldBytes) / Double(peakLiveBytes) : 0
+            fields += [("footprint", fixed(footprint)), ("peak_held_bytes", String(statistics.peakHeldBytes)),
+                       ("peak_live_bytes", String(peakLiveBytes)), ("heap_errors", String(ours.errors.count))]
+        }
+        fields.append(("verify_failures", String(failures[index])))
+        emitBenchLine(scenario: name, fields + extra)
+    }
+    ours.destroy()
+}
+
+/// A trace scenario: every contender replays the same trace.
+func runTraceScenario(_ name: String, _ trace: Trace, allocators: [CAllocator]) {
+    runMallocScenario(name, operations: trace.ops.count, peakLiveBytes: trace.peakLiveBytes, allocators: allocators,
+                      { replay(trace, on: &$0) }, { replay(trace, on: &$0) })
+}
+
+// MARK: - Workloads (mimalloc-bench shapes as single-thread traces; see shared anchors)
+
+/// Uniform integer in 0 ..< bound from a SplitMix64 state (generation only, never timed).
+struct TraceRandom {
+    var state: UInt64
+
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+
+    mutating func below(_ bound: Int) -> Int { Int(next() % UInt64(bound)) }
+    mutating func unit() -> Double { Double(next() >> 11) / Double(1 << 53) }
+}
+
+/// glibc-simple: batches of 25/100/400/1600 blocks of 16/32/64 B, first half freed FIFO, second
+/// half LIFO.
+func glibcSimpleTrace() -> Trace {
+    var builder = TraceBuilder(slotCount: 1600)
+    var round = 0
+    while builder.ops.count < 1_000_000 {
+        let batch = [25, 100, 400, 1600][round % 4]
+        let size = [16, 32, 64][(round / 4) % 3]
+        for slot in 0..<batch { builder.malloc(slot, size) }
+        for slot in 0..<(batch / 2) { builder.free(slot) }
+        for slot in stride(from: batch - 1, through: batch / 2, by: -1) { builder.free(slot) }
+        round += 1
+    }
+    return builder.finish()
+}
+
+/// larson: N slots filled, then free a random slot and malloc 8-999 B into it.
+func larsonTrace(slots: Int, steps: Int) -> Trace {
+    var random = TraceRandom(state: 0x1A25_0001)
+    var builder = TraceBuilder(slotCount: slots)
+    for slot in 0..<slots { builder.malloc(slot, 8 + random.below(992)) }
+    for _ in 0..<steps {
+        let slot = random.below(slots)
+        builder.free(slot)
+        builder.malloc(slot, 8 + random.below(992))
+    }
+    return builder.finish()
+}
+
+/// glibc-thread: 1024 slots, sizes inverse-square distributed in 4 ... 32768 B.
+func glibcThreadTrace(steps: Int) -> Trace {
+    var random = TraceRandom(state: 0x61BC_7EAD)
+    var builder = TraceBuilder(slotCount: 1024)
+    // Inverse-square density on [4, 32768]: inverse CDF  s = 1 / (1/4 - u (1/4 - 1/32768)).
+    func size(_ random: inout TraceRandom) -> Int {
+        Int(1.0 / (0.25 - random.unit() * (0.25 - 1.0 / 32768.0)))
+    }
+    for _ in 0..<steps {
+        let slot = random.below(1024)
+        if builder.isLive(slot) { builder.free(slot) }
+        builder.malloc(slot, size(&random))
+    }
+    return builder.finish()
+}
+
+/// alloc-test: 2^18 slots half full; Pareto 80/20 slot choice (80 % of operations hit 20 % of
+/// the slots); sizes from power-of-two classes 5 ... 1024 B with some jitter.
+func allocTestTrace(steps: Int) -> Trace {
+    let slots = 1 << 18
+    var random = TraceRandom(state: 0xA110_C7E5)
+    var builder = TraceBuilder(slotCount: slots)
+    func size(_ random: inout TraceRandom) -> Int {
+        let power = 2 + random.below(9)            // 4 ... 1024
+        return max(5, (1 << power) - random.below(1 << (power - 1)))
+    }
+    for slot in stride(from: 0, to: slots, by: 2) { builder.malloc(slot, size(&random)) }
+    for _ in 0..<steps {
+        let hot = random.below(10) < 8
+        let slot = hot ? random.below(slots / 5) : slots / 5 + random.below(slots - slots / 5)
+        if builder.isLive(slot) { builder.free(slot) } else { builder.malloc(slot, size(&random)) }
+    }
+    return builder.finish()
+}
+
+/// sh6bench: rounds of a 10 000-pointer ring with sizes 1000, 500, 250, ... halved down to 1 and
+/// restarted; each round frees the first half FIFO and the second half LIFO.
+func sh6benchTrace(rounds: Int) -> Trace {
+    let ring = 10_000
+    var builder = TraceBuilder(slotCount: ring)
+    var size = 1000
+    for _ in 0..<rounds {
+        for slot in 0..<ring {
+            builder.malloc(slot, size)
+            size = size > 1 ? size / 2 : 1000
+        }
+        for slot in 0..<(ring / 2) { builder.free(slot) }
+        for slot in stride(from: ring - 1, through: ring / 2, by: -1) { builder.free(slot) }
+    }
+    return builder.finish()
+}
+
+/// espresso-like: 48 B 37 %, 16 B 32 %, 56 B 14 %, the rest 8 ... 1000 B; log-uniform lifetimes
+/// (1 ... 10 000 allocations); 1 % of the steps reallocate a live block.
+func espressoTrace(allocations: Int) -> Trace {
+    var random = TraceRandom(state: 0xE5B4_E550)
+    let capacity = 16_384
+    var builder = TraceBuilder(slotCount: capacity)
+    var freeSlots = Array((0..<capacity).reversed())
+    // Deaths bucketed by step: deathAt[t] lists the slots that die at step t.
+    var deathAt = [[Int]](repeating: [], count: allocations + 10_001)
+    func size(_ random: inout TraceRandom) -> Int {
+        let u = random.below(100)
+        if u < 37 { return 48 }
+        if u < 69 { return 16 }
+        if u < 83 { return 56 }
+        return 8 + random.below(993)
+    }
+    for step in 0..<allocations {
+        for slot in deathAt[step] {
+            builder.free(slot)
+            freeSlots.append(slot)
+        }
+        deathAt[step] = []
+        if random.below(100) == 0, step > 0 {
+            // Realloc a block that is due to die later: grow or shrink it in place in the trace.
+            let victim = random.below(capacity)
+            if builder.isLive(victim) { builder.realloc(victim, size(&random) * 2) }
+        }
+        guard let slot = freeSlots.popLast() else { continue }
+        builder.malloc(slot, size(&random))
+        let lifetime = Int(exp(random.unit() * log(10_000.0)))
+        deathAt[step + lifetime].append(slot)
+    }
+    return builder.finish()
+}
+
+// MARK: - Text traces (docs/malloc-trace-format.md)
+
+/// Parses a text trace: one operation per line (m/f/r/c/a), `#` comments, blank lines ignored.
+/// Returns nil (after printing the line) on a malformed line or an ID >= 2^24.
+func parseTextTrace(path: String) -> Trace? {
+    guard let file = fopen(path, "r") else {
+        print("# malloc: cannot open trace \(path)")
+        return nil
+    }
+    defer { fclose(file) }
+    var ops: [TraceOp] = []
+    var live: [Int: Int] = [:]
+    var liveBytes = 0
+    var peak = 0
+    var maxSlot = 0
+    var line: UnsafeMutablePointer<CChar>?
+    var capacity = 0
+    var lineNumber = 0
+    defer { Glibc.free(line) }
+    while getline(&line, &capacity, file) > 0 {
+        lineNumber += 1
+        let text = String(cString: line!)
+        let fields = text.split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "\n" || $0 == "\r" })
+        if fields.isEmpty || fields[0].hasPrefix("#") { continue }
+        let numbers = fields.dropFirst().map { Int($0) }
+        guard numbers.allSatisfy({ $0 != nil && $0! >= 0 }), let slot = numbers.first ?? nil, slot < 1 << 24 else {
+            print("# malloc: trace line \(lineNumber) malformed: \(text)")
+            return nil
+        }
+        let args = numbers.map { $0! }
+        func op(_ kind: TraceOpKind, _ size: Int, _ extra: Int, _ bytes: Int?) {
+            ops.append(TraceOp(kind: kind, slot: UInt32(slot), size: UInt32(size), extra: UInt32(extra)))
+            liveBytes += (bytes ?? 0) - (live[slot] ?? 0)
+            live[slot] = bytes
+            peak = max(peak, liveBytes)
+        }
+        switch (fields[0], args.count) {
+        case ("m", 2): op(.malloc, args[1], 0, args[1])
+        case ("f", 1): op(.free, 0, 0, nil)
+        case ("r", 2): op(.realloc, args[1], 0, args[1] == 0 ? nil : args[1])
+        case ("c", 3): op(.calloc, args[2], args[1], args[1] * args[2])
+        case ("a", 3): op(.aligned, args[2], args[1], args[2])
+        default:
+            print("# malloc: trace line \(lineNumber) malformed: \(text)")
+            return nil
+        }
+        maxSlot = max(maxSlot, slot)
+    }
+    // Free what the trace leaves live, so every replay starts from an empty heap.
+    for (slot, _) in live.sorted(by: { $0.key < $1.key }) {
+        ops.append(TraceOp(kind: .free, slot: UInt32(slot), size: 0, extra: 0))
+    }
+    return Trace(ops: ops, slotCount: maxSlot + 1, peakLiveBytes: peak)
+}
+
+// MARK: - Entry point
+
+func runUserMallocScenarios() {
+    let allocators = loadCAllocators()
+    guard allocators.first?.name == "glibc" else {
+        print("# malloc: glibc's malloc could not be resolved; no comparison possible")
+        return
+    }
+    let arguments = CommandLine.arguments
+    if let flag = arguments.firstIndex(of: "--trace") {
+        guard flag + 1 < arguments.count, let trace = parseTextTrace(path: arguments[flag + 1]) else {
+            print("# malloc: usage: SwiftMMBench malloc --trace FILE")
+            return
+        }
+        runTraceScenario("malloc-trace-file", trace, allocators: allocators)
+        return
+    }
+    for size in [16, 64, 256, 1024, 4096] {
+        let pairs = 1_000_000
+        runMallocScenario("malloc-fastpath-\(size)", operations: pairs, peakLiveBytes: size, allocators: allocators,
+                          extra: [("op", "malloc+free")],
+                          { fastPathPairs(size: size, pairs: pairs, on: &$0) },
+                          { fastPathPairs(size: size, pairs: pairs, on: &$0) })
+    }
+    runTraceScenario("malloc-glibc-simple", glibcSimpleTrace(), allocators: allocators)
+    runTraceScenario("malloc-larson-1000", larsonTrace(slots: 1000, steps: 500_000), allocators: allocators)
+    runTraceScenario("malloc-larson-5000", larsonTrace(slots: 5000, steps: 500_000), allocators: allocators)
+    runTraceScenario("malloc-glibc-thread", glibcThreadTrace(steps: 500_000), allocators: allocators)
+    runTraceScenario("malloc-alloc-test", allocTestTrace(steps: 1_000_000), allocators: allocators)
+    runTraceScenario("malloc-sh6bench", sh6benchTrace(rounds: 50), allocators: allocators)
+    runTraceScenario("malloc-espresso", espressoTrace(allocations: 500_000), allocators: allocators)
+}

@@ -29,7 +29,7 @@ public enum HeapError: Error, Equatable, Sendable {
     case corruptedBoundaryTag(VirtualAddress)
 
     /// A stable small number per kind: a user program exits with 100 + this code.
-    public var code: Int {
+    @inlinable public var code: Int {
         switch self {
         case .foreignPointer: 1
         case .interiorPointer: 2
@@ -42,7 +42,7 @@ public enum HeapError: Error, Equatable, Sendable {
     }
 
     /// The address the report is about.
-    public var address: VirtualAddress {
+    @inlinable public var address: VirtualAddress {
         switch self {
         case .foreignPointer(let a), .interiorPointer(let a), .neverAllocated(let a),
              .doubleFree(let a), .corruptedHeader(let a), .corruptedFreeList(let a),
@@ -52,7 +52,7 @@ public enum HeapError: Error, Equatable, Sendable {
     }
 
     /// A fixed message for the console (Embedded Swift: no String formatting needed).
-    public var message: StaticString {
+    @inlinable public var message: StaticString {
         switch self {
         case .foreignPointer: "free/realloc of a pointer this heap never returned"
         case .interiorPointer: "free/realloc of a pointer into the middle of a block"

@@ -7,148 +7,148 @@
 // directory first, or comes from the heap's own lists).
 
 /// Header of a small-object span (the first 64 bytes of a 64 KiB span; its slot bitmap follows).
-struct SpanHeader {
+@usableFromInline struct SpanHeader {
     /// `canarySeed ^ span base`: a mismatch means the header was overwritten.
-    var canary: UInt64
+    @usableFromInline var canary: UInt64
     /// Address of the first free slot, 0 when the free list is empty. Each free slot's first word
     /// holds the next free slot's address (0 ends the list).
-    var freeHead: UInt
+    @usableFromInline var freeHead: UInt
     /// Links of whichever list the span is on (its class's partial list, or the empty cache).
-    var next: UInt
-    var previous: UInt
+    @usableFromInline var next: UInt
+    @usableFromInline var previous: UInt
     /// Offset of the first never-carved slot: slots below it were handed out at least once.
-    var bumpOffset: UInt32
+    @usableFromInline var bumpOffset: UInt32
     /// Offset just past the last slot: dataOffset + capacity * slotSize.
-    var limitOffset: UInt32
+    @usableFromInline var limitOffset: UInt32
     /// Bytes at offsets >= dirtyEnd have never been written since the pages were mapped (zero).
-    var dirtyEnd: UInt32
-    var slotSize: UInt32
+    @usableFromInline var dirtyEnd: UInt32
+    @usableFromInline var slotSize: UInt32
     /// SizeClass.reciprocal(ofSlotSize: slotSize).
-    var reciprocal: UInt32
+    @usableFromInline var reciprocal: UInt32
     /// Slots currently handed out.
-    var usedCount: UInt32
-    var classIndex: UInt16
+    @usableFromInline var usedCount: UInt32
+    @usableFromInline var classIndex: UInt16
     /// A `SpanState` raw value.
-    var state: UInt8
+    @usableFromInline var state: UInt8
 }
 
 /// A 64 KiB small-object span: header, allocation bitmap, then slots from offset 1024.
-struct SpanRef: Equatable {
-    static let shift = 16
-    static let byteCount = 1 << 16
+@usableFromInline struct SpanRef: Equatable {
+    @inlinable static var shift: Int { 16 }
+    @inlinable static var byteCount: Int { 1 << 16 }
     /// Slots start here: 1024-aligned, so every class whose size is a multiple of a power of two
     /// A <= 1024 has A-aligned slots (used by aligned allocation).
-    static let dataOffset = 1024
+    @inlinable static var dataOffset: Int { 1024 }
     /// One bit per 16-byte unit of the span (bit = offset >> 4), set while the slot starting
     /// there is allocated: 4096 bits in 64 words at offset 64 (ends at 576 <= dataOffset).
-    static let bitmapOffset = 64
-    static let bitmapWords = 64
+    @inlinable static var bitmapOffset: Int { 64 }
+    @inlinable static var bitmapWords: Int { 64 }
 
-    let base: UnsafeMutableRawPointer
+    @usableFromInline let base: UnsafeMutableRawPointer
 
     /// Contract: `address` lies in a mapped span (checked against the directory).
-    @inline(__always) init(containing address: UInt) {
+    @inlinable @inline(__always) init(containing address: UInt) {
         base = UnsafeMutableRawPointer(bitPattern: address & ~UInt(Self.byteCount &- 1)).unsafelyUnwrapped
     }
 
     /// Contract: `base` is the start of a mapped span whose header was initialised by `format`.
-    @inline(__always) init(base: UnsafeMutableRawPointer) { self.base = base }
+    @inlinable @inline(__always) init(base: UnsafeMutableRawPointer) { self.base = base }
 
     /// Contract: `base` starts a 64 KiB mapping of zeroed memory owned by the heap.
-    static func format(_ base: UnsafeMutableRawPointer) -> SpanRef {
+    @inlinable static func format(_ base: UnsafeMutableRawPointer) -> SpanRef {
         base.bindMemory(to: SpanHeader.self, capacity: 1)
         return SpanRef(base: base)
     }
 
-    @inline(__always) var address: UInt { UInt(bitPattern: base) }
+    @inlinable @inline(__always) var address: UInt { UInt(bitPattern: base) }
 
-    @inline(__always) var header: SpanHeader {
+    @inlinable @inline(__always) var header: SpanHeader {
         unsafeAddress { UnsafePointer(base.assumingMemoryBound(to: SpanHeader.self)) }
         nonmutating unsafeMutableAddress { base.assumingMemoryBound(to: SpanHeader.self) }
     }
 
     /// Bitmap word `index` (0 ..< bitmapWords).
-    @inline(__always) func bitmapWord(_ index: Int) -> UInt64 {
+    @inlinable @inline(__always) func bitmapWord(_ index: Int) -> UInt64 {
         base.load(fromByteOffset: Self.bitmapOffset &+ index &<< 3, as: UInt64.self)
     }
 
-    @inline(__always) func setBitmapWord(_ index: Int, _ value: UInt64) {
+    @inlinable @inline(__always) func setBitmapWord(_ index: Int, _ value: UInt64) {
         base.storeBytes(of: value, toByteOffset: Self.bitmapOffset &+ index &<< 3, as: UInt64.self)
     }
 }
 
 /// The first word of a free slot or free medium block: the next element's address (0 = end).
 /// Contract: `address` is a free block inside memory the heap owns, 8-byte aligned.
-@inline(__always) func loadLink(at address: UInt) -> UInt {
+@inlinable @inline(__always) func loadLink(at address: UInt) -> UInt {
     UnsafeRawPointer(bitPattern: address).unsafelyUnwrapped.load(as: UInt.self)
 }
 
 /// Contract: as `loadLink`; the block is free (or being freed), so its first word is ours.
-@inline(__always) func storeLink(_ value: UInt, at address: UInt) {
+@inlinable @inline(__always) func storeLink(_ value: UInt, at address: UInt) {
     UnsafeMutableRawPointer(bitPattern: address).unsafelyUnwrapped.storeBytes(of: value, as: UInt.self)
 }
 
 /// Word `index` of heap-owned memory at `address` (medium boundary tags and free links).
 /// Contract: `address + 8 * index` lies inside a mapped medium region, 8-byte aligned.
-@inline(__always) func loadWord(at address: UInt, _ index: Int) -> UInt64 {
+@inlinable @inline(__always) func loadWord(at address: UInt, _ index: Int) -> UInt64 {
     UnsafeRawPointer(bitPattern: address).unsafelyUnwrapped.load(fromByteOffset: index &<< 3, as: UInt64.self)
 }
 
-@inline(__always) func storeWord(_ value: UInt64, at address: UInt, _ index: Int) {
+@inlinable @inline(__always) func storeWord(_ value: UInt64, at address: UInt, _ index: Int) {
     UnsafeMutableRawPointer(bitPattern: address).unsafelyUnwrapped
         .storeBytes(of: value, toByteOffset: index &<< 3, as: UInt64.self)
 }
 
 /// Header of a medium region (first 64 bytes of a 256 KiB, 256 KiB-aligned mapping); a bitmap
 /// with one bit per 16-byte unit (set where a block header starts) follows it.
-struct RegionHeader {
-    var canary: UInt64
+@usableFromInline struct RegionHeader {
+    @usableFromInline var canary: UInt64
     /// Bytes of blocks in use, headers included.
-    var usedBytes: UInt64
+    @usableFromInline var usedBytes: UInt64
     /// Links of the heap's region list.
-    var next: UInt
-    var previous: UInt
+    @usableFromInline var next: UInt
+    @usableFromInline var previous: UInt
 }
 
-struct RegionRef: Equatable {
-    static let shift = 18
-    static let byteCount = 1 << 18
-    static let bitmapOffset = 64
+@usableFromInline struct RegionRef: Equatable {
+    @inlinable static var shift: Int { 18 }
+    @inlinable static var byteCount: Int { 1 << 18 }
+    @inlinable static var bitmapOffset: Int { 64 }
     /// 2^18 / 16 bits = 2048 bytes.
-    static let bitmapBytes = byteCount >> 7
+    @inlinable static var bitmapBytes: Int { byteCount >> 7 }
     /// The first block header: after header and bitmap, 16-aligned.
-    static let firstBlockOffset = bitmapOffset + bitmapBytes
+    @inlinable static var firstBlockOffset: Int { bitmapOffset + bitmapBytes }
     /// The end sentinel (a 16-byte in-use header of size 0) sits here.
-    static let sentinelOffset = byteCount - 16
+    @inlinable static var sentinelOffset: Int { byteCount - 16 }
 
-    let base: UnsafeMutableRawPointer
+    @usableFromInline let base: UnsafeMutableRawPointer
 
     /// Contract: `address` lies in a mapped medium region (checked against the directory).
-    @inline(__always) init(containing address: UInt) {
+    @inlinable @inline(__always) init(containing address: UInt) {
         base = UnsafeMutableRawPointer(bitPattern: address & ~UInt(Self.byteCount &- 1)).unsafelyUnwrapped
     }
 
     /// Contract: `base` starts a region of zeroed memory owned by the heap.
-    static func format(_ base: UnsafeMutableRawPointer) -> RegionRef {
+    @inlinable static func format(_ base: UnsafeMutableRawPointer) -> RegionRef {
         base.bindMemory(to: RegionHeader.self, capacity: 1)
         return RegionRef(containing: UInt(bitPattern: base))
     }
 
-    @inline(__always) var address: UInt { UInt(bitPattern: base) }
+    @inlinable @inline(__always) var address: UInt { UInt(bitPattern: base) }
 
-    @inline(__always) var header: RegionHeader {
+    @inlinable @inline(__always) var header: RegionHeader {
         unsafeAddress { UnsafePointer(base.assumingMemoryBound(to: RegionHeader.self)) }
         nonmutating unsafeMutableAddress { base.assumingMemoryBound(to: RegionHeader.self) }
     }
 
     /// Whether a block header starts at `offset` (a multiple of 16 below byteCount).
-    @inline(__always) func isBlockStart(_ offset: Int) -> Bool {
+    @inlinable @inline(__always) func isBlockStart(_ offset: Int) -> Bool {
         let unit = offset &>> 4
         let byte = base.load(fromByteOffset: Self.bitmapOffset &+ unit &>> 3, as: UInt8.self)
         return byte & (1 &<< UInt8(unit & 7)) != 0
     }
 
-    @inline(__always) func setBlockStart(_ offset: Int, _ isStart: Bool) {
+    @inlinable @inline(__always) func setBlockStart(_ offset: Int, _ isStart: Bool) {
         let unit = offset &>> 4
         let at = Self.bitmapOffset &+ unit &>> 3
         let byte = base.load(fromByteOffset: at, as: UInt8.self)
@@ -158,74 +158,74 @@ struct RegionRef: Equatable {
 }
 
 /// Header at the base of a large block's own mapping.
-struct LargeHeader {
-    var canary: UInt64
+@usableFromInline struct LargeHeader {
+    @usableFromInline var canary: UInt64
     /// The whole mapping's length (a multiple of the page size).
-    var mappedBytes: UInt64
+    @usableFromInline var mappedBytes: UInt64
     /// Offset of the user pointer from the mapping base (>= 64, a multiple of 16).
-    var userOffset: UInt64
+    @usableFromInline var userOffset: UInt64
     /// Bytes the user may use: mappedBytes - userOffset (kept for quick usable-size answers).
-    var usableBytes: UInt64
+    @usableFromInline var usableBytes: UInt64
     /// Links of the heap's list of large blocks.
-    var next: UInt
-    var previous: UInt
+    @usableFromInline var next: UInt
+    @usableFromInline var previous: UInt
 }
 
-struct LargeRef: Equatable {
-    static let headerBytes = 64
+@usableFromInline struct LargeRef: Equatable {
+    @inlinable static var headerBytes: Int { 64 }
 
-    let base: UnsafeMutableRawPointer
+    @usableFromInline let base: UnsafeMutableRawPointer
 
     /// Contract: `address` is the base of a large mapping (from the directory or the large list).
-    @inline(__always) init(base address: UInt) {
+    @inlinable @inline(__always) init(base address: UInt) {
         base = UnsafeMutableRawPointer(bitPattern: address).unsafelyUnwrapped
     }
 
     /// Contract: `base` starts a zeroed mapping owned by the heap.
-    static func format(_ base: UnsafeMutableRawPointer) -> LargeRef {
+    @inlinable static func format(_ base: UnsafeMutableRawPointer) -> LargeRef {
         base.bindMemory(to: LargeHeader.self, capacity: 1)
         return LargeRef(base: UInt(bitPattern: base))
     }
 
-    @inline(__always) var address: UInt { UInt(bitPattern: base) }
+    @inlinable @inline(__always) var address: UInt { UInt(bitPattern: base) }
 
-    @inline(__always) var header: LargeHeader {
+    @inlinable @inline(__always) var header: LargeHeader {
         unsafeAddress { UnsafePointer(base.assumingMemoryBound(to: LargeHeader.self)) }
         nonmutating unsafeMutableAddress { base.assumingMemoryBound(to: LargeHeader.self) }
     }
 }
 
 /// The span directory's open-addressing table: `capacity` entries of two words (key, value).
-struct DirectoryTable {
-    let base: UnsafeMutableRawPointer
+@usableFromInline struct DirectoryTable {
+    @usableFromInline let base: UnsafeMutableRawPointer
 
     /// Contract: `base` starts a zeroed mapping of `capacity * 16` bytes owned by the heap.
-    init(base: UnsafeMutableRawPointer) { self.base = base }
+    @inlinable init(base: UnsafeMutableRawPointer) { self.base = base }
 
-    @inline(__always) func key(_ slot: Int) -> UInt64 {
+    @inlinable @inline(__always) func key(_ slot: Int) -> UInt64 {
         base.load(fromByteOffset: slot &<< 4, as: UInt64.self)
     }
 
-    @inline(__always) func value(_ slot: Int) -> UInt64 {
+    @inlinable @inline(__always) func value(_ slot: Int) -> UInt64 {
         base.load(fromByteOffset: slot &<< 4 &+ 8, as: UInt64.self)
     }
 
-    @inline(__always) func set(_ slot: Int, key: UInt64, value: UInt64) {
+    @inlinable @inline(__always) func set(_ slot: Int, key: UInt64, value: UInt64) {
         base.storeBytes(of: key, toByteOffset: slot &<< 4, as: UInt64.self)
         base.storeBytes(of: value, toByteOffset: slot &<< 4 &+ 8, as: UInt64.self)
     }
 }
 
 /// Block payload operations for memcpy/memset-style work on user memory.
-enum BlockBytes {
+@usableFromInline enum BlockBytes {
     /// Contract: both ranges lie inside live blocks the heap handed out; they do not overlap.
-    @inline(__always) static func copy(from source: UInt, to destination: UInt, byteCount: Int) {
+    @inlinable @inline(__always) static func copy(from source: UInt, to destination: UInt, byteCount: Int) {
         UnsafeMutableRawPointer(bitPattern: destination).unsafelyUnwrapped
             .copyMemory(from: UnsafeRawPointer(bitPattern: source).unsafelyUnwrapped, byteCount: byteCount)
     }
 
     /// Contract: [address, address + byteCount) lies inside a live block.
-    @inline(__always) static func zero(at address: UInt, byteCount: Int) {
+    @inlinable @inline(__always) static func zero(at address: UInt, byteCount: Int) {
         UnsafeMutableRawPointer(bitPattern: address).unsafelyUnwrapped
             .initializeMemory(as: UInt8.self, repeating: 0, count: byteCount)
     }
@@ -233,10 +233,10 @@ enum BlockBytes {
 
 extension UInt {
     /// The address of a pointer the heap hands out or receives.
-    @inline(__always) init(_ pointer: UnsafeMutableRawPointer) { self.init(bitPattern: pointer) }
+    @inlinable @inline(__always) init(_ pointer: UnsafeMutableRawPointer) { self.init(bitPattern: pointer) }
 }
 
 /// The pointer handed to the user for a block address. Contract: address != 0.
-@inline(__always) func userPointer(_ address: UInt) -> UnsafeMutableRawPointer {
+@inlinable @inline(__always) func userPointer(_ address: UInt) -> UnsafeMutableRawPointer {
     UnsafeMutableRawPointer(bitPattern: address).unsafelyUnwrapped
 }

@@ -1,4 +1,4 @@
-// Medium blocks (1 KiB < size <= 128 KiB): boundary-tagged blocks inside 256 KiB regions, kept in
+// Medium blocks (4 KiB < size <= 128 KiB): boundary-tagged blocks inside 256 KiB regions, kept in
 // segregated free lists (TLSF-style bins) so that both allocation and free are O(1).
 //
 // Block layout (all offsets in bytes, every block 16-aligned, size a multiple of 16, >= 64):
@@ -19,68 +19,72 @@
 // is free; nonEmpty bit b == (heads[b] != 0); region.usedBytes == sum of in-use block sizes.
 
 /// A medium block, by the address of its header.
-struct MediumBlock: Equatable {
-    static let tag: UInt64 = 0xB10C << 48
-    static let tagMask: UInt64 = 0xFFFF << 48
-    static let sizeMask: UInt64 = 0x0000_FFFF_FFFF_FFF0
-    static let inUseBit: UInt64 = 1
-    static let headerBytes = 16
+@usableFromInline struct MediumBlock: Equatable {
+    @inlinable static var tag: UInt64 { 0xB10C << 48 }
+    @inlinable static var tagMask: UInt64 { 0xFFFF << 48 }
+    @inlinable static var sizeMask: UInt64 { 0x0000_FFFF_FFFF_FFF0 }
+    @inlinable static var inUseBit: UInt64 { 1 }
+    @inlinable static var headerBytes: Int { 16 }
     /// Smallest block: header + two free-list links + 16 spare bytes (smaller splits are kept).
-    static let minimumBytes = 64
+    @inlinable static var minimumBytes: Int { 64 }
 
-    let address: UInt
+    @usableFromInline let address: UInt
 
-    @inline(__always) var sizeWord: UInt64 { loadWord(at: address, 0) }
-    @inline(__always) var hasValidTag: Bool { sizeWord & Self.tagMask == Self.tag }
-    @inline(__always) var size: Int { Int(truncatingIfNeeded: sizeWord & Self.sizeMask) }
-    @inline(__always) var isInUse: Bool { sizeWord & Self.inUseBit != 0 }
-    @inline(__always) var payload: UInt { address &+ UInt(Self.headerBytes) }
-    @inline(__always) var following: MediumBlock { MediumBlock(address: address &+ UInt(size)) }
+    @inlinable @inline(__always) init(address: UInt) { self.address = address }
 
-    @inline(__always) var previousSize: Int {
+    @inlinable @inline(__always) var sizeWord: UInt64 { loadWord(at: address, 0) }
+    @inlinable @inline(__always) var hasValidTag: Bool { sizeWord & Self.tagMask == Self.tag }
+    @inlinable @inline(__always) var size: Int { Int(truncatingIfNeeded: sizeWord & Self.sizeMask) }
+    @inlinable @inline(__always) var isInUse: Bool { sizeWord & Self.inUseBit != 0 }
+    @inlinable @inline(__always) var payload: UInt { address &+ UInt(Self.headerBytes) }
+    @inlinable @inline(__always) var following: MediumBlock { MediumBlock(address: address &+ UInt(size)) }
+
+    @inlinable @inline(__always) var previousSize: Int {
         get { Int(truncatingIfNeeded: loadWord(at: address, 1)) }
         nonmutating set { storeWord(UInt64(truncatingIfNeeded: newValue), at: address, 1) }
     }
 
     /// Free-list links (only meaningful while the block is free).
-    @inline(__always) var nextFree: UInt {
+    @inlinable @inline(__always) var nextFree: UInt {
         get { UInt(truncatingIfNeeded: loadWord(at: address, 2)) }
         nonmutating set { storeWord(UInt64(truncatingIfNeeded: newValue), at: address, 2) }
     }
 
-    @inline(__always) var previousFree: UInt {
+    @inlinable @inline(__always) var previousFree: UInt {
         get { UInt(truncatingIfNeeded: loadWord(at: address, 3)) }
         nonmutating set { storeWord(UInt64(truncatingIfNeeded: newValue), at: address, 3) }
     }
 
     /// Writes the header word and the following block's previousSize tag.
-    @inline(__always) func writeHeader(size: Int, inUse: Bool) {
+    @inlinable @inline(__always) func writeHeader(size: Int, inUse: Bool) {
         storeWord(Self.tag | UInt64(truncatingIfNeeded: size) | (inUse ? Self.inUseBit : 0), at: address, 0)
         storeWord(UInt64(truncatingIfNeeded: size), at: address &+ UInt(size), 1)
     }
 }
 
 /// Segregated free lists of medium blocks, across all regions.
-struct MediumBins {
-    static let binCount = 160
+@usableFromInline struct MediumBins {
+    @inlinable static var binCount: Int { 160 }
 
-    var heads: InlineArray<160, UInt> = InlineArray(repeating: 0)
-    var nonEmpty: InlineArray<3, UInt64> = InlineArray(repeating: 0)
+    @usableFromInline var heads: InlineArray<160, UInt> = InlineArray(repeating: 0)
+    @usableFromInline var nonEmpty: InlineArray<3, UInt64> = InlineArray(repeating: 0)
+
+    @inlinable init() {}
 
     /// The bin a free block of `size` bytes (>= 64) belongs to.
-    @inline(__always) static func bin(ofFreeSize size: Int) -> Int {
+    @inlinable @inline(__always) static func bin(ofFreeSize size: Int) -> Int {
         let f = floorLog2Int(size)
         return f &<< 3 &+ (size &>> (f &- 3)) & 7
     }
 
     /// The first bin all of whose blocks are >= `size` bytes.
-    @inline(__always) static func bin(ofRequest size: Int) -> Int {
+    @inlinable @inline(__always) static func bin(ofRequest size: Int) -> Int {
         let f = floorLog2Int(size)
         return bin(ofFreeSize: size &+ (1 &<< (f &- 3)) &- 1)
     }
 
     /// The first non-empty bin at or after `bin`, or nil.
-    @inline(__always) func firstNonEmpty(atLeast bin: Int) -> Int? {
+    @inlinable @inline(__always) func firstNonEmpty(atLeast bin: Int) -> Int? {
         var word = bin &>> 6
         guard word < 3 else { return nil }
         var bits = nonEmpty[word] & (~UInt64(0) &<< UInt64(bin & 63))
@@ -92,7 +96,7 @@ struct MediumBins {
         return word &<< 6 &+ bits.trailingZeroBitCount
     }
 
-    mutating func insert(_ block: MediumBlock) {
+    @inlinable mutating func insert(_ block: MediumBlock) {
         let bin = Self.bin(ofFreeSize: block.size)
         let head = heads[bin]
         block.nextFree = head
@@ -102,7 +106,7 @@ struct MediumBins {
         nonEmpty[bin &>> 6] |= 1 &<< UInt64(bin & 63)
     }
 
-    mutating func remove(_ block: MediumBlock) {
+    @inlinable mutating func remove(_ block: MediumBlock) {
         let next = block.nextFree
         let previous = block.previousFree
         if next != 0 { MediumBlock(address: next).previousFree = previous }

@@ -1,7 +1,7 @@
-// The small size classes: 32 classes from 16 to 1024 bytes.
+// The small size classes: 48 classes from 16 to 4096 bytes.
 //
 // Classes 0..7 step by 16 bytes (16, 32, ..., 128); from 128 on, every doubling is split into 8
-// equal steps (12.5 %): 144, 160, ..., 256, 288, ..., 512, 576, ..., 1024. Every class size is a
+// equal steps (12.5 %): 144, 160, ..., 256, 288, ..., 512, ..., 1024, ..., 2048, ..., 4096. Every class size is a
 // multiple of 16, so every slot is 16-byte aligned. Worst-case internal waste is 15 bytes below
 // 128 and < 12.5 % above. The mapping is arithmetic (a leading-zero count and two shifts), so
 // malloc needs no table lookup:
@@ -12,13 +12,13 @@
 /// The arithmetic of the small size classes.
 public enum SizeClass {
     /// Number of small classes.
-    public static let count = 32
+    @inlinable public static var count: Int { 48 }
     /// The largest size served from a small span; larger requests go to the medium regions.
-    public static let largestByteCount = 1024
+    @inlinable public static var largestByteCount: Int { 4096 }
 
-    /// The smallest class whose slots hold `byteCount` bytes. Precondition: byteCount <= 1024.
+    /// The smallest class whose slots hold `byteCount` bytes. Precondition: byteCount <= 4096.
     @inline(__always)
-    public static func index(forByteCount byteCount: Int) -> Int {
+    @inlinable public static func index(forByteCount byteCount: Int) -> Int {
         if byteCount <= 128 { return byteCount == 0 ? 0 : (byteCount &+ 15) &>> 4 &- 1 }
         let s = UInt64(truncatingIfNeeded: byteCount &- 1)
         let f = 63 &- s.leadingZeroBitCount
@@ -27,7 +27,7 @@ public enum SizeClass {
 
     /// The slot size of class `index` (0 ..< count).
     @inline(__always)
-    public static func byteCount(ofClass index: Int) -> Int {
+    @inlinable public static func byteCount(ofClass index: Int) -> Int {
         if index < 8 { return (index &+ 1) &<< 4 }
         let f = 7 &+ (index &- 8) &>> 3
         let k = (index &- 8) & 7
@@ -37,7 +37,7 @@ public enum SizeClass {
     /// The first class at or above `index` whose size is a multiple of `alignment` (a power of
     /// two <= 1024), so that every slot of it is `alignment`-aligned (spans start their slots at
     /// a 1024-aligned offset). Always exists: the power-of-two classes 16..1024 qualify.
-    public static func index(atLeast index: Int, alignedTo alignment: Int) -> Int {
+    @inlinable public static func index(atLeast index: Int, alignedTo alignment: Int) -> Int {
         var candidate = index
         while byteCount(ofClass: candidate) & (alignment &- 1) != 0 { candidate &+= 1 }
         return candidate
@@ -47,7 +47,7 @@ public enum SizeClass {
     /// offset < 2^19 and slotSize <= 2^13 (error term offset * (reciprocal * size - 2^32) < 2^32),
     /// which covers every offset inside a 64 KiB span. Lets free() find a slot index without a
     /// division.
-    public static func reciprocal(ofSlotSize slotSize: Int) -> UInt32 {
+    @inlinable public static func reciprocal(ofSlotSize slotSize: Int) -> UInt32 {
         UInt32(truncatingIfNeeded: ((UInt64(1) << 32) + UInt64(slotSize) - 1) / UInt64(slotSize))
     }
 }

@@ -16,35 +16,37 @@
 // from its home slot without crossing an empty slot.
 
 /// What owns a granule, stored in the low two bits of a directory value.
-enum OwnerKind: UInt64 {
+@usableFromInline enum OwnerKind: UInt64 {
     case small = 1
     case medium = 2
     case large = 3
 }
 
-struct SpanDirectory {
-    static let granuleShift = 16
-    static let minimumCapacity = 256
-    static let entryBytes = 16
+@usableFromInline struct SpanDirectory {
+    @inlinable static var granuleShift: Int { 16 }
+    @inlinable static var minimumCapacity: Int { 256 }
+    @inlinable static var entryBytes: Int { 16 }
 
-    var table: DirectoryTable?
+    @usableFromInline var table: DirectoryTable?
     /// Slots in the table (a power of two, or 0 before the first registration).
-    var capacity = 0
+    @usableFromInline var capacity = 0
     /// Registered granules.
-    var count = 0
+    @usableFromInline var count = 0
     /// 64 - log2(capacity): the hash keeps the top bits of key * golden ratio.
-    var hashShift: UInt64 = 64
+    @usableFromInline var hashShift: UInt64 = 64
 
-    @inline(__always) static func key(of address: UInt) -> UInt64 {
+    @inlinable init() {}
+
+    @inlinable @inline(__always) static func key(of address: UInt) -> UInt64 {
         UInt64(truncatingIfNeeded: address &>> granuleShift) &+ 1
     }
 
-    @inline(__always) func homeSlot(of key: UInt64) -> Int {
+    @inlinable @inline(__always) func homeSlot(of key: UInt64) -> Int {
         Int(truncatingIfNeeded: (key &* 0x9E37_79B9_7F4A_7C15) &>> hashShift)
     }
 
     /// The value registered for the granule holding `address`, or 0 when it is not the heap's.
-    @inline(__always) func lookup(_ address: UInt) -> UInt64 {
+    @inlinable @inline(__always) func lookup(_ address: UInt) -> UInt64 {
         guard let table else { return 0 }
         let key = Self.key(of: address)
         let mask = capacity &- 1
@@ -58,10 +60,10 @@ struct SpanDirectory {
     }
 
     /// Whether `extra` more registrations keep the load factor at or below 1/2.
-    func hasRoom(for extra: Int) -> Bool { (count + extra) * 2 <= capacity }
+    @inlinable func hasRoom(for extra: Int) -> Bool { (count + extra) * 2 <= capacity }
 
     /// Adds a granule. Precondition: hasRoom(for: 1) and the granule is not registered.
-    mutating func insert(address: UInt, value: UInt64) {
+    @inlinable mutating func insert(address: UInt, value: UInt64) {
         guard let table else { return }
         let key = Self.key(of: address)
         let mask = capacity &- 1
@@ -72,7 +74,7 @@ struct SpanDirectory {
     }
 
     /// Removes a registered granule, shifting later entries of its probe run back.
-    mutating func remove(address: UInt) {
+    @inlinable mutating func remove(address: UInt) {
         guard let table else { return }
         let key = Self.key(of: address)
         let mask = capacity &- 1
@@ -98,7 +100,7 @@ struct SpanDirectory {
     }
 
     /// Copies every entry into `newTable` (zeroed, `newCapacity` slots) and switches to it.
-    mutating func rehash(into newTable: DirectoryTable, capacity newCapacity: Int) {
+    @inlinable mutating func rehash(into newTable: DirectoryTable, capacity newCapacity: Int) {
         let oldTable = table
         let oldCapacity = capacity
         table = newTable
@@ -116,7 +118,7 @@ struct SpanDirectory {
     }
 
     /// Visits every (granule base address, value) pair.
-    func forEachEntry(_ body: (UInt, UInt64) -> Void) {
+    @inlinable func forEachEntry(_ body: (UInt, UInt64) -> Void) {
         guard let table else { return }
         for slot in 0..<capacity where table.key(slot) != 0 {
             body(UInt(truncatingIfNeeded: table.key(slot) &- 1) &<< Self.granuleShift, table.value(slot))
@@ -124,7 +126,7 @@ struct SpanDirectory {
     }
 
     /// The first entry that is not reachable from its home slot, if any (for checkInvariants).
-    func firstUnreachableGranule() -> UInt? {
+    @inlinable func firstUnreachableGranule() -> UInt? {
         guard let table else { return nil }
         for slot in 0..<capacity where table.key(slot) != 0 {
             let key = table.key(slot)
@@ -133,7 +135,7 @@ struct SpanDirectory {
         return nil
     }
 
-    private func lookupSlot(_ key: UInt64) -> Int? {
+    @inlinable func lookupSlot(_ key: UInt64) -> Int? {
         guard let table else { return nil }
         var slot = homeSlot(of: key)
         while table.key(slot) != 0 {
@@ -144,4 +146,4 @@ struct SpanDirectory {
     }
 }
 
-@inline(__always) func floorLog2Int(_ value: Int) -> Int { 63 - value.leadingZeroBitCount }
+@inlinable @inline(__always) func floorLog2Int(_ value: Int) -> Int { 63 - value.leadingZeroBitCount }

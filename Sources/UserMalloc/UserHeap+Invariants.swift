@@ -15,7 +15,6 @@ public enum HeapInvariantViolation: Equatable, Sendable {
     case spanFreeList(span: VirtualAddress, link: VirtualAddress)
     case spanSlotAccounting(span: VirtualAddress, carved: Int, used: Int, free: Int)
     case spanState(span: VirtualAddress, state: Int)
-    case classLiveBlocks(classIndex: Int, counted: Int, recorded: Int)
     case partialList(classIndex: Int)
     case emptyCache(counted: Int, recorded: Int)
     case regionCanary(region: VirtualAddress)
@@ -35,15 +34,14 @@ public enum HeapInvariantViolation: Equatable, Sendable {
 
 /// Totals gathered while walking the heap.
 struct InvariantTally {
-    var liveBytes = 0
-    var heldBytes = 0
-    var spans = 0
-    var regions = 0
-    var emptyRegions = 0
-    var largeBlocks = 0
-    var liveMediumBlocks = 0
-    var freeMediumBlocks = 0
-    var liveBlocksPerClass: InlineArray<32, Int> = InlineArray(repeating: 0)
+    @usableFromInline var liveBytes = 0
+    @usableFromInline var heldBytes = 0
+    @usableFromInline var spans = 0
+    @usableFromInline var regions = 0
+    @usableFromInline var emptyRegions = 0
+    @usableFromInline var largeBlocks = 0
+    @usableFromInline var liveMediumBlocks = 0
+    @usableFromInline var freeMediumBlocks = 0
 }
 
 extension UserHeap {
@@ -116,7 +114,6 @@ extension UserHeap {
         }
         guard spanStateIsConsistent(span, free: free) else { return .spanState(span: at, state: Int(h.state)) }
         if h.state != SpanState.empty.rawValue {
-            tally.liveBlocksPerClass[index] += Int(h.usedCount)
             tally.liveBytes += Int(h.usedCount) * Int(h.slotSize)
         }
         return nil
@@ -143,7 +140,7 @@ extension UserHeap {
             var steps = 0
             while cursor != 0 {
                 let span = SpanRef(base: userPointer(cursor))
-                guard steps <= statistics.smallSpans, span.header.previous == previous,
+                guard steps <= counters.smallSpans, span.header.previous == previous,
                       Int(span.header.classIndex) == index,
                       span.header.state == SpanState.partial.rawValue else { return .partialList(classIndex: index) }
                 previous = cursor
@@ -153,14 +150,14 @@ extension UserHeap {
         }
         var cached = 0
         var cursor = emptySpanHead
-        while cursor != 0 && cached <= statistics.smallSpans {
+        while cursor != 0 && cached <= counters.smallSpans {
             let span = SpanRef(base: userPointer(cursor))
             guard span.header.state == SpanState.empty.rawValue else { break }
             cached += 1
             cursor = span.header.next
         }
-        guard cursor == 0, cached == statistics.cachedEmptySpans else {
-            return .emptyCache(counted: cached, recorded: statistics.cachedEmptySpans)
+        guard cursor == 0, cached == counters.cachedEmptySpans else {
+            return .emptyCache(counted: cached, recorded: counters.cachedEmptySpans)
         }
         return nil
     }
@@ -250,22 +247,36 @@ extension UserHeap {
     }
 
     func checkTotals(_ tally: InvariantTally) -> HeapInvariantViolation? {
-        for index in 0..<SizeClass.count where tally.liveBlocksPerClass[index] != statistics.liveBlocksPerClass[index] {
-            return .classLiveBlocks(classIndex: index, counted: tally.liveBlocksPerClass[index],
-                                    recorded: statistics.liveBlocksPerClass[index])
-        }
         guard tally.emptyRegions == emptyRegionCount else {
             return .emptyRegions(counted: tally.emptyRegions, recorded: emptyRegionCount)
         }
-        guard tally.spans == statistics.smallSpans, tally.regions == statistics.mediumRegions,
-              tally.largeBlocks == statistics.largeBlocks, tally.liveMediumBlocks == statistics.liveMediumBlocks,
-              statistics.directoryBytes == directory.capacity * SpanDirectory.entryBytes else { return .tierCounts }
-        guard tally.liveBytes == statistics.liveBytes else {
-            return .liveBytes(counted: tally.liveBytes, recorded: statistics.liveBytes)
+        guard tally.spans == counters.smallSpans, tally.regions == counters.mediumRegions,
+              tally.largeBlocks == counters.largeBlocks, tally.liveMediumBlocks == counters.liveMediumBlocks,
+              counters.directoryBytes == directory.capacity * SpanDirectory.entryBytes else { return .tierCounts }
+        guard tally.liveBytes == counters.liveBytes else {
+            return .liveBytes(counted: tally.liveBytes, recorded: counters.liveBytes)
         }
-        guard tally.heldBytes == statistics.heldBytes else {
-            return .heldBytes(counted: tally.heldBytes, recorded: statistics.heldBytes)
+        guard tally.heldBytes == counters.heldBytes else {
+            return .heldBytes(counted: tally.heldBytes, recorded: counters.heldBytes)
         }
         return nil
+    }
+}
+
+extension UserHeap {
+    /// Counts for small class `index` (0 ..< SizeClass.count), by walking the spans: O(spans).
+    public func statistics(ofClass index: Int) -> SizeClassStatistics {
+        var result = SizeClassStatistics()
+        result.slotSize = SizeClass.byteCount(ofClass: index)
+        directory.forEachEntry { granule, value in
+            guard value & 3 == OwnerKind.small.rawValue else { return }
+            let span = SpanRef(base: userPointer(granule))
+            guard Int(span.header.classIndex) == index, span.header.state != SpanState.empty.rawValue else { return }
+            let capacity = (Int(span.header.limitOffset) - SpanRef.dataOffset) / Int(span.header.slotSize)
+            result.spans += 1
+            result.liveBlocks += Int(span.header.usedCount)
+            result.freeSlots += capacity - Int(span.header.usedCount)
+        }
+        return result
     }
 }

@@ -10,7 +10,7 @@ import MemoryCore
 
 extension UserHeap {
     /// A fresh (zero-filled) large block, or nil when the source refuses or sizes overflow.
-    mutating func allocateLarge(byteCount: Int, alignment: Int) -> UInt? {
+    @inlinable mutating func allocateLarge(byteCount: Int, alignment: Int) -> UInt? {
         let alignment = max(alignment, 16)
         let userOffset = max(alignment, LargeRef.headerBytes)
         // At least one byte past userOffset, so the user pointer (and its granule) lies inside the mapping.
@@ -29,13 +29,13 @@ extension UserHeap {
         let user = block.address &+ UInt(userOffset)
         directory.insert(address: user, value: UInt64(block.address) | OwnerKind.large.rawValue)
         linkLarge(block)
-        statistics.largeBlocks += 1
-        statistics.noteLive(mappedBytes - userOffset)
+        counters.largeBlocks += 1
+        counters.noteLive(mappedBytes - userOffset)
         return user
     }
 
     /// Checks that `address` is the user pointer of `block`.
-    func locateLarge(_ address: UInt, block: LargeRef) -> HeapError? {
+    @inlinable mutating func locateLarge(_ address: UInt, block: LargeRef) -> HeapError? {
         guard block.header.canary == canarySeed ^ UInt64(block.address) else {
             return .corruptedHeader(VirtualAddress(UInt64(block.address)))
         }
@@ -45,20 +45,20 @@ extension UserHeap {
         return nil
     }
 
-    mutating func freeLarge(_ address: UInt, block: LargeRef) -> HeapError? {
+    @inlinable mutating func freeLarge(_ address: UInt, block: LargeRef) -> HeapError? {
         if let error = locateLarge(address, block: block) { return error }
         directory.remove(address: address)
         let next = block.header.next
         let previous = block.header.previous
         if next != 0 { LargeRef(base: next).header.previous = previous }
         if previous != 0 { LargeRef(base: previous).header.next = next } else { largeHead = next }
-        statistics.largeBlocks -= 1
-        statistics.noteLive(-Int(block.header.usableBytes))
+        counters.largeBlocks -= 1
+        counters.noteLive(-Int(block.header.usableBytes))
         unmapToSource(block.base, byteCount: Int(block.header.mappedBytes))
         return nil
     }
 
-    mutating func linkLarge(_ block: LargeRef) {
+    @inlinable mutating func linkLarge(_ block: LargeRef) {
         block.header.next = largeHead
         block.header.previous = 0
         if largeHead != 0 { LargeRef(base: largeHead).header.previous = block.address }

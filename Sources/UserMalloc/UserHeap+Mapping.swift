@@ -3,20 +3,20 @@
 
 extension UserHeap {
     /// Maps pages and accounts for them; nil when the source is out of memory.
-    mutating func mapFromSource(byteCount: Int, alignment: Int) -> UnsafeMutableRawPointer? {
-        guard let base = source.mapPages(byteCount: byteCount, alignment: alignment) else { return nil }
-        statistics.noteMapped(byteCount)
+    @inlinable mutating func mapFromSource(byteCount: Int, alignment: Int) -> UnsafeMutableRawPointer? {
+        guard let base = pageSource.mapPages(byteCount: byteCount, alignment: alignment) else { return nil }
+        counters.noteMapped(byteCount)
         return base
     }
 
-    mutating func unmapToSource(_ base: UnsafeMutableRawPointer, byteCount: Int) {
-        source.unmapPages(base, byteCount: byteCount)
-        statistics.noteUnmapped(byteCount)
+    @inlinable mutating func unmapToSource(_ base: UnsafeMutableRawPointer, byteCount: Int) {
+        pageSource.unmapPages(base, byteCount: byteCount)
+        counters.noteUnmapped(byteCount)
     }
 
     /// Makes sure `extra` more granules can be registered, growing the table if needed. False
     /// (and nothing changed) when the source cannot supply the larger table.
-    mutating func reserveDirectoryRoom(_ extra: Int) -> Bool {
+    @inlinable mutating func reserveDirectoryRoom(_ extra: Int) -> Bool {
         if directory.hasRoom(for: extra) { return true }
         var capacity = max(SpanDirectory.minimumCapacity, directory.capacity * 2)
         while (directory.count + extra) * 2 > capacity { capacity *= 2 }
@@ -25,22 +25,22 @@ extension UserHeap {
         let oldTable = directory.table
         let oldBytes = directory.capacity * SpanDirectory.entryBytes
         directory.rehash(into: DirectoryTable(base: base), capacity: capacity)
-        statistics.directoryBytes = bytes
+        counters.directoryBytes = bytes
         if let oldTable { unmapToSource(oldTable.base, byteCount: oldBytes) }
         return true
     }
 
     /// Gives the directory's table back once nothing is registered (trim()).
-    mutating func releaseEmptyDirectory() {
+    @inlinable mutating func releaseEmptyDirectory() {
         guard directory.count == 0, let table = directory.table else { return }
         unmapToSource(table.base, byteCount: directory.capacity * SpanDirectory.entryBytes)
         directory = SpanDirectory()
-        statistics.directoryBytes = 0
+        counters.directoryBytes = 0
     }
 
     /// trim: returns every empty span, empty medium region and (when the heap is empty) the
     /// directory table to the page source. The caches refill on demand.
-    public mutating func trim() {
+    @inlinable public mutating func trim() {
         releaseEmptySpans()
         releaseEmptyRegions()
         releaseEmptyDirectory()

@@ -1,4 +1,4 @@
-// The medium tier: 1 KiB < size <= 128 KiB (and aligned requests up to 4 KiB alignment) from
+// The medium tier: 4 KiB < size <= 128 KiB (and aligned requests up to 4 KiB alignment) from
 // 256 KiB regions with boundary tags and TLSF-style bins (see MediumBlocks.swift for layout and
 // invariants). One fully free region is kept for hysteresis; further ones go back at once.
 
@@ -6,7 +6,7 @@ import MemoryCore
 
 extension UserHeap {
     /// A payload of >= byteCount bytes aligned to `alignment` (power of two <= 4096), or nil.
-    mutating func allocateMedium(byteCount: Int, alignment: Int) -> UInt? {
+    @inlinable mutating func allocateMedium(byteCount: Int, alignment: Int) -> UInt? {
         let blockSize = max((byteCount &+ 15) & ~15 &+ MediumBlock.headerBytes, MediumBlock.minimumBytes)
         let searchSize = alignment <= 16 ? blockSize : blockSize + alignment + MediumBlock.minimumBytes
         let bin = MediumBins.bin(ofRequest: searchSize)
@@ -24,14 +24,14 @@ extension UserHeap {
         let region = RegionRef(containing: block.address)
         if region.header.usedBytes == 0 { emptyRegionCount -= 1 }
         region.header.usedBytes &+= UInt64(size)
-        statistics.liveMediumBlocks += 1
-        statistics.noteLive(size - MediumBlock.headerBytes)
+        counters.liveMediumBlocks += 1
+        counters.noteLive(size - MediumBlock.headerBytes)
         return block.payload
     }
 
     /// Cuts a free gap (>= minimumBytes) off the front of `block` so that the rest's payload is
     /// aligned; the gap goes back to the bins. Returns the aligned block (still marked free).
-    mutating func splitForAlignment(_ block: MediumBlock, alignment: Int) -> MediumBlock {
+    @inlinable mutating func splitForAlignment(_ block: MediumBlock, alignment: Int) -> MediumBlock {
         let a = UInt(alignment)
         var payload = (block.payload &+ a &- 1) & ~(a &- 1)
         while payload != block.payload && payload &- block.payload < UInt(MediumBlock.minimumBytes) { payload &+= a }
@@ -41,42 +41,42 @@ extension UserHeap {
         block.writeHeader(size: gap, inUse: false)
         let aligned = MediumBlock(address: block.address &+ UInt(gap))
         aligned.writeHeader(size: total - gap, inUse: false)
-        RegionRef(containing: aligned.address).setBlockStart(offset(of: aligned), true)
+        RegionRef(containing: aligned.address).setBlockStart(Self.offset(of: aligned), true)
         bins.insert(block)
         return aligned
     }
 
     /// Splits the tail beyond `keeping` bytes off `block` into a free block when it is big enough;
     /// returns the size `block` ends up with.
-    mutating func splitTail(of block: MediumBlock, keeping: Int) -> Int {
+    @inlinable mutating func splitTail(of block: MediumBlock, keeping: Int) -> Int {
         let total = block.size
         guard total - keeping >= MediumBlock.minimumBytes else { return total }
         let tail = MediumBlock(address: block.address &+ UInt(keeping))
         tail.writeHeader(size: total - keeping, inUse: false)
         tail.previousSize = keeping
-        RegionRef(containing: tail.address).setBlockStart(offset(of: tail), true)
+        RegionRef(containing: tail.address).setBlockStart(Self.offset(of: tail), true)
         insertFree(coalescingForward: tail)
         return keeping
     }
 
     /// Inserts a free block, first merging it with a free successor (needed when a split tail
     /// lands next to a free block, e.g. on an in-place shrink).
-    mutating func insertFree(coalescingForward block: MediumBlock) {
+    @inlinable mutating func insertFree(coalescingForward block: MediumBlock) {
         let next = block.following
         if !next.isInUse {
             bins.remove(next)
-            RegionRef(containing: next.address).setBlockStart(offset(of: next), false)
+            RegionRef(containing: next.address).setBlockStart(Self.offset(of: next), false)
             block.writeHeader(size: block.size + next.size, inUse: false)
         }
         bins.insert(block)
     }
 
-    @inline(__always) func offset(of block: MediumBlock) -> Int {
+    @inlinable @inline(__always) static func offset(of block: MediumBlock) -> Int {
         Int(block.address & UInt(RegionRef.byteCount &- 1))
     }
 
     /// Checks that `address` is the payload of an in-use block of `region`.
-    func locateMedium(_ address: UInt, region: RegionRef) -> Result<MediumBlock, HeapError> {
+    @inlinable mutating func locateMedium(_ address: UInt, region: RegionRef) -> Result<MediumBlock, HeapError> {
         let where_ = VirtualAddress(UInt64(address))
         guard region.header.canary == canarySeed ^ UInt64(region.address) else {
             return .failure(.corruptedHeader(VirtualAddress(UInt64(region.address))))
@@ -95,7 +95,7 @@ extension UserHeap {
     }
 
     /// free() of a pointer the directory places in a medium region.
-    mutating func freeMedium(_ address: UInt, region: RegionRef) -> HeapError? {
+    @inlinable mutating func freeMedium(_ address: UInt, region: RegionRef) -> HeapError? {
         switch locateMedium(address, region: region) {
         case .failure(let error): return error
         case .success(let block):
@@ -105,24 +105,24 @@ extension UserHeap {
     }
 
     /// Frees a validated in-use block: merge with free neighbours, bin it, maybe drop the region.
-    mutating func releaseMediumBlock(_ block: MediumBlock, region: RegionRef) {
+    @inlinable mutating func releaseMediumBlock(_ block: MediumBlock, region: RegionRef) {
         let size = block.size
         region.header.usedBytes &-= UInt64(size)
-        statistics.liveMediumBlocks -= 1
-        statistics.noteLive(-(size - MediumBlock.headerBytes))
+        counters.liveMediumBlocks -= 1
+        counters.noteLive(-(size - MediumBlock.headerBytes))
         var start = block
         var merged = size
         let next = block.following
         if !next.isInUse {
             bins.remove(next)
-            region.setBlockStart(offset(of: next), false)
+            region.setBlockStart(Self.offset(of: next), false)
             merged += next.size
         }
         if block.previousSize != 0 {
             let previous = MediumBlock(address: block.address &- UInt(block.previousSize))
             if !previous.isInUse {
                 bins.remove(previous)
-                region.setBlockStart(offset(of: block), false)
+                region.setBlockStart(Self.offset(of: block), false)
                 start = previous
                 merged += previous.size
             }
@@ -132,9 +132,9 @@ extension UserHeap {
         if region.header.usedBytes == 0 { regionBecameEmpty(region) }
     }
 
-    /// Keeps one empty region; unmaps any further one.
-    mutating func regionBecameEmpty(_ region: RegionRef) {
-        if emptyRegionCount >= 1 {
+    /// Keeps empty regions up to half the peak live bytes (at least one); unmaps any further one.
+    @inlinable mutating func regionBecameEmpty(_ region: RegionRef) {
+        if emptyRegionCount >= max(1, counters.peakLiveBytes / (2 * RegionRef.byteCount)) {
             releaseRegion(region)
         } else {
             emptyRegionCount += 1
@@ -142,7 +142,7 @@ extension UserHeap {
     }
 
     /// Maps, registers and formats a region holding one free block; false when out of memory.
-    mutating func mapRegion() -> Bool {
+    @inlinable mutating func mapRegion() -> Bool {
         let granules = RegionRef.byteCount >> SpanDirectory.granuleShift
         guard reserveDirectoryRoom(granules),
               let base = mapFromSource(byteCount: RegionRef.byteCount, alignment: RegionRef.byteCount) else { return false }
@@ -160,11 +160,11 @@ extension UserHeap {
         bins.insert(first)
         linkRegion(region)
         emptyRegionCount += 1
-        statistics.mediumRegions += 1
+        counters.mediumRegions += 1
         return true
     }
 
-    mutating func linkRegion(_ region: RegionRef) {
+    @inlinable mutating func linkRegion(_ region: RegionRef) {
         region.header.next = regionHead
         region.header.previous = 0
         if regionHead != 0 { RegionRef(containing: regionHead).header.previous = region.address }
@@ -172,7 +172,7 @@ extension UserHeap {
     }
 
     /// Unmaps an empty region (its single free block leaves the bins first).
-    mutating func releaseRegion(_ region: RegionRef) {
+    @inlinable mutating func releaseRegion(_ region: RegionRef) {
         bins.remove(MediumBlock(address: region.address &+ UInt(RegionRef.firstBlockOffset)))
         let next = region.header.next
         let previous = region.header.previous
@@ -181,12 +181,12 @@ extension UserHeap {
         for granule in 0..<(RegionRef.byteCount >> SpanDirectory.granuleShift) {
             directory.remove(address: region.address &+ UInt(granule << SpanDirectory.granuleShift))
         }
-        statistics.mediumRegions -= 1
+        counters.mediumRegions -= 1
         unmapToSource(region.base, byteCount: RegionRef.byteCount)
     }
 
     /// trim() for the medium tier.
-    mutating func releaseEmptyRegions() {
+    @inlinable mutating func releaseEmptyRegions() {
         var cursor = regionHead
         while cursor != 0 {
             let region = RegionRef(containing: cursor)
@@ -200,7 +200,7 @@ extension UserHeap {
 
     /// Resizes a validated in-use medium block in place when possible: shrinking splits the tail
     /// off; growing absorbs a free successor. Returns false when the block must move.
-    mutating func resizeMediumInPlace(_ block: MediumBlock, byteCount: Int) -> Bool {
+    @inlinable mutating func resizeMediumInPlace(_ block: MediumBlock, byteCount: Int) -> Bool {
         let needed = max((byteCount &+ 15) & ~15 &+ MediumBlock.headerBytes, MediumBlock.minimumBytes)
         let size = block.size
         let region = RegionRef(containing: block.address)
@@ -209,14 +209,14 @@ extension UserHeap {
         if needed > size {
             guard !next.isInUse, size + next.size >= needed else { return false }
             bins.remove(next)
-            region.setBlockStart(offset(of: next), false)
+            region.setBlockStart(Self.offset(of: next), false)
             available = size + next.size
             block.writeHeader(size: available, inUse: true)
         }
         let kept = splitTail(of: block, keeping: needed)
         block.writeHeader(size: kept, inUse: true)
         region.header.usedBytes = region.header.usedBytes &- UInt64(size) &+ UInt64(kept)
-        statistics.noteLive(kept - size)
+        counters.noteLive(kept - size)
         return true
     }
 }

@@ -9,20 +9,25 @@
 import MemoryCore
 
 /// A live block found from a user pointer.
-struct LocatedBlock {
-    enum Tier {
+@usableFromInline struct LocatedBlock {
+    @usableFromInline enum Tier {
         case small(SpanRef)
         case medium(MediumBlock)
         case large(LargeRef)
     }
 
-    var tier: Tier
-    var usableBytes: Int
+    @usableFromInline var tier: Tier
+    @usableFromInline var usableBytes: Int
+
+    @inlinable init(tier: Tier, usableBytes: Int) {
+        self.tier = tier
+        self.usableBytes = usableBytes
+    }
 }
 
 extension UserHeap {
     /// Validates `address` as a live block and says where it lives.
-    func locate(_ address: UInt) -> Result<LocatedBlock, HeapError> {
+    @inlinable mutating func locate(_ address: UInt) -> Result<LocatedBlock, HeapError> {
         let owner = directory.lookup(address)
         let base = UInt(truncatingIfNeeded: owner & ~3)
         switch OwnerKind(rawValue: owner & 3) {
@@ -49,7 +54,7 @@ extension UserHeap {
     }
 
     /// realloc: see the file comment for the exact rules.
-    public mutating func reallocate(_ pointer: UnsafeMutableRawPointer?, byteCount: Int) -> UnsafeMutableRawPointer? {
+    @inlinable public mutating func reallocate(_ pointer: UnsafeMutableRawPointer?, byteCount: Int) -> UnsafeMutableRawPointer? {
         guard let pointer else { return allocate(byteCount: byteCount) }
         guard byteCount >= 0 else { return nil }
         let address = UInt(pointer)
@@ -72,7 +77,7 @@ extension UserHeap {
     }
 
     /// Whether the block now holds `byteCount` bytes without moving.
-    mutating func resizeInPlace(_ block: LocatedBlock, byteCount: Int) -> Bool {
+    @inlinable mutating func resizeInPlace(_ block: LocatedBlock, byteCount: Int) -> Bool {
         switch block.tier {
         case .small:
             return byteCount <= block.usableBytes && (byteCount > block.usableBytes / 2 || block.usableBytes <= 64)

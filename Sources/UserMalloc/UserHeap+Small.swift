@@ -1,4 +1,4 @@
-// The small tier: 32 size classes (16 ... 1024 bytes) served from 64 KiB spans.
+// The small tier: 48 size classes (16 ... 4096 bytes) served from 64 KiB spans.
 //
 // malloc pops the current span's free list (one load of the link, one bitmap store, three header
 // stores); when the list is empty it carves the next never-used slot (bump pointer, so a fresh
@@ -22,15 +22,20 @@ import MemoryCore
 
 /// A small slot handed out, and whether its bytes are known to be zero (never written since the
 /// page source zeroed them), which lets calloc skip the memset.
-struct SmallBlock {
-    var address: UInt
-    var isZeroed: Bool
+@usableFromInline struct SmallBlock {
+    @usableFromInline var address: UInt
+    @usableFromInline var isZeroed: Bool
+
+    @inlinable @inline(__always) init(address: UInt, isZeroed: Bool) {
+        self.address = address
+        self.isZeroed = isZeroed
+    }
 }
 
 extension UserHeap {
     /// The fast path of malloc for class `index`.
     @inline(__always)
-    mutating func allocateSmall(classIndex index: Int) -> SmallBlock? {
+    @inlinable mutating func allocateSmall(classIndex index: Int) -> SmallBlock? {
         let current = classes[index].current
         if current != 0 {
             let span = SpanRef(base: userPointer(current))
@@ -52,8 +57,7 @@ extension UserHeap {
                 span.header.freeHead = next
                 span.header.usedCount &+= 1
                 let slotSize = Int(truncatingIfNeeded: span.header.slotSize)
-                statistics.noteLive(slotSize)
-                statistics.liveBlocksPerClass[index] &+= 1
+                counters.noteLive(slotSize)
                 return SmallBlock(address: head, isZeroed: false)
             }
         }
@@ -62,7 +66,7 @@ extension UserHeap {
 
     /// Carves from the current span, or installs another span as current and retries.
     @inline(never)
-    mutating func allocateSmallSlow(classIndex index: Int) -> SmallBlock? {
+    @inlinable mutating func allocateSmallSlow(classIndex index: Int) -> SmallBlock? {
         while true {
             let current = classes[index].current
             if current != 0 {
@@ -80,7 +84,7 @@ extension UserHeap {
     }
 
     /// The next never-used slot of `span`, or nil when the span is carved to its limit.
-    mutating func carve(from span: SpanRef, classIndex index: Int) -> SmallBlock? {
+    @inlinable mutating func carve(from span: SpanRef, classIndex index: Int) -> SmallBlock? {
         let offset = span.header.bumpOffset
         let slotSize = span.header.slotSize
         guard offset &+ slotSize <= span.header.limitOffset else { return nil }
@@ -88,14 +92,13 @@ extension UserHeap {
         let unit = Int(offset &>> 4)
         span.setBitmapWord(unit &>> 6, span.bitmapWord(unit &>> 6) | 1 &<< UInt64(unit & 63))
         span.header.usedCount &+= 1
-        statistics.noteLive(Int(slotSize))
-        statistics.liveBlocksPerClass[index] &+= 1
+        counters.noteLive(Int(slotSize))
         return SmallBlock(address: span.address &+ UInt(offset), isZeroed: offset >= span.header.dirtyEnd)
     }
 
     /// free() of a pointer the directory places in the small span at `spanBase`.
     @inline(__always)
-    mutating func freeSmall(_ address: UInt, spanBase: UInt) -> HeapError? {
+    @inlinable mutating func freeSmall(_ address: UInt, spanBase: UInt) -> HeapError? {
         let span = SpanRef(base: userPointer(spanBase))
         let located = locateSmall(address, span: span)
         guard located.error == nil else { return located.error }
@@ -108,8 +111,7 @@ extension UserHeap {
         span.header.freeHead = address
         let used = span.header.usedCount &- 1
         span.header.usedCount = used
-        statistics.noteLive(-Int(truncatingIfNeeded: span.header.slotSize))
-        statistics.liveBlocksPerClass[Int(span.header.classIndex)] &-= 1
+        counters.noteLive(-Int(truncatingIfNeeded: span.header.slotSize))
         let state = span.header.state
         if _slowPath(state == SpanState.full.rawValue || (used == 0 && state == SpanState.partial.rawValue)) {
             spanChangedFill(span)
@@ -120,7 +122,7 @@ extension UserHeap {
     /// Validates that `address` is a carved slot start of `span`; on success `unit` is its
     /// bitmap index (offset / 16).
     @inline(__always)
-    func locateSmall(_ address: UInt, span: SpanRef) -> (unit: Int, error: HeapError?) {
+    @inlinable mutating func locateSmall(_ address: UInt, span: SpanRef) -> (unit: Int, error: HeapError?) {
         let where_ = VirtualAddress(UInt64(address))
         guard span.header.canary == canarySeed ^ UInt64(span.address) else {
             return (0, .corruptedHeader(VirtualAddress(UInt64(span.address))))
@@ -137,7 +139,7 @@ extension UserHeap {
     /// A span's fill changed in a way that moves it between lists: full -> partial, or
     /// partial -> empty (an empty current span stays current: the hysteresis that keeps a
     /// malloc/free pair from mapping and unmapping a span every time).
-    mutating func spanChangedFill(_ span: SpanRef) {
+    @inlinable mutating func spanChangedFill(_ span: SpanRef) {
         let index = Int(span.header.classIndex)
         if span.header.state == SpanState.full.rawValue {
             span.header.state = SpanState.partial.rawValue
@@ -149,7 +151,7 @@ extension UserHeap {
         }
     }
 
-    mutating func pushPartial(_ span: SpanRef, classIndex index: Int) {
+    @inlinable mutating func pushPartial(_ span: SpanRef, classIndex index: Int) {
         let head = classes[index].partialHead
         span.header.next = head
         span.header.previous = 0
@@ -157,7 +159,7 @@ extension UserHeap {
         classes[index].partialHead = span.address
     }
 
-    mutating func unlinkPartial(_ span: SpanRef, classIndex index: Int) {
+    @inlinable mutating func unlinkPartial(_ span: SpanRef, classIndex index: Int) {
         let next = span.header.next
         let previous = span.header.previous
         if next != 0 { SpanRef(base: userPointer(next)).header.previous = previous }
@@ -170,7 +172,7 @@ extension UserHeap {
         span.header.previous = 0
     }
 
-    mutating func takePartialSpan(classIndex index: Int) -> SpanRef? {
+    @inlinable mutating func takePartialSpan(classIndex index: Int) -> SpanRef? {
         let head = classes[index].partialHead
         guard head != 0 else { return nil }
         let span = SpanRef(base: userPointer(head))
@@ -178,44 +180,47 @@ extension UserHeap {
         return span
     }
 
-    /// Empty spans kept: at least 2, or an eighth of the live bytes' worth, whichever is more.
-    var emptySpanCacheLimit: Int { max(2, statistics.liveBytes / (8 * SpanRef.byteCount)) }
+    /// Empty spans kept: four, or half the peak live bytes' worth, whichever is more. Phases that
+    /// free most of the heap and then refill it (sh6bench, batch workloads) reuse the cached spans
+    /// instead of unmapping and faulting fresh pages in again; the peak held from the source does
+    /// not grow (the spans were held at the peak anyway); trim() returns them all.
+    @inlinable var emptySpanCacheLimit: Int { max(4, counters.peakLiveBytes / (2 * SpanRef.byteCount)) }
 
     /// Caches an empty span, or returns it to the source when the cache is full.
-    mutating func retireEmptySpan(_ span: SpanRef) {
-        guard statistics.cachedEmptySpans < emptySpanCacheLimit else {
+    @inlinable mutating func retireEmptySpan(_ span: SpanRef) {
+        guard counters.cachedEmptySpans < emptySpanCacheLimit else {
             releaseSpan(span)
             return
         }
         span.header.state = SpanState.empty.rawValue
         span.header.next = emptySpanHead
         emptySpanHead = span.address
-        statistics.cachedEmptySpans += 1
+        counters.cachedEmptySpans += 1
     }
 
-    mutating func takeEmptySpan(classIndex index: Int) -> SpanRef? {
+    @inlinable mutating func takeEmptySpan(classIndex index: Int) -> SpanRef? {
         guard emptySpanHead != 0 else { return nil }
         let span = SpanRef(base: userPointer(emptySpanHead))
         emptySpanHead = span.header.next
-        statistics.cachedEmptySpans -= 1
-        prepare(span, classIndex: index)
+        counters.cachedEmptySpans -= 1
+        Self.prepare(span, classIndex: index)
         return span
     }
 
     /// A new span from the page source, registered and prepared for class `index`.
-    mutating func mapSpan(classIndex index: Int) -> SpanRef? {
+    @inlinable mutating func mapSpan(classIndex index: Int) -> SpanRef? {
         guard reserveDirectoryRoom(1),
               let base = mapFromSource(byteCount: SpanRef.byteCount, alignment: SpanRef.byteCount) else { return nil }
         let span = SpanRef.format(base)
         span.header.canary = canarySeed ^ UInt64(span.address)
         directory.insert(address: span.address, value: UInt64(span.address) | OwnerKind.small.rawValue)
-        statistics.smallSpans += 1
-        prepare(span, classIndex: index)
+        counters.smallSpans += 1
+        Self.prepare(span, classIndex: index)
         return span
     }
 
     /// Resets an empty span (usedCount == 0, so its bitmap is already clear) for class `index`.
-    func prepare(_ span: SpanRef, classIndex index: Int) {
+    @inlinable static func prepare(_ span: SpanRef, classIndex index: Int) {
         let slotSize = SizeClass.byteCount(ofClass: index)
         let capacity = (SpanRef.byteCount - SpanRef.dataOffset) / slotSize
         span.header.dirtyEnd = max(span.header.dirtyEnd, span.header.bumpOffset)
@@ -231,18 +236,18 @@ extension UserHeap {
     }
 
     /// Unregisters and unmaps a span that holds no live block.
-    mutating func releaseSpan(_ span: SpanRef) {
+    @inlinable mutating func releaseSpan(_ span: SpanRef) {
         directory.remove(address: span.address)
-        statistics.smallSpans -= 1
+        counters.smallSpans -= 1
         unmapToSource(span.base, byteCount: SpanRef.byteCount)
     }
 
     /// trim() for the small tier: every cached empty span and every empty current span.
-    mutating func releaseEmptySpans() {
+    @inlinable mutating func releaseEmptySpans() {
         while emptySpanHead != 0 {
             let span = SpanRef(base: userPointer(emptySpanHead))
             emptySpanHead = span.header.next
-            statistics.cachedEmptySpans -= 1
+            counters.cachedEmptySpans -= 1
             releaseSpan(span)
         }
         for index in 0..<SizeClass.count {

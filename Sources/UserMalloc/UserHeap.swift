@@ -1,12 +1,12 @@
 // UserHeap: the public face of the allocator (malloc, free, calloc, realloc, posix_memalign,
 // malloc_usable_size, plus trim and statistics). Each entry point decides the tier from the size
-// (small <= 1 KiB, medium <= 128 KiB, large beyond) or, for a pointer, from the span directory,
+// (small <= 4 KiB, medium <= 128 KiB, large beyond) or, for a pointer, from the span directory,
 // and forwards to the tier's file. See UserMalloc.swift for the design.
 
 import MemoryCore
 
 /// Where a span is, which decides what free() must do when the span's fill level changes.
-enum SpanState: UInt8 {
+@usableFromInline enum SpanState: UInt8 {
     /// Its class's current span: malloc pops from it; never on a list.
     case current = 1
     /// On its class's partial list: has a non-empty free list.
@@ -18,9 +18,11 @@ enum SpanState: UInt8 {
 }
 
 /// Per size class: the span malloc pops from, and the spans with free slots waiting behind it.
-struct SizeClassState {
-    var current: UInt = 0
-    var partialHead: UInt = 0
+@usableFromInline struct SizeClassState {
+    @usableFromInline var current: UInt = 0
+    @usableFromInline var partialHead: UInt = 0
+
+    @inlinable init() {}
 }
 
 /// A malloc heap over pages from `Source`.
@@ -30,33 +32,36 @@ struct SizeClassState {
 /// nothing; out of memory returns nil.
 public struct UserHeap<Source: PageSource> {
     /// Requests above this many bytes get their own mapping.
-    public static var largestMediumByteCount: Int { 128 * 1024 }
+    @inlinable public static var largestMediumByteCount: Int { 128 * 1024 }
     /// Aligned requests above this alignment get their own mapping.
-    static var largestMediumAlignment: Int { 4096 }
+    @inlinable static var largestMediumAlignment: Int { 4096 }
 
+    @usableFromInline var pageSource: Source
     /// The page source (tests inspect their fake through it).
-    public internal(set) var source: Source
-    public internal(set) var statistics = HeapStatistics()
+    public var source: Source { pageSource }
+    @usableFromInline var counters = HeapStatistics()
+    /// A snapshot of the counters.
+    public var statistics: HeapStatistics { counters }
 
-    var classes: InlineArray<32, SizeClassState> = InlineArray(repeating: SizeClassState())
-    var directory = SpanDirectory()
+    @usableFromInline var classes: InlineArray<48, SizeClassState> = InlineArray(repeating: SizeClassState())
+    @usableFromInline var directory = SpanDirectory()
     /// Empty spans kept for reuse, linked through `SpanHeader.next`.
-    var emptySpanHead: UInt = 0
-    var bins = MediumBins()
+    @usableFromInline var emptySpanHead: UInt = 0
+    @usableFromInline var bins = MediumBins()
     /// All medium regions, linked through `RegionHeader.next/previous`.
-    var regionHead: UInt = 0
+    @usableFromInline var regionHead: UInt = 0
     /// Regions with no block in use (kept for hysteresis, at most one outside trim()).
-    var emptyRegionCount = 0
+    @usableFromInline var emptyRegionCount = 0
     /// All large blocks, linked through `LargeHeader.next/previous`.
-    var largeHead: UInt = 0
-    let canarySeed: UInt64
-    let errorHandler: (HeapError) -> Void
+    @usableFromInline var largeHead: UInt = 0
+    @usableFromInline let canarySeed: UInt64
+    @usableFromInline let errorHandler: (HeapError) -> Void
 
     /// A heap that takes its pages from `source`. `canarySeed` personalises the header canaries
     /// (a user program may pass a random value); `errorHandler` receives every misuse report.
-    public init(source: Source, canarySeed: UInt64 = 0x5EED_CAFE_F00D_D00D,
+    @inlinable public init(source: Source, canarySeed: UInt64 = 0x5EED_CAFE_F00D_D00D,
                 errorHandler: @escaping (HeapError) -> Void) {
-        self.source = source
+        self.pageSource = source
         self.canarySeed = canarySeed
         self.errorHandler = errorHandler
     }
@@ -64,7 +69,7 @@ public struct UserHeap<Source: PageSource> {
     /// malloc: at least `byteCount` bytes, 16-aligned; nil when out of memory (or byteCount < 0).
     /// `allocate(byteCount: 0)` returns a unique 16-byte block.
     @inline(__always)
-    public mutating func allocate(byteCount: Int) -> UnsafeMutableRawPointer? {
+    @inlinable public mutating func allocate(byteCount: Int) -> UnsafeMutableRawPointer? {
         if UInt(bitPattern: byteCount) <= UInt(SizeClass.largestByteCount) {
             guard let block = allocateSmall(classIndex: SizeClass.index(forByteCount: byteCount)) else { return nil }
             return userPointer(block.address)
@@ -75,7 +80,7 @@ public struct UserHeap<Source: PageSource> {
     /// free: returns a block. nil is a no-op; a pointer this heap did not hand out, or already
     /// freed, is reported to the error handler and nothing changes.
     @inline(__always)
-    public mutating func free(_ pointer: UnsafeMutableRawPointer?) {
+    @inlinable public mutating func free(_ pointer: UnsafeMutableRawPointer?) {
         guard let pointer else { return }
         let address = UInt(pointer)
         let owner = directory.lookup(address)
@@ -87,7 +92,7 @@ public struct UserHeap<Source: PageSource> {
     }
 
     /// calloc: `count * byteCount` zeroed bytes; nil on overflow of the product or out of memory.
-    public mutating func allocateZeroed(count: Int, byteCount: Int) -> UnsafeMutableRawPointer? {
+    @inlinable public mutating func allocateZeroed(count: Int, byteCount: Int) -> UnsafeMutableRawPointer? {
         guard count >= 0, byteCount >= 0 else { return nil }
         let (total, overflow) = count.multipliedReportingOverflow(by: byteCount)
         guard !overflow else { return nil }
@@ -108,7 +113,7 @@ public struct UserHeap<Source: PageSource> {
     /// posix_memalign: `byteCount` bytes at a multiple of `alignment`, which must be a power of
     /// two and a multiple of 8 (sizeof(void *)), else `.invalidArgument` (EINVAL);
     /// `.outOfMemory` (ENOMEM) when the pages cannot be had.
-    public mutating func allocateAligned(byteCount: Int, alignment: Int) throws(MallocErrno) -> UnsafeMutableRawPointer {
+    @inlinable public mutating func allocateAligned(byteCount: Int, alignment: Int) throws(MallocErrno) -> UnsafeMutableRawPointer {
         guard alignment >= 8, alignment & (alignment &- 1) == 0 else { throw .invalidArgument }
         guard byteCount >= 0 else { throw .outOfMemory }
         if alignment <= 16 {
@@ -129,7 +134,7 @@ public struct UserHeap<Source: PageSource> {
 
     /// malloc_usable_size: bytes the block may hold (>= what was asked for); 0 for nil. A bad
     /// pointer is reported and answers 0.
-    public mutating func usableByteCount(of pointer: UnsafeMutableRawPointer?) -> Int {
+    @inlinable public mutating func usableByteCount(of pointer: UnsafeMutableRawPointer?) -> Int {
         guard let pointer else { return 0 }
         switch locate(UInt(pointer)) {
         case .success(let block): return block.usableBytes
@@ -139,8 +144,8 @@ public struct UserHeap<Source: PageSource> {
         }
     }
 
-    /// Medium or large allocation (byteCount > 1 KiB, or an alignment small spans cannot give).
-    mutating func allocateBeyondSmall(byteCount: Int, alignment: Int) -> UInt? {
+    /// Medium or large allocation (byteCount > 4 KiB, or an alignment small spans cannot give).
+    @inlinable mutating func allocateBeyondSmall(byteCount: Int, alignment: Int) -> UInt? {
         if byteCount <= Self.largestMediumByteCount && alignment <= Self.largestMediumAlignment {
             return allocateMedium(byteCount: byteCount, alignment: alignment)
         }
@@ -148,7 +153,7 @@ public struct UserHeap<Source: PageSource> {
     }
 
     /// free() of a pointer that is not in a small span.
-    mutating func freeBeyondSmall(_ address: UInt, owner: UInt64) -> HeapError? {
+    @inlinable mutating func freeBeyondSmall(_ address: UInt, owner: UInt64) -> HeapError? {
         let base = UInt(truncatingIfNeeded: owner & ~3)
         switch OwnerKind(rawValue: owner & 3) {
         case .medium: return freeMedium(address, region: RegionRef(containing: base))
@@ -157,5 +162,8 @@ public struct UserHeap<Source: PageSource> {
         }
     }
 
-    @inline(never) func report(_ error: HeapError) { errorHandler(error) }
+    // Helpers that are not inlined are `mutating` (or static) even when they only read: calling a
+    // non-mutating method from a mutating one makes Swift copy the whole ~2 KiB heap value to pass
+    // it as `self`, which showed up as a memcpy on every medium free before this rule.
+    @inlinable @inline(never) mutating func report(_ error: HeapError) { errorHandler(error) }
 }

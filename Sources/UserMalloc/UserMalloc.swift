@@ -2,20 +2,22 @@
 //
 // Three tiers, chosen by size (a pointer's tier comes from the span directory):
 //
-// 1. Small, 0 ... 1024 bytes: 32 size classes (SizeClasses.swift), 16-byte steps to 128, then
+// 1. Small, 0 ... 4096 bytes: 48 size classes (SizeClasses.swift), 16-byte steps to 128, then
 //    eight steps per doubling (12.5 %):
 //        16 32 48 64 80 96 112 128 | 144 160 176 192 208 224 240 256 |
-//        288 320 352 384 416 448 480 512 | 576 640 704 768 832 896 960 1024
+//        288 320 352 384 416 448 480 512 | 576 640 704 768 832 896 960 1024 |
+//        1152 1280 1408 1536 1664 1792 1920 2048 | 2304 2560 2816 3072 3328 3584 3840 4096
 //    Each class allocates from 64 KiB spans aligned to 64 KiB: a 64-byte header, an allocation
 //    bitmap (one bit per 16-byte unit), slots from offset 1024. Free slots form an intrusive
 //    singly linked list per span; a class keeps one "current" span (malloc = pop, free = push),
 //    a list of partial spans, and full spans on no list. Empty spans go to a small cache shared
-//    by all classes (hysteresis: max(2 spans, liveBytes / 8) of them) and beyond it back to the
-//    source. Never-used slots are carved with a bump offset, so pages are touched on demand and
+//    by all classes (hysteresis: up to max(4 spans, peakLiveBytes / 2)) and beyond it back to the
+//    source; trim() returns every empty span. Never-used slots are carved with a bump offset, so pages are touched on demand and
 //    calloc knows which slots are still zero from the source.
-// 2. Medium, 1 KiB < n <= 128 KiB: boundary-tagged blocks in 256 KiB regions with TLSF-style
+// 2. Medium, 4 KiB < n <= 128 KiB: boundary-tagged blocks in 256 KiB regions with TLSF-style
 //    segregated bins (8 per power of two) and a non-empty-bin bitmap: O(1) malloc and free,
-//    immediate coalescing, realloc growing into a free successor. One empty region is cached.
+//    immediate coalescing, realloc growing into a free successor. Empty regions are cached up to
+//    max(1, peakLiveBytes / 2 / 256 KiB), the rest unmapped; trim() returns them all.
 // 3. Large, n > 128 KiB: a mapping of its own, unmapped by free; realloc within its page slack.
 //
 // Pointer validation (free, realloc, usable size): a hash table from 64 KiB granule to owner
@@ -31,6 +33,11 @@
 //   liveBytes = sum(usable bytes of live blocks)
 //   per span:   usedCount = popcount(bitmap) = carvedSlots - freeListLength
 //   per region: sum(block sizes) = 256 KiB - 2112 - 16, no two free blocks adjacent
+//
+// Double free: always reported while the block's span or region is mapped (small: the bitmap bit
+// is clear; medium: the in-use flag is clear, behind a valid block-start bit); a freed large block
+// is unmapped, so its second free is reported as a foreign pointer. A stale pointer whose slot
+// was handed out again names a live block: no allocator without quarantine can tell.
 //
 // Semantics: malloc(0) returns a unique 16-byte block; free(nil) is a no-op; calloc checks
 // n * size for overflow and zeroes only memory that may have been written; realloc(p, 0) frees p
