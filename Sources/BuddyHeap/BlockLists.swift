@@ -47,7 +47,7 @@ public let maximumOrderCount = 32
         if head != 0 { setPrevious(of: VirtualAddress(head), to: block.raw) }
         heads[order] = block.raw
         counts[order] &+= 1
-        nonEmpty |= 1 << UInt32(order)
+        nonEmpty |= 1 &<< UInt32(truncatingIfNeeded: order)
     }
 
     /// Pops the head of list `order`, or nil when it is empty.
@@ -60,7 +60,7 @@ public let maximumOrderCount = 32
         if following != 0 {
             setPrevious(of: VirtualAddress(following), to: 0)
         } else {
-            nonEmpty &= ~(1 << UInt32(order))
+            nonEmpty &= ~(1 &<< UInt32(truncatingIfNeeded: order))
         }
         counts[order] &-= 1
         return block
@@ -74,7 +74,7 @@ public let maximumOrderCount = 32
             setNext(of: VirtualAddress(preceding), to: following)
         } else {
             heads[order] = following
-            if following == 0 { nonEmpty &= ~(1 << UInt32(order)) }
+            if following == 0 { nonEmpty &= ~(1 &<< UInt32(truncatingIfNeeded: order)) }
         }
         if following != 0 { setPrevious(of: VirtualAddress(following), to: preceding) }
         counts[order] &-= 1
@@ -82,7 +82,7 @@ public let maximumOrderCount = 32
 
     /// The smallest order >= `order` whose list is non-empty, or nil.
     @inline(__always) func lowestNonEmptyOrder(atLeast order: Int) -> Int? {
-        let candidates = nonEmpty >> UInt32(order)
-        return candidates == 0 ? nil : order + candidates.trailingZeroBitCount
+        let candidates = nonEmpty &>> UInt32(truncatingIfNeeded: order)
+        return candidates == 0 ? nil : order &+ candidates.trailingZeroBitCount
     }
 }

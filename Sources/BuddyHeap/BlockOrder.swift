@@ -15,14 +15,14 @@ public struct BlockOrder: Hashable, Comparable, Sendable {
     @inlinable public static func < (a: Self, b: Self) -> Bool { a.raw < b.raw }
 
     /// Bytes in a block of this order.
-    @inlinable public var byteCount: Int { minimumBlockBytes << raw }
+    @inlinable public var byteCount: Int { minimumBlockBytes &<< raw }
 
     /// The smallest order whose block holds `byteCount` bytes at `alignment` (a power of two):
     /// blocks are aligned to their size, so the order covers max(byteCount, alignment, 16).
     /// Precondition: 0 <= byteCount, alignment > 0, both well below 2^62.
     @inlinable public static func fitting(byteCount: Int, alignment: Int) -> BlockOrder {
         let needed = max(byteCount, alignment, minimumBlockBytes)
-        let log2 = Int.bitWidth - (needed &- 1).leadingZeroBitCount
-        return BlockOrder(log2 - minimumBlockShift)
+        let log2 = Int.bitWidth &- (needed &- 1).leadingZeroBitCount
+        return BlockOrder(log2 &- minimumBlockShift)
     }
 }

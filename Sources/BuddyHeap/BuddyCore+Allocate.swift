@@ -48,10 +48,10 @@ extension BuddyCore {
         var order = source
         while order > target {
             setState(.notABlock, arena: arena, node: node)
-            order -= 1
-            node <<= 1
-            let upper = VirtualAddress(block.raw &+ (1 << UInt64(order + minimumBlockShift)))
-            setState(.free, arena: arena, node: node + 1)
+            order &-= 1
+            node &<<= 1
+            let upper = VirtualAddress(block.raw &+ (1 &<< UInt64(truncatingIfNeeded: order &+ minimumBlockShift)))
+            setState(.free, arena: arena, node: node &+ 1)
             freeLists.push(upper, order: order)
         }
         counters.splits &+= source - target

@@ -81,7 +81,7 @@ extension BuddyCore {
         let poison = debugOptions.contains(.poisonFreed)
         while order < geometry.rootOrder {
             let buddyNode = node ^ 1
-            let size = UInt64(1) << UInt64(order + minimumBlockShift)
+            let size = UInt64(1) &<< UInt64(truncatingIfNeeded: order &+ minimumBlockShift)
             let buddy = VirtualAddress(block.raw ^ size)
             let buddyState = state(arena: arena, node: buddyNode)
             if buddyState == .free {
@@ -99,8 +99,8 @@ extension BuddyCore {
             }
             counters.merges &+= 1
             block = VirtualAddress(block.raw & ~size)
-            node >>= 1
-            order += 1
+            node &>>= 1
+            order &+= 1
         }
         setState(.free, arena: arena, node: node)
         freeLists.push(block, order: order)

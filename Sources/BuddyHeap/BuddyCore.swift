@@ -61,8 +61,8 @@ enum AllocationRoute {
     // MARK: Node table and arena header (2 bits per node at the arena's start)
 
     @inline(__always) func state(arena: VirtualAddress, node: Int) -> NodeState {
-        let byte = BlockMemory.loadByte(VirtualAddress(arena.raw &+ UInt64(node >> 2)))
-        switch (byte >> UInt8((node & 3) << 1)) & 3 {
+        let byte = BlockMemory.loadByte(VirtualAddress(arena.raw &+ UInt64(truncatingIfNeeded: node &>> 2)))
+        switch (byte &>> UInt8(truncatingIfNeeded: (node & 3) &<< 1)) & 3 {
         case 0: return .notABlock
         case 1: return .allocated
         case 2: return .free
@@ -71,10 +71,10 @@ enum AllocationRoute {
     }
 
     @inline(__always) func setState(_ state: NodeState, arena: VirtualAddress, node: Int) {
-        let address = VirtualAddress(arena.raw &+ UInt64(node >> 2))
-        let shift = UInt8((node & 3) << 1)
+        let address = VirtualAddress(arena.raw &+ UInt64(truncatingIfNeeded: node &>> 2))
+        let shift = UInt8(truncatingIfNeeded: (node & 3) &<< 1)
         let byte = BlockMemory.loadByte(address)
-        BlockMemory.storeByte((byte & ~(3 << shift)) | (state.rawValue << shift), address)
+        BlockMemory.storeByte((byte & ~(3 &<< shift)) | (state.rawValue &<< shift), address)
     }
 
     @inline(__always) func liveBlockCount(arena: VirtualAddress) -> Int {
@@ -104,8 +104,8 @@ enum AllocationRoute {
         var order = 0
         var found = state(arena: arena, node: node)
         while found == .notABlock && order < geometry.rootOrder {
-            node >>= 1
-            order += 1
+            node &>>= 1
+            order &+= 1
             found = state(arena: arena, node: node)
         }
         precondition(found != .notABlock, "BuddyHeap: node table corrupt (no block on a leaf's path)")
