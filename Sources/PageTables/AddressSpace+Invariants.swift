@@ -2,8 +2,8 @@
 // PageTables.swift, returning the first violation found (never trapping).
 //
 // "Referenced twice" needs a visited set, which must not allocate: each table visited gets a mark in
-// bit 52 of its entry 0 (ignored by the CPU at every level, present or not); meeting a mark again
-// is the violation (so a stale bit 52 in a table's entry 0 is reported as a second reference; bit 52
+// bit 11 of its entry 0 (ignored by the CPU at every level, present or not); meeting a mark again
+// is the violation (so a stale bit 11 in a table's entry 0 is reported as a second reference; bit 11
 // anywhere else is an ordinary software-bit violation). A second walk clears every mark before
 // returning, on every path. The audit therefore writes to the tables: run it only while no other
 // CPU changes this address space.
@@ -19,6 +19,8 @@ public enum PageTableInvariantViolation: Equatable, Sendable {
     case tableReferencedTwice(at: VirtualAddress, level: PageTableLevel, frame: FrameNumber)
     /// A table other than the root has no present entry (it should have been freed).
     case emptyTable(at: VirtualAddress, level: PageTableLevel, frame: FrameNumber)
+    /// The child count kept in an intermediate entry differs from the child table's present entries.
+    case childCountMismatch(at: VirtualAddress, level: PageTableLevel, recorded: Int, counted: Int)
     /// A reserved or software bit is set, or a not-present entry is not all-zero.
     case reservedBitsSet(at: VirtualAddress, level: PageTableLevel, entry: PageTableEntry)
     /// An intermediate entry's flags differ from `kind.intermediateFlags` (accessed aside).
@@ -73,15 +75,17 @@ extension AddressSpace {
             if entry.isHugePage { return .reservedBitsSet(at: address, level: .pml4, entry: entry) }
             if let violation = auditLink(entry, at: address, level: .pml4, ledger: ledger) { return violation }
             tally.tables += 1
-            if let violation = auditTable(entry.frame, level: .pdpt, base: address, &tally, ledger: ledger) { return violation }
+            if let violation = auditTable(entry, level: .pdpt, base: address, &tally, ledger: ledger) { return violation }
         }
         return nil
     }
 
-    /// Checks every entry of a non-root table and recurses into its child tables.
+    /// Checks every entry of the non-root table that `link` points to, recurses into its child
+    /// tables, and compares its present entries with `link.childCount`.
     private func auditTable<Ledger: TableFrameLedger>(
-        _ table: FrameNumber, level: PageTableLevel, base: VirtualAddress, _ tally: inout AuditTally, ledger: Ledger
+        _ link: PageTableEntry, level: PageTableLevel, base: VirtualAddress, _ tally: inout AuditTally, ledger: Ledger
     ) -> PageTableInvariantViolation? {
+        let table = link.frame
         var presentCount = 0
         for index in 0 ..< PageTableLevel.entryCount {
             let raw = memory.readEntry(table, index).rawValue
@@ -99,20 +103,26 @@ extension AddressSpace {
             } else {
                 if let violation = auditLink(entry, at: address, level: level, ledger: ledger) { return violation }
                 tally.tables += 1
-                if let violation = auditTable(entry.frame, level: level.child!, base: address, &tally, ledger: ledger) {
+                if let violation = auditTable(entry, level: level.child!, base: address, &tally, ledger: ledger) {
                     return violation
                 }
             }
         }
-        return presentCount == 0 ? .emptyTable(at: base, level: level, frame: table) : nil
+        if presentCount == 0 { return .emptyTable(at: base, level: level, frame: table) }
+        if presentCount != link.childCount {
+            return .childCountMismatch(at: base, level: level, recorded: link.childCount, counted: presentCount)
+        }
+        return nil
     }
 
-    /// An intermediate entry: exact flags, no reserved bits, a frame from the source seen only once
-    /// (then marked as seen).
+    /// An intermediate entry: exact flags, no software bits but the child count, a frame from the
+    /// source seen only once (then marked as seen).
     private func auditLink<Ledger: TableFrameLedger>(
         _ entry: PageTableEntry, at address: VirtualAddress, level: PageTableLevel, ledger: Ledger
     ) -> PageTableInvariantViolation? {
-        if entry.rawValue & PageTableEntry.softwareBits != 0 { return .reservedBitsSet(at: address, level: level, entry: entry) }
+        if entry.rawValue & PageTableEntry.softwareBits & ~PageTableEntry.childCountMask != 0 {
+            return .reservedBitsSet(at: address, level: level, entry: entry)
+        }
         if entry.flags.subtracting(.accessed) != kind.intermediateFlags {
             return .wrongIntermediateFlags(at: address, level: level, entry: entry)
         }

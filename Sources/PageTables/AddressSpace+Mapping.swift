@@ -22,8 +22,9 @@ extension AddressSpace {
     mutating func mapValidated<Source: TableFrameSource>(
         _ page: VirtualAddress, to frame: FrameNumber, size: PageSize, flags: PageFlags, tableFrames: inout Source
     ) throws(PageTableError) {
-        let table = try ensureTables(to: page, leafLevel: size.leafLevel, tableFrames: &tableFrames)
-        memory.writeEntry(table, size.leafLevel.index(of: page), .leaf(frame, size: size, flags: flags))
+        let path = try ensureTables(to: page, leafLevel: size.leafLevel, tableFrames: &tableFrames)
+        memory.writeEntry(path[size.leafLevel]!, size.leafLevel.index(of: page), .leaf(frame, size: size, flags: flags))
+        addToChildCount(of: size.leafLevel, on: path, at: page, 1)
         countLeaf(size, 1)
     }
 
@@ -47,8 +48,10 @@ extension AddressSpace {
         _ leaf: LeafSlot, page: VirtualAddress, size: PageSize, tableFrames: inout Source
     ) {
         memory.writeEntry(leaf.table, leaf.index, .empty)
+        let path = tablePath(to: page)
+        addToChildCount(of: size.leafLevel, on: path, at: page, -1)
         countLeaf(size, -1)
-        releaseEmptyTables(along: page, tableFrames: &tableFrames)
+        releaseEmptyTables(on: path, along: page, tableFrames: &tableFrames)
     }
 
     /// Replaces the flags of the existing mapping of `page` (made with `size`) by `flags`, keeping its

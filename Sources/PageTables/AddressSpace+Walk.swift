@@ -127,19 +127,22 @@ extension AddressSpace {
 
     // MARK: Changing the tables
 
-    /// The table at `leafLevel` on the walk to `page`, creating each missing table on the way (zeroed,
-    /// linked with `kind.intermediateFlags`). Precondition: `checkVacant` passed, so no leaf lies on
-    /// the way. On `.outOfTableFrames` the tables created here are freed again before throwing.
+    /// The tables on the walk to `page` down to `leafLevel`, creating each missing one on the way
+    /// (zeroed, linked with `kind.intermediateFlags`, counted in its parent's child count).
+    /// Precondition: `checkVacant` passed, so no leaf lies on the way. On `.outOfTableFrames` the
+    /// tables created here are freed again before throwing.
     mutating func ensureTables<Source: TableFrameSource>(
         to page: VirtualAddress, leafLevel: PageTableLevel, tableFrames: inout Source
-    ) throws(PageTableError) -> FrameNumber {
-        var table = root
+    ) throws(PageTableError) -> TablePath {
+        var path = TablePath()
+        path[.pml4] = root
         var level = PageTableLevel.pml4
-        while level > leafLevel {
+        while level > leafLevel, let child = level.child {
+            let table = path[level]!
             let index = level.index(of: page)
             let entry = memory.readEntry(table, index)
             if entry.isPresent {
-                table = entry.frame
+                path[child] = entry.frame
             } else {
                 guard let fresh = tableFrames.allocateTableFrame() else {
                     releaseEmptyTables(along: page, tableFrames: &tableFrames)
@@ -148,25 +151,41 @@ extension AddressSpace {
                 memory.zeroTable(fresh)
                 memory.writeEntry(table, index, .table(fresh, flags: kind.intermediateFlags))
                 tableFrameCount += 1
-                table = fresh
+                addToChildCount(of: level, on: path, at: page, 1)
+                path[child] = fresh
             }
-            level = level.child!
+            level = child
         }
-        return table
+        return path
     }
 
-    /// Frees, bottom-up, every table on the walk to `address` that has no present entry: a PT, then
+    /// Adds `delta` to the present-entry count of the table at `level` on `path`, kept in the entry
+    /// of its parent that points to it. The root has no parent and keeps no count (it is never freed).
+    func addToChildCount(of level: PageTableLevel, on path: TablePath, at address: VirtualAddress, _ delta: Int) {
+        guard let parent = level.parent else { return }
+        let index = parent.index(of: address)
+        let link = memory.readEntry(path[parent]!, index)
+        memory.writeEntry(path[parent]!, index, link.withChildCount(link.childCount + delta))
+    }
+
+    /// Frees, bottom-up, every table on the walk to `address` whose child count is zero: a PT, then
     /// its PD if that became empty, then the PDPT. The root is never freed. Every other table is
     /// non-empty before the caller's change, so at most the tables on this one walk can be empty.
     mutating func releaseEmptyTables<Source: TableFrameSource>(along address: VirtualAddress, tableFrames: inout Source) {
-        let path = tablePath(to: address)
+        releaseEmptyTables(on: tablePath(to: address), along: address, tableFrames: &tableFrames)
+    }
+
+    /// As `releaseEmptyTables(along:tableFrames:)`, with the walk already done (`path` = tablePath(to: address)).
+    mutating func releaseEmptyTables<Source: TableFrameSource>(on path: TablePath, along address: VirtualAddress, tableFrames: inout Source) {
         var level = PageTableLevel.pt
         while let parent = level.parent {
             if let table = path[level] {
-                guard memory.isTableEmpty(table, scanningFrom: level.index(of: address)) else { return }
-                memory.writeEntry(path[parent]!, parent.index(of: address), .empty)
+                let index = parent.index(of: address)
+                guard memory.readEntry(path[parent]!, index).childCount == 0 else { return }
+                memory.writeEntry(path[parent]!, index, .empty)
                 tableFrames.freeTableFrame(table)
                 tableFrameCount -= 1
+                addToChildCount(of: parent, on: path, at: address, -1)
             }
             level = parent
         }

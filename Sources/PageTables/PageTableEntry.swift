@@ -15,11 +15,15 @@
 //   bits 9-11        ignored by the CPU: software bits
 //   bits 12-51       physical address of the next table or of the 4 KiB frame
 //                    (a 2 MiB leaf: bit 12 is PAT and bits 13-20 are reserved, address in 21-51)
-//   bits 52-62       ignored by the CPU (59-62 are protection keys when CR4.PKE = 1)
+//   bits 52-62       ignored by the CPU (in a leaf, 59-62 are protection keys when CR4.PKE = 1)
 //   bit  63     XD   no-execute (reserved, and faults, unless EFER.NXE = 1)
 //
-// This module never uses PAT, protection keys or the software bits, so they must be zero in every
-// entry it owns (checked by `checkInvariants`), except `auditMark` while an audit runs.
+// Two software uses, both in bits the CPU ignores at the level where they are used:
+//   bits 52-61 of an intermediate (non-leaf) entry: `childCount`, the number of present entries in
+//              the table it points to, so "is this table empty now?" costs one read, not 512
+//   bit  11 of a table's entry 0: `auditMark`, set only while `checkInvariants` runs
+// Otherwise this module never uses PAT, protection keys or the software bits: they must be zero in
+// every entry it owns (checked by `checkInvariants`).
 
 import MemoryCore
 
@@ -63,9 +67,14 @@ public struct PageTableEntry: RawRepresentable, Hashable, Sendable {
     public static let reservedBits2MiB: UInt64 = 0x0000_0000_001F_E000
     /// Bits 9-11 and 52-62: ignored by the CPU; this module keeps them zero.
     public static let softwareBits: UInt64 = 0x7FF0_0000_0000_0E00
-    /// Bit 52 of a table's entry 0 marks the table as visited while `checkInvariants` runs, so a
+    /// Bit 11 of a table's entry 0 marks the table as visited while `checkInvariants` runs, so a
     /// table referenced twice is caught without allocating a visited set. Cleared before return.
-    public static let auditMark: UInt64 = 1 << 52
+    /// (Bit 11 is ignored in every entry at every level, present or not, leaf or not.)
+    public static let auditMark: UInt64 = 1 << 11
+    /// Bits 52-61 of an intermediate entry: how many entries of the child table are present
+    /// (0...512). Ignored by the CPU in non-leaf entries whatever CR4.PKE says; never used in leaves.
+    public static let childCountShift: UInt64 = 52
+    public static let childCountMask: UInt64 = 0x3FF << 52
     /// The first frame number that does not fit in bits 12-51 (physical addresses < 2^52).
     public static let frameLimit: UInt64 = 1 << 40
 
@@ -82,7 +91,18 @@ public struct PageTableEntry: RawRepresentable, Hashable, Sendable {
     /// The attribute bits this module defines (including `.present`).
     @inlinable public var flags: PageFlags { PageFlags(rawValue: rawValue & PageFlags.defined.rawValue) }
 
-    /// An entry that points to the next-level table in `frame`.
+    /// The present-entry count of the child table (meaningful in an intermediate entry only).
+    @inlinable public var childCount: Int {
+        Int(truncatingIfNeeded: (rawValue & Self.childCountMask) >> Self.childCountShift)
+    }
+
+    /// The same intermediate entry with its child count set to `count` (0...512).
+    @inlinable public func withChildCount(_ count: Int) -> PageTableEntry {
+        assert(count >= 0 && count <= PageTableLevel.entryCount, "child count out of range")
+        return PageTableEntry(rawValue: (rawValue & ~Self.childCountMask) | UInt64(truncatingIfNeeded: count) << Self.childCountShift)
+    }
+
+    /// An entry that points to the next-level table in `frame` (child count 0).
     /// Precondition: frame < frameLimit; flags within `PageFlags.defined`.
     @inlinable public static func table(_ frame: FrameNumber, flags: PageFlags) -> PageTableEntry {
         PageTableEntry(rawValue: frame.startAddress.raw | flags.rawValue | PageFlags.present.rawValue)

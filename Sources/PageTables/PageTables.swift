@@ -8,7 +8,8 @@
 // leaf level of the page size, allocating (and zeroing) each missing table from a `TableFrameSource`
 // and linking it with the space's intermediate flags, then writes the leaf. `unmap` clears the
 // leaf and then frees every table on the walk that became empty, bottom-up (PT, PD, PDPT; never the
-// PML4). `destroy` frees every table in the owned slots and reports every leaf to the caller.
+// PML4). Each intermediate entry keeps the number of present entries of the table it points to in
+// bits the CPU ignores (`PageTableEntry.childCount`), so "did this table become empty?" is one read. `destroy` frees every table in the owned slots and reports every leaf to the caller.
 // Each operation validates first (alignment, canonical form, owned range, flags, frame range,
 // conflicts with existing mappings), so the only failure after a change is table exhaustion, and
 // that one is rolled back by the same bottom-up freeing.
@@ -17,10 +18,12 @@
 //   tableFrameCount  = 1 + #(present intermediate entries)                     (1 = the root)
 //   mapped4KiBCount  = #(present PTEs),  mapped2MiBCount = #(present PDEs with PS)
 //   every table except the root has >= 1 present entry            (empty tables are always freed)
+//   childCount(intermediate entry) = #(present entries of the table it points to)
 //   every intermediate entry points to a distinct frame the source has outstanding, and
 //     #outstanding(source) = tableFrameCount                      (when the source serves one space)
 //   intermediate flags = kind.intermediateFlags (+ accessed); no PS in PML4E/PDPTE (no 1 GiB pages)
-//   reserved and software bits = 0 (PAT, protection keys, bits 9-11, 52-62, 13-20 of a 2 MiB leaf)
+//   reserved and software bits = 0 (PAT, protection keys, bits 9-11, 52-62, 13-20 of a 2 MiB leaf),
+//     except the child count in bits 52-61 of intermediate entries
 //   every slot outside ownedSlots has U/S clear        (shared kernel entries are supervisor-only)
 //   no leaf has both U/S and G                         (a global user page would outlive CR3 switches)
 //

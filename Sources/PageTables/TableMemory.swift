@@ -33,19 +33,4 @@ extension PhysicalMemoryAccess {
     func zeroTable(_ table: FrameNumber) {
         pointer(to: table.startAddress).initializeMemory(as: UInt64.self, repeating: 0, count: PageTableLevel.entryCount)
     }
-
-    /// True when no entry of the table is present. The scan starts just after `hint` and wraps
-    /// around: right after entry `hint` was cleared, the nearest present entry is usually its
-    /// neighbour, so unmapping a run of pages in order costs O(1) per page instead of O(512).
-    @usableFromInline
-    func isTableEmpty(_ table: FrameNumber, scanningFrom hint: Int) -> Bool {
-        let entries = pointer(to: table.startAddress)
-        let present = PageFlags.present.rawValue
-        var index = hint
-        for _ in 0 ..< PageTableLevel.entryCount {
-            index = index == PageTableLevel.entryCount - 1 ? 0 : index + 1
-            if entries.load(fromByteOffset: index &* 8, as: UInt64.self) & present != 0 { return false }
-        }
-        return true
-    }
 }

@@ -19,15 +19,16 @@ import Testing
     }
 
     /// Applies `corrupt`, expects `expected`, restores the entry, expects a clean audit again.
+    /// `expected` gets the tables and the corrupted entry.
     func expectViolation(
-        _ expected: (TablePath) -> PageTableInvariantViolation, table: KeyPath<TablePath, FrameNumber?>, index: Int,
+        _ expected: (TablePath, PageTableEntry) -> PageTableInvariantViolation, table: KeyPath<TablePath, FrameNumber?>, index: Int,
         _ corrupt: (UInt64) -> UInt64
     ) throws {
         let (ram, source, space, path) = try populated()
         let frame = path[keyPath: table]!
         let original = ram.rawEntry(frame, index)
         ram.setRawEntry(frame, index, corrupt(original))
-        #expect(space.checkInvariants(ledger: source) == expected(path))
+        #expect(space.checkInvariants(ledger: source) == expected(path, PageTableEntry(rawValue: corrupt(original))))
         expectNoMarks(ram, source)
         ram.setRawEntry(frame, index, original)
         #expect(space.checkInvariants(ledger: source) == nil)
@@ -35,31 +36,45 @@ import Testing
 
     @Test func reservedAndSoftwareBits() throws {
         let leafAt = page(1, 0, 0, 0)
-        for bit: UInt64 in [7, 9, 10, 11, 53, 58, 62] {  // PAT, software bits, protection keys
-            try expectViolation({ _ in .reservedBitsSet(at: leafAt, level: .pt, entry: PageTableEntry(rawValue: (3 << 12) | 0b101 | 1 << bit)) },
-                                table: \.[.pt], index: 0) { $0 | 1 << bit }
+        for bit: UInt64 in [7, 9, 10, 52, 53, 58, 62] {  // PAT, software bits, protection keys
+            try expectViolation({ _, entry in .reservedBitsSet(at: leafAt, level: .pt, entry: entry) }, table: \.[.pt], index: 0) { $0 | 1 << bit }
         }
-        for bit: UInt64 in [12, 13, 20] {  // PAT and reserved bits of a 2 MiB leaf
-            try expectViolation({ _ in .reservedBitsSet(at: page(1, 0, 1, 0), level: .pd, entry: PageTableEntry(rawValue: (512 << 12) | 0x85 | 1 << bit)) },
-                                table: \.[.pd], index: 1) { $0 | 1 << bit }
+        for bit: UInt64 in [11, 12, 13, 20] {  // a software bit, then PAT and reserved bits of a 2 MiB leaf
+            try expectViolation({ _, entry in .reservedBitsSet(at: page(1, 0, 1, 0), level: .pd, entry: entry) }, table: \.[.pd], index: 1) { $0 | 1 << bit }
         }
-        // Bit 52 in a table's entry 0 is the audit mark: left over, it reads as a second reference.
-        try expectViolation({ path in .tableReferencedTwice(at: page(1, 0, 0, 0), level: .pd, frame: path[.pt]!) },
-                            table: \.[.pt], index: 0) { $0 | 1 << 52 }
-        // Anywhere else it is an ordinary software bit.
-        try expectViolation({ _ in .reservedBitsSet(at: page(1, 0, 1, 0), level: .pd, entry: PageTableEntry(rawValue: (512 << 12) | 0x85 | 1 << 52)) },
-                            table: \.[.pd], index: 1) { $0 | 1 << 52 }
+        // Bit 11 in a table's entry 0 is the audit mark: left over, it reads as a second reference.
+        try expectViolation({ path, _ in .tableReferencedTwice(at: page(1, 0, 0, 0), level: .pd, frame: path[.pt]!) },
+                            table: \.[.pt], index: 0) { $0 | 1 << 11 }
+        // Software bits of an intermediate entry other than its child count.
+        for bit: UInt64 in [9, 62] {
+            try expectViolation({ _, entry in .reservedBitsSet(at: page(1, 0, 0, 0), level: .pdpt, entry: entry) }, table: \.[.pdpt], index: 0) { $0 | 1 << bit }
+        }
         // A not-present entry that is not all-zero.
-        try expectViolation({ _ in .reservedBitsSet(at: page(1, 0, 0, 9), level: .pt, entry: PageTableEntry(rawValue: 0xDEAD_0000)) },
+        try expectViolation({ _, _ in .reservedBitsSet(at: page(1, 0, 0, 9), level: .pt, entry: PageTableEntry(rawValue: 0xDEAD_0000)) },
                             table: \.[.pt], index: 9) { _ in 0xDEAD_0000 }
     }
 
+    @Test func childCounts() throws {
+        let (ram, _, space, path) = try populated()
+        // Bit-exact: PML4E and PDPTE count 1 child, the PDE of the PT counts its 1 page, and the PD
+        // (4 KiB-page PT at entry 0, 2 MiB leaf at entry 1) is counted as 2 in its PDPTE.
+        #expect(PageTableEntry(rawValue: ram.rawEntry(space.root, 1)).childCount == 1)
+        #expect(ram.rawEntry(path[.pdpt]!, 0) == path[.pd]!.startAddress.raw | 2 << 52 | 0b111)
+        #expect(ram.rawEntry(path[.pd]!, 0) == path[.pt]!.startAddress.raw | 1 << 52 | 0b111)
+        try expectViolation({ _, _ in .childCountMismatch(at: page(1, 0, 0, 0), level: .pt, recorded: 2, counted: 1) },
+                            table: \.[.pd], index: 0) { $0 + (1 << 52) }
+        try expectViolation({ _, _ in .childCountMismatch(at: page(1, 0, 0, 0), level: .pd, recorded: 0, counted: 2) },
+                            table: \.[.pdpt], index: 0) { $0 & ~PageTableEntry.childCountMask }
+    }
+
     @Test func intermediateFlags() throws {
-        try expectViolation({ path in .wrongIntermediateFlags(at: page(1, 0, 0, 0), level: .pd, entry: .table(path[.pt]!, flags: [.writable])) },
+        try expectViolation({ _, entry in .wrongIntermediateFlags(at: page(1, 0, 0, 0), level: .pd, entry: entry) },
                             table: \.[.pd], index: 0) { $0 & ~0b100 }
-        try expectViolation({ path in .wrongIntermediateFlags(at: page(1, 0, 0, 0), level: .pml4, entry: .table(path[.pdpt]!, flags: [.writable, .user, .noExecute])) },
+        try expectViolation({ _, entry in .wrongIntermediateFlags(at: page(1, 0, 0, 0), level: .pml4, entry: entry) },
                             table: \.[.pml4], index: 1) { $0 | 1 << 63 }
-        try expectViolation({ path in .unsupportedHugePage(at: page(1, 0, 0, 0), level: .pdpt, entry: PageTableEntry(rawValue: PageTableEntry.table(path[.pd]!, flags: [.writable, .user]).rawValue | 0x80)) },
+        try expectViolation({ _, entry in .wrongIntermediateFlags(at: page(1, 0, 0, 0), level: .pml4, entry: entry) },
+                            table: \.[.pml4], index: 1) { $0 | 1 << 8 }
+        try expectViolation({ _, entry in .unsupportedHugePage(at: page(1, 0, 0, 0), level: .pdpt, entry: entry) },
                             table: \.[.pdpt], index: 0) { $0 | 0x80 }
         // The CPU may set accessed on intermediates: allowed.
         let (ram, source, space, path) = try populated()
@@ -68,7 +83,7 @@ import Testing
     }
 
     @Test func forbiddenLeafFlags() throws {
-        try expectViolation({ _ in .forbiddenLeafFlags(at: page(1, 0, 0, 0), level: .pt, entry: PageTableEntry(rawValue: (3 << 12) | 0x105)) },
+        try expectViolation({ _, entry in .forbiddenLeafFlags(at: page(1, 0, 0, 0), level: .pt, entry: entry) },
                             table: \.[.pt], index: 0) { $0 | 0x100 }
     }
 
@@ -76,7 +91,7 @@ import Testing
         // An intermediate entry naming a frame the source never handed out (but inside RAM).
         let (ram0, _, _, _) = try populated()
         let foreign = FrameNumber(ram0.firstFrame.raw + 200)
-        try expectViolation({ _ in .tableNotFromSource(at: page(1, 0, 0, 0), level: .pd, frame: foreign) },
+        try expectViolation({ _, _ in .tableNotFromSource(at: page(1, 0, 0, 0), level: .pd, frame: foreign) },
                             table: \.[.pd], index: 0) { ($0 & ~PageTableEntry.addressMask) | foreign.startAddress.raw }
     }
 

@@ -40,15 +40,15 @@ func error<T>(_ body: () throws -> T) -> PageTableError? {
         let frame = FrameNumber(0xFF_FFFF_FFFF)
         try space.map(target, to: frame, size: .size4KiB, flags: [.writable, .user, .noExecute], tableFrames: &source)
         #expect(space.tableFrameCount == 4 && source.outstanding.count == 4)
-        // Intermediates: address | P | RW | US, nothing else (no NX, no PS).
+        // Intermediates: address | P | RW | US | child count 1 (bits 52-61), nothing else (no NX, no PS).
         let pml4e = ram.rawEntry(space.root, 1)
-        #expect(pml4e & ~PageTableEntry.addressMask == 0b111)
+        #expect(pml4e & ~PageTableEntry.addressMask == 1 << 52 | 0b111)
         let pdpt = PageTableEntry(rawValue: pml4e).frame
         let pdpte = ram.rawEntry(pdpt, 2)
-        #expect(pdpte & ~PageTableEntry.addressMask == 0b111)
+        #expect(pdpte & ~PageTableEntry.addressMask == 1 << 52 | 0b111)
         let pd = PageTableEntry(rawValue: pdpte).frame
         let pde = ram.rawEntry(pd, 3)
-        #expect(pde & ~PageTableEntry.addressMask == 0b111)
+        #expect(pde & ~PageTableEntry.addressMask == 1 << 52 | 0b111)
         let pt = PageTableEntry(rawValue: pde).frame
         #expect(Set([space.root, pdpt, pd, pt]) == source.outstanding)
         // Leaf: frame | NX | US | RW | P exactly.
@@ -59,6 +59,12 @@ func error<T>(_ body: () throws -> T) -> PageTableError? {
         }
         #expect(space.mapped4KiBCount == 1 && space.mappedByteCount == 4096)
         #expect(space.checkInvariants(ledger: source) == nil)
+        // A second page in the same PT: only the PDE's count moves.
+        try space.map(page(1, 2, 3, 5), to: FrameNumber(1), size: .size4KiB, flags: [.user], tableFrames: &source)
+        #expect(ram.rawEntry(pd, 3) == pt.startAddress.raw | 2 << 52 | 0b111)
+        #expect(ram.rawEntry(pdpt, 2) == pdpte && ram.rawEntry(space.root, 1) == pml4e)
+        _ = try space.unmap(page(1, 2, 3, 4), size: .size4KiB, tableFrames: &source)
+        #expect(ram.rawEntry(pd, 3) == pde)
     }
 
     @Test func map2MiBWritesAHugePageInThePD() throws {

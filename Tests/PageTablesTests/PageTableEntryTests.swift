@@ -29,7 +29,9 @@ import Testing
         #expect(bits(PageTableEntry.patBit2MiB) == [12])
         #expect(bits(PageTableEntry.reservedBits2MiB) == Set(13 ... 20))
         #expect(bits(PageTableEntry.softwareBits) == Set([9, 10, 11]).union(52 ... 62))
-        #expect(bits(PageTableEntry.auditMark) == [52])
+        #expect(bits(PageTableEntry.auditMark) == [11])
+        #expect(bits(PageTableEntry.childCountMask) == Set(52 ... 61))
+        #expect(PageTableEntry.childCountMask & PageTableEntry.softwareBits == PageTableEntry.childCountMask)
         #expect(PageTableEntry.frameLimit == 1 << 40)
         #expect(PageTableEntry.empty.rawValue == 0)
     }
@@ -67,6 +69,19 @@ import Testing
         #expect(huge.flags == [.present, .user, .global])
         let top = PageTableEntry.leaf(FrameNumber(0xFF_FFFF_FE00), size: .size2MiB, flags: [])
         #expect(top.rawValue == 0x000F_FFFF_FFE0_0000 | 0x81)
+    }
+
+    @Test func childCountUsesOnlyBits52To61() {
+        let link = PageTableEntry.table(FrameNumber(0xFF_FFFF_FFFF), flags: [.writable, .user, .accessed])
+        #expect(link.childCount == 0)
+        for count in [1, 2, 255, 511, 512] {
+            let counted = link.withChildCount(count)
+            #expect(counted.childCount == count)
+            #expect(counted.rawValue & ~PageTableEntry.childCountMask == link.rawValue)
+            #expect(counted.rawValue >> 52 == UInt64(count))  // bits 62 and 63 stay clear
+            #expect(counted.withChildCount(0) == link)
+        }
+        #expect(PageTableEntry(rawValue: 0x3FF << 52).childCount == 1023)
     }
 
     @Test func replacingFlagsKeepsAddressAndSize() {
