@@ -23,7 +23,9 @@
 //              the table it points to, so "is this table empty now?" costs one read, not 512
 //   bit  11 of a table's entry 0: `auditMark`, set only while `checkInvariants` runs
 // Otherwise this module never uses PAT, protection keys or the software bits: they must be zero in
-// every entry it owns (checked by `checkInvariants`).
+// every entry it owns (checked by `checkInvariants`). A count update is a read-modify-write of an
+// intermediate entry in which the CPU may set A at the same moment; losing that A bit is harmless
+// (nothing here reads A on intermediates), and the count bits themselves the CPU never writes.
 
 import MemoryCore
 

@@ -3,7 +3,8 @@
 //
 // Contract for every function here: `table` is a frame that holds a page table this module owns or
 // shares (so `memory.pointer(to:)` returns a pointer valid for all 4096 bytes, 8-byte aligned), and
-// `index` is in 0..<512. Both are checked by `assert` in debug builds.
+// `index` is in 0..<512 (checked by `assert` in debug builds; the frame cannot be checked here, the
+// accessor may). Not thread-safe: the caller serialises all changes to one address space.
 
 import MemoryCore
 
