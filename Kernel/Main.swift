@@ -1,6 +1,7 @@
 // kernel_main: the boot sequence, in the order memory becomes available.
 //   serial log -> exception handlers -> multiboot checks -> physical memory (map, reservations,
-//   direct map, frame allocator) -> kernel heap -> demo (or, in the test kernel, the test suite)
+//   direct map, frame allocator) -> kernel heap (the bump allocator's work is done: from here
+//   on Swift may allocate) -> demo (or, in the test kernel, the test suite)
 //   -> summary -> power off with the pass or fail code.
 import MemoryCore
 import KernelLog
@@ -20,14 +21,19 @@ func kernelMain(_ magic: UInt32, _ infoAddress: UInt32) {
     let layout = BootImageLayout.current()
     logLayout(layout)
     PhysicalMemoryBoot.run(info: info, layout: layout)
+    KernelHeap.initialize()
 
     #if KERNEL_SELFTEST
     let passed = SelfTests.runAll()
+    let expectedHeapErrors = HeapSelfTests.provokedErrors
     #else
-    let passed = FrameDemo.run()
+    let passed = FrameDemo.run() && HeapDemo.run()
+    let expectedHeapErrors = HeapDemo.deliberateErrors
     #endif
-    Summary.print(passed: passed)
-    QEMUExit.exit(passed: passed)
+    HeapReport.summary()
+    HeapReport.shutdown()
+    let result = Summary.print(passed: passed, expectedHeapErrors: expectedHeapErrors)
+    QEMUExit.exit(passed: result)
 }
 
 private func applyCommandLine(_ info: MultibootInfo) {

@@ -1,13 +1,34 @@
 // The one `summary ` line printed before power-off: what the Makefile and CI check.
+//   result=pass|fail            every check the kernel made passed
+//   frames_total=               usable frames the frame allocator manages
+//   frames_free_boot=           free frames after boot, before the demo or tests
+//   frames_free_exit=           free frames now (equal to frames_free_boot: nothing leaked)
+//   heap_live_bytes=            bytes in live heap blocks now
+//   heap_peak_bytes=            most bytes ever live in the heap
+//   heap_arenas=                arenas the heap still holds (0 after the shutdown trim)
+//   heap_errors=                bad frees and use-after-free writes the heap detected
+//   heap_errors_expected=       how many of those the demo provoked on purpose
+//   stack_peak_bytes=           deepest use of the 256 KiB boot stack
 import KernelLog
 import PhysicalMemory
+import BuddyHeap
 
 enum Summary {
-    static func print(passed: Bool) {
-        let stats = KernelMemory.frames.statistics
-        log.bare("summary").text("result", passed ? "pass" : "fail")
-            .dec("frames_total", stats.totalFrames).dec("frames_free_boot", KernelMemory.freeFramesAtBoot)
-            .dec("frames_free_exit", stats.freeFrames).dec("frames_reserved", stats.reservedFrames)
+    /// Prints the line and returns the overall result.
+    static func print(passed: Bool, expectedHeapErrors: Int) -> Bool {
+        let frames = KernelMemory.frames.statistics
+        let heap = KernelHeap.heap?.statistics
+        let heapErrors = heap?.errorsDetected ?? 0
+        let frameBalance = frames.freeFrames == KernelMemory.freeFramesAtBoot
+        let result = passed && frameBalance && heapErrors == expectedHeapErrors
+        log.bare("summary").text("result", result ? "pass" : "fail")
+            .dec("frames_total", frames.totalFrames).dec("frames_free_boot", KernelMemory.freeFramesAtBoot)
+            .dec("frames_free_exit", frames.freeFrames).dec("frames_reserved", frames.reservedFrames)
+            .dec("heap_live_bytes", UInt64((heap?.liveBlockBytes ?? 0) + (heap?.liveLargeBytes ?? 0)))
+            .dec("heap_peak_bytes", UInt64(heap?.peakLiveBytes ?? 0)).dec("heap_arenas", UInt64(heap?.arenasHeld ?? 0))
+            .dec("heap_errors", UInt64(heapErrors)).dec("heap_errors_expected", UInt64(expectedHeapErrors))
+            .dec("stack_peak_bytes", StackUsage.peakBytes(of: BootImageLayout.current().bootStack))
             .end()
+        return result
     }
 }

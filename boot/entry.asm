@@ -25,7 +25,8 @@ EFER_NXE            equ 1 << 11
 
 COM1                equ 0x3F8
 
-BOOT_STACK_SIZE     equ 64 * 1024
+BOOT_STACK_SIZE     equ 256 * 1024
+STACK_PAINT         equ 0x5354_4143_4B5F_4D4D   ; "MM_KCATS": unused stack still holds it
 
 section .multiboot
 align 4
@@ -175,6 +176,12 @@ long_mode_entry:
     xor ax, ax
     mov fs, ax
     mov gs, ax
+
+    ; Paint the stack so the kernel can report how deep it ever got (stack_peak in the log).
+    mov rdi, boot_stack_bottom
+    mov rcx, BOOT_STACK_SIZE / 8
+    mov rax, STACK_PAINT
+    rep stosq
 
     mov rsp, boot_stack_top             ; 16-byte aligned (see .bss below)
     xor rbp, rbp

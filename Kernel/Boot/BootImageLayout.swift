@@ -24,3 +24,16 @@ struct BootImageLayout {
                                text: range(6), rodata: range(8), data: range(10))
     }
 }
+
+/// How deep the boot stack has ever been: the stub paints it with a pattern before Swift runs,
+/// so the lowest overwritten word marks the peak. Reported in the summary (`stack_peak_bytes=`).
+enum StackUsage {
+    static let paint: UInt64 = 0x5354_4143_4B5F_4D4D
+
+    static func peakBytes(of stack: PhysicalRange) -> UInt64 {
+        let words = physicalPointer(stack.start).bindMemory(to: UInt64.self, capacity: Int(stack.byteCount / 8))
+        var index = 0
+        while UInt64(index) < stack.byteCount / 8 && words[index] == paint { index += 1 }
+        return stack.byteCount - UInt64(index) * 8
+    }
+}

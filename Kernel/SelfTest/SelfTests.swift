@@ -6,6 +6,7 @@ enum SelfTests {
         var runner = SelfTestRunner()
         CPUSelfTests.run(&runner)
         FrameAllocatorSelfTests.run(&runner)
+        HeapSelfTests.run(&runner)
         runner.report()
         return runner.failed == 0
     }

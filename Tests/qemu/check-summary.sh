@@ -3,7 +3,8 @@
 # Usage: check-summary.sh LOGFILE MEM_BYTES
 # Passes when: exactly one summary line; result=pass; frames_total is consistent with the memory
 # size (at least 80 % of it is managed, and never more than it); frames_free_exit equals
-# frames_free_boot (the demo returned everything); heap fields, where present, say nothing leaked.
+# frames_free_boot (the demo returned everything); the heap detected exactly the errors the demo
+# provoked and gave every arena back.
 set -u
 logfile=$1 mem_bytes=$2
 count=$(grep -c '^summary ' "$logfile")
@@ -19,6 +20,8 @@ mem_frames=$((mem_bytes / 4096))
 [ $((total * 100)) -ge $((mem_frames * 80)) ] || fail "frames_total=$total is under 80% of $mem_frames frames"
 [ "$boot" -le "$total" ] || fail "frames_free_boot exceeds frames_total"
 [ "$boot" = "$exit_free" ] || fail "frames_free_exit=$exit_free differs from frames_free_boot=$boot"
-live=$(field heap_live_bytes) errors=$(field heap_errors)
-if [ -n "$errors" ] && [ "$errors" != 0 ]; then fail "heap_errors=$errors"; fi
+live=$(field heap_live_bytes) errors=$(field heap_errors) expected=$(field heap_errors_expected)
+[ -n "$live" ] || fail "heap fields missing"
+[ "$errors" = "${expected:-0}" ] || fail "heap_errors=$errors but the kernel provoked ${expected:-0} on purpose"
+[ "$(field heap_arenas)" = 0 ] || fail "heap_arenas=$(field heap_arenas) after shutdown: arenas not returned"
 echo "ok   summary mem=$((mem_bytes >> 20))MiB frames_total=$total frames_free=$boot${live:+ heap_live_bytes=$live}"
