@@ -49,7 +49,7 @@ extension BuddyCore {
             if liveBlockCount(arena: base) == 0 {
                 unlinkWholeArena(base)
                 arenas.remove(at: index)
-                if recentArena == base.raw { recentArena = 0 }
+                if recentArena == base.raw { recentArena = BuddyCore.noRecentArena }
                 emptyArenaCount -= 1
                 counters.arenasReleased += 1
                 return base
@@ -74,7 +74,7 @@ extension BuddyCore {
     /// Records a region from the source's allocateLarge. Returns false (event recorded, nothing
     /// else changed) when it is misaligned or overlaps an arena or a tracked region.
     /// Precondition: the large table is not full.
-    @usableFromInline mutating func recordLarge(_ allocation: LargeAllocation, alignment: Int, requested: Int) -> Bool {
+    @usableFromInline mutating func recordLarge(_ allocation: LargeAllocation, alignment: Int) -> Bool {
         if !allocation.base.isAligned(to: UInt64(alignment)) || overlapsArena(allocation)
             || large.overlaps(base: allocation.base, byteCount: allocation.byteCount) {
             counters.sourceContractViolations += 1
@@ -84,7 +84,8 @@ extension BuddyCore {
         large.insert(allocation)
         counters.allocations += 1
         counters.liveLargeBytes += allocation.byteCount
-        counters.requestedBytesTotal += requested
+        counters.requestedBytesTotal += allocation.requestedByteCount
+        liveRequestedBytes += allocation.requestedByteCount
         counters.grantedBytesTotal += allocation.byteCount
         notePeak()
         return true

@@ -33,14 +33,22 @@ enum AllocationRoute {
     let cachedOrderLimit: Int
     let cacheCapacity: Int
     let retainedEmptyArenas: Int
+    /// 0, or 8 when every block ends in a requested-size trailer.
+    let trailerBytes: Int
+    /// Sum of the requested sizes of live allocations (kept exactly only with trailers).
+    var liveRequestedBytes = 0
     var debugOptions: HeapDebugOptions
 
     var freeLists = BlockLists()
     var cacheLists = BlockLists()
     var arenas = ArenaTable()
-    /// The arena the last successful free pointed into (0 = none): a free into the same arena
-    /// skips the table search. Always either 0 or a held arena's base.
-    var recentArena: UInt64 = 0
+    /// The arena the last successful free pointed into (`noRecentArena` = none): a free into the
+    /// same arena skips the table search. Always either `noRecentArena` or a held arena's base.
+    /// Not 0 for "none": in the kernel, RAM at physical 0 is real and an address in the first
+    /// arena-sized window (e.g. a large allocation) would then pass for an arena pointer.
+    var recentArena: UInt64 = noRecentArena
+    /// Never an arena base: arenas are aligned to their size, so their bases are never all ones.
+    static let noRecentArena = UInt64.max
     var large = LargeAllocationTable()
     /// Arenas whose header says no block is allocated.
     var emptyArenaCount = 0
@@ -52,6 +60,7 @@ enum AllocationRoute {
         cachedOrderLimit = configuration.cachedOrderLimit?.raw ?? -1
         cacheCapacity = configuration.cacheCapacityPerOrder
         retainedEmptyArenas = configuration.retainedEmptyArenas
+        trailerBytes = configuration.trailer.byteCount
         debugOptions = configuration.debugOptions
         counters = HeapStatistics(orderCount: geometry.largestBlockOrder + 1)
     }
@@ -119,8 +128,8 @@ enum AllocationRoute {
         if alignment <= 0 || alignment & (alignment &- 1) != 0 || alignment > largestBlockBytes {
             return .invalid(.invalidAlignment)
         }
-        if byteCount <= largestBlockBytes {
-            return .block(BlockOrder.fitting(byteCount: byteCount, alignment: alignment))
+        if byteCount <= largestBlockBytes &- trailerBytes {
+            return .block(BlockOrder.fitting(byteCount: byteCount &+ trailerBytes, alignment: alignment))
         }
         guard let rounded = alignUp(UInt64(byteCount), to: frameSize), rounded <= UInt64(Int.max) else {
             return .invalid(.byteCountTooLarge)
