@@ -22,7 +22,8 @@ import MemoryCore
     }
 
     /// Reads the 8-byte word at `address`. Contract: 8-byte aligned, inside an arena's metadata
-    /// region or inside a block the side table marks free or cached (never a caller's block).
+    /// region, inside a block the side table marks free or cached, or the trailer word of an
+    /// allocated block when trailers are on (the only caller-block bytes the heap touches).
     @inline(__always) static func loadWord(_ address: VirtualAddress) -> UInt64 {
         pointer(address).load(as: UInt64.self)
     }
@@ -50,13 +51,14 @@ import MemoryCore
     }
 
     /// The offset of the first byte in [address, address + byteCount) that differs from `byte`,
-    /// or nil when all match. Contract: as for `fill`. Compares a word at a time.
+    /// or nil when all match. Contract: as for `fill`; any alignment (red zones start wherever the
+    /// caller's bytes end). Compares a word at a time.
     static func firstMismatch(_ address: VirtualAddress, byteCount: Int, expected byte: UInt8) -> Int? {
         let base = pointer(address)
         let word = UInt64(byte) &* 0x0101_0101_0101_0101
         var offset = 0
         while offset + 8 <= byteCount {
-            if base.load(fromByteOffset: offset, as: UInt64.self) != word { break }
+            if base.loadUnaligned(fromByteOffset: offset, as: UInt64.self) != word { break }
             offset += 8
         }
         while offset < byteCount {

@@ -73,6 +73,7 @@ extension BuddyCore {
         counters.grantedBytesTotal &+= bytes
         notePeak()
         if !debugOptions.isEmpty { applyDebugOnHandOut(block, order: order) }
+        if trailerBytes != 0 { writeTrailer(block, order: order, requested: requested) }
     }
 
     @inline(__always) mutating func notePeak() {

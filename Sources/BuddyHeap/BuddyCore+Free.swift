@@ -50,6 +50,7 @@ extension BuddyCore {
             let allocation = large.remove(at: index)
             counters.frees += 1
             counters.liveLargeBytes -= allocation.byteCount
+            liveRequestedBytes -= allocation.requestedByteCount
             return .releaseLarge(allocation)
         }
     }
@@ -61,6 +62,7 @@ extension BuddyCore {
         if live == 0 { emptyArenaCount += 1 }
         counters.frees &+= 1
         counters.liveBlockBytes &-= BlockOrder(order).byteCount
+        if trailerBytes != 0 { checkTrailerOnFree(block, order: order) }
         if debugOptions.contains(.poisonFreed) {
             BlockMemory.fill(block, byteCount: BlockOrder(order).byteCount, with: HeapDebugOptions.poisonByte)
         }

@@ -11,6 +11,7 @@ struct BlockCensus {
     var cached: OrderCounts
     var liveBlocks = 0
     var liveBlockBytes = 0
+    var liveRequestedBytes = 0
     var emptyArenas = 0
 
     init(orderCount: Int) {
@@ -47,14 +48,16 @@ extension BuddyCore {
         if census.emptyArenas != emptyArenaCount {
             return .accountingWrong(.emptyArenas, recorded: emptyArenaCount, counted: census.emptyArenas)
         }
-        return checkLarge()
+        return checkLarge(census)
     }
 
-    private func checkLarge() -> HeapInvariantViolation? {
+    private func checkLarge(_ census: BlockCensus) -> HeapInvariantViolation? {
         var bytes = 0
+        var requested = census.liveRequestedBytes
         for index in 0 ..< large.count {
             let allocation = large[index]
             bytes += allocation.byteCount
+            requested += allocation.requestedByteCount
             if !allocation.base.isAligned(to: frameSize) || allocation.byteCount <= 0
                 || allocation.byteCount % Int(frameSize) != 0
                 || (index > 0 && large[index - 1].end.raw > allocation.base.raw) {
@@ -63,6 +66,9 @@ extension BuddyCore {
         }
         if bytes != counters.liveLargeBytes {
             return .accountingWrong(.liveLargeBytes, recorded: counters.liveLargeBytes, counted: bytes)
+        }
+        if trailerBytes != 0 && requested != liveRequestedBytes {
+            return .accountingWrong(.liveRequestedBytes, recorded: liveRequestedBytes, counted: requested)
         }
         return nil
     }
@@ -140,6 +146,10 @@ extension BuddyCore {
         case .allocated:
             census.liveBlocks += 1
             census.liveBlockBytes += bytes
+            if trailerBytes == 0 { return nil }
+            let trailer = decodeTrailer(block, order: order)
+            if let damage = trailer.damage { return .trailerDamaged(block: block, offset: damage) }
+            census.liveRequestedBytes += trailer.requested ?? 0
             return nil
         case .free:
             census.free[BlockOrder(order)] += 1

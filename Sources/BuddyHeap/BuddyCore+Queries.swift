@@ -8,7 +8,7 @@ extension BuddyCore {
     @usableFromInline func blockByteCount(of address: VirtualAddress) -> Int? {
         var core = self
         switch try? core.locate(address) {
-        case .block(_, _, let order, _): return BlockOrder(order).byteCount
+        case .block(_, _, let order, _): return BlockOrder(order).byteCount - trailerBytes
         case .large(let index): return large[index].byteCount
         case nil: return nil
         }
@@ -28,6 +28,7 @@ extension BuddyCore {
             snapshot.cachedBlocks[BlockOrder(order)] = cacheLists.counts[order]
         }
         snapshot.liveAllocations = counters.allocations - counters.frees
+        snapshot.liveRequestedBytes = trailerBytes != 0 ? liveRequestedBytes : nil
         snapshot.arenasHeld = arenas.count
         snapshot.emptyArenasHeld = emptyArenaCount
         snapshot.arenaBytes = arenas.count * Int(geometry.arenaBytes)

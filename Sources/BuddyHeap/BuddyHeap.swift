@@ -129,8 +129,8 @@ public struct BuddyHeap<Source: ArenaSource> {
             core.noteFailedAllocation()
             throw .outOfMemory
         }
-        let allocation = LargeAllocation(base: BlockMemory.address(raw), byteCount: byteCount)
-        if !core.recordLarge(allocation, alignment: alignment, requested: requested) {
+        let allocation = LargeAllocation(base: BlockMemory.address(raw), byteCount: byteCount, requestedByteCount: requested)
+        if !core.recordLarge(allocation, alignment: alignment) {
             arenaSource.releaseLarge(raw, byteCount: byteCount)
             core.noteFailedAllocation()
             throw .outOfMemory

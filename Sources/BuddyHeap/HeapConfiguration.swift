@@ -15,15 +15,18 @@ public struct HeapConfiguration: Sendable {
     public var retainedEmptyArenas: Int
     /// The debug switches the heap starts with (they can be changed at run time).
     public var debugOptions: HeapDebugOptions
+    /// Requested-size trailer and red zone in every block (see AllocationTrailer).
+    public var trailer: AllocationTrailer
 
     @inlinable public init(arenaShift: Int = 23, cachedOrderLimit: BlockOrder? = BlockOrder(8),
                            cacheCapacityPerOrder: Int = 32, retainedEmptyArenas: Int = 1,
-                           debugOptions: HeapDebugOptions = []) {
+                           debugOptions: HeapDebugOptions = [], trailer: AllocationTrailer = .none) {
         self.arenaShift = arenaShift
         self.cachedOrderLimit = cachedOrderLimit
         self.cacheCapacityPerOrder = cacheCapacityPerOrder
         self.retainedEmptyArenas = retainedEmptyArenas
         self.debugOptions = debugOptions
+        self.trailer = trailer
     }
 
     /// 8 MiB arenas (largest block 4 MiB), blocks up to 4 KiB cached 32 deep, one spare arena.

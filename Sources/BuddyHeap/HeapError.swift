@@ -36,6 +36,9 @@ public enum HeapEvent: Hashable, Sendable {
     /// A freed block's poison was overwritten before the block was handed out again. `offset` is
     /// the first damaged byte from the block's start.
     case useAfterFreeWrite(block: VirtualAddress, order: BlockOrder, offset: Int)
+    /// With trailers on: a block's red zone or trailer was damaged when it was freed (a write past
+    /// the requested end). `offset` is the first damaged byte from the block's start.
+    case redZoneOverwritten(block: VirtualAddress, order: BlockOrder, offset: Int)
     /// The source returned an arena that is not aligned to its size, or one already held: it was
     /// given back untouched.
     case sourceReturnedBadArena(VirtualAddress)

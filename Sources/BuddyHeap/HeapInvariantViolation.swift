@@ -14,6 +14,7 @@ public enum AccountingQuantity: Hashable, Sendable {
     case liveAllocations
     case emptyArenas
     case liveLargeBytes
+    case liveRequestedBytes
 }
 
 /// A description of the first inconsistency found; the heap is never changed by the check.
@@ -45,6 +46,9 @@ public enum HeapInvariantViolation: Error, Hashable, Sendable {
     case accountingWrong(AccountingQuantity, recorded: Int, counted: Int)
     /// A poisoned free block has damaged poison (only checked with .poisonFreed on).
     case poisonDamaged(block: VirtualAddress, offset: Int)
+    /// With trailers on: an allocated block's trailer or red zone is damaged (an overflow that has
+    /// not been freed yet).
+    case trailerDamaged(block: VirtualAddress, offset: Int)
     /// Large allocations must be sorted, frame-aligned and non-overlapping.
     case largeAllocationsDisordered(index: Int)
 }

@@ -50,8 +50,11 @@ public struct HeapStatistics: Equatable, Sendable {
     public var liveLargeBytes = 0
     /// The highest liveBlockBytes + liveLargeBytes seen.
     public var peakLiveBytes = 0
-    /// Bytes callers asked for, over every allocation so far (requested sizes are not stored per
-    /// block: free takes only the pointer and there is no header).
+    /// Bytes callers asked for and still hold. Exact with `AllocationTrailer.requestedSizeAndRedZone`
+    /// (the size is kept in each block's trailer); nil without trailers, because free takes only
+    /// the pointer and there is no header to keep it in.
+    public var liveRequestedBytes: Int?
+    /// Bytes callers asked for, over every allocation so far.
     public var requestedBytesTotal = 0
     /// Bytes handed out for those requests (block or large sizes), over every allocation so far:
     /// internal fragmentation = 1 - requestedBytesTotal / grantedBytesTotal.
@@ -81,11 +84,14 @@ public struct HeapStatistics: Equatable, Sendable {
     public var invalidFrees = 0
     /// Poison damage found when handing a block out (use after free).
     public var useAfterFreeWrites = 0
+    /// Red zones or trailers found damaged on free (trailers on).
+    public var redZoneOverwrites = 0
     /// Regions the source returned that broke its contract.
     public var sourceContractViolations = 0
 
-    /// Every error detected: invalid frees + use-after-free writes + source violations.
-    public var errorsDetected: Int { invalidFrees + useAfterFreeWrites + sourceContractViolations }
+    /// Every error detected: invalid frees, use-after-free writes, red-zone overwrites and
+    /// source violations.
+    public var errorsDetected: Int { invalidFrees + useAfterFreeWrites + redZoneOverwrites + sourceContractViolations }
 
     @inlinable init(orderCount: Int) {
         freeBlocks = OrderCounts(orderCount: orderCount)

@@ -14,10 +14,13 @@ public let largeAllocationCapacity = 64
 public struct LargeAllocation: Hashable, Sendable {
     public var base: VirtualAddress
     public var byteCount: Int
+    /// What the caller asked for (<= byteCount).
+    public var requestedByteCount: Int
 
-    @inlinable public init(base: VirtualAddress, byteCount: Int) {
+    @inlinable public init(base: VirtualAddress, byteCount: Int, requestedByteCount: Int) {
         self.base = base
         self.byteCount = byteCount
+        self.requestedByteCount = requestedByteCount
     }
 
     @inlinable public var end: VirtualAddress { VirtualAddress(base.raw + UInt64(byteCount)) }
@@ -27,6 +30,7 @@ public struct LargeAllocation: Hashable, Sendable {
     /// Sorted by base, non-overlapping.
     var bases = InlineArray<64, UInt64>(repeating: 0)
     var byteCounts = InlineArray<64, Int>(repeating: 0)
+    var requestedByteCounts = InlineArray<64, Int>(repeating: 0)
     private(set) var count = 0
     /// Sum of byteCounts[0 ..< count].
     private(set) var liveBytes = 0
@@ -36,7 +40,8 @@ public struct LargeAllocation: Hashable, Sendable {
     var isFull: Bool { count == largeAllocationCapacity }
 
     @inline(__always) subscript(index: Int) -> LargeAllocation {
-        LargeAllocation(base: VirtualAddress(bases[index]), byteCount: byteCounts[index])
+        LargeAllocation(base: VirtualAddress(bases[index]), byteCount: byteCounts[index],
+                        requestedByteCount: requestedByteCounts[index])
     }
 
     /// Index of the first allocation whose base is > `address`. Mutating only to be passed by
@@ -74,10 +79,12 @@ public struct LargeAllocation: Hashable, Sendable {
         while position > index {
             bases[position] = bases[position - 1]
             byteCounts[position] = byteCounts[position - 1]
+            requestedByteCounts[position] = requestedByteCounts[position - 1]
             position -= 1
         }
         bases[index] = allocation.base.raw
         byteCounts[index] = allocation.byteCount
+        requestedByteCounts[index] = allocation.requestedByteCount
         count += 1
         liveBytes += allocation.byteCount
     }
@@ -89,6 +96,7 @@ public struct LargeAllocation: Hashable, Sendable {
         while position + 1 < count {
             bases[position] = bases[position + 1]
             byteCounts[position] = byteCounts[position + 1]
+            requestedByteCounts[position] = requestedByteCounts[position + 1]
             position += 1
         }
         count -= 1

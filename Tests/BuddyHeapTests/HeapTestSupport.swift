@@ -13,10 +13,10 @@ typealias TestHeap = BuddyHeap<RecordingArenaSource>
 let smallArenaShift = 12
 
 func makeHeap(arenaShift: Int = smallArenaShift, cachedOrderLimit: BlockOrder? = nil, cacheCapacity: Int = 8,
-              retained: Int = 1, debug: HeapDebugOptions = []) -> TestHeap {
+              retained: Int = 1, debug: HeapDebugOptions = [], trailer: AllocationTrailer = .none) -> TestHeap {
     let configuration = HeapConfiguration(arenaShift: arenaShift, cachedOrderLimit: cachedOrderLimit,
                                           cacheCapacityPerOrder: cacheCapacity, retainedEmptyArenas: retained,
-                                          debugOptions: debug)
+                                          debugOptions: debug, trailer: trailer)
     do {
         return try TestHeap(source: RecordingArenaSource(), configuration: configuration)
     } catch {
