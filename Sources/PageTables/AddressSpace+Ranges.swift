@@ -1,9 +1,9 @@
 // Runs of pages, all-or-nothing: either every page of the run is mapped (unmapped), or the tables
 // are left exactly as they were.
 //
-// Map: validate the whole run and probe every page for conflicts first (read-only), then map page by
-// page; the only failures left are a bad frame from the caller or table exhaustion, and either one
-// unmaps the pages already mapped (freeing the tables they created) before throwing.
+// Map: validate the whole run and sweep it for conflicts first (read-only), then map page by page;
+// the only failures left are a bad frame from the caller or table exhaustion, and either one unmaps
+// the pages already mapped (freeing the tables they created) before throwing.
 // Unmap: locate every leaf first (read-only), then remove them all; removal cannot fail.
 
 import MemoryCore
@@ -19,9 +19,11 @@ extension AddressSpace {
         startingAt start: VirtualAddress, pageCount: UInt64, size: PageSize, flags: PageFlags,
         tableFrames: inout Source, frameForPage: (UInt64) -> FrameNumber
     ) throws(PageTableError) {
-        _ = try validateRange(start, pageCount, size)
+        let end = try validateRange(start, pageCount, size)
         try validateLeafFlags(flags)
-        for index in 0 ..< pageCount { try checkVacant(page(index, of: start, size), size) }
+        // Any leaf touching the run is a conflict (for 2 MiB pages this includes a 4 KiB page in a
+        // PT below): one sweep that skips absent tables whole, not one probe per page.
+        if nextLeaf(from: start, before: end) != nil { throw .alreadyMapped }
         for index in 0 ..< pageCount {
             let page = page(index, of: start, size)
             do throws(PageTableError) {
