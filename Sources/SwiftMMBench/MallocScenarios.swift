@@ -141,7 +141,10 @@ func loadCAllocators() -> [CAllocator] {
         if let allocator = CAllocator(name: name, library: library) {
             loaded.append(allocator)
         } else {
-            print("# malloc: \(name) (\(library)) not loadable, skipped")
+            let reason = dlerror().map { String(cString: $0) } ?? "symbols missing"
+            // jemalloc needs static TLS space that a dlopen after start-up may not find:
+            // GLIBC_TUNABLES=glibc.rtld.optional_static_tls=4096 gives it room.
+            print("# malloc: \(name) skipped: \(reason)")
         }
     }
     return loaded
@@ -272,6 +275,7 @@ func replay<A: BenchAllocator>(_ trace: Trace, on allocator: inout A) -> Int {
             if let p = slots[slot], !blockIsIntact(p, size: sizes[slot], slot: slot) { failures += 1 }
             allocator.free(slots[slot])
             slots[slot] = nil
+            sizes[slot] = 0
         case .realloc:
             let old = sizes[slot]
             let p = allocator.realloc(slots[slot], size)
@@ -355,8 +359,16 @@ func runMallocScenario(_ name: String, operations: Int, peakLiveBytes: Int, allo
     ours.destroy()
 }
 
+/// Scenario filter: env SWIFTMM_MALLOC_SCENARIO=text keeps the scenarios whose name contains it.
+func mallocScenarioSelected(_ name: String) -> Bool {
+    guard let text = getenv("SWIFTMM_MALLOC_SCENARIO") else { return true }
+    return name.contains(String(cString: text))
+}
+
 /// A trace scenario: every contender replays the same trace.
-func runTraceScenario(_ name: String, _ trace: Trace, allocators: [CAllocator]) {
+func runTraceScenario(_ name: String, _ trace: @autoclosure () -> Trace, allocators: [CAllocator]) {
+    guard mallocScenarioSelected(name) else { return }
+    let trace = trace()
     runMallocScenario(name, operations: trace.ops.count, peakLiveBytes: trace.peakLiveBytes, allocators: allocators,
                       { replay(trace, on: &$0) }, { replay(trace, on: &$0) })
 }
@@ -567,7 +579,7 @@ func runUserMallocScenarios() {
         runTraceScenario("malloc-trace-file", trace, allocators: allocators)
         return
     }
-    for size in [16, 64, 256, 1024, 4096] {
+    for size in [16, 64, 256, 1024, 4096] where mallocScenarioSelected("malloc-fastpath-\(size)") {
         let pairs = 1_000_000
         runMallocScenario("malloc-fastpath-\(size)", operations: pairs, peakLiveBytes: size, allocators: allocators,
                           extra: [("op", "malloc+free")],

@@ -1,5 +1,6 @@
 // What a UserHeap reports about itself. Accounting rules (checked by checkInvariants):
-//   heldBytes = 64 KiB * smallSpans + 256 KiB * mediumRegions + sum(large mappings) + directoryBytes
+//   heldBytes = 64 KiB * smallSpans + 256 KiB * mediumRegions + sum(large mappings, live and
+//               cached) + directoryBytes
 //   liveBytes = sum over live blocks of their usable size (slot size, medium payload, large
 //               mapping minus header), i.e. what usableByteCount(of:) answers
 //   statistics(ofClass: c).liveBlocks = sum over spans of class c of usedCount (computed on
@@ -21,6 +22,9 @@ public struct HeapStatistics: Sendable {
     public var mediumRegions = 0
     public var liveMediumBlocks = 0
     public var largeBlocks = 0
+    /// Freed large mappings kept for reuse, and their bytes.
+    public var cachedLargeBlocks = 0
+    public var cachedLargeBytes = 0
     /// Bytes of the span directory's table.
     public var directoryBytes = 0
     /// Calls made to the page source.

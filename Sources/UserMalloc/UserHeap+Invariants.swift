@@ -58,7 +58,7 @@ extension UserHeap {
             firstViolation = checkEntry(granule: granule, value: value, tally: &tally)
         }
         if let firstViolation { return firstViolation }
-        if let violation = checkClassLists() ?? checkBins(tally) { return violation }
+        if let violation = checkClassLists() ?? checkBins(tally) ?? checkLargeCache(&tally) { return violation }
         return checkTotals(tally)
     }
 
@@ -216,6 +216,25 @@ extension UserHeap {
         tally.largeBlocks += 1
         tally.heldBytes += Int(h.mappedBytes)
         tally.liveBytes += Int(h.usableBytes)
+        return nil
+    }
+
+    /// Cached large mappings: intact headers, counted right, not registered in the directory.
+    func checkLargeCache(_ tally: inout InvariantTally) -> HeapInvariantViolation? {
+        var count = 0
+        var bytes = 0
+        var cursor = largeCacheHead
+        while cursor != 0 {
+            let block = LargeRef(base: cursor)
+            let user = cursor + UInt(block.header.userOffset)
+            guard count < counters.cachedLargeBlocks, block.header.canary == canarySeed ^ UInt64(cursor),
+                  directory.lookup(user) == 0 else { return .largeBlock(block: VirtualAddress(UInt64(cursor))) }
+            count += 1
+            bytes += Int(block.header.mappedBytes)
+            cursor = block.header.next
+        }
+        guard count == counters.cachedLargeBlocks, bytes == counters.cachedLargeBytes else { return .tierCounts }
+        tally.heldBytes += bytes
         return nil
     }
 

@@ -1,37 +1,55 @@
-// The large tier: requests above 128 KiB (or aligned beyond 4 KiB) get a mapping of their own,
-// unmapped again by free(). Layout: a 64-byte LargeHeader at the 64 KiB-aligned mapping base, the
-// user pointer at base + userOffset, userOffset = alignUp(64, alignment) (= alignment when that
-// is >= 64 KiB, so the user pointer's granule still lies inside this mapping and nowhere else).
-//   mappedBytes = pageAlignUp(userOffset + byteCount),  usable = mappedBytes - userOffset
+// The large tier: requests above 128 KiB (or aligned beyond 4 KiB) get a mapping of their own.
+// Layout: a 64-byte LargeHeader at the 64 KiB-aligned mapping base, the user pointer at
+// base + userOffset, userOffset = alignUp(64, alignment) (= alignment when that is >= 64 KiB, so
+// the user pointer's granule still lies inside this mapping and nowhere else).
+//   mappedBytes = pageAlignUp(userOffset + max(byteCount, 16)),  usable = mappedBytes - userOffset
 // Only the user pointer's granule is registered: a pointer elsewhere in the block is reported as
 // interior when it is in that granule and as foreign beyond it.
+//
+// Freed mappings go to a small cache (at most 16, and no more bytes than the peak live bytes)
+// instead of straight back to the source: a program that keeps allocating and freeing big buffers
+// would otherwise pay a map, an unmap and fresh page faults every time (measured: 12x slower than
+// glibc on traces/sample.trace without the cache). A cached mapping is reused for a request that
+// needs between half of it and all of it; it is unregistered while cached, so a stale free of
+// its old pointer is reported as foreign. trim() unmaps the cache.
 
 import MemoryCore
 
 extension UserHeap {
-    /// A fresh (zero-filled) large block, or nil when the source refuses or sizes overflow.
-    @inlinable mutating func allocateLarge(byteCount: Int, alignment: Int) -> UInt? {
+    @inlinable static var largeCacheCapacity: Int { 16 }
+
+    /// A large block, or nil when the source refuses or sizes overflow. `isZeroed` is true for a
+    /// fresh mapping (calloc then skips the memset), false for a recycled one.
+    @inlinable mutating func allocateLarge(byteCount: Int, alignment: Int) -> (address: UInt, isZeroed: Bool)? {
         let alignment = max(alignment, 16)
         let userOffset = max(alignment, LargeRef.headerBytes)
         // At least one byte past userOffset, so the user pointer (and its granule) lies inside the mapping.
         let (unrounded, overflow) = userOffset.addingReportingOverflow(max(byteCount, 16))
         guard !overflow, unrounded <= Int.max - userPageSize else { return nil }
-        let mappedBytes = (unrounded + userPageSize - 1) & ~(userPageSize - 1)
-        guard reserveDirectoryRoom(1),
-              let base = mapFromSource(byteCount: mappedBytes, alignment: max(alignment, SpanRef.byteCount)) else {
-            return nil
+        let neededBytes = (unrounded + userPageSize - 1) & ~(userPageSize - 1)
+        let mapAlignment = max(alignment, SpanRef.byteCount)
+        guard reserveDirectoryRoom(1) else { return nil }
+        let block: LargeRef
+        let isZeroed: Bool
+        if let cached = takeCachedLarge(neededBytes: neededBytes, alignment: mapAlignment) {
+            block = cached
+            isZeroed = false
+        } else {
+            guard let base = mapFromSource(byteCount: neededBytes, alignment: mapAlignment) else { return nil }
+            block = LargeRef.format(base)
+            block.header.canary = canarySeed ^ UInt64(block.address)
+            block.header.mappedBytes = UInt64(neededBytes)
+            isZeroed = true
         }
-        let block = LargeRef.format(base)
-        block.header.canary = canarySeed ^ UInt64(block.address)
-        block.header.mappedBytes = UInt64(mappedBytes)
+        let usable = Int(block.header.mappedBytes) - userOffset
         block.header.userOffset = UInt64(userOffset)
-        block.header.usableBytes = UInt64(mappedBytes - userOffset)
+        block.header.usableBytes = UInt64(usable)
         let user = block.address &+ UInt(userOffset)
         directory.insert(address: user, value: UInt64(block.address) | OwnerKind.large.rawValue)
         linkLarge(block)
         counters.largeBlocks += 1
-        counters.noteLive(mappedBytes - userOffset)
-        return user
+        counters.noteLive(usable)
+        return (user, isZeroed)
     }
 
     /// Checks that `address` is the user pointer of `block`.
@@ -48,14 +66,52 @@ extension UserHeap {
     @inlinable mutating func freeLarge(_ address: UInt, block: LargeRef) -> HeapError? {
         if let error = locateLarge(address, block: block) { return error }
         directory.remove(address: address)
-        let next = block.header.next
-        let previous = block.header.previous
-        if next != 0 { LargeRef(base: next).header.previous = previous }
-        if previous != 0 { LargeRef(base: previous).header.next = next } else { largeHead = next }
+        unlinkLarge(block)
         counters.largeBlocks -= 1
         counters.noteLive(-Int(block.header.usableBytes))
-        unmapToSource(block.base, byteCount: Int(block.header.mappedBytes))
+        let bytes = Int(block.header.mappedBytes)
+        if counters.cachedLargeBlocks < Self.largeCacheCapacity,
+           counters.cachedLargeBytes + bytes <= counters.peakLiveBytes {
+            block.header.next = largeCacheHead
+            largeCacheHead = block.address
+            counters.cachedLargeBlocks += 1
+            counters.cachedLargeBytes += bytes
+        } else {
+            unmapToSource(block.base, byteCount: bytes)
+        }
         return nil
+    }
+
+    /// Removes and returns a cached mapping of neededBytes ... 2 * neededBytes whose base has
+    /// the alignment, or nil.
+    @inlinable mutating func takeCachedLarge(neededBytes: Int, alignment: Int) -> LargeRef? {
+        var previous: UInt = 0
+        var cursor = largeCacheHead
+        while cursor != 0 {
+            let block = LargeRef(base: cursor)
+            let bytes = Int(block.header.mappedBytes)
+            let next = block.header.next
+            if bytes >= neededBytes && bytes / 2 <= neededBytes && cursor & UInt(alignment - 1) == 0 {
+                if previous == 0 { largeCacheHead = next } else { LargeRef(base: previous).header.next = next }
+                counters.cachedLargeBlocks -= 1
+                counters.cachedLargeBytes -= bytes
+                return block
+            }
+            previous = cursor
+            cursor = next
+        }
+        return nil
+    }
+
+    /// trim() for the large tier: unmaps every cached mapping.
+    @inlinable mutating func releaseCachedLarge() {
+        while largeCacheHead != 0 {
+            let block = LargeRef(base: largeCacheHead)
+            largeCacheHead = block.header.next
+            counters.cachedLargeBlocks -= 1
+            counters.cachedLargeBytes -= Int(block.header.mappedBytes)
+            unmapToSource(block.base, byteCount: Int(block.header.mappedBytes))
+        }
     }
 
     @inlinable mutating func linkLarge(_ block: LargeRef) {
@@ -63,5 +119,12 @@ extension UserHeap {
         block.header.previous = 0
         if largeHead != 0 { LargeRef(base: largeHead).header.previous = block.address }
         largeHead = block.address
+    }
+
+    @inlinable mutating func unlinkLarge(_ block: LargeRef) {
+        let next = block.header.next
+        let previous = block.header.previous
+        if next != 0 { LargeRef(base: next).header.previous = previous }
+        if previous != 0 { LargeRef(base: previous).header.next = next } else { largeHead = next }
     }
 }

@@ -38,11 +38,12 @@ extension UserHeap {
         counters.directoryBytes = 0
     }
 
-    /// trim: returns every empty span, empty medium region and (when the heap is empty) the
+    /// trim: returns every empty span, empty medium region, cached large mapping and (when the heap is empty) the
     /// directory table to the page source. The caches refill on demand.
     @inlinable public mutating func trim() {
         releaseEmptySpans()
         releaseEmptyRegions()
+        releaseCachedLarge()
         releaseEmptyDirectory()
     }
 }

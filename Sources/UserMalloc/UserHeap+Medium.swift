@@ -132,9 +132,9 @@ extension UserHeap {
         if region.header.usedBytes == 0 { regionBecameEmpty(region) }
     }
 
-    /// Keeps empty regions up to half the peak live bytes (at least one); unmaps any further one.
+    /// Keeps empty regions up to the peak live bytes (at least one); unmaps any further one.
     @inlinable mutating func regionBecameEmpty(_ region: RegionRef) {
-        if emptyRegionCount >= max(1, counters.peakLiveBytes / (2 * RegionRef.byteCount)) {
+        if emptyRegionCount >= max(1, counters.peakLiveBytes / RegionRef.byteCount) {
             releaseRegion(region)
         } else {
             emptyRegionCount += 1

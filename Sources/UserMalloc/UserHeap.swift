@@ -52,8 +52,10 @@ public struct UserHeap<Source: PageSource> {
     @usableFromInline var regionHead: UInt = 0
     /// Regions with no block in use (kept for hysteresis, at most one outside trim()).
     @usableFromInline var emptyRegionCount = 0
-    /// All large blocks, linked through `LargeHeader.next/previous`.
+    /// All live large blocks, linked through `LargeHeader.next/previous`.
     @usableFromInline var largeHead: UInt = 0
+    /// Freed large mappings kept for reuse, linked through `LargeHeader.next`.
+    @usableFromInline var largeCacheHead: UInt = 0
     @usableFromInline let canarySeed: UInt64
     @usableFromInline let errorHandler: (HeapError) -> Void
 
@@ -106,8 +108,10 @@ public struct UserHeap<Source: PageSource> {
             BlockBytes.zero(at: address, byteCount: total)
             return userPointer(address)
         }
-        // A large block is a fresh mapping: the page source already zeroed it.
-        return allocateLarge(byteCount: total, alignment: 16).map(userPointer)
+        // A fresh mapping is already zero (the page source zeroed it); a recycled one is not.
+        guard let block = allocateLarge(byteCount: total, alignment: 16) else { return nil }
+        if !block.isZeroed { BlockBytes.zero(at: block.address, byteCount: total) }
+        return userPointer(block.address)
     }
 
     /// posix_memalign: `byteCount` bytes at a multiple of `alignment`, which must be a power of
@@ -149,7 +153,7 @@ public struct UserHeap<Source: PageSource> {
         if byteCount <= Self.largestMediumByteCount && alignment <= Self.largestMediumAlignment {
             return allocateMedium(byteCount: byteCount, alignment: alignment)
         }
-        return allocateLarge(byteCount: byteCount, alignment: alignment)
+        return allocateLarge(byteCount: byteCount, alignment: alignment)?.address
     }
 
     /// free() of a pointer that is not in a small span.

@@ -11,14 +11,15 @@
 //    bitmap (one bit per 16-byte unit), slots from offset 1024. Free slots form an intrusive
 //    singly linked list per span; a class keeps one "current" span (malloc = pop, free = push),
 //    a list of partial spans, and full spans on no list. Empty spans go to a small cache shared
-//    by all classes (hysteresis: up to max(4 spans, peakLiveBytes / 2)) and beyond it back to the
+//    by all classes (hysteresis: up to max(4 spans, peakLiveBytes)) and beyond it back to the
 //    source; trim() returns every empty span. Never-used slots are carved with a bump offset, so pages are touched on demand and
 //    calloc knows which slots are still zero from the source.
 // 2. Medium, 4 KiB < n <= 128 KiB: boundary-tagged blocks in 256 KiB regions with TLSF-style
 //    segregated bins (8 per power of two) and a non-empty-bin bitmap: O(1) malloc and free,
 //    immediate coalescing, realloc growing into a free successor. Empty regions are cached up to
-//    max(1, peakLiveBytes / 2 / 256 KiB), the rest unmapped; trim() returns them all.
-// 3. Large, n > 128 KiB: a mapping of its own, unmapped by free; realloc within its page slack.
+//    max(1, peakLiveBytes / 256 KiB), the rest unmapped; trim() returns them all.
+// 3. Large, n > 128 KiB: a mapping of its own; free keeps up to 16 mappings (no more bytes than
+//    the peak live bytes) for reuse, unmapping the rest; realloc within its page slack.
 //
 // Pointer validation (free, realloc, usable size): a hash table from 64 KiB granule to owner
 // (SpanDirectory.swift) answers "is this ours, and whose" without touching the pointed-to memory.

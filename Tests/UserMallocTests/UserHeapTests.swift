@@ -73,9 +73,9 @@ func address(_ pointer: UnsafeMutableRawPointer) -> UInt { UInt(bitPattern: poin
         #expect(heap.checkInvariants() == nil)
         for i in stride(from: 1, to: blocks.count, by: 2) { heap.free(blocks[i]) }
         #expect(heap.checkInvariants() == nil)
-        #expect(heap.statistics.cachedEmptySpans <= max(4, heap.statistics.peakLiveBytes / (2 << 16)),
+        #expect(heap.statistics.cachedEmptySpans <= max(4, heap.statistics.peakLiveBytes / (1 << 16)),
                 "empty spans beyond the cache go back")
-        #expect(heap.statistics.smallSpans < 20)
+        #expect(heap.statistics.smallSpans <= 7 + max(4, heap.statistics.peakLiveBytes / (1 << 16)))
         heap.trim()
         #expect(source.mappings.isEmpty && heap.statistics.heldBytes == 0)
         #expect(log.errors.isEmpty && source.misuse.isEmpty)
@@ -98,6 +98,33 @@ func address(_ pointer: UnsafeMutableRawPointer) -> UInt { UInt(bitPattern: poin
         #expect(heap.statistics(ofClass: 1).liveBlocks == 0)
         #expect(heap.statistics.peakLiveBytes == 32 + 32 + 1024)
         #expect(heap.statistics.peakHeldBytes >= heap.statistics.heldBytes)
+    }
+}
+
+@Suite struct UserHeapLargeCacheTests {
+    @Test func freedLargeMappingsAreReusedAndZeroedForCalloc() throws {
+        var (heap, source, log) = makeHeap()
+        let keep = try unwrap(heap.allocate(byteCount: 600_000))   // raises the peak: room to cache
+        let p = try unwrap(heap.allocate(byteCount: 300_000))
+        fill(p, 300_000, with: 0x77)
+        heap.free(p)
+        #expect(heap.statistics.cachedLargeBlocks == 1)
+        let maps = source.mapCount
+        let q = try unwrap(heap.allocateZeroed(count: 3, byteCount: 90_000))
+        #expect(q == p && source.mapCount == maps, "the cached mapping is reused")
+        #expect(holds(q, 270_000, 0), "a recycled mapping is zeroed for calloc")
+        heap.free(q)
+        // Too small a request for the cached mapping (less than half of it) maps afresh.
+        let r = try unwrap(heap.allocate(byteCount: 140_000))
+        #expect(r != p)
+        heap.free(r)
+        #expect(heap.checkInvariants() == nil)
+        heap.free(p)
+        #expect(log.errors == [.foreignPointer(VirtualAddress(UInt64(UInt(bitPattern: p))))], "a cached block is not live")
+        heap.free(keep)
+        heap.trim()
+        #expect(source.mappings.isEmpty && heap.statistics.cachedLargeBlocks == 0)
+        #expect(heap.checkInvariants() == nil)
     }
 }
 
