@@ -37,7 +37,9 @@
 //   accounting:  per arena, carved + allocated + free + cached bytes = arena bytes;
 //                header live count = allocated blocks outside the carved region;
 //                liveBlockBytes = sum of allocated block sizes; emptyArenas = arenas with live 0;
-//                liveAllocations = allocated blocks + large allocations.
+//                allocations - frees = allocated blocks + large allocations;
+//                with trailers: liveRequestedBytes = sum of trailer sizes + large requested sizes,
+//                and every allocated block's trailer and red zone are intact.
 //   fully coalesced (after coalesce()): no cached blocks, so no two free buddies anywhere and an
 //                arena without allocations is exactly the maximal blocks of [carved, arenaBytes).
 //
@@ -49,7 +51,11 @@
 // a fixed-capacity table so free(pointer) finds them.
 //
 // Metadata overhead: arenaBytes/32 + 16 bytes per arena (3.1 %); the heap struct itself holds
-// fixed-capacity tables (arenas, large allocations, list heads) and never allocates.
+// fixed-capacity tables (arenas, large allocations, list heads) and never allocates. Optional
+// trailers (HeapConfiguration.trailer) add 8 bytes per block and keep requested sizes exactly.
+//
+// Not thread-safe: the kernel must serialise calls (a lock taken with interrupts disabled, so an
+// interrupt handler that allocates cannot deadlock on it).
 
 import MemoryCore
 

@@ -39,8 +39,8 @@ public enum HeapEvent: Hashable, Sendable {
     /// With trailers on: a block's red zone or trailer was damaged when it was freed (a write past
     /// the requested end). `offset` is the first damaged byte from the block's start.
     case redZoneOverwritten(block: VirtualAddress, order: BlockOrder, offset: Int)
-    /// The source returned an arena that is not aligned to its size, or one already held: it was
-    /// given back untouched.
+    /// The source returned an arena that is not aligned to its size (given back untouched), or
+    /// one that is already held or overlaps a large allocation (left alone: the source is broken).
     case sourceReturnedBadArena(VirtualAddress)
     /// The source returned a large region that is misaligned or overlaps a tracked one: it was
     /// given back untouched.
