@@ -7,7 +7,7 @@
 // recorded, so once the frame allocator takes over they are free again: padding never leaks.
 //
 // Invariants:
-//   remaining[i] is a suffix of the usable range i it was built from       (cursors only bump)
+//   originalStart[i] <= remaining[i].start <= remaining[i].end              (cursors only bump)
 //   every taken frame lies in a usable range and in no other taken range    (never a hole)
 //   takenFrameCount == sum of takenRanges[j].count == frames handed out
 // Everything handed out is recorded in `takenRanges` (merged when contiguous); an allocation that could
@@ -18,9 +18,10 @@ public struct EarlyFrameAllocator: Sendable {
     /// Distinct taken ranges remembered (contiguous allocations merge into one).
     public static let takenCapacity = 32
 
-    /// The ranges as given (to check that cursors only bump and taken frames were usable).
-    private let original: UsableFrameRanges
-    /// original[i] with its start bumped past what has been handed out (same indices).
+    /// Where usable range i started (to check that cursors only bump and taken frames were
+    /// usable); its end is remaining[i].end. Only the starts are kept: stack space is scarce.
+    private var originalStarts = InlineArray<128, FrameNumber>(repeating: FrameNumber(0))
+    /// Usable range i with its start bumped past what has been handed out.
     private var remaining: UsableFrameRanges
     private var takenRanges = FixedCapacityList<32, FrameRange>(filler: FrameRange(FrameNumber(0), FrameNumber(0)))
 
@@ -28,8 +29,8 @@ public struct EarlyFrameAllocator: Sendable {
     public private(set) var takenFrameCount: UInt64 = 0
 
     public init(usable: UsableFrameRanges) {
-        original = usable
         remaining = usable
+        for index in 0 ..< usable.count { originalStarts[index] = usable[index].start }
     }
 
     /// Bytes handed out so far (whole frames).
@@ -68,7 +69,7 @@ public struct EarlyFrameAllocator: Sendable {
     }
 
     /// The aligned start of `count` frames inside `range`, or nil if they do not fit.
-    private func fit(_ count: UInt64, aligned alignment: UInt64, in range: FrameRange) -> FrameNumber? {
+    @inline(__always) private func fit(_ count: UInt64, aligned alignment: UInt64, in range: FrameRange) -> FrameNumber? {
         guard let start = alignUp(range.start.raw, to: alignment) else { return nil }
         let (end, overflow) = start.addingReportingOverflow(count)
         return !overflow && end <= range.end.raw ? FrameNumber(start) : nil
@@ -94,7 +95,7 @@ extension UsableFrameRanges {
 
 /// A broken EarlyFrameAllocator invariant.
 public enum EarlyFrameAllocatorViolation: Equatable, Sendable {
-    /// Remaining range `index` is not a suffix of the usable range it came from.
+    /// Remaining range `index` starts before the usable range it came from, or past its end.
     case cursorOutsideItsRange(index: Int)
     /// Taken range `index` is not inside one usable range, or lies in a part not yet handed out.
     case takenRangeNotHandedOut(index: Int)
@@ -107,9 +108,8 @@ public enum EarlyFrameAllocatorViolation: Equatable, Sendable {
 extension EarlyFrameAllocator {
     /// Checks the invariants in the file comment.
     public func checkInvariants() -> EarlyFrameAllocatorViolation? {
-        for index in 0 ..< original.count
-        where remaining[index].end != original[index].end || remaining[index].start < original[index].start
-            || remaining[index].start > remaining[index].end {
+        for index in 0 ..< remaining.count
+        where remaining[index].start < originalStarts[index] || remaining[index].start > remaining[index].end {
             return .cursorOutsideItsRange(index: index)
         }
         var counted: UInt64 = 0
@@ -127,9 +127,9 @@ extension EarlyFrameAllocator {
     }
 
     /// True when `taken` lies inside one usable range, below that range's cursor.
-    private func isHandedOut(_ taken: FrameRange) -> Bool {
-        for index in 0 ..< original.count
-        where original[index].start <= taken.start && taken.end <= remaining[index].start {
+    @inline(__always) private func isHandedOut(_ taken: FrameRange) -> Bool {
+        for index in 0 ..< remaining.count
+        where originalStarts[index] <= taken.start && taken.end <= remaining[index].start {
             return true
         }
         return false

@@ -43,22 +43,24 @@ extension MemoryMap {
     }
 
     /// Every non-empty region's start and end, sorted ascending, without duplicates.
-    private func sortedBoundaries() -> FixedCapacityList<256, UInt64> {
+    @inline(__always) private func sortedBoundaries() -> FixedCapacityList<256, UInt64> {
         var points = FixedCapacityList<256, UInt64>(filler: 0)
         for index in 0 ..< count where !self[index].range.isEmpty {
             _ = points.append(self[index].range.start.raw)
             _ = points.append(self[index].range.end.raw)
         }
         points.sort(by: <)
-        var unique = FixedCapacityList<256, UInt64>(filler: 0)
-        for index in 0 ..< points.count where unique.last != points[index] {
-            _ = unique.append(points[index])
+        var kept = 0
+        for index in 0 ..< points.count where kept == 0 || points[kept - 1] != points[index] {
+            points[kept] = points[index]
+            kept += 1
         }
-        return unique
+        points.truncate(to: kept)
+        return points
     }
 
     /// The kind of highest precedence among regions containing `address`, or nil in a gap.
-    private func winningKind(at address: PhysicalAddress) -> MemoryRegionKind? {
+    @inline(__always) private func winningKind(at address: PhysicalAddress) -> MemoryRegionKind? {
         var winner: MemoryRegionKind? = nil
         for index in 0 ..< count where self[index].range.contains(address) {
             let kind = self[index].kind
@@ -68,7 +70,7 @@ extension MemoryMap {
     }
 
     /// Appends a merged region, trimming usable RAM inwards to whole frames.
-    private mutating func appendNormalised(_ region: MemoryRegion) {
+    @inline(__always) private mutating func appendNormalised(_ region: MemoryRegion) {
         guard region.kind == .usable else { return append(region) }
         let frames = region.range.wholeFrames
         if !frames.isEmpty { append(MemoryRegion(range: frames.physicalRange, kind: .usable)) }

@@ -10,16 +10,16 @@ import MemoryCore
 public struct MemoryMap: Sendable {
     public static let capacity = 128
 
-    private var regions = FixedCapacityList<128, MemoryRegion>(filler: .filler)
+    @usableFromInline var regions = FixedCapacityList<128, MemoryRegion>(filler: .filler)
 
     /// Regions that did not fit in this map (or in the map it was derived from).
     public internal(set) var droppedForCapacity: Int = 0
 
     public init() {}
 
-    public var count: Int { regions.count }
+    @inlinable @inline(__always) public var count: Int { regions.count }
 
-    public subscript(index: Int) -> MemoryRegion { regions[index] }
+    @inlinable @inline(__always) public subscript(index: Int) -> MemoryRegion { regions[index] }
 
     /// Appends a region, or counts it in `droppedForCapacity` when the map is full.
     public mutating func append(_ region: MemoryRegion) {

@@ -49,16 +49,16 @@ public enum ReservationListError: Error, Equatable, Sendable {
 public struct ReservationList: Sendable {
     public static let capacity = 64
 
-    private var entries = FixedCapacityList<64, Reservation>(filler: .filler)
+    @usableFromInline var entries = FixedCapacityList<64, Reservation>(filler: .filler)
 
     /// How many `add` calls were refused because the list was full (also reported as an error).
     public private(set) var droppedForCapacity = 0
 
     public init() {}
 
-    public var count: Int { entries.count }
+    @inlinable @inline(__always) public var count: Int { entries.count }
 
-    public subscript(index: Int) -> Reservation { entries[index] }
+    @inlinable @inline(__always) public subscript(index: Int) -> Reservation { entries[index] }
 
     /// Adds a reservation. Empty ranges are accepted (they reserve nothing) so the log still
     /// shows them.

@@ -9,10 +9,11 @@ import MemoryCore
 
 /// Sorted, disjoint, non-empty frame ranges of usable RAM (fixed capacity, no heap).
 public struct UsableFrameRanges: Sendable {
-    /// Each reservation can split one range in two, so 128 regions + 64 reservations fit.
-    public static let capacity = 192
+    /// Real maps have a handful of usable regions and each reservation splits at most one range
+    /// in two, so 128 is far above need while keeping the list at 2 KiB of (kernel) stack.
+    public static let capacity = 128
 
-    private var ranges = FixedCapacityList<192, FrameRange>(filler: FrameRange(FrameNumber(0), FrameNumber(0)))
+    @usableFromInline var ranges = FixedCapacityList<128, FrameRange>(filler: FrameRange(FrameNumber(0), FrameNumber(0)))
 
     /// Ranges that did not fit (their frames are simply not used: safe, but RAM is lost).
     public private(set) var droppedForCapacity = 0
@@ -20,19 +21,21 @@ public struct UsableFrameRanges: Sendable {
     /// An empty list (nothing usable).
     public init() {}
 
-    /// Usable frames of `map` minus `reservations`. The map is normalised first (a no-op for a
-    /// map that already is), so overlapping firmware claims always win over usable RAM.
+    /// Usable frames of `map` minus `reservations`. A map that is not normalised is normalised
+    /// first, so overlapping firmware claims always win over usable RAM; an already normalised
+    /// map (the kernel's case) is used as is, which keeps the normalisation's kilobytes of
+    /// temporaries off the boot stack.
     public init(map: MemoryMap, reservations: ReservationList) {
-        let normalised = map.normalised()
+        let normalised = map.normalisationViolation() == nil ? map : map.normalised()
         let reserved = Self.sortedReservedFrames(reservations)
         for index in 0 ..< normalised.count where normalised[index].kind == .usable {
             appendSubtracting(reserved, from: normalised[index].range.wholeFrames)
         }
     }
 
-    public var count: Int { ranges.count }
+    @inlinable @inline(__always) public var count: Int { ranges.count }
 
-    public subscript(index: Int) -> FrameRange { ranges[index] }
+    @inlinable @inline(__always) public subscript(index: Int) -> FrameRange { ranges[index] }
 
     /// Sum of the ranges' frame counts.
     public var frameCount: UInt64 {
@@ -65,12 +68,12 @@ public struct UsableFrameRanges: Sendable {
     }
 
     /// Replaces range `index` (the bump allocator moves starts forward; may become empty).
-    mutating func replaceRange(at index: Int, with range: FrameRange) {
+    @inline(__always) mutating func replaceRange(at index: Int, with range: FrameRange) {
         ranges[index] = range
     }
 
     /// The reservations' touched frames, sorted by start (overlaps allowed).
-    private static func sortedReservedFrames(_ reservations: ReservationList) -> FixedCapacityList<64, FrameRange> {
+    @inline(__always) private static func sortedReservedFrames(_ reservations: ReservationList) -> FixedCapacityList<64, FrameRange> {
         var reserved = FixedCapacityList<64, FrameRange>(filler: FrameRange(FrameNumber(0), FrameNumber(0)))
         for index in 0 ..< reservations.count {
             let frames = reservations[index].range.touchedFrames
@@ -81,7 +84,7 @@ public struct UsableFrameRanges: Sendable {
     }
 
     /// Appends the parts of `usable` not covered by any of the sorted `reserved` ranges.
-    private mutating func appendSubtracting(_ reserved: FixedCapacityList<64, FrameRange>, from usable: FrameRange) {
+    @inline(__always) private mutating func appendSubtracting(_ reserved: FixedCapacityList<64, FrameRange>, from usable: FrameRange) {
         var cursor = usable.start
         for index in 0 ..< reserved.count {
             let cut = reserved[index]
