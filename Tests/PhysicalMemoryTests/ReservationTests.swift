@@ -62,6 +62,22 @@ import Testing
         #expect(usable.count == 0 && usable.span.isEmpty && usable.frameCount == 0)
     }
 
+    @Test func rangesBeyondCapacityAreCounted() throws {
+        // 100 usable regions, 64 of them split in two by a reservation: 164 pieces, 128 kept.
+        var memory = MemoryMap()
+        var reservations = ReservationList()
+        for index in 0 ..< 100 {
+            let base = UInt64(index) * 0x10000
+            memory.append(MemoryRegion(start: base, end: base + 0x8000, kind: .usable))
+            if index < 64 { try reservations.add(bytes(base + 0x2000, base + 0x3000), reason: .bootModule) }
+        }
+        let usable = UsableFrameRanges(map: memory, reservations: reservations)
+        #expect(usable.count == UsableFrameRanges.capacity)
+        #expect(usable.droppedForCapacity == 164 - UsableFrameRanges.capacity)
+        #expect(usable.checkInvariants() == nil)
+        #expect(usable[127].end.raw < 100 * 0x10)
+    }
+
     @Test func appendRejectsOverlapAndMergesAdjacent() {
         var usable = UsableFrameRanges()
         let first = usable.append(frames(4, 8)), overlapping = usable.append(frames(6, 9))
