@@ -150,6 +150,8 @@ public struct UserHeap<Source: PageSource> {
 
     /// Medium or large allocation (byteCount > 4 KiB, or an alignment small spans cannot give).
     @inlinable mutating func allocateBeyondSmall(byteCount: Int, alignment: Int) -> UInt? {
+        // A negative count is a size_t above Int.max from a C caller: no such memory exists.
+        guard byteCount >= 0 else { return nil }
         if byteCount <= Self.largestMediumByteCount && alignment <= Self.largestMediumAlignment {
             return allocateMedium(byteCount: byteCount, alignment: alignment)
         }

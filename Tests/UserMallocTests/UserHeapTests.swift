@@ -297,6 +297,26 @@ func address(_ pointer: UnsafeMutableRawPointer) -> UInt { UInt(bitPattern: poin
         #expect(log.errors.isEmpty)
     }
 
+    @Test func impossibleSizesReturnNilWithoutTouchingTheSource() throws {
+        var (heap, source, log) = makeHeap()
+        let keep = try unwrap(heap.allocate(byteCount: 40))
+        fill(keep, 40, with: 0x3C)
+        let maps = source.mapCount
+        #expect(heap.allocate(byteCount: -1) == nil)
+        #expect(heap.allocate(byteCount: Int.min) == nil)
+        #expect(heap.allocate(byteCount: Int.max) == nil)
+        #expect(heap.allocate(byteCount: Int.max - 4095) == nil)
+        #expect(heap.allocateZeroed(count: 1, byteCount: Int.max) == nil)
+        #expect(throws: MallocErrno.outOfMemory) { _ = try heap.allocateAligned(byteCount: Int.max, alignment: 64) }
+        #expect(throws: MallocErrno.outOfMemory) { _ = try heap.allocateAligned(byteCount: -8, alignment: 64) }
+        #expect(heap.reallocate(keep, byteCount: -5) == nil)
+        #expect(heap.reallocate(keep, byteCount: Int.max) == nil)
+        #expect(holds(keep, 40, 0x3C), "a failed realloc leaves the block alone")
+        #expect(source.mapCount == maps && log.errors.isEmpty)
+        #expect(heap.checkInvariants() == nil)
+        heap.free(keep)
+    }
+
     @Test func directoryGrowthFailureUnwindsCleanly() throws {
         var (heap, source, log) = makeHeap()
         // 256 directory slots hold 128 granules at load 1/2: fill 128 spans of the 1024 class
