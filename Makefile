@@ -16,7 +16,7 @@ SWIFT_EMBEDDED := -enable-experimental-feature Embedded -enable-experimental-fea
   -Xcc -mno-red-zone -Xcc -mno-sse -Xcc -mno-sse2 -Xcc -mno-mmx -Xcc -fno-pic
 
 # Shared modules in dependency order: each is compiled on its own, exactly as the host sees it.
-EMBEDDED_MODULES := MemoryCore KernelLog PhysicalMemory BuddyHeap PageTables UserMalloc
+EMBEDDED_MODULES := MemoryCore KernelLog PhysicalMemory BuddyHeap PageTables UserMalloc ProgramLoader
 
 EMB := $(BUILD)/embedded
 
@@ -36,6 +36,7 @@ $(eval $(call embedded_module,PhysicalMemory,$(EMB)/MemoryCore.o))
 $(eval $(call embedded_module,BuddyHeap,$(EMB)/MemoryCore.o))
 $(eval $(call embedded_module,PageTables,$(EMB)/MemoryCore.o))
 $(eval $(call embedded_module,UserMalloc,$(EMB)/MemoryCore.o))
+$(eval $(call embedded_module,ProgramLoader,$(EMB)/MemoryCore.o $(EMB)/PageTables.o))
 
 EMBEDDED_OBJECTS := $(foreach m,$(EMBEDDED_MODULES),$(EMB)/$(m).o)
 
@@ -151,3 +152,61 @@ bench:
 	$$(swift build -c release --show-bin-path)/SwiftMMBench $(FILTER)
 
 .PHONY: test bench
+
+# ---- User programs (User/; ABI in docs/syscalls.md) -----------------------------------------------
+# Each program is one Embedded Swift module: User/Programs/NAME/*.swift plus the runtime's Swift
+# files, importing the shared modules it needs from $(EMB); linked with the runtime's asm and C
+# objects into a static ELF64 executable at 0x0000008000400000 (User/user.ld).
+## user-programs: build every user program as build/user/NAME.elf
+## user-check: check every ELF's header and segments (ET_EXEC, x86-64, W^X, user-space vaddrs)
+## user-test: host tests of the user runtime (syscall wrappers, page source) against a fake kernel
+USER_PROGRAMS := hello memtest bad_pointer write_rodata exec_data stack_overflow kernel_jump \
+  no_unmap syscall_fuzz malloc_demo larson malloc_hostile_double_free malloc_hostile_foreign_free \
+  malloc_hostile_interior_free
+# For the kernel's `make run` and `make test` (expected outcomes: User/Programs/expectations.txt).
+DEFAULT_PROGRAMS := hello memtest malloc_demo larson
+TEST_PROGRAMS := $(USER_PROGRAMS)
+
+UB := $(BUILD)/user
+USER_RUNTIME_SWIFT := $(sort $(wildcard User/Runtime/Syscalls/*.swift User/Runtime/Support/*.swift))
+USER_SHARED_MODULES := MemoryCore KernelLog UserMalloc
+USER_SHARED_OBJECTS := $(foreach m,$(USER_SHARED_MODULES),$(EMB)/$(m).o)
+USER_RUNTIME_OBJECTS := $(UB)/runtime/start.o $(UB)/runtime/syscall.o $(UB)/runtime/runtime.o
+USER_ELFS := $(foreach p,$(USER_PROGRAMS),$(UB)/$(p).elf)
+# The kernel's C flags (no SSE: user code never touches SSE state), except -fpie: programs live
+# above 4 GiB, out of reach of the small code model's absolute 32-bit addresses, so C code
+# addresses its data RIP-relative (as swiftc already does). The link itself is not PIE.
+CFLAGS_USER := --target=x86_64-unknown-none-elf -ffreestanding -fno-builtin -nostdlib -O2 \
+  -mno-red-zone -mno-sse -mno-sse2 -mno-mmx -fpie -fno-stack-protector -Wall -Werror
+LDFLAGS_USER := -static --no-pie -nostdlib -z max-page-size=4096 -z norelro --gc-sections \
+  -T User/user.ld
+
+$(UB)/runtime:
+	@mkdir -p $@
+
+$(UB)/runtime/%.o: User/Runtime/%.asm | $(UB)/runtime tools
+	$(NASM) -f elf64 -o $@ $<
+
+$(UB)/runtime/runtime.o: User/Runtime/runtime.c | $(UB)/runtime
+	$(CLANG) $(CFLAGS_USER) -c $< -o $@
+
+define user_program
+$(UB)/$(1).o: $$(wildcard User/Programs/$(1)/*.swift) $$(USER_RUNTIME_SWIFT) $$(USER_SHARED_OBJECTS) | $(UB)/runtime
+	swiftc $$(SWIFT_EMBEDDED) -module-name $(1) -I $(EMB) -c $$(wildcard User/Programs/$(1)/*.swift) \
+	  $$(USER_RUNTIME_SWIFT) -o $$@
+endef
+$(foreach p,$(USER_PROGRAMS),$(eval $(call user_program,$(p))))
+
+$(UB)/%.elf: $(UB)/%.o $(USER_RUNTIME_OBJECTS) $(USER_SHARED_OBJECTS) User/user.ld
+	$(LLD) $(LDFLAGS_USER) -o $@ $(USER_RUNTIME_OBJECTS) $< $(USER_SHARED_OBJECTS) $(UNICODE_TABLES) $(BUILTINS)
+
+user-programs: $(USER_ELFS)
+
+user-check: $(USER_ELFS)
+	User/Tools/check-elf.sh $(USER_ELFS)
+
+user-test:
+	swift test --package-path User --scratch-path .build-user
+
+.PHONY: user-programs user-check user-test
+.PRECIOUS: $(UB)/%.o $(UB)/runtime/%.o

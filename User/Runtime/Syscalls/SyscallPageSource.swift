@@ -1,0 +1,57 @@
+// SyscallPageSource: UserMalloc's PageSource over the map/unmap system calls.
+//
+// map() returns page-aligned memory only; the heap asks for 64 KiB spans and 256 KiB regions
+// aligned to their size. Such a request over-maps `byteCount + alignment - page` bytes (enough to
+// contain an aligned range of `byteCount` whatever page the kernel picks) and unmaps the head
+// [base, aligned) and the tail [aligned + byteCount, base + total): unmap of part of a mapping is
+// allowed by the ABI (every page must come from map, not every mapping must go whole). Three
+// syscalls per aligned mapping, never more.
+//
+// Invariant: bytesMapped = sum of byteCount over live mapPages results (what the heap holds), and
+// every failure leaves nothing mapped behind except after a kernel bug (counted in
+// `kernelRefusals`, which a program checks is 0).
+import MemoryCore
+import UserMalloc
+
+struct SyscallPageSource: PageSource {
+    /// Bytes currently handed to the heap.
+    private(set) var bytesMapped: UInt64 = 0
+    /// map + unmap syscalls made (the trimming unmaps included).
+    private(set) var syscalls: UInt64 = 0
+    /// Unmaps the ABI says must succeed but the kernel refused (a kernel bug; should stay 0).
+    private(set) var kernelRefusals: UInt64 = 0
+
+    init() {}
+
+    mutating func mapPages(byteCount: Int, alignment: Int) -> UnsafeMutableRawPointer? {
+        let pageBytes = UInt64(userPageSize)
+        let length = UInt64(byteCount)
+        let align = max(UInt64(alignment), pageBytes)
+        let total = length + (align - pageBytes)
+        syscalls += 1
+        guard let base = try? Syscall.map(length: total, protection: .readWrite) else { return nil }
+        let aligned = VirtualAddress(alignUp(base.raw, to: align)!)
+        let end = VirtualAddress(base.raw + total)
+        let alignedEnd = VirtualAddress(aligned.raw + length)
+        unmapOrCount(base, length: aligned.raw - base.raw)
+        unmapOrCount(alignedEnd, length: end.raw - alignedEnd.raw)
+        bytesMapped += length
+        return aligned.pointer
+    }
+
+    mutating func unmapPages(_ pointer: UnsafeMutableRawPointer, byteCount: Int) {
+        unmapOrCount(VirtualAddress(UnsafeRawPointer(pointer)), length: UInt64(byteCount))
+        bytesMapped -= UInt64(byteCount)
+    }
+
+    /// Unmaps a range the ABI guarantees can be unmapped (it came from map); nothing for length 0.
+    private mutating func unmapOrCount(_ address: VirtualAddress, length: UInt64) {
+        guard length > 0 else { return }
+        syscalls += 1
+        do throws(Errno) {
+            try Syscall.unmap(address: address, length: length)
+        } catch {
+            kernelRefusals += 1
+        }
+    }
+}
