@@ -85,7 +85,7 @@ public struct UserHeap<Source: PageSource> {
     @inlinable public mutating func free(_ pointer: UnsafeMutableRawPointer?) {
         guard let pointer else { return }
         let address = UInt(pointer)
-        let owner = directory.lookup(address)
+        let owner = directory.lookupRemembering(address)
         if owner & 3 == OwnerKind.small.rawValue {
             if let error = freeSmall(address, spanBase: UInt(truncatingIfNeeded: owner & ~3)) { report(error) }
             return
@@ -158,8 +158,9 @@ public struct UserHeap<Source: PageSource> {
         return allocateLarge(byteCount: byteCount, alignment: alignment)?.address
     }
 
-    /// free() of a pointer that is not in a small span.
-    @inlinable mutating func freeBeyondSmall(_ address: UInt, owner: UInt64) -> HeapError? {
+    /// free() of a pointer that is not in a small span. Kept out of line so that the small fast
+    /// path is one compare and branch on the owner kind rather than a jump table (measured).
+    @inlinable @inline(never) mutating func freeBeyondSmall(_ address: UInt, owner: UInt64) -> HeapError? {
         let base = UInt(truncatingIfNeeded: owner & ~3)
         switch OwnerKind(rawValue: owner & 3) {
         case .medium: return freeMedium(address, region: RegionRef(containing: base))
