@@ -74,6 +74,15 @@ import MemoryCore
         expectReported(.doubleFree(at(blocks[37])), heap: &heap, log: log) { $0.free(blocks[37]) }
     }
 
+    @Test func freeIntoASpanReturnedByTrimIsForeign() throws {
+        var (heap, source, log) = makeHeap()
+        let a = try unwrap(heap.allocate(byteCount: 16))
+        heap.free(a)                    // the directory remembers a's span
+        heap.trim()                     // ... which goes back to the source
+        #expect(source.mappings.isEmpty)
+        expectReported(.foreignPointer(at(a)), heap: &heap, log: log) { $0.free(a) }
+    }
+
     @Test func neverAllocatedSlot() throws {
         var (heap, _, log) = makeHeap()
         let p = try unwrap(heap.allocate(byteCount: 64))
