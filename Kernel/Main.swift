@@ -2,7 +2,8 @@
 //   serial log -> exception handlers -> multiboot checks -> physical memory (map, reservations,
 //   direct map, frame allocator) -> kernel heap (the bump allocator's work is done: from here
 //   on Swift may allocate) -> demo (or, in the test kernel, the test suite)
-//   -> summary -> power off with the pass or fail code.
+//   -> user programs (the multiboot modules, each in its own address space) -> summary -> power
+//   off with the pass or fail code.
 import MemoryCore
 import KernelLog
 
@@ -21,6 +22,10 @@ func kernelMain(_ magic: UInt32, _ infoAddress: UInt32) {
     let layout = BootImageLayout.current()
     logLayout(layout)
     PhysicalMemoryBoot.run(info: info, layout: layout)
+    GlobalDescriptorTable.install()
+    KernelAddressSpace.build(layout: layout, map: KernelMemory.map)
+    SyscallMSRs.enable()
+    KernelMemory.freeFramesAtBoot = KernelMemory.frames.statistics.freeFrames
     KernelHeap.initialize()
 
     #if KERNEL_SELFTEST
@@ -30,6 +35,7 @@ func kernelMain(_ magic: UInt32, _ infoAddress: UInt32) {
     let passed = FrameDemo.run() && HeapDemo.run()
     let expectedHeapErrors = HeapDemo.deliberateErrors
     #endif
+    Processes.runModules(info)
     HeapReport.summary()
     HeapReport.shutdown()
     let result = Summary.print(passed: passed, expectedHeapErrors: expectedHeapErrors)

@@ -8,7 +8,9 @@
 //   heap_arenas=                arenas the heap still holds (0 after the shutdown trim)
 //   heap_errors=                bad frees and use-after-free writes the heap detected
 //   heap_errors_expected=       how many of those the demo provoked on purpose
-//   stack_peak_bytes=           deepest use of the 256 KiB boot stack
+//   processes=                  user programs started (one per multiboot module)
+//   processes_killed=           of those, killed for a fault
+//   stack_peak_bytes=           deepest use of the boot stack (256 KiB, its lowest page a guard)
 import KernelLog
 import PhysicalMemory
 import BuddyHeap
@@ -20,14 +22,15 @@ enum Summary {
         let heap = KernelHeap.heap?.statistics
         let heapErrors = heap?.errorsDetected ?? 0
         let frameBalance = frames.freeFrames == KernelMemory.freeFramesAtBoot
-        let result = passed && frameBalance && heapErrors == expectedHeapErrors
+        let result = passed && frameBalance && heapErrors == expectedHeapErrors && Processes.leaks == 0
         log.bare("summary").text("result", result ? "pass" : "fail")
             .dec("frames_total", frames.totalFrames).dec("frames_free_boot", KernelMemory.freeFramesAtBoot)
             .dec("frames_free_exit", frames.freeFrames).dec("frames_reserved", frames.reservedFrames)
             .dec("heap_live_bytes", UInt64((heap?.liveBlockBytes ?? 0) + (heap?.liveLargeBytes ?? 0)))
             .dec("heap_peak_bytes", UInt64(heap?.peakLiveBytes ?? 0)).dec("heap_arenas", UInt64(heap?.arenasHeld ?? 0))
             .dec("heap_errors", UInt64(heapErrors)).dec("heap_errors_expected", UInt64(expectedHeapErrors))
-            .dec("stack_peak_bytes", StackUsage.peakBytes(of: BootImageLayout.current().bootStack))
+            .dec("processes", UInt64(Processes.started)).dec("processes_killed", UInt64(Processes.killed))
+            .dec("stack_peak_bytes", StackUsage.peakBytes(of: KernelAddressSpace.usableStack(BootImageLayout.current())))
             .end()
         return result
     }

@@ -120,3 +120,10 @@ global cpu_stack_pointer
 cpu_stack_pointer:
     lea rax, [rsp + 8]
     ret
+
+global cpu_read_cr0_wp_enable
+cpu_read_cr0_wp_enable:     ; turns on CR0.WP: supervisor writes to read-only pages fault too
+    mov rax, cr0
+    or rax, 1 << 16
+    mov cr0, rax
+    ret

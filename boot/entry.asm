@@ -201,7 +201,7 @@ boot_multiboot_magic: dd 0
 boot_multiboot_info:  dd 0
 
 section .boot.bss nobits alloc write
-align 4096
+alignb 4096
 global boot_page_tables_start, boot_page_tables_end, boot_stack_bottom, boot_stack_top
 global boot_pml4, boot_pdpt
 boot_page_tables_start:
@@ -209,7 +209,7 @@ boot_pml4:              resb 4096
 boot_pdpt:              resb 4096
 boot_page_directories:  resb 4 * 4096
 boot_page_tables_end:
-align 16
+alignb 16
 boot_stack_bottom:      resb BOOT_STACK_SIZE
 boot_stack_top:
 

@@ -30,6 +30,7 @@ struct BootImageLayout {
 enum StackUsage {
     static let paint: UInt64 = 0x5354_4143_4B5F_4D4D
 
+    /// Precondition: `stack` excludes the unmapped guard page.
     static func peakBytes(of stack: PhysicalRange) -> UInt64 {
         let words = physicalPointer(stack.start).bindMemory(to: UInt64.self, capacity: Int(stack.byteCount / 8))
         var index = 0

@@ -16,6 +16,8 @@ import PhysicalMemory
 enum KernelMemory {
     nonisolated(unsafe) static var frames = FrameAllocator()
     nonisolated(unsafe) static var reservations = ReservationList()
+    /// The normalised memory map (the kernel's page tables map its usable regions).
+    nonisolated(unsafe) static var map = MemoryMap()
     /// Free frames right after boot, before any demo or test ran (the summary compares with it).
     nonisolated(unsafe) static var freeFramesAtBoot: UInt64 = 0
 }
@@ -32,6 +34,7 @@ enum PhysicalMemoryBoot {
         let tables = mapAllRAM(map: map, usable: &usable, reservations: &reservations)
         buildFrameAllocator(map: map, usable: &usable, reservations: &reservations)
         KernelMemory.reservations = reservations
+        KernelMemory.map = map
         logReservations(reservations)
         logTotals(directMapTables: tables)
     }

@@ -7,6 +7,7 @@
 // - The first three columns are padded to fixed widths (6, 7, 12 columns) so a person reads a table.
 // - Every later token is `key=value`; a value never contains a space (text values that might are
 //   written with `_` for spaces). Split on spaces, then on the first `=`.
+// - A line may end with ` | ` and free text (a user program's console output): fields stop there.
 // - Addresses are hex with `0x`; counts are decimal; sizes carry human units (B, KiB, MiB, GiB,
 //   one decimal when not whole), and any size that must be exact is also given as a count.
 //
@@ -98,6 +99,17 @@ public struct LogLine<Sink: ByteSink> {
         guard enabled else { return self }
         write(word)
         return self
+    }
+
+    /// Ends the line with ` | ` and free text (a program's console output). Key=value parsing stops
+    /// at ` | `; control bytes in the text are shown as `?`.
+    public func endWithText(_ text: UnsafeRawBufferPointer) {
+        guard enabled else { return }
+        sink.write(0x20)
+        sink.write(UInt8(ascii: "|"))
+        sink.write(0x20)
+        for byte in text { sink.write(byte >= 0x20 && byte < 0x7f ? byte : UInt8(ascii: "?")) }
+        sink.write(0x0A)
     }
 
     /// Ends the line.

@@ -97,6 +97,13 @@ func render(_ body: (Logger<SinkRef>) -> Void, threshold: LogLevel = .trace) -> 
         #expect(text.split(separator: " ", omittingEmptySubsequences: true).count == 4)
     }
 
+    @Test func freeTextTailKeepsOneLine() {
+        let text = render { log in
+            Array("hi there\n\u{7}".utf8).withUnsafeBytes { log.line(.info, "user", "output").dec("pid", 1).endWithText($0) }
+        }
+        #expect(text == "info  user   output       pid=1 | hi there??\n")
+    }
+
     @Test func levelNamesParse() {
         for level in [LogLevel.error, .warn, .info, .debug, .trace] {
             let name = "\(level.name)"

@@ -52,6 +52,9 @@ func kernelHandleException(_ rawFrame: UnsafeMutableRawPointer) {
         log.line(.debug, "cpu", "breakpoint").address("rip", frame.pointee.rip).end()
         return
     }
+    if frame.pointee.privilegeLevel == 3 && UserMode.isRunningUserCode {
+        Processes.killCurrent(frame.pointee, name: vector?.name ?? "reserved")
+    }
     reportFatalException(frame.pointee, name: vector?.name ?? "reserved")
 }
 

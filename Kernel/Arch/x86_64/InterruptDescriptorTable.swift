@@ -40,6 +40,9 @@ enum InterruptDescriptorTable {
                 for vector in 0..<32 {
                     gates[vector] = InterruptGate(handler: stubs[vector], codeSelector: kernelCodeSelector)
                 }
+                // A double fault gets its own stack (TSS IST1): it is how a kernel stack overflow
+                // into the guard page ends, and the faulting stack is unusable.
+                gates[8].interruptStackTable = TaskStateSegment.doubleFaultStackIndex
             }
         }
         load()

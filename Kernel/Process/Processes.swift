@@ -1,0 +1,147 @@
+// Running user programs: each multiboot module is an ELF executable, run to completion one after
+// another in its own address space. A process ends by the exit syscall or by being killed for a
+// fault; either way every frame it held goes back to the frame allocator, and the log shows it.
+import MemoryCore
+import KernelLog
+import PhysicalMemory
+import PageTables
+
+/// How a process ended.
+enum ProcessEnd {
+    case exited(code: UInt64)
+    case killed(vector: UInt64)
+
+    /// Packed into the status `user_resume_kernel` carries: exit codes below 2^32, kills above.
+    init(status: UInt64) {
+        self = status >> 32 == 0 ? .exited(code: status) : .killed(vector: status & 0xFF)
+    }
+    static func killedStatus(vector: UInt64) -> UInt64 { 1 << 32 | vector }
+}
+
+enum Processes {
+    nonisolated(unsafe) static var current: Process? = nil
+    nonisolated(unsafe) static var started = 0
+    nonisolated(unsafe) static var killed = 0
+    /// Processes whose frames did not all come back (a kernel bug; fails the summary).
+    nonisolated(unsafe) static var leaks = 0
+
+    static func runModules(_ info: MultibootInfo) {
+        for index in 0..<info.moduleCount {
+            let module = info.module(index)
+            let file = UnsafeRawBufferPointer(start: physicalPointer(module.range.start), count: Int(module.range.byteCount))
+            run(file, name: programName(MultibootInfo.zeroTerminated(at: module.nameAddress)))
+        }
+    }
+
+    /// Loads and runs one program; the frame count afterwards equals the count before.
+    static func run(_ file: UnsafeRawBufferPointer, name: UnsafeRawBufferPointer) {
+        let freeBefore = KernelMemory.frames.statistics.freeFrames
+        started += 1
+        var tables = KernelTableFrames()
+        guard let space = try? UserAddressSpace(kind: .user, memory: IdentityAccess(), tableFrames: &tables,
+                                                sharingKernelEntriesOf: KernelAddressSpace.root) else {
+            log.line(.error, "proc", "no-memory").bytes("prog", name).end()
+            return
+        }
+        let process = Process(id: started, name: name, space: space)
+        log.line(.info, "proc", "start").dec("pid", process.id).bytes("prog", name).size("file", UInt64(file.count)).end()
+        do throws(LoadFailure) {
+            let entry = try ProgramLoading.load(file, into: process)
+            current = process
+            cpu_write_cr3(process.space.root.startAddress.raw)
+            let end = ProcessEnd(status: UserMode.run(entry: entry.raw, stack: UserLayout.stackTop))
+            cpu_write_cr3(KernelAddressSpace.root.startAddress.raw)
+            current = nil
+            flushOutput(process)
+            finish(process, end, freeBefore: freeBefore)
+        } catch {
+            reportLoadFailure(process, error)
+            finish(process, nil, freeBefore: freeBefore)
+        }
+    }
+
+    private static func reportLoadFailure(_ process: Process, _ failure: LoadFailure) {
+        switch failure {
+        case .badExecutable(let error):
+            log.line(.warn, "proc", "rejected").dec("pid", process.id).bytes("prog", process.name).text("reason", error.name).end()
+        case .noMemory(let errno):
+            log.line(.warn, "proc", "rejected").dec("pid", process.id).bytes("prog", process.name).text("reason", errno.name).end()
+        }
+    }
+
+    /// Logs the end, returns every frame, and checks the frame count came back.
+    private static func finish(_ process: Process, _ end: ProcessEnd?, freeBefore: UInt64) {
+        let peak = process.peakPages, atExit = process.pagesMapped
+        let (userFrames, tableFrames) = process.destroy()
+        let balanced = KernelMemory.frames.statistics.freeFrames == freeBefore
+        if !balanced { leaks += 1 }
+        let line = log.line(balanced ? .info : .error, "proc", "end").dec("pid", process.id).bytes("prog", process.name)
+        switch end {
+        case .exited(let code)?: line.text("status", "exited").dec("code", code)
+        case .killed(let vector)?: line.text("status", "killed").text("fault", ExceptionVector(rawValue: vector)?.name ?? "reserved")
+        case nil: line.text("status", "not-started")
+        }
+        line.dec("pages_peak", UInt64(peak)).dec("pages_at_exit", UInt64(atExit)).dec("user_frames_freed", UInt64(userFrames))
+            .dec("table_frames_freed", UInt64(tableFrames)).text("frames", balanced ? "all-returned" : "LEAKED").end()
+    }
+
+    // MARK: - Called from the syscall and exception paths (running on the kernel stack)
+
+    static func exitCurrent(code: UInt64) -> Never {
+        flushCurrentOutput()
+        UserMode.resume(status: code & 0xFFFF_FFFF)
+    }
+
+    /// Out of line, so the reference it takes is released before the caller leaves for good.
+    @inline(never) private static func flushCurrentOutput() {
+        if let process = current { flushOutput(process) }
+    }
+
+    /// A fault in ring 3: the process is killed, the kernel carries on.
+    static func killCurrent(_ frame: ExceptionFrame, name: StaticString) -> Never {
+        killed += 1
+        flushCurrentOutput()
+        reportKill(frame, name: name)
+        UserMode.resume(status: ProcessEnd.killedStatus(vector: frame.vector))
+    }
+
+    @inline(never) private static func reportKill(_ frame: ExceptionFrame, name: StaticString) {
+        let line = log.line(.warn, "proc", "killed").dec("pid", current?.id ?? 0)
+        if let process = current { line.bytes("prog", process.name) }
+        line.text("fault", name).address("rip", frame.rip).address("rsp", frame.rsp).hex("error_code", frame.errorCode)
+        if frame.vector == ExceptionVector.pageFault.rawValue {
+            let code = PageFaultErrorCode(rawValue: frame.errorCode)
+            let address = cpu_read_cr2()
+            line.address("addr", address)
+                .text("access", code.contains(.instructionFetch) ? "execute" : (code.contains(.write) ? "write" : "read"))
+                .text("cause", faultCause(address: address, code: code))
+        }
+        line.end()
+    }
+
+    private static func faultCause(address: UInt64, code: PageFaultErrorCode) -> StaticString {
+        let stackBottom = UserLayout.stackTop - UserLayout.stackPages * frameSize
+        if address < stackBottom && address >= stackBottom - frameSize { return "stack-guard-page" }
+        if address < UserSpace.start.raw || address >= UserSpace.end.raw { return "kernel-memory" }
+        return code.contains(.present) ? "protection-violation" : "not-mapped"
+    }
+
+    static func flushOutput(_ process: Process) {
+        guard process.output.count > 0 else { return }
+        withUnsafeBytes(of: &process.output.bytes) { bytes in
+            log.line(.info, "user", "output").dec("pid", process.id).bytes("prog", process.name)
+                .endWithText(UnsafeRawBufferPointer(rebasing: bytes[0..<process.output.count]))
+        }
+        process.output.count = 0
+    }
+
+    /// "build/user/hello.elf args" -> "hello".
+    static func programName(_ string: UnsafeRawBufferPointer) -> UnsafeRawBufferPointer {
+        var end = string.count
+        if let space = string.firstIndex(of: 0x20) { end = space }
+        var start = 0
+        for index in 0..<end where string[index] == UInt8(ascii: "/") { start = index + 1 }
+        if end - start > 4 && string[end - 4] == UInt8(ascii: ".") && string[end - 3] == UInt8(ascii: "e") { end -= 4 }
+        return UnsafeRawBufferPointer(rebasing: string[start..<end])
+    }
+}
