@@ -12,7 +12,6 @@ extension BuddyCore {
     @inline(__always) mutating func locate(_ address: VirtualAddress) throws(HeapError) -> FreeTarget {
         let arena = geometry.arenaBase(of: address)
         if arena.raw == recentArena || arenas.holds(arena) {
-            recentArena = arena.raw
             if address.raw & UInt64(minimumBlockBytes - 1) != 0 { throw .misalignedPointer(address) }
             let offset = address.raw &- arena.raw
             if offset < geometry.reservedBytes { throw .heapMetadataPointer(address) }
@@ -44,6 +43,7 @@ extension BuddyCore {
         }
         switch target {
         case .block(let arena, let node, let order, let block):
+            recentArena = arena.raw
             releaseAllocated(block, arena: arena, node: node, order: order)
             return emptyArenaCount > retainedEmptyArenas ? .surplusEmptyArenas : .done
         case .large(let index):

@@ -41,6 +41,18 @@ import MemoryCore
         mustFree(&heap, keep)
     }
 
+    @Test func lowAddressesAreForeignEvenBeforeAnyFree() {
+        // Regression: "no recent arena" must not look like an arena at address 0.
+        var fresh = makeHeap()
+        let low = UnsafeMutableRawPointer(bitPattern: 0x1000)!
+        expectRejected(&fresh, low, .foreignPointer(address(low)))
+        var heap = makeHeap()
+        let keep = mustAllocate(&heap, 16)
+        expectRejected(&heap, low, .foreignPointer(address(low)))
+        expectRejected(&heap, UnsafeMutableRawPointer(bitPattern: 16)!, .foreignPointer(VirtualAddress(16)))
+        mustFree(&heap, keep)
+    }
+
     @Test func interiorAndMisalignedPointers() {
         var heap = makeHeap()
         let p = mustAllocate(&heap, 64)
