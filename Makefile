@@ -100,14 +100,23 @@ QEMU := qemu-system-x86_64
 QEMU_BASE = -m $(MEM) -serial stdio -display none -no-reboot -monitor none \
   -device isa-debug-exit,iobase=0xf4,iosize=0x04
 
+# User programs given to the kernel as multiboot modules (-initrd "a.elf,b.elf"); PROGRAMS= picks.
+PROGRAMS ?= $(DEFAULT_PROGRAMS)
+comma := ,
+empty :=
+space := $(empty) $(empty)
+PROGRAM_ELFS = $(foreach p,$(PROGRAMS),$(UB)/$(p).elf)
+INITRD = $(if $(strip $(PROGRAMS)),-initrd "$(subst $(space),$(comma),$(strip $(PROGRAM_ELFS)))")
+
 ## run: boot the kernel in QEMU; exit status 0 when every check the kernel made passed
-run: $(KERNEL) | tools
-	@$(QEMU) $(QEMU_BASE) -kernel $(KERNEL) -append "log=$(LOG)" $(QEMU_FLAGS); \
+.SECONDEXPANSION:
+run: $(KERNEL) $$(PROGRAM_ELFS) | tools
+	@$(QEMU) $(QEMU_BASE) -kernel $(KERNEL) -append "log=$(LOG)" $(INITRD) $(QEMU_FLAGS); \
 	  status=$$?; [ $$status -eq 33 ] && exit 0; echo "make run: kernel reported failure (QEMU status $$status)"; exit 1
 
 ## debug: boot with QEMU waiting for gdb on :1234 (see README for the gdb line)
-debug: $(KERNEL) | tools
-	$(QEMU) $(QEMU_BASE) -kernel $(KERNEL) -append "log=$(LOG)" -s -S $(QEMU_FLAGS)
+debug: $(KERNEL) $$(PROGRAM_ELFS) | tools
+	$(QEMU) $(QEMU_BASE) -kernel $(KERNEL) -append "log=$(LOG)" $(INITRD) -s -S $(QEMU_FLAGS)
 
 # ---- Tools: installed on first use on Debian, or one clear sentence ------------------------------
 ## tools: install nasm and qemu-system-x86 when missing
@@ -135,8 +144,9 @@ tools:
 ## QEMU and boots of the normal kernel at 32M, 128M, 1G and 6G with their summaries checked
 test: tools
 	swift test
-	$(MAKE) --no-print-directory embedded-modules $(KERNEL) $(TEST_KERNEL)
-	Tests/qemu/run-all.sh $(TEST_KERNEL) $(KERNEL) $(BUILD)/qemu-logs
+	$(MAKE) --no-print-directory embedded-modules $(KERNEL) $(TEST_KERNEL) user-programs
+	Tests/qemu/run-all.sh $(TEST_KERNEL) $(KERNEL) $(BUILD)/qemu-logs \
+	  "$(strip $(foreach p,$(DEFAULT_PROGRAMS),$(UB)/$(p).elf))" "$(strip $(foreach p,$(TEST_PROGRAMS),$(UB)/$(p).elf))"
 
 # ---- Benchmarks ----------------------------------------------------------------------------------
 BENCH_PEERS := libjemalloc2 libmimalloc2.0 libtcmalloc-minimal4

@@ -1,8 +1,12 @@
 #!/usr/bin/env bash
 # The QEMU half of `make test`: the in-kernel test suite, then the normal kernel at several
-# memory sizes with its summary checked. Usage: run-all.sh TEST_IMAGE IMAGE LOGDIR
+# memory sizes with its summary checked (running the default user programs), then every user
+# program (hostile ones included) with each outcome checked against User/Programs/expectations.txt.
+# Usage: run-all.sh TEST_IMAGE IMAGE LOGDIR "DEFAULT_PROGRAM_ELFS" "TEST_PROGRAM_ELFS"
 set -u
-test_image=$1 image=$2 logdir=$3
+test_image=$1 image=$2 logdir=$3 default_programs=${4:-} test_programs=${5:-}
+export QEMU_EXTRA_FLAGS
+initrd() { [ -n "$1" ] && printf -- '-initrd %s' "$(tr ' ' ',' <<<"$1")"; }
 here=$(dirname "$0")
 mkdir -p "$logdir"
 failures=0
@@ -22,6 +26,7 @@ for mem in 32M 128M 1G 6G; do
   echo "== boot MEM=$mem"
   case $mem in *M) bytes=$(( ${mem%M} << 20 ));; *G) bytes=$(( ${mem%G} << 30 ));; esac
   start=$(date +%s%N)
+  QEMU_EXTRA_FLAGS=$(initrd "$default_programs")
   if "$here/boot-kernel.sh" "$image" "$mem" "$logdir/boot-$mem.log" log=info && \
      "$here/check-summary.sh" "$logdir/boot-$mem.log" "$bytes"; then
     echo "     boot to summary: $(( ($(date +%s%N) - start) / 1000000 )) ms"
@@ -32,5 +37,18 @@ for mem in 32M 128M 1G 6G; do
 done
 
 runs=5
+if [ -n "$test_programs" ]; then
+  runs=6
+  echo "== user programs, hostile ones included (MEM=128M)"
+  QEMU_EXTRA_FLAGS=$(initrd "$test_programs")
+  if "$here/boot-kernel.sh" "$image" 128M "$logdir/programs.log" log=info && \
+     "$here/check-summary.sh" "$logdir/programs.log" $((128 << 20)) && \
+     "$here/check-programs.sh" "$logdir/programs.log" User/Programs/expectations.txt $test_programs; then
+    :
+  else
+    tr -d '\r' <"$logdir/programs.log" | grep -E 'proc|error|panic' | tail -40
+    echo "FAIL user programs"; failures=$((failures + 1))
+  fi
+fi
 echo "qemu: $((runs - failures)) passed, $failures failed"
 [ "$failures" -eq 0 ]
