@@ -75,8 +75,10 @@ extension BuddyCore {
     /// else changed) when it is misaligned or overlaps an arena or a tracked region.
     /// Precondition: the large table is not full.
     @usableFromInline mutating func recordLarge(_ allocation: LargeAllocation, alignment: Int) -> Bool {
-        if !allocation.base.isAligned(to: UInt64(alignment)) || overlapsArena(allocation)
-            || large.overlaps(base: allocation.base, byteCount: allocation.byteCount) {
+        // large.overlaps also refuses a region that wraps past 2^64, so it goes before anything
+        // that computes the region's end.
+        if !allocation.base.isAligned(to: UInt64(alignment))
+            || large.overlaps(base: allocation.base, byteCount: allocation.byteCount) || overlapsArena(allocation) {
             counters.sourceContractViolations += 1
             lastEvent = .sourceReturnedBadLargeRegion(allocation.base)
             return false

@@ -66,7 +66,8 @@ public struct LargeAllocation: Hashable, Sendable {
     /// True when [base, base + byteCount) overlaps a tracked allocation.
     func overlaps(base: VirtualAddress, byteCount: Int) -> Bool {
         var table = self
-        let end = base.raw + UInt64(byteCount)
+        let (end, wrapped) = base.raw.addingReportingOverflow(UInt64(byteCount))
+        if wrapped { return true }   // a region past the top of the address space: refuse it
         let after = table.upperBound(VirtualAddress(end &- 1))
         if after == 0 { return false }
         return self[after - 1].end.raw > base.raw
