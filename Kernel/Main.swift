@@ -18,13 +18,14 @@ func kernelMain(_ magic: UInt32, _ infoAddress: UInt32) {
         panic("not booted by a multiboot loader", "magic", UInt64(magic))
     }
     let info = MultibootInfo(at: PhysicalAddress(UInt64(infoAddress)))
-    applyCommandLine(info)
+    let options = applyCommandLine(info)
     let layout = BootImageLayout.current()
     logLayout(layout)
     PhysicalMemoryBoot.run(info: info, layout: layout)
     GlobalDescriptorTable.install()
     KernelAddressSpace.build(layout: layout, map: KernelMemory.map)
     SyscallMSRs.enable()
+    ProgrammableTimer.start(cpuLimitMilliseconds: options.cpuLimitMilliseconds)
     KernelMemory.freeFramesAtBoot = KernelMemory.frames.statistics.freeFrames
     KernelHeap.initialize()
 
@@ -42,11 +43,13 @@ func kernelMain(_ magic: UInt32, _ infoAddress: UInt32) {
     QEMUExit.exit(passed: result)
 }
 
-private func applyCommandLine(_ info: MultibootInfo) {
-    guard let commandLine = info.commandLine else { return }
+private func applyCommandLine(_ info: MultibootInfo) -> KernelCommandLine {
+    guard let commandLine = info.commandLine else { return KernelCommandLine(UnsafeRawBufferPointer(start: nil, count: 0)) }
     let options = KernelCommandLine(commandLine.text)
     log.threshold = options.logLevel
-    log.line(.info, "boot", "cmdline").bytes("text", commandLine.text).text("log", options.logLevel.name).end()
+    log.line(.info, "boot", "cmdline").bytes("text", commandLine.text).text("log", options.logLevel.name)
+        .dec("cpu_limit_ms", options.cpuLimitMilliseconds).end()
+    return options
 }
 
 private func logLayout(_ layout: BootImageLayout) {

@@ -1,4 +1,4 @@
-; Interrupt entry stubs for the 32 CPU exceptions.
+; Interrupt entry stubs for the 32 CPU exceptions and the timer interrupt (vector 32).
 ;
 ; Each stub makes the stack look the same (an error code is pushed as 0 by the CPU-less
 ; vectors), pushes its vector number, saves every general-purpose register and calls
@@ -59,6 +59,8 @@ EXCEPTION_WITHOUT_ERROR_CODE 28
 EXCEPTION_WITH_ERROR_CODE    29
 EXCEPTION_WITH_ERROR_CODE    30
 EXCEPTION_WITHOUT_ERROR_CODE 31
+; Vector 32: the timer (PIT on IRQ 0, remapped by the PIC set-up in Swift).
+EXCEPTION_WITHOUT_ERROR_CODE 32
 
 exception_common:
     push rax
@@ -104,7 +106,7 @@ section .rodata
 global exception_stub_table
 exception_stub_table:
 %assign vector 0
-%rep 32
+%rep 33
     dq exception_stub_%+vector
 %assign vector vector + 1
 %endrep

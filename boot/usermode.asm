@@ -6,8 +6,9 @@
 ; syscall stack at the kernel stack just below that, and drops to ring 3 with iretq. A process
 ; ends when Swift calls `user_resume_kernel` (from the exit syscall or from the exception handler
 ; after a fault in ring 3): it reloads the saved context (like longjmp), so `user_enter` returns
-; the given status to the Swift code that called it. Interrupts stay off in user mode (RFLAGS.IF
-; clear): there is no preemption in this teaching kernel.
+; the given status to the Swift code that called it. Interrupts are on only in user mode: the
+; kernel itself always runs with them off (interrupt gates and SFMASK clear IF), and the timer
+; only counts a process's ticks, to kill one that runs past its CPU-time limit.
 ;
 ; KernelContext layout (Kernel/Process/UserMode.swift mirrors it): rbx rbp r12 r13 r14 r15 rsp rip
 
@@ -17,7 +18,7 @@ extern kernel_handle_syscall
 
 USER_CODE_SELECTOR equ 0x28 | 3
 USER_DATA_SELECTOR equ 0x20 | 3
-USER_RFLAGS        equ 0x002            ; reserved bit 1 set; IF clear
+USER_RFLAGS        equ 0x202            ; reserved bit 1 set; IF set: the timer can stop a runaway program
 
 global user_enter
 ; uint64_t user_enter(KernelContext *context, uint64_t entry, uint64_t user_stack, uint64_t argument)
@@ -138,8 +139,7 @@ syscall_entry:
     pop rax
     pop rcx                             ; user rip (the kernel never changes it: always canonical)
     pop r11                             ; user rflags
-    and r11, ~0x200                     ; keep interrupts off in user mode (see above)
-    or r11, 0x2
+    or r11, 0x202                       ; interrupts on in user mode (see above)
     pop rsp                             ; user rsp
     o64 sysret
 

@@ -1,11 +1,13 @@
 // The kernel command line (`-append` in QEMU): space-separated `key=value` words.
 //   log=error|warn|info|debug|trace   log threshold (default info)
+//   cpu_limit_ms=N                      CPU time a user program may use before it is killed (10 000)
 // QEMU puts the kernel's file name first; words without `=` and unknown keys are counted and
 // ignored.
 import KernelLog
 
 struct KernelCommandLine {
     var logLevel: LogLevel = .info
+    var cpuLimitMilliseconds: UInt64 = 10_000
     var unknownWords = 0
 
     init(_ text: UnsafeRawBufferPointer) {
@@ -19,9 +21,22 @@ struct KernelCommandLine {
     private mutating func apply(_ word: UnsafeRawBufferPointer) {
         if let value = Self.value(of: "log=", in: word), let level = LogLevel(name: value) {
             logLevel = level
+        } else if let value = Self.value(of: "cpu_limit_ms=", in: word), let number = Self.decimal(value) {
+            cpuLimitMilliseconds = number
         } else if word.contains(UInt8(ascii: "=")) {
             unknownWords += 1
         }
+    }
+
+    /// A decimal number, or nil (empty, non-digits, or too large).
+    private static func decimal(_ text: UnsafeRawBufferPointer) -> UInt64? {
+        guard !text.isEmpty, text.count <= 18 else { return nil }
+        var value: UInt64 = 0
+        for byte in text {
+            guard byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9") else { return nil }
+            value = value * 10 + UInt64(byte - UInt8(ascii: "0"))
+        }
+        return value
     }
 
     /// The bytes after `prefix` when `word` starts with it.

@@ -22,6 +22,7 @@ enum UserMode {
     /// Runs user code at `entry` on `stack` until the process ends; returns its status.
     static func run(entry: UInt64, stack: UInt64) -> UInt64 {
         isRunningUserCode = true
+        ProgrammableTimer.processTicks = 0
         let status = withUnsafeMutablePointer(to: &context) { user_enter(UnsafeMutableRawPointer($0), entry, stack, 0) }
         isRunningUserCode = false
         return status

@@ -46,6 +46,10 @@ nonisolated(unsafe) var breakpointCount = 0
 @_cdecl("kernel_handle_exception")
 func kernelHandleException(_ rawFrame: UnsafeMutableRawPointer) {
     let frame = rawFrame.assumingMemoryBound(to: ExceptionFrame.self)
+    if frame.pointee.vector == ProgrammableTimer.vector {
+        ProgrammableTimer.tick(frame.pointee)
+        return
+    }
     let vector = ExceptionVector(rawValue: frame.pointee.vector)
     if vector == .breakpoint {
         breakpointCount += 1

@@ -36,13 +36,14 @@ enum InterruptDescriptorTable {
 
     static func install() {
         withUnsafePointer(to: &exceptionStubTable) { table in
-            table.withMemoryRebound(to: UInt64.self, capacity: 32) { stubs in
+            table.withMemoryRebound(to: UInt64.self, capacity: 33) { stubs in
                 for vector in 0..<32 {
                     gates[vector] = InterruptGate(handler: stubs[vector], codeSelector: kernelCodeSelector)
                 }
                 // A double fault gets its own stack (TSS IST1): it is how a kernel stack overflow
                 // into the guard page ends, and the faulting stack is unusable.
                 gates[8].interruptStackTable = TaskStateSegment.doubleFaultStackIndex
+                gates[Int(ProgrammableTimer.vector)] = InterruptGate(handler: stubs[32], codeSelector: kernelCodeSelector)
             }
         }
         load()
