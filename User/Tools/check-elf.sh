@@ -4,9 +4,11 @@
 # on the first file that breaks a rule:
 #   ET_EXEC, ELFCLASS64, EM_X86_64; every PT_LOAD page-aligned, inside user space
 #   [0x8000000000, 0x7F8000000000), never W+X, p_offset = p_vaddr (mod 4096); the entry inside
-#   an R+X segment; no PT_INTERP / PT_DYNAMIC.
+#   an R+X segment; no PT_INTERP / PT_DYNAMIC; no SSE/AVX register in the code (user code runs
+#   with the kernel's FPU/SSE policy: x87 only).
 set -euo pipefail
 READELF=${READELF:-llvm-readelf}
+OBJDUMP=${OBJDUMP:-llvm-objdump}
 USER_START=$((0x0000008000000000))
 USER_END=$((0x00007F8000000000))
 status=0
@@ -31,6 +33,7 @@ for elf in "$@"; do
         summary+=" $(printf '%#x' $vaddr)+$(printf '%#x' $memsz):${flags}"
     done < <(awk '$1 == "LOAD" { f = $7 ($8 == "0x1000" ? "" : $8); print $1, $2, $3, $4, $5, $6, f }' <<<"$segments")
     (( loads > 0 )) || fail "no PT_LOAD"
+    if $OBJDUMP -d "$elf" | grep -qE '%(x|y|z)mm[0-9]'; then fail "SSE/AVX instructions present"; fi
     (( entry_ok == 1 )) || fail "entry $(printf '%#x' $entry) not in an executable segment"
     echo "user-elf $elf entry=$(printf '%#x' $entry) bytes=$(stat -c %s "$elf") segments=$loads$summary"
 done

@@ -26,3 +26,10 @@ enum Console {
     /// Writes buffered bytes now (before an exit, or before an access expected to fault).
     static func flush() { swiftmm_console_flush() }
 }
+
+extension LogLine {
+    /// A fixed phrase as one token: `key=words_with_underscores` (spaces shown as `_`).
+    @discardableResult func phrase(_ key: StaticString, _ value: StaticString) -> Self {
+        bytes(key, UnsafeRawBufferPointer(start: value.utf8Start, count: value.utf8CodeUnitCount))
+    }
+}

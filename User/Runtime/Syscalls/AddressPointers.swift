@@ -40,3 +40,36 @@ extension VirtualAddress {
 }
 
 @inline(never) private func opaqueLoad(_ address: VirtualAddress) -> UInt8 { address.loadByte() }
+
+/// Whole-range probes used by the test programs. Each touches every 8-byte word of
+/// [address, address + byteCount); contract: the range is mapped (readable; writable for fill),
+/// 8-aligned, byteCount a multiple of 8.
+enum MemoryProbe {
+    /// The word stored at byte offset `offset` by `fill(seed:)`: distinct per word and per seed.
+    static func pattern(seed: UInt64, offset: UInt64) -> UInt64 {
+        var z = (seed &+ offset) &* 0x9E37_79B9_7F4A_7C15
+        z ^= z >> 29
+        return z | 1  // never zero, so a page that reads as zero never passes for a filled one
+    }
+
+    /// True when every byte reads as zero.
+    static func isZero(_ address: VirtualAddress, byteCount: UInt64) -> Bool {
+        let words = UnsafeMutablePointer<UInt64>(bitPattern: UInt(address.raw))!
+        for index in 0..<Int(byteCount / 8) where words[index] != 0 { return false }
+        return true
+    }
+
+    static func fill(_ address: VirtualAddress, byteCount: UInt64, seed: UInt64) {
+        let words = UnsafeMutablePointer<UInt64>(bitPattern: UInt(address.raw))!
+        for index in 0..<Int(byteCount / 8) { words[index] = pattern(seed: seed, offset: UInt64(index) * 8) }
+    }
+
+    /// True when every word still holds what `fill(seed:)` stored.
+    static func holdsPattern(_ address: VirtualAddress, byteCount: UInt64, seed: UInt64) -> Bool {
+        let words = UnsafeMutablePointer<UInt64>(bitPattern: UInt(address.raw))!
+        for index in 0..<Int(byteCount / 8) where words[index] != pattern(seed: seed, offset: UInt64(index) * 8) {
+            return false
+        }
+        return true
+    }
+}
