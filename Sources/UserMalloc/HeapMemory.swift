@@ -6,7 +6,7 @@
 // its contract; the callers establish it (every address they pass was validated against the span
 // directory first, or comes from the heap's own lists).
 
-/// Header of a small-object span (the first 64 bytes of a 64 KiB span; its slot bitmap follows).
+/// Header of a small-object span (the first 64 bytes of a 64 KiB span; slots follow).
 @usableFromInline struct SpanHeader {
     /// `canarySeed ^ span base`: a mismatch means the header was overwritten.
     @usableFromInline var canary: UInt64
@@ -32,17 +32,13 @@
     @usableFromInline var state: UInt8
 }
 
-/// A 64 KiB small-object span: header, allocation bitmap, then slots from offset 1024.
+/// A 64 KiB small-object span: a 64-byte header, then slots.
 @usableFromInline struct SpanRef: Equatable {
     @inlinable static var shift: Int { 16 }
     @inlinable static var byteCount: Int { 1 << 16 }
-    /// Slots start here: 1024-aligned, so every class whose size is a multiple of a power of two
-    /// A <= 1024 has A-aligned slots (used by aligned allocation).
-    @inlinable static var dataOffset: Int { 1024 }
-    /// One bit per 16-byte unit of the span (bit = offset >> 4), set while the slot starting
-    /// there is allocated: 4096 bits in 64 words at offset 64 (ends at 576 <= dataOffset).
-    @inlinable static var bitmapOffset: Int { 64 }
-    @inlinable static var bitmapWords: Int { 64 }
+    /// Slots start right after the header: 64-aligned, so every class whose size is a multiple
+    /// of 32 or 64 has 32- or 64-aligned slots (used by aligned allocation).
+    @inlinable static var dataOffset: Int { 64 }
 
     @usableFromInline let base: UnsafeMutableRawPointer
 
@@ -66,15 +62,6 @@
         unsafeAddress { UnsafePointer(base.assumingMemoryBound(to: SpanHeader.self)) }
         nonmutating unsafeMutableAddress { base.assumingMemoryBound(to: SpanHeader.self) }
     }
-
-    /// Bitmap word `index` (0 ..< bitmapWords).
-    @inlinable @inline(__always) func bitmapWord(_ index: Int) -> UInt64 {
-        base.load(fromByteOffset: Self.bitmapOffset &+ index &<< 3, as: UInt64.self)
-    }
-
-    @inlinable @inline(__always) func setBitmapWord(_ index: Int, _ value: UInt64) {
-        base.storeBytes(of: value, toByteOffset: Self.bitmapOffset &+ index &<< 3, as: UInt64.self)
-    }
 }
 
 /// The first word of a free slot or free medium block: the next element's address (0 = end).
@@ -88,8 +75,9 @@
     UnsafeMutableRawPointer(bitPattern: address).unsafelyUnwrapped.storeBytes(of: value, as: UInt.self)
 }
 
-/// Word `index` of heap-owned memory at `address` (medium boundary tags and free links).
-/// Contract: `address + 8 * index` lies inside a mapped medium region, 8-byte aligned.
+/// Word `index` of heap-owned memory at `address` (medium boundary tags and free links, the
+/// free marker of a small slot). Contract: `address + 8 * index` lies inside a span or region the
+/// heap has mapped, 8-byte aligned.
 @inlinable @inline(__always) func loadWord(at address: UInt, _ index: Int) -> UInt64 {
     UnsafeRawPointer(bitPattern: address).unsafelyUnwrapped.load(fromByteOffset: index &<< 3, as: UInt64.self)
 }

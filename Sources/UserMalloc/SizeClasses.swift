@@ -35,8 +35,9 @@ public enum SizeClass {
     }
 
     /// The first class at or above `index` whose size is a multiple of `alignment` (a power of
-    /// two <= 1024), so that every slot of it is `alignment`-aligned (spans start their slots at
-    /// a 1024-aligned offset). Always exists: the power-of-two classes 16..1024 qualify.
+    /// two <= 4096). Slots of such a class are `alignment`-aligned when the span's slots start at
+    /// an `alignment`-aligned offset (64: UserHeap uses this for alignments up to 64). Always
+    /// exists: the power-of-two classes 16 ... 4096 qualify.
     @inlinable public static func index(atLeast index: Int, alignedTo alignment: Int) -> Int {
         var candidate = index
         while byteCount(ofClass: candidate) & (alignment &- 1) != 0 { candidate &+= 1 }
@@ -49,5 +50,14 @@ public enum SizeClass {
     /// division.
     @inlinable public static func reciprocal(ofSlotSize slotSize: Int) -> UInt32 {
         UInt32(truncatingIfNeeded: ((UInt64(1) << 32) + UInt64(slotSize) - 1) / UInt64(slotSize))
+    }
+
+    /// Whether `offset` (< 2^16) is a multiple of the slot size whose reciprocal is given:
+    /// (offset * reciprocal) mod 2^32 < reciprocal (Lemire's divisibility test; checked
+    /// exhaustively for every class and every offset inside a span by the tests). free() uses it
+    /// to reject interior pointers with one multiply and no dependence on the slot size.
+    @inline(__always)
+    @inlinable public static func isMultiple(_ offset: UInt32, reciprocal: UInt32) -> Bool {
+        offset &* reciprocal < reciprocal
     }
 }

@@ -11,7 +11,6 @@ public enum HeapInvariantViolation: Equatable, Sendable {
     case directoryValue(granule: VirtualAddress)
     case spanCanary(span: VirtualAddress)
     case spanGeometry(span: VirtualAddress)
-    case spanBitmap(span: VirtualAddress, bitsSet: Int, usedCount: Int)
     case spanFreeList(span: VirtualAddress, link: VirtualAddress)
     case spanSlotAccounting(span: VirtualAddress, carved: Int, used: Int, free: Int)
     case spanState(span: VirtualAddress, state: Int)
@@ -93,9 +92,6 @@ extension UserHeap {
               Int(h.limitOffset) == SpanRef.dataOffset + (SpanRef.byteCount - SpanRef.dataOffset) / Int(h.slotSize) * Int(h.slotSize),
               h.bumpOffset >= UInt32(SpanRef.dataOffset), h.bumpOffset <= h.limitOffset,
               (Int(h.bumpOffset) - SpanRef.dataOffset) % Int(h.slotSize) == 0 else { return .spanGeometry(span: at) }
-        var bits = 0
-        for word in 0..<SpanRef.bitmapWords { bits += span.bitmapWord(word).nonzeroBitCount }
-        guard bits == Int(h.usedCount) else { return .spanBitmap(span: at, bitsSet: bits, usedCount: Int(h.usedCount)) }
         let carved = (Int(h.bumpOffset) - SpanRef.dataOffset) / Int(h.slotSize)
         var free = 0
         var link = h.freeHead
@@ -103,7 +99,7 @@ extension UserHeap {
             let offset = Int(link) - Int(span.address)
             guard free < carved, offset >= SpanRef.dataOffset, offset < Int(h.bumpOffset),
                   (offset - SpanRef.dataOffset) % Int(h.slotSize) == 0,
-                  span.bitmapWord(offset >> 10) & (1 << UInt64((offset >> 4) & 63)) == 0 else {
+                  loadWord(at: link, 1) == freeMarker(link) else {
                 return .spanFreeList(span: at, link: VirtualAddress(UInt64(link)))
             }
             free += 1

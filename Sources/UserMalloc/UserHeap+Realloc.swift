@@ -33,12 +33,8 @@ extension UserHeap {
         switch OwnerKind(rawValue: owner & 3) {
         case .small:
             let span = SpanRef(base: userPointer(base))
-            let located = locateSmall(address, span: span)
-            if let error = located.error { return .failure(error) }
-            let unit = located.unit
-            guard span.bitmapWord(unit &>> 6) & (1 &<< UInt64(unit & 63)) != 0 else {
-                return .failure(.doubleFree(VirtualAddress(UInt64(address))))
-            }
+            if let error = locateSmall(address, span: span) { return .failure(error) }
+            guard !isFree(address, in: span) else { return .failure(.doubleFree(VirtualAddress(UInt64(address)))) }
             return .success(LocatedBlock(tier: .small(span), usableBytes: Int(span.header.slotSize)))
         case .medium:
             return locateMedium(address, region: RegionRef(containing: base)).map {

@@ -38,10 +38,10 @@ public struct UserHeap<Source: PageSource> {
 
     @usableFromInline var pageSource: Source
     /// The page source (tests inspect their fake through it).
-    public var source: Source { pageSource }
+    @inlinable public var source: Source { pageSource }
     @usableFromInline var counters = HeapStatistics()
     /// A snapshot of the counters.
-    public var statistics: HeapStatistics { counters }
+    @inlinable public var statistics: HeapStatistics { counters }
 
     @usableFromInline var classes: InlineArray<48, SizeClassState> = InlineArray(repeating: SizeClassState())
     @usableFromInline var directory = SpanDirectory()

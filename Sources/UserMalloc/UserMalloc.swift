@@ -7,9 +7,9 @@
 //        16 32 48 64 80 96 112 128 | 144 160 176 192 208 224 240 256 |
 //        288 320 352 384 416 448 480 512 | 576 640 704 768 832 896 960 1024 |
 //        1152 1280 1408 1536 1664 1792 1920 2048 | 2304 2560 2816 3072 3328 3584 3840 4096
-//    Each class allocates from 64 KiB spans aligned to 64 KiB: a 64-byte header, an allocation
-//    bitmap (one bit per 16-byte unit), slots from offset 1024. Free slots form an intrusive
-//    singly linked list per span; a class keeps one "current" span (malloc = pop, free = push),
+//    Each class allocates from 64 KiB spans aligned to 64 KiB: a 64-byte header, then slots.
+//    Free slots form an intrusive singly linked list per span (word 0: next, word 1: a free
+//    marker derived from the heap's seed and the slot address); a class keeps one "current" span (malloc = pop, free = push),
 //    a list of partial spans, and full spans on no list. Empty spans go to a small cache shared
 //    by all classes (hysteresis: up to max(4 spans, peakLiveBytes)) and beyond it back to the
 //    source; trim() returns every empty span. Never-used slots are carved with a bump offset, so pages are touched on demand and
@@ -24,19 +24,20 @@
 // Pointer validation (free, realloc, usable size): a hash table from 64 KiB granule to owner
 // (SpanDirectory.swift) answers "is this ours, and whose" without touching the pointed-to memory.
 // Then: header canary; for small, slot boundary (a reciprocal multiply, no division), carved
-// (offset < bump) and allocated (bitmap bit set: a double free always shows as a clear bit);
+// (offset < bump) and not free (no free marker, or, when the marker is there, not found on the
+// span's free list: exact, and the search only runs on a suspected double free);
 // for medium, a block-start bitmap bit, boundary tags and the in-use flag; for large, the exact
 // user pointer. malloc checks each free-list link it follows (same span, aligned, past the
-// header, bit clear). Violations go to the caller's handler as a HeapError and change nothing.
+// header, free marker intact). Violations go to the caller's handler as a HeapError and change nothing.
 //
 // Accounting (HeapStatistics.swift), with invariants as equations (UserHeap+Invariants.swift):
 //   heldBytes = 64 KiB * spans + 256 KiB * regions + sum(large mappings) + directory bytes
 //   liveBytes = sum(usable bytes of live blocks)
-//   per span:   usedCount = popcount(bitmap) = carvedSlots - freeListLength
+//   per span:   usedCount = carvedSlots - freeListLength, every free slot carries the marker
 //   per region: sum(block sizes) = 256 KiB - 2112 - 16, no two free blocks adjacent
 //
-// Double free: always reported while the block's span or region is mapped (small: the bitmap bit
-// is clear; medium: the in-use flag is clear, behind a valid block-start bit); a freed large block
+// Double free: always reported while the block's span or region is mapped (small: the slot is on
+// its span's free list; medium: the in-use flag is clear, behind a valid block-start bit); a freed large block
 // is unmapped, so its second free is reported as a foreign pointer. A stale pointer whose slot
 // was handed out again names a live block: no allocator without quarantine can tell.
 //

@@ -39,6 +39,21 @@ import Testing
         }
     }
 
+    @Test func divisibilityTestIsExactForEveryOffsetInASpan() {
+        for index in 0..<SizeClass.count {
+            let size = UInt32(SizeClass.byteCount(ofClass: index))
+            let reciprocal = SizeClass.reciprocal(ofSlotSize: Int(size))
+            var offset: UInt32 = 0
+            while offset < 65536 {
+                if SizeClass.isMultiple(offset, reciprocal: reciprocal) != (offset % size == 0) {
+                    Issue.record("class \(index) offset \(offset)")
+                    return
+                }
+                offset += 1
+            }
+        }
+    }
+
     @Test func alignedClassIsAMultipleOfTheAlignment() {
         for alignment in [32, 64, 128, 256, 512, 1024] {
             for size in stride(from: 0, through: 1024, by: 7) {

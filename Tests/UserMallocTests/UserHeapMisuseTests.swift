@@ -43,7 +43,7 @@ import MemoryCore
         }
         // A pointer into a span's header area.
         let q = try unwrap(heap.allocate(byteCount: 16))
-        let header = UnsafeMutableRawPointer(bitPattern: UInt(bitPattern: q) & ~0xFFFF)! + 64
+        let header = UnsafeMutableRawPointer(bitPattern: UInt(bitPattern: q) & ~0xFFFF)! + 32
         expectReported(.interiorPointer(at(header)), heap: &heap, log: log) { $0.free(header) }
         heap.free(q)
     }
@@ -81,6 +81,31 @@ import MemoryCore
         heap.trim()                     // ... which goes back to the source
         #expect(source.mappings.isEmpty)
         expectReported(.foreignPointer(at(a)), heap: &heap, log: log) { $0.free(a) }
+    }
+
+    @Test func userDataEqualToTheFreeMarkerIsNoFalseDoubleFree() throws {
+        var (heap, _, log) = makeHeap()
+        let keep = try unwrap(heap.allocate(byteCount: 16))
+        let p = try unwrap(heap.allocate(byteCount: 16))
+        (p + 8).storeBytes(of: heap.freeMarker(UInt(bitPattern: p)), as: UInt64.self)
+        heap.free(p)                                   // suspected, searched, not on the list: fine
+        #expect(log.errors.isEmpty)
+        expectReported(.doubleFree(at(p)), heap: &heap, log: log) { $0.free(p) }
+        heap.free(keep)
+    }
+
+    @Test func useAfterFreeWriteOverTheMarkerIsCaughtByMalloc() throws {
+        var (heap, _, log) = makeHeap()
+        let keep = try unwrap(heap.allocate(byteCount: 100))
+        let p = try unwrap(heap.allocate(byteCount: 100))
+        heap.free(p)
+        (p + 8).storeBytes(of: 0x4141_4141_4141_4141 as UInt64, as: UInt64.self)
+        #expect(heap.checkInvariants() != nil)
+        #expect(heap.allocate(byteCount: 100) == nil)
+        #expect(log.errors == [.corruptedFreeList(at(p))])
+        (p + 8).storeBytes(of: heap.freeMarker(UInt(bitPattern: p)), as: UInt64.self)
+        #expect(heap.checkInvariants() == nil)
+        heap.free(keep)
     }
 
     @Test func neverAllocatedSlot() throws {
