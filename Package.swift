@@ -13,6 +13,7 @@ let package = Package(
         .library(name: "BuddyHeap", targets: ["BuddyHeap"]),
         .library(name: "PageTables", targets: ["PageTables"]),
         .library(name: "UserMalloc", targets: ["UserMalloc"]),
+        .library(name: "ProgramLoader", targets: ["ProgramLoader"]),
     ],
     targets: [
         .target(name: "MemoryCore"),
@@ -21,6 +22,7 @@ let package = Package(
         .target(name: "BuddyHeap", dependencies: ["MemoryCore"]),
         .target(name: "PageTables", dependencies: ["MemoryCore"]),
         .target(name: "UserMalloc", dependencies: ["MemoryCore"]),
+        .target(name: "ProgramLoader", dependencies: ["MemoryCore", "PageTables"]),
         .executableTarget(
             name: "SwiftMMBench",
             dependencies: ["MemoryCore", "PhysicalMemory", "BuddyHeap", "PageTables", "UserMalloc"],
@@ -33,5 +35,6 @@ let package = Package(
         .testTarget(name: "BuddyHeapTests", dependencies: ["BuddyHeap", "MemoryCore", "TestSupport"]),
         .testTarget(name: "PageTablesTests", dependencies: ["PageTables", "PhysicalMemory", "MemoryCore", "TestSupport"]),
         .testTarget(name: "UserMallocTests", dependencies: ["UserMalloc", "PageTables", "PhysicalMemory", "MemoryCore", "TestSupport"]),
+        .testTarget(name: "ProgramLoaderTests", dependencies: ["ProgramLoader", "MemoryCore", "PageTables", "TestSupport"]),
     ]
 )
