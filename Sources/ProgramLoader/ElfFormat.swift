@@ -26,14 +26,14 @@ enum ElfIdentification {
 enum ElfHeaderLayout {
     /// sizeof(Elf64_Ehdr).
     static let size: UInt64 = 64
-    static let typeOffset = 16        // e_type      u16
-    static let machineOffset = 18     // e_machine   u16
-    static let versionOffset = 20     // e_version   u32
-    static let entryOffset = 24       // e_entry     u64
-    static let programHeaderOffsetOffset = 32  // e_phoff u64
-    static let headerSizeOffset = 52  // e_ehsize    u16
-    static let programHeaderEntrySizeOffset = 54  // e_phentsize u16
-    static let programHeaderCountOffset = 56      // e_phnum     u16
+    static let typeOffset: UInt64 = 16        // e_type      u16
+    static let machineOffset: UInt64 = 18     // e_machine   u16
+    static let versionOffset: UInt64 = 20     // e_version   u32
+    static let entryOffset: UInt64 = 24       // e_entry     u64
+    static let programHeaderOffsetOffset: UInt64 = 32  // e_phoff u64
+    static let headerSizeOffset: UInt64 = 52  // e_ehsize    u16
+    static let programHeaderEntrySizeOffset: UInt64 = 54  // e_phentsize u16
+    static let programHeaderCountOffset: UInt64 = 56      // e_phnum     u16
 }
 
 /// e_type values.

@@ -22,15 +22,15 @@ struct ElfHeader {
     static func decode(_ file: ElfFileBytes) throws(ElfError) -> ElfHeader {
         guard file.byteCount >= ElfHeaderLayout.size else { throw .fileTooSmall }
         try checkIdentification(file)
-        try checkFileType(file.uint16(at: UInt64(ElfHeaderLayout.typeOffset)))
-        guard file.uint16(at: UInt64(ElfHeaderLayout.machineOffset)) == machineX86_64 else { throw .notX86_64 }
-        guard file.uint32(at: UInt64(ElfHeaderLayout.versionOffset)) == UInt32(ElfIdentification.currentVersion) else {
+        try checkFileType(file.uint16(at: ElfHeaderLayout.typeOffset))
+        guard file.uint16(at: ElfHeaderLayout.machineOffset) == machineX86_64 else { throw .notX86_64 }
+        guard file.uint32(at: ElfHeaderLayout.versionOffset) == UInt32(ElfIdentification.currentVersion) else {
             throw .badVersion
         }
-        guard file.uint16(at: UInt64(ElfHeaderLayout.headerSizeOffset)) == UInt16(ElfHeaderLayout.size) else {
+        guard file.uint16(at: ElfHeaderLayout.headerSizeOffset) == UInt16(ElfHeaderLayout.size) else {
             throw .badHeaderSize
         }
-        guard file.uint16(at: UInt64(ElfHeaderLayout.programHeaderEntrySizeOffset)) == UInt16(ProgramHeaderLayout.size) else {
+        guard file.uint16(at: ElfHeaderLayout.programHeaderEntrySizeOffset) == UInt16(ProgramHeaderLayout.size) else {
             throw .badProgramHeaderSize
         }
         return try decodeTable(file)
@@ -63,14 +63,14 @@ struct ElfHeader {
 
     /// e_entry, e_phoff, e_phnum, with the table checked to lie inside the file.
     private static func decodeTable(_ file: ElfFileBytes) throws(ElfError) -> ElfHeader {
-        let count = file.uint16(at: UInt64(ElfHeaderLayout.programHeaderCountOffset))
+        let count = file.uint16(at: ElfHeaderLayout.programHeaderCountOffset)
         guard count != extendedProgramHeaderCount else { throw .extendedProgramHeaderCount }
-        let offset = file.uint64(at: UInt64(ElfHeaderLayout.programHeaderOffsetOffset))
+        let offset = file.uint64(at: ElfHeaderLayout.programHeaderOffsetOffset)
         // count * 56 <= 65534 * 56: no overflow; the sum with the offset is checked by `contains`.
         guard file.contains(offset: offset, length: UInt64(count) * ProgramHeaderLayout.size) else {
             throw .programHeadersOutsideFile
         }
-        return ElfHeader(entry: VirtualAddress(file.uint64(at: UInt64(ElfHeaderLayout.entryOffset))),
+        return ElfHeader(entry: VirtualAddress(file.uint64(at: ElfHeaderLayout.entryOffset)),
                          programHeaderOffset: offset, programHeaderCount: Int(count))
     }
 }
