@@ -11,18 +11,18 @@ import MemoryCore
 func userMain() -> Int32 {
     do throws(Errno) {
         _ = try Syscall.write(address: UserSpace.kernelAddress, length: 10)
-        Console.line("bad_pointer").text("FAILED").phrase("reason", "write from kernel memory succeeded").end()
+        Console.line("bad_pointer").word("FAILED").phrase("reason", "write from kernel memory succeeded").end()
         return 1
     } catch {
         guard error == .badAddress else {
-            Console.line("bad_pointer").text("FAILED").text("errno", error.name).text("expected", "EFAULT").end()
+            Console.line("bad_pointer").word("FAILED").text("errno", error.name).text("expected", "EFAULT").end()
             return 2
         }
     }
-    Console.line("bad_pointer").text("write").text("errno", "EFAULT").end()
-    Console.line("bad_pointer").text("reading").hex("address", UserSpace.kernelAddress.raw).text("expect", "page-fault").end()
+    Console.line("bad_pointer").word("write").text("errno", "EFAULT").end()
+    Console.line("bad_pointer").word("reading").hex("address", UserSpace.kernelAddress.raw).text("expect", "page-fault").end()
     Console.flush()
     let byte = UserSpace.kernelAddress.loadByteOpaque()
-    Console.line("bad_pointer").text("FAILED").phrase("reason", "read kernel memory").hex("byte", UInt64(byte)).end()
+    Console.line("bad_pointer").word("FAILED").phrase("reason", "read kernel memory").hex("byte", UInt64(byte)).end()
     return 3
 }

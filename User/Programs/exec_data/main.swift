@@ -11,14 +11,14 @@ func userMain() -> Int32 {
     do throws(Errno) {
         page = try Syscall.map(length: UserSpace.pageBytes, protection: .readWrite)
     } catch {
-        Console.line("exec_data").text("FAILED").text("map-errno", error.name).end()
+        Console.line("exec_data").word("FAILED").text("map-errno", error.name).end()
         return 2
     }
     page.storeByte(0xC3)  // ret
-    Console.line("exec_data").text("calling").hex("address", page.raw).text("expect", "page-fault").end()
+    Console.line("exec_data").word("calling").hex("address", page.raw).text("expect", "page-fault").end()
     Console.flush()
     let code = unsafeBitCast(page.pointer!, to: (@convention(c) () -> Void).self)
     code()
-    Console.line("exec_data").text("FAILED").phrase("reason", "executed a non-executable page").end()
+    Console.line("exec_data").word("FAILED").phrase("reason", "executed a non-executable page").end()
     return 1
 }

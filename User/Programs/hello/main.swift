@@ -11,12 +11,12 @@ func userMain() -> Int32 {
         let written = try Syscall.write(UnsafeRawBufferPointer(start: greeting.utf8Start, count: greeting.utf8CodeUnitCount))
         guard written == UInt64(greeting.utf8CodeUnitCount) else { return 2 }
         let stats = try Syscall.memstat()
-        Console.line("hello").text("memstat").dec("pages_mapped", stats.pagesMapped)
+        Console.line("hello").word("memstat").dec("pages_mapped", stats.pagesMapped)
             .dec("peak_pages_mapped", stats.peakPagesMapped).hex("break_start", stats.breakStart)
             .hex("break_current", stats.breakCurrent).dec("free_frames_system", stats.freeFramesSystem).end()
         return 0
     } catch {
-        Console.line("hello").text("failed").text("errno", error.name).end()
+        Console.line("hello").word("failed").text("errno", error.name).end()
         return 1
     }
 }

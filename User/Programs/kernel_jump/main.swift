@@ -7,10 +7,10 @@ import MemoryCore
 
 @_cdecl("user_main")
 func userMain() -> Int32 {
-    Console.line("kernel_jump").text("calling").hex("address", UserSpace.kernelAddress.raw).text("expect", "page-fault").end()
+    Console.line("kernel_jump").word("calling").hex("address", UserSpace.kernelAddress.raw).text("expect", "page-fault").end()
     Console.flush()
     let target = unsafeBitCast(UserSpace.kernelAddress.pointer!, to: (@convention(c) () -> Void).self)
     target()
-    Console.line("kernel_jump").text("FAILED").phrase("reason", "kernel code ran in ring 3").end()
+    Console.line("kernel_jump").word("FAILED").phrase("reason", "kernel code ran in ring 3").end()
     return 1
 }

@@ -33,7 +33,7 @@ struct SlotTable {
         guard let block = slot.block else { return true }
         let bytes = block.assumingMemoryBound(to: UInt8.self)
         for offset in 0..<(prefix ?? slot.size) where bytes[offset] != Self.patternByte(seed: slot.seed, offset: offset) {
-            Console.line("larson").text("FAILED").phrase("reason", "pattern damaged").dec("slot", index)
+            Console.line("larson").word("FAILED").phrase("reason", "pattern damaged").dec("slot", index)
                 .dec("offset", offset).dec("size", slot.size).end()
             return false
         }
@@ -63,7 +63,7 @@ struct SlotTable {
         guard let block = CAllocation.calloc(1, size) else { return 1 }
         let bytes = block.assumingMemoryBound(to: UInt8.self)
         for offset in 0..<size where bytes[offset] != 0 {
-            Console.line("larson").text("FAILED").phrase("reason", "calloc memory not zero").dec("size", size).end()
+            Console.line("larson").word("FAILED").phrase("reason", "calloc memory not zero").dec("size", size).end()
             return 3
         }
         slots[index] = Slot(block: block, size: size, seed: Self.seed(slot: index, step: step))

@@ -28,7 +28,7 @@ func userMain() -> Int32 {
         if outcome != 0 { return outcome }
         if (step + 1) % checkEvery == 0 {
             guard ProgramHeap.isConsistent("larson") else { return 4 }
-            Console.line("larson").text("progress").dec("steps", step + 1).dec("live_bytes", ProgramHeap.heap.statistics.liveBytes).end()
+            Console.line("larson").word("progress").dec("steps", step + 1).dec("live_bytes", ProgramHeap.heap.statistics.liveBytes).end()
         }
     }
     ProgramHeap.report("larson")
@@ -40,6 +40,6 @@ func userMain() -> Int32 {
     ProgramHeap.report("larson")
     guard ProgramHeap.heap.statistics.heldBytes == 0, ProgramHeap.sourceAgrees else { return 5 }
     reportMemstat("larson")
-    Console.line("larson").text("ok").dec("steps", steps).end()
+    Console.line("larson").word("ok").dec("steps", steps).end()
     return 0
 }

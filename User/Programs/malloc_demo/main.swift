@@ -19,7 +19,7 @@ func userMain() -> Int32 {
     guard ProgramHeap.heap.statistics.heldBytes == 0, ProgramHeap.sourceAgrees else { return 5 }
     guard let after = try? Syscall.memstat(), after.pagesMapped == baseline.pagesMapped else { return 6 }
     reportMemstat("malloc_demo")
-    Console.line("malloc_demo").text("ok").end()
+    Console.line("malloc_demo").word("ok").end()
     return 0
 }
 
@@ -37,7 +37,7 @@ func buildAndQuery() -> Int32 {
     }
     let walk = tree.walk()
     guard walk.visited == 6000, walk.sorted else { return 1 }
-    Console.line("malloc_demo").text("tree").dec("nodes", tree.count).dec("height", walk.height).end()
+    Console.line("malloc_demo").word("tree").dec("nodes", tree.count).dec("height", walk.height).end()
 
     var table: [UInt64: [UInt8]] = [:]
     for index in 0..<5000 { table[keys[index]] = bytesFor(keys[index]) }
@@ -47,7 +47,7 @@ func buildAndQuery() -> Int32 {
         let expected: [UInt8]? = index % 2 == 0 ? nil : bytesFor(keys[index])
         guard table[keys[index]] == expected else { return 2 }
     }
-    Console.line("malloc_demo").text("dictionary").dec("entries", table.count).end()
+    Console.line("malloc_demo").word("dictionary").dec("entries", table.count).end()
 
     ProgramHeap.report("malloc_demo")
     reportMemstat("malloc_demo")

@@ -9,9 +9,9 @@ import KernelLog
 func userMain() -> Int32 {
     guard let block = CAllocation.malloc(48), let neighbour = CAllocation.malloc(48) else { return 2 }
     CAllocation.free(block)
-    Console.line("malloc_hostile_double_free").text("freeing-again").text("expect", "exit-104").end()
+    Console.line("malloc_hostile_double_free").word("freeing-again").text("expect", "exit-104").end()
     CAllocation.free(block)
-    Console.line("malloc_hostile_double_free").text("FAILED").phrase("reason", "double free not reported").end()
+    Console.line("malloc_hostile_double_free").word("FAILED").phrase("reason", "double free not reported").end()
     CAllocation.free(neighbour)
     return 1
 }

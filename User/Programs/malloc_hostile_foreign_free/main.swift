@@ -9,9 +9,9 @@ import KernelLog
 func userMain() -> Int32 {
     guard let live = CAllocation.malloc(64),
           let page = try? Syscall.map(length: UserSpace.pageBytes, protection: .readWrite) else { return 2 }
-    Console.line("malloc_hostile_foreign_free").text("freeing").text("expect", "exit-101").end()
+    Console.line("malloc_hostile_foreign_free").word("freeing").text("expect", "exit-101").end()
     CAllocation.free(page.pointer)
-    Console.line("malloc_hostile_foreign_free").text("FAILED").phrase("reason", "foreign free not reported").end()
+    Console.line("malloc_hostile_foreign_free").word("FAILED").phrase("reason", "foreign free not reported").end()
     CAllocation.free(live)
     return 1
 }

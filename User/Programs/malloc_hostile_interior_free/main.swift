@@ -7,9 +7,9 @@ import KernelLog
 @_cdecl("user_main")
 func userMain() -> Int32 {
     guard let block = CAllocation.malloc(64) else { return 2 }
-    Console.line("malloc_hostile_interior_free").text("freeing").text("expect", "exit-102").end()
+    Console.line("malloc_hostile_interior_free").word("freeing").text("expect", "exit-102").end()
     CAllocation.free(block + 16)
-    Console.line("malloc_hostile_interior_free").text("FAILED").phrase("reason", "interior free not reported").end()
+    Console.line("malloc_hostile_interior_free").word("FAILED").phrase("reason", "interior free not reported").end()
     CAllocation.free(block)
     return 1
 }

@@ -37,19 +37,19 @@ struct Checker {
         do throws(Errno) {
             return try call()
         } catch {
-            Console.line("memtest").text("unexpected-errno").text("errno", error.name).end()
+            Console.line("memtest").word("unexpected-errno").text("errno", error.name).end()
             fail(name)
         }
     }
 
     private func report(_ expected: Errno, got: Errno?, _ name: StaticString) {
-        let line = Console.line("memtest").text("wrong-result").text("expected", expected.name)
+        let line = Console.line("memtest").word("wrong-result").text("expected", expected.name)
         if let got { line.text("got", got.name).end() } else { line.text("got", "success").end() }
         fail(name)
     }
 
     private func fail(_ name: StaticString) -> Never {
-        Console.line("memtest").text("FAILED").dec("check", Int(count)).phrase("group", groupName)
+        Console.line("memtest").word("FAILED").dec("check", Int(count)).phrase("group", groupName)
             .phrase("condition", name).end()
         ProgramExit.exit(count)
     }

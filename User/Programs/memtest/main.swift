@@ -17,6 +17,6 @@ func userMain() -> Int32 {
     ProtectChecks.run(&check)
     MemstatChecks.counters(&check)
     ErrorChecks.run(&check)
-    Console.line("memtest").text("ok").dec("checks", Int(check.count)).end()
+    Console.line("memtest").word("ok").dec("checks", Int(check.count)).end()
     return 0
 }

@@ -17,7 +17,7 @@ func userMain() -> Int32 {
     touchPages(start, length: breakGrowth)
     guard let stats = try? Syscall.memstat(),
           stats.pagesMapped >= (length + breakGrowth) / UserSpace.pageBytes else { return 3 }
-    Console.line("no_unmap").text("leaving").hex("region", region.raw).dec("pages_mapped", stats.pagesMapped)
+    Console.line("no_unmap").word("leaving").hex("region", region.raw).dec("pages_mapped", stats.pagesMapped)
         .dec("free_frames_system", stats.freeFramesSystem).end()
     return 0
 }

@@ -10,10 +10,10 @@ nonisolated(unsafe) var lowestFrame: UInt = .max
 
 @_cdecl("user_main")
 func userMain() -> Int32 {
-    Console.line("stack_overflow").text("descending").text("expect", "page-fault").end()
+    Console.line("stack_overflow").word("descending").text("expect", "page-fault").end()
     Console.flush()
     let depth = descend(1)
-    Console.line("stack_overflow").text("FAILED").phrase("reason", "recursion returned").dec("depth", depth).end()
+    Console.line("stack_overflow").word("FAILED").phrase("reason", "recursion returned").dec("depth", depth).end()
     return 1
 }
 

@@ -20,7 +20,7 @@ struct Fuzzer {
         calls += 1
         let result = SyscallTrap.invoke(number, a1, a2, a3, UInt64.max, UInt64.max, UInt64.max)
         guard SyscallResult.errno(of: result) == nil else { return }
-        Console.line("syscall_fuzz").text("FAILED").phrase("reason", "hostile call succeeded").dec("number", number)
+        Console.line("syscall_fuzz").word("FAILED").phrase("reason", "hostile call succeeded").dec("number", number)
             .hex("a1", a1).hex("a2", a2).hex("a3", a3).hex("result", UInt64(bitPattern: result)).end()
         ProgramExit.exit(1)
     }
@@ -74,7 +74,7 @@ struct Fuzzer {
             calls += 1
             let answer = Syscall.brk(VirtualAddress(HostileValues.addresses[i]))
             guard answer == startBreak else {
-                Console.line("syscall_fuzz").text("FAILED").phrase("reason", "hostile brk moved the break")
+                Console.line("syscall_fuzz").word("FAILED").phrase("reason", "hostile brk moved the break")
                     .hex("asked", HostileValues.addresses[i]).hex("answer", answer.raw).end()
                 ProgramExit.exit(1)
             }

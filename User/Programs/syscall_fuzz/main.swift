@@ -22,9 +22,9 @@ func userMain() -> Int32 {
     fuzz.unknownNumbers()
     guard let after = try? Syscall.memstat(), after.pagesMapped == before.pagesMapped,
           Syscall.currentBreak() == startBreak, HostileValues.imageIsIntact() else {
-        Console.line("syscall_fuzz").text("FAILED").phrase("reason", "process changed by failed calls").end()
+        Console.line("syscall_fuzz").word("FAILED").phrase("reason", "process changed by failed calls").end()
         return 2
     }
-    Console.line("syscall_fuzz").text("ok").dec("calls", fuzz.calls).end()
+    Console.line("syscall_fuzz").word("ok").dec("calls", fuzz.calls).end()
     return 0
 }

@@ -11,13 +11,13 @@ func userMain() -> Int32 {
     let address = VirtualAddress(UnsafeRawPointer(literal.utf8Start))
     let breakStart = Syscall.currentBreak()
     guard UserSpace.imageBase <= address, address < breakStart else {
-        Console.line("write_rodata").text("FAILED").phrase("reason", "literal not in the image").hex("address", address.raw).end()
+        Console.line("write_rodata").word("FAILED").phrase("reason", "literal not in the image").hex("address", address.raw).end()
         return 2
     }
-    Console.line("write_rodata").text("writing").hex("address", address.raw).text("expect", "page-fault").end()
+    Console.line("write_rodata").word("writing").hex("address", address.raw).text("expect", "page-fault").end()
     Console.flush()
     storeOpaque(address, 0x21)
-    Console.line("write_rodata").text("FAILED").phrase("reason", "read-only data was writable").end()
+    Console.line("write_rodata").word("FAILED").phrase("reason", "read-only data was writable").end()
     return 1
 }
 

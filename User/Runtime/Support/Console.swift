@@ -33,3 +33,11 @@ extension LogLine {
         bytes(key, UnsafeRawBufferPointer(start: value.utf8Start, count: value.utf8CodeUnitCount))
     }
 }
+
+extension LogLine {
+    /// A bare word after a space: `memtest ok` (KernelLog's one-argument `text` adds no space).
+    @discardableResult func word(_ value: StaticString) -> Self {
+        text(" ")
+        return text(value)
+    }
+}

@@ -12,9 +12,9 @@ import KernelLog
 
 enum HeapMisuse {
     static func report(_ error: HeapError) {
-        Console.line("malloc").text("error").text("kind", kindName(error)).hex("ptr", error.address.raw)
+        Console.line("malloc").word("error").text("kind", kindName(error)).hex("ptr", error.address.raw)
             .dec("exit", Int(exitCode(error))).end()
-        Console.line("malloc").text(error.message).end()
+        Console.line("malloc").phrase("message", error.message).end()
         ProgramExit.exit(exitCode(error))
     }
 

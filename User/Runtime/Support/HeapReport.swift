@@ -7,7 +7,7 @@ extension ProgramHeap {
     /// One `<word> heap ...` line with UserHeap's counters and the page source's syscall count.
     static func report(_ word: StaticString) {
         let stats = heap.statistics
-        Console.line(word).text("heap").dec("live_bytes", stats.liveBytes).dec("peak_live_bytes", stats.peakLiveBytes)
+        Console.line(word).word("heap").dec("live_bytes", stats.liveBytes).dec("peak_live_bytes", stats.peakLiveBytes)
             .dec("held_bytes", stats.heldBytes).dec("peak_held_bytes", stats.peakHeldBytes)
             .dec("small_spans", stats.smallSpans).dec("cached_empty_spans", stats.cachedEmptySpans)
             .dec("medium_regions", stats.mediumRegions).dec("live_medium_blocks", stats.liveMediumBlocks)
@@ -20,7 +20,7 @@ extension ProgramHeap {
     /// Walks the whole heap; true when consistent, else prints the violation's kind and false.
     static func isConsistent(_ word: StaticString) -> Bool {
         guard heap.checkInvariants() != nil else { return true }
-        Console.line(word).text("FAILED").phrase("reason", "heap invariant violated").end()
+        Console.line(word).word("FAILED").phrase("reason", "heap invariant violated").end()
         return false
     }
 
@@ -33,10 +33,10 @@ extension ProgramHeap {
 /// One `<word> memstat ...` line.
 func reportMemstat(_ word: StaticString) {
     guard let stats = try? Syscall.memstat() else {
-        Console.line(word).text("memstat").text("failed").end()
+        Console.line(word).word("memstat").word("failed").end()
         return
     }
-    Console.line(word).text("memstat").dec("pages_mapped", stats.pagesMapped).dec("peak_pages_mapped", stats.peakPagesMapped)
+    Console.line(word).word("memstat").dec("pages_mapped", stats.pagesMapped).dec("peak_pages_mapped", stats.peakPagesMapped)
         .dec("map_calls", stats.mapCalls).dec("unmap_calls", stats.unmapCalls).dec("brk_calls", stats.brkCalls)
         .hex("break_start", stats.breakStart).hex("break_current", stats.breakCurrent)
         .dec("free_frames_system", stats.freeFramesSystem).end()

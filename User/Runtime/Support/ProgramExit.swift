@@ -21,7 +21,7 @@ enum ProgramExit {
 
     /// Prints `swiftmm abort reason=<reason>` and exits with 134.
     static func abort(_ reason: StaticString) -> Never {
-        Console.line("swiftmm").text("abort").text("reason", reason).end()
+        Console.line("swiftmm").word("abort").text("reason", reason).end()
         exit(abortCode)
     }
 }
