@@ -60,12 +60,22 @@ enum Syscalls {
     static func map(_ process: Process, hint: UInt64, length: UInt64, protection: UInt64) -> Result<UInt64, Errno> {
         guard let flags = pageFlags(protection) else { return .failure(.EINVAL) }
         if hint != 0 {
-            guard let range = try? validateUserRange(address: hint, length: length, alignment: .pageAlignedAddress) else { return .failure(.EINVAL) }
+            // MAP_FIXED_NOREPLACE semantics: a malformed hint is EINVAL; a well-formed one that
+            // names a place that cannot be given (outside user space, the image, break area or
+            // stack with its guard page, or already mapped) is EEXIST; it is never relocated.
+            let range: UserRange
+            do throws(UserRangeError) {
+                range = try validateUserRange(address: hint, length: length, alignment: .pageAlignedAddress)
+            } catch {
+                return .failure(error == .misaligned || error == .zeroLength ? .EINVAL : .EEXIST)
+            }
+            if overlapsFixedRegions(process, range) { return .failure(.EEXIST) }
             if let error = process.mapZeroed(at: range.start.raw, pageCount: range.pageCount, flags: flags) { return .failure(error) }
             return .success(range.start.raw)
         }
-        guard length != 0, let pages = alignUp(length, to: frameSize).map({ $0 >> frameShift }),
-              pages <= (UserLayout.mapAreaEnd - process.mapNext) >> frameShift else { return .failure(length == 0 ? .EINVAL : .ENOMEM) }
+        guard length != 0, length <= UserSpace.byteCount, let rounded = alignUp(length, to: frameSize) else { return .failure(.EINVAL) }
+        let pages = rounded >> frameShift
+        guard pages <= (UserLayout.mapAreaEnd - process.mapNext) >> frameShift else { return .failure(.ENOMEM) }
         let start = process.mapNext
         if let error = process.mapZeroed(at: start, pageCount: pages, flags: flags) { return .failure(error) }
         process.mapNext = start + pages * frameSize + frameSize  // one unmapped page between mappings
@@ -85,7 +95,8 @@ enum Syscalls {
     static func protect(_ process: Process, address: UInt64, length: UInt64, protection: UInt64) -> Result<UInt64, Errno> {
         guard let flags = pageFlags(protection),
               let range = try? validateUserRange(address: address, length: length, alignment: .pageAlignedAddress) else { return .failure(.EINVAL) }
-        guard process.isMapped(from: range.start.raw, pageCount: range.pageCount) else { return .failure(.EINVAL) }
+        guard !overlapsFixedRegions(process, range),
+              process.isMapped(from: range.start.raw, pageCount: range.pageCount) else { return .failure(.EINVAL) }
         for index in 0..<range.pageCount {
             let page = VirtualAddress(range.start.raw + index * frameSize)
             _ = try? process.space.protect(page, size: .size4KiB, flags: flags)
@@ -106,12 +117,15 @@ enum Syscalls {
         return flags
     }
 
-    /// The program image, the break area and the stack are not `unmap`'s to remove.
+    /// The program image with its break ([image start, current break)) and the stack with its
+    /// guard page belong to the kernel's loader: map may not place over them, unmap and protect
+    /// may not change them (text never becomes writable, the stack never executable).
     private static func overlapsFixedRegions(_ process: Process, _ range: UserRange) -> Bool {
         let stackBottom = UserLayout.stackTop - (UserLayout.stackPages + 1) * frameSize
-        let imageAndBreak = range.start.raw < process.breakStart + UserLayout.breakLimitBytes && range.end.raw > process.imageStart
+        let imageEnd = alignUp(process.breakCurrent, to: frameSize)!
+        let image = range.start.raw < imageEnd && range.end.raw > process.imageStart
         let stack = range.start.raw < UserLayout.stackTop && range.end.raw > stackBottom
-        return imageAndBreak || stack
+        return image || stack
     }
 
     // MARK: - brk
