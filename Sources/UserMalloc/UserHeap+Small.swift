@@ -94,7 +94,12 @@ extension UserHeap {
         span.header.bumpOffset = offset &+ slotSize
         span.header.usedCount &+= 1
         counters.noteLive(Int(slotSize))
-        return SmallBlock(address: span.address &+ UInt(offset), isZeroed: offset >= span.header.dirtyEnd)
+        let address = span.address &+ UInt(offset)
+        let isZeroed = offset >= span.header.dirtyEnd
+        // A recycled span may still hold a free marker from an earlier life of this very slot
+        // address; left in place, every free of the slot would pay for the confirming search.
+        if !isZeroed { storeWord(0, at: address, 1) }
+        return SmallBlock(address: address, isZeroed: isZeroed)
     }
 
     /// free() of a pointer the directory places in the small span at `spanBase`.

@@ -94,6 +94,20 @@ import MemoryCore
         heap.free(keep)
     }
 
+    @Test func recycledSpansCarveSlotsWithoutStaleFreeMarkers() throws {
+        var (heap, _, _) = makeHeap()
+        // Fill and empty spans of one class, then carve the recycled spans for another class:
+        // no carved slot may still carry the marker of its address (free would then search).
+        let first = try (0..<4000).map { _ in try unwrap(heap.allocate(byteCount: 48)) }
+        for p in first { heap.free(p) }
+        let second = try (0..<4000).map { _ in try unwrap(heap.allocate(byteCount: 96)) }
+        for p in second + [] {
+            #expect((p + 8).load(as: UInt64.self) != heap.freeMarker(UInt(bitPattern: p)))
+        }
+        for p in second { heap.free(p) }
+        #expect(heap.checkInvariants() == nil)
+    }
+
     @Test func useAfterFreeWriteOverTheMarkerIsCaughtByMalloc() throws {
         var (heap, _, log) = makeHeap()
         let keep = try unwrap(heap.allocate(byteCount: 100))
