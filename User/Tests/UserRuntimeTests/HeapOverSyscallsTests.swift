@@ -1,0 +1,125 @@
+// UserHeap<SyscallPageSource> against the fake kernel: a seeded random malloc/free/realloc/calloc
+// trace checked against a reference model of live blocks; after every step the kernel's mapped
+// bytes equal the heap's held bytes and the page source's count; the whole heap is walked every
+// 250 steps; at the end every page goes back to the kernel.
+import MemoryCore
+import Testing
+import UserMalloc
+@testable import UserSyscalls
+
+/// SplitMix64, as in Tests/TestSupport (that target is not a product of the root package).
+struct TestGenerator {
+    var state: UInt64
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+    mutating func below(_ bound: Int) -> Int { Int(next() % UInt64(bound)) }
+}
+
+final class ErrorCount: @unchecked Sendable { var count = 0 }
+
+struct LiveBlock {
+    var pointer: UnsafeMutableRawPointer
+    var size: Int
+    var tag: UInt8
+}
+
+extension FakeKernelSuite {
+    @Suite("UserHeap over SyscallPageSource")
+    struct HeapOverSyscallsTests {
+        init() { fakeKernel = FakeKernel() }
+
+        static func size(_ random: inout TestGenerator) -> Int {
+            switch random.below(100) {
+            case 0..<80: 1 + random.below(4096)
+            case 80..<97: 4097 + random.below(128 << 10 - 4096)
+            default: (128 << 10) + 1 + random.below(1 << 20)
+            }
+        }
+
+        static func fill(_ block: LiveBlock) {
+            // The same tag at three places (they coincide in blocks under 3 bytes); tags differ per step.
+            let bytes = block.pointer.assumingMemoryBound(to: UInt8.self)
+            bytes[0] = block.tag
+            bytes[block.size - 1] = block.tag
+            bytes[block.size / 2] = block.tag
+        }
+
+        /// The three tagged bytes fill() wrote are intact.
+        static func holds(_ block: LiveBlock) -> Bool {
+            let bytes = block.pointer.assumingMemoryBound(to: UInt8.self)
+            return bytes[0] == block.tag && bytes[block.size - 1] == block.tag && bytes[block.size / 2] == block.tag
+        }
+
+        @Test(arguments: [0x5EED_0001 as UInt64, 0x5EED_0002])
+        func randomTraceMatchesTheModelAndReturnsEveryPage(seed: UInt64) throws {
+            let errors = ErrorCount()
+            var heap = UserHeap(source: SyscallPageSource()) { _ in errors.count += 1 }
+            var random = TestGenerator(state: seed)
+            var live: [LiveBlock] = []
+            for step in 0..<6000 {
+                let action = random.below(10)
+                if action < 5 || live.isEmpty {
+                    let size = Self.size(&random)
+                    let zeroed = action == 4
+                    let allocated = zeroed ? heap.allocateZeroed(count: 1, byteCount: size) : heap.allocate(byteCount: size)
+                    let pointer = try #require(allocated)
+                    if zeroed {
+                        let bytes = UnsafeRawBufferPointer(start: pointer, count: size)
+                        #expect(bytes.allSatisfy { $0 == 0 }, "calloc memory is zero")
+                    }
+                    let block = LiveBlock(pointer: pointer, size: size, tag: UInt8(truncatingIfNeeded: step))
+                    Self.fill(block)
+                    live.append(block)
+                } else if action < 9 {
+                    let block = live.remove(at: random.below(live.count))
+                    #expect(Self.holds(block))
+                    heap.free(block.pointer)
+                } else {
+                    let index = random.below(live.count)
+                    let old = live[index]
+                    #expect(Self.holds(old))
+                    let size = Self.size(&random)
+                    let reallocated = heap.reallocate(old.pointer, byteCount: size)
+                    let pointer = try #require(reallocated)
+                    #expect(pointer.load(as: UInt8.self) == old.tag, "realloc keeps the first byte")
+                    live[index] = LiveBlock(pointer: pointer, size: size, tag: UInt8(truncatingIfNeeded: step))
+                    Self.fill(live[index])
+                }
+                let held = heap.statistics.heldBytes
+                #expect(fakeKernel.mappedPageCount * 4096 == held && heap.source.bytesMapped == UInt64(held))
+                if step % 250 == 0 { #expect(heap.checkInvariants() == nil) }
+            }
+            for block in live {
+                #expect(Self.holds(block))
+                heap.free(block.pointer)
+            }
+            #expect(heap.checkInvariants() == nil)
+            heap.trim()
+            #expect(heap.statistics.heldBytes == 0 && heap.statistics.liveBytes == 0)
+            #expect(fakeKernel.mappedPageCount == 0, "every page went back to the kernel")
+            #expect(heap.source.kernelRefusals == 0 && errors.count == 0)
+        }
+
+        @Test func misuseIsReportedAndChangesNothing() throws {
+            let errors = ErrorCount()
+            var heap = UserHeap(source: SyscallPageSource()) { _ in errors.count += 1 }
+            let first = heap.allocate(byteCount: 48), second = heap.allocate(byteCount: 48)
+            let block = try #require(first)
+            let neighbour = try #require(second)
+            heap.free(block)
+            let mapped = fakeKernel.mappedPageCount
+            heap.free(block)
+            heap.free(neighbour + 16)
+            #expect(errors.count == 2)
+            #expect(fakeKernel.mappedPageCount == mapped && heap.checkInvariants() == nil)
+            heap.free(neighbour)
+            heap.trim()
+            #expect(fakeKernel.mappedPageCount == 0)
+        }
+    }
+}
