@@ -85,7 +85,7 @@ public struct UserHeap<Source: PageSource> {
     @inlinable public mutating func free(_ pointer: UnsafeMutableRawPointer?) {
         guard let pointer else { return }
         let address = UInt(pointer)
-        let owner = directory.lookupRemembering(address)
+        let owner = directory.lookup(address)
         if owner & 3 == OwnerKind.small.rawValue {
             if let error = freeSmall(address, spanBase: UInt(truncatingIfNeeded: owner & ~3)) { report(error) }
             return
