@@ -220,8 +220,8 @@ static struct Plan plan_brk(uint64_t requested) {
         plan.args[1] = old_top - new_top;
     } else {
         plan.cancel = 1;
+        if (requested != break_current) brk_calls++;
         break_current = requested;
-        brk_calls++;
         plan.update = NOTHING;
     }
     return plan;
