@@ -173,16 +173,16 @@ bench:
 ## user-emulate: run every program on this Linux host under User/Tools/abi-emulator (ptrace ABI model)
 USER_PROGRAMS := hello memtest bad_pointer write_rodata exec_data stack_overflow kernel_jump \
   no_unmap syscall_fuzz malloc_demo larson malloc_hostile_double_free malloc_hostile_foreign_free \
-  malloc_hostile_interior_free
+  malloc_hostile_interior_free syscall_cost cpu_hog
 # For the kernel's `make run` and `make test` (expected outcomes: User/Programs/expectations.txt).
-DEFAULT_PROGRAMS := hello memtest malloc_demo larson
+DEFAULT_PROGRAMS := hello memtest malloc_demo larson syscall_cost
 TEST_PROGRAMS := $(USER_PROGRAMS)
 
 UB := $(BUILD)/user
 USER_RUNTIME_SWIFT := $(sort $(wildcard User/Runtime/Syscalls/*.swift User/Runtime/Support/*.swift))
 USER_SHARED_MODULES := MemoryCore KernelLog UserMalloc
 USER_SHARED_OBJECTS := $(foreach m,$(USER_SHARED_MODULES),$(EMB)/$(m).o)
-USER_RUNTIME_OBJECTS := $(UB)/runtime/start.o $(UB)/runtime/syscall.o $(UB)/runtime/runtime.o
+USER_RUNTIME_OBJECTS := $(UB)/runtime/start.o $(UB)/runtime/syscall.o $(UB)/runtime/cycles.o $(UB)/runtime/runtime.o
 USER_ELFS := $(foreach p,$(USER_PROGRAMS),$(UB)/$(p).elf)
 # The kernel's C flags (no SSE: user code never touches SSE state), except -fpie: programs live
 # above 4 GiB, out of reach of the small code model's absolute 32-bit addresses, so C code

@@ -78,7 +78,7 @@ enum Processes {
         let line = log.line(balanced ? .info : .error, "proc", "end").dec("pid", process.id).bytes("prog", process.name)
         switch end {
         case .exited(let code)?: line.text("status", "exited").dec("code", code)
-        case .killed(let vector)?: line.text("status", "killed").text("fault", ExceptionVector(rawValue: vector)?.name ?? "reserved")
+        case .killed(let vector)?: line.text("status", "killed").text("fault", faultName(vector))
         case nil: line.text("status", "not-started")
         }
         line.dec("pages_peak", UInt64(peak)).dec("pages_at_exit", UInt64(atExit)).dec("user_frames_freed", UInt64(userFrames))
@@ -117,6 +117,12 @@ enum Processes {
                 .text("cause", faultCause(address: address, code: code))
         }
         line.end()
+    }
+
+    /// The name of what killed a process: a CPU exception, or the timer (CPU-time limit).
+    static func faultName(_ vector: UInt64) -> StaticString {
+        if vector == ProgrammableTimer.vector { return "cpu-time-limit" }
+        return ExceptionVector(rawValue: vector)?.name ?? "reserved"
     }
 
     private static func faultCause(address: UInt64, code: PageFaultErrorCode) -> StaticString {
