@@ -86,8 +86,13 @@ public struct UserHeap<Source: PageSource> {
         guard let pointer else { return }
         let address = UInt(pointer)
         let owner = directory.lookup(address)
-        if owner & 3 == OwnerKind.small.rawValue {
-            if let error = freeSmall(address, spanBase: UInt(truncatingIfNeeded: owner & ~3)) { report(error) }
+        // For a small span the directory value is exactly its base | 1, and the base is the
+        // pointer's granule. Comparing against that computed value (instead of using the loaded
+        // one) lets the CPU start reading the span header while the lookup is still in flight;
+        // nothing is read architecturally before the comparison has confirmed ownership.
+        let spanBase = address & ~UInt(SpanRef.byteCount &- 1)
+        if owner == UInt64(spanBase) | OwnerKind.small.rawValue {
+            if let error = freeSmall(address, spanBase: spanBase) { report(error) }
             return
         }
         if let error = freeBeyondSmall(address, owner: owner) { report(error) }
