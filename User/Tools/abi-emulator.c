@@ -112,6 +112,22 @@ static void carve(uint64_t start, uint64_t end, enum Kind kind, int set_prot) {
     region_count = kept;
 }
 
+/* The model's invariants (see the file comment); the first violation, or NULL. Checked after every
+ * call: the emulator is a reference, so its own bookkeeping must be beyond doubt. */
+static const char *check_invariants(void) {
+    for (size_t i = 0; i < region_count; i++) {
+        const struct Region *r = &regions[i];
+        if (r->start >= r->end) return "empty region";
+        if ((r->start | r->end) & (PAGE - 1)) return "unaligned region";
+        if (r->start < USER_START || r->end > USER_END) return "region outside user space";
+        for (size_t j = i + 1; j < region_count; j++)
+            if (regions[j].start < r->end && r->start < regions[j].end) return "overlapping regions";
+    }
+    if (break_current < break_start) return "break below break_start";
+    if (pages_mapped() > peak_pages) return "pages above peak";
+    return NULL;
+}
+
 /* First free page-aligned range of `length` bytes at or above MAP_SEARCH_START, or 0. */
 static uint64_t find_free(uint64_t length) {
     uint64_t candidate = MAP_SEARCH_START;
@@ -352,6 +368,16 @@ static const char *fault_name(int signal) {
     }
 }
 
+/* A program still running after this many seconds is killed as `killed=cpu-time-limit` (the
+ * kernel's name for its CPU-time limit); SWIFTMM_EMULATOR_SECONDS overrides it. */
+static volatile sig_atomic_t time_is_up;
+static void on_alarm(int signal) { (void)signal; time_is_up = 1; }
+
+static unsigned time_limit_seconds(void) {
+    const char *text = getenv("SWIFTMM_EMULATOR_SECONDS");
+    return text && atoi(text) > 0 ? (unsigned)atoi(text) : 10;
+}
+
 /* Runs one program; writes its outcome (`exit=N` or `killed=NAME`) into `outcome`. */
 static void run(const char *path, char *outcome, size_t size) {
     region_count = 0;
@@ -370,10 +396,21 @@ static void run(const char *path, char *outcome, size_t size) {
     if (prepare_process(pid) != 0) { kill(pid, SIGKILL); waitpid(pid, &status, 0); snprintf(outcome, size, "error=setup"); return; }
     struct Plan plan = {0};
     int in_call = 0, deliver = 0;
+    time_is_up = 0;
+    alarm(time_limit_seconds());
     for (;;) {
         ptrace(PTRACE_SYSCALL, pid, 0, deliver);
         deliver = 0;
-        if (waitpid(pid, &status, 0) < 0) { snprintf(outcome, size, "error=wait"); return; }
+        if (waitpid(pid, &status, 0) < 0) {
+            if (errno == EINTR && time_is_up) {
+                kill(pid, SIGKILL);
+                waitpid(pid, &status, 0);
+                snprintf(outcome, size, "killed=cpu-time-limit");
+            } else {
+                snprintf(outcome, size, "error=wait");
+            }
+            return;
+        }
         if (WIFEXITED(status)) { snprintf(outcome, size, "exit=%d", WEXITSTATUS(status)); return; }
         if (WIFSIGNALED(status)) { snprintf(outcome, size, "killed=%s", fault_name(WTERMSIG(status))); return; }
         int signal = WSTOPSIG(status);
@@ -403,6 +440,13 @@ static void run(const char *path, char *outcome, size_t size) {
         } else {
             regs.rax = (uint64_t)finish(&plan, (int64_t)regs.rax);
             ptrace(PTRACE_SETREGS, pid, 0, &regs);
+            const char *violation = check_invariants();
+            if (violation) {
+                kill(pid, SIGKILL);
+                waitpid(pid, &status, 0);
+                snprintf(outcome, size, "error=model-invariant:%s", violation);
+                return;
+            }
         }
         in_call = !in_call;
     }
@@ -434,12 +478,15 @@ int main(int argc, char **argv) {
     int first = 1, failures = 0;
     if (argc > 2 && strcmp(argv[1], "--expect") == 0) { expectations = argv[2]; first = 3; }
     setvbuf(stdout, NULL, _IONBF, 0);
+    struct sigaction alarm_action = {.sa_handler = on_alarm}; /* no SA_RESTART: waitpid returns EINTR */
+    sigaction(SIGALRM, &alarm_action, NULL);
     for (int i = first; i < argc; i++) {
         char outcome[256], name[128];
         const char *base = strrchr(argv[i], '/') ? strrchr(argv[i], '/') + 1 : argv[i];
         snprintf(name, sizeof name, "%s", base);
         name[strcspn(name, ".")] = 0;
         run(argv[i], outcome, sizeof outcome);
+        alarm(0);
         if (!expectations) { printf("emulator %s %s\n", name, outcome); continue; }
         const char *expected = expected_outcome(expectations, name);
         size_t length = expected ? strlen(expected) : 0;

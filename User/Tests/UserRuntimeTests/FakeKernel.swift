@@ -121,6 +121,14 @@ final class FakeKernel: @unchecked Sendable {
         return 0
     }
 
+    /// The first broken rule of the model, or nil: the page count matches the map, and the
+    /// recorded calls all carry six arguments.
+    func checkInvariants() -> String? {
+        if mappedPageCount != mapped.lazy.filter({ $0 }).count { return "mappedPageCount != mapped pages" }
+        if calls.contains(where: { $0.arguments.count != 6 }) { return "call without six arguments" }
+        return nil
+    }
+
     /// True when exactly the pages of `ranges` (address, bytes) are mapped.
     func mappedPagesAre(_ ranges: [(UInt64, Int)]) -> Bool {
         var expected = Array(repeating: false, count: mapped.count)

@@ -92,7 +92,10 @@ extension FakeKernelSuite {
                 }
                 let held = heap.statistics.heldBytes
                 #expect(fakeKernel.mappedPageCount * 4096 == held && heap.source.bytesMapped == UInt64(held))
-                if step % 250 == 0 { #expect(heap.checkInvariants() == nil) }
+                if step % 250 == 0 {
+                    #expect(heap.checkInvariants() == nil)
+                    #expect(fakeKernel.checkInvariants() == nil)
+                }
             }
             for block in live {
                 #expect(Self.holds(block))

@@ -33,7 +33,7 @@ extension FakeKernelSuite {
                 #expect(fakeKernel.mappedPagesAre(premapped))
                 #expect(source.bytesMapped == 0)
             }
-            #expect(source.kernelRefusals == 0)
+            #expect(source.kernelRefusals == 0 && fakeKernel.checkInvariants() == nil)
         }
 
         @Test func outOfMemoryReturnsNilAndMapsNothing() {
