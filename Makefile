@@ -150,7 +150,8 @@ test: tools
 
 # ---- Benchmarks ----------------------------------------------------------------------------------
 BENCH_PEERS := libjemalloc2 libmimalloc2.0 libtcmalloc-minimal4
-## bench: host benchmarks in release mode (FILTER=frame|buddy|malloc picks a group)
+## bench: host benchmarks in release mode (FILTER=frame|buddy|malloc picks a group). jemalloc,
+## loaded with dlopen, needs room in glibc's static TLS block: hence GLIBC_TUNABLES.
 bench:
 	@missing=""; for p in $(BENCH_PEERS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ] && command -v apt-get >/dev/null && [ "$$(id -u)" = 0 ]; then \
@@ -159,7 +160,7 @@ bench:
 	    echo "could not install$$missing: those peers are skipped"; \
 	fi
 	swift build -c release --product SwiftMMBench
-	$$(swift build -c release --show-bin-path)/SwiftMMBench $(FILTER)
+	GLIBC_TUNABLES=glibc.rtld.optional_static_tls=4096 $$(swift build -c release --show-bin-path)/SwiftMMBench $(FILTER)
 
 .PHONY: test bench
 

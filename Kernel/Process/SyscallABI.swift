@@ -33,15 +33,6 @@ enum Errno: Int64, Error {
     }
 }
 
-/// `protection` argument bits of map and protect.
-struct Protection: OptionSet {
-    let rawValue: UInt64
-    static let read = Protection(rawValue: 1)
-    static let write = Protection(rawValue: 2)
-    static let execute = Protection(rawValue: 4)
-    static let all: Protection = [.read, .write, .execute]
-}
-
 /// The user address-space layout the kernel enforces (inside PageTables' UserSpace).
 enum UserLayout {
     /// One past the top of the user stack.

@@ -106,15 +106,9 @@ enum Syscalls {
         return .success(0)
     }
 
-    /// Protection bits to leaf flags: read is implied; write and execute together are refused (W^X).
+    /// Protection bits to leaf flags (PageTables' UserProtection, tested on the host).
     static func pageFlags(_ protection: UInt64) -> PageFlags? {
-        let bits = Protection(rawValue: protection)
-        guard Protection.all.isSuperset(of: bits), bits.contains(.read) else { return nil }
-        if bits.contains(.write) && bits.contains(.execute) { return nil }
-        var flags: PageFlags = [.present, .user]
-        if bits.contains(.write) { flags.insert(.writable) }
-        if !bits.contains(.execute) { flags.insert(.noExecute) }
-        return flags
+        UserProtection.pageFlags(forSyscallArgument: protection)
     }
 
     /// The program image with its break ([image start, current break)) and the stack with its
