@@ -126,7 +126,6 @@ enum Syscalls {
 
     /// Linux semantics: returns the break after the call; on failure the break is unchanged.
     static func brk(_ process: Process, requested: UInt64) -> UInt64 {
-        process.brkCalls += 1
         guard requested != 0, requested >= process.breakStart,
               requested - process.breakStart <= UserLayout.breakLimitBytes else { return process.breakCurrent }
         let oldEnd = alignUp(process.breakCurrent, to: frameSize)!
@@ -137,6 +136,7 @@ enum Syscalls {
         } else if newEnd < oldEnd {
             process.unmapAndFree(from: newEnd, pageCount: (oldEnd - newEnd) >> frameShift)
         }
+        if requested != process.breakCurrent { process.brkCalls += 1 }
         process.breakCurrent = requested
         return requested
     }
