@@ -97,8 +97,8 @@ final class Process {
 
 /// Collects a process's console output into lines, so each line is one log event.
 struct LineBuffer {
-    static let capacity = 200
-    var bytes = InlineArray<200, UInt8>(repeating: 0)
+    static let capacity = 480
+    var bytes = InlineArray<480, UInt8>(repeating: 0)
     var count = 0
 
     /// Appends a byte; returns true when the line is complete (newline or full).
