@@ -1,6 +1,8 @@
 // The kernel command line (`-append` in QEMU): space-separated `key=value` words.
 //   log=error|warn|info|debug|trace   log threshold (default info)
 //   cpu_limit_ms=N                      CPU time a user program may use before it is killed (10 000)
+//   fault=stack-overflow|null-pointer   make the kernel fail on purpose after boot, to show (and
+//                                       test) that every exception is reported, never a reboot
 // QEMU puts the kernel's file name first; words without `=` and unknown keys are counted and
 // ignored.
 import KernelLog
@@ -8,6 +10,7 @@ import KernelLog
 struct KernelCommandLine {
     var logLevel: LogLevel = .info
     var cpuLimitMilliseconds: UInt64 = 10_000
+    var injectedFault: InjectedFault? = nil
     var unknownWords = 0
 
     init(_ text: UnsafeRawBufferPointer) {
@@ -23,6 +26,8 @@ struct KernelCommandLine {
             logLevel = level
         } else if let value = Self.value(of: "cpu_limit_ms=", in: word), let number = Self.decimal(value) {
             cpuLimitMilliseconds = number
+        } else if let value = Self.value(of: "fault=", in: word), let fault = InjectedFault(name: value) {
+            injectedFault = fault
         } else if word.contains(UInt8(ascii: "=")) {
             unknownWords += 1
         }

@@ -36,9 +36,27 @@ for mem in 32M 128M 1G 6G; do
   fi
 done
 
-runs=5
+# Kernel bugs on purpose: each must be reported by name and end with the fail code (status 35),
+# never a silent triple-fault reboot (QEMU -no-reboot would exit 0).
+for case in "stack-overflow:name=double-fault" "null-pointer:name=page-fault"; do
+  fault=${case%%:*} expect=${case#*:}
+  echo "== injected kernel fault: $fault"
+  timeout --foreground "${QEMU_TIMEOUT:-300}" qemu-system-x86_64 -m 128M -serial stdio -display none \
+    -no-reboot -monitor none -device isa-debug-exit,iobase=0xf4,iosize=0x04 \
+    -kernel "$image" -append "fault=$fault" </dev/null >"$logdir/fault-$fault.log" 2>&1
+  status=$?
+  if [ "$status" -eq 35 ] && grep -q "exception .*$expect" "$logdir/fault-$fault.log" && \
+     grep -q '^summary result=fail' "$logdir/fault-$fault.log"; then
+    echo "ok   $fault reported ($expect), fail code"
+  else
+    tr -d '\r' <"$logdir/fault-$fault.log" | tail -10
+    echo "FAIL $fault: status $status"; failures=$((failures + 1))
+  fi
+done
+
+runs=7
 if [ -n "$test_programs" ]; then
-  runs=6
+  runs=8
   echo "== user programs, hostile ones included (MEM=128M)"
   QEMU_EXTRA_FLAGS=$(initrd "$test_programs")
   if "$here/boot-kernel.sh" "$image" 128M "$logdir/programs.log" log=info cpu_limit_ms=2000 && \

@@ -1,0 +1,43 @@
+import KernelLog
+
+// Faults made on purpose (`fault=` on the command line), so `make test` can check that a kernel
+// bug ends in a clear report and the fail exit code, never in a silent triple-fault reboot:
+//   stack-overflow: unbounded recursion runs the boot stack into its unmapped guard page; the
+//                   page fault cannot be delivered on that stack, so the CPU raises a double
+//                   fault, which runs on its own stack (TSS IST1) and is reported;
+//   null-pointer:   a read of address 0, which is never mapped.
+
+enum InjectedFault {
+    case stackOverflow, nullPointer
+
+    init?(name: UnsafeRawBufferPointer) {
+        if equalsText(name, "stack-overflow") { self = .stackOverflow }
+        else if equalsText(name, "null-pointer") { self = .nullPointer }
+        else { return nil }
+    }
+
+    func trigger() {
+        log.line(.warn, "boot", "inject-fault").text("fault", self == .stackOverflow ? "stack-overflow" : "null-pointer").end()
+        switch self {
+        case .stackOverflow: _ = recurse(1)
+        case .nullPointer: _ = readNull()
+        }
+    }
+}
+
+@inline(never) private func recurse(_ depth: UInt64) -> UInt64 {
+    var frame = InlineArray<64, UInt64>(repeating: depth)  // 512 bytes per call: the stack goes fast
+    frame[Int(depth % 64)] &+= recurse(depth &+ 1)
+    return frame[Int((depth &+ 1) % 64)]
+}
+
+@inline(never) private func readNull() -> UInt64 {
+    let address = UInt(UInt64(breakpointCount) & 0)  // 0, but opaque to the optimiser
+    return UnsafePointer<UInt64>(bitPattern: address + 0x8)!.pointee
+}
+
+private func equalsText(_ bytes: UnsafeRawBufferPointer, _ text: StaticString) -> Bool {
+    guard bytes.count == text.utf8CodeUnitCount else { return false }
+    for index in 0..<bytes.count where bytes[index] != text.utf8Start[index] { return false }
+    return true
+}
