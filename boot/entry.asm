@@ -203,7 +203,6 @@ boot_multiboot_info:  dd 0
 section .boot.bss nobits alloc write
 alignb 4096
 global boot_page_tables_start, boot_page_tables_end, boot_stack_bottom, boot_stack_top
-global boot_pml4, boot_pdpt
 boot_page_tables_start:
 boot_pml4:              resb 4096
 boot_pdpt:              resb 4096

@@ -22,7 +22,14 @@ struct IdentityAccess: PhysicalMemoryAccess {
 
 /// Page-table frames from the frame allocator.
 struct KernelTableFrames: TableFrameSource {
-    mutating func allocateTableFrame() -> FrameNumber? { try? KernelMemory.frames.allocate() }
+    mutating func allocateTableFrame() -> FrameNumber? {
+        guard let frame = try? KernelMemory.frames.allocate() else { return nil }
+        // Before the kernel space is live, only the boot stub's first 4 GiB are mapped.
+        if KernelAddressSpace.space == nil && frame.startAddress >= KernelAddressSpace.bootMappedEnd {
+            panic("page-table frame above the boot identity map", "frame", frame.raw)
+        }
+        return frame
+    }
     mutating func freeTableFrame(_ frame: FrameNumber) {
         do throws(FrameAllocatorError) { try KernelMemory.frames.free(frame) } catch {
             panic("page-table frame free refused", "frame", frame.raw)
@@ -37,6 +44,11 @@ enum KernelAddressSpace {
     nonisolated(unsafe) static var root = FrameNumber(0)
 
     static let guardPageCount: UInt64 = 1
+    /// PML4 slot 0 covers [0, 512 GiB): RAM above is reserved at boot, never handed out.
+    static let identityMapLimit = PhysicalAddress(512 * GiB)
+    /// The boot stub maps [0, 4 GiB); page-table frames for this space must come from there
+    /// (the frame allocator hands out its lowest free frames first, which at boot are low).
+    static let bootMappedEnd = PhysicalAddress(4 * GiB)
 
     /// The boot stack's usable part: its lowest page is the guard.
     static func usableStack(_ layout: BootImageLayout) -> PhysicalRange {
@@ -89,7 +101,7 @@ enum KernelAddressSpace {
         for index in 0..<map.count where map[index].kind == .usable {
             let range = map[index].range
             var window = max(alignDown(range.start.raw, to: 2 * MiB), 2 * MiB, lastMapped)
-            while window < range.end.raw && window < DirectMap.limit.raw {
+            while window < range.end.raw && window < identityMapLimit.raw {
                 try space.map(VirtualAddress(window), to: PhysicalAddress(window).containingFrame, size: .size2MiB,
                               flags: [.present, .writable, .noExecute], tableFrames: &tables)
                 count += 1

@@ -5,7 +5,7 @@
 import MemoryCore
 
 /// A pointer to physical memory. Precondition: the address is inside the identity map (the first
-/// 4 GiB from the boot stub, plus all RAM once DirectMap has extended it).
+/// 4 GiB from the boot stub; all usable RAM once KernelAddressSpace is live).
 @inline(__always) func physicalPointer(_ address: PhysicalAddress) -> UnsafeMutableRawPointer {
     UnsafeMutableRawPointer(bitPattern: UInt(address.raw))!
 }

@@ -4,8 +4,8 @@
 //      whole frames) and log that;
 //   3. reserve what the loader and the kernel occupy (first MiB, kernel image, boot page tables
 //      and stack, multiboot structures, command line, modules) and log each reservation and why;
-//   4. carve the frame allocator's metadata (and the direct map's page directories) out of usable
-//      RAM with the early bump allocator, reserve those too;
+//   4. carve the frame allocator's metadata out of usable RAM with the early bump allocator and
+//      reserve it (RAM beyond what the kernel can address is reserved too);
 //   5. hand every remaining usable frame to the frame allocator and log its totals.
 // Nothing here allocates from a heap: every list is fixed-capacity.
 import MemoryCore
@@ -31,12 +31,13 @@ enum PhysicalMemoryBoot {
         logNormalisedMap(map)
         var reservations = bootReservations(info: info, layout: layout)
         var usable = UsableFrameRanges(map: map, reservations: reservations)
-        let tables = mapAllRAM(map: map, usable: &usable, reservations: &reservations)
+        reserveUnaddressable(usable: usable, reservations: &reservations)
+        usable = UsableFrameRanges(map: map, reservations: reservations)
         buildFrameAllocator(map: map, usable: &usable, reservations: &reservations)
         KernelMemory.reservations = reservations
         KernelMemory.map = map
         logReservations(reservations)
-        logTotals(directMapTables: tables)
+        logTotals()
     }
 
     // MARK: - 1, 2: the map
@@ -113,26 +114,12 @@ enum PhysicalMemoryBoot {
 
     // MARK: - 4, 5: metadata and the frame allocator
 
-    /// Extends the identity map over RAM above 4 GiB, page directories from the bump allocator.
-    private static func mapAllRAM(map: MemoryMap, usable: inout UsableFrameRanges,
-                                  reservations: inout ReservationList) -> Int {
-        var early = EarlyFrameAllocator(usable: usable)
+    /// RAM past what the kernel's identity map can cover (PML4 slot 0: 512 GiB) is reserved, so
+    /// every frame the allocator hands out is addressable.
+    private static func reserveUnaddressable(usable: UsableFrameRanges, reservations: inout ReservationList) {
         let highestEnd = usable.span.end.startAddress
-        if highestEnd > DirectMap.limit {
-            log.line(.warn, "pmm", "ram-unmapped").address("from", DirectMap.limit.raw)
-                .address("to", highestEnd.raw).text("why", "beyond PML4[0] (512 GiB)").end()
-        }
-        let added = DirectMap.extend(through: highestEnd, needsMapping: { window in
-            for index in 0..<usable.count where usable[index].physicalRange.overlaps(window) { return true }
-            return false
-        }, allocateTable: {
-            guard let table = early.allocate(byteCount: frameSize, alignment: frameSize),
-                  table.end <= DirectMap.bootMappedEnd else { return nil }
-            return table.start
-        })
-        guard let added else { panic("no low memory for the direct map's page directories") }
-        adopt(early, map: map, into: &usable, reservations: &reservations)
-        return added
+        guard highestEnd > KernelAddressSpace.identityMapLimit else { return }
+        reserve(&reservations, PhysicalRange(start: KernelAddressSpace.identityMapLimit, end: highestEnd), .beyondAddressableMemory)
     }
 
     private static func buildFrameAllocator(map: MemoryMap, usable: inout UsableFrameRanges,
@@ -166,11 +153,11 @@ enum PhysicalMemoryBoot {
         usable = UsableFrameRanges(map: map, reservations: reservations)
     }
 
-    private static func logTotals(directMapTables: Int) {
+    private static func logTotals() {
         let stats = KernelMemory.frames.statistics
         log.line(.info, "pmm", "frames").dec("total", stats.totalFrames).dec("free", stats.freeFrames)
             .dec("used", stats.usedFrames).dec("reserved", stats.reservedFrames)
             .size("free_size", stats.freeFrames * frameSize).dec("largest_free_run", KernelMemory.frames.largestFreeRun())
-            .size("metadata", KernelMemory.frames.metadataBytes).dec("direct_map_tables", directMapTables).end()
+            .size("metadata", KernelMemory.frames.metadataBytes).end()
     }
 }

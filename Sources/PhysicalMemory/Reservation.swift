@@ -7,6 +7,8 @@ import MemoryCore
 public enum ReservationReason: Equatable, Sendable {
     case firstMebibyte, kernelImage, bootPageTables, bootStack, multibootInfo, commandLine
     case bootModule, allocatorMetadata, firmware
+    /// RAM the kernel cannot address (beyond its identity map): never handed out.
+    case beyondAddressableMemory
 
     public var name: StaticString {
         switch self {
@@ -19,6 +21,7 @@ public enum ReservationReason: Equatable, Sendable {
         case .bootModule: "boot-module"
         case .allocatorMetadata: "allocator-metadata"
         case .firmware: "firmware"
+        case .beyondAddressableMemory: "beyond-addressable-memory"
         }
     }
 }

@@ -13,6 +13,7 @@ import Testing
         #expect(list[1] == Reservation(range: bytes(0x100000, 0x180000), reason: .kernelImage))
         #expect(ReservationReason.allocatorMetadata.name.description == "allocator-metadata")
         #expect(ReservationReason.bootModule.name.description == "boot-module")
+        #expect(ReservationReason.beyondAddressableMemory.name.description == "beyond-addressable-memory")
     }
 
     @Test func fullListThrowsAndChangesNothing() throws {
