@@ -64,10 +64,10 @@ CFLAGS_KERNEL := --target=x86_64-unknown-none-elf -ffreestanding -fno-builtin -n
 $(KB):
 	@mkdir -p $@
 
-$(KB)/%.o: boot/%.asm | $(KB) tools
+$(KB)/%.o: boot/%.asm boot/registers.inc | $(KB) tools
 	$(NASM) -f elf64 -g -F dwarf -o $@ $<
 
-$(KB)/runtime.o: Kernel/Runtime/runtime.c | $(KB)
+$(KB)/%.o: Kernel/Runtime/%.c | $(KB)
 	$(CLANG) $(CFLAGS_KERNEL) -c $< -o $@
 
 # The kernel module: all of Kernel/ in one whole-module compile, importing the shared modules.
@@ -77,7 +77,7 @@ $(KB)/Kernel.o: $(KERNEL_SWIFT) $(EMBEDDED_OBJECTS) | $(KB)
 $(KB)/KernelSelfTest.o: $(KERNEL_SWIFT) $(SELFTEST_SWIFT) $(EMBEDDED_OBJECTS) | $(KB)
 	swiftc $(SWIFT_EMBEDDED) -g -D KERNEL_SELFTEST -module-name Kernel -I $(EMB) -c $(KERNEL_SWIFT) $(SELFTEST_SWIFT) -o $@
 
-BOOT_OBJECTS := $(patsubst boot/%.asm,$(KB)/%.o,$(BOOT_ASM)) $(KB)/runtime.o
+BOOT_OBJECTS := $(patsubst boot/%.asm,$(KB)/%.o,$(BOOT_ASM)) $(KB)/runtime.o $(KB)/freestanding.o
 
 # kernel.elf (ELF64, with symbols: give it to gdb) -> kernel.bin (ELF32 copy QEMU's multiboot loads).
 $(KB)/%.elf: $(KB)/%.o $(BOOT_OBJECTS) boot/linker.ld
@@ -183,7 +183,8 @@ UB := $(BUILD)/user
 USER_RUNTIME_SWIFT := $(sort $(wildcard User/Runtime/Syscalls/*.swift User/Runtime/Support/*.swift))
 USER_SHARED_MODULES := MemoryCore KernelLog UserMalloc
 USER_SHARED_OBJECTS := $(foreach m,$(USER_SHARED_MODULES),$(EMB)/$(m).o)
-USER_RUNTIME_OBJECTS := $(UB)/runtime/start.o $(UB)/runtime/syscall.o $(UB)/runtime/cycles.o $(UB)/runtime/runtime.o
+USER_RUNTIME_OBJECTS := $(UB)/runtime/start.o $(UB)/runtime/syscall.o $(UB)/runtime/cycles.o $(UB)/runtime/runtime.o \
+  $(UB)/runtime/freestanding.o
 USER_ELFS := $(foreach p,$(USER_PROGRAMS),$(UB)/$(p).elf)
 # The kernel's C flags (no SSE: user code never touches SSE state), except -fpie: programs live
 # above 4 GiB, out of reach of the small code model's absolute 32-bit addresses, so C code
@@ -200,6 +201,10 @@ $(UB)/runtime/%.o: User/Runtime/%.asm | $(UB)/runtime tools
 	$(NASM) -f elf64 -o $@ $<
 
 $(UB)/runtime/runtime.o: User/Runtime/runtime.c | $(UB)/runtime
+	$(CLANG) $(CFLAGS_USER) -c $< -o $@
+
+# The kernel's freestanding memory routines, built with the user flags.
+$(UB)/runtime/freestanding.o: Kernel/Runtime/freestanding.c | $(UB)/runtime
 	$(CLANG) $(CFLAGS_USER) -c $< -o $@
 
 define user_program

@@ -10,6 +10,7 @@
 ; registers and returns with iretq.
 
 bits 64
+%include "boot/registers.inc"
 section .text
 extern kernel_handle_exception
 
@@ -63,42 +64,14 @@ EXCEPTION_WITHOUT_ERROR_CODE 31
 EXCEPTION_WITHOUT_ERROR_CODE 32
 
 exception_common:
-    push rax
-    push rbx
-    push rcx
-    push rdx
-    push rsi
-    push rdi
-    push rbp
-    push r8
-    push r9
-    push r10
-    push r11
-    push r12
-    push r13
-    push r14
-    push r15
+    PUSH_GENERAL_REGISTERS
     cld
     mov rdi, rsp                ; ExceptionFrame *
     mov rbx, rsp                ; rbx is callee-saved: remember the frame across the call
     and rsp, -16                ; the System V ABI wants a 16-byte aligned stack at the call
     call kernel_handle_exception
     mov rsp, rbx
-    pop r15
-    pop r14
-    pop r13
-    pop r12
-    pop r11
-    pop r10
-    pop r9
-    pop r8
-    pop rbp
-    pop rdi
-    pop rsi
-    pop rdx
-    pop rcx
-    pop rbx
-    pop rax
+    POP_GENERAL_REGISTERS
     add rsp, 16                 ; vector and error code
     iretq
 

@@ -13,6 +13,7 @@
 ; KernelContext layout (Kernel/Process/UserMode.swift mirrors it): rbx rbp r12 r13 r14 r15 rsp rip
 
 bits 64
+%include "boot/registers.inc"
 section .text
 extern kernel_handle_syscall
 
@@ -98,21 +99,7 @@ syscall_entry:
     push qword [rel syscall_user_rsp]
     push r11
     push rcx
-    push rax
-    push rbx
-    push rcx
-    push rdx
-    push rsi
-    push rdi
-    push rbp
-    push r8
-    push r9
-    push r10
-    push r11
-    push r12
-    push r13
-    push r14
-    push r15
+    PUSH_GENERAL_REGISTERS
     mov ax, 0x10
     mov ds, ax
     mov es, ax
@@ -122,21 +109,7 @@ syscall_entry:
     mov ax, USER_DATA_SELECTOR
     mov ds, ax
     mov es, ax
-    pop r15
-    pop r14
-    pop r13
-    pop r12
-    pop r11
-    pop r10
-    pop r9
-    pop r8
-    pop rbp
-    pop rdi
-    pop rsi
-    pop rdx
-    pop rcx
-    pop rbx
-    pop rax
+    POP_GENERAL_REGISTERS
     pop rcx                             ; user rip (the kernel never changes it: always canonical)
     pop r11                             ; user rflags
     or r11, 0x202                       ; interrupts on in user mode (see above)

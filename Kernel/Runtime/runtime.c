@@ -1,47 +1,8 @@
-/* The C symbols a bare-metal Embedded Swift program needs (shared/docs/toolchain.md). Each is a
- * thin shim: the memory functions use `rep movsb/stosb` (no SSE, and no loop the compiler could
- * turn back into a call to itself); allocation forwards to the kernel heap in Swift, because a
- * `free` written in Swift is reserved for the runtime. */
+/* The C symbols a bare-metal Embedded Swift program needs (shared/docs/toolchain.md), beyond the
+ * memory routines in freestanding.c. Each is a thin shim: allocation forwards to the kernel heap
+ * in Swift, because a `free` written in Swift is reserved for the runtime. */
 #include <stddef.h>
 #include <stdint.h>
-
-void *memset(void *dest, int value, size_t count) {
-    void *d = dest;
-    __asm__ volatile("rep stosb" : "+D"(d), "+c"(count) : "a"(value) : "memory");
-    return dest;
-}
-
-void *memcpy(void *restrict dest, const void *restrict src, size_t count) {
-    void *d = dest;
-    __asm__ volatile("rep movsb" : "+D"(d), "+S"(src), "+c"(count) : : "memory");
-    return dest;
-}
-
-void *memmove(void *dest, const void *src, size_t count) {
-    unsigned char *d = dest;
-    const unsigned char *s = src;
-    if (d == s || count == 0) return dest;
-    if (d < s || d >= s + count) return memcpy(dest, src, count);
-    /* Overlap with dest above src: copy backwards. */
-    d += count - 1;
-    s += count - 1;
-    __asm__ volatile("std; rep movsb; cld" : "+D"(d), "+S"(s), "+c"(count) : : "memory");
-    return dest;
-}
-
-int memcmp(const void *a, const void *b, size_t count) {
-    const unsigned char *x = a, *y = b;
-    for (size_t i = 0; i < count; i++) {
-        if (x[i] != y[i]) return x[i] < y[i] ? -1 : 1;
-    }
-    return 0;
-}
-
-size_t strlen(const char *text) {
-    size_t n = 0;
-    while (text[n]) n++;
-    return n;
-}
 
 /* Implemented in Swift (Kernel/Runtime/RuntimeSupport.swift). */
 extern void *kernel_runtime_allocate(size_t size, size_t alignment);

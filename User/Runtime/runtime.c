@@ -1,7 +1,7 @@
 /* The C symbols an Embedded Swift user program needs (shared/docs/toolchain.md), as thin shims.
  *
- * - Memory functions use `rep movsb/stosb`: no SSE (user code is built without it, like the
- *   kernel), and no loop the compiler could turn back into a call to itself.
+ * - The memory functions (memset, memcpy, memmove, memcmp, strlen) are the kernel's own
+ *   Kernel/Runtime/freestanding.c, linked into every program too.
  * - putchar buffers one line: it flushes through the write syscall on '\n' or when the buffer is
  *   full; `swiftmm_console_flush` (called by _start after user_main and before every abort)
  *   writes whatever is left. One write per line keeps each line whole under the kernel's
@@ -16,44 +16,6 @@ extern int64_t swiftmm_syscall6(uint64_t number, uint64_t a1, uint64_t a2, uint6
                                 uint64_t a4, uint64_t a5, uint64_t a6);
 
 enum { SYSCALL_WRITE = 1, CONSOLE_CAPACITY = 256 };
-
-void *memset(void *dest, int value, size_t count) {
-    void *d = dest;
-    __asm__ volatile("rep stosb" : "+D"(d), "+c"(count) : "a"(value) : "memory");
-    return dest;
-}
-
-void *memcpy(void *restrict dest, const void *restrict src, size_t count) {
-    void *d = dest;
-    __asm__ volatile("rep movsb" : "+D"(d), "+S"(src), "+c"(count) : : "memory");
-    return dest;
-}
-
-void *memmove(void *dest, const void *src, size_t count) {
-    unsigned char *d = dest;
-    const unsigned char *s = src;
-    if (d == s || count == 0) return dest;
-    if (d < s || d >= s + count) return memcpy(dest, src, count);
-    /* dest overlaps src from above: copy backwards. */
-    d += count - 1;
-    s += count - 1;
-    __asm__ volatile("std; rep movsb; cld" : "+D"(d), "+S"(s), "+c"(count) : : "memory");
-    return dest;
-}
-
-int memcmp(const void *a, const void *b, size_t count) {
-    const unsigned char *x = a, *y = b;
-    for (size_t i = 0; i < count; i++) {
-        if (x[i] != y[i]) return x[i] < y[i] ? -1 : 1;
-    }
-    return 0;
-}
-
-size_t strlen(const char *text) {
-    size_t n = 0;
-    while (text[n]) n++;
-    return n;
-}
 
 /* ---- Console ------------------------------------------------------------------------------- */
 

@@ -1,0 +1,43 @@
+/* The freestanding C memory routines every Embedded Swift binary of this project needs
+ * (shared/docs/toolchain.md): the kernel and every user program link this one file, each built
+ * with its own flags. They use `rep movsb/stosb`: no SSE (neither build may touch vector state),
+ * and no loop the compiler could turn back into a call to the function itself. */
+#include <stddef.h>
+
+void *memset(void *dest, int value, size_t count) {
+    void *d = dest;
+    __asm__ volatile("rep stosb" : "+D"(d), "+c"(count) : "a"(value) : "memory");
+    return dest;
+}
+
+void *memcpy(void *restrict dest, const void *restrict src, size_t count) {
+    void *d = dest;
+    __asm__ volatile("rep movsb" : "+D"(d), "+S"(src), "+c"(count) : : "memory");
+    return dest;
+}
+
+void *memmove(void *dest, const void *src, size_t count) {
+    unsigned char *d = dest;
+    const unsigned char *s = src;
+    if (d == s || count == 0) return dest;
+    if (d < s || d >= s + count) return memcpy(dest, src, count);
+    /* Overlap with dest above src: copy backwards. */
+    d += count - 1;
+    s += count - 1;
+    __asm__ volatile("std; rep movsb; cld" : "+D"(d), "+S"(s), "+c"(count) : : "memory");
+    return dest;
+}
+
+int memcmp(const void *a, const void *b, size_t count) {
+    const unsigned char *x = a, *y = b;
+    for (size_t i = 0; i < count; i++) {
+        if (x[i] != y[i]) return x[i] < y[i] ? -1 : 1;
+    }
+    return 0;
+}
+
+size_t strlen(const char *text) {
+    size_t n = 0;
+    while (text[n]) n++;
+    return n;
+}
