@@ -6,6 +6,7 @@
 //   off with the pass or fail code.
 import MemoryCore
 import KernelLog
+import PhysicalMemory
 
 @_cdecl("kernel_main")
 func kernelMain(_ magic: UInt32, _ infoAddress: UInt32) {

@@ -5,6 +5,7 @@ import MemoryCore
 import KernelLog
 import PhysicalMemory
 import PageTables
+import ProgramLoader
 
 /// How a process ended.
 enum ProcessEnd {

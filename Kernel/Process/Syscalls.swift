@@ -4,6 +4,7 @@
 import MemoryCore
 import KernelLog
 import PageTables
+import PhysicalMemory
 
 @_cdecl("kernel_handle_syscall")
 func kernelHandleSyscall(_ raw: UnsafeMutableRawPointer) {
