@@ -16,25 +16,37 @@ import MemoryCore
 
 @usableFromInline struct ArenaGeometry: Sendable {
     /// log2 of the arena's size in bytes.
-    let arenaShift: Int
-
-    init(arenaShift: Int) { self.arenaShift = arenaShift }
-
+    @usableFromInline let arenaShift: Int
+    // The values below are functions of arenaShift, stored rather than derived on every call: the
+    // hot paths read them once each (no shift, no overflow check per use).
     /// L: the order of the root node (the whole arena).
-    @inline(__always) var rootOrder: Int { arenaShift - minimumBlockShift }
-    @inline(__always) var arenaBytes: UInt64 { 1 &<< UInt64(truncatingIfNeeded: arenaShift) }
+    @usableFromInline let rootOrder: Int
+    @usableFromInline let arenaBytes: UInt64
     /// Bytes of the node table at the arena's start.
-    @inline(__always) var nodeTableBytes: UInt64 { arenaBytes &>> 5 }
-    /// Offset of the arena header (one 16-byte block after the node table).
-    @inline(__always) var headerOffset: UInt64 { nodeTableBytes }
+    @usableFromInline let nodeTableBytes: UInt64
     /// End of the carved metadata region [0, reservedBytes).
-    @inline(__always) var reservedBytes: UInt64 { nodeTableBytes + UInt64(minimumBlockBytes) }
+    @usableFromInline let reservedBytes: UInt64
     /// The largest order a caller can get: the arena's upper half.
-    @inline(__always) var largestBlockOrder: Int { rootOrder - 1 }
+    @usableFromInline let largestBlockOrder: Int
+    /// ~(arenaBytes - 1): address & arenaBaseMask is the base of the arena containing it.
+    @usableFromInline let arenaBaseMask: UInt64
+
+    @usableFromInline init(arenaShift: Int) {
+        self.arenaShift = arenaShift
+        rootOrder = arenaShift - minimumBlockShift
+        arenaBytes = 1 << UInt64(arenaShift)
+        nodeTableBytes = arenaBytes >> 5
+        reservedBytes = nodeTableBytes + UInt64(minimumBlockBytes)
+        largestBlockOrder = rootOrder - 1
+        arenaBaseMask = ~(arenaBytes - 1)
+    }
+
+    /// Offset of the arena header (one 16-byte block after the node table).
+    @inlinable @inline(__always) var headerOffset: UInt64 { nodeTableBytes }
 
     /// The base of the arena that would contain `address` (arenas are aligned to their size).
-    @inline(__always) func arenaBase(of address: VirtualAddress) -> VirtualAddress {
-        VirtualAddress(alignDown(address.raw, to: arenaBytes))
+    @inlinable @inline(__always) func arenaBase(of address: VirtualAddress) -> VirtualAddress {
+        VirtualAddress(address.raw & arenaBaseMask)
     }
 
     // The index arithmetic below wraps and masks its shifts (&+, &<<): orders are < 32 and
@@ -42,19 +54,19 @@ import MemoryCore
     // cost a third of the instructions of a free. GeometryTests sweeps every node of an arena.
 
     /// The node of order `order` that covers byte `offset` of the arena.
-    @inline(__always) func node(offset: UInt64, order: Int) -> Int {
+    @inlinable @inline(__always) func node(offset: UInt64, order: Int) -> Int {
         (1 &<< (rootOrder &- order))
             &+ Int(truncatingIfNeeded: offset &>> UInt64(truncatingIfNeeded: order &+ minimumBlockShift))
     }
 
     /// The byte offset at which node `node` of order `order` starts.
-    @inline(__always) func offset(node: Int, order: Int) -> UInt64 {
+    @inlinable @inline(__always) func offset(node: Int, order: Int) -> UInt64 {
         UInt64(truncatingIfNeeded: node &- (1 &<< (rootOrder &- order)))
             &<< UInt64(truncatingIfNeeded: order &+ minimumBlockShift)
     }
 
     /// The order of node `node` (node 1 is the root, order L).
-    @inline(__always) func order(ofNode node: Int) -> Int {
+    @inlinable @inline(__always) func order(ofNode node: Int) -> Int {
         rootOrder &- (Int.bitWidth &- 1 &- node.leadingZeroBitCount)
     }
 

@@ -12,35 +12,35 @@ public let maximumOrderCount = 32
 
 @usableFromInline struct BlockLists: Sendable {
     /// heads[k]: address of the first block of order k, 0 when the list is empty.
-    var heads = InlineArray<32, UInt64>(repeating: 0)
+    @usableFromInline var heads = InlineArray<32, UInt64>(repeating: 0)
     /// counts[k]: how many blocks list k holds.
-    var counts = InlineArray<32, Int>(repeating: 0)
+    @usableFromInline var counts = InlineArray<32, Int>(repeating: 0)
     /// Bit k set exactly when list k is non-empty, so the smallest fitting order is one bit scan.
-    var nonEmpty: UInt32 = 0
+    @usableFromInline var nonEmpty: UInt32 = 0
     /// True when every list is empty.
-    @inline(__always) var isEmpty: Bool { nonEmpty == 0 }
+    @inlinable @inline(__always) var isEmpty: Bool { nonEmpty == 0 }
 
     init() {}
 
-    @inline(__always) func next(_ block: VirtualAddress) -> VirtualAddress {
+    @inlinable @inline(__always) func next(_ block: VirtualAddress) -> VirtualAddress {
         VirtualAddress(BlockMemory.loadWord(block))
     }
 
-    @inline(__always) func previous(_ block: VirtualAddress) -> VirtualAddress {
+    @inlinable @inline(__always) func previous(_ block: VirtualAddress) -> VirtualAddress {
         VirtualAddress(BlockMemory.loadWord(VirtualAddress(block.raw &+ 8)))
     }
 
-    @inline(__always) func setNext(of block: VirtualAddress, to value: UInt64) {
+    @inlinable @inline(__always) func setNext(of block: VirtualAddress, to value: UInt64) {
         BlockMemory.storeWord(value, block)
     }
 
-    @inline(__always) func setPrevious(of block: VirtualAddress, to value: UInt64) {
+    @inlinable @inline(__always) func setPrevious(of block: VirtualAddress, to value: UInt64) {
         BlockMemory.storeWord(value, VirtualAddress(block.raw &+ 8))
     }
 
     /// Pushes `block` at the head of list `order`. Precondition: the block is owned by the heap,
     /// unlisted, and its first 16 bytes may be overwritten.
-    @inline(__always) mutating func push(_ block: VirtualAddress, order: Int) {
+    @inlinable @inline(__always) mutating func push(_ block: VirtualAddress, order: Int) {
         let head = heads[order]
         setNext(of: block, to: head)
         setPrevious(of: block, to: 0)
@@ -51,7 +51,7 @@ public let maximumOrderCount = 32
     }
 
     /// Pops the head of list `order`, or nil when it is empty.
-    @inline(__always) mutating func pop(order: Int) -> VirtualAddress? {
+    @inlinable @inline(__always) mutating func pop(order: Int) -> VirtualAddress? {
         let head = heads[order]
         if head == 0 { return nil }
         let block = VirtualAddress(head)
@@ -67,7 +67,7 @@ public let maximumOrderCount = 32
     }
 
     /// Unlinks `block` from list `order` in O(1). Precondition: the block is on that list.
-    @inline(__always) mutating func remove(_ block: VirtualAddress, order: Int) {
+    @inlinable @inline(__always) mutating func remove(_ block: VirtualAddress, order: Int) {
         let following = BlockMemory.loadWord(block)
         let preceding = BlockMemory.loadWord(VirtualAddress(block.raw &+ 8))
         if preceding != 0 {
@@ -81,7 +81,7 @@ public let maximumOrderCount = 32
     }
 
     /// The smallest order >= `order` whose list is non-empty, or nil.
-    @inline(__always) func lowestNonEmptyOrder(atLeast order: Int) -> Int? {
+    @inlinable @inline(__always) func lowestNonEmptyOrder(atLeast order: Int) -> Int? {
         let candidates = nonEmpty &>> UInt32(truncatingIfNeeded: order)
         return candidates == 0 ? nil : order &+ candidates.trailingZeroBitCount
     }

@@ -19,7 +19,7 @@ extension BuddyCore {
         let order = order.raw
         if order <= cachedOrderLimit, let block = cacheLists.pop(order: order) {
             let location = node(of: block, order: order)
-            setState(.allocated, arena: location.arena, node: location.node)
+            changeState(from: .cached, to: .allocated, arena: location.arena, node: location.node)
             handOut(block, arena: location.arena, order: order, requested: requested)
             return block
         }
@@ -61,8 +61,9 @@ extension BuddyCore {
     }
 
     /// Accounting for a block leaving the heap's hands, then the debug fills.
-    @inline(__always) private mutating func handOut(_ block: VirtualAddress, arena: VirtualAddress,
+    @inlinable @inline(__always) mutating func handOut(_ block: VirtualAddress, arena: VirtualAddress,
                                                     order: Int, requested: Int) {
+        recentOrder = order
         let live = liveBlockCount(arena: arena)
         if live == 0 { emptyArenaCount -= 1 }
         setLiveBlockCount(live &+ 1, arena: arena)
@@ -76,8 +77,8 @@ extension BuddyCore {
         if trailerBytes != 0 { writeTrailer(block, order: order, requested: requested) }
     }
 
-    @inline(__always) mutating func notePeak() {
-        let live = counters.liveBlockBytes + counters.liveLargeBytes
+    @inlinable @inline(__always) mutating func notePeak() {
+        let live = counters.liveBlockBytes &+ counters.liveLargeBytes
         if live > counters.peakLiveBytes { counters.peakLiveBytes = live }
     }
 }

@@ -6,7 +6,7 @@ import MemoryCore
 extension BuddyCore {
     /// Verifies the poison of a block being handed out (the first 16 bytes held list links) and
     /// applies the allocation fill.
-    mutating func applyDebugOnHandOut(_ block: VirtualAddress, order: Int) {
+    @usableFromInline mutating func applyDebugOnHandOut(_ block: VirtualAddress, order: Int) {
         let bytes = BlockOrder(order).byteCount
         if debugOptions.contains(.poisonFreed),
            let offset = BlockMemory.firstMismatch(VirtualAddress(block.raw + 16), byteCount: bytes - 16,

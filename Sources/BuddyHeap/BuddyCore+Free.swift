@@ -15,14 +15,14 @@ extension BuddyCore {
             if address.raw & UInt64(minimumBlockBytes - 1) != 0 { throw .misalignedPointer(address) }
             let offset = address.raw &- arena.raw
             if offset < geometry.reservedBytes { throw .heapMetadataPointer(address) }
+            if let block = blockStarting(at: offset, arena: arena, likelyOrder: recentOrder) {
+                if block.state != .allocated { throw .doubleFree(address) }
+                return .block(arena: arena, node: block.node, order: block.order, address: address)
+            }
             let block = blockContaining(offset: offset, arena: arena)
             let start = self.address(arena: arena, node: block.node, order: block.order)
-            if start != address {
-                if block.state == .allocated { throw .interiorPointer(address, blockStart: start) }
-                throw .notAllocated(address)
-            }
-            if block.state != .allocated { throw .doubleFree(address) }
-            return .block(arena: arena, node: block.node, order: block.order, address: address)
+            if block.state == .allocated { throw .interiorPointer(address, blockStart: start) }
+            throw .notAllocated(address)
         }
         if let index = large.index(containing: address) {
             let allocation = large[index]
@@ -57,21 +57,26 @@ extension BuddyCore {
 
     /// Takes back an allocated block: accounting, poison, then cache or merge.
     @inline(__always) private mutating func releaseAllocated(_ block: VirtualAddress, arena: VirtualAddress, node: Int, order: Int) {
-        let live = liveBlockCount(arena: arena) &- 1
-        setLiveBlockCount(live, arena: arena)
-        if live == 0 { emptyArenaCount += 1 }
-        counters.frees &+= 1
-        counters.liveBlockBytes &-= BlockOrder(order).byteCount
+        noteTakenBack(arena: arena, order: order)
         if trailerBytes != 0 { checkTrailerOnFree(block, order: order) }
         if debugOptions.contains(.poisonFreed) {
             BlockMemory.fill(block, byteCount: BlockOrder(order).byteCount, with: HeapDebugOptions.poisonByte)
         }
         if order <= cachedOrderLimit && cacheLists.counts[order] < cacheCapacity {
-            setState(.cached, arena: arena, node: node)
+            changeState(from: .allocated, to: .cached, arena: arena, node: node)
             cacheLists.push(block, order: order)
         } else {
             mergeAndInsert(block, arena: arena, node: node, order: order)
         }
+    }
+
+    /// Accounting for an allocated block coming back (before it is cached or merged).
+    @inlinable @inline(__always) mutating func noteTakenBack(arena: VirtualAddress, order: Int) {
+        let live = liveBlockCount(arena: arena) &- 1
+        setLiveBlockCount(live, arena: arena)
+        if live == 0 { emptyArenaCount += 1 }
+        counters.frees &+= 1
+        counters.liveBlockBytes &-= BlockOrder(order).byteCount
     }
 
     /// Merges the unlisted block with its buddy while the buddy is a free or cached block of the

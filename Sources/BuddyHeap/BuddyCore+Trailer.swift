@@ -23,7 +23,7 @@ extension BuddyCore {
     }
 
     /// Writes the trailer and fills the red zone of a block being handed out.
-    mutating func writeTrailer(_ block: VirtualAddress, order: Int, requested: Int) {
+    @usableFromInline mutating func writeTrailer(_ block: VirtualAddress, order: Int, requested: Int) {
         let trailer = trailerAddress(block, order: order)
         let redZone = Int(trailer.raw &- block.raw) - requested
         BlockMemory.fill(VirtualAddress(block.raw &+ UInt64(requested)), byteCount: redZone,

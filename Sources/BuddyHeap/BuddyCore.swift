@@ -28,32 +28,39 @@ enum AllocationRoute {
 }
 
 @usableFromInline struct BuddyCore {
-    let geometry: ArenaGeometry
+    @usableFromInline let geometry: ArenaGeometry
     /// Orders 0 ... cachedOrderLimit are cached on free; -1 disables the cache.
-    let cachedOrderLimit: Int
-    let cacheCapacity: Int
-    let retainedEmptyArenas: Int
+    @usableFromInline let cachedOrderLimit: Int
+    @usableFromInline let cacheCapacity: Int
+    @usableFromInline let retainedEmptyArenas: Int
     /// 0, or 8 when every block ends in a requested-size trailer.
-    let trailerBytes: Int
+    @usableFromInline let trailerBytes: Int
+    /// Bytes of the largest cached block (of order cachedOrderLimit); 0 without a cache.
+    @usableFromInline let cachedBlockBytes: UInt
+    /// The largest request the caches can serve: cachedBlockBytes - trailerBytes (0 without a cache).
+    @usableFromInline let cachedRequestLimit: UInt
     /// Sum of the requested sizes of live allocations (kept exactly only with trailers).
-    var liveRequestedBytes = 0
-    var debugOptions: HeapDebugOptions
+    @usableFromInline var liveRequestedBytes = 0
+    @usableFromInline var debugOptions: HeapDebugOptions
 
-    var freeLists = BlockLists()
-    var cacheLists = BlockLists()
+    @usableFromInline var freeLists = BlockLists()
+    @usableFromInline var cacheLists = BlockLists()
     var arenas = ArenaTable()
     /// The arena the last successful free pointed into (`noRecentArena` = none): a free into the
     /// same arena skips the table search. Always either `noRecentArena` or a held arena's base.
     /// Not 0 for "none": in the kernel, RAM at physical 0 is real and an address in the first
     /// arena-sized window (e.g. a large allocation) would then pass for an arena pointer.
-    var recentArena: UInt64 = noRecentArena
+    @usableFromInline var recentArena: UInt64 = noRecentArena
+    /// The order of the latest block handed out: where `free` looks first (a guess, always checked
+    /// against the node table; any value is safe).
+    @usableFromInline var recentOrder = 0
     /// Never an arena base: arenas are aligned to their size, so their bases are never all ones.
-    static let noRecentArena = UInt64.max
+    @usableFromInline static let noRecentArena = UInt64.max
     var large = LargeAllocationTable()
     /// Arenas whose header says no block is allocated.
-    var emptyArenaCount = 0
-    var counters: HeapStatistics
-    var lastEvent: HeapEvent?
+    @usableFromInline var emptyArenaCount = 0
+    @usableFromInline var counters: HeapStatistics
+    @usableFromInline var lastEvent: HeapEvent?
 
     init(configuration: HeapConfiguration) {
         geometry = ArenaGeometry(arenaShift: configuration.arenaShift)
@@ -61,15 +68,18 @@ enum AllocationRoute {
         cacheCapacity = configuration.cacheCapacityPerOrder
         retainedEmptyArenas = configuration.retainedEmptyArenas
         trailerBytes = configuration.trailer.byteCount
+        let cachedBytes = configuration.cachedOrderLimit.map { UInt($0.byteCount) } ?? 0
+        cachedBlockBytes = cachedBytes
+        cachedRequestLimit = cachedBytes == 0 ? 0 : cachedBytes - UInt(trailerBytes)
         debugOptions = configuration.debugOptions
         counters = HeapStatistics(orderCount: geometry.largestBlockOrder + 1)
     }
 
-    @inline(__always) var largestBlockBytes: Int { BlockOrder(geometry.largestBlockOrder).byteCount }
+    @inlinable @inline(__always) var largestBlockBytes: Int { BlockOrder(geometry.largestBlockOrder).byteCount }
 
     // MARK: Node table and arena header (2 bits per node at the arena's start)
 
-    @inline(__always) func state(arena: VirtualAddress, node: Int) -> NodeState {
+    @inlinable @inline(__always) func state(arena: VirtualAddress, node: Int) -> NodeState {
         let byte = BlockMemory.loadByte(VirtualAddress(arena.raw &+ UInt64(truncatingIfNeeded: node &>> 2)))
         switch (byte &>> UInt8(truncatingIfNeeded: (node & 3) &<< 1)) & 3 {
         case 0: return .notABlock
@@ -79,30 +89,69 @@ enum AllocationRoute {
         }
     }
 
-    @inline(__always) func setState(_ state: NodeState, arena: VirtualAddress, node: Int) {
+    @inlinable @inline(__always) func setState(_ state: NodeState, arena: VirtualAddress, node: Int) {
         let address = VirtualAddress(arena.raw &+ UInt64(truncatingIfNeeded: node &>> 2))
         let shift = UInt8(truncatingIfNeeded: (node & 3) &<< 1)
         let byte = BlockMemory.loadByte(address)
         BlockMemory.storeByte((byte & ~(3 &<< shift)) | (state.rawValue &<< shift), address)
     }
 
-    @inline(__always) func liveBlockCount(arena: VirtualAddress) -> Int {
+    /// `setState(new, ...)` for a node whose state is known to be `old` (by an invariant or a read
+    /// just made): one XOR of (old ^ new) into the entry, which leaves every other entry alone.
+    @inlinable @inline(__always) func changeState(from old: NodeState, to new: NodeState, arena: VirtualAddress, node: Int) {
+        let address = VirtualAddress(arena.raw &+ UInt64(truncatingIfNeeded: node &>> 2))
+        let shift = UInt8(truncatingIfNeeded: (node & 3) &<< 1)
+        BlockMemory.storeByte(BlockMemory.loadByte(address) ^ ((old.rawValue ^ new.rawValue) &<< shift), address)
+    }
+
+    @inlinable @inline(__always) func liveBlockCount(arena: VirtualAddress) -> Int {
         Int(truncatingIfNeeded: BlockMemory.loadWord(VirtualAddress(arena.raw &+ geometry.headerOffset)))
     }
 
-    @inline(__always) func setLiveBlockCount(_ count: Int, arena: VirtualAddress) {
+    @inlinable @inline(__always) func setLiveBlockCount(_ count: Int, arena: VirtualAddress) {
         BlockMemory.storeWord(UInt64(truncatingIfNeeded: count), VirtualAddress(arena.raw &+ geometry.headerOffset))
     }
 
     /// The address of node `node` of order `order` in `arena`.
-    @inline(__always) func address(arena: VirtualAddress, node: Int, order: Int) -> VirtualAddress {
+    @inlinable @inline(__always) func address(arena: VirtualAddress, node: Int, order: Int) -> VirtualAddress {
         VirtualAddress(arena.raw &+ geometry.offset(node: node, order: order))
     }
 
     /// The node of order `order` that starts at `block`.
-    @inline(__always) func node(of block: VirtualAddress, order: Int) -> (arena: VirtualAddress, node: Int) {
+    @inlinable @inline(__always) func node(of block: VirtualAddress, order: Int) -> (arena: VirtualAddress, node: Int) {
         let arena = geometry.arenaBase(of: block)
         return (arena, geometry.node(offset: block.raw &- arena.raw, order: order))
+    }
+
+    /// The block that starts at byte `offset` of `arena` (node, order, state), or nil when the
+    /// block covering `offset` starts below it. A block of order k starting at `offset` has
+    /// k <= m := min(tz(offset) - 4, largest order) (blocks are aligned to their size), and by the
+    /// partition invariant it is the only block on the leaf's path; so reading the path's nodes of
+    /// orders m, m - 1, ..., 0 finds it, and finding none means the covering block is above m.
+    /// Top-down costs m - k + 1 reads: about 2 for a block at a random place among those of its
+    /// order, where walking up from the leaf costs k + 1. Precondition: `offset` is a non-zero
+    /// multiple of 16 inside a held arena.
+    ///
+    /// Any reading order finds the same unique block, so `likelyOrder` (the order last handed out:
+    /// a free usually follows an allocation of the same size) is read first: one read when it is
+    /// right, one wasted read when it is not.
+    @inlinable @inline(__always) func blockStarting(at offset: UInt64, arena: VirtualAddress, likelyOrder: Int) -> (node: Int, order: Int, state: NodeState)? {
+        let highest = min(offset.trailingZeroBitCount &- minimumBlockShift, geometry.largestBlockOrder)
+        if likelyOrder <= highest {
+            let node = geometry.node(offset: offset, order: likelyOrder)
+            let found = state(arena: arena, node: node)
+            if found != .notABlock { return (node, likelyOrder, found) }
+        }
+        var order = highest
+        var node = geometry.node(offset: offset, order: order)
+        while true {
+            let found = state(arena: arena, node: node)
+            if found != .notABlock { return (node, order, found) }
+            if order == 0 { return nil }
+            order &-= 1
+            // `offset` is aligned to every order <= m, so the path continues to the left child.
+            node &<<= 1
+        }
     }
 
     /// The block (node and order) containing byte `offset` of `arena`: walk up from the leaf to

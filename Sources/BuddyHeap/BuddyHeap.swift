@@ -15,12 +15,17 @@
 // Side tables, never headers: the first 1/32 of each arena is a node table of 2 bits per tree
 // node (notABlock / allocated / free / cached), carved out as allocated blocks. `free(pointer)`
 // finds the arena by masking the pointer and checking a sorted arena table (a foreign pointer
-// is never read through), then walks up from the pointer's leaf to the first node that is a
-// block: that gives the block's order without trusting anything a caller can write. The buddy
-// test is a 2-bit read. Free lists are intrusive and doubly linked (links in the free block's
+// is never read through), then reads the nodes on the pointer's leaf-to-root path that could
+// start at the pointer (orders <= m = min(tz(offset) - 4, largest order)): the order last
+// handed out first, then from m down. Exactly one node on the path is a block, so the first
+// block found is the one that starts at the pointer, and none found means the pointer is inside
+// a larger block; this gives the block's order without trusting anything a caller can write,
+// in about two 2-bit reads. The buddy test is one 2-bit read. Free lists are intrusive and doubly linked (links in the free block's
 // first 16 bytes), so a merge unlinks the buddy in O(1).
 //
-// Speed: a textbook buddy pays a full-depth split and merge for a pair on an empty heap. Here a
+// Speed: a cached allocation and a free onto the cache run inline in the caller
+// (BuddyCore+FastPaths): a list pop or push, one node-table XOR and the accounting. A textbook
+// buddy pays a full-depth split and merge for a pair on an empty heap. Here a
 // freed block of order <= cachedOrderLimit goes on a per-order cache list (at most
 // cacheCapacityPerOrder deep) unmerged, and the next allocation of that order pops it. Cached
 // blocks are merged (with free or cached buddies) when the cache overflows, when no free block
@@ -88,6 +93,9 @@ public struct BuddyHeap<Source: ArenaSource> {
     /// `byteCount` bytes aligned to `alignment` (a power of two up to `largestBlockBytes`), or nil
     /// when out of memory or the request is invalid. A zero-byte request gets a unique 16-byte block.
     @inlinable public mutating func allocate(byteCount: Int, alignment: Int = minimumBlockBytes) -> UnsafeMutableRawPointer? {
+        if let block = core.allocateCached(byteCount: byteCount, alignment: alignment) {
+            return BlockMemory.pointer(block)
+        }
         if let block = core.allocateFromHeldArenas(byteCount: byteCount, alignment: alignment) {
             return BlockMemory.pointer(block)
         }
@@ -149,6 +157,7 @@ public struct BuddyHeap<Source: ArenaSource> {
     /// Frees an allocation by its pointer alone. Throws, changing nothing but the error count,
     /// for a double free or a pointer this heap never returned.
     @inlinable public mutating func free(_ pointer: UnsafeMutableRawPointer) throws(HeapError) {
+        if core.freeToCache(BlockMemory.address(pointer)) { return }
         switch try core.free(BlockMemory.address(pointer)) {
         case .done:
             return
