@@ -42,7 +42,8 @@ extension BuddyCore {
     /// false with nothing changed when that is not the whole job: the pointer is not in the arena
     /// of the last free, is not the start of an allocated block (every error case), the block is
     /// above the cached orders or its cache is full, trailers or debug options are on, or the
-    /// block is its arena's last live one (then arena release may follow).
+    /// block is its arena's last live one and one more empty arena would exceed the retained
+    /// count (then surplus arenas go back to the source).
     @inlinable @inline(__always)
     mutating func freeToCache(_ address: VirtualAddress) -> Bool {
         let arena = VirtualAddress(address.raw & geometry.arenaBaseMask)
@@ -53,7 +54,7 @@ extension BuddyCore {
               block.state == .allocated, block.order <= cachedOrderLimit,
               cacheLists.counts[block.order] < cacheCapacity,
               UInt32(truncatingIfNeeded: trailerBytes) | debugOptions.rawValue == 0,
-              liveBlockCount(arena: arena) > 1 else { return false }
+              liveBlockCount(arena: arena) > 1 || emptyArenaCount < retainedEmptyArenas else { return false }
         noteTakenBack(arena: arena, order: block.order)
         changeState(from: .allocated, to: .cached, arena: arena, node: block.node)
         cacheLists.push(address, order: block.order)

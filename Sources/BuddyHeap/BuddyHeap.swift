@@ -92,10 +92,18 @@ public struct BuddyHeap<Source: ArenaSource> {
 
     /// `byteCount` bytes aligned to `alignment` (a power of two up to `largestBlockBytes`), or nil
     /// when out of memory or the request is invalid. A zero-byte request gets a unique 16-byte block.
-    @inlinable public mutating func allocate(byteCount: Int, alignment: Int = minimumBlockBytes) -> UnsafeMutableRawPointer? {
+    /// Inlined into the caller: the cached case costs no call (BuddyCore+FastPaths).
+    @inlinable @inline(__always)
+    public mutating func allocate(byteCount: Int, alignment: Int = minimumBlockBytes) -> UnsafeMutableRawPointer? {
         if let block = core.allocateCached(byteCount: byteCount, alignment: alignment) {
             return BlockMemory.pointer(block)
         }
+        return allocateUncached(byteCount: byteCount, alignment: alignment)
+    }
+
+    /// `allocate` when no cached block serves the request.
+    @inline(never) @usableFromInline
+    mutating func allocateUncached(byteCount: Int, alignment: Int) -> UnsafeMutableRawPointer? {
         if let block = core.allocateFromHeldArenas(byteCount: byteCount, alignment: alignment) {
             return BlockMemory.pointer(block)
         }
@@ -156,8 +164,16 @@ public struct BuddyHeap<Source: ArenaSource> {
 
     /// Frees an allocation by its pointer alone. Throws, changing nothing but the error count,
     /// for a double free or a pointer this heap never returned.
-    @inlinable public mutating func free(_ pointer: UnsafeMutableRawPointer) throws(HeapError) {
+    @inlinable @inline(__always)
+    public mutating func free(_ pointer: UnsafeMutableRawPointer) throws(HeapError) {
         if core.freeToCache(BlockMemory.address(pointer)) { return }
+        try freeUncached(pointer)
+    }
+
+    /// `free` when the block does not simply go onto its cache (merging, arena release, large
+    /// allocations, and every error).
+    @inline(never) @usableFromInline
+    mutating func freeUncached(_ pointer: UnsafeMutableRawPointer) throws(HeapError) {
         switch try core.free(BlockMemory.address(pointer)) {
         case .done:
             return

@@ -95,10 +95,37 @@ import TestSupport
         }
         mustFree(&heap, big)
         #expect(heap.statistics.cachedBlocks[BlockOrder(4)] == 1)
-        // The last live block of the arena goes the general way (the arena becomes empty).
+        // The last live block: the arena becomes the one retained empty arena.
         mustFree(&heap, keep)
         expectValid(heap)
         #expect(heap.statistics.liveAllocations == 0 && heap.statistics.emptyArenasHeld == 1)
+        #expect(heap.statistics.cachedBlocks[BlockOrder(0)] == 1 && heap.statistics.arenasHeld == 1)
+    }
+
+    /// Emptying an arena frees onto the cache while the empty arenas stay within the retained
+    /// count, and takes the releasing path (drain, coalesce, hand back) once they would not.
+    @Test(arguments: [0, 1, 2])
+    func emptyingArenasRespectsTheRetainedCount(retained: Int) {
+        var heap = makeHeap(cachedOrderLimit: BlockOrder(3), cacheCapacity: 8, retained: retained)
+        // Three arenas, each with one live 2 KiB block (the largest) and one 16-byte block.
+        var small: [UnsafeMutableRawPointer] = []
+        var large: [UnsafeMutableRawPointer] = []
+        for _ in 0 ..< 3 {
+            large.append(mustAllocate(&heap, heap.largestBlockBytes))
+            small.append(mustAllocate(&heap, 16))
+        }
+        #expect(heap.statistics.arenasHeld == 3)
+        for index in 0 ..< 3 {
+            mustFree(&heap, large[index])
+            expectValid(heap)
+            mustFree(&heap, small[index])
+            expectValid(heap)
+            #expect(heap.statistics.emptyArenasHeld == min(index + 1, retained))
+            #expect(heap.statistics.arenasHeld == 3 - max(0, index + 1 - retained))
+        }
+        #expect(heap.statistics.arenasReleased == 3 - retained)
+        heap.trim()
+        #expect(heap.source.ledger.outstanding.isEmpty)
     }
 
     /// A full cache sends the free down the merging path; the pair statistics stay exact.
