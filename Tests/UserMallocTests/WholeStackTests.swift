@@ -171,6 +171,8 @@ struct WholeStackRun {
         try #require(reports.errors.isEmpty, "step \(step): heap reported \(reports.errors)")
         try #require(heap.statistics.liveBytes == modelLiveBytes, "step \(step): live bytes \(heap.statistics.liveBytes) vs model \(modelLiveBytes)")
         try #require(heap.statistics.heldBytes == source.mappedBytes, "step \(step): held \(heap.statistics.heldBytes) vs mapped \(source.mappedBytes)")
+        try #require(heap.statistics.mapCalls == source.mapCount && heap.statistics.unmapCalls == source.unmapCount,
+                     "step \(step): the heap's page-source calls and the source's disagree")
         if let violation = source.cheapCheck() { try Self.fail("step \(step): source \(violation)") }
     }
 
