@@ -37,7 +37,7 @@ enum FrameDemo {
             head = frame
             taken += 1
         }
-        let allocCycles = CPU.timestamp() &- start
+        let allocCycles = CPU.timestamp() &- start  // allocation plus the first writes to the frame
         var intact = true
         var freed: UInt64 = 0
         while let frame = head {
@@ -53,7 +53,7 @@ enum FrameDemo {
         }
         log.line(intact && freed == count ? .info : .error, "demo", "single-frames")
             .dec("allocated", taken).dec("freed", freed).text("contents", intact ? "intact" : "CORRUPT")
-            .dec("tsc_cycles_per_alloc", taken == 0 ? 0 : allocCycles / taken).end()
+            .dec("tsc_cycles_per_frame", taken == 0 ? 0 : allocCycles / taken).end()
         return intact && taken == count && freed == count
     }
 

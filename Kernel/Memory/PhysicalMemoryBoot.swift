@@ -103,12 +103,23 @@ enum PhysicalMemoryBoot {
         }
     }
 
+    /// One line per reservation, in address order (selection by lowest start: the list is small
+    /// and fixed-capacity, so no sorted copy is needed).
     private static func logReservations(_ list: ReservationList) {
-        for index in 0..<list.count {
-            let entry = list[index]
+        var previous: (start: UInt64, index: Int)? = nil
+        for _ in 0..<list.count {
+            var next: (start: UInt64, index: Int)? = nil
+            for index in 0..<list.count {
+                let candidate = (start: list[index].range.start.raw, index: index)
+                if let previous, (candidate.start, candidate.index) <= (previous.start, previous.index) { continue }
+                if next == nil || (candidate.start, candidate.index) < (next!.start, next!.index) { next = candidate }
+            }
+            guard let chosen = next else { break }
+            let entry = list[chosen.index]
             log.line(.info, "pmm", "reserved").address("base", entry.range.start.raw)
                 .address("end", entry.range.end.raw).size("size", entry.range.byteCount)
                 .text("why", entry.reason.name).end()
+            previous = chosen
         }
     }
 
