@@ -16,6 +16,16 @@
     /// Freed but kept unmerged on the per-order cache list for quick reuse; may have a free buddy.
     case cached = 3
 
+    /// The state a 2-bit table entry encodes (only the low two bits are used).
+    @inlinable @inline(__always) init(bits: UInt8) {
+        switch bits & 3 {
+        case 0: self = .notABlock
+        case 1: self = .allocated
+        case 2: self = .free
+        default: self = .cached
+        }
+    }
+
     /// True for the three states that name a block.
     @inline(__always) var isBlock: Bool { self != .notABlock }
 }
