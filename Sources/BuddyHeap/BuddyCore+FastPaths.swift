@@ -49,12 +49,25 @@ extension BuddyCore {
         let arena = VirtualAddress(address.raw & geometry.arenaBaseMask)
         let offset = address.raw &- arena.raw
         guard arena.raw == recentArena, offset & UInt64(minimumBlockBytes &- 1) == 0,
-              offset >= geometry.reservedBytes,
-              let block = blockStarting(at: offset, arena: arena, likelyOrder: recentOrder),
-              block.state == .allocated, block.order <= cachedOrderLimit,
-              cacheLists.counts[block.order] < cacheCapacity,
+              offset >= geometry.reservedBytes else { return false }
+        // A trusted guess is one read; otherwise the full lookup, whose result then says whether
+        // the guess would have been right (the streak is updated only once the free succeeds).
+        let leaf = geometry.node(offset: offset, order: 0)
+        let highest = min(offset.trailingZeroBitCount &- minimumBlockShift, geometry.largestBlockOrder)
+        var guessed = false
+        var located: (node: Int, order: Int, state: NodeState)?
+        if recentOrderTrust == BuddyCore.trustedStreak && recentOrder <= highest {
+            located = block(onPathOf: leaf, order: recentOrder, arena: arena)
+            guessed = located != nil
+        }
+        if !guessed { located = blockStarting(at: offset, arena: arena, likelyOrder: Int.max) }
+        guard let block = located, block.state == .allocated,
+              cacheLists.counts[block.order] < cacheLimits[block.order],
               UInt32(truncatingIfNeeded: trailerBytes) | debugOptions.rawValue == 0,
               liveBlockCount(arena: arena) > 1 || emptyArenaCount < retainedEmptyArenas else { return false }
+        if !guessed {
+            recentOrderTrust = block.order == recentOrder ? min(recentOrderTrust &+ 1, BuddyCore.trustedStreak) : 0
+        }
         noteTakenBack(arena: arena, order: block.order)
         changeState(from: .allocated, to: .cached, arena: arena, node: block.node)
         cacheLists.push(address, order: block.order)

@@ -62,7 +62,7 @@ extension BuddyCore {
         if debugOptions.contains(.poisonFreed) {
             BlockMemory.fill(block, byteCount: BlockOrder(order).byteCount, with: HeapDebugOptions.poisonByte)
         }
-        if order <= cachedOrderLimit && cacheLists.counts[order] < cacheCapacity {
+        if cacheLists.counts[order] < cacheLimits[order] {
             changeState(from: .allocated, to: .cached, arena: arena, node: node)
             cacheLists.push(block, order: order)
         } else {

@@ -35,6 +35,9 @@ enum AllocationRoute {
     @usableFromInline let retainedEmptyArenas: Int
     /// 0, or 8 when every block ends in a requested-size trailer.
     @usableFromInline let trailerBytes: Int
+    /// cacheLimits[k]: how many blocks cache list k may hold: cacheCapacity for k <=
+    /// cachedOrderLimit, 0 above (one load and compare decide "cache it" on free).
+    @usableFromInline let cacheLimits: InlineArray<32, Int>
     /// Bytes of the largest cached block (of order cachedOrderLimit); 0 without a cache.
     @usableFromInline let cachedBlockBytes: UInt
     /// The largest request the caches can serve: cachedBlockBytes - trailerBytes (0 without a cache).
@@ -54,6 +57,13 @@ enum AllocationRoute {
     /// The order of the latest block handed out: where `free` looks first (a guess, always checked
     /// against the node table; any value is safe).
     @usableFromInline var recentOrder = 0
+    /// How many fast frees in a row (up to trustedStreak) freed a block of order `recentOrder`.
+    /// The fast free reads that order first only at trustedStreak: alloc/free pairs then find
+    /// their block in one read, while frees of unrelated sizes (where the guess is right about a
+    /// third of the time) skip a read whose outcome no branch predictor could foresee. Only a
+    /// guide for the order of reads: any value is safe.
+    @usableFromInline var recentOrderTrust = 0
+    @usableFromInline static let trustedStreak = 4
     /// Never an arena base: arenas are aligned to their size, so their bases are never all ones.
     @usableFromInline static let noRecentArena = UInt64.max
     var large = LargeAllocationTable()
@@ -70,6 +80,9 @@ enum AllocationRoute {
         trailerBytes = configuration.trailer.byteCount
         let cachedBytes = configuration.cachedOrderLimit.map { UInt($0.byteCount) } ?? 0
         cachedBlockBytes = cachedBytes
+        var limits = InlineArray<32, Int>(repeating: 0)
+        for order in 0 ..< maximumOrderCount where order <= cachedOrderLimit { limits[order] = cacheCapacity }
+        cacheLimits = limits
         cachedRequestLimit = cachedBytes == 0 ? 0 : cachedBytes - UInt(trailerBytes)
         debugOptions = configuration.debugOptions
         counters = HeapStatistics(orderCount: geometry.largestBlockOrder + 1)
@@ -131,27 +144,24 @@ enum AllocationRoute {
     /// Any reading order finds the same unique block. Precondition: `offset` is a non-zero
     /// multiple of 16 inside a held arena.
     ///
-    /// The reads: first `likelyOrder` (the order last handed out: a free usually follows an
-    /// allocation of the same size), then orders m, m - 1, m - 2 without branches (their loads
-    /// overlap and no unpredictable branch picks among them: for a block at a random place among
-    /// those of its order, m - k < 3 seven times in eight), then the rest from m - 3 down.
+    /// The reads: first `likelyOrder` when it is <= m (the order last handed out: a free often
+    /// follows an allocation of the same size; Int.max skips it); then orders m, m - 1, m - 2
+    /// without branches (their loads overlap, and no
+    /// unpredictable branch picks among them when consecutive frees have unrelated sizes: for a
+    /// block at a random place among those of its order, m - k < 3 seven times in eight); only
+    /// when those miss, the rest from m - 3 down, one by one.
     @inlinable @inline(__always) func blockStarting(at offset: UInt64, arena: VirtualAddress, likelyOrder: Int) -> (node: Int, order: Int, state: NodeState)? {
         let highest = min(offset.trailingZeroBitCount &- minimumBlockShift, geometry.largestBlockOrder)
         // The node of order j on the leaf's path is leaf >> j.
         let leaf = geometry.node(offset: offset, order: 0)
-        if likelyOrder <= highest {
-            let found = state(arena: arena, node: leaf &>> likelyOrder)
-            if found != .notABlock { return (leaf &>> likelyOrder, likelyOrder, found) }
-        }
+        // The hint clamped to m, then m, m - 1, m - 2 clamped at the leaf: a repeated level is
+        // the same node, read twice. Every candidate is <= m, so any block found starts here.
+        if likelyOrder <= highest, let found = block(onPathOf: leaf, order: likelyOrder, arena: arena) { return found }
         var order = -1
         var entry: UInt8 = 0
-        for below in 0 ..< 3 {
-            // Clamped at the leaf: a repeated level is the same node, read twice.
-            let level = max(highest &- below, 0)
-            let bits = stateBits(arena: arena, node: leaf &>> level)
-            order = bits != 0 ? level : order
-            entry = bits != 0 ? bits : entry
-        }
+        consider(highest, leaf: leaf, arena: arena, order: &order, entry: &entry)
+        consider(max(highest &- 1, 0), leaf: leaf, arena: arena, order: &order, entry: &entry)
+        consider(max(highest &- 2, 0), leaf: leaf, arena: arena, order: &order, entry: &entry)
         if order >= 0 { return (leaf &>> order, order, NodeState(bits: entry)) }
         order = highest &- 3
         while order >= 0 {
@@ -160,6 +170,24 @@ enum AllocationRoute {
             order &-= 1
         }
         return nil
+    }
+
+    /// The node of order `order` on the path of leaf node `leaf` when it is a block, else nil:
+    /// one read. The caller makes sure `order` <= m (see blockStarting), so the block starts at
+    /// the leaf's offset.
+    @inlinable @inline(__always)
+    func block(onPathOf leaf: Int, order: Int, arena: VirtualAddress) -> (node: Int, order: Int, state: NodeState)? {
+        let found = state(arena: arena, node: leaf &>> order)
+        return found == .notABlock ? nil : (leaf &>> order, order, found)
+    }
+
+    /// One branch-free candidate read of blockStarting: when the path's node of order `level` is
+    /// a block, (order, entry) become (level, its entry); otherwise they stay as they are.
+    @inlinable @inline(__always)
+    func consider(_ level: Int, leaf: Int, arena: VirtualAddress, order: inout Int, entry: inout UInt8) {
+        let bits = stateBits(arena: arena, node: leaf &>> level)
+        order = bits != 0 ? level : order
+        entry = bits != 0 ? bits : entry
     }
 
     /// The block (node and order) containing byte `offset` of `arena`: walk up from the leaf to

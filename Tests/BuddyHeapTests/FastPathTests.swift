@@ -128,6 +128,31 @@ import TestSupport
         #expect(heap.source.ledger.outstanding.isEmpty)
     }
 
+    /// Pairs of one size earn the one-read guess; a free of another order through a trusted guess
+    /// still finds its own block (and resets the streak); errors stay errors while trusted.
+    @Test func trustedOrderGuessIsOnlyAGuide() {
+        var heap = makeHeap(arenaShift: 14, cachedOrderLimit: BlockOrder(6), cacheCapacity: 8)
+        let other = mustAllocate(&heap, 256)
+        let keep = mustAllocate(&heap, 16)
+        for _ in 0 ..< 2 * BuddyCore.trustedStreak {
+            mustFree(&heap, mustAllocate(&heap, 64))
+            expectValid(heap)
+        }
+        #expect(heap.core.recentOrderTrust == BuddyCore.trustedStreak && heap.core.recentOrder == 2)
+        let p = mustAllocate(&heap, 64)
+        mustFree(&heap, p)
+        let before = HeapSnapshot(heap)
+        #expect(freeError(&heap, p) == .doubleFree(address(p)))
+        #expect(HeapSnapshot(heap) == before.withInvalidFrees(1))
+        #expect(heap.core.recentOrderTrust == BuddyCore.trustedStreak)
+        mustFree(&heap, other)
+        expectValid(heap)
+        #expect(heap.core.recentOrderTrust == 0)
+        #expect(heap.statistics.cachedBlocks[BlockOrder(4)] == 1 && heap.statistics.liveAllocations == 1)
+        mustFree(&heap, keep)
+        expectValid(heap)
+    }
+
     /// A full cache sends the free down the merging path; the pair statistics stay exact.
     @Test func fullCacheFallsBackToMerging() {
         var heap = makeHeap(cachedOrderLimit: BlockOrder(1), cacheCapacity: 2)
