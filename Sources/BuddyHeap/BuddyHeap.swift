@@ -16,18 +16,21 @@
 // node (notABlock / allocated / free / cached), carved out as allocated blocks. `free(pointer)`
 // finds the arena by masking the pointer and checking a sorted arena table (a foreign pointer
 // is never read through), then reads the nodes on the pointer's leaf-to-root path that could
-// start at the pointer (orders <= m = min(tz(offset) - 4, largest order)): the order last
-// handed out first, then from m down. Exactly one node on the path is a block, so the first
-// block found is the one that starts at the pointer, and none found means the pointer is inside
-// a larger block; this gives the block's order without trusting anything a caller can write,
-// in about two 2-bit reads. The buddy test is one 2-bit read. Free lists are intrusive and doubly linked (links in the free block's
-// first 16 bytes), so a merge unlinks the buddy in O(1).
+// start at the pointer: orders k <= m = min(tz(offset) - 4, largest order), as blocks are
+// aligned to their size. Exactly one node on the path is a block, so whichever candidate turns
+// out to be a block starts at the pointer, and none means the pointer is inside a larger block
+// (interior or not allocated). Reads: the order last handed out when that guess has been right
+// several frees in a row (alloc/free pairs: one read), then orders m, m - 1, m - 2 without
+// branches (7 in 8 blocks), then the rest. This gives the block's order in O(1) expected reads
+// without trusting anything a caller can write. The buddy test is one 2-bit read. Free lists
+// are intrusive and doubly linked (links in the free block's first 16 bytes), so a merge
+// unlinks the buddy in O(1).
 //
-// Speed: a cached allocation and a free onto the cache run inline in the caller
-// (BuddyCore+FastPaths): a list pop or push, one node-table XOR and the accounting. A textbook
-// buddy pays a full-depth split and merge for a pair on an empty heap. Here a
+// Speed: a textbook buddy pays a full-depth split and merge for a pair on an empty heap. Here a
 // freed block of order <= cachedOrderLimit goes on a per-order cache list (at most
-// cacheCapacityPerOrder deep) unmerged, and the next allocation of that order pops it. Cached
+// cacheCapacityPerOrder deep) unmerged, and the next allocation of that order pops it; both run
+// inline in the caller (BuddyCore+FastPaths): a list pop or push, one node-table XOR (the old
+// state is known) and the accounting, with the general paths out of line. Cached
 // blocks are merged (with free or cached buddies) when the cache overflows, when no free block
 // fits, before an arena is released, and on `coalesce()`.
 //
