@@ -6,7 +6,7 @@
 // its contract; the callers establish it (every address they pass was validated against the span
 // directory first, or comes from the heap's own lists).
 
-/// Header of a small-object span (the first 64 bytes of a 64 KiB span; slots follow).
+/// Header of a small-object span (the first 64 bytes of a span of 4 ... 64 KiB; slots follow).
 @usableFromInline struct SpanHeader {
     /// `canarySeed ^ span base`: a mismatch means the header was overwritten.
     @usableFromInline var canary: UInt64
@@ -30,12 +30,20 @@
     @usableFromInline var classIndex: UInt16
     /// A `SpanState` raw value.
     @usableFromInline var state: UInt8
+    /// log2 of the span's mapped bytes (SpanRef.smallestShift ... SpanRef.largestShift); fixed
+    /// from the mapping on, whichever class the span serves.
+    @usableFromInline var sizeShift: UInt8
 }
 
-/// A 64 KiB small-object span: a 64-byte header, then slots.
+/// A small-object span: a 64-byte header, then slots. A span maps 4, 8, 16, 32 or 64 KiB, always
+/// at a 64 KiB-aligned base, so the span holding a slot is `address & ~(64 KiB - 1)` whatever its
+/// size, exactly one span owns a directory granule, and the rest of a short span's granule is not
+/// the heap's (a pointer there is foreign).
 @usableFromInline struct SpanRef: Equatable {
-    @inlinable static var shift: Int { 16 }
-    @inlinable static var byteCount: Int { 1 << 16 }
+    /// Every span base is a multiple of this (the directory granule), which is also the largest span.
+    @inlinable static var alignment: Int { 1 << 16 }
+    @inlinable static var largestShift: Int { 16 }
+    @inlinable static var smallestShift: Int { 12 }
     /// Slots start right after the header: 64-aligned, so every class whose size is a multiple
     /// of 32 or 64 has 32- or 64-aligned slots (used by aligned allocation).
     @inlinable static var dataOffset: Int { 64 }
@@ -44,19 +52,25 @@
 
     /// Contract: `address` lies in a mapped span (checked against the directory).
     @inlinable @inline(__always) init(containing address: UInt) {
-        base = UnsafeMutableRawPointer(bitPattern: address & ~UInt(Self.byteCount &- 1)).unsafelyUnwrapped
+        base = UnsafeMutableRawPointer(bitPattern: address & ~UInt(Self.alignment &- 1)).unsafelyUnwrapped
     }
 
     /// Contract: `base` is the start of a mapped span whose header was initialised by `format`.
     @inlinable @inline(__always) init(base: UnsafeMutableRawPointer) { self.base = base }
 
-    /// Contract: `base` starts a 64 KiB mapping of zeroed memory owned by the heap.
-    @inlinable static func format(_ base: UnsafeMutableRawPointer) -> SpanRef {
+    /// Contract: `base` starts a mapping of 2^sizeShift zeroed bytes owned by the heap, aligned
+    /// to `alignment`.
+    @inlinable static func format(_ base: UnsafeMutableRawPointer, sizeShift: Int) -> SpanRef {
         base.bindMemory(to: SpanHeader.self, capacity: 1)
-        return SpanRef(base: base)
+        let span = SpanRef(base: base)
+        span.header.sizeShift = UInt8(sizeShift)
+        return span
     }
 
     @inlinable @inline(__always) var address: UInt { UInt(bitPattern: base) }
+
+    /// Bytes mapped for this span.
+    @inlinable @inline(__always) var byteCount: Int { 1 &<< Int(header.sizeShift) }
 
     @inlinable @inline(__always) var header: SpanHeader {
         unsafeAddress { UnsafePointer(base.assumingMemoryBound(to: SpanHeader.self)) }
@@ -87,10 +101,13 @@
         .storeBytes(of: value, toByteOffset: index &<< 3, as: UInt64.self)
 }
 
-/// Header of a medium region (first 64 bytes of a 256 KiB, 256 KiB-aligned mapping); a bitmap
-/// with one bit per 16-byte unit (set where a block header starts) follows it.
+/// Header of a medium region (first 64 bytes of a 64, 128 or 256 KiB mapping aligned to 256 KiB);
+/// a bitmap with one bit per 16-byte unit (set where a block header starts) follows it, sized for
+/// the largest region so that every region has the same first block offset.
 @usableFromInline struct RegionHeader {
     @usableFromInline var canary: UInt64
+    /// Bytes mapped for the region (RegionRef.smallestByteCount ... RegionRef.alignment).
+    @usableFromInline var byteCount: UInt64
     /// Bytes of blocks in use, headers included.
     @usableFromInline var usedBytes: UInt64
     /// Links of the heap's region list.
@@ -99,30 +116,40 @@
 }
 
 @usableFromInline struct RegionRef: Equatable {
-    @inlinable static var shift: Int { 18 }
-    @inlinable static var byteCount: Int { 1 << 18 }
+    /// Every region base is a multiple of this, which is also the largest region: so the offset
+    /// of a block in its region is `address & (alignment - 1)` whatever the region's size.
+    @inlinable static var alignment: Int { 1 << 18 }
+    @inlinable static var smallestByteCount: Int { 1 << 16 }
     @inlinable static var bitmapOffset: Int { 64 }
-    /// 2^18 / 16 bits = 2048 bytes.
-    @inlinable static var bitmapBytes: Int { byteCount >> 7 }
+    /// 2^18 / 16 bits = 2048 bytes (enough for the largest region).
+    @inlinable static var bitmapBytes: Int { alignment >> 7 }
     /// The first block header: after header and bitmap, 16-aligned.
     @inlinable static var firstBlockOffset: Int { bitmapOffset + bitmapBytes }
-    /// The end sentinel (a 16-byte in-use header of size 0) sits here.
-    @inlinable static var sentinelOffset: Int { byteCount - 16 }
+    /// Header, bitmap and end sentinel: bytes of a region no block can use.
+    @inlinable static var overheadBytes: Int { firstBlockOffset + 16 }
 
     @usableFromInline let base: UnsafeMutableRawPointer
 
     /// Contract: `address` lies in a mapped medium region (checked against the directory).
     @inlinable @inline(__always) init(containing address: UInt) {
-        base = UnsafeMutableRawPointer(bitPattern: address & ~UInt(Self.byteCount &- 1)).unsafelyUnwrapped
+        base = UnsafeMutableRawPointer(bitPattern: address & ~UInt(Self.alignment &- 1)).unsafelyUnwrapped
     }
 
-    /// Contract: `base` starts a region of zeroed memory owned by the heap.
-    @inlinable static func format(_ base: UnsafeMutableRawPointer) -> RegionRef {
+    /// Contract: `base` starts a region of `byteCount` zeroed bytes owned by the heap, aligned to
+    /// `alignment`.
+    @inlinable static func format(_ base: UnsafeMutableRawPointer, byteCount: Int) -> RegionRef {
         base.bindMemory(to: RegionHeader.self, capacity: 1)
-        return RegionRef(containing: UInt(bitPattern: base))
+        let region = RegionRef(containing: UInt(bitPattern: base))
+        region.header.byteCount = UInt64(byteCount)
+        return region
     }
 
     @inlinable @inline(__always) var address: UInt { UInt(bitPattern: base) }
+
+    /// Bytes mapped for this region.
+    @inlinable @inline(__always) var byteCount: Int { Int(truncatingIfNeeded: header.byteCount) }
+    /// The end sentinel (a 16-byte in-use header of size 0) sits here.
+    @inlinable @inline(__always) var sentinelOffset: Int { byteCount &- 16 }
 
     @inlinable @inline(__always) var header: RegionHeader {
         unsafeAddress { UnsafePointer(base.assumingMemoryBound(to: RegionHeader.self)) }

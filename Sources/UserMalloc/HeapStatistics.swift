@@ -1,6 +1,8 @@
 // What a UserHeap reports about itself. Accounting rules (checked by checkInvariants):
-//   heldBytes = 64 KiB * smallSpans + 256 KiB * mediumRegions + sum(large mappings, live and
-//               cached) + directoryBytes
+//   heldBytes = smallSpanBytes + mediumRegionBytes + sum(large mappings, live and cached)
+//               + directoryBytes
+//   smallSpanBytes = sum over spans of their size (4 ... 64 KiB), cached empty ones included
+//   mediumRegionBytes = sum over regions of their size (64, 128 or 256 KiB)
 //   liveBytes = sum over live blocks of their usable size (slot size, medium payload, large
 //               mapping minus header), i.e. what usableByteCount(of:) answers
 //   statistics(ofClass: c).liveBlocks = sum over spans of class c of usedCount (computed on
@@ -17,9 +19,14 @@ public struct HeapStatistics: Sendable {
     public var peakHeldBytes = 0
     /// Small spans mapped (in use, current, or cached empty).
     public var smallSpans = 0
-    /// Of those, empty spans kept in the cache for reuse.
+    /// Bytes of those spans (each 4 ... 64 KiB).
+    public var smallSpanBytes = 0
+    /// Of those, empty spans kept in the cache for reuse, and their bytes.
     public var cachedEmptySpans = 0
+    public var cachedEmptySpanBytes = 0
     public var mediumRegions = 0
+    /// Bytes of the medium regions (each 64, 128 or 256 KiB).
+    public var mediumRegionBytes = 0
     public var liveMediumBlocks = 0
     public var largeBlocks = 0
     /// Freed large mappings kept for reuse, and their bytes.

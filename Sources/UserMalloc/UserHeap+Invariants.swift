@@ -15,6 +15,7 @@ public enum HeapInvariantViolation: Equatable, Sendable {
     case spanSlotAccounting(span: VirtualAddress, carved: Int, used: Int, free: Int)
     case spanState(span: VirtualAddress, state: Int)
     case partialList(classIndex: Int)
+    case classSpanBytes(classIndex: Int, counted: Int, recorded: Int)
     case emptyCache(counted: Int, recorded: Int)
     case regionCanary(region: VirtualAddress)
     case regionBlocks(block: VirtualAddress)
@@ -36,7 +37,11 @@ struct InvariantTally {
     @usableFromInline var liveBytes = 0
     @usableFromInline var heldBytes = 0
     @usableFromInline var spans = 0
+    @usableFromInline var spanBytes = 0
+    /// Per class: bytes of its current, partial and full spans.
+    @usableFromInline var classSpanBytes: InlineArray<48, Int> = InlineArray(repeating: 0)
     @usableFromInline var regions = 0
+    @usableFromInline var regionBytes = 0
     @usableFromInline var emptyRegions = 0
     @usableFromInline var largeBlocks = 0
     @usableFromInline var liveMediumBlocks = 0
@@ -57,7 +62,7 @@ extension UserHeap {
             firstViolation = checkEntry(granule: granule, value: value, tally: &tally)
         }
         if let firstViolation { return firstViolation }
-        if let violation = checkClassLists() ?? checkBins(tally) ?? checkLargeCache(&tally) { return violation }
+        if let violation = checkClassLists(tally) ?? checkBins(tally) ?? checkLargeCache(&tally) { return violation }
         return checkTotals(tally)
     }
 
@@ -68,7 +73,7 @@ extension UserHeap {
             guard base == granule else { return .directoryValue(granule: VirtualAddress(UInt64(granule))) }
             return checkSpan(SpanRef(base: userPointer(base)), tally: &tally)
         case .medium:
-            guard base == granule & ~UInt(RegionRef.byteCount - 1) else {
+            guard base == granule & ~UInt(RegionRef.alignment - 1) else {
                 return .directoryValue(granule: VirtualAddress(UInt64(granule)))
             }
             // Check each region once, from its first granule.
@@ -84,12 +89,18 @@ extension UserHeap {
         let at = VirtualAddress(UInt64(span.address))
         let h = span.header
         guard h.canary == canarySeed ^ UInt64(span.address) else { return .spanCanary(span: at) }
+        guard Int(h.sizeShift) >= SpanRef.smallestShift, Int(h.sizeShift) <= SpanRef.largestShift else {
+            return .spanGeometry(span: at)
+        }
+        let bytes = span.byteCount
         tally.spans += 1
-        tally.heldBytes += SpanRef.byteCount
+        tally.spanBytes += bytes
+        tally.heldBytes += bytes
         let index = Int(h.classIndex)
         guard index < SizeClass.count, Int(h.slotSize) == SizeClass.byteCount(ofClass: index),
               h.reciprocal == SizeClass.reciprocal(ofSlotSize: Int(h.slotSize)),
-              Int(h.limitOffset) == SpanRef.dataOffset + (SpanRef.byteCount - SpanRef.dataOffset) / Int(h.slotSize) * Int(h.slotSize),
+              Int(h.limitOffset) == SpanRef.dataOffset + (bytes - SpanRef.dataOffset) / Int(h.slotSize) * Int(h.slotSize),
+              h.limitOffset > UInt32(SpanRef.dataOffset),
               h.bumpOffset >= UInt32(SpanRef.dataOffset), h.bumpOffset <= h.limitOffset,
               (Int(h.bumpOffset) - SpanRef.dataOffset) % Int(h.slotSize) == 0 else { return .spanGeometry(span: at) }
         let carved = (Int(h.bumpOffset) - SpanRef.dataOffset) / Int(h.slotSize)
@@ -111,6 +122,7 @@ extension UserHeap {
         guard spanStateIsConsistent(span, free: free) else { return .spanState(span: at, state: Int(h.state)) }
         if h.state != SpanState.empty.rawValue {
             tally.liveBytes += Int(h.usedCount) * Int(h.slotSize)
+            tally.classSpanBytes[index] += bytes
         }
         return nil
     }
@@ -127,10 +139,14 @@ extension UserHeap {
         }
     }
 
-    /// Partial lists are well linked and hold only partial spans of their class; the empty
-    /// cache holds exactly `cachedEmptySpans` empty spans.
-    func checkClassLists() -> HeapInvariantViolation? {
+    /// Partial lists are well linked and hold only partial spans of their class; each class's
+    /// span bytes match; the empty cache lists hold exactly `cachedEmptySpans` empty spans of
+    /// their list's size, `cachedEmptySpanBytes` in all.
+    func checkClassLists(_ tally: InvariantTally) -> HeapInvariantViolation? {
         for index in 0..<SizeClass.count {
+            guard tally.classSpanBytes[index] == classSpanBytes[index] else {
+                return .classSpanBytes(classIndex: index, counted: tally.classSpanBytes[index], recorded: classSpanBytes[index])
+            }
             var previous: UInt = 0
             var cursor = classes[index].partialHead
             var steps = 0
@@ -143,16 +159,23 @@ extension UserHeap {
                 cursor = span.header.next
                 steps += 1
             }
+            guard previous == classes[index].partialTail else { return .partialList(classIndex: index) }
         }
         var cached = 0
-        var cursor = emptySpanHead
-        while cursor != 0 && cached <= counters.smallSpans {
-            let span = SpanRef(base: userPointer(cursor))
-            guard span.header.state == SpanState.empty.rawValue else { break }
-            cached += 1
-            cursor = span.header.next
+        var cachedBytes = 0
+        for list in 0..<emptySpanHeads.count {
+            var cursor = emptySpanHeads[list]
+            while cursor != 0 && cached <= counters.smallSpans {
+                let span = SpanRef(base: userPointer(cursor))
+                guard span.header.state == SpanState.empty.rawValue,
+                      Int(span.header.sizeShift) == SpanRef.smallestShift + list else { break }
+                cached += 1
+                cachedBytes += span.byteCount
+                cursor = span.header.next
+            }
+            guard cursor == 0 else { return .emptyCache(counted: cached, recorded: counters.cachedEmptySpans) }
         }
-        guard cursor == 0, cached == counters.cachedEmptySpans else {
+        guard cached == counters.cachedEmptySpans, cachedBytes == counters.cachedEmptySpanBytes else {
             return .emptyCache(counted: cached, recorded: counters.cachedEmptySpans)
         }
         return nil
@@ -161,18 +184,24 @@ extension UserHeap {
     func checkRegion(_ region: RegionRef, tally: inout InvariantTally) -> HeapInvariantViolation? {
         let at = VirtualAddress(UInt64(region.address))
         guard region.header.canary == canarySeed ^ UInt64(region.address) else { return .regionCanary(region: at) }
+        let bytes = region.byteCount
+        guard bytes >= RegionRef.smallestByteCount, bytes <= RegionRef.alignment, bytes & (bytes - 1) == 0 else {
+            return .regionBlocks(block: at)
+        }
         tally.regions += 1
-        tally.heldBytes += RegionRef.byteCount
+        tally.regionBytes += bytes
+        tally.heldBytes += bytes
         var offset = RegionRef.firstBlockOffset
         var previousSize = 0
         var previousFree = false
         var used = 0
         var starts = 0
-        while offset < RegionRef.sentinelOffset {
+        let sentinelOffset = region.sentinelOffset
+        while offset < sentinelOffset {
             let block = MediumBlock(address: region.address + UInt(offset))
             let blockAt = VirtualAddress(UInt64(block.address))
             guard block.hasValidTag, block.size >= MediumBlock.minimumBytes, block.size % 16 == 0,
-                  offset + block.size <= RegionRef.sentinelOffset, block.previousSize == previousSize,
+                  offset + block.size <= sentinelOffset, block.previousSize == previousSize,
                   region.isBlockStart(offset) else { return .regionBlocks(block: blockAt) }
             if block.isInUse {
                 used += block.size
@@ -187,11 +216,11 @@ extension UserHeap {
             starts += 1
             offset += block.size
         }
-        let sentinel = MediumBlock(address: region.address + UInt(RegionRef.sentinelOffset))
-        guard offset == RegionRef.sentinelOffset, sentinel.hasValidTag, sentinel.isInUse, sentinel.size == 0,
+        let sentinel = MediumBlock(address: region.address + UInt(sentinelOffset))
+        guard offset == sentinelOffset, sentinel.hasValidTag, sentinel.isInUse, sentinel.size == 0,
               sentinel.previousSize == previousSize else { return .regionBlocks(block: VirtualAddress(UInt64(sentinel.address))) }
         var bits = 0
-        for unit in stride(from: 0, to: RegionRef.byteCount, by: 16) where region.isBlockStart(unit) { bits += 1 }
+        for unit in stride(from: 0, to: RegionRef.alignment, by: 16) where region.isBlockStart(unit) { bits += 1 }
         guard bits == starts else { return .regionStartBits(region: at) }
         guard used == Int(region.header.usedBytes) else {
             return .regionUsedBytes(region: at, counted: used, recorded: Int(region.header.usedBytes))
@@ -204,7 +233,7 @@ extension UserHeap {
         let at = VirtualAddress(UInt64(block.address))
         let h = block.header
         let user = block.address + UInt(h.userOffset)
-        guard h.canary == canarySeed ^ UInt64(block.address), user & ~UInt(SpanRef.byteCount - 1) == granule,
+        guard h.canary == canarySeed ^ UInt64(block.address), user & ~UInt(SpanRef.alignment - 1) == granule,
               h.userOffset >= UInt64(LargeRef.headerBytes), h.userOffset % 16 == 0,
               h.mappedBytes % UInt64(userPageSize) == 0, h.usableBytes == h.mappedBytes - h.userOffset else {
             return .largeBlock(block: at)
@@ -266,6 +295,7 @@ extension UserHeap {
             return .emptyRegions(counted: tally.emptyRegions, recorded: emptyRegionCount)
         }
         guard tally.spans == counters.smallSpans, tally.regions == counters.mediumRegions,
+              tally.spanBytes == counters.smallSpanBytes, tally.regionBytes == counters.mediumRegionBytes,
               tally.largeBlocks == counters.largeBlocks, tally.liveMediumBlocks == counters.liveMediumBlocks,
               counters.directoryBytes == directory.capacity * SpanDirectory.entryBytes else { return .tierCounts }
         guard tally.liveBytes == counters.liveBytes else {

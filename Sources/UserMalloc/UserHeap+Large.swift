@@ -27,7 +27,7 @@ extension UserHeap {
         let (unrounded, overflow) = userOffset.addingReportingOverflow(max(byteCount, 16))
         guard !overflow, unrounded <= Int.max - userPageSize else { return nil }
         let neededBytes = (unrounded + userPageSize - 1) & ~(userPageSize - 1)
-        let mapAlignment = max(alignment, SpanRef.byteCount)
+        let mapAlignment = max(alignment, SpanRef.alignment)
         guard reserveDirectoryRoom(1) else { return nil }
         let block: LargeRef
         let isZeroed: Bool

@@ -1,6 +1,7 @@
 // The medium tier: 4 KiB < size <= 128 KiB (and aligned requests up to 4 KiB alignment) from
-// 256 KiB regions with boundary tags and TLSF-style bins (see MediumBlocks.swift for layout and
-// invariants). One fully free region is kept for hysteresis; further ones go back at once.
+// regions of 64, 128 or 256 KiB (the first ones small, later ones doubling: SpanSizing.swift) with
+// boundary tags and TLSF-style bins (see MediumBlocks.swift for layout and invariants). Empty
+// regions are kept up to max(1, peak live / 256 KiB) for hysteresis; further ones go back at once.
 
 import MemoryCore
 
@@ -12,7 +13,7 @@ extension UserHeap {
         let bin = MediumBins.bin(ofRequest: searchSize)
         var found = bins.firstNonEmpty(atLeast: bin)
         if found == nil {
-            guard mapRegion() else { return nil }
+            guard mapRegion(servingBin: bin) else { return nil }
             found = bins.firstNonEmpty(atLeast: bin)
         }
         guard let found else { return nil }
@@ -72,7 +73,7 @@ extension UserHeap {
     }
 
     @inlinable @inline(__always) static func offset(of block: MediumBlock) -> Int {
-        Int(block.address & UInt(RegionRef.byteCount &- 1))
+        Int(block.address & UInt(RegionRef.alignment &- 1))
     }
 
     /// Checks that `address` is the payload of an in-use block of `region`.
@@ -81,13 +82,18 @@ extension UserHeap {
         guard region.header.canary == canarySeed ^ UInt64(region.address) else {
             return .failure(.corruptedHeader(VirtualAddress(UInt64(region.address))))
         }
-        let blockOffset = Int(address & UInt(RegionRef.byteCount &- 1)) &- MediumBlock.headerBytes
-        guard address & 15 == 0, blockOffset >= RegionRef.firstBlockOffset, blockOffset < RegionRef.sentinelOffset,
+        let blockOffset = Int(address & UInt(RegionRef.alignment &- 1)) &- MediumBlock.headerBytes
+        let sentinelOffset = region.sentinelOffset
+        guard blockOffset < sentinelOffset + MediumBlock.headerBytes else {
+            // Past a short region's mapped bytes: the rest of its 256 KiB slot is not the heap's.
+            return .failure(.foreignPointer(where_))
+        }
+        guard address & 15 == 0, blockOffset >= RegionRef.firstBlockOffset, blockOffset < sentinelOffset,
               region.isBlockStart(blockOffset) else { return .failure(.interiorPointer(where_)) }
         let block = MediumBlock(address: address &- UInt(MediumBlock.headerBytes))
         let blockWhere = VirtualAddress(UInt64(block.address))
         guard block.hasValidTag, block.size >= MediumBlock.minimumBytes,
-              blockOffset + block.size <= RegionRef.sentinelOffset else { return .failure(.corruptedBoundaryTag(blockWhere)) }
+              blockOffset + block.size <= sentinelOffset else { return .failure(.corruptedBoundaryTag(blockWhere)) }
         guard block.isInUse else { return .failure(.doubleFree(where_)) }
         let next = block.following
         guard next.hasValidTag, next.previousSize == block.size else { return .failure(.corruptedBoundaryTag(blockWhere)) }
@@ -134,33 +140,38 @@ extension UserHeap {
 
     /// Keeps empty regions up to the peak live bytes (at least one); unmaps any further one.
     @inlinable mutating func regionBecameEmpty(_ region: RegionRef) {
-        if emptyRegionCount >= max(1, counters.peakLiveBytes / RegionRef.byteCount) {
+        if emptyRegionCount >= max(1, counters.peakLiveBytes / RegionRef.alignment) {
             releaseRegion(region)
         } else {
             emptyRegionCount += 1
         }
     }
 
-    /// Maps, registers and formats a region holding one free block; false when out of memory.
-    @inlinable mutating func mapRegion() -> Bool {
-        let granules = RegionRef.byteCount >> SpanDirectory.granuleShift
+    /// Maps, registers and formats a region holding one free block that bin `bin` can serve
+    /// (its size from SpanSizing); false when out of memory.
+    @inlinable mutating func mapRegion(servingBin bin: Int) -> Bool {
+        guard let bytes = SpanSizing.regionByteCount(servingBin: bin, heldBytes: counters.mediumRegionBytes) else {
+            return false
+        }
+        let granules = bytes >> SpanDirectory.granuleShift
         guard reserveDirectoryRoom(granules),
-              let base = mapFromSource(byteCount: RegionRef.byteCount, alignment: RegionRef.byteCount) else { return false }
-        let region = RegionRef.format(base)
+              let base = mapFromSource(byteCount: bytes, alignment: RegionRef.alignment) else { return false }
+        let region = RegionRef.format(base, byteCount: bytes)
         region.header.canary = canarySeed ^ UInt64(region.address)
         for granule in 0..<granules {
             directory.insert(address: region.address &+ UInt(granule << SpanDirectory.granuleShift),
                              value: UInt64(region.address) | OwnerKind.medium.rawValue)
         }
         let first = MediumBlock(address: region.address &+ UInt(RegionRef.firstBlockOffset))
-        let sentinel = MediumBlock(address: region.address &+ UInt(RegionRef.sentinelOffset))
-        first.writeHeader(size: RegionRef.sentinelOffset - RegionRef.firstBlockOffset, inUse: false)
+        let sentinel = MediumBlock(address: region.address &+ UInt(region.sentinelOffset))
+        first.writeHeader(size: region.sentinelOffset - RegionRef.firstBlockOffset, inUse: false)
         storeWord(MediumBlock.tag | MediumBlock.inUseBit, at: sentinel.address, 0)
         region.setBlockStart(RegionRef.firstBlockOffset, true)
         bins.insert(first)
         linkRegion(region)
         emptyRegionCount += 1
         counters.mediumRegions += 1
+        counters.mediumRegionBytes += bytes
         return true
     }
 
@@ -178,11 +189,13 @@ extension UserHeap {
         let previous = region.header.previous
         if next != 0 { RegionRef(containing: next).header.previous = previous }
         if previous != 0 { RegionRef(containing: previous).header.next = next } else { regionHead = next }
-        for granule in 0..<(RegionRef.byteCount >> SpanDirectory.granuleShift) {
+        let bytes = region.byteCount
+        for granule in 0..<(bytes >> SpanDirectory.granuleShift) {
             directory.remove(address: region.address &+ UInt(granule << SpanDirectory.granuleShift))
         }
         counters.mediumRegions -= 1
-        unmapToSource(region.base, byteCount: RegionRef.byteCount)
+        counters.mediumRegionBytes -= bytes
+        unmapToSource(region.base, byteCount: bytes)
     }
 
     /// trim() for the medium tier.

@@ -1,4 +1,5 @@
-// The small tier: 48 size classes (16 ... 4096 bytes) served from 64 KiB spans.
+// The small tier: 48 size classes (16 ... 4096 bytes) served from spans of 4 ... 64 KiB (each at a
+// 64 KiB-aligned base; a class's first spans are small and later ones grow: SpanSizing.swift).
 //
 // malloc pops the current span's free list (loads of the link and the free marker, a store that
 // clears the marker, three header stores); when the list is empty it carves the next never-used slot (bump pointer, so a fresh
@@ -14,7 +15,10 @@
 //   state == .current <=> the span is its class's current span
 //   state == .partial <=> on its class's partial list, free list non-empty
 //   state == .full    => free list empty and bumpOffset + slotSize > limitOffset
-//   state == .empty   <=> in the empty cache, usedCount == 0
+//   state == .empty   <=> in the empty cache list of its size, usedCount == 0
+//   limitOffset = dataOffset + floor((spanBytes - dataOffset) / slotSize) * slotSize, >= 1 slot
+// Per class c: classSpanBytes[c] = sum of the sizes of the spans in states current, partial or
+// full with classIndex c. Heap: cachedEmptySpanBytes = sum of the sizes of the cached spans.
 // Double free is always caught while the span is mapped: a freed slot carries the marker, and a
 // free that finds it confirms by searching the span's free list (so user data equal to the marker
 // costs one search, never a false report). (After the span goes back to the source, a stale free
@@ -49,9 +53,13 @@ extension UserHeap {
                 let marker = loadWord(at: head, 1)
                 // Cheap link validation: same span, 16-aligned, past the header, and the slot
                 // still carries its free marker (a use-after-free write usually breaks one).
+                // (Carved means below the bump offset, which also keeps the link inside the span's
+                // mapped bytes when the span is shorter than its 64 KiB granule.)
                 let nextOffset = next & 0xFFFF
+                let dataOffset = UInt(SpanRef.dataOffset)
                 let linkIsSane = next == 0
-                    || ((next ^ head) &>> 16 == 0 && next & 15 == 0 && nextOffset >= UInt(SpanRef.dataOffset))
+                    || ((next ^ head) &>> 16 == 0 && next & 15 == 0
+                        && nextOffset &- dataOffset < UInt(span.header.bumpOffset) &- dataOffset)
                 if _slowPath(!linkIsSane || marker != freeMarker(head)) {
                     report(.corruptedFreeList(VirtualAddress(UInt64(head))))
                     return nil
@@ -132,9 +140,20 @@ extension UserHeap {
         guard offset >= UInt(SpanRef.dataOffset) else { return .interiorPointer(where_) }
         // Slot boundary without a division: SizeClass.isMultiple (one multiply, one compare).
         let slotOffset = UInt32(truncatingIfNeeded: offset &- UInt(SpanRef.dataOffset))
-        guard SizeClass.isMultiple(slotOffset, reciprocal: span.header.reciprocal) else { return .interiorPointer(where_) }
-        guard offset < UInt(span.header.bumpOffset) else { return .neverAllocated(where_) }
+        guard SizeClass.isMultiple(slotOffset, reciprocal: span.header.reciprocal) else {
+            return Self.beyondSpan(offset, span) ? .foreignPointer(where_) : .interiorPointer(where_)
+        }
+        guard offset < UInt(span.header.bumpOffset) else {
+            return Self.beyondSpan(offset, span) ? .foreignPointer(where_) : .neverAllocated(where_)
+        }
         return nil
+    }
+
+    /// Whether `offset` lies past a short span's mapped bytes (in the rest of its granule, which
+    /// is not the heap's). Asked only once a pointer has failed a check, so free's fast path
+    /// does not pay for it.
+    @inlinable static func beyondSpan(_ offset: UInt, _ span: SpanRef) -> Bool {
+        offset >= UInt(span.byteCount)
     }
 
     /// The value a free slot keeps in its second word: `canarySeed ^ address ^ constant`. Without
@@ -160,7 +179,8 @@ extension UserHeap {
         var steps = 0
         while link != 0 && steps <= carved {
             if link == address { return true }
-            guard link & ~UInt(SpanRef.byteCount - 1) == span.address else { return false }
+            guard link & ~UInt(SpanRef.alignment - 1) == span.address,
+                  link &- span.address < UInt(span.header.bumpOffset) else { return false }
             link = loadLink(at: link)
             steps += 1
         }
@@ -182,18 +202,31 @@ extension UserHeap {
         }
     }
 
+    /// Appends a span that just got a free slot to the tail of its class's partial list. The
+    /// list is FIFO: malloc takes the head, the span that became partial longest ago and so has
+    /// gathered the most frees since. (LIFO handed out the span with one free slot, so a class
+    /// spread over several short spans switched spans on almost every malloc: larson-1000 lost
+    /// a quarter of its speed.)
     @inlinable mutating func pushPartial(_ span: SpanRef, classIndex index: Int) {
-        let head = classes[index].partialHead
-        span.header.next = head
-        span.header.previous = 0
-        if head != 0 { SpanRef(base: userPointer(head)).header.previous = span.address }
-        classes[index].partialHead = span.address
+        let tail = classes[index].partialTail
+        span.header.next = 0
+        span.header.previous = tail
+        if tail != 0 {
+            SpanRef(base: userPointer(tail)).header.next = span.address
+        } else {
+            classes[index].partialHead = span.address
+        }
+        classes[index].partialTail = span.address
     }
 
     @inlinable mutating func unlinkPartial(_ span: SpanRef, classIndex index: Int) {
         let next = span.header.next
         let previous = span.header.previous
-        if next != 0 { SpanRef(base: userPointer(next)).header.previous = previous }
+        if next != 0 {
+            SpanRef(base: userPointer(next)).header.previous = previous
+        } else {
+            classes[index].partialTail = previous
+        }
         if previous != 0 {
             SpanRef(base: userPointer(previous)).header.next = next
         } else {
@@ -211,50 +244,81 @@ extension UserHeap {
         return span
     }
 
-    /// Empty spans kept: four, or the peak live bytes' worth, whichever is more. Phases that free
-    /// most of the heap and then refill it (sh6bench, batch workloads) reuse the cached spans
-    /// instead of unmapping them and faulting fresh pages in again (measured: 3-4x slower with a
-    /// cache of half the peak). The peak held from the source does not grow (the spans were held
-    /// at the peak anyway), and trim() returns them all.
-    @inlinable var emptySpanCacheLimit: Int { max(4, counters.peakLiveBytes / SpanRef.byteCount) }
+    /// Bytes of empty spans kept: one 64 KiB span's worth, or the peak live bytes, whichever is
+    /// more. Phases that free most of the heap and then refill it (sh6bench, batch workloads)
+    /// reuse the cached spans instead of unmapping them and faulting fresh pages in again
+    /// (measured: 3-4x slower with a cache of half the peak). The peak held from the source does
+    /// not grow (the spans were held at the peak anyway), and trim() returns them all. (The floor
+    /// used to be four 64 KiB spans, which alone was 2.6x the live bytes of a 100 KB heap.)
+    @inlinable var emptySpanCacheByteLimit: Int { max(SpanRef.alignment, counters.peakLiveBytes) }
 
-    /// Caches an empty span, or returns it to the source when the cache is full.
+    /// Caches an empty span that has left its class, or returns it to the source when the cache
+    /// is full.
     @inlinable mutating func retireEmptySpan(_ span: SpanRef) {
-        guard counters.cachedEmptySpans < emptySpanCacheLimit else {
+        let bytes = span.byteCount
+        classSpanBytes[Int(span.header.classIndex)] -= bytes
+        guard counters.cachedEmptySpanBytes + bytes <= emptySpanCacheByteLimit else {
             releaseSpan(span)
             return
         }
+        let list = Int(span.header.sizeShift) - SpanRef.smallestShift
         span.header.state = SpanState.empty.rawValue
-        span.header.next = emptySpanHead
-        emptySpanHead = span.address
+        span.header.next = emptySpanHeads[list]
+        emptySpanHeads[list] = span.address
         counters.cachedEmptySpans += 1
+        counters.cachedEmptySpanBytes += bytes
     }
 
+    /// A cached empty span for class `index`: of the size the class would map next if there is
+    /// one, else the next larger size, else the largest smaller size that still fits a slot
+    /// (memory already held always beats a page-source call).
     @inlinable mutating func takeEmptySpan(classIndex index: Int) -> SpanRef? {
-        guard emptySpanHead != 0 else { return nil }
-        let span = SpanRef(base: userPointer(emptySpanHead))
-        emptySpanHead = span.header.next
+        guard counters.cachedEmptySpans > 0 else { return nil }
+        let wanted = SpanSizing.shift(forClass: index, heldBytes: classSpanBytes[index])
+        let lowest = SpanSizing.minimumShift(forClass: index)
+        var shift = wanted
+        while shift <= SpanRef.largestShift {
+            if let span = popEmptySpan(shift: shift) { return assign(span, classIndex: index) }
+            shift += 1
+        }
+        shift = wanted - 1
+        while shift >= lowest {
+            if let span = popEmptySpan(shift: shift) { return assign(span, classIndex: index) }
+            shift -= 1
+        }
+        return nil
+    }
+
+    @inlinable mutating func popEmptySpan(shift: Int) -> SpanRef? {
+        let list = shift - SpanRef.smallestShift
+        let head = emptySpanHeads[list]
+        guard head != 0 else { return nil }
+        let span = SpanRef(base: userPointer(head))
+        emptySpanHeads[list] = span.header.next
         counters.cachedEmptySpans -= 1
-        Self.prepare(span, classIndex: index)
+        counters.cachedEmptySpanBytes -= span.byteCount
         return span
     }
 
-    /// A new span from the page source, registered and prepared for class `index`.
+    /// A new span from the page source, registered and prepared for class `index`, of the size
+    /// SpanSizing picks for the class.
     @inlinable mutating func mapSpan(classIndex index: Int) -> SpanRef? {
+        let shift = SpanSizing.shift(forClass: index, heldBytes: classSpanBytes[index])
         guard reserveDirectoryRoom(1),
-              let base = mapFromSource(byteCount: SpanRef.byteCount, alignment: SpanRef.byteCount) else { return nil }
-        let span = SpanRef.format(base)
+              let base = mapFromSource(byteCount: 1 << shift, alignment: SpanRef.alignment) else { return nil }
+        let span = SpanRef.format(base, sizeShift: shift)
         span.header.canary = canarySeed ^ UInt64(span.address)
         directory.insert(address: span.address, value: UInt64(span.address) | OwnerKind.small.rawValue)
         counters.smallSpans += 1
-        Self.prepare(span, classIndex: index)
-        return span
+        counters.smallSpanBytes += 1 << shift
+        return assign(span, classIndex: index)
     }
 
-    /// Resets an empty span (usedCount == 0) for class `index`: its old free list is dropped.
-    @inlinable static func prepare(_ span: SpanRef, classIndex index: Int) {
+    /// Hands an empty span (usedCount == 0) to class `index`: its old free list is dropped and
+    /// its slots are re-cut for the class. Precondition: the span holds at least one such slot.
+    @inlinable mutating func assign(_ span: SpanRef, classIndex index: Int) -> SpanRef {
         let slotSize = SizeClass.byteCount(ofClass: index)
-        let capacity = (SpanRef.byteCount - SpanRef.dataOffset) / slotSize
+        let capacity = (span.byteCount - SpanRef.dataOffset) / slotSize
         span.header.dirtyEnd = max(span.header.dirtyEnd, span.header.bumpOffset)
         span.header.freeHead = 0
         span.header.next = 0
@@ -265,22 +329,23 @@ extension UserHeap {
         span.header.reciprocal = SizeClass.reciprocal(ofSlotSize: slotSize)
         span.header.usedCount = 0
         span.header.classIndex = UInt16(index)
+        classSpanBytes[index] += span.byteCount
+        return span
     }
 
-    /// Unregisters and unmaps a span that holds no live block.
+    /// Unregisters and unmaps a span that holds no live block and belongs to no class.
     @inlinable mutating func releaseSpan(_ span: SpanRef) {
+        let bytes = span.byteCount
         directory.remove(address: span.address)
         counters.smallSpans -= 1
-        unmapToSource(span.base, byteCount: SpanRef.byteCount)
+        counters.smallSpanBytes -= bytes
+        unmapToSource(span.base, byteCount: bytes)
     }
 
     /// trim() for the small tier: every cached empty span and every empty current span.
     @inlinable mutating func releaseEmptySpans() {
-        while emptySpanHead != 0 {
-            let span = SpanRef(base: userPointer(emptySpanHead))
-            emptySpanHead = span.header.next
-            counters.cachedEmptySpans -= 1
-            releaseSpan(span)
+        for shift in SpanRef.smallestShift...SpanRef.largestShift {
+            while let span = popEmptySpan(shift: shift) { releaseSpan(span) }
         }
         for index in 0..<SizeClass.count {
             let current = classes[index].current
@@ -288,6 +353,7 @@ extension UserHeap {
             let span = SpanRef(base: userPointer(current))
             if span.header.usedCount == 0 {
                 classes[index].current = 0
+                classSpanBytes[index] -= span.byteCount
                 releaseSpan(span)
             }
         }

@@ -20,7 +20,9 @@ import MemoryCore
 /// Per size class: the span malloc pops from, and the spans with free slots waiting behind it.
 @usableFromInline struct SizeClassState {
     @usableFromInline var current: UInt = 0
+    /// The class's partial spans, oldest first (doubly linked through SpanHeader.next/previous).
     @usableFromInline var partialHead: UInt = 0
+    @usableFromInline var partialTail: UInt = 0
 
     @inlinable init() {}
 }
@@ -44,9 +46,14 @@ public struct UserHeap<Source: PageSource> {
     @inlinable public var statistics: HeapStatistics { counters }
 
     @usableFromInline var classes: InlineArray<48, SizeClassState> = InlineArray(repeating: SizeClassState())
+    /// Per size class: bytes of the spans assigned to it (current, partial and full), which
+    /// decides the size of its next span (SpanSizing.swift). Kept apart from `classes` so the
+    /// malloc fast path's array stays dense.
+    @usableFromInline var classSpanBytes: InlineArray<48, Int> = InlineArray(repeating: 0)
     @usableFromInline var directory = SpanDirectory()
-    /// Empty spans kept for reuse, linked through `SpanHeader.next`.
-    @usableFromInline var emptySpanHead: UInt = 0
+    /// Empty spans kept for reuse, one list per span size (index shift - SpanRef.smallestShift),
+    /// linked through `SpanHeader.next`.
+    @usableFromInline var emptySpanHeads: InlineArray<5, UInt> = InlineArray(repeating: 0)
     @usableFromInline var bins = MediumBins()
     /// All medium regions, linked through `RegionHeader.next/previous`.
     @usableFromInline var regionHead: UInt = 0
@@ -90,7 +97,7 @@ public struct UserHeap<Source: PageSource> {
         // pointer's granule. Comparing against that computed value (instead of using the loaded
         // one) lets the CPU start reading the span header while the lookup is still in flight;
         // nothing is read architecturally before the comparison has confirmed ownership.
-        let spanBase = address & ~UInt(SpanRef.byteCount &- 1)
+        let spanBase = address & ~UInt(SpanRef.alignment &- 1)
         if owner == UInt64(spanBase) | OwnerKind.small.rawValue {
             if let error = freeSmall(address, spanBase: spanBase) { report(error) }
             return

@@ -8,15 +8,21 @@
 //        16 32 48 64 80 96 112 128 | 144 160 176 192 208 224 240 256 |
 //        288 320 352 384 416 448 480 512 | 576 640 704 768 832 896 960 1024 |
 //        1152 1280 1408 1536 1664 1792 1920 2048 | 2304 2560 2816 3072 3328 3584 3840 4096
-//    Each class allocates from 64 KiB spans aligned to 64 KiB: a 64-byte header, then slots.
+//    Each class allocates from spans of 4, 8, 16, 32 or 64 KiB, every one at a 64 KiB-aligned
+//    base (so the span of a slot is its address rounded down to 64 KiB, and the rest of a short
+//    span's granule is simply not the heap's): a 64-byte header, then slots. A class's spans start
+//    at the smallest size that is >= 3/4 slots and double with what the class holds, up to 64 KiB
+//    (SpanSizing.swift): a program that touches all 48 classes lightly holds ~250 KiB, not 3 MiB.
 //    Free slots form an intrusive singly linked list per span (word 0: next; word 1: a free
 //    marker derived from the heap's seed and the slot address). A class keeps one "current"
 //    span (malloc = pop, free = push), a list of partial spans, and full spans on no list.
-//    Empty spans go to a cache shared by all classes (hysteresis: up to max(4 spans,
-//    peakLiveBytes)), beyond it back to the source; trim() returns every empty span.
+//    Empty spans go to a cache shared by all classes, one list per span size (hysteresis: up to
+//    max(64 KiB, peakLiveBytes) bytes), beyond it back to the source; trim() returns every empty
+//    span.
 //    Never-used slots are carved with a bump offset, so pages are touched on demand and calloc
 //    knows which slots are still zero from the source.
-// 2. Medium, 4 KiB < n <= 128 KiB: boundary-tagged blocks in 256 KiB regions with TLSF-style
+// 2. Medium, 4 KiB < n <= 128 KiB: boundary-tagged blocks in regions of 64, 128 or 256 KiB
+//    (aligned to 256 KiB; the first small, later ones doubling with the tier) with TLSF-style
 //    segregated bins (8 per power of two) and a non-empty-bin bitmap: O(1) malloc and free,
 //    immediate coalescing, realloc growing into a free successor. Empty regions are cached up
 //    to max(1, peakLiveBytes / 256 KiB), the rest unmapped; trim() returns them all.
@@ -35,11 +41,12 @@
 // a HeapError and change nothing.
 //
 // Accounting (HeapStatistics.swift), with invariants as equations (UserHeap+Invariants.swift):
-//   heldBytes = 64 KiB * spans + 256 KiB * regions + sum(large mappings, live and cached)
+//   heldBytes = sum(span sizes) + sum(region sizes) + sum(large mappings, live and cached)
 //               + directory bytes
 //   liveBytes = sum(usable bytes of live blocks)
 //   per span:   usedCount = carvedSlots - freeListLength, every free slot carries the marker
-//   per region: sum(block sizes) = 256 KiB - 2112 - 16, no two free blocks adjacent
+//   per region: sum(block sizes) = region size - 2112 - 16, no two free blocks adjacent
+//   per class:  classSpanBytes = sum(sizes of its current, partial and full spans)
 //
 // Double free: always reported while the block's span or region is mapped (small: the slot is
 // on its span's free list; medium: the in-use flag is clear behind a valid block-start bit); a

@@ -174,7 +174,7 @@ struct HeapModelRun {
 
     /// A page source that runs dry often: every nil result must leave heap and model in step.
     @Test func outOfMemoryUnderPressureKeepsTheHeapConsistent() throws {
-        var run = HeapModelRun(seed: 0x00F0_0D00, slotCount: 400, byteLimit: 3 << 20)
+        var run = HeapModelRun(seed: 0x00F0_0D00, slotCount: 400, byteLimit: 2 << 20)
         for step in 0..<60_000 {
             try run.step()
             try run.cheapCheck()

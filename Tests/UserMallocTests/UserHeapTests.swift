@@ -73,9 +73,9 @@ func address(_ pointer: UnsafeMutableRawPointer) -> UInt { UInt(bitPattern: poin
         #expect(heap.checkInvariants() == nil)
         for i in stride(from: 1, to: blocks.count, by: 2) { heap.free(blocks[i]) }
         #expect(heap.checkInvariants() == nil)
-        #expect(heap.statistics.cachedEmptySpans <= max(4, heap.statistics.peakLiveBytes / (1 << 16)),
+        #expect(heap.statistics.cachedEmptySpanBytes <= max(1 << 16, heap.statistics.peakLiveBytes),
                 "empty spans beyond the cache go back")
-        #expect(heap.statistics.smallSpans <= 7 + max(4, heap.statistics.peakLiveBytes / (1 << 16)))
+        #expect(heap.statistics.smallSpanBytes <= 7 * (1 << 16) + max(1 << 16, heap.statistics.peakLiveBytes))
         heap.trim()
         #expect(source.mappings.isEmpty && heap.statistics.heldBytes == 0)
         #expect(log.errors.isEmpty && source.misuse.isEmpty)
@@ -88,7 +88,7 @@ func address(_ pointer: UnsafeMutableRawPointer) -> UInt { UInt(bitPattern: poin
         let c = try unwrap(heap.allocate(byteCount: 1000))
         #expect(heap.statistics(ofClass: 1).liveBlocks == 2)
         #expect(heap.statistics(ofClass: 1).spans == 1)
-        #expect(heap.statistics(ofClass: 1).freeSlots == (65536 - SpanRef.dataOffset) / 32 - 2)
+        #expect(heap.statistics(ofClass: 1).freeSlots == (4096 - SpanRef.dataOffset) / 32 - 2, "a class starts on a 4 KiB span")
         #expect(heap.statistics(ofClass: SizeClass.index(forByteCount: 1000)).liveBlocks == 1)
         #expect(heap.statistics(ofClass: 5).spans == 0)
         #expect(heap.statistics.liveBytes == 32 + 32 + 1024)
@@ -319,11 +319,13 @@ func address(_ pointer: UnsafeMutableRawPointer) -> UInt { UInt(bitPattern: poin
 
     @Test func directoryGrowthFailureUnwindsCleanly() throws {
         var (heap, source, log) = makeHeap()
-        // 256 directory slots hold 128 granules at load 1/2: fill 128 spans of the 1024 class
-        // (63 slots each); the next span needs a bigger table first.
+        // 256 directory slots hold 128 granules at load 1/2: fill 128 spans of the 1024 class;
+        // the next span needs a bigger table first.
         var blocks: [UnsafeMutableRawPointer] = []
-        for _ in 0..<(128 * 63) { blocks.append(try unwrap(heap.allocate(byteCount: 1024))) }
-        #expect(heap.statistics.smallSpans == 128)
+        while heap.statistics.smallSpans < 128 || heap.statistics(ofClass: 31).freeSlots > 0 {
+            blocks.append(try unwrap(heap.allocate(byteCount: 1024)))
+        }
+        #expect(heap.statistics.smallSpans == 128 && heap.statistics.directoryBytes == 256 * 16)
         let held = heap.statistics.heldBytes
         source.successesBeforeFailure = 0           // the table cannot grow
         #expect(heap.allocate(byteCount: 1024) == nil)
