@@ -101,7 +101,7 @@
         .storeBytes(of: value, toByteOffset: index &<< 3, as: UInt64.self)
 }
 
-/// Header of a medium region (first 64 bytes of a 64, 128 or 256 KiB mapping aligned to 256 KiB);
+/// Header of a medium region (first 64 bytes of a 16 ... 256 KiB mapping aligned to 256 KiB);
 /// a bitmap with one bit per 16-byte unit (set where a block header starts) follows it, sized for
 /// the largest region so that every region has the same first block offset.
 @usableFromInline struct RegionHeader {
@@ -119,7 +119,7 @@
     /// Every region base is a multiple of this, which is also the largest region: so the offset
     /// of a block in its region is `address & (alignment - 1)` whatever the region's size.
     @inlinable static var alignment: Int { 1 << 18 }
-    @inlinable static var smallestByteCount: Int { 1 << 16 }
+    @inlinable static var smallestByteCount: Int { 1 << 14 }
     @inlinable static var bitmapOffset: Int { 64 }
     /// 2^18 / 16 bits = 2048 bytes (enough for the largest region).
     @inlinable static var bitmapBytes: Int { alignment >> 7 }
@@ -148,6 +148,8 @@
 
     /// Bytes mapped for this region.
     @inlinable @inline(__always) var byteCount: Int { Int(truncatingIfNeeded: header.byteCount) }
+    /// Directory granules the region touches (a 16 or 32 KiB region still owns its granule).
+    @inlinable var granuleCount: Int { (byteCount &+ SpanRef.alignment &- 1) &>> SpanDirectory.granuleShift }
     /// The end sentinel (a 16-byte in-use header of size 0) sits here.
     @inlinable @inline(__always) var sentinelOffset: Int { byteCount &- 16 }
 

@@ -2,7 +2,7 @@
 //   heldBytes = smallSpanBytes + mediumRegionBytes + sum(large mappings, live and cached)
 //               + directoryBytes
 //   smallSpanBytes = sum over spans of their size (4 ... 64 KiB), cached empty ones included
-//   mediumRegionBytes = sum over regions of their size (64, 128 or 256 KiB)
+//   mediumRegionBytes = sum over regions of their size (16 ... 256 KiB)
 //   liveBytes = sum over live blocks of their usable size (slot size, medium payload, large
 //               mapping minus header), i.e. what usableByteCount(of:) answers
 //   statistics(ofClass: c).liveBlocks = sum over spans of class c of usedCount (computed on
@@ -25,7 +25,7 @@ public struct HeapStatistics: Sendable {
     public var cachedEmptySpans = 0
     public var cachedEmptySpanBytes = 0
     public var mediumRegions = 0
-    /// Bytes of the medium regions (each 64, 128 or 256 KiB).
+    /// Bytes of the medium regions (each 16 ... 256 KiB).
     public var mediumRegionBytes = 0
     public var liveMediumBlocks = 0
     public var largeBlocks = 0

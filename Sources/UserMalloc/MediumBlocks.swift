@@ -1,4 +1,4 @@
-// Medium blocks (4 KiB < size <= 128 KiB): boundary-tagged blocks inside 64-256 KiB regions, kept in
+// Medium blocks (4 KiB < size <= 128 KiB): boundary-tagged blocks inside 16-256 KiB regions, kept in
 // segregated free lists (TLSF-style bins) so that both allocation and free are O(1).
 //
 // Block layout (all offsets in bytes, every block 16-aligned, size a multiple of 16, >= 64):
@@ -6,7 +6,7 @@
 //   word 1: size of the physically previous block (0 for the first block of a region)
 //   payload (user bytes) from +16; while free, payload words 0 and 1 are the bin's next/previous
 // Region layout: header (64) | block-start bitmap (2048) | blocks ... | sentinel (16, in use,
-// size 0) at regionBytes - 16 (regions are 64, 128 or 256 KiB, all aligned to 256 KiB).
+// size 0) at regionBytes - 16 (regions are 16 ... 256 KiB, all aligned to 256 KiB).
 //
 // Bins: bin(size) = 8 * floor(log2 size) + (size >> (floor(log2 size) - 3)) & 7; a free block of
 // size s sits in bin(s), whose sizes span [low(b), low(b + 1)). A request of n bytes searches

@@ -5,7 +5,7 @@
 // Every mapping the heap makes is 64 KiB-aligned, so a granule (address >> 16) has at most one
 // owner (a 4-32 KiB span still owns its whole granule: nothing else of the heap can start there):
 //   small span    -> the one granule it starts, value = span base | 1
-//   medium region -> each of its 1, 2 or 4 granules, value = region base | 2
+//   medium region -> each granule it touches (1 ... 4), value = region base | 2
 //   large block   -> the granule of its user pointer only, value = mapping base | 3
 // Open addressing with linear probing and Fibonacci hashing, key = granule + 1 (0 marks an empty
 // slot), load factor <= 1/2, deletion by backward shift (no tombstones), so a lookup is one

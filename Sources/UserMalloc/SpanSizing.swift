@@ -17,8 +17,9 @@
 // A lightly used class pays one 4 KiB span; whether that span is mostly slack does not matter,
 // because a class that gets busy moves on to spans that are >= 15/16 slots.
 //
-// Medium regions (64, 128 or 256 KiB): the smallest that holds the request and is at least the
-// bytes the medium tier already holds (again doubling), capped at 256 KiB.
+// Medium regions (16 ... 256 KiB, powers of two): the smallest that holds the request and is at
+// least the bytes the medium tier already holds (again doubling), capped at 256 KiB. A program
+// with one 5 KB block holds a 16 KiB region, not 256 KiB.
 
 /// The size policy of new small spans and medium regions.
 @usableFromInline enum SpanSizing {

@@ -1,5 +1,5 @@
 // The medium tier: 4 KiB < size <= 128 KiB (and aligned requests up to 4 KiB alignment) from
-// regions of 64, 128 or 256 KiB (the first ones small, later ones doubling: SpanSizing.swift) with
+// regions of 16 ... 256 KiB (the first ones small, later ones doubling: SpanSizing.swift) with
 // boundary tags and TLSF-style bins (see MediumBlocks.swift for layout and invariants). Empty
 // regions are kept up to max(1, peak live / 256 KiB) for hysteresis; further ones go back at once.
 
@@ -84,7 +84,7 @@ extension UserHeap {
         }
         let blockOffset = Int(address & UInt(RegionRef.alignment &- 1)) &- MediumBlock.headerBytes
         let sentinelOffset = region.sentinelOffset
-        guard blockOffset < sentinelOffset + MediumBlock.headerBytes else {
+        guard blockOffset + MediumBlock.headerBytes < region.byteCount else {
             // Past a short region's mapped bytes: the rest of its 256 KiB slot is not the heap's.
             return .failure(.foreignPointer(where_))
         }
@@ -153,7 +153,7 @@ extension UserHeap {
         guard let bytes = SpanSizing.regionByteCount(servingBin: bin, heldBytes: counters.mediumRegionBytes) else {
             return false
         }
-        let granules = bytes >> SpanDirectory.granuleShift
+        let granules = (bytes + SpanRef.alignment - 1) >> SpanDirectory.granuleShift
         guard reserveDirectoryRoom(granules),
               let base = mapFromSource(byteCount: bytes, alignment: RegionRef.alignment) else { return false }
         let region = RegionRef.format(base, byteCount: bytes)
@@ -190,7 +190,7 @@ extension UserHeap {
         if next != 0 { RegionRef(containing: next).header.previous = previous }
         if previous != 0 { RegionRef(containing: previous).header.next = next } else { regionHead = next }
         let bytes = region.byteCount
-        for granule in 0..<(bytes >> SpanDirectory.granuleShift) {
+        for granule in 0..<region.granuleCount {
             directory.remove(address: region.address &+ UInt(granule << SpanDirectory.granuleShift))
         }
         counters.mediumRegions -= 1

@@ -21,7 +21,7 @@
 //    span.
 //    Never-used slots are carved with a bump offset, so pages are touched on demand and calloc
 //    knows which slots are still zero from the source.
-// 2. Medium, 4 KiB < n <= 128 KiB: boundary-tagged blocks in regions of 64, 128 or 256 KiB
+// 2. Medium, 4 KiB < n <= 128 KiB: boundary-tagged blocks in regions of 16 ... 256 KiB
 //    (aligned to 256 KiB; the first small, later ones doubling with the tier) with TLSF-style
 //    segregated bins (8 per power of two) and a non-empty-bin bitmap: O(1) malloc and free,
 //    immediate coalescing, realloc growing into a free successor. Empty regions are cached up

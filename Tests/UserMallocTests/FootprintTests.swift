@@ -48,8 +48,10 @@ func smallSpans(of heap: UserHeap<FakePageSource>) -> [(base: UInt, bytes: Int, 
 
     @Test func regionsStartAt64KiBGrowWithTheTierAndAlwaysFitTheRequest() {
         let small = MediumBins.bin(ofRequest: 5000 + 16)
-        #expect(SpanSizing.regionByteCount(servingBin: small, heldBytes: 0) == 1 << 16)
-        #expect(SpanSizing.regionByteCount(servingBin: small, heldBytes: 1 << 16) == 1 << 16)
+        #expect(SpanSizing.regionByteCount(servingBin: small, heldBytes: 0) == 1 << 14)
+        #expect(SpanSizing.regionByteCount(servingBin: small, heldBytes: 1 << 14) == 1 << 14)
+        #expect(SpanSizing.regionByteCount(servingBin: small, heldBytes: 1 << 15) == 1 << 15)
+        #expect(SpanSizing.regionByteCount(servingBin: MediumBins.bin(ofRequest: 20_016), heldBytes: 0) == 1 << 15)
         #expect(SpanSizing.regionByteCount(servingBin: small, heldBytes: 3 << 16) == 1 << 18)
         #expect(SpanSizing.regionByteCount(servingBin: small, heldBytes: 100 << 20) == 1 << 18)
         // Every medium request, plain or 4 KiB-aligned, has a region that serves it.
@@ -83,9 +85,9 @@ func smallSpans(of heap: UserHeap<FakePageSource>) -> [(base: UInt, bytes: Int, 
         #expect(heap.statistics.smallSpanBytes == minimum)
         #expect(heap.statistics.heldBytes == minimum + heap.statistics.directoryBytes)
         #expect(heap.statistics.heldBytes <= 47 * 4096 + 8192 + 4096, "was 48 * 64 KiB = 3 MiB before spans could be short")
-        // A medium block next to them adds a 64 KiB region, not 256 KiB.
+        // A medium block next to them adds a 32 KiB region, not 256 KiB.
         let medium = try unwrap(heap.allocate(byteCount: 20_000))
-        #expect(heap.statistics.mediumRegionBytes == 64 * 1024)
+        #expect(heap.statistics.mediumRegionBytes == 32 * 1024)
         for p in blocks + [medium] { heap.free(p) }
         heap.trim()
         #expect(source.mappings.isEmpty && heap.statistics.heldBytes == 0 && log.errors.isEmpty)
@@ -160,10 +162,13 @@ func smallSpans(of heap: UserHeap<FakePageSource>) -> [(base: UInt, bytes: Int, 
             #expect(log.errors == [.foreignPointer(VirtualAddress(UInt64(base) + UInt64(offset)))])
         }
         let regionBase = UInt(bitPattern: m) & ~UInt(RegionRef.alignment - 1)
-        let pastRegion = UnsafeMutableRawPointer(bitPattern: regionBase + 70_000)!
-        log.errors.removeAll()
-        heap.free(pastRegion)
-        #expect(log.errors == [.foreignPointer(VirtualAddress(UInt64(regionBase) + 70_000))])
+        #expect(heap.statistics.mediumRegionBytes == 16 * 1024)
+        for offset: UInt in [16_384, 16_384 + 16, 40_000, 70_000] {
+            let pastRegion = UnsafeMutableRawPointer(bitPattern: regionBase + offset)!
+            log.errors.removeAll()
+            heap.free(pastRegion)
+            #expect(log.errors == [.foreignPointer(VirtualAddress(UInt64(regionBase + offset)))])
+        }
         #expect(heap.checkInvariants() == nil)
         heap.free(p)
         heap.free(m)
@@ -186,7 +191,7 @@ func smallSpans(of heap: UserHeap<FakePageSource>) -> [(base: UInt, bytes: Int, 
         let region = RegionRef(containing: UInt(bitPattern: m))
         region.header.byteCount = 1 << 17
         #expect(heap.checkInvariants() != nil)
-        region.header.byteCount = 1 << 16
+        region.header.byteCount = 1 << 14
         #expect(heap.checkInvariants() == nil)
         heap.free(p)
         heap.free(m)
