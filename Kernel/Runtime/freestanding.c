@@ -1,8 +1,9 @@
 /* The freestanding C memory routines every Embedded Swift binary of this project needs
  * (shared/docs/toolchain.md): the kernel and every user program link this one file, each built
- * with its own flags. They use `rep movsb/stosb`: no SSE (neither build may touch vector state),
+ * with its own flags. The memory routines use `rep movsb/stosb`: no SSE (neither build may touch vector state),
  * and no loop the compiler could turn back into a call to the function itself. */
 #include <stddef.h>
+#include <stdint.h>
 
 void *memset(void *dest, int value, size_t count) {
     void *d = dest;
@@ -40,4 +41,18 @@ size_t strlen(const char *text) {
     size_t n = 0;
     while (text[n]) n++;
     return n;
+}
+
+/* Hash seeding for Set/Dictionary (SplitMix64). Neither the kernel nor a user program has an
+ * entropy source yet; a fixed, well-mixed sequence keeps runs and their logs reproducible. */
+void arc4random_buf(void *buffer, size_t count) {
+    static uint64_t state = 0x9E3779B97F4A7C15ull;
+    unsigned char *out = buffer;
+    for (size_t i = 0; i < count; i++) {
+        state += 0x9E3779B97F4A7C15ull;
+        uint64_t z = state;
+        z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+        z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+        out[i] = (unsigned char)(z ^ (z >> 31));
+    }
 }

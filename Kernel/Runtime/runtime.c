@@ -24,17 +24,3 @@ int putchar(int c) {
     kernel_runtime_putchar(c);
     return c;
 }
-
-/* Hash seeding for Set/Dictionary. A kernel has no entropy source yet; a fixed, well-mixed
- * sequence keeps runs reproducible, which is what a teaching kernel's logs want. */
-void arc4random_buf(void *buffer, size_t count) {
-    static uint64_t state = 0x9E3779B97F4A7C15ull;
-    unsigned char *out = buffer;
-    for (size_t i = 0; i < count; i++) {
-        state += 0x9E3779B97F4A7C15ull;
-        uint64_t z = state;
-        z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-        z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-        out[i] = (unsigned char)(z ^ (z >> 31));
-    }
-}

@@ -41,19 +41,6 @@ int putchar(int c) {
     return (unsigned char)c;
 }
 
-/* Hash seeding for Set/Dictionary. A user program has no entropy source: a fixed SplitMix64
- * sequence keeps runs (and their console output) reproducible. */
-void arc4random_buf(void *buffer, size_t count) {
-    static uint64_t state = 0x9E3779B97F4A7C15ull;
-    unsigned char *out = buffer;
-    for (size_t i = 0; i < count; i++) {
-        state += 0x9E3779B97F4A7C15ull;
-        uint64_t z = state;
-        z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-        z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-        out[i] = (unsigned char)(z ^ (z >> 31));
-    }
-}
 
 /* ---- malloc family: forwarded to the UserHeap in Swift ------------------------------------- */
 
