@@ -25,7 +25,7 @@ let package = Package(
         .target(name: "ProgramLoader", dependencies: ["MemoryCore", "PageTables"]),
         .executableTarget(
             name: "SwiftMMBench",
-            dependencies: ["MemoryCore", "PhysicalMemory", "BuddyHeap", "PageTables", "UserMalloc"],
+            dependencies: ["MemoryCore", "PhysicalMemory", "BuddyHeap", "PageTables", "UserMalloc", "TestSupport"],
             swiftSettings: [.unsafeFlags(["-Ounchecked"])]
         ),
         .target(name: "TestSupport", path: "Tests/TestSupport"),

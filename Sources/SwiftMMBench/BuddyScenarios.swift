@@ -7,6 +7,7 @@
 import Glibc
 #endif
 import BuddyHeap
+import TestSupport
 
 /// Arenas and large regions from posix_memalign, optionally capped at a number of arenas.
 struct PosixArenaSource: ArenaSource {
@@ -159,17 +160,10 @@ struct LarsonTrace {
     init(steps: Int, seed: UInt64) {
         slots = .allocate(capacity: steps)
         sizes = .allocate(capacity: steps)
-        var state = seed
-        func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
+        var random = SeededGenerator(seed: seed)
         for index in 0 ..< steps {
-            slots[index] = Int32(next() % UInt64(Self.slotCount))
-            sizes[index] = Int32(8 + next() % 992)
+            slots[index] = Int32(random.next() % UInt64(Self.slotCount))
+            sizes[index] = Int32(8 + random.next() % 992)
         }
     }
 }
@@ -256,16 +250,12 @@ func runBuddyLarsonScenario() {
 func runBuddyFillScenario() {
     let arenas = 4
     let holder = HeapHolder(.kernel, arenaLimit: arenas)
-    var state: UInt64 = 0xF111
+    var random = SeededGenerator(seed: 0xF111)
     var held: [UnsafeMutableRawPointer] = []
     var requested = 0
     let start = monotonicNanoseconds()
     while true {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        let size = 16 + Int((z ^ (z >> 31)) % 4081)
+        let size = 16 + Int(random.next() % 4081)
         guard let p = holder.heap.allocate(byteCount: size, alignment: 16) else { break }
         held.append(p)
         requested += size

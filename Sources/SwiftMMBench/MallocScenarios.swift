@@ -17,6 +17,7 @@
 import Glibc
 #endif
 import UserMalloc
+import TestSupport
 
 // MARK: - Page source over the host's mmap
 
@@ -375,19 +376,15 @@ func runTraceScenario(_ name: String, _ trace: @autoclosure () -> Trace, allocat
 
 // MARK: - Workloads (mimalloc-bench shapes as single-thread traces; see shared anchors)
 
-/// Uniform integer in 0 ..< bound from a SplitMix64 state (generation only, never timed).
-struct TraceRandom {
-    var state: UInt64
+/// Trace generation draws from the project's one seeded SplitMix64 (TestSupport); generation
+/// only, never timed.
+typealias TraceRandom = SeededGenerator
 
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-
+extension SeededGenerator {
+    init(state: UInt64) { self.init(seed: state) }
+    /// Uniform integer in 0 ..< bound.
     mutating func below(_ bound: Int) -> Int { Int(next() % UInt64(bound)) }
+    /// Uniform Double in [0, 1).
     mutating func unit() -> Double { Double(next() >> 11) / Double(1 << 53) }
 }
 
