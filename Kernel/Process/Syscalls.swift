@@ -59,7 +59,7 @@ enum Syscalls {
     // MARK: - map, unmap, protect
 
     static func map(_ process: Process, hint: UInt64, length: UInt64, protection: UInt64) -> Result<UInt64, Errno> {
-        guard let flags = pageFlags(protection) else { return .failure(.EINVAL) }
+        guard let flags = UserProtection.pageFlags(forSyscallArgument: protection) else { return .failure(.EINVAL) }
         if hint != 0 {
             // MAP_FIXED_NOREPLACE semantics: a malformed hint is EINVAL; a well-formed one that
             // names a place that cannot be given (outside user space, the image, break area or
@@ -94,7 +94,7 @@ enum Syscalls {
     }
 
     static func protect(_ process: Process, address: UInt64, length: UInt64, protection: UInt64) -> Result<UInt64, Errno> {
-        guard let flags = pageFlags(protection),
+        guard let flags = UserProtection.pageFlags(forSyscallArgument: protection),
               let range = try? validateUserRange(address: address, length: length, alignment: .pageAlignedAddress) else { return .failure(.EINVAL) }
         guard !overlapsFixedRegions(process, range),
               process.isMapped(from: range.start.raw, pageCount: range.pageCount) else { return .failure(.EINVAL) }
@@ -105,11 +105,6 @@ enum Syscalls {
         }
         process.protectCalls += 1
         return .success(0)
-    }
-
-    /// Protection bits to leaf flags (PageTables' UserProtection, tested on the host).
-    static func pageFlags(_ protection: UInt64) -> PageFlags? {
-        UserProtection.pageFlags(forSyscallArgument: protection)
     }
 
     /// The program image with its break ([image start, current break)) and the stack with its
