@@ -72,6 +72,7 @@ enum Syscalls {
             }
             if overlapsFixedRegions(process, range) { return .failure(.EEXIST) }
             if let error = process.mapZeroed(at: range.start.raw, pageCount: range.pageCount, flags: flags) { return .failure(error) }
+            process.mapCalls += 1
             return .success(range.start.raw)
         }
         guard length != 0, length <= UserSpace.byteCount, let rounded = alignUp(length, to: frameSize) else { return .failure(.EINVAL) }
