@@ -237,3 +237,50 @@ user-emulate: $(USER_ELFS) $(USER_EMULATOR)
 
 .PHONY: user-programs user-check user-test user-emulate
 .PRECIOUS: $(UB)/%.o $(UB)/runtime/%.o
+
+# ---- libswiftmm.so: UserMalloc as the C malloc of Linux programs (Library/; README "libswiftmm") --
+# The same Sources/UserMalloc (and MemoryCore) compiled in Embedded Swift for the Linux target:
+# no Swift runtime library to load, nothing that calls malloc at start-up. Library/Source holds
+# the host-only glue (the C exports and lock, the mmap page source). The link keeps only the C
+# allocation API visible (exports.map) and fails if the .so needs any symbol outside the list of
+# libc calls below (LIBSWIFTMM_ALLOWED_UNDEFINED): above all, never malloc or free of its own.
+LIB := $(BUILD)/libswiftmm
+LIBSWIFTMM := $(LIB)/libswiftmm.so
+SWIFT_LIBRARY := -enable-experimental-feature Embedded -enable-experimental-feature Extern \
+  -target x86_64-unknown-linux-gnu -wmo -parse-as-library -O -Xfrontend -function-sections -Xcc -fPIC
+CFLAGS_LIBRARY := -O2 -fPIC -fvisibility=hidden -ffunction-sections -Wall -Wextra -Werror
+LIBSWIFTMM_ALLOWED_UNDEFINED := abort close getauxval getenv getpagesize getpid memcpy memmove memset \
+  mmap munmap open strlen write pthread_mutex_lock pthread_mutex_trylock pthread_mutex_unlock \
+  __register_atfork __errno_location __stack_chk_fail
+LIB_SWIFT := $(sort $(wildcard Library/Source/*.swift))
+
+$(LIB):
+	@mkdir -p $@
+
+$(LIB)/MemoryCore.o: $(wildcard Sources/MemoryCore/*.swift) | $(LIB)
+	swiftc $(SWIFT_LIBRARY) -module-name MemoryCore -emit-module -emit-module-path $(LIB)/MemoryCore.swiftmodule \
+	  -c $(wildcard Sources/MemoryCore/*.swift) -o $@
+
+$(LIB)/UserMalloc.o: $(wildcard Sources/UserMalloc/*.swift) $(LIB)/MemoryCore.o
+	swiftc $(SWIFT_LIBRARY) -module-name UserMalloc -I $(LIB) -emit-module -emit-module-path $(LIB)/UserMalloc.swiftmodule \
+	  -c $(wildcard Sources/UserMalloc/*.swift) -o $@
+
+$(LIB)/ProcessHeap.o: $(LIB_SWIFT) $(LIB)/UserMalloc.o
+	swiftc $(SWIFT_LIBRARY) -module-name LibSwiftMM -I $(LIB) -c $(LIB_SWIFT) -o $@
+
+$(LIB)/Exports.o: Library/Source/Exports.c | $(LIB)
+	$(CLANG) $(CFLAGS_LIBRARY) -c $< -o $@
+
+$(LIBSWIFTMM): $(LIB)/Exports.o $(LIB)/ProcessHeap.o $(LIB)/UserMalloc.o $(LIB)/MemoryCore.o Library/Source/exports.map
+	$(CLANG) -shared -fuse-ld=lld -Wl,--gc-sections -Wl,-z,now -Wl,-z,relro -Wl,--no-undefined \
+	  -Wl,--version-script=Library/Source/exports.map -o $@.tmp $(filter %.o,$^)
+	@undefined=$$(nm -D --undefined-only $@.tmp | awk '$$1 == "U" {print $$2}' | sed 's/@.*//' | sort -u); \
+	for s in $$undefined; do case " $(LIBSWIFTMM_ALLOWED_UNDEFINED) " in *" $$s "*) ;; \
+	  *) echo "libswiftmm: unexpected undefined symbol $$s (the library must not depend on it)"; rm -f $@.tmp; exit 1;; esac; done
+	@mv $@.tmp $@
+	@echo "built $@ (needs from libc: $$(nm -D --undefined-only $@ | awk '$$1 == "U" {print $$2}' | sed 's/@.*//' | sort -u | tr '\n' ' '))"
+
+## libswiftmm: build build/libswiftmm/libswiftmm.so (LD_PRELOAD it under any Linux program)
+libswiftmm: $(LIBSWIFTMM)
+
+.PHONY: libswiftmm
