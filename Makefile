@@ -2,6 +2,7 @@
 #   make run     build the kernel and boot it in QEMU (serial console on this terminal)
 #   make test    host tests (swift test), then the in-kernel test suite and boots at several sizes
 #   make bench   host benchmarks in release mode, side by side with glibc
+#   make realworld  libswiftmm.so (LD_PRELOAD malloc) under real programs' test suites and benchmarks
 #   make debug   boot with QEMU waiting for gdb
 # Every flag of the embedded build lives in this file.
 
@@ -145,6 +146,7 @@ tools:
 test: tools
 	swift test
 	$(MAKE) --no-print-directory user-test
+	$(MAKE) --no-print-directory libswiftmm-test
 	$(MAKE) --no-print-directory embedded-modules $(KERNEL) $(TEST_KERNEL) user-programs user-check
 	Tests/qemu/run-all.sh $(TEST_KERNEL) $(KERNEL) $(BUILD)/qemu-logs \
 	  "$(strip $(foreach p,$(DEFAULT_PROGRAMS),$(UB)/$(p).elf))" "$(strip $(foreach p,$(TEST_PROGRAMS),$(UB)/$(p).elf))"
@@ -284,3 +286,23 @@ $(LIBSWIFTMM): $(LIB)/Exports.o $(LIB)/ProcessHeap.o $(LIB)/UserMalloc.o $(LIB)/
 libswiftmm: $(LIBSWIFTMM)
 
 .PHONY: libswiftmm
+
+# The library's own tests, then the short real-program subset (python3 -m test modules, sqlite3,
+# perl, gcc, g++, git: same outcome under glibc and libswiftmm). Part of `make test`.
+LIBSWIFTMM_PACKAGES := python3 python3-testsuite sqlite3 perl gcc g++ git
+## libswiftmm-test: the library's C tests and the short real-program subset (README "libswiftmm")
+libswiftmm-test: $(LIBSWIFTMM)
+	@Library/RealWorld/ensure-packages.sh $(LIBSWIFTMM_PACKAGES)
+	Library/Tests/run-tests.sh $(LIBSWIFTMM) $(LIB)/tests
+	Library/RealWorld/realworld.sh short $(LIBSWIFTMM) $(LIB)/realworld-short
+
+## realworld: the full real-program suites, then the real-program benchmark against glibc,
+## jemalloc, mimalloc and tcmalloc (RUNS=n runs per program and allocator, default 5)
+RUNS ?= 5
+realworld: $(LIBSWIFTMM)
+	@Library/RealWorld/ensure-packages.sh $(LIBSWIFTMM_PACKAGES) time $(BENCH_PEERS)
+	Library/Tests/run-tests.sh $(LIBSWIFTMM) $(LIB)/tests
+	Library/RealWorld/realworld.sh full $(LIBSWIFTMM) $(LIB)/realworld-full
+	Library/RealWorld/realworld.sh bench $(LIBSWIFTMM) $(LIB)/realworld-bench $(RUNS)
+
+.PHONY: libswiftmm-test realworld
