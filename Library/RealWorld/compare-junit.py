@@ -37,4 +37,7 @@ different = sorted(name for name in set(a) | set(b) if a.get(name) != b.get(name
 for name in different[:40]:
     print("  differs: %s %s=%s %s=%s" % (name, name_a, a.get(name, "absent"), name_b, b.get(name, "absent")))
 print("differing cases: %d" % len(different))
+# The modules to run again (test.test_x.Class.method -> test_x), for the caller's rerun.
+modules = sorted({name.split(".")[1] for name in different if name.startswith("test.") and "." in name[5:]})
+print("differing modules: %s" % " ".join(modules))
 sys.exit(1 if different or not a else 0)

@@ -97,10 +97,27 @@ suites() {
     echo "realworld: python3 -m test ($mode) under $allocator: $(run_python_tests "$allocator")"
     run_programs "$allocator"
   done
+  local out modules
   if out=$("$python" "$here/compare-junit.py" glibc "$work/glibc/python.xml" swiftmm "$work/swiftmm/python.xml" 2>&1); then
     pass "python3 -m test: same outcome for every test case ($(echo "$out" | head -2 | tr '\n' ';'))"
   else
-    fail "python3 -m test" "$out"
+    # Timing-dependent tests on a loaded machine: a module whose cases differ is run once more
+    # under each allocator; only a difference that repeats is a failure.
+    modules=$(sed -n 's/^differing modules: //p' <<<"$out")
+    echo "$out" | grep -v '^differing modules'
+    echo "realworld: running again under both allocators: $modules"
+    local allocator
+    for allocator in glibc swiftmm; do
+      # shellcheck disable=SC2086
+      (cd "$work/$allocator" && under "$allocator" "$python" -m test --junit-xml "$work/$allocator/python-again.xml" \
+        --timeout 900 $modules >"$work/$allocator/python-again.log" 2>&1)
+    done
+    if [ -n "$modules" ] && again=$("$python" "$here/compare-junit.py" glibc "$work/glibc/python-again.xml" \
+        swiftmm "$work/swiftmm/python-again.xml" 2>&1); then
+      pass "python3 -m test: same outcome for every test case after one rerun of $modules (first run: $(grep -c differs: <<<"$out") cases differed)"
+    else
+      fail "python3 -m test" "${again:-$out}"
+    fi
   fi
   local check
   for check in sqlite python-workload perl-workload gcc gxx git; do
