@@ -31,7 +31,7 @@ let package = Package(
             swiftSettings: [.unsafeFlags(["-Ounchecked"])]
         ),
         .target(name: "TestSupport", dependencies: ["UserMalloc"], path: "Tests/TestSupport"),
-        .testTarget(name: "MemoryCoreTests", dependencies: ["MemoryCore"]),
+        .testTarget(name: "MemoryCoreTests", dependencies: ["MemoryCore", "TestSupport"]),
         .testTarget(name: "KernelLogTests", dependencies: ["KernelLog", "MemoryCore"]),
         .testTarget(name: "PhysicalMemoryTests", dependencies: ["PhysicalMemory", "MemoryCore", "TestSupport"]),
         .testTarget(name: "BuddyHeapTests", dependencies: ["BuddyHeap", "MemoryCore", "TestSupport"]),
