@@ -176,9 +176,9 @@ bench:
 ## user-emulate: run every program on this Linux host under User/Tools/abi-emulator (ptrace ABI model)
 USER_PROGRAMS := hello memtest bad_pointer write_rodata exec_data stack_overflow kernel_jump \
   no_unmap syscall_fuzz malloc_demo larson malloc_hostile_double_free malloc_hostile_foreign_free \
-  malloc_hostile_interior_free syscall_cost cpu_hog sh6bench
+  malloc_hostile_interior_free syscall_cost cpu_hog sh6bench ladder
 # For the kernel's `make run` and `make test` (expected outcomes: User/Programs/expectations.txt).
-DEFAULT_PROGRAMS := hello memtest malloc_demo larson sh6bench syscall_cost
+DEFAULT_PROGRAMS := hello memtest malloc_demo larson sh6bench syscall_cost ladder
 TEST_PROGRAMS := $(USER_PROGRAMS)
 
 UB := $(BUILD)/user

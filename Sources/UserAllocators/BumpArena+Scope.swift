@@ -2,7 +2,8 @@
 //
 // A mark names the current chunk (base and serial) and the cursor in it. Rewinding to a mark
 // unmaps every chunk newer than the mark's chunk and puts the cursor back, so the mark's chunk is
-// kept: a loop of scopes that fit in one chunk maps and unmaps nothing after the first.
+// kept (for the mark of an empty arena: the oldest chunk): a loop of scopes that fit in one chunk
+// maps and unmaps nothing after the first.
 
 import UserMalloc
 
@@ -54,28 +55,67 @@ extension BumpArena {
     }
 
     /// Whether `mark` names a chunk in the chain with a cursor not beyond the current position.
-    @usableFromInline func isLive(_ mark: ArenaMark) -> Bool {
+    /// The usual case (the mark is in the current chunk) is checked inline; the walk is not.
+    @inlinable @inline(__always) mutating func isLive(_ mark: ArenaMark) -> Bool {
+        if mark.chunk == current && current != 0 {
+            let chunk = ChunkRef(base: current)
+            return chunk.header.serial == mark.serial && mark.cursor >= chunk.payloadStart && mark.cursor <= cursor
+        }
+        return isLiveInOlderChunk(mark)
+    }
+
+    /// isLive for a mark of an empty arena or of a chunk older than the current one. `mutating`
+    /// although it only reads: a non-mutating out-of-line call would copy the arena to pass it.
+    @usableFromInline mutating func isLiveInOlderChunk(_ mark: ArenaMark) -> Bool {
         if mark.chunk == 0 { return mark.serial == 0 }
         var base = current
         while base != 0 {
-            let header = ChunkRef(base: base).header
+            let chunk = ChunkRef(base: base)
+            let header = chunk.header
             if base == mark.chunk {
-                let chunk = ChunkRef(base: base)
-                guard header.serial == mark.serial, mark.cursor >= chunk.payloadStart,
-                      mark.cursor <= chunk.end else { return false }
-                return base != current || mark.cursor <= cursor
+                return header.serial == mark.serial && mark.cursor >= chunk.payloadStart && mark.cursor <= chunk.end
             }
             base = header.previous
         }
         return false
     }
 
-    /// Rewinds to a mark known to be live.
-    @usableFromInline mutating func restore(_ mark: ArenaMark) {
-        releaseChunks(downTo: mark.chunk)
-        cursor = mark.cursor
+    /// Rewinds to a mark known to be live. The mark of an empty arena keeps the oldest chunk,
+    /// emptied, as working memory (reset() and destruction give it back): a loop of scopes on an
+    /// otherwise empty arena then maps once, not once per scope.
+    @inlinable @inline(__always) mutating func restore(_ mark: ArenaMark) {
+        if mark.chunk == current && current != 0 {
+            cursor = mark.cursor
+        } else {
+            releaseChunks(after: mark)
+        }
         counters.liveAllocations = mark.liveAllocations
         counters.liveBytes = mark.liveBytes
+    }
+
+    /// restore() when chunks were mapped since the mark (or the mark is of an empty arena).
+    @usableFromInline mutating func releaseChunks(after mark: ArenaMark) {
+        if mark.chunk == 0 {
+            let oldest = oldestChunk
+            releaseChunks(downTo: oldest)
+            cursor = oldest == 0 ? 0 : ChunkRef(base: oldest).payloadStart
+        } else {
+            releaseChunks(downTo: mark.chunk)
+            cursor = mark.cursor
+        }
+    }
+}
+
+extension BumpArena {
+    /// The base of the first chunk in the chain (0: none).
+    @usableFromInline var oldestChunk: UInt {
+        var base = current
+        while base != 0 {
+            let previous = ChunkRef(base: base).header.previous
+            if previous == 0 { return base }
+            base = previous
+        }
+        return 0
     }
 }
 

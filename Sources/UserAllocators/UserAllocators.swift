@@ -4,7 +4,8 @@
 //
 // - BumpArena: allocation is a pointer bump inside chunks of pages; there is no per-object free.
 //   `reset()` gives every page back; `withScope { }` rewinds to where the scope began on exit
-//   (keeping the chunk the scope started in, so a loop of scopes makes no syscall).
+//   (keeping the chunk the scope started in, or the first chunk, so a loop of scopes makes no
+//   syscall after its first).
 // - ObjectPool: equal slots on an intrusive free list inside one mapping; O(1) get and put; a
 //   put of a foreign, misaligned or already-free slot is refused with an error value.
 // - Fixed-capacity ("heapless") collections live in MemoryCore (FixedCapacityList), shared with

@@ -106,9 +106,12 @@ import MemoryCore
                 }
             }
         }
-        #expect(arena.mark == outerMark)
-        #expect(source.mappings.isEmpty, "the scope began on an empty arena, so it ends on one")
+        #expect(arena.statistics.liveAllocations == 0 && arena.statistics.liveBytes == 0)
+        #expect(arena.mark.cursor == ChunkRef(base: arena.oldestChunk).payloadStart)
+        #expect(source.mappings.count == 1, "the scope began on an empty arena: the first chunk is kept, emptied")
         #expect(arena.checkInvariants() == nil)
+        arena.reset()
+        #expect(source.mappings.isEmpty && outerMark.chunk == 0)
     }
 
     @Test func scopeWhoseBodyResetsLeavesTheArenaReset() throws {
@@ -122,6 +125,16 @@ import MemoryCore
         #expect(source.mappings.isEmpty)
         #expect(arena.statistics.liveAllocations == 0)
         #expect(arena.checkInvariants() == nil)
+    }
+
+    @Test func scopesOnAnEmptyArenaMapOnce() throws {
+        let source = FakePageSource()
+        var arena = try BumpArena(source: source, chunkByteCount: 4096)
+        for _ in 0 ..< 100 {
+            try arena.withScope { scoped throws(ArenaError) in _ = try scoped.allocate(byteCount: 100) }
+        }
+        #expect(source.mapCount == 1 && source.mappings.count == 1)
+        #expect(arena.statistics.liveBytes == 0 && arena.checkInvariants() == nil)
     }
 
     @Test func staleMarksAreRefused() throws {
