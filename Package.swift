@@ -27,7 +27,7 @@ let package = Package(
         .target(name: "UserAllocators", dependencies: ["MemoryCore", "UserMalloc"]),
         .executableTarget(
             name: "SwiftMMBench",
-            dependencies: ["MemoryCore", "PhysicalMemory", "BuddyHeap", "PageTables", "UserMalloc", "TestSupport"],
+            dependencies: ["MemoryCore", "PhysicalMemory", "BuddyHeap", "PageTables", "UserMalloc", "UserAllocators", "TestSupport"],
             swiftSettings: [.unsafeFlags(["-Ounchecked"])]
         ),
         .target(name: "TestSupport", dependencies: ["UserMalloc"], path: "Tests/TestSupport"),
