@@ -83,7 +83,7 @@ func runLadderScenarios() {
     })
     small.append(mallocRung("swiftmm_malloc", ladderSmallBytes, swiftmm.malloc, swiftmm.free))
     if let glibc { small.append(mallocRung("glibc_malloc", ladderSmallBytes, glibc.mallocFunction, glibc.freeFunction)) }
-    emitLadder(small, operations: 200_000)
+    emitLadder(small, operations: 20_000, rounds: benchRounds * 5)
 
     var large = [stack]
     large.append(mallocRung("swiftmm_malloc_large_cached", ladderLargeBytes, swiftmm.malloc, swiftmm.free))
@@ -97,7 +97,7 @@ func runLadderScenarios() {
     if let glibc { large.append(mallocRung("glibc_malloc_large", ladderLargeBytes, glibc.mallocFunction, glibc.freeFunction)) }
     large.append(mmapRung("mmap_munmap_eager", flags: MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE))
     large.append(mmapRung("mmap_munmap_demand", flags: MAP_PRIVATE | MAP_ANONYMOUS))
-    emitLadder(large, operations: 2_000)
+    emitLadder(large, operations: 500, rounds: benchRounds)
 }
 
 /// malloc, touch, free through the given functions.
@@ -122,9 +122,12 @@ func mmapRung(_ name: String, flags: Int32) -> LadderRung {
     }
 }
 
-/// Runs the rungs interleaved (the first is the stack) and prints one line per rung.
-func emitLadder(_ rungs: [LadderRung], operations: Int) {
-    let comparison = compare(rungs.map { ladderContender($0, operations: operations) }, operations: operations)
+/// Runs the rungs interleaved (the first is the stack) and prints one line per rung. The 64-byte
+/// rungs take well under a millisecond per run, so they run 5x the rounds: on a loaded machine a
+/// run that is preempted is an outlier the median of many short rounds ignores.
+func emitLadder(_ rungs: [LadderRung], operations: Int, rounds: Int) {
+    let comparison = compare(rungs.map { ladderContender($0, operations: operations) }, operations: operations,
+                             rounds: rounds)
     for (index, rung) in rungs.enumerated() {
         let ratio = comparison.ratio(of: 0, against: index)
         let times = comparison.roundTimes[index]
