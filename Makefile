@@ -152,7 +152,7 @@ test: tools
 
 # ---- Benchmarks ----------------------------------------------------------------------------------
 BENCH_PEERS := libjemalloc2 libmimalloc2.0 libtcmalloc-minimal4
-## bench: host benchmarks in release mode (FILTER=frame|buddy|malloc picks a group). jemalloc,
+## bench: host benchmarks in release mode (FILTER=frame|buddy|malloc|ladder picks a group). jemalloc,
 ## loaded with dlopen, needs room in glibc's static TLS block: hence GLIBC_TUNABLES.
 bench:
 	@missing=""; for p in $(BENCH_PEERS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
