@@ -51,6 +51,12 @@ enum BootInfo {
         }
     }
 
+    /// The firmware's own UEFI memory map (multiboot2 tag 17), when the loader passed it on.
+    var efiMemoryMap: EFIMemoryMapTag? {
+        guard case .multiboot2(let info) = self, let bytes = info.tagBytes(.efiMemoryMap) else { return nil }
+        return EFIMemoryMapTag(bytes)
+    }
+
     var moduleCount: Int {
         switch self {
         case .multiboot1(let info): info.moduleCount

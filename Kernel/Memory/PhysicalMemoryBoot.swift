@@ -29,6 +29,7 @@ enum PhysicalMemoryBoot {
         }
         logRawMap(parse)
         let map = parse.map.normalised()
+        if let efiMap = info.efiMemoryMap { logEFIMap(efiMap, loaderMap: map) }
         logNormalisedMap(map)
         var reservations = bootReservations(info: info, layout: layout)
         var usable = UsableFrameRanges(map: map, reservations: reservations)
@@ -59,6 +60,22 @@ enum PhysicalMemoryBoot {
                 .dec("truncated", parse.droppedTruncated).dec("clamped_overflow", parse.clampedForOverflow)
                 .dec("over_capacity", parse.map.droppedForCapacity).dec("capacity", MemoryMap.capacity).end()
         }
+    }
+
+    /// The firmware's UEFI map verbatim (debug: OVMF gives ~100 descriptors), then one line
+    /// comparing its usable RAM with the loader's map the kernel allocates from.
+    private static func logEFIMap(_ efiMap: EFIMemoryMapTag, loaderMap: MemoryMap) {
+        for index in 0..<efiMap.count {
+            let descriptor = efiMap[index]
+            log.line(.debug, "pmm", "map-efi").address("base", descriptor.range.start.raw)
+                .address("end", descriptor.range.end.raw).size("size", descriptor.range.byteCount)
+                .text("type", descriptor.typeName).dec("efi_type", UInt64(descriptor.type))
+                .hex("attributes", descriptor.attributes).end()
+        }
+        let efiUsable = efiMap.usableByteCount
+        log.line(.info, "pmm", "map-efi-summary").dec("descriptors", efiMap.count).dec("truncated", efiMap.truncated)
+            .size("usable_efi", efiUsable).size("usable_loader_map", loaderMap.usableByteCount)
+            .text("agree", efiUsable == loaderMap.usableByteCount ? "yes" : "no").end()
     }
 
     private static func logNormalisedMap(_ map: MemoryMap) {
