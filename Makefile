@@ -165,13 +165,15 @@ ISO_PACKAGES := grub-common:/usr/bin/grub-mkrescue grub-pc-bin:/usr/lib/grub/i38
 ISO := $(BUILD)/swiftmm.iso
 OVMF_VARS := $(BUILD)/ovmf-vars.fd
 GRUB_TIMEOUT ?= 3
+GRUB_DEFAULT ?= 0
 
 ## iso: build/swiftmm.iso, bootable from CD or USB stick on BIOS and UEFI PCs (GRUB menu on COM1).
-## The first menu entry boots PROGRAMS= with LOG=; the others: log=trace, every program, self-test.
+## The first menu entry boots PROGRAMS= with LOG=; the others: log=trace, every program, self-test,
+## multiboot1. GRUB_DEFAULT=n picks the entry booted when the menu times out (GRUB_TIMEOUT=s).
 iso: $(KERNEL) $(TEST_KERNEL) $$(PROGRAM_ELFS) $$(USER_ELFS) | tools
 	$(call ensure_packages,$(ISO_PACKAGES))
 	@boot/grub/make-iso.sh $(ISO) $(BUILD)/iso $(KERNEL) $(TEST_KERNEL) $(LOG) "$(PROGRAM_ELFS)" \
-	  "$(foreach p,$(DEFAULT_PROGRAMS),$(UB)/$(p).elf)" "$(USER_ELFS)" $(GRUB_TIMEOUT)
+	  "$(foreach p,$(DEFAULT_PROGRAMS),$(UB)/$(p).elf)" "$(USER_ELFS)" $(GRUB_TIMEOUT) $(GRUB_DEFAULT)
 
 ## ovmf: the UEFI firmware for QEMU (Debian's ovmf) and a private copy of its variable store
 ovmf:
@@ -183,13 +185,16 @@ ovmf:
 
 # ---- Tests ---------------------------------------------------------------------------------------
 ## test: host tests, the embedded compile of every shared module, the in-kernel test suite in
-## QEMU and boots of the normal kernel at 32M, 128M, 1G and 6G with their summaries checked
+## QEMU and boots of the normal kernel at 32M, 128M, 1G and 6G with their summaries checked,
+## then the GRUB ISO booted with SeaBIOS (128M) and OVMF (6G)
 test: tools
 	swift test
 	$(MAKE) --no-print-directory user-test
 	$(MAKE) --no-print-directory embedded-modules $(KERNEL) $(TEST_KERNEL) user-programs user-check
 	Tests/qemu/run-all.sh $(TEST_KERNEL) $(KERNEL) $(BUILD)/qemu-logs \
 	  "$(strip $(foreach p,$(DEFAULT_PROGRAMS),$(UB)/$(p).elf))" "$(strip $(foreach p,$(TEST_PROGRAMS),$(UB)/$(p).elf))"
+	$(MAKE) --no-print-directory iso ovmf PROGRAMS="$(DEFAULT_PROGRAMS)" LOG=info
+	Tests/qemu/run-iso.sh $(ISO) $(BUILD)/qemu-logs "$(DEFAULT_PROGRAMS)"
 
 # ---- Benchmarks ----------------------------------------------------------------------------------
 BENCH_PEERS := libjemalloc2 libmimalloc2.0 libtcmalloc-minimal4

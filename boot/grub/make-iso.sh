@@ -3,12 +3,12 @@
 # El Torito BIOS boot image and an EFI system partition on it, so the same file boots from CD or
 # USB stick on either firmware).
 # Usage: make-iso.sh OUT.iso STAGING_DIR KERNEL TEST_KERNEL LOG "FIRST_ENTRY_PROGRAMS" \
-#                    "DEFAULT_PROGRAMS" "ALL_PROGRAMS" [GRUB_TIMEOUT]
+#                    "DEFAULT_PROGRAMS" "ALL_PROGRAMS" [GRUB_TIMEOUT [GRUB_DEFAULT]]
 # Every program argument is a space-separated list of ELF paths; each becomes a boot module whose
 # string is the program's name (the kernel logs it as prog=NAME).
 set -eu
 out=$1 staging=$2 kernel=$3 test_kernel=$4 log=$5 first_programs=$6 default_programs=$7 all_programs=$8
-timeout=${9:-3}
+timeout=${9:-3} default=${10:-0}
 
 rm -rf "$staging"
 mkdir -p "$staging/boot/grub" "$staging/boot/swiftmm"
@@ -45,7 +45,7 @@ terminal_input serial console
 terminal_output serial console
 set timeout=$timeout
 set timeout_style=menu
-set default=0
+set default=$default
 set gfxpayload=keep
 
 EOF
