@@ -51,7 +51,7 @@ set gfxpayload=keep
 EOF
   entry "SwiftMM: $(for e in $first_programs; do basename "$e" .elf; done | tr '\n' ' ')(log=$log)" 2 kernel.bin "log=$log" "$first_programs"
   entry "SwiftMM: default programs, log=trace (every allocation and free)" 2 kernel.bin "log=trace" "$default_programs"
-  entry "SwiftMM: every user program, hostile ones included" 2 kernel.bin "log=info cpu_limit_ms=2000" "$all_programs"
+  entry "SwiftMM: every user program, hostile ones included" 2 kernel.bin "log=info" "$all_programs"
   entry "SwiftMM: in-kernel test suite" 2 kernel-selftest.bin "log=info" ""
   entry "SwiftMM: default programs, loaded through multiboot1" 1 kernel.bin "log=info" "$default_programs"
   # The kernel monitor (issue 15, `make monitor`) gets its entry here once it exists.
