@@ -59,7 +59,7 @@ if [ -n "$test_programs" ]; then
   runs=8
   echo "== user programs, hostile ones included (MEM=128M)"
   QEMU_EXTRA_FLAGS=$(initrd "$test_programs")
-  if "$here/boot-kernel.sh" "$image" 128M "$logdir/programs.log" log=info cpu_limit_ms=2000 && \
+  if "$here/boot-kernel.sh" "$image" 128M "$logdir/programs.log" log=info cpu_limit_ms=4000 && \
      "$here/check-summary.sh" "$logdir/programs.log" $((128 << 20)) && \
      "$here/check-programs.sh" "$logdir/programs.log" User/Programs/expectations.txt $test_programs; then
     :
@@ -68,5 +68,11 @@ if [ -n "$test_programs" ]; then
     echo "FAIL user programs"; failures=$((failures + 1))
   fi
 fi
+# The ladder program (a default program): its table must be whole (every rung with a median).
+case " $default_programs " in *"/ladder.elf "*)
+  runs=$((runs + 1))
+  echo "== ladder: every rung with a median (boot MEM=128M)"
+  "$here/check-ladder.sh" "$logdir/boot-128M.log" || failures=$((failures + 1)) ;;
+esac
 echo "qemu: $((runs - failures)) passed, $failures failed"
 [ "$failures" -eq 0 ]
