@@ -18,13 +18,19 @@ let package = Package(
     targets: [
         .target(
             name: "UserSyscalls",
-            dependencies: [.product(name: "MemoryCore", package: root), .product(name: "UserMalloc", package: root)],
+            dependencies: [
+                .product(name: "MemoryCore", package: root), .product(name: "PageTables", package: root),
+                .product(name: "Syscalls", package: root), .product(name: "UserMalloc", package: root),
+            ],
             path: "Runtime/Syscalls",
             swiftSettings: [.enableExperimentalFeature("Extern")]
         ),
         .testTarget(
             name: "UserRuntimeTests",
-            dependencies: ["UserSyscalls", .product(name: "MemoryCore", package: root), .product(name: "UserMalloc", package: root)],
+            dependencies: [
+                "UserSyscalls", .product(name: "MemoryCore", package: root), .product(name: "PageTables", package: root),
+                .product(name: "Syscalls", package: root), .product(name: "UserMalloc", package: root),
+            ],
             path: "Tests/UserRuntimeTests"
         ),
     ]
