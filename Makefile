@@ -173,7 +173,6 @@ bench:
 ## user-programs: build every user program as build/user/NAME.elf
 ## user-check: check every ELF's header and segments (ET_EXEC, x86-64, W^X, user-space vaddrs)
 ## user-test: host tests of the user runtime (syscall wrappers, page source) against a fake kernel
-## user-emulate: run every program on this Linux host under User/Tools/abi-emulator (ptrace ABI model)
 USER_PROGRAMS := hello memtest bad_pointer write_rodata exec_data stack_overflow kernel_jump \
   no_unmap syscall_fuzz malloc_demo larson malloc_hostile_double_free malloc_hostile_foreign_free \
   malloc_hostile_interior_free syscall_cost cpu_hog sh6bench
@@ -227,14 +226,5 @@ user-check: $(USER_ELFS)
 user-test:
 	swift test --package-path User --scratch-path .build-user
 
-# A ptrace-based model of the kernel's side of the syscall ABI, for running the programs on a
-# Linux host before (and beside) the kernel: outcomes are compared with expectations.txt.
-USER_EMULATOR := $(UB)/abi-emulator
-$(USER_EMULATOR): User/Tools/abi-emulator.c | $(UB)/runtime
-	cc -O2 -Wall -Wextra -Werror -o $@ $<
-
-user-emulate: $(USER_ELFS) $(USER_EMULATOR)
-	$(USER_EMULATOR) --expect User/Programs/expectations.txt $(USER_ELFS)
-
-.PHONY: user-programs user-check user-test user-emulate
+.PHONY: user-programs user-check user-test
 .PRECIOUS: $(UB)/%.o $(UB)/runtime/%.o
