@@ -78,6 +78,10 @@ $(KB)/Kernel.o: $(KERNEL_SWIFT) $(EMBEDDED_OBJECTS) | $(KB)
 $(KB)/KernelSelfTest.o: $(KERNEL_SWIFT) $(SELFTEST_SWIFT) $(EMBEDDED_OBJECTS) | $(KB)
 	swiftc $(SWIFT_EMBEDDED) -g -D KERNEL_SELFTEST -module-name Kernel -I $(EMB) -c $(KERNEL_SWIFT) $(SELFTEST_SWIFT) -o $@
 
+# The checks build: every allocator's checkInvariants() after every change (Kernel/Checks).
+$(KB)/KernelChecks.o: $(KERNEL_SWIFT) $(EMBEDDED_OBJECTS) | $(KB)
+	swiftc $(SWIFT_EMBEDDED) -g -D SWIFTMM_CHECKS -module-name Kernel -I $(EMB) -c $(KERNEL_SWIFT) -o $@
+
 BOOT_OBJECTS := $(patsubst boot/%.asm,$(KB)/%.o,$(BOOT_ASM)) $(KB)/runtime.o $(KB)/freestanding.o
 
 # kernel.elf (ELF64, with symbols: give it to gdb) -> kernel.bin (ELF32 copy QEMU's multiboot loads).
@@ -89,6 +93,7 @@ $(KB)/%.bin: $(KB)/%.elf
 
 KERNEL := $(KB)/Kernel.bin
 TEST_KERNEL := $(KB)/KernelSelfTest.bin
+CHECKS_KERNEL := $(KB)/KernelChecks.bin
 
 ## kernel: build the bootable image (build/kernel/Kernel.bin)
 kernel: $(KERNEL)
@@ -146,9 +151,10 @@ tools:
 test: tools
 	swift test
 	$(MAKE) --no-print-directory user-test
-	$(MAKE) --no-print-directory embedded-modules $(KERNEL) $(TEST_KERNEL) user-programs user-check
+	$(MAKE) --no-print-directory embedded-modules $(KERNEL) $(TEST_KERNEL) $(CHECKS_KERNEL) user-programs user-check
 	Tests/qemu/run-all.sh $(TEST_KERNEL) $(KERNEL) $(BUILD)/qemu-logs \
-	  "$(strip $(foreach p,$(DEFAULT_PROGRAMS),$(UB)/$(p).elf))" "$(strip $(foreach p,$(TEST_PROGRAMS),$(UB)/$(p).elf))"
+	  "$(strip $(foreach p,$(DEFAULT_PROGRAMS),$(UB)/$(p).elf))" "$(strip $(foreach p,$(TEST_PROGRAMS),$(UB)/$(p).elf))" \
+	  $(CHECKS_KERNEL)
 
 # ---- Benchmarks ----------------------------------------------------------------------------------
 BENCH_PEERS := libjemalloc2 libmimalloc2.0 libtcmalloc-minimal4
@@ -228,3 +234,15 @@ user-test:
 
 .PHONY: user-programs user-check user-test
 .PRECIOUS: $(UB)/%.o $(UB)/runtime/%.o
+
+# ---- Formatting and help ---------------------------------------------------------------------------
+## lint: check the Swift sources against .swift-format (swift format ships with the toolchain)
+lint:
+	swift format lint --strict --recursive --parallel Sources Tests Kernel User
+
+## help: list these targets
+help:
+	@awk '/^## [a-z-]+:/ { sub(/^## /, ""); split($$0, a, ": "); printf "  %-17s %s\n", a[1], substr($$0, length(a[1]) + 3); next } \
+	  /^## / { sub(/^## /, ""); printf "  %-17s %s\n", "", $$0 }' $(MAKEFILE_LIST)
+
+.PHONY: lint help

@@ -50,6 +50,7 @@ enum Processes {
         do throws(LoadFailure) {
             let entry = try ProgramLoading.load(file, into: process)
             current = process
+            InvariantChecks.afterChange("program-loaded")
             cpu_write_cr3(process.memory.space.root.startAddress.raw)
             let end = ProcessEnd(status: UserMode.run(entry: entry.raw, stack: UserSpace.stackEnd.raw))
             cpu_write_cr3(KernelAddressSpace.root.startAddress.raw)
@@ -76,6 +77,7 @@ enum Processes {
     private static func finish(_ process: Process, _ end: ProcessEnd?, freeBefore: UInt64) {
         let peak = process.memory.peakPages, atExit = process.memory.pagesMapped
         let (userFrames, tableFrames) = process.destroy()
+        InvariantChecks.afterChange("process-destroyed")
         let balanced = KernelMemory.frames.statistics.freeFrames == freeBefore
         if !balanced { leaks += 1 }
         let line = log.line(balanced ? .info : .error, "proc", "end").dec("pid", process.id).bytes("prog", process.name)

@@ -29,4 +29,5 @@ func kernelHandleSyscall(_ raw: UnsafeMutableRawPointer) {
         panic("exit returned")
     }
     frame.pointee.rax = UInt64(bitPattern: outcome.result)
+    InvariantChecks.afterChange("syscall")
 }
