@@ -68,6 +68,12 @@ if [ -n "$test_programs" ]; then
     echo "FAIL user programs"; failures=$((failures + 1))
   fi
 fi
+# The ladder program (a default program): its table must be whole (every rung with a median).
+case " $default_programs " in *"/ladder.elf "*)
+  runs=$((runs + 1))
+  echo "== ladder: every rung with a median (boot MEM=128M)"
+  "$here/check-ladder.sh" "$logdir/boot-128M.log" || failures=$((failures + 1)) ;;
+esac
 # The checks build (-D SWIFTMM_CHECKS): every allocator's invariant checker after every change.
 if [ -n "$checks_image" ]; then
   runs=$((runs + 1))
