@@ -72,8 +72,8 @@ run_programs() {
   under "$allocator" sqlite3 "$dir/workload.db" <"$here/workload.sql" >"$dir/sqlite.out" 2>&1
   under "$allocator" "$python" "$here/workload.py" >"$dir/python-workload.out" 2>&1
   under "$allocator" perl "$here/workload.pl" >"$dir/perl-workload.out" 2>&1
-  under "$allocator" gcc -O2 -g -c "$repo/User/Tools/abi-emulator.c" -o "$dir/abi-emulator.o" >"$dir/gcc.out" 2>&1
-  sha256sum <"$dir/abi-emulator.o" >>"$dir/gcc.out"
+  under "$allocator" gcc -O2 -g -fPIC -c "$repo/Library/Source/Exports.c" -o "$dir/exports.o" >"$dir/gcc.out" 2>&1
+  sha256sum <"$dir/exports.o" >>"$dir/gcc.out"
   under "$allocator" g++ -O2 -c "$here/workload.cc" -o "$dir/workload.o" >"$dir/gxx.out" 2>&1
   sha256sum <"$dir/workload.o" >>"$dir/gxx.out"
   # git over this repository's history: a full clone, log with patches, blame, a threaded
