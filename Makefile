@@ -108,11 +108,14 @@ space := $(empty) $(empty)
 PROGRAM_ELFS = $(foreach p,$(PROGRAMS),$(UB)/$(p).elf)
 INITRD = $(if $(strip $(PROGRAMS)),-initrd "$(subst $(space),$(comma),$(strip $(PROGRAM_ELFS)))")
 
-## run: boot the kernel in QEMU; exit status 0 when every check the kernel made passed
+## run: boot the kernel in QEMU; exit status 0 when every check the kernel made passed. The
+## serial log is shown here and saved to $(RUN_LOG) (`make report` reads it).
+RUN_LOG := $(BUILD)/logs/last-run.log
 .SECONDEXPANSION:
 run: $(KERNEL) $$(PROGRAM_ELFS) | tools
-	@$(QEMU) $(QEMU_BASE) -kernel $(KERNEL) -append "log=$(LOG)" $(INITRD) $(QEMU_FLAGS); \
-	  status=$$?; [ $$status -eq 33 ] && exit 0; echo "make run: kernel reported failure (QEMU status $$status)"; exit 1
+	@mkdir -p $(dir $(RUN_LOG))
+	@$(QEMU) $(QEMU_BASE) -kernel $(KERNEL) -append "log=$(LOG)" $(INITRD) $(QEMU_FLAGS) | tee $(RUN_LOG); \
+	  status=$${PIPESTATUS[0]}; [ $$status -eq 33 ] && exit 0; echo "make run: kernel reported failure (QEMU status $$status)"; exit 1
 
 ## debug: boot with QEMU waiting for gdb on :1234 (see README for the gdb line)
 debug: $(KERNEL) $$(PROGRAM_ELFS) | tools

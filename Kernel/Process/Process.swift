@@ -44,12 +44,14 @@ final class Process {
         var mapped: UInt64 = 0
         while mapped < pageCount {
             guard let frame = try? KernelMemory.frames.allocate() else { return rollBack(start, mapped, .ENOMEM) }
+            FrameTrace.allocated(frame, count: 1, owner: .user)
             physicalPointer(frame.startAddress).initializeMemory(as: UInt8.self, repeating: 0, count: Int(frameSize))
             do throws(PageTableError) {
                 try space.map(VirtualAddress(start + mapped * frameSize), to: frame, size: .size4KiB,
                               flags: flags, tableFrames: &tables)
             } catch {
                 try? KernelMemory.frames.free(frame)
+                FrameTrace.freed(frame, count: 1, owner: .user)
                 return rollBack(start, mapped, error == .alreadyMapped ? .EEXIST : .ENOMEM)
             }
             mapped += 1
@@ -71,6 +73,7 @@ final class Process {
             guard let frame = try? space.unmap(page, size: .size4KiB, tableFrames: &tables) else { continue }
             cpu_invlpg(page.raw)
             try? KernelMemory.frames.free(frame)
+            FrameTrace.freed(frame, count: 1, owner: .user)
         }
     }
 
@@ -89,6 +92,7 @@ final class Process {
         let tableFrames = space.destroy(tableFrames: &tables) { _, frame, size in
             let frames = size == .size4KiB ? 1 : 512
             for offset in 0..<frames { try? KernelMemory.frames.free(frame.advanced(by: Int64(offset))) }
+            FrameTrace.freed(frame, count: UInt64(frames), owner: .user)
             userFrames += frames
         }
         return (userFrames, tableFrames)

@@ -38,6 +38,8 @@ enum Processes {
     static func run(_ file: UnsafeRawBufferPointer, name: UnsafeRawBufferPointer) {
         let freeBefore = KernelMemory.frames.statistics.freeFrames
         started += 1
+        FrameTrace.activePid = started
+        defer { FrameTrace.activePid = 0 }
         var tables = KernelTableFrames()
         guard let space = try? UserAddressSpace(kind: .user, memory: IdentityAccess(), tableFrames: &tables,
                                                 sharingKernelEntriesOf: KernelAddressSpace.root) else {
