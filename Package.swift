@@ -14,6 +14,7 @@ let package = Package(
         .library(name: "PageTables", targets: ["PageTables"]),
         .library(name: "UserMalloc", targets: ["UserMalloc"]),
         .library(name: "ProgramLoader", targets: ["ProgramLoader"]),
+        .executable(name: "mmlog", targets: ["mmlog"]),
     ],
     targets: [
         .target(name: "MemoryCore"),
@@ -28,6 +29,9 @@ let package = Package(
             dependencies: ["MemoryCore", "PhysicalMemory", "BuddyHeap", "PageTables", "UserMalloc", "TestSupport"],
             swiftSettings: [.unsafeFlags(["-Ounchecked"])]
         ),
+        // Host-only (Foundation): the serial log -> text report, HTML page, Perfetto trace.
+        .target(name: "MMLogKit"),
+        .executableTarget(name: "mmlog", dependencies: ["MMLogKit"]),
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "MemoryCoreTests", dependencies: ["MemoryCore"]),
         .testTarget(name: "KernelLogTests", dependencies: ["KernelLog", "MemoryCore"]),
@@ -35,6 +39,7 @@ let package = Package(
         .testTarget(name: "BuddyHeapTests", dependencies: ["BuddyHeap", "MemoryCore", "TestSupport"]),
         .testTarget(name: "PageTablesTests", dependencies: ["PageTables", "PhysicalMemory", "MemoryCore", "TestSupport"]),
         .testTarget(name: "UserMallocTests", dependencies: ["UserMalloc", "PageTables", "PhysicalMemory", "MemoryCore", "TestSupport"]),
+        .testTarget(name: "MMLogKitTests", dependencies: ["MMLogKit"], resources: [.copy("Fixtures")]),
         .testTarget(name: "ProgramLoaderTests", dependencies: ["ProgramLoader", "MemoryCore", "PageTables", "TestSupport"]),
     ]
 )
