@@ -147,10 +147,43 @@ tools:
 ## QEMU and boots of the normal kernel at 32M, 128M, 1G and 6G with their summaries checked
 test: tools
 	swift test
+	$(MAKE) --no-print-directory report-test
 	$(MAKE) --no-print-directory user-test
 	$(MAKE) --no-print-directory embedded-modules $(KERNEL) $(TEST_KERNEL) user-programs user-check
 	Tests/qemu/run-all.sh $(TEST_KERNEL) $(KERNEL) $(BUILD)/qemu-logs \
 	  "$(strip $(foreach p,$(DEFAULT_PROGRAMS),$(UB)/$(p).elf))" "$(strip $(foreach p,$(TEST_PROGRAMS),$(UB)/$(p).elf))"
+
+# ---- Reading a run: mmlog (Sources/mmlog, Sources/MMLogKit; docs/log-format.md) ---------------
+REPORT_DIR := $(BUILD)/report
+## report: the last `make run`'s serial log ($(RUN_LOG)) as a text report, a self-contained HTML
+## page and a Perfetto trace, in build/report/ (LOG=trace gives every figure)
+report:
+	@[ -s $(RUN_LOG) ] || { echo "make report: no $(RUN_LOG) yet: run 'make run LOG=trace' first"; exit 1; }
+	swift build -c release --product mmlog
+	$$(swift build -c release --show-bin-path)/mmlog $(RUN_LOG) --out $(REPORT_DIR)
+
+## report-test: the report page opened in headless Chromium (installed when missing): its script
+## runs, the DOM shows the run's figures, a screenshot is taken (build/report-test/)
+report-test:
+	@$(call install_missing,chromium,chromium)
+	swift build --product mmlog
+	Tests/report/check-html.sh $$(swift build --show-bin-path)/mmlog \
+	  Tests/MMLogKitTests/Fixtures/trace-hello-32M.log $(BUILD)/report-test
+
+# $(call install_missing,COMMAND,DEBIAN_PACKAGE): apt-get install when COMMAND is missing (as root,
+# or with sudo), else one clear sentence and failure.
+define install_missing
+command -v $(1) >/dev/null || { \
+  if command -v apt-get >/dev/null && [ "$$(id -u)" = 0 ]; then echo "installing: $(2)"; \
+    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(2) >/dev/null) || \
+      { echo "Could not install $(2) with apt-get: please install it and retry."; exit 1; }; \
+  elif command -v apt-get >/dev/null && command -v sudo >/dev/null; then echo "installing (sudo): $(2)"; \
+    sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(2) >/dev/null || \
+      { echo "Could not install $(2): please run 'sudo apt-get install $(2)' and retry."; exit 1; }; \
+  else echo "SwiftMM's report test needs $(2): please install it with your package manager and retry."; exit 1; fi; }
+endef
+
+.PHONY: report report-test
 
 # ---- Benchmarks ----------------------------------------------------------------------------------
 BENCH_PEERS := libjemalloc2 libmimalloc2.0 libtcmalloc-minimal4

@@ -40,6 +40,7 @@ public enum RunModelBuilder {
         var unknown: [String: (first: Int, count: Int)] = [:]
         var bootDone = false
         var processIndex: [Int: Int] = [:]
+        var pendingResident: [Int: Int] = [:]
 
         mutating func take(_ record: LogRecord) {
             let time = record.timeMicroseconds.map { Double($0) } ?? (model.formatVersion >= 2 ? model.endTime : Double(record.lineNumber))
@@ -135,6 +136,10 @@ public enum RunModelBuilder {
                 model.peakEventCount = model.frameEvents.count
                 model.peakTime = time
             }
+            if let pid = owner.process, processIndex[pid] == nil {
+                // The address space is built before the `proc start` line names the process.
+                pendingResident[pid, default: 0] += isAllocation ? count : -count
+            }
             if let pid = owner.process, let index = processIndex[pid] {
                 model.processes[index].residentFrames += isAllocation ? count : -count
                 let resident = model.processes[index].residentFrames
@@ -186,7 +191,11 @@ public enum RunModelBuilder {
             switch record.event {
             case "start":
                 processIndex[pid] = model.processes.count
-                model.processes.append(ProcessRecord(pid: pid, name: record["prog"] ?? "?", startTime: time))
+                var process = ProcessRecord(pid: pid, name: record["prog"] ?? "?", startTime: time)
+                process.residentFrames = pendingResident.removeValue(forKey: pid) ?? 0
+                process.peakResidentFrames = process.residentFrames
+                process.residentSeries = [(time, process.residentFrames)]
+                model.processes.append(process)
             case "end":
                 guard let index = processIndex[pid] else { return diagnose(record, .inconsistent, "proc end for pid \(pid) that never started") }
                 model.processes[index].endTime = time

@@ -63,7 +63,8 @@ enum TimelineFigures {
         }
         let peakX = x(model.peakTime)
         out += "<line class=\"peak\" x1=\"\(f(peakX))\" y1=\"\(f(top))\" x2=\"\(f(peakX))\" y2=\"\(f(bottom))\"/>"
-        out += "<text class=\"peak-label\" x=\"\(f(peakX + 4))\" y=\"\(f(top + 10))\">peak \(HTML.escape(Format.frames(model.peakAllocatedFrames))) at \(HTML.escape(Format.time(model.peakTime, unit: model.timeUnit)))</text>"
+        let labelOnLeft = peakX > width - 300
+        out += "<text class=\"peak-label\" x=\"\(f(labelOnLeft ? peakX - 4 : peakX + 4))\" y=\"\(f(top + 10))\" text-anchor=\"\(labelOnLeft ? "end" : "start")\">peak \(HTML.escape(Format.frames(model.peakAllocatedFrames))) at \(HTML.escape(Format.time(model.peakTime, unit: model.timeUnit)))</text>"
         out += lifetimes(model, x: x, y: bottom + 6)
         out += SVGAxis.time(x, y: bottom + 28, unit: model.timeUnit)
         return out + "</svg>"
