@@ -114,8 +114,13 @@ RUN_LOG := $(BUILD)/logs/last-run.log
 .SECONDEXPANSION:
 run: $(KERNEL) $$(PROGRAM_ELFS) | tools
 	@mkdir -p $(dir $(RUN_LOG))
-	@$(QEMU) $(QEMU_BASE) -kernel $(KERNEL) -append "log=$(LOG)" $(INITRD) $(QEMU_FLAGS) | tee $(RUN_LOG); \
+	@$(QEMU) $(QEMU_BASE) -kernel $(KERNEL) -append "log=$(LOG)$(if $(MONITOR), monitor)" $(INITRD) $(QEMU_FLAGS) | tee $(RUN_LOG); \
 	  status=$${PIPESTATUS[0]}; [ $$status -eq 33 ] && exit 0; echo "make run: kernel reported failure (QEMU status $$status)"; exit 1
+
+## monitor: boot to the live monitor's `mm>` prompt (Kernel/Monitor; `help` lists the commands,
+## `run NAME` runs one of PROGRAMS, `quit` prints the summary and powers off)
+monitor:
+	@$(MAKE) --no-print-directory run MONITOR=1
 
 ## debug: boot with QEMU waiting for gdb on :1234 (see README for the gdb line)
 debug: $(KERNEL) $$(PROGRAM_ELFS) | tools
@@ -139,7 +144,7 @@ tools:
 	fi
 	@command -v swiftc >/dev/null || { echo "SwiftMM needs the Swift toolchain (6.3 or later) on PATH: install it from swift.org and retry."; exit 1; }
 
-.PHONY: kernel run debug tools
+.PHONY: kernel run monitor debug tools
 .PRECIOUS: $(KB)/%.o $(KB)/%.elf
 
 # ---- Tests ---------------------------------------------------------------------------------------
@@ -152,6 +157,7 @@ test: tools
 	$(MAKE) --no-print-directory embedded-modules $(KERNEL) $(TEST_KERNEL) user-programs user-check
 	Tests/qemu/run-all.sh $(TEST_KERNEL) $(KERNEL) $(BUILD)/qemu-logs \
 	  "$(strip $(foreach p,$(DEFAULT_PROGRAMS),$(UB)/$(p).elf))" "$(strip $(foreach p,$(TEST_PROGRAMS),$(UB)/$(p).elf))"
+	Tests/qemu/check-monitor.sh $(KERNEL) "$(UB)/hello.elf $(UB)/memtest.elf" $(BUILD)/qemu-logs
 
 # ---- Reading a run: mmlog (Sources/mmlog, Sources/MMLogKit; docs/log-format.md) ---------------
 REPORT_DIR := $(BUILD)/report

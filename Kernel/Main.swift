@@ -42,10 +42,10 @@ func kernelMain(_ magic: UInt32, _ infoAddress: UInt32) {
     let passed = FrameDemo.run() && HeapDemo.run()
     let expectedHeapErrors = HeapDemo.deliberateErrors
     #endif
-    Processes.runModules(info)
+    if options.monitor { Monitor.run(info) } else { Processes.runModules(info) }
     HeapReport.summary()
     HeapReport.shutdown()
-    let result = Summary.print(passed: passed, expectedHeapErrors: expectedHeapErrors)
+    let result = Summary.print(passed: passed, expectedHeapErrors: expectedHeapErrors + Monitor.provokedHeapErrors)
     QEMUExit.exit(passed: result)
 }
 

@@ -5,13 +5,13 @@
 //
 // Owners: heap (kernel heap arenas), heap-large (heap allocations above the largest block, taken
 // as frames directly), page-table (with the pid whose address space it belongs to; pid=0 is the
-// kernel's), user (a process's pages), demo (the boot demo's own frames). Lines are written
+// kernel's), user (a process's pages), demo (the boot demo's own frames), monitor (`falloc`). Lines are written
 // only at LOG=trace; nothing here allocates.
 import MemoryCore
 import KernelLog
 
 enum FrameOwner {
-    case heap, heapLarge, pageTable, user, demo
+    case heap, heapLarge, pageTable, user, demo, monitor
 
     var name: StaticString {
         switch self {
@@ -20,6 +20,7 @@ enum FrameOwner {
         case .pageTable: "page-table"
         case .user: "user"
         case .demo: "demo"
+        case .monitor: "monitor"
         }
     }
 

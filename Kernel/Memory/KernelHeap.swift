@@ -16,12 +16,13 @@ import BuddyHeap
 
 /// Who asked for memory: shown in trace lines (`by=swift-runtime`).
 enum HeapClient {
-    case swiftRuntime, kernel
+    case swiftRuntime, kernel, monitor
 
     var name: StaticString {
         switch self {
         case .swiftRuntime: "swift-runtime"
         case .kernel: "kmalloc"
+        case .monitor: "monitor"
         }
     }
 }

@@ -25,6 +25,9 @@ enum Processes {
     nonisolated(unsafe) static var killed = 0
     /// Processes whose frames did not all come back (a kernel bug; fails the summary).
     nonisolated(unsafe) static var leaks = 0
+    /// How the last process ended and its peak pages (the monitor's `ps` shows them).
+    nonisolated(unsafe) static var lastEnd: ProcessEnd? = nil
+    nonisolated(unsafe) static var lastPeakPages = 0
 
     static func runModules(_ info: MultibootInfo) {
         for index in 0..<info.moduleCount {
@@ -75,6 +78,8 @@ enum Processes {
     /// Logs the end, returns every frame, and checks the frame count came back.
     private static func finish(_ process: Process, _ end: ProcessEnd?, freeBefore: UInt64) {
         let peak = process.peakPages, atExit = process.pagesMapped
+        lastEnd = end
+        lastPeakPages = peak
         let (userFrames, tableFrames) = process.destroy()
         let balanced = KernelMemory.frames.statistics.freeFrames == freeBefore
         if !balanced { leaks += 1 }
