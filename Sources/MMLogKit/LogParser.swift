@@ -14,6 +14,8 @@ public enum LogParser {
     public static let levels: Set<String> = ["error", "warn", "info", "debug", "trace"]
     /// The newest format this parser knows (docs/log-format.md).
     public static let newestFormatVersion = 2
+    /// Kernel/Monitor's prompt; the rest of such a line is the command typed.
+    public static let monitorPrompt = "mm> "
 
     public static func parse(_ text: String) -> ParsedLog {
         var records: [LogRecord] = []
@@ -65,6 +67,11 @@ public enum LogParser {
         if let bar = line.firstRange(of: " | ") {
             body = line[line.startIndex..<bar.lowerBound]
             text = String(line[bar.upperBound...])
+        }
+        // The live monitor's prompt with what was typed: a record of the session, not noise.
+        if line.hasPrefix(monitorPrompt) {
+            return .record(LogRecord(lineNumber: number, level: "input", subsystem: "mon", event: "command", fields: [:],
+                                     text: String(line.dropFirst(monitorPrompt.count))))
         }
         let tokens = body.split(separator: " ", omittingEmptySubsequences: true)
         guard let first = tokens.first else { return .foreign("empty") }

@@ -60,3 +60,13 @@ import MMLogKit
         #expect(LogValue.bytes("4 parsecs") == nil)
     }
 }
+
+@Suite struct MonitorTranscriptTests {
+    @Test func promptLinesAreCommandsNotNoise() {
+        let text = "info  boot   log-format   t_us=1 version=2\r\nmm> kalloc 100\r\ninfo  mon    kalloc       t_us=5 ptr=0x000000840020 size=100\r\nmm> \r\n"
+        let log = LogParser.parse(text)
+        #expect(log.diagnostics.isEmpty)
+        #expect(log.records.map(\.event) == ["log-format", "command", "kalloc", "command"])
+        #expect(log.records[1].text == "kalloc 100" && log.records[1].subsystem == "mon")
+    }
+}
