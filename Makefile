@@ -108,13 +108,21 @@ space := $(empty) $(empty)
 PROGRAM_ELFS = $(foreach p,$(PROGRAMS),$(UB)/$(p).elf)
 INITRD = $(if $(strip $(PROGRAMS)),-initrd "$(subst $(space),$(comma),$(strip $(PROGRAM_ELFS)))")
 
-## run: boot the kernel in QEMU; exit status 0 when every check the kernel made passed. The
-## serial log is shown here and saved to $(RUN_LOG) (`make report` reads it).
+## run: boot the kernel in QEMU; exit status 0 when every check the kernel made passed
+## (BOOT=kernel: QEMU's multiboot loader; BOOT=iso: the GRUB ISO with SeaBIOS; BOOT=uefi: with OVMF).
+## The serial log is shown here and saved to $(RUN_LOG) (`make report` reads it).
+BOOT ?= kernel
+ifeq ($(filter kernel iso uefi,$(BOOT)),)
+$(error BOOT=$(BOOT): use BOOT=kernel (QEMU -kernel), BOOT=iso (GRUB ISO, BIOS) or BOOT=uefi (GRUB ISO, UEFI))
+endif
 RUN_LOG := $(BUILD)/logs/last-run.log
+BOOT_FLAGS_kernel = -kernel $(KERNEL) -append "log=$(LOG)$(if $(MONITOR), monitor)" $(INITRD)
+BOOT_FLAGS_iso = -cdrom $(ISO) -boot d
+BOOT_FLAGS_uefi = $$(boot/grub/ovmf-flags.sh $(OVMF_VARS)) -cdrom $(ISO)
 .SECONDEXPANSION:
-run: $(KERNEL) $$(PROGRAM_ELFS) | tools
+run: $(if $(filter kernel,$(BOOT)),$(KERNEL) $$(PROGRAM_ELFS),iso $(if $(filter uefi,$(BOOT)),ovmf)) | tools
 	@mkdir -p $(dir $(RUN_LOG))
-	@$(QEMU) $(QEMU_BASE) -kernel $(KERNEL) -append "log=$(LOG)$(if $(MONITOR), monitor)" $(INITRD) $(QEMU_FLAGS) | tee $(RUN_LOG); \
+	@$(QEMU) $(QEMU_BASE) $(BOOT_FLAGS_$(BOOT)) $(QEMU_FLAGS) | tee $(RUN_LOG); \
 	  status=$${PIPESTATUS[0]}; [ $$status -eq 33 ] && exit 0; echo "make run: kernel reported failure (QEMU status $$status)"; exit 1
 
 ## monitor: boot to the live monitor's `mm>` prompt (Kernel/Monitor; `help` lists the commands,
@@ -145,11 +153,48 @@ tools:
 	@command -v swiftc >/dev/null || { echo "SwiftMM needs the Swift toolchain (6.3 or later) on PATH: install it from swift.org and retry."; exit 1; }
 
 .PHONY: kernel run monitor debug tools
+
+# ---- The bootable ISO: GRUB for BIOS and UEFI (README "Booting a real PC") -----------------------
+# Debian packages, installed on first use (apt-get as root, sudo otherwise, else one sentence).
+# Usage: $(call ensure_packages,PACKAGE:FILE-IT-PROVIDES ...)
+define ensure_packages
+	@missing=""; for pair in $(1); do [ -e "$${pair#*:}" ] || missing="$$missing $${pair%%:*}"; done; \
+	if [ -n "$$missing" ]; then \
+	  if command -v apt-get >/dev/null && [ "$$(id -u)" = 0 ]; then sudo=""; \
+	  elif command -v apt-get >/dev/null && command -v sudo >/dev/null; then sudo=sudo; \
+	  else echo "SwiftMM needs$$missing: please install them with your package manager and retry."; exit 1; fi; \
+	  echo "installing:$$missing"; \
+	  ($$sudo apt-get update -qq && $$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null) || \
+	    { echo "Could not install$$missing with apt-get: please run 'apt-get install$$missing' and retry."; exit 1; }; \
+	fi
+endef
+ISO_PACKAGES := grub-common:/usr/bin/grub-mkrescue grub-pc-bin:/usr/lib/grub/i386-pc/multiboot2.mod \
+  grub-efi-amd64-bin:/usr/lib/grub/x86_64-efi/multiboot2.mod xorriso:/usr/bin/xorriso mtools:/usr/bin/mformat
+ISO := $(BUILD)/swiftmm.iso
+OVMF_VARS := $(BUILD)/ovmf-vars.fd
+GRUB_TIMEOUT ?= 3
+GRUB_DEFAULT ?= 0
+
+## iso: build/swiftmm.iso, bootable from CD or USB stick on BIOS and UEFI PCs (GRUB menu on COM1).
+## The first menu entry boots PROGRAMS= with LOG=; the others: log=trace, every program, self-test,
+## multiboot1. GRUB_DEFAULT=n picks the entry booted when the menu times out (GRUB_TIMEOUT=s).
+iso: $(KERNEL) $(TEST_KERNEL) $$(PROGRAM_ELFS) $$(USER_ELFS) | tools
+	$(call ensure_packages,$(ISO_PACKAGES))
+	@boot/grub/make-iso.sh $(ISO) $(BUILD)/iso $(KERNEL) $(TEST_KERNEL) $(LOG) "$(PROGRAM_ELFS)" \
+	  "$(foreach p,$(DEFAULT_PROGRAMS),$(UB)/$(p).elf)" "$(USER_ELFS)" $(GRUB_TIMEOUT) $(GRUB_DEFAULT)
+
+## ovmf: the UEFI firmware for QEMU (Debian's ovmf) and a private copy of its variable store
+ovmf:
+	$(call ensure_packages,ovmf:/usr/share/OVMF)
+	@boot/grub/ovmf-flags.sh $(OVMF_VARS) >/dev/null
+
+.PHONY: iso ovmf
 .PRECIOUS: $(KB)/%.o $(KB)/%.elf
 
 # ---- Tests ---------------------------------------------------------------------------------------
 ## test: host tests, the embedded compile of every shared module, the in-kernel test suite in
-## QEMU and boots of the normal kernel at 32M, 128M, 1G and 6G with their summaries checked
+## QEMU and boots of the normal kernel at 32M, 128M, 1G and 6G with their summaries checked,
+## then the GRUB ISO booted with SeaBIOS (128M) and OVMF (6G)
 test: tools
 	swift test
 	$(MAKE) --no-print-directory report-test
@@ -157,6 +202,8 @@ test: tools
 	$(MAKE) --no-print-directory embedded-modules $(KERNEL) $(TEST_KERNEL) user-programs user-check
 	Tests/qemu/run-all.sh $(TEST_KERNEL) $(KERNEL) $(BUILD)/qemu-logs \
 	  "$(strip $(foreach p,$(DEFAULT_PROGRAMS),$(UB)/$(p).elf))" "$(strip $(foreach p,$(TEST_PROGRAMS),$(UB)/$(p).elf))"
+	$(MAKE) --no-print-directory iso ovmf PROGRAMS="$(DEFAULT_PROGRAMS)" LOG=info
+	Tests/qemu/run-iso.sh $(ISO) $(BUILD)/qemu-logs "$(DEFAULT_PROGRAMS)"
 	Tests/qemu/check-monitor.sh $(KERNEL) "$(UB)/hello.elf $(UB)/memtest.elf" $(BUILD)/qemu-logs
 
 # ---- Reading a run: mmlog (Sources/mmlog, Sources/MMLogKit; docs/log-format.md) ---------------
@@ -171,23 +218,10 @@ report:
 ## report-test: the report page opened in headless Chromium (installed when missing): its script
 ## runs, the DOM shows the run's figures, a screenshot is taken (build/report-test/)
 report-test:
-	@$(call install_missing,chromium,chromium)
+	$(call ensure_packages,chromium:/usr/bin/chromium)
 	swift build --product mmlog
 	Tests/report/check-html.sh $$(swift build --show-bin-path)/mmlog \
 	  Tests/MMLogKitTests/Fixtures/trace-hello-32M.log $(BUILD)/report-test
-
-# $(call install_missing,COMMAND,DEBIAN_PACKAGE): apt-get install when COMMAND is missing (as root,
-# or with sudo), else one clear sentence and failure.
-define install_missing
-command -v $(1) >/dev/null || { \
-  if command -v apt-get >/dev/null && [ "$$(id -u)" = 0 ]; then echo "installing: $(2)"; \
-    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(2) >/dev/null) || \
-      { echo "Could not install $(2) with apt-get: please install it and retry."; exit 1; }; \
-  elif command -v apt-get >/dev/null && command -v sudo >/dev/null; then echo "installing (sudo): $(2)"; \
-    sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(2) >/dev/null || \
-      { echo "Could not install $(2): please run 'sudo apt-get install $(2)' and retry."; exit 1; }; \
-  else echo "SwiftMM's report test needs $(2): please install it with your package manager and retry."; exit 1; fi; }
-endef
 
 .PHONY: report report-test
 

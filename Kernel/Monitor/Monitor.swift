@@ -15,7 +15,7 @@ enum Monitor {
     nonisolated(unsafe) static var session = MonitorSession()
     /// Heap errors the session provoked (the heap detected a bad kfree): expected by the summary.
     nonisolated(unsafe) static var provokedHeapErrors = 0
-    nonisolated(unsafe) static var modules: MultibootInfo? = nil
+    nonisolated(unsafe) static var modules: BootInfo? = nil
 
     /// Replies are printed whatever the log threshold (`log error` must not silence the monitor).
     static var reply: Logger<SerialSink> {
@@ -24,7 +24,7 @@ enum Monitor {
         return logger
     }
 
-    static func run(_ info: MultibootInfo) {
+    static func run(_ info: BootInfo) {
         modules = info
         reply.line(.info, "mon", "ready").dec("programs", info.moduleCount).endWithText(text("type help for the commands"))
         while true {

@@ -29,7 +29,7 @@ enum Processes {
     nonisolated(unsafe) static var lastEnd: ProcessEnd? = nil
     nonisolated(unsafe) static var lastPeakPages = 0
 
-    static func runModules(_ info: MultibootInfo) {
+    static func runModules(_ info: BootInfo) {
         for index in 0..<info.moduleCount {
             let module = info.module(index)
             let file = UnsafeRawBufferPointer(start: physicalPointer(module.range.start), count: Int(module.range.byteCount))

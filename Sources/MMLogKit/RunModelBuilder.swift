@@ -19,13 +19,14 @@ public enum RunModelBuilder {
 
     /// Events each subsystem may write (docs/log-format.md); `sys`, `test` and `user` accept any.
     static let knownEvents: [String: Set<String>] = [
-        "boot": ["bad-magic", "clock", "cmdline", "cpu", "image", "inject-fault", "log-format", "start"],
+        "boot": ["bad-magic", "clock", "cmdline", "cpu", "image", "inject-fault", "loader", "log-format", "start"],
         "cpu": ["breakpoint", "exception", "page-fault", "registers"],
         "demo": ["aligned-run", "arrays", "bad-frees", "double-free", "frames-done", "heap-done", "kmalloc",
                  "kmalloc-large", "run-unavailable", "single-frames", "tree"],
         "heap": ["alloc", "alloc-failed", "bad-free", "buddyinfo", "free", "freelists", "order", "ready", "stats",
                  "trimmed", "arena-take", "arena-give", "large-take", "large-give"],
-        "pmm": ["alloc", "free", "frames", "free-failed", "map", "map-dropped", "map-full", "map-raw", "reserved"],
+        "pmm": ["alloc", "free", "frames", "free-failed", "map", "map-dropped", "map-efi", "map-efi-summary", "map-full",
+                "map-raw", "reserved"],
         "proc": ["end", "killed", "loaded", "no-memory", "rejected", "segment", "start"],
         "vm": ["kernel-space"],
         "panic": ["panic"],
