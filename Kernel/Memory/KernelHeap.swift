@@ -54,6 +54,7 @@ enum KernelHeap {
             HeapReport.traceFreeLists()
         }
         else if pointer == nil { log.line(.warn, "heap", "alloc-failed").dec("bytes", byteCount).dec("align", alignment).text("by", client.name).end() }
+        InvariantChecks.afterChange("heap-allocate")
         return pointer
     }
 
@@ -73,6 +74,7 @@ enum KernelHeap {
         } catch {
             reportBadFree(pointer, error, client: client)
         }
+        InvariantChecks.afterChange("heap-free")
     }
 
     private static func traceAllocation(_ pointer: UnsafeMutableRawPointer?, byteCount: Int, alignment: Int, client: HeapClient) {
