@@ -116,18 +116,26 @@ PROGRAM_ELFS = $(foreach p,$(PROGRAMS),$(UB)/$(p).elf)
 INITRD = $(if $(strip $(PROGRAMS)),-initrd "$(subst $(space),$(comma),$(strip $(PROGRAM_ELFS)))")
 
 ## run: boot the kernel in QEMU; exit status 0 when every check the kernel made passed
-## (BOOT=kernel: QEMU's multiboot loader; BOOT=iso: the GRUB ISO with SeaBIOS; BOOT=uefi: with OVMF)
+## (BOOT=kernel: QEMU's multiboot loader; BOOT=iso: the GRUB ISO with SeaBIOS; BOOT=uefi: with OVMF).
+## The serial log is shown here and saved to $(RUN_LOG) (`make report` reads it).
 BOOT ?= kernel
 ifeq ($(filter kernel iso uefi,$(BOOT)),)
 $(error BOOT=$(BOOT): use BOOT=kernel (QEMU -kernel), BOOT=iso (GRUB ISO, BIOS) or BOOT=uefi (GRUB ISO, UEFI))
 endif
-BOOT_FLAGS_kernel = -kernel $(KERNEL) -append "log=$(LOG)" $(INITRD)
+RUN_LOG := $(BUILD)/logs/last-run.log
+BOOT_FLAGS_kernel = -kernel $(KERNEL) -append "log=$(LOG)$(if $(MONITOR), monitor)" $(INITRD)
 BOOT_FLAGS_iso = -cdrom $(ISO) -boot d
 BOOT_FLAGS_uefi = $$(boot/grub/ovmf-flags.sh $(OVMF_VARS)) -cdrom $(ISO)
 .SECONDEXPANSION:
 run: $(if $(filter kernel,$(BOOT)),$(KERNEL) $$(PROGRAM_ELFS),iso $(if $(filter uefi,$(BOOT)),ovmf)) | tools
-	@$(QEMU) $(QEMU_BASE) $(BOOT_FLAGS_$(BOOT)) $(QEMU_FLAGS); \
-	  status=$$?; [ $$status -eq 33 ] && exit 0; echo "make run: kernel reported failure (QEMU status $$status)"; exit 1
+	@mkdir -p $(dir $(RUN_LOG))
+	@$(QEMU) $(QEMU_BASE) $(BOOT_FLAGS_$(BOOT)) $(QEMU_FLAGS) | tee $(RUN_LOG); \
+	  status=$${PIPESTATUS[0]}; [ $$status -eq 33 ] && exit 0; echo "make run: kernel reported failure (QEMU status $$status)"; exit 1
+
+## monitor: boot to the live monitor's `mm>` prompt (Kernel/Monitor; `help` lists the commands,
+## `run NAME` runs one of PROGRAMS, `quit` prints the summary and powers off)
+monitor:
+	@$(MAKE) --no-print-directory run MONITOR=1
 
 ## debug: boot with QEMU waiting for gdb on :1234 (see README for the gdb line)
 debug: $(KERNEL) $$(PROGRAM_ELFS) | tools
@@ -151,7 +159,7 @@ tools:
 	fi
 	@command -v swiftc >/dev/null || { echo "SwiftMM needs the Swift toolchain (6.3 or later) on PATH: install it from swift.org and retry."; exit 1; }
 
-.PHONY: kernel run debug tools
+.PHONY: kernel run monitor debug tools
 
 # ---- The bootable ISO: GRUB for BIOS and UEFI (README "Booting a real PC") -----------------------
 # Debian packages, installed on first use (apt-get as root, sudo otherwise, else one sentence).
@@ -196,6 +204,7 @@ ovmf:
 ## then the GRUB ISO booted with SeaBIOS (128M) and OVMF (6G)
 test: tools
 	swift test
+	$(MAKE) --no-print-directory report-test
 	$(MAKE) --no-print-directory user-test
 	$(MAKE) --no-print-directory embedded-modules $(KERNEL) $(TEST_KERNEL) $(CHECKS_KERNEL) user-programs user-check
 	Tests/qemu/run-all.sh $(TEST_KERNEL) $(KERNEL) $(BUILD)/qemu-logs \
@@ -203,6 +212,26 @@ test: tools
 	  $(CHECKS_KERNEL)
 	$(MAKE) --no-print-directory iso ovmf PROGRAMS="$(DEFAULT_PROGRAMS)" LOG=info
 	Tests/qemu/run-iso.sh $(ISO) $(BUILD)/qemu-logs "$(DEFAULT_PROGRAMS)"
+	Tests/qemu/check-monitor.sh $(KERNEL) "$(UB)/hello.elf $(UB)/memtest.elf" $(BUILD)/qemu-logs
+
+# ---- Reading a run: mmlog (Sources/mmlog, Sources/MMLogKit; docs/log-format.md) ---------------
+REPORT_DIR := $(BUILD)/report
+## report: the last `make run`'s serial log ($(RUN_LOG)) as a text report, a self-contained HTML
+## page and a Perfetto trace, in build/report/ (LOG=trace gives every figure)
+report:
+	@[ -s $(RUN_LOG) ] || { echo "make report: no $(RUN_LOG) yet: run 'make run LOG=trace' first"; exit 1; }
+	swift build -c release --product mmlog
+	$$(swift build -c release --show-bin-path)/mmlog $(RUN_LOG) --out $(REPORT_DIR)
+
+## report-test: the report page opened in headless Chromium (installed when missing): its script
+## runs, the DOM shows the run's figures, a screenshot is taken (build/report-test/)
+report-test:
+	$(call ensure_packages,chromium:/usr/bin/chromium)
+	swift build --product mmlog
+	Tests/report/check-html.sh $$(swift build --show-bin-path)/mmlog \
+	  Tests/MMLogKitTests/Fixtures/trace-hello-32M.log $(BUILD)/report-test
+
+.PHONY: report report-test
 
 # ---- Benchmarks ----------------------------------------------------------------------------------
 BENCH_PEERS := libjemalloc2 libmimalloc2.0 libtcmalloc-minimal4

@@ -16,6 +16,7 @@ let package = Package(
         .library(name: "ProgramLoader", targets: ["ProgramLoader"]),
         .library(name: "Syscalls", targets: ["Syscalls"]),
         .library(name: "UserAllocators", targets: ["UserAllocators"]),
+        .executable(name: "mmlog", targets: ["mmlog"]),
     ],
     targets: [
         .target(name: "MemoryCore"),
@@ -32,6 +33,9 @@ let package = Package(
             dependencies: ["MemoryCore", "PhysicalMemory", "BuddyHeap", "PageTables", "UserMalloc", "UserAllocators", "TestSupport"],
             swiftSettings: [.unsafeFlags(["-Ounchecked"])]
         ),
+        // Host-only (Foundation): the serial log -> text report, HTML page, Perfetto trace.
+        .target(name: "MMLogKit"),
+        .executableTarget(name: "mmlog", dependencies: ["MMLogKit"]),
         .target(name: "TestSupport", dependencies: ["MemoryCore", "UserMalloc"], path: "Tests/TestSupport"),
         .testTarget(name: "MemoryCoreTests", dependencies: ["MemoryCore", "TestSupport"]),
         .testTarget(name: "KernelLogTests", dependencies: ["KernelLog", "MemoryCore"]),
@@ -39,6 +43,7 @@ let package = Package(
         .testTarget(name: "BuddyHeapTests", dependencies: ["BuddyHeap", "MemoryCore", "TestSupport"]),
         .testTarget(name: "PageTablesTests", dependencies: ["PageTables", "PhysicalMemory", "MemoryCore", "TestSupport"]),
         .testTarget(name: "UserMallocTests", dependencies: ["UserMalloc", "PageTables", "PhysicalMemory", "MemoryCore", "TestSupport"]),
+        .testTarget(name: "MMLogKitTests", dependencies: ["MMLogKit"], exclude: ["Fixtures"]),
         .testTarget(name: "SyscallsTests", dependencies: ["Syscalls", "PageTables", "PhysicalMemory", "MemoryCore", "TestSupport"]),
         .testTarget(name: "ProgramLoaderTests", dependencies: ["ProgramLoader", "MemoryCore", "PageTables", "TestSupport"]),
         .testTarget(name: "UserAllocatorsTests", dependencies: ["UserAllocators", "UserMalloc", "MemoryCore", "TestSupport"]),

@@ -11,7 +11,9 @@ import PhysicalMemory
 @_cdecl("kernel_main")
 func kernelMain(_ magic: UInt32, _ infoAddress: UInt32) {
     SerialPort.initialize()
+    BootClock.calibrate()
     InterruptDescriptorTable.install()
+    log.line(.info, "boot", "log-format").dec("version", Logger<SerialSink>.formatVersion).end()
     log.line(.info, "boot", "start").text("kernel", "swiftmm").hex("magic", UInt64(magic)).end()
     guard let info = BootInfo(magic: magic, address: infoAddress) else {
         log.line(.error, "boot", "bad-magic").hex("magic", UInt64(magic))
@@ -22,6 +24,8 @@ func kernelMain(_ magic: UInt32, _ infoAddress: UInt32) {
     let options = applyCommandLine(info)
     let layout = BootImageLayout.current()
     logLayout(layout)
+    log.line(.info, "boot", "clock").dec("tsc_khz", BootClock.ticksPerMillisecond)
+        .text("source", BootClock.calibrated ? "pit-channel-2" : "assumed-1ghz").end()
     PhysicalMemoryBoot.run(info: info, layout: layout)
     GlobalDescriptorTable.install()
     KernelAddressSpace.build(layout: layout, map: KernelMemory.map)
@@ -38,10 +42,10 @@ func kernelMain(_ magic: UInt32, _ infoAddress: UInt32) {
     let passed = FrameDemo.run() && HeapDemo.run()
     let expectedHeapErrors = HeapDemo.deliberateErrors
     #endif
-    Processes.runModules(info)
+    if options.monitor { Monitor.run(info) } else { Processes.runModules(info) }
     HeapReport.summary()
     HeapReport.shutdown()
-    let result = Summary.print(passed: passed, expectedHeapErrors: expectedHeapErrors)
+    let result = Summary.print(passed: passed, expectedHeapErrors: expectedHeapErrors + Monitor.provokedHeapErrors)
     QEMUExit.exit(passed: result)
 }
 

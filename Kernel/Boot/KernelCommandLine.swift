@@ -3,6 +3,8 @@
 //   cpu_limit_ms=N                      CPU time a user program may use before it is killed (10 000)
 //   fault=stack-overflow|null-pointer   make the kernel fail on purpose after boot, to show (and
 //                                       test) that every exception is reported, never a reboot
+//   monitor                             after the boot demo, an `mm>` prompt on the serial
+//                                       console (Kernel/Monitor) instead of running every module
 // QEMU puts the kernel's file name first; words without `=` and unknown keys are counted and
 // ignored.
 import KernelLog
@@ -12,6 +14,7 @@ struct KernelCommandLine {
     var cpuLimitMilliseconds: UInt64 = 10_000
     var injectedFault: InjectedFault? = nil
     var unknownWords = 0
+    var monitor = false
 
     init(_ text: UnsafeRawBufferPointer) {
         var wordStart = 0
@@ -28,6 +31,8 @@ struct KernelCommandLine {
             cpuLimitMilliseconds = number
         } else if let value = Self.value(of: "fault=", in: word), let fault = InjectedFault(name: value) {
             injectedFault = fault
+        } else if word.count == 7, Self.value(of: "monitor", in: word) != nil {
+            monitor = true
         } else if word.contains(UInt8(ascii: "=")) {
             unknownWords += 1
         }

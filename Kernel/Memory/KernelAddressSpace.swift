@@ -28,12 +28,14 @@ struct KernelTableFrames: TableFrameSource {
         if KernelAddressSpace.space == nil && frame.startAddress >= KernelAddressSpace.bootMappedEnd {
             panic("page-table frame above the boot identity map", "frame", frame.raw)
         }
+        FrameTrace.allocated(frame, count: 1, owner: .pageTable)
         return frame
     }
     mutating func freeTableFrame(_ frame: FrameNumber) {
         do throws(FrameAllocatorError) { try KernelMemory.frames.free(frame) } catch {
             panic("page-table frame free refused", "frame", frame.raw)
         }
+        FrameTrace.freed(frame, count: 1, owner: .pageTable)
     }
 }
 

@@ -26,6 +26,9 @@ enum Processes {
     nonisolated(unsafe) static var killed = 0
     /// Processes whose frames did not all come back (a kernel bug; fails the summary).
     nonisolated(unsafe) static var leaks = 0
+    /// How the last process ended and its peak pages (the monitor's `ps` shows them).
+    nonisolated(unsafe) static var lastEnd: ProcessEnd? = nil
+    nonisolated(unsafe) static var lastPeakPages = 0
 
     static func runModules(_ info: BootInfo) {
         for index in 0..<info.moduleCount {
@@ -39,6 +42,8 @@ enum Processes {
     static func run(_ file: UnsafeRawBufferPointer, name: UnsafeRawBufferPointer) {
         let freeBefore = KernelMemory.frames.statistics.freeFrames
         started += 1
+        FrameTrace.activePid = started
+        defer { FrameTrace.activePid = 0 }
         var tables = KernelTableFrames()
         guard let space = try? UserAddressSpace(kind: .user, memory: IdentityAccess(), tableFrames: &tables,
                                                 sharingKernelEntriesOf: KernelAddressSpace.root) else {
@@ -76,6 +81,8 @@ enum Processes {
     /// Logs the end, returns every frame, and checks the frame count came back.
     private static func finish(_ process: Process, _ end: ProcessEnd?, freeBefore: UInt64) {
         let peak = process.memory.peakPages, atExit = process.memory.pagesMapped
+        lastEnd = end
+        lastPeakPages = peak
         let (userFrames, tableFrames) = process.destroy()
         InvariantChecks.afterChange("process-destroyed")
         let balanced = KernelMemory.frames.statistics.freeFrames == freeBefore

@@ -84,7 +84,7 @@ if [ -n "$checks_image" ]; then
   if "$here/boot-kernel.sh" "$checks_image" 128M "$logdir/checks.log" log=info cpu_limit_ms=600000 && \
      "$here/check-summary.sh" "$logdir/checks.log" $((128 << 20)) && \
      grep -q '^summary .* processes_killed=0 ' "$logdir/checks.log" && \
-     grep -qE '^info +checks +done +runs=[1-9]' "$logdir/checks.log"; then
+     grep -qE '^info +checks +done +(t_us=[0-9]+ +)?runs=[1-9]' "$logdir/checks.log"; then
     echo "     $(grep -E '^info +checks +done' "$logdir/checks.log" | tr -d '\r' | sed 's/  */ /g'), $(( ($(date +%s%N) - start) / 1000000 )) ms"
   else
     tr -d '\r' <"$logdir/checks.log" | grep -E 'checks|panic|error|summary' | tail -20
