@@ -20,6 +20,7 @@ func kernelMain(_ magic: UInt32, _ infoAddress: UInt32) {
     }
     let info = MultibootInfo(at: PhysicalAddress(UInt64(infoAddress)))
     let options = applyCommandLine(info)
+    CPUFeatures.enable()
     let layout = BootImageLayout.current()
     logLayout(layout)
     PhysicalMemoryBoot.run(info: info, layout: layout)
@@ -58,6 +59,4 @@ private func logLayout(_ layout: BootImageLayout) {
     log.line(.info, "boot", "image").address("start", layout.image.start.raw).address("end", layout.image.end.raw)
         .size("size", layout.image.byteCount).size("text", layout.text.byteCount)
         .size("rodata", layout.rodata.byteCount).size("data_bss", layout.data.byteCount).end()
-    log.line(.debug, "boot", "cpu").text("nx", CPU.noExecuteEnabled ? "on" : "off")
-        .text("gib_pages", CPU.hasGibibytePages ? "yes" : "no").end()
 }

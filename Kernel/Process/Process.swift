@@ -27,6 +27,8 @@ final class Process {
     var peakPages = 0
     var mapCalls = 0, unmapCalls = 0, brkCalls = 0, protectCalls = 0
     var output = LineBuffer()
+    /// What the kernel keeps of the process's CPU state while it is not in ring 3 (x87/SSE).
+    let cpuState = UserCPUState()
 
     init(id: Int, name: UnsafeRawBufferPointer, space: UserAddressSpace) {
         self.id = id

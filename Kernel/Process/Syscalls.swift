@@ -9,21 +9,28 @@ import PhysicalMemory
 @_cdecl("kernel_handle_syscall")
 func kernelHandleSyscall(_ raw: UnsafeMutableRawPointer) {
     let frame = raw.assumingMemoryBound(to: SyscallFrame.self)
+    ProcessClock.enterKernel()
     // exit leaves through user_resume_kernel, which skips the rest of this function: no strong
-    // reference to the process may be held here at that point, or its release would be lost.
+    // reference to the process may be held here at that point, or its release would be lost
+    // (the same holds for the CPU-time kill below: dispatchSyscall has released its reference).
     if frame.pointee.number == SyscallNumber.exit.rawValue { Processes.exitCurrent(code: frame.pointee.rdi) }
+    frame.pointee.rax = UInt64(bitPattern: dispatchSyscall(frame.pointee))
+    if !ProcessClock.leaveKernel() { Processes.killCurrent(frame.pointee, fault: .cpuTimeLimit) }
+}
+
+@inline(never) private func dispatchSyscall(_ frame: SyscallFrame) -> Int64 {
     guard let process = Processes.current else { panic("syscall with no current process") }
-    let (a0, a1, a2, _) = frame.pointee.arguments
+    let (a0, a1, a2, _) = frame.arguments
     let result: Int64
-    if let number = SyscallNumber(rawValue: frame.pointee.number) {
+    if let number = SyscallNumber(rawValue: frame.number) {
         result = Syscalls.invoke(number, a0, a1, a2, process)
         log.line(.debug, "sys", number.name).dec("pid", process.id).hex("a0", a0).hex("a1", a1).hex("a2", a2)
             .dec("result", Int(result)).end()
     } else {
         result = -Errno.ENOSYS.rawValue
-        log.line(.debug, "sys", "unknown").dec("pid", process.id).dec("number", frame.pointee.number).end()
+        log.line(.debug, "sys", "unknown").dec("pid", process.id).dec("number", frame.number).end()
     }
-    frame.pointee.rax = UInt64(bitPattern: result)
+    return result
 }
 
 enum Syscalls {
