@@ -176,17 +176,24 @@ bench:
 USER_PROGRAMS := hello memtest bad_pointer write_rodata exec_data stack_overflow kernel_jump \
   no_unmap syscall_fuzz malloc_demo larson malloc_hostile_double_free malloc_hostile_foreign_free \
   malloc_hostile_interior_free syscall_cost cpu_hog sh6bench
+# Issue 12's hostile programs: dirty RFLAGS and x87/SSE state (fpu_check must run after fpu_dirty),
+# a forged heap slot, a program that burns its CPU time in syscalls.
+USER_PROGRAMS += rflags_dirty fpu_dirty fpu_check malloc_hostile_forged_free syscall_hog
+# Hostile instruction probes: one Swift object (User/Programs/fault_probe), one ELF per probe in
+# User/Runtime/cpu.asm (build/user/fault_NAME.elf runs probe_NAME); expectations.txt names each.
+FAULT_PROBES := int3 int4 int80 ud2 divide hlt cli in out cr3 wrmsr dirty_flags_fault tf_syscall
+FAULT_PROBE_PROGRAMS := $(foreach p,$(FAULT_PROBES),fault_$(p))
 # For the kernel's `make run` and `make test` (expected outcomes: User/Programs/expectations.txt).
 DEFAULT_PROGRAMS := hello memtest malloc_demo larson sh6bench syscall_cost
-TEST_PROGRAMS := $(USER_PROGRAMS)
+TEST_PROGRAMS := $(USER_PROGRAMS) $(FAULT_PROBE_PROGRAMS)
 
 UB := $(BUILD)/user
 USER_RUNTIME_SWIFT := $(sort $(wildcard User/Runtime/Syscalls/*.swift User/Runtime/Support/*.swift))
 USER_SHARED_MODULES := MemoryCore KernelLog UserMalloc
 USER_SHARED_OBJECTS := $(foreach m,$(USER_SHARED_MODULES),$(EMB)/$(m).o)
 USER_RUNTIME_OBJECTS := $(UB)/runtime/start.o $(UB)/runtime/syscall.o $(UB)/runtime/cycles.o $(UB)/runtime/runtime.o \
-  $(UB)/runtime/freestanding.o
-USER_ELFS := $(foreach p,$(USER_PROGRAMS),$(UB)/$(p).elf)
+  $(UB)/runtime/freestanding.o $(UB)/runtime/cpu.o
+USER_ELFS := $(foreach p,$(USER_PROGRAMS) $(FAULT_PROBE_PROGRAMS),$(UB)/$(p).elf)
 # The kernel's C flags (no SSE: user code never touches SSE state), except -fpie: programs live
 # above 4 GiB, out of reach of the small code model's absolute 32-bit addresses, so C code
 # addresses its data RIP-relative (as swiftc already does). The link itself is not PIE.
@@ -213,7 +220,13 @@ $(UB)/$(1).o: $$(wildcard User/Programs/$(1)/*.swift) $$(USER_RUNTIME_SWIFT) $$(
 	swiftc $$(SWIFT_EMBEDDED) -module-name $(1) -I $(EMB) -c $$(wildcard User/Programs/$(1)/*.swift) \
 	  $$(USER_RUNTIME_SWIFT) -o $$@
 endef
-$(foreach p,$(USER_PROGRAMS),$(eval $(call user_program,$(p))))
+$(foreach p,$(USER_PROGRAMS) fault_probe,$(eval $(call user_program,$(p))))
+
+# A probe ELF: fault_probe's object with `hostile_probe` bound to the probe (shorter stem: this
+# rule wins over the generic one below).
+$(UB)/fault_%.elf: $(UB)/fault_probe.o $(USER_RUNTIME_OBJECTS) $(USER_SHARED_OBJECTS) User/user.ld
+	$(LLD) $(LDFLAGS_USER) --defsym=hostile_probe=probe_$* -o $@ $(USER_RUNTIME_OBJECTS) $< $(USER_SHARED_OBJECTS) \
+	  $(UNICODE_TABLES) $(BUILTINS)
 
 $(UB)/%.elf: $(UB)/%.o $(USER_RUNTIME_OBJECTS) $(USER_SHARED_OBJECTS) User/user.ld
 	$(LLD) $(LDFLAGS_USER) -o $@ $(USER_RUNTIME_OBJECTS) $< $(USER_SHARED_OBJECTS) $(UNICODE_TABLES) $(BUILTINS)

@@ -1,6 +1,8 @@
 // What this CPU offers (CPUID, read once at boot) and the protections the kernel turns on:
 //   - x87/SSE state for programs: CR0.EM off, CR0.MP on, CR4.OSFXSR and CR4.OSXMMEXCPT on, so
 //     fxsave/fxrstor save the whole state (UserCPUState) and a program may use SSE and MXCSR;
+//     CR0.NE on, so an unmasked x87 exception is #MF in the program (x87-floating-point), not
+//     the legacy FERR# interrupt;
 //   - SMEP (CR4.20): the kernel never executes a user page; SMAP (CR4.21): the kernel never reads
 //     or writes a user page. The kernel reaches user memory only through its own supervisor
 //     identity map (Kernel/Process/UserMemory.swift copies through `physicalPointer`), so it
@@ -24,6 +26,7 @@ enum CPUFeatures {
     private static let cr0MonitorCoprocessor: UInt64 = 1 << 1
     private static let cr0Emulation: UInt64 = 1 << 2
     private static let cr0TaskSwitched: UInt64 = 1 << 3
+    private static let cr0NumericError: UInt64 = 1 << 5
     private static let cr4OSFXSR: UInt64 = 1 << 9
     private static let cr4OSXMMEXCPT: UInt64 = 1 << 10
     private static let cr4SMEP: UInt64 = 1 << 20
@@ -40,7 +43,7 @@ enum CPUFeatures {
         smep = (structured?.ebx ?? 0) & (1 << 7) != 0
         smap = (structured?.ebx ?? 0) & (1 << 20) != 0
         randomNumbers = basic.ecx & (1 << 30) != 0
-        cpu_write_cr0((cpu_read_cr0() & ~(cr0Emulation | cr0TaskSwitched)) | cr0MonitorCoprocessor)
+        cpu_write_cr0((cpu_read_cr0() & ~(cr0Emulation | cr0TaskSwitched)) | cr0MonitorCoprocessor | cr0NumericError)
         var cr4 = cpu_read_cr4() | cr4OSFXSR | cr4OSXMMEXCPT
         if smep { cr4 |= cr4SMEP }
         if smap { cr4 |= cr4SMAP }
