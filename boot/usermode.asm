@@ -157,12 +157,15 @@ default_mxcsr: dd 0x1F80                ; MXCSR at reset: every SIMD exception m
 section .bss
 ; The task state segment (Intel SDM vol. 3, 8.7): RSP0 at offset 4, IST1 at offset 36, I/O map
 ; base at 102. Kernel/Arch/x86_64/TaskStateSegment.swift fills it and its GDT descriptor.
-global task_state_segment, double_fault_stack_bottom, double_fault_stack_top
+global task_state_segment, double_fault_stack_bottom, double_fault_stack_top, debug_stack_top
 alignb 16
 task_state_segment:      resb 104
 alignb 16
 double_fault_stack_bottom: resb 16384
 double_fault_stack_top:
+alignb 16
+debug_stack_bottom:      resb 8192      ; IST2: #DB never runs on a stack it did not choose
+debug_stack_top:
 alignb 16
 syscall_user_rsp:        resq 1
 syscall_kernel_stack_top: resq 1

@@ -7,6 +7,8 @@
 
 import KernelLog
 
+private let trapFlag: UInt64 = 1 << 8
+
 /// Breakpoints seen so far (the self-test checks that `int3` arrives here and returns).
 nonisolated(unsafe) var breakpointCount = 0
 
@@ -21,6 +23,14 @@ func kernelHandleException(_ rawFrame: UnsafeMutableRawPointer) {
     let fault = FaultName(vector: frame.pointee.vector) ?? .reserved
     if frame.pointee.privilegeLevel == 3 && UserMode.isRunningUserCode {
         Processes.killCurrent(frame.pointee, fault: fault)
+    }
+    if fault == .debug && frame.pointee.privilegeLevel == 0 {
+        // The kernel sets no breakpoint register and never TF: a debug trap in ring 0 can only be
+        // a program's single step delivered after `syscall` (it runs on IST2, never on the user's
+        // stack). Step no further and carry on, as Linux does.
+        frame.pointee.rflags &= ~trapFlag
+        log.line(.warn, "cpu", "kernel-single-step").address("rip", frame.pointee.rip).end()
+        return
     }
     if fault == .breakpoint {
         breakpointCount += 1

@@ -45,6 +45,7 @@ enum InterruptDescriptorTable {
                 // A double fault gets its own stack (TSS IST1): it is how a kernel stack overflow
                 // into the guard page ends, and the faulting stack is unusable.
                 gates[8].interruptStackTable = TaskStateSegment.doubleFaultStackIndex
+                gates[1].interruptStackTable = TaskStateSegment.debugStackIndex
                 // `int3` and `int 4` are the instructions whose exception is the point (a
                 // breakpoint, an overflow check): ring 3 may raise them (DPL 3), so a program is
                 // killed as `breakpoint` / `overflow`. Every other gate is DPL 0: `int N` from
