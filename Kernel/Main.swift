@@ -7,6 +7,7 @@
 import MemoryCore
 import KernelLog
 import PhysicalMemory
+import BootOptions
 
 @_cdecl("kernel_main")
 func kernelMain(_ magic: UInt32, _ infoAddress: UInt32) {
@@ -46,12 +47,20 @@ func kernelMain(_ magic: UInt32, _ infoAddress: UInt32) {
     QEMUExit.exit(passed: result)
 }
 
-private func applyCommandLine(_ info: MultibootInfo) -> KernelCommandLine {
-    guard let commandLine = info.commandLine else { return KernelCommandLine(UnsafeRawBufferPointer(start: nil, count: 0)) }
-    let options = KernelCommandLine(commandLine.text)
+/// Parses the command line (BootOptions): the log threshold first, then one `warn` line per word
+/// the kernel does not use, then one line with what applies. Multiboot1 puts the image path first.
+private func applyCommandLine(_ info: MultibootInfo) -> BootOptions {
+    let text = info.commandLine?.text ?? UnsafeRawBufferPointer(start: nil, count: 0)
+    let options = KernelCommandLine.parse(text, firstWordIsImagePath: true) { _, _ in }
     log.threshold = options.logLevel
-    log.line(.info, "boot", "cmdline").bytes("text", commandLine.text).text("log", options.logLevel.name)
-        .dec("cpu_limit_ms", options.cpuLimitMilliseconds).end()
+    var ignored = 0
+    _ = KernelCommandLine.parse(text, firstWordIsImagePath: true) { word, problem in
+        ignored += 1
+        log.line(.warn, "boot", "cmdline-ignored").bytes("word", word).text("reason", problem.name).end()
+    }
+    log.line(.info, "boot", "cmdline").bytes("text", text).text("log", options.logLevel.name)
+        .dec("cpu_limit_ms", options.cpuLimitMilliseconds).text("fault", options.injectedFault?.name ?? "none")
+        .dec("ignored_words", ignored).end()
     return options
 }
 

@@ -1,4 +1,5 @@
 import KernelLog
+import BootOptions
 
 // Faults made on purpose (`fault=` on the command line), so `make test` can check that a kernel
 // bug ends in a clear report and the fail exit code, never in a silent triple-fault reboot:
@@ -7,17 +8,10 @@ import KernelLog
 //                   fault, which runs on its own stack (TSS IST1) and is reported;
 //   null-pointer:   a read of address 0, which is never mapped.
 
-enum InjectedFault {
-    case stackOverflow, nullPointer
-
-    init?(name: UnsafeRawBufferPointer) {
-        if equalsText(name, "stack-overflow") { self = .stackOverflow }
-        else if equalsText(name, "null-pointer") { self = .nullPointer }
-        else { return nil }
-    }
-
+/// The faults themselves; the command line (BootOptions) names them.
+extension InjectedFaultName {
     func trigger() {
-        log.line(.warn, "boot", "inject-fault").text("fault", self == .stackOverflow ? "stack-overflow" : "null-pointer").end()
+        log.line(.warn, "boot", "inject-fault").text("fault", name).end()
         switch self {
         case .stackOverflow: _ = recurse(1)
         case .nullPointer: _ = readNull()
@@ -36,10 +30,4 @@ enum InjectedFault {
 @inline(never) private func readNull() -> UInt64 {
     let address = UInt(UInt64(breakpointCount) & 0)  // 0, but opaque to the optimiser
     return UnsafePointer<UInt64>(bitPattern: address + 0x8)!.pointee
-}
-
-private func equalsText(_ bytes: UnsafeRawBufferPointer, _ text: StaticString) -> Bool {
-    guard bytes.count == text.utf8CodeUnitCount else { return false }
-    for index in 0..<bytes.count where bytes[index] != text.utf8Start[index] { return false }
-    return true
 }
