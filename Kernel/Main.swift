@@ -31,6 +31,7 @@ func kernelMain(_ magic: UInt32, _ infoAddress: UInt32) {
     ProgrammableTimer.start(cpuLimitMilliseconds: options.cpuLimitMilliseconds)
     KernelMemory.freeFramesAtBoot = KernelMemory.frames.statistics.freeFrames
     KernelHeap.initialize()
+    MemoryRequirement.check()
     if let fault = options.injectedFault { fault.trigger() }
 
     #if KERNEL_SELFTEST
