@@ -59,7 +59,7 @@ if [ -n "$test_programs" ]; then
   runs=8
   echo "== user programs, hostile ones included (MEM=128M)"
   QEMU_EXTRA_FLAGS=$(initrd "$test_programs")
-  if "$here/boot-kernel.sh" "$image" 128M "$logdir/programs.log" log=info cpu_limit_ms=2000 && \
+  if "$here/boot-kernel.sh" "$image" 128M "$logdir/programs.log" log=info cpu_limit_ms=4000 && \
      "$here/check-summary.sh" "$logdir/programs.log" $((128 << 20)) && \
      "$here/check-programs.sh" "$logdir/programs.log" User/Programs/expectations.txt $test_programs; then
     :
@@ -68,5 +68,8 @@ if [ -n "$test_programs" ]; then
     echo "FAIL user programs"; failures=$((failures + 1))
   fi
 fi
+# Issue 12: hostile command line, no NX, -cpu max, too little RAM, kernel time (Tests/qemu/hardening.sh).
+runs=$((runs + 1))
+"$here/hardening.sh" "$image" "$logdir" "$default_programs" || { echo "FAIL hardening set-ups"; failures=$((failures + 1)); }
 echo "qemu: $((runs - failures)) passed, $failures failed"
 [ "$failures" -eq 0 ]
