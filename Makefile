@@ -10,10 +10,14 @@ TC    := $(patsubst %/bin/swiftc,%,$(shell command -v swiftc 2>/dev/null))
 BUILD := build
 
 # ---- Embedded Swift: flags verified in shared/docs/toolchain.md ---------------------------------
-SWIFT_EMBEDDED := -enable-experimental-feature Embedded -enable-experimental-feature Extern \
-  -target x86_64-unknown-none-elf -wmo -parse-as-library -Osize \
-  -Xfrontend -disable-stack-protector -Xfrontend -function-sections \
+SWIFT_EMBEDDED_COMMON := -enable-experimental-feature Embedded -enable-experimental-feature Extern \
+  -target x86_64-unknown-none-elf -wmo -parse-as-library -Osize -Xfrontend -function-sections \
   -Xcc -mno-red-zone -Xcc -mno-sse -Xcc -mno-sse2 -Xcc -mno-mmx -Xcc -fno-pic
+SWIFT_EMBEDDED := $(SWIFT_EMBEDDED_COMMON) -Xfrontend -disable-stack-protector
+# The kernel module itself keeps Swift's stack protector: functions with address-taken locals
+# check a canary (__stack_chk_guard, random at boot: boot/stackguard.asm) before they return, and
+# a smashed one panics naming it (__stack_chk_fail, Kernel/Runtime/runtime.c).
+SWIFT_EMBEDDED_KERNEL := $(SWIFT_EMBEDDED_COMMON) -Xfrontend -enable-stack-protector
 
 # Shared modules in dependency order: each is compiled on its own, exactly as the host sees it.
 EMBEDDED_MODULES := MemoryCore KernelLog PhysicalMemory BuddyHeap PageTables UserMalloc ProgramLoader BootOptions
@@ -73,10 +77,10 @@ $(KB)/%.o: Kernel/Runtime/%.c | $(KB)
 
 # The kernel module: all of Kernel/ in one whole-module compile, importing the shared modules.
 $(KB)/Kernel.o: $(KERNEL_SWIFT) $(EMBEDDED_OBJECTS) | $(KB)
-	swiftc $(SWIFT_EMBEDDED) -g -module-name Kernel -I $(EMB) -c $(KERNEL_SWIFT) -o $@
+	swiftc $(SWIFT_EMBEDDED_KERNEL) -g -module-name Kernel -I $(EMB) -c $(KERNEL_SWIFT) -o $@
 
 $(KB)/KernelSelfTest.o: $(KERNEL_SWIFT) $(SELFTEST_SWIFT) $(EMBEDDED_OBJECTS) | $(KB)
-	swiftc $(SWIFT_EMBEDDED) -g -D KERNEL_SELFTEST -module-name Kernel -I $(EMB) -c $(KERNEL_SWIFT) $(SELFTEST_SWIFT) -o $@
+	swiftc $(SWIFT_EMBEDDED_KERNEL) -g -D KERNEL_SELFTEST -module-name Kernel -I $(EMB) -c $(KERNEL_SWIFT) $(SELFTEST_SWIFT) -o $@
 
 BOOT_OBJECTS := $(patsubst boot/%.asm,$(KB)/%.o,$(BOOT_ASM)) $(KB)/runtime.o $(KB)/freestanding.o
 

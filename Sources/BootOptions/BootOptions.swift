@@ -3,7 +3,8 @@
 //   log=error|warn|info|debug|trace     log threshold (default info)
 //   cpu_limit_ms=N                       CPU time (ring 3 + kernel on its behalf) a program may
 //                                        use before it is killed: 1 ... 3 600 000 (default 10 000)
-//   fault=stack-overflow|null-pointer    make the kernel fail on purpose after boot (tests)
+//   fault=stack-overflow|null-pointer|stack-smash
+//                                        make the kernel fail on purpose after boot (tests)
 // Every word the kernel does not use is reported once, with the reason (`CommandLineProblem`),
 // and changes nothing: an unknown key, a word without `=` or with an empty key or value, a value
 // that is not a number, out of range or unknown, a key given again (the first one counts).
@@ -13,12 +14,13 @@ import KernelLog
 
 /// A fault the kernel makes on purpose (`fault=`), to show that every exception is reported.
 public enum InjectedFaultName: Sendable, Equatable {
-    case stackOverflow, nullPointer
+    case stackOverflow, nullPointer, stackSmash
 
     public var name: StaticString {
         switch self {
         case .stackOverflow: "stack-overflow"
         case .nullPointer: "null-pointer"
+        case .stackSmash: "stack-smash"
         }
     }
 }
@@ -133,6 +135,7 @@ struct Parser {
         if value.isEmpty { return .emptyValue }
         if same(value, "stack-overflow") { options.injectedFault = .stackOverflow }
         else if same(value, "null-pointer") { options.injectedFault = .nullPointer }
+        else if same(value, "stack-smash") { options.injectedFault = .stackSmash }
         else { return .unknownValue }
         seenFault = true
         return nil

@@ -7,7 +7,9 @@
 #   4. too little RAM (5M, then the stated need minus 1 MiB): one `error boot not-enough-memory
 #      needed=N have=...` line and the fail code (35); then N itself passes with the default
 #      programs (today N = 17 MiB);
-#   5. from the programs boot's log (run-all.sh, cpu_limit_ms=4000): syscall_hog was killed at
+#   5. the kernel's stack protector: fault=stack-smash overruns a local buffer; the canary check
+#      panics naming __stack_chk_fail, fail code;
+#   6. from the programs boot's log (run-all.sh, cpu_limit_ms=4000): syscall_hog was killed at
 #      its limit (user + kernel time within 10 % + 100 ms of it), with most of it kernel time.
 # Usage: hardening.sh IMAGE LOGDIR "DEFAULT_PROGRAM_ELFS"; prints one ok/FAIL line per check.
 set -u
@@ -79,6 +81,13 @@ if QEMU_EXTRA_FLAGS="$(initrd "$default_programs")" "$here/boot-kernel.sh" "$ima
    "$here/check-programs.sh" "$log" User/Programs/expectations.txt $default_programs >/dev/null && \
    "$here/check-summary.sh" "$log" "$(bytes $min_mem)"; then echo "ok   MEM=$min_mem (the need the kernel states): default programs and summary"
 else clean "$log" | tail -5; fail "MEM=$min_mem"; fi
+
+echo "== kernel stack protector (fault=stack-smash)"
+log=$logdir/fault-stack-smash.log
+QEMU_EXTRA_FLAGS="" "$here/boot-kernel.sh" "$image" 128M "$log" fault=stack-smash >/dev/null
+if clean "$log" | grep -q 'panic  panic .*__stack_chk_fail' && clean "$log" | grep -q '^summary result=fail cause=panic' && \
+   ! clean "$log" | grep -q 'stack-smash-undetected'; then echo "ok   an overwritten canary panics naming __stack_chk_fail, fail code"
+else clean "$log" | tail -5; fail "stack protector"; fi
 
 limit=4000
 echo "== CPU time spent in the kernel (syscall_hog, cpu_limit_ms=$limit)"
