@@ -183,7 +183,7 @@ USER_PROGRAMS := hello memtest bad_pointer write_rodata exec_data stack_overflow
   malloc_hostile_interior_free syscall_cost cpu_hog sh6bench
 # Issue 12's hostile programs: dirty RFLAGS and x87/SSE state (fpu_check must run after fpu_dirty),
 # a forged heap slot, a program that burns its CPU time in syscalls.
-USER_PROGRAMS += rflags_dirty fpu_dirty fpu_check malloc_hostile_forged_free syscall_hog
+USER_PROGRAMS += rflags_dirty fpu_dirty fpu_check malloc_hostile_forged_free syscall_hog map_layout stack_jump
 # Hostile instruction probes: one Swift object (User/Programs/fault_probe), one ELF per probe in
 # User/Runtime/cpu.asm (build/user/fault_NAME.elf runs probe_NAME); expectations.txt names each.
 FAULT_PROBES := int3 int4 int80 ud2 divide hlt cli in out cr3 wrmsr dirty_flags_fault tf_syscall

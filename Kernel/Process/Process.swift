@@ -4,8 +4,9 @@
 // Invariants:
 //   - every present user leaf maps a frame this process allocated, zeroed before mapping;
 //   - pagesMapped == space.mapped4KiBCount (user memory uses 4 KiB pages only);
-//   - [breakStart, breakCurrent) is mapped read-write; [mapAreaStart, mapNext) holds every
-//     mapping `map` made (addresses are never reused, so a stale pointer cannot alias new memory);
+//   - [breakStart, breakCurrent) is mapped read-write; unhinted maps go in [mapAreaStart,
+//     mapAreaEnd), found by a search of the page tables from mapNext (the end of the last one),
+//     so addresses are reused only after the area wraps around;
 //   - destroying the process returns every user frame and every table frame.
 import MemoryCore
 import KernelLog
@@ -74,6 +75,17 @@ final class Process {
             cpu_invlpg(page.raw)
             try? KernelMemory.frames.free(frame)
         }
+    }
+
+    /// Where an unhinted map of `pageCount` pages goes: the first free range (with one unmapped
+    /// page on each side) at or after mapNext, else from the start of the map area; nil when none.
+    func unhintedPlacement(pageCount: UInt64) -> UInt64? {
+        let lower = VirtualAddress(UserLayout.mapAreaStart), end = VirtualAddress(UserLayout.mapAreaEnd)
+        let from = VirtualAddress(min(max(mapNext, UserLayout.mapAreaStart), UserLayout.mapAreaEnd))
+        let gap = UserLayout.mapGapPages
+        let found = space.firstFreeRange(pageCount: pageCount, from: from, lower: lower, end: end, gapPages: gap)
+            ?? space.firstFreeRange(pageCount: pageCount, from: lower, lower: lower, end: end, gapPages: gap)
+        return found?.raw
     }
 
     /// True when every page of [start, start + pageCount pages) is mapped.

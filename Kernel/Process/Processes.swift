@@ -131,8 +131,7 @@ enum Processes {
     }
 
     private static func faultCause(address: UInt64, code: PageFaultErrorCode) -> StaticString {
-        let stackBottom = UserLayout.stackTop - UserLayout.stackPages * frameSize
-        if address < stackBottom && address >= stackBottom - frameSize { return "stack-guard-page" }
+        if address < UserLayout.stackBottom && address >= UserLayout.stackGuardGapStart { return "stack-guard-gap" }
         if address < UserSpace.start.raw || address >= UserSpace.end.raw { return "kernel-memory" }
         return code.contains(.present) ? "protection-violation" : "not-mapped"
     }

@@ -16,7 +16,10 @@ enum LoadFailure: Error {
 enum ProgramLoading {
     static func load(_ file: UnsafeRawBufferPointer, into process: Process) throws(LoadFailure) -> VirtualAddress {
         let plan: LoadPlan
-        do throws(ElfError) { plan = try parseExecutable(file) } catch { throw .badExecutable(error) }
+        // Segments may go anywhere in user space below the stack's guard gap: one on the stack
+        // or the gap is refused by the loader, with its reason (segment-outside-user-space).
+        let imageArea = VirtualPageRange(start: UserSpace.start, end: VirtualAddress(UserLayout.stackGuardGapStart))!
+        do throws(ElfError) { plan = try parseExecutable(file, userRange: imageArea) } catch { throw .badExecutable(error) }
         for index in 0..<plan.segments.count {
             try loadSegment(plan.segments[index], from: file, into: process)
         }

@@ -38,9 +38,19 @@ enum UserLayout {
     /// One past the top of the user stack.
     static let stackTop: UInt64 = 0x0000_7F00_0000_0000
     static let stackPages: UInt64 = 16
-    /// `map` with no hint places mappings from here upwards (addresses are not reused).
+    static let stackBottom: UInt64 = stackTop - stackPages * 4096
+    /// The stack guard gap (Linux's stack_guard_gap): 1 MiB below the stack that nothing may map,
+    /// neither `map` (hinted or not) nor an ELF segment, so a frame larger than a page that jumps
+    /// the stack's end still lands on an unmapped page and faults (`cause=stack-guard-gap`).
+    static let stackGuardGapBytes: UInt64 = 1 << 20
+    static let stackGuardGapStart: UInt64 = stackBottom - stackGuardGapBytes
+    /// `map` with no hint places mappings from here upwards: the first free range at or after the
+    /// last one placed (next fit), wrapping to the start of the area, with one unmapped page on
+    /// each side; a hinted mapping anywhere cannot block it.
     static let mapAreaStart: UInt64 = 0x0000_1000_0000_0000
     static let mapAreaEnd: UInt64 = 0x0000_7000_0000_0000
+    /// Unmapped pages kept before and after each unhinted mapping.
+    static let mapGapPages: UInt64 = 1
     /// The break may grow at most this far past its start.
     static let breakLimitBytes: UInt64 = 1 << 30
     /// The longest single write.

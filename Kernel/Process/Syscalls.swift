@@ -84,10 +84,9 @@ enum Syscalls {
         }
         guard length != 0, length <= UserSpace.byteCount, let rounded = alignUp(length, to: frameSize) else { return .failure(.EINVAL) }
         let pages = rounded >> frameShift
-        guard pages <= (UserLayout.mapAreaEnd - process.mapNext) >> frameShift else { return .failure(.ENOMEM) }
-        let start = process.mapNext
+        guard let start = process.unhintedPlacement(pageCount: pages) else { return .failure(.ENOMEM) }
         if let error = process.mapZeroed(at: start, pageCount: pages, flags: flags) { return .failure(error) }
-        process.mapNext = start + pages * frameSize + frameSize  // one unmapped page between mappings
+        process.mapNext = start + pages * frameSize
         process.mapCalls += 1
         return .success(start)
     }
@@ -116,10 +115,10 @@ enum Syscalls {
     }
 
     /// The program image with its break ([image start, current break)) and the stack with its
-    /// guard page belong to the kernel's loader: map may not place over them, unmap and protect
+    /// guard gap belong to the kernel's loader: map may not place over them, unmap and protect
     /// may not change them (text never becomes writable, the stack never executable).
     private static func overlapsFixedRegions(_ process: Process, _ range: UserRange) -> Bool {
-        let stackBottom = UserLayout.stackTop - (UserLayout.stackPages + 1) * frameSize
+        let stackBottom = UserLayout.stackGuardGapStart
         let imageEnd = alignUp(process.breakCurrent, to: frameSize)!
         let image = range.start.raw < imageEnd && range.end.raw > process.imageStart
         let stack = range.start.raw < UserLayout.stackTop && range.end.raw > stackBottom

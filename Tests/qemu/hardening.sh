@@ -9,7 +9,8 @@
 #      programs (today N = 17 MiB);
 #   5. the kernel's stack protector: fault=stack-smash overruns a local buffer; the canary check
 #      panics naming __stack_chk_fail, fail code;
-#   6. from the programs boot's log (run-all.sh, cpu_limit_ms=4000): syscall_hog was killed at
+#   6. from the programs boot's log: stack_jump's store 32 KiB below the stack faulted with
+#      cause=stack-guard-gap, and (run-all.sh, cpu_limit_ms=4000): syscall_hog was killed at
 #      its limit (user + kernel time within 10 % + 100 ms of it), with most of it kernel time.
 # Usage: hardening.sh IMAGE LOGDIR "DEFAULT_PROGRAM_ELFS"; prints one ok/FAIL line per check.
 set -u
@@ -96,5 +97,10 @@ user=$(sed -n 's/.* cpu_user_ms=\([0-9]*\).*/\1/p' <<<"$line") kernel=$(sed -n '
 if [ -n "$user" ] && [ -n "$kernel" ] && [ $((user + kernel)) -ge $limit ] && [ $((user + kernel)) -le $((limit * 11 / 10 + 100)) ] && [ "$kernel" -gt "$user" ]; then
   echo "ok   syscall_hog killed at cpu_user_ms=$user + cpu_kernel_ms=$kernel (limit $limit)"
 else fail "syscall_hog: ${line:-no end line}"; fi
+
+echo "== stack guard gap (stack_jump, programs boot)"
+if clean "$logdir/programs.log" | grep -qE 'proc +killed .* prog=stack_jump fault=page-fault .* cause=stack-guard-gap'; then
+  echo "ok   stack_jump's jump past the stack faulted in the guard gap"
+else fail "stack_jump: no page fault with cause=stack-guard-gap"; fi
 
 [ "$failures" -eq 0 ]

@@ -193,3 +193,13 @@ probe_tf_syscall:
     popfq                               ; TF takes effect from the next instruction: the syscall
     syscall
     ret
+
+; void user_store_below_stack(uint64_t offset): stores one byte at rsp - offset without moving rsp
+; (what the first touch of a frame larger than the guard would do).
+section .text.user_store_below_stack progbits alloc exec nowrite align=16
+global user_store_below_stack
+user_store_below_stack:
+    mov rax, rsp
+    sub rax, rdi
+    mov byte [rax], 1
+    ret
