@@ -188,9 +188,12 @@ USER_PROGRAMS += rflags_dirty fpu_dirty fpu_check malloc_hostile_forged_free sys
 # User/Runtime/cpu.asm (build/user/fault_NAME.elf runs probe_NAME); expectations.txt names each.
 FAULT_PROBES := int3 int4 int80 ud2 divide hlt cli in out cr3 wrmsr dirty_flags_fault tf_syscall
 FAULT_PROBE_PROGRAMS := $(foreach p,$(FAULT_PROBES),fault_$(p))
+# hello linked inside the stack's guard gap: the loader must refuse it by
+# its own reason (expectations.txt: rejected=segment-outside-user-space).
+LOADER_HOSTILE_PROGRAMS := loader_stack_gap
 # For the kernel's `make run` and `make test` (expected outcomes: User/Programs/expectations.txt).
 DEFAULT_PROGRAMS := hello memtest malloc_demo larson sh6bench syscall_cost
-TEST_PROGRAMS := $(USER_PROGRAMS) $(FAULT_PROBE_PROGRAMS)
+TEST_PROGRAMS := $(USER_PROGRAMS) $(FAULT_PROBE_PROGRAMS) $(LOADER_HOSTILE_PROGRAMS)
 
 UB := $(BUILD)/user
 USER_RUNTIME_SWIFT := $(sort $(wildcard User/Runtime/Syscalls/*.swift User/Runtime/Support/*.swift))
@@ -198,7 +201,7 @@ USER_SHARED_MODULES := MemoryCore KernelLog UserMalloc
 USER_SHARED_OBJECTS := $(foreach m,$(USER_SHARED_MODULES),$(EMB)/$(m).o)
 USER_RUNTIME_OBJECTS := $(UB)/runtime/start.o $(UB)/runtime/syscall.o $(UB)/runtime/cycles.o $(UB)/runtime/runtime.o \
   $(UB)/runtime/freestanding.o $(UB)/runtime/cpu.o
-USER_ELFS := $(foreach p,$(USER_PROGRAMS) $(FAULT_PROBE_PROGRAMS),$(UB)/$(p).elf)
+USER_ELFS := $(foreach p,$(USER_PROGRAMS) $(FAULT_PROBE_PROGRAMS) $(LOADER_HOSTILE_PROGRAMS),$(UB)/$(p).elf)
 # The kernel's C flags (no SSE: user code never touches SSE state), except -fpie: programs live
 # above 4 GiB, out of reach of the small code model's absolute 32-bit addresses, so C code
 # addresses its data RIP-relative (as swiftc already does). The link itself is not PIE.
@@ -226,6 +229,13 @@ $(UB)/$(1).o: $$(wildcard User/Programs/$(1)/*.swift) $$(USER_RUNTIME_SWIFT) $$(
 	  $$(USER_RUNTIME_SWIFT) -o $$@
 endef
 $(foreach p,$(USER_PROGRAMS) fault_probe,$(eval $(call user_program,$(p))))
+
+# loader_stack_gap: hello's object linked at 0x00007EFFFFF00000, inside the stack's guard gap.
+$(UB)/loader_stack_gap.ld: User/user.ld | $(UB)/runtime
+	sed 's/^    \. = 0x0000008000400000;$$/    . = 0x00007EFFFFF00000;/' $< >$@
+$(UB)/loader_stack_gap.elf: $(UB)/hello.o $(USER_RUNTIME_OBJECTS) $(USER_SHARED_OBJECTS) $(UB)/loader_stack_gap.ld
+	$(LLD) $(filter-out -T User/user.ld,$(LDFLAGS_USER)) -T $(UB)/loader_stack_gap.ld -o $@ $(USER_RUNTIME_OBJECTS) $< \
+	  $(USER_SHARED_OBJECTS) $(UNICODE_TABLES) $(BUILTINS)
 
 # A probe ELF: fault_probe's object with `hostile_probe` bound to the probe (shorter stem: this
 # rule wins over the generic one below).

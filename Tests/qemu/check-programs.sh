@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Checks how each user program ended against User/Programs/expectations.txt.
 # Usage: check-programs.sh LOGFILE EXPECTATIONS PROGRAM...
-# An expectation line is `NAME exit=CODE` or `NAME killed=FAULT` (e.g. killed=page-fault); the
-# kernel logs `proc end ... prog=NAME status=exited code=CODE` or `status=killed fault=FAULT`, and
-# every end line must say frames=all-returned. FAULT must be one of the names in docs/syscalls.md's
+# An expectation line is `NAME exit=CODE`, `NAME killed=FAULT` (e.g. killed=page-fault) or
+# `NAME rejected=REASON` (the loader refused it: `proc rejected ... reason=REASON`, then
+# `status=not-started`); the kernel logs `proc end ... prog=NAME status=exited code=CODE` or
+# `status=killed fault=FAULT`, and every end line must say frames=all-returned. FAULT must be one of the names in docs/syscalls.md's
 # fault table (the list in Sources/KernelLog/FaultName.swift; swift test checks the table against
 # it): a misspelt expectation or a kernel name outside the list fails.
 set -u
@@ -22,6 +23,8 @@ for program in "$@"; do
   case $want in
     exit=*) got=$(sed -n 's/.* status=exited code=\([0-9]*\).*/exit=\1/p' <<<"$line") ;;
     killed=*) got=$(sed -n 's/.* status=killed fault=\([^ ]*\).*/killed=\1/p' <<<"$line") ;;
+    rejected=*) grep -q ' status=not-started ' <<<"$line" && got=$(tr -d '\r' <"$logfile" | \
+                  sed -n "s/^warn  proc   rejected .* prog=$name reason=\([^ ]*\).*/rejected=\1/p" | head -1) ;;
   esac
   if [ "${want#killed=}" != "$want" ] && [[ "$fault_names" != *" ${want#killed=} "* ]]; then
     echo "FAIL $name: $want is not a fault name in $docs"; failures=$((failures + 1))
