@@ -8,7 +8,9 @@
 ; after a fault in ring 3): it reloads the saved context (like longjmp), so `user_enter` returns
 ; the given status to the Swift code that called it. Interrupts are on only in user mode: the
 ; kernel itself always runs with them off (interrupt gates and SFMASK clear IF), and the timer
-; only counts a process's ticks, to kill one that runs past its CPU-time limit.
+; only checks the process's CPU time (ProcessClock), to kill one that runs past its limit.
+; Both ways out of ring 3 into kernel code that outlives the process (user_enter's caller, via
+; user_resume_kernel) load a known RFLAGS, so nothing a program set (NT, AC, DF...) survives it.
 ;
 ; KernelContext layout (Kernel/Process/UserMode.swift mirrors it): rbx rbp r12 r13 r14 r15 rsp rip
 
