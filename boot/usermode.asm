@@ -166,7 +166,8 @@ alignb 16
 double_fault_stack_bottom: resb 16384
 double_fault_stack_top:
 alignb 16
-debug_stack_bottom:      resb 8192      ; IST2: #DB never runs on a stack it did not choose
+debug_stack_bottom:      resb 16384     ; IST2: #DB never runs on a stack it did not choose (a ring-3
+                                        ; #DB kills the process from here: room for the kill path)
 debug_stack_top:
 alignb 16
 syscall_user_rsp:        resq 1
