@@ -14,12 +14,12 @@ func kernelMain(_ magic: UInt32, _ infoAddress: UInt32) {
     SerialPort.initialize()
     InterruptDescriptorTable.install()
     log.line(.info, "boot", "start").text("kernel", "swiftmm").hex("magic", UInt64(magic)).end()
-    guard magic == MultibootInfo.bootloaderMagic else {
+    guard let info = BootInfo(magic: magic, address: infoAddress) else {
         log.line(.error, "boot", "bad-magic").hex("magic", UInt64(magic))
-            .hex("expected", UInt64(MultibootInfo.bootloaderMagic)).end()
+            .hex("multiboot1", UInt64(MultibootInfo.bootloaderMagic)).hex("multiboot2", UInt64(Multiboot2Info.bootloaderMagic)).end()
         panic("not booted by a multiboot loader", "magic", UInt64(magic))
     }
-    let info = MultibootInfo(at: PhysicalAddress(UInt64(infoAddress)))
+    logLoader(info, infoAddress: infoAddress)
     let options = applyCommandLine(info)
     CPUFeatures.enable()
     let layout = BootImageLayout.current()
@@ -48,14 +48,24 @@ func kernelMain(_ magic: UInt32, _ infoAddress: UInt32) {
     QEMUExit.exit(passed: result)
 }
 
+/// Which loader booted the kernel, by which protocol, and where it left its information.
+private func logLoader(_ info: BootInfo, infoAddress: UInt32) {
+    let line = log.line(.info, "boot", "loader").text("protocol", info.protocolName)
+    if let name = info.loaderName { line.bytes("name", name) } else { line.text("name", "unnamed") }
+    line.address("info", UInt64(infoAddress)).dec("modules", info.moduleCount).end()
+}
+
 /// Parses the command line (BootOptions): the log threshold first, then one `warn` line per word
-/// the kernel does not use, then one line with what applies. Multiboot1 puts the image path first.
-private func applyCommandLine(_ info: MultibootInfo) -> BootOptions {
+/// the kernel does not use, then one line with what applies. A multiboot1 loader (QEMU -kernel)
+/// puts the image path first; a multiboot2 loader (GRUB) passes only the arguments.
+private func applyCommandLine(_ info: BootInfo) -> BootOptions {
     let text = info.commandLine?.text ?? UnsafeRawBufferPointer(start: nil, count: 0)
-    let options = KernelCommandLine.parse(text, firstWordIsImagePath: true) { _, _ in }
+    var imagePathFirst = false
+    if case .multiboot1 = info { imagePathFirst = true }
+    let options = KernelCommandLine.parse(text, firstWordIsImagePath: imagePathFirst) { _, _ in }
     log.threshold = options.logLevel
     var ignored = 0
-    _ = KernelCommandLine.parse(text, firstWordIsImagePath: true) { word, problem in
+    _ = KernelCommandLine.parse(text, firstWordIsImagePath: imagePathFirst) { word, problem in
         ignored += 1
         log.line(.warn, "boot", "cmdline-ignored").bytes("word", word).text("reason", problem.name).end()
     }
