@@ -20,7 +20,7 @@ SWIFT_EMBEDDED := $(SWIFT_EMBEDDED_COMMON) -Xfrontend -disable-stack-protector
 SWIFT_EMBEDDED_KERNEL := $(SWIFT_EMBEDDED_COMMON) -Xfrontend -enable-stack-protector
 
 # Shared modules in dependency order: each is compiled on its own, exactly as the host sees it.
-EMBEDDED_MODULES := MemoryCore KernelLog PhysicalMemory BuddyHeap PageTables UserMalloc ProgramLoader BootOptions
+EMBEDDED_MODULES := MemoryCore KernelLog PhysicalMemory BuddyHeap PageTables UserMalloc ProgramLoader UserAllocators BootOptions
 
 EMB := $(BUILD)/embedded
 
@@ -41,6 +41,7 @@ $(eval $(call embedded_module,BuddyHeap,$(EMB)/MemoryCore.o))
 $(eval $(call embedded_module,PageTables,$(EMB)/MemoryCore.o))
 $(eval $(call embedded_module,UserMalloc,$(EMB)/MemoryCore.o))
 $(eval $(call embedded_module,ProgramLoader,$(EMB)/MemoryCore.o $(EMB)/PageTables.o))
+$(eval $(call embedded_module,UserAllocators,$(EMB)/MemoryCore.o $(EMB)/UserMalloc.o))
 $(eval $(call embedded_module,BootOptions,$(EMB)/KernelLog.o))
 
 EMBEDDED_OBJECTS := $(foreach m,$(EMBEDDED_MODULES),$(EMB)/$(m).o)
@@ -203,7 +204,7 @@ test: tools
 
 # ---- Benchmarks ----------------------------------------------------------------------------------
 BENCH_PEERS := libjemalloc2 libmimalloc2.0 libtcmalloc-minimal4
-## bench: host benchmarks in release mode (FILTER=frame|buddy|malloc picks a group). jemalloc,
+## bench: host benchmarks in release mode (FILTER=frame|buddy|malloc|ladder picks a group). jemalloc,
 ## loaded with dlopen, needs room in glibc's static TLS block: hence GLIBC_TUNABLES.
 bench:
 	@missing=""; for p in $(BENCH_PEERS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
@@ -227,7 +228,7 @@ bench:
 ## user-emulate: run every program on this Linux host under User/Tools/abi-emulator (ptrace ABI model)
 USER_PROGRAMS := hello memtest bad_pointer write_rodata exec_data stack_overflow kernel_jump \
   no_unmap syscall_fuzz malloc_demo larson malloc_hostile_double_free malloc_hostile_foreign_free \
-  malloc_hostile_interior_free syscall_cost cpu_hog sh6bench
+  malloc_hostile_interior_free syscall_cost cpu_hog sh6bench ladder
 # Issue 12's hostile programs: dirty RFLAGS and x87/SSE state (fpu_check must run after fpu_dirty),
 # a forged heap slot, a program that burns its CPU time in syscalls.
 USER_PROGRAMS += rflags_dirty fpu_dirty fpu_check malloc_hostile_forged_free syscall_hog map_layout stack_jump
@@ -239,12 +240,12 @@ FAULT_PROBE_PROGRAMS := $(foreach p,$(FAULT_PROBES),fault_$(p))
 # its own reason (expectations.txt: rejected=segment-outside-user-space).
 LOADER_HOSTILE_PROGRAMS := loader_stack_gap
 # For the kernel's `make run` and `make test` (expected outcomes: User/Programs/expectations.txt).
-DEFAULT_PROGRAMS := hello memtest malloc_demo larson sh6bench syscall_cost
+DEFAULT_PROGRAMS := hello memtest malloc_demo larson sh6bench syscall_cost ladder
 TEST_PROGRAMS := $(USER_PROGRAMS) $(FAULT_PROBE_PROGRAMS) $(LOADER_HOSTILE_PROGRAMS)
 
 UB := $(BUILD)/user
 USER_RUNTIME_SWIFT := $(sort $(wildcard User/Runtime/Syscalls/*.swift User/Runtime/Support/*.swift))
-USER_SHARED_MODULES := MemoryCore KernelLog UserMalloc
+USER_SHARED_MODULES := MemoryCore KernelLog UserMalloc UserAllocators
 USER_SHARED_OBJECTS := $(foreach m,$(USER_SHARED_MODULES),$(EMB)/$(m).o)
 USER_RUNTIME_OBJECTS := $(UB)/runtime/start.o $(UB)/runtime/syscall.o $(UB)/runtime/cycles.o $(UB)/runtime/runtime.o \
   $(UB)/runtime/freestanding.o $(UB)/runtime/cpu.o

@@ -60,7 +60,7 @@ public struct UsableFrameRanges: Sendable {
             ranges[count - 1].end = range.end
             return true
         }
-        if !ranges.append(range) {
+        do { try ranges.append(range) } catch {
             droppedForCapacity += 1
             return false
         }
@@ -80,7 +80,8 @@ public struct UsableFrameRanges: Sendable {
         precondition(ReservationList.capacity <= 256, "UsableFrameRanges must hold every reservation")
         for index in 0 ..< reservations.count {
             let frames = reservations[index].range.touchedFrames
-            if !frames.isEmpty { _ = reserved.append(frames) }
+            // Capacity 64 = ReservationList's capacity: one range per reservation always fits.
+            if !frames.isEmpty { _ = try? reserved.append(frames) }
         }
         reserved.sort { $0.start < $1.start }
         return reserved

@@ -68,6 +68,12 @@ if [ -n "$test_programs" ]; then
     echo "FAIL user programs"; failures=$((failures + 1))
   fi
 fi
+# The ladder program (a default program): its table must be whole (every rung with a median).
+case " $default_programs " in *"/ladder.elf "*)
+  runs=$((runs + 1))
+  echo "== ladder: every rung with a median (boot MEM=128M)"
+  "$here/check-ladder.sh" "$logdir/boot-128M.log" || failures=$((failures + 1)) ;;
+esac
 # Issue 12: hostile command line, no NX, -cpu max, too little RAM, kernel time (Tests/qemu/hardening.sh).
 runs=$((runs + 1))
 "$here/hardening.sh" "$image" "$logdir" "$default_programs" || { echo "FAIL hardening set-ups"; failures=$((failures + 1)); }
