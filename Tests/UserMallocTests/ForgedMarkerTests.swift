@@ -1,6 +1,7 @@
 import MemoryCore
 import Testing
 @testable import UserMalloc
+import TestSupport
 
 /// Class 7 of issue 12: an overflow that forges a free-looking slot. Block A overflows into the
 /// freed block B's link (pointing it at the live block C) and writes into C a free marker
