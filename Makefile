@@ -10,13 +10,17 @@ TC    := $(patsubst %/bin/swiftc,%,$(shell command -v swiftc 2>/dev/null))
 BUILD := build
 
 # ---- Embedded Swift: flags verified in shared/docs/toolchain.md ---------------------------------
-SWIFT_EMBEDDED := -enable-experimental-feature Embedded -enable-experimental-feature Extern \
-  -target x86_64-unknown-none-elf -wmo -parse-as-library -Osize \
-  -Xfrontend -disable-stack-protector -Xfrontend -function-sections \
+SWIFT_EMBEDDED_COMMON := -enable-experimental-feature Embedded -enable-experimental-feature Extern \
+  -target x86_64-unknown-none-elf -wmo -parse-as-library -Osize -Xfrontend -function-sections \
   -Xcc -mno-red-zone -Xcc -mno-sse -Xcc -mno-sse2 -Xcc -mno-mmx -Xcc -fno-pic
+SWIFT_EMBEDDED := $(SWIFT_EMBEDDED_COMMON) -Xfrontend -disable-stack-protector
+# The kernel module itself keeps Swift's stack protector: functions with address-taken locals
+# check a canary (__stack_chk_guard, random at boot: boot/stackguard.asm) before they return, and
+# a smashed one panics naming it (__stack_chk_fail, Kernel/Runtime/runtime.c).
+SWIFT_EMBEDDED_KERNEL := $(SWIFT_EMBEDDED_COMMON) -Xfrontend -enable-stack-protector
 
 # Shared modules in dependency order: each is compiled on its own, exactly as the host sees it.
-EMBEDDED_MODULES := MemoryCore KernelLog PhysicalMemory BuddyHeap PageTables UserMalloc ProgramLoader UserAllocators Syscalls
+EMBEDDED_MODULES := MemoryCore KernelLog PhysicalMemory BuddyHeap PageTables UserMalloc ProgramLoader UserAllocators Syscalls BootOptions
 
 EMB := $(BUILD)/embedded
 
@@ -39,6 +43,7 @@ $(eval $(call embedded_module,UserMalloc,$(EMB)/MemoryCore.o))
 $(eval $(call embedded_module,ProgramLoader,$(EMB)/MemoryCore.o $(EMB)/PageTables.o))
 $(eval $(call embedded_module,Syscalls,$(EMB)/MemoryCore.o $(EMB)/PageTables.o))
 $(eval $(call embedded_module,UserAllocators,$(EMB)/MemoryCore.o $(EMB)/UserMalloc.o))
+$(eval $(call embedded_module,BootOptions,$(EMB)/KernelLog.o))
 
 EMBEDDED_OBJECTS := $(foreach m,$(EMBEDDED_MODULES),$(EMB)/$(m).o)
 
@@ -74,14 +79,14 @@ $(KB)/%.o: Kernel/Runtime/%.c | $(KB)
 
 # The kernel module: all of Kernel/ in one whole-module compile, importing the shared modules.
 $(KB)/Kernel.o: $(KERNEL_SWIFT) $(EMBEDDED_OBJECTS) | $(KB)
-	swiftc $(SWIFT_EMBEDDED) -g -module-name Kernel -I $(EMB) -c $(KERNEL_SWIFT) -o $@
+	swiftc $(SWIFT_EMBEDDED_KERNEL) -g -module-name Kernel -I $(EMB) -c $(KERNEL_SWIFT) -o $@
 
 $(KB)/KernelSelfTest.o: $(KERNEL_SWIFT) $(SELFTEST_SWIFT) $(EMBEDDED_OBJECTS) | $(KB)
-	swiftc $(SWIFT_EMBEDDED) -g -D KERNEL_SELFTEST -module-name Kernel -I $(EMB) -c $(KERNEL_SWIFT) $(SELFTEST_SWIFT) -o $@
+	swiftc $(SWIFT_EMBEDDED_KERNEL) -g -D KERNEL_SELFTEST -module-name Kernel -I $(EMB) -c $(KERNEL_SWIFT) $(SELFTEST_SWIFT) -o $@
 
 # The checks build: every allocator's checkInvariants() after every change (Kernel/Checks).
 $(KB)/KernelChecks.o: $(KERNEL_SWIFT) $(EMBEDDED_OBJECTS) | $(KB)
-	swiftc $(SWIFT_EMBEDDED) -g -D SWIFTMM_CHECKS -module-name Kernel -I $(EMB) -c $(KERNEL_SWIFT) -o $@
+	swiftc $(SWIFT_EMBEDDED_KERNEL) -g -D SWIFTMM_CHECKS -module-name Kernel -I $(EMB) -c $(KERNEL_SWIFT) -o $@
 
 BOOT_OBJECTS := $(patsubst boot/%.asm,$(KB)/%.o,$(BOOT_ASM)) $(KB)/runtime.o $(KB)/freestanding.o
 
@@ -259,17 +264,27 @@ bench:
 USER_PROGRAMS := hello memtest bad_pointer write_rodata exec_data stack_overflow kernel_jump \
   no_unmap syscall_fuzz malloc_demo larson malloc_hostile_double_free malloc_hostile_foreign_free \
   malloc_hostile_interior_free syscall_cost cpu_hog sh6bench ladder
+# Issue 12's hostile programs: dirty RFLAGS and x87/SSE state (fpu_check must run after fpu_dirty),
+# a forged heap slot, a program that burns its CPU time in syscalls.
+USER_PROGRAMS += rflags_dirty fpu_dirty fpu_check malloc_hostile_forged_free syscall_hog map_layout stack_jump
+# Hostile instruction probes: one Swift object (User/Programs/fault_probe), one ELF per probe in
+# User/Runtime/cpu.asm (build/user/fault_NAME.elf runs probe_NAME); expectations.txt names each.
+FAULT_PROBES := int3 int4 int80 ud2 divide hlt cli in out cr3 wrmsr dirty_flags_fault tf_syscall
+FAULT_PROBE_PROGRAMS := $(foreach p,$(FAULT_PROBES),fault_$(p))
+# hello linked inside the stack's guard gap: the loader must refuse it by
+# its own reason (expectations.txt: rejected=segment-outside-user-space).
+LOADER_HOSTILE_PROGRAMS := loader_stack_gap
 # For the kernel's `make run` and `make test` (expected outcomes: User/Programs/expectations.txt).
 DEFAULT_PROGRAMS := hello memtest malloc_demo larson sh6bench syscall_cost ladder
-TEST_PROGRAMS := $(USER_PROGRAMS)
+TEST_PROGRAMS := $(USER_PROGRAMS) $(FAULT_PROBE_PROGRAMS) $(LOADER_HOSTILE_PROGRAMS)
 
 UB := $(BUILD)/user
 USER_RUNTIME_SWIFT := $(sort $(wildcard User/Runtime/Syscalls/*.swift User/Runtime/Support/*.swift))
 USER_SHARED_MODULES := MemoryCore KernelLog UserMalloc UserAllocators PageTables Syscalls
 USER_SHARED_OBJECTS := $(foreach m,$(USER_SHARED_MODULES),$(EMB)/$(m).o)
 USER_RUNTIME_OBJECTS := $(UB)/runtime/start.o $(UB)/runtime/syscall.o $(UB)/runtime/cycles.o $(UB)/runtime/runtime.o \
-  $(UB)/runtime/freestanding.o
-USER_ELFS := $(foreach p,$(USER_PROGRAMS),$(UB)/$(p).elf)
+  $(UB)/runtime/freestanding.o $(UB)/runtime/cpu.o
+USER_ELFS := $(foreach p,$(USER_PROGRAMS) $(FAULT_PROBE_PROGRAMS) $(LOADER_HOSTILE_PROGRAMS),$(UB)/$(p).elf)
 # The kernel's C flags (no SSE: user code never touches SSE state), except -fpie: programs live
 # above 4 GiB, out of reach of the small code model's absolute 32-bit addresses, so C code
 # addresses its data RIP-relative (as swiftc already does). The link itself is not PIE.
@@ -296,7 +311,20 @@ $(UB)/$(1).o: $$(wildcard User/Programs/$(1)/*.swift) $$(USER_RUNTIME_SWIFT) $$(
 	swiftc $$(SWIFT_EMBEDDED) -module-name $(1) -I $(EMB) -c $$(wildcard User/Programs/$(1)/*.swift) \
 	  $$(USER_RUNTIME_SWIFT) -o $$@
 endef
-$(foreach p,$(USER_PROGRAMS),$(eval $(call user_program,$(p))))
+$(foreach p,$(USER_PROGRAMS) fault_probe,$(eval $(call user_program,$(p))))
+
+# loader_stack_gap: hello's object linked at 0x00007EFFFFF00000, inside the stack's guard gap.
+$(UB)/loader_stack_gap.ld: User/user.ld | $(UB)/runtime
+	sed 's/^    \. = 0x0000008000400000;$$/    . = 0x00007EFFFFF00000;/' $< >$@
+$(UB)/loader_stack_gap.elf: $(UB)/hello.o $(USER_RUNTIME_OBJECTS) $(USER_SHARED_OBJECTS) $(UB)/loader_stack_gap.ld
+	$(LLD) $(filter-out -T User/user.ld,$(LDFLAGS_USER)) -T $(UB)/loader_stack_gap.ld -o $@ $(USER_RUNTIME_OBJECTS) $< \
+	  $(USER_SHARED_OBJECTS) $(UNICODE_TABLES) $(BUILTINS)
+
+# A probe ELF: fault_probe's object with `hostile_probe` bound to the probe (shorter stem: this
+# rule wins over the generic one below).
+$(UB)/fault_%.elf: $(UB)/fault_probe.o $(USER_RUNTIME_OBJECTS) $(USER_SHARED_OBJECTS) User/user.ld
+	$(LLD) $(LDFLAGS_USER) --defsym=hostile_probe=probe_$* -o $@ $(USER_RUNTIME_OBJECTS) $< $(USER_SHARED_OBJECTS) \
+	  $(UNICODE_TABLES) $(BUILTINS)
 
 $(UB)/%.elf: $(UB)/%.o $(USER_RUNTIME_OBJECTS) $(USER_SHARED_OBJECTS) User/user.ld
 	$(LLD) $(LDFLAGS_USER) -o $@ $(USER_RUNTIME_OBJECTS) $< $(USER_SHARED_OBJECTS) $(UNICODE_TABLES) $(BUILTINS)

@@ -14,6 +14,7 @@ let package = Package(
         .library(name: "PageTables", targets: ["PageTables"]),
         .library(name: "UserMalloc", targets: ["UserMalloc"]),
         .library(name: "ProgramLoader", targets: ["ProgramLoader"]),
+        .library(name: "BootOptions", targets: ["BootOptions"]),
         .library(name: "Syscalls", targets: ["Syscalls"]),
         .library(name: "UserAllocators", targets: ["UserAllocators"]),
         .executable(name: "mmlog", targets: ["mmlog"]),
@@ -26,6 +27,7 @@ let package = Package(
         .target(name: "PageTables", dependencies: ["MemoryCore"]),
         .target(name: "UserMalloc", dependencies: ["MemoryCore"]),
         .target(name: "ProgramLoader", dependencies: ["MemoryCore", "PageTables"]),
+        .target(name: "BootOptions", dependencies: ["KernelLog"]),
         .target(name: "Syscalls", dependencies: ["MemoryCore", "PageTables"]),
         .target(name: "UserAllocators", dependencies: ["MemoryCore", "UserMalloc"]),
         .executableTarget(
@@ -46,6 +48,7 @@ let package = Package(
         .testTarget(name: "MMLogKitTests", dependencies: ["MMLogKit"], exclude: ["Fixtures"]),
         .testTarget(name: "SyscallsTests", dependencies: ["Syscalls", "PageTables", "PhysicalMemory", "MemoryCore", "TestSupport"]),
         .testTarget(name: "ProgramLoaderTests", dependencies: ["ProgramLoader", "MemoryCore", "PageTables", "TestSupport"]),
+        .testTarget(name: "BootOptionsTests", dependencies: ["BootOptions", "KernelLog"]),
         .testTarget(name: "UserAllocatorsTests", dependencies: ["UserAllocators", "UserMalloc", "MemoryCore", "TestSupport"]),
     ]
 )

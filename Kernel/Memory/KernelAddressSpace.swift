@@ -18,6 +18,8 @@ import PageTables
 /// Physical memory as the kernel reaches it: the identity map.
 struct IdentityAccess: PhysicalMemoryAccess {
     @inline(__always) func pointer(to address: PhysicalAddress) -> UnsafeMutableRawPointer { physicalPointer(address) }
+    /// Without NX no entry may carry bit 63 (CPUFeatures: W^X then holds for writes only).
+    var noExecuteSupported: Bool { CPUFeatures.noExecute }
 }
 
 /// Page-table frames from the frame allocator.

@@ -17,7 +17,7 @@ final class ErrorLog {
 func makeHeap(bufferBytes: Int = 512 << 20) -> (UserHeap<FakePageSource>, FakePageSource, ErrorLog) {
     let source = FakePageSource(bufferBytes: bufferBytes)
     let log = ErrorLog()
-    let heap = UserHeap(source: source) { log.errors.append($0) }
+    let heap = UserHeap(source: source, secret: 0x5EED_CAFE_F00D_D00D) { log.errors.append($0) }
     return (heap, source, log)
 }
 

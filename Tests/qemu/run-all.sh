@@ -74,6 +74,9 @@ case " $default_programs " in *"/ladder.elf "*)
   echo "== ladder: every rung with a median (boot MEM=128M)"
   "$here/check-ladder.sh" "$logdir/boot-128M.log" || failures=$((failures + 1)) ;;
 esac
+# Issue 12: hostile command line, no NX, -cpu max, too little RAM, kernel time (Tests/qemu/hardening.sh).
+runs=$((runs + 1))
+"$here/hardening.sh" "$image" "$logdir" "$default_programs" || { echo "FAIL hardening set-ups"; failures=$((failures + 1)); }
 # The checks build (-D SWIFTMM_CHECKS): every allocator's invariant checker after every change.
 if [ -n "$checks_image" ]; then
   runs=$((runs + 1))
