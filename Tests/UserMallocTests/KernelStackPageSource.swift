@@ -39,6 +39,7 @@ import MemoryCore
 import PageTables
 import PhysicalMemory
 import UserMalloc
+import TestSupport
 
 // MARK: - Simulated physical memory (the only raw-pointer arithmetic of this file)
 

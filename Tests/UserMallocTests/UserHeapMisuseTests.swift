@@ -4,6 +4,7 @@
 import Testing
 import MemoryCore
 @testable import UserMalloc
+import TestSupport
 
 @Suite struct UserHeapMisuseTests {
     /// Runs `misuse` and expects exactly `expected` reported, with statistics and invariants unchanged.

@@ -1,3 +1,4 @@
+// (Shared by PageTablesTests and the pagetables fuzz target in Tests/Fuzz.)
 // Host fakes: a buffer that plays physical memory, and a table-frame source that records every frame
 // it hands out, so tests can read every entry bit and catch leaks, double frees and unzeroed tables.
 
@@ -5,15 +6,15 @@ import MemoryCore
 import PageTables
 
 /// A run of simulated RAM at a high physical address, so entries use frame bits up to bit 51.
-final class SimulatedRAM {
+public final class SimulatedRAM {
     /// 0x000F_FFFF_F000_0000: every address has bits 28..51 set.
-    static let defaultFirstFrame = FrameNumber(0x000F_FFFF_F000_0000 >> 12)
+    public static let defaultFirstFrame = FrameNumber(0x000F_FFFF_F000_0000 >> 12)
 
-    let firstFrame: FrameNumber
-    let frameCount: Int
-    let base: UnsafeMutableRawPointer
+    public let firstFrame: FrameNumber
+    public let frameCount: Int
+    public let base: UnsafeMutableRawPointer
 
-    init(frameCount: Int, firstFrame: FrameNumber = SimulatedRAM.defaultFirstFrame) {
+    public init(frameCount: Int, firstFrame: FrameNumber = SimulatedRAM.defaultFirstFrame) {
         self.firstFrame = firstFrame
         self.frameCount = frameCount
         base = UnsafeMutableRawPointer.allocate(byteCount: frameCount * 4096, alignment: 4096)
@@ -22,53 +23,54 @@ final class SimulatedRAM {
 
     deinit { base.deallocate() }
 
-    var frames: FrameRange { FrameRange(firstFrame, firstFrame.advanced(by: Int64(frameCount))) }
+    public var frames: FrameRange { FrameRange(firstFrame, firstFrame.advanced(by: Int64(frameCount))) }
 
-    func pointer(to address: PhysicalAddress) -> UnsafeMutableRawPointer {
+    public func pointer(to address: PhysicalAddress) -> UnsafeMutableRawPointer {
         precondition(frames.physicalRange.contains(address), "simulated RAM: access outside the buffer")
         return base + Int(address.raw - firstFrame.startAddress.raw)
     }
 
     /// Raw 64-bit entry `index` of the table in `frame`, read directly (not through the module).
-    func rawEntry(_ frame: FrameNumber, _ index: Int) -> UInt64 {
+    public func rawEntry(_ frame: FrameNumber, _ index: Int) -> UInt64 {
         pointer(to: frame.startAddress).load(fromByteOffset: index * 8, as: UInt64.self)
     }
 
-    func setRawEntry(_ frame: FrameNumber, _ index: Int, _ value: UInt64) {
+    public func setRawEntry(_ frame: FrameNumber, _ index: Int, _ value: UInt64) {
         pointer(to: frame.startAddress).storeBytes(of: value, toByteOffset: index * 8, as: UInt64.self)
     }
 
-    func fill(_ frame: FrameNumber, byte: UInt8) {
+    public func fill(_ frame: FrameNumber, byte: UInt8) {
         pointer(to: frame.startAddress).initializeMemory(as: UInt8.self, repeating: byte, count: 4096)
     }
 }
 
 /// The accessor the address space uses in tests.
-struct SimulatedMemoryAccess: PhysicalMemoryAccess {
-    let ram: SimulatedRAM
-    func pointer(to address: PhysicalAddress) -> UnsafeMutableRawPointer { ram.pointer(to: address) }
+public struct SimulatedMemoryAccess: PhysicalMemoryAccess {
+    public let ram: SimulatedRAM
+    public init(ram: SimulatedRAM) { self.ram = ram }
+    public func pointer(to address: PhysicalAddress) -> UnsafeMutableRawPointer { ram.pointer(to: address) }
 }
 
 /// A table-frame source over the simulated RAM: fills allocated frames with garbage (so a missing
 /// zeroing shows), poisons freed frames, records misuse, and can be limited to force exhaustion.
-struct RecordingFrameSource: TableFrameSource, TableFrameLedger {
-    let ram: SimulatedRAM
+public struct RecordingFrameSource: TableFrameSource, TableFrameLedger {
+    public let ram: SimulatedRAM
     private var free: [FrameNumber]
-    private(set) var outstanding: Set<FrameNumber> = []
-    private(set) var allocationCount = 0
-    private(set) var freeCount = 0
+    public private(set) var outstanding: Set<FrameNumber> = []
+    public private(set) var allocationCount = 0
+    public private(set) var freeCount = 0
     /// Frees of a frame that was not outstanding (double or foreign free).
-    private(set) var badFrees: [FrameNumber] = []
+    public private(set) var badFrees: [FrameNumber] = []
     /// allocateTableFrame returns nil once this many frames are outstanding.
-    var outstandingLimit = Int.max
+    public var outstandingLimit = Int.max
 
-    init(ram: SimulatedRAM) {
+    public init(ram: SimulatedRAM) {
         self.ram = ram
         // Hand out in ascending order.
         free = (0 ..< ram.frameCount).reversed().map { ram.firstFrame.advanced(by: Int64($0)) }
     }
 
-    mutating func allocateTableFrame() -> FrameNumber? {
+    public mutating func allocateTableFrame() -> FrameNumber? {
         guard outstanding.count < outstandingLimit, let frame = free.popLast() else { return nil }
         outstanding.insert(frame)
         allocationCount += 1
@@ -76,7 +78,7 @@ struct RecordingFrameSource: TableFrameSource, TableFrameLedger {
         return frame
     }
 
-    mutating func freeTableFrame(_ frame: FrameNumber) {
+    public mutating func freeTableFrame(_ frame: FrameNumber) {
         guard outstanding.remove(frame) != nil else {
             badFrees.append(frame)
             return
@@ -86,14 +88,14 @@ struct RecordingFrameSource: TableFrameSource, TableFrameLedger {
         free.append(frame)
     }
 
-    func isOutstandingTableFrame(_ frame: FrameNumber) -> Bool { outstanding.contains(frame) }
-    var outstandingTableFrameCount: Int? { outstanding.count }
+    public func isOutstandingTableFrame(_ frame: FrameNumber) -> Bool { outstanding.contains(frame) }
+    public var outstandingTableFrameCount: Int? { outstanding.count }
 }
 
-typealias TestSpace = AddressSpace<SimulatedMemoryAccess>
+public typealias TestSpace = AddressSpace<SimulatedMemoryAccess>
 
 /// A fresh RAM, source and address space of `kind`.
-func makeSpace(kind: AddressSpaceKind = .user, frames: Int = 256) throws -> (SimulatedRAM, RecordingFrameSource, TestSpace) {
+public func makeSpace(kind: AddressSpaceKind = .user, frames: Int = 256) throws -> (SimulatedRAM, RecordingFrameSource, TestSpace) {
     let ram = SimulatedRAM(frameCount: frames)
     var source = RecordingFrameSource(ram: ram)
     let space = try TestSpace(kind: kind, memory: SimulatedMemoryAccess(ram: ram), tableFrames: &source)
@@ -101,6 +103,6 @@ func makeSpace(kind: AddressSpaceKind = .user, frames: Int = 256) throws -> (Sim
 }
 
 /// A user page by its indices (PML4 slot, PDPT, PD, PT).
-func page(_ slot: Int, _ pdpt: Int, _ pd: Int, _ pt: Int) -> VirtualAddress {
+public func page(_ slot: Int, _ pdpt: Int, _ pd: Int, _ pt: Int) -> VirtualAddress {
     VirtualAddress.canonical(pml4: slot, pdpt: pdpt, pd: pd, pt: pt)
 }

@@ -1,36 +1,37 @@
 import MemoryCore
 import PageTables
-@testable import ProgramLoader
+import ProgramLoader
 
+// (Shared by ProgramLoaderTests and the elf fuzz target in Tests/Fuzz.)
 // An independent reference model of the loader's accept/reject decision, written the plain way
 // (arrays, 128-bit sums instead of overflow reporting, checks gathered rather than ordered). The
 // fuzz tests require the real parser to accept exactly the files this accepts, with the same
 // segments.
 
 /// A segment as the reference model sees it: the raw program header fields.
-struct ReferenceSegment: Equatable {
-    var index: Int
-    var flags: UInt32
-    var offset: UInt64
-    var vaddr: UInt64
-    var filesz: UInt64
-    var memsz: UInt64
+public struct ReferenceSegment: Equatable {
+    public var index: Int
+    public var flags: UInt32
+    public var offset: UInt64
+    public var vaddr: UInt64
+    public var filesz: UInt64
+    public var memsz: UInt64
 
-    init(index: Int, flags: UInt32, offset: UInt64, vaddr: UInt64, filesz: UInt64, memsz: UInt64) {
+    public init(index: Int, flags: UInt32, offset: UInt64, vaddr: UInt64, filesz: UInt64, memsz: UInt64) {
         (self.index, self.flags, self.offset, self.vaddr, self.filesz, self.memsz) = (index, flags, offset, vaddr, filesz, memsz)
     }
 
-    init(_ s: LoadSegment) {
+    public init(_ s: LoadSegment) {
         self.init(index: s.programHeaderIndex, flags: s.permissions.rawValue, offset: s.fileOffset,
                   vaddr: s.virtualAddress.raw, filesz: s.fileByteCount, memsz: s.memoryByteCount)
     }
 
-    var firstPage: UInt128 { UInt128(vaddr) / 4096 }
-    var endPage: UInt128 { (UInt128(vaddr) + UInt128(memsz) + 4095) / 4096 }
+    public var firstPage: UInt128 { UInt128(vaddr) / 4096 }
+    public var endPage: UInt128 { (UInt128(vaddr) + UInt128(memsz) + 4095) / 4096 }
 }
 
 /// The entry point and segments (sorted by address) when the file is loadable, nil otherwise.
-func referenceLoad(_ b: ArraySlice<UInt8>, userStart: UInt64 = UserSpace.start.raw,
+public func referenceLoad(_ b: ArraySlice<UInt8>, userStart: UInt64 = UserSpace.start.raw,
                    userEnd: UInt64 = UserSpace.end.raw) -> (entry: UInt64, segments: [ReferenceSegment])? {
     let b = Array(b)
     func le(_ at: UInt128, _ width: Int) -> UInt64? {
@@ -71,7 +72,7 @@ func referenceLoad(_ b: ArraySlice<UInt8>, userStart: UInt64 = UserSpace.start.r
 /// The plan's safety properties checked directly (not through checkInvariants): every page in
 /// the user range, no two segments sharing a page, every copy inside the file, bss inside the
 /// pages, no W+X, entry in an executable segment. Returns a description of the first failure.
-func planSafetyFailure(_ plan: LoadPlan, fileCount: Int) -> String? {
+public func planSafetyFailure(_ plan: LoadPlan, fileCount: Int) -> String? {
     let segments = Array(plan.segments)
     if segments.isEmpty { return "no segments" }
     var pageTotal: UInt64 = 0

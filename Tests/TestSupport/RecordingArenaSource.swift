@@ -1,3 +1,4 @@
+// (Shared by BuddyHeapTests and the buddy fuzz target in Tests/Fuzz.)
 // A host fake of the kernel's frame allocator: posix_memalign'd regions, with a ledger of what is
 // outstanding so tests verify that everything comes back and nothing foreign is handed back.
 
@@ -7,23 +8,23 @@ import Glibc
 import BuddyHeap
 
 /// Shared between the test and the heap's copy of the source.
-final class SourceLedger {
-    enum Kind: Equatable { case arena, large }
-    var outstanding: [UInt: (byteCount: Int, kind: Kind)] = [:]
+public final class SourceLedger {
+    public enum Kind: Equatable { case arena, large }
+    public var outstanding: [UInt: (byteCount: Int, kind: Kind)] = [:]
     /// Releases of regions never handed out, or with the wrong size or kind.
-    var badReleases = 0
-    var arenasHandedOut = 0
-    var arenasTakenBack = 0
+    public var badReleases = 0
+    public var arenasHandedOut = 0
+    public var arenasTakenBack = 0
     /// At most this many regions outstanding (arenas and large); further requests return nil.
-    var regionLimit = Int.max
+    public var regionLimit = Int.max
     /// Hand out the next arena misaligned (contract violation test).
-    var misalignNextArena = false
+    public var misalignNextArena = false
 
-    var outstandingArenas: [(base: UInt, byteCount: Int)] {
+    public var outstandingArenas: [(base: UInt, byteCount: Int)] {
         outstanding.filter { $0.value.kind == .arena }.map { ($0.key, $0.value.byteCount) }.sorted { $0.base < $1.base }
     }
 
-    func take(byteCount: Int, alignment: Int, kind: Kind) -> UnsafeMutableRawPointer? {
+    public func take(byteCount: Int, alignment: Int, kind: Kind) -> UnsafeMutableRawPointer? {
         if outstanding.count >= regionLimit { return nil }
         var raw: UnsafeMutableRawPointer?
         let extra = misalignNextArena && kind == .arena ? 16 : 0
@@ -41,7 +42,7 @@ final class SourceLedger {
 
     var misalignedBlocks: [UInt: UnsafeMutableRawPointer] = [:]
 
-    func give(_ base: UnsafeMutableRawPointer, byteCount: Int, kind: Kind) {
+    public func give(_ base: UnsafeMutableRawPointer, byteCount: Int, kind: Kind) {
         let key = UInt(bitPattern: base)
         guard let record = outstanding[key], record.byteCount == byteCount, record.kind == kind else {
             badReleases += 1
@@ -53,28 +54,30 @@ final class SourceLedger {
     }
 
     /// Frees whatever is still outstanding (end of a test that deliberately leaks).
-    func releaseAll() {
+    public func releaseAll() {
         for (key, _) in outstanding { Glibc.free(misalignedBlocks.removeValue(forKey: key) ?? UnsafeMutableRawPointer(bitPattern: key)) }
         outstanding = [:]
     }
 }
 
-struct RecordingArenaSource: ArenaSource {
-    let ledger = SourceLedger()
+public struct RecordingArenaSource: ArenaSource {
+    public let ledger = SourceLedger()
 
-    mutating func allocateArena(byteCount: Int) -> UnsafeMutableRawPointer? {
+    public init() {}
+
+    public mutating func allocateArena(byteCount: Int) -> UnsafeMutableRawPointer? {
         ledger.take(byteCount: byteCount, alignment: byteCount, kind: .arena)
     }
 
-    mutating func releaseArena(_ base: UnsafeMutableRawPointer, byteCount: Int) {
+    public mutating func releaseArena(_ base: UnsafeMutableRawPointer, byteCount: Int) {
         ledger.give(base, byteCount: byteCount, kind: .arena)
     }
 
-    mutating func allocateLarge(byteCount: Int, alignment: Int) -> UnsafeMutableRawPointer? {
+    public mutating func allocateLarge(byteCount: Int, alignment: Int) -> UnsafeMutableRawPointer? {
         ledger.take(byteCount: byteCount, alignment: alignment, kind: .large)
     }
 
-    mutating func releaseLarge(_ base: UnsafeMutableRawPointer, byteCount: Int) {
+    public mutating func releaseLarge(_ base: UnsafeMutableRawPointer, byteCount: Int) {
         ledger.give(base, byteCount: byteCount, kind: .large)
     }
 }

@@ -1,3 +1,4 @@
+// (Shared by UserMallocTests and the userheap fuzz target in Tests/Fuzz.)
 // A recording page source over one big host buffer: every mapping is remembered (so tests can
 // check that all pages went back), unmaps must name exactly one earlier mapping, mapped memory is
 // zeroed and unmapped memory poisoned, and failures can be injected.
@@ -6,25 +7,24 @@
 import Glibc
 #endif
 import UserMalloc
-import Testing
 
-final class FakePageSource: PageSource {
-    let bufferBase: UInt
-    let bufferBytes: Int
+public final class FakePageSource: PageSource {
+    public let bufferBase: UInt
+    public let bufferBytes: Int
     /// Live mappings: base -> byte count.
-    private(set) var mappings: [UInt: Int] = [:]
+    public private(set) var mappings: [UInt: Int] = [:]
     /// Sorted free ranges of the buffer (start, end).
     private var freeRanges: [(start: UInt, end: UInt)]
-    private(set) var mapCount = 0
-    private(set) var unmapCount = 0
+    public private(set) var mapCount = 0
+    public private(set) var unmapCount = 0
     /// Contract violations by the heap (bad unmap arguments, bad alignment or size requests).
-    private(set) var misuse: [String] = []
+    public private(set) var misuse: [String] = []
     /// When set, this many more maps succeed, then every map fails.
-    var successesBeforeFailure: Int?
+    public var successesBeforeFailure: Int?
     /// Maps fail while the mapped total would exceed this.
-    var byteLimit = Int.max
+    public var byteLimit = Int.max
 
-    init(bufferBytes: Int = 512 << 20) {
+    public init(bufferBytes: Int = 512 << 20) {
         let raw = mmap(nil, bufferBytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0)!
         bufferBase = UInt(bitPattern: raw)
         self.bufferBytes = bufferBytes
@@ -33,9 +33,9 @@ final class FakePageSource: PageSource {
 
     deinit { munmap(UnsafeMutableRawPointer(bitPattern: bufferBase), bufferBytes) }
 
-    var mappedBytes: Int { mappings.values.reduce(0, +) }
+    public var mappedBytes: Int { mappings.values.reduce(0, +) }
 
-    func mapPages(byteCount: Int, alignment: Int) -> UnsafeMutableRawPointer? {
+    public func mapPages(byteCount: Int, alignment: Int) -> UnsafeMutableRawPointer? {
         if byteCount <= 0 || byteCount % 4096 != 0 || alignment < 4096 || alignment & (alignment - 1) != 0 {
             misuse.append("map(\(byteCount), \(alignment))")
             return nil
@@ -60,7 +60,7 @@ final class FakePageSource: PageSource {
         return nil
     }
 
-    func unmapPages(_ pointer: UnsafeMutableRawPointer, byteCount: Int) {
+    public func unmapPages(_ pointer: UnsafeMutableRawPointer, byteCount: Int) {
         let start = UInt(bitPattern: pointer)
         guard mappings[start] == byteCount else {
             misuse.append("unmap(\(start), \(byteCount)) matches no mapping")
@@ -82,34 +82,4 @@ final class FakePageSource: PageSource {
             index -= 1
         }
     }
-}
-
-/// Collects the heap's error reports.
-final class ErrorLog {
-    var errors: [HeapError] = []
-}
-
-/// A heap over a fresh fake source whose errors land in the returned log.
-func makeHeap(bufferBytes: Int = 512 << 20) -> (UserHeap<FakePageSource>, FakePageSource, ErrorLog) {
-    let source = FakePageSource(bufferBytes: bufferBytes)
-    let log = ErrorLog()
-    let heap = UserHeap(source: source) { log.errors.append($0) }
-    return (heap, source, log)
-}
-
-/// Fills `byteCount` bytes with `pattern`.
-func fill(_ pointer: UnsafeMutableRawPointer, _ byteCount: Int, with pattern: UInt8) {
-    memset(pointer, Int32(pattern), byteCount)
-}
-
-/// Whether all `byteCount` bytes equal `pattern` (memcmp of the block against itself shifted by
-/// one byte proves all bytes equal, at memcmp speed even in debug builds).
-func holds(_ pointer: UnsafeMutableRawPointer, _ byteCount: Int, _ pattern: UInt8) -> Bool {
-    guard byteCount > 0 else { return true }
-    return pointer.load(as: UInt8.self) == pattern && memcmp(pointer, pointer + 1, byteCount - 1) == 0
-}
-
-/// `#require` for an optional computed by a mutating call (the macro cannot capture `inout`).
-func unwrap<T>(_ value: T?, sourceLocation: Testing.SourceLocation = #_sourceLocation) throws -> T {
-    try #require(value, sourceLocation: sourceLocation)
 }

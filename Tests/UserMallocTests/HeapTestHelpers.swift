@@ -1,0 +1,24 @@
+// Shared helpers of the UserMalloc tests: a heap over a fresh FakePageSource (TestSupport) whose
+// error reports land in a log, and `unwrap`.
+
+import Testing
+import TestSupport
+import UserMalloc
+
+/// Collects the heap's error reports.
+final class ErrorLog {
+    var errors: [HeapError] = []
+}
+
+/// A heap over a fresh fake source whose errors land in the returned log.
+func makeHeap(bufferBytes: Int = 512 << 20) -> (UserHeap<FakePageSource>, FakePageSource, ErrorLog) {
+    let source = FakePageSource(bufferBytes: bufferBytes)
+    let log = ErrorLog()
+    let heap = UserHeap(source: source) { log.errors.append($0) }
+    return (heap, source, log)
+}
+
+/// `#require` for an optional computed by a mutating call (the macro cannot capture `inout`).
+func unwrap<T>(_ value: T?, sourceLocation: Testing.SourceLocation = #_sourceLocation) throws -> T {
+    try #require(value, sourceLocation: sourceLocation)
+}
