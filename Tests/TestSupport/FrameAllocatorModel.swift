@@ -22,7 +22,8 @@ public struct FrameAllocatorModel {
         frames = Array(repeating: .notManaged, count: Int(span.count))
         for range in usable { for frame in range.start.raw ..< range.end.raw { frames[offset(frame)] = .free } }
         for range in reserved {
-            for frame in max(range.start.raw, span.start.raw) ..< min(range.end.raw, span.end.raw) { frames[offset(frame)] = .reserved }
+            let low = max(range.start.raw, span.start.raw), high = min(range.end.raw, span.end.raw)
+            for frame in low ..< max(low, high) { frames[offset(frame)] = .reserved }
         }
         freeCount = UInt64(frames.filter { $0 == .free }.count)
     }
@@ -40,6 +41,14 @@ public struct FrameAllocatorModel {
             if candidate <= frame && frame + 1 - candidate >= count { return candidate }
         }
         return nil
+    }
+
+    /// The outcome the specification demands for allocate(count:alignment:): the first-fit start,
+    /// or the error (count 0 or beyond the span, alignment not a power of two, no fitting run).
+    public func expectedAllocation(count: UInt64, alignment: UInt64) -> Result<UInt64, FrameAllocatorError> {
+        if count == 0 || count > span.count { return .failure(.invalidCount) }
+        if alignment == 0 || alignment & (alignment - 1) != 0 { return .failure(.invalidAlignment) }
+        return firstFit(count: count, alignment: alignment).map { .success($0) } ?? .failure(.outOfMemory)
     }
 
     /// The error the specification demands for freeing [start, start + count), or nil if valid.

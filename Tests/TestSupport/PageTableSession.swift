@@ -141,7 +141,7 @@ public struct PageTableSession<Generator: RandomNumberGenerator> {
     static var flagPool: [PageFlags] { [.writable, .user, .noExecute, .writeThrough, .cacheDisable, .accessed, .dirty, .global] }
 
     var random: Generator
-    let ram = SimulatedRAM(frameCount: 1024)
+    let ram: SimulatedRAM
     var source: RecordingFrameSource
     var space: TestSpace
     var model = PageTableModel()
@@ -155,8 +155,16 @@ public struct PageTableSession<Generator: RandomNumberGenerator> {
         outcomes["\(operation) \(error.map { "\($0)" } ?? "ok")", default: 0] += 1
     }
 
-    public init(generator: Generator) throws {
+    /// Steps per phase: one phase in three runs short of table frames.
+    let phaseLength: Int
+
+    /// `ramFrames` must cover every table the operations can need, so that only `outstandingLimit`
+    /// ever runs the source dry: 1 PML4 + 3 PDPTs + 3 * 7 PDs + 3 * 3 * 7 PTs = 88 (runs that
+    /// start at PD index 5 cross into index 6).
+    public init(generator: Generator, phaseLength: Int = 1000, ramFrames: Int = 1024) throws {
         random = generator
+        ram = SimulatedRAM(frameCount: ramFrames)
+        self.phaseLength = phaseLength
         source = RecordingFrameSource(ram: ram)
         space = try TestSpace(kind: .user, memory: SimulatedMemoryAccess(ram: ram), tableFrames: &source)
     }
@@ -188,7 +196,7 @@ public struct PageTableSession<Generator: RandomNumberGenerator> {
     public mutating func run(steps: Int) throws {
         for index in 0 ..< steps {
             step = index
-            tight = (index / 1000) % 3 == 2  // one third of the time, frames run short
+            tight = (index / phaseLength) % 3 == 2  // one third of the time, frames run short
             source.outstandingLimit = tight ? source.outstanding.count + max(0, Int(random.next() % 4) - 1) : Int.max
             let touched = try performRandomOperation()
             try checkCheaply(touched: touched)
