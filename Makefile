@@ -145,6 +145,7 @@ tools:
 test: tools
 	swift test
 	$(MAKE) --no-print-directory user-test
+	$(MAKE) --no-print-directory asan-test fuzz-test
 	$(MAKE) --no-print-directory embedded-modules $(KERNEL) $(TEST_KERNEL) user-programs user-check
 	Tests/qemu/run-all.sh $(TEST_KERNEL) $(KERNEL) $(BUILD)/qemu-logs \
 	  "$(strip $(foreach p,$(DEFAULT_PROGRAMS),$(UB)/$(p).elf))" "$(strip $(foreach p,$(TEST_PROGRAMS),$(UB)/$(p).elf))"
@@ -248,6 +249,9 @@ user-emulate: $(USER_ELFS) $(USER_EMULATOR)
 FUZZ := $(BUILD)/fuzz
 FUZZ_MODULES := MemoryCore KernelLog PhysicalMemory BuddyHeap PageTables UserMalloc ProgramLoader TestSupport
 FUZZ_TARGETS := multiboot elf syscall frames buddy userheap pagetables
+# The command-line parser's target exists once its module (Sources/BootOptions) is in the tree.
+FUZZ_MODULES += $(if $(wildcard Sources/BootOptions),BootOptions)
+FUZZ_TARGETS += $(if $(wildcard Sources/BootOptions),cmdline)
 FUZZ_SECONDS ?= 300
 FUZZ_TEST_SECONDS ?= 5
 SWIFT_FUZZ := -sanitize=fuzzer,address -O -g -parse-as-library -wmo -I $(FUZZ)/modules
@@ -270,6 +274,7 @@ $(eval $(call fuzz_module,PageTables,Sources/PageTables,$(FUZZ)/modules/BuddyHea
 $(eval $(call fuzz_module,UserMalloc,Sources/UserMalloc,$(FUZZ)/modules/PageTables.o))
 $(eval $(call fuzz_module,ProgramLoader,Sources/ProgramLoader,$(FUZZ)/modules/UserMalloc.o))
 $(eval $(call fuzz_module,TestSupport,Tests/TestSupport,$(FUZZ)/modules/ProgramLoader.o))
+$(eval $(call fuzz_module,BootOptions,Sources/BootOptions,$(FUZZ)/modules/KernelLog.o))
 
 $(FUZZ)/%: Tests/Fuzz/Targets/%.swift Tests/Fuzz/FuzzCheck.swift $(FUZZ_OBJECTS)
 	swiftc $(SWIFT_FUZZ) -module-name fuzz_$* $< Tests/Fuzz/FuzzCheck.swift $(FUZZ_OBJECTS) -o $@ 2> >(grep -v 'Cannot export local symbol' >&2)
@@ -294,5 +299,9 @@ fuzz-merge: fuzz-targets
 	  echo "fuzz-merge target=$$t files=$$(ls Tests/Fuzz/Corpus/$$t | wc -l) bytes=$$(cat Tests/Fuzz/Corpus/$$t/* | wc -c)"; \
 	done
 
-.PHONY: fuzz fuzz-test fuzz-targets fuzz-merge
+## asan-test: the whole host suite under AddressSanitizer (own scratch path: .build-asan)
+asan-test:
+	swift test --sanitize=address --scratch-path .build-asan
+
+.PHONY: fuzz fuzz-test fuzz-targets fuzz-merge asan-test
 .PRECIOUS: $(FUZZ)/modules/%.o
