@@ -1,7 +1,7 @@
-// (Shared by UserMallocTests and the userheap fuzz target in Tests/Fuzz.)
-// A recording page source over one big host buffer: every mapping is remembered (so tests can
-// check that all pages went back), unmaps must name exactly one earlier mapping, mapped memory is
-// zeroed and unmapped memory poisoned, and failures can be injected.
+// A recording page source over one big host buffer, for the tests of every allocator built on
+// UserMalloc's PageSource (the heap's, the arena's, the pool's): every mapping is remembered (so
+// tests can check that all pages went back), unmaps must name exactly one earlier mapping, mapped
+// memory is zeroed and unmapped memory poisoned, and failures can be injected.
 
 #if canImport(Glibc)
 import Glibc
