@@ -299,9 +299,9 @@ fuzz-merge: fuzz-targets
 	  echo "fuzz-merge target=$$t files=$$(ls Tests/Fuzz/Corpus/$$t | wc -l) bytes=$$(cat Tests/Fuzz/Corpus/$$t/* | wc -c)"; \
 	done
 
-## asan-test: the whole host suite under AddressSanitizer (own scratch path: .build-asan)
+## asan-test: the whole host suite under AddressSanitizer and LeakSanitizer (scratch path .build-asan)
 asan-test:
-	swift test --sanitize=address --scratch-path .build-asan
+	LSAN_OPTIONS=suppressions=$(CURDIR)/Tests/lsan-suppressions.txt swift test --sanitize=address --scratch-path .build-asan
 
 .PHONY: fuzz fuzz-test fuzz-targets fuzz-merge asan-test
 .PRECIOUS: $(FUZZ)/modules/%.o
