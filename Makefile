@@ -109,9 +109,17 @@ PROGRAM_ELFS = $(foreach p,$(PROGRAMS),$(UB)/$(p).elf)
 INITRD = $(if $(strip $(PROGRAMS)),-initrd "$(subst $(space),$(comma),$(strip $(PROGRAM_ELFS)))")
 
 ## run: boot the kernel in QEMU; exit status 0 when every check the kernel made passed
+## (BOOT=kernel: QEMU's multiboot loader; BOOT=iso: the GRUB ISO with SeaBIOS; BOOT=uefi: with OVMF)
+BOOT ?= kernel
+ifeq ($(filter kernel iso uefi,$(BOOT)),)
+$(error BOOT=$(BOOT): use BOOT=kernel (QEMU -kernel), BOOT=iso (GRUB ISO, BIOS) or BOOT=uefi (GRUB ISO, UEFI))
+endif
+BOOT_FLAGS_kernel = -kernel $(KERNEL) -append "log=$(LOG)" $(INITRD)
+BOOT_FLAGS_iso = -cdrom $(ISO) -boot d
+BOOT_FLAGS_uefi = $$(boot/grub/ovmf-flags.sh $(OVMF_VARS)) -cdrom $(ISO)
 .SECONDEXPANSION:
-run: $(KERNEL) $$(PROGRAM_ELFS) | tools
-	@$(QEMU) $(QEMU_BASE) -kernel $(KERNEL) -append "log=$(LOG)" $(INITRD) $(QEMU_FLAGS); \
+run: $(if $(filter kernel,$(BOOT)),$(KERNEL) $$(PROGRAM_ELFS),iso $(if $(filter uefi,$(BOOT)),ovmf)) | tools
+	@$(QEMU) $(QEMU_BASE) $(BOOT_FLAGS_$(BOOT)) $(QEMU_FLAGS); \
 	  status=$$?; [ $$status -eq 33 ] && exit 0; echo "make run: kernel reported failure (QEMU status $$status)"; exit 1
 
 ## debug: boot with QEMU waiting for gdb on :1234 (see README for the gdb line)
@@ -137,11 +145,48 @@ tools:
 	@command -v swiftc >/dev/null || { echo "SwiftMM needs the Swift toolchain (6.3 or later) on PATH: install it from swift.org and retry."; exit 1; }
 
 .PHONY: kernel run debug tools
+
+# ---- The bootable ISO: GRUB for BIOS and UEFI (README "Booting a real PC") -----------------------
+# Debian packages, installed on first use (apt-get as root, sudo otherwise, else one sentence).
+# Usage: $(call ensure_packages,PACKAGE:FILE-IT-PROVIDES ...)
+define ensure_packages
+	@missing=""; for pair in $(1); do [ -e "$${pair#*:}" ] || missing="$$missing $${pair%%:*}"; done; \
+	if [ -n "$$missing" ]; then \
+	  if command -v apt-get >/dev/null && [ "$$(id -u)" = 0 ]; then sudo=""; \
+	  elif command -v apt-get >/dev/null && command -v sudo >/dev/null; then sudo=sudo; \
+	  else echo "SwiftMM needs$$missing: please install them with your package manager and retry."; exit 1; fi; \
+	  echo "installing:$$missing"; \
+	  ($$sudo apt-get update -qq && $$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null) || \
+	    { echo "Could not install$$missing with apt-get: please run 'apt-get install$$missing' and retry."; exit 1; }; \
+	fi
+endef
+ISO_PACKAGES := grub-common:/usr/bin/grub-mkrescue grub-pc-bin:/usr/lib/grub/i386-pc/multiboot2.mod \
+  grub-efi-amd64-bin:/usr/lib/grub/x86_64-efi/multiboot2.mod xorriso:/usr/bin/xorriso mtools:/usr/bin/mformat
+ISO := $(BUILD)/swiftmm.iso
+OVMF_VARS := $(BUILD)/ovmf-vars.fd
+GRUB_TIMEOUT ?= 3
+GRUB_DEFAULT ?= 0
+
+## iso: build/swiftmm.iso, bootable from CD or USB stick on BIOS and UEFI PCs (GRUB menu on COM1).
+## The first menu entry boots PROGRAMS= with LOG=; the others: log=trace, every program, self-test,
+## multiboot1. GRUB_DEFAULT=n picks the entry booted when the menu times out (GRUB_TIMEOUT=s).
+iso: $(KERNEL) $(TEST_KERNEL) $$(PROGRAM_ELFS) $$(USER_ELFS) | tools
+	$(call ensure_packages,$(ISO_PACKAGES))
+	@boot/grub/make-iso.sh $(ISO) $(BUILD)/iso $(KERNEL) $(TEST_KERNEL) $(LOG) "$(PROGRAM_ELFS)" \
+	  "$(foreach p,$(DEFAULT_PROGRAMS),$(UB)/$(p).elf)" "$(USER_ELFS)" $(GRUB_TIMEOUT) $(GRUB_DEFAULT)
+
+## ovmf: the UEFI firmware for QEMU (Debian's ovmf) and a private copy of its variable store
+ovmf:
+	$(call ensure_packages,ovmf:/usr/share/OVMF)
+	@boot/grub/ovmf-flags.sh $(OVMF_VARS) >/dev/null
+
+.PHONY: iso ovmf
 .PRECIOUS: $(KB)/%.o $(KB)/%.elf
 
 # ---- Tests ---------------------------------------------------------------------------------------
 ## test: host tests, the embedded compile of every shared module, the in-kernel test suite in
-## QEMU and boots of the normal kernel at 32M, 128M, 1G and 6G with their summaries checked
+## QEMU and boots of the normal kernel at 32M, 128M, 1G and 6G with their summaries checked,
+## then the GRUB ISO booted with SeaBIOS (128M) and OVMF (6G)
 test: tools
 	swift test
 	$(MAKE) --no-print-directory user-test
@@ -149,6 +194,8 @@ test: tools
 	$(MAKE) --no-print-directory embedded-modules $(KERNEL) $(TEST_KERNEL) user-programs user-check
 	Tests/qemu/run-all.sh $(TEST_KERNEL) $(KERNEL) $(BUILD)/qemu-logs \
 	  "$(strip $(foreach p,$(DEFAULT_PROGRAMS),$(UB)/$(p).elf))" "$(strip $(foreach p,$(TEST_PROGRAMS),$(UB)/$(p).elf))"
+	$(MAKE) --no-print-directory iso ovmf PROGRAMS="$(DEFAULT_PROGRAMS)" LOG=info
+	Tests/qemu/run-iso.sh $(ISO) $(BUILD)/qemu-logs "$(DEFAULT_PROGRAMS)"
 
 # ---- Benchmarks ----------------------------------------------------------------------------------
 BENCH_PEERS := libjemalloc2 libmimalloc2.0 libtcmalloc-minimal4

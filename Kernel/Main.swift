@@ -13,12 +13,12 @@ func kernelMain(_ magic: UInt32, _ infoAddress: UInt32) {
     SerialPort.initialize()
     InterruptDescriptorTable.install()
     log.line(.info, "boot", "start").text("kernel", "swiftmm").hex("magic", UInt64(magic)).end()
-    guard magic == MultibootInfo.bootloaderMagic else {
+    guard let info = BootInfo(magic: magic, address: infoAddress) else {
         log.line(.error, "boot", "bad-magic").hex("magic", UInt64(magic))
-            .hex("expected", UInt64(MultibootInfo.bootloaderMagic)).end()
+            .hex("multiboot1", UInt64(MultibootInfo.bootloaderMagic)).hex("multiboot2", UInt64(Multiboot2Info.bootloaderMagic)).end()
         panic("not booted by a multiboot loader", "magic", UInt64(magic))
     }
-    let info = MultibootInfo(at: PhysicalAddress(UInt64(infoAddress)))
+    logLoader(info, infoAddress: infoAddress)
     let options = applyCommandLine(info)
     let layout = BootImageLayout.current()
     logLayout(layout)
@@ -45,7 +45,14 @@ func kernelMain(_ magic: UInt32, _ infoAddress: UInt32) {
     QEMUExit.exit(passed: result)
 }
 
-private func applyCommandLine(_ info: MultibootInfo) -> KernelCommandLine {
+/// Which loader booted the kernel, by which protocol, and where it left its information.
+private func logLoader(_ info: BootInfo, infoAddress: UInt32) {
+    let line = log.line(.info, "boot", "loader").text("protocol", info.protocolName)
+    if let name = info.loaderName { line.bytes("name", name) } else { line.text("name", "unnamed") }
+    line.address("info", UInt64(infoAddress)).dec("modules", info.moduleCount).end()
+}
+
+private func applyCommandLine(_ info: BootInfo) -> KernelCommandLine {
     guard let commandLine = info.commandLine else { return KernelCommandLine(UnsafeRawBufferPointer(start: nil, count: 0)) }
     let options = KernelCommandLine(commandLine.text)
     log.threshold = options.logLevel

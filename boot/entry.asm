@@ -36,6 +36,7 @@ align 4
 
 section .boot.text progbits alloc exec
 bits 32
+extern boot_normalise_cpu_state
 global _start
 _start:
     cli
@@ -43,6 +44,7 @@ _start:
     mov esp, boot_stack_top
     mov [boot_multiboot_magic], eax
     mov [boot_multiboot_info], ebx
+    call boot_normalise_cpu_state       ; multiboot2.asm: firmware leftovers (GRUB on UEFI)
 
     call check_long_mode
     call build_boot_page_tables

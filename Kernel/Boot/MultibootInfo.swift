@@ -5,8 +5,10 @@ import MemoryCore
 
 struct MultibootInfo {
     static let bootloaderMagic: UInt32 = 0x2BAD_B002
-    /// The structure's size up to and including the fields this kernel reads (through mmap_addr).
+    /// The structure's size up to and including the fields this kernel reads (through mmap_addr,
+    /// or through boot_loader_name when flag 9 is set).
     static let structureByteCount: UInt64 = 52
+    static let structureByteCountWithLoaderName: UInt64 = 68
 
     struct Flags: OptionSet {
         let rawValue: UInt32
@@ -14,6 +16,7 @@ struct MultibootInfo {
         static let commandLine = Flags(rawValue: 1 << 2)
         static let modules = Flags(rawValue: 1 << 3)
         static let memoryMap = Flags(rawValue: 1 << 6)
+        static let loaderName = Flags(rawValue: 1 << 9)
     }
 
     /// One boot module (a file QEMU passes with -initrd), as the loader placed it.
@@ -32,7 +35,15 @@ struct MultibootInfo {
     }
 
     var structureRange: PhysicalRange {
-        PhysicalRange(start: address, end: PhysicalAddress(address.raw + Self.structureByteCount))
+        let size = flags.contains(.loaderName) ? Self.structureByteCountWithLoaderName : Self.structureByteCount
+        return PhysicalRange(start: address, end: PhysicalAddress(address.raw + size))
+    }
+
+    /// The boot loader's name (flag bit 9: boot_loader_name at offset 64) and the range it
+    /// occupies (with its terminating zero).
+    var loaderName: (text: UnsafeRawBufferPointer, range: PhysicalRange)? {
+        guard flags.contains(.loaderName) else { return nil }
+        return Self.string(at: PhysicalAddress(UInt64(Self.read32(address, 64))))
     }
 
     /// The raw memory-map bytes (flag bit 6), or nil.
@@ -52,9 +63,7 @@ struct MultibootInfo {
     /// The command line bytes without the terminating zero, and the range they occupy (with it).
     var commandLine: (text: UnsafeRawBufferPointer, range: PhysicalRange)? {
         guard flags.contains(.commandLine) else { return nil }
-        let base = PhysicalAddress(UInt64(Self.read32(address, 16)))
-        let text = Self.zeroTerminated(at: base)
-        return (text, PhysicalRange(start: base, end: PhysicalAddress(base.raw + UInt64(text.count) + 1)))
+        return Self.string(at: PhysicalAddress(UInt64(Self.read32(address, 16))))
     }
 
     var moduleCount: Int { flags.contains(.modules) ? Int(Self.read32(address, 20)) : 0 }
@@ -72,6 +81,13 @@ struct MultibootInfo {
         let start = UInt64(Self.read32(entry, 0)), end = UInt64(Self.read32(entry, 4))
         return Module(range: PhysicalRange(start: PhysicalAddress(start), end: PhysicalAddress(max(start, end))),
                       nameAddress: PhysicalAddress(UInt64(Self.read32(entry, 8))))
+    }
+
+    /// A loader's zero-terminated string: its bytes without the zero, and the range it occupies
+    /// with the zero (what the kernel reserves).
+    static func string(at address: PhysicalAddress) -> (text: UnsafeRawBufferPointer, range: PhysicalRange) {
+        let text = zeroTerminated(at: address)
+        return (text, PhysicalRange(start: address, end: PhysicalAddress(address.raw + UInt64(text.count) + 1)))
     }
 
     static func zeroTerminated(at address: PhysicalAddress) -> UnsafeRawBufferPointer {

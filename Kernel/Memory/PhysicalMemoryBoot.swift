@@ -23,11 +23,13 @@ enum KernelMemory {
 }
 
 enum PhysicalMemoryBoot {
-    static func run(info: MultibootInfo, layout: BootImageLayout) {
-        guard let rawBytes = info.memoryMap else { panic("the boot loader gave no memory map (multiboot flag 6)") }
-        let parse = MemoryMapParse.parseMultiboot(rawBytes)
+    static func run(info: BootInfo, layout: BootImageLayout) {
+        guard let parse = info.parseMemoryMap() else {
+            panic("the boot loader gave no memory map (multiboot1 flag 6, multiboot2 tag 6)")
+        }
         logRawMap(parse)
         let map = parse.map.normalised()
+        if let efiMap = info.efiMemoryMap { logEFIMap(efiMap, loaderMap: map) }
         logNormalisedMap(map)
         var reservations = bootReservations(info: info, layout: layout)
         var usable = UsableFrameRanges(map: map, reservations: reservations)
@@ -45,9 +47,12 @@ enum PhysicalMemoryBoot {
     private static func logRawMap(_ parse: MemoryMapParse) {
         for index in 0..<parse.map.count {
             let region = parse.map[index]
-            log.line(.info, "pmm", "map-raw").address("base", region.range.start.raw)
+            let line = log.line(.info, "pmm", "map-raw").address("base", region.range.start.raw)
                 .address("end", region.range.end.raw).size("size", region.range.byteCount)
-                .text("type", region.kind.name).end()
+                .text("type", region.kind.name)
+            // A type the kernel does not know (GRUB reports EFI runtime code as 20): its number.
+            if case .unknown(let code) = region.kind { line.dec("type_code", UInt64(code)) }
+            line.end()
         }
         let dropped = parse.droppedZeroLength + parse.droppedTruncated + parse.clampedForOverflow + parse.map.droppedForCapacity
         if dropped > 0 {
@@ -55,6 +60,22 @@ enum PhysicalMemoryBoot {
                 .dec("truncated", parse.droppedTruncated).dec("clamped_overflow", parse.clampedForOverflow)
                 .dec("over_capacity", parse.map.droppedForCapacity).dec("capacity", MemoryMap.capacity).end()
         }
+    }
+
+    /// The firmware's UEFI map verbatim (debug: OVMF gives ~100 descriptors), then one line
+    /// comparing its usable RAM with the loader's map the kernel allocates from.
+    private static func logEFIMap(_ efiMap: EFIMemoryMapTag, loaderMap: MemoryMap) {
+        for index in 0..<efiMap.count {
+            let descriptor = efiMap[index]
+            log.line(.debug, "pmm", "map-efi").address("base", descriptor.range.start.raw)
+                .address("end", descriptor.range.end.raw).size("size", descriptor.range.byteCount)
+                .text("type", descriptor.typeName).dec("efi_type", UInt64(descriptor.type))
+                .hex("attributes", descriptor.attributes).end()
+        }
+        let efiUsable = efiMap.usableByteCount
+        log.line(.info, "pmm", "map-efi-summary").dec("descriptors", efiMap.count).dec("truncated", efiMap.truncated)
+            .size("usable_efi", efiUsable).size("usable_loader_map", loaderMap.usableByteCount)
+            .text("agree", efiUsable == loaderMap.usableByteCount ? "yes" : "no").end()
     }
 
     private static func logNormalisedMap(_ map: MemoryMap) {
@@ -72,7 +93,7 @@ enum PhysicalMemoryBoot {
 
     // MARK: - 3: reservations
 
-    private static func bootReservations(info: MultibootInfo, layout: BootImageLayout) -> ReservationList {
+    private static func bootReservations(info: BootInfo, layout: BootImageLayout) -> ReservationList {
         var list = ReservationList()
         reserve(&list, PhysicalRange(start: PhysicalAddress(0), end: PhysicalAddress(MiB)), .firstMebibyte)
         // The image holds the boot page tables and stack (in .bss): reserve around them so each
@@ -81,15 +102,12 @@ enum PhysicalMemoryBoot {
         reserve(&list, layout.bootPageTables, .bootPageTables)
         reserve(&list, layout.bootStack, .bootStack)
         reserve(&list, PhysicalRange(start: layout.bootStack.end, end: layout.image.end), .kernelImage)
-        reserve(&list, info.structureRange, .multibootInfo)
-        if let mapRange = info.memoryMapRange { reserve(&list, mapRange, .multibootInfo) }
+        info.forEachStructureRange { reserve(&list, $0, .multibootInfo) }
         if let commandLine = info.commandLine { reserve(&list, commandLine.range, .commandLine) }
-        if let table = info.moduleTableRange, !table.isEmpty { reserve(&list, table, .multibootInfo) }
         for index in 0..<info.moduleCount {
             let module = info.module(index)
             reserve(&list, module.range, .bootModule)
-            let name = MultibootInfo.zeroTerminated(at: module.nameAddress)
-            reserve(&list, PhysicalRange(start: module.nameAddress, end: PhysicalAddress(module.nameAddress.raw + UInt64(name.count) + 1)), .bootModule)
+            reserve(&list, MultibootInfo.string(at: module.nameAddress).range, .bootModule)
         }
         return list
     }

@@ -26,7 +26,7 @@ enum Processes {
     /// Processes whose frames did not all come back (a kernel bug; fails the summary).
     nonisolated(unsafe) static var leaks = 0
 
-    static func runModules(_ info: MultibootInfo) {
+    static func runModules(_ info: BootInfo) {
         for index in 0..<info.moduleCount {
             let module = info.module(index)
             let file = UnsafeRawBufferPointer(start: physicalPointer(module.range.start), count: Int(module.range.byteCount))

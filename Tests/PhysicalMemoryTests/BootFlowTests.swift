@@ -15,7 +15,11 @@ struct BootedMemory {
 /// Runs the kernel's sequence over `entries`, with the kernel image at [1 MiB, 3 MiB) and the
 /// multiboot info and command line just after it (where QEMU puts them).
 func boot(_ entries: [RawEntry]) throws -> BootedMemory {
-    let map = parse(multibootBytes(entries)).map.normalised()
+    try boot(normalised: parse(multibootBytes(entries)).map.normalised())
+}
+
+/// The same sequence from an already normalised map (whichever parser produced it).
+func boot(normalised map: MemoryMap) throws -> BootedMemory {
     var reservations = ReservationList()
     try reservations.add(bytes(0, MiB), reason: .firstMebibyte)
     try reservations.add(bytes(MiB, 3 * MiB), reason: .kernelImage)

@@ -59,7 +59,7 @@ if [ -n "$test_programs" ]; then
   runs=8
   echo "== user programs, hostile ones included (MEM=128M)"
   QEMU_EXTRA_FLAGS=$(initrd "$test_programs")
-  if "$here/boot-kernel.sh" "$image" 128M "$logdir/programs.log" log=info cpu_limit_ms=2000 && \
+  if "$here/boot-kernel.sh" "$image" 128M "$logdir/programs.log" log=info cpu_limit_ms=4000 && \
      "$here/check-summary.sh" "$logdir/programs.log" $((128 << 20)) && \
      "$here/check-programs.sh" "$logdir/programs.log" User/Programs/expectations.txt $test_programs; then
     :
