@@ -1,7 +1,8 @@
 // Fuzz target `multiboot`: the boot path from the loader's memory-map bytes to usable frames.
 //
-// Input: byte 0 = n (mod 9) reservations of 16 bytes each (start u64, length u64, little-endian),
-// then the multiboot1 memory map bytes. Checked for every input:
+// Input: byte 0 = n (low 4 bits, mod 9) reservations of 16 bytes each (start u64, length u64,
+// little-endian) and the wire format (bits 4-5: 1 = a multiboot2 memory-map tag, 2 = a UEFI
+// memory-map tag (multiboot2 tag 17), else the multiboot1 map), then the map bytes. Checked:
 //   - the parser agrees entry for entry with a plain re-decoding (UInt128 sums), counts included;
 //   - the normalised map satisfies normalisationViolation() == nil, normalising is idempotent, no
 //     byte of a non-usable input region is usable in the output, every non-usable boundary keeps
@@ -22,7 +23,7 @@ func le(_ bytes: UnsafeRawBufferPointer, _ at: Int, _ width: Int) -> UInt64 {
     return value
 }
 
-/// The multiboot map decoded the plain way: (kept entries, zero-length, undecodable, clamped).
+/// The multiboot1 map decoded the plain way: (kept entries, zero-length, undecodable, clamped).
 func plainDecode(_ bytes: UnsafeRawBufferPointer) -> ([PlainEntry], Int, Int, Int) {
     var entries: [PlainEntry] = [], zero = 0, truncated = 0, clamped = 0
     var offset = 0
@@ -31,16 +32,69 @@ func plainDecode(_ bytes: UnsafeRawBufferPointer) -> ([PlainEntry], Int, Int, In
         let size = Int(le(bytes, offset, 4))
         if offset + 4 + size > bytes.count { truncated += 1; break }
         if size < 20 { truncated += 1 } else {
-            let base = le(bytes, offset + 4, 8), length = le(bytes, offset + 12, 8), type = UInt32(le(bytes, offset + 20, 4))
-            if length == 0 { zero += 1 } else {
-                let end = UInt128(base) + UInt128(length)
-                if end > UInt128(UInt64.max) { clamped += 1 }
-                entries.append(PlainEntry(start: base, end: UInt64(min(end, UInt128(UInt64.max))), type: type))
-            }
+            plainRecord(base: le(bytes, offset + 4, 8), length: le(bytes, offset + 12, 8), type: UInt32(le(bytes, offset + 20, 4)),
+                        &entries, &zero, &clamped)
         }
         offset += 4 + size
     }
     return (entries, zero, truncated, clamped)
+}
+
+/// Keeps (base, base + length) unless empty, clamping an end past 2^64 to 2^64 - 1.
+func plainRecord(base: UInt64, length: UInt128, type: UInt32, _ entries: inout [PlainEntry], _ zero: inout Int, _ clamped: inout Int) {
+    if length == 0 { zero += 1; return }
+    let end = UInt128(base) + length
+    if end > UInt128(UInt64.max) { clamped += 1 }
+    entries.append(PlainEntry(start: base, end: UInt64(min(end, UInt128(UInt64.max))), type: type))
+}
+
+func plainRecord(base: UInt64, length: UInt64, type: UInt32, _ entries: inout [PlainEntry], _ zero: inout Int, _ clamped: inout Int) {
+    plainRecord(base: base, length: UInt128(length), type: type, &entries, &zero, &clamped)
+}
+
+/// A multiboot2 memory-map tag decoded the plain way (Multiboot2 Specification 3.6.8).
+func plainDecodeMultiboot2(_ bytes: UnsafeRawBufferPointer) -> ([PlainEntry], Int, Int, Int) {
+    var entries: [PlainEntry] = [], zero = 0, clamped = 0
+    guard bytes.count >= 16, le(bytes, 0, 4) == 6 else { return ([], 0, 1, 0) }
+    let size = min(Int(le(bytes, 4, 4)), bytes.count), entrySize = Int(le(bytes, 8, 4))
+    guard entrySize >= 20, size >= 16 else { return ([], 0, 1, 0) }
+    var offset = 16
+    while offset + entrySize <= size {
+        plainRecord(base: le(bytes, offset, 8), length: le(bytes, offset + 8, 8), type: UInt32(le(bytes, offset + 16, 4)),
+                    &entries, &zero, &clamped)
+        offset += entrySize
+    }
+    return (entries, zero, offset < size ? 1 : 0, clamped)
+}
+
+/// The UEFI memory types (UEFI 2.10, 7.2) as the kernel's kinds: loader, boot-services and
+/// conventional memory are free RAM once boot services are gone; runtime-services, MMIO, PAL code,
+/// persistent and reserved memory must be kept; unusable, ACPI reclaim and ACPI NVS as named.
+func plainEFIType(_ type: UInt32) -> MemoryRegionKind {
+    switch type {
+    case 1, 2, 3, 4, 7: .usable
+    case 0, 5, 6, 11, 12, 13, 14: .reserved
+    case 8: .defective
+    case 9: .acpiReclaimable
+    case 10: .acpiNonVolatile
+    default: .unknown(type)
+    }
+}
+
+/// A UEFI memory-map tag (multiboot2 tag 17) decoded the plain way; kinds in `efiKinds`.
+func plainDecodeEFI(_ bytes: UnsafeRawBufferPointer, _ efiKinds: inout [MemoryRegionKind]) -> ([PlainEntry], Int, Int, Int) {
+    var entries: [PlainEntry] = [], zero = 0, clamped = 0
+    guard bytes.count >= 16, le(bytes, 0, 4) == 17, le(bytes, 8, 4) >= 40 else { return ([], 0, 1, 0) }
+    let size = max(16, min(Int(le(bytes, 4, 4)), bytes.count)), descriptorSize = Int(le(bytes, 8, 4))
+    var offset = 16
+    while offset + descriptorSize <= size {
+        let before = entries.count
+        plainRecord(base: le(bytes, offset + 8, 8), length: UInt128(le(bytes, offset + 24, 8)) * 4096,
+                    type: UInt32(le(bytes, offset, 4)), &entries, &zero, &clamped)
+        if entries.count > before { efiKinds.append(plainEFIType(UInt32(le(bytes, offset, 4)))) }
+        offset += descriptorSize
+    }
+    return (entries, zero, offset < size ? 1 : 0, clamped)
 }
 
 func precedence(_ kind: MemoryRegionKind) -> Int {
@@ -65,17 +119,24 @@ func winningKind(_ regions: [MemoryRegion], at address: UInt64) -> MemoryRegionK
 
 func regions(_ map: MemoryMap) -> [MemoryRegion] { (0 ..< map.count).map { map[$0] } }
 
-func checkParse(_ mapBytes: UnsafeRawBufferPointer) -> MemoryMapParse {
-    let parse = MemoryMap.parseMultiboot(mapBytes)
-    let (entries, zero, truncated, clamped) = plainDecode(mapBytes)
+func checkParse(_ mapBytes: UnsafeRawBufferPointer, format: Int) -> MemoryMapParse {
+    var efiKinds: [MemoryRegionKind] = []
+    let parse: MemoryMapParse
+    let (entries, zero, truncated, clamped): ([PlainEntry], Int, Int, Int)
+    switch format {
+    case 1: (parse, (entries, zero, truncated, clamped)) = (MemoryMapParse.parseMultiboot2(mapBytes), plainDecodeMultiboot2(mapBytes))
+    case 2: (parse, (entries, zero, truncated, clamped)) = (MemoryMapParse.parseEFIMemoryMap(mapBytes), plainDecodeEFI(mapBytes, &efiKinds))
+    default: (parse, (entries, zero, truncated, clamped)) = (MemoryMap.parseMultiboot(mapBytes), plainDecode(mapBytes))
+    }
     fuzzRequire(parse.droppedZeroLength == zero && parse.droppedTruncated == truncated && parse.clampedForOverflow == clamped,
                 "parse counts \(parse.droppedZeroLength)/\(parse.droppedTruncated)/\(parse.clampedForOverflow) vs \(zero)/\(truncated)/\(clamped)")
     fuzzRequire(parse.map.count == min(entries.count, MemoryMap.capacity)
                 && parse.map.droppedForCapacity == entries.count - parse.map.count, "parse kept \(parse.map.count) of \(entries.count)")
     for index in 0 ..< parse.map.count {
         let region = parse.map[index], entry = entries[index]
-        fuzzRequire(region.range.start.raw == entry.start && region.range.end.raw == entry.end
-                    && region.kind == MemoryRegionKind(multibootType: entry.type), "entry \(index) differs")
+        let kind = format == 2 ? efiKinds[index] : MemoryRegionKind(multibootType: entry.type)
+        fuzzRequire(region.range.start.raw == entry.start && region.range.end.raw == entry.end && region.kind == kind,
+                    "entry \(index) differs")
     }
     return parse
 }
@@ -156,10 +217,11 @@ func checkUsable(raw: MemoryMap, normalised: MemoryMap, reservations: Reservatio
 public func fuzzMultiboot(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
     let input = fuzzInput(data, size)
     guard let first = input.first else { return 0 }
-    let reservationCount = min(Int(first) % 9, (input.count - 1) / 16)
+    let reservationCount = min(Int(first & 0xF) % 9, (input.count - 1) / 16)
+    let format = Int(first >> 4) & 3
     let reservationBytes = UnsafeRawBufferPointer(rebasing: input[1 ..< 1 + 16 * reservationCount])
     let mapBytes = UnsafeRawBufferPointer(rebasing: input[(1 + 16 * reservationCount)...])
-    let parse = checkParse(mapBytes)
+    let parse = checkParse(mapBytes, format: format)
     let normalised = checkNormalised(parse.map)
     checkUsable(raw: parse.map, normalised: normalised, reservations: readReservations(reservationBytes, count: reservationCount))
     return 0
