@@ -16,7 +16,7 @@ SWIFT_EMBEDDED := -enable-experimental-feature Embedded -enable-experimental-fea
   -Xcc -mno-red-zone -Xcc -mno-sse -Xcc -mno-sse2 -Xcc -mno-mmx -Xcc -fno-pic
 
 # Shared modules in dependency order: each is compiled on its own, exactly as the host sees it.
-EMBEDDED_MODULES := MemoryCore KernelLog PhysicalMemory BuddyHeap PageTables UserMalloc ProgramLoader
+EMBEDDED_MODULES := MemoryCore KernelLog PhysicalMemory BuddyHeap PageTables UserMalloc ProgramLoader UserAllocators
 
 EMB := $(BUILD)/embedded
 
@@ -37,6 +37,7 @@ $(eval $(call embedded_module,BuddyHeap,$(EMB)/MemoryCore.o))
 $(eval $(call embedded_module,PageTables,$(EMB)/MemoryCore.o))
 $(eval $(call embedded_module,UserMalloc,$(EMB)/MemoryCore.o))
 $(eval $(call embedded_module,ProgramLoader,$(EMB)/MemoryCore.o $(EMB)/PageTables.o))
+$(eval $(call embedded_module,UserAllocators,$(EMB)/MemoryCore.o $(EMB)/UserMalloc.o))
 
 EMBEDDED_OBJECTS := $(foreach m,$(EMBEDDED_MODULES),$(EMB)/$(m).o)
 
@@ -199,7 +200,7 @@ test: tools
 
 # ---- Benchmarks ----------------------------------------------------------------------------------
 BENCH_PEERS := libjemalloc2 libmimalloc2.0 libtcmalloc-minimal4
-## bench: host benchmarks in release mode (FILTER=frame|buddy|malloc picks a group). jemalloc,
+## bench: host benchmarks in release mode (FILTER=frame|buddy|malloc|ladder picks a group). jemalloc,
 ## loaded with dlopen, needs room in glibc's static TLS block: hence GLIBC_TUNABLES.
 bench:
 	@missing=""; for p in $(BENCH_PEERS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
@@ -223,14 +224,14 @@ bench:
 ## user-emulate: run every program on this Linux host under User/Tools/abi-emulator (ptrace ABI model)
 USER_PROGRAMS := hello memtest bad_pointer write_rodata exec_data stack_overflow kernel_jump \
   no_unmap syscall_fuzz malloc_demo larson malloc_hostile_double_free malloc_hostile_foreign_free \
-  malloc_hostile_interior_free syscall_cost cpu_hog sh6bench
+  malloc_hostile_interior_free syscall_cost cpu_hog sh6bench ladder
 # For the kernel's `make run` and `make test` (expected outcomes: User/Programs/expectations.txt).
-DEFAULT_PROGRAMS := hello memtest malloc_demo larson sh6bench syscall_cost
+DEFAULT_PROGRAMS := hello memtest malloc_demo larson sh6bench syscall_cost ladder
 TEST_PROGRAMS := $(USER_PROGRAMS)
 
 UB := $(BUILD)/user
 USER_RUNTIME_SWIFT := $(sort $(wildcard User/Runtime/Syscalls/*.swift User/Runtime/Support/*.swift))
-USER_SHARED_MODULES := MemoryCore KernelLog UserMalloc
+USER_SHARED_MODULES := MemoryCore KernelLog UserMalloc UserAllocators
 USER_SHARED_OBJECTS := $(foreach m,$(USER_SHARED_MODULES),$(EMB)/$(m).o)
 USER_RUNTIME_OBJECTS := $(UB)/runtime/start.o $(UB)/runtime/syscall.o $(UB)/runtime/cycles.o $(UB)/runtime/runtime.o \
   $(UB)/runtime/freestanding.o

@@ -14,6 +14,7 @@ let package = Package(
         .library(name: "PageTables", targets: ["PageTables"]),
         .library(name: "UserMalloc", targets: ["UserMalloc"]),
         .library(name: "ProgramLoader", targets: ["ProgramLoader"]),
+        .library(name: "UserAllocators", targets: ["UserAllocators"]),
     ],
     targets: [
         .target(name: "MemoryCore"),
@@ -23,9 +24,10 @@ let package = Package(
         .target(name: "PageTables", dependencies: ["MemoryCore"]),
         .target(name: "UserMalloc", dependencies: ["MemoryCore"]),
         .target(name: "ProgramLoader", dependencies: ["MemoryCore", "PageTables"]),
+        .target(name: "UserAllocators", dependencies: ["MemoryCore", "UserMalloc"]),
         .executableTarget(
             name: "SwiftMMBench",
-            dependencies: ["MemoryCore", "PhysicalMemory", "BuddyHeap", "PageTables", "UserMalloc", "TestSupport"],
+            dependencies: ["MemoryCore", "PhysicalMemory", "BuddyHeap", "PageTables", "UserMalloc", "UserAllocators", "TestSupport"],
             swiftSettings: [.unsafeFlags(["-Ounchecked"])]
         ),
         .target(
@@ -33,12 +35,13 @@ let package = Package(
             dependencies: ["MemoryCore", "PhysicalMemory", "BuddyHeap", "PageTables", "UserMalloc", "ProgramLoader"],
             path: "Tests/TestSupport"
         ),
-        .testTarget(name: "MemoryCoreTests", dependencies: ["MemoryCore"]),
+        .testTarget(name: "MemoryCoreTests", dependencies: ["MemoryCore", "TestSupport"]),
         .testTarget(name: "KernelLogTests", dependencies: ["KernelLog", "MemoryCore"]),
         .testTarget(name: "PhysicalMemoryTests", dependencies: ["PhysicalMemory", "MemoryCore", "TestSupport"]),
         .testTarget(name: "BuddyHeapTests", dependencies: ["BuddyHeap", "MemoryCore", "TestSupport"]),
         .testTarget(name: "PageTablesTests", dependencies: ["PageTables", "PhysicalMemory", "MemoryCore", "TestSupport"]),
         .testTarget(name: "UserMallocTests", dependencies: ["UserMalloc", "PageTables", "PhysicalMemory", "MemoryCore", "TestSupport"]),
         .testTarget(name: "ProgramLoaderTests", dependencies: ["ProgramLoader", "MemoryCore", "PageTables", "TestSupport"]),
+        .testTarget(name: "UserAllocatorsTests", dependencies: ["UserAllocators", "UserMalloc", "MemoryCore", "TestSupport"]),
     ]
 )

@@ -81,7 +81,8 @@ public struct EarlyFrameAllocator: Sendable {
             takenRanges[takenRanges.count - 1].end = claimed.end
             return true
         }
-        return takenRanges.append(claimed)
+        do { try takenRanges.append(claimed) } catch { return false }
+        return true
     }
 }
 

@@ -46,8 +46,9 @@ extension MemoryMap {
     @inline(__always) private func sortedBoundaries() -> FixedCapacityList<256, UInt64> {
         var points = FixedCapacityList<256, UInt64>(filler: 0)
         for index in 0 ..< count where !self[index].range.isEmpty {
-            _ = points.append(self[index].range.start.raw)
-            _ = points.append(self[index].range.end.raw)
+            // Capacity 256 = two boundaries for each of MemoryMap's 128 regions: always fits.
+            _ = try? points.append(self[index].range.start.raw)
+            _ = try? points.append(self[index].range.end.raw)
         }
         points.sort(by: <)
         var kept = 0

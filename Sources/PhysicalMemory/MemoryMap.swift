@@ -23,7 +23,7 @@ public struct MemoryMap: Sendable {
 
     /// Appends a region, or counts it in `droppedForCapacity` when the map is full.
     public mutating func append(_ region: MemoryRegion) {
-        if !regions.append(region) { droppedForCapacity += 1 }
+        do { try regions.append(region) } catch { droppedForCapacity += 1 }
     }
 
     /// Total bytes of usable regions.

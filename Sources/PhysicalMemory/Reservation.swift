@@ -67,7 +67,7 @@ public struct ReservationList: Sendable {
     /// shows them.
     public mutating func add(_ reservation: Reservation) throws(ReservationListError) {
         guard reservation.range.start <= reservation.range.end else { throw .invalidRange }
-        guard entries.append(reservation) else {
+        do { try entries.append(reservation) } catch {
             droppedForCapacity += 1
             throw .full
         }

@@ -60,7 +60,7 @@ public struct UsableFrameRanges: Sendable {
             ranges[count - 1].end = range.end
             return true
         }
-        if !ranges.append(range) {
+        do { try ranges.append(range) } catch {
             droppedForCapacity += 1
             return false
         }
@@ -77,7 +77,8 @@ public struct UsableFrameRanges: Sendable {
         var reserved = FixedCapacityList<64, FrameRange>(filler: FrameRange(FrameNumber(0), FrameNumber(0)))
         for index in 0 ..< reservations.count {
             let frames = reservations[index].range.touchedFrames
-            if !frames.isEmpty { _ = reserved.append(frames) }
+            // Capacity 64 = ReservationList's capacity: one range per reservation always fits.
+            if !frames.isEmpty { _ = try? reserved.append(frames) }
         }
         reserved.sort { $0.start < $1.start }
         return reserved

@@ -14,3 +14,4 @@ print("# SwiftMM benchmarks: ratio_vs_glibc = glibc time / ours (>1: ours faster
 group("frame") { runFrameAllocatorScenarios() }
 group("buddy") { runBuddyHeapScenarios() }
 group("malloc") { runUserMallocScenarios() }
+group("ladder") { runLadderScenarios() }

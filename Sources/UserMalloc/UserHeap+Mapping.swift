@@ -2,9 +2,15 @@
 // and the span directory grows here: a doubled table is mapped, filled, and the old one unmapped.
 
 extension UserHeap {
-    /// Maps pages and accounts for them; nil when the source is out of memory.
+    /// Maps pages and accounts for them; nil when the source is out of memory even after the
+    /// large cache was given back (the heap never fails a request while it holds idle mappings).
     @inlinable mutating func mapFromSource(byteCount: Int, alignment: Int) -> UnsafeMutableRawPointer? {
-        guard let base = pageSource.mapPages(byteCount: byteCount, alignment: alignment) else { return nil }
+        var mapped = pageSource.mapPages(byteCount: byteCount, alignment: alignment)
+        if mapped == nil && largeCacheHead != 0 {
+            releaseCachedLarge()
+            mapped = pageSource.mapPages(byteCount: byteCount, alignment: alignment)
+        }
+        guard let base = mapped else { return nil }
         counters.noteMapped(byteCount)
         return base
     }

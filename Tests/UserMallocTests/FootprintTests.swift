@@ -2,6 +2,7 @@
 // empty-span cache is bounded in bytes, pointers into the unmapped rest of a short span's granule
 // are foreign, and trim still returns everything.
 
+import TestSupport
 import Testing
 import MemoryCore
 @testable import UserMalloc

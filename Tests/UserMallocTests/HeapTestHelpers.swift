@@ -1,9 +1,9 @@
-// Shared helpers of the UserMalloc tests: a heap over a fresh FakePageSource (TestSupport) whose
-// error reports land in a log, and `unwrap`.
+// Helpers of the heap tests: an error log and a heap over TestSupport's FakePageSource (the
+// recording page source). Fill patterns and their checks are TestSupport's (BytePattern.swift).
 
+import UserMalloc
 import Testing
 import TestSupport
-import UserMalloc
 
 /// Collects the heap's error reports.
 final class ErrorLog {

@@ -1,6 +1,7 @@
 // Every kind of bad pointer and detectable metadata damage is reported with its own HeapError
 // value, and the heap is left exactly as it was.
 
+import TestSupport
 import Testing
 import MemoryCore
 @testable import UserMalloc

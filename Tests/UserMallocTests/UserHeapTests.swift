@@ -127,6 +127,37 @@ func address(_ pointer: UnsafeMutableRawPointer) -> UInt { UInt(bitPattern: poin
         #expect(source.mappings.isEmpty && heap.statistics.cachedLargeBlocks == 0)
         #expect(heap.checkInvariants() == nil)
     }
+
+    @Test func aLoneLargeBufferFreedAndAllocatedAgainIsCached() throws {
+        var (heap, source, _) = makeHeap()
+        let p = try unwrap(heap.allocate(byteCount: 256 * 1024))
+        heap.free(p)
+        #expect(heap.statistics.cachedLargeBlocks == 1)
+        let maps = source.mapCount
+        for _ in 0 ..< 10 {
+            let q = try unwrap(heap.allocate(byteCount: 256 * 1024))
+            #expect(q == p)
+            heap.free(q)
+        }
+        #expect(source.mapCount == maps, "no mapping after the first")
+        heap.trim()
+        #expect(source.mappings.isEmpty && heap.checkInvariants() == nil)
+    }
+
+    @Test func aFullSourceTakesBackTheCacheBeforeMallocFails() throws {
+        var (heap, source, _) = makeHeap()
+        let p = try unwrap(heap.allocate(byteCount: 256 * 1024))
+        heap.free(p)
+        #expect(heap.statistics.cachedLargeBlocks == 1)
+        source.byteLimit = source.mappedBytes  // the cached mapping is all the source will give
+        let q = try unwrap(heap.allocate(byteCount: 200 * 1024))  // served by the cached mapping
+        heap.free(q)
+        // Too small for the cached mapping (under half of it): the cache goes back, then the map succeeds.
+        let r = try unwrap(heap.allocate(byteCount: 20 * 1024 + 1))
+        #expect(heap.statistics.cachedLargeBlocks == 0)
+        heap.free(r)
+        #expect(heap.checkInvariants() == nil)
+    }
 }
 
 @Suite struct UserHeapCallocTests {

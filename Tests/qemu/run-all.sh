@@ -68,5 +68,11 @@ if [ -n "$test_programs" ]; then
     echo "FAIL user programs"; failures=$((failures + 1))
   fi
 fi
+# The ladder program (a default program): its table must be whole (every rung with a median).
+case " $default_programs " in *"/ladder.elf "*)
+  runs=$((runs + 1))
+  echo "== ladder: every rung with a median (boot MEM=128M)"
+  "$here/check-ladder.sh" "$logdir/boot-128M.log" || failures=$((failures + 1)) ;;
+esac
 echo "qemu: $((runs - failures)) passed, $failures failed"
 [ "$failures" -eq 0 ]
