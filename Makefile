@@ -16,7 +16,7 @@ SWIFT_EMBEDDED := -enable-experimental-feature Embedded -enable-experimental-fea
   -Xcc -mno-red-zone -Xcc -mno-sse -Xcc -mno-sse2 -Xcc -mno-mmx -Xcc -fno-pic
 
 # Shared modules in dependency order: each is compiled on its own, exactly as the host sees it.
-EMBEDDED_MODULES := MemoryCore KernelLog PhysicalMemory BuddyHeap PageTables UserMalloc ProgramLoader UserAllocators
+EMBEDDED_MODULES := MemoryCore KernelLog PhysicalMemory BuddyHeap PageTables UserMalloc ProgramLoader UserAllocators Syscalls
 
 EMB := $(BUILD)/embedded
 
@@ -37,6 +37,7 @@ $(eval $(call embedded_module,BuddyHeap,$(EMB)/MemoryCore.o))
 $(eval $(call embedded_module,PageTables,$(EMB)/MemoryCore.o))
 $(eval $(call embedded_module,UserMalloc,$(EMB)/MemoryCore.o))
 $(eval $(call embedded_module,ProgramLoader,$(EMB)/MemoryCore.o $(EMB)/PageTables.o))
+$(eval $(call embedded_module,Syscalls,$(EMB)/MemoryCore.o $(EMB)/PageTables.o))
 $(eval $(call embedded_module,UserAllocators,$(EMB)/MemoryCore.o $(EMB)/UserMalloc.o))
 
 EMBEDDED_OBJECTS := $(foreach m,$(EMBEDDED_MODULES),$(EMB)/$(m).o)
@@ -78,6 +79,10 @@ $(KB)/Kernel.o: $(KERNEL_SWIFT) $(EMBEDDED_OBJECTS) | $(KB)
 $(KB)/KernelSelfTest.o: $(KERNEL_SWIFT) $(SELFTEST_SWIFT) $(EMBEDDED_OBJECTS) | $(KB)
 	swiftc $(SWIFT_EMBEDDED) -g -D KERNEL_SELFTEST -module-name Kernel -I $(EMB) -c $(KERNEL_SWIFT) $(SELFTEST_SWIFT) -o $@
 
+# The checks build: every allocator's checkInvariants() after every change (Kernel/Checks).
+$(KB)/KernelChecks.o: $(KERNEL_SWIFT) $(EMBEDDED_OBJECTS) | $(KB)
+	swiftc $(SWIFT_EMBEDDED) -g -D SWIFTMM_CHECKS -module-name Kernel -I $(EMB) -c $(KERNEL_SWIFT) -o $@
+
 BOOT_OBJECTS := $(patsubst boot/%.asm,$(KB)/%.o,$(BOOT_ASM)) $(KB)/runtime.o $(KB)/freestanding.o
 
 # kernel.elf (ELF64, with symbols: give it to gdb) -> kernel.bin (ELF32 copy QEMU's multiboot loads).
@@ -89,6 +94,7 @@ $(KB)/%.bin: $(KB)/%.elf
 
 KERNEL := $(KB)/Kernel.bin
 TEST_KERNEL := $(KB)/KernelSelfTest.bin
+CHECKS_KERNEL := $(KB)/KernelChecks.bin
 
 ## kernel: build the bootable image (build/kernel/Kernel.bin)
 kernel: $(KERNEL)
@@ -192,9 +198,10 @@ test: tools
 	swift test
 	$(MAKE) --no-print-directory user-test
 	$(MAKE) --no-print-directory asan-test fuzz-test
-	$(MAKE) --no-print-directory embedded-modules $(KERNEL) $(TEST_KERNEL) user-programs user-check
+	$(MAKE) --no-print-directory embedded-modules $(KERNEL) $(TEST_KERNEL) $(CHECKS_KERNEL) user-programs user-check
 	Tests/qemu/run-all.sh $(TEST_KERNEL) $(KERNEL) $(BUILD)/qemu-logs \
-	  "$(strip $(foreach p,$(DEFAULT_PROGRAMS),$(UB)/$(p).elf))" "$(strip $(foreach p,$(TEST_PROGRAMS),$(UB)/$(p).elf))"
+	  "$(strip $(foreach p,$(DEFAULT_PROGRAMS),$(UB)/$(p).elf))" "$(strip $(foreach p,$(TEST_PROGRAMS),$(UB)/$(p).elf))" \
+	  $(CHECKS_KERNEL)
 	$(MAKE) --no-print-directory iso ovmf PROGRAMS="$(DEFAULT_PROGRAMS)" LOG=info
 	Tests/qemu/run-iso.sh $(ISO) $(BUILD)/qemu-logs "$(DEFAULT_PROGRAMS)"
 
@@ -221,7 +228,6 @@ bench:
 ## user-programs: build every user program as build/user/NAME.elf
 ## user-check: check every ELF's header and segments (ET_EXEC, x86-64, W^X, user-space vaddrs)
 ## user-test: host tests of the user runtime (syscall wrappers, page source) against a fake kernel
-## user-emulate: run every program on this Linux host under User/Tools/abi-emulator (ptrace ABI model)
 USER_PROGRAMS := hello memtest bad_pointer write_rodata exec_data stack_overflow kernel_jump \
   no_unmap syscall_fuzz malloc_demo larson malloc_hostile_double_free malloc_hostile_foreign_free \
   malloc_hostile_interior_free syscall_cost cpu_hog sh6bench ladder
@@ -231,7 +237,7 @@ TEST_PROGRAMS := $(USER_PROGRAMS)
 
 UB := $(BUILD)/user
 USER_RUNTIME_SWIFT := $(sort $(wildcard User/Runtime/Syscalls/*.swift User/Runtime/Support/*.swift))
-USER_SHARED_MODULES := MemoryCore KernelLog UserMalloc UserAllocators
+USER_SHARED_MODULES := MemoryCore KernelLog UserMalloc UserAllocators PageTables Syscalls
 USER_SHARED_OBJECTS := $(foreach m,$(USER_SHARED_MODULES),$(EMB)/$(m).o)
 USER_RUNTIME_OBJECTS := $(UB)/runtime/start.o $(UB)/runtime/syscall.o $(UB)/runtime/cycles.o $(UB)/runtime/runtime.o \
   $(UB)/runtime/freestanding.o
@@ -275,16 +281,7 @@ user-check: $(USER_ELFS)
 user-test:
 	swift test --package-path User --scratch-path .build-user
 
-# A ptrace-based model of the kernel's side of the syscall ABI, for running the programs on a
-# Linux host before (and beside) the kernel: outcomes are compared with expectations.txt.
-USER_EMULATOR := $(UB)/abi-emulator
-$(USER_EMULATOR): User/Tools/abi-emulator.c | $(UB)/runtime
-	cc -O2 -Wall -Wextra -Werror -o $@ $<
-
-user-emulate: $(USER_ELFS) $(USER_EMULATOR)
-	$(USER_EMULATOR) --expect User/Programs/expectations.txt $(USER_ELFS)
-
-.PHONY: user-programs user-check user-test user-emulate
+.PHONY: user-programs user-check user-test
 .PRECIOUS: $(UB)/%.o $(UB)/runtime/%.o
 
 # ---- Fuzzing: libFuzzer + AddressSanitizer on the host (Tests/Fuzz, README "Fuzzing") ------------
@@ -353,3 +350,15 @@ asan-test:
 
 .PHONY: fuzz fuzz-test fuzz-targets fuzz-merge asan-test
 .PRECIOUS: $(FUZZ)/modules/%.o
+
+# ---- Formatting and help ---------------------------------------------------------------------------
+## lint: check the Swift sources against .swift-format (swift format ships with the toolchain)
+lint:
+	swift format lint --strict --recursive --parallel Sources Tests Kernel User
+
+## help: list these targets
+help:
+	@awk '/^## [a-z-]+:/ { sub(/^## /, ""); split($$0, a, ": "); printf "  %-17s %s\n", a[1], substr($$0, length(a[1]) + 3); next } \
+	  /^## / { sub(/^## /, ""); printf "  %-17s %s\n", "", $$0 }' $(MAKEFILE_LIST)
+
+.PHONY: lint help

@@ -14,6 +14,7 @@ let package = Package(
         .library(name: "PageTables", targets: ["PageTables"]),
         .library(name: "UserMalloc", targets: ["UserMalloc"]),
         .library(name: "ProgramLoader", targets: ["ProgramLoader"]),
+        .library(name: "Syscalls", targets: ["Syscalls"]),
         .library(name: "UserAllocators", targets: ["UserAllocators"]),
     ],
     targets: [
@@ -24,6 +25,7 @@ let package = Package(
         .target(name: "PageTables", dependencies: ["MemoryCore"]),
         .target(name: "UserMalloc", dependencies: ["MemoryCore"]),
         .target(name: "ProgramLoader", dependencies: ["MemoryCore", "PageTables"]),
+        .target(name: "Syscalls", dependencies: ["MemoryCore", "PageTables"]),
         .target(name: "UserAllocators", dependencies: ["MemoryCore", "UserMalloc"]),
         .executableTarget(
             name: "SwiftMMBench",
@@ -41,6 +43,7 @@ let package = Package(
         .testTarget(name: "BuddyHeapTests", dependencies: ["BuddyHeap", "MemoryCore", "TestSupport"]),
         .testTarget(name: "PageTablesTests", dependencies: ["PageTables", "PhysicalMemory", "MemoryCore", "TestSupport"]),
         .testTarget(name: "UserMallocTests", dependencies: ["UserMalloc", "PageTables", "PhysicalMemory", "MemoryCore", "TestSupport"]),
+        .testTarget(name: "SyscallsTests", dependencies: ["Syscalls", "PageTables", "PhysicalMemory", "MemoryCore", "TestSupport"]),
         .testTarget(name: "ProgramLoaderTests", dependencies: ["ProgramLoader", "MemoryCore", "PageTables", "TestSupport"]),
         .testTarget(name: "UserAllocatorsTests", dependencies: ["UserAllocators", "UserMalloc", "MemoryCore", "TestSupport"]),
     ]

@@ -23,6 +23,7 @@ enum Summary {
         let heapErrors = heap?.errorsDetected ?? 0
         let frameBalance = frames.freeFrames == KernelMemory.freeFramesAtBoot
         let result = passed && frameBalance && heapErrors == expectedHeapErrors && Processes.leaks == 0
+        InvariantChecks.report()
         log.bare("summary").text("result", result ? "pass" : "fail")
             .dec("frames_total", frames.totalFrames).dec("frames_free_boot", KernelMemory.freeFramesAtBoot)
             .dec("frames_free_exit", frames.freeFrames).dec("frames_reserved", frames.reservedFrames)

@@ -5,7 +5,7 @@
 // of UserMalloc) is compiled for the host unchanged; the tests link a fake kernel under the asm
 // stub's C name `swiftmm_syscall6`, so every wrapper runs its real code against a model of the
 // ABI. Runtime/Support (C-ABI exports, the program heap, ceil) only makes sense inside a program
-// and is exercised by the programs themselves (`make user-emulate`).
+// and is exercised by the programs themselves (in QEMU: `make test` runs every program).
 import Foundation
 import PackageDescription
 
@@ -18,13 +18,19 @@ let package = Package(
     targets: [
         .target(
             name: "UserSyscalls",
-            dependencies: [.product(name: "MemoryCore", package: root), .product(name: "UserMalloc", package: root)],
+            dependencies: [
+                .product(name: "MemoryCore", package: root), .product(name: "PageTables", package: root),
+                .product(name: "Syscalls", package: root), .product(name: "UserMalloc", package: root),
+            ],
             path: "Runtime/Syscalls",
             swiftSettings: [.enableExperimentalFeature("Extern")]
         ),
         .testTarget(
             name: "UserRuntimeTests",
-            dependencies: ["UserSyscalls", .product(name: "MemoryCore", package: root), .product(name: "UserMalloc", package: root)],
+            dependencies: [
+                "UserSyscalls", .product(name: "MemoryCore", package: root), .product(name: "PageTables", package: root),
+                .product(name: "Syscalls", package: root), .product(name: "UserMalloc", package: root),
+            ],
             path: "Tests/UserRuntimeTests"
         ),
     ]

@@ -50,6 +50,7 @@ enum KernelHeap {
         let pointer = heap!.allocate(byteCount: byteCount, alignment: alignment)
         if log.isEnabled(.trace) { traceAllocation(pointer, byteCount: byteCount, alignment: alignment, client: client) }
         else if pointer == nil { log.line(.warn, "heap", "alloc-failed").dec("bytes", byteCount).dec("align", alignment).text("by", client.name).end() }
+        InvariantChecks.afterChange("heap-allocate")
         return pointer
     }
 
@@ -64,6 +65,7 @@ enum KernelHeap {
         } catch {
             reportBadFree(pointer, error, client: client)
         }
+        InvariantChecks.afterChange("heap-free")
     }
 
     private static func traceAllocation(_ pointer: UnsafeMutableRawPointer?, byteCount: Int, alignment: Int, client: HeapClient) {

@@ -14,3 +14,8 @@ import MemoryCore
 @inline(__always) func physicalAddress(of pointer: UnsafeRawPointer) -> PhysicalAddress {
     PhysicalAddress(UInt64(UInt(bitPattern: pointer)))
 }
+
+/// Fills a whole frame with zeros through the identity map. Precondition: as `physicalPointer`.
+func zeroFrame(_ frame: FrameNumber) {
+    physicalPointer(frame.startAddress).initializeMemory(as: UInt8.self, repeating: 0, count: Int(frameSize))
+}

@@ -6,6 +6,7 @@ import KernelLog
 import PhysicalMemory
 import PageTables
 import ProgramLoader
+import Syscalls
 
 /// How a process ended.
 enum ProcessEnd {
@@ -49,8 +50,9 @@ enum Processes {
         do throws(LoadFailure) {
             let entry = try ProgramLoading.load(file, into: process)
             current = process
-            cpu_write_cr3(process.space.root.startAddress.raw)
-            let end = ProcessEnd(status: UserMode.run(entry: entry.raw, stack: UserLayout.stackTop))
+            InvariantChecks.afterChange("program-loaded")
+            cpu_write_cr3(process.memory.space.root.startAddress.raw)
+            let end = ProcessEnd(status: UserMode.run(entry: entry.raw, stack: UserSpace.stackEnd.raw))
             cpu_write_cr3(KernelAddressSpace.root.startAddress.raw)
             current = nil
             flushOutput(process)
@@ -65,15 +67,17 @@ enum Processes {
         switch failure {
         case .badExecutable(let error):
             log.line(.warn, "proc", "rejected").dec("pid", process.id).bytes("prog", process.name).text("reason", error.name).end()
-        case .noMemory(let errno):
-            log.line(.warn, "proc", "rejected").dec("pid", process.id).bytes("prog", process.name).text("reason", errno.name).end()
+        case .noMemory(let rejection):
+            log.line(.warn, "proc", "rejected").dec("pid", process.id).bytes("prog", process.name)
+                .text("reason", rejection.errno.name).text("cause", rejection.reason.name).end()
         }
     }
 
     /// Logs the end, returns every frame, and checks the frame count came back.
     private static func finish(_ process: Process, _ end: ProcessEnd?, freeBefore: UInt64) {
-        let peak = process.peakPages, atExit = process.pagesMapped
+        let peak = process.memory.peakPages, atExit = process.memory.pagesMapped
         let (userFrames, tableFrames) = process.destroy()
+        InvariantChecks.afterChange("process-destroyed")
         let balanced = KernelMemory.frames.statistics.freeFrames == freeBefore
         if !balanced { leaks += 1 }
         let line = log.line(balanced ? .info : .error, "proc", "end").dec("pid", process.id).bytes("prog", process.name)
@@ -127,8 +131,7 @@ enum Processes {
     }
 
     private static func faultCause(address: UInt64, code: PageFaultErrorCode) -> StaticString {
-        let stackBottom = UserLayout.stackTop - UserLayout.stackPages * frameSize
-        if address < stackBottom && address >= stackBottom - frameSize { return "stack-guard-page" }
+        if address >= UserSpace.stackGuardPage.raw && address < UserSpace.stackStart.raw { return "stack-guard-page" }
         if address < UserSpace.start.raw || address >= UserSpace.end.raw { return "kernel-memory" }
         return code.contains(.present) ? "protection-violation" : "not-mapped"
     }

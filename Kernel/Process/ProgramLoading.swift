@@ -7,10 +7,11 @@ import MemoryCore
 import KernelLog
 import PageTables
 import ProgramLoader
+import Syscalls
 
 enum LoadFailure: Error {
     case badExecutable(ElfError)
-    case noMemory(Errno)
+    case noMemory(Rejection)
 }
 
 enum ProgramLoading {
@@ -20,29 +21,34 @@ enum ProgramLoading {
         for index in 0..<plan.segments.count {
             try loadSegment(plan.segments[index], from: file, into: process)
         }
-        process.imageStart = plan.segments[0].pages.start.raw
-        process.breakStart = alignUp(plan.imageEnd.raw, to: frameSize)!
-        process.breakCurrent = process.breakStart
-        let stackBottom = UserLayout.stackTop - UserLayout.stackPages * frameSize
-        if let error = process.mapZeroed(at: stackBottom, pageCount: UserLayout.stackPages,
-                                         flags: [.present, .user, .writable, .noExecute]) { throw .noMemory(error) }
+        process.memory.setImage(start: plan.segments[0].pages.start, end: plan.imageEnd)
+        var machine = KernelMachine(process: process)
+        do throws(RejectionReason) { try process.memory.mapStack(machine: &machine) } catch { throw .noMemory(Rejection(.outOfMemory, error)) }
         log.line(.debug, "proc", "loaded").dec("pid", process.id).address("entry", plan.entry.raw)
             .dec("segments", plan.segments.count).dec("image_pages", plan.totalPageCount)
-            .address("break", process.breakStart).address("stack_top", UserLayout.stackTop).end()
+            .address("break", process.memory.breakStart.raw).address("stack_top", UserSpace.stackEnd.raw).end()
         return plan.entry
     }
 
     private static func loadSegment(_ segment: LoadSegment, from file: UnsafeRawBufferPointer,
                                     into process: Process) throws(LoadFailure) {
-        let writable: PageFlags = [.present, .user, .writable, .noExecute]
-        if let error = process.mapZeroed(at: segment.pages.start.raw, pageCount: segment.pages.pageCount, flags: writable) {
-            throw .noMemory(error)
-        }
+        var machine = KernelMachine(process: process)
         let bytes = UnsafeRawBufferPointer(rebasing: file[Int(segment.fileOffset)..<Int(segment.fileOffset + segment.fileByteCount)])
-        if let error = UserMemory.write(process, address: segment.virtualAddress.raw, from: bytes) { throw .noMemory(error) }
-        for index in 0..<segment.pages.pageCount {
-            _ = try? process.space.protect(VirtualAddress(segment.pages.start.raw + index * frameSize), size: .size4KiB,
-                                           flags: segment.pageFlags)
+        do throws(RejectionReason) {
+            try process.memory.mapZeroed(at: segment.pages.start, pageCount: segment.pages.pageCount,
+                                         flags: UserProcessMemory.userData, machine: &machine)
+        } catch {
+            throw .noMemory(Rejection(error == .overlapsMapping ? .exists : .outOfMemory, error))
+        }
+        do throws(RejectionReason) { try process.memory.writeUser(address: segment.virtualAddress.raw, from: bytes) } catch {
+            throw .noMemory(Rejection(.badAddress, error))
+        }
+        // The segment was just mapped (every page present), so protecting it cannot be refused.
+        do throws(PageTableError) {
+            try process.memory.setFlags(from: segment.pages.start, pageCount: segment.pages.pageCount, flags: segment.pageFlags)
+                .discard(.addressSpaceNotLoaded)  // CR3 is loaded with this space only after loading
+        } catch {
+            panic("loaded segment refused its protection", "start", segment.pages.start.raw)
         }
         log.line(.debug, "proc", "segment").address("start", segment.pages.start.raw).dec("pages", segment.pages.pageCount)
             .dec("file_bytes", segment.fileByteCount).dec("zeroed_bytes", segment.zeroFillByteCount)

@@ -15,10 +15,26 @@ extension AddressSpace {
     /// Throws, changing nothing: `.nonCanonical`, `.outsideAddressSpace`, `.misaligned`,
     /// `.rangeOverflow`, `.invalidFlags`, `.alreadyMapped` (any page of the run), and, after
     /// rolling back, `.frameOutOfRange` / `.misaligned` for a bad frame, or `.outOfTableFrames`.
+    /// Every entry written was not present, so the returned flush may be discarded with
+    /// `.entriesWereNotPresent`.
     public mutating func mapRange<Source: TableFrameSource>(
         startingAt start: VirtualAddress, pageCount: UInt64, size: PageSize, flags: PageFlags,
         tableFrames: inout Source, frameForPage: (UInt64) -> FrameNumber
-    ) throws(PageTableError) {
+    ) throws(PageTableError) -> TLBFlush {
+        try mapRange(startingAt: start, pageCount: pageCount, size: size, flags: flags, tableFrames: &tableFrames,
+                     allocateFrame: { index in frameForPage(index) }, releaseFrame: { _, _ in })
+    }
+
+    /// As `mapRange(frameForPage:)`, for frames taken from an allocator: `allocateFrame(i)` gives
+    /// page i's frame or nil when none is left (`.outOfFrames`). On any failure after validation the
+    /// pages mapped so far are unmapped and every frame `allocateFrame` produced is handed to
+    /// `releaseFrame` with its page (a frame refused as bad first, then the mapped ones in page
+    /// order), so the caller ends with nothing mapped and nothing held. A rolled-back page was
+    /// present for a moment: the caller invalidates it before reusing the frame.
+    public mutating func mapRange<Source: TableFrameSource>(
+        startingAt start: VirtualAddress, pageCount: UInt64, size: PageSize, flags: PageFlags,
+        tableFrames: inout Source, allocateFrame: (UInt64) -> FrameNumber?, releaseFrame: (VirtualAddress, FrameNumber) -> Void
+    ) throws(PageTableError) -> TLBFlush {
         let end = try validateRange(start, pageCount, size)
         try validateLeafFlags(flags)
         // Any leaf touching the run is a conflict (for 2 MiB pages this includes a 4 KiB page in a
@@ -26,15 +42,20 @@ extension AddressSpace {
         if nextLeaf(from: start, before: end) != nil { throw .alreadyMapped }
         for index in 0 ..< pageCount {
             let page = page(index, of: start, size)
+            guard let frame = allocateFrame(index) else {
+                rollBack(mappedPages: index, startingAt: start, size: size, tableFrames: &tableFrames, releaseFrame: releaseFrame)
+                throw .outOfFrames
+            }
             do throws(PageTableError) {
-                let frame = frameForPage(index)
                 try validateFrame(frame, size)
                 try mapValidated(page, to: frame, size: size, flags: flags, tableFrames: &tableFrames)
             } catch {
-                rollBack(mappedPages: index, startingAt: start, size: size, tableFrames: &tableFrames)
+                releaseFrame(page, frame)
+                rollBack(mappedPages: index, startingAt: start, size: size, tableFrames: &tableFrames, releaseFrame: releaseFrame)
                 throw error
             }
         }
+        return TLBFlush(start: start, pageCount: pageCount, pageSize: size, changedBytes: pageCount * size.bytes)
     }
 
     /// Maps `pageCount` pages of `size` at `start` to physically contiguous frames from `firstFrame`
@@ -43,18 +64,18 @@ extension AddressSpace {
     public mutating func mapContiguous<Source: TableFrameSource>(
         startingAt start: VirtualAddress, firstFrame: FrameNumber, pageCount: UInt64, size: PageSize,
         flags: PageFlags, tableFrames: inout Source
-    ) throws(PageTableError) {
+    ) throws(PageTableError) -> TLBFlush {
         let (frameCount, overflow) = pageCount.multipliedReportingOverflow(by: size.frameCount)
         guard !overflow, firstFrame.raw <= PageTableEntry.frameLimit,
               frameCount <= PageTableEntry.frameLimit - firstFrame.raw else { throw .frameOutOfRange }
-        try mapRange(startingAt: start, pageCount: pageCount, size: size, flags: flags, tableFrames: &tableFrames) { index in
+        return try mapRange(startingAt: start, pageCount: pageCount, size: size, flags: flags, tableFrames: &tableFrames) { index in
             FrameNumber(firstFrame.raw + index * size.frameCount)
         }
     }
 
     /// Unmaps `pageCount` pages of `size` starting at `start`, reporting each page and its frame to
     /// `releaseFrame` (in address order) so the caller can free it; frees tables left empty. The
-    /// caller must then invalidate the run's TLB entries.
+    /// returned flush names the run: the caller must invalidate it (before the frames are reused).
     ///
     /// Throws, changing nothing: `.nonCanonical`, `.outsideAddressSpace`, `.misaligned`,
     /// `.rangeOverflow`, and `.notMapped` / `.pageSizeMismatch` if any page of the run is not mapped
@@ -62,7 +83,7 @@ extension AddressSpace {
     public mutating func unmapRange<Source: TableFrameSource>(
         startingAt start: VirtualAddress, pageCount: UInt64, size: PageSize, tableFrames: inout Source,
         releaseFrame: (VirtualAddress, FrameNumber) -> Void
-    ) throws(PageTableError) {
+    ) throws(PageTableError) -> TLBFlush {
         _ = try validateRange(start, pageCount, size)
         for index in 0 ..< pageCount { _ = try locateLeaf(page(index, of: start, size), size) }
         for index in 0 ..< pageCount {
@@ -72,6 +93,7 @@ extension AddressSpace {
             removeLeaf(leaf, page: page, size: size, tableFrames: &tableFrames)
             releaseFrame(page, leaf.entry.frame)
         }
+        return TLBFlush(start: start, pageCount: pageCount, pageSize: size, changedBytes: pageCount * size.bytes)
     }
 
     /// Page `index` of the run at `start`. Precondition: the run passed `validateRange`.
@@ -79,14 +101,17 @@ extension AddressSpace {
         VirtualAddress(start.raw + index * size.bytes)
     }
 
-    /// Unmaps the first `mappedPages` pages of a run this call mapped, freeing their new tables.
+    /// Unmaps the first `mappedPages` pages of a run this call mapped, freeing their new tables and
+    /// handing each page's frame to `releaseFrame`.
     mutating func rollBack<Source: TableFrameSource>(
-        mappedPages: UInt64, startingAt start: VirtualAddress, size: PageSize, tableFrames: inout Source
+        mappedPages: UInt64, startingAt start: VirtualAddress, size: PageSize, tableFrames: inout Source,
+        releaseFrame: (VirtualAddress, FrameNumber) -> Void
     ) {
         for index in 0 ..< mappedPages {
             let page = page(index, of: start, size)
             guard let leaf = try? locateLeaf(page, size) else { preconditionFailure("rollback lost a page it mapped") }
             removeLeaf(leaf, page: page, size: size, tableFrames: &tableFrames)
+            releaseFrame(page, leaf.entry.frame)
         }
     }
 }

@@ -21,16 +21,15 @@ struct RegionLeaf {
 extension AddressSpace {
     /// Removes every mapping inside the 4 KiB-aligned region [start, start + pageCount * 4 KiB),
     /// 4 KiB and 2 MiB alike, reporting each (page, first frame, size) in address order to
-    /// `releaseLeaf`; unmapped holes are skipped. Frees tables left empty. Returns the number of
-    /// bytes unmapped. The caller must then invalidate the region's TLB entries.
+    /// `releaseLeaf`; unmapped holes are skipped. Frees tables left empty. Returns the flush owed
+    /// for the region (its `changedBytes`: the bytes unmapped).
     ///
     /// Throws, changing nothing: `.nonCanonical`, `.outsideAddressSpace`, `.misaligned`,
     /// `.rangeOverflow`, `.pageSizeMismatch` (a 2 MiB page straddles either end).
-    @discardableResult
     public mutating func unmapRegion<Source: TableFrameSource>(
         startingAt start: VirtualAddress, pageCount: UInt64, tableFrames: inout Source,
         releaseLeaf: (VirtualAddress, FrameNumber, PageSize) -> Void
-    ) throws(PageTableError) -> UInt64 {
+    ) throws(PageTableError) -> TLBFlush {
         let end = try validateRange(start, pageCount, .size4KiB)
         try checkNoHugePageStraddles(start, end)
         var unmapped: UInt64 = 0
@@ -41,16 +40,16 @@ extension AddressSpace {
             unmapped += leaf.size.bytes
             cursor = VirtualAddress(leaf.page.raw + leaf.size.bytes)
         }
-        return unmapped
+        return TLBFlush(start: start, pageCount: pageCount, pageSize: .size4KiB, changedBytes: unmapped)
     }
 
     /// Sets the flags of every page in the 4 KiB-aligned region [start, start + pageCount * 4 KiB)
-    /// as `protect` does (accessed/dirty kept). The caller must then invalidate the region's TLB entries.
+    /// as `protect` does (accessed/dirty kept). Returns the flush owed for the region.
     ///
     /// Throws, changing nothing: `.nonCanonical`, `.outsideAddressSpace`, `.misaligned`,
     /// `.rangeOverflow`, `.invalidFlags`, `.notMapped` (a hole anywhere in the region),
     /// `.pageSizeMismatch` (a 2 MiB page straddles either end).
-    public mutating func protectRegion(startingAt start: VirtualAddress, pageCount: UInt64, flags: PageFlags) throws(PageTableError) {
+    public mutating func protectRegion(startingAt start: VirtualAddress, pageCount: UInt64, flags: PageFlags) throws(PageTableError) -> TLBFlush {
         let end = try validateRange(start, pageCount, .size4KiB)
         try validateLeafFlags(flags)
         try checkNoHugePageStraddles(start, end)
@@ -65,6 +64,7 @@ extension AddressSpace {
             memory.writeEntry(leaf.slot.table, leaf.slot.index, leaf.slot.entry.replacingFlags(with: flags.union(kept).union(.present)))
             cursor = VirtualAddress(leaf.page.raw + leaf.size.bytes)
         }
+        return TLBFlush(start: start, pageCount: pageCount, pageSize: .size4KiB, changedBytes: pageCount * PageSize.size4KiB.bytes)
     }
 
     /// Throws `.pageSizeMismatch` when a 2 MiB leaf covers `start` without starting there, or covers

@@ -28,4 +28,6 @@ public enum PageTableError: Error, Equatable, Sendable {
     case invalidFlags
     /// The frame source returned nil while a table was needed.
     case outOfTableFrames
+    /// A range map's frame allocator returned nil for a page (mapRange with `allocateFrame`).
+    case outOfFrames
 }

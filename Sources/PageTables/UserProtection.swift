@@ -16,12 +16,29 @@ public struct UserProtection: OptionSet, Hashable, Sendable {
 
     /// The leaf flags for a user mapping with this protection, or nil when it is refused.
     public static func pageFlags(forSyscallArgument bits: UInt64) -> PageFlags? {
+        try? decode(bits)
+    }
+
+    /// The leaf flags for a user mapping with protection `bits`, or why it is refused (checked in
+    /// this order: unknown bits, read missing, write with execute).
+    public static func decode(_ bits: UInt64) throws(UserProtectionError) -> PageFlags {
         let protection = UserProtection(rawValue: bits)
-        guard all.isSuperset(of: protection), protection.contains(.read) else { return nil }
-        if protection.contains(.write) && protection.contains(.execute) { return nil }
+        guard all.isSuperset(of: protection) else { throw .unknownBits }
+        guard protection.contains(.read) else { throw .notReadable }
+        if protection.contains(.write) && protection.contains(.execute) { throw .writeAndExecute }
         var flags: PageFlags = [.present, .user]
         if protection.contains(.write) { flags.insert(.writable) }
         if !protection.contains(.execute) { flags.insert(.noExecute) }
         return flags
     }
+}
+
+/// Why a protection argument was refused.
+public enum UserProtectionError: Error, Hashable, Sendable {
+    /// A bit other than read, write, execute is set.
+    case unknownBits
+    /// Write or execute without read (x86 paging cannot map a present page unreadable).
+    case notReadable
+    /// Write and execute together (W^X).
+    case writeAndExecute
 }

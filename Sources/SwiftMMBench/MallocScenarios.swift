@@ -376,14 +376,12 @@ func runTraceScenario(_ name: String, _ trace: @autoclosure () -> Trace, allocat
 
 // MARK: - Workloads (mimalloc-bench shapes as single-thread traces; see shared anchors)
 
-/// Trace generation draws from the project's one seeded SplitMix64 (TestSupport); generation
+/// Trace generation draws from the project's one seeded SplitMix64 (MemoryCore); generation
 /// only, never timed.
-typealias TraceRandom = SeededGenerator
+typealias TraceRandom = SplitMix64
 
-extension SeededGenerator {
+extension SplitMix64 {
     init(state: UInt64) { self.init(seed: state) }
-    /// Uniform integer in 0 ..< bound.
-    mutating func below(_ bound: Int) -> Int { Int(next() % UInt64(bound)) }
     /// Uniform Double in [0, 1).
     mutating func unit() -> Double { Double(next() >> 11) / Double(1 << 53) }
 }

@@ -53,14 +53,14 @@ struct AllocatorTableSource: TableFrameSource, TableFrameLedger {
         var space = try TestSpace(kind: .user, memory: SimulatedMemoryAccess(ram: machine.ram), tableFrames: &tables,
                                   sharingKernelEntriesOf: kernelRoot)
         // brk: 64 fresh 4 KiB frames at the bottom of user space.
-        try space.mapRange(startingAt: UserSpace.start, pageCount: 64, size: .size4KiB, flags: [.user, .writable, .noExecute],
+        _ = try space.mapRange(startingAt: UserSpace.start, pageCount: 64, size: .size4KiB, flags: [.user, .writable, .noExecute],
                            tableFrames: &tables) { _ in try! allocator.allocate() }
         // A 2 MiB page backed by an aligned run of 512 frames.
         let huge = try allocator.allocate(count: 512, alignment: 512)
         try space.map(VirtualAddress(UserSpace.start.raw + 4 * MiB), to: huge, size: .size2MiB, flags: [.user], tableFrames: &tables)
         #expect(space.checkInvariants(ledger: tables) == nil)
         // munmap of half the heap.
-        try space.unmapRegion(startingAt: VirtualAddress(UserSpace.start.raw + 32 * 4096), pageCount: 32, tableFrames: &tables) { _, frame, _ in
+        _ = try space.unmapRegion(startingAt: VirtualAddress(UserSpace.start.raw + 32 * 4096), pageCount: 32, tableFrames: &tables) { _, frame, _ in
             try! allocator.free(frame)
         }
         #expect(space.mapped4KiBCount == 32 && space.checkInvariants(ledger: tables) == nil)

@@ -297,7 +297,7 @@ public struct PageTableSession<Generator: RandomNumberGenerator> {
             }
         }
         let actual = pageTableError { () throws(PageTableError) in
-            try space.mapRange(startingAt: VirtualAddress(start), pageCount: count, size: .size4KiB, flags: flags, tableFrames: &source) { frames[Int($0)] }
+            _ = try space.mapRange(startingAt: VirtualAddress(start), pageCount: count, size: .size4KiB, flags: flags, tableFrames: &source) { frames[Int($0)] }
         }
         try expect(actual == expected, "mapRange \(start) x\(count): \(String(describing: actual)) != \(String(describing: expected))")
         if expected == nil { model = after }
@@ -316,7 +316,7 @@ public struct PageTableSession<Generator: RandomNumberGenerator> {
         }
         var released: [UInt64] = []
         let actual = pageTableError { () throws(PageTableError) in
-            try space.unmapRange(startingAt: VirtualAddress(start), pageCount: count, size: .size4KiB, tableFrames: &source) { page, frame in
+            _ = try space.unmapRange(startingAt: VirtualAddress(start), pageCount: count, size: .size4KiB, tableFrames: &source) { page, frame in
                 released.append(page.raw)
                 if model.mappings[page.raw]?.frame != frame { released.append(UInt64.max) }
             }
@@ -350,7 +350,7 @@ public struct PageTableSession<Generator: RandomNumberGenerator> {
         var released: [UInt64] = []
         var wrongFrame = false
         let actual = pageTableError { () throws(PageTableError) in
-            try space.unmapRegion(startingAt: VirtualAddress(start), pageCount: count, tableFrames: &source) { page, frame, size in
+            _ = try space.unmapRegion(startingAt: VirtualAddress(start), pageCount: count, tableFrames: &source) { page, frame, size in
                 released.append(page.raw)
                 if model.mappings[page.raw] != nil && (model.mappings[page.raw]!.frame != frame || model.mappings[page.raw]!.size != size) { wrongFrame = true }
             }
@@ -383,7 +383,7 @@ public struct PageTableSession<Generator: RandomNumberGenerator> {
                 cursor = base + mapping.size.bytes
             }
         }
-        let actual = pageTableError { () throws(PageTableError) in try space.protectRegion(startingAt: VirtualAddress(start), pageCount: count, flags: flags) }
+        let actual = pageTableError { () throws(PageTableError) in _ = try space.protectRegion(startingAt: VirtualAddress(start), pageCount: count, flags: flags) }
         try expect(actual == expected, "protectRegion \(start) x\(count): \(String(describing: actual)) != \(String(describing: expected))")
         if expected == nil {
             for page in model.pages where start <= page && page < end {
@@ -406,7 +406,7 @@ public struct PageTableSession<Generator: RandomNumberGenerator> {
             (.misaligned, { s, f throws(PageTableError) in try s.map(VirtualAddress(PageTableModel.base(page, 2 * MiB)), to: FrameNumber(3), size: .size2MiB, flags: [], tableFrames: &f) }),
             (.frameOutOfRange, { s, f throws(PageTableError) in try s.map(VirtualAddress(page), to: FrameNumber(1 << 40), size: .size4KiB, flags: [], tableFrames: &f) }),
             (.invalidFlags, { s, f throws(PageTableError) in try s.map(VirtualAddress(page), to: FrameNumber(1), size: .size4KiB, flags: PageFlags(rawValue: 1 << 9), tableFrames: &f) }),
-            (.rangeOverflow, { s, f throws(PageTableError) in try s.mapRange(startingAt: VirtualAddress(page), pageCount: 1 << 40, size: .size4KiB, flags: [], tableFrames: &f) { _ in FrameNumber(1) } }),
+            (.rangeOverflow, { s, f throws(PageTableError) in _ = try s.mapRange(startingAt: VirtualAddress(page), pageCount: 1 << 40, size: .size4KiB, flags: [], tableFrames: &f) { _ in FrameNumber(1) } }),
             (.misaligned, { s, _ throws(PageTableError) in try s.protect(VirtualAddress(page + 1), size: .size4KiB, flags: []) }),
             (.outsideAddressSpace, { s, f throws(PageTableError) in _ = try s.unmap(UserSpace.end, size: .size4KiB, tableFrames: &f) }),
         ]

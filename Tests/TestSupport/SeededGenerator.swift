@@ -1,16 +1,5 @@
-// A small, fast, seeded random number generator (SplitMix64) so that every randomized test is
-// reproducible: a failure prints its seed, and the same seed replays the same operations.
+// The tests' seeded generator is the project's one SplitMix64 (Sources/MemoryCore), so every
+// randomized test is reproducible: a failure prints its seed, and the same seed replays it.
+@_exported import MemoryCore
 
-public struct SeededGenerator: RandomNumberGenerator {
-    private var state: UInt64
-
-    public init(seed: UInt64) { state = seed }
-
-    public mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
+public typealias SeededGenerator = SplitMix64

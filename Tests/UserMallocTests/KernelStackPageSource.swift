@@ -7,18 +7,24 @@
 // (metadata in a separate host allocation) manages its usable frames; an AddressSpace(.user) reads
 // and writes its tables in the buffer and takes its table frames from the same allocator.
 //
+// The mapping itself is the kernel's code: Syscalls' ProcessMemory performs `map` and `unmap`
+// (decode -> validate -> invoke, the same functions the kernel's syscall entry calls), over a
+// StackMachine whose frame source hands out the pages of one physically contiguous run.
+//
 // map(n pages, alignment a):
 //   virtual start = alignUp(bump, a), outside [mapAreaStart, mapAreaEnd) is out of memory;
 //   frames = allocate(count: n, alignment: a / 4 KiB): ONE physically contiguous run;
-//   zero the frames; mapContiguous(start, frames) user|writable|NX (all or nothing);
+//   ProcessMemory.perform(.map(hint: start, n pages, read|write)): page i gets frame run + i,
+//   zeroed, user|writable|NX, all or nothing (a refusal hands every frame back);
 //   bump = start + n pages + one unmapped guard page (virtual addresses are never reused).
 // The host cannot run through those tables, so the pointer handed to the heap is the run's first
 // byte in the buffer (host = ramBase + physical; ramBase is aligned to more than any alignment the
 // source accepts, so the host pointer honours `a` because the frame run does). The virtual range
 // is recorded beside it, keyed by the run's first frame.
 // unmap(pointer, bytes): the pointer must name a recorded mapping of exactly that size; every page
-// is translated through the tables and must map its own frame with the user-data flags; then the
-// pages are unmapped (freeing tables left empty), the frames poisoned and the run freed.
+// is translated through the tables and must map its own frame with the user-data flags; then
+// ProcessMemory.perform(.unmap) unmaps the pages (freeing tables left empty), handing back the
+// frames, which must be the run's in order; the frames are poisoned and the run freed.
 //
 // Invariants (checkInvariants(), first violation returned, never trapping):
 //   frame allocator and address space pass their own checkers (table frames proven outstanding)
@@ -38,6 +44,7 @@ import Glibc
 import MemoryCore
 import PageTables
 import PhysicalMemory
+import Syscalls
 import UserMalloc
 import TestSupport
 
@@ -158,6 +165,38 @@ enum StackSourceFault: Equatable {
     case translationMismatch(page: VirtualAddress, expected: FrameNumber, found: Translation?)
     case pageTableRefused(PageTableError)
     case frameFreeRefused(FrameAllocatorError)
+    /// The kernel's map or unmap refused a call the heap was entitled to make.
+    case syscallRefused(Rejection)
+    /// The kernel's unmap handed back frames other than the mapping's run, in order.
+    case framesReturnedOutOfOrder
+}
+
+/// The kernel's SyscallMachine on the host: user frames are the pages of one frame run reserved
+/// by the page source before each map (so the mapping is physically contiguous and the heap can
+/// use the run's host bytes directly); frames handed back are collected for the source to check
+/// and free as one run. No TLB: invalidations are counted.
+struct StackMachine: SyscallMachine {
+    let ram: SimulatedPhysicalMemory
+    let allocator: FrameAllocator
+    /// The run the next map takes its frames from, and how many it took.
+    var run: FrameRange?
+    var taken: UInt64 = 0
+    /// Frames the last call handed back, in order.
+    var returned: [FrameNumber] = []
+    var invalidations = 0
+
+    mutating func allocateUserFrame(for page: VirtualAddress) -> FrameNumber? {
+        guard let run, taken < run.count else { return nil }
+        let frame = run.start.advanced(by: Int64(taken))
+        taken += 1
+        ram.fill(FrameRange(frame, frame.advanced(by: 1)), with: 0)
+        return frame
+    }
+
+    mutating func freeUserFrame(_ frame: FrameNumber) { returned.append(frame) }
+    func invalidate(page: VirtualAddress) {}
+    var freeFrameCount: UInt64 { allocator.statistics.freeFrames }
+    mutating func writeConsole(_ bytes: UnsafeRawBufferPointer) {}
 }
 
 /// The first broken rule `KernelStackPageSource.checkInvariants()` found.
@@ -171,6 +210,7 @@ enum StackSourceViolation: Equatable {
     case frameRunState(frame: FrameNumber, state: FrameState)
     case mappingOrder(VirtualAddress)
     case faultsRecorded(count: Int)
+    case processMemory(ProcessMemoryViolation)
 }
 
 /// Whether a frame count left by `withholdFrames(leaving:)` is exact.
@@ -180,21 +220,26 @@ enum WithholdOutcome: Equatable {
 }
 
 final class KernelStackPageSource: PageSource {
-    /// The kernel's map area (Kernel/Process/SyscallABI.swift, UserLayout): `map` without a hint
-    /// places mappings in [mapAreaStart, mapAreaEnd), upwards, never reusing an address.
-    static let mapAreaStart = VirtualAddress(0x0000_1000_0000_0000)
-    static let mapAreaEnd = VirtualAddress(0x0000_7000_0000_0000)
+    /// The kernel's map area (Sources/Syscalls/UserLayout.swift).
+    static let mapAreaStart = UserSpace.mapAreaStart
+    static let mapAreaEnd = UserSpace.mapAreaEnd
     /// What the kernel maps for PROT_READ | PROT_WRITE.
     static let userDataFlags: PageFlags = [.user, .writable, .noExecute]
 
     let ram: SimulatedPhysicalMemory
     private let metadata: UnsafeMutableRawPointer
     let allocator: FrameAllocator
-    var tableFrames: AllocatorTableFrames
-    var space: AddressSpace<SimulatedMemoryAccess>
+    /// The process's memory, exactly as the kernel keeps it.
+    var memory: ProcessMemory<SimulatedMemoryAccess, AllocatorTableFrames>
+    private var machine: StackMachine
+    var space: AddressSpace<SimulatedMemoryAccess> {
+        get { memory.space }
+        set { memory.space = newValue }
+    }
+    var tableFrames: AllocatorTableFrames { memory.tableFrames }
     /// Live mappings, keyed by their first frame (= the host pointer handed out).
     private(set) var mappings: [FrameNumber: StackMapping] = [:]
-    /// Next candidate virtual address (the kernel's `process.mapNext`).
+    /// Next candidate virtual address (the heap's own placement, aligned; the kernel is given it as a hint).
     private(set) var mapNext = KernelStackPageSource.mapAreaStart
     private(set) var mappedPages: UInt64 = 0
     private(set) var faults: [StackSourceFault] = []
@@ -214,8 +259,10 @@ final class KernelStackPageSource: PageSource {
         metadata = UnsafeMutableRawPointer.allocate(byteCount: Int(metadataBytes), alignment: 8)
         allocator = try FrameAllocator(span: usable.span, storage: metadata, storageByteCount: metadataBytes,
                                        usable: usable, reservations: Self.bootReservations())
-        tableFrames = AllocatorTableFrames(allocator: allocator, ram: ram)
-        space = try AddressSpace(kind: .user, memory: SimulatedMemoryAccess(ram: ram), tableFrames: &tableFrames)
+        var tableFrames = AllocatorTableFrames(allocator: allocator, ram: ram)
+        let space = try AddressSpace(kind: .user, memory: SimulatedMemoryAccess(ram: ram), tableFrames: &tableFrames)
+        memory = ProcessMemory(space: space, tableFrames: tableFrames)
+        machine = StackMachine(ram: ram, allocator: allocator)
     }
 
     deinit { metadata.deallocate() }
@@ -271,6 +318,7 @@ final class KernelStackPageSource: PageSource {
         if let violation = cheapCheck() { return violation }
         if isDestroyed { return nil }
         if let violation = space.checkInvariants(ledger: tableFrames) { return .pageTables(violation) }
+        if let violation = memory.checkInvariants() { return .processMemory(violation) }
         let summed = mappings.values.reduce(0) { $0 + $1.pageCount }
         guard summed == mappedPages else {
             return .mappedPageCount(space: space.mapped4KiBCount, recorded: mappedPages, summed: summed)
@@ -349,12 +397,15 @@ final class KernelStackPageSource: PageSource {
         }
         guard let run = try? allocator.allocate(count: pageCount, alignment: UInt64(alignment) / frameSize) else { return outOfMemory() }
         let mapping = StackMapping(virtualStart: start, firstFrame: run, pageCount: pageCount)
-        ram.fill(mapping.frames, with: 0)
-        do throws(PageTableError) {
-            try space.mapContiguous(startingAt: start, firstFrame: run, pageCount: pageCount, size: .size4KiB,
-                                    flags: Self.userDataFlags, tableFrames: &tableFrames)
-        } catch {
-            if error != .outOfTableFrames { faults.append(.pageTableRefused(error)) }
+        (machine.run, machine.taken, machine.returned) = (mapping.frames, 0, [])
+        let outcome = memory.perform(.map(hint: start.raw, length: UInt64(byteCount), protection: Protection.readWrite.rawValue),
+                                     machine: &machine)
+        machine.run = nil
+        if let rejection = outcome.rejection {
+            if rejection.reason != .outOfTableFrames { faults.append(.syscallRefused(rejection)) }
+            if machine.returned != Array(mapping.frames.start.raw ..< mapping.frames.start.raw + machine.taken).map(FrameNumber.init) {
+                faults.append(.framesReturnedOutOfOrder)
+            }
             releaseFrames(of: mapping)
             return outOfMemory()
         }
@@ -368,18 +419,15 @@ final class KernelStackPageSource: PageSource {
     func unmapPages(_ pointer: UnsafeMutableRawPointer, byteCount: Int) {
         guard let mapping = recordedMapping(at: pointer, byteCount: byteCount),
               firstTranslationMismatch(of: mapping) == nil else { return }
-        var mismatch: StackSourceFault?
-        do throws(PageTableError) {
-            try space.unmapRange(startingAt: mapping.virtualStart, pageCount: mapping.pageCount, size: .size4KiB,
-                                 tableFrames: &tableFrames) { page, frame in
-                let expected = mapping.firstFrame.advanced(by: Int64((page.raw - mapping.virtualStart.raw) / frameSize))
-                if frame != expected, mismatch == nil { mismatch = .translationMismatch(page: page, expected: expected, found: nil) }
-            }
-        } catch {
-            faults.append(.pageTableRefused(error))
+        machine.returned = []
+        let outcome = memory.perform(.unmap(address: mapping.virtualStart.raw, length: UInt64(byteCount)), machine: &machine)
+        if let rejection = outcome.rejection {
+            faults.append(.syscallRefused(rejection))
             return
         }
-        if let mismatch { faults.append(mismatch) }
+        if machine.returned != Array(mapping.frames.start.raw ..< mapping.frames.end.raw).map(FrameNumber.init) {
+            faults.append(.framesReturnedOutOfOrder)
+        }
         releaseFrames(of: mapping)
         mappings[mapping.firstFrame] = nil
         mappedPages -= mapping.pageCount
@@ -467,7 +515,7 @@ final class KernelStackPageSource: PageSource {
         var leaves = 0
         var strayLeaf: StackSourceFault?
         let recorded = mappings
-        let freedTables = space.destroy(tableFrames: &tableFrames) { page, frame, _ in
+        let freedTables = memory.space.destroy(tableFrames: &memory.tableFrames) { page, frame, _ in
             leaves += 1
             let owner = recorded.values.first { $0.virtualStart <= page && page < $0.virtualEnd }
             let expected = owner.map { $0.firstFrame.advanced(by: Int64((page.raw - $0.virtualStart.raw) / frameSize)) }

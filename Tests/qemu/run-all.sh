@@ -2,9 +2,9 @@
 # The QEMU half of `make test`: the in-kernel test suite, then the normal kernel at several
 # memory sizes with its summary checked (running the default user programs), then every user
 # program (hostile ones included) with each outcome checked against User/Programs/expectations.txt.
-# Usage: run-all.sh TEST_IMAGE IMAGE LOGDIR "DEFAULT_PROGRAM_ELFS" "TEST_PROGRAM_ELFS"
+# Usage: run-all.sh TEST_IMAGE IMAGE LOGDIR "DEFAULT_PROGRAM_ELFS" "TEST_PROGRAM_ELFS" [CHECKS_IMAGE]
 set -u
-test_image=$1 image=$2 logdir=$3 default_programs=${4:-} test_programs=${5:-}
+test_image=$1 image=$2 logdir=$3 default_programs=${4:-} test_programs=${5:-} checks_image=${6:-}
 export QEMU_EXTRA_FLAGS
 initrd() { [ -n "$1" ] && printf -- '-initrd %s' "$(tr ' ' ',' <<<"$1")"; }
 here=$(dirname "$0")
@@ -74,5 +74,22 @@ case " $default_programs " in *"/ladder.elf "*)
   echo "== ladder: every rung with a median (boot MEM=128M)"
   "$here/check-ladder.sh" "$logdir/boot-128M.log" || failures=$((failures + 1)) ;;
 esac
+# The checks build (-D SWIFTMM_CHECKS): every allocator's invariant checker after every change.
+if [ -n "$checks_image" ]; then
+  runs=$((runs + 1))
+  echo "== checks build: invariants after every change (MEM=128M, default programs)"
+  start=$(date +%s%N)
+  QEMU_EXTRA_FLAGS=$(initrd "$default_programs")
+  # The checkers make every syscall slower: no CPU-time limit that syscall_cost could hit here.
+  if "$here/boot-kernel.sh" "$checks_image" 128M "$logdir/checks.log" log=info cpu_limit_ms=600000 && \
+     "$here/check-summary.sh" "$logdir/checks.log" $((128 << 20)) && \
+     grep -q '^summary .* processes_killed=0 ' "$logdir/checks.log" && \
+     grep -qE '^info +checks +done +runs=[1-9]' "$logdir/checks.log"; then
+    echo "     $(grep -E '^info +checks +done' "$logdir/checks.log" | tr -d '\r' | sed 's/  */ /g'), $(( ($(date +%s%N) - start) / 1000000 )) ms"
+  else
+    tr -d '\r' <"$logdir/checks.log" | grep -E 'checks|panic|error|summary' | tail -20
+    echo "FAIL checks build"; failures=$((failures + 1))
+  fi
+fi
 echo "qemu: $((runs - failures)) passed, $failures failed"
 [ "$failures" -eq 0 ]

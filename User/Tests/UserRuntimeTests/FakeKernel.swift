@@ -1,14 +1,26 @@
-// A fake SwiftMM kernel for host tests: `swiftmm_syscall6` (the asm stub's C name) implemented in
-// Swift over a 256 MiB host reservation that stands in for user space. It records every call and
-// implements map/unmap/write/memstat with the ABI's rules, so the runtime's wrappers and
-// SyscallPageSource run their real code against it.
+// A fake SwiftMM kernel for host tests: `swiftmm_syscall6` (the asm stub's C name) answered by the
+// kernel's own code. Calls are decoded and performed by Syscalls' ProcessMemory, exactly as the
+// kernel's syscall entry does; only the machine differs (HostMachine below).
 //
-// Model: page i of the arena is mapped iff `mapped[i]`; map places first fit (or at a free
-// hint), zero-fills, and never relocates a hint; unmap requires every page mapped (else EINVAL).
-// Invariant: mappedPageCount == mapped.filter { $0 }.count.
+// The machine: the host's own address space plays both virtual and physical memory, so a pointer
+// the fake kernel returns is directly usable by the code under test.
+//   - user pages live in a 64 GiB reservation at UserSpace.mapAreaStart (where the kernel places
+//     unhinted maps), PROT_NONE until mapped; the frame backing page P is "physical" P (identity),
+//     made readable and writable and zeroed when mapped, and made PROT_NONE again when unmapped,
+//     so a use after unmap faults as on the real machine;
+//   - page tables live in host pages from posix_memalign (frame = host address / 4 KiB);
+//   - no TLB: invalidations are counted; write() output is collected in `written`.
+// A hint outside the reservation has no host memory behind it: such a map is refused ENOMEM
+// (out of frames), the only way this model departs from the kernel.
+//
+// Hooks for the wrapper tests: `forcedResult` answers the next call of any number; `failNextMap`
+// and `failUnmaps` answer map/unmap with an errno without performing them (a kernel that breaks the ABI).
 #if canImport(Glibc)
 import Glibc
 #endif
+import MemoryCore
+import PageTables
+import Syscalls
 import Testing
 
 struct RecordedCall: Equatable {
@@ -16,33 +28,98 @@ struct RecordedCall: Equatable {
     var arguments: [UInt64]
 }
 
-final class FakeKernel: @unchecked Sendable {
-    static let arenaBytes = 256 << 20
-    static let pageBytes = 4096
+/// Physical address == host address.
+struct HostIdentityAccess: PhysicalMemoryAccess {
+    func pointer(to address: PhysicalAddress) -> UnsafeMutableRawPointer { UnsafeMutableRawPointer(bitPattern: UInt(address.raw))! }
+}
 
-    let arena: UnsafeMutableRawPointer
-    var mapped: [Bool]
-    private(set) var mappedPageCount = 0
+/// Table frames from the host allocator; the ledger the address space's checker asks for.
+struct HostTableFrames: TableFrameSource, TableFrameLedger {
+    var outstanding: Set<FrameNumber> = []
+
+    mutating func allocateTableFrame() -> FrameNumber? {
+        var raw: UnsafeMutableRawPointer?
+        guard posix_memalign(&raw, 4096, 4096) == 0, let raw else { return nil }
+        let frame = FrameNumber(UInt64(UInt(bitPattern: raw)) >> 12)
+        outstanding.insert(frame)
+        return frame
+    }
+
+    mutating func freeTableFrame(_ frame: FrameNumber) {
+        precondition(outstanding.remove(frame) != nil, "table frame freed twice")
+        free(UnsafeMutableRawPointer(bitPattern: UInt(frame.startAddress.raw)))
+    }
+
+    func isOutstandingTableFrame(_ frame: FrameNumber) -> Bool { outstanding.contains(frame) }
+    var outstandingTableFrameCount: Int? { outstanding.count }
+}
+
+struct HostMachine: SyscallMachine {
+    static let arenaBytes: UInt64 = 64 << 30
+    /// The reservation, made once per test process (every FakeKernel reuses it).
+    nonisolated(unsafe) static let arena: UnsafeMutableRawPointer = {
+        let flags = MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | 0x10_0000  // MAP_FIXED_NOREPLACE
+        let raw = mmap(UnsafeMutableRawPointer(bitPattern: UInt(UserSpace.mapAreaStart.raw)), Int(arenaBytes), PROT_NONE, flags, -1, 0)
+        precondition(raw != MAP_FAILED && raw == UnsafeMutableRawPointer(bitPattern: UInt(UserSpace.mapAreaStart.raw)),
+                     "the fake kernel needs the host range at UserSpace.mapAreaStart")
+        return raw!
+    }()
+
+    var written: [UInt8] = []
+    var userFrames = 0
+    let invalidations = Counter()
+
+    static func contains(_ page: VirtualAddress) -> Bool {
+        page >= UserSpace.mapAreaStart && page.raw < UserSpace.mapAreaStart.raw + arenaBytes
+    }
+
+    mutating func allocateUserFrame(for page: VirtualAddress) -> FrameNumber? {
+        guard Self.contains(page), let pointer = UnsafeMutableRawPointer(bitPattern: UInt(page.raw)),
+              mprotect(pointer, 4096, PROT_READ | PROT_WRITE) == 0 else { return nil }
+        pointer.initializeMemory(as: UInt8.self, repeating: 0, count: 4096)
+        userFrames += 1
+        return page.containingFrameNumber
+    }
+
+    mutating func freeUserFrame(_ frame: FrameNumber) {
+        let pointer = UnsafeMutableRawPointer(bitPattern: UInt(frame.startAddress.raw))!
+        precondition(madvise(pointer, 4096, MADV_DONTNEED) == 0 && mprotect(pointer, 4096, PROT_NONE) == 0)
+        userFrames -= 1
+    }
+
+    func invalidate(page: VirtualAddress) { invalidations.count += 1 }
+    var freeFrameCount: UInt64 { Self.arenaBytes / 4096 - UInt64(userFrames) }
+    mutating func writeConsole(_ bytes: UnsafeRawBufferPointer) { written.append(contentsOf: bytes) }
+}
+
+final class Counter: @unchecked Sendable { var count = 0 }
+
+extension VirtualAddress {
+    var containingFrameNumber: FrameNumber { FrameNumber(raw >> 12) }
+}
+
+final class FakeKernel: @unchecked Sendable {
+    var memory: ProcessMemory<HostIdentityAccess, HostTableFrames>
+    var machine = HostMachine()
     var calls: [RecordedCall] = []
-    /// When set, the next map answers -errno (then clears itself).
+    /// When set, the next map answers this (then clears itself).
     var failNextMap: Int64? = nil
-    /// When set, every unmap answers this -errno (a kernel that breaks the ABI).
+    /// When set, every unmap answers this (a kernel that breaks the ABI).
     var failUnmaps: Int64? = nil
     /// A result forced for the next call of any number (then cleared).
     var forcedResult: Int64? = nil
-    /// memstat fills the record with 1, 2, ... 8.
-    var written: [UInt8] = []
 
     init() {
-        let raw = mmap(nil, Self.arenaBytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0)!
-        precondition(raw != MAP_FAILED)
-        arena = raw
-        mapped = Array(repeating: false, count: Self.arenaBytes / Self.pageBytes)
+        _ = HostMachine.arena
+        var tables = HostTableFrames()
+        let space = try! AddressSpace(kind: .user, memory: HostIdentityAccess(), tableFrames: &tables)
+        memory = ProcessMemory(space: space, tableFrames: tables)
     }
 
-    deinit { munmap(arena, Self.arenaBytes) }
+    deinit { _ = memory.destroy(machine: &machine) }
 
-    var base: UInt64 { UInt64(UInt(bitPattern: arena)) }
+    var written: [UInt8] { machine.written }
+    var mappedPageCount: Int { memory.pagesMapped }
 
     func handle(_ number: UInt64, _ a: [UInt64]) -> Int64 {
         calls.append(RecordedCall(number: number, arguments: a))
@@ -50,93 +127,41 @@ final class FakeKernel: @unchecked Sendable {
             forcedResult = nil
             return forced
         }
-        switch number {
-        case 1: return write(a[0], a[1])
-        case 2: return map(hint: a[0], length: a[1], protection: a[2])
-        case 3: return unmap(a[0], a[1])
-        case 5: return memstat(a[0])
-        default: return -38
+        switch SyscallRequest.decode(number: number, a[0], a[1], a[2]) {
+        case .memory(let request):
+            if case .map = request, let error = failNextMap {
+                failNextMap = nil
+                return error
+            }
+            if case .unmap = request, let error = failUnmaps { return error }
+            return memory.perform(request, machine: &machine).result
+        case .exit: preconditionFailure("exit reached the fake kernel")
+        case .unknown: return SyscallOutcome.unknownNumber.result
         }
     }
 
-    private func pageRange(_ address: UInt64, _ length: UInt64) -> Range<Int>? {
-        guard length > 0, address % 4096 == 0, address >= base else { return nil }
-        let (end, overflow) = address.addingReportingOverflow((length + 4095) & ~4095)
-        guard !overflow, length <= UInt64.max - 4095, end <= base + UInt64(Self.arenaBytes) else { return nil }
-        return Int((address - base) / 4096) ..< Int((end - base) / 4096)
-    }
-
-    private func write(_ buffer: UInt64, _ length: UInt64) -> Int64 {
-        guard length <= 4096 else { return -22 }
-        let bytes = UnsafeRawBufferPointer(start: UnsafeRawPointer(bitPattern: UInt(buffer)), count: Int(length))
-        written.append(contentsOf: bytes)
-        return Int64(length)
-    }
-
-    private func map(hint: UInt64, length: UInt64, protection: UInt64) -> Int64 {
-        if let error = failNextMap {
-            failNextMap = nil
-            return error
-        }
-        guard protection & ~7 == 0, protection & 6 != 6, length > 0, length <= UInt64.max - 4095 else { return -22 }
-        let pages = Int((length + 4095) / 4096)
-        let start: Int
-        if hint != 0 {
-            guard let range = pageRange(hint, length) else { return -17 }
-            guard !mapped[range].contains(true) else { return -17 }
-            start = range.lowerBound
-        } else {
-            guard let found = firstFit(pages) else { return -12 }
-            start = found
-        }
-        for page in start ..< start + pages { mapped[page] = true }
-        mappedPageCount += pages
-        let address = arena + start * 4096
-        address.initializeMemory(as: UInt8.self, repeating: 0, count: pages * 4096)
-        return Int64(base + UInt64(start * 4096))
-    }
-
-    private func firstFit(_ pages: Int) -> Int? {
-        var run = 0
-        for index in mapped.indices {
-            run = mapped[index] ? 0 : run + 1
-            if run == pages { return index - pages + 1 }
-        }
-        return nil
-    }
-
-    private func unmap(_ address: UInt64, _ length: UInt64) -> Int64 {
-        if let error = failUnmaps { return error }
-        guard let range = pageRange(address, length), !mapped[range].contains(false) else { return -22 }
-        for page in range { mapped[page] = false }
-        mappedPageCount -= range.count
-        // Poison: a use after unmap would read this, not the old bytes.
-        (arena + range.lowerBound * 4096).initializeMemory(as: UInt8.self, repeating: 0xDB, count: range.count * 4096)
-        return 0
-    }
-
-    private func memstat(_ out: UInt64) -> Int64 {
-        guard let pointer = UnsafeMutablePointer<UInt64>(bitPattern: UInt(out)) else { return -14 }
-        for index in 0..<8 { pointer[index] = UInt64(index + 1) }
-        return 0
-    }
-
-    /// The first broken rule of the model, or nil: the page count matches the map, and the
+    /// The first broken rule, or nil: the process memory's and the page tables' checkers, and the
     /// recorded calls all carry six arguments.
     func checkInvariants() -> String? {
-        if mappedPageCount != mapped.lazy.filter({ $0 }).count { return "mappedPageCount != mapped pages" }
+        if let violation = memory.checkInvariants(ledger: memory.tableFrames) { return "\(violation)" }
+        if machine.userFrames != memory.pagesMapped { return "user frames \(machine.userFrames) != pages mapped" }
         if calls.contains(where: { $0.arguments.count != 6 }) { return "call without six arguments" }
         return nil
     }
 
     /// True when exactly the pages of `ranges` (address, bytes) are mapped.
     func mappedPagesAre(_ ranges: [(UInt64, Int)]) -> Bool {
-        var expected = Array(repeating: false, count: mapped.count)
+        var expected: Set<UInt64> = []
         for (address, bytes) in ranges {
-            let first = Int((address - base) / 4096)
-            for page in first ..< first + bytes / 4096 { expected[page] = true }
+            for page in 0 ..< bytes / 4096 { expected.insert(address + UInt64(page) * 4096) }
         }
-        return expected == mapped
+        var actual: Set<UInt64> = []
+        var page = UserSpace.mapAreaStart.raw
+        while page < memory.mapNext.raw {
+            if memory.space.translate(VirtualAddress(page)) != nil { actual.insert(page) }
+            page += 4096
+        }
+        return expected == actual && actual.count == memory.pagesMapped
     }
 }
 

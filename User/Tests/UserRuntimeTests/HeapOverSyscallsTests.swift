@@ -7,18 +7,8 @@ import Testing
 import UserMalloc
 @testable import UserSyscalls
 
-/// SplitMix64, as in Tests/TestSupport (that target is not a product of the root package).
-struct TestGenerator {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-    mutating func below(_ bound: Int) -> Int { Int(next() % UInt64(bound)) }
-}
+/// The project's one SplitMix64 (MemoryCore).
+typealias TestGenerator = SplitMix64
 
 final class ErrorCount: @unchecked Sendable { var count = 0 }
 
@@ -59,7 +49,7 @@ extension FakeKernelSuite {
         func randomTraceMatchesTheModelAndReturnsEveryPage(seed: UInt64) throws {
             let errors = ErrorCount()
             var heap = UserHeap(source: SyscallPageSource()) { _ in errors.count += 1 }
-            var random = TestGenerator(state: seed)
+            var random = TestGenerator(seed: seed)
             var live: [LiveBlock] = []
             for step in 0..<6000 {
                 let action = random.below(10)

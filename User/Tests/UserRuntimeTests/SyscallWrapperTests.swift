@@ -42,13 +42,15 @@ extension FakeKernelSuite {
         }
 
         @Test func writePassesBufferAndLength() throws {
-            let text: StaticString = "line\n"
-            let buffer = UnsafeRawBufferPointer(start: text.utf8Start, count: text.utf8CodeUnitCount)
+            // The kernel reads the buffer through the process's page tables: it must be mapped.
+            let page = try Syscall.map(length: 4096, protection: .readWrite)
+            let buffer = UnsafeRawBufferPointer(start: page.pointer, count: 5)
+            page.bytes(count: 5).copyBytes(from: Array("line\n".utf8))
             #expect(try Syscall.write(buffer) == 5)
-            let address = UInt64(UInt(bitPattern: buffer.baseAddress))
-            #expect(fakeKernel.calls.last == RecordedCall(number: 1, arguments: [address, 5, 0, 0, 0, 0]))
+            #expect(fakeKernel.calls.last == RecordedCall(number: 1, arguments: [page.raw, 5, 0, 0, 0, 0]))
             #expect(fakeKernel.written == Array("line\n".utf8))
-            #expect(throws: Errno.invalidArgument) { try Syscall.write(address: VirtualAddress(address), length: 4097) }
+            #expect(throws: Errno.invalidArgument) { try Syscall.write(address: page, length: 4097) }
+            #expect(throws: Errno.badAddress) { try Syscall.write(address: VirtualAddress(page.raw + 4090), length: 100) }
         }
 
         @Test func mapUnmapProtectBrkPassArgumentsInOrder() throws {
@@ -77,14 +79,24 @@ extension FakeKernelSuite {
         }
 
         @Test func memstatDecodesTheRecordInABIOrder() throws {
-            let stats = try Syscall.memstat()
-            #expect(fakeKernel.calls.last?.number == 5)
-            #expect(stats == MemoryStatistics(record: (1, 2, 3, 4, 5, 6, 7, 8)))
-            #expect(stats.pagesMapped == 1 && stats.peakPagesMapped == 2 && stats.mapCalls == 3 && stats.unmapCalls == 4)
-            #expect(stats.brkCalls == 5 && stats.breakStart == 6 && stats.breakCurrent == 7 && stats.freeFramesSystem == 8)
+            let first = try Syscall.map(length: 3 * 4096, protection: .readWrite)
+            try Syscall.unmap(address: first, length: 4096)
+            // The kernel writes through the page tables: into a mapped page (the host stack, where
+            // memstat() puts its record, is not in the fake process's tables).
+            let out = VirtualAddress(first.raw + 4096 + 8)
+            try Syscall.memstat(into: out)
+            #expect(fakeKernel.calls.last == RecordedCall(number: 5, arguments: [out.raw, 0, 0, 0, 0, 0]))
+            let stats = MemoryStatistics(record: out.pointer!.loadUnaligned(as: MemoryStatistics.Record.self))
+            var expected = fakeKernel.memory.statistics
+            expected.freeFramesSystem = fakeKernel.machine.freeFrameCount
+            #expect(stats == expected)
+            #expect(stats.pagesMapped == 2 && stats.peakPagesMapped == 3 && stats.mapCalls == 1 && stats.unmapCalls == 1)
+            #expect(stats.brkCalls == 0 && stats.breakStart == 0 && stats.breakCurrent == 0)
             #expect(MemoryLayout<MemoryStatistics.Record>.size == MemoryStatistics.recordBytes)
-            fakeKernel.forcedResult = -14
             #expect(throws: Errno.badAddress) { try Syscall.memstat(into: VirtualAddress(0x10_0000)) }
+            fakeKernel.forcedResult = 0
+            #expect(try Syscall.memstat() == MemoryStatistics(), "memstat() decodes the record it passed")
+            #expect(fakeKernel.calls.last?.number == 5)
         }
 
         @Test func userSpaceLayoutConstants() {

@@ -1,0 +1,46 @@
+// The checks build (the swift-collections internal-checks idea): compiled with -D SWIFTMM_CHECKS
+// (build/kernel/KernelChecks.bin, booted once by `make test`), the kernel runs every allocator's
+// invariant checker after every change it makes: after each kernel-heap allocation and free (the
+// heap, and the frame allocator its arenas come from), after each system call (the frame
+// allocator, the heap, and the calling process's memory with its page tables), and after each
+// program is loaded and destroyed. A broken invariant is a panic naming the structure. In the
+// normal build `afterChange` has an empty body and every call compiles away.
+import KernelLog
+import PageTables
+import Syscalls
+import PhysicalMemory
+import BuddyHeap
+
+enum InvariantChecks {
+    /// Runs every checker (checks build only). `event` names the change, for the panic line.
+    @inline(__always) static func afterChange(_ event: StaticString) {
+        #if SWIFTMM_CHECKS
+        runAll(event)
+        #endif
+    }
+
+    #if SWIFTMM_CHECKS
+    /// How many times every checker ran (printed before the summary).
+    nonisolated(unsafe) static var runs: UInt64 = 0
+    nonisolated(unsafe) static var running = false
+
+    @inline(never) static func runAll(_ event: StaticString) {
+        if running { return }  // a checker's own heap use must not recurse
+        running = true
+        defer { running = false }
+        if KernelMemory.frames.checkInvariants() != nil { panic("frame allocator invariant broken (checks build)", "after", 0) }
+        if KernelHeap.isReady, KernelHeap.heap!.checkInvariants() != nil { panic("kernel heap invariant broken (checks build)") }
+        if let process = Processes.current, process.memory.checkInvariants() != nil {
+            panic("process memory invariant broken (checks build)", "pid", UInt64(process.id))
+        }
+        runs += 1
+    }
+    #endif
+
+    /// The `checks` line before the summary (checks build only): how many times every checker ran.
+    static func report() {
+        #if SWIFTMM_CHECKS
+        log.line(.info, "checks", "done").dec("runs", runs).text("build", "checks").end()
+        #endif
+    }
+}

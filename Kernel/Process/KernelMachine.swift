@@ -1,0 +1,31 @@
+// The kernel's side of Syscalls' SyscallMachine: user frames from the frame allocator (zeroed
+// through the identity map), `invlpg`, the system's free-frame count, and the process's console
+// line. Everything else about a memory call is the shared module's.
+import MemoryCore
+import PageTables
+import PhysicalMemory
+import Syscalls
+
+struct KernelMachine: SyscallMachine {
+    let process: Process
+
+    func allocateUserFrame(for page: VirtualAddress) -> FrameNumber? {
+        guard let frame = try? KernelMemory.frames.allocate() else { return nil }
+        zeroFrame(frame)
+        return frame
+    }
+
+    func freeUserFrame(_ frame: FrameNumber) {
+        do throws(FrameAllocatorError) { try KernelMemory.frames.free(frame) } catch {
+            panic("user frame free refused", "frame", frame.raw)
+        }
+    }
+
+    func invalidate(page: VirtualAddress) { cpu_invlpg(page.raw) }
+
+    var freeFrameCount: UInt64 { KernelMemory.frames.statistics.freeFrames }
+
+    func writeConsole(_ bytes: UnsafeRawBufferPointer) {
+        for byte in bytes where process.output.append(byte) { Processes.flushOutput(process) }
+    }
+}

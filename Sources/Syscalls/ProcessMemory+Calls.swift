@@ -1,0 +1,178 @@
+// The memory calls: validate (refuse with a named reason, touching nothing), then invoke (which
+// cannot fail half-way, or rolls back completely). The order of the checks is the ABI's
+// (docs/syscalls.md): each hostile input has exactly one, stable, answer.
+import MemoryCore
+import PageTables
+
+extension ProcessMemory {
+    /// Performs one decoded memory call.
+    public mutating func perform<Machine: SyscallMachine>(_ request: MemoryRequest, machine: inout Machine) -> SyscallOutcome {
+        switch request {
+        case .write(let address, let length): SyscallOutcome(write(address: address, length: length, machine: &machine))
+        case .map(let hint, let length, let protection):
+            SyscallOutcome(map(hint: hint, length: length, protection: protection, machine: &machine))
+        case .unmap(let address, let length): SyscallOutcome(unmap(address: address, length: length, machine: &machine))
+        case .brk(let requested): brk(requested: requested, machine: &machine)
+        case .memstat(let output): SyscallOutcome(memstat(output: output, machine: machine))
+        case .protect(let address, let length, let protection):
+            SyscallOutcome(protect(address: address, length: length, protection: protection, machine: machine))
+        }
+    }
+
+    // MARK: - write
+
+    public mutating func write<Machine: SyscallMachine>(
+        address: UInt64, length: UInt64, machine: inout Machine
+    ) -> Result<UInt64, Rejection> {
+        guard length <= UserSpace.maximumWrite else { return .failure(Rejection(.invalidArgument, .writeTooLong)) }
+        do throws(RejectionReason) {
+            try readUser(address: address, length: length) { chunk in machine.writeConsole(chunk) }
+        } catch {
+            return .failure(Rejection(.badAddress, error))
+        }
+        return .success(length)
+    }
+
+    // MARK: - map, unmap, protect
+
+    public mutating func map<Machine: SyscallMachine>(
+        hint: UInt64, length: UInt64, protection: UInt64, machine: inout Machine
+    ) -> Result<UInt64, Rejection> {
+        let flags: PageFlags
+        do throws(UserProtectionError) { flags = try UserProtection.decode(protection) } catch {
+            return .failure(Rejection(.invalidArgument, RejectionReason(error)))
+        }
+        let start: VirtualAddress, pageCount: UInt64
+        if hint != 0 {
+            // MAP_FIXED_NOREPLACE: a malformed hint is EINVAL; a well-formed one naming a place that
+            // cannot be given (outside user space, image, break, stack, guard page, or already
+            // mapped) is EEXIST; it is never relocated.
+            let range: UserRange
+            do throws(UserRangeError) {
+                range = try validateUserRange(address: hint, length: length, alignment: .pageAlignedAddress)
+            } catch {
+                let errno: Errno = error == .misaligned || error == .zeroLength ? .invalidArgument : .exists
+                return .failure(Rejection(errno, RejectionReason(error)))
+            }
+            if overlapsFixedRegions(range) { return .failure(Rejection(.exists, .imageOrStack)) }
+            (start, pageCount) = (range.start, range.pageCount)
+        } else {
+            guard length != 0 else { return .failure(Rejection(.invalidArgument, .zeroLength)) }
+            guard length <= UserSpace.byteCount, let rounded = alignUp(length, to: frameSize) else {
+                return .failure(Rejection(.invalidArgument, .tooLarge))
+            }
+            guard let placed = unhintedPlacement(pageCount: rounded >> frameShift) else {
+                return .failure(Rejection(.outOfMemory, .mapAreaFull))
+            }
+            (start, pageCount) = (placed, rounded >> frameShift)
+        }
+        do throws(RejectionReason) {
+            try mapZeroed(at: start, pageCount: pageCount, flags: flags, machine: &machine)
+        } catch {
+            return .failure(Rejection(error == .overlapsMapping ? .exists : .outOfMemory, error))
+        }
+        if hint == 0 { advanceUnhintedPlacement(past: start, pageCount: pageCount) }
+        mapCalls += 1
+        return .success(start.raw)
+    }
+
+    public mutating func unmap<Machine: SyscallMachine>(
+        address: UInt64, length: UInt64, machine: inout Machine
+    ) -> Result<UInt64, Rejection> {
+        let range: UserRange
+        do throws(UserRangeError) {
+            range = try validateUserRange(address: address, length: length, alignment: .pageAlignedAddress)
+        } catch {
+            return .failure(Rejection(.invalidArgument, RejectionReason(error)))
+        }
+        guard isMapped(from: range.start, pageCount: range.pageCount) else {
+            return .failure(Rejection(.invalidArgument, .notMapped))
+        }
+        guard !overlapsFixedRegions(range) else { return .failure(Rejection(.invalidArgument, .imageOrStack)) }
+        unmapAndFree(from: range.start, pageCount: range.pageCount, machine: &machine)
+        unmapCalls += 1
+        return .success(0)
+    }
+
+    public mutating func protect<Machine: SyscallMachine>(
+        address: UInt64, length: UInt64, protection: UInt64, machine: Machine
+    ) -> Result<UInt64, Rejection> {
+        let flags: PageFlags
+        do throws(UserProtectionError) { flags = try UserProtection.decode(protection) } catch {
+            return .failure(Rejection(.invalidArgument, RejectionReason(error)))
+        }
+        let range: UserRange
+        do throws(UserRangeError) {
+            range = try validateUserRange(address: address, length: length, alignment: .pageAlignedAddress)
+        } catch {
+            return .failure(Rejection(.invalidArgument, RejectionReason(error)))
+        }
+        guard !overlapsFixedRegions(range) else { return .failure(Rejection(.invalidArgument, .imageOrStack)) }
+        guard isMapped(from: range.start, pageCount: range.pageCount) else {
+            return .failure(Rejection(.invalidArgument, .notMapped))
+        }
+        do throws(PageTableError) {
+            try setFlags(from: range.start, pageCount: range.pageCount, flags: flags).flush(machine)
+        } catch {
+            preconditionFailure("protect: a validated, mapped user range was refused")
+        }
+        protectCalls += 1
+        return .success(0)
+    }
+
+    // MARK: - brk
+
+    /// Linux semantics: the result is the break after the call; a refused change leaves the break
+    /// where it was (the outcome still names why).
+    public mutating func brk<Machine: SyscallMachine>(requested: UInt64, machine: inout Machine) -> SyscallOutcome {
+        let unchanged = Int64(bitPattern: breakCurrent.raw)
+        if requested == 0 { return SyscallOutcome(result: unchanged) }
+        guard requested >= breakStart.raw else {
+            return SyscallOutcome(result: unchanged, rejection: Rejection(.outOfMemory, .breakBelowStart))
+        }
+        guard requested - breakStart.raw <= UserSpace.breakLimitBytes else {
+            return SyscallOutcome(result: unchanged, rejection: Rejection(.outOfMemory, .breakBeyondLimit))
+        }
+        let oldEnd = alignUp(breakCurrent.raw, to: frameSize)!
+        let newEnd = alignUp(requested, to: frameSize)!
+        if newEnd > oldEnd {
+            do throws(RejectionReason) {
+                try mapZeroed(at: VirtualAddress(oldEnd), pageCount: (newEnd - oldEnd) >> frameShift, flags: Self.userData,
+                              machine: &machine)
+            } catch {
+                return SyscallOutcome(result: unchanged, rejection: Rejection(.outOfMemory, error))
+            }
+        } else if newEnd < oldEnd {
+            unmapAndFree(from: VirtualAddress(newEnd), pageCount: (oldEnd - newEnd) >> frameShift, machine: &machine)
+        }
+        if requested != breakCurrent.raw { brkCalls += 1 }
+        breakCurrent = VirtualAddress(requested)
+        return SyscallOutcome(result: Int64(bitPattern: requested))
+    }
+
+    // MARK: - memstat
+
+    public var statistics: MemoryStatistics {
+        var stats = MemoryStatistics()
+        stats.pagesMapped = UInt64(pagesMapped)
+        stats.peakPagesMapped = UInt64(peakPages)
+        stats.mapCalls = UInt64(mapCalls)
+        stats.unmapCalls = UInt64(unmapCalls)
+        stats.brkCalls = UInt64(brkCalls)
+        stats.breakStart = breakStart.raw
+        stats.breakCurrent = breakCurrent.raw
+        return stats
+    }
+
+    public func memstat<Machine: SyscallMachine>(output: UInt64, machine: Machine) -> Result<UInt64, Rejection> {
+        var stats = statistics
+        stats.freeFramesSystem = machine.freeFrameCount
+        var record = stats.record
+        do throws(RejectionReason) {
+            try withUnsafeBytes(of: &record) { (bytes) throws(RejectionReason) in try writeUser(address: output, from: bytes) }
+        } catch {
+            return .failure(Rejection(.badAddress, error))
+        }
+        return .success(0)
+    }
+}

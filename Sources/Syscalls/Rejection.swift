@@ -1,0 +1,116 @@
+// Validate: why a call was refused. Every refusal has its own named reason (logged by the kernel
+// at `debug`, seL4's practice) and the errno the ABI gives it; several reasons share an errno
+// (unmap's EINVAL covers a bad range, pages not from map, and the image or stack), never the
+// other way round. A refused call changes nothing.
+import PageTables
+
+/// The reason a call was refused.
+public enum RejectionReason: Error, Hashable, Sendable {
+    // Lengths and ranges (validateUserRange's reasons, in its order).
+    case zeroLength
+    case misaligned
+    case tooLarge
+    case wrapsAround
+    case touchesKernel
+    case outsideUserRange
+    // Protection bits (UserProtection.decode's reasons).
+    case unknownProtectionBits
+    case protectionNotReadable
+    case writeAndExecute
+    // What the range holds.
+    /// Some page of the range is not mapped (unmap, protect) or not mapped with the needed access
+    /// (write, memstat buffers).
+    case notMapped
+    case noAccess
+    /// The range overlaps the program image, its break, the stack or its guard page.
+    case imageOrStack
+    /// A map hint overlaps an existing mapping.
+    case overlapsMapping
+    // Resources.
+    case mapAreaFull
+    case outOfFrames
+    case outOfTableFrames
+    // Calls.
+    case writeTooLong
+    case breakBelowStart
+    case breakBeyondLimit
+    case unknownNumber
+
+    public init(_ error: UserRangeError) {
+        switch error {
+        case .zeroLength: self = .zeroLength
+        case .misaligned: self = .misaligned
+        case .tooLarge: self = .tooLarge
+        case .wrapsAround: self = .wrapsAround
+        case .touchesKernel: self = .touchesKernel
+        case .outsideUserRange: self = .outsideUserRange
+        }
+    }
+
+    public init(_ error: UserProtectionError) {
+        switch error {
+        case .unknownBits: self = .unknownProtectionBits
+        case .notReadable: self = .protectionNotReadable
+        case .writeAndExecute: self = .writeAndExecute
+        }
+    }
+
+    /// The reason's name in log lines (`reason=...`).
+    public var name: StaticString {
+        switch self {
+        case .zeroLength: "zero-length"
+        case .misaligned: "misaligned"
+        case .tooLarge: "too-large"
+        case .wrapsAround: "wraps-around"
+        case .touchesKernel: "touches-kernel"
+        case .outsideUserRange: "outside-user-range"
+        case .unknownProtectionBits: "unknown-protection-bits"
+        case .protectionNotReadable: "protection-not-readable"
+        case .writeAndExecute: "write-and-execute"
+        case .notMapped: "not-mapped"
+        case .noAccess: "no-access"
+        case .imageOrStack: "image-or-stack"
+        case .overlapsMapping: "overlaps-mapping"
+        case .mapAreaFull: "map-area-full"
+        case .outOfFrames: "out-of-frames"
+        case .outOfTableFrames: "out-of-table-frames"
+        case .writeTooLong: "write-too-long"
+        case .breakBelowStart: "break-below-start"
+        case .breakBeyondLimit: "break-beyond-limit"
+        case .unknownNumber: "unknown-number"
+        }
+    }
+}
+
+/// A refused call: the errno the program sees and the reason the log names.
+public struct Rejection: Error, Hashable, Sendable {
+    public var errno: Errno
+    public var reason: RejectionReason
+
+    @inlinable public init(_ errno: Errno, _ reason: RejectionReason) {
+        self.errno = errno
+        self.reason = reason
+    }
+}
+
+/// What a call returns to the program (rax), and why it was refused when it was. brk's refusals
+/// return the unchanged break as a value and still carry their reason.
+public struct SyscallOutcome: Hashable, Sendable {
+    public var result: Int64
+    public var rejection: Rejection?
+
+    @inlinable public init(result: Int64, rejection: Rejection? = nil) {
+        self.result = result
+        self.rejection = rejection
+    }
+
+    @inlinable public init(_ outcome: Result<UInt64, Rejection>) {
+        switch outcome {
+        case .success(let value): self.init(result: Int64(bitPattern: value))
+        case .failure(let rejection): self.init(result: -Int64(rejection.errno.rawValue), rejection: rejection)
+        }
+    }
+
+    /// The outcome of an unknown call number.
+    public static let unknownNumber = SyscallOutcome(.failure(Rejection(.notImplemented, .unknownNumber)))
+}

@@ -1,0 +1,47 @@
+// Decode: the registers of a system call -> a typed request. Decoding never fails and never
+// judges: every value is passed on as the program gave it, for validation to accept or refuse.
+
+/// A decoded system call.
+public enum SyscallRequest: Equatable, Sendable {
+    /// exit(code): the caller (the kernel) ends the process; nothing here runs.
+    case exit(code: UInt64)
+    /// A call over the process's memory, performed by `ProcessMemory.perform`.
+    case memory(MemoryRequest)
+    /// A number no call has: -ENOSYS.
+    case unknown(number: UInt64)
+
+    /// rax = number; rdi, rsi, rdx = the first three arguments (no call takes more yet).
+    public static func decode(number: UInt64, _ a0: UInt64, _ a1: UInt64, _ a2: UInt64) -> SyscallRequest {
+        guard let call = SyscallNumber(rawValue: number) else { return .unknown(number: number) }
+        switch call {
+        case .exit: return .exit(code: a0)
+        case .write: return .memory(.write(address: a0, length: a1))
+        case .map: return .memory(.map(hint: a0, length: a1, protection: a2))
+        case .unmap: return .memory(.unmap(address: a0, length: a1))
+        case .brk: return .memory(.brk(requested: a0))
+        case .memstat: return .memory(.memstat(output: a0))
+        case .protect: return .memory(.protect(address: a0, length: a1, protection: a2))
+        }
+    }
+}
+
+/// The memory calls, arguments raw as they came in the registers.
+public enum MemoryRequest: Equatable, Sendable {
+    case write(address: UInt64, length: UInt64)
+    case map(hint: UInt64, length: UInt64, protection: UInt64)
+    case unmap(address: UInt64, length: UInt64)
+    case brk(requested: UInt64)
+    case memstat(output: UInt64)
+    case protect(address: UInt64, length: UInt64, protection: UInt64)
+
+    public var number: SyscallNumber {
+        switch self {
+        case .write: .write
+        case .map: .map
+        case .unmap: .unmap
+        case .brk: .brk
+        case .memstat: .memstat
+        case .protect: .protect
+        }
+    }
+}
