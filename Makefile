@@ -211,6 +211,7 @@ test: tools
 	swift test
 	$(MAKE) --no-print-directory report-test
 	$(MAKE) --no-print-directory user-test
+	$(MAKE) --no-print-directory asan-test fuzz-test
 	$(MAKE) --no-print-directory embedded-modules $(KERNEL) $(TEST_KERNEL) $(CHECKS_KERNEL) user-programs user-check
 	Tests/qemu/run-all.sh $(TEST_KERNEL) $(KERNEL) $(BUILD)/qemu-logs \
 	  "$(strip $(foreach p,$(DEFAULT_PROGRAMS),$(UB)/$(p).elf))" "$(strip $(foreach p,$(TEST_PROGRAMS),$(UB)/$(p).elf))" \
@@ -339,6 +340,73 @@ user-test:
 
 .PHONY: user-programs user-check user-test
 .PRECIOUS: $(UB)/%.o $(UB)/runtime/%.o
+
+# ---- Fuzzing: libFuzzer + AddressSanitizer on the host (Tests/Fuzz, README "Fuzzing") ------------
+# Every shared module is compiled once with coverage instrumentation and ASan into $(FUZZ)/modules,
+# then each target (Tests/Fuzz/Targets/NAME.swift) links against them into its own binary.
+#   make fuzz            each target for FUZZ_SECONDS (new inputs kept in build/fuzz/corpus/NAME)
+#   make fuzz-test       each target for FUZZ_TEST_SECONDS from its committed corpus (part of make test)
+#   make fuzz-merge      minimise build/fuzz/corpus + Tests/Fuzz/Corpus into Tests/Fuzz/Corpus (-merge=1)
+#   build/fuzz/NAME FILE replays one input (e.g. a crash left in build/fuzz/crashes/)
+FUZZ := $(BUILD)/fuzz
+FUZZ_MODULES := MemoryCore KernelLog PhysicalMemory BuddyHeap PageTables UserMalloc ProgramLoader TestSupport
+FUZZ_TARGETS := multiboot elf syscall frames buddy userheap pagetables
+# The command-line parser's target exists once its module (Sources/BootOptions) is in the tree.
+FUZZ_MODULES += $(if $(wildcard Sources/BootOptions),BootOptions)
+FUZZ_TARGETS += $(if $(wildcard Sources/BootOptions),cmdline)
+FUZZ_SECONDS ?= 300
+FUZZ_TEST_SECONDS ?= 5
+SWIFT_FUZZ := -sanitize=fuzzer,address -O -g -parse-as-library -wmo -I $(FUZZ)/modules
+FUZZ_OBJECTS := $(foreach m,$(FUZZ_MODULES),$(FUZZ)/modules/$(m).o)
+
+$(FUZZ)/modules:
+	@mkdir -p $@
+
+# Modules in dependency order; each waits for the one before it (2 cores: no gain in parallel).
+define fuzz_module
+$(FUZZ)/modules/$(1).o: $$(wildcard $(2)/*.swift) $(3) | $(FUZZ)/modules
+	swiftc $$(SWIFT_FUZZ) -module-name $(1) -emit-module -emit-module-path $(FUZZ)/modules/$(1).swiftmodule \
+	  -c $$(wildcard $(2)/*.swift) -o $$@
+endef
+$(eval $(call fuzz_module,MemoryCore,Sources/MemoryCore,))
+$(eval $(call fuzz_module,KernelLog,Sources/KernelLog,$(FUZZ)/modules/MemoryCore.o))
+$(eval $(call fuzz_module,PhysicalMemory,Sources/PhysicalMemory,$(FUZZ)/modules/KernelLog.o))
+$(eval $(call fuzz_module,BuddyHeap,Sources/BuddyHeap,$(FUZZ)/modules/PhysicalMemory.o))
+$(eval $(call fuzz_module,PageTables,Sources/PageTables,$(FUZZ)/modules/BuddyHeap.o))
+$(eval $(call fuzz_module,UserMalloc,Sources/UserMalloc,$(FUZZ)/modules/PageTables.o))
+$(eval $(call fuzz_module,ProgramLoader,Sources/ProgramLoader,$(FUZZ)/modules/UserMalloc.o))
+$(eval $(call fuzz_module,TestSupport,Tests/TestSupport,$(FUZZ)/modules/ProgramLoader.o))
+$(eval $(call fuzz_module,BootOptions,Sources/BootOptions,$(FUZZ)/modules/KernelLog.o))
+
+$(FUZZ)/%: Tests/Fuzz/Targets/%.swift Tests/Fuzz/FuzzCheck.swift $(FUZZ_OBJECTS)
+	swiftc $(SWIFT_FUZZ) -module-name fuzz_$* $< Tests/Fuzz/FuzzCheck.swift $(FUZZ_OBJECTS) -o $@ 2> >(grep -v 'Cannot export local symbol' >&2)
+
+## fuzz-targets: build every fuzz target (build/fuzz/NAME)
+fuzz-targets: $(foreach t,$(FUZZ_TARGETS),$(FUZZ)/$(t))
+
+## fuzz-test: every target for FUZZ_TEST_SECONDS, one line each: fuzz target=NAME runs=N crashes=0 ...
+fuzz-test: fuzz-targets
+	@status=0; for t in $(FUZZ_TARGETS); do Tests/Fuzz/run-target.sh $(FUZZ) $$t $(FUZZ_TEST_SECONDS) || status=1; done; exit $$status
+
+## fuzz: every target for FUZZ_SECONDS (default 300) each
+fuzz: fuzz-targets
+	@status=0; for t in $(FUZZ_TARGETS); do Tests/Fuzz/run-target.sh $(FUZZ) $$t $(FUZZ_SECONDS) || status=1; done; exit $$status
+
+## fuzz-merge: minimise the committed corpora together with what `make fuzz` found
+fuzz-merge: fuzz-targets
+	@for t in $(FUZZ_TARGETS); do \
+	  mkdir -p $(FUZZ)/merged/$$t $(FUZZ)/corpus/$$t && rm -f $(FUZZ)/merged/$$t/*; \
+	  $(FUZZ)/$$t -merge=1 $(FUZZ)/merged/$$t Tests/Fuzz/Corpus/$$t $(FUZZ)/corpus/$$t > $(FUZZ)/merge-$$t.log 2>&1 || exit 1; \
+	  rm -rf Tests/Fuzz/Corpus/$$t && mv $(FUZZ)/merged/$$t Tests/Fuzz/Corpus/$$t; \
+	  echo "fuzz-merge target=$$t files=$$(ls Tests/Fuzz/Corpus/$$t | wc -l) bytes=$$(cat Tests/Fuzz/Corpus/$$t/* | wc -c)"; \
+	done
+
+## asan-test: the whole host suite under AddressSanitizer and LeakSanitizer (scratch path .build-asan)
+asan-test:
+	LSAN_OPTIONS=suppressions=$(CURDIR)/Tests/lsan-suppressions.txt swift test --sanitize=address --scratch-path .build-asan
+
+.PHONY: fuzz fuzz-test fuzz-targets fuzz-merge asan-test
+.PRECIOUS: $(FUZZ)/modules/%.o
 
 # ---- Formatting and help ---------------------------------------------------------------------------
 ## lint: check the Swift sources against .swift-format (swift format ships with the toolchain)

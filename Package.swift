@@ -38,7 +38,11 @@ let package = Package(
         // Host-only (Foundation): the serial log -> text report, HTML page, Perfetto trace.
         .target(name: "MMLogKit"),
         .executableTarget(name: "mmlog", dependencies: ["MMLogKit"]),
-        .target(name: "TestSupport", dependencies: ["MemoryCore", "UserMalloc"], path: "Tests/TestSupport"),
+        .target(
+            name: "TestSupport",
+            dependencies: ["MemoryCore", "PhysicalMemory", "BuddyHeap", "PageTables", "UserMalloc", "ProgramLoader"],
+            path: "Tests/TestSupport"
+        ),
         .testTarget(name: "MemoryCoreTests", dependencies: ["MemoryCore", "TestSupport"]),
         .testTarget(name: "KernelLogTests", dependencies: ["KernelLog", "MemoryCore"]),
         .testTarget(name: "PhysicalMemoryTests", dependencies: ["PhysicalMemory", "MemoryCore", "TestSupport"]),
