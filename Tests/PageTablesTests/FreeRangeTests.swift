@@ -1,6 +1,7 @@
 import MemoryCore
 import Testing
 @testable import PageTables
+import TestSupport
 
 /// The free-range search against a reference model (a set of mapped pages), after random maps.
 @Suite struct FreeRangeTests {

@@ -1,6 +1,7 @@
 import MemoryCore
 import Testing
 @testable import PageTables
+import TestSupport
 
 /// On a CPU without NX (EFER.NXE off) bit 63 is reserved: an accessor that says so gets entries
 /// without it, whatever flags the caller asked for, from map, protect and protectRegion alike.
