@@ -11,13 +11,17 @@ TC    := $(patsubst %/bin/swiftc,%,$(shell command -v swiftc 2>/dev/null))
 BUILD := build
 
 # ---- Embedded Swift: flags verified in shared/docs/toolchain.md ---------------------------------
-SWIFT_EMBEDDED := -enable-experimental-feature Embedded -enable-experimental-feature Extern \
-  -target x86_64-unknown-none-elf -wmo -parse-as-library -Osize \
-  -Xfrontend -disable-stack-protector -Xfrontend -function-sections \
+SWIFT_EMBEDDED_COMMON := -enable-experimental-feature Embedded -enable-experimental-feature Extern \
+  -target x86_64-unknown-none-elf -wmo -parse-as-library -Osize -Xfrontend -function-sections \
   -Xcc -mno-red-zone -Xcc -mno-sse -Xcc -mno-sse2 -Xcc -mno-mmx -Xcc -fno-pic
+SWIFT_EMBEDDED := $(SWIFT_EMBEDDED_COMMON) -Xfrontend -disable-stack-protector
+# The kernel module itself keeps Swift's stack protector: functions with address-taken locals
+# check a canary (__stack_chk_guard, random at boot: boot/stackguard.asm) before they return, and
+# a smashed one panics naming it (__stack_chk_fail, Kernel/Runtime/runtime.c).
+SWIFT_EMBEDDED_KERNEL := $(SWIFT_EMBEDDED_COMMON) -Xfrontend -enable-stack-protector
 
 # Shared modules in dependency order: each is compiled on its own, exactly as the host sees it.
-EMBEDDED_MODULES := MemoryCore KernelLog PhysicalMemory BuddyHeap PageTables UserMalloc ProgramLoader UserAllocators Syscalls
+EMBEDDED_MODULES := MemoryCore KernelLog PhysicalMemory BuddyHeap PageTables UserMalloc ProgramLoader UserAllocators Syscalls BootOptions
 
 EMB := $(BUILD)/embedded
 
@@ -40,6 +44,7 @@ $(eval $(call embedded_module,UserMalloc,$(EMB)/MemoryCore.o))
 $(eval $(call embedded_module,ProgramLoader,$(EMB)/MemoryCore.o $(EMB)/PageTables.o))
 $(eval $(call embedded_module,Syscalls,$(EMB)/MemoryCore.o $(EMB)/PageTables.o))
 $(eval $(call embedded_module,UserAllocators,$(EMB)/MemoryCore.o $(EMB)/UserMalloc.o))
+$(eval $(call embedded_module,BootOptions,$(EMB)/KernelLog.o))
 
 EMBEDDED_OBJECTS := $(foreach m,$(EMBEDDED_MODULES),$(EMB)/$(m).o)
 
@@ -75,14 +80,14 @@ $(KB)/%.o: Kernel/Runtime/%.c | $(KB)
 
 # The kernel module: all of Kernel/ in one whole-module compile, importing the shared modules.
 $(KB)/Kernel.o: $(KERNEL_SWIFT) $(EMBEDDED_OBJECTS) | $(KB)
-	swiftc $(SWIFT_EMBEDDED) -g -module-name Kernel -I $(EMB) -c $(KERNEL_SWIFT) -o $@
+	swiftc $(SWIFT_EMBEDDED_KERNEL) -g -module-name Kernel -I $(EMB) -c $(KERNEL_SWIFT) -o $@
 
 $(KB)/KernelSelfTest.o: $(KERNEL_SWIFT) $(SELFTEST_SWIFT) $(EMBEDDED_OBJECTS) | $(KB)
-	swiftc $(SWIFT_EMBEDDED) -g -D KERNEL_SELFTEST -module-name Kernel -I $(EMB) -c $(KERNEL_SWIFT) $(SELFTEST_SWIFT) -o $@
+	swiftc $(SWIFT_EMBEDDED_KERNEL) -g -D KERNEL_SELFTEST -module-name Kernel -I $(EMB) -c $(KERNEL_SWIFT) $(SELFTEST_SWIFT) -o $@
 
 # The checks build: every allocator's checkInvariants() after every change (Kernel/Checks).
 $(KB)/KernelChecks.o: $(KERNEL_SWIFT) $(EMBEDDED_OBJECTS) | $(KB)
-	swiftc $(SWIFT_EMBEDDED) -g -D SWIFTMM_CHECKS -module-name Kernel -I $(EMB) -c $(KERNEL_SWIFT) -o $@
+	swiftc $(SWIFT_EMBEDDED_KERNEL) -g -D SWIFTMM_CHECKS -module-name Kernel -I $(EMB) -c $(KERNEL_SWIFT) -o $@
 
 BOOT_OBJECTS := $(patsubst boot/%.asm,$(KB)/%.o,$(BOOT_ASM)) $(KB)/runtime.o $(KB)/freestanding.o
 
@@ -117,18 +122,26 @@ PROGRAM_ELFS = $(foreach p,$(PROGRAMS),$(UB)/$(p).elf)
 INITRD = $(if $(strip $(PROGRAMS)),-initrd "$(subst $(space),$(comma),$(strip $(PROGRAM_ELFS)))")
 
 ## run: boot the kernel in QEMU; exit status 0 when every check the kernel made passed
-## (BOOT=kernel: QEMU's multiboot loader; BOOT=iso: the GRUB ISO with SeaBIOS; BOOT=uefi: with OVMF)
+## (BOOT=kernel: QEMU's multiboot loader; BOOT=iso: the GRUB ISO with SeaBIOS; BOOT=uefi: with OVMF).
+## The serial log is shown here and saved to $(RUN_LOG) (`make report` reads it).
 BOOT ?= kernel
 ifeq ($(filter kernel iso uefi,$(BOOT)),)
 $(error BOOT=$(BOOT): use BOOT=kernel (QEMU -kernel), BOOT=iso (GRUB ISO, BIOS) or BOOT=uefi (GRUB ISO, UEFI))
 endif
-BOOT_FLAGS_kernel = -kernel $(KERNEL) -append "log=$(LOG)" $(INITRD)
+RUN_LOG := $(BUILD)/logs/last-run.log
+BOOT_FLAGS_kernel = -kernel $(KERNEL) -append "log=$(LOG)$(if $(MONITOR), monitor)" $(INITRD)
 BOOT_FLAGS_iso = -cdrom $(ISO) -boot d
 BOOT_FLAGS_uefi = $$(boot/grub/ovmf-flags.sh $(OVMF_VARS)) -cdrom $(ISO)
 .SECONDEXPANSION:
 run: $(if $(filter kernel,$(BOOT)),$(KERNEL) $$(PROGRAM_ELFS),iso $(if $(filter uefi,$(BOOT)),ovmf)) | tools
-	@$(QEMU) $(QEMU_BASE) $(BOOT_FLAGS_$(BOOT)) $(QEMU_FLAGS); \
-	  status=$$?; [ $$status -eq 33 ] && exit 0; echo "make run: kernel reported failure (QEMU status $$status)"; exit 1
+	@mkdir -p $(dir $(RUN_LOG))
+	@$(QEMU) $(QEMU_BASE) $(BOOT_FLAGS_$(BOOT)) $(QEMU_FLAGS) | tee $(RUN_LOG); \
+	  status=$${PIPESTATUS[0]}; [ $$status -eq 33 ] && exit 0; echo "make run: kernel reported failure (QEMU status $$status)"; exit 1
+
+## monitor: boot to the live monitor's `mm>` prompt (Kernel/Monitor; `help` lists the commands,
+## `run NAME` runs one of PROGRAMS, `quit` prints the summary and powers off)
+monitor:
+	@$(MAKE) --no-print-directory run MONITOR=1
 
 ## debug: boot with QEMU waiting for gdb on :1234 (see README for the gdb line)
 debug: $(KERNEL) $$(PROGRAM_ELFS) | tools
@@ -152,7 +165,7 @@ tools:
 	fi
 	@command -v swiftc >/dev/null || { echo "SwiftMM needs the Swift toolchain (6.3 or later) on PATH: install it from swift.org and retry."; exit 1; }
 
-.PHONY: kernel run debug tools
+.PHONY: kernel run monitor debug tools
 
 # ---- The bootable ISO: GRUB for BIOS and UEFI (README "Booting a real PC") -----------------------
 # Debian packages, installed on first use (apt-get as root, sudo otherwise, else one sentence).
@@ -197,14 +210,36 @@ ovmf:
 ## then the GRUB ISO booted with SeaBIOS (128M) and OVMF (6G)
 test: tools
 	swift test
+	$(MAKE) --no-print-directory report-test
 	$(MAKE) --no-print-directory user-test
 	$(MAKE) --no-print-directory libswiftmm-test
+	$(MAKE) --no-print-directory asan-test fuzz-test
 	$(MAKE) --no-print-directory embedded-modules $(KERNEL) $(TEST_KERNEL) $(CHECKS_KERNEL) user-programs user-check
 	Tests/qemu/run-all.sh $(TEST_KERNEL) $(KERNEL) $(BUILD)/qemu-logs \
 	  "$(strip $(foreach p,$(DEFAULT_PROGRAMS),$(UB)/$(p).elf))" "$(strip $(foreach p,$(TEST_PROGRAMS),$(UB)/$(p).elf))" \
 	  $(CHECKS_KERNEL)
 	$(MAKE) --no-print-directory iso ovmf PROGRAMS="$(DEFAULT_PROGRAMS)" LOG=info
 	Tests/qemu/run-iso.sh $(ISO) $(BUILD)/qemu-logs "$(DEFAULT_PROGRAMS)"
+	Tests/qemu/check-monitor.sh $(KERNEL) "$(UB)/hello.elf $(UB)/memtest.elf" $(BUILD)/qemu-logs
+
+# ---- Reading a run: mmlog (Sources/mmlog, Sources/MMLogKit; docs/log-format.md) ---------------
+REPORT_DIR := $(BUILD)/report
+## report: the last `make run`'s serial log ($(RUN_LOG)) as a text report, a self-contained HTML
+## page and a Perfetto trace, in build/report/ (LOG=trace gives every figure)
+report:
+	@[ -s $(RUN_LOG) ] || { echo "make report: no $(RUN_LOG) yet: run 'make run LOG=trace' first"; exit 1; }
+	swift build -c release --product mmlog
+	$$(swift build -c release --show-bin-path)/mmlog $(RUN_LOG) --out $(REPORT_DIR)
+
+## report-test: the report page opened in headless Chromium (installed when missing): its script
+## runs, the DOM shows the run's figures, a screenshot is taken (build/report-test/)
+report-test:
+	$(call ensure_packages,chromium:/usr/bin/chromium)
+	swift build --product mmlog
+	Tests/report/check-html.sh $$(swift build --show-bin-path)/mmlog \
+	  Tests/MMLogKitTests/Fixtures/trace-hello-32M.log $(BUILD)/report-test
+
+.PHONY: report report-test
 
 # ---- Benchmarks ----------------------------------------------------------------------------------
 BENCH_PEERS := libjemalloc2 libmimalloc2.0 libtcmalloc-minimal4
@@ -232,17 +267,27 @@ bench:
 USER_PROGRAMS := hello memtest bad_pointer write_rodata exec_data stack_overflow kernel_jump \
   no_unmap syscall_fuzz malloc_demo larson malloc_hostile_double_free malloc_hostile_foreign_free \
   malloc_hostile_interior_free syscall_cost cpu_hog sh6bench ladder
+# Issue 12's hostile programs: dirty RFLAGS and x87/SSE state (fpu_check must run after fpu_dirty),
+# a forged heap slot, a program that burns its CPU time in syscalls.
+USER_PROGRAMS += rflags_dirty fpu_dirty fpu_check malloc_hostile_forged_free syscall_hog map_layout stack_jump
+# Hostile instruction probes: one Swift object (User/Programs/fault_probe), one ELF per probe in
+# User/Runtime/cpu.asm (build/user/fault_NAME.elf runs probe_NAME); expectations.txt names each.
+FAULT_PROBES := int3 int4 int80 ud2 divide hlt cli in out cr3 wrmsr dirty_flags_fault tf_syscall
+FAULT_PROBE_PROGRAMS := $(foreach p,$(FAULT_PROBES),fault_$(p))
+# hello linked inside the stack's guard gap: the loader must refuse it by
+# its own reason (expectations.txt: rejected=segment-outside-user-space).
+LOADER_HOSTILE_PROGRAMS := loader_stack_gap
 # For the kernel's `make run` and `make test` (expected outcomes: User/Programs/expectations.txt).
 DEFAULT_PROGRAMS := hello memtest malloc_demo larson sh6bench syscall_cost ladder
-TEST_PROGRAMS := $(USER_PROGRAMS)
+TEST_PROGRAMS := $(USER_PROGRAMS) $(FAULT_PROBE_PROGRAMS) $(LOADER_HOSTILE_PROGRAMS)
 
 UB := $(BUILD)/user
 USER_RUNTIME_SWIFT := $(sort $(wildcard User/Runtime/Syscalls/*.swift User/Runtime/Support/*.swift))
 USER_SHARED_MODULES := MemoryCore KernelLog UserMalloc UserAllocators PageTables Syscalls
 USER_SHARED_OBJECTS := $(foreach m,$(USER_SHARED_MODULES),$(EMB)/$(m).o)
 USER_RUNTIME_OBJECTS := $(UB)/runtime/start.o $(UB)/runtime/syscall.o $(UB)/runtime/cycles.o $(UB)/runtime/runtime.o \
-  $(UB)/runtime/freestanding.o
-USER_ELFS := $(foreach p,$(USER_PROGRAMS),$(UB)/$(p).elf)
+  $(UB)/runtime/freestanding.o $(UB)/runtime/cpu.o
+USER_ELFS := $(foreach p,$(USER_PROGRAMS) $(FAULT_PROBE_PROGRAMS) $(LOADER_HOSTILE_PROGRAMS),$(UB)/$(p).elf)
 # The kernel's C flags (no SSE: user code never touches SSE state), except -fpie: programs live
 # above 4 GiB, out of reach of the small code model's absolute 32-bit addresses, so C code
 # addresses its data RIP-relative (as swiftc already does). The link itself is not PIE.
@@ -269,7 +314,20 @@ $(UB)/$(1).o: $$(wildcard User/Programs/$(1)/*.swift) $$(USER_RUNTIME_SWIFT) $$(
 	swiftc $$(SWIFT_EMBEDDED) -module-name $(1) -I $(EMB) -c $$(wildcard User/Programs/$(1)/*.swift) \
 	  $$(USER_RUNTIME_SWIFT) -o $$@
 endef
-$(foreach p,$(USER_PROGRAMS),$(eval $(call user_program,$(p))))
+$(foreach p,$(USER_PROGRAMS) fault_probe,$(eval $(call user_program,$(p))))
+
+# loader_stack_gap: hello's object linked at 0x00007EFFFFF00000, inside the stack's guard gap.
+$(UB)/loader_stack_gap.ld: User/user.ld | $(UB)/runtime
+	sed 's/^    \. = 0x0000008000400000;$$/    . = 0x00007EFFFFF00000;/' $< >$@
+$(UB)/loader_stack_gap.elf: $(UB)/hello.o $(USER_RUNTIME_OBJECTS) $(USER_SHARED_OBJECTS) $(UB)/loader_stack_gap.ld
+	$(LLD) $(filter-out -T User/user.ld,$(LDFLAGS_USER)) -T $(UB)/loader_stack_gap.ld -o $@ $(USER_RUNTIME_OBJECTS) $< \
+	  $(USER_SHARED_OBJECTS) $(UNICODE_TABLES) $(BUILTINS)
+
+# A probe ELF: fault_probe's object with `hostile_probe` bound to the probe (shorter stem: this
+# rule wins over the generic one below).
+$(UB)/fault_%.elf: $(UB)/fault_probe.o $(USER_RUNTIME_OBJECTS) $(USER_SHARED_OBJECTS) User/user.ld
+	$(LLD) $(LDFLAGS_USER) --defsym=hostile_probe=probe_$* -o $@ $(USER_RUNTIME_OBJECTS) $< $(USER_SHARED_OBJECTS) \
+	  $(UNICODE_TABLES) $(BUILTINS)
 
 $(UB)/%.elf: $(UB)/%.o $(USER_RUNTIME_OBJECTS) $(USER_SHARED_OBJECTS) User/user.ld
 	$(LLD) $(LDFLAGS_USER) -o $@ $(USER_RUNTIME_OBJECTS) $< $(USER_SHARED_OBJECTS) $(UNICODE_TABLES) $(BUILTINS)
@@ -351,6 +409,72 @@ realworld: $(LIBSWIFTMM)
 	Library/RealWorld/realworld.sh bench $(LIBSWIFTMM) $(LIB)/realworld-bench $(RUNS)
 
 .PHONY: libswiftmm-test realworld
+# ---- Fuzzing: libFuzzer + AddressSanitizer on the host (Tests/Fuzz, README "Fuzzing") ------------
+# Every shared module is compiled once with coverage instrumentation and ASan into $(FUZZ)/modules,
+# then each target (Tests/Fuzz/Targets/NAME.swift) links against them into its own binary.
+#   make fuzz            each target for FUZZ_SECONDS (new inputs kept in build/fuzz/corpus/NAME)
+#   make fuzz-test       each target for FUZZ_TEST_SECONDS from its committed corpus (part of make test)
+#   make fuzz-merge      minimise build/fuzz/corpus + Tests/Fuzz/Corpus into Tests/Fuzz/Corpus (-merge=1)
+#   build/fuzz/NAME FILE replays one input (e.g. a crash left in build/fuzz/crashes/)
+FUZZ := $(BUILD)/fuzz
+FUZZ_MODULES := MemoryCore KernelLog PhysicalMemory BuddyHeap PageTables UserMalloc ProgramLoader TestSupport
+FUZZ_TARGETS := multiboot elf syscall frames buddy userheap pagetables
+# The command-line parser's target exists once its module (Sources/BootOptions) is in the tree.
+FUZZ_MODULES += $(if $(wildcard Sources/BootOptions),BootOptions)
+FUZZ_TARGETS += $(if $(wildcard Sources/BootOptions),cmdline)
+FUZZ_SECONDS ?= 300
+FUZZ_TEST_SECONDS ?= 5
+SWIFT_FUZZ := -sanitize=fuzzer,address -O -g -parse-as-library -wmo -I $(FUZZ)/modules
+FUZZ_OBJECTS := $(foreach m,$(FUZZ_MODULES),$(FUZZ)/modules/$(m).o)
+
+$(FUZZ)/modules:
+	@mkdir -p $@
+
+# Modules in dependency order; each waits for the one before it (2 cores: no gain in parallel).
+define fuzz_module
+$(FUZZ)/modules/$(1).o: $$(wildcard $(2)/*.swift) $(3) | $(FUZZ)/modules
+	swiftc $$(SWIFT_FUZZ) -module-name $(1) -emit-module -emit-module-path $(FUZZ)/modules/$(1).swiftmodule \
+	  -c $$(wildcard $(2)/*.swift) -o $$@
+endef
+$(eval $(call fuzz_module,MemoryCore,Sources/MemoryCore,))
+$(eval $(call fuzz_module,KernelLog,Sources/KernelLog,$(FUZZ)/modules/MemoryCore.o))
+$(eval $(call fuzz_module,PhysicalMemory,Sources/PhysicalMemory,$(FUZZ)/modules/KernelLog.o))
+$(eval $(call fuzz_module,BuddyHeap,Sources/BuddyHeap,$(FUZZ)/modules/PhysicalMemory.o))
+$(eval $(call fuzz_module,PageTables,Sources/PageTables,$(FUZZ)/modules/BuddyHeap.o))
+$(eval $(call fuzz_module,UserMalloc,Sources/UserMalloc,$(FUZZ)/modules/PageTables.o))
+$(eval $(call fuzz_module,ProgramLoader,Sources/ProgramLoader,$(FUZZ)/modules/UserMalloc.o))
+$(eval $(call fuzz_module,TestSupport,Tests/TestSupport,$(FUZZ)/modules/ProgramLoader.o))
+$(eval $(call fuzz_module,BootOptions,Sources/BootOptions,$(FUZZ)/modules/KernelLog.o))
+
+$(FUZZ)/%: Tests/Fuzz/Targets/%.swift Tests/Fuzz/FuzzCheck.swift $(FUZZ_OBJECTS)
+	swiftc $(SWIFT_FUZZ) -module-name fuzz_$* $< Tests/Fuzz/FuzzCheck.swift $(FUZZ_OBJECTS) -o $@ 2> >(grep -v 'Cannot export local symbol' >&2)
+
+## fuzz-targets: build every fuzz target (build/fuzz/NAME)
+fuzz-targets: $(foreach t,$(FUZZ_TARGETS),$(FUZZ)/$(t))
+
+## fuzz-test: every target for FUZZ_TEST_SECONDS, one line each: fuzz target=NAME runs=N crashes=0 ...
+fuzz-test: fuzz-targets
+	@status=0; for t in $(FUZZ_TARGETS); do Tests/Fuzz/run-target.sh $(FUZZ) $$t $(FUZZ_TEST_SECONDS) || status=1; done; exit $$status
+
+## fuzz: every target for FUZZ_SECONDS (default 300) each
+fuzz: fuzz-targets
+	@status=0; for t in $(FUZZ_TARGETS); do Tests/Fuzz/run-target.sh $(FUZZ) $$t $(FUZZ_SECONDS) || status=1; done; exit $$status
+
+## fuzz-merge: minimise the committed corpora together with what `make fuzz` found
+fuzz-merge: fuzz-targets
+	@for t in $(FUZZ_TARGETS); do \
+	  mkdir -p $(FUZZ)/merged/$$t $(FUZZ)/corpus/$$t && rm -f $(FUZZ)/merged/$$t/*; \
+	  $(FUZZ)/$$t -merge=1 $(FUZZ)/merged/$$t Tests/Fuzz/Corpus/$$t $(FUZZ)/corpus/$$t > $(FUZZ)/merge-$$t.log 2>&1 || exit 1; \
+	  rm -rf Tests/Fuzz/Corpus/$$t && mv $(FUZZ)/merged/$$t Tests/Fuzz/Corpus/$$t; \
+	  echo "fuzz-merge target=$$t files=$$(ls Tests/Fuzz/Corpus/$$t | wc -l) bytes=$$(cat Tests/Fuzz/Corpus/$$t/* | wc -c)"; \
+	done
+
+## asan-test: the whole host suite under AddressSanitizer and LeakSanitizer (scratch path .build-asan)
+asan-test:
+	LSAN_OPTIONS=suppressions=$(CURDIR)/Tests/lsan-suppressions.txt swift test --sanitize=address --scratch-path .build-asan
+
+.PHONY: fuzz fuzz-test fuzz-targets fuzz-merge asan-test
+.PRECIOUS: $(FUZZ)/modules/%.o
 
 # ---- Formatting and help ---------------------------------------------------------------------------
 ## lint: check the Swift sources against .swift-format (swift format ships with the toolchain)

@@ -14,8 +14,10 @@ let package = Package(
         .library(name: "PageTables", targets: ["PageTables"]),
         .library(name: "UserMalloc", targets: ["UserMalloc"]),
         .library(name: "ProgramLoader", targets: ["ProgramLoader"]),
+        .library(name: "BootOptions", targets: ["BootOptions"]),
         .library(name: "Syscalls", targets: ["Syscalls"]),
         .library(name: "UserAllocators", targets: ["UserAllocators"]),
+        .executable(name: "mmlog", targets: ["mmlog"]),
     ],
     targets: [
         .target(name: "MemoryCore"),
@@ -25,6 +27,7 @@ let package = Package(
         .target(name: "PageTables", dependencies: ["MemoryCore"]),
         .target(name: "UserMalloc", dependencies: ["MemoryCore"]),
         .target(name: "ProgramLoader", dependencies: ["MemoryCore", "PageTables"]),
+        .target(name: "BootOptions", dependencies: ["KernelLog"]),
         .target(name: "Syscalls", dependencies: ["MemoryCore", "PageTables"]),
         .target(name: "UserAllocators", dependencies: ["MemoryCore", "UserMalloc"]),
         .executableTarget(
@@ -32,15 +35,24 @@ let package = Package(
             dependencies: ["MemoryCore", "PhysicalMemory", "BuddyHeap", "PageTables", "UserMalloc", "UserAllocators", "TestSupport"],
             swiftSettings: [.unsafeFlags(["-Ounchecked"])]
         ),
-        .target(name: "TestSupport", dependencies: ["MemoryCore", "UserMalloc"], path: "Tests/TestSupport"),
+        // Host-only (Foundation): the serial log -> text report, HTML page, Perfetto trace.
+        .target(name: "MMLogKit"),
+        .executableTarget(name: "mmlog", dependencies: ["MMLogKit"]),
+        .target(
+            name: "TestSupport",
+            dependencies: ["MemoryCore", "PhysicalMemory", "BuddyHeap", "PageTables", "UserMalloc", "ProgramLoader"],
+            path: "Tests/TestSupport"
+        ),
         .testTarget(name: "MemoryCoreTests", dependencies: ["MemoryCore", "TestSupport"]),
         .testTarget(name: "KernelLogTests", dependencies: ["KernelLog", "MemoryCore"]),
         .testTarget(name: "PhysicalMemoryTests", dependencies: ["PhysicalMemory", "MemoryCore", "TestSupport"]),
         .testTarget(name: "BuddyHeapTests", dependencies: ["BuddyHeap", "MemoryCore", "TestSupport"]),
         .testTarget(name: "PageTablesTests", dependencies: ["PageTables", "PhysicalMemory", "MemoryCore", "TestSupport"]),
         .testTarget(name: "UserMallocTests", dependencies: ["UserMalloc", "PageTables", "PhysicalMemory", "MemoryCore", "TestSupport"]),
+        .testTarget(name: "MMLogKitTests", dependencies: ["MMLogKit"], exclude: ["Fixtures"]),
         .testTarget(name: "SyscallsTests", dependencies: ["Syscalls", "PageTables", "PhysicalMemory", "MemoryCore", "TestSupport"]),
         .testTarget(name: "ProgramLoaderTests", dependencies: ["ProgramLoader", "MemoryCore", "PageTables", "TestSupport"]),
+        .testTarget(name: "BootOptionsTests", dependencies: ["BootOptions", "KernelLog"]),
         .testTarget(name: "UserAllocatorsTests", dependencies: ["UserAllocators", "UserMalloc", "MemoryCore", "TestSupport"]),
     ]
 )

@@ -7,11 +7,14 @@
 import MemoryCore
 import KernelLog
 import PhysicalMemory
+import BootOptions
 
 @_cdecl("kernel_main")
 func kernelMain(_ magic: UInt32, _ infoAddress: UInt32) {
     SerialPort.initialize()
+    BootClock.calibrate()
     InterruptDescriptorTable.install()
+    log.line(.info, "boot", "log-format").dec("version", Logger<SerialSink>.formatVersion).end()
     log.line(.info, "boot", "start").text("kernel", "swiftmm").hex("magic", UInt64(magic)).end()
     guard let info = BootInfo(magic: magic, address: infoAddress) else {
         log.line(.error, "boot", "bad-magic").hex("magic", UInt64(magic))
@@ -20,8 +23,11 @@ func kernelMain(_ magic: UInt32, _ infoAddress: UInt32) {
     }
     logLoader(info, infoAddress: infoAddress)
     let options = applyCommandLine(info)
+    CPUFeatures.enable()
     let layout = BootImageLayout.current()
     logLayout(layout)
+    log.line(.info, "boot", "clock").dec("tsc_khz", BootClock.ticksPerMillisecond)
+        .text("source", BootClock.calibrated ? "pit-channel-2" : "assumed-1ghz").end()
     PhysicalMemoryBoot.run(info: info, layout: layout)
     GlobalDescriptorTable.install()
     KernelAddressSpace.build(layout: layout, map: KernelMemory.map)
@@ -29,6 +35,7 @@ func kernelMain(_ magic: UInt32, _ infoAddress: UInt32) {
     ProgrammableTimer.start(cpuLimitMilliseconds: options.cpuLimitMilliseconds)
     KernelMemory.freeFramesAtBoot = KernelMemory.frames.statistics.freeFrames
     KernelHeap.initialize()
+    MemoryRequirement.check()
     if let fault = options.injectedFault { fault.trigger() }
 
     #if KERNEL_SELFTEST
@@ -38,10 +45,10 @@ func kernelMain(_ magic: UInt32, _ infoAddress: UInt32) {
     let passed = FrameDemo.run() && HeapDemo.run()
     let expectedHeapErrors = HeapDemo.deliberateErrors
     #endif
-    Processes.runModules(info)
+    if options.monitor { Monitor.run(info) } else { Processes.runModules(info) }
     HeapReport.summary()
     HeapReport.shutdown()
-    let result = Summary.print(passed: passed, expectedHeapErrors: expectedHeapErrors)
+    let result = Summary.print(passed: passed, expectedHeapErrors: expectedHeapErrors + Monitor.provokedHeapErrors)
     QEMUExit.exit(passed: result)
 }
 
@@ -52,12 +59,23 @@ private func logLoader(_ info: BootInfo, infoAddress: UInt32) {
     line.address("info", UInt64(infoAddress)).dec("modules", info.moduleCount).end()
 }
 
-private func applyCommandLine(_ info: BootInfo) -> KernelCommandLine {
-    guard let commandLine = info.commandLine else { return KernelCommandLine(UnsafeRawBufferPointer(start: nil, count: 0)) }
-    let options = KernelCommandLine(commandLine.text)
+/// Parses the command line (BootOptions): the log threshold first, then one `warn` line per word
+/// the kernel does not use, then one line with what applies. A multiboot1 loader (QEMU -kernel)
+/// puts the image path first; a multiboot2 loader (GRUB) passes only the arguments.
+private func applyCommandLine(_ info: BootInfo) -> BootOptions {
+    let text = info.commandLine?.text ?? UnsafeRawBufferPointer(start: nil, count: 0)
+    var imagePathFirst = false
+    if case .multiboot1 = info { imagePathFirst = true }
+    let options = KernelCommandLine.parse(text, firstWordIsImagePath: imagePathFirst) { _, _ in }
     log.threshold = options.logLevel
-    log.line(.info, "boot", "cmdline").bytes("text", commandLine.text).text("log", options.logLevel.name)
-        .dec("cpu_limit_ms", options.cpuLimitMilliseconds).end()
+    var ignored = 0
+    _ = KernelCommandLine.parse(text, firstWordIsImagePath: imagePathFirst) { word, problem in
+        ignored += 1
+        log.line(.warn, "boot", "cmdline-ignored").bytes("word", word).text("reason", problem.name).end()
+    }
+    log.line(.info, "boot", "cmdline").bytes("text", text).text("log", options.logLevel.name)
+        .dec("cpu_limit_ms", options.cpuLimitMilliseconds).text("fault", options.injectedFault?.name ?? "none")
+        .dec("ignored_words", ignored).end()
     return options
 }
 
@@ -65,6 +83,4 @@ private func logLayout(_ layout: BootImageLayout) {
     log.line(.info, "boot", "image").address("start", layout.image.start.raw).address("end", layout.image.end.raw)
         .size("size", layout.image.byteCount).size("text", layout.text.byteCount)
         .size("rodata", layout.rodata.byteCount).size("data_bss", layout.data.byteCount).end()
-    log.line(.debug, "boot", "cpu").text("nx", CPU.noExecuteEnabled ? "on" : "off")
-        .text("gib_pages", CPU.hasGibibytePages ? "yes" : "no").end()
 }

@@ -8,6 +8,6 @@ import KernelLog
 func panic(_ reason: StaticString, _ key: StaticString = "value", _ value: UInt64 = 0) -> Never {
     cpu_disable_interrupts()
     log.line(.error, "panic", "panic").text("reason", reason).hex(key, value).end()
-    log.bare("summary").text("result", "fail").text("cause", "panic").end()
+    log.timeField(log.bare("summary").text("result", "fail").text("cause", "panic")).end()
     QEMUExit.exit(passed: false)
 }

@@ -11,6 +11,7 @@
 //   processes=                  user programs started (one per multiboot module)
 //   processes_killed=           of those, killed for a fault
 //   stack_peak_bytes=           deepest use of the boot stack (256 KiB, its lowest page a guard)
+//   t_us=                       microseconds since boot (last, so `^summary result=` still matches)
 import KernelLog
 import PhysicalMemory
 import BuddyHeap
@@ -24,7 +25,7 @@ enum Summary {
         let frameBalance = frames.freeFrames == KernelMemory.freeFramesAtBoot
         let result = passed && frameBalance && heapErrors == expectedHeapErrors && Processes.leaks == 0
         InvariantChecks.report()
-        log.bare("summary").text("result", result ? "pass" : "fail")
+        let line = log.bare("summary").text("result", result ? "pass" : "fail")
             .dec("frames_total", frames.totalFrames).dec("frames_free_boot", KernelMemory.freeFramesAtBoot)
             .dec("frames_free_exit", frames.freeFrames).dec("frames_reserved", frames.reservedFrames)
             .dec("heap_live_bytes", UInt64((heap?.liveBlockBytes ?? 0) + (heap?.liveLargeBytes ?? 0)))
@@ -32,7 +33,7 @@ enum Summary {
             .dec("heap_errors", UInt64(heapErrors)).dec("heap_errors_expected", UInt64(expectedHeapErrors))
             .dec("processes", UInt64(Processes.started)).dec("processes_killed", UInt64(Processes.killed))
             .dec("stack_peak_bytes", StackUsage.peakBytes(of: KernelAddressSpace.usableStack(BootImageLayout.current())))
-            .end()
+        log.timeField(line).end()
         return result
     }
 }

@@ -25,7 +25,13 @@ cpu_in32:                   ; uint32_t cpu_in32(uint16_t port)
     in eax, dx
     ret
 
-global cpu_read_cr0, cpu_read_cr2, cpu_read_cr3, cpu_write_cr3, cpu_read_cr4, cpu_invlpg
+global cpu_read_cr0, cpu_write_cr0, cpu_read_cr2, cpu_read_cr3, cpu_write_cr3, cpu_read_cr4, cpu_write_cr4, cpu_invlpg
+cpu_write_cr0:              ; void cpu_write_cr0(uint64_t)
+    mov cr0, rdi
+    ret
+cpu_write_cr4:              ; void cpu_write_cr4(uint64_t)
+    mov cr4, rdi
+    ret
 cpu_read_cr0:
     mov rax, cr0
     ret

@@ -189,6 +189,11 @@ long_mode_entry:
     xor rbp, rbp
     fninit                              ; SSE is off (-mno-sse): Double math uses the x87 FPU
 
+    ; --- issue 12: the stack protector's canary, before the first Swift function (stackguard.asm)
+    extern stack_guard_initialize
+    call stack_guard_initialize
+    ; --- end issue 12
+
     mov edi, [boot_multiboot_magic]
     mov esi, [boot_multiboot_info]
     call kernel_main

@@ -6,13 +6,20 @@
 ;   r15 r14 r13 r12 r11 r10 r9 r8 rbp rdi rsi rdx rcx rbx rax  vector  error_code
 ;   rip cs rflags rsp ss   (pushed by the CPU)
 ; Kernel/Arch/x86_64/ExceptionFrame.swift mirrors this layout; keep them in step.
-; If the handler returns (a recoverable exception such as a breakpoint), the stub restores the
+; If the handler returns (the timer, or a kernel-mode breakpoint), the stub restores the
 ; registers and returns with iretq.
+; Kernel code runs from a known RFLAGS whatever the interrupted code left: an interrupt gate
+; clears IF, TF, NT and RF, and the stub then loads RFLAGS = 0x2 (clearing DF and AC too). Coming
+; from ring 3 (CS.RPL = 3), the program's x87/SSE state is saved and the kernel gets a clean one;
+; it is restored before iretq returns to ring 3.
 
 bits 64
 %include "boot/registers.inc"
 section .text
 extern kernel_handle_exception
+extern user_fpu_area, default_mxcsr
+KERNEL_RFLAGS equ 0x002
+FRAME_CS      equ 18 * 8            ; 15 registers, vector, error code, rip, then cs
 
 %macro EXCEPTION_WITHOUT_ERROR_CODE 1
 exception_stub_%1:
@@ -65,12 +72,21 @@ EXCEPTION_WITHOUT_ERROR_CODE 32
 
 exception_common:
     PUSH_GENERAL_REGISTERS
-    cld
+    push KERNEL_RFLAGS
+    popfq                       ; DF, AC and the rest: clear (IF stays off)
+    test byte [rsp + FRAME_CS], 3
+    jz .kernel_mode
+    SAVE_USER_FPU
+.kernel_mode:
     mov rdi, rsp                ; ExceptionFrame *
     mov rbx, rsp                ; rbx is callee-saved: remember the frame across the call
     and rsp, -16                ; the System V ABI wants a 16-byte aligned stack at the call
     call kernel_handle_exception
     mov rsp, rbx
+    test byte [rsp + FRAME_CS], 3
+    jz .return
+    RESTORE_USER_FPU
+.return:
     POP_GENERAL_REGISTERS
     add rsp, 16                 ; vector and error code
     iretq

@@ -32,7 +32,7 @@ enum FrameDemo {
         let start = CPU.timestamp()
         while taken < count {
             guard let frame = try? KernelMemory.frames.allocate() else { break }
-            log.line(.trace, "pmm", "alloc").address("frame", frame.startAddress.raw).end()
+            FrameTrace.allocated(frame, count: 1, owner: .demo)
             FrameContents.stamp(frame, next: head)
             head = frame
             taken += 1
@@ -45,7 +45,7 @@ enum FrameDemo {
             head = FrameContents.next(after: frame)
             do throws(FrameAllocatorError) {
                 try KernelMemory.frames.free(frame)
-                log.line(.trace, "pmm", "free").address("frame", frame.startAddress.raw).end()
+                FrameTrace.freed(frame, count: 1, owner: .demo)
                 freed += 1
             } catch {
                 log.line(.error, "pmm", "free-failed").address("frame", frame.startAddress.raw).text("error", error.name).end()
@@ -61,6 +61,7 @@ enum FrameDemo {
         let first: FrameNumber
         do throws(FrameAllocatorError) {
             first = try KernelMemory.frames.allocate(count: count, alignment: alignment)
+            FrameTrace.allocated(first, count: count, owner: .demo)
         } catch {
             log.line(.warn, "demo", "run-unavailable").dec("frames", count).dec("alignment", alignment).text("error", error.name).end()
             return error == .outOfMemory  // a small machine may lack such a run; that is not a bug
@@ -72,6 +73,7 @@ enum FrameDemo {
         var freed = true
         do throws(FrameAllocatorError) {
             try KernelMemory.frames.free(runStartingAt: first, count: count)
+            FrameTrace.freed(first, count: count, owner: .demo)
         } catch {
             freed = false
         }
@@ -84,7 +86,9 @@ enum FrameDemo {
 
     private static func doubleFreeIsReported() -> Bool {
         guard let frame = try? KernelMemory.frames.allocate() else { return false }
+        FrameTrace.allocated(frame, count: 1, owner: .demo)
         try? KernelMemory.frames.free(frame)
+        FrameTrace.freed(frame, count: 1, owner: .demo)
         let freeBefore = KernelMemory.frames.statistics.freeFrames
         do throws(FrameAllocatorError) {
             try KernelMemory.frames.free(frame)

@@ -1,26 +1,24 @@
 import KernelLog
+import BootOptions
 
 // Faults made on purpose (`fault=` on the command line), so `make test` can check that a kernel
 // bug ends in a clear report and the fail exit code, never in a silent triple-fault reboot:
 //   stack-overflow: unbounded recursion runs the boot stack into its unmapped guard page; the
 //                   page fault cannot be delivered on that stack, so the CPU raises a double
 //                   fault, which runs on its own stack (TSS IST1) and is reported;
-//   null-pointer:   a read of address 0, which is never mapped.
+//   null-pointer:   a read of address 0, which is never mapped;
+//   stack-smash:    a local buffer overrun over the stack protector's canary (__stack_chk_fail).
 
-enum InjectedFault {
-    case stackOverflow, nullPointer
-
-    init?(name: UnsafeRawBufferPointer) {
-        if equalsText(name, "stack-overflow") { self = .stackOverflow }
-        else if equalsText(name, "null-pointer") { self = .nullPointer }
-        else { return nil }
-    }
-
+/// The faults themselves; the command line (BootOptions) names them.
+extension InjectedFaultName {
     func trigger() {
-        log.line(.warn, "boot", "inject-fault").text("fault", self == .stackOverflow ? "stack-overflow" : "null-pointer").end()
+        log.line(.warn, "boot", "inject-fault").text("fault", name).end()
         switch self {
         case .stackOverflow: _ = recurse(1)
         case .nullPointer: _ = readNull()
+        case .stackSmash:
+            smashStack()
+            log.line(.error, "boot", "stack-smash-undetected").end()
         }
     }
 }
@@ -33,13 +31,22 @@ enum InjectedFault {
     return frame[Int((depth &+ 1) % 64)]
 }
 
+/// Writes past the end of a local buffer, over the stack protector's canary: the check before
+/// return must call __stack_chk_fail, which panics naming it.
+@inline(never) private func smashStack() {
+    var buffer = InlineArray<4, UInt64>(repeating: 0)
+    withUnsafeMutablePointer(to: &buffer) { pointer in
+        fill(UnsafeMutableRawPointer(pointer), words: 4 + 8 + Int(UInt64(breakpointCount) & 0))
+    }
+    _ = buffer[0]
+}
+
+/// The overrun itself, out of line so the optimiser cannot drop the stores past the buffer.
+@inline(never) private func fill(_ start: UnsafeMutableRawPointer, words: Int) {
+    for index in 0..<words { start.storeBytes(of: 0x4141_4141_4141_4141, toByteOffset: index * 8, as: UInt64.self) }
+}
+
 @inline(never) private func readNull() -> UInt64 {
     let address = UInt(UInt64(breakpointCount) & 0)  // 0, but opaque to the optimiser
     return UnsafePointer<UInt64>(bitPattern: address + 0x8)!.pointee
-}
-
-private func equalsText(_ bytes: UnsafeRawBufferPointer, _ text: StaticString) -> Bool {
-    guard bytes.count == text.utf8CodeUnitCount else { return false }
-    for index in 0..<bytes.count where bytes[index] != text.utf8Start[index] { return false }
-    return true
 }

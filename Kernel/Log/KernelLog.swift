@@ -7,4 +7,5 @@ struct SerialSink: ByteSink {
 }
 
 /// Single CPU, and written only while interrupts are off: no lock needed.
-nonisolated(unsafe) var log = Logger(sink: SerialSink(), threshold: .info)
+/// Every line carries `t_us=` (BootClock: microseconds since the TSC was calibrated at boot).
+nonisolated(unsafe) var log = Logger(sink: SerialSink(), threshold: .info, clock: { BootClock.microseconds() })

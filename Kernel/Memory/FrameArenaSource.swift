@@ -9,24 +9,26 @@ import BuddyHeap
 struct FrameArenaSource: ArenaSource {
     mutating func allocateArena(byteCount: Int) -> UnsafeMutableRawPointer? {
         let frames = UInt64(byteCount) >> frameShift
-        return take(frames: frames, alignment: frames, event: "arena-take")
+        return take(frames: frames, alignment: frames, event: "arena-take", owner: .heap)
     }
 
     mutating func releaseArena(_ base: UnsafeMutableRawPointer, byteCount: Int) {
-        give(base, frames: UInt64(byteCount) >> frameShift, event: "arena-give")
+        give(base, frames: UInt64(byteCount) >> frameShift, event: "arena-give", owner: .heap)
     }
 
     mutating func allocateLarge(byteCount: Int, alignment: Int) -> UnsafeMutableRawPointer? {
-        take(frames: UInt64(byteCount) >> frameShift, alignment: max(1, UInt64(alignment) >> frameShift), event: "large-take")
+        take(frames: UInt64(byteCount) >> frameShift, alignment: max(1, UInt64(alignment) >> frameShift), event: "large-take",
+             owner: .heapLarge)
     }
 
     mutating func releaseLarge(_ base: UnsafeMutableRawPointer, byteCount: Int) {
-        give(base, frames: UInt64(byteCount) >> frameShift, event: "large-give")
+        give(base, frames: UInt64(byteCount) >> frameShift, event: "large-give", owner: .heapLarge)
     }
 
-    private func take(frames: UInt64, alignment: UInt64, event: StaticString) -> UnsafeMutableRawPointer? {
+    private func take(frames: UInt64, alignment: UInt64, event: StaticString, owner: FrameOwner) -> UnsafeMutableRawPointer? {
         do throws(FrameAllocatorError) {
             let first = try KernelMemory.frames.allocate(count: frames, alignment: alignment)
+            FrameTrace.allocated(first, count: frames, owner: owner)
             log.line(.debug, "heap", event).address("base", first.startAddress.raw)
                 .size("size", frames << frameShift).dec("frames", frames).end()
             return physicalPointer(first.startAddress)
@@ -36,10 +38,11 @@ struct FrameArenaSource: ArenaSource {
         }
     }
 
-    private func give(_ base: UnsafeMutableRawPointer, frames: UInt64, event: StaticString) {
+    private func give(_ base: UnsafeMutableRawPointer, frames: UInt64, event: StaticString, owner: FrameOwner) {
         let first = physicalAddress(of: base).containingFrame
         do throws(FrameAllocatorError) {
             try KernelMemory.frames.free(runStartingAt: first, count: frames)
+            FrameTrace.freed(first, count: frames, owner: owner)
             log.line(.debug, "heap", event).address("base", first.startAddress.raw)
                 .size("size", frames << frameShift).dec("frames", frames).end()
         } catch {

@@ -18,6 +18,8 @@ import PageTables
 /// Physical memory as the kernel reaches it: the identity map.
 struct IdentityAccess: PhysicalMemoryAccess {
     @inline(__always) func pointer(to address: PhysicalAddress) -> UnsafeMutableRawPointer { physicalPointer(address) }
+    /// Without NX no entry may carry bit 63 (CPUFeatures: W^X then holds for writes only).
+    var noExecuteSupported: Bool { CPUFeatures.noExecute }
 }
 
 /// Page-table frames from the frame allocator.
@@ -28,12 +30,14 @@ struct KernelTableFrames: TableFrameSource {
         if KernelAddressSpace.space == nil && frame.startAddress >= KernelAddressSpace.bootMappedEnd {
             panic("page-table frame above the boot identity map", "frame", frame.raw)
         }
+        FrameTrace.allocated(frame, count: 1, owner: .pageTable)
         return frame
     }
     mutating func freeTableFrame(_ frame: FrameNumber) {
         do throws(FrameAllocatorError) { try KernelMemory.frames.free(frame) } catch {
             panic("page-table frame free refused", "frame", frame.raw)
         }
+        FrameTrace.freed(frame, count: 1, owner: .pageTable)
     }
 }
 

@@ -16,12 +16,13 @@ import BuddyHeap
 
 /// Who asked for memory: shown in trace lines (`by=swift-runtime`).
 enum HeapClient {
-    case swiftRuntime, kernel
+    case swiftRuntime, kernel, monitor
 
     var name: StaticString {
         switch self {
         case .swiftRuntime: "swift-runtime"
         case .kernel: "kmalloc"
+        case .monitor: "monitor"
         }
     }
 }
@@ -48,7 +49,10 @@ enum KernelHeap {
     static func allocate(byteCount: Int, alignment: Int, for client: HeapClient) -> UnsafeMutableRawPointer? {
         guard isReady else { panic("heap allocation before the heap exists", "bytes", UInt64(byteCount)) }
         let pointer = heap!.allocate(byteCount: byteCount, alignment: alignment)
-        if log.isEnabled(.trace) { traceAllocation(pointer, byteCount: byteCount, alignment: alignment, client: client) }
+        if log.isEnabled(.trace) {
+            traceAllocation(pointer, byteCount: byteCount, alignment: alignment, client: client)
+            HeapReport.traceFreeLists()
+        }
         else if pointer == nil { log.line(.warn, "heap", "alloc-failed").dec("bytes", byteCount).dec("align", alignment).text("by", client.name).end() }
         InvariantChecks.afterChange("heap-allocate")
         return pointer
@@ -56,11 +60,16 @@ enum KernelHeap {
 
     static func free(_ pointer: UnsafeMutableRawPointer, for client: HeapClient) {
         guard isReady else { panic("heap free before the heap exists", "ptr", UInt64(UInt(bitPattern: pointer))) }
-        let blockBytes = log.isEnabled(.trace) ? heap!.blockByteCount(of: pointer) : nil
+        let tracing = log.isEnabled(.trace)
+        let blockBytes = tracing ? heap!.blockByteCount(of: pointer) : nil
+        let order = tracing ? heap!.blockOrder(of: pointer) : nil
         do throws(HeapError) {
             try heap!.free(pointer)
-            if log.isEnabled(.trace) {
-                log.line(.trace, "heap", "free").address("ptr", address(pointer)).dec("block", blockBytes ?? 0).text("by", client.name).end()
+            if tracing {
+                let line = log.line(.trace, "heap", "free").address("ptr", address(pointer)).dec("block", blockBytes ?? 0)
+                if let order { line.dec("order", order.raw) } else { line.text("order", "large") }
+                line.text("by", client.name).end()
+                HeapReport.traceFreeLists()
             }
         } catch {
             reportBadFree(pointer, error, client: client)

@@ -11,6 +11,7 @@ struct KernelMachine: SyscallMachine {
 
     func allocateUserFrame(for page: VirtualAddress) -> FrameNumber? {
         guard let frame = try? KernelMemory.frames.allocate() else { return nil }
+        FrameTrace.allocated(frame, count: 1, owner: .user)
         zeroFrame(frame)
         return frame
     }
@@ -19,6 +20,7 @@ struct KernelMachine: SyscallMachine {
         do throws(FrameAllocatorError) { try KernelMemory.frames.free(frame) } catch {
             panic("user frame free refused", "frame", frame.raw)
         }
+        FrameTrace.freed(frame, count: 1, owner: .user)
     }
 
     func invalidate(page: VirtualAddress) { cpu_invlpg(page.raw) }

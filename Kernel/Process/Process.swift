@@ -18,6 +18,8 @@ final class Process {
     let name: UnsafeRawBufferPointer
     var memory: UserProcessMemory
     var output = LineBuffer()
+    /// What the kernel keeps of the process's CPU state while it is not in ring 3 (x87/SSE).
+    let cpuState = UserCPUState()
 
     init(id: Int, name: UnsafeRawBufferPointer, space: UserAddressSpace) {
         self.id = id

@@ -11,13 +11,13 @@ import Syscalls
 /// How a process ended.
 enum ProcessEnd {
     case exited(code: UInt64)
-    case killed(vector: UInt64)
+    case killed(FaultName)
 
     /// Packed into the status `user_resume_kernel` carries: exit codes below 2^32, kills above.
     init(status: UInt64) {
-        self = status >> 32 == 0 ? .exited(code: status) : .killed(vector: status & 0xFF)
+        self = status >> 32 == 0 ? .exited(code: status) : .killed(FaultName(rawValue: UInt16(truncatingIfNeeded: status)) ?? .reserved)
     }
-    static func killedStatus(vector: UInt64) -> UInt64 { 1 << 32 | vector }
+    static func killedStatus(_ fault: FaultName) -> UInt64 { 1 << 32 | UInt64(fault.rawValue) }
 }
 
 enum Processes {
@@ -26,6 +26,9 @@ enum Processes {
     nonisolated(unsafe) static var killed = 0
     /// Processes whose frames did not all come back (a kernel bug; fails the summary).
     nonisolated(unsafe) static var leaks = 0
+    /// How the last process ended and its peak pages (the monitor's `ps` shows them).
+    nonisolated(unsafe) static var lastEnd: ProcessEnd? = nil
+    nonisolated(unsafe) static var lastPeakPages = 0
 
     static func runModules(_ info: BootInfo) {
         for index in 0..<info.moduleCount {
@@ -39,6 +42,8 @@ enum Processes {
     static func run(_ file: UnsafeRawBufferPointer, name: UnsafeRawBufferPointer) {
         let freeBefore = KernelMemory.frames.statistics.freeFrames
         started += 1
+        FrameTrace.activePid = started
+        defer { FrameTrace.activePid = 0 }
         var tables = KernelTableFrames()
         guard let space = try? UserAddressSpace(kind: .user, memory: IdentityAccess(), tableFrames: &tables,
                                                 sharingKernelEntriesOf: KernelAddressSpace.root) else {
@@ -52,7 +57,7 @@ enum Processes {
             current = process
             InvariantChecks.afterChange("program-loaded")
             cpu_write_cr3(process.memory.space.root.startAddress.raw)
-            let end = ProcessEnd(status: UserMode.run(entry: entry.raw, stack: UserSpace.stackEnd.raw))
+            let end = ProcessEnd(status: UserMode.run(entry: entry.raw, stack: UserSpace.stackEnd.raw, cpuState: process.cpuState))
             cpu_write_cr3(KernelAddressSpace.root.startAddress.raw)
             current = nil
             flushOutput(process)
@@ -76,6 +81,8 @@ enum Processes {
     /// Logs the end, returns every frame, and checks the frame count came back.
     private static func finish(_ process: Process, _ end: ProcessEnd?, freeBefore: UInt64) {
         let peak = process.memory.peakPages, atExit = process.memory.pagesMapped
+        lastEnd = end
+        lastPeakPages = peak
         let (userFrames, tableFrames) = process.destroy()
         InvariantChecks.afterChange("process-destroyed")
         let balanced = KernelMemory.frames.statistics.freeFrames == freeBefore
@@ -83,9 +90,10 @@ enum Processes {
         let line = log.line(balanced ? .info : .error, "proc", "end").dec("pid", process.id).bytes("prog", process.name)
         switch end {
         case .exited(let code)?: line.text("status", "exited").dec("code", code)
-        case .killed(let vector)?: line.text("status", "killed").text("fault", faultName(vector))
+        case .killed(let fault)?: line.text("status", "killed").text("fault", fault.name)
         case nil: line.text("status", "not-started")
         }
+        if end != nil { line.dec("cpu_user_ms", ProcessClock.userMilliseconds).dec("cpu_kernel_ms", ProcessClock.kernelMilliseconds) }
         line.dec("pages_peak", UInt64(peak)).dec("pages_at_exit", UInt64(atExit)).dec("user_frames_freed", UInt64(userFrames))
             .dec("table_frames_freed", UInt64(tableFrames)).text("frames", balanced ? "all-returned" : "LEAKED").end()
     }
@@ -103,19 +111,28 @@ enum Processes {
     }
 
     /// A fault in ring 3: the process is killed, the kernel carries on.
-    static func killCurrent(_ frame: ExceptionFrame, name: StaticString) -> Never {
-        killed += 1
-        flushCurrentOutput()
-        reportKill(frame, name: name)
-        UserMode.resume(status: ProcessEnd.killedStatus(vector: frame.vector))
+    static func killCurrent(_ frame: ExceptionFrame, fault: FaultName) -> Never {
+        kill(fault, rip: frame.rip, rsp: frame.rsp, errorCode: frame.errorCode)
     }
 
-    @inline(never) private static func reportKill(_ frame: ExceptionFrame, name: StaticString) {
+    /// A kill the kernel decides in a syscall (the CPU-time limit, checked on the way back).
+    static func killCurrent(_ frame: SyscallFrame, fault: FaultName) -> Never {
+        kill(fault, rip: frame.userRIP, rsp: frame.userRSP, errorCode: 0)
+    }
+
+    private static func kill(_ fault: FaultName, rip: UInt64, rsp: UInt64, errorCode: UInt64) -> Never {
+        killed += 1
+        flushCurrentOutput()
+        reportKill(fault, rip: rip, rsp: rsp, errorCode: errorCode)
+        UserMode.resume(status: ProcessEnd.killedStatus(fault))
+    }
+
+    @inline(never) private static func reportKill(_ fault: FaultName, rip: UInt64, rsp: UInt64, errorCode: UInt64) {
         let line = log.line(.warn, "proc", "killed").dec("pid", current?.id ?? 0)
         if let process = current { line.bytes("prog", process.name) }
-        line.text("fault", name).address("rip", frame.rip).address("rsp", frame.rsp).hex("error_code", frame.errorCode)
-        if frame.vector == ExceptionVector.pageFault.rawValue {
-            let code = PageFaultErrorCode(rawValue: frame.errorCode)
+        line.text("fault", fault.name).address("rip", rip).address("rsp", rsp).hex("error_code", errorCode)
+        if fault == .pageFault {
+            let code = PageFaultErrorCode(rawValue: errorCode)
             let address = cpu_read_cr2()
             line.address("addr", address)
                 .text("access", code.contains(.instructionFetch) ? "execute" : (code.contains(.write) ? "write" : "read"))
@@ -124,14 +141,8 @@ enum Processes {
         line.end()
     }
 
-    /// The name of what killed a process: a CPU exception, or the timer (CPU-time limit).
-    static func faultName(_ vector: UInt64) -> StaticString {
-        if vector == ProgrammableTimer.vector { return "cpu-time-limit" }
-        return ExceptionVector(rawValue: vector)?.name ?? "reserved"
-    }
-
     private static func faultCause(address: UInt64, code: PageFaultErrorCode) -> StaticString {
-        if address >= UserSpace.stackGuardPage.raw && address < UserSpace.stackStart.raw { return "stack-guard-page" }
+        if address >= UserSpace.stackGuardGapStart.raw && address < UserSpace.stackStart.raw { return "stack-guard-gap" }
         if address < UserSpace.start.raw || address >= UserSpace.end.raw { return "kernel-memory" }
         return code.contains(.present) ? "protection-violation" : "not-mapped"
     }

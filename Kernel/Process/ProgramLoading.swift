@@ -17,7 +17,8 @@ enum LoadFailure: Error {
 enum ProgramLoading {
     static func load(_ file: UnsafeRawBufferPointer, into process: Process) throws(LoadFailure) -> VirtualAddress {
         let plan: LoadPlan
-        do throws(ElfError) { plan = try parseExecutable(file) } catch { throw .badExecutable(error) }
+        let imageArea = VirtualPageRange(start: UserSpace.start, end: UserSpace.imageAreaEnd)!
+        do throws(ElfError) { plan = try parseExecutable(file, userRange: imageArea) } catch { throw .badExecutable(error) }
         for index in 0..<plan.segments.count {
             try loadSegment(plan.segments[index], from: file, into: process)
         }

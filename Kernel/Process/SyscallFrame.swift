@@ -3,7 +3,8 @@
 struct SyscallFrame {
     var r15: UInt64, r14: UInt64, r13: UInt64, r12: UInt64, r11: UInt64, r10: UInt64, r9: UInt64, r8: UInt64
     var rbp: UInt64, rdi: UInt64, rsi: UInt64, rdx: UInt64, rcx: UInt64, rbx: UInt64, rax: UInt64
-    var userRIP: UInt64, userRFLAGS: UInt64, userRSP: UInt64
+    /// An iretq frame: the way back when sysret cannot be used (TF set, non-canonical rip).
+    var userRIP: UInt64, userCS: UInt64, userRFLAGS: UInt64, userRSP: UInt64, userSS: UInt64
 
     /// rax = number; rdi, rsi, rdx, r10, r8, r9 = arguments (r10 stands in for rcx, which
     /// `syscall` overwrites with the return address).

@@ -1,17 +1,26 @@
 // The syscall entry: registers -> Syscalls' decode -> the process's memory calls (validate ->
 // invoke, all in the shared module) -> rax. Every call is logged at `debug`, a refusal with its
-// errno and its named reason.
+// errno and its named reason. Time spent here counts against the process's CPU-time limit
+// (ProcessClock), checked on the way back to ring 3.
 import KernelLog
 import Syscalls
 
 @_cdecl("kernel_handle_syscall")
 func kernelHandleSyscall(_ raw: UnsafeMutableRawPointer) {
     let frame = raw.assumingMemoryBound(to: SyscallFrame.self)
+    ProcessClock.enterKernel()
     let (a0, a1, a2, _) = frame.pointee.arguments
     let request = SyscallRequest.decode(number: frame.pointee.number, a0, a1, a2)
     // exit leaves through user_resume_kernel, which skips the rest of this function: no strong
-    // reference to the process may be held here at that point, or its release would be lost.
+    // reference to the process may be held here at that point, or its release would be lost
+    // (the same holds for the CPU-time kill below: dispatchSyscall has released its reference).
     if case .exit(let code) = request { Processes.exitCurrent(code: code) }
+    frame.pointee.rax = UInt64(bitPattern: dispatchSyscall(request, a0, a1, a2))
+    InvariantChecks.afterChange("syscall")
+    if !ProcessClock.leaveKernel() { Processes.killCurrent(frame.pointee, fault: .cpuTimeLimit) }
+}
+
+@inline(never) private func dispatchSyscall(_ request: SyscallRequest, _ a0: UInt64, _ a1: UInt64, _ a2: UInt64) -> Int64 {
     guard let process = Processes.current else { panic("syscall with no current process") }
     let outcome: SyscallOutcome
     switch request {
@@ -28,6 +37,5 @@ func kernelHandleSyscall(_ raw: UnsafeMutableRawPointer) {
     case .exit:
         panic("exit returned")
     }
-    frame.pointee.rax = UInt64(bitPattern: outcome.result)
-    InvariantChecks.afterChange("syscall")
+    return outcome.result
 }

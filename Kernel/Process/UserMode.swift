@@ -19,11 +19,14 @@ enum UserMode {
     nonisolated(unsafe) static var context = KernelContext()
     nonisolated(unsafe) static var isRunningUserCode = false
 
-    /// Runs user code at `entry` on `stack` until the process ends; returns its status.
-    static func run(entry: UInt64, stack: UInt64) -> UInt64 {
+    /// Runs user code at `entry` on `stack`, with `cpuState` as its saved CPU state, until the
+    /// process ends; returns its status.
+    static func run(entry: UInt64, stack: UInt64, cpuState: UserCPUState) -> UInt64 {
         isRunningUserCode = true
-        ProgrammableTimer.processTicks = 0
+        cpuState.makeCurrent()
+        ProcessClock.start()
         let status = withUnsafeMutablePointer(to: &context) { user_enter(UnsafeMutableRawPointer($0), entry, stack, 0) }
+        ProcessClock.stop()
         isRunningUserCode = false
         return status
     }

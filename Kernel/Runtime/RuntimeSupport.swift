@@ -24,3 +24,10 @@ func ceil(_ x: Double) -> Double {
     let truncated = Double(Int64(x))
     return truncated < x ? truncated + 1 : truncated
 }
+
+/// __stack_chk_fail's Swift half: a stack canary was overwritten (Swift's stack protector on the
+/// Kernel module). This function itself has no protected locals.
+@_cdecl("kernel_stack_check_failed")
+func kernelStackCheckFailed() -> Never {
+    panic("stack protector: a function's stack canary was overwritten (__stack_chk_fail)")
+}

@@ -8,6 +8,7 @@
 extern void *kernel_runtime_allocate(size_t size, size_t alignment);
 extern void kernel_runtime_free(void *pointer);
 extern void kernel_runtime_putchar(int c);
+extern void kernel_stack_check_failed(void) __attribute__((noreturn));
 
 int posix_memalign(void **result, size_t alignment, size_t size) {
     void *p = kernel_runtime_allocate(size, alignment);
@@ -23,4 +24,10 @@ void free(void *pointer) {
 int putchar(int c) {
     kernel_runtime_putchar(c);
     return c;
+}
+
+/* A function's stack canary did not match __stack_chk_guard (boot/stackguard.asm) on return: its
+ * frame was overwritten. Reported by name, then the fail code (Kernel/Runtime/RuntimeSupport.swift). */
+void __stack_chk_fail(void) {
+    kernel_stack_check_failed();
 }

@@ -22,7 +22,7 @@ func cLineField(_ name: UnsafePointer<UInt8>, _ nameLength: Int, _ value: UInt64
 func cLineText(_ text: UnsafePointer<UInt8>, _ length: Int)
 
 nonisolated(unsafe) var processHeap = UserHeap(
-    source: MmapPageSource(), canarySeed: processSecret(), errorHandler: reportMisuse)
+    source: MmapPageSource(), secret: processSecret(), errorHandler: reportMisuse)
 
 func reportMisuse(_ error: HeapError) {
     let kind = error.kindName

@@ -1,8 +1,13 @@
 // The serial log's line format: one event per line, readable by a person and parseable by a
 // program with the same rule.
 //
-//     <level> <subsystem> <event> key=value key=value ...
-//     info  pmm    region       base=0x000000100000 end=0x000007fe0000 size=126.9MiB type=usable
+//     <level> <subsystem> <event> [t_us=N] key=value key=value ...
+//     info  pmm    region       t_us=18432 base=0x000000100000 end=0x000007fe0000 size=126.9MiB type=usable
+//
+// - With a clock (the kernel's: microseconds since boot), every line's first field is `t_us=`.
+//   Lines written by `bare(_:)` (the `summary ` line) carry it as their last field instead,
+//   written by the caller with `timeField()`, so `^summary result=` still matches. The format
+//   is versioned (docs/log-format.md): `formatVersion` is printed at boot.
 //
 // - The first three columns are padded to fixed widths (6, 7, 12 columns) so a person reads a table.
 // - Every later token is `key=value`; a value never contains a space (text values that might are
@@ -18,10 +23,17 @@
 public struct Logger<Sink: ByteSink> {
     public let sink: Sink
     public var threshold: LogLevel
+    /// Microseconds since boot, or nil for a log without time fields. A C function pointer, not
+    /// a closure: storing it captures nothing and allocates nothing.
+    public var clock: (@convention(c) () -> UInt64)?
 
-    public init(sink: Sink, threshold: LogLevel) {
+    /// The version of the line format this logger writes (docs/log-format.md): 2 = with `t_us=`.
+    public static var formatVersion: UInt64 { 2 }
+
+    public init(sink: Sink, threshold: LogLevel, clock: (@convention(c) () -> UInt64)? = nil) {
         self.sink = sink
         self.threshold = threshold
+        self.clock = clock
     }
 
     /// True when a line at `level` would be printed (lets callers skip work for trace logging).
@@ -34,7 +46,13 @@ public struct Logger<Sink: ByteSink> {
         line.padded(level.name, width: 6)
         line.padded(subsystem, width: 7)
         line.padded(event, width: 12)
-        return line
+        return timeField(line)
+    }
+
+    /// Appends ` t_us=N` when the logger has a clock (for `bare` lines, as their last field).
+    @discardableResult public func timeField(_ line: LogLine<Sink>) -> LogLine<Sink> {
+        guard let clock else { return line }
+        return line.dec("t_us", clock())
     }
 
     /// A line with no leading columns, for lines a program matches by their first word
@@ -71,6 +89,16 @@ public struct LogLine<Sink: ByteSink> {
         field(key) {
             if value < 0 { sink.write(UInt8(ascii: "-")) }
             NumberFormat.decimal(value.magnitude.toUInt64, into: sink)
+        }
+    }
+
+    /// Decimal numbers separated by commas, one token: `key=3,0,12`.
+    @discardableResult public func list(_ key: StaticString, count: Int, _ value: (Int) -> Int) -> Self {
+        field(key) {
+            for index in 0..<count {
+                if index > 0 { sink.write(UInt8(ascii: ",")) }
+                NumberFormat.decimal(UInt64(max(0, value(index))), into: sink)
+            }
         }
     }
 

@@ -11,4 +11,13 @@ public protocol PhysicalMemoryAccess {
     /// given, the returned pointer is valid for reads and writes of the whole 4 KiB frame and is
     /// 8-byte aligned (the accessor is only ever asked for frame-aligned addresses).
     func pointer(to address: PhysicalAddress) -> UnsafeMutableRawPointer
+
+    /// Whether the CPU honours the no-execute bit (EFER.NXE is on). When false, every entry is
+    /// written with bit 63 clear: on such a CPU bit 63 is reserved and a walk that meets it faults
+    /// (a reserved-bit page fault), so W^X then holds for writes only. Default: true.
+    var noExecuteSupported: Bool { get }
+}
+
+extension PhysicalMemoryAccess {
+    public var noExecuteSupported: Bool { true }
 }

@@ -1,5 +1,6 @@
 // The only file that forms and dereferences raw pointers: reading, writing and zeroing the 512
 // entries of one table frame through the caller's `PhysicalMemoryAccess`.
+// The one place entries are stored: where the CPU has no NX, bit 63 is dropped here.
 //
 // Contract for every function here: `table` is a frame that holds a page table this module owns or
 // shares (so `memory.pointer(to:)` returns a pointer valid for all 4096 bytes, 8-byte aligned), and
@@ -25,7 +26,8 @@ extension PhysicalMemoryAccess {
     /// A single aligned 8-byte store, so the CPU's walker never sees half an entry.
     @inline(__always) @usableFromInline
     func writeEntry(_ table: FrameNumber, _ index: Int, _ entry: PageTableEntry) {
-        entryPointer(table, index).storeBytes(of: entry.rawValue, as: UInt64.self)
+        let raw = noExecuteSupported ? entry.rawValue : entry.rawValue & ~PageFlags.noExecute.rawValue
+        entryPointer(table, index).storeBytes(of: raw, as: UInt64.self)
     }
 
     /// Sets all 512 entries of the frame to not-present. Contract: `table` is a frame just taken from

@@ -61,7 +61,8 @@ public enum ElfError: Error, Equatable, Sendable {
     case segmentOffsetNotCongruent(programHeader: Int)
     /// p_vaddr + p_memsz passes 2^64.
     case segmentWrapsAround(programHeader: Int)
-    /// Some byte of [p_vaddr, p_vaddr + p_memsz) lies outside the user range.
+    /// Some byte of [p_vaddr, p_vaddr + p_memsz) lies outside the user range the loader was given
+    /// (the kernel gives user space below the stack and its guard gap).
     case segmentOutsideUserSpace(programHeader: Int)
     /// More than `LoadPlan.segmentCapacity` segments.
     case tooManyLoadSegments(programHeader: Int)

@@ -110,7 +110,7 @@ struct SwiftMMAllocator: BenchAllocator {
         let errors = BenchErrorCounter()
         self.errors = errors
         heap = .allocate(capacity: 1)
-        heap.initialize(to: UserHeap(source: MmapPageSource()) { _ in errors.count += 1 })
+        heap.initialize(to: UserHeap(source: MmapPageSource(), secret: UInt64.random(in: 0...UInt64.max)) { _ in errors.count += 1 })
     }
 
     /// Returns every page to the source and releases the heap.

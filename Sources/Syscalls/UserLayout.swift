@@ -4,9 +4,11 @@
 //
 //   imageBase      0x0000_0080_0040_0000  where programs are linked (User/user.ld)
 //   break          from the first page after the image, at most breakLimitBytes
-//   map area       [mapAreaStart, mapAreaEnd): unhinted maps, upwards, never reusing an address,
-//                  one unmapped page after each mapping
-//   guard page     one unmapped page below the stack
+//   map area       [mapAreaStart, mapAreaEnd): unhinted maps, next fit from the end of the last
+//                  one (a search of the page tables, so a hinted mapping cannot block it), then
+//                  from the area's start; one unmapped page on each side of each mapping
+//   guard gap      [stackGuardGapStart, stackStart): 1 MiB below the stack that nothing may map,
+//                  neither `map` nor an ELF segment (Linux's stack_guard_gap)
 //   stack          [stackStart, stackEnd), 64 KiB
 import MemoryCore
 import PageTables
@@ -20,12 +22,19 @@ extension UserSpace {
     public static let stackBytes: UInt64 = stackPages * frameSize
     /// The lowest stack page.
     public static let stackStart = VirtualAddress(stackEnd.raw - stackBytes)
-    /// The unmapped page right below the stack.
-    public static let stackGuardPage = VirtualAddress(stackStart.raw - frameSize)
+    /// The stack guard gap (Linux's stack_guard_gap): 1 MiB below the stack that nothing may map,
+    /// neither `map` (hinted or not) nor an ELF segment, so a frame larger than a page that jumps
+    /// the stack's end still lands on an unmapped page and faults (`cause=stack-guard-gap`).
+    public static let stackGuardGapBytes: UInt64 = 1 << 20
+    public static let stackGuardGapStart = VirtualAddress(stackStart.raw - stackGuardGapBytes)
+    /// ELF segments may go anywhere in [start, imageAreaEnd): user space below the stack's guard
+    /// gap. A segment on the gap or the stack is refused by the loader with its own reason
+    /// (segment-outside-user-space), never with an errno from mapping the stack later.
+    public static let imageAreaEnd = stackGuardGapStart
     /// `map` with no hint places mappings in [mapAreaStart, mapAreaEnd).
     public static let mapAreaStart = VirtualAddress(0x0000_1000_0000_0000)
     public static let mapAreaEnd = VirtualAddress(0x0000_7000_0000_0000)
-    /// The unmapped pages left after each unhinted mapping.
+    /// The unmapped pages kept on each side of an unhinted mapping.
     public static let mapGapPages: UInt64 = 1
     /// The break may grow at most this far past its start.
     public static let breakLimitBytes: UInt64 = 1 << 30
@@ -43,24 +52,31 @@ extension UserSpace {
 
 /// The placement rules, applied to one process's memory.
 extension ProcessMemory {
-    /// Where an unhinted map of `pageCount` pages goes, or nil when the map area has no room.
+    /// Where an unhinted map of `pageCount` pages goes: the first free range (with mapGapPages
+    /// unmapped on each side) at or after mapNext, else from the start of the map area; nil when
+    /// the area has no such room. The page tables are the record searched, so a hinted mapping
+    /// placed where unhinted ones go only makes the search step past it.
     func unhintedPlacement(pageCount: UInt64) -> VirtualAddress? {
-        guard pageCount <= (UserSpace.mapAreaEnd.raw - mapNext.raw) >> frameShift else { return nil }
-        return mapNext
+        let lower = UserSpace.mapAreaStart, end = UserSpace.mapAreaEnd
+        let from = min(max(mapNext, lower), end)
+        let gap = UserSpace.mapGapPages
+        return space.firstFreeRange(pageCount: pageCount, from: from, lower: lower, end: end, gapPages: gap)
+            ?? space.firstFreeRange(pageCount: pageCount, from: lower, lower: lower, end: end, gapPages: gap)
     }
 
-    /// Moves the unhinted cursor past a mapping just placed at `start`.
+    /// Moves the unhinted cursor (where the next search starts) to the end of a mapping just
+    /// placed at `start`.
     mutating func advanceUnhintedPlacement(past start: VirtualAddress, pageCount: UInt64) {
-        mapNext = VirtualAddress(start.raw + (pageCount + UserSpace.mapGapPages) * frameSize)
+        mapNext = VirtualAddress(start.raw + pageCount * frameSize)
     }
 
     /// The program image with its break ([imageStart, page-rounded break)) and the stack with its
-    /// guard page belong to the loader: map may not place over them, unmap and protect may not
+    /// guard gap belong to the loader: map may not place over them, unmap and protect may not
     /// change them (text never becomes writable, the stack never executable).
     func overlapsFixedRegions(_ range: UserRange) -> Bool {
         let imageEnd = alignUp(breakCurrent.raw, to: frameSize)!
         let image = range.start.raw < imageEnd && range.end.raw > imageStart.raw
-        let stack = range.start < UserSpace.stackEnd && range.end > UserSpace.stackGuardPage
+        let stack = range.start < UserSpace.stackEnd && range.end > UserSpace.stackGuardGapStart
         return image || stack
     }
 }

@@ -8,7 +8,7 @@
 
 /// Header of a small-object span (the first 64 bytes of a span of 4 ... 64 KiB; slots follow).
 @usableFromInline struct SpanHeader {
-    /// `canarySeed ^ span base`: a mismatch means the header was overwritten.
+    /// `secret ^ span base`: a mismatch means the header was overwritten.
     @usableFromInline var canary: UInt64
     /// Address of the first free slot, 0 when the free list is empty. Each free slot's first word
     /// holds the next free slot's address (0 ends the list).

@@ -88,7 +88,7 @@ extension UserHeap {
     func checkSpan(_ span: SpanRef, tally: inout InvariantTally) -> HeapInvariantViolation? {
         let at = VirtualAddress(UInt64(span.address))
         let h = span.header
-        guard h.canary == canarySeed ^ UInt64(span.address) else { return .spanCanary(span: at) }
+        guard h.canary == secret ^ UInt64(span.address) else { return .spanCanary(span: at) }
         guard Int(h.sizeShift) >= SpanRef.smallestShift, Int(h.sizeShift) <= SpanRef.largestShift else {
             return .spanGeometry(span: at)
         }
@@ -183,7 +183,7 @@ extension UserHeap {
 
     func checkRegion(_ region: RegionRef, tally: inout InvariantTally) -> HeapInvariantViolation? {
         let at = VirtualAddress(UInt64(region.address))
-        guard region.header.canary == canarySeed ^ UInt64(region.address) else { return .regionCanary(region: at) }
+        guard region.header.canary == secret ^ UInt64(region.address) else { return .regionCanary(region: at) }
         let bytes = region.byteCount
         guard bytes >= RegionRef.smallestByteCount, bytes <= RegionRef.alignment, bytes & (bytes - 1) == 0 else {
             return .regionBlocks(block: at)
@@ -233,7 +233,7 @@ extension UserHeap {
         let at = VirtualAddress(UInt64(block.address))
         let h = block.header
         let user = block.address + UInt(h.userOffset)
-        guard h.canary == canarySeed ^ UInt64(block.address), user & ~UInt(SpanRef.alignment - 1) == granule,
+        guard h.canary == secret ^ UInt64(block.address), user & ~UInt(SpanRef.alignment - 1) == granule,
               h.userOffset >= UInt64(LargeRef.headerBytes), h.userOffset % 16 == 0,
               h.mappedBytes % UInt64(userPageSize) == 0, h.usableBytes == h.mappedBytes - h.userOffset else {
             return .largeBlock(block: at)
@@ -252,7 +252,7 @@ extension UserHeap {
         while cursor != 0 {
             let block = LargeRef(base: cursor)
             let user = cursor + UInt(block.header.userOffset)
-            guard count < counters.cachedLargeBlocks, block.header.canary == canarySeed ^ UInt64(cursor),
+            guard count < counters.cachedLargeBlocks, block.header.canary == secret ^ UInt64(cursor),
                   directory.lookup(user) == 0 else { return .largeBlock(block: VirtualAddress(UInt64(cursor))) }
             count += 1
             bytes += Int(block.header.mappedBytes)

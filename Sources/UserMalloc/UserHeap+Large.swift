@@ -37,7 +37,7 @@ extension UserHeap {
         } else {
             guard let base = mapFromSource(byteCount: neededBytes, alignment: mapAlignment) else { return nil }
             block = LargeRef.format(base)
-            block.header.canary = canarySeed ^ UInt64(block.address)
+            block.header.canary = secret ^ UInt64(block.address)
             block.header.mappedBytes = UInt64(neededBytes)
             isZeroed = true
         }
@@ -54,7 +54,7 @@ extension UserHeap {
 
     /// Checks that `address` is the user pointer of `block`.
     @inlinable mutating func locateLarge(_ address: UInt, block: LargeRef) -> HeapError? {
-        guard block.header.canary == canarySeed ^ UInt64(block.address) else {
+        guard block.header.canary == secret ^ UInt64(block.address) else {
             return .corruptedHeader(VirtualAddress(UInt64(block.address)))
         }
         guard address == block.address &+ UInt(block.header.userOffset) else {

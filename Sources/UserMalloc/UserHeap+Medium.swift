@@ -79,7 +79,7 @@ extension UserHeap {
     /// Checks that `address` is the payload of an in-use block of `region`.
     @inlinable mutating func locateMedium(_ address: UInt, region: RegionRef) -> Result<MediumBlock, HeapError> {
         let where_ = VirtualAddress(UInt64(address))
-        guard region.header.canary == canarySeed ^ UInt64(region.address) else {
+        guard region.header.canary == secret ^ UInt64(region.address) else {
             return .failure(.corruptedHeader(VirtualAddress(UInt64(region.address))))
         }
         let blockOffset = Int(address & UInt(RegionRef.alignment &- 1)) &- MediumBlock.headerBytes
@@ -157,7 +157,7 @@ extension UserHeap {
         guard reserveDirectoryRoom(granules),
               let base = mapFromSource(byteCount: bytes, alignment: RegionRef.alignment) else { return false }
         let region = RegionRef.format(base, byteCount: bytes)
-        region.header.canary = canarySeed ^ UInt64(region.address)
+        region.header.canary = secret ^ UInt64(region.address)
         for granule in 0..<granules {
             directory.insert(address: region.address &+ UInt(granule << SpanDirectory.granuleShift),
                              value: UInt64(region.address) | OwnerKind.medium.rawValue)

@@ -11,7 +11,7 @@
 //   carved = (bumpOffset - dataOffset) / slotSize
 //   usedCount = carved - length(free list)
 //   every free-list link is 0 or a carved slot start of this span carrying the free marker
-//   (word 1 of a free slot = canarySeed ^ address ^ constant)
+//   (word 1 of a free slot = secret ^ address ^ constant)
 //   state == .current <=> the span is its class's current span
 //   state == .partial <=> on its class's partial list, free list non-empty
 //   state == .full    => free list empty and bumpOffset + slotSize > limitOffset
@@ -133,7 +133,7 @@ extension UserHeap {
     @inline(__always)
     @inlinable mutating func locateSmall(_ address: UInt, span: SpanRef) -> HeapError? {
         let where_ = VirtualAddress(UInt64(address))
-        guard span.header.canary == canarySeed ^ UInt64(span.address) else {
+        guard span.header.canary == secret ^ UInt64(span.address) else {
             return .corruptedHeader(VirtualAddress(UInt64(span.address)))
         }
         let offset = address &- span.address
@@ -156,11 +156,11 @@ extension UserHeap {
         offset >= UInt(span.byteCount)
     }
 
-    /// The value a free slot keeps in its second word: `canarySeed ^ address ^ constant`. Without
+    /// The value a free slot keeps in its second word: `secret ^ address ^ constant`. Without
     /// the per-heap seed a program cannot forge it by accident; with it, only on purpose.
     @inline(__always)
     @inlinable func freeMarker(_ address: UInt) -> UInt64 {
-        canarySeed ^ UInt64(address) ^ 0xF8EE_5107_F8EE_5107
+        secret ^ UInt64(address) ^ 0xF8EE_5107_F8EE_5107
     }
 
     /// Whether the carved slot at `address` is on its span's free list. The marker test is one
@@ -308,7 +308,7 @@ extension UserHeap {
         guard reserveDirectoryRoom(1),
               let base = mapFromSource(byteCount: 1 << shift, alignment: SpanRef.alignment) else { return nil }
         let span = SpanRef.format(base, sizeShift: shift)
-        span.header.canary = canarySeed ^ UInt64(span.address)
+        span.header.canary = secret ^ UInt64(span.address)
         directory.insert(address: span.address, value: UInt64(span.address) | OwnerKind.small.rawValue)
         counters.smallSpans += 1
         counters.smallSpanBytes += 1 << shift

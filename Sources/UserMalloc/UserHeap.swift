@@ -63,15 +63,19 @@ public struct UserHeap<Source: PageSource> {
     @usableFromInline var largeHead: UInt = 0
     /// Freed large mappings kept for reuse, linked through `LargeHeader.next`.
     @usableFromInline var largeCacheHead: UInt = 0
-    @usableFromInline let canarySeed: UInt64
+    @usableFromInline let secret: UInt64
     @usableFromInline let errorHandler: (HeapError) -> Void
 
-    /// A heap that takes its pages from `source`. `canarySeed` personalises the header canaries
-    /// (a user program may pass a random value); `errorHandler` receives every misuse report.
-    @inlinable public init(source: Source, canarySeed: UInt64 = 0x5EED_CAFE_F00D_D00D,
+    /// A heap that takes its pages from `source`. `secret` keys every header canary and every
+    /// free-slot marker (as Scudo checksums its headers with a per-process secret): a program
+    /// passes a value chosen at its start (RDRAND, else TSC-seeded), tests a fixed or random one.
+    /// Without the secret, an overflow cannot forge a free-looking slot or a valid header: the
+    /// heap reports corruption instead of handing a live block out twice. `errorHandler`
+    /// receives every misuse report.
+    @inlinable public init(source: Source, secret: UInt64,
                 errorHandler: @escaping (HeapError) -> Void) {
         self.pageSource = source
-        self.canarySeed = canarySeed
+        self.secret = secret
         self.errorHandler = errorHandler
     }
 

@@ -5,6 +5,7 @@
 import Testing
 import MemoryCore
 @testable import BuddyHeap
+import TestSupport
 
 @Suite struct ExhaustiveSweepTests {
     static let permutations = [[0, 1, 2], [0, 2, 1], [1, 0, 2], [1, 2, 0], [2, 0, 1], [2, 1, 0]]

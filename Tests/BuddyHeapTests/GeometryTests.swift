@@ -3,6 +3,7 @@
 import Testing
 import MemoryCore
 @testable import BuddyHeap
+import TestSupport
 
 @Suite struct GeometryTests {
     @Test func fittingOrderCoversSizeAndAlignment() {

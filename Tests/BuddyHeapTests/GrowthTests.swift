@@ -4,6 +4,7 @@
 import Testing
 import MemoryCore
 @testable import BuddyHeap
+import TestSupport
 
 @Suite struct GrowthTests {
     @Test func growsAnArenaWhenNothingFitsAndReleasesWithHysteresis() {

@@ -6,6 +6,7 @@ import Glibc
 import Testing
 import MemoryCore
 @testable import BuddyHeap
+import TestSupport
 
 typealias TestHeap = BuddyHeap<RecordingArenaSource>
 

@@ -30,17 +30,11 @@ struct HeapModel {
     init(slotCount: Int) { slots = Array(repeating: nil, count: slotCount) }
 }
 
-/// Fills the block with its pattern byte (memset: fast even in a debug build).
-func paint(_ block: ModelBlock) {
-    memset(block.pointer, Int32(block.pattern), block.byteCount)
-}
+/// Fills the block with its pattern byte (TestSupport's `fill`).
+func paint(_ block: ModelBlock) { fill(block.pointer, block.byteCount, with: block.pattern) }
 
-/// True when every byte still holds the pattern: first byte right, and each byte equals the next.
-func patternIntact(_ block: ModelBlock) -> Bool {
-    if block.byteCount == 0 { return true }
-    if block.pointer.load(as: UInt8.self) != block.pattern { return false }
-    return memcmp(block.pointer, block.pointer + 1, block.byteCount - 1) == 0
-}
+/// True when every byte still holds the pattern (TestSupport's `holds`).
+func patternIntact(_ block: ModelBlock) -> Bool { holds(block.pointer, block.byteCount, block.pattern) }
 
 @Suite struct RandomizedTests {
     static let operations = 1_000_000

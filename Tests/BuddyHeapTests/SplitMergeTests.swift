@@ -5,6 +5,7 @@
 import Testing
 import MemoryCore
 @testable import BuddyHeap
+import TestSupport
 
 @Suite struct SplitMergeTests {
     @Test func freshArenaHoldsTheMaximalBlocksOfItsFreeRegion() {

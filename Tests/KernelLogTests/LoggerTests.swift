@@ -114,3 +114,41 @@ func render(_ body: (Logger<SinkRef>) -> Void, threshold: LogLevel = .trace) -> 
         #expect(Array("".utf8).withUnsafeBytes { LogLevel(name: $0) } == nil)
     }
 }
+
+@Suite struct LoggerClockTests {
+    static let fixedClock: @convention(c) () -> UInt64 = { 123_456 }
+
+    func renderTimed(_ body: (Logger<SinkRef>) -> Void) -> String {
+        let recorder = RecordingSink()
+        body(Logger(sink: SinkRef(target: recorder), threshold: .trace, clock: Self.fixedClock))
+        return recorder.text
+    }
+
+    @Test func timeIsTheFirstFieldAfterTheEventColumn() {
+        let text = renderTimed { $0.line(.info, "pmm", "region").hex("base", 0x1000).end() }
+        #expect(text == "info  pmm    region       t_us=123456 base=0x1000\n")
+    }
+
+    @Test func bareLinesKeepTheirFirstWordAndTakeTimeWhereTheCallerPutsIt() {
+        let text = renderTimed { log in log.timeField(log.bare("summary").text("result", "pass")).end() }
+        #expect(text == "summary result=pass t_us=123456\n")
+    }
+
+    @Test func withoutAClockLinesHaveNoTimeField() {
+        let text = render { log in log.timeField(log.line(.info, "pmm", "region").hex("base", 0x1000)).end() }
+        #expect(text == "info  pmm    region       base=0x1000\n")
+    }
+
+    @Test func disabledLinesStayEmptyEvenWithAClock() {
+        let recorder = RecordingSink()
+        Logger(sink: SinkRef(target: recorder), threshold: .info, clock: Self.fixedClock).line(.trace, "heap", "alloc").dec("size", 1).end()
+        #expect(recorder.text.isEmpty)
+    }
+}
+
+@Suite struct LoggerListTests {
+    @Test func listsAreOneCommaSeparatedToken() {
+        let text = render { $0.line(.trace, "heap", "freelists").list("free", count: 3) { [4, 0, 12][$0] }.end() }
+        #expect(text == "trace heap   freelists    free=4,0,12\n")
+    }
+}

@@ -2,6 +2,7 @@ import MemoryCore
 import PhysicalMemory
 import Testing
 @testable import PageTables
+import TestSupport
 
 /// The kernel's arrangement: table frames AND user frames come from the PhysicalMemory frame
 /// allocator, through a thin adapter like this one (the adapter lives with the caller so that

@@ -1,6 +1,7 @@
 import MemoryCore
 import Testing
 @testable import PageTables
+import TestSupport
 
 // checkInvariants must catch each kind of corruption, report it as a value, and leave no audit
 // mark behind (a stale mark would itself be reported as a double reference by the next audit).

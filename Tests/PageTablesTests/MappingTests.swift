@@ -1,6 +1,7 @@
 import MemoryCore
 import Testing
 @testable import PageTables
+import TestSupport
 
 /// Throws-checker for typed throws: the error an operation threw, or nil.
 func error<T>(_ body: () throws -> T) -> PageTableError? {

@@ -1,6 +1,7 @@
 import MemoryCore
 import Testing
 @testable import PageTables
+import TestSupport
 
 // Mixed-size regions (munmap / mprotect semantics): holes, 2 MiB pages inside, straddling refused.
 @Suite struct RegionTests {

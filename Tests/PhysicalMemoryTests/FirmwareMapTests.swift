@@ -193,8 +193,11 @@ let firmwareMapExpectations = [
         let descriptors = expected.capture.efiDescriptors
         #expect(descriptors.count == expected.efiDescriptorCount)
         let tag = efiMapTag(descriptors)
-        let framing = tag.withUnsafeBytes { EFIMemoryMapTag($0) }
-        #expect(framing.count == expected.efiDescriptorCount && framing.truncated == 0)
+        let (count, truncated) = tag.withUnsafeBytes { bytes in
+            let framing = EFIMemoryMapTag(bytes)   // reads `bytes`: must not outlive the closure
+            return (framing.count, framing.truncated)
+        }
+        #expect(count == expected.efiDescriptorCount && truncated == 0)
         let fromEFI = parseEFI(tag)
         #expect(fromEFI.map.droppedForCapacity == 0 && fromEFI.droppedTruncated == 0)
         let efiMap = fromEFI.map.normalised()

@@ -12,97 +12,10 @@ import MemoryCore
 import TestSupport
 import Testing
 
-enum ModelFrame: Equatable { case notManaged, reserved, free, runStart, insideRun }
-
-struct ReferenceModel {
-    let span: FrameRange
-    var frames: [ModelFrame]
-    var runs: [(start: UInt64, count: UInt64)] = []
-    var runPosition: [UInt64: Int] = [:]
-    var freeCount: UInt64 = 0
-
-    init(span: FrameRange, usable: [FrameRange], reserved: [FrameRange]) {
-        self.span = span
-        frames = Array(repeating: .notManaged, count: Int(span.count))
-        for range in usable { for frame in range.start.raw ..< range.end.raw { frames[offset(frame)] = .free } }
-        for range in reserved {
-            for frame in max(range.start.raw, span.start.raw) ..< min(range.end.raw, span.end.raw) { frames[offset(frame)] = .reserved }
-        }
-        freeCount = UInt64(frames.filter { $0 == .free }.count)
-    }
-
-    func offset(_ frame: UInt64) -> Int { Int(frame - span.start.raw) }
-    func state(_ frame: UInt64) -> ModelFrame { span.contains(FrameNumber(frame)) ? frames[offset(frame)] : .notManaged }
-
-    /// Lowest start s (a multiple of alignment) with frames s ..< s + count all free.
-    func firstFit(count: UInt64, alignment: UInt64) -> UInt64? {
-        var streakStart: UInt64? = nil
-        for frame in span.start.raw ..< span.end.raw {
-            guard frames[offset(frame)] == .free else { streakStart = nil; continue }
-            if streakStart == nil { streakStart = frame }
-            guard let candidate = alignUp(streakStart!, to: alignment) else { return nil }
-            if candidate <= frame && frame + 1 - candidate >= count { return candidate }
-        }
-        return nil
-    }
-
-    /// The error the specification demands for freeing [start, start + count), or nil if valid.
-    func expectedFreeError(start: UInt64, count: UInt64) -> FrameAllocatorError? {
-        if count == 0 { return .invalidCount }
-        if !span.contains(FrameNumber(start)) { return .notManaged }
-        if count > span.count { return .invalidCount }
-        if start + count > span.end.raw { return .notManaged }
-        switch state(start) {
-        case .reserved: return .reserved
-        case .notManaged: return .notManaged
-        case .free: return .alreadyFree
-        case .insideRun: return .runMismatch
-        case .runStart: break
-        }
-        for frame in start + 1 ..< start + count where state(frame) != .insideRun { return .runMismatch }
-        if state(start + count) == .insideRun { return .runMismatch }
-        return nil
-    }
-
-    mutating func allocate(start: UInt64, count: UInt64) {
-        for frame in start ..< start + count {
-            precondition(frames[offset(frame)] == .free, "model: allocating a non-free frame")
-            frames[offset(frame)] = frame == start ? .runStart : .insideRun
-        }
-        runPosition[start] = runs.count
-        runs.append((start, count))
-        freeCount -= count
-    }
-
-    mutating func free(start: UInt64) {
-        let position = runPosition.removeValue(forKey: start)!
-        let run = runs[position]
-        for frame in run.start ..< run.start + run.count { frames[offset(frame)] = .free }
-        let last = runs.removeLast()
-        if position < runs.count {
-            runs[position] = last
-            runPosition[last.start] = position
-        }
-        freeCount += run.count
-    }
-}
-
-extension ModelFrame {
-    init(_ state: FrameState) {
-        switch state {
-        case .free: self = .free
-        case .allocatedRunStart: self = .runStart
-        case .allocatedInsideRun: self = .insideRun
-        case .reserved: self = .reserved
-        case .notManaged: self = .notManaged
-        }
-    }
-}
-
 /// One randomized session: drives the allocator and the model with the same operations.
 struct RandomSession {
     let fixture: AllocatorFixture
-    var model: ReferenceModel
+    var model: FrameAllocatorModel
     var rng: SeededGenerator
     let holes: [FrameRange]
     let reserved: [FrameRange]
@@ -112,7 +25,7 @@ struct RandomSession {
 
     init(seed: UInt64, usable: [FrameRange], reserved: [FrameRange], holes: [FrameRange]) throws {
         fixture = try AllocatorFixture(usable: usable, reserved: reserved.map { ($0.physicalRange, .bootModule) })
-        model = ReferenceModel(span: fixture.allocator.span, usable: usable, reserved: reserved)
+        model = FrameAllocatorModel(span: fixture.allocator.span, usable: usable, reserved: reserved)
         rng = SeededGenerator(seed: seed)
         self.holes = holes
         self.reserved = reserved

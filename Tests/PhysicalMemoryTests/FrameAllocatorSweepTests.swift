@@ -33,7 +33,7 @@ import Testing
     func everyCountAndAlignmentMatchesFirstFit(pattern: String) throws {
         for usable in [[frames(0x1000, 0x1400)], [frames(0x20_0029, 0x20_0300), frames(0x20_0340, 0x20_0500)]] {
             let fixture = try AllocatorFixture(usable: usable)
-            var model = ReferenceModel(span: fixture.allocator.span, usable: usable, reserved: [])
+            var model = FrameAllocatorModel(span: fixture.allocator.span, usable: usable, reserved: [])
             // Hold the pattern: allocate single frames until each held frame is reached, then free
             // the ones not held (single frames come lowest first, so this is exact).
             let held = Set(heldFrames(pattern, in: fixture.allocator.span).filter { frame in usable.contains { $0.contains(FrameNumber(frame)) } })

@@ -67,8 +67,10 @@ import Testing
                                                 MemoryRegion(start: 0x10000, end: 0x11000, kind: .reserved)])
             #expect(result.droppedZeroLength == 1 && result.droppedTruncated == 0)
         }
-        let framing = efiMapTag(descriptors).withUnsafeBytes { EFIMemoryMapTag($0) }
-        #expect(framing[1].attributes == 0x8000_0000_0000_000f && framing[1].typeName.description == "runtime-services-code")
+        // EFIMemoryMapTag reads the bytes it was given: use it inside withUnsafeBytes (reading it
+        // after the temporary array is gone was a use-after-free, found by make asan-test).
+        let second = efiMapTag(descriptors).withUnsafeBytes { EFIMemoryMapTag($0)[1] }
+        #expect(second.attributes == 0x8000_0000_0000_000f && second.typeName.description == "runtime-services-code")
         var short = efiMapTag(descriptors)
         short[8] = 32                                       // descriptor_size below 40: unframeable
         #expect(parseEFI(short).map.count == 0 && parseEFI(short).droppedTruncated == 1)

@@ -54,7 +54,7 @@ import Testing
         expectRefused(.map(hint: 0x1000, length: 4096, protection: 3), .exists, .touchesKernel, memory: &memory, machine: &machine)
         expectRefused(.map(hint: UserSpace.imageBase.raw, length: 4096, protection: 3), .exists, .imageOrStack,
                       memory: &memory, machine: &machine)
-        expectRefused(.map(hint: UserSpace.stackGuardPage.raw, length: 4096, protection: 3), .exists, .imageOrStack,
+        expectRefused(.map(hint: UserSpace.stackGuardGapStart.raw, length: 4096, protection: 3), .exists, .imageOrStack,
                       memory: &memory, machine: &machine)
         let mapped = try #require(try? memory.map(hint: 0, length: 4096, protection: 3, machine: &machine).get())
         expectRefused(.map(hint: mapped, length: 4096, protection: 1), .exists, .overlapsMapping, memory: &memory, machine: &machine)

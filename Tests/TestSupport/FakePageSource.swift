@@ -24,8 +24,20 @@ public final class FakePageSource: PageSource {
     /// Maps fail while the mapped total would exceed this.
     public var byteLimit = Int.max
 
-    public init(bufferBytes: Int = 512 << 20) {
-        let raw = mmap(nil, bufferBytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0)!
+    /// Maps refused (budget, injected failure or no room): a heap that returns nil must have
+    /// asked and been refused.
+    public private(set) var refusedMaps = 0
+
+    /// `fixedBase`: place the buffer at exactly this address (MAP_FIXED_NOREPLACE), so that two
+    /// sources created one after the other hand out the same addresses (the exhaustive tests
+    /// replay operation sequences and compare states byte for byte).
+    public init(bufferBytes: Int = 512 << 20, fixedBase: UInt? = nil) {
+        let fixedNoReplace: Int32 = 0x100000
+        let raw = fixedBase == nil
+            ? mmap(nil, bufferBytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0)!
+            : mmap(UnsafeMutableRawPointer(bitPattern: fixedBase!), bufferBytes, PROT_READ | PROT_WRITE,
+                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | fixedNoReplace, -1, 0)!
+        precondition(raw != MAP_FAILED && (fixedBase == nil || UInt(bitPattern: raw) == fixedBase!), "FakePageSource: mmap failed")
         bufferBase = UInt(bitPattern: raw)
         self.bufferBytes = bufferBytes
         freeRanges = [(bufferBase, bufferBase + UInt(bufferBytes))]
@@ -41,10 +53,10 @@ public final class FakePageSource: PageSource {
             return nil
         }
         if let remaining = successesBeforeFailure {
-            if remaining == 0 { return nil }
+            if remaining == 0 { refusedMaps += 1; return nil }
             successesBeforeFailure = remaining - 1
         }
-        if mappedBytes + byteCount > byteLimit { return nil }
+        if mappedBytes + byteCount > byteLimit { refusedMaps += 1; return nil }
         for (index, range) in freeRanges.enumerated() {
             let start = (range.start + UInt(alignment) - 1) & ~UInt(alignment - 1)
             guard start + UInt(byteCount) <= range.end else { continue }
@@ -57,6 +69,7 @@ public final class FakePageSource: PageSource {
             mapCount += 1
             return pointer
         }
+        refusedMaps += 1
         return nil
     }
 

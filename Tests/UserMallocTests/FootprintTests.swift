@@ -6,6 +6,7 @@ import TestSupport
 import Testing
 import MemoryCore
 @testable import UserMalloc
+import TestSupport
 
 /// Every small span of the heap as (base, bytes, class), by walking the directory.
 func smallSpans(of heap: UserHeap<FakePageSource>) -> [(base: UInt, bytes: Int, classIndex: Int)] {

@@ -46,6 +46,7 @@ import PageTables
 import PhysicalMemory
 import Syscalls
 import UserMalloc
+import TestSupport
 
 // MARK: - Simulated physical memory (the only raw-pointer arithmetic of this file)
 

@@ -5,6 +5,7 @@ import TestSupport
 import Testing
 import MemoryCore
 @testable import UserMalloc
+import TestSupport
 
 @Suite struct UserHeapMisuseTests {
     /// Runs `misuse` and expects exactly `expected` reported, with statistics and invariants unchanged.

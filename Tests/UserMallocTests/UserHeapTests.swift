@@ -1,6 +1,7 @@
 import Testing
 import MemoryCore
 @testable import UserMalloc
+import TestSupport
 
 func address(_ pointer: UnsafeMutableRawPointer) -> UInt { UInt(bitPattern: pointer) }
 

@@ -57,7 +57,7 @@ struct WholeStackRun {
     init(seed: UInt64, ramBytes: UInt64, slotCount: Int, mix: StackSizeMix) throws {
         source = try KernelStackPageSource(ramBytes: ramBytes)
         let reports = self.reports
-        heap = UserHeap(source: source, canarySeed: seed) { reports.errors.append($0) }
+        heap = UserHeap(source: source, secret: seed) { reports.errors.append($0) }
         rng = SeededGenerator(seed: seed)
         self.mix = mix
         slots = Array(repeating: nil, count: slotCount)

@@ -74,6 +74,9 @@ case " $default_programs " in *"/ladder.elf "*)
   echo "== ladder: every rung with a median (boot MEM=128M)"
   "$here/check-ladder.sh" "$logdir/boot-128M.log" || failures=$((failures + 1)) ;;
 esac
+# Issue 12: hostile command line, no NX, -cpu max, too little RAM, kernel time (Tests/qemu/hardening.sh).
+runs=$((runs + 1))
+"$here/hardening.sh" "$image" "$logdir" "$default_programs" || { echo "FAIL hardening set-ups"; failures=$((failures + 1)); }
 # The checks build (-D SWIFTMM_CHECKS): every allocator's invariant checker after every change.
 if [ -n "$checks_image" ]; then
   runs=$((runs + 1))
@@ -84,7 +87,7 @@ if [ -n "$checks_image" ]; then
   if "$here/boot-kernel.sh" "$checks_image" 128M "$logdir/checks.log" log=info cpu_limit_ms=600000 && \
      "$here/check-summary.sh" "$logdir/checks.log" $((128 << 20)) && \
      grep -q '^summary .* processes_killed=0 ' "$logdir/checks.log" && \
-     grep -qE '^info +checks +done +runs=[1-9]' "$logdir/checks.log"; then
+     grep -qE '^info +checks +done +(t_us=[0-9]+ +)?runs=[1-9]' "$logdir/checks.log"; then
     echo "     $(grep -E '^info +checks +done' "$logdir/checks.log" | tr -d '\r' | sed 's/  */ /g'), $(( ($(date +%s%N) - start) / 1000000 )) ms"
   else
     tr -d '\r' <"$logdir/checks.log" | grep -E 'checks|panic|error|summary' | tail -20

@@ -54,9 +54,7 @@ EOF
   entry "SwiftMM: every user program, hostile ones included" 2 kernel.bin "log=info" "$all_programs"
   entry "SwiftMM: in-kernel test suite" 2 kernel-selftest.bin "log=info" ""
   entry "SwiftMM: default programs, loaded through multiboot1" 1 kernel.bin "log=info" "$default_programs"
-  # The live monitor (`make monitor`, being added in parallel; it takes the command-line word
-  # `monitor`) gets its entry here once it is on main:
-  #   entry "SwiftMM: live monitor (mm> prompt on COM1)" 2 kernel.bin "log=info monitor" "$default_programs"
+  entry "SwiftMM: live monitor (mm> prompt on COM1)" 2 kernel.bin "log=info monitor" "$default_programs"
 } >"$staging/boot/grub/grub.cfg"
 
 grub-mkrescue -o "$out" "$staging" 2>"$out.log" || { cat "$out.log"; exit 1; }

@@ -47,6 +47,7 @@ enum GlobalDescriptorTable {
 
 @_extern(c, "task_state_segment") nonisolated(unsafe) var taskStateSegmentStorage: UInt8
 @_extern(c, "double_fault_stack_top") nonisolated(unsafe) var doubleFaultStackTop: UInt8
+@_extern(c, "debug_stack_top") nonisolated(unsafe) var debugStackTop: UInt8
 
 /// The 64-bit TSS (in boot/usermode.asm's .bss): RSP0 is the stack the CPU switches to on an
 /// interrupt from ring 3 (user_enter sets it), IST1 a separate stack for double faults, so a
@@ -54,6 +55,9 @@ enum GlobalDescriptorTable {
 enum TaskStateSegment {
     static let byteCount: UInt64 = 104
     static let doubleFaultStackIndex: UInt8 = 1
+    /// IST2: a debug trap taken in ring 0 right at `syscall` entry (a program's TF on a CPU that
+    /// delivers it there) would otherwise run on the user's stack.
+    static let debugStackIndex: UInt8 = 2
 
     static var base: UnsafeMutableRawPointer {
         withUnsafeMutablePointer(to: &taskStateSegmentStorage) { UnsafeMutableRawPointer($0) }
@@ -63,6 +67,8 @@ enum TaskStateSegment {
     static func descriptor() -> (UInt64, UInt64) {
         let stackTop = withUnsafeMutablePointer(to: &doubleFaultStackTop) { UInt64(UInt(bitPattern: $0)) }
         base.storeBytes(of: stackTop, toByteOffset: 36, as: UInt64.self)        // IST1
+        let debugTop = withUnsafeMutablePointer(to: &debugStackTop) { UInt64(UInt(bitPattern: $0)) }
+        base.storeBytes(of: debugTop, toByteOffset: 44, as: UInt64.self)        // IST2
         base.storeBytes(of: UInt16(byteCount), toByteOffset: 102, as: UInt16.self)  // no I/O bitmap
         let address = UInt64(UInt(bitPattern: base))
         let limit = byteCount - 1

@@ -29,6 +29,8 @@ struct InterruptGate {
 enum InterruptDescriptorTable {
     static let kernelCodeSelector: UInt16 = 0x08
     static let gateCount = 256
+    /// Breakpoint and overflow (no array: this runs before the heap exists).
+    static let userCallableVectors = 3...4
 
     /// Storage for the table and the pointer `lidt` reads; static, so it exists before the heap.
     nonisolated(unsafe) static var gates = InlineArray<256, InterruptGate>(repeating: InterruptGate())
@@ -43,6 +45,14 @@ enum InterruptDescriptorTable {
                 // A double fault gets its own stack (TSS IST1): it is how a kernel stack overflow
                 // into the guard page ends, and the faulting stack is unusable.
                 gates[8].interruptStackTable = TaskStateSegment.doubleFaultStackIndex
+                gates[1].interruptStackTable = TaskStateSegment.debugStackIndex
+                // `int3` and `int 4` are the instructions whose exception is the point (a
+                // breakpoint, an overflow check): ring 3 may raise them (DPL 3), so a program is
+                // killed as `breakpoint` / `overflow`. Every other gate is DPL 0: `int N` from
+                // ring 3 for any other N is a general-protection fault, named as such.
+                for vector in Self.userCallableVectors {
+                    gates[vector] = InterruptGate(handler: stubs[vector], codeSelector: kernelCodeSelector, privilege: 3)
+                }
                 gates[Int(ProgrammableTimer.vector)] = InterruptGate(handler: stubs[32], codeSelector: kernelCodeSelector)
             }
         }

@@ -1,20 +1,26 @@
 // The timer: the 8254 PIT on IRQ 0 at 100 Hz, through the 8259 PIC remapped to vectors 32-47
 // (the CPU's exceptions own 0-31). Interrupts are enabled only while user code runs, so every
-// tick lands in ring 3; the kernel counts the running process's ticks and kills it when it passes
-// its CPU-time limit (`cpu_limit_ms=` on the command line, default 10 000): a runaway program
-// cannot hang the kernel.
+// tick lands in ring 3; on each tick the kernel checks the running process's CPU time
+// (ProcessClock: ring 3 plus kernel time on its behalf) and kills it when it passes its limit
+// (`cpu_limit_ms=` on the command line, default 10 000): a runaway program cannot hang the kernel.
+// At boot, before the periodic mode starts, one PIT one-shot measures the TSC rate that turns
+// ProcessClock's cycles into milliseconds.
+
+import KernelLog
 
 enum ProgrammableTimer {
     static let vector: UInt64 = 32
     static let hertz: UInt64 = 100
     private static let pitFrequency: UInt64 = 1_193_182
 
-    /// Ticks the current process has used, and its limit.
-    nonisolated(unsafe) static var processTicks: UInt64 = 0
-    nonisolated(unsafe) static var tickLimit: UInt64 = 1000
+    /// The one-shot used to measure the TSC: 20 ms of PIT input clock.
+    private static let calibrationMilliseconds: UInt64 = 20
 
     static func start(cpuLimitMilliseconds: UInt64) {
-        tickLimit = max(1, cpuLimitMilliseconds * hertz / 1000)
+        ProcessClock.cyclesPerMillisecond = measureTimestampRate()
+        ProcessClock.setLimit(milliseconds: cpuLimitMilliseconds)
+        log.line(.info, "cpu", "tsc").dec("cycles_per_ms", ProcessClock.cyclesPerMillisecond)
+            .dec("cpu_limit_ms", cpuLimitMilliseconds).end()
         remapPIC()
         let divisor = UInt16(pitFrequency / hertz)
         Port.write8(0x43, 0x36)  // channel 0, lobyte/hibyte, mode 3 (square wave)
@@ -34,7 +40,28 @@ enum ProgrammableTimer {
     static func tick(_ frame: ExceptionFrame) {
         Port.write8(0x20, 0x20)  // end of interrupt
         guard frame.privilegeLevel == 3 && UserMode.isRunningUserCode else { return }
-        processTicks += 1
-        if processTicks > tickLimit { Processes.killCurrent(frame, name: "cpu-time-limit") }
+        if !ProcessClock.leaveKernel() { Processes.killCurrent(frame, fault: .cpuTimeLimit) }
+    }
+
+    /// TSC cycles per millisecond: channel 0 in mode 0 (interrupt on terminal count) counts
+    /// down `calibrationMilliseconds`; the read-back command's status byte shows OUT going high.
+    /// Interrupts are off and IRQ 0 not yet unmasked, so nothing fires.
+    private static func measureTimestampRate() -> UInt64 {
+        let count = UInt16(pitFrequency * calibrationMilliseconds / 1000)
+        Port.write8(0x43, 0x30)  // channel 0, lobyte/hibyte, mode 0
+        Port.write8(0x40, UInt8(truncatingIfNeeded: count))
+        Port.write8(0x40, UInt8(truncatingIfNeeded: count >> 8))
+        let start = CPU.timestamp()
+        var polls = 0
+        repeat {
+            Port.write8(0x43, 0xE2)  // read-back: latch channel 0's status only
+            polls += 1
+        } while Port.read8(0x40) & 0x80 == 0 && polls < 10_000_000
+        let cycles = (CPU.timestamp() &- start) / calibrationMilliseconds
+        guard polls < 10_000_000, cycles > 0 else {
+            log.line(.warn, "cpu", "tsc-uncalibrated").text("assumed_cycles_per_ms", "1000000").end()
+            return 1_000_000
+        }
+        return cycles
     }
 }

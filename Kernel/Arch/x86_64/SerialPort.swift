@@ -21,6 +21,13 @@ enum SerialPort {
         writeRaw(byte)
     }
 
+    /// The next received byte, waiting for one (LSR bit 0: data ready). Polling, interrupts off:
+    /// used only by the live monitor, when nothing else runs.
+    static func read() -> UInt8 {
+        while Port.read8(base + 5) & 0x01 == 0 {}
+        return Port.read8(base)
+    }
+
     private static func writeRaw(_ byte: UInt8) {
         while Port.read8(base + 5) & 0x20 == 0 {}  // LSR bit 5: transmit holding register empty
         Port.write8(base, byte)

@@ -8,12 +8,17 @@ enum SyscallMSRs {
     private static let star: UInt32 = 0xC000_0081
     private static let lstar: UInt32 = 0xC000_0082
     private static let sfmask: UInt32 = 0xC000_0084
+    /// RFLAGS bits `syscall` clears, so the kernel starts from RFLAGS = 0x2 whatever the program
+    /// set (Linux's mask): CF PF AF ZF SF TF IF DF OF, IOPL, NT, RF, AC, ID. NT left set would make
+    /// the kernel's next iretq a task return (#GP); AC would open SMAP; DF would run string
+    /// instructions backwards; TF would single-step the kernel.
+    static let kernelEntryClearedFlags: UInt64 = 0x0025_7FD5
 
     static func enable() {
         cpu_write_msr(efer, cpu_read_msr(efer) | 1)  // SCE
         cpu_write_msr(star, UInt64(Selector.sysretBase) << 48 | UInt64(Selector.kernelCode) << 32)
         let entry: @convention(c) () -> Void = syscall_entry
         cpu_write_msr(lstar, UInt64(UInt(bitPattern: unsafeBitCast(entry, to: UnsafeRawPointer.self))))
-        cpu_write_msr(sfmask, 0x0000_0700)  // clear TF, IF, DF on entry
+        cpu_write_msr(sfmask, kernelEntryClearedFlags)
     }
 }

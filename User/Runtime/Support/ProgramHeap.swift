@@ -3,7 +3,8 @@
 // Every Swift allocation of the program (class instances, Array/String storage, closures) and
 // every C malloc call arrives here through runtime.c, which forwards the C names to the
 // @_cdecl functions below. The heap is created on first use (a lazily initialised static), so
-// a program that never allocates never maps a page for it.
+// a program that never allocates never maps a page for it. Its secret (HeapSecret) is chosen
+// then, per process.
 //
 // Misuse (bad free, bad realloc) is reported by the heap to `HeapMisuse.report`, which prints
 // and exits: see HeapMisuse.swift. The heap is not re-entered from there.
@@ -12,7 +13,7 @@ import UserMalloc
 enum ProgramHeap {
     /// The heap. Single-threaded programs only (as UserHeap itself).
     nonisolated(unsafe) static var heap = UserHeap(
-        source: SyscallPageSource(), canarySeed: 0x5357_4946_544D_4D21, errorHandler: HeapMisuse.report)
+        source: SyscallPageSource(), secret: HeapSecret.choose(), errorHandler: HeapMisuse.report)
 }
 
 @_cdecl("swiftmm_heap_allocate")

@@ -48,7 +48,7 @@ extension FakeKernelSuite {
         @Test(arguments: [0x5EED_0001 as UInt64, 0x5EED_0002])
         func randomTraceMatchesTheModelAndReturnsEveryPage(seed: UInt64) throws {
             let errors = ErrorCount()
-            var heap = UserHeap(source: SyscallPageSource()) { _ in errors.count += 1 }
+            var heap = UserHeap(source: SyscallPageSource(), secret: UInt64.random(in: 0...UInt64.max)) { _ in errors.count += 1 }
             var random = TestGenerator(seed: seed)
             var live: [LiveBlock] = []
             for step in 0..<6000 {
@@ -100,7 +100,7 @@ extension FakeKernelSuite {
 
         @Test func misuseIsReportedAndChangesNothing() throws {
             let errors = ErrorCount()
-            var heap = UserHeap(source: SyscallPageSource()) { _ in errors.count += 1 }
+            var heap = UserHeap(source: SyscallPageSource(), secret: UInt64.random(in: 0...UInt64.max)) { _ in errors.count += 1 }
             let first = heap.allocate(byteCount: 48), second = heap.allocate(byteCount: 48)
             let block = try #require(first)
             let neighbour = try #require(second)
