@@ -2,6 +2,7 @@
 #   make run     build the kernel and boot it in QEMU (serial console on this terminal)
 #   make test    host tests (swift test), then the in-kernel test suite and boots at several sizes
 #   make bench   host benchmarks in release mode, side by side with glibc
+#   make realworld  libswiftmm.so (LD_PRELOAD malloc) under real programs' test suites and benchmarks
 #   make debug   boot with QEMU waiting for gdb
 # Every flag of the embedded build lives in this file.
 
@@ -211,6 +212,7 @@ test: tools
 	swift test
 	$(MAKE) --no-print-directory report-test
 	$(MAKE) --no-print-directory user-test
+	$(MAKE) --no-print-directory libswiftmm-test
 	$(MAKE) --no-print-directory asan-test fuzz-test
 	$(MAKE) --no-print-directory embedded-modules $(KERNEL) $(TEST_KERNEL) $(CHECKS_KERNEL) user-programs user-check
 	Tests/qemu/run-all.sh $(TEST_KERNEL) $(KERNEL) $(BUILD)/qemu-logs \
@@ -341,6 +343,72 @@ user-test:
 .PHONY: user-programs user-check user-test
 .PRECIOUS: $(UB)/%.o $(UB)/runtime/%.o
 
+# ---- libswiftmm.so: UserMalloc as the C malloc of Linux programs (Library/; README "libswiftmm") --
+# The same Sources/UserMalloc (and MemoryCore) compiled in Embedded Swift for the Linux target:
+# no Swift runtime library to load, nothing that calls malloc at start-up. Library/Source holds
+# the host-only glue (the C exports and lock, the mmap page source). The link keeps only the C
+# allocation API visible (exports.map) and fails if the .so needs any symbol outside the list of
+# libc calls below (LIBSWIFTMM_ALLOWED_UNDEFINED): above all, never malloc or free of its own.
+LIB := $(BUILD)/libswiftmm
+LIBSWIFTMM := $(LIB)/libswiftmm.so
+SWIFT_LIBRARY := -enable-experimental-feature Embedded -enable-experimental-feature Extern \
+  -target x86_64-unknown-linux-gnu -wmo -parse-as-library -O -Xfrontend -function-sections -Xcc -fPIC
+CFLAGS_LIBRARY := -O2 -fPIC -fvisibility=hidden -ffunction-sections -Wall -Wextra -Werror
+LIBSWIFTMM_ALLOWED_UNDEFINED := abort close getauxval getenv getpagesize getpid memcpy memmove memset \
+  mmap munmap open strlen write pthread_mutex_lock pthread_mutex_trylock pthread_mutex_unlock \
+  __register_atfork __errno_location __stack_chk_fail
+LIB_SWIFT := $(sort $(wildcard Library/Source/*.swift))
+
+$(LIB):
+	@mkdir -p $@
+
+$(LIB)/MemoryCore.o: $(wildcard Sources/MemoryCore/*.swift) | $(LIB)
+	swiftc $(SWIFT_LIBRARY) -module-name MemoryCore -emit-module -emit-module-path $(LIB)/MemoryCore.swiftmodule \
+	  -c $(wildcard Sources/MemoryCore/*.swift) -o $@
+
+$(LIB)/UserMalloc.o: $(wildcard Sources/UserMalloc/*.swift) $(LIB)/MemoryCore.o
+	swiftc $(SWIFT_LIBRARY) -module-name UserMalloc -I $(LIB) -emit-module -emit-module-path $(LIB)/UserMalloc.swiftmodule \
+	  -c $(wildcard Sources/UserMalloc/*.swift) -o $@
+
+$(LIB)/ProcessHeap.o: $(LIB_SWIFT) $(LIB)/UserMalloc.o
+	swiftc $(SWIFT_LIBRARY) -module-name LibSwiftMM -I $(LIB) -c $(LIB_SWIFT) -o $@
+
+$(LIB)/Exports.o: Library/Source/Exports.c | $(LIB)
+	$(CLANG) $(CFLAGS_LIBRARY) -c $< -o $@
+
+$(LIBSWIFTMM): $(LIB)/Exports.o $(LIB)/ProcessHeap.o $(LIB)/UserMalloc.o $(LIB)/MemoryCore.o Library/Source/exports.map
+	$(CLANG) -shared -fuse-ld=lld -Wl,--gc-sections -Wl,-z,now -Wl,-z,relro -Wl,--no-undefined \
+	  -Wl,--version-script=Library/Source/exports.map -o $@.tmp $(filter %.o,$^)
+	@undefined=$$(nm -D --undefined-only $@.tmp | awk '$$1 == "U" {print $$2}' | sed 's/@.*//' | sort -u); \
+	for s in $$undefined; do case " $(LIBSWIFTMM_ALLOWED_UNDEFINED) " in *" $$s "*) ;; \
+	  *) echo "libswiftmm: unexpected undefined symbol $$s (the library must not depend on it)"; rm -f $@.tmp; exit 1;; esac; done
+	@mv $@.tmp $@
+	@echo "built $@ (needs from libc: $$(nm -D --undefined-only $@ | awk '$$1 == "U" {print $$2}' | sed 's/@.*//' | sort -u | tr '\n' ' '))"
+
+## libswiftmm: build build/libswiftmm/libswiftmm.so (LD_PRELOAD it under any Linux program)
+libswiftmm: $(LIBSWIFTMM)
+
+.PHONY: libswiftmm
+
+# The library's own tests, then the short real-program subset (python3 -m test modules, sqlite3,
+# perl, gcc, g++, git: same outcome under glibc and libswiftmm). Part of `make test`.
+LIBSWIFTMM_PACKAGES := python3 python3-testsuite sqlite3 perl gcc g++ git
+## libswiftmm-test: the library's C tests and the short real-program subset (README "libswiftmm")
+libswiftmm-test: $(LIBSWIFTMM)
+	@Library/RealWorld/ensure-packages.sh $(LIBSWIFTMM_PACKAGES)
+	Library/Tests/run-tests.sh $(LIBSWIFTMM) $(LIB)/tests
+	Library/RealWorld/realworld.sh short $(LIBSWIFTMM) $(LIB)/realworld-short
+
+## realworld: the full real-program suites, then the real-program benchmark against glibc,
+## jemalloc, mimalloc and tcmalloc (RUNS=n runs per program and allocator, default 5)
+RUNS ?= 5
+realworld: $(LIBSWIFTMM)
+	@Library/RealWorld/ensure-packages.sh $(LIBSWIFTMM_PACKAGES) time $(BENCH_PEERS)
+	Library/Tests/run-tests.sh $(LIBSWIFTMM) $(LIB)/tests
+	Library/RealWorld/realworld.sh full $(LIBSWIFTMM) $(LIB)/realworld-full
+	Library/RealWorld/realworld.sh bench $(LIBSWIFTMM) $(LIB)/realworld-bench $(RUNS)
+
+.PHONY: libswiftmm-test realworld
 # ---- Fuzzing: libFuzzer + AddressSanitizer on the host (Tests/Fuzz, README "Fuzzing") ------------
 # Every shared module is compiled once with coverage instrumentation and ASan into $(FUZZ)/modules,
 # then each target (Tests/Fuzz/Targets/NAME.swift) links against them into its own binary.

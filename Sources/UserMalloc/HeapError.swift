@@ -51,6 +51,20 @@ public enum HeapError: Error, Equatable, Sendable {
         }
     }
 
+    /// A one-token name for log lines (`kind=double-free`): the user runtime's report and
+    /// libswiftmm's both print it.
+    @inlinable public var kindName: StaticString {
+        switch self {
+        case .foreignPointer: "foreign-pointer"
+        case .interiorPointer: "interior-pointer"
+        case .neverAllocated: "never-allocated"
+        case .doubleFree: "double-free"
+        case .corruptedHeader: "corrupted-header"
+        case .corruptedFreeList: "corrupted-free-list"
+        case .corruptedBoundaryTag: "corrupted-boundary-tag"
+        }
+    }
+
     /// A fixed message for the console (Embedded Swift: no String formatting needed).
     @inlinable public var message: StaticString {
         switch self {

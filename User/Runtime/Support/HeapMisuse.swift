@@ -12,7 +12,7 @@ import KernelLog
 
 enum HeapMisuse {
     static func report(_ error: HeapError) {
-        Console.line("malloc").word("error").text("kind", kindName(error)).hex("ptr", error.address.raw)
+        Console.line("malloc").word("error").text("kind", error.kindName).hex("ptr", error.address.raw)
             .dec("exit", Int(exitCode(error))).end()
         Console.line("malloc").phrase("message", error.message).end()
         ProgramExit.exit(exitCode(error))
@@ -20,18 +20,5 @@ enum HeapMisuse {
 
     static func exitCode(_ error: HeapError) -> Int32 {
         ProgramExit.heapMisuseBase + Int32(error.code)
-    }
-
-    /// A one-token name for the console line.
-    static func kindName(_ error: HeapError) -> StaticString {
-        switch error {
-        case .foreignPointer: "foreign-pointer"
-        case .interiorPointer: "interior-pointer"
-        case .neverAllocated: "never-allocated"
-        case .doubleFree: "double-free"
-        case .corruptedHeader: "corrupted-header"
-        case .corruptedFreeList: "corrupted-free-list"
-        case .corruptedBoundaryTag: "corrupted-boundary-tag"
-        }
     }
 }
