@@ -50,6 +50,24 @@ import Testing
         #expect(copied == withUnsafeBytes(of: &record) { Array($0) })
     }
 
+    /// The placement rule (issue 12): a hinted mapping exactly where the next unhinted one would
+    /// go makes the search step past it, never fail; later unhinted maps keep their gap pages.
+    @Test func hintedMapAtTheCursorDoesNotBlockUnhintedMaps() throws {
+        var (memory, machine) = try makeProcess()
+        let first = try memory.map(hint: 0, length: 4096, protection: 3, machine: &machine).get()
+        let cursor = memory.mapNext.raw
+        let squatter = cursor + 4096
+        #expect(try memory.map(hint: squatter, length: 8 * 4096, protection: 3, machine: &machine).get() == squatter)
+        var previousEnd = first + 4096
+        for _ in 0 ..< 16 {
+            let next = try memory.map(hint: 0, length: 2 * 4096, protection: 3, machine: &machine).get()
+            #expect(next >= previousEnd + 4096, "a gap page after the previous mapping")
+            #expect(next + 2 * 4096 + 4096 <= squatter || next >= squatter + 8 * 4096 + 4096, "clear of the hinted mapping")
+            previousEnd = next + 2 * 4096
+        }
+        #expect(memory.checkInvariants(ledger: memory.tableFrames) == nil)
+    }
+
     /// Reference model: which pages are mapped by `map`, the break, the counters.
     @Test(arguments: [1, 2, 3])
     func randomCallsAgainstAReferenceModel(seed: UInt64) throws {
@@ -63,12 +81,20 @@ import Testing
             case 0, 1:
                 let pages = 1 + random.next() % 40
                 let hint: UInt64 = random.next() % 4 == 0 && !maps.isEmpty ? maps.randomElement(using: &random)!.0 + 4096 : 0
-                // Unhinted maps go to the cursor without searching (a hinted map may already sit
-                // there: EEXIST, as the kernel has always answered; issue 12 makes them search).
-                let place = hint == 0 ? memory.mapNext.raw : hint
+                // A hinted map goes exactly at its hint or is refused; an unhinted one searches the
+                // map area for free pages (with a gap page on each side), so it succeeds unless
+                // frames or the area run out.
                 let outcome = memory.perform(.map(hint: hint, length: pages * 4096 - random.next() % 4096, protection: 3),
                                              machine: &machine)
+                let place = hint == 0 ? (outcome.rejection == nil ? UInt64(outcome.result) : memory.mapNext.raw) : hint
                 let free = (0 ..< pages).allSatisfy { mapped[place + $0 * 4096] == nil }
+                if hint == 0, outcome.rejection == nil {
+                    #expect(place >= UserSpace.mapAreaStart.raw && place + pages * 4096 <= UserSpace.mapAreaEnd.raw)
+                    #expect(mapped[place - 4096] == nil && mapped[place + pages * 4096] == nil, "step \(step): no gap")
+                }
+                if hint == 0, let rejection = outcome.rejection {
+                    #expect([.outOfFrames, .outOfTableFrames, .mapAreaFull].contains(rejection.reason), "step \(step): \(outcome)")
+                }
                 if outcome.rejection == nil {
                     #expect(free, "step \(step): map over mapped pages")
                     let start = UInt64(outcome.result)
