@@ -129,7 +129,7 @@ enum MonitorCommands {
             line.dec("last_pid", Processes.started).dec("last_pages_peak", Processes.lastPeakPages)
             switch Processes.lastEnd {
             case .exited(let code)?: line.text("last_status", "exited").dec("last_code", code)
-            case .killed(let vector)?: line.text("last_status", "killed").text("last_fault", Processes.faultName(vector))
+            case .killed(let fault)?: line.text("last_status", "killed").text("last_fault", fault.name)
             case nil: line.text("last_status", "not-started")
             }
         }
