@@ -72,7 +72,7 @@ CFLAGS_KERNEL := --target=x86_64-unknown-none-elf -ffreestanding -fno-builtin -n
 $(KB):
 	@mkdir -p $@
 
-$(KB)/%.o: boot/%.asm boot/registers.inc | $(KB) tools
+$(KB)/%.o: boot/%.asm boot/registers.inc boot/random-seed.inc | $(KB) tools
 	$(NASM) -f elf64 -g -F dwarf -o $@ $<
 
 $(KB)/%.o: Kernel/Runtime/%.c | $(KB)
@@ -299,7 +299,7 @@ LDFLAGS_USER := -static --no-pie -nostdlib -z max-page-size=4096 -z norelro --gc
 $(UB)/runtime:
 	@mkdir -p $@
 
-$(UB)/runtime/%.o: User/Runtime/%.asm | $(UB)/runtime tools
+$(UB)/runtime/%.o: User/Runtime/%.asm boot/random-seed.inc | $(UB)/runtime tools
 	$(NASM) -f elf64 -o $@ $<
 
 $(UB)/runtime/runtime.o: User/Runtime/runtime.c | $(UB)/runtime

@@ -7,24 +7,13 @@
 ; __stack_chk_fail (a smashed canary) is in Kernel/Runtime/runtime.c: it panics naming it.
 
 bits 64
+%include "boot/random-seed.inc"
+
 section .text
 global stack_guard_initialize
 stack_guard_initialize:                 ; void stack_guard_initialize(void); clobbers rax rcx rdx
     push rbx
-    mov eax, 1
-    cpuid
-    test ecx, 1 << 30
-    jz .timestamp
-    mov ecx, 32
-.retry:
-    rdrand rax
-    jc .store
-    dec ecx
-    jnz .retry
-.timestamp:
-    rdtsc
-    shl rdx, 32
-    or rax, rdx
+    RDRAND_OR_TSC .store
     mov rcx, 0x9E3779B97F4A7C15
     imul rax, rcx
     mov rcx, rax

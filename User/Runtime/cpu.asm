@@ -5,6 +5,7 @@
 
 bits 64
 default rel
+%include "boot/random-seed.inc"
 
 RFLAGS_TF equ 1 << 8
 SYSCALL_WRITE equ 1
@@ -18,20 +19,7 @@ section .text.user_random_seed progbits alloc exec nowrite align=16
 global user_random_seed
 user_random_seed:
     push rbx
-    mov eax, 1
-    cpuid
-    test ecx, 1 << 30
-    jz .timestamp
-    mov ecx, 32
-.retry:
-    rdrand rax
-    jc .done
-    dec ecx
-    jnz .retry
-.timestamp:
-    rdtsc
-    shl rdx, 32
-    or rax, rdx
+    RDRAND_OR_TSC .done
     xor rax, rsp
 .done:
     pop rbx
