@@ -110,16 +110,3 @@ func kmalloc(_ byteCount: Int, _ alignment: Int) -> UnsafeMutableRawPointer? {
 func kfree(_ pointer: UnsafeMutableRawPointer) {
     KernelHeap.free(pointer, for: .kernel)
 }
-
-extension HeapError {
-    var name: StaticString {
-        switch self {
-        case .foreignPointer: "foreign-pointer"
-        case .misalignedPointer: "misaligned-pointer"
-        case .interiorPointer: "interior-pointer"
-        case .doubleFree: "double-free"
-        case .notAllocated: "not-allocated"
-        case .heapMetadataPointer: "heap-metadata-pointer"
-        }
-    }
-}

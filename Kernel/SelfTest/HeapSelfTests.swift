@@ -162,7 +162,7 @@ enum HeapSelfTests {
     }
 
     private static func isDoubleFree(_ error: HeapError) -> Bool {
-        if case .doubleFree = error { return true }
+        if case .misuse(.doubleFree) = error { return true }
         return false
     }
 }

@@ -22,7 +22,7 @@ extension BuddyCore {
             let block = blockContaining(offset: offset, arena: arena)
             let start = self.address(arena: arena, node: block.node, order: block.order)
             if block.state == .allocated { throw .interiorPointer(address, blockStart: start) }
-            throw .notAllocated(address)
+            throw .neverAllocated(address)
         }
         if let index = large.index(containing: address) {
             let allocation = large[index]

@@ -4,18 +4,29 @@ import MemoryCore
 
 /// Why `free` refused a pointer. The heap's state is unchanged after each of these.
 public enum HeapError: Error, Hashable, Sendable {
-    /// The pointer lies in no arena and no large allocation of this heap.
-    case foreignPointer(VirtualAddress)
-    /// The pointer lies in an arena but is not a multiple of the 16-byte block granule.
-    case misalignedPointer(VirtualAddress)
-    /// The pointer lies inside an allocated block (or large allocation) but not at its start.
-    case interiorPointer(VirtualAddress, blockStart: VirtualAddress)
-    /// The pointer is the start of a block that is already free (or cached).
-    case doubleFree(VirtualAddress)
-    /// The pointer lies inside a free block, not at its start: it was never handed out as is.
-    case notAllocated(VirtualAddress)
+    /// A refusal every heap shares (foreign, misaligned, interior, never allocated, double free).
+    /// Misaligned: not a multiple of the 16-byte block granule. Interior: inside an allocated block
+    /// or large allocation (the block start is always known). Never allocated: inside a free or
+    /// cached block, not at its start.
+    case misuse(HeapFailure)
     /// The pointer lies in an arena's carved metadata (node table and header).
     case heapMetadataPointer(VirtualAddress)
+
+    @inlinable public static func foreignPointer(_ a: VirtualAddress) -> HeapError { .misuse(.foreignPointer(a)) }
+    @inlinable public static func misalignedPointer(_ a: VirtualAddress) -> HeapError { .misuse(.misalignedPointer(a)) }
+    @inlinable public static func interiorPointer(_ a: VirtualAddress, blockStart: VirtualAddress) -> HeapError {
+        .misuse(.interiorPointer(a, blockStart: blockStart))
+    }
+    @inlinable public static func neverAllocated(_ a: VirtualAddress) -> HeapError { .misuse(.neverAllocated(a)) }
+    @inlinable public static func doubleFree(_ a: VirtualAddress) -> HeapError { .misuse(.doubleFree(a)) }
+
+    /// One token for the kernel's `bad-free` line: the shared name, or this heap's own.
+    @inlinable public var name: StaticString {
+        switch self {
+        case .misuse(let failure): failure.name
+        case .heapMetadataPointer: "heap-metadata-pointer"
+        }
+    }
 }
 
 /// Why an allocation failed (the typed-throws variant of `allocate`).

@@ -80,7 +80,7 @@ public struct HeapStatistics: Equatable, Sendable {
     public var merges = 0
     /// Allocation requests that returned nil (out of memory or invalid).
     public var failedAllocations = 0
-    /// Frees refused with a HeapError (double, foreign, interior, misaligned, not allocated).
+    /// Frees refused with a HeapError (double, foreign, interior, misaligned, never allocated).
     public var invalidFrees = 0
     /// Poison damage found when handing a block out (use after free).
     public var useAfterFreeWrites = 0

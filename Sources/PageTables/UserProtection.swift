@@ -41,4 +41,13 @@ public enum UserProtectionError: Error, Hashable, Sendable {
     case notReadable
     /// Write and execute together (W^X).
     case writeAndExecute
+
+    /// The name in log lines (a refused syscall's `reason=`).
+    public var name: StaticString {
+        switch self {
+        case .unknownBits: "unknown-protection-bits"
+        case .notReadable: "protection-not-readable"
+        case .writeAndExecute: "write-and-execute"
+        }
+    }
 }

@@ -26,6 +26,18 @@ public enum UserRangeError: Error, Equatable, Sendable {
     case touchesKernel
     /// Some byte lies past `UserSpace.end`: the guard slot 255 or the non-canonical hole.
     case outsideUserRange
+
+    /// The name in log lines (a refused syscall's `reason=`).
+    public var name: StaticString {
+        switch self {
+        case .zeroLength: "zero-length"
+        case .misaligned: "misaligned"
+        case .tooLarge: "too-large"
+        case .wrapsAround: "wraps-around"
+        case .touchesKernel: "touches-kernel"
+        case .outsideUserRange: "outside-user-range"
+        }
+    }
 }
 
 /// How a syscall treats an unaligned address.

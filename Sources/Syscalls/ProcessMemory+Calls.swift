@@ -57,9 +57,9 @@ extension ProcessMemory {
             if overlapsFixedRegions(range) { return .failure(Rejection(.exists, .imageOrStack)) }
             (start, pageCount) = (range.start, range.pageCount)
         } else {
-            guard length != 0 else { return .failure(Rejection(.invalidArgument, .zeroLength)) }
+            guard length != 0 else { return .failure(Rejection(.invalidArgument, .badRange(.zeroLength))) }
             guard length <= UserSpace.byteCount, let rounded = alignUp(length, to: frameSize) else {
-                return .failure(Rejection(.invalidArgument, .tooLarge))
+                return .failure(Rejection(.invalidArgument, .badRange(.tooLarge)))
             }
             guard let placed = unhintedPlacement(pageCount: rounded >> frameShift) else {
                 return .failure(Rejection(.outOfMemory, .mapAreaFull))

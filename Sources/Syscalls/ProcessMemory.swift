@@ -107,9 +107,9 @@ public struct ProcessMemory<Access: PhysicalMemoryAccess, Tables: TableFrameSour
         case .alreadyMapped: .overlapsMapping
         case .outOfFrames: .outOfFrames
         case .outOfTableFrames: .outOfTableFrames
-        case .outsideAddressSpace, .nonCanonical: .outsideUserRange
-        case .rangeOverflow: .wrapsAround
-        case .misaligned: .misaligned
+        case .outsideAddressSpace, .nonCanonical: .badRange(.outsideUserRange)
+        case .rangeOverflow: .badRange(.wrapsAround)
+        case .misaligned: .badRange(.misaligned)
         case .notMapped, .pageSizeMismatch, .frameOutOfRange, .invalidFlags: .notMapped
         }
     }

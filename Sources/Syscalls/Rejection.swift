@@ -6,17 +6,10 @@ import PageTables
 
 /// The reason a call was refused.
 public enum RejectionReason: Error, Hashable, Sendable {
-    // Lengths and ranges (validateUserRange's reasons, in its order).
-    case zeroLength
-    case misaligned
-    case tooLarge
-    case wrapsAround
-    case touchesKernel
-    case outsideUserRange
-    // Protection bits (UserProtection.decode's reasons).
-    case unknownProtectionBits
-    case protectionNotReadable
-    case writeAndExecute
+    /// A length or range validateUserRange refused (its reason names the log's `reason=`).
+    case badRange(UserRangeError)
+    /// Protection bits UserProtection.decode refused.
+    case badProtection(UserProtectionError)
     // What the range holds.
     /// Some page of the range is not mapped (unmap, protect) or not mapped with the needed access
     /// (write, memstat buffers).
@@ -36,37 +29,15 @@ public enum RejectionReason: Error, Hashable, Sendable {
     case breakBeyondLimit
     case unknownNumber
 
-    public init(_ error: UserRangeError) {
-        switch error {
-        case .zeroLength: self = .zeroLength
-        case .misaligned: self = .misaligned
-        case .tooLarge: self = .tooLarge
-        case .wrapsAround: self = .wrapsAround
-        case .touchesKernel: self = .touchesKernel
-        case .outsideUserRange: self = .outsideUserRange
-        }
-    }
+    public init(_ error: UserRangeError) { self = .badRange(error) }
 
-    public init(_ error: UserProtectionError) {
-        switch error {
-        case .unknownBits: self = .unknownProtectionBits
-        case .notReadable: self = .protectionNotReadable
-        case .writeAndExecute: self = .writeAndExecute
-        }
-    }
+    public init(_ error: UserProtectionError) { self = .badProtection(error) }
 
     /// The reason's name in log lines (`reason=...`).
     public var name: StaticString {
         switch self {
-        case .zeroLength: "zero-length"
-        case .misaligned: "misaligned"
-        case .tooLarge: "too-large"
-        case .wrapsAround: "wraps-around"
-        case .touchesKernel: "touches-kernel"
-        case .outsideUserRange: "outside-user-range"
-        case .unknownProtectionBits: "unknown-protection-bits"
-        case .protectionNotReadable: "protection-not-readable"
-        case .writeAndExecute: "write-and-execute"
+        case .badRange(let error): error.name
+        case .badProtection(let error): error.name
         case .notMapped: "not-mapped"
         case .noAccess: "no-access"
         case .imageOrStack: "image-or-stack"

@@ -12,14 +12,10 @@ import MemoryCore
 
 /// Misuse of the heap or damage to its metadata, with the address involved.
 public enum HeapError: Error, Equatable, Sendable {
-    /// The pointer is not inside any span, region or large block this heap manages.
-    case foreignPointer(VirtualAddress)
-    /// The pointer is inside heap memory but not at the start of a block (or in a header).
-    case interiorPointer(VirtualAddress)
-    /// The pointer is a slot start the heap never handed out (beyond the span's carved part).
-    case neverAllocated(VirtualAddress)
-    /// The block at this pointer is already free.
-    case doubleFree(VirtualAddress)
+    /// A refusal every heap shares. Foreign: not inside any span, region or large block this heap
+    /// manages. Interior: inside heap memory but not at the start of a block (or in a header).
+    /// Never allocated: a slot start beyond the span's carved part. Double free: already free.
+    case misuse(HeapFailure)
     /// A span, region or large-block header failed its canary check (address of the header).
     case corruptedHeader(VirtualAddress)
     /// A free-list link points outside its span, off a slot boundary or at a live block
@@ -28,13 +24,21 @@ public enum HeapError: Error, Equatable, Sendable {
     /// A medium block's boundary tags disagree (address of the block header).
     case corruptedBoundaryTag(VirtualAddress)
 
+    @inlinable public static func foreignPointer(_ a: VirtualAddress) -> HeapError { .misuse(.foreignPointer(a)) }
+    /// Where the block starts is not worked out on this path (it would cost the fast path).
+    @inlinable public static func interiorPointer(_ a: VirtualAddress) -> HeapError {
+        .misuse(.interiorPointer(a, blockStart: nil))
+    }
+    @inlinable public static func neverAllocated(_ a: VirtualAddress) -> HeapError { .misuse(.neverAllocated(a)) }
+    @inlinable public static func doubleFree(_ a: VirtualAddress) -> HeapError { .misuse(.doubleFree(a)) }
+
     /// A stable small number per kind: a user program exits with 100 + this code.
     @inlinable public var code: Int {
         switch self {
-        case .foreignPointer: 1
-        case .interiorPointer: 2
-        case .neverAllocated: 3
-        case .doubleFree: 4
+        case .misuse(.foreignPointer), .misuse(.misalignedPointer): 1
+        case .misuse(.interiorPointer): 2
+        case .misuse(.neverAllocated): 3
+        case .misuse(.doubleFree): 4
         case .corruptedHeader: 5
         case .corruptedFreeList: 6
         case .corruptedBoundaryTag: 7
@@ -44,21 +48,16 @@ public enum HeapError: Error, Equatable, Sendable {
     /// The address the report is about.
     @inlinable public var address: VirtualAddress {
         switch self {
-        case .foreignPointer(let a), .interiorPointer(let a), .neverAllocated(let a),
-             .doubleFree(let a), .corruptedHeader(let a), .corruptedFreeList(let a),
-             .corruptedBoundaryTag(let a):
-            a
+        case .misuse(let failure): failure.address
+        case .corruptedHeader(let a), .corruptedFreeList(let a), .corruptedBoundaryTag(let a): a
         }
     }
 
     /// A one-token name for log lines (`kind=double-free`): the user runtime's report and
-    /// libswiftmm's both print it.
+    /// libswiftmm's both print it. The shared kinds use HeapFailure's names.
     @inlinable public var kindName: StaticString {
         switch self {
-        case .foreignPointer: "foreign-pointer"
-        case .interiorPointer: "interior-pointer"
-        case .neverAllocated: "never-allocated"
-        case .doubleFree: "double-free"
+        case .misuse(let failure): failure.name
         case .corruptedHeader: "corrupted-header"
         case .corruptedFreeList: "corrupted-free-list"
         case .corruptedBoundaryTag: "corrupted-boundary-tag"
@@ -68,10 +67,10 @@ public enum HeapError: Error, Equatable, Sendable {
     /// A fixed message for the console (Embedded Swift: no String formatting needed).
     @inlinable public var message: StaticString {
         switch self {
-        case .foreignPointer: "free/realloc of a pointer this heap never returned"
-        case .interiorPointer: "free/realloc of a pointer into the middle of a block"
-        case .neverAllocated: "free/realloc of a slot that was never allocated"
-        case .doubleFree: "double free"
+        case .misuse(.foreignPointer), .misuse(.misalignedPointer): "free/realloc of a pointer this heap never returned"
+        case .misuse(.interiorPointer): "free/realloc of a pointer into the middle of a block"
+        case .misuse(.neverAllocated): "free/realloc of a slot that was never allocated"
+        case .misuse(.doubleFree): "double free"
         case .corruptedHeader: "heap header canary damaged"
         case .corruptedFreeList: "heap free list damaged"
         case .corruptedBoundaryTag: "heap block boundary tag damaged"

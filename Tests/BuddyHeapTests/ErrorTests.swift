@@ -68,11 +68,11 @@ import MemoryCore
         let keep = mustAllocate(&heap, 16)
         let base = onlyArenaBase(heap)
         // The 2 KiB block at 2048 is free.
-        expectRejected(&heap, base + 2048 + 32, .notAllocated(address(base + 2048 + 32)))
+        expectRejected(&heap, base + 2048 + 32, .neverAllocated(address(base + 2048 + 32)))
         let cached = mustAllocate(&heap, 128)
         mustFree(&heap, cached)
         #expect(heap.statistics.cachedBlocks.total == 1)
-        expectRejected(&heap, cached + 64, .notAllocated(address(cached + 64)))
+        expectRejected(&heap, cached + 64, .neverAllocated(address(cached + 64)))
         mustFree(&heap, keep)
     }
 

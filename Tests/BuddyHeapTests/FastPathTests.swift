@@ -84,7 +84,7 @@ import TestSupport
             (big + 16, .interiorPointer(address(big + 16), blockStart: address(big))),
             (big + 128, .interiorPointer(address(big + 128), blockStart: address(big))),
             (big + 8, .misalignedPointer(address(big + 8))),
-            (cached + 16, .notAllocated(address(cached + 16))),
+            (cached + 16, .neverAllocated(address(cached + 16))),
             (onlyArenaBase(heap) + 32, .heapMetadataPointer(address(onlyArenaBase(heap) + 32))),
         ]
         for (pointer, expected) in cases {

@@ -98,7 +98,7 @@ func patternIntact(_ block: ModelBlock) -> Bool { holds(block.pointer, block.byt
                     // gone with its arena.
                     let error = freeError(&heap, block.pointer)
                     let a = address(block.pointer)
-                    #expect(error == .doubleFree(a) || error == .notAllocated(a) || error == .foreignPointer(a))
+                    #expect(error == .doubleFree(a) || error == .neverAllocated(a) || error == .foreignPointer(a))
                 }
             } else if !burst {
                 let request = randomRequest(&generator, largest: largest)
