@@ -55,7 +55,7 @@ func kernelMain(_ magic: UInt32, _ infoAddress: UInt32) {
 /// Which loader booted the kernel, by which protocol, and where it left its information.
 private func logLoader(_ info: BootInfo, infoAddress: UInt32) {
     let line = log.line(.info, "boot", "loader").text("protocol", info.protocolName)
-    if let name = info.loaderName { line.bytes("name", name) } else { line.text("name", "unnamed") }
+    if let name = info.loaderName { line.bytes("name", name.bytes) } else { line.text("name", "unnamed") }
     line.address("info", UInt64(infoAddress)).dec("modules", info.moduleCount).end()
 }
 
@@ -63,7 +63,7 @@ private func logLoader(_ info: BootInfo, infoAddress: UInt32) {
 /// the kernel does not use, then one line with what applies. A multiboot1 loader (QEMU -kernel)
 /// puts the image path first; a multiboot2 loader (GRUB) passes only the arguments.
 private func applyCommandLine(_ info: BootInfo) -> BootOptions {
-    let text = info.commandLine?.text ?? UnsafeRawBufferPointer(start: nil, count: 0)
+    let text = info.commandLine?.text.bytes ?? UnsafeRawBufferPointer(start: nil, count: 0)
     var imagePathFirst = false
     if case .multiboot1 = info { imagePathFirst = true }
     let options = KernelCommandLine.parse(text, firstWordIsImagePath: imagePathFirst) { _, _ in }

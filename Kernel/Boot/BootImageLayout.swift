@@ -32,9 +32,8 @@ enum StackUsage {
 
     /// Precondition: `stack` excludes the unmapped guard page.
     static func peakBytes(of stack: PhysicalRange) -> UInt64 {
-        let words = physicalPointer(stack.start).bindMemory(to: UInt64.self, capacity: Int(stack.byteCount / 8))
-        var index = 0
-        while UInt64(index) < stack.byteCount / 8 && words[index] == paint { index += 1 }
-        return stack.byteCount - UInt64(index) * 8
+        var painted: UInt64 = 0
+        while painted < stack.byteCount && loadPhysicalUInt64(PhysicalAddress(stack.start.raw + painted)) == paint { painted += 8 }
+        return stack.byteCount - painted
     }
 }

@@ -28,14 +28,14 @@ enum BootInfo {
     }
 
     /// The loader's own name ("GRUB 2.06-13+deb12u2", "qemu"), when it gave one.
-    var loaderName: UnsafeRawBufferPointer? {
+    var loaderName: PhysicalBytes? {
         switch self {
         case .multiboot1(let info): info.loaderName?.text
         case .multiboot2(let info): info.loaderName
         }
     }
 
-    var commandLine: (text: UnsafeRawBufferPointer, range: PhysicalRange)? {
+    var commandLine: (text: PhysicalBytes, range: PhysicalRange)? {
         switch self {
         case .multiboot1(let info): info.commandLine
         case .multiboot2(let info): info.commandLine
@@ -46,15 +46,15 @@ enum BootInfo {
     /// when the loader gave none (multiboot1 flag 6 clear, or no multiboot2 tag 6).
     func parseMemoryMap() -> MemoryMapParse? {
         switch self {
-        case .multiboot1(let info): info.memoryMap.map { MemoryMapParse.parseMultiboot($0) }
-        case .multiboot2(let info): info.tagBytes(.memoryMap).map { MemoryMapParse.parseMultiboot2($0) }
+        case .multiboot1(let info): info.memoryMap.map { MemoryMapParse.parseMultiboot($0.bytes) }
+        case .multiboot2(let info): info.tagBytes(.memoryMap).map { MemoryMapParse.parseMultiboot2($0.bytes) }
         }
     }
 
     /// The firmware's own UEFI memory map (multiboot2 tag 17), when the loader passed it on.
     var efiMemoryMap: EFIMemoryMapTag? {
         guard case .multiboot2(let info) = self, let bytes = info.tagBytes(.efiMemoryMap) else { return nil }
-        return EFIMemoryMapTag(bytes)
+        return EFIMemoryMapTag(bytes.bytes)
     }
 
     var moduleCount: Int {

@@ -44,18 +44,18 @@ struct Multiboot2Info {
     }
 
     /// The zero-terminated string of a command-line or loader-name tag, without the zero.
-    private func string(_ type: Tag) -> (text: UnsafeRawBufferPointer, range: PhysicalRange)? {
+    private func string(_ type: Tag) -> (text: PhysicalBytes, range: PhysicalRange)? {
         guard let found = tag(type) else { return nil }
         return MultibootInfo.string(at: PhysicalAddress(found.address.raw + 8))
     }
 
-    var commandLine: (text: UnsafeRawBufferPointer, range: PhysicalRange)? { string(.commandLine) }
-    var loaderName: UnsafeRawBufferPointer? { string(.loaderName)?.text }
+    var commandLine: (text: PhysicalBytes, range: PhysicalRange)? { string(.commandLine) }
+    var loaderName: PhysicalBytes? { string(.loaderName)?.text }
 
     /// A whole tag's bytes (header included), as the parsers in PhysicalMemory take them.
-    func tagBytes(_ type: Tag) -> UnsafeRawBufferPointer? {
+    func tagBytes(_ type: Tag) -> PhysicalBytes? {
         guard let found = tag(type) else { return nil }
-        return UnsafeRawBufferPointer(start: physicalPointer(found.address), count: Int(found.size))
+        return PhysicalBytes(range: PhysicalRange(start: found.address, end: PhysicalAddress(found.address.raw + found.size)))
     }
 
     var moduleCount: Int {
@@ -74,7 +74,5 @@ struct Multiboot2Info {
                                     nameAddress: PhysicalAddress(found.address.raw + 16))
     }
 
-    private static func read32(_ base: PhysicalAddress, _ offset: Int) -> UInt32 {
-        UnsafeRawPointer(physicalPointer(base)).loadUnaligned(fromByteOffset: offset, as: UInt32.self)
-    }
+    private static func read32(_ base: PhysicalAddress, _ offset: Int) -> UInt32 { loadPhysicalUInt32(base, offset) }
 }

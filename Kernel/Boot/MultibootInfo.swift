@@ -41,17 +41,15 @@ struct MultibootInfo {
 
     /// The boot loader's name (flag bit 9: boot_loader_name at offset 64) and the range it
     /// occupies (with its terminating zero).
-    var loaderName: (text: UnsafeRawBufferPointer, range: PhysicalRange)? {
+    var loaderName: (text: PhysicalBytes, range: PhysicalRange)? {
         guard flags.contains(.loaderName) else { return nil }
         return Self.string(at: PhysicalAddress(UInt64(Self.read32(address, 64))))
     }
 
     /// The raw memory-map bytes (flag bit 6), or nil.
-    var memoryMap: UnsafeRawBufferPointer? {
-        guard flags.contains(.memoryMap) else { return nil }
-        let length = Int(Self.read32(address, 44))
-        let base = PhysicalAddress(UInt64(Self.read32(address, 48)))
-        return UnsafeRawBufferPointer(start: physicalPointer(base), count: length)
+    var memoryMap: PhysicalBytes? {
+        guard let range = memoryMapRange else { return nil }
+        return PhysicalBytes(range: range)
     }
 
     var memoryMapRange: PhysicalRange? {
@@ -61,7 +59,7 @@ struct MultibootInfo {
     }
 
     /// The command line bytes without the terminating zero, and the range they occupy (with it).
-    var commandLine: (text: UnsafeRawBufferPointer, range: PhysicalRange)? {
+    var commandLine: (text: PhysicalBytes, range: PhysicalRange)? {
         guard flags.contains(.commandLine) else { return nil }
         return Self.string(at: PhysicalAddress(UInt64(Self.read32(address, 16))))
     }
@@ -85,19 +83,10 @@ struct MultibootInfo {
 
     /// A loader's zero-terminated string: its bytes without the zero, and the range it occupies
     /// with the zero (what the kernel reserves).
-    static func string(at address: PhysicalAddress) -> (text: UnsafeRawBufferPointer, range: PhysicalRange) {
-        let text = zeroTerminated(at: address)
+    static func string(at address: PhysicalAddress) -> (text: PhysicalBytes, range: PhysicalRange) {
+        let text = PhysicalBytes.zeroTerminated(at: address)
         return (text, PhysicalRange(start: address, end: PhysicalAddress(address.raw + UInt64(text.count) + 1)))
     }
 
-    static func zeroTerminated(at address: PhysicalAddress) -> UnsafeRawBufferPointer {
-        let start = UnsafeRawPointer(physicalPointer(address))
-        var length = 0
-        while length < 4096 && start.load(fromByteOffset: length, as: UInt8.self) != 0 { length += 1 }
-        return UnsafeRawBufferPointer(start: start, count: length)
-    }
-
-    private static func read32(_ base: PhysicalAddress, _ offset: Int) -> UInt32 {
-        UnsafeRawPointer(physicalPointer(base)).loadUnaligned(fromByteOffset: offset, as: UInt32.self)
-    }
+    private static func read32(_ base: PhysicalAddress, _ offset: Int) -> UInt32 { loadPhysicalUInt32(base, offset) }
 }

@@ -15,13 +15,6 @@ import KernelLog
 import PhysicalMemory
 import PageTables
 
-/// Physical memory as the kernel reaches it: the identity map.
-struct IdentityAccess: PhysicalMemoryAccess {
-    @inline(__always) func pointer(to address: PhysicalAddress) -> UnsafeMutableRawPointer { physicalPointer(address) }
-    /// Without NX no entry may carry bit 63 (CPUFeatures: W^X then holds for writes only).
-    var noExecuteSupported: Bool { CPUFeatures.noExecute }
-}
-
 /// Page-table frames from the frame allocator.
 struct KernelTableFrames: TableFrameSource {
     mutating func allocateTableFrame() -> FrameNumber? {

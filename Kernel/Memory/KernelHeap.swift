@@ -96,7 +96,7 @@ enum KernelHeap {
         #endif
     }
 
-    private static func address(_ pointer: UnsafeMutableRawPointer) -> UInt64 { UInt64(UInt(bitPattern: pointer)) }
+    fileprivate static func address(_ pointer: UnsafeMutableRawPointer) -> UInt64 { UInt64(UInt(bitPattern: pointer)) }
 }
 
 /// kmalloc: `byteCount` bytes aligned to `alignment` (a power of two) from the kernel heap, or nil.
@@ -109,4 +109,32 @@ func kmalloc(_ byteCount: Int, _ alignment: Int) -> UnsafeMutableRawPointer? {
 @_cdecl("kfree")
 func kfree(_ pointer: UnsafeMutableRawPointer) {
     KernelHeap.free(pointer, for: .kernel)
+}
+
+/// Kernel-heap blocks named by their addresses, for callers that hold a number rather than a
+/// pointer (the monitor's `kalloc`/`kfree` take addresses typed at the prompt). The address ->
+/// pointer conversion happens here only.
+extension KernelHeap {
+    static func allocateBlock(byteCount: Int, alignment: Int, for client: HeapClient) -> VirtualAddress? {
+        allocate(byteCount: byteCount, alignment: alignment, for: client).map { VirtualAddress(address($0)) }
+    }
+
+    /// Frees the block at `block` (a bad address is reported like any bad free). Precondition:
+    /// `block` is not 0.
+    static func free(block: VirtualAddress, for client: HeapClient) {
+        free(pointer(block), for: client)
+    }
+
+    /// The size of the live block starting at `block`, or nil when no live block starts there.
+    static func blockByteCount(at block: VirtualAddress) -> Int? {
+        block.raw == 0 ? nil : heap!.blockByteCount(of: pointer(block))
+    }
+
+    static func blockOrder(at block: VirtualAddress) -> BlockOrder? {
+        block.raw == 0 ? nil : heap!.blockOrder(of: pointer(block))
+    }
+
+    private static func pointer(_ block: VirtualAddress) -> UnsafeMutableRawPointer {
+        UnsafeMutableRawPointer(bitPattern: UInt(block.raw))!
+    }
 }

@@ -8,6 +8,7 @@
 // and falloc run still held is reported by a `warn mon leak` line, then freed, so the summary's
 // balance checks keep testing the kernel's own accounting. Bad frees the session provokes on
 // purpose (`kfree` of a pointer the heap rejects) are counted and expected by the summary.
+import MemoryCore
 import KernelLog
 import BuddyHeap
 
@@ -26,7 +27,7 @@ enum Monitor {
 
     static func run(_ info: BootInfo) {
         modules = info
-        reply.line(.info, "mon", "ready").dec("programs", info.moduleCount).endWithText(text("type help for the commands"))
+        reply.line(.info, "mon", "ready").dec("programs", info.moduleCount).endWithText("type help for the commands")
         while true {
             prompt()
             let line = MonitorLine.read()
@@ -48,11 +49,7 @@ enum Monitor {
 
     /// One `warn mon error` line: a reason word and a hint.
     static func error(_ reason: StaticString, _ hint: StaticString) {
-        reply.line(.warn, "mon", "error").text("reason", reason).endWithText(text(hint))
-    }
-
-    static func text(_ string: StaticString) -> UnsafeRawBufferPointer {
-        UnsafeRawBufferPointer(start: string.utf8Start, count: string.utf8CodeUnitCount)
+        reply.line(.warn, "mon", "error").text("reason", reason).endWithText(hint)
     }
 
     /// Reports and frees what the session still holds, then returns to the boot sequence.
@@ -61,7 +58,7 @@ enum Monitor {
         for index in 0..<MonitorSession.capacity where session.blocks[index] != 0 {
             let pointer = session.blocks[index]
             reply.line(.warn, "mon", "leak").text("kind", "kalloc").address("ptr", pointer)
-                .dec("block", UInt64(KernelHeap.heap!.blockByteCount(of: UnsafeMutableRawPointer(bitPattern: UInt(pointer))!) ?? 0)).end()
+                .dec("block", UInt64(KernelHeap.blockByteCount(at: VirtualAddress(pointer)) ?? 0)).end()
             MonitorCommands.freeBlock(pointer)
             blocks += 1
         }
@@ -73,6 +70,6 @@ enum Monitor {
         }
         reply.line(.info, "mon", "quit").dec("kalloc_left", blocks).dec("frames_left", frames)
             .text("freed", "yes").dec("provoked_heap_errors", provokedHeapErrors)
-            .endWithText(text("what the session left is listed above and was freed before the summary"))
+            .endWithText("what the session left is listed above and was freed before the summary")
     }
 }

@@ -18,7 +18,7 @@ enum MonitorCommands {
         else if isCommand("heap") { heap() }
         else if isCommand("slabs") {
             reply.line(.info, "mon", "slabs").text("slab_layer", "none")
-                .endWithText(Monitor.text("this kernel has no slab layer: small objects come from the buddy heap (see heap, buddyinfo)"))
+                .endWithText("this kernel has no slab layer: small objects come from the buddy heap (see heap, buddyinfo)")
         }
         else if isCommand("ps") { ps() }
         else if isCommand("vm") { withNumber(line, words, 1, "vm PID") { vm(pid: $0) } }
@@ -66,7 +66,7 @@ enum MonitorCommands {
     // MARK: - Looking
 
     static func help() {
-        for index in 0..<helpLineCount { reply.line(.info, "mon", "help").endWithText(Monitor.text(helpLine(index))) }
+        for index in 0..<helpLineCount { reply.line(.info, "mon", "help").endWithText(helpLine(index)) }
         guard let info = Monitor.modules else { return }
         for index in 0..<info.moduleCount {
             reply.line(.info, "mon", "program").bytes("name", Processes.programName(MultibootInfo.zeroTerminated(at: info.module(index).nameAddress))).end()
@@ -133,7 +133,7 @@ enum MonitorCommands {
             case nil: line.text("last_status", "not-started")
             }
         }
-        line.endWithText(Monitor.text("programs run one at a time to completion: none is resident at the prompt"))
+        line.endWithText("programs run one at a time to completion: none is resident at the prompt")
     }
 
     /// pid 0: the kernel's address space, region by region (runs of pages with the same size and
@@ -142,7 +142,7 @@ enum MonitorCommands {
         guard pid == 0 else {
             guard pid <= UInt64(Processes.started) else { return Monitor.error("no-such-process", "ps lists the processes started so far") }
             reply.line(.info, "mon", "vm").dec("pid", pid).text("state", "ended")
-                .endWithText(Monitor.text("its address space was destroyed at exit and every frame returned (see its proc end line)"))
+                .endWithText("its address space was destroyed at exit and every frame returned (see its proc end line)")
             return
         }
         guard let space = KernelAddressSpace.space else { return Monitor.error("no-kernel-space", "not built yet") }
@@ -186,46 +186,46 @@ enum MonitorCommands {
     static func kalloc(size: UInt64, alignment: UInt64) {
         guard size > 0, size <= 64 * MiB, alignment <= 2 * MiB else { return Monitor.error("bad-size", "1 byte to 64M, alignment up to 2M") }
         let before = KernelHeap.heap!.statistics
-        guard let pointer = KernelHeap.allocate(byteCount: Int(size), alignment: Int(alignment), for: .monitor) else {
+        guard let block = KernelHeap.allocateBlock(byteCount: Int(size), alignment: Int(alignment), for: .monitor) else {
             return reply.line(.warn, "mon", "kalloc").dec("size", size).text("result", "refused").end()
         }
-        let address = UInt64(UInt(bitPattern: pointer))
+        let address = block.raw
         guard Monitor.session.addBlock(address) else {
-            KernelHeap.free(pointer, for: .monitor)
+            KernelHeap.free(block: block, for: .monitor)
             return Monitor.error("session-full", "the monitor tracks 32 blocks at most: kfree some first")
         }
         let after = KernelHeap.heap!.statistics
         let line = reply.line(.info, "mon", "kalloc").address("ptr", address).dec("size", size).dec("align", alignment)
-            .dec("block", UInt64(KernelHeap.heap!.blockByteCount(of: pointer) ?? 0))
-        if let order = KernelHeap.heap!.blockOrder(of: pointer) { line.dec("order", order.raw) } else { line.text("order", "large") }
+            .dec("block", UInt64(KernelHeap.blockByteCount(at: block) ?? 0))
+        if let order = KernelHeap.blockOrder(at: block) { line.dec("order", order.raw) } else { line.text("order", "large") }
         line.dec("splits", after.splits - before.splits).dec("arenas_taken", after.arenasAcquired - before.arenasAcquired).end()
     }
 
     static func kfree(_ address: UInt64) {
-        guard let pointer = UnsafeMutableRawPointer(bitPattern: UInt(address)) else { return Monitor.error("null", "kfree 0 frees nothing") }
+        guard address != 0 else { return Monitor.error("null", "kfree 0 frees nothing") }
+        let block = VirtualAddress(address)
         if Monitor.session.holdsBlock(address) { return freeBlock(address) }
-        if KernelHeap.heap!.blockByteCount(of: pointer) != nil {
+        if KernelHeap.blockByteCount(at: block) != nil {
             return reply.line(.warn, "mon", "kfree").address("ptr", address).text("result", "refused")
-                .endWithText(Monitor.text("a live block the monitor did not allocate (a kernel object): not freed"))
+                .endWithText("a live block the monitor did not allocate (a kernel object): not freed")
         }
         // Not live: let the heap's own checks judge it (double, foreign, interior or misaligned free).
         let errorsBefore = KernelHeap.heap!.statistics.errorsDetected
-        KernelHeap.free(pointer, for: .monitor)
+        KernelHeap.free(block: block, for: .monitor)
         let detected = KernelHeap.heap!.statistics.errorsDetected - errorsBefore
         Monitor.provokedHeapErrors += detected
         reply.line(detected > 0 ? .info : .error, "mon", "kfree").address("ptr", address)
             .text("result", detected > 0 ? "rejected-by-heap" : "FREED-UNTRACKED").dec("heap_errors", KernelHeap.heap!.statistics.errorsDetected)
-            .endWithText(Monitor.text("the heap detected the bad free, changed nothing, and carries on"))
+            .endWithText("the heap detected the bad free, changed nothing, and carries on")
     }
 
     static func freeBlock(_ address: UInt64) {
-        let pointer = UnsafeMutableRawPointer(bitPattern: UInt(address))!
-        let block = KernelHeap.heap!.blockByteCount(of: pointer) ?? 0
+        let byteCount = KernelHeap.blockByteCount(at: VirtualAddress(address)) ?? 0
         let before = KernelHeap.heap!.statistics
-        KernelHeap.free(pointer, for: .monitor)
+        KernelHeap.free(block: VirtualAddress(address), for: .monitor)
         _ = Monitor.session.removeBlock(address)
         let after = KernelHeap.heap!.statistics
-        reply.line(.info, "mon", "kfree").address("ptr", address).dec("block", UInt64(block))
+        reply.line(.info, "mon", "kfree").address("ptr", address).dec("block", UInt64(byteCount))
             .dec("merges", after.merges - before.merges).dec("arenas_given", after.arenasReleased - before.arenasReleased).end()
     }
 
@@ -255,7 +255,7 @@ enum MonitorCommands {
         let frame = PhysicalAddress(address).containingFrame
         guard KernelMemory.frames.state(of: frame) == .free else {
             return reply.line(.warn, "mon", "ffree").address("base", address).text("result", "refused")
-                .endWithText(Monitor.text("not a run the monitor allocated (reserved, or held by the kernel or a process): not freed"))
+                .endWithText("not a run the monitor allocated (reserved, or held by the kernel or a process): not freed")
         }
         // Already free: the allocator's own check must refuse it and change nothing.
         let freeBefore = KernelMemory.frames.statistics.freeFrames
@@ -287,11 +287,11 @@ enum MonitorCommands {
             let module = info.module(index)
             let moduleName = Processes.programName(MultibootInfo.zeroTerminated(at: module.nameAddress))
             guard moduleName.elementsEqual(name) else { continue }
-            let file = UnsafeRawBufferPointer(start: physicalPointer(module.range.start), count: Int(module.range.byteCount))
+            let file = PhysicalBytes(range: module.range).bytes
             Processes.run(file, name: moduleName)
             return
         }
         reply.line(.warn, "mon", "error").text("reason", "no-such-program").bytes("name", name)
-            .endWithText(Monitor.text("help lists the boot modules"))
+            .endWithText("help lists the boot modules")
     }
 }

@@ -122,6 +122,11 @@ public struct LogLine<Sink: ByteSink> {
         }
     }
 
+    /// A fixed phrase as one token: `key=words_with_underscores` (spaces shown as `_`, as `bytes`).
+    @discardableResult public func phrase(_ key: StaticString, _ value: StaticString) -> Self {
+        bytes(key, UnsafeRawBufferPointer(start: value.utf8Start, count: value.utf8CodeUnitCount))
+    }
+
     /// A bare word with no key (used after `bare(_:)` or for flags such as `FAILED`).
     @discardableResult public func text(_ word: StaticString) -> Self {
         guard enabled else { return self }
@@ -138,6 +143,11 @@ public struct LogLine<Sink: ByteSink> {
         sink.write(0x20)
         for byte in text { sink.write(byte >= 0x20 && byte < 0x7f ? byte : UInt8(ascii: "?")) }
         sink.write(0x0A)
+    }
+
+    /// Ends the line with ` | ` and a fixed text.
+    public func endWithText(_ text: StaticString) {
+        endWithText(UnsafeRawBufferPointer(start: text.utf8Start, count: text.utf8CodeUnitCount))
     }
 
     /// Ends the line.

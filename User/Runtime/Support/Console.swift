@@ -28,13 +28,6 @@ enum Console {
 }
 
 extension LogLine {
-    /// A fixed phrase as one token: `key=words_with_underscores` (spaces shown as `_`).
-    @discardableResult func phrase(_ key: StaticString, _ value: StaticString) -> Self {
-        bytes(key, UnsafeRawBufferPointer(start: value.utf8Start, count: value.utf8CodeUnitCount))
-    }
-}
-
-extension LogLine {
     /// A bare word after a space: `memtest ok` (KernelLog's one-argument `text` adds no space).
     @discardableResult func word(_ value: StaticString) -> Self {
         text(" ")
