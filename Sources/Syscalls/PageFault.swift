@@ -58,6 +58,9 @@ public enum FaultRefusal: Error, Hashable, Sendable {
     case notMapped
     /// A region covers it, but its protection forbids the access.
     case protectionViolation
+    /// Committed memory found no frame: something took frames behind the commit ledger's back
+    /// (a kernel bug; the process is killed, the kernel carries on).
+    case noFrame
 
     public var name: StaticString {
         switch self {
@@ -66,6 +69,7 @@ public enum FaultRefusal: Error, Hashable, Sendable {
         case .stackGuardGap: "stack-guard-gap"
         case .notMapped: "not-mapped"
         case .protectionViolation: "protection-violation"
+        case .noFrame: "no-frame"
         }
     }
 }

@@ -10,8 +10,9 @@
 //      not backed:
 //        a write                                      -> a private zeroed frame (demand-zero)
 //        a read or an instruction fetch               -> the shared zero frame, read-only
-// Steps 4's frames were charged when the region was reserved, so resolving never fails for want
-// of memory (a failure is a kernel bug and traps).
+// Step 4's frames were charged when the region was reserved, so resolving never fails for want
+// of memory; should frames have been taken behind the ledger's back (a kernel bug), the fault is
+// refused as `no-frame` and the process killed, never the kernel.
 import MemoryCore
 import PageTables
 
@@ -28,17 +29,21 @@ extension ProcessMemory {
         if let backed = space.translate(page) {
             if Self.allows(backed.flags, fault.access) { return .success(.alreadyResolved) }
             guard fault.access == .write, backed.frame == machine.sharedZeroFrame else { return .failure(.protectionViolation) }
-            replaceZeroFrame(at: page, region: region, machine: &machine)
+            guard replaceZeroFrame(at: page, region: region, machine: &machine) else { return .failure(.noFrame) }
             protectionFaults += 1
             zeroFillFaults += 1
             return .success(.zeroFrameReplaced)
         }
         if fault.access == .write {
-            backWithZeroedFrames(at: page, pageCount: 1, flags: region.flags, machine: &machine)
+            do throws(RejectionReason) {
+                try backWithZeroedFrames(at: page, pageCount: 1, flags: region.flags, machine: &machine)
+            } catch {
+                return .failure(.noFrame)
+            }
             zeroFillFaults += 1
             return .success(.zeroFill)
         }
-        mapZeroFrame(at: page, region: region, machine: &machine)
+        guard mapZeroFrame(at: page, region: region, machine: &machine) else { return .failure(.noFrame) }
         zeroFrameFaults += 1
         return .success(.zeroFrame)
     }
@@ -52,24 +57,29 @@ extension ProcessMemory {
         }
     }
 
-    private mutating func mapZeroFrame<Machine: SyscallMachine>(at page: VirtualAddress, region: Region, machine: inout Machine) {
+    /// False only when a table frame was missing (see the file comment).
+    private mutating func mapZeroFrame<Machine: SyscallMachine>(at page: VirtualAddress, region: Region, machine: inout Machine) -> Bool {
         do throws(PageTableError) {
             try space.map(page, to: machine.sharedZeroFrame, size: .size4KiB, flags: region.flags.subtracting(.writable),
                           tableFrames: &tableFrames)
         } catch {
-            preconditionFailure("a reserved page could not take the zero frame")
+            return false
         }
         zeroFrameLeaves += 1
+        return true
     }
 
-    private mutating func replaceZeroFrame<Machine: SyscallMachine>(at page: VirtualAddress, region: Region, machine: inout Machine) {
-        guard let frame = machine.allocateUserFrame(for: page) else { preconditionFailure("committed memory found no frame") }
+    /// False only when no frame was left (see the file comment).
+    private mutating func replaceZeroFrame<Machine: SyscallMachine>(at page: VirtualAddress, region: Region, machine: inout Machine) -> Bool {
+        guard let frame = machine.allocateUserFrame(for: page) else { return false }
         do throws(PageTableError) {
-            try space.replaceLeafFrame(page, with: frame, flags: region.flags).flush(machine)  // the read-only zero-frame translation may be cached
+            // The read-only zero-frame translation may be cached: invalidated here.
+            try space.replaceLeafFrame(page, with: frame, flags: region.flags).flush(machine)
         } catch {
-            preconditionFailure("a zero-frame page could not be replaced")
+            preconditionFailure("a present zero-frame page could not be replaced")
         }
         zeroFrameLeaves -= 1
         peakPages = max(peakPages, pagesMapped)
+        return true
     }
 }

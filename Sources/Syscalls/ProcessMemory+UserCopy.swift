@@ -14,7 +14,8 @@ import PageTables
 extension ProcessMemory {
     /// Backs every page of [address, address + length) for the access, as the program's own touch
     /// would: nothing changes unless every page's region allows it. Refusals: the range's reason,
-    /// `.notMapped` (a page in no region), `.noAccess` (a region that forbids the access).
+    /// `.notMapped` (a page in no region), `.noAccess` (a region that forbids the access), and
+    /// `.outOfFrames` only when committed memory found no frame (pages faulted in before stay).
     public mutating func faultInUser<Machine: SyscallMachine>(
         address: UInt64, length: UInt64, needsWrite: Bool, machine: inout Machine
     ) throws(RejectionReason) {
@@ -35,7 +36,7 @@ extension ProcessMemory {
         let access: FaultAccess = needsWrite ? .write : .read
         while page < end {
             let fault = PageFault(address: VirtualAddress(page), access: access, wasPresent: false, fromUser: true)
-            guard case .success = resolveFault(fault, machine: &machine) else { preconditionFailure("a checked user page refused") }
+            guard case .success = resolveFault(fault, machine: &machine) else { throw .outOfFrames }  // no-frame: see Faults
             page += frameSize
         }
     }

@@ -68,7 +68,9 @@ public struct ProcessMemory<Access: PhysicalMemoryAccess, Tables: TableFrameSour
     /// Reserves [start, start + pageCount pages) as a region of `kind` with leaf `flags`, charges
     /// it (writable or populated memory: every page; read-only: only the tables), and with
     /// `populate` backs every page with a fresh zeroed frame. All or nothing. Refusals:
-    /// `.overlapsMapping`, `.quotaExceeded`, `.commitLimit`.
+    /// `.overlapsMapping`, `.quotaExceeded`, `.commitLimit`; and, only when frames ran out behind
+    /// the ledger's back (a kernel reserve overrun, a host double's withheld frames),
+    /// `.outOfFrames` / `.outOfTableFrames`.
     public mutating func reserve<Machine: SyscallMachine>(
         at start: VirtualAddress, pageCount: UInt64, flags: PageFlags, kind: RegionKind, populate: Bool,
         machine: inout Machine
@@ -77,11 +79,14 @@ public struct ProcessMemory<Access: PhysicalMemoryAccess, Tables: TableFrameSour
         guard !regions.overlaps(from: start, to: end) else { throw .overlapsMapping }
         let isCharged = populate || flags.contains(.writable)
         regions.insert(Region(start: start, pageCount: pageCount, flags: flags, kind: kind, isCharged: isCharged))
-        do throws(RejectionReason) { try settleCharge(machine: &machine) } catch {
+        do throws(RejectionReason) {
+            try settleCharge(machine: &machine)
+            if populate { try backWithZeroedFrames(at: start, pageCount: pageCount, flags: flags, machine: &machine) }
+        } catch {
             regions.remove(from: start, to: end)
+            try? settleCharge(machine: &machine)  // a release: cannot be refused
             throw error
         }
-        if populate { backWithZeroedFrames(at: start, pageCount: pageCount, flags: flags, machine: &machine) }
     }
 
     /// The loader's segments: reserved, charged and backed at once (the file's bytes go in next).
@@ -91,11 +96,12 @@ public struct ProcessMemory<Access: PhysicalMemoryAccess, Tables: TableFrameSour
         try reserve(at: start, pageCount: pageCount, flags: flags, kind: .image, populate: true, machine: &machine)
     }
 
-    /// Maps a fresh zeroed frame at every page of a charged, unbacked range. Cannot fail: the
-    /// pages and their tables were charged, so the frames exist (a failure is a kernel bug).
+    /// Maps a fresh zeroed frame at every page of a charged, unbacked range, all or nothing. The
+    /// pages and their tables were charged, so the frames exist unless something took them
+    /// behind the ledger's back (then `.outOfFrames` / `.outOfTableFrames`, nothing mapped).
     mutating func backWithZeroedFrames<Machine: SyscallMachine>(
         at start: VirtualAddress, pageCount: UInt64, flags: PageFlags, machine: inout Machine
-    ) {
+    ) throws(RejectionReason) {
         do throws(PageTableError) {
             let flush = try space.mapRange(
                 startingAt: start, pageCount: pageCount, size: .size4KiB, flags: flags, tableFrames: &tableFrames,
@@ -106,7 +112,7 @@ public struct ProcessMemory<Access: PhysicalMemoryAccess, Tables: TableFrameSour
                 })
             flush.discard(.entriesWereNotPresent)
         } catch {
-            preconditionFailure("committed memory found no frame")
+            throw Self.reason(error)
         }
         peakPages = max(peakPages, pagesMapped)
     }
