@@ -40,6 +40,8 @@ public struct ProcessMemory<Access: PhysicalMemoryAccess, Tables: TableFrameSour
     /// Present leaves on the machine's shared zero frame.
     public internal(set) var zeroFrameLeaves = 0
     public internal(set) var peakPages = 0
+    /// The high-water mark of committedPages (kept after destroy, for the kernel's end line).
+    public internal(set) var peakCommittedPages: UInt64 = 0
     public internal(set) var mapCalls = 0
     public internal(set) var unmapCalls = 0
     public internal(set) var brkCalls = 0
@@ -136,6 +138,7 @@ public struct ProcessMemory<Access: PhysicalMemoryAccess, Tables: TableFrameSour
             machine.commit.release(old - new)
         }
         (chargedDataPages, chargedTablePages) = (data, tables)
+        peakCommittedPages = max(peakCommittedPages, new)
     }
 
     // MARK: - Unbacking
