@@ -40,6 +40,7 @@ enum Processes {
 
     /// Loads and runs one program; the frame count afterwards equals the count before.
     static func run(_ file: UnsafeRawBufferPointer, name: UnsafeRawBufferPointer) {
+        UserCommit.fixLimit()
         let freeBefore = KernelMemory.frames.statistics.freeFrames
         started += 1
         FrameTrace.activePid = started

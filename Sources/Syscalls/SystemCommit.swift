@@ -28,13 +28,13 @@ public struct SystemCommit: Hashable, Sendable {
     }
 
     /// The limit for `freeFrames` free frames: all of them less the kernel's reserve, one frame
-    /// in `reserveDivisor` but at least `minimumReservePages` (1 MiB).
+    /// in `reserveDivisor` but at least `minimumReservePages` (2 MiB).
     public static func limit(freeFrames: UInt64) -> UInt64 {
         let reserve = max(minimumReservePages, freeFrames / reserveDivisor)
         return freeFrames > reserve ? freeFrames - reserve : 0
     }
 
-    public static let minimumReservePages: UInt64 = 256
+    public static let minimumReservePages: UInt64 = 512
     public static let reserveDivisor: UInt64 = 16
     /// A process's quota when the command line sets none (`commit_quota_mb=`): 1 GiB.
     public static let defaultQuotaPages: UInt64 = (1 << 30) / 4096
