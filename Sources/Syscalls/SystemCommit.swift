@@ -46,4 +46,9 @@ public struct CommitRefusal: Hashable, Sendable {
     public var requestedPages: UInt64
     /// `.commitLimit` or `.quotaExceeded`.
     public var reason: RejectionReason
+
+    public init(requestedPages: UInt64, reason: RejectionReason) {
+        self.requestedPages = requestedPages
+        self.reason = reason
+    }
 }
