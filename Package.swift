@@ -32,7 +32,8 @@ let package = Package(
         .target(name: "UserAllocators", dependencies: ["MemoryCore", "UserMalloc"]),
         .executableTarget(
             name: "SwiftMMBench",
-            dependencies: ["MemoryCore", "PhysicalMemory", "BuddyHeap", "PageTables", "UserMalloc", "UserAllocators", "TestSupport"],
+            dependencies: ["MemoryCore", "PhysicalMemory", "BuddyHeap", "PageTables", "UserMalloc", "UserAllocators", "TestSupport",
+                           "Syscalls"],
             swiftSettings: [.unsafeFlags(["-Ounchecked"])]
         ),
         // Host-only (Foundation): the serial log -> text report, HTML page, Perfetto trace.
