@@ -59,7 +59,7 @@ extension ProcessMemory {
                 let errno: Errno = error == .misaligned || error == .zeroLength ? .invalidArgument : .exists
                 return .failure(Rejection(errno, RejectionReason(error)))
             }
-            guard hint % (options.alignmentPages * frameSize) == 0 else { return .failure(Rejection(.invalidArgument, .misaligned)) }
+            guard hint % (options.alignmentPages * frameSize) == 0 else { return .failure(Rejection(.invalidArgument, .badRange(.misaligned))) }
             if overlapsFixedRegions(range) { return .failure(Rejection(.exists, .imageOrStack)) }
             (start, pageCount) = (range.start, range.pageCount)
         } else {
