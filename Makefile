@@ -45,6 +45,8 @@ $(eval $(call embedded_module,ProgramLoader,$(EMB)/MemoryCore.o $(EMB)/PageTable
 $(eval $(call embedded_module,Syscalls,$(EMB)/MemoryCore.o $(EMB)/PageTables.o))
 $(eval $(call embedded_module,UserAllocators,$(EMB)/MemoryCore.o $(EMB)/UserMalloc.o))
 $(eval $(call embedded_module,BootOptions,$(EMB)/KernelLog.o))
+EMBEDDED_MODULES += Scheduling
+$(eval $(call embedded_module,Scheduling,))
 
 EMBEDDED_OBJECTS := $(foreach m,$(EMBEDDED_MODULES),$(EMB)/$(m).o)
 
