@@ -11,7 +11,8 @@ public enum SchedulingInvariantViolation: Error, Equatable, Sendable {
     case currentNotRunning(ProcessID?)
     case runningNotCurrent(ProcessID)
     case childCountWrong(ProcessID, recorded: Int, actual: Int)
-    case childLimitExceeded(ProcessID)
+    case treeLimitExceeded(ProcessID)
+    case treeMismatch(ProcessID)
     case parentMissing(ProcessID)
     case orphanZombie(ProcessID)
     case waitingWithoutLiveChild(ProcessID)
@@ -54,7 +55,8 @@ extension ProcessTable {
         if let parent = entry.parent, index(of: parent) == nil { return .parentMissing(entry.id) }
         let children = entries.reduce(0) { $0 + ($1.parent == entry.id ? 1 : 0) }
         if children != entry.childCount { return .childCountWrong(entry.id, recorded: entry.childCount, actual: children) }
-        if children > childLimit { return .childLimitExceeded(entry.id) }
+        if treeCount(entry.tree) > treeLimit { return .treeLimitExceeded(entry.tree) }
+        if let parent = entry.parent, self.entry(parent)?.tree != entry.tree { return .treeMismatch(entry.id) }
         return nil
     }
 }

@@ -5,18 +5,29 @@ extension ProcessTable {
     public mutating func create(parent: ProcessID?) throws(SpawnRefusal) -> ProcessID {
         guard entries.count < capacity else { throw .tableFull }
         var parentIndex: Int? = nil
+        let id = ProcessID(lastID + 1)
+        var tree = id
         if let parent {
             guard let found = index(of: parent) else { preconditionFailure("create: unknown parent") }
-            guard entries[found].childCount < childLimit else { throw .tooManyChildren }
+            tree = entries[found].tree
+            guard treeCount(tree) < treeLimit else { throw .treeFull }
             parentIndex = found
         }
         lastID += 1
-        let id = ProcessID(lastID)
-        entries.append(ProcessEntry(id: id, parent: parent, state: .runnable, childCount: 0))
+        entries.append(ProcessEntry(id: id, parent: parent, tree: tree, state: .runnable, childCount: 0))
         if let parentIndex { entries[parentIndex].childCount += 1 }
         runQueue.append(id)
         peakAlive = max(peakAlive, aliveCount)
         return id
+    }
+
+    /// Undoes the `create` of a process that never ran (the kernel could not load its program).
+    public mutating func cancel(_ id: ProcessID) {
+        guard let found = index(of: id), entries[found].state == .runnable, entries[found].childCount == 0 else {
+            preconditionFailure("cancel: not a fresh process")
+        }
+        runQueue.removeAll { $0 == id }
+        remove(id)
     }
 
     /// Takes the first runnable process off the queue and makes it current; nil when none is

@@ -1,7 +1,8 @@
 // The process table: a bounded set of entries, the round-robin run queue and the current process.
 // Bounded twice: `capacity` entries in all (zombies included: a process that never waits cannot
-// grow the table past it) and `childLimit` unreaped children per parent (so one spawn loop
-// cannot take every slot from the others).
+// grow the table past it) and `treeLimit` entries per tree (a process started by the kernel and
+// every descendant it spawns, directly or not, orphans included: RLIMIT_NPROC's idea per program),
+// so a spawn loop, even one whose children spawn too, fills its own tree and never the others'.
 
 /// A process id: 1, 2, 3... never reused while the table lives.
 public struct ProcessID: Hashable, Comparable, Sendable {
@@ -24,6 +25,8 @@ public struct ProcessEntry: Equatable, Sendable {
     public let id: ProcessID
     /// nil: started by the kernel, or orphaned by its parent's end.
     public internal(set) var parent: ProcessID?
+    /// The kernel-started process whose tree this one belongs to (itself for a kernel-started one).
+    public let tree: ProcessID
     public internal(set) var state: ProcessState
     /// Children not yet reaped (live or zombie).
     public internal(set) var childCount: Int
@@ -33,8 +36,8 @@ public struct ProcessEntry: Equatable, Sendable {
 public enum SpawnRefusal: Error, Equatable, Sendable {
     /// `capacity` entries exist (live and zombie together).
     case tableFull
-    /// The parent already has `childLimit` unreaped children.
-    case tooManyChildren
+    /// The parent's tree already has `treeLimit` entries.
+    case treeFull
 }
 
 /// The answer to a wait.
@@ -61,7 +64,7 @@ public struct ExitEffects: Equatable, Sendable {
 
 public struct ProcessTable {
     public let capacity: Int
-    public let childLimit: Int
+    public let treeLimit: Int
     /// Every entry, in creation order (so in pid order).
     public internal(set) var entries: [ProcessEntry] = []
     /// Runnable processes, the next to run first.
@@ -73,10 +76,10 @@ public struct ProcessTable {
     /// Most processes alive (not zombie) at once.
     public internal(set) var peakAlive = 0
 
-    public init(capacity: Int, childLimit: Int) {
-        precondition(capacity > 0 && childLimit > 0)
+    public init(capacity: Int, treeLimit: Int) {
+        precondition(capacity > 0 && treeLimit > 0)
         self.capacity = capacity
-        self.childLimit = childLimit
+        self.treeLimit = treeLimit
         entries.reserveCapacity(capacity)
         runQueue.reserveCapacity(capacity)
     }
@@ -87,6 +90,9 @@ public struct ProcessTable {
         for entry in entries { if case .zombie = entry.state {} else { count += 1 } }
         return count
     }
+
+    /// Entries (live or zombie) of the tree rooted at `tree`.
+    public func treeCount(_ tree: ProcessID) -> Int { entries.reduce(0) { $0 + ($1.tree == tree ? 1 : 0) } }
 
     public func index(of id: ProcessID) -> Int? { entries.firstIndex { $0.id == id } }
 

@@ -8,8 +8,8 @@ import Testing
 /// The reference: a dictionary of records and a queue, rules written the plain way.
 struct SchedulerModel {
     enum State: Equatable { case runnable, running, waiting(Int?), zombie(UInt64) }
-    struct Record { var parent: Int?; var state: State }
-    let capacity: Int, childLimit: Int
+    struct Record { var parent: Int?; var tree: Int; var state: State }
+    let capacity: Int, treeLimit: Int
     var records: [Int: Record] = [:]
     var queue: [Int] = []
     var current: Int? = nil
@@ -19,11 +19,17 @@ struct SchedulerModel {
 
     mutating func create(parent: Int?) -> Int? {
         if records.count >= capacity { return nil }
-        if let parent, children(of: parent).count >= childLimit { return nil }
+        let tree = parent.map { records[$0]!.tree } ?? lastID + 1
+        if parent != nil, records.values.filter({ $0.tree == tree }).count >= treeLimit { return nil }
         lastID += 1
-        records[lastID] = Record(parent: parent, state: .runnable)
+        records[lastID] = Record(parent: parent, tree: tree, state: .runnable)
         queue.append(lastID)
         return lastID
+    }
+
+    mutating func cancel(_ id: Int) {
+        queue.removeAll { $0 == id }
+        records[id] = nil
     }
 
     mutating func next() -> Int? {
@@ -74,7 +80,7 @@ struct SchedulerModel {
 
 @Suite struct ProcessTableTests {
     @Test func aParentWaitsForItsChildAndReapsItOnce() throws {
-        var table = ProcessTable(capacity: 8, childLimit: 4)
+        var table = ProcessTable(capacity: 8, treeLimit: 4)
         let parent = try table.create(parent: nil)
         #expect(table.next() == parent)
         let child = try table.create(parent: parent)
@@ -89,7 +95,7 @@ struct SchedulerModel {
     }
 
     @Test func anOrphanRunsOnAndIsReapedWhenItEnds() throws {
-        var table = ProcessTable(capacity: 8, childLimit: 4)
+        var table = ProcessTable(capacity: 8, treeLimit: 4)
         let parent = try table.create(parent: nil)
         _ = table.next()
         let child = try table.create(parent: parent)
@@ -109,11 +115,15 @@ struct SchedulerModel {
     }
 
     @Test func limitsRefuseAndChangeNothing() throws {
-        var table = ProcessTable(capacity: 3, childLimit: 1)
+        var table = ProcessTable(capacity: 3, treeLimit: 2)
         let parent = try table.create(parent: nil)
         _ = table.next()
-        _ = try table.create(parent: parent)
-        #expect(throws: SpawnRefusal.tooManyChildren) { try table.create(parent: parent) }
+        let child = try table.create(parent: parent)
+        #expect(throws: SpawnRefusal.treeFull) { try table.create(parent: parent) }
+        table.preemptCurrent()
+        #expect(table.next() == child)
+        #expect(throws: SpawnRefusal.treeFull) { try table.create(parent: child) }  // a grandchild counts too
+        table.preemptCurrent()
         _ = try table.create(parent: nil)
         #expect(throws: SpawnRefusal.tableFull) { try table.create(parent: nil) }
         #expect(table.entries.count == 3 && table.checkInvariants() == nil)
@@ -122,8 +132,8 @@ struct SchedulerModel {
     @Test(arguments: [1, 2, 3, 4])
     func randomSequencesMatchTheModel(seed: UInt64) throws {
         var random = SeededGenerator(seed: seed)
-        var table = ProcessTable(capacity: 12, childLimit: 4)
-        var model = SchedulerModel(capacity: 12, childLimit: 4)
+        var table = ProcessTable(capacity: 12, treeLimit: 5)
+        var model = SchedulerModel(capacity: 12, treeLimit: 5)
         var reaped: [Int: Int] = [:]
         var created = 0
         for step in 0..<50_000 {
@@ -139,7 +149,13 @@ struct SchedulerModel {
             } else if choice < 30 {
                 let got = try? table.create(parent: table.current)
                 #expect(got?.raw == model.create(parent: model.current), "step \(step)")
-                if got != nil { created += 1 }
+                if let got {
+                    created += 1
+                    if choice < 18 {  // the kernel could not load it
+                        table.cancel(got); model.cancel(got.raw)
+                        reaped[got.raw, default: 0] += 1
+                    }
+                }
             } else if choice < 55 {
                 table.preemptCurrent(); model.preempt()
             } else if choice < 80 {
