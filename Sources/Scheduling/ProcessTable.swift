@@ -84,6 +84,14 @@ public struct ProcessTable {
         runQueue.reserveCapacity(capacity)
     }
 
+    /// Gives the arrays' storage back to the allocator once the table is empty (the kernel's heap
+    /// balance at power-off counts it). Figures (lastID, peakAlive) stay.
+    public mutating func releaseStorage() {
+        precondition(entries.isEmpty && current == nil, "releaseStorage: processes remain")
+        entries = []
+        runQueue = []
+    }
+
     /// Processes not ended.
     public var aliveCount: Int {
         var count = 0
