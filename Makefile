@@ -272,6 +272,9 @@ USER_PROGRAMS := hello memtest bad_pointer write_rodata exec_data stack_overflow
 # Issue 12's hostile programs: dirty RFLAGS and x87/SSE state (fpu_check must run after fpu_dirty),
 # a forged heap slot, a program that burns its CPU time in syscalls.
 USER_PROGRAMS += rflags_dirty fpu_dirty fpu_check malloc_hostile_forged_free syscall_hog map_layout stack_jump
+# Issue 8's processes: a parent waiting for its children, a child's fault and a killed parent's
+# orphans, a hostile spawn loop, the context-switch benchmark and its partner.
+USER_PROGRAMS += spawn_wait spawn_kill spawn_loop switch_cost yield_partner
 # Hostile instruction probes: one Swift object (User/Programs/fault_probe), one ELF per probe in
 # User/Runtime/cpu.asm (build/user/fault_NAME.elf runs probe_NAME); expectations.txt names each.
 FAULT_PROBES := int3 int4 int80 ud2 divide hlt cli in out cr3 wrmsr dirty_flags_fault tf_syscall
@@ -281,6 +284,7 @@ FAULT_PROBE_PROGRAMS := $(foreach p,$(FAULT_PROBES),fault_$(p))
 LOADER_HOSTILE_PROGRAMS := loader_stack_gap
 # For the kernel's `make run` and `make test` (expected outcomes: User/Programs/expectations.txt).
 DEFAULT_PROGRAMS := hello memtest malloc_demo larson sh6bench syscall_cost ladder
+DEFAULT_PROGRAMS += spawn_wait switch_cost yield_partner
 TEST_PROGRAMS := $(USER_PROGRAMS) $(FAULT_PROBE_PROGRAMS) $(LOADER_HOSTILE_PROGRAMS)
 
 UB := $(BUILD)/user

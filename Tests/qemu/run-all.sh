@@ -61,11 +61,25 @@ if [ -n "$test_programs" ]; then
   QEMU_EXTRA_FLAGS=$(initrd "$test_programs")
   if "$here/boot-kernel.sh" "$image" 128M "$logdir/programs.log" log=info cpu_limit_ms=4000 && \
      "$here/check-summary.sh" "$logdir/programs.log" $((128 << 20)) && \
-     "$here/check-programs.sh" "$logdir/programs.log" User/Programs/expectations.txt $test_programs; then
+     "$here/check-programs.sh" "$logdir/programs.log" User/Programs/expectations.txt $test_programs && \
+     "$here/check-processes.sh" "$logdir/programs.log"; then
     :
   else
     tr -d '\r' <"$logdir/programs.log" | grep -E 'proc|error|panic' | tail -40
     echo "FAIL user programs"; failures=$((failures + 1))
+  fi
+  # Issue 8: the same programs, all at once, at a second memory size.
+  runs=$((runs + 1))
+  echo "== user programs, hostile ones included (MEM=1G)"
+  if "$here/boot-kernel.sh" "$image" 1G "$logdir/programs-1G.log" log=info cpu_limit_ms=4000 && \
+     "$here/check-summary.sh" "$logdir/programs-1G.log" $((1 << 30)) && \
+     "$here/check-programs.sh" "$logdir/programs-1G.log" User/Programs/expectations.txt $test_programs >/dev/null && \
+     "$here/check-processes.sh" "$logdir/programs-1G.log"; then
+    echo "ok   every program's outcome at MEM=1G too"
+  else
+    "$here/check-programs.sh" "$logdir/programs-1G.log" User/Programs/expectations.txt $test_programs | grep FAIL
+    tr -d '\r' <"$logdir/programs-1G.log" | grep -E 'proc|error|panic' | tail -40
+    echo "FAIL user programs (MEM=1G)"; failures=$((failures + 1))
   fi
 fi
 # The ladder program (a default program): its table must be whole (every rung with a median).
