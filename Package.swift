@@ -52,7 +52,7 @@ let package = Package(
         .testTarget(name: "PageTablesTests", dependencies: ["PageTables", "PhysicalMemory", "MemoryCore", "TestSupport"]),
         .testTarget(name: "UserMallocTests", dependencies: ["UserMalloc", "PageTables", "PhysicalMemory", "MemoryCore", "TestSupport"]),
         .testTarget(name: "MMLogKitTests", dependencies: ["MMLogKit"], exclude: ["Fixtures"]),
-        .testTarget(name: "SyscallsTests", dependencies: ["Syscalls", "PageTables", "PhysicalMemory", "MemoryCore", "TestSupport"]),
+        .testTarget(name: "SyscallsTests", dependencies: ["Syscalls", "Scheduling", "PageTables", "PhysicalMemory", "MemoryCore", "TestSupport"]),
         .testTarget(name: "ProgramLoaderTests", dependencies: ["ProgramLoader", "MemoryCore", "PageTables", "TestSupport"]),
         .testTarget(name: "BootOptionsTests", dependencies: ["BootOptions", "KernelLog"]),
         .testTarget(name: "SchedulingTests", dependencies: ["Scheduling", "TestSupport"]),

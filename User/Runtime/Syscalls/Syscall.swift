@@ -85,11 +85,16 @@ enum Syscall {
     /// ECHILD when there is no such child.
     static func wait(for pid: UInt64? = nil) throws(Errno) -> (pid: UInt64, status: ProcessStatus) {
         var word: UInt64 = 0
-        let raw = withUnsafeMutableBytes(of: &word) { bytes in
-            SyscallTrap.invoke(.wait, pid ?? 0, VirtualAddress(UnsafeRawBufferPointer(bytes)).raw)
+        var result: Result<UInt64, Errno> = .failure(.badAddress)
+        withUnsafeMutableBytes(of: &word) { bytes in
+            result = Result { () throws(Errno) in try wait(for: pid, statusInto: VirtualAddress(UnsafeRawBufferPointer(bytes))) }
         }
-        let child = try SyscallResult.value(of: raw)
-        return (child, ProcessStatus(word: word))
+        return (try result.get(), ProcessStatus(word: word))
+    }
+
+    /// wait with a caller-chosen (possibly hostile) status destination (8 bytes; 0: none).
+    static func wait(for pid: UInt64?, statusInto address: VirtualAddress) throws(Errno) -> UInt64 {
+        try SyscallResult.value(of: SyscallTrap.invoke(.wait, pid ?? 0, address.raw))
     }
 
     /// yield(): every other runnable process runs once before this one goes on.
