@@ -222,7 +222,7 @@ test: tools
 	  $(CHECKS_KERNEL)
 	$(MAKE) --no-print-directory iso ovmf PROGRAMS="$(DEFAULT_PROGRAMS)" LOG=info
 	Tests/qemu/run-iso.sh $(ISO) $(BUILD)/qemu-logs "$(DEFAULT_PROGRAMS)"
-	Tests/qemu/check-monitor.sh $(KERNEL) "$(UB)/hello.elf $(UB)/memtest.elf" $(BUILD)/qemu-logs
+	Tests/qemu/check-monitor.sh $(KERNEL) "$(UB)/hello.elf $(UB)/memtest.elf $(UB)/cpu_hog.elf" $(BUILD)/qemu-logs
 
 # ---- Reading a run: mmlog (Sources/mmlog, Sources/MMLogKit; docs/log-format.md) ---------------
 REPORT_DIR := $(BUILD)/report

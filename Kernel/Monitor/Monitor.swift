@@ -12,7 +12,6 @@
 // purpose (`kfree` of a pointer the heap rejects) are counted and expected by the summary.
 import KernelLog
 import BuddyHeap
-import PhysicalMemory
 
 enum Monitor {
     nonisolated(unsafe) static var session = MonitorSession()
@@ -40,7 +39,6 @@ enum Monitor {
     static func run(_ info: BootInfo) {
         modules = info
         Processes.modules = info
-        let freeBefore = KernelMemory.frames.statistics.freeFrames
         reply.line(.info, "mon", "ready").dec("programs", info.moduleCount).endWithText(text("type help for the commands"))
         while true {
             prompt()
@@ -54,7 +52,7 @@ enum Monitor {
                         .endWithText(text("waiting for the programs still running to end"))
                     Scheduler.runUntilAllEnded()
                 }
-                if Processes.started > 0 { Processes.reportAllEnded(freeBefore: freeBefore) }
+                Scheduler.releaseStorage()  // the frame balance is the summary's (the session's own runs count too)
                 quit()
                 return
             }
