@@ -115,6 +115,7 @@ enum Processes {
             return .failure(.outOfMemory)
         }
         Scheduler.records.append(process)
+        InvariantChecks.afterChange("program-loaded")
         Scheduler.checkInvariants("program-loaded")
         return .success(id.raw)
     }
