@@ -84,7 +84,7 @@ enum MonitorCommands {
         case 1: "buddyinfo            the kernel heap's free and cached blocks per order"
         case 2: "heap                 kernel heap statistics"
         case 3: "slabs                slab caches (this kernel has none)"
-        case 4: "ps                   processes (they run one at a time, to completion)"
+        case 4: "ps                   live processes (run starts one in the background)"
         case 5: "vm PID               a process's regions (0: the kernel's address space)"
         case 6: "kalloc SIZE [ALIGN]  a kernel heap block, showing the splits it caused"
         case 7: "kfree ADDR           free a kalloc block, showing the merges it caused"

@@ -8,11 +8,7 @@ struct KernelProcessMachine: ProcessMachine {
     var callerID: UInt64 { UInt64(process.id) }
 
     func readCaller(address: UInt64, length: UInt64, into buffer: UnsafeMutableRawBufferPointer) throws(RejectionReason) {
-        var offset = 0
-        try process.memory.readUser(address: address, length: length) { chunk in
-            UnsafeMutableRawBufferPointer(rebasing: buffer[offset ..< offset + chunk.count]).copyMemory(from: chunk)
-            offset += chunk.count
-        }
+        try process.memory.readUser(address: address, length: length, into: buffer)
     }
 
     func checkCallerWritable(address: UInt64, length: UInt64) throws(RejectionReason) {

@@ -16,6 +16,16 @@ extension ProcessMemory {
         try visitUser(address: address, length: length, needsWrite: false) { body(UnsafeRawBufferPointer($0)) }
     }
 
+    /// Copies `length` bytes of user memory at `address` into `buffer` (at least `length` bytes).
+    /// Refusals as `readUser`.
+    public func readUser(address: UInt64, length: UInt64, into buffer: UnsafeMutableRawBufferPointer) throws(RejectionReason) {
+        var offset = 0
+        try readUser(address: address, length: length) { chunk in
+            UnsafeMutableRawBufferPointer(rebasing: buffer[offset ..< offset + chunk.count]).copyMemory(from: chunk)
+            offset += chunk.count
+        }
+    }
+
     /// Copies `source` to user memory at `address`. Refusals as `readUser` (plus not writable).
     public func writeUser(address: UInt64, from source: UnsafeRawBufferPointer) throws(RejectionReason) {
         var offset = 0

@@ -27,11 +27,7 @@ struct HostProcessMachine: ProcessMachine {
     var callerID: UInt64 { UInt64(table.current!.raw) }
 
     func readCaller(address: UInt64, length: UInt64, into buffer: UnsafeMutableRawBufferPointer) throws(RejectionReason) {
-        var offset = 0
-        try memory.readUser(address: address, length: length) { chunk in
-            UnsafeMutableRawBufferPointer(rebasing: buffer[offset ..< offset + chunk.count]).copyMemory(from: chunk)
-            offset += chunk.count
-        }
+        try memory.readUser(address: address, length: length, into: buffer)
     }
 
     func checkCallerWritable(address: UInt64, length: UInt64) throws(RejectionReason) {

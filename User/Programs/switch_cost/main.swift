@@ -8,6 +8,7 @@
 // figures compare, they do not time hardware.
 // Expected: exit=0. Exit codes: 1 spawn failed, 2 wait failed.
 import KernelLog
+import MemoryCore
 
 @_extern(c, "user_read_tsc") func user_read_tsc() -> UInt64
 
@@ -16,19 +17,8 @@ let rounds = 2000
 @_cdecl("user_main")
 func userMain() -> Int32 {
     guard let partner = try? Syscall.spawn("yield_partner") else { return 1 }
-    var samples = InlineArray<2000, UInt64>(repeating: 0)
-    for index in 0..<rounds {
-        let start = user_read_tsc()
-        Syscall.yield()
-        samples[index] = user_read_tsc() &- start
-    }
-    let yieldRoundTrip = Statistics(&samples)
-    for index in 0..<rounds {
-        let start = user_read_tsc()
-        _ = Syscall.getpid()
-        samples[index] = user_read_tsc() &- start
-    }
-    let getpid = Statistics(&samples)
+    let yieldRoundTrip = measure { Syscall.yield() }
+    let getpid = measure { _ = Syscall.getpid() }
     guard let (pid, _) = try? Syscall.wait(for: partner), pid == partner else { return 2 }
     let switchCycles = yieldRoundTrip.minimum > getpid.minimum ? (yieldRoundTrip.minimum - getpid.minimum) / 2 : 0
     Console.line("switch_cost").dec("rounds", UInt64(rounds))
@@ -38,22 +28,14 @@ func userMain() -> Int32 {
     return 0
 }
 
-/// Median and minimum of the samples (sorted in place: insertion sort, no heap).
-struct Statistics {
-    var median: UInt64 = 0
-    var minimum: UInt64 = 0
-
-    init(_ samples: inout InlineArray<2000, UInt64>) {
-        for i in 1..<rounds {
-            let value = samples[i]
-            var j = i
-            while j > 0 && samples[j - 1] > value {
-                samples[j] = samples[j - 1]
-                j -= 1
-            }
-            samples[j] = value
-        }
-        median = samples[rounds / 2]
-        minimum = samples[0]
+/// Median and minimum cycles of `rounds` timed calls of `body` (samples inline: no heap).
+func measure(_ body: () -> Void) -> (median: UInt64, minimum: UInt64) {
+    var samples = FixedCapacityList<2000, UInt64>(filler: 0)
+    for _ in 0..<rounds {
+        let start = user_read_tsc()
+        body()
+        try? samples.append(user_read_tsc() &- start)  // capacity == rounds: always fits
     }
+    samples.sort(by: <)
+    return (samples[rounds / 2], samples[0])
 }

@@ -106,11 +106,7 @@ struct FakeProcesses: ProcessMachine {
     var callerID: UInt64 { 1 }
 
     func readCaller(address: UInt64, length: UInt64, into buffer: UnsafeMutableRawBufferPointer) throws(RejectionReason) {
-        var offset = 0
-        try kernel.memory.readUser(address: address, length: length) { chunk in
-            UnsafeMutableRawBufferPointer(rebasing: buffer[offset ..< offset + chunk.count]).copyMemory(from: chunk)
-            offset += chunk.count
-        }
+        try kernel.memory.readUser(address: address, length: length, into: buffer)
     }
 
     func checkCallerWritable(address: UInt64, length: UInt64) throws(RejectionReason) {
