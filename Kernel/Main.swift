@@ -2,7 +2,8 @@
 //   serial log -> exception handlers -> multiboot checks -> physical memory (map, reservations,
 //   direct map, frame allocator) -> kernel heap (the bump allocator's work is done: from here
 //   on Swift may allocate) -> demo (or, in the test kernel, the test suite)
-//   -> user programs (the multiboot modules, each in its own address space) -> summary -> power
+//   -> user programs (the multiboot modules, each in its own address space, all at once under
+//   the scheduler, until the last ends) -> summary -> power
 //   off with the pass or fail code.
 import MemoryCore
 import KernelLog

@@ -48,6 +48,35 @@ extension ProcessMemory {
         try visitUser(address: address, length: length, needsWrite: false) { body(UnsafeRawBufferPointer($0)) }
     }
 
+    /// What a system call reads from its caller: `length` bytes at `address` into `buffer`, the
+    /// pages faulted in first as the program's own read would (a string in a page never touched
+    /// reads as zeros, as it would in the program). Refusals as `faultInUser` and `readUser`.
+    public mutating func copyFromUser<Machine: SyscallMachine>(
+        address: UInt64, length: UInt64, into buffer: UnsafeMutableRawBufferPointer, machine: inout Machine
+    ) throws(RejectionReason) {
+        try faultInUser(address: address, length: length, needsWrite: false, machine: &machine)
+        try readUser(address: address, length: length, into: buffer)
+    }
+
+    /// Backs [address, address + length) for a write that comes later (wait's status, written when
+    /// the child has ended): refuses as `writeUser` would, copying nothing.
+    public mutating func prepareUserWrite<Machine: SyscallMachine>(
+        address: UInt64, length: UInt64, machine: inout Machine
+    ) throws(RejectionReason) {
+        try faultInUser(address: address, length: length, needsWrite: true, machine: &machine)
+        try checkUserWritable(address: address, length: length)
+    }
+
+    /// Copies `length` bytes of user memory at `address` into `buffer` (at least `length` bytes).
+    /// Refusals as `readUser`.
+    public func readUser(address: UInt64, length: UInt64, into buffer: UnsafeMutableRawBufferPointer) throws(RejectionReason) {
+        var offset = 0
+        try readUser(address: address, length: length) { chunk in
+            UnsafeMutableRawBufferPointer(rebasing: buffer[offset ..< offset + chunk.count]).copyMemory(from: chunk)
+            offset += chunk.count
+        }
+    }
+
     /// Copies `source` to user memory at `address`, faulting its pages in first. Refusals as
     /// `faultInUser` (plus not writable).
     public mutating func writeUser<Machine: SyscallMachine>(
@@ -59,6 +88,11 @@ extension ProcessMemory {
             chunk.copyMemory(from: UnsafeRawBufferPointer(rebasing: source[offset ..< (offset + chunk.count)]))
             offset += chunk.count
         }
+    }
+
+    /// Refuses as `writeUser` would, copying nothing (a result to be written after a wait).
+    public func checkUserWritable(address: UInt64, length: UInt64) throws(RejectionReason) {
+        try visitUser(address: address, length: length, needsWrite: true) { _ in }
     }
 
     private func visitUser(
