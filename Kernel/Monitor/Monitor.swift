@@ -50,7 +50,7 @@ enum Monitor {
             if line.word(words, 0, is: "quit") {
                 if Scheduler.anyAlive {
                     reply.line(.info, "mon", "quit").dec("running", Scheduler.records.count)
-                        .endWithText(text("waiting for the programs still running to end"))
+                        .endWithText("waiting for the programs still running to end")
                     Scheduler.runUntilAllEnded()
                 }
                 Scheduler.releaseStorage()  // the frame balance is the summary's (the session's own runs count too)

@@ -21,7 +21,7 @@ public enum ProcessCalls {
     /// then the kernel's answer: ENOENT no such program, ENOEXEC not a program, EAGAIN the table
     /// or the caller's share of it full, ENOMEM not enough memory to load it.
     public static func spawn<Machine: ProcessMachine>(name: UInt64, length: UInt64, machine: inout Machine) -> Result<UInt64, Rejection> {
-        guard length != 0 else { return .failure(Rejection(.invalidArgument, .zeroLength)) }
+        guard length != 0 else { return .failure(Rejection(.invalidArgument, .badRange(.zeroLength))) }
         guard length <= UInt64(maximumProgramName) else { return .failure(Rejection(.invalidArgument, .programNameTooLong)) }
         var bytes = InlineArray<64, UInt8>(repeating: 0)
         var span = bytes.mutableSpan

@@ -99,9 +99,9 @@ struct HostProcessMachine: ProcessMachine {
     @Test func spawnRefusesEachBadNameWithItsOwnReason() throws {
         var machine = try makeMachine()
         let hello = try place("hello", in: &machine)
-        expectRefused(.spawn(name: hello, length: 0), .invalidArgument, .zeroLength, machine: &machine)
+        expectRefused(.spawn(name: hello, length: 0), .invalidArgument, .badRange(.zeroLength), machine: &machine)
         expectRefused(.spawn(name: hello, length: 65), .invalidArgument, .programNameTooLong, machine: &machine)
-        expectRefused(.spawn(name: 0x1000, length: 5), .badAddress, .touchesKernel, machine: &machine)
+        expectRefused(.spawn(name: 0x1000, length: 5), .badAddress, .badRange(.touchesKernel), machine: &machine)
         expectRefused(.spawn(name: UserSpace.mapAreaStart.raw, length: 5), .badAddress, .notMapped, machine: &machine)
         expectRefused(.spawn(name: hello, length: 4), .noSuchEntry, .noSuchProgram, machine: &machine)  // "hell"
         for _ in 0 ..< 3 { #expect(ProcessCalls.perform(.spawn(name: hello, length: 5), machine: &machine).rejection == nil) }
