@@ -3,8 +3,10 @@
 // Algorithm. One bit per frame says "free"; summary levels above it say "this word has a free
 // bit", so the lowest free frame at or after the search hint is found in O(log64 n) word reads.
 // A second, small hierarchy marks leaf words that are entirely free, so large aligned runs jump
-// straight to candidate words. Shorter runs (< 128 frames) are found by testing two or three
-// words at a time with shift-and masks (see WordMasks.swift and FrameAllocator+RunSearch.swift). A third
+// straight to candidate words. Shorter runs (< 128 frames) are found through a byte per leaf word
+// (the longest free stretch starting in it) under a tree of maxima, which skips every word that
+// cannot start the run, then tested two or three words at a time with shift-and masks (see
+// RunLengthSummary.swift, WordMasks.swift and FrameAllocator+RunSearch.swift). A third
 // bitmap marks where each allocation starts, so a free names exactly one allocation and every
 // double, partial or straddling free is refused by the bookkeeping itself.
 //
@@ -13,6 +15,7 @@
 //   every f in A: f ∈ starts or f - 1 ∈ A                     (every allocated frame is in a run)
 //   summary bit i of level k + 1 == (word i of level k != 0)  (both hierarchies)
 //   fullWord bit w == (free word w == all ones)
+//   runLength byte w == min(64, longest free stretch starting in word w);  parent == max(children)
 //   freeCount == popcount(free),  totalFrames == popcount(managed)
 //   no free frame below hint                                  (so searches start at the hint)
 //   bits of frames outside [span.start, span.end) are 0
@@ -20,7 +23,7 @@
 // Costs: allocate() and free(frame) are O(log64 n) (a find-next-set climb, and summary updates
 // only when a word flips between empty and non-empty). allocate(count:alignment:) and
 // free(runStartingAt:count:) cost O(count / 64) word operations plus the search, which skips
-// empty words through the summaries. Metadata: 132 128 bytes per GiB (FrameAllocatorLayout.swift).
+// empty words through the summaries. Metadata: 136 808 bytes per GiB (FrameAllocatorLayout.swift).
 //
 // The struct is a handle. Every mutable word (bitmaps, free count, hint) lives in the storage the
 // caller handed over, so the methods are non-mutating and copies of the handle are the same
@@ -33,6 +36,7 @@ public struct FrameAllocator {
     let words: MetadataWords
     let freeBits: SummarisedBitmap
     let fullWordBits: SummarisedBitmap
+    let runLengths: RunLengthSummary
 
     /// Frames [span.start, span.end) are described; everything else is `notManaged`.
     public let span: FrameRange
@@ -54,6 +58,7 @@ public struct FrameAllocator {
         words = MetadataWords.none
         freeBits = SummarisedBitmap(words: words, geometry: layout.free)
         fullWordBits = SummarisedBitmap(words: words, geometry: layout.fullWords)
+        runLengths = RunLengthSummary(words: words, geometry: layout.runLengths)
         totalFrames = 0
         reservedFrames = 0
     }
@@ -83,6 +88,7 @@ public struct FrameAllocator {
         words = MetadataWords(binding: storage, count: layout.totalWords)
         freeBits = SummarisedBitmap(words: words, geometry: layout.free)
         fullWordBits = SummarisedBitmap(words: words, geometry: layout.fullWords)
+        runLengths = RunLengthSummary(words: words, geometry: layout.runLengths)
         words.fill(from: 0, count: layout.totalWords, with: 0)
         (totalFrames, reservedFrames) = Self.markInitialState(words, layout, span, usable, reservations)
         freeBits.rebuildSummaries()
@@ -90,6 +96,7 @@ public struct FrameAllocator {
             words[layout.fullWords.offset(ofLevel: 0) + (word >> 6)] |= 1 << UInt64(word & 63)
         }
         fullWordBits.rebuildSummaries()
+        runLengths.rebuild(longestFreeStretchStarting(inWord:))
         freeCount = totalFrames
         hint = freeBits.findNextSet(from: 0) ?? layout.bitCount
     }
@@ -272,13 +279,29 @@ extension FrameAllocator {
         }
     }
 
-    /// Stores free-leaf word `word`, keeping the full-word hierarchy in step.
+    /// Stores free-leaf word `word`, keeping the full-word hierarchy and the run lengths in step
+    /// (word - 1's byte depends on this word when its top frame is free).
     @inline(__always) func storeFreeWord(_ word: Int, _ value: UInt64) {
         let wasFull = freeBits.leafWord(word) == ~0
         freeBits.storeLeafWord(word, value)
         if wasFull != (value == ~0) {
             if value == ~0 { fullWordBits.set(word) } else { fullWordBits.clear(word) }
         }
+        runLengths.setLeafValue(word, longestFreeStretchStarting(inWord: word))
+        if word > 0 && freeBits.leafWord(word - 1) >> 63 != 0 {
+            runLengths.setLeafValue(word - 1, longestFreeStretchStarting(inWord: word - 1))
+        }
+    }
+
+    /// min(64, the longest stretch of free frames starting inside leaf word `word`): the longest
+    /// one inside the word, or the one at its top continued by the free frames at the bottom of
+    /// word + 1.
+    @inline(__always) func longestFreeStretchStarting(inWord word: Int) -> Int {
+        let bits = freeBits.leafWord(word)
+        let top = leadingOnes(bits)
+        guard top > 0 else { return longestRunOfOnes(bits) }
+        let next = word + 1 < layout.leafWords ? freeBits.leafWord(word + 1) : 0
+        return min(64, max(longestRunOfOnes(bits), top + trailingOnes(next)))
     }
 
     /// Marks free frames [start, start + count) allocated as one run.
