@@ -11,8 +11,9 @@
 //      count <= 64:  R_count(p) over the word pair (w, w + 1)
 //      count > 64:   R_64(p) over (w, w + 1)  AND  R_(count - 64)(p) over (w + 1, w + 2)
 //    ANDed with the positions the alignment allows, O(log count) word operations. A candidate
-//    fails only when the alignment rules out every start in it (or count > 64 and the stretch
-//    stops short): the search goes on from the next word.
+//    fails when its byte was stale (allocations leave bytes high: it is lowered to the exact value
+//    here), when the alignment rules out every start in it, or when count > 64 and the stretch
+//    stops short: the search goes on from the next word.
 // 2. Long runs, count >= 128, or count >= 64 with alignment >= 64: any such run fully contains
 //    the first leaf word that starts inside it (64 * ceil(s / 64) + 64 <= s + count). Candidates
 //    come from the "entirely free word" hierarchy: for the next full word j, the run may start as
@@ -49,6 +50,7 @@ extension FrameAllocator {
             }
             let starts = runStartsInWord(word, freeBits.leafWord(word), count: count) & allowedStarts
             if starts != 0 { return word * 64 + starts.trailingZeroBitCount }
+            runLengths.lower(word, to: longestFreeStretchStarting(inWord: word)) // it may have been stale
             word += 1
         }
     }

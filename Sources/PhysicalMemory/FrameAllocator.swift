@@ -15,7 +15,7 @@
 //   every f in A: f ∈ starts or f - 1 ∈ A                     (every allocated frame is in a run)
 //   summary bit i of level k + 1 == (word i of level k != 0)  (both hierarchies)
 //   fullWord bit w == (free word w == all ones)
-//   runLength byte w == min(64, longest free stretch starting in word w);  parent == max(children)
+//   exact start(w) <= runLength byte w <= 64;  parent byte == max(children)   (RunLengthSummary)
 //   freeCount == popcount(free),  totalFrames == popcount(managed)
 //   no free frame below hint                                  (so searches start at the hint)
 //   bits of frames outside [span.start, span.end) are 0
@@ -164,6 +164,12 @@ public struct FrameAllocator {
 
     /// Frees the whole run [frame, frame + count), which must be exactly one allocation.
     public func free(runStartingAt frame: FrameNumber, count: UInt64) throws(FrameAllocatorError) {
+        if count == 1 && span.contains(frame) && isSingleFrameAllocation(index(of: frame)) {
+            let index = index(of: frame)
+            markSingle(index, free: true)
+            hint = min(hint, index)
+            return
+        }
         let index = try validateRunToFree(frame, count)
         markFree(from: index, count: Int(count))
         hint = min(hint, index)
@@ -186,6 +192,18 @@ public struct FrameAllocator {
         }
         guard runIsExactlyOneAllocation(from: index, count: Int(count)) else { throw .runMismatch }
         return index
+    }
+
+    /// True when index `index` (inside the span) starts an allocation of exactly one frame: its
+    /// start bit is set (so it is allocated, managed RAM) and the next frame is not an allocated
+    /// frame without a start bit. The fast path of a one-frame free; validateRunToFree names the
+    /// error otherwise.
+    @inline(__always) private func isSingleFrameAllocation(_ index: Int) -> Bool {
+        let word = index >> 6, offset = UInt64(index & 63)
+        let starts = startsWord(word)
+        guard (starts >> offset) & 1 == 1 else { return false }
+        if offset < 63 { return ((allocatedWord(word) & ~starts) >> (offset + 1)) & 1 == 0 }
+        return index + 1 >= layout.bitCount || stateAt(index + 1) != .allocatedInsideRun
     }
 
     /// True when frames (start, start + count) are allocated with no start bit, and frame
@@ -219,6 +237,11 @@ public struct FrameAllocator {
 
     /// Bytes of metadata in use (the storage the caller provided may be larger).
     public var metadataBytes: UInt64 { layout.byteCount }
+
+    /// The first `stateBytes` bytes of the metadata hold the allocator's state; the rest is the
+    /// run-length summary, a search cache whose upper bounds a search may tighten even when it
+    /// fails (so a refused request changes no state byte, but may change a cache byte).
+    public var stateBytes: UInt64 { UInt64(layout.runLengths.firstWord) * 8 }
 
     /// The longest run of consecutive free frames (ignoring alignment). O(n / 64): diagnostics only.
     public func largestFreeRun() -> UInt64 {
@@ -279,23 +302,19 @@ extension FrameAllocator {
         }
     }
 
-    /// Stores free-leaf word `word`, keeping the full-word hierarchy and the run lengths in step
-    /// (word - 1's byte depends on this word when its top frame is free).
+    /// Stores free-leaf word `word`, keeping the full-word hierarchy in step (the run lengths are
+    /// raised by the callers that free frames: see raiseRunLengths).
     @inline(__always) func storeFreeWord(_ word: Int, _ value: UInt64) {
         let wasFull = freeBits.leafWord(word) == ~0
         freeBits.storeLeafWord(word, value)
         if wasFull != (value == ~0) {
             if value == ~0 { fullWordBits.set(word) } else { fullWordBits.clear(word) }
         }
-        runLengths.setLeafValue(word, longestFreeStretchStarting(inWord: word))
-        if word > 0 && freeBits.leafWord(word - 1) >> 63 != 0 {
-            runLengths.setLeafValue(word - 1, longestFreeStretchStarting(inWord: word - 1))
-        }
     }
 
-    /// min(64, the longest stretch of free frames starting inside leaf word `word`): the longest
-    /// one inside the word, or the one at its top continued by the free frames at the bottom of
-    /// word + 1.
+    /// Exact start(word) = min(64, the most consecutive free frames counted from a frame of leaf
+    /// word `word`): the longest stretch inside the word, or the one at its top continued by the
+    /// free frames at the bottom of word + 1.
     @inline(__always) func longestFreeStretchStarting(inWord word: Int) -> Int {
         let bits = freeBits.leafWord(word)
         let top = leadingOnes(bits)
@@ -323,6 +342,7 @@ extension FrameAllocator {
         let startsPosition = layout.startsOffset + word
         words[startsPosition] = free ? words[startsPosition] & ~bit : words[startsPosition] | bit
         freeCount = free ? freeCount + 1 : freeCount - 1
+        if free { raiseRunLengths(from: index, to: index + 1) }
     }
 
     /// Marks the run [start, start + count) free again and forgets its start.
@@ -333,5 +353,28 @@ extension FrameAllocator {
         }
         words[layout.startsOffset + (start >> 6)] &= ~(1 << UInt64(start & 63))
         freeCount += UInt64(count)
+        raiseRunLengths(from: start, to: start + count)
+    }
+
+    /// After frames [start, end) became free: raises the run-length byte of every word with a
+    /// frame p <= end - 1 whose stretch grew. Those frames lie in the free stretch around the run;
+    /// frames more than 64 below `start` already counted >= 64 and the cap is 64, so the stretch
+    /// is only measured up to 64 frames each side: [low, high).
+    @inline(__always) func raiseRunLengths(from start: Int, to end: Int) {
+        let low = start - freeFramesBelow(start)
+        let high = firstNonFree(from: end, limit: end + 64)
+        var word = low >> 6
+        while word <= (end - 1) >> 6 {
+            runLengths.raise(word, to: min(64, high - max(low, word * 64)))
+            word += 1
+        }
+    }
+
+    /// How many consecutive frames just below index `index` are free, up to 64.
+    @inline(__always) func freeFramesBelow(_ index: Int) -> Int {
+        let word = index >> 6, offset = index & 63
+        let inWord = offset == 0 ? 0 : min(offset, leadingOnes(freeBits.leafWord(word) << UInt64(64 - offset)))
+        guard inWord == offset, word > 0 else { return inWord }
+        return min(64, inWord + leadingOnes(freeBits.leafWord(word - 1)))
     }
 }

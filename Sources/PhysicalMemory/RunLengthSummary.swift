@@ -1,11 +1,18 @@
-// The run-length summary: for every free-bitmap leaf word w, one byte
+// The run-length summary: for every free-bitmap leaf word w, one byte that bounds
 //
-//   start(w) = min(64, the longest stretch of free frames that starts inside word w)
+//   start(w) = min(64, the most consecutive free frames counted from any frame of word w)
 //
-// (a stretch may run on into word w + 1; capped at 64, so it never needs more than w + 1), and
-// above the bytes a tree of maxima with fan-out 8:
+// (such a stretch may run on into word w + 1; capped at 64, so it never needs more than w + 1),
+// and above the bytes a tree of maxima with fan-out 8:
 //
+//   start(w) <= level 0 byte w <= 64
 //   level k + 1 byte i == max(level k bytes 8i ..< 8i + 8)        bytes past a level's end are 0
+//
+// Leaf bytes are upper bounds, not exact: allocating frames only shrinks start(w), so allocation
+// leaves the bytes alone (it stays a handful of instructions); freeing raises the bytes of the
+// words whose stretches grew, to their exact new value; a search that finds a candidate word
+// unable to start its run lowers that word's byte to the exact value before moving on, so each
+// stale byte costs one extra visit, paid for by the allocation that made it stale.
 //
 // Each level packs 8 bytes per metadata word, so one word read answers "which of these 8 has a
 // value >= n" with a SWAR compare (values are <= 64 < 128, so the high bit of each byte is free
@@ -93,20 +100,28 @@ struct RunLengthSummary {
         Int(truncatingIfNeeded: words[geometry.offset(ofLevel: level) + (index >> 3)] >> UInt64((index & 7) * 8)) & 0xFF
     }
 
-    /// start(leafWord), as recorded.
-    @inline(__always) func leafValue(_ leafWord: Int) -> Int {
-        Int(truncatingIfNeeded: words[geometry.firstWord + (leafWord >> 3)] >> UInt64((leafWord & 7) * 8)) & 0xFF
+    /// Raises leaf word `leafWord`'s byte to `value` if it is lower, and every maximum above it.
+    @inline(__always) func raise(_ leafWord: Int, to value: Int) {
+        var position = leafWord
+        for level in 0 ..< geometry.levelCount {
+            let wordIndex = geometry.offset(ofLevel: level) + (position >> 3)
+            let shift = UInt64((position & 7) * 8)
+            let old = words[wordIndex]
+            guard Int(truncatingIfNeeded: old >> shift) & 0xFF < value else { return }
+            words[wordIndex] = (old & ~(0xFF << shift)) | (UInt64(value) << shift)
+            position >>= 3
+        }
     }
 
-    /// Records start(leafWord) = `value`, repairing the maxima above it.
-    @inline(__always) func setLeafValue(_ leafWord: Int, _ value: Int) {
+    /// Lowers leaf word `leafWord`'s byte to `exact` (its true start value), repairing the maxima.
+    func lower(_ leafWord: Int, to exact: Int) {
         let position = geometry.firstWord + (leafWord >> 3)
         let shift = UInt64((leafWord & 7) * 8)
         let old = words[position]
-        let new = (old & ~(0xFF << shift)) | (UInt64(value) << shift)
+        let new = (old & ~(0xFF << shift)) | (UInt64(exact) << shift)
         guard new != old else { return }
         words[position] = new
-        if geometry.levelCount > 1 { repairMaxima(aboveLevel: 0, word: leafWord >> 3) }
+        repairMaxima(aboveLevel: 0, word: leafWord >> 3)
     }
 
     /// Recomputes the parent byte of word `word` of `level`, climbing while a parent changes.
@@ -150,7 +165,7 @@ struct RunLengthSummary {
         return position
     }
 
-    /// Recomputes every byte from `start` (used once, at initialisation).
+    /// Sets every byte from `start` (exact; used once, at initialisation).
     func rebuild(_ start: (Int) -> Int) {
         guard geometry.levelCount > 0 else { return }
         words.fill(from: geometry.firstWord, count: geometry.endWord - geometry.firstWord, with: 0)
@@ -165,21 +180,20 @@ struct RunLengthSummary {
         }
     }
 
-    /// The first byte that disagrees with `start` (level 0) or with the maximum of its children
-    /// (levels above), or a non-zero byte past a level's end: (level, byte index), or nil.
+    /// The first byte below `start` or above 64 (level 0), or unequal to the maximum of its
+    /// children (levels above), or a non-zero byte past a level's end: (level, byte index), or nil.
     func firstMismatch(_ start: (Int) -> Int) -> (level: Int, byte: Int)? {
         guard geometry.levelCount > 0 else { return nil }
         for level in 0 ..< geometry.levelCount {
             for index in 0 ..< geometry.wordCount(ofLevel: level) * 8 {
-                let expected: Int
+                let recorded = value(level: level, index)
                 if index >= geometry.byteCount(ofLevel: level) {
-                    expected = 0
+                    if recorded != 0 { return (level, index) }
                 } else if level == 0 {
-                    expected = start(index)
-                } else {
-                    expected = largestByte(words[geometry.offset(ofLevel: level - 1) + index])
+                    if recorded < start(index) || recorded > 64 { return (level, index) }
+                } else if recorded != largestByte(words[geometry.offset(ofLevel: level - 1) + index]) {
+                    return (level, index)
                 }
-                if value(level: level, index) != expected { return (level, index) }
             }
         }
         return nil

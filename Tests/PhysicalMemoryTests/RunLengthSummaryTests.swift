@@ -29,7 +29,7 @@ import Testing
         }
     }
 
-    /// Random byte writes into trees of 1 to 4 levels; after each, every byte checks out and
+    /// Random raises and lowers in trees of 1 to 4 levels; after each, every byte checks out and
     /// firstWord(atLeast:from:) agrees with a linear scan for every threshold and a few starts.
     @Test func firstWordMatchesLinearScan() {
         var rng = SeededGenerator(seed: 0x5EED_0B18)
@@ -43,8 +43,9 @@ import Testing
             summary.rebuild { model[$0] }
             for _ in 0 ..< 400 {
                 let leaf = Int.random(in: 0 ..< leafCount, using: &rng)
-                model[leaf] = Bool.random(using: &rng) ? 0 : Int.random(in: 0 ... 64, using: &rng)
-                summary.setLeafValue(leaf, model[leaf])
+                let value = Bool.random(using: &rng) ? 0 : Int.random(in: 0 ... 64, using: &rng)
+                if value > model[leaf] { summary.raise(leaf, to: value) } else { summary.lower(leaf, to: value) }
+                model[leaf] = value
                 #expect(summary.firstMismatch { model[$0] } == nil)
                 for threshold in [1, 2, 7, 8, 33, 64] {
                     let from = Int.random(in: 0 ..< leafCount, using: &rng)
