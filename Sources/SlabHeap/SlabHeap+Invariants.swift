@@ -17,12 +17,19 @@ public enum SlabInvariantViolation: Equatable, Sendable {
     case buddy(HeapInvariantViolation)
 }
 
+/// Whether `checkInvariants` also walks the buddy heap.
+public enum BuddyCheck: Sendable {
+    case included, skipped
+}
+
 extension SlabHeap {
-    public mutating func checkInvariants() -> SlabInvariantViolation? {
+    /// The first broken invariant of the slab layer and (unless `buddy` is `.skipped`) of the
+    /// buddy heap beneath, or nil. The buddy walk costs O(arena bytes); the slab walk O(slabs).
+    public mutating func checkInvariants(buddy scope: BuddyCheck = .included) -> SlabInvariantViolation? {
         for index in 0 ..< cacheCount {
             if let violation = checkCache(index) { return violation }
         }
-        if let violation = buddy.checkInvariants() { return .buddy(violation) }
+        if scope == .included, let violation = buddy.checkInvariants() { return .buddy(violation) }
         return nil
     }
 
