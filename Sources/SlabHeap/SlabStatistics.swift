@@ -1,6 +1,8 @@
 // What the slab layer reports: heap-wide counters and one record per cache (for the kernel's
 // heap log, HeapReport, and the monitor).
 
+import BuddyHeap
+
 @usableFromInline struct SlabCounters {
     @usableFromInline var slabsTaken = 0
     @usableFromInline var slabsReturned = 0
