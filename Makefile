@@ -21,7 +21,7 @@ SWIFT_EMBEDDED := $(SWIFT_EMBEDDED_COMMON) -Xfrontend -disable-stack-protector
 SWIFT_EMBEDDED_KERNEL := $(SWIFT_EMBEDDED_COMMON) -Xfrontend -enable-stack-protector
 
 # Shared modules in dependency order: each is compiled on its own, exactly as the host sees it.
-EMBEDDED_MODULES := MemoryCore KernelLog PhysicalMemory BuddyHeap PageTables UserMalloc ProgramLoader UserAllocators Syscalls BootOptions
+EMBEDDED_MODULES := MemoryCore KernelLog PhysicalMemory BuddyHeap SlabHeap PageTables UserMalloc ProgramLoader UserAllocators Syscalls BootOptions
 
 EMB := $(BUILD)/embedded
 
@@ -39,6 +39,7 @@ $(eval $(call embedded_module,MemoryCore,))
 $(eval $(call embedded_module,KernelLog,$(EMB)/MemoryCore.o))
 $(eval $(call embedded_module,PhysicalMemory,$(EMB)/MemoryCore.o))
 $(eval $(call embedded_module,BuddyHeap,$(EMB)/MemoryCore.o))
+$(eval $(call embedded_module,SlabHeap,$(EMB)/MemoryCore.o $(EMB)/BuddyHeap.o))
 $(eval $(call embedded_module,PageTables,$(EMB)/MemoryCore.o))
 $(eval $(call embedded_module,UserMalloc,$(EMB)/MemoryCore.o))
 $(eval $(call embedded_module,ProgramLoader,$(EMB)/MemoryCore.o $(EMB)/PageTables.o))

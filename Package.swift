@@ -11,6 +11,7 @@ let package = Package(
         .library(name: "KernelLog", targets: ["KernelLog"]),
         .library(name: "PhysicalMemory", targets: ["PhysicalMemory"]),
         .library(name: "BuddyHeap", targets: ["BuddyHeap"]),
+        .library(name: "SlabHeap", targets: ["SlabHeap"]),
         .library(name: "PageTables", targets: ["PageTables"]),
         .library(name: "UserMalloc", targets: ["UserMalloc"]),
         .library(name: "ProgramLoader", targets: ["ProgramLoader"]),
@@ -25,6 +26,7 @@ let package = Package(
         .target(name: "KernelLog", dependencies: ["MemoryCore"]),
         .target(name: "PhysicalMemory", dependencies: ["MemoryCore"]),
         .target(name: "BuddyHeap", dependencies: ["MemoryCore"]),
+        .target(name: "SlabHeap", dependencies: ["MemoryCore", "BuddyHeap"]),
         .target(name: "PageTables", dependencies: ["MemoryCore"]),
         .target(name: "UserMalloc", dependencies: ["MemoryCore"]),
         .target(name: "ProgramLoader", dependencies: ["MemoryCore", "PageTables"]),
@@ -34,8 +36,8 @@ let package = Package(
         .target(name: "Scheduling"),
         .executableTarget(
             name: "SwiftMMBench",
-            dependencies: ["MemoryCore", "PhysicalMemory", "BuddyHeap", "PageTables", "UserMalloc", "UserAllocators", "TestSupport",
-                           "Syscalls"],
+            dependencies: ["MemoryCore", "PhysicalMemory", "BuddyHeap", "SlabHeap", "PageTables", "UserMalloc", "UserAllocators",
+                           "TestSupport", "Syscalls"],
             swiftSettings: [.unsafeFlags(["-Ounchecked"])]
         ),
         // Host-only (Foundation): the serial log -> text report, HTML page, Perfetto trace.
@@ -50,6 +52,7 @@ let package = Package(
         .testTarget(name: "KernelLogTests", dependencies: ["KernelLog", "MemoryCore"]),
         .testTarget(name: "PhysicalMemoryTests", dependencies: ["PhysicalMemory", "MemoryCore", "TestSupport"]),
         .testTarget(name: "BuddyHeapTests", dependencies: ["BuddyHeap", "MemoryCore", "TestSupport"]),
+        .testTarget(name: "SlabHeapTests", dependencies: ["SlabHeap", "BuddyHeap", "MemoryCore", "TestSupport"]),
         .testTarget(name: "PageTablesTests", dependencies: ["PageTables", "PhysicalMemory", "MemoryCore", "TestSupport"]),
         .testTarget(name: "UserMallocTests", dependencies: ["UserMalloc", "PageTables", "PhysicalMemory", "MemoryCore", "TestSupport"]),
         .testTarget(name: "MMLogKitTests", dependencies: ["MMLogKit"], exclude: ["Fixtures"]),

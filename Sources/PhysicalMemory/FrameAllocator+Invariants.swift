@@ -52,6 +52,9 @@ extension FrameAllocator {
     private func firstSummaryViolation() -> FrameAllocatorInvariantViolation? {
         if let bad = freeBits.firstSummaryMismatch() { return .summaryMismatch(bitmap: 0, level: bad.level, word: bad.word) }
         if let bad = fullWordBits.firstSummaryMismatch() { return .summaryMismatch(bitmap: 1, level: bad.level, word: bad.word) }
+        if let bad = runLengths.firstMismatch(longestFreeStretchStarting(inWord:)) {
+            return .runLengthMismatch(level: bad.level, byte: bad.byte)
+        }
         return nil
     }
 

@@ -4,12 +4,16 @@
 // alignment is applied in frame numbers (bit i is frame base + i, base a multiple of 64). Two
 // strategies, each skipping empty words through a summary hierarchy rather than walking frames:
 //
-// 1. Short runs, count < 128 (except count >= 64 with alignment >= 64): for every leaf word w
-//    with a free bit, `runStartMask` yields every in-word position p where the run fits:
+// 1. Short runs, count < 128 (except count >= 64 with alignment >= 64): the run-length summary
+//    names the next leaf word w where a free stretch of min(count, 64) frames starts (words that
+//    cannot start the run are skipped in O(log8 n) word reads, however fragmented the memory);
+//    `runStartMask` then yields every in-word position p where the run fits:
 //      count <= 64:  R_count(p) over the word pair (w, w + 1)
 //      count > 64:   R_64(p) over (w, w + 1)  AND  R_(count - 64)(p) over (w + 1, w + 2)
-//    ANDed with the positions the alignment allows. O(log count) word operations per non-empty
-//    word, so a fragmented region costs one mask per 64 frames.
+//    ANDed with the positions the alignment allows, O(log count) word operations. A candidate
+//    fails when its byte was stale (allocations leave bytes high: it is lowered to the exact value
+//    here), when the alignment rules out every start in it, or when count > 64 and the stretch
+//    stops short: the search goes on from the next word.
 // 2. Long runs, count >= 128, or count >= 64 with alignment >= 64: any such run fully contains
 //    the first leaf word that starts inside it (64 * ceil(s / 64) + 64 <= s + count). Candidates
 //    come from the "entirely free word" hierarchy: for the next full word j, the run may start as
@@ -28,19 +32,15 @@ extension FrameAllocator {
         return findShortRun(count: count, alignment: alignment)
     }
 
-    /// Strategy 1 (count < 128). Non-empty words are examined in order; the summaries are
-    /// consulted only to jump over empty words (a linear step is cheaper while words have bits).
+    /// Strategy 1 (count < 128): candidate words come from the run-length summary.
     private func findShortRun(count: Int, alignment: UInt64) -> Int? {
         let allowedStarts = alignment <= 64 ? alignmentPattern(alignment) : 1
         let wordStride = alignment <= 64 ? 1 : alignment / 64
+        let stretch = min(count, 64)
         var word = hint >> 6
-        while word < layout.leafWords {
-            let bits = freeBits.leafWord(word)
-            if bits == 0 {
-                guard let next = freeBits.findNextNonzeroLeafWord(from: word + 1) else { return nil }
-                word = next
-                continue
-            }
+        while true {
+            guard let candidate = runLengths.firstWord(atLeast: stretch, from: word) else { return nil }
+            word = candidate
             if wordStride > 1 {
                 guard let aligned = alignedWord(atOrAfter: word, stride: wordStride) else { return nil }
                 if aligned != word {
@@ -48,11 +48,11 @@ extension FrameAllocator {
                     continue
                 }
             }
-            let starts = runStartsInWord(word, bits, count: count) & allowedStarts
+            let starts = runStartsInWord(word, freeBits.leafWord(word), count: count) & allowedStarts
             if starts != 0 { return word * 64 + starts.trailingZeroBitCount }
+            runLengths.lower(word, to: longestFreeStretchStarting(inWord: word)) // it may have been stale
             word += 1
         }
-        return nil
     }
 
     /// Strategy 2 (count >= 128, or count >= 64 aligned to >= 64).

@@ -3,8 +3,10 @@
 // Algorithm. One bit per frame says "free"; summary levels above it say "this word has a free
 // bit", so the lowest free frame at or after the search hint is found in O(log64 n) word reads.
 // A second, small hierarchy marks leaf words that are entirely free, so large aligned runs jump
-// straight to candidate words. Shorter runs (< 128 frames) are found by testing two or three
-// words at a time with shift-and masks (see WordMasks.swift and FrameAllocator+RunSearch.swift). A third
+// straight to candidate words. Shorter runs (< 128 frames) are found through a byte per leaf word
+// (the longest free stretch starting in it) under a tree of maxima, which skips every word that
+// cannot start the run, then tested two or three words at a time with shift-and masks (see
+// RunLengthSummary.swift, WordMasks.swift and FrameAllocator+RunSearch.swift). A third
 // bitmap marks where each allocation starts, so a free names exactly one allocation and every
 // double, partial or straddling free is refused by the bookkeeping itself.
 //
@@ -13,6 +15,7 @@
 //   every f in A: f ∈ starts or f - 1 ∈ A                     (every allocated frame is in a run)
 //   summary bit i of level k + 1 == (word i of level k != 0)  (both hierarchies)
 //   fullWord bit w == (free word w == all ones)
+//   exact start(w) <= runLength byte w <= 64;  parent byte == max(children)   (RunLengthSummary)
 //   freeCount == popcount(free),  totalFrames == popcount(managed)
 //   no free frame below hint                                  (so searches start at the hint)
 //   bits of frames outside [span.start, span.end) are 0
@@ -20,7 +23,7 @@
 // Costs: allocate() and free(frame) are O(log64 n) (a find-next-set climb, and summary updates
 // only when a word flips between empty and non-empty). allocate(count:alignment:) and
 // free(runStartingAt:count:) cost O(count / 64) word operations plus the search, which skips
-// empty words through the summaries. Metadata: 132 128 bytes per GiB (FrameAllocatorLayout.swift).
+// empty words through the summaries. Metadata: 136 808 bytes per GiB (FrameAllocatorLayout.swift).
 //
 // The struct is a handle. Every mutable word (bitmaps, free count, hint) lives in the storage the
 // caller handed over, so the methods are non-mutating and copies of the handle are the same
@@ -33,6 +36,7 @@ public struct FrameAllocator {
     let words: MetadataWords
     let freeBits: SummarisedBitmap
     let fullWordBits: SummarisedBitmap
+    let runLengths: RunLengthSummary
 
     /// Frames [span.start, span.end) are described; everything else is `notManaged`.
     public let span: FrameRange
@@ -54,6 +58,7 @@ public struct FrameAllocator {
         words = MetadataWords.none
         freeBits = SummarisedBitmap(words: words, geometry: layout.free)
         fullWordBits = SummarisedBitmap(words: words, geometry: layout.fullWords)
+        runLengths = RunLengthSummary(words: words, geometry: layout.runLengths)
         totalFrames = 0
         reservedFrames = 0
     }
@@ -83,6 +88,7 @@ public struct FrameAllocator {
         words = MetadataWords(binding: storage, count: layout.totalWords)
         freeBits = SummarisedBitmap(words: words, geometry: layout.free)
         fullWordBits = SummarisedBitmap(words: words, geometry: layout.fullWords)
+        runLengths = RunLengthSummary(words: words, geometry: layout.runLengths)
         words.fill(from: 0, count: layout.totalWords, with: 0)
         (totalFrames, reservedFrames) = Self.markInitialState(words, layout, span, usable, reservations)
         freeBits.rebuildSummaries()
@@ -90,6 +96,7 @@ public struct FrameAllocator {
             words[layout.fullWords.offset(ofLevel: 0) + (word >> 6)] |= 1 << UInt64(word & 63)
         }
         fullWordBits.rebuildSummaries()
+        runLengths.rebuild(longestFreeStretchStarting(inWord:))
         freeCount = totalFrames
         hint = freeBits.findNextSet(from: 0) ?? layout.bitCount
     }
@@ -157,6 +164,12 @@ public struct FrameAllocator {
 
     /// Frees the whole run [frame, frame + count), which must be exactly one allocation.
     public func free(runStartingAt frame: FrameNumber, count: UInt64) throws(FrameAllocatorError) {
+        if count == 1 && span.contains(frame) && isSingleFrameAllocation(index(of: frame)) {
+            let index = index(of: frame)
+            markSingle(index, free: true)
+            hint = min(hint, index)
+            return
+        }
         let index = try validateRunToFree(frame, count)
         markFree(from: index, count: Int(count))
         hint = min(hint, index)
@@ -179,6 +192,18 @@ public struct FrameAllocator {
         }
         guard runIsExactlyOneAllocation(from: index, count: Int(count)) else { throw .runMismatch }
         return index
+    }
+
+    /// True when index `index` (inside the span) starts an allocation of exactly one frame: its
+    /// start bit is set (so it is allocated, managed RAM) and the next frame is not an allocated
+    /// frame without a start bit. The fast path of a one-frame free; validateRunToFree names the
+    /// error otherwise.
+    @inline(__always) private func isSingleFrameAllocation(_ index: Int) -> Bool {
+        let word = index >> 6, offset = UInt64(index & 63)
+        let starts = startsWord(word)
+        guard (starts >> offset) & 1 == 1 else { return false }
+        if offset < 63 { return ((allocatedWord(word) & ~starts) >> (offset + 1)) & 1 == 0 }
+        return index + 1 >= layout.bitCount || stateAt(index + 1) != .allocatedInsideRun
     }
 
     /// True when frames (start, start + count) are allocated with no start bit, and frame
@@ -212,6 +237,11 @@ public struct FrameAllocator {
 
     /// Bytes of metadata in use (the storage the caller provided may be larger).
     public var metadataBytes: UInt64 { layout.byteCount }
+
+    /// The first `stateBytes` bytes of the metadata hold the allocator's state; the rest is the
+    /// run-length summary, a search cache whose upper bounds a search may tighten even when it
+    /// fails (so a refused request changes no state byte, but may change a cache byte).
+    public var stateBytes: UInt64 { UInt64(layout.runLengths.firstWord) * 8 }
 
     /// The longest run of consecutive free frames (ignoring alignment). O(n / 64): diagnostics only.
     public func largestFreeRun() -> UInt64 {
@@ -272,13 +302,25 @@ extension FrameAllocator {
         }
     }
 
-    /// Stores free-leaf word `word`, keeping the full-word hierarchy in step.
+    /// Stores free-leaf word `word`, keeping the full-word hierarchy in step (the run lengths are
+    /// raised by the callers that free frames: see raiseRunLengths).
     @inline(__always) func storeFreeWord(_ word: Int, _ value: UInt64) {
         let wasFull = freeBits.leafWord(word) == ~0
         freeBits.storeLeafWord(word, value)
         if wasFull != (value == ~0) {
             if value == ~0 { fullWordBits.set(word) } else { fullWordBits.clear(word) }
         }
+    }
+
+    /// Exact start(word) = min(64, the most consecutive free frames counted from a frame of leaf
+    /// word `word`): the longest stretch inside the word, or the one at its top continued by the
+    /// free frames at the bottom of word + 1.
+    @inline(__always) func longestFreeStretchStarting(inWord word: Int) -> Int {
+        let bits = freeBits.leafWord(word)
+        let top = leadingOnes(bits)
+        guard top > 0 else { return longestRunOfOnes(bits) }
+        let next = word + 1 < layout.leafWords ? freeBits.leafWord(word + 1) : 0
+        return min(64, max(longestRunOfOnes(bits), top + trailingOnes(next)))
     }
 
     /// Marks free frames [start, start + count) allocated as one run.
@@ -300,6 +342,7 @@ extension FrameAllocator {
         let startsPosition = layout.startsOffset + word
         words[startsPosition] = free ? words[startsPosition] & ~bit : words[startsPosition] | bit
         freeCount = free ? freeCount + 1 : freeCount - 1
+        if free { raiseRunLengths(from: index, to: index + 1) }
     }
 
     /// Marks the run [start, start + count) free again and forgets its start.
@@ -310,5 +353,28 @@ extension FrameAllocator {
         }
         words[layout.startsOffset + (start >> 6)] &= ~(1 << UInt64(start & 63))
         freeCount += UInt64(count)
+        raiseRunLengths(from: start, to: start + count)
+    }
+
+    /// After frames [start, end) became free: raises the run-length byte of every word with a
+    /// frame p <= end - 1 whose stretch grew. Those frames lie in the free stretch around the run;
+    /// frames more than 64 below `start` already counted >= 64 and the cap is 64, so the stretch
+    /// is only measured up to 64 frames each side: [low, high).
+    @inline(__always) func raiseRunLengths(from start: Int, to end: Int) {
+        let low = start - freeFramesBelow(start)
+        let high = firstNonFree(from: end, limit: end + 64)
+        var word = low >> 6
+        while word <= (end - 1) >> 6 {
+            runLengths.raise(word, to: min(64, high - max(low, word * 64)))
+            word += 1
+        }
+    }
+
+    /// How many consecutive frames just below index `index` are free, up to 64.
+    @inline(__always) func freeFramesBelow(_ index: Int) -> Int {
+        let word = index >> 6, offset = index & 63
+        let inWord = offset == 0 ? 0 : min(offset, leadingOnes(freeBits.leafWord(word) << UInt64(64 - offset)))
+        guard inWord == offset, word > 0 else { return inWord }
+        return min(64, inWord + leadingOnes(freeBits.leafWord(word - 1)))
     }
 }

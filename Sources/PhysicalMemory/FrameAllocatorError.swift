@@ -72,6 +72,10 @@ public enum FrameAllocatorInvariantViolation: Equatable, Sendable {
     case summaryMismatch(bitmap: Int, level: Int, word: Int)
     /// The "word entirely free" bit of leaf word `word` is wrong.
     case fullWordBitMismatch(word: Int)
+    /// A run-length byte is wrong: at level 0 it differs from the longest free stretch starting in
+    /// leaf word `byte`; above, from the maximum of its 8 children (or a byte past a level's end
+    /// is not 0).
+    case runLengthMismatch(level: Int, byte: Int)
     /// The recorded free count differs from the number of free bits.
     case freeCountMismatch(recorded: UInt64, counted: UInt64)
     /// The number of managed bits differs from totalFrames.

@@ -7,13 +7,16 @@
 //   run starts             1 bit per frame (1 = an allocation starts here)
 //   managed                1 bit per frame (1 = usable, unreserved RAM: may ever be free)
 //   reserved               1 bit per frame (1 = inside a reservation)
+//   run lengths            1 byte per free-leaf word (longest free stretch starting there, <= 64),
+//                          then a tree of maxima, 8 bytes per word (RunLengthSummary.swift)
 //
 // Bit i of every per-frame bitmap stands for frame base + i, where base is the span's start
 // rounded down to a multiple of 64: word boundaries then fall on 64-aligned frame numbers, so
 // alignment tests work on whole words. Bits for frames outside the span are always 0.
 //
-// Size: 4 bits per frame + 1/64 bit per frame + summaries (1/64 of the level below each):
-// 16 516 words = 132 128 bytes per GiB of span, 0.0123 % of the memory described.
+// Size: 4 bits per frame + 1/64 bit per frame + summaries (1/64 of the level below each), plus
+// 1/8 bit per frame + 1/8 of that per level for the run lengths:
+// 17 101 words = 136 808 bytes per GiB of span, 0.0127 % of the memory described.
 import MemoryCore
 
 struct FrameAllocatorLayout {
@@ -30,6 +33,7 @@ struct FrameAllocatorLayout {
     let startsOffset: Int
     let managedOffset: Int
     let reservedOffset: Int
+    let runLengths: RunLengthGeometry
     let totalWords: Int
 
     /// Precondition: the span is not empty.
@@ -42,7 +46,8 @@ struct FrameAllocatorLayout {
         startsOffset = fullWords.endWord
         managedOffset = startsOffset + leafWords
         reservedOffset = managedOffset + leafWords
-        totalWords = reservedOffset + leafWords
+        runLengths = RunLengthGeometry(leafWords: leafWords, firstWord: reservedOffset + leafWords)
+        totalWords = runLengths.endWord
     }
 
     /// The layout of the allocator that manages nothing: no words at all.
@@ -56,6 +61,7 @@ struct FrameAllocatorLayout {
         startsOffset = 0
         managedOffset = 0
         reservedOffset = 0
+        runLengths = RunLengthGeometry(leafWords: 0, firstWord: 0)
         totalWords = 0
     }
 

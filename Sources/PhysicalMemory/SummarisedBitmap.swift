@@ -138,12 +138,6 @@ struct SummarisedBitmap {
         return position
     }
 
-    /// The first non-zero leaf word at or after word `index`, or nil.
-    func findNextNonzeroLeafWord(from index: Int) -> Int? {
-        if geometry.levelCount > 1 { return findNextSet(level: 1, from: index) }
-        return index == 0 && leafWord(0) != 0 ? 0 : nil
-    }
-
     /// Recomputes every summary level from the leaf (used once, at initialisation).
     func rebuildSummaries() {
         var level = 1

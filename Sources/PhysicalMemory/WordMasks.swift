@@ -53,15 +53,34 @@ import MemoryCore
     return run.low
 }
 
-/// The longest stretch of consecutive set bits inside `word`.
-func longestRunOfOnes(_ word: UInt64) -> Int {
-    var rest = word
-    var longest = 0
-    while rest != 0 {
-        rest >>= UInt64(rest.trailingZeroBitCount)
-        let run = (~rest).trailingZeroBitCount
-        longest = max(longest, run)
-        rest = run == 64 ? 0 : rest >> UInt64(run)
-    }
-    return longest
+/// The longest stretch of consecutive set bits inside `word`, in O(log 64) word operations:
+/// P_s marks the positions where s ones start (P_2s = P_s & P_s >> s); the answer is then built
+/// greedily from the largest power down, keeping the positions where n + s ones start
+/// (those where n start and P_s holds n further on).
+@inline(__always) func longestRunOfOnes(_ word: UInt64) -> Int {
+    if word == 0 { return 0 }
+    if word == ~0 { return 64 }
+    let p1 = word
+    let p2 = p1 & (p1 >> 1)
+    let p4 = p2 & (p2 >> 2)
+    let p8 = p4 & (p4 >> 4)
+    let p16 = p8 & (p8 >> 8)
+    let p32 = p16 & (p16 >> 16)
+    var state = (starts: p1, length: 1)
+    state = extendRun(state, p32, 32)
+    state = extendRun(state, p16, 16)
+    state = extendRun(state, p8, 8)
+    state = extendRun(state, p4, 4)
+    state = extendRun(state, p2, 2)
+    state = extendRun(state, p1, 1)
+    return state.length
 }
+
+/// One greedy step of longestRunOfOnes: the positions where `length + step` ones start, if any.
+@inline(__always) private func extendRun(_ state: (starts: UInt64, length: Int), _ longer: UInt64, _ step: Int) -> (starts: UInt64, length: Int) {
+    let candidates = state.starts & (longer >> UInt64(state.length))
+    return candidates != 0 ? (candidates, state.length + step) : state
+}
+
+/// Number of consecutive set bits at the bottom of `word` (the free frames that start a word).
+@inline(__always) func trailingOnes(_ word: UInt64) -> Int { (~word).trailingZeroBitCount }

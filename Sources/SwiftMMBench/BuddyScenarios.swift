@@ -1,4 +1,5 @@
-// BuddyHeap scenarios (group "buddy"), each interleaved with glibc malloc/free in one process:
+// BuddyHeap scenarios (group "buddy"), each interleaved with glibc malloc/free and the peers that
+// load (jemalloc, mimalloc, tcmalloc: best_peer= names the fastest) in one process:
 // alloc/free pairs at 16 ... 4096 bytes, a larson-style random-replacement trace, the worst case
 // of a pair on an empty heap (with and without the per-order cache), and fill-until-failure
 // efficiency on a fixed-size heap. The heap's source is posix_memalign'd memory.
@@ -66,6 +67,25 @@ final class PointerSink {
     }
 }
 
+/// Pairs through a peer loaded with dlopen (jemalloc, mimalloc, tcmalloc).
+@inline(never) func peerPairs(_ peer: CAllocator, size: Int, count: Int, _ sink: PointerSink) {
+    for _ in 0 ..< count {
+        let p = peer.malloc(size).unsafelyUnwrapped
+        p.storeBytes(of: 1, as: UInt8.self)
+        sink.last = p
+        peer.free(p)
+    }
+}
+
+/// The peers other than glibc (glibc is called directly, as before), loaded once.
+let kernelHeapPeers: [CAllocator] = loadCAllocators().filter { $0.name != "glibc" }
+let kernelHeapPeerNames = ["glibc"] + kernelHeapPeers.map(\.name)
+
+/// Contenders for the peers of a pair scenario.
+func peerPairContenders(size: Int, count: Int, _ sink: PointerSink) -> [Contender] {
+    kernelHeapPeers.map { peer in Contender(name: peer.name) { peerPairs(peer, size: size, count: count, sink) } }
+}
+
 @inline(never) func glibcPairs(size: Int, count: Int, _ sink: PointerSink) {
     for _ in 0 ..< count {
         let p = malloc(size).unsafelyUnwrapped
@@ -89,8 +109,8 @@ func runBuddyPairScenario(size: Int) {
     let comparison = compare([
         Contender(name: "swiftmm") { buddyPairs(&holder.heap, size: size, count: count, sink) },
         Contender(name: "glibc") { glibcPairs(size: size, count: count, sink) },
-    ], operations: count)
-    emitVersusGlibc(scenario: "buddy_pair_\(size)", allocator: "buddyheap", comparison,
+    ] + peerPairContenders(size: size, count: count, sink), operations: count)
+    emitVersusGlibc(scenario: "buddy_pair_\(size)", allocator: "buddyheap", comparison, peerNames: kernelHeapPeerNames,
                     extra: [("op", "alloc+free"), ("splits", String(holder.heap.statistics.splits))])
     for p in neighbours { try? holder.heap.free(p) }
     for p in glibcNeighbours { Glibc.free(p) }
@@ -107,8 +127,8 @@ func runBuddyEmptyPairScenario() {
     let comparison = compare([
         Contender(name: "swiftmm") { buddyPairs(&holder.heap, size: 16, count: count, sink) },
         Contender(name: "glibc") { glibcPairs(size: 16, count: count, sink) },
-    ], operations: count)
-    emitVersusGlibc(scenario: "buddy_empty_pair", allocator: "buddyheap", comparison,
+    ] + peerPairContenders(size: 16, count: count, sink), operations: count)
+    emitVersusGlibc(scenario: "buddy_empty_pair", allocator: "buddyheap", comparison, peerNames: kernelHeapPeerNames,
                     extra: [("op", "alloc+free")] + splitMergeFields(holder.heap.statistics))
 }
 
@@ -132,13 +152,13 @@ func runBuddyFullDepthPairScenario() {
     let comparison = compare([
         Contender(name: "swiftmm") { buddyPairs(&holder.heap, size: 16, count: count, sink) },
         Contender(name: "glibc") { glibcPairs(size: 16, count: count, sink) },
-    ], operations: count)
+    ] + peerPairContenders(size: 16, count: count, sink), operations: count)
     var delta = holder.heap.statistics
     delta.splits -= before.splits
     delta.merges -= before.merges
     delta.allocations -= before.allocations
     delta.frees -= before.frees
-    emitVersusGlibc(scenario: "buddy_full_depth_pair", allocator: "buddyheap-uncached", comparison,
+    emitVersusGlibc(scenario: "buddy_full_depth_pair", allocator: "buddyheap-uncached", comparison, peerNames: kernelHeapPeerNames,
                     extra: [("op", "alloc+free")] + splitMergeFields(delta))
     for p in pinned { try? holder.heap.free(p) }
 }
@@ -219,27 +239,46 @@ final class LarsonSlots {
     }
 }
 
+@inline(never) func peerLarson(_ peer: CAllocator, _ trace: LarsonTrace, _ live: LarsonSlots) {
+    for step in 0 ..< trace.slots.count {
+        let slot = Int(trace.slots[step])
+        if let old = live.pointers[slot] {
+            if !larsonVerify(old, size: live.sizes[slot]) { live.corrupt += 1 }
+            peer.free(old)
+        }
+        let size = Int(trace.sizes[step])
+        let p = peer.malloc(size).unsafelyUnwrapped
+        larsonTouch(p, size: size)
+        live.pointers[slot] = p
+        live.sizes[slot] = size
+    }
+}
+
 func runBuddyLarsonScenario() {
     let steps = 200_000
     let trace = LarsonTrace(steps: steps, seed: 0x1A75_0001)
     let holder = HeapHolder()
     let ours = LarsonSlots()
     let theirs = LarsonSlots()
+    let peerSlots = kernelHeapPeers.map { _ in LarsonSlots() }
     let comparison = compare([
         Contender(name: "swiftmm") { buddyLarson(&holder.heap, trace, ours) },
         Contender(name: "glibc") { glibcLarson(trace, theirs) },
-    ], operations: steps)
+    ] + kernelHeapPeers.indices.map { index in
+        Contender(name: kernelHeapPeers[index].name) { peerLarson(kernelHeapPeers[index], trace, peerSlots[index]) }
+    }, operations: steps)
     let statistics = holder.heap.statistics
     let internalFragmentation = 1 - Double(statistics.requestedBytesTotal) / Double(max(statistics.grantedBytesTotal, 1))
-    emitVersusGlibc(scenario: "buddy_larson", allocator: "buddyheap", comparison, extra: [
+    emitVersusGlibc(scenario: "buddy_larson", allocator: "buddyheap", comparison, peerNames: kernelHeapPeerNames, extra: [
         ("op", "free+alloc"), ("slots", String(LarsonTrace.slotCount)), ("sizes", "8-999"),
-        ("corrupt", String(ours.corrupt + theirs.corrupt)),
+        ("corrupt", String(peerSlots.reduce(ours.corrupt + theirs.corrupt) { $0 + $1.corrupt })),
         ("internal_frag_pct", fixed(100 * internalFragmentation, 1)),
         ("invariants", holder.heap.checkInvariants() == nil ? "ok" : "BROKEN"),
     ])
     for slot in 0 ..< LarsonTrace.slotCount {
         if let p = ours.pointers[slot] { try? holder.heap.free(p) }
         if let p = theirs.pointers[slot] { Glibc.free(p) }
+        for (index, peer) in kernelHeapPeers.enumerated() { if let p = peerSlots[index].pointers[slot] { peer.free(p) } }
     }
 }
 

@@ -1,7 +1,8 @@
 // Frame allocator benchmarks (group "frame"). There is no glibc counterpart, so each scenario is
 // run interleaved against a naive peer written here, in the blog_os spirit: a plain bitmap with
 // one bit per frame, searched frame by frame from frame 0 on every call. `ratio_vs_naive` is
-// naive time / ours (median over interleaved rounds; > 1 means ours is faster).
+// naive time / ours (median over interleaved rounds; > 1 means ours is faster); the naive bitmap
+// is the only peer, so it is also `best_peer` (no ratio_vs_glibc: glibc has no frame allocator).
 //
 // Both allocators see the same QEMU-like 6 GiB map (usable [0, 0x9f000) [1 MiB, 3 GiB)
 // [4 GiB, 7 GiB), first MiB and a 2 MiB kernel image reserved) and the same pre-held frames, and
@@ -132,6 +133,7 @@ func emitVersusNaive(scenario: String, _ comparison: Comparison, extra: [(String
         ("ns_per_op", fixed(comparison.nsPerOp[0])),
         ("naive_ns_per_op", fixed(comparison.nsPerOp[1])),
         ("ratio_vs_naive", fixed(ratio.median)),
+    ] + bestPeerFields(comparison, peerNames: ["naive-bitmap"]) + [
         ("ratio_min", fixed(ratio.min)),
         ("ratio_max", fixed(ratio.max)),
         ("rounds", String(comparison.roundTimes[0].count)),

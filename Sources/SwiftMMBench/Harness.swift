@@ -93,19 +93,31 @@ func emitBenchLine(scenario: String, _ fields: [(String, String)]) {
 }
 
 /// Prints the standard line for a scenario compared against glibc: ours is contender 0, glibc is
-/// contender 1. Extra fields follow the standard ones.
+/// contender 1, further peers (named by `peerNames`, glibc first) follow. Extra fields follow the
+/// standard ones.
 func emitVersusGlibc(scenario: String, allocator: String = "swiftmm", _ comparison: Comparison,
-                     extra: [(String, String)] = []) {
+                     peerNames: [String] = ["glibc"], extra: [(String, String)] = []) {
     let ratio = comparison.ratio(of: 0, against: 1)
     emitBenchLine(scenario: scenario, [
         ("allocator", allocator),
         ("ns_per_op", fixed(comparison.nsPerOp[0])),
         ("glibc_ns_per_op", fixed(comparison.nsPerOp[1])),
         ("ratio_vs_glibc", fixed(ratio.median)),
+    ] + bestPeerFields(comparison, peerNames: peerNames) + [
         ("ratio_min", fixed(ratio.min)),
         ("ratio_max", fixed(ratio.max)),
         ("rounds", String(comparison.roundTimes[0].count)),
     ] + extra)
+}
+
+/// `best_peer=NAME ratio_vs_best_peer=R`: the fastest peer (lowest median time per operation)
+/// and the median over rounds of its time / ours (> 1: ours is faster). Contender 0 is ours;
+/// contenders 1, 2, ... are the peers named by `peerNames`, in order. Every scenario line that
+/// compares ours with peers carries these two fields.
+func bestPeerFields(_ comparison: Comparison, peerNames: [String]) -> [(String, String)] {
+    var best = 1
+    for peer in 1 ... peerNames.count where comparison.nsPerOp[peer] < comparison.nsPerOp[best] { best = peer }
+    return [("best_peer", peerNames[best - 1]), ("ratio_vs_best_peer", fixed(comparison.ratio(of: 0, against: best).median))]
 }
 
 /// Keeps a value alive and opaque to the optimiser so timed loops are not deleted.

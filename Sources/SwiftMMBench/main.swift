@@ -13,6 +13,7 @@ func group(_ name: String, _ body: () -> Void) {
 print("# SwiftMM benchmarks: ratio_vs_glibc = glibc time / ours (>1: ours faster), median of \(benchRounds) interleaved rounds")
 group("frame") { runFrameAllocatorScenarios() }
 group("buddy") { runBuddyHeapScenarios() }
+group("buddy-slab") { runSlabHeapScenarios() }
 group("malloc") { runUserMallocScenarios() }
 group("ladder") { runLadderScenarios() }
 group("fault") { runFaultScenarios() }

@@ -205,4 +205,16 @@ struct RandomSession {
         session.run(steps: 40_000)
         session.expectEveryErrorKindSeen()
     }
+
+    /// A span of 40 960 frames (640 leaf words: a run-length tree of 4 levels, a free hierarchy of
+    /// 3): 20 000 operations, so that searches climb and descend through every level.
+    @Test func operationsOverDeepSummaries() throws {
+        var session = try RandomSession(
+            seed: 0x5EED_DEE9,
+            usable: [frames(0x40, 0x4000), frames(0x4100, 0xA040)],
+            reserved: [frames(0x7000, 0x7003)],
+            holes: [frames(0x4000, 0x4100)])
+        session.run(steps: 20_000)
+        #expect(session.successfulRuns >= 1000 && session.successfulFrees >= 1000)
+    }
 }

@@ -63,7 +63,8 @@ struct FrameSession {
         model = FrameAllocatorModel(span: managed, usable: usableList, reserved: reservedList)
     }
 
-    func snapshot() -> [UInt8] { Array(UnsafeRawBufferPointer(start: storage, count: byteCount)) }
+    /// The state bytes (the run-length cache after them may be tightened by a failed search).
+    func snapshot() -> [UInt8] { Array(UnsafeRawBufferPointer(start: storage, count: Int(allocator.stateBytes))) }
 
     mutating func step() {
         switch input.below(8) {

@@ -1,0 +1,201 @@
+// The run-length summary: for every free-bitmap leaf word w, one byte that bounds
+//
+//   start(w) = min(64, the most consecutive free frames counted from any frame of word w)
+//
+// (such a stretch may run on into word w + 1; capped at 64, so it never needs more than w + 1),
+// and above the bytes a tree of maxima with fan-out 8:
+//
+//   start(w) <= level 0 byte w <= 64
+//   level k + 1 byte i == max(level k bytes 8i ..< 8i + 8)        bytes past a level's end are 0
+//
+// Leaf bytes are upper bounds, not exact: allocating frames only shrinks start(w), so allocation
+// leaves the bytes alone (it stays a handful of instructions); freeing raises the bytes of the
+// words whose stretches grew, to their exact new value; a search that finds a candidate word
+// unable to start its run lowers that word's byte to the exact value before moving on, so each
+// stale byte costs one extra visit, paid for by the allocation that made it stale.
+//
+// Each level packs 8 bytes per metadata word, so one word read answers "which of these 8 has a
+// value >= n" with a SWAR compare (values are <= 64 < 128, so the high bit of each byte is free
+// for the borrow). Finding the first word at or after w whose byte is >= n climbs until a masked
+// word has such a byte, then descends: O(log8 n) word reads, so a run of n <= 64 frames is found
+// without visiting the words of a fragmented region that cannot hold it (ahead of this, every
+// non-empty word was tested: 3 us for a run of 8 past 256 MiB of gaps of 6 frames).
+//
+// Writing a byte recomputes its word's maximum and climbs only while a parent byte changes.
+// The summary is a view over metadata words owned by the frame allocator's storage.
+
+/// Where each level of the byte tree lives inside the metadata words (as SummaryGeometry does for
+/// the bit hierarchies): level 0 has one byte per leaf word, level k + 1 one byte per word of
+/// level k; the top level is a single word.
+struct RunLengthGeometry {
+    let firstWord: Int
+    let leafBytes: Int
+    let levelCount: Int
+
+    init(leafWords: Int, firstWord: Int) {
+        self.firstWord = firstWord
+        leafBytes = leafWords
+        var levels = 1
+        var words = (leafWords + 7) / 8
+        while words > 1 {
+            words = (words + 7) / 8
+            levels += 1
+        }
+        levelCount = leafWords == 0 ? 0 : levels
+    }
+
+    /// Bytes in `level` (the number of words of the level below, or the leaf words for level 0).
+    func byteCount(ofLevel level: Int) -> Int {
+        var bytes = leafBytes
+        for _ in 0 ..< level { bytes = (bytes + 7) / 8 }
+        return bytes
+    }
+
+    func wordCount(ofLevel level: Int) -> Int { (byteCount(ofLevel: level) + 7) / 8 }
+
+    func offset(ofLevel level: Int) -> Int {
+        var offset = firstWord
+        for below in 0 ..< level { offset += wordCount(ofLevel: below) }
+        return offset
+    }
+
+    /// First word after the last level.
+    var endWord: Int { levelCount == 0 ? firstWord : offset(ofLevel: levelCount - 1) + wordCount(ofLevel: levelCount - 1) }
+}
+
+/// Bytes of 0x01 and 0x80: the SWAR constants.
+private let lowBitOfEachByte: UInt64 = 0x0101_0101_0101_0101
+private let highBitOfEachByte: UInt64 = 0x8080_8080_8080_8080
+
+/// The high bit of each byte where `a`'s byte >= `b`'s byte (every byte < 128, so the borrow of
+/// one byte's subtraction never reaches the next).
+@inline(__always) func bytewiseAtLeast(_ a: UInt64, _ b: UInt64) -> UInt64 {
+    ((a | highBitOfEachByte) &- b) & highBitOfEachByte
+}
+
+/// The high bit of each byte of `word` whose value is >= `threshold` (bytes and threshold < 128).
+@inline(__always) func bytesAtLeast(_ word: UInt64, _ threshold: Int) -> UInt64 {
+    bytewiseAtLeast(word, UInt64(threshold) &* lowBitOfEachByte)
+}
+
+/// The byte-wise maximum of `a` and `b` (bytes < 128).
+@inline(__always) func bytewiseMaximum(_ a: UInt64, _ b: UInt64) -> UInt64 {
+    let takeA = (bytewiseAtLeast(a, b) >> 7) &* 0xFF
+    return (a & takeA) | (b & ~takeA)
+}
+
+/// The largest byte of `word` (bytes < 128): halve the word three times.
+@inline(__always) func largestByte(_ word: UInt64) -> Int {
+    let half = bytewiseMaximum(word, word >> 32)
+    let quarter = bytewiseMaximum(half, half >> 16)
+    return Int(bytewiseMaximum(quarter, quarter >> 8) & 0xFF)
+}
+
+struct RunLengthSummary {
+    let words: MetadataWords
+    let geometry: RunLengthGeometry
+
+    /// Byte `index` of `level`.
+    @inline(__always) func value(level: Int, _ index: Int) -> Int {
+        Int(truncatingIfNeeded: words[geometry.offset(ofLevel: level) + (index >> 3)] >> UInt64((index & 7) * 8)) & 0xFF
+    }
+
+    /// Raises leaf word `leafWord`'s byte to `value` if it is lower, and every maximum above it.
+    @inline(__always) func raise(_ leafWord: Int, to value: Int) {
+        var position = leafWord
+        for level in 0 ..< geometry.levelCount {
+            let wordIndex = geometry.offset(ofLevel: level) + (position >> 3)
+            let shift = UInt64((position & 7) * 8)
+            let old = words[wordIndex]
+            guard Int(truncatingIfNeeded: old >> shift) & 0xFF < value else { return }
+            words[wordIndex] = (old & ~(0xFF << shift)) | (UInt64(value) << shift)
+            position >>= 3
+        }
+    }
+
+    /// Lowers leaf word `leafWord`'s byte to `exact` (its true start value), repairing the maxima.
+    func lower(_ leafWord: Int, to exact: Int) {
+        let position = geometry.firstWord + (leafWord >> 3)
+        let shift = UInt64((leafWord & 7) * 8)
+        let old = words[position]
+        let new = (old & ~(0xFF << shift)) | (UInt64(exact) << shift)
+        guard new != old else { return }
+        words[position] = new
+        repairMaxima(aboveLevel: 0, word: leafWord >> 3)
+    }
+
+    /// Recomputes the parent byte of word `word` of `level`, climbing while a parent changes.
+    @inline(never) func repairMaxima(aboveLevel level: Int, word: Int) {
+        var level = level
+        var word = word
+        while level + 1 < geometry.levelCount {
+            let largest = largestByte(words[geometry.offset(ofLevel: level) + word])
+            let position = geometry.offset(ofLevel: level + 1) + (word >> 3)
+            let shift = UInt64((word & 7) * 8)
+            let old = words[position]
+            let new = (old & ~(0xFF << shift)) | (UInt64(largest) << shift)
+            guard new != old else { return }
+            words[position] = new
+            word >>= 3
+            level += 1
+        }
+    }
+
+    /// The first leaf word at or after `leafWord` whose start(w) >= `threshold` (1...64), or nil.
+    func firstWord(atLeast threshold: Int, from leafWord: Int) -> Int? {
+        var level = 0
+        var position = leafWord
+        while true {
+            guard level < geometry.levelCount, position < geometry.byteCount(ofLevel: level) else { return nil }
+            let word = words[geometry.offset(ofLevel: level) + (position >> 3)]
+            let hits = bytesAtLeast(word, threshold) & (~0 << UInt64((position & 7) * 8))
+            if hits != 0 {
+                position = (position & ~7) + hits.trailingZeroBitCount / 8
+                break
+            }
+            level += 1
+            position = (position >> 3) + 1
+        }
+        while level > 0 {
+            level -= 1
+            let hits = bytesAtLeast(words[geometry.offset(ofLevel: level) + position], threshold)
+            assert(hits != 0, "run-length maximum over no such byte")
+            position = position * 8 + hits.trailingZeroBitCount / 8
+        }
+        return position
+    }
+
+    /// Sets every byte from `start` (exact; used once, at initialisation).
+    func rebuild(_ start: (Int) -> Int) {
+        guard geometry.levelCount > 0 else { return }
+        words.fill(from: geometry.firstWord, count: geometry.endWord - geometry.firstWord, with: 0)
+        for leafWord in 0 ..< geometry.leafBytes {
+            words[geometry.firstWord + (leafWord >> 3)] |= UInt64(start(leafWord)) << UInt64((leafWord & 7) * 8)
+        }
+        for level in 1 ..< max(geometry.levelCount, 1) {
+            for index in 0 ..< geometry.byteCount(ofLevel: level) {
+                let largest = largestByte(words[geometry.offset(ofLevel: level - 1) + index])
+                words[geometry.offset(ofLevel: level) + (index >> 3)] |= UInt64(largest) << UInt64((index & 7) * 8)
+            }
+        }
+    }
+
+    /// The first byte below `start` or above 64 (level 0), or unequal to the maximum of its
+    /// children (levels above), or a non-zero byte past a level's end: (level, byte index), or nil.
+    func firstMismatch(_ start: (Int) -> Int) -> (level: Int, byte: Int)? {
+        guard geometry.levelCount > 0 else { return nil }
+        for level in 0 ..< geometry.levelCount {
+            for index in 0 ..< geometry.wordCount(ofLevel: level) * 8 {
+                let recorded = value(level: level, index)
+                if index >= geometry.byteCount(ofLevel: level) {
+                    if recorded != 0 { return (level, index) }
+                } else if level == 0 {
+                    if recorded < start(index) || recorded > 64 { return (level, index) }
+                } else if recorded != largestByte(words[geometry.offset(ofLevel: level - 1) + index]) {
+                    return (level, index)
+                }
+            }
+        }
+        return nil
+    }
+}

@@ -1,0 +1,112 @@
+// Every raw-pointer read and write of the SlabHeap module lives in this file.
+//
+// A slab is a buddy block of `slabBytes` bytes aligned to its size. Its header sits at its start:
+//
+//   offset  0  cookie        secret XOR slab address (a slab is recognised by this alone)
+//   offset  8  cache index   UInt32, then the live object count, UInt32
+//   offset 16  free head     address of the first free object, 0 when the slab is full
+//   offset 24  all next / all prev          the cache's list of every slab it holds
+//   offset 40  partial next / partial prev  the cache's list of slabs with a free object
+//   offset 64  slot bitmap   1 bit per object slot, 1 = allocated
+//   firstObjectOffset ...    the objects, `objectBytes` apart
+//
+// A free object's first 8 bytes hold the address of the next free object of its slab (the free
+// pointer inside the free object, as SLUB keeps it), 0 at the end.
+//
+// Contract for every function here: `slab` is the address of a slab this heap created and still
+// holds (or, for `cookie(at:)`, an address inside an arena the buddy heap holds), and `object`
+// lies inside that slab. The heap checks these before calling.
+
+import MemoryCore
+
+@usableFromInline enum SlabMemory {
+    @usableFromInline static let cookieOffset = 0
+    @usableFromInline static let cacheIndexOffset = 8
+    @usableFromInline static let liveCountOffset = 12
+    @usableFromInline static let freeHeadOffset = 16
+    @usableFromInline static let allNextOffset = 24
+    @usableFromInline static let allPrevOffset = 32
+    @usableFromInline static let partialNextOffset = 40
+    @usableFromInline static let partialPrevOffset = 48
+    @usableFromInline static let bitmapOffset = 64
+
+    @inlinable @inline(__always) static func pointer(_ address: UInt64) -> UnsafeMutableRawPointer {
+        UnsafeMutableRawPointer(bitPattern: UInt(address)).unsafelyUnwrapped
+    }
+
+    @inlinable @inline(__always) static func address(_ pointer: UnsafeMutableRawPointer) -> UInt64 {
+        UInt64(UInt(bitPattern: pointer))
+    }
+
+    @inlinable @inline(__always) static func load(_ address: UInt64, _ offset: Int) -> UInt64 {
+        pointer(address).load(fromByteOffset: offset, as: UInt64.self)
+    }
+
+    @inlinable @inline(__always) static func store(_ address: UInt64, _ offset: Int, _ value: UInt64) {
+        pointer(address).storeBytes(of: value, toByteOffset: offset, as: UInt64.self)
+    }
+
+    @inlinable @inline(__always) static func load32(_ address: UInt64, _ offset: Int) -> UInt32 {
+        pointer(address).load(fromByteOffset: offset, as: UInt32.self)
+    }
+
+    @inlinable @inline(__always) static func store32(_ address: UInt64, _ offset: Int, _ value: UInt32) {
+        pointer(address).storeBytes(of: value, toByteOffset: offset, as: UInt32.self)
+    }
+
+    /// The cookie word at a candidate slab address (any address inside a held arena).
+    @inlinable @inline(__always) static func cookie(at slab: UInt64) -> UInt64 { load(slab, cookieOffset) }
+
+    /// Writes a fresh header: cookie, cache, no live objects, no links, every slot free.
+    @usableFromInline static func format(slab: UInt64, cookie: UInt64, cacheIndex: Int, bitmapWords: Int) {
+        store(slab, cookieOffset, cookie)
+        store32(slab, cacheIndexOffset, UInt32(cacheIndex))
+        store32(slab, liveCountOffset, 0)
+        for offset in stride(from: freeHeadOffset, to: bitmapOffset, by: 8) { store(slab, offset, 0) }
+        for word in 0 ..< bitmapWords { store(slab, bitmapOffset + word * 8, 0) }
+    }
+
+    /// Threads every object slot onto the slab's free list, lowest address first.
+    @usableFromInline static func threadFreeList(slab: UInt64, firstObject: Int, objectBytes: Int, capacity: Int) {
+        var next: UInt64 = 0
+        var slot = capacity
+        while slot > 0 {
+            slot -= 1
+            let object = slab + UInt64(firstObject + slot * objectBytes)
+            store(object, 0, next)
+            next = object
+        }
+        store(slab, freeHeadOffset, next)
+    }
+
+    /// The slot bitmap word holding `slot`'s bit.
+    @inlinable @inline(__always) static func bitmapWord(_ slab: UInt64, _ slot: Int) -> UInt64 {
+        load(slab, bitmapOffset + (slot >> 6) * 8)
+    }
+
+    @inlinable @inline(__always) static func setBitmapWord(_ slab: UInt64, _ slot: Int, _ value: UInt64) {
+        store(slab, bitmapOffset + (slot >> 6) * 8, value)
+    }
+
+    /// Forgets the cookie before a slab goes back to the buddy heap, so a stale pointer into the
+    /// old slab is never taken for a slab object again.
+    @usableFromInline static func erase(slab: UInt64) { store(slab, cookieOffset, 0) }
+
+    // MARK: Slab lists (next at `offset`, prev at `offset + 8` of each header; 0 ends a list)
+
+    @usableFromInline static func link(_ slab: UInt64, at offset: Int, head: inout UInt64) {
+        SlabMemory.store(slab, offset, head)
+        SlabMemory.store(slab, offset + 8, 0)
+        if head != 0 { SlabMemory.store(head, offset + 8, slab) }
+        head = slab
+    }
+
+    @usableFromInline static func unlink(_ slab: UInt64, at offset: Int, head: inout UInt64) {
+        let next = SlabMemory.load(slab, offset), prev = SlabMemory.load(slab, offset + 8)
+        if prev != 0 { SlabMemory.store(prev, offset, next) } else { head = next }
+        if next != 0 { SlabMemory.store(next, offset + 8, prev) }
+        SlabMemory.store(slab, offset, 0)
+        SlabMemory.store(slab, offset + 8, 0)
+    }
+
+}

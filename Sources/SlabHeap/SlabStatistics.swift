@@ -1,0 +1,83 @@
+// What the slab layer reports: heap-wide counters and one record per cache (for the kernel's
+// heap log, HeapReport, and the monitor).
+
+import BuddyHeap
+
+@usableFromInline struct SlabCounters {
+    @usableFromInline var slabsTaken = 0
+    @usableFromInline var slabsReturned = 0
+    @usableFromInline var servedByLargerClass = 0
+    @usableFromInline var failedAllocations = 0
+    @usableFromInline var errorsDetected = 0
+    @usableFromInline init() {}
+}
+
+/// One cache, as the log shows it.
+public struct SlabCacheStatistics: Sendable {
+    public var name: StaticString
+    public var objectBytes: Int
+    public var objectsPerSlab: Int
+    public var slabs: Int
+    public var emptySlabs: Int
+    public var liveObjects: Int
+    public var allocations: Int
+    public var frees: Int
+    public var requestedBytesTotal: Int
+    /// Bytes of the cache's slabs.
+    public var slabBytes: Int
+}
+
+/// The slab layer as a whole.
+public struct SlabStatistics: Sendable {
+    public var slabBytes: Int
+    public var slabsHeld: Int
+    public var liveObjects: Int
+    /// Object bytes of the live objects (their classes' sizes).
+    public var liveObjectBytes: Int
+    public var slabsTaken: Int
+    public var slabsReturned: Int
+    public var servedByLargerClass: Int
+    public var failedAllocations: Int
+    public var errorsDetected: Int
+}
+
+extension SlabHeap {
+    /// Statistics of cache `index` (0 ..< cacheCount).
+    public func cacheStatistics(_ index: Int) -> SlabCacheStatistics {
+        let cache = caches[index]
+        return SlabCacheStatistics(name: cache.name, objectBytes: cache.shape.objectBytes, objectsPerSlab: cache.shape.capacity,
+                                   slabs: cache.slabCount, emptySlabs: cache.emptySlabs, liveObjects: cache.liveObjects,
+                                   allocations: cache.allocations, frees: cache.frees,
+                                   requestedBytesTotal: cache.requestedBytesTotal, slabBytes: cache.slabCount * slabBytes)
+    }
+
+    public var statistics: SlabStatistics {
+        var held = 0, live = 0, liveBytes = 0
+        for index in 0 ..< cacheCount {
+            held += caches[index].slabCount
+            live += caches[index].liveObjects
+            liveBytes += caches[index].liveObjects * caches[index].shape.objectBytes
+        }
+        return SlabStatistics(slabBytes: slabBytes, slabsHeld: held, liveObjects: live, liveObjectBytes: liveBytes,
+                              slabsTaken: counters.slabsTaken, slabsReturned: counters.slabsReturned,
+                              servedByLargerClass: counters.servedByLargerClass,
+                              failedAllocations: counters.failedAllocations, errorsDetected: counters.errorsDetected)
+    }
+
+    /// The generic classes' count (named caches follow them).
+    public var genericCacheCount: Int { genericClassCount }
+
+    /// True when `pointer` is a live slab object (for the log: which layer served a pointer).
+    public mutating func isSlabObject(_ pointer: UnsafeMutableRawPointer) -> Bool {
+        guard buddy.arenaHolds(pointer) else { return false }
+        let address = SlabMemory.address(pointer), slab = address & slabMask
+        return SlabMemory.cookie(at: slab) == secret ^ slab
+    }
+
+    /// The object size behind a slab pointer, or nil for a pointer that is not in a slab.
+    public mutating func objectBytes(of pointer: UnsafeMutableRawPointer) -> Int? {
+        guard isSlabObject(pointer) else { return nil }
+        let slab = SlabMemory.address(pointer) & slabMask
+        return caches[Int(SlabMemory.load32(slab, SlabMemory.cacheIndexOffset))].shape.objectBytes
+    }
+}

@@ -1,0 +1,73 @@
+// The run-length summary's byte tricks and its tree of maxima, against byte-by-byte definitions.
+@testable import PhysicalMemory
+import TestSupport
+import Testing
+
+@Suite struct RunLengthSummaryTests {
+    func byte(_ word: UInt64, _ index: Int) -> Int { Int((word >> UInt64(index * 8)) & 0xFF) }
+
+    /// A word of 8 random bytes in 0...64 (the values the summary holds).
+    func randomBytes(_ rng: inout SeededGenerator) -> UInt64 {
+        var word: UInt64 = 0
+        for index in 0 ..< 8 { word |= UInt64.random(in: 0 ... 64, using: &rng) << UInt64(index * 8) }
+        return word
+    }
+
+    @Test func bytewiseComparisonsAndMaximum() {
+        var rng = SeededGenerator(seed: 0x5EED_0B17)
+        for _ in 0 ..< 3000 {
+            let word = randomBytes(&rng), other = randomBytes(&rng)
+            let threshold = Int.random(in: 1 ... 64, using: &rng)
+            let hits = bytesAtLeast(word, threshold)
+            let maximum = bytewiseMaximum(word, other)
+            for index in 0 ..< 8 {
+                #expect((byte(hits, index) == 0x80) == (byte(word, index) >= threshold))
+                #expect(byte(hits, index) & 0x7F == 0)
+                #expect(byte(maximum, index) == max(byte(word, index), byte(other, index)))
+            }
+            #expect(largestByte(word) == (0 ..< 8).map { byte(word, $0) }.max()!)
+        }
+    }
+
+    /// Random raises and lowers in trees of 1 to 4 levels; after each, every byte checks out and
+    /// firstWord(atLeast:from:) agrees with a linear scan for every threshold and a few starts.
+    @Test func firstWordMatchesLinearScan() {
+        var rng = SeededGenerator(seed: 0x5EED_0B18)
+        for leafCount in [1, 7, 8, 9, 64, 65, 600] {
+            let geometry = RunLengthGeometry(leafWords: leafCount, firstWord: 3)
+            let storage = UnsafeMutableRawPointer.allocate(byteCount: geometry.endWord * 8, alignment: 8)
+            defer { storage.deallocate() }
+            let words = MetadataWords(binding: storage, count: geometry.endWord)
+            var model = [Int](repeating: 0, count: leafCount)
+            let summary = RunLengthSummary(words: words, geometry: geometry)
+            summary.rebuild { model[$0] }
+            for _ in 0 ..< 400 {
+                let leaf = Int.random(in: 0 ..< leafCount, using: &rng)
+                let value = Bool.random(using: &rng) ? 0 : Int.random(in: 0 ... 64, using: &rng)
+                if value > model[leaf] { summary.raise(leaf, to: value) } else { summary.lower(leaf, to: value) }
+                model[leaf] = value
+                #expect(summary.firstMismatch { model[$0] } == nil)
+                for threshold in [1, 2, 7, 8, 33, 64] {
+                    let from = Int.random(in: 0 ..< leafCount, using: &rng)
+                    let expected = (from ..< leafCount).first { model[$0] >= threshold }
+                    #expect(summary.firstWord(atLeast: threshold, from: from) == expected)
+                }
+            }
+        }
+    }
+
+    @Test func mismatchIsReported() {
+        let geometry = RunLengthGeometry(leafWords: 100, firstWord: 0)
+        let storage = UnsafeMutableRawPointer.allocate(byteCount: geometry.endWord * 8, alignment: 8)
+        defer { storage.deallocate() }
+        let words = MetadataWords(binding: storage, count: geometry.endWord)
+        let summary = RunLengthSummary(words: words, geometry: geometry)
+        summary.rebuild { $0 % 65 }
+        #expect(summary.firstMismatch { $0 % 65 } == nil)
+        words[geometry.offset(ofLevel: 1)] ^= 1 // a maximum that no longer matches its children
+        #expect(summary.firstMismatch { $0 % 65 }?.level == 1)
+        words[geometry.offset(ofLevel: 1)] ^= 1
+        words[geometry.firstWord + 12] |= 1 << 56 // byte 103: past the end of level 0
+        #expect(summary.firstMismatch { $0 % 65 }! == (level: 0, byte: 103))
+    }
+}
