@@ -265,10 +265,10 @@ public struct SlabHeap<Source: ArenaSource> {
         if address & 15 != 0 { throw .misalignedPointer(pointer) }
         let offset = address &- slab &- UInt64(shape.firstObject)
         let slot = Int(offset / UInt64(shape.objectBytes))
-        if slot >= shape.capacity { throw .notAllocated(pointer) } // the slab's unused tail
+        if slot >= shape.capacity { throw .neverAllocated(pointer) } // the slab's unused tail
         let start = slab + UInt64(shape.firstObject + slot * shape.objectBytes)
         let allocated = SlabMemory.bitmapWord(slab, slot) & (1 << UInt64(slot & 63)) != 0
-        if start != address { throw allocated ? .interiorPointer(pointer, blockStart: VirtualAddress(start)) : .notAllocated(pointer) }
+        if start != address { throw allocated ? .interiorPointer(pointer, blockStart: VirtualAddress(start)) : .neverAllocated(pointer) }
         throw .doubleFree(pointer)
     }
 

@@ -120,7 +120,7 @@ struct SlabSession {
             case .interiorPointer: kind = "interior"
             case .misalignedPointer: kind = "misaligned"
             case .foreignPointer: kind = "foreign"
-            case .notAllocated: kind = "interior-or-unallocated"
+            case .neverAllocated: kind = "interior-or-unallocated"
             case .heapMetadataPointer: kind = "metadata"
             }
             // A pointer 8 bytes into a 16-byte buddy block start is misaligned for both layers;
