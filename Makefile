@@ -213,6 +213,7 @@ test: tools
 	$(MAKE) --no-print-directory report-test
 	$(MAKE) --no-print-directory user-test
 	$(MAKE) --no-print-directory libswiftmm-test
+	$(MAKE) --no-print-directory tracer-test
 	$(MAKE) --no-print-directory asan-test fuzz-test
 	$(MAKE) --no-print-directory embedded-modules $(KERNEL) $(TEST_KERNEL) $(CHECKS_KERNEL) user-programs user-check
 	Tests/qemu/run-all.sh $(TEST_KERNEL) $(KERNEL) $(BUILD)/qemu-logs \
@@ -242,7 +243,7 @@ report-test:
 .PHONY: report report-test
 
 # ---- Benchmarks ----------------------------------------------------------------------------------
-BENCH_PEERS := libjemalloc2 libmimalloc2.0 libtcmalloc-minimal4
+BENCH_PEERS := libjemalloc2 libmimalloc2.0 libtcmalloc-minimal4 xz-utils
 ## bench: host benchmarks in release mode (FILTER=frame|buddy|malloc|ladder picks a group). jemalloc,
 ## loaded with dlopen, needs room in glibc's static TLS block: hence GLIBC_TUNABLES.
 bench:
@@ -256,6 +257,24 @@ bench:
 	GLIBC_TUNABLES=glibc.rtld.optional_static_tls=4096 $$(swift build -c release --show-bin-path)/SwiftMMBench $(FILTER)
 
 .PHONY: test bench
+
+# ---- Malloc tracer (tools/malloc-tracer; the recorded traces: traces/README.md) -------------------
+TRACER := $(BUILD)/malloc-tracer/malloc-tracer.so
+$(TRACER): tools/malloc-tracer/malloc-tracer.c
+	@Library/RealWorld/ensure-packages.sh gcc
+	@mkdir -p $(dir $@)
+	gcc -O2 -fPIC -shared -Wall -Wextra -Werror -o $@ $< -ldl -lpthread
+## tracer: build the LD_PRELOAD malloc tracer (SWIFTMM_TRACE=PREFIX LD_PRELOAD=build/malloc-tracer/malloc-tracer.so CMD)
+tracer: $(TRACER)
+## tracer-test: trace a test program's known heap calls and compare the recorded lines (part of `make test`)
+tracer-test: $(TRACER)
+	tools/malloc-tracer/tracer-test.sh $(TRACER) $(BUILD)/malloc-tracer/test
+## traces: re-record the real-program traces in traces/ (TRACES="perl-concordance git-log" picks some)
+traces: $(TRACER)
+	@Library/RealWorld/ensure-packages.sh perl python3 gcc git xz-utils
+	tools/malloc-tracer/record-traces.sh $(TRACER) $(TRACES)
+
+.PHONY: tracer tracer-test traces
 
 # ---- User programs (User/; ABI in docs/syscalls.md) -----------------------------------------------
 # Each program is one Embedded Swift module: User/Programs/NAME/*.swift plus the runtime's Swift
