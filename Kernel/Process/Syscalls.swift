@@ -9,8 +9,8 @@ import Syscalls
 func kernelHandleSyscall(_ raw: UnsafeMutableRawPointer) {
     let frame = raw.assumingMemoryBound(to: SyscallFrame.self)
     ProcessClock.enterKernel()
-    let (a0, a1, a2, _) = frame.pointee.arguments
-    let request = SyscallRequest.decode(number: frame.pointee.number, a0, a1, a2)
+    let (a0, a1, a2, a3) = frame.pointee.arguments
+    let request = SyscallRequest.decode(number: frame.pointee.number, a0, a1, a2, a3)
     // exit leaves through user_resume_kernel, which skips the rest of this function: no strong
     // reference to the process may be held here at that point, or its release would be lost
     // (the same holds for the CPU-time kill below: dispatchSyscall has released its reference).

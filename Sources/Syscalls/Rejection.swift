@@ -35,6 +35,13 @@ public enum RejectionReason: Error, Hashable, Sendable {
     case breakBelowStart
     case breakBeyondLimit
     case unknownNumber
+    // remap (ProcessMemory+Remap.swift).
+    case unknownRemapFlags
+    case invalidAlignment
+    /// The run holds pages of different protections (Linux: it spans several mappings).
+    case mixedProtection
+    /// Growth needs pages that are taken and the flags do not allow a move.
+    case noRoomInPlace
 
     public init(_ error: UserRangeError) {
         switch error {
@@ -78,6 +85,10 @@ public enum RejectionReason: Error, Hashable, Sendable {
         case .breakBelowStart: "break-below-start"
         case .breakBeyondLimit: "break-beyond-limit"
         case .unknownNumber: "unknown-number"
+        case .unknownRemapFlags: "unknown-remap-flags"
+        case .invalidAlignment: "invalid-alignment"
+        case .mixedProtection: "mixed-protection"
+        case .noRoomInPlace: "no-room-in-place"
         }
     }
 }

@@ -15,6 +15,8 @@ public enum SyscallNumber: UInt64, CaseIterable, Sendable {
     case memstat = 5
     /// protect(address, length, protection) -> 0.
     case protect = 6
+    /// remap(address, oldLength, newLength, flags) -> address (mremap; ProcessMemory+Remap.swift).
+    case remap = 11
 
     /// The call's name, for log lines.
     public var name: StaticString {
@@ -26,6 +28,7 @@ public enum SyscallNumber: UInt64, CaseIterable, Sendable {
         case .brk: "brk"
         case .memstat: "memstat"
         case .protect: "protect"
+        case .remap: "remap"
         }
     }
 }

@@ -10,8 +10,8 @@ public enum SyscallRequest: Equatable, Sendable {
     /// A number no call has: -ENOSYS.
     case unknown(number: UInt64)
 
-    /// rax = number; rdi, rsi, rdx = the first three arguments (no call takes more yet).
-    public static func decode(number: UInt64, _ a0: UInt64, _ a1: UInt64, _ a2: UInt64) -> SyscallRequest {
+    /// rax = number; rdi, rsi, rdx, r10 = the first four arguments (a3 = r10: remap's flags).
+    public static func decode(number: UInt64, _ a0: UInt64, _ a1: UInt64, _ a2: UInt64, _ a3: UInt64) -> SyscallRequest {
         guard let call = SyscallNumber(rawValue: number) else { return .unknown(number: number) }
         switch call {
         case .exit: return .exit(code: a0)
@@ -21,6 +21,7 @@ public enum SyscallRequest: Equatable, Sendable {
         case .brk: return .memory(.brk(requested: a0))
         case .memstat: return .memory(.memstat(output: a0))
         case .protect: return .memory(.protect(address: a0, length: a1, protection: a2))
+        case .remap: return .memory(.remap(address: a0, oldLength: a1, newLength: a2, flags: a3))
         }
     }
 }
@@ -33,6 +34,7 @@ public enum MemoryRequest: Equatable, Sendable {
     case brk(requested: UInt64)
     case memstat(output: UInt64)
     case protect(address: UInt64, length: UInt64, protection: UInt64)
+    case remap(address: UInt64, oldLength: UInt64, newLength: UInt64, flags: UInt64)
 
     public var number: SyscallNumber {
         switch self {
@@ -42,6 +44,7 @@ public enum MemoryRequest: Equatable, Sendable {
         case .brk: .brk
         case .memstat: .memstat
         case .protect: .protect
+        case .remap: .remap
         }
     }
 }

@@ -79,7 +79,7 @@ import Testing
         expectRefused(.brk(requested: UserSpace.imageBase.raw), .outOfMemory, .breakBelowStart, memory: &memory, machine: &machine)
         expectRefused(.brk(requested: memory.breakStart.raw + (1 << 30) + 1), .outOfMemory, .breakBeyondLimit,
                       memory: &memory, machine: &machine)
-        #expect(SyscallRequest.decode(number: 99, 0, 0, 0) == .unknown(number: 99))
+        #expect(SyscallRequest.decode(number: 99, 0, 0, 0, 0) == .unknown(number: 99))
         #expect(SyscallOutcome.unknownNumber.result == -38 && SyscallOutcome.unknownNumber.rejection?.reason == .unknownNumber)
     }
 
@@ -88,6 +88,7 @@ import Testing
             .zeroLength, .misaligned, .tooLarge, .wrapsAround, .touchesKernel, .outsideUserRange, .unknownProtectionBits,
             .protectionNotReadable, .writeAndExecute, .notMapped, .noAccess, .imageOrStack, .overlapsMapping, .mapAreaFull,
             .outOfFrames, .outOfTableFrames, .writeTooLong, .breakBelowStart, .breakBeyondLimit, .unknownNumber,
+            .unknownRemapFlags, .invalidAlignment, .mixedProtection, .noRoomInPlace,
         ]
         #expect(Set(reasons.map { $0.name.description }).count == reasons.count)
     }

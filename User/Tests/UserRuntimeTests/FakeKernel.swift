@@ -127,7 +127,7 @@ final class FakeKernel: @unchecked Sendable {
             forcedResult = nil
             return forced
         }
-        switch SyscallRequest.decode(number: number, a[0], a[1], a[2]) {
+        switch SyscallRequest.decode(number: number, a[0], a[1], a[2], a[3]) {
         case .memory(let request):
             if case .map = request, let error = failNextMap {
                 failNextMap = nil
