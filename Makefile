@@ -289,6 +289,8 @@ USER_PROGRAMS := hello memtest bad_pointer write_rodata exec_data stack_overflow
 # Issue 12's hostile programs: dirty RFLAGS and x87/SSE state (fpu_check must run after fpu_dirty),
 # a forged heap slot, a program that burns its CPU time in syscalls.
 USER_PROGRAMS += rflags_dirty fpu_dirty fpu_check malloc_hostile_forged_free syscall_hog map_layout stack_jump
+# remap (issue 10): the remap call and UserMalloc's large realloc over it.
+USER_PROGRAMS += remap
 # Hostile instruction probes: one Swift object (User/Programs/fault_probe), one ELF per probe in
 # User/Runtime/cpu.asm (build/user/fault_NAME.elf runs probe_NAME); expectations.txt names each.
 FAULT_PROBES := int3 int4 int80 ud2 divide hlt cli in out cr3 wrmsr dirty_flags_fault tf_syscall
@@ -373,7 +375,7 @@ LIBSWIFTMM := $(LIB)/libswiftmm.so
 SWIFT_LIBRARY := -enable-experimental-feature Embedded -enable-experimental-feature Extern \
   -target x86_64-unknown-linux-gnu -wmo -parse-as-library -O -Xfrontend -function-sections -Xcc -fPIC
 CFLAGS_LIBRARY := -O2 -fPIC -fvisibility=hidden -ffunction-sections -Wall -Wextra -Werror
-LIBSWIFTMM_ALLOWED_UNDEFINED := abort close getauxval getenv getpagesize getpid memcpy memmove memset \
+LIBSWIFTMM_ALLOWED_UNDEFINED := abort close getauxval getenv getpagesize getpid memcpy memmove memset mremap \
   mmap munmap open strlen write pthread_mutex_lock pthread_mutex_trylock pthread_mutex_unlock \
   __register_atfork __errno_location __stack_chk_fail
 LIB_SWIFT := $(sort $(wildcard Library/Source/*.swift))

@@ -39,6 +39,23 @@ struct MmapPageSource: PageSource {
     mutating func unmapPages(_ pointer: UnsafeMutableRawPointer, byteCount: Int) {
         munmap(pointer, byteCount)
     }
+
+    /// mremap in place, else into an aligned range reserved with mapPages (MREMAP_FIXED replaces
+    /// it): the pages move, no byte is copied (as glibc's realloc of an mmapped chunk).
+    mutating func remapPages(_ pointer: UnsafeMutableRawPointer, oldByteCount: Int, newByteCount: Int,
+                             alignment: Int) -> UnsafeMutableRawPointer? {
+        let failed = UnsafeMutableRawPointer(bitPattern: -1)
+        let inPlace = hostMremap(pointer, oldByteCount, newByteCount, 0, nil)
+        if let inPlace, inPlace != failed { return inPlace }
+        guard let destination = mapPages(byteCount: newByteCount, alignment: alignment) else { return nil }
+        let mayMoveFixed: Int32 = 1 | 2
+        let moved = hostMremap(pointer, oldByteCount, newByteCount, mayMoveFixed, destination)
+        guard let moved, moved != failed else {
+            munmap(destination, newByteCount)
+            return nil
+        }
+        return moved
+    }
 }
 
 // MARK: - Contenders

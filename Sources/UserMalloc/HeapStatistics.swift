@@ -37,6 +37,8 @@ public struct HeapStatistics: Sendable {
     /// Calls made to the page source.
     public var mapCalls = 0
     public var unmapCalls = 0
+    /// Large blocks resized by the source's remap (no bytes copied).
+    public var remapCalls = 0
 
     @inlinable public init() {}
 
@@ -55,6 +57,13 @@ public struct HeapStatistics: Sendable {
     @inlinable @inline(__always) mutating func noteUnmapped(_ bytes: Int) {
         heldBytes -= bytes
         unmapCalls += 1
+    }
+
+    /// A mapping resized by `bytes` (negative: shrunk) through the source's remap.
+    @inlinable mutating func noteRemapped(_ bytes: Int) {
+        heldBytes += bytes
+        remapCalls += 1
+        if heldBytes > peakHeldBytes { peakHeldBytes = heldBytes }
     }
 }
 

@@ -11,7 +11,10 @@
 //   - page tables live in host pages from posix_memalign (frame = host address / 4 KiB);
 //   - no TLB: invalidations are counted; write() output is collected in `written`.
 // A hint outside the reservation has no host memory behind it: such a map is refused ENOMEM
-// (out of frames), the only way this model departs from the kernel.
+// (out of frames), the only way this model departs from the kernel. The other: remap never moves
+// (its mayMove bit is cleared before the kernel's code runs): moved entries would map page P' to
+// frame P, which the identity cannot show at P'. In-place growth and shrinking run unchanged; a
+// growth that would move is refused ENOMEM (no-room-in-place), and the heap then copies.
 //
 // Hooks for the wrapper tests: `forcedResult` answers the next call of any number; `failNextMap`
 // and `failUnmaps` answer map/unmap with an errno without performing them (a kernel that breaks the ABI).
@@ -134,6 +137,11 @@ final class FakeKernel: @unchecked Sendable {
                 return error
             }
             if case .unmap = request, let error = failUnmaps { return error }
+            if case .remap(let address, let oldLength, let newLength, let flags) = request {
+                let inPlace = MemoryRequest.remap(address: address, oldLength: oldLength, newLength: newLength,
+                                                  flags: flags & ~RemapFlags.mayMoveBit)
+                return memory.perform(inPlace, machine: &machine).result
+            }
             return memory.perform(request, machine: &machine).result
         case .exit: preconditionFailure("exit reached the fake kernel")
         case .unknown: return SyscallOutcome.unknownNumber.result
