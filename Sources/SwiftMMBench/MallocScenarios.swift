@@ -385,13 +385,24 @@ func mallocScenarioSelected(_ name: String) -> Bool {
     return name.contains(String(cString: text))
 }
 
-/// A trace scenario: every contender replays the same trace.
+/// A trace scenario: every contender replays the same trace; a short trace is replayed several
+/// times per timed run (at least `minimumOperationsPerRun` operations), so that one run is long
+/// enough for the clock and a scheduler tick does not decide a round.
 func runTraceScenario(_ name: String, _ trace: @autoclosure () -> Trace, allocators: [CAllocator]) {
     guard mallocScenarioSelected(name) else { return }
     let trace = trace()
-    runMallocScenario(name, operations: trace.ops.count, peakLiveBytes: trace.peakLiveBytes, allocators: allocators,
-                      { replay(trace, on: &$0) }, { replay(trace, on: &$0) })
+    let repetitions = max(1, (minimumOperationsPerRun + trace.ops.count - 1) / max(trace.ops.count, 1))
+    func replays<A: BenchAllocator>(_ allocator: inout A) -> Int {
+        var failures = 0
+        for _ in 0 ..< repetitions { failures += replay(trace, on: &allocator) }
+        return failures
+    }
+    runMallocScenario(name, operations: trace.ops.count * repetitions, peakLiveBytes: trace.peakLiveBytes,
+                      allocators: allocators, extra: repetitions > 1 ? [("replays_per_run", String(repetitions))] : [],
+                      { replays(&$0) }, { replays(&$0) })
 }
+
+let minimumOperationsPerRun = 200_000
 
 // MARK: - Workloads (mimalloc-bench shapes as single-thread traces; see shared anchors)
 
