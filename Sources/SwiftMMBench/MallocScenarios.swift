@@ -10,7 +10,10 @@
 // Output: one `bench ` line per scenario and contender: ns_per_op (median round time / ops; for
 // the fastpath scenarios one op is a malloc+free pair), ratio_vs_glibc (median over rounds of
 // glibc's time / this contender's, > 1 = faster than glibc, with min and max), and for swiftmm
-// footprint = peak bytes held from the page source / peak requested live bytes.
+// best_peer= / ratio_vs_best_peer= (the fastest peer's time / ours), footprint = peak bytes held
+// from the page source / peak requested live bytes, and source_maps/unmaps/remaps= (page-source
+// calls over all runs: each is one to three syscalls and page faults that instruction counts
+// do not show).
 //
 // `SwiftMMBench malloc --trace FILE` replays a text trace instead (docs/malloc-trace-format.md).
 #if canImport(Glibc)
@@ -19,44 +22,7 @@ import Glibc
 import UserMalloc
 import TestSupport
 
-// MARK: - Page source over the host's mmap
-
-/// Pages from mmap/munmap; alignment beyond a page by over-mapping and trimming both ends.
-struct MmapPageSource: PageSource {
-    mutating func mapPages(byteCount: Int, alignment: Int) -> UnsafeMutableRawPointer? {
-        let slack = alignment > 4096 ? alignment : 0
-        let total = byteCount + slack
-        guard let raw = mmap(nil, total, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0),
-              raw != UnsafeMutableRawPointer(bitPattern: -1) else { return nil }
-        let start = UInt(bitPattern: raw)
-        let aligned = (start + UInt(alignment) - 1) & ~UInt(alignment - 1)
-        if aligned > start { munmap(raw, Int(aligned - start)) }
-        let tail = start + UInt(total) - (aligned + UInt(byteCount))
-        if tail > 0 { munmap(UnsafeMutableRawPointer(bitPattern: aligned + UInt(byteCount)), Int(tail)) }
-        return UnsafeMutableRawPointer(bitPattern: aligned)
-    }
-
-    mutating func unmapPages(_ pointer: UnsafeMutableRawPointer, byteCount: Int) {
-        munmap(pointer, byteCount)
-    }
-
-    /// mremap in place, else into an aligned range reserved with mapPages (MREMAP_FIXED replaces
-    /// it): the pages move, no byte is copied (as glibc's realloc of an mmapped chunk).
-    mutating func remapPages(_ pointer: UnsafeMutableRawPointer, oldByteCount: Int, newByteCount: Int,
-                             alignment: Int) -> UnsafeMutableRawPointer? {
-        let failed = UnsafeMutableRawPointer(bitPattern: -1)
-        let inPlace = hostMremap(pointer, oldByteCount, newByteCount, 0, nil)
-        if let inPlace, inPlace != failed { return inPlace }
-        guard let destination = mapPages(byteCount: newByteCount, alignment: alignment) else { return nil }
-        let mayMoveFixed: Int32 = 1 | 2
-        let moved = hostMremap(pointer, oldByteCount, newByteCount, mayMoveFixed, destination)
-        guard let moved, moved != failed else {
-            munmap(destination, newByteCount)
-            return nil
-        }
-        return moved
-    }
-}
+// MARK: - Page source: libswiftmm's own (LinuxPageSource.swift links Library/Source/MmapPageSource.swift)
 
 // MARK: - Contenders
 
@@ -371,7 +337,9 @@ func runMallocScenario(_ name: String, operations: Int, peakLiveBytes: Int, allo
                                      names: contenders.map(\.name))
             let footprint = peakLiveBytes > 0 ? Double(statistics.peakHeldBytes) / Double(peakLiveBytes) : 0
             fields += [("footprint", fixed(footprint)), ("peak_held_bytes", String(statistics.peakHeldBytes)),
-                       ("peak_live_bytes", String(peakLiveBytes)), ("heap_errors", String(ours.errors.count))]
+                       ("peak_live_bytes", String(peakLiveBytes)), ("heap_errors", String(ours.errors.count)),
+                       ("source_maps", String(statistics.mapCalls)), ("source_unmaps", String(statistics.unmapCalls)),
+                       ("source_remaps", String(statistics.remapCalls))]
         }
         fields.append(("verify_failures", String(failures[index])))
         emitBenchLine(scenario: name, fields + extra)

@@ -74,7 +74,7 @@ extension UserHeap {
         directory.remove(address: address)
         unlinkLarge(block)
         counters.largeBlocks -= 1
-        counters.noteLive(-Int(block.header.usableBytes))
+        counters.noteFreed(Int(block.header.usableBytes))
         let bytes = Int(block.header.mappedBytes)
         // The bound counts the block's usable bytes (they were live a moment ago, so a lone big
         // buffer freed and allocated again is cached; measured by the ladder program: with its
