@@ -32,11 +32,9 @@ extension BuddyCore {
 
     private func poisonListed(_ lists: BlockLists) {
         for order in 0 ..< maximumOrderCount {
-            var block = VirtualAddress(lists.heads[order])
-            while block.raw != 0 {
+            for block in lists.lists[order] {
                 let bytes = BlockOrder(order).byteCount
-                BlockMemory.fill(VirtualAddress(block.raw + 16), byteCount: bytes - 16, with: HeapDebugOptions.poisonByte)
-                block = lists.next(block)
+                BlockMemory.fill(VirtualAddress(block.address.raw + 16), byteCount: bytes - 16, with: HeapDebugOptions.poisonByte)
             }
         }
     }

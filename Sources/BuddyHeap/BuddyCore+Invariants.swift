@@ -178,27 +178,27 @@ extension BuddyCore {
         var mask: UInt32 = 0
         for order in 0 ..< maximumOrderCount {
             let countedHere = order < counted.orderCount ? counted[BlockOrder(order)] : 0
-            var block = lists.heads[order]
-            var previous: UInt64 = 0
-            var walked = 0
-            while block != 0 {
-                walked += 1
-                if walked > lists.counts[order] {
-                    return .listCountWrong(kind, order: BlockOrder(order), recorded: lists.counts[order], counted: walked)
-                }
-                let address = VirtualAddress(block)
+            let walked: Int
+            let isBlock = { (block: ListedBlock) -> Bool in
+                let address = block.address
+                return arenas.contains(geometry.arenaBase(of: address)) && order <= geometry.largestBlockOrder
+                    && address.isAligned(to: UInt64(BlockOrder(order).byteCount))
+            }
+            switch lists.lists[order].checkInvariants(limit: lists.counts[order], isNode: isBlock) {
+            case .success(let count): walked = count
+            case .failure(.tooLong):
+                return .listCountWrong(kind, order: BlockOrder(order), recorded: lists.counts[order], counted: lists.counts[order] + 1)
+            case .failure(.previousLinkWrong(let node, _)), .failure(.backwardWalkDiverged(let node)),
+                 .failure(.tailWrong(_, let node)), .failure(.foreignNode(let node)):
+                return .listLinkBroken(kind, order: BlockOrder(order), block: VirtualAddress(UInt64(node)))
+            }
+            for block in lists.lists[order] {
+                let address = block.address
                 let arena = geometry.arenaBase(of: address)
-                if !arenas.contains(arena) || order > geometry.largestBlockOrder
-                    || !address.isAligned(to: UInt64(BlockOrder(order).byteCount))
-                    || lists.previous(address).raw != previous {
-                    return .listLinkBroken(kind, order: BlockOrder(order), block: address)
-                }
-                let node = geometry.node(offset: block - arena.raw, order: order)
+                let node = geometry.node(offset: address.raw - arena.raw, order: order)
                 if address.raw - arena.raw < geometry.reservedBytes || state(arena: arena, node: node) != expectedState {
                     return .listedBlockInWrongState(kind, order: BlockOrder(order), block: address)
                 }
-                previous = block
-                block = lists.next(address).raw
             }
             if walked != lists.counts[order] || walked != countedHere {
                 return .listCountWrong(kind, order: BlockOrder(order), recorded: lists.counts[order], counted: countedHere)

@@ -4,7 +4,12 @@
 // reaches memory through the small typed handles below: `SpanRef`, `RegionRef`, `LargeRef`, the
 // block-link and boundary-tag accessors, and the directory's entry table. Each entry point states
 // its contract; the callers establish it (every address they pass was validated against the span
-// directory first, or comes from the heap's own lists).
+// directory first, or comes from the heap's own lists). List links are read and written by
+// MemoryCore's IntrusiveList only: a header declares where they are (an `IntrusiveListLinks`
+// field) and its handle conforms to `IntrusiveListNode` with that field's offset
+// (HeapLayoutTests checks each offset against MemoryLayout).
+
+import MemoryCore
 
 /// Header of a small-object span (the first 64 bytes of a span of 4 ... 64 KiB; slots follow).
 @usableFromInline struct SpanHeader {
@@ -14,8 +19,7 @@
     /// holds the next free slot's address (0 ends the list).
     @usableFromInline var freeHead: UInt
     /// Links of whichever list the span is on (its class's partial list, or the empty cache).
-    @usableFromInline var next: UInt
-    @usableFromInline var previous: UInt
+    @usableFromInline var listLinks: IntrusiveListLinks
     /// Offset of the first never-carved slot: slots below it were handed out at least once.
     @usableFromInline var bumpOffset: UInt32
     /// Offset just past the last slot: dataOffset + capacity * slotSize.
@@ -111,8 +115,7 @@
     /// Bytes of blocks in use, headers included.
     @usableFromInline var usedBytes: UInt64
     /// Links of the heap's region list.
-    @usableFromInline var next: UInt
-    @usableFromInline var previous: UInt
+    @usableFromInline var listLinks: IntrusiveListLinks
 }
 
 @usableFromInline struct RegionRef: Equatable {
@@ -183,9 +186,8 @@
     @usableFromInline var userOffset: UInt64
     /// Bytes the user may use: mappedBytes - userOffset (kept for quick usable-size answers).
     @usableFromInline var usableBytes: UInt64
-    /// Links of the heap's list of large blocks.
-    @usableFromInline var next: UInt
-    @usableFromInline var previous: UInt
+    /// Links of the heap's list of large blocks, or of the large cache.
+    @usableFromInline var listLinks: IntrusiveListLinks
 }
 
 @usableFromInline struct LargeRef: Equatable {
@@ -210,6 +212,27 @@
         unsafeAddress { UnsafePointer(base.assumingMemoryBound(to: LargeHeader.self)) }
         nonmutating unsafeMutableAddress { base.assumingMemoryBound(to: LargeHeader.self) }
     }
+}
+
+extension SpanRef: IntrusiveListNode {
+    @inlinable @inline(__always) init(nodeAddress: UInt) { self.init(base: userPointer(nodeAddress)) }
+    @inlinable @inline(__always) var nodeAddress: UInt { address }
+    /// SpanHeader.listLinks: after canary and freeHead.
+    @inlinable static var linkOffset: Int { 16 }
+}
+
+extension RegionRef: IntrusiveListNode {
+    @inlinable @inline(__always) init(nodeAddress: UInt) { self.init(containing: nodeAddress) }
+    @inlinable @inline(__always) var nodeAddress: UInt { address }
+    /// RegionHeader.listLinks: after canary, byteCount and usedBytes.
+    @inlinable static var linkOffset: Int { 24 }
+}
+
+extension LargeRef: IntrusiveListNode {
+    @inlinable @inline(__always) init(nodeAddress: UInt) { self.init(base: nodeAddress) }
+    @inlinable @inline(__always) var nodeAddress: UInt { address }
+    /// LargeHeader.listLinks: after canary, mappedBytes, userOffset and usableBytes.
+    @inlinable static var linkOffset: Int { 32 }
 }
 
 /// The span directory's open-addressing table: `capacity` entries of two words (key, value).

@@ -18,6 +18,8 @@
 // has a bit exactly at each block start; every free block is in bin(size) and every bin member
 // is free; nonEmpty bit b == (heads[b] != 0); region.usedBytes == sum of in-use block sizes.
 
+import MemoryCore
+
 /// A medium block, by the address of its header.
 @usableFromInline struct MediumBlock: Equatable {
     @inlinable static var tag: UInt64 { 0xB10C << 48 }
@@ -44,17 +46,6 @@
         nonmutating set { storeWord(UInt64(truncatingIfNeeded: newValue), at: address, 1) }
     }
 
-    /// Free-list links (only meaningful while the block is free).
-    @inlinable @inline(__always) var nextFree: UInt {
-        get { UInt(truncatingIfNeeded: loadWord(at: address, 2)) }
-        nonmutating set { storeWord(UInt64(truncatingIfNeeded: newValue), at: address, 2) }
-    }
-
-    @inlinable @inline(__always) var previousFree: UInt {
-        get { UInt(truncatingIfNeeded: loadWord(at: address, 3)) }
-        nonmutating set { storeWord(UInt64(truncatingIfNeeded: newValue), at: address, 3) }
-    }
-
     /// Writes the header word and the following block's previousSize tag.
     @inlinable @inline(__always) func writeHeader(size: Int, inUse: Bool) {
         storeWord(Self.tag | UInt64(truncatingIfNeeded: size) | (inUse ? Self.inUseBit : 0), at: address, 0)
@@ -62,11 +53,18 @@
     }
 }
 
+/// While free, a medium block is on its bin's list; its links are payload words 0 and 1.
+extension MediumBlock: IntrusiveListNode {
+    @inlinable @inline(__always) init(nodeAddress: UInt) { self.init(address: nodeAddress) }
+    @inlinable @inline(__always) var nodeAddress: UInt { address }
+    @inlinable static var linkOffset: Int { 16 }
+}
+
 /// Segregated free lists of medium blocks, across all regions.
 @usableFromInline struct MediumBins {
     @inlinable static var binCount: Int { 160 }
 
-    @usableFromInline var heads: InlineArray<160, UInt> = InlineArray(repeating: 0)
+    @usableFromInline var lists: InlineArray<160, IntrusiveStack<MediumBlock>> = InlineArray(repeating: IntrusiveStack())
     @usableFromInline var nonEmpty: InlineArray<3, UInt64> = InlineArray(repeating: 0)
 
     @inlinable init() {}
@@ -103,24 +101,19 @@
 
     @inlinable mutating func insert(_ block: MediumBlock) {
         let bin = Self.bin(ofFreeSize: block.size)
-        let head = heads[bin]
-        block.nextFree = head
-        block.previousFree = 0
-        if head != 0 { MediumBlock(address: head).previousFree = block.address }
-        heads[bin] = block.address
+        lists[bin].pushFront(block)
         nonEmpty[bin &>> 6] |= 1 &<< UInt64(bin & 63)
     }
 
+    /// Takes the first block of bin `bin`. Precondition: the bin is non-empty.
+    @inlinable mutating func takeFirst(bin: Int) -> MediumBlock {
+        let block = lists[bin].popFirst().unsafelyUnwrapped
+        if lists[bin].isEmpty { nonEmpty[bin &>> 6] &= ~(1 &<< UInt64(bin & 63)) }
+        return block
+    }
+
     @inlinable mutating func remove(_ block: MediumBlock) {
-        let next = block.nextFree
-        let previous = block.previousFree
-        if next != 0 { MediumBlock(address: next).previousFree = previous }
-        if previous != 0 {
-            MediumBlock(address: previous).nextFree = next
-        } else {
-            let bin = Self.bin(ofFreeSize: block.size)
-            heads[bin] = next
-            if next == 0 { nonEmpty[bin &>> 6] &= ~(1 &<< UInt64(bin & 63)) }
-        }
+        let bin = Self.bin(ofFreeSize: block.size)
+        if lists[bin].remove(block) { nonEmpty[bin &>> 6] &= ~(1 &<< UInt64(bin & 63)) }
     }
 }

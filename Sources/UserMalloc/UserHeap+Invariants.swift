@@ -27,6 +27,10 @@ public enum HeapInvariantViolation: Equatable, Sendable {
     case binBitmap(bin: Int)
     case freeBlockCount(inBins: Int, inRegions: Int)
     case largeBlock(block: VirtualAddress)
+    /// The list of regions does not hold exactly the mapped regions, or its links are broken.
+    case regionList
+    /// The list of live large blocks does not hold exactly the live large blocks, or its links are broken.
+    case largeList
     case tierCounts
     case liveBytes(counted: Int, recorded: Int)
     case heldBytes(counted: Int, recorded: Int)
@@ -62,7 +66,9 @@ extension UserHeap {
             firstViolation = checkEntry(granule: granule, value: value, tally: &tally)
         }
         if let firstViolation { return firstViolation }
-        if let violation = checkClassLists(tally) ?? checkBins(tally) ?? checkLargeCache(&tally) { return violation }
+        if let violation = checkClassLists(tally) ?? checkBins(tally) ?? checkLargeCache(&tally) ?? checkRegionAndLargeLists() {
+            return violation
+        }
         return checkTotals(tally)
     }
 
@@ -147,37 +153,48 @@ extension UserHeap {
             guard tally.classSpanBytes[index] == classSpanBytes[index] else {
                 return .classSpanBytes(classIndex: index, counted: tally.classSpanBytes[index], recorded: classSpanBytes[index])
             }
-            var previous: UInt = 0
-            var cursor = classes[index].partialHead
-            var steps = 0
-            while cursor != 0 {
-                let span = SpanRef(base: userPointer(cursor))
-                guard steps <= counters.smallSpans, span.header.previous == previous,
-                      Int(span.header.classIndex) == index,
-                      span.header.state == SpanState.partial.rawValue else { return .partialList(classIndex: index) }
-                previous = cursor
-                cursor = span.header.next
-                steps += 1
-            }
-            guard previous == classes[index].partialTail else { return .partialList(classIndex: index) }
+            let partial = classes[index].partial
+            guard case .success = partial.checkInvariants(limit: counters.smallSpans, isNode: isSpan),
+                  partial.allSatisfy({ Int($0.header.classIndex) == index && $0.header.state == SpanState.partial.rawValue })
+            else { return .partialList(classIndex: index) }
         }
         var cached = 0
         var cachedBytes = 0
-        for list in 0..<emptySpanHeads.count {
-            var cursor = emptySpanHeads[list]
-            while cursor != 0 && cached <= counters.smallSpans {
-                let span = SpanRef(base: userPointer(cursor))
-                guard span.header.state == SpanState.empty.rawValue,
-                      Int(span.header.sizeShift) == SpanRef.smallestShift + list else { break }
-                cached += 1
-                cachedBytes += span.byteCount
-                cursor = span.header.next
-            }
-            guard cursor == 0 else { return .emptyCache(counted: cached, recorded: counters.cachedEmptySpans) }
+        for list in 0..<emptySpans.count {
+            guard case .success(let count) = emptySpans[list].checkInvariants(limit: counters.smallSpans, isNode: isSpan),
+                  emptySpans[list].allSatisfy({
+                      $0.header.state == SpanState.empty.rawValue && Int($0.header.sizeShift) == SpanRef.smallestShift + list
+                  })
+            else { return .emptyCache(counted: cached, recorded: counters.cachedEmptySpans) }
+            cached += count
+            for span in emptySpans[list] { cachedBytes += span.byteCount }
         }
         guard cached == counters.cachedEmptySpans, cachedBytes == counters.cachedEmptySpanBytes else {
             return .emptyCache(counted: cached, recorded: counters.cachedEmptySpans)
         }
+        return nil
+    }
+
+    /// Whether `span` is the base of a small span in the directory (asked before a list link to it
+    /// is followed).
+    func isSpan(_ span: SpanRef) -> Bool {
+        directory.lookup(span.address) == UInt64(span.address) | OwnerKind.small.rawValue
+    }
+
+    /// The region list holds every region exactly once; the large list every live large block.
+    func checkRegionAndLargeLists() -> HeapInvariantViolation? {
+        let isRegion = { (region: RegionRef) in
+            region.address & UInt(RegionRef.alignment - 1) == 0
+                && self.directory.lookup(region.address) & 3 == OwnerKind.medium.rawValue
+        }
+        guard case .success(counters.mediumRegions) = regions.checkInvariants(limit: counters.mediumRegions, isNode: isRegion)
+        else { return .regionList }
+        let isLarge = { (block: LargeRef) in
+            block.header.canary == self.secret ^ UInt64(block.address)
+                && self.directory.lookup(block.address &+ UInt(block.header.userOffset)) & 3 == OwnerKind.large.rawValue
+        }
+        guard case .success(counters.largeBlocks) = largeBlocks.checkInvariants(limit: counters.largeBlocks, isNode: isLarge)
+        else { return .largeList }
         return nil
     }
 
@@ -246,18 +263,20 @@ extension UserHeap {
 
     /// Cached large mappings: intact headers, counted right, not registered in the directory.
     func checkLargeCache(_ tally: inout InvariantTally) -> HeapInvariantViolation? {
-        var count = 0
-        var bytes = 0
-        var cursor = largeCacheHead
-        while cursor != 0 {
-            let block = LargeRef(base: cursor)
-            let user = cursor + UInt(block.header.userOffset)
-            guard count < counters.cachedLargeBlocks, block.header.canary == secret ^ UInt64(cursor),
-                  directory.lookup(user) == 0 else { return .largeBlock(block: VirtualAddress(UInt64(cursor))) }
-            count += 1
-            bytes += Int(block.header.mappedBytes)
-            cursor = block.header.next
+        let isCachedLarge = { (block: LargeRef) in
+            block.header.canary == self.secret ^ UInt64(block.address)
+                && self.directory.lookup(block.address + UInt(block.header.userOffset)) == 0
         }
+        let count: Int
+        switch largeCache.checkInvariants(limit: counters.cachedLargeBlocks, isNode: isCachedLarge) {
+        case .success(let walked): count = walked
+        case .failure(.foreignNode(let node)), .failure(.previousLinkWrong(let node, _)),
+             .failure(.backwardWalkDiverged(let node)), .failure(.tailWrong(_, let node)):
+            return .largeBlock(block: VirtualAddress(UInt64(node)))
+        case .failure(.tooLong): return .tierCounts
+        }
+        var bytes = 0
+        for block in largeCache { bytes += Int(block.header.mappedBytes) }
         guard count == counters.cachedLargeBlocks, bytes == counters.cachedLargeBytes else { return .tierCounts }
         tally.heldBytes += bytes
         return nil
@@ -267,21 +286,19 @@ extension UserHeap {
     func checkBins(_ tally: InvariantTally) -> HeapInvariantViolation? {
         var members = 0
         for bin in 0..<MediumBins.binCount {
-            let head = bins.heads[bin]
+            let list = bins.lists[bin]
             let bit = bins.nonEmpty[bin >> 6] & (1 << UInt64(bin & 63)) != 0
-            guard bit == (head != 0) else { return .binBitmap(bin: bin) }
-            var previous: UInt = 0
-            var cursor = head
-            while cursor != 0 {
-                let block = MediumBlock(address: cursor)
-                guard members < tally.freeMediumBlocks, directory.lookup(cursor) & 3 == OwnerKind.medium.rawValue,
-                      block.hasValidTag, !block.isInUse,
-                      MediumBins.bin(ofFreeSize: block.size) == bin, block.previousFree == previous else {
-                    return .binMember(bin: bin, block: VirtualAddress(UInt64(cursor)))
-                }
-                members += 1
-                previous = cursor
-                cursor = block.nextFree
+            guard bit == !list.isEmpty else { return .binBitmap(bin: bin) }
+            let isMember = { (block: MediumBlock) in
+                self.directory.lookup(block.address) & 3 == OwnerKind.medium.rawValue
+                    && block.hasValidTag && !block.isInUse && MediumBins.bin(ofFreeSize: block.size) == bin
+            }
+            switch list.checkInvariants(limit: tally.freeMediumBlocks - members, isNode: isMember) {
+            case .success(let count): members += count
+            case .failure(.foreignNode(let node)), .failure(.previousLinkWrong(let node, _)),
+                 .failure(.backwardWalkDiverged(let node)), .failure(.tailWrong(_, let node)):
+                return .binMember(bin: bin, block: VirtualAddress(UInt64(node)))
+            case .failure(.tooLong): return .freeBlockCount(inBins: tally.freeMediumBlocks + 1, inRegions: tally.freeMediumBlocks)
             }
         }
         guard members == tally.freeMediumBlocks else {

@@ -82,8 +82,7 @@ extension UserHeap {
         // cache may so exceed the peak by at most one page per cached block.
         if counters.cachedLargeBlocks < Self.largeCacheCapacity,
            counters.cachedLargeBytes + Int(block.header.usableBytes) <= counters.peakLiveBytes {
-            block.header.next = largeCacheHead
-            largeCacheHead = block.address
+            largeCache.pushFront(block)
             counters.cachedLargeBlocks += 1
             counters.cachedLargeBytes += bytes
         } else {
@@ -95,29 +94,21 @@ extension UserHeap {
     /// Removes and returns a cached mapping of neededBytes ... 2 * neededBytes whose base has
     /// the alignment, or nil.
     @inlinable mutating func takeCachedLarge(neededBytes: Int, alignment: Int) -> LargeRef? {
-        var previous: UInt = 0
-        var cursor = largeCacheHead
-        while cursor != 0 {
-            let block = LargeRef(base: cursor)
+        for block in largeCache {
             let bytes = Int(block.header.mappedBytes)
-            let next = block.header.next
-            if bytes >= neededBytes && bytes / 2 <= neededBytes && cursor & UInt(alignment - 1) == 0 {
-                if previous == 0 { largeCacheHead = next } else { LargeRef(base: previous).header.next = next }
+            if bytes >= neededBytes && bytes / 2 <= neededBytes && block.address & UInt(alignment - 1) == 0 {
+                largeCache.remove(block)
                 counters.cachedLargeBlocks -= 1
                 counters.cachedLargeBytes -= bytes
                 return block
             }
-            previous = cursor
-            cursor = next
         }
         return nil
     }
 
     /// trim() for the large tier: unmaps every cached mapping.
     @inlinable mutating func releaseCachedLarge() {
-        while largeCacheHead != 0 {
-            let block = LargeRef(base: largeCacheHead)
-            largeCacheHead = block.header.next
+        while let block = largeCache.popFirst() {
             counters.cachedLargeBlocks -= 1
             counters.cachedLargeBytes -= Int(block.header.mappedBytes)
             unmapToSource(block.base, byteCount: Int(block.header.mappedBytes))
@@ -154,17 +145,7 @@ extension UserHeap {
         return user
     }
 
-    @inlinable mutating func linkLarge(_ block: LargeRef) {
-        block.header.next = largeHead
-        block.header.previous = 0
-        if largeHead != 0 { LargeRef(base: largeHead).header.previous = block.address }
-        largeHead = block.address
-    }
+    @inlinable mutating func linkLarge(_ block: LargeRef) { largeBlocks.pushFront(block) }
 
-    @inlinable mutating func unlinkLarge(_ block: LargeRef) {
-        let next = block.header.next
-        let previous = block.header.previous
-        if next != 0 { LargeRef(base: next).header.previous = previous }
-        if previous != 0 { LargeRef(base: previous).header.next = next } else { largeHead = next }
-    }
+    @inlinable mutating func unlinkLarge(_ block: LargeRef) { largeBlocks.remove(block) }
 }

@@ -1,12 +1,14 @@
 // Every page-source call of the heap goes through these two functions (so heldBytes is exact),
 // and the span directory grows here: a doubled table is mapped, filled, and the old one unmapped.
 
+import MemoryCore
+
 extension UserHeap {
     /// Maps pages and accounts for them; nil when the source is out of memory even after the
     /// large cache was given back (the heap never fails a request while it holds idle mappings).
     @inlinable mutating func mapFromSource(byteCount: Int, alignment: Int) -> UnsafeMutableRawPointer? {
         var mapped = pageSource.mapPages(byteCount: byteCount, alignment: alignment)
-        if mapped == nil && largeCacheHead != 0 {
+        if mapped == nil && !largeCache.isEmpty {
             releaseCachedLarge()
             mapped = pageSource.mapPages(byteCount: byteCount, alignment: alignment)
         }

@@ -17,8 +17,7 @@ extension UserHeap {
             found = bins.firstNonEmpty(atLeast: bin)
         }
         guard let found else { return nil }
-        var block = MediumBlock(address: bins.heads[found])
-        bins.remove(block)
+        var block = bins.takeFirst(bin: found)
         if alignment > 16 { block = splitForAlignment(block, alignment: alignment) }
         let size = splitTail(of: block, keeping: blockSize)
         block.writeHeader(size: size, inUse: true)
@@ -175,20 +174,12 @@ extension UserHeap {
         return true
     }
 
-    @inlinable mutating func linkRegion(_ region: RegionRef) {
-        region.header.next = regionHead
-        region.header.previous = 0
-        if regionHead != 0 { RegionRef(containing: regionHead).header.previous = region.address }
-        regionHead = region.address
-    }
+    @inlinable mutating func linkRegion(_ region: RegionRef) { regions.pushFront(region) }
 
     /// Unmaps an empty region (its single free block leaves the bins first).
     @inlinable mutating func releaseRegion(_ region: RegionRef) {
         bins.remove(MediumBlock(address: region.address &+ UInt(RegionRef.firstBlockOffset)))
-        let next = region.header.next
-        let previous = region.header.previous
-        if next != 0 { RegionRef(containing: next).header.previous = previous }
-        if previous != 0 { RegionRef(containing: previous).header.next = next } else { regionHead = next }
+        regions.remove(region)
         let bytes = region.byteCount
         for granule in 0..<region.granuleCount {
             directory.remove(address: region.address &+ UInt(granule << SpanDirectory.granuleShift))
@@ -200,10 +191,9 @@ extension UserHeap {
 
     /// trim() for the medium tier.
     @inlinable mutating func releaseEmptyRegions() {
-        var cursor = regionHead
-        while cursor != 0 {
-            let region = RegionRef(containing: cursor)
-            cursor = region.header.next
+        var cursor = regions.first
+        while let region = cursor {
+            cursor = regions.next(after: region)
             if region.header.usedBytes == 0 {
                 releaseRegion(region)
                 emptyRegionCount -= 1

@@ -208,40 +208,15 @@ extension UserHeap {
     /// spread over several short spans switched spans on almost every malloc: larson-1000 lost
     /// a quarter of its speed.)
     @inlinable mutating func pushPartial(_ span: SpanRef, classIndex index: Int) {
-        let tail = classes[index].partialTail
-        span.header.next = 0
-        span.header.previous = tail
-        if tail != 0 {
-            SpanRef(base: userPointer(tail)).header.next = span.address
-        } else {
-            classes[index].partialHead = span.address
-        }
-        classes[index].partialTail = span.address
+        classes[index].partial.append(span)
     }
 
     @inlinable mutating func unlinkPartial(_ span: SpanRef, classIndex index: Int) {
-        let next = span.header.next
-        let previous = span.header.previous
-        if next != 0 {
-            SpanRef(base: userPointer(next)).header.previous = previous
-        } else {
-            classes[index].partialTail = previous
-        }
-        if previous != 0 {
-            SpanRef(base: userPointer(previous)).header.next = next
-        } else {
-            classes[index].partialHead = next
-        }
-        span.header.next = 0
-        span.header.previous = 0
+        classes[index].partial.remove(span)
     }
 
     @inlinable mutating func takePartialSpan(classIndex index: Int) -> SpanRef? {
-        let head = classes[index].partialHead
-        guard head != 0 else { return nil }
-        let span = SpanRef(base: userPointer(head))
-        unlinkPartial(span, classIndex: index)
-        return span
+        classes[index].partial.popFirst()
     }
 
     /// Bytes of empty spans kept: one 64 KiB span's worth, or the peak live bytes, whichever is
@@ -264,8 +239,7 @@ extension UserHeap {
         }
         let list = Int(span.header.sizeShift) - SpanRef.smallestShift
         span.header.state = SpanState.empty.rawValue
-        span.header.next = emptySpanHeads[list]
-        emptySpanHeads[list] = span.address
+        emptySpans[list].pushFront(span)
         counters.cachedEmptySpans += 1
         counters.cachedEmptySpanBytes += bytes
     }
@@ -292,10 +266,7 @@ extension UserHeap {
 
     @inlinable mutating func popEmptySpan(shift: Int) -> SpanRef? {
         let list = shift - SpanRef.smallestShift
-        let head = emptySpanHeads[list]
-        guard head != 0 else { return nil }
-        let span = SpanRef(base: userPointer(head))
-        emptySpanHeads[list] = span.header.next
+        guard let span = emptySpans[list].popFirst() else { return nil }
         counters.cachedEmptySpans -= 1
         counters.cachedEmptySpanBytes -= span.byteCount
         return span
@@ -322,8 +293,6 @@ extension UserHeap {
         let capacity = (span.byteCount - SpanRef.dataOffset) / slotSize
         span.header.dirtyEnd = max(span.header.dirtyEnd, span.header.bumpOffset)
         span.header.freeHead = 0
-        span.header.next = 0
-        span.header.previous = 0
         span.header.bumpOffset = UInt32(SpanRef.dataOffset)
         span.header.limitOffset = UInt32(SpanRef.dataOffset + capacity * slotSize)
         span.header.slotSize = UInt32(slotSize)

@@ -20,9 +20,8 @@ import MemoryCore
 /// Per size class: the span malloc pops from, and the spans with free slots waiting behind it.
 @usableFromInline struct SizeClassState {
     @usableFromInline var current: UInt = 0
-    /// The class's partial spans, oldest first (doubly linked through SpanHeader.next/previous).
-    @usableFromInline var partialHead: UInt = 0
-    @usableFromInline var partialTail: UInt = 0
+    /// The class's partial spans, oldest first (through SpanHeader.listLinks).
+    @usableFromInline var partial = IntrusiveQueue<SpanRef>()
 
     @inlinable init() {}
 }
@@ -52,17 +51,17 @@ public struct UserHeap<Source: PageSource> {
     @usableFromInline var classSpanBytes: InlineArray<48, Int> = InlineArray(repeating: 0)
     @usableFromInline var directory = SpanDirectory()
     /// Empty spans kept for reuse, one list per span size (index shift - SpanRef.smallestShift),
-    /// linked through `SpanHeader.next`.
-    @usableFromInline var emptySpanHeads: InlineArray<5, UInt> = InlineArray(repeating: 0)
+    /// linked through `SpanHeader.listLinks`.
+    @usableFromInline var emptySpans: InlineArray<5, IntrusiveStack<SpanRef>> = InlineArray(repeating: IntrusiveStack())
     @usableFromInline var bins = MediumBins()
-    /// All medium regions, linked through `RegionHeader.next/previous`.
-    @usableFromInline var regionHead: UInt = 0
+    /// All medium regions, linked through `RegionHeader.listLinks`.
+    @usableFromInline var regions = IntrusiveStack<RegionRef>()
     /// Regions with no block in use (kept for hysteresis, at most one outside trim()).
     @usableFromInline var emptyRegionCount = 0
-    /// All live large blocks, linked through `LargeHeader.next/previous`.
-    @usableFromInline var largeHead: UInt = 0
-    /// Freed large mappings kept for reuse, linked through `LargeHeader.next`.
-    @usableFromInline var largeCacheHead: UInt = 0
+    /// All live large blocks, linked through `LargeHeader.listLinks`.
+    @usableFromInline var largeBlocks = IntrusiveStack<LargeRef>()
+    /// Freed large mappings kept for reuse, linked through `LargeHeader.listLinks`.
+    @usableFromInline var largeCache = IntrusiveStack<LargeRef>()
     @usableFromInline let secret: UInt64
     @usableFromInline let errorHandler: (HeapError) -> Void
 

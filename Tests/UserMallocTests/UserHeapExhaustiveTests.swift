@@ -124,9 +124,9 @@ struct UserHeapExploration {
             withUnsafeBytes(of: heap.classes) { key += $0 }
             withUnsafeBytes(of: heap.classSpanBytes) { key += $0 }
             withUnsafeBytes(of: heap.directory) { key += $0 }
-            withUnsafeBytes(of: heap.emptySpanHeads) { key += $0 }
+            withUnsafeBytes(of: heap.emptySpans) { key += $0 }
             withUnsafeBytes(of: heap.bins) { key += $0 }
-            withUnsafeBytes(of: (heap.regionHead, heap.emptyRegionCount, heap.largeHead, heap.largeCacheHead)) { key += $0 }
+            withUnsafeBytes(of: (heap.regions, heap.emptyRegionCount, heap.largeBlocks, heap.largeCache)) { key += $0 }
             withUnsafeBytes(of: lastFreed) { key += $0 }
             return key
         }
