@@ -133,7 +133,7 @@ func emitVersusNaive(scenario: String, _ comparison: Comparison, extra: [(String
         ("ns_per_op", fixed(comparison.nsPerOp[0])),
         ("naive_ns_per_op", fixed(comparison.nsPerOp[1])),
         ("ratio_vs_naive", fixed(ratio.median)),
-    ] + bestPeerFields(comparison, peerNames: ["naive-bitmap"]) + [
+    ] + bestPeerFields(comparison, ours: 0, peers: [1], names: ["swiftmm-frames", "naive-bitmap"]) + [
         ("ratio_min", fixed(ratio.min)),
         ("ratio_max", fixed(ratio.max)),
         ("rounds", String(comparison.roundTimes[0].count)),

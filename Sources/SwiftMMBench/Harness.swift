@@ -103,21 +103,23 @@ func emitVersusGlibc(scenario: String, allocator: String = "swiftmm", _ comparis
         ("ns_per_op", fixed(comparison.nsPerOp[0])),
         ("glibc_ns_per_op", fixed(comparison.nsPerOp[1])),
         ("ratio_vs_glibc", fixed(ratio.median)),
-    ] + bestPeerFields(comparison, peerNames: peerNames) + [
+    ] + bestPeerFields(comparison, ours: 0, peers: Array(1 ... peerNames.count), names: [allocator] + peerNames) + [
         ("ratio_min", fixed(ratio.min)),
         ("ratio_max", fixed(ratio.max)),
         ("rounds", String(comparison.roundTimes[0].count)),
     ] + extra)
 }
 
-/// `best_peer=NAME ratio_vs_best_peer=R`: the fastest peer (lowest median time per operation)
-/// and the median over rounds of its time / ours (> 1: ours is faster). Contender 0 is ours;
-/// contenders 1, 2, ... are the peers named by `peerNames`, in order. Every scenario line that
-/// compares ours with peers carries these two fields.
-func bestPeerFields(_ comparison: Comparison, peerNames: [String]) -> [(String, String)] {
-    var best = 1
-    for peer in 1 ... peerNames.count where comparison.nsPerOp[peer] < comparison.nsPerOp[best] { best = peer }
-    return [("best_peer", peerNames[best - 1]), ("ratio_vs_best_peer", fixed(comparison.ratio(of: 0, against: best).median))]
+/// The `best_peer=` fields of our line: the peer with the lowest median time (`best_peer`, its
+/// `best_peer_ns_per_op`) and `ratio_vs_best_peer` = median over rounds of that peer's time / ours
+/// (> 1: ours faster), with its min and max over rounds. `peers` are contender indices into
+/// `comparison`, `names` their names; `ours` is our contender's index.
+func bestPeerFields(_ comparison: Comparison, ours: Int, peers: [Int], names: [String]) -> [(String, String)] {
+    guard let best = peers.min(by: { comparison.nsPerOp[$0] < comparison.nsPerOp[$1] }) else { return [] }
+    let ratio = comparison.ratio(of: ours, against: best)
+    return [("best_peer", names[best]), ("best_peer_ns_per_op", fixed(comparison.nsPerOp[best])),
+            ("ratio_vs_best_peer", fixed(ratio.median)), ("ratio_vs_best_peer_min", fixed(ratio.min)),
+            ("ratio_vs_best_peer_max", fixed(ratio.max))]
 }
 
 /// Keeps a value alive and opaque to the optimiser so timed loops are not deleted.

@@ -36,9 +36,25 @@ extension FakeKernelSuite {
         }
 
         @Test func numbersAndProtectionBitsMatchTheABI() {
-            #expect(SyscallNumber.allCases.map(\.rawValue) == [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10])
+            #expect(SyscallNumber.allCases.map(\.rawValue) == [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11])
             #expect(Protection.read.rawValue == 1 && Protection.write.rawValue == 2 && Protection.execute.rawValue == 4)
             #expect(Protection.readWrite.rawValue == 3 && Protection.readExecute.rawValue == 5 && Protection.none.rawValue == 0)
+        }
+
+        /// remap passes its flags in the fourth register (r10) and keeps the bytes; the fake
+        /// kernel grows and shrinks in place (it cannot show moved entries: FakeKernel.swift).
+        @Test func remapPassesFourArgumentsAndKeepsTheBytes() throws {
+            let address = try Syscall.map(length: 4096, protection: .readWrite)
+            address.storeByte(0x5A)
+            let flags = RemapFlags(mayMove: true, alignment: 64 << 10)
+            #expect(try Syscall.remap(address: address, oldLength: 4096, newLength: 3 * 4096, flags: flags) == address)
+            #expect(fakeKernel.calls.last == RecordedCall(number: 11, arguments: [address.raw, 4096, 3 * 4096, 1 | 16 << 8, 0, 0]))
+            #expect(address.loadByte() == 0x5A && fakeKernel.mappedPageCount == 3)
+            #expect(try Syscall.remap(address: address, oldLength: 3 * 4096, newLength: 4096, flags: RemapFlags(mayMove: false)) == address)
+            #expect(fakeKernel.mappedPageCount == 1)
+            let refused = SyscallTrap.invoke(.remap, address.raw, 4096, 8192, 1 | 31 << 8)
+            #expect(refused == -22, "an alignment above 2^30 is EINVAL")
+            try Syscall.unmap(address: address, length: 4096)
         }
 
         @Test func writePassesBufferAndLength() throws {
