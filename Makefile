@@ -270,6 +270,8 @@ USER_PROGRAMS := hello memtest bad_pointer write_rodata exec_data stack_overflow
 # Issue 12's hostile programs: dirty RFLAGS and x87/SSE state (fpu_check must run after fpu_dirty),
 # a forged heap slot, a program that burns its CPU time in syscalls.
 USER_PROGRAMS += rflags_dirty fpu_dirty fpu_check malloc_hostile_forged_free syscall_hog map_layout stack_jump
+# Issue 8 (memory): demand paging, strict commit, a touch of reserved-but-protected memory, the fault-cost benchmark.
+USER_PROGRAMS += sparse_touch commit_hog commit_brk_hog protected_touch demand_cost
 # Hostile instruction probes: one Swift object (User/Programs/fault_probe), one ELF per probe in
 # User/Runtime/cpu.asm (build/user/fault_NAME.elf runs probe_NAME); expectations.txt names each.
 FAULT_PROBES := int3 int4 int80 ud2 divide hlt cli in out cr3 wrmsr dirty_flags_fault tf_syscall
@@ -279,6 +281,7 @@ FAULT_PROBE_PROGRAMS := $(foreach p,$(FAULT_PROBES),fault_$(p))
 LOADER_HOSTILE_PROGRAMS := loader_stack_gap
 # For the kernel's `make run` and `make test` (expected outcomes: User/Programs/expectations.txt).
 DEFAULT_PROGRAMS := hello memtest malloc_demo larson sh6bench syscall_cost ladder
+DEFAULT_PROGRAMS += demand_cost
 TEST_PROGRAMS := $(USER_PROGRAMS) $(FAULT_PROBE_PROGRAMS) $(LOADER_HOSTILE_PROGRAMS)
 
 UB := $(BUILD)/user
@@ -316,9 +319,9 @@ $(UB)/$(1).o: $$(wildcard User/Programs/$(1)/*.swift) $$(USER_RUNTIME_SWIFT) $$(
 endef
 $(foreach p,$(USER_PROGRAMS) fault_probe,$(eval $(call user_program,$(p))))
 
-# loader_stack_gap: hello's object linked at 0x00007EFFFFF00000, inside the stack's guard gap.
+# loader_stack_gap: hello's object linked at 0x00007EFFFFE80000, inside the stack's guard gap.
 $(UB)/loader_stack_gap.ld: User/user.ld | $(UB)/runtime
-	sed 's/^    \. = 0x0000008000400000;$$/    . = 0x00007EFFFFF00000;/' $< >$@
+	sed 's/^    \. = 0x0000008000400000;$$/    . = 0x00007EFFFFE80000;/' $< >$@
 $(UB)/loader_stack_gap.elf: $(UB)/hello.o $(USER_RUNTIME_OBJECTS) $(USER_SHARED_OBJECTS) $(UB)/loader_stack_gap.ld
 	$(LLD) $(filter-out -T User/user.ld,$(LDFLAGS_USER)) -T $(UB)/loader_stack_gap.ld -o $@ $(USER_RUNTIME_OBJECTS) $< \
 	  $(USER_SHARED_OBJECTS) $(UNICODE_TABLES) $(BUILTINS)

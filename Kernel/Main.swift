@@ -33,6 +33,7 @@ func kernelMain(_ magic: UInt32, _ infoAddress: UInt32) {
     KernelAddressSpace.build(layout: layout, map: KernelMemory.map)
     SyscallMSRs.enable()
     ProgrammableTimer.start(cpuLimitMilliseconds: options.cpuLimitMilliseconds)
+    UserCommit.setUp(quotaMiB: options.commitQuotaMiB)
     KernelMemory.freeFramesAtBoot = KernelMemory.frames.statistics.freeFrames
     KernelHeap.initialize()
     MemoryRequirement.check()
@@ -74,7 +75,8 @@ private func applyCommandLine(_ info: BootInfo) -> BootOptions {
         log.line(.warn, "boot", "cmdline-ignored").bytes("word", word).text("reason", problem.name).end()
     }
     log.line(.info, "boot", "cmdline").bytes("text", text).text("log", options.logLevel.name)
-        .dec("cpu_limit_ms", options.cpuLimitMilliseconds).text("fault", options.injectedFault?.name ?? "none")
+        .dec("cpu_limit_ms", options.cpuLimitMilliseconds).dec("commit_quota_mb", options.commitQuotaMiB)
+        .text("fault", options.injectedFault?.name ?? "none")
         .dec("ignored_words", ignored).end()
     return options
 }

@@ -10,6 +10,7 @@
 //   heap_errors_expected=       how many of those the demo provoked on purpose
 //   processes=                  user programs started (one per multiboot module)
 //   processes_killed=           of those, killed for a fault
+//   page_faults=                user page faults resolved by demand paging (every process)
 //   stack_peak_bytes=           deepest use of the boot stack (256 KiB, its lowest page a guard)
 //   t_us=                       microseconds since boot (last, so `^summary result=` still matches)
 import KernelLog
@@ -32,6 +33,7 @@ enum Summary {
             .dec("heap_peak_bytes", UInt64(heap?.peakLiveBytes ?? 0)).dec("heap_arenas", UInt64(heap?.arenasHeld ?? 0))
             .dec("heap_errors", UInt64(heapErrors)).dec("heap_errors_expected", UInt64(expectedHeapErrors))
             .dec("processes", UInt64(Processes.started)).dec("processes_killed", UInt64(Processes.killed))
+            .dec("page_faults", UserCommit.pageFaultsResolved)
             .dec("stack_peak_bytes", StackUsage.peakBytes(of: KernelAddressSpace.usableStack(BootImageLayout.current())))
         log.timeField(line).end()
         return result

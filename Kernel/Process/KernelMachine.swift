@@ -1,6 +1,6 @@
 // The kernel's side of Syscalls' SyscallMachine: user frames from the frame allocator (zeroed
-// through the identity map), `invlpg`, the system's free-frame count, and the process's console
-// line. Everything else about a memory call is the shared module's.
+// through the identity map), `invlpg`, the system's free-frame count, the shared zero frame and
+// the commit ledger (UserCommit), and the process's console line. Everything else about a memory call is the shared module's.
 import MemoryCore
 import PageTables
 import PhysicalMemory
@@ -26,6 +26,13 @@ struct KernelMachine: SyscallMachine {
     func invalidate(page: VirtualAddress) { cpu_invlpg(page.raw) }
 
     var freeFrameCount: UInt64 { KernelMemory.frames.statistics.freeFrames }
+
+    var sharedZeroFrame: FrameNumber { UserCommit.sharedZeroFrame }
+
+    var commit: SystemCommit {
+        get { UserCommit.ledger }
+        nonmutating set { UserCommit.ledger = newValue }
+    }
 
     func writeConsole(_ bytes: UnsafeRawBufferPointer) {
         for byte in bytes where process.output.append(byte) { Processes.flushOutput(process) }

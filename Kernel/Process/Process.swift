@@ -25,6 +25,7 @@ final class Process {
         self.id = id
         self.name = name
         memory = ProcessMemory(space: space, tableFrames: KernelTableFrames())
+        memory.quotaPages = UserCommit.quotaPages
     }
 
     /// Frees every user frame and table frame. Returns (user frames, table frames) given back.

@@ -40,6 +40,7 @@ enum Processes {
 
     /// Loads and runs one program; the frame count afterwards equals the count before.
     static func run(_ file: UnsafeRawBufferPointer, name: UnsafeRawBufferPointer) {
+        UserCommit.fixLimit()
         let freeBefore = KernelMemory.frames.statistics.freeFrames
         started += 1
         FrameTrace.activePid = started
@@ -94,7 +95,9 @@ enum Processes {
         case nil: line.text("status", "not-started")
         }
         if end != nil { line.dec("cpu_user_ms", ProcessClock.userMilliseconds).dec("cpu_kernel_ms", ProcessClock.kernelMilliseconds) }
-        line.dec("pages_peak", UInt64(peak)).dec("pages_at_exit", UInt64(atExit)).dec("user_frames_freed", UInt64(userFrames))
+        line.dec("pages_peak", UInt64(peak)).dec("committed_peak", process.memory.peakCommittedPages)
+            .dec("zero_fill_faults", UInt64(process.memory.zeroFillFaults))
+            .dec("zero_frame_faults", UInt64(process.memory.zeroFrameFaults)).dec("pages_at_exit", UInt64(atExit)).dec("user_frames_freed", UInt64(userFrames))
             .dec("table_frames_freed", UInt64(tableFrames)).text("frames", balanced ? "all-returned" : "LEAKED").end()
     }
 
@@ -108,6 +111,40 @@ enum Processes {
     /// Out of line, so the reference it takes is released before the caller leaves for good.
     @inline(never) private static func flushCurrentOutput() {
         if let process = current { flushOutput(process) }
+    }
+
+    /// Why the last user page fault was refused (the kill line's `cause=`).
+    nonisolated(unsafe) static var lastFaultRefusal: FaultRefusal = .notMapped
+
+    /// A page fault in ring 3 (CR2 holds the address): true when the process's memory resolved it
+    /// (the program retries the access), false when it must be killed (the refusal is kept for
+    /// the kill line). Out of line, so no reference to the process outlives it (a kill never returns).
+    @inline(never) static func resolveUserPageFault(errorCode: UInt64) -> Bool {
+        guard let process = current else { return false }
+        let code = PageFaultErrorCode(rawValue: errorCode)
+        let access: FaultAccess = code.contains(.instructionFetch) ? .execute : (code.contains(.write) ? .write : .read)
+        let fault = PageFault(address: VirtualAddress(cpu_read_cr2()), access: access, wasPresent: code.contains(.present),
+                              fromUser: code.contains(.user))
+        var machine = KernelMachine(process: process)
+        switch process.memory.resolveFault(fault, machine: &machine) {
+        case .success(let resolution):
+            UserCommit.pageFaultsResolved += 1
+            log.line(.trace, "vm", "fault").dec("pid", process.id).address("addr", fault.address.raw)
+                .text("access", access.name).text("resolved", resolutionName(resolution)).end()
+            return true
+        case .failure(let refusal):
+            lastFaultRefusal = refusal
+            return false
+        }
+    }
+
+    private static func resolutionName(_ resolution: FaultResolution) -> StaticString {
+        switch resolution {
+        case .zeroFill: "zero-fill"
+        case .zeroFrame: "zero-frame"
+        case .zeroFrameReplaced: "zero-frame-replaced"
+        case .alreadyResolved: "already-resolved"
+        }
     }
 
     /// A fault in ring 3: the process is killed, the kernel carries on.
@@ -136,15 +173,9 @@ enum Processes {
             let address = cpu_read_cr2()
             line.address("addr", address)
                 .text("access", code.contains(.instructionFetch) ? "execute" : (code.contains(.write) ? "write" : "read"))
-                .text("cause", faultCause(address: address, code: code))
+                .text("cause", lastFaultRefusal.name)
         }
         line.end()
-    }
-
-    private static func faultCause(address: UInt64, code: PageFaultErrorCode) -> StaticString {
-        if address >= UserSpace.stackGuardGapStart.raw && address < UserSpace.stackStart.raw { return "stack-guard-gap" }
-        if address < UserSpace.start.raw || address >= UserSpace.end.raw { return "kernel-memory" }
-        return code.contains(.present) ? "protection-violation" : "not-mapped"
     }
 
     static func flushOutput(_ process: Process) {

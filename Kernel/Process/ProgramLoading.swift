@@ -1,8 +1,9 @@
 // Loading an ELF64 executable (a multiboot module) into a fresh user address space:
 // ProgramLoader validates the file and plans the segments; here each segment's pages are mapped
-// zeroed and writable, the file bytes copied in through the page tables, and then the pages get
-// their final permissions (W^X). Then the stack (with an unmapped guard page below it) and the
-// empty break right after the image.
+// zeroed and writable (reserved, charged and backed at once), the file bytes copied in through the
+// page tables, and then the pages get their final permissions (W^X). Then the stack (reserved and
+// charged, backed on demand, with the 1 MiB guard gap below it) and the empty break right after
+// the image.
 import MemoryCore
 import KernelLog
 import PageTables
@@ -41,12 +42,15 @@ enum ProgramLoading {
         } catch {
             throw .noMemory(Rejection(error == .overlapsMapping ? .exists : .outOfMemory, error))
         }
-        do throws(RejectionReason) { try process.memory.writeUser(address: segment.virtualAddress.raw, from: bytes) } catch {
+        do throws(RejectionReason) {
+            try process.memory.writeUser(address: segment.virtualAddress.raw, from: bytes, machine: &machine)
+        } catch {
             throw .noMemory(Rejection(.badAddress, error))
         }
         // The segment was just mapped (every page present), so protecting it cannot be refused.
         do throws(PageTableError) {
-            try process.memory.setFlags(from: segment.pages.start, pageCount: segment.pages.pageCount, flags: segment.pageFlags)
+            try process.memory.setFlags(from: segment.pages.start, pageCount: segment.pages.pageCount, flags: segment.pageFlags,
+                                        zeroFrame: machine.sharedZeroFrame)
                 .discard(.addressSpaceNotLoaded)  // CR3 is loaded with this space only after loading
         } catch {
             panic("loaded segment refused its protection", "start", segment.pages.start.raw)

@@ -3,14 +3,15 @@
 // errno and its named reason. Time spent here counts against the process's CPU-time limit
 // (ProcessClock), checked on the way back to ring 3.
 import KernelLog
+import PhysicalMemory
 import Syscalls
 
 @_cdecl("kernel_handle_syscall")
 func kernelHandleSyscall(_ raw: UnsafeMutableRawPointer) {
     let frame = raw.assumingMemoryBound(to: SyscallFrame.self)
     ProcessClock.enterKernel()
-    let (a0, a1, a2, _) = frame.pointee.arguments
-    let request = SyscallRequest.decode(number: frame.pointee.number, a0, a1, a2)
+    let (a0, a1, a2, a3) = frame.pointee.arguments
+    let request = SyscallRequest.decode(number: frame.pointee.number, a0, a1, a2, a3)
     // exit leaves through user_resume_kernel, which skips the rest of this function: no strong
     // reference to the process may be held here at that point, or its release would be lost
     // (the same holds for the CPU-time kill below: dispatchSyscall has released its reference).
@@ -18,6 +19,17 @@ func kernelHandleSyscall(_ raw: UnsafeMutableRawPointer) {
     frame.pointee.rax = UInt64(bitPattern: dispatchSyscall(request, a0, a1, a2))
     InvariantChecks.afterChange("syscall")
     if !ProcessClock.leaveKernel() { Processes.killCurrent(frame.pointee, fault: .cpuTimeLimit) }
+}
+
+/// `vm oom` at info: a charge was refused (ENOMEM). Names the process, the call and the pages it
+/// asked to add, the process's committed and resident pages, and the system's commit and free figures.
+private func reportOutOfMemory(_ process: Process, call: StaticString, reason: StaticString) {
+    let memory = process.memory
+    log.line(.info, "vm", "oom").dec("pid", process.id).bytes("prog", process.name).text("call", call)
+        .dec("request_pages", memory.lastCommitRefusal?.requestedPages ?? 0).text("reason", reason)
+        .dec("committed", memory.committedPages).dec("resident", UInt64(memory.pagesMapped)).dec("quota", memory.quotaPages)
+        .dec("commit_limit", UserCommit.ledger.limitPages).dec("committed_total", UserCommit.ledger.committedPages)
+        .dec("free_frames", KernelMemory.frames.statistics.freeFrames).end()
 }
 
 @inline(never) private func dispatchSyscall(_ request: SyscallRequest, _ a0: UInt64, _ a1: UInt64, _ a2: UInt64) -> Int64 {
@@ -31,6 +43,9 @@ func kernelHandleSyscall(_ raw: UnsafeMutableRawPointer) {
             .hex("a2", a2).dec("result", Int(outcome.result))
         if let rejection = outcome.rejection { line.text("errno", rejection.errno.name).text("reason", rejection.reason.name) }
         line.end()
+        if let rejection = outcome.rejection, rejection.reason == .commitLimit || rejection.reason == .quotaExceeded {
+            reportOutOfMemory(process, call: call.number.name, reason: rejection.reason.name)
+        }
     case .unknown(let number):
         outcome = .unknownNumber
         log.line(.debug, "sys", "unknown").dec("pid", process.id).dec("number", number).end()

@@ -3,6 +3,9 @@
 //   log=error|warn|info|debug|trace     log threshold (default info)
 //   cpu_limit_ms=N                       CPU time (ring 3 + kernel on its behalf) a program may
 //                                        use before it is killed: 1 ... 3 600 000 (default 10 000)
+//   commit_quota_mb=N                    the most memory one process may have committed (strict
+//                                        commit: reserved private pages + its page tables), in MiB:
+//                                        1 ... 1 048 576 (default 1024)
 //   fault=stack-overflow|null-pointer|stack-smash
 //                                        make the kernel fail on purpose after boot (tests)
 //   monitor                              after the boot demo, an `mm>` prompt on the serial
@@ -31,17 +34,19 @@ public enum InjectedFaultName: Sendable, Equatable {
 public struct BootOptions: Sendable, Equatable {
     public var logLevel: LogLevel = .info
     public var cpuLimitMilliseconds: UInt64 = 10_000
+    public var commitQuotaMiB: UInt64 = 1024
     public var injectedFault: InjectedFaultName? = nil
     /// The one bare word the kernel uses: `monitor`.
     public var monitor = false
 
     public static let cpuLimitRange: ClosedRange<UInt64> = 1...3_600_000
+    public static let commitQuotaRange: ClosedRange<UInt64> = 1...1_048_576
 
     public init() {}
 }
 
 /// Why a word was not used.
-public enum CommandLineProblem: Sendable, Equatable {
+public enum CommandLineProblem: Error, Sendable, Equatable {
     case notKeyValue, emptyKey, unknownKey, emptyValue, notANumber, outOfRange, unknownValue, repeatedKey
 
     public var name: StaticString {
@@ -102,7 +107,7 @@ public enum KernelCommandLine {
 /// The options so far and which keys were seen.
 struct Parser {
     var options = BootOptions()
-    var seenLog = false, seenCPULimit = false, seenFault = false
+    var seenLog = false, seenCPULimit = false, seenFault = false, seenCommitQuota = false
 
     mutating func apply(_ word: UnsafeRawBufferPointer) -> CommandLineProblem? {
         if same(word, "monitor") {
@@ -115,7 +120,20 @@ struct Parser {
         let value = UnsafeRawBufferPointer(rebasing: word[(equals + 1)...])
         if key.isEmpty { return .emptyKey }
         if same(key, "log") { return applyLog(value) }
-        if same(key, "cpu_limit_ms") { return applyCPULimit(value) }
+        if same(key, "cpu_limit_ms") {
+            switch Self.number(value, in: BootOptions.cpuLimitRange, alreadySeen: seenCPULimit) {
+            case .success(let number): (seenCPULimit, options.cpuLimitMilliseconds) = (true, number)
+            case .failure(let problem): return problem
+            }
+            return nil
+        }
+        if same(key, "commit_quota_mb") {
+            switch Self.number(value, in: BootOptions.commitQuotaRange, alreadySeen: seenCommitQuota) {
+            case .success(let number): (seenCommitQuota, options.commitQuotaMiB) = (true, number)
+            case .failure(let problem): return problem
+            }
+            return nil
+        }
         if same(key, "fault") { return applyFault(value) }
         return .unknownKey
     }
@@ -129,14 +147,15 @@ struct Parser {
         return nil
     }
 
-    private mutating func applyCPULimit(_ value: UnsafeRawBufferPointer) -> CommandLineProblem? {
-        if seenCPULimit { return .repeatedKey }
-        if value.isEmpty { return .emptyValue }
-        guard value.allSatisfy({ $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }) else { return .notANumber }
-        guard let number = KernelCommandLine.decimal(value), BootOptions.cpuLimitRange.contains(number) else { return .outOfRange }
-        seenCPULimit = true
-        options.cpuLimitMilliseconds = number
-        return nil
+    /// A decimal key's value, or its problem: repeated, empty, not a number, out of `range` (in that order).
+    private static func number(
+        _ value: UnsafeRawBufferPointer, in range: ClosedRange<UInt64>, alreadySeen: Bool
+    ) -> Result<UInt64, CommandLineProblem> {
+        if alreadySeen { return .failure(.repeatedKey) }
+        if value.isEmpty { return .failure(.emptyValue) }
+        guard value.allSatisfy({ $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }) else { return .failure(.notANumber) }
+        guard let number = KernelCommandLine.decimal(value), range.contains(number) else { return .failure(.outOfRange) }
+        return .success(number)
     }
 
     private mutating func applyFault(_ value: UnsafeRawBufferPointer) -> CommandLineProblem? {

@@ -9,13 +9,13 @@ extension ProcessMemory {
     public mutating func perform<Machine: SyscallMachine>(_ request: MemoryRequest, machine: inout Machine) -> SyscallOutcome {
         switch request {
         case .write(let address, let length): SyscallOutcome(write(address: address, length: length, machine: &machine))
-        case .map(let hint, let length, let protection):
-            SyscallOutcome(map(hint: hint, length: length, protection: protection, machine: &machine))
+        case .map(let hint, let length, let protection, let options):
+            SyscallOutcome(map(hint: hint, length: length, protection: protection, options: options, machine: &machine))
         case .unmap(let address, let length): SyscallOutcome(unmap(address: address, length: length, machine: &machine))
         case .brk(let requested): brk(requested: requested, machine: &machine)
-        case .memstat(let output): SyscallOutcome(memstat(output: output, machine: machine))
+        case .memstat(let output): SyscallOutcome(memstat(output: output, machine: &machine))
         case .protect(let address, let length, let protection):
-            SyscallOutcome(protect(address: address, length: length, protection: protection, machine: machine))
+            SyscallOutcome(protect(address: address, length: length, protection: protection, machine: &machine))
         }
     }
 
@@ -26,6 +26,7 @@ extension ProcessMemory {
     ) -> Result<UInt64, Rejection> {
         guard length <= UserSpace.maximumWrite else { return .failure(Rejection(.invalidArgument, .writeTooLong)) }
         do throws(RejectionReason) {
+            try faultInUser(address: address, length: length, needsWrite: false, machine: &machine)
             try readUser(address: address, length: length) { chunk in machine.writeConsole(chunk) }
         } catch {
             return .failure(Rejection(.badAddress, error))
@@ -36,17 +37,21 @@ extension ProcessMemory {
     // MARK: - map, unmap, protect
 
     public mutating func map<Machine: SyscallMachine>(
-        hint: UInt64, length: UInt64, protection: UInt64, machine: inout Machine
+        hint: UInt64, length: UInt64, protection: UInt64, options rawOptions: UInt64 = 0, machine: inout Machine
     ) -> Result<UInt64, Rejection> {
         let flags: PageFlags
         do throws(UserProtectionError) { flags = try UserProtection.decode(protection) } catch {
             return .failure(Rejection(.invalidArgument, RejectionReason(error)))
         }
+        let options: MapOptions
+        do throws(RejectionReason) { options = try MapOptions.decode(rawOptions) } catch {
+            return .failure(Rejection(.invalidArgument, error))
+        }
         let start: VirtualAddress, pageCount: UInt64
         if hint != 0 {
             // MAP_FIXED_NOREPLACE: a malformed hint is EINVAL; a well-formed one naming a place that
-            // cannot be given (outside user space, image, break, stack, guard page, or already
-            // mapped) is EEXIST; it is never relocated.
+            // cannot be given (outside user space, image, break, stack, guard gap, or already
+            // reserved) is EEXIST; it is never relocated.
             let range: UserRange
             do throws(UserRangeError) {
                 range = try validateUserRange(address: hint, length: length, alignment: .pageAlignedAddress)
@@ -54,6 +59,7 @@ extension ProcessMemory {
                 let errno: Errno = error == .misaligned || error == .zeroLength ? .invalidArgument : .exists
                 return .failure(Rejection(errno, RejectionReason(error)))
             }
+            guard hint % (options.alignmentPages * frameSize) == 0 else { return .failure(Rejection(.invalidArgument, .misaligned)) }
             if overlapsFixedRegions(range) { return .failure(Rejection(.exists, .imageOrStack)) }
             (start, pageCount) = (range.start, range.pageCount)
         } else {
@@ -61,13 +67,13 @@ extension ProcessMemory {
             guard length <= UserSpace.byteCount, let rounded = alignUp(length, to: frameSize) else {
                 return .failure(Rejection(.invalidArgument, .tooLarge))
             }
-            guard let placed = unhintedPlacement(pageCount: rounded >> frameShift) else {
+            guard let placed = unhintedPlacement(pageCount: rounded >> frameShift, alignmentPages: options.alignmentPages) else {
                 return .failure(Rejection(.outOfMemory, .mapAreaFull))
             }
             (start, pageCount) = (placed, rounded >> frameShift)
         }
         do throws(RejectionReason) {
-            try mapZeroed(at: start, pageCount: pageCount, flags: flags, machine: &machine)
+            try reserve(at: start, pageCount: pageCount, flags: flags, kind: .anonymous, populate: options.populate, machine: &machine)
         } catch {
             return .failure(Rejection(error == .overlapsMapping ? .exists : .outOfMemory, error))
         }
@@ -90,12 +96,16 @@ extension ProcessMemory {
         }
         guard !overlapsFixedRegions(range) else { return .failure(Rejection(.invalidArgument, .imageOrStack)) }
         unmapAndFree(from: range.start, pageCount: range.pageCount, machine: &machine)
+        regions.remove(from: range.start, to: range.end)
+        do throws(RejectionReason) { try settleCharge(machine: &machine) } catch {
+            preconditionFailure("unmap: releasing a charge was refused")
+        }
         unmapCalls += 1
         return .success(0)
     }
 
     public mutating func protect<Machine: SyscallMachine>(
-        address: UInt64, length: UInt64, protection: UInt64, machine: Machine
+        address: UInt64, length: UInt64, protection: UInt64, machine: inout Machine
     ) -> Result<UInt64, Rejection> {
         let flags: PageFlags
         do throws(UserProtectionError) { flags = try UserProtection.decode(protection) } catch {
@@ -111,10 +121,20 @@ extension ProcessMemory {
         guard isMapped(from: range.start, pageCount: range.pageCount) else {
             return .failure(Rejection(.invalidArgument, .notMapped))
         }
+        // Making reserved read-only pages writable charges them (strict commit): refused, nothing changes.
+        let before = regions.pieces(from: range.start, to: range.end)
+        regions.update(from: range.start, to: range.end) { region in
+            region.isCharged = region.isCharged || flags.contains(.writable)
+        }
+        do throws(RejectionReason) { try settleCharge(machine: &machine) } catch {
+            regions.remove(from: range.start, to: range.end)
+            for piece in before { regions.insert(piece) }
+            return .failure(Rejection(.outOfMemory, error))
+        }
         do throws(PageTableError) {
-            try setFlags(from: range.start, pageCount: range.pageCount, flags: flags).flush(machine)
+            try setFlags(from: range.start, pageCount: range.pageCount, flags: flags, zeroFrame: machine.sharedZeroFrame).flush(machine)
         } catch {
-            preconditionFailure("protect: a validated, mapped user range was refused")
+            preconditionFailure("protect: a validated, reserved user range was refused")
         }
         protectCalls += 1
         return .success(0)
@@ -133,21 +153,40 @@ extension ProcessMemory {
         guard requested - breakStart.raw <= UserSpace.breakLimitBytes else {
             return SyscallOutcome(result: unchanged, rejection: Rejection(.outOfMemory, .breakBeyondLimit))
         }
-        let oldEnd = alignUp(breakCurrent.raw, to: frameSize)!
-        let newEnd = alignUp(requested, to: frameSize)!
+        let oldEnd = VirtualAddress(alignUp(breakCurrent.raw, to: frameSize)!)
+        let newEnd = VirtualAddress(alignUp(requested, to: frameSize)!)
         if newEnd > oldEnd {
-            do throws(RejectionReason) {
-                try mapZeroed(at: VirtualAddress(oldEnd), pageCount: (newEnd - oldEnd) >> frameShift, flags: Self.userData,
-                              machine: &machine)
-            } catch {
+            guard !regions.overlaps(from: oldEnd, to: newEnd) else {
+                return SyscallOutcome(result: unchanged, rejection: Rejection(.outOfMemory, .overlapsMapping))
+            }
+            resizeBreakRegion(from: oldEnd, to: newEnd)
+            do throws(RejectionReason) { try settleCharge(machine: &machine) } catch {
+                resizeBreakRegion(from: newEnd, to: oldEnd)
                 return SyscallOutcome(result: unchanged, rejection: Rejection(.outOfMemory, error))
             }
         } else if newEnd < oldEnd {
-            unmapAndFree(from: VirtualAddress(newEnd), pageCount: (oldEnd - newEnd) >> frameShift, machine: &machine)
+            unmapAndFree(from: newEnd, pageCount: (oldEnd.raw - newEnd.raw) >> frameShift, machine: &machine)
+            resizeBreakRegion(from: oldEnd, to: newEnd)
+            do throws(RejectionReason) { try settleCharge(machine: &machine) } catch {
+                preconditionFailure("brk: releasing a charge was refused")
+            }
         }
         if requested != breakCurrent.raw { brkCalls += 1 }
         breakCurrent = VirtualAddress(requested)
         return SyscallOutcome(result: Int64(bitPattern: requested))
+    }
+
+    /// Moves the break region's end from `oldEnd` to `newEnd` (either way): the region is created
+    /// when the break first leaves its start and removed when it comes back to it.
+    mutating func resizeBreakRegion(from oldEnd: VirtualAddress, to newEnd: VirtualAddress) {
+        if oldEnd == breakStart {
+            regions.insert(Region(start: breakStart, pageCount: (newEnd.raw - breakStart.raw) >> frameShift,
+                                  flags: Self.userData, kind: .programBreak, isCharged: true))
+        } else if newEnd == breakStart {
+            regions.remove(from: breakStart, to: oldEnd)
+        } else {
+            regions.resize(endingAt: oldEnd, to: newEnd)
+        }
     }
 
     // MARK: - memstat
@@ -161,15 +200,25 @@ extension ProcessMemory {
         stats.brkCalls = UInt64(brkCalls)
         stats.breakStart = breakStart.raw
         stats.breakCurrent = breakCurrent.raw
+        stats.committedPages = committedPages
+        stats.residentPages = UInt64(pagesMapped)
+        stats.pageTablePages = UInt64(space.tableFrameCount)
+        stats.zeroFillFaults = UInt64(zeroFillFaults)
+        stats.protectionFaults = UInt64(protectionFaults)
+        stats.quotaPages = quotaPages
         return stats
     }
 
-    public func memstat<Machine: SyscallMachine>(output: UInt64, machine: Machine) -> Result<UInt64, Rejection> {
+    public mutating func memstat<Machine: SyscallMachine>(output: UInt64, machine: inout Machine) -> Result<UInt64, Rejection> {
         var stats = statistics
         stats.freeFramesSystem = machine.freeFrameCount
+        stats.commitLimitSystem = machine.commit.limitPages
+        stats.committedSystem = machine.commit.committedPages
         var record = stats.record
         do throws(RejectionReason) {
-            try withUnsafeBytes(of: &record) { (bytes) throws(RejectionReason) in try writeUser(address: output, from: bytes) }
+            try withUnsafeBytes(of: &record) { (bytes) throws(RejectionReason) in
+                try writeUser(address: output, from: bytes, machine: &machine)
+            }
         } catch {
             return .failure(Rejection(.badAddress, error))
         }

@@ -1,45 +1,107 @@
-// One process's user memory: its address space, the table-frame source that serves it, the
-// image/break/map-area bookkeeping and the counters memstat reports. The memory calls are methods
-// on it (ProcessMemory+Calls.swift); the placement rules are in UserLayout.swift.
+// One process's user memory: its regions (what is reserved), its address space (what is backed so
+// far), the table-frame source that serves it, its commit charge, the image/break/map-area
+// bookkeeping and the counters memstat reports. The memory calls are methods on it
+// (ProcessMemory+Calls.swift), faults are resolved in ProcessMemory+Faults.swift, the placement
+// rules are in UserLayout.swift.
+//
+// Demand paging: `map`, `brk` and the stack reserve regions and charge them; frames arrive on
+// first touch (a fresh zeroed frame for a write, the shared read-only zero frame for a read,
+// replaced on the first write). Image segments and `populate` maps are backed at once.
 //
 // Invariants (checkInvariants()):
-//   - every present user leaf is 4 KiB and maps a frame the machine allocated for it, zeroed
-//     before mapping;  pagesMapped == space.mapped4KiBCount;  pagesMapped <= peakPages
+//   - regions are sorted and disjoint; every present leaf is 4 KiB and lies in a region, with at
+//     most the region's permissions; a leaf on the shared zero frame is never writable; a leaf of
+//     an uncharged region is on the zero frame (resident <= committed, region by region);
+//     zeroFrameLeaves counts the zero-frame leaves; pagesMapped (resident) <= peakPages
+//   - chargedDataPages == the charged regions' pages; chargedTablePages == the tables those
+//     regions could need (RegionMap.tableFramesNeeded) >= the tables present (the root aside);
+//     their sum is this process's share of the system's committed total and is <= quotaPages
 //   - imageStart <= breakStart <= breakCurrent <= breakStart + breakLimitBytes (once loaded), and
-//     [breakStart, page-rounded breakCurrent) is mapped
-//   - mapAreaStart <= mapNext <= mapAreaEnd + gap: [mapAreaStart, mapNext) holds every unhinted
-//     mapping (addresses are never reused, so a stale pointer cannot alias new memory)
-//   - destroy() returns every user frame and every table frame.
+//     [breakStart, page-rounded breakCurrent) is a programBreak region
+//   - mapAreaStart <= mapNext <= mapAreaEnd + gap
+//   - destroy() returns every user frame, every table frame and every page of charge.
 import MemoryCore
 import PageTables
 
 public struct ProcessMemory<Access: PhysicalMemoryAccess, Tables: TableFrameSource> {
     public var space: AddressSpace<Access>
     public var tableFrames: Tables
+    public internal(set) var regions = RegionMap()
     /// Lowest page of the program image (its first segment).
     public internal(set) var imageStart = VirtualAddress(0)
     public internal(set) var breakStart = VirtualAddress(0)
     public internal(set) var breakCurrent = VirtualAddress(0)
     /// Where the next unhinted map goes.
     public internal(set) var mapNext = UserSpace.mapAreaStart
+    /// The most pages of charge (data + tables) this process may hold.
+    public var quotaPages = SystemCommit.defaultQuotaPages
+    public internal(set) var chargedDataPages: UInt64 = 0
+    public internal(set) var chargedTablePages: UInt64 = 0
+    /// Present leaves on the machine's shared zero frame.
+    public internal(set) var zeroFrameLeaves = 0
     public internal(set) var peakPages = 0
+    /// The high-water mark of committedPages (kept after destroy, for the kernel's end line).
+    public internal(set) var peakCommittedPages: UInt64 = 0
     public internal(set) var mapCalls = 0
     public internal(set) var unmapCalls = 0
     public internal(set) var brkCalls = 0
     public internal(set) var protectCalls = 0
+    /// Faults that mapped a fresh zeroed private frame (first writes, zero-frame replacements).
+    public internal(set) var zeroFillFaults = 0
+    /// Faults that mapped the shared zero frame (first reads).
+    public internal(set) var zeroFrameFaults = 0
+    /// Faults on a present page that were resolved (a write to the shared zero frame).
+    public internal(set) var protectionFaults = 0
+    /// The last charge refused (for the kernel's `vm oom` line).
+    public internal(set) var lastCommitRefusal: CommitRefusal? = nil
 
     public init(space: AddressSpace<Access>, tableFrames: Tables) {
         self.space = space
         self.tableFrames = tableFrames
     }
 
-    public var pagesMapped: Int { space.mapped4KiBCount }
+    /// Resident pages: present leaves on private frames (the zero frame is not counted).
+    public var pagesMapped: Int { space.mapped4KiBCount - zeroFrameLeaves }
+    /// This process's commit charge: data pages plus page-table pages.
+    public var committedPages: UInt64 { chargedDataPages + chargedTablePages }
 
-    // MARK: - Mapping primitives (every map and unmap of user memory goes through these)
+    // MARK: - Reserving (every region is added through here)
 
-    /// Maps `pageCount` fresh zeroed frames at `start` with `flags`, all or nothing. Refusals:
-    /// `.overlapsMapping`, `.outOfFrames`, `.outOfTableFrames`, or the range's own reason.
+    /// Reserves [start, start + pageCount pages) as a region of `kind` with leaf `flags`, charges
+    /// it (writable or populated memory: every page; read-only: only the tables), and with
+    /// `populate` backs every page with a fresh zeroed frame. All or nothing. Refusals:
+    /// `.overlapsMapping`, `.quotaExceeded`, `.commitLimit`; and, only when frames ran out behind
+    /// the ledger's back (a kernel reserve overrun, a host double's withheld frames),
+    /// `.outOfFrames` / `.outOfTableFrames`.
+    public mutating func reserve<Machine: SyscallMachine>(
+        at start: VirtualAddress, pageCount: UInt64, flags: PageFlags, kind: RegionKind, populate: Bool,
+        machine: inout Machine
+    ) throws(RejectionReason) {
+        let end = VirtualAddress(start.raw + pageCount * frameSize)
+        guard !regions.overlaps(from: start, to: end) else { throw .overlapsMapping }
+        let isCharged = populate || flags.contains(.writable)
+        regions.insert(Region(start: start, pageCount: pageCount, flags: flags, kind: kind, isCharged: isCharged))
+        do throws(RejectionReason) {
+            try settleCharge(machine: &machine)
+            if populate { try backWithZeroedFrames(at: start, pageCount: pageCount, flags: flags, machine: &machine) }
+        } catch {
+            regions.remove(from: start, to: end)
+            try? settleCharge(machine: &machine)  // a release: cannot be refused
+            throw error
+        }
+    }
+
+    /// The loader's segments: reserved, charged and backed at once (the file's bytes go in next).
     public mutating func mapZeroed<Machine: SyscallMachine>(
+        at start: VirtualAddress, pageCount: UInt64, flags: PageFlags, machine: inout Machine
+    ) throws(RejectionReason) {
+        try reserve(at: start, pageCount: pageCount, flags: flags, kind: .image, populate: true, machine: &machine)
+    }
+
+    /// Maps a fresh zeroed frame at every page of a charged, unbacked range, all or nothing. The
+    /// pages and their tables were charged, so the frames exist unless something took them
+    /// behind the ledger's back (then `.outOfFrames` / `.outOfTableFrames`, nothing mapped).
+    mutating func backWithZeroedFrames<Machine: SyscallMachine>(
         at start: VirtualAddress, pageCount: UInt64, flags: PageFlags, machine: inout Machine
     ) throws(RejectionReason) {
         do throws(PageTableError) {
@@ -47,7 +109,7 @@ public struct ProcessMemory<Access: PhysicalMemoryAccess, Tables: TableFrameSour
                 startingAt: start, pageCount: pageCount, size: .size4KiB, flags: flags, tableFrames: &tableFrames,
                 allocateFrame: { index in machine.allocateUserFrame(for: VirtualAddress(start.raw + index * frameSize)) },
                 releaseFrame: { page, frame in
-                    machine.invalidate(page: page)  // rolled back: it was present for a moment
+                    machine.invalidate(page: page)
                     machine.freeUserFrame(frame)
                 })
             flush.discard(.entriesWereNotPresent)
@@ -57,27 +119,58 @@ public struct ProcessMemory<Access: PhysicalMemoryAccess, Tables: TableFrameSour
         peakPages = max(peakPages, pagesMapped)
     }
 
-    /// Unmaps every mapped page of [start, start + pageCount pages) (holes are skipped), invalidates
-    /// them, then gives their frames back. In batches, so the frames wait for their flush in a
-    /// small fixed buffer. Precondition: the range is valid user space (checked by the caller).
+    /// Brings the process's charge in line with its regions: charges the growth (quota first,
+    /// then the system's limit) or releases the shrink. On a refusal nothing is charged and the
+    /// caller undoes its region change.
+    mutating func settleCharge<Machine: SyscallMachine>(machine: inout Machine) throws(RejectionReason) {
+        let data = regions.chargedPages, tables = regions.tableFramesNeeded
+        let old = committedPages, new = data + tables
+        if new > old {
+            guard new <= quotaPages else {
+                lastCommitRefusal = CommitRefusal(requestedPages: new - old, reason: .quotaExceeded)
+                throw .quotaExceeded
+            }
+            guard machine.commit.charge(new - old) else {
+                lastCommitRefusal = CommitRefusal(requestedPages: new - old, reason: .commitLimit)
+                throw .commitLimit
+            }
+        } else if new < old {
+            machine.commit.release(old - new)
+        }
+        (chargedDataPages, chargedTablePages) = (data, tables)
+        peakCommittedPages = max(peakCommittedPages, new)
+    }
+
+    // MARK: - Unbacking
+
+    /// Unmaps every backed page of [start, start + pageCount pages) (holes are skipped),
+    /// invalidates them, then gives their private frames back (the zero frame stays). In batches,
+    /// so the frames wait for their flush in a small fixed buffer. Regions are not changed.
+    /// Precondition: the range is valid user space (checked by the caller).
     public mutating func unmapAndFree<Machine: SyscallMachine>(
         from start: VirtualAddress, pageCount: UInt64, machine: inout Machine
     ) {
+        let zero = machine.sharedZeroFrame
         var cursor = start
         var remaining = pageCount
         while remaining > 0 {
             let batch = min(remaining, UInt64(Self.batchPages))
             var frames = InlineArray<64, FrameNumber>(repeating: FrameNumber(0))
-            var count = 0
+            var count = 0, zeroLeaves = 0
             do throws(PageTableError) {
                 let flush = try space.unmapRegion(startingAt: cursor, pageCount: batch, tableFrames: &tableFrames) { _, frame, _ in
-                    frames[count] = frame  // user memory is 4 KiB pages only: at most `batch` leaves
-                    count += 1
+                    if frame == zero {
+                        zeroLeaves += 1
+                    } else {
+                        frames[count] = frame  // user memory is 4 KiB pages only: at most `batch` leaves
+                        count += 1
+                    }
                 }
                 flush.flush(machine)
             } catch {
                 preconditionFailure("unmapAndFree: a validated user range was refused")
             }
+            zeroFrameLeaves -= zeroLeaves
             for index in 0 ..< count { machine.freeUserFrame(frames[index]) }
             cursor = VirtualAddress(cursor.raw + batch * frameSize)
             remaining -= batch
@@ -86,20 +179,25 @@ public struct ProcessMemory<Access: PhysicalMemoryAccess, Tables: TableFrameSour
 
     static var batchPages: Int { 64 }
 
-    /// Sets the flags of every page of a range mapped by this process. The caller settles the flush
-    /// (the loader discards it: the space is not loaded yet).
+    /// Sets the protection of [start, start + pageCount pages): the regions' flags and every
+    /// backed page's (a zero-frame page stays read-only: its first write still faults). The caller
+    /// settles the flush (the loader discards it: the space is not loaded yet).
     public mutating func setFlags(
-        from start: VirtualAddress, pageCount: UInt64, flags: PageFlags
+        from start: VirtualAddress, pageCount: UInt64, flags: PageFlags, zeroFrame: FrameNumber
     ) throws(PageTableError) -> TLBFlush {
-        try space.protectRegion(startingAt: start, pageCount: pageCount, flags: flags)
+        let flush = try space.reprotectLeaves(startingAt: start, pageCount: pageCount) { frame in
+            frame == zeroFrame ? flags.subtracting(.writable) : flags
+        }
+        regions.update(from: start, to: VirtualAddress(start.raw + pageCount * frameSize)) { region in
+            region.flags = flags
+            region.isCharged = region.isCharged || flags.contains(.writable)
+        }
+        return flush
     }
 
-    /// True when every page of [start, start + pageCount pages) is mapped.
+    /// True when every page of [start, start + pageCount pages) is reserved.
     public func isMapped(from start: VirtualAddress, pageCount: UInt64) -> Bool {
-        for index in 0 ..< pageCount where space.translate(VirtualAddress(start.raw + index * frameSize)) == nil {
-            return false
-        }
-        return true
+        regions.covers(from: start, to: VirtualAddress(start.raw + pageCount * frameSize))
     }
 
     static func reason(_ error: PageTableError) -> RejectionReason {
@@ -123,9 +221,12 @@ public struct ProcessMemory<Access: PhysicalMemoryAccess, Tables: TableFrameSour
         breakCurrent = breakStart
     }
 
-    /// Maps the zeroed read-write stack below `UserSpace.stackEnd` (its guard page stays unmapped).
+    /// Reserves the read-write stack below `UserSpace.stackEnd`: all of it (UserSpace.stackBytes)
+    /// is charged now and backed on demand, so it grows by faults up to its limit and a fault in
+    /// it never fails; the guard gap below it stays unreserved.
     public mutating func mapStack<Machine: SyscallMachine>(machine: inout Machine) throws(RejectionReason) {
-        try mapZeroed(at: UserSpace.stackStart, pageCount: UserSpace.stackPages, flags: Self.userData, machine: &machine)
+        try reserve(at: UserSpace.stackStart, pageCount: UserSpace.stackPages, flags: Self.userData, kind: .stack,
+                    populate: false, machine: &machine)
     }
 
     /// Leaf flags of the break, the stack and loaded segments before their final protection.
@@ -133,15 +234,21 @@ public struct ProcessMemory<Access: PhysicalMemoryAccess, Tables: TableFrameSour
 
     // MARK: - Teardown
 
-    /// Frees every user frame and table frame (the root included). Returns (user frames, table
-    /// frames) given back. The space must not be used afterwards.
+    /// Frees every user frame and table frame (the root included) and releases the whole charge.
+    /// Returns (user frames, table frames) given back. The space must not be used afterwards.
     public mutating func destroy<Machine: SyscallMachine>(machine: inout Machine) -> (userFrames: Int, tableFrames: Int) {
         var userFrames = 0
+        let zero = machine.sharedZeroFrame
         let freedTables = space.destroy(tableFrames: &tableFrames) { _, frame, size in
-            let frames = size == .size4KiB ? 1 : 512
-            for offset in 0 ..< frames { machine.freeUserFrame(frame.advanced(by: Int64(offset))) }
-            userFrames += frames
+            precondition(size == .size4KiB, "a huge page in user memory")
+            if frame == zero { return }
+            machine.freeUserFrame(frame)
+            userFrames += 1
         }
+        zeroFrameLeaves = 0
+        regions.removeAll()
+        machine.commit.release(committedPages)
+        (chargedDataPages, chargedTablePages) = (0, 0)
         return (userFrames, freedTables)
     }
 }

@@ -28,9 +28,16 @@ public enum RejectionReason: Error, Hashable, Sendable {
     case overlapsMapping
     // Resources.
     case mapAreaFull
+    /// The charge would pass the system's commit limit (strict commit).
+    case commitLimit
+    /// The charge would pass the process's quota (`commit_quota_mb=`).
+    case quotaExceeded
     case outOfFrames
     case outOfTableFrames
     // Calls.
+    // map's options (MapOptions.decode's reasons, in its order).
+    case unknownMapOptions
+    case badAlignment
     case writeTooLong
     case breakBelowStart
     case breakBeyondLimit
@@ -72,6 +79,10 @@ public enum RejectionReason: Error, Hashable, Sendable {
         case .imageOrStack: "image-or-stack"
         case .overlapsMapping: "overlaps-mapping"
         case .mapAreaFull: "map-area-full"
+        case .commitLimit: "commit-limit"
+        case .quotaExceeded: "quota-exceeded"
+        case .unknownMapOptions: "unknown-map-options"
+        case .badAlignment: "bad-alignment"
         case .outOfFrames: "out-of-frames"
         case .outOfTableFrames: "out-of-table-frames"
         case .writeTooLong: "write-too-long"

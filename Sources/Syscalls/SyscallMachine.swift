@@ -10,7 +10,12 @@ public protocol SyscallMachine: TLBInvalidator {
     mutating func allocateUserFrame(for page: VirtualAddress) -> FrameNumber?
     /// Takes back a user frame that is unmapped and whose translation was invalidated.
     mutating func freeUserFrame(_ frame: FrameNumber)
-    /// Free frames in the whole machine (memstat's last field).
+    /// The machine's one frame of zeros, mapped read-only wherever a page is first read. Never
+    /// freed, never written.
+    var sharedZeroFrame: FrameNumber { get }
+    /// The machine-wide commit ledger every process's charge goes through.
+    var commit: SystemCommit { get set }
+    /// Free frames in the whole machine (memstat's free_frames_system).
     var freeFrameCount: UInt64 { get }
     /// The bytes a program wrote (called once per write, with the whole buffer in chunks).
     mutating func writeConsole(_ bytes: UnsafeRawBufferPointer)

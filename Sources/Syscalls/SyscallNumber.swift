@@ -5,13 +5,13 @@ public enum SyscallNumber: UInt64, CaseIterable, Sendable {
     case exit = 0
     /// write(buffer, length) -> bytes written.
     case write = 1
-    /// map(hint, length, protection) -> address.
+    /// map(hint, length, protection, options) -> address.
     case map = 2
     /// unmap(address, length) -> 0.
     case unmap = 3
     /// brk(newBreak) -> the break after the call.
     case brk = 4
-    /// memstat(out) -> 0, fills 8 x UInt64.
+    /// memstat(out) -> 0, fills 16 x UInt64.
     case memstat = 5
     /// protect(address, length, protection) -> 0.
     case protect = 6

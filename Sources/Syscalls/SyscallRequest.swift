@@ -10,13 +10,13 @@ public enum SyscallRequest: Equatable, Sendable {
     /// A number no call has: -ENOSYS.
     case unknown(number: UInt64)
 
-    /// rax = number; rdi, rsi, rdx = the first three arguments (no call takes more yet).
-    public static func decode(number: UInt64, _ a0: UInt64, _ a1: UInt64, _ a2: UInt64) -> SyscallRequest {
+    /// rax = number; rdi, rsi, rdx, r10 = the first four arguments.
+    public static func decode(number: UInt64, _ a0: UInt64, _ a1: UInt64, _ a2: UInt64, _ a3: UInt64) -> SyscallRequest {
         guard let call = SyscallNumber(rawValue: number) else { return .unknown(number: number) }
         switch call {
         case .exit: return .exit(code: a0)
         case .write: return .memory(.write(address: a0, length: a1))
-        case .map: return .memory(.map(hint: a0, length: a1, protection: a2))
+        case .map: return .memory(.map(hint: a0, length: a1, protection: a2, options: a3))
         case .unmap: return .memory(.unmap(address: a0, length: a1))
         case .brk: return .memory(.brk(requested: a0))
         case .memstat: return .memory(.memstat(output: a0))
@@ -28,7 +28,7 @@ public enum SyscallRequest: Equatable, Sendable {
 /// The memory calls, arguments raw as they came in the registers.
 public enum MemoryRequest: Equatable, Sendable {
     case write(address: UInt64, length: UInt64)
-    case map(hint: UInt64, length: UInt64, protection: UInt64)
+    case map(hint: UInt64, length: UInt64, protection: UInt64, options: UInt64)
     case unmap(address: UInt64, length: UInt64)
     case brk(requested: UInt64)
     case memstat(output: UInt64)

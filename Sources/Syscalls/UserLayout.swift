@@ -9,7 +9,8 @@
 //                  from the area's start; one unmapped page on each side of each mapping
 //   guard gap      [stackGuardGapStart, stackStart): 1 MiB below the stack that nothing may map,
 //                  neither `map` nor an ELF segment (Linux's stack_guard_gap)
-//   stack          [stackStart, stackEnd), 64 KiB
+//   stack          [stackStart, stackEnd), 1 MiB reserved and charged at load, backed on demand
+//                  (it "grows" by faults down to stackStart, its limit)
 import MemoryCore
 import PageTables
 
@@ -18,7 +19,8 @@ extension UserSpace {
     public static let imageBase = VirtualAddress(0x0000_0080_0040_0000)
     /// The user stack ends here (exclusive); rsp starts here.
     public static let stackEnd = VirtualAddress(0x0000_7F00_0000_0000)
-    public static let stackPages: UInt64 = 16
+    /// The stack's limit: 1 MiB (256 pages), reserved and charged at load, backed on first touch.
+    public static let stackPages: UInt64 = 256
     public static let stackBytes: UInt64 = stackPages * frameSize
     /// The lowest stack page.
     public static let stackStart = VirtualAddress(stackEnd.raw - stackBytes)
@@ -46,6 +48,14 @@ extension UserSpace {
 
     @inlinable public static func contains(_ address: VirtualAddress) -> Bool { start <= address && address < end }
 
+    /// Why a fault at an address no region covers is refused: outside user space, in the stack's
+    /// guard gap, or simply not reserved.
+    public static func unreservedFaultCause(_ address: VirtualAddress) -> FaultRefusal {
+        if !contains(address) { return .kernelMemory }
+        if stackGuardGapStart <= address && address < stackStart { return .stackGuardGap }
+        return .notMapped
+    }
+
     /// Bytes rounded up to whole pages; nil when that overflows.
     @inlinable public static func pageRounded(_ bytes: UInt64) -> UInt64? { alignUp(bytes, to: pageBytes) }
 }
@@ -53,15 +63,15 @@ extension UserSpace {
 /// The placement rules, applied to one process's memory.
 extension ProcessMemory {
     /// Where an unhinted map of `pageCount` pages goes: the first free range (with mapGapPages
-    /// unmapped on each side) at or after mapNext, else from the start of the map area; nil when
-    /// the area has no such room. The page tables are the record searched, so a hinted mapping
-    /// placed where unhinted ones go only makes the search step past it.
-    func unhintedPlacement(pageCount: UInt64) -> VirtualAddress? {
+    /// unreserved on each side), aligned to `alignmentPages`, at or after mapNext, else from the start
+    /// of the map area; nil when the area has no such room. The regions are the record searched, so
+    /// a hinted mapping placed where unhinted ones go only makes the search step past it.
+    func unhintedPlacement(pageCount: UInt64, alignmentPages: UInt64 = 1) -> VirtualAddress? {
         let lower = UserSpace.mapAreaStart, end = UserSpace.mapAreaEnd
         let from = min(max(mapNext, lower), end)
         let gap = UserSpace.mapGapPages
-        return space.firstFreeRange(pageCount: pageCount, from: from, lower: lower, end: end, gapPages: gap)
-            ?? space.firstFreeRange(pageCount: pageCount, from: lower, lower: lower, end: end, gapPages: gap)
+        return regions.firstFreeRange(pageCount: pageCount, alignmentPages: alignmentPages, from: from, lower: lower, end: end, gapPages: gap)
+            ?? regions.firstFreeRange(pageCount: pageCount, alignmentPages: alignmentPages, from: lower, lower: lower, end: end, gapPages: gap)
     }
 
     /// Moves the unhinted cursor (where the next search starts) to the end of a mapping just

@@ -24,9 +24,10 @@ func parse(_ text: String, imagePath: Bool = true) -> (BootOptions, [(String, St
     }
 
     @Test func everyKeyApplies() {
-        let (options, reports) = parse("img log=debug cpu_limit_ms=2000 fault=null-pointer")
+        let (options, reports) = parse("img log=debug cpu_limit_ms=2000 fault=null-pointer commit_quota_mb=64")
         #expect(reports.isEmpty)
         #expect(options.logLevel == .debug && options.cpuLimitMilliseconds == 2000 && options.injectedFault == .nullPointer)
+        #expect(options.commitQuotaMiB == 64)
     }
 
     @Test func hostileWordsAreEachReportedOnceAndChangeNothing() {
@@ -38,6 +39,12 @@ func parse(_ text: String, imagePath: Bool = true) -> (BootOptions, [(String, St
                                      "cpu_limit_ms=12ms", "cpu_limit_ms=-5", "fault=reboot", "log=loud", "bogus=1", "justaword"])
         #expect(reports.map(\.1) == ["empty-key", "empty-key", "empty-value", "empty-value", "out-of-range", "out-of-range",
                                      "not-a-number", "not-a-number", "unknown-value", "unknown-value", "unknown-key", "not-key-value"])
+    }
+
+    @Test func commitQuotaIsCheckedAsEveryNumber() {
+        let (options, reports) = parse("img commit_quota_mb=0 commit_quota_mb=1048577 commit_quota_mb=8M commit_quota_mb=16 commit_quota_mb=32")
+        #expect(options.commitQuotaMiB == 16)
+        #expect(reports.map(\.1) == ["out-of-range", "out-of-range", "not-a-number", "repeated-key"])
     }
 
     @Test func repeatedKeysKeepTheFirstValidOne() {

@@ -10,8 +10,9 @@ import Testing
 @Suite struct ProcessMemoryTests {
     @Test func unmapAndProtectInvalidateEveryPageBeforeItsFrameIsFreed() throws {
         var (memory, machine) = try makeProcess()
-        let address = try memory.map(hint: 0, length: 100 * 4096, protection: 3, machine: &machine).get()
-        _ = try memory.protect(address: address, length: 100 * 4096, protection: 1, machine: machine).get()
+        let address = try memory.map(hint: 0, length: 100 * 4096, protection: 3, options: MapOptions.populateBit,
+                                     machine: &machine).get()
+        _ = try memory.protect(address: address, length: 100 * 4096, protection: 1, machine: &machine).get()
         let pages = (0 ..< 100).map { VirtualAddress(address + UInt64($0) * 4096) }
         #expect(machine.recorder.events == pages.map { .invalidate($0) })
         machine.recorder.events = []
@@ -21,13 +22,13 @@ import Testing
         #expect(machine.freedBeforeInvalidation.isEmpty)
     }
 
-    @Test func outOfFramesHalfWayLeavesNothingMapped() throws {
-        var (memory, machine) = try makeProcess(frames: 64)
+    @Test func aMapBeyondTheCommitLimitLeavesNothingMapped() throws {
+        var (memory, machine) = try makeProcess(frames: 1024)
         let free = machine.freeFrameCount
-        let outcome = memory.perform(.map(hint: 0, length: 200 * 4096, protection: 3), machine: &machine)
-        #expect(outcome.rejection == Rejection(.outOfMemory, .outOfFrames))
+        let outcome = memory.perform(.map(hint: 0, length: 2000 * 4096, protection: 3, options: 1), machine: &machine)
+        #expect(outcome.rejection == Rejection(.outOfMemory, .commitLimit))
         #expect(machine.freeFrameCount == free && machine.freedBeforeInvalidation.isEmpty)
-        #expect(memory.checkInvariants(ledger: memory.tableFrames) == nil)
+        #expect(memory.checkInvariants(zeroFrame: machine.sharedZeroFrame, ledger: memory.tableFrames) == nil)
     }
 
     @Test func writeAndMemstatCopyThroughThePageTables() throws {
@@ -35,17 +36,22 @@ import Testing
         let address = try memory.map(hint: 0, length: 8192, protection: 3, machine: &machine).get()
         let text = Array("hello across a page boundary".utf8)
         let refused: RejectionReason? = text.withUnsafeBytes { bytes in
-            do throws(RejectionReason) { try memory.writeUser(address: address + 4090, from: bytes) } catch { return error }
+            do throws(RejectionReason) { try memory.writeUser(address: address + 4090, from: bytes, machine: &machine) } catch {
+                return error
+            }
             return nil
         }
         #expect(refused == nil)
         #expect(try memory.write(address: address + 4090, length: UInt64(text.count), machine: &machine).get() == UInt64(text.count))
         #expect(machine.console == text)
-        _ = try memory.memstat(output: address + 100, machine: machine).get()
+        _ = try memory.memstat(output: address + 100, machine: &machine).get()
+        #expect(memory.statistics.residentPages == 2 + 2, "the image and the two pages written")
         var copied: [UInt8] = []
-        try memory.readUser(address: address + 100, length: 64) { copied.append(contentsOf: $0) }
+        try memory.readUser(address: address + 100, length: UInt64(MemoryStatistics.recordBytes)) { copied.append(contentsOf: $0) }
         var expected = memory.statistics
         expected.freeFramesSystem = machine.freeFrameCount
+        expected.commitLimitSystem = machine.commit.limitPages
+        expected.committedSystem = machine.commit.committedPages
         var record = expected.record
         #expect(copied == withUnsafeBytes(of: &record) { Array($0) })
     }
@@ -65,7 +71,7 @@ import Testing
             #expect(next + 2 * 4096 + 4096 <= squatter || next >= squatter + 8 * 4096 + 4096, "clear of the hinted mapping")
             previousEnd = next + 2 * 4096
         }
-        #expect(memory.checkInvariants(ledger: memory.tableFrames) == nil)
+        #expect(memory.checkInvariants(zeroFrame: machine.sharedZeroFrame, ledger: memory.tableFrames) == nil)
     }
 
     /// Reference model: which pages are mapped by `map`, the break, the counters.
@@ -74,6 +80,7 @@ import Testing
         var random = SeededGenerator(seed: seed)
         var (memory, machine) = try makeProcess(frames: 2048)
         let framesAtStart = machine.freeFrameCount + UInt64(memory.pagesMapped) + UInt64(memory.space.tableFrameCount)
+        let committedAtStart = machine.commit.committedPages - memory.committedPages
         var mapped: [UInt64: Int] = [:]  // page -> protection bits
         var maps: [(UInt64, UInt64)] = []
         for step in 0 ..< 1000 {
@@ -84,7 +91,8 @@ import Testing
                 // A hinted map goes exactly at its hint or is refused; an unhinted one searches the
                 // map area for free pages (with a gap page on each side), so it succeeds unless
                 // frames or the area run out.
-                let outcome = memory.perform(.map(hint: hint, length: pages * 4096 - random.next() % 4096, protection: 3),
+                let outcome = memory.perform(.map(hint: hint, length: pages * 4096 - random.next() % 4096, protection: 3,
+                                                  options: random.next() % 4 == 0 ? MapOptions.populateBit : 0),
                                              machine: &machine)
                 let place = hint == 0 ? (outcome.rejection == nil ? UInt64(outcome.result) : memory.mapNext.raw) : hint
                 let free = (0 ..< pages).allSatisfy { mapped[place + $0 * 4096] == nil }
@@ -93,7 +101,7 @@ import Testing
                     #expect(mapped[place - 4096] == nil && mapped[place + pages * 4096] == nil, "step \(step): no gap")
                 }
                 if hint == 0, let rejection = outcome.rejection {
-                    #expect([.outOfFrames, .outOfTableFrames, .mapAreaFull].contains(rejection.reason), "step \(step): \(outcome)")
+                    #expect([.commitLimit, .mapAreaFull].contains(rejection.reason), "step \(step): \(outcome)")
                 }
                 if outcome.rejection == nil {
                     #expect(free, "step \(step): map over mapped pages")
@@ -101,7 +109,7 @@ import Testing
                     for page in 0 ..< pages { mapped[start + page * 4096] = 3 }
                     maps.append((start, pages))
                 } else {
-                    #expect(!free || outcome.rejection!.reason == .outOfFrames || outcome.rejection!.reason == .outOfTableFrames,
+                    #expect(!free || outcome.rejection!.reason == .commitLimit,
                             "step \(step): \(outcome)")
                 }
             case 2:
@@ -126,23 +134,28 @@ import Testing
                 let outcome = memory.perform(.brk(requested: target), machine: &machine)
                 #expect(outcome.result == Int64(target) || outcome.rejection != nil)
             default:
-                let outcome = memory.perform(.memstat(output: UserSpace.stackEnd.raw - 64), machine: &machine)
+                let outcome = memory.perform(.memstat(output: UserSpace.stackEnd.raw - UInt64(MemoryStatistics.recordBytes)), machine: &machine)
                 #expect(outcome.rejection == nil)
             }
             let mapPages = mapped.count
             let breakPages = Int((alignUp(memory.breakCurrent.raw, to: 4096)! - memory.breakStart.raw) / 4096)
-            #expect(memory.pagesMapped == 2 + Int(UserSpace.stackPages) + mapPages + breakPages, "step \(step)")
+            let reserved = memory.regions.regions.reduce(0) { $0 + Int($1.pageCount) }
+            #expect(reserved == 2 + Int(UserSpace.stackPages) + mapPages + breakPages, "step \(step)")
             for (page, protection) in mapped.prefix(8) {
-                let flags = memory.space.translate(VirtualAddress(page))?.flags
+                let flags = memory.regions.region(containing: VirtualAddress(page))?.flags
                 #expect(flags?.contains(.writable) == (protection & 2 != 0), "step \(step)")
+                if let backed = memory.space.translate(VirtualAddress(page)), backed.flags.contains(.writable) {
+                    #expect(protection & 2 != 0, "step \(step): a backed page writable beyond its protection")
+                }
             }
-            let violation = memory.checkInvariants(ledger: memory.tableFrames)
+            let violation = memory.checkInvariants(zeroFrame: machine.sharedZeroFrame, ledger: memory.tableFrames)
             #expect(violation == nil, "step \(step)")
             #expect(machine.freedBeforeInvalidation.isEmpty)
             if violation != nil { break }
         }
         let (userFrames, tableFrames) = memory.destroy(machine: &machine)
         #expect(machine.freeFrameCount == framesAtStart && userFrames > 0 && tableFrames > 0)
+        #expect(machine.commit.committedPages == committedAtStart)
         #expect(machine.pool.tableFrames.isEmpty && machine.pool.userFrames.isEmpty)
     }
 }

@@ -37,29 +37,41 @@ import Testing
         expectRefused(.unmap(address: UserSpace.end.raw, length: 4096), .invalidArgument, .outsideUserRange,
                       memory: &memory, machine: &machine)
         expectRefused(.unmap(address: mapped, length: UInt64.max), .invalidArgument, .tooLarge, memory: &memory, machine: &machine)
-        #expect(memory.checkInvariants(ledger: memory.tableFrames) == nil)
+        #expect(memory.checkInvariants(zeroFrame: machine.sharedZeroFrame, ledger: memory.tableFrames) == nil)
     }
 
     @Test func mapRefusals() throws {
-        var (memory, machine) = try makeProcess(frames: 256)
-        expectRefused(.map(hint: 0, length: 4096, protection: 8 | 1), .invalidArgument, .unknownProtectionBits,
+        var (memory, machine) = try makeProcess(frames: 1024)
+        expectRefused(.map(hint: 0, length: 4096, protection: 8 | 1, options: 0), .invalidArgument, .unknownProtectionBits,
                       memory: &memory, machine: &machine)
-        expectRefused(.map(hint: 0, length: 4096, protection: 2), .invalidArgument, .protectionNotReadable,
+        expectRefused(.map(hint: 0, length: 4096, protection: 2, options: 0), .invalidArgument, .protectionNotReadable,
                       memory: &memory, machine: &machine)
-        expectRefused(.map(hint: 0, length: 4096, protection: 7), .invalidArgument, .writeAndExecute, memory: &memory, machine: &machine)
-        expectRefused(.map(hint: 0, length: 0, protection: 3), .invalidArgument, .zeroLength, memory: &memory, machine: &machine)
-        expectRefused(.map(hint: 0, length: UInt64.max, protection: 3), .invalidArgument, .tooLarge, memory: &memory, machine: &machine)
-        expectRefused(.map(hint: 0x1000_0000_0001, length: 4096, protection: 3), .invalidArgument, .misaligned,
+        expectRefused(.map(hint: 0, length: 4096, protection: 7, options: 0), .invalidArgument, .writeAndExecute, memory: &memory, machine: &machine)
+        expectRefused(.map(hint: 0, length: 0, protection: 3, options: 0), .invalidArgument, .zeroLength, memory: &memory, machine: &machine)
+        expectRefused(.map(hint: 0, length: UInt64.max, protection: 3, options: 0), .invalidArgument, .tooLarge, memory: &memory, machine: &machine)
+        expectRefused(.map(hint: 0x1000_0000_0001, length: 4096, protection: 3, options: 0), .invalidArgument, .misaligned,
                       memory: &memory, machine: &machine)
-        expectRefused(.map(hint: 0x1000, length: 4096, protection: 3), .exists, .touchesKernel, memory: &memory, machine: &machine)
-        expectRefused(.map(hint: UserSpace.imageBase.raw, length: 4096, protection: 3), .exists, .imageOrStack,
+        expectRefused(.map(hint: 0x1000, length: 4096, protection: 3, options: 0), .exists, .touchesKernel, memory: &memory, machine: &machine)
+        expectRefused(.map(hint: UserSpace.imageBase.raw, length: 4096, protection: 3, options: 0), .exists, .imageOrStack,
                       memory: &memory, machine: &machine)
-        expectRefused(.map(hint: UserSpace.stackGuardGapStart.raw, length: 4096, protection: 3), .exists, .imageOrStack,
+        expectRefused(.map(hint: UserSpace.stackGuardGapStart.raw, length: 4096, protection: 3, options: 0), .exists, .imageOrStack,
                       memory: &memory, machine: &machine)
         let mapped = try #require(try? memory.map(hint: 0, length: 4096, protection: 3, machine: &machine).get())
-        expectRefused(.map(hint: mapped, length: 4096, protection: 1), .exists, .overlapsMapping, memory: &memory, machine: &machine)
-        expectRefused(.map(hint: 0, length: 1 << 30, protection: 3), .outOfMemory, .outOfFrames, memory: &memory, machine: &machine)
-        #expect(memory.checkInvariants(ledger: memory.tableFrames) == nil)
+        expectRefused(.map(hint: mapped, length: 4096, protection: 1, options: 0), .exists, .overlapsMapping, memory: &memory, machine: &machine)
+        expectRefused(.map(hint: 0, length: 2000 * 4096, protection: 3, options: 0), .outOfMemory, .commitLimit, memory: &memory, machine: &machine)
+        expectRefused(.map(hint: 0, length: 1 << 30, protection: 3, options: 0), .outOfMemory, .quotaExceeded, memory: &memory, machine: &machine)
+        expectRefused(.map(hint: 0, length: 4096, protection: 3, options: 1 << 2), .invalidArgument, .unknownMapOptions,
+                      memory: &memory, machine: &machine)
+        expectRefused(.map(hint: 0, length: 4096, protection: 3, options: 40 << 8), .invalidArgument, .badAlignment,
+                      memory: &memory, machine: &machine)
+        expectRefused(.map(hint: 0, length: 4096, protection: 3, options: 11 << 8), .invalidArgument, .badAlignment,
+                      memory: &memory, machine: &machine)
+        expectRefused(.map(hint: 0x1000_0000_1000, length: 4096, protection: 3, options: 21 << 8), .invalidArgument, .misaligned,
+                      memory: &memory, machine: &machine)
+        memory.quotaPages = memory.committedPages + 8
+        expectRefused(.map(hint: 0, length: 64 * 4096, protection: 3, options: 0), .outOfMemory, .quotaExceeded,
+                      memory: &memory, machine: &machine)
+        #expect(memory.checkInvariants(zeroFrame: machine.sharedZeroFrame, ledger: memory.tableFrames) == nil)
     }
 
     @Test func protectWriteMemstatBrkRefusals() throws {
@@ -79,7 +91,7 @@ import Testing
         expectRefused(.brk(requested: UserSpace.imageBase.raw), .outOfMemory, .breakBelowStart, memory: &memory, machine: &machine)
         expectRefused(.brk(requested: memory.breakStart.raw + (1 << 30) + 1), .outOfMemory, .breakBeyondLimit,
                       memory: &memory, machine: &machine)
-        #expect(SyscallRequest.decode(number: 99, 0, 0, 0) == .unknown(number: 99))
+        #expect(SyscallRequest.decode(number: 99, 0, 0, 0, 0) == .unknown(number: 99))
         #expect(SyscallOutcome.unknownNumber.result == -38 && SyscallOutcome.unknownNumber.rejection?.reason == .unknownNumber)
     }
 
@@ -88,6 +100,7 @@ import Testing
             .zeroLength, .misaligned, .tooLarge, .wrapsAround, .touchesKernel, .outsideUserRange, .unknownProtectionBits,
             .protectionNotReadable, .writeAndExecute, .notMapped, .noAccess, .imageOrStack, .overlapsMapping, .mapAreaFull,
             .outOfFrames, .outOfTableFrames, .writeTooLong, .breakBelowStart, .breakBeyondLimit, .unknownNumber,
+            .commitLimit, .quotaExceeded, .unknownMapOptions, .badAlignment,
         ]
         #expect(Set(reasons.map { $0.name.description }).count == reasons.count)
     }

@@ -66,10 +66,22 @@ enum MachineEvent: Equatable {
 struct SimulatedMachine: SyscallMachine {
     let ram: SimulatedRAM
     let pool: FramePool
+    /// Taken from the pool first and zeroed; never freed.
+    let sharedZeroFrame: FrameNumber
+    /// The limit: the pool's free frames after the zero frame, less the kernel's reserve (as the kernel).
+    var commit: SystemCommit
     /// Which page each live user frame backs (to check invalidate-before-free).
     var pageOfFrame: [FrameNumber: VirtualAddress] = [:]
     var console: [UInt8] = []
     var freedBeforeInvalidation: [FrameNumber] = []
+
+    init(ram: SimulatedRAM, pool: FramePool, commitLimit: UInt64? = nil) {
+        self.ram = ram
+        self.pool = pool
+        sharedZeroFrame = pool.take()!
+        ram.pointer(to: sharedZeroFrame.startAddress).initializeMemory(as: UInt8.self, repeating: 0, count: 4096)
+        commit = SystemCommit(limitPages: commitLimit ?? SystemCommit.limit(freeFrames: UInt64(pool.free.count)))
+    }
 
     mutating func allocateUserFrame(for page: VirtualAddress) -> FrameNumber? {
         guard let frame = pool.take() else { return nil }
@@ -103,13 +115,13 @@ typealias TestMemory = ProcessMemory<RAMAccess, PoolTables>
 
 /// A process with an image of `imagePages` at UserSpace.imageBase (read-write, as a data segment)
 /// and its stack, as the kernel's loader leaves it.
-func makeProcess(frames: Int = 4096, imagePages: UInt64 = 2) throws -> (TestMemory, SimulatedMachine) {
+func makeProcess(frames: Int = 4096, imagePages: UInt64 = 2, commitLimit: UInt64? = nil) throws -> (TestMemory, SimulatedMachine) {
     let ram = SimulatedRAM(frameCount: frames)
     let pool = FramePool(frameCount: frames)
     var tables = PoolTables(pool: pool)
     let space = try AddressSpace(kind: .user, memory: RAMAccess(ram: ram), tableFrames: &tables)
     var memory = ProcessMemory(space: space, tableFrames: tables)
-    var machine = SimulatedMachine(ram: ram, pool: pool)
+    var machine = SimulatedMachine(ram: ram, pool: pool, commitLimit: commitLimit)
     try memory.mapZeroed(at: UserSpace.imageBase, pageCount: imagePages, flags: TestMemory.userData, machine: &machine)
     memory.setImage(start: UserSpace.imageBase, end: VirtualAddress(UserSpace.imageBase.raw + imagePages * 4096 - 100))
     try memory.mapStack(machine: &machine)

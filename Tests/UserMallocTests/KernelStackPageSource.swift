@@ -184,6 +184,12 @@ struct StackMachine: SyscallMachine {
     /// Frames the last call handed back, in order.
     var returned: [FrameNumber] = []
     var invalidations = 0
+    /// Every map here populates (the heap uses the run's host bytes directly: a host double takes
+    /// no page faults), so the zero frame is never mapped; frame 0, reserved at boot, stands in.
+    let sharedZeroFrame = FrameNumber(0)
+    /// Tests withhold frames behind any ledger's back to force exhaustion, so this one has no
+    /// limit: running out shows as out-of-frames / out-of-table-frames, as before strict commit.
+    var commit = SystemCommit(limitPages: UInt64.max)
 
     mutating func allocateUserFrame(for page: VirtualAddress) -> FrameNumber? {
         guard let run, taken < run.count else { return nil }
@@ -318,7 +324,7 @@ final class KernelStackPageSource: PageSource {
         if let violation = cheapCheck() { return violation }
         if isDestroyed { return nil }
         if let violation = space.checkInvariants(ledger: tableFrames) { return .pageTables(violation) }
-        if let violation = memory.checkInvariants() { return .processMemory(violation) }
+        if let violation = memory.checkInvariants(zeroFrame: machine.sharedZeroFrame) { return .processMemory(violation) }
         let summed = mappings.values.reduce(0) { $0 + $1.pageCount }
         guard summed == mappedPages else {
             return .mappedPageCount(space: space.mapped4KiBCount, recorded: mappedPages, summed: summed)
@@ -398,7 +404,8 @@ final class KernelStackPageSource: PageSource {
         guard let run = try? allocator.allocate(count: pageCount, alignment: UInt64(alignment) / frameSize) else { return outOfMemory() }
         let mapping = StackMapping(virtualStart: start, firstFrame: run, pageCount: pageCount)
         (machine.run, machine.taken, machine.returned) = (mapping.frames, 0, [])
-        let outcome = memory.perform(.map(hint: start.raw, length: UInt64(byteCount), protection: Protection.readWrite.rawValue),
+        let outcome = memory.perform(.map(hint: start.raw, length: UInt64(byteCount), protection: Protection.readWrite.rawValue,
+                                          options: MapOptions.populateBit),
                                      machine: &machine)
         machine.run = nil
         if let rejection = outcome.rejection {

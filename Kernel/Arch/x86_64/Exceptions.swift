@@ -2,8 +2,12 @@
 // the registers and, for page faults, CR2 and the decoded error bits, then exits QEMU with the
 // fail code. A bug never ends as a silent triple-fault reboot loop. A breakpoint (#BP) in the
 // kernel is reported and execution resumes, which the in-kernel test suite uses to test this path.
-// Any exception from ring 3 (a breakpoint too) kills the process; names come from FaultName
-// (Sources/KernelLog), the one list the docs and the test scripts use as well.
+// A page fault from ring 3 first goes to the process's fault resolution (demand paging, Syscalls'
+// ProcessMemory.resolveFault); resolved, the program resumes at the faulting instruction. Any
+// other exception from ring 3 (a breakpoint too), and a page fault the resolution refuses, kills
+// the process; names come from FaultName (Sources/KernelLog), the one list the docs and the test
+// scripts use as well. A page fault in ring 0 stays fatal: the kernel never touches user memory
+// through user addresses.
 
 import KernelLog
 
@@ -22,6 +26,10 @@ func kernelHandleException(_ rawFrame: UnsafeMutableRawPointer) {
     }
     let fault = FaultName(vector: frame.pointee.vector) ?? .reserved
     if frame.pointee.privilegeLevel == 3 && UserMode.isRunningUserCode {
+        if fault == .pageFault && Processes.resolveUserPageFault(errorCode: frame.pointee.errorCode) {
+            if !ProcessClock.leaveKernel() { Processes.killCurrent(frame.pointee, fault: .cpuTimeLimit) }
+            return
+        }
         Processes.killCurrent(frame.pointee, fault: fault)
     }
     if fault == .debug && frame.pointee.privilegeLevel == 0 {

@@ -20,7 +20,7 @@ func userMain() -> Int32 {
     }
     Console.line("stack_jump").word("jumping").text("expect", "page-fault").end()
     Console.flush()
-    // From the current rsp (near the stack top): past the whole 64 KiB stack and 32 KiB more.
+    // From the current rsp (near the stack top): past the whole stack (its 1 MiB limit) and 32 KiB more.
     user_store_below_stack(UserSpace.stackBytes + 32 * 1024)
     Console.line("stack_jump").word("FAILED").phrase("reason", "the store below the stack did not fault").end()
     return 1

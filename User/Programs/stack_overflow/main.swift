@@ -1,6 +1,7 @@
-// stack_overflow (hostile): recurses without bound, 256 bytes of frame per level, until the stack
-// (64 KiB) runs into the unmapped guard page below it. The kernel must kill the program with a
-// page fault (and must not grow the stack into the guard). Returning exits 1.
+// stack_overflow (hostile): recurses without bound, 256 bytes of frame per level; the stack grows
+// page by page on demand up to its limit (1 MiB), then runs into the 1 MiB guard gap below it.
+// The kernel must kill the program with a page fault (cause=stack-guard-gap: it never grows the
+// stack into the gap). Returning exits 1.
 // Expected: killed=page-fault.
 import KernelLog
 

@@ -24,10 +24,17 @@ enum Syscall {
         try write(address: VirtualAddress(bytes), length: UInt64(bytes.count))
     }
 
-    /// map(hint, length, protection) -> the address of `length` (page-rounded) zeroed bytes.
-    /// hint nil lets the kernel choose; a hint is used exactly or refused with EEXIST.
-    static func map(hint: VirtualAddress? = nil, length: UInt64, protection: Protection) throws(Errno) -> VirtualAddress {
-        let raw = SyscallTrap.invoke(.map, hint?.raw ?? 0, length, protection.rawValue)
+    /// map(hint, length, protection, options) -> the address of `length` (page-rounded) zeroed
+    /// bytes. hint nil lets the kernel choose; a hint is used exactly or refused with EEXIST.
+    /// Pages are reserved and committed, and backed on first touch unless `options` says populate.
+    static func map(hint: VirtualAddress? = nil, length: UInt64, protection: Protection,
+                    options: MapOptions = MapOptions()) throws(Errno) -> VirtualAddress {
+        try map(hint: hint, length: length, protection: protection, rawOptions: options.rawValue)
+    }
+
+    /// map with a raw options word (hostile programs pass bits the ABI refuses).
+    static func map(hint: VirtualAddress?, length: UInt64, protection: Protection, rawOptions: UInt64) throws(Errno) -> VirtualAddress {
+        let raw = SyscallTrap.invoke(.map, hint?.raw ?? 0, length, protection.rawValue, rawOptions)
         return VirtualAddress(try SyscallResult.value(of: raw))
     }
 
@@ -57,7 +64,7 @@ enum Syscall {
 
     /// memstat into a record on this stack frame.
     static func memstat() throws(Errno) -> MemoryStatistics {
-        var record: MemoryStatistics.Record = (0, 0, 0, 0, 0, 0, 0, 0)
+        var record: MemoryStatistics.Record = (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
         let raw = withUnsafeMutableBytes(of: &record) { bytes in
             SyscallTrap.invoke(.memstat, VirtualAddress(UnsafeRawBufferPointer(bytes)).raw)
         }

@@ -20,7 +20,7 @@ enum SyscallTrap {
     }
 
     @inline(__always)
-    static func invoke(_ number: SyscallNumber, _ a1: UInt64 = 0, _ a2: UInt64 = 0, _ a3: UInt64 = 0) -> Int64 {
-        swiftmm_syscall6(number.rawValue, a1, a2, a3, 0, 0, 0)
+    static func invoke(_ number: SyscallNumber, _ a1: UInt64 = 0, _ a2: UInt64 = 0, _ a3: UInt64 = 0, _ a4: UInt64 = 0) -> Int64 {
+        swiftmm_syscall6(number.rawValue, a1, a2, a3, a4, 0, 0)
     }
 }

@@ -11,7 +11,9 @@
 //   - page tables live in host pages from posix_memalign (frame = host address / 4 KiB);
 //   - no TLB: invalidations are counted; write() output is collected in `written`.
 // A hint outside the reservation has no host memory behind it: such a map is refused ENOMEM
-// (out of frames), the only way this model departs from the kernel.
+// (out of frames). And the code under test touches the host pages directly, so a fault can never
+// reach this kernel: every map is performed with the populate option (eager), and the stack is
+// not set up here. Those are the ways this model departs from the kernel.
 //
 // Hooks for the wrapper tests: `forcedResult` answers the next call of any number; `failNextMap`
 // and `failUnmaps` answer map/unmap with an errno without performing them (a kernel that breaks the ABI).
@@ -68,6 +70,15 @@ struct HostMachine: SyscallMachine {
     var written: [UInt8] = []
     var userFrames = 0
     let invalidations = Counter()
+    /// Never mapped (every map populates; see the file comment): a page of its own stands in.
+    let sharedZeroFrame: FrameNumber = {
+        var raw: UnsafeMutableRawPointer?
+        precondition(posix_memalign(&raw, 4096, 4096) == 0)
+        raw!.initializeMemory(as: UInt8.self, repeating: 0, count: 4096)
+        return FrameNumber(UInt64(UInt(bitPattern: raw!)) >> 12)
+    }()
+    /// The arena's pages, less nothing: the host reserves them lazily.
+    var commit = SystemCommit(limitPages: HostMachine.arenaBytes / 4096)
 
     static func contains(_ page: VirtualAddress) -> Bool {
         page >= UserSpace.mapAreaStart && page.raw < UserSpace.mapAreaStart.raw + arenaBytes
@@ -127,8 +138,11 @@ final class FakeKernel: @unchecked Sendable {
             forcedResult = nil
             return forced
         }
-        switch SyscallRequest.decode(number: number, a[0], a[1], a[2]) {
-        case .memory(let request):
+        switch SyscallRequest.decode(number: number, a[0], a[1], a[2], a[3]) {
+        case .memory(var request):
+            if case .map(let hint, let length, let protection, let options) = request {
+                request = .map(hint: hint, length: length, protection: protection, options: options | MapOptions.populateBit)
+            }
             if case .map = request, let error = failNextMap {
                 failNextMap = nil
                 return error
@@ -143,7 +157,7 @@ final class FakeKernel: @unchecked Sendable {
     /// The first broken rule, or nil: the process memory's and the page tables' checkers, and the
     /// recorded calls all carry six arguments.
     func checkInvariants() -> String? {
-        if let violation = memory.checkInvariants(ledger: memory.tableFrames) { return "\(violation)" }
+        if let violation = memory.checkInvariants(zeroFrame: machine.sharedZeroFrame, ledger: memory.tableFrames) { return "\(violation)" }
         if machine.userFrames != memory.pagesMapped { return "user frames \(machine.userFrames) != pages mapped" }
         if calls.contains(where: { $0.arguments.count != 6 }) { return "call without six arguments" }
         return nil
