@@ -45,6 +45,8 @@ $(eval $(call embedded_module,ProgramLoader,$(EMB)/MemoryCore.o $(EMB)/PageTable
 $(eval $(call embedded_module,Syscalls,$(EMB)/MemoryCore.o $(EMB)/PageTables.o))
 $(eval $(call embedded_module,UserAllocators,$(EMB)/MemoryCore.o $(EMB)/UserMalloc.o))
 $(eval $(call embedded_module,BootOptions,$(EMB)/KernelLog.o))
+EMBEDDED_MODULES += Scheduling
+$(eval $(call embedded_module,Scheduling,))
 
 EMBEDDED_OBJECTS := $(foreach m,$(EMBEDDED_MODULES),$(EMB)/$(m).o)
 
@@ -220,7 +222,7 @@ test: tools
 	  $(CHECKS_KERNEL)
 	$(MAKE) --no-print-directory iso ovmf PROGRAMS="$(DEFAULT_PROGRAMS)" LOG=info
 	Tests/qemu/run-iso.sh $(ISO) $(BUILD)/qemu-logs "$(DEFAULT_PROGRAMS)"
-	Tests/qemu/check-monitor.sh $(KERNEL) "$(UB)/hello.elf $(UB)/memtest.elf" $(BUILD)/qemu-logs
+	Tests/qemu/check-monitor.sh $(KERNEL) "$(UB)/hello.elf $(UB)/memtest.elf $(UB)/cpu_hog.elf" $(BUILD)/qemu-logs
 
 # ---- Reading a run: mmlog (Sources/mmlog, Sources/MMLogKit; docs/log-format.md) ---------------
 REPORT_DIR := $(BUILD)/report
@@ -272,6 +274,9 @@ USER_PROGRAMS := hello memtest bad_pointer write_rodata exec_data stack_overflow
 USER_PROGRAMS += rflags_dirty fpu_dirty fpu_check malloc_hostile_forged_free syscall_hog map_layout stack_jump
 # Issue 8 (memory): demand paging, strict commit, a touch of reserved-but-protected memory, the fault-cost benchmark.
 USER_PROGRAMS += sparse_touch commit_hog commit_brk_hog protected_touch demand_cost
+# Issue 8's processes: a parent waiting for its children, a child's fault and a killed parent's
+# orphans, a hostile spawn loop, the context-switch benchmark and its partner.
+USER_PROGRAMS += spawn_wait spawn_kill spawn_loop switch_cost yield_partner
 # Hostile instruction probes: one Swift object (User/Programs/fault_probe), one ELF per probe in
 # User/Runtime/cpu.asm (build/user/fault_NAME.elf runs probe_NAME); expectations.txt names each.
 FAULT_PROBES := int3 int4 int80 ud2 divide hlt cli in out cr3 wrmsr dirty_flags_fault tf_syscall
@@ -282,6 +287,7 @@ LOADER_HOSTILE_PROGRAMS := loader_stack_gap
 # For the kernel's `make run` and `make test` (expected outcomes: User/Programs/expectations.txt).
 DEFAULT_PROGRAMS := hello memtest malloc_demo larson sh6bench syscall_cost ladder
 DEFAULT_PROGRAMS += demand_cost
+DEFAULT_PROGRAMS += spawn_wait switch_cost yield_partner
 TEST_PROGRAMS := $(USER_PROGRAMS) $(FAULT_PROBE_PROGRAMS) $(LOADER_HOSTILE_PROGRAMS)
 
 UB := $(BUILD)/user

@@ -17,6 +17,7 @@ let package = Package(
         .library(name: "BootOptions", targets: ["BootOptions"]),
         .library(name: "Syscalls", targets: ["Syscalls"]),
         .library(name: "UserAllocators", targets: ["UserAllocators"]),
+        .library(name: "Scheduling", targets: ["Scheduling"]),
         .executable(name: "mmlog", targets: ["mmlog"]),
     ],
     targets: [
@@ -30,6 +31,7 @@ let package = Package(
         .target(name: "BootOptions", dependencies: ["KernelLog"]),
         .target(name: "Syscalls", dependencies: ["MemoryCore", "PageTables"]),
         .target(name: "UserAllocators", dependencies: ["MemoryCore", "UserMalloc"]),
+        .target(name: "Scheduling"),
         .executableTarget(
             name: "SwiftMMBench",
             dependencies: ["MemoryCore", "PhysicalMemory", "BuddyHeap", "PageTables", "UserMalloc", "UserAllocators", "TestSupport"],
@@ -50,9 +52,10 @@ let package = Package(
         .testTarget(name: "PageTablesTests", dependencies: ["PageTables", "PhysicalMemory", "MemoryCore", "TestSupport"]),
         .testTarget(name: "UserMallocTests", dependencies: ["UserMalloc", "PageTables", "PhysicalMemory", "MemoryCore", "TestSupport"]),
         .testTarget(name: "MMLogKitTests", dependencies: ["MMLogKit"], exclude: ["Fixtures"]),
-        .testTarget(name: "SyscallsTests", dependencies: ["Syscalls", "PageTables", "PhysicalMemory", "MemoryCore", "TestSupport"]),
+        .testTarget(name: "SyscallsTests", dependencies: ["Syscalls", "Scheduling", "PageTables", "PhysicalMemory", "MemoryCore", "TestSupport"]),
         .testTarget(name: "ProgramLoaderTests", dependencies: ["ProgramLoader", "MemoryCore", "PageTables", "TestSupport"]),
         .testTarget(name: "BootOptionsTests", dependencies: ["BootOptions", "KernelLog"]),
+        .testTarget(name: "SchedulingTests", dependencies: ["Scheduling", "TestSupport"]),
         .testTarget(name: "UserAllocatorsTests", dependencies: ["UserAllocators", "UserMalloc", "MemoryCore", "TestSupport"]),
     ]
 )

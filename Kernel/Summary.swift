@@ -11,8 +11,10 @@
 //   processes=                  user programs started (one per multiboot module)
 //   processes_killed=           of those, killed for a fault
 //   page_faults=                user page faults resolved by demand paging (every process)
+//   processes_concurrent_peak=  most processes alive at once (the scheduler's table)
 //   stack_peak_bytes=           deepest use of the boot stack (256 KiB, its lowest page a guard)
 //   t_us=                       microseconds since boot (last, so `^summary result=` still matches)
+import Scheduling
 import KernelLog
 import PhysicalMemory
 import BuddyHeap
@@ -34,6 +36,7 @@ enum Summary {
             .dec("heap_errors", UInt64(heapErrors)).dec("heap_errors_expected", UInt64(expectedHeapErrors))
             .dec("processes", UInt64(Processes.started)).dec("processes_killed", UInt64(Processes.killed))
             .dec("page_faults", UserCommit.pageFaultsResolved)
+            .dec("processes_concurrent_peak", UInt64(Scheduler.table.peakAlive))
             .dec("stack_peak_bytes", StackUsage.peakBytes(of: KernelAddressSpace.usableStack(BootImageLayout.current())))
         log.timeField(line).end()
         return result

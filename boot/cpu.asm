@@ -98,6 +98,12 @@ cpu_enable_interrupts:
 cpu_breakpoint:
     int3
     ret
+global cpu_idle_until_interrupt
+cpu_idle_until_interrupt:   ; void cpu_idle_until_interrupt(void): the idle loop's one step
+    sti                     ; takes effect after the next instruction: no interrupt slips in before hlt
+    hlt
+    cli
+    ret
 
 global cpu_load_idt, cpu_load_gdt, cpu_load_task_register
 cpu_load_idt:               ; void cpu_load_idt(const void *pointer /* limit:u16, base:u64 */)

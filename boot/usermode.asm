@@ -1,18 +1,20 @@
-; Ring transitions: entering user mode, the `syscall` entry, and coming back to the kernel when a
-; process exits or is killed.
+; Ring transitions and the context switch: a new process's first entry to ring 3, switching
+; between a process's kernel stack and the scheduler's, and the `syscall` entry.
 ;
-; The kernel runs one user process at a time. `user_enter` saves the kernel's callee-saved
-; registers and stack pointer in a KernelContext (like setjmp), points the TSS's RSP0 and the
-; syscall stack at the kernel stack just below that, and drops to ring 3 with iretq. A process
-; ends when Swift calls `user_resume_kernel` (from the exit syscall or from the exception handler
-; after a fault in ring 3): it reloads the saved context (like longjmp), so `user_enter` returns
-; the given status to the Swift code that called it. Interrupts are on only in user mode: the
-; kernel itself always runs with them off (interrupt gates and SFMASK clear IF), and the timer
-; only checks the process's CPU time (ProcessClock), to kill one that runs past its limit.
-; Both ways out of ring 3 into kernel code that outlives the process (user_enter's caller, via
-; user_resume_kernel) load a known RFLAGS, so nothing a program set (NT, AC, DF...) survives it.
+; Every process has its own kernel stack (Kernel/Process/KernelStack.swift: an unmapped guard page
+; below it). While a process runs, the TSS's RSP0 and `syscall_kernel_stack_top` point at the top
+; of its stack (Kernel/Process/CPULocal.swift sets both at each switch), so every entry from ring 3
+; (syscall, interrupt, exception) builds its frame there. A process leaves the CPU only from kernel
+; code on its own stack (a yield, a wait, a timer tick that preempts it, its end): `context_switch`
+; saves the callee-saved registers on that stack, stores rsp, and loads the scheduler's (the boot
+; stack, Kernel/Process/Scheduler.swift); the scheduler switches back the same way. RFLAGS need no
+; saving: kernel code always runs with the one value KERNEL_RFLAGS (IF clear), and the way back to
+; ring 3 restores the program's own from its interrupt or syscall frame. Interrupts are on only in
+; ring 3 and in the idle loop's `sti; hlt`.
 ;
-; KernelContext layout (Kernel/Process/UserMode.swift mirrors it): rbx rbp r12 r13 r14 r15 rsp rip
+; Switch frame (lowest address first, where the saved rsp points): r15 r14 r13 r12 rbx rbp rip.
+; A new process's stack is prepared with rip = user_first_entry, r12 = its entry point and
+; r13 = its user stack pointer (KernelStack.prepareFirstEntry mirrors this).
 
 bits 64
 %include "boot/registers.inc"
@@ -21,7 +23,7 @@ extern kernel_handle_syscall
 
 USER_CODE_SELECTOR equ 0x28 | 3
 USER_DATA_SELECTOR equ 0x20 | 3
-USER_RFLAGS        equ 0x202            ; reserved bit 1 set; IF set: the timer can stop a runaway program
+USER_RFLAGS        equ 0x202            ; reserved bit 1 set; IF set: the timer can preempt the program
 KERNEL_RFLAGS      equ 0x002            ; the one RFLAGS value kernel code runs with (IF, DF, AC, NT... clear)
 ; RFLAGS bits a program may carry across a syscall (its own business): CF PF AF ZF SF TF DF OF AC ID.
 ; Everything else (IOPL, NT, RF, VM, VIF, VIP) is never handed back to ring 3; IF and bit 1 are forced.
@@ -29,44 +31,43 @@ USER_RFLAGS_KEPT   equ 0x240DD5
 RFLAGS_TF          equ 1 << 8
 USER_SPACE_END     equ 0x0000800000000000   ; first non-canonical address: sysret must never see it
 
-global user_enter
-; uint64_t user_enter(KernelContext *context, uint64_t entry, uint64_t user_stack, uint64_t argument)
-user_enter:
-    push KERNEL_RFLAGS
-    popfq
-    mov [rdi + 0 * 8], rbx
-    mov [rdi + 1 * 8], rbp
-    mov [rdi + 2 * 8], r12
-    mov [rdi + 3 * 8], r13
-    mov [rdi + 4 * 8], r14
-    mov [rdi + 5 * 8], r15
-    lea rax, [rsp + 8]                  ; the caller's rsp after `ret`
-    mov [rdi + 6 * 8], rax
-    mov rax, [rsp]                      ; return address
-    mov [rdi + 7 * 8], rax
+global context_switch
+; void context_switch(uint64_t *save_rsp, const uint64_t *load_rsp)
+context_switch:
+    push rbp
+    push rbx
+    push r12
+    push r13
+    push r14
+    push r15
+    mov [rdi], rsp
+    mov rsp, [rsi]
+    pop r15
+    pop r14
+    pop r13
+    pop r12
+    pop rbx
+    pop rbp
+    ret
 
-    ; Kernel stack for syscalls and for interrupts from ring 3: just below this frame.
-    mov rax, rsp
-    and rax, -16
-    sub rax, 64
-    mov [rel syscall_kernel_stack_top], rax
-    mov [rel task_state_segment + 4], rax   ; TSS.RSP0
-
-    mov rax, [rel user_fpu_area]        ; the process's x87/SSE state (clean at its start)
+global user_first_entry
+; A new process's first switch returns here, on its own kernel stack: r12 = entry, r13 = user rsp.
+; Its x87/SSE state is the clean one UserCPUState made (user_fpu_area points at it by now).
+user_first_entry:
+    mov rax, [rel user_fpu_area]
     fxrstor64 [rax]
-
-    mov rdi, rcx                        ; the process's first argument
     push USER_DATA_SELECTOR             ; ss
-    push rdx                            ; rsp
+    push r13                            ; rsp
     push USER_RFLAGS                    ; rflags
     push USER_CODE_SELECTOR             ; cs
-    push rsi                            ; rip
+    push r12                            ; rip
     ; No kernel value may leak into user registers.
     xor eax, eax
     xor ebx, ebx
     xor ecx, ecx
     xor edx, edx
     xor esi, esi
+    xor edi, edi
     xor ebp, ebp
     xor r8d, r8d
     xor r9d, r9d
@@ -81,25 +82,6 @@ user_enter:
     mov es, ax
     xor eax, eax
     iretq
-
-global user_resume_kernel
-; noreturn void user_resume_kernel(KernelContext *context, uint64_t status)
-user_resume_kernel:
-    push KERNEL_RFLAGS                  ; whatever the process left in RFLAGS stays behind
-    popfq
-    mov ax, 0x10
-    mov ds, ax
-    mov es, ax
-    mov ss, ax
-    mov rbx, [rdi + 0 * 8]
-    mov rbp, [rdi + 1 * 8]
-    mov r12, [rdi + 2 * 8]
-    mov r13, [rdi + 3 * 8]
-    mov r14, [rdi + 4 * 8]
-    mov r15, [rdi + 5 * 8]
-    mov rsp, [rdi + 6 * 8]
-    mov rax, rsi
-    jmp [rdi + 7 * 8]
 
 ; The `syscall` instruction lands here (LSTAR) with RFLAGS = 0x2 (SFMASK clears IF, TF, DF, NT,
 ; AC, IOPL and the arithmetic flags: Kernel/Arch/x86_64/SyscallMSRs.swift): rcx = user rip,
@@ -171,9 +153,12 @@ debug_stack_bottom:      resb 16384     ; IST2: #DB never runs on a stack it did
 debug_stack_top:
 alignb 16
 syscall_user_rsp:        resq 1
-syscall_kernel_stack_top: resq 1
-; The running process's 512-byte fxsave area (16-aligned; Kernel/Process/UserCPUState.swift sets it
-; before the process runs): every entry from ring 3 saves the program's x87/SSE state there and
+global syscall_kernel_stack_top
+syscall_kernel_stack_top: resq 1        ; the running process's kernel stack top (CPULocal sets it)
+global scheduler_stack_pointer
+scheduler_stack_pointer: resq 1         ; the scheduler's saved rsp while a process runs
+; The running process's 512-byte fxsave area (16-aligned; CPULocal points it at the process's own
+; UserCPUState at each switch): every entry from ring 3 saves the program's x87/SSE state there and
 ; every return to ring 3 restores it, so neither the kernel's Double math nor the next program
 ; ever sees another program's control words, registers or stack.
 global user_fpu_area

@@ -4,14 +4,14 @@
 //     trace pmm    alloc        t_us=N frame=0x... frames=N owner=user pid=3
 //
 // Owners: heap (kernel heap arenas), heap-large (heap allocations above the largest block, taken
-// as frames directly), page-table (with the pid whose address space it belongs to; pid=0 is the
+// as frames directly), kernel-stack (a process's kernel stack, with its pid), page-table (with the pid whose address space it belongs to; pid=0 is the
 // kernel's), user (a process's pages), demo (the boot demo's own frames), monitor (`falloc`). Lines are written
 // only at LOG=trace; nothing here allocates.
 import MemoryCore
 import KernelLog
 
 enum FrameOwner {
-    case heap, heapLarge, pageTable, user, demo, monitor
+    case heap, heapLarge, pageTable, user, kernelStack, demo, monitor
 
     var name: StaticString {
         switch self {
@@ -19,18 +19,19 @@ enum FrameOwner {
         case .heapLarge: "heap-large"
         case .pageTable: "page-table"
         case .user: "user"
+        case .kernelStack: "kernel-stack"
         case .demo: "demo"
         case .monitor: "monitor"
         }
     }
 
     /// Owners that belong to a process carry `pid=`.
-    var namesProcess: Bool { self == .user || self == .pageTable }
+    var namesProcess: Bool { self == .user || self == .pageTable || self == .kernelStack }
 }
 
 enum FrameTrace {
     /// The process whose address space is being built, changed or torn down (0: the kernel's).
-    /// Set by Processes.run for the whole life of a process, so page-table frames are attributed.
+    /// Set by CPULocal while a process runs, and around its loading and its destruction.
     nonisolated(unsafe) static var activePid = 0
 
     static func allocated(_ first: FrameNumber, count: UInt64, owner: FrameOwner) {

@@ -48,8 +48,9 @@ enum KernelAddressSpace {
     nonisolated(unsafe) static var root = FrameNumber(0)
 
     static let guardPageCount: UInt64 = 1
-    /// PML4 slot 0 covers [0, 512 GiB): RAM above is reserved at boot, never handed out.
-    static let identityMapLimit = PhysicalAddress(512 * GiB)
+    /// PML4 slot 0 covers [0, 512 GiB); its last 4 GiB hold the kernel stacks (KernelStack), so
+    /// the identity map stops at 508 GiB: RAM above is reserved at boot, never handed out.
+    static let identityMapLimit = PhysicalAddress(KernelStack.areaStart)
     /// The boot stub maps [0, 4 GiB); page-table frames for this space must come from there
     /// (the frame allocator hands out its lowest free frames first, which at boot are low).
     static let bootMappedEnd = PhysicalAddress(4 * GiB)

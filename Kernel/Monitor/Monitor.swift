@@ -1,8 +1,10 @@
 // The live monitor: with `monitor` on the kernel command line (`make monitor`), after the boot
 // demo the kernel reads commands at an `mm>` prompt on COM1 (polling; interrupts stay off) and
 // answers with ordinary log lines (subsystem `mon`), so a transcript is a log mmlog reads.
-// Commands are in MonitorCommands.swift; `quit` returns to the boot sequence, which prints the
-// summary and powers off.
+// Commands are in MonitorCommands.swift; `quit` waits for the programs still running, then returns
+// to the boot sequence, which prints the summary and powers off. Programs started with `run` go
+// on in the background: while no byte has arrived the prompt lets the scheduler run them (and
+// every tick from ring 3 gives the CPU back, so a typed line is read within 10 ms); `ps` lists them.
 //
 // Policy for what the session leaves behind (decided here, stated at `quit`): every kalloc block
 // and falloc run still held is reported by a `warn mon leak` line, then freed, so the summary's
@@ -24,8 +26,19 @@ enum Monitor {
         return logger
     }
 
+    /// The next typed byte; until it arrives, the processes run.
+    static func readByte() -> UInt8 {
+        Scheduler.preemptEveryTick = true
+        defer { Scheduler.preemptEveryTick = false }
+        while !SerialPort.hasReceivedByte {
+            if Scheduler.anyAlive { Scheduler.runNext() }
+        }
+        return SerialPort.read()
+    }
+
     static func run(_ info: BootInfo) {
         modules = info
+        Processes.modules = info
         reply.line(.info, "mon", "ready").dec("programs", info.moduleCount).endWithText(text("type help for the commands"))
         while true {
             prompt()
@@ -34,6 +47,12 @@ enum Monitor {
             guard let words = line.words() else { error("too-many-words", "at most 4 words"); continue }
             guard words.count > 0 else { continue }
             if line.word(words, 0, is: "quit") {
+                if Scheduler.anyAlive {
+                    reply.line(.info, "mon", "quit").dec("running", Scheduler.records.count)
+                        .endWithText(text("waiting for the programs still running to end"))
+                    Scheduler.runUntilAllEnded()
+                }
+                Scheduler.releaseStorage()  // the frame balance is the summary's (the session's own runs count too)
                 quit()
                 return
             }

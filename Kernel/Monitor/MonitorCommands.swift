@@ -6,6 +6,8 @@ import KernelLog
 import PhysicalMemory
 import BuddyHeap
 import PageTables
+import Scheduling
+import Syscalls
 
 enum MonitorCommands {
     static var reply: Logger<SerialSink> { Monitor.reply }
@@ -124,16 +126,30 @@ enum MonitorCommands {
     }
 
     static func ps() {
-        let line = reply.line(.info, "mon", "ps").dec("running", 0).dec("started", Processes.started).dec("killed", Processes.killed)
+        let line = reply.line(.info, "mon", "ps").dec("running", Scheduler.records.count).dec("started", Processes.started)
+            .dec("killed", Processes.killed).dec("concurrent_peak", Scheduler.table.peakAlive)
         if Processes.started > 0 {
-            line.dec("last_pid", Processes.started).dec("last_pages_peak", Processes.lastPeakPages)
+            line.dec("last_pages_peak", Processes.lastPeakPages)
             switch Processes.lastEnd {
             case .exited(let code)?: line.text("last_status", "exited").dec("last_code", code)
             case .killed(let fault)?: line.text("last_status", "killed").text("last_fault", fault.name)
             case nil: line.text("last_status", "not-started")
             }
         }
-        line.endWithText(Monitor.text("programs run one at a time to completion: none is resident at the prompt"))
+        line.endWithText(Monitor.text("programs started with run go on in the background while the prompt waits"))
+        for process in Scheduler.records {
+            let entry = Scheduler.table.entry(ProcessID(process.id))
+            let state: StaticString = switch entry?.state {
+            case .runnable?: "runnable"
+            case .running?: "running"
+            case .waiting?: "waiting"
+            case .zombie?, nil: "ended"
+            }
+            let row = reply.line(.info, "mon", "process").dec("pid", process.id).bytes("prog", process.name).text("state", state)
+            if let parent = process.parentID { row.dec("parent", parent) }
+            row.dec("pages", UInt64(process.memory.pagesMapped)).dec("cpu_user_ms", ProcessClock.milliseconds(process.userCycles))
+                .dec("cpu_kernel_ms", ProcessClock.milliseconds(process.kernelCycles)).end()
+        }
     }
 
     /// pid 0: the kernel's address space, region by region (runs of pages with the same size and
@@ -141,6 +157,11 @@ enum MonitorCommands {
     static func vm(pid: UInt64) {
         guard pid == 0 else {
             guard pid <= UInt64(Processes.started) else { return Monitor.error("no-such-process", "ps lists the processes started so far") }
+            if Scheduler.record(Int(pid)) != nil {
+                reply.line(.info, "mon", "vm").dec("pid", pid).text("state", "alive")
+                    .endWithText(Monitor.text("memstat in the program shows its pages; its space is destroyed when it ends"))
+                return
+            }
             reply.line(.info, "mon", "vm").dec("pid", pid).text("state", "ended")
                 .endWithText(Monitor.text("its address space was destroyed at exit and every frame returned (see its proc end line)"))
             return
@@ -288,7 +309,10 @@ enum MonitorCommands {
             let moduleName = Processes.programName(MultibootInfo.zeroTerminated(at: module.nameAddress))
             guard moduleName.elementsEqual(name) else { continue }
             let file = UnsafeRawBufferPointer(start: physicalPointer(module.range.start), count: Int(module.range.byteCount))
-            Processes.run(file, name: moduleName)
+            switch Processes.start(file, name: moduleName, parent: nil) {
+            case .success(let pid): reply.line(.info, "mon", "run").dec("pid", pid).bytes("prog", moduleName).end()
+            case .failure: reply.line(.warn, "mon", "run").bytes("prog", moduleName).text("started", "no").end()
+            }
             return
         }
         reply.line(.warn, "mon", "error").text("reason", "no-such-program").bytes("name", name)

@@ -14,7 +14,7 @@ struct MonitorLine {
     static func read() -> MonitorLine {
         var line = MonitorLine()
         while true {
-            let byte = SerialPort.read()
+            let byte = Monitor.readByte()
             switch byte {
             case 0x0D, 0x0A:
                 if byte == 0x0D { skipLineFeed = true } else if skipLineFeed { skipLineFeed = false; continue }

@@ -1,6 +1,8 @@
 // A user process: its identity, its memory (Syscalls' ProcessMemory: address space, break, map
-// area, counters) and its console line. A final class, so each process record lives on the kernel
-// heap (the heap serves the kernel's own objects too).
+// area, counters), its console line, its kernel stack and saved CPU state (the general registers
+// on that stack while it is switched out, x87/SSE in cpuState), its CPU time, and how it ended.
+// A final class, so each process record lives on the kernel heap (the heap serves the kernel's
+// own objects too). The scheduler's table (Scheduling) holds its state; this holds its resources.
 //
 // Invariants: those of ProcessMemory (every present user leaf maps a frame this process
 // allocated, zeroed before mapping; pagesMapped == space.mapped4KiBCount); destroying the process
@@ -14,15 +16,25 @@ typealias UserProcessMemory = ProcessMemory<IdentityAccess, KernelTableFrames>
 
 final class Process {
     let id: Int
+    /// The spawning process (nil: started by the kernel at boot or by the monitor).
+    let parentID: Int?
     /// The program's name: bytes in the multiboot module string (reserved boot memory).
     let name: UnsafeRawBufferPointer
     var memory: UserProcessMemory
     var output = LineBuffer()
     /// What the kernel keeps of the process's CPU state while it is not in ring 3 (x87/SSE).
     let cpuState = UserCPUState()
+    /// Its own kernel stack (nil until the program is loaded, and after it ended).
+    var kernelStack: KernelStack? = nil
+    /// CPU time used in ring 3 and in the kernel on its behalf, in TSC cycles (ProcessClock).
+    var userCycles: UInt64 = 0
+    var kernelCycles: UInt64 = 0
+    /// Set when it exited or was killed; the scheduler then destroys it.
+    var end: ProcessEnd? = nil
 
-    init(id: Int, name: UnsafeRawBufferPointer, space: UserAddressSpace) {
+    init(id: Int, parentID: Int?, name: UnsafeRawBufferPointer, space: UserAddressSpace) {
         self.id = id
+        self.parentID = parentID
         self.name = name
         memory = ProcessMemory(space: space, tableFrames: KernelTableFrames())
         memory.quotaPages = UserCommit.quotaPages

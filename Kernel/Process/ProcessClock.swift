@@ -1,54 +1,52 @@
-// CPU time of the running process, in time-stamp-counter cycles, split into time in ring 3 and
-// time the kernel spent on its behalf (syscalls, interrupts and faults taken while it ran). Every
-// ring change is a switch point: `enterKernel` at each entry from ring 3, `leaveKernel` before
-// each return to it. The CPU-time limit (`cpu_limit_ms=`) applies to the sum, checked when a
-// syscall returns and on every timer tick, so a program that spends its time in the kernel is
-// stopped as surely as one that spins in ring 3. Cycles become milliseconds through the TSC rate
+// CPU time of each process, in time-stamp-counter cycles, split into time in ring 3 and time the
+// kernel spent on its behalf (its syscalls, including loading the programs it spawns; interrupts
+// and faults taken while it ran; the switch away from it). Every ring change and every switch is
+// a switch point: `enterKernel` at each entry from ring 3, `leaveKernel` before each return to
+// it, `switchIn` when the scheduler hands it the CPU, `switchOut` when it gives the CPU back. The
+// time between a switch-out and the next switch-in is the scheduler's and the idle loop's, no
+// process's. The CPU-time limit (`cpu_limit_ms=`) applies to the sum, checked when a syscall
+// returns and on every timer tick, so a program that spends its time in the kernel is stopped as
+// surely as one that spins in ring 3. Cycles become milliseconds through the TSC rate
 // ProgrammableTimer measures against the PIT at boot.
 
 enum ProcessClock {
     nonisolated(unsafe) static var cyclesPerMillisecond: UInt64 = 1_000_000
     nonisolated(unsafe) static var limitCycles: UInt64 = UInt64.max
-    nonisolated(unsafe) static var userCycles: UInt64 = 0
-    nonisolated(unsafe) static var kernelCycles: UInt64 = 0
-    nonisolated(unsafe) static var lastSwitch: UInt64 = 0
 
     static func setLimit(milliseconds: UInt64) {
         let (cycles, overflow) = milliseconds.multipliedReportingOverflow(by: cyclesPerMillisecond)
         limitCycles = overflow ? UInt64.max : cycles
     }
 
-    /// A new process is about to enter ring 3 for the first time.
-    static func start() {
-        userCycles = 0
-        kernelCycles = 0
-        lastSwitch = CPU.timestamp()
-    }
+    /// The scheduler is about to switch to a process: its kernel time starts now.
+    static func switchIn() { CPULocal.this.lastClockSwitch = CPU.timestamp() }
 
-    /// The CPU came from ring 3: the time since the last switch was the program's.
+    /// The CPU came from ring 3: the time since the last switch point was the program's.
     static func enterKernel() {
+        guard let process = CPULocal.this.current else { return }
         let now = CPU.timestamp()
-        userCycles &+= now &- lastSwitch
-        lastSwitch = now
+        process.userCycles &+= now &- CPULocal.this.lastClockSwitch
+        CPULocal.this.lastClockSwitch = now
     }
 
     /// Going back to ring 3: the time since the entry was the kernel's, on the program's behalf.
     /// Returns false when the program has used up its limit (the caller kills it).
     static func leaveKernel() -> Bool {
-        chargeKernel()
-        return withinLimit
+        guard let process = CPULocal.this.current else { return true }
+        charge(process)
+        return process.userCycles &+ process.kernelCycles <= limitCycles
     }
 
-    /// The process ended: the kernel time since its last entry is charged too.
-    static func stop() { chargeKernel() }
+    /// The process gives the CPU back (preempted, yielding, waiting or ended).
+    static func switchOut() {
+        if let process = CPULocal.this.current { charge(process) }
+    }
 
-    static var withinLimit: Bool { userCycles &+ kernelCycles <= limitCycles }
-    static var userMilliseconds: UInt64 { userCycles / max(1, cyclesPerMillisecond) }
-    static var kernelMilliseconds: UInt64 { kernelCycles / max(1, cyclesPerMillisecond) }
+    static func milliseconds(_ cycles: UInt64) -> UInt64 { cycles / max(1, cyclesPerMillisecond) }
 
-    private static func chargeKernel() {
+    private static func charge(_ process: Process) {
         let now = CPU.timestamp()
-        kernelCycles &+= now &- lastSwitch
-        lastSwitch = now
+        process.kernelCycles &+= now &- CPULocal.this.lastClockSwitch
+        CPULocal.this.lastClockSwitch = now
     }
 }

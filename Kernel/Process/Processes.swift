@@ -1,11 +1,15 @@
-// Running user programs: each multiboot module is an ELF executable, run to completion one after
-// another in its own address space. A process ends by the exit syscall or by being killed for a
-// fault; either way every frame it held goes back to the frame allocator, and the log shows it.
+// Starting and ending user processes: each multiboot module is an ELF executable; at boot every
+// one starts as its own process, in its own address space, and all run concurrently under the
+// scheduler (Scheduler.swift) until the last ends; a process may spawn more (the spawn syscall).
+// A process ends by the exit syscall or by being killed for a fault; either way the scheduler
+// destroys it, every frame it held (user pages, page tables, kernel stack) goes back to the frame
+// allocator, and its `proc end` line says so.
 import MemoryCore
 import KernelLog
 import PhysicalMemory
 import PageTables
 import ProgramLoader
+import Scheduling
 import Syscalls
 
 /// How a process ended.
@@ -13,15 +17,16 @@ enum ProcessEnd {
     case exited(code: UInt64)
     case killed(FaultName)
 
-    /// Packed into the status `user_resume_kernel` carries: exit codes below 2^32, kills above.
-    init(status: UInt64) {
-        self = status >> 32 == 0 ? .exited(code: status) : .killed(FaultName(rawValue: UInt16(truncatingIfNeeded: status)) ?? .reserved)
+    /// The status word wait returns (Syscalls' ProcessStatus: exit codes below 2^32, kills above).
+    var statusWord: UInt64 {
+        switch self {
+        case .exited(let code): ProcessStatus.exited(code: UInt32(truncatingIfNeeded: code)).word
+        case .killed(let fault): ProcessStatus.killed(faultNumber: fault.rawValue).word
+        }
     }
-    static func killedStatus(_ fault: FaultName) -> UInt64 { 1 << 32 | UInt64(fault.rawValue) }
 }
 
 enum Processes {
-    nonisolated(unsafe) static var current: Process? = nil
     nonisolated(unsafe) static var started = 0
     nonisolated(unsafe) static var killed = 0
     /// Processes whose frames did not all come back (a kernel bug; fails the summary).
@@ -29,44 +34,91 @@ enum Processes {
     /// How the last process ended and its peak pages (the monitor's `ps` shows them).
     nonisolated(unsafe) static var lastEnd: ProcessEnd? = nil
     nonisolated(unsafe) static var lastPeakPages = 0
+    /// The boot modules: the programs spawn can start.
+    nonisolated(unsafe) static var modules: BootInfo? = nil
 
+    /// Starts every module as a process, then runs them all until the last has ended.
     static func runModules(_ info: BootInfo) {
-        for index in 0..<info.moduleCount {
-            let module = info.module(index)
-            let file = UnsafeRawBufferPointer(start: physicalPointer(module.range.start), count: Int(module.range.byteCount))
-            run(file, name: programName(MultibootInfo.zeroTerminated(at: module.nameAddress)))
-        }
-    }
-
-    /// Loads and runs one program; the frame count afterwards equals the count before.
-    static func run(_ file: UnsafeRawBufferPointer, name: UnsafeRawBufferPointer) {
+        modules = info
         UserCommit.fixLimit()
         let freeBefore = KernelMemory.frames.statistics.freeFrames
+        for index in 0..<info.moduleCount {
+            let module = moduleFile(info, index)
+            _ = start(module.file, name: module.name, parent: nil)
+        }
+        Scheduler.runUntilAllEnded()
+        reportAllEnded(freeBefore: freeBefore)
+    }
+
+    /// Every process has ended: the frames they took are all back (else a leak fails the summary).
+    static func reportAllEnded(freeBefore: UInt64) {
+        Scheduler.releaseStorage()
+        let freeAfter = KernelMemory.frames.statistics.freeFrames
+        if freeAfter != freeBefore { leaks += 1 }
+        log.line(freeAfter == freeBefore ? .info : .error, "proc", "all-ended").dec("processes", started)
+            .dec("concurrent_peak", Scheduler.table.peakAlive).dec("switches", Scheduler.switches)
+            .dec("idle_halts", Scheduler.idleHalts).dec("frames_free_before", freeBefore).dec("frames_free_after", freeAfter)
+            .text("frames", freeAfter == freeBefore ? "all-returned" : "LEAKED").end()
+    }
+
+    static func moduleFile(_ info: BootInfo, _ index: Int) -> (file: UnsafeRawBufferPointer, name: UnsafeRawBufferPointer) {
+        let module = info.module(index)
+        let file = UnsafeRawBufferPointer(start: physicalPointer(module.range.start), count: Int(module.range.byteCount))
+        return (file, programName(MultibootInfo.zeroTerminated(at: module.nameAddress)))
+    }
+
+    /// The boot module whose program name is `name`.
+    static func module(named name: UnsafeRawBufferPointer) -> (file: UnsafeRawBufferPointer, name: UnsafeRawBufferPointer)? {
+        guard let info = modules else { return nil }
+        for index in 0..<info.moduleCount {
+            let module = moduleFile(info, index)
+            if module.name.elementsEqual(name) { return module }
+        }
+        return nil
+    }
+
+    /// Loads a program into a new process, runnable at the back of the queue. On any failure
+    /// everything taken is given back and the reason logged.
+    static func start(_ file: UnsafeRawBufferPointer, name: UnsafeRawBufferPointer, parent: Int?) -> Result<Int, SpawnFailure> {
+        UserCommit.fixLimit()
+        let id: ProcessID
+        do throws(SpawnRefusal) { id = try Scheduler.table.create(parent: parent.map { ProcessID($0) }) } catch {
+            let line = log.line(.warn, "proc", "spawn-refused").bytes("prog", name)
+            if let parent { line.dec("parent", parent) }
+            line.text("reason", error == .tableFull ? "process-table-full" : "process-tree-full").end()
+            return .failure(error == .tableFull ? .processTableFull : .processTreeFull)
+        }
         started += 1
-        FrameTrace.activePid = started
-        defer { FrameTrace.activePid = 0 }
+        let outerPid = FrameTrace.activePid
+        FrameTrace.activePid = id.raw
+        defer { FrameTrace.activePid = outerPid }
         var tables = KernelTableFrames()
         guard let space = try? UserAddressSpace(kind: .user, memory: IdentityAccess(), tableFrames: &tables,
                                                 sharingKernelEntriesOf: KernelAddressSpace.root) else {
-            log.line(.error, "proc", "no-memory").bytes("prog", name).end()
-            return
+            log.line(.error, "proc", "no-memory").dec("pid", id.raw).bytes("prog", name).end()
+            Scheduler.table.cancel(id)
+            return .failure(.outOfMemory)
         }
-        let process = Process(id: started, name: name, space: space)
-        log.line(.info, "proc", "start").dec("pid", process.id).bytes("prog", name).size("file", UInt64(file.count)).end()
+        let process = Process(id: id.raw, parentID: parent, name: name, space: space)
+        let line = log.line(.info, "proc", "start").dec("pid", process.id).bytes("prog", name).size("file", UInt64(file.count))
+        if let parent { line.dec("parent", parent) }
+        line.end()
         do throws(LoadFailure) {
             let entry = try ProgramLoading.load(file, into: process)
-            current = process
-            InvariantChecks.afterChange("program-loaded")
-            cpu_write_cr3(process.memory.space.root.startAddress.raw)
-            let end = ProcessEnd(status: UserMode.run(entry: entry.raw, stack: UserSpace.stackEnd.raw, cpuState: process.cpuState))
-            cpu_write_cr3(KernelAddressSpace.root.startAddress.raw)
-            current = nil
-            flushOutput(process)
-            finish(process, end, freeBefore: freeBefore)
+            guard let stack = KernelStack.allocate(entry: entry.raw, userStack: UserSpace.stackEnd.raw) else {
+                throw .noMemory(Rejection(.outOfMemory, .outOfFrames))
+            }
+            process.kernelStack = stack
         } catch {
             reportLoadFailure(process, error)
-            finish(process, nil, freeBefore: freeBefore)
+            Scheduler.table.cancel(id)
+            finish(process)
+            if case .badExecutable = error { return .failure(.badExecutable) }
+            return .failure(.outOfMemory)
         }
+        Scheduler.records.append(process)
+        Scheduler.checkInvariants("program-loaded")
+        return .success(id.raw)
     }
 
     private static func reportLoadFailure(_ process: Process, _ failure: LoadFailure) {
@@ -79,38 +131,59 @@ enum Processes {
         }
     }
 
-    /// Logs the end, returns every frame, and checks the frame count came back.
-    private static func finish(_ process: Process, _ end: ProcessEnd?, freeBefore: UInt64) {
+    /// Destroys an ended (or never started) process: logs its end, returns every frame (user
+    /// pages, page tables, kernel stack) and checks each count against what it held. Never for
+    /// the running process (its kernel stack is in use): the scheduler calls it from the boot
+    /// stack, spawn for a child that never ran.
+    static func finish(_ process: Process) {
+        let root = process.memory.space.root.startAddress.raw
+        if cpu_read_cr3() == root { cpu_write_cr3(KernelAddressSpace.root.startAddress.raw) }
+        let outerPid = FrameTrace.activePid
+        FrameTrace.activePid = process.id
+        defer { FrameTrace.activePid = outerPid }
+        flushOutput(process)
+        let end = process.end
         let peak = process.memory.peakPages, atExit = process.memory.pagesMapped
+        let tablesHeld = process.memory.space.tableFrameCount
         lastEnd = end
         lastPeakPages = peak
         let (userFrames, tableFrames) = process.destroy()
+        let stackPeak = process.kernelStack?.peakBytes ?? 0
+        let stackFrames = process.kernelStack?.free() ?? 0
+        let stackHeld = process.kernelStack == nil ? 0 : Int(KernelStack.pageCount)
+        process.kernelStack = nil
         InvariantChecks.afterChange("process-destroyed")
-        let balanced = KernelMemory.frames.statistics.freeFrames == freeBefore
+        let balanced = userFrames == atExit && tableFrames == tablesHeld && stackFrames == stackHeld
         if !balanced { leaks += 1 }
         let line = log.line(balanced ? .info : .error, "proc", "end").dec("pid", process.id).bytes("prog", process.name)
+        if let parent = process.parentID { line.dec("parent", parent) }
         switch end {
         case .exited(let code)?: line.text("status", "exited").dec("code", code)
         case .killed(let fault)?: line.text("status", "killed").text("fault", fault.name)
         case nil: line.text("status", "not-started")
         }
-        if end != nil { line.dec("cpu_user_ms", ProcessClock.userMilliseconds).dec("cpu_kernel_ms", ProcessClock.kernelMilliseconds) }
+        if end != nil {
+            line.dec("cpu_user_ms", ProcessClock.milliseconds(process.userCycles))
+                .dec("cpu_kernel_ms", ProcessClock.milliseconds(process.kernelCycles))
+        }
         line.dec("pages_peak", UInt64(peak)).dec("committed_peak", process.memory.peakCommittedPages)
             .dec("zero_fill_faults", UInt64(process.memory.zeroFillFaults))
-            .dec("zero_frame_faults", UInt64(process.memory.zeroFrameFaults)).dec("pages_at_exit", UInt64(atExit)).dec("user_frames_freed", UInt64(userFrames))
-            .dec("table_frames_freed", UInt64(tableFrames)).text("frames", balanced ? "all-returned" : "LEAKED").end()
+            .dec("zero_frame_faults", UInt64(process.memory.zeroFrameFaults)).dec("pages_at_exit", UInt64(atExit))
+            .dec("user_frames_freed", UInt64(userFrames)).dec("table_frames_freed", UInt64(tableFrames))
+            .dec("kstack_frames_freed", UInt64(stackFrames)).dec("kstack_peak_bytes", stackPeak)
+            .text("frames", balanced ? "all-returned" : "LEAKED").end()
     }
 
-    // MARK: - Called from the syscall and exception paths (running on the kernel stack)
+    // MARK: - Called from the syscall and exception paths (on the process's kernel stack)
 
     static func exitCurrent(code: UInt64) -> Never {
         flushCurrentOutput()
-        UserMode.resume(status: code & 0xFFFF_FFFF)
+        Scheduler.endCurrent(.exited(code: code & 0xFFFF_FFFF))
     }
 
     /// Out of line, so the reference it takes is released before the caller leaves for good.
     @inline(never) private static func flushCurrentOutput() {
-        if let process = current { flushOutput(process) }
+        if let process = CPULocal.this.current { flushOutput(process) }
     }
 
     /// Why the last user page fault was refused (the kill line's `cause=`).
@@ -120,7 +193,7 @@ enum Processes {
     /// (the program retries the access), false when it must be killed (the refusal is kept for
     /// the kill line). Out of line, so no reference to the process outlives it (a kill never returns).
     @inline(never) static func resolveUserPageFault(errorCode: UInt64) -> Bool {
-        guard let process = current else { return false }
+        guard let process = CPULocal.this.current else { return false }
         let code = PageFaultErrorCode(rawValue: errorCode)
         let access: FaultAccess = code.contains(.instructionFetch) ? .execute : (code.contains(.write) ? .write : .read)
         let fault = PageFault(address: VirtualAddress(cpu_read_cr2()), access: access, wasPresent: code.contains(.present),
@@ -161,10 +234,11 @@ enum Processes {
         killed += 1
         flushCurrentOutput()
         reportKill(fault, rip: rip, rsp: rsp, errorCode: errorCode)
-        UserMode.resume(status: ProcessEnd.killedStatus(fault))
+        Scheduler.endCurrent(.killed(fault))
     }
 
     @inline(never) private static func reportKill(_ fault: FaultName, rip: UInt64, rsp: UInt64, errorCode: UInt64) {
+        let current = CPULocal.this.current
         let line = log.line(.warn, "proc", "killed").dec("pid", current?.id ?? 0)
         if let process = current { line.bytes("prog", process.name) }
         line.text("fault", fault.name).address("rip", rip).address("rsp", rsp).hex("error_code", errorCode)

@@ -1,5 +1,6 @@
-// The syscall entry: registers -> Syscalls' decode -> the process's memory calls (validate ->
-// invoke, all in the shared module) -> rax. Every call is logged at `debug`, a refusal with its
+// The syscall entry: registers -> Syscalls' decode -> the process's memory calls or the process
+// calls (validate -> invoke, all in the shared module) -> rax. A process call may switch to other
+// processes (yield, a wait that blocks) and come back here later, on this process's own stack. Every call is logged at `debug`, a refusal with its
 // errno and its named reason. Time spent here counts against the process's CPU-time limit
 // (ProcessClock), checked on the way back to ring 3.
 import KernelLog
@@ -12,9 +13,9 @@ func kernelHandleSyscall(_ raw: UnsafeMutableRawPointer) {
     ProcessClock.enterKernel()
     let (a0, a1, a2, a3) = frame.pointee.arguments
     let request = SyscallRequest.decode(number: frame.pointee.number, a0, a1, a2, a3)
-    // exit leaves through user_resume_kernel, which skips the rest of this function: no strong
-    // reference to the process may be held here at that point, or its release would be lost
-    // (the same holds for the CPU-time kill below: dispatchSyscall has released its reference).
+    // exit switches away for good, abandoning this stack: no strong reference to the process may
+    // be held here at that point, or its release would be lost (the same holds for the CPU-time
+    // kill below: dispatchSyscall has released its reference).
     if case .exit(let code) = request { Processes.exitCurrent(code: code) }
     frame.pointee.rax = UInt64(bitPattern: dispatchSyscall(request, a0, a1, a2))
     InvariantChecks.afterChange("syscall")
@@ -33,7 +34,7 @@ private func reportOutOfMemory(_ process: Process, call: StaticString, reason: S
 }
 
 @inline(never) private func dispatchSyscall(_ request: SyscallRequest, _ a0: UInt64, _ a1: UInt64, _ a2: UInt64) -> Int64 {
-    guard let process = Processes.current else { panic("syscall with no current process") }
+    guard let process = CPULocal.this.current else { panic("syscall with no current process") }
     let outcome: SyscallOutcome
     switch request {
     case .memory(let call):
@@ -46,6 +47,13 @@ private func reportOutOfMemory(_ process: Process, call: StaticString, reason: S
         if let rejection = outcome.rejection, rejection.reason == .commitLimit || rejection.reason == .quotaExceeded {
             reportOutOfMemory(process, call: call.number.name, reason: rejection.reason.name)
         }
+    case .process(let call):
+        var machine = KernelProcessMachine(process: process)
+        outcome = ProcessCalls.perform(call, machine: &machine)
+        let line = log.line(.debug, "sys", call.number.name).dec("pid", process.id).hex("a0", a0).hex("a1", a1)
+            .dec("result", Int(outcome.result))
+        if let rejection = outcome.rejection { line.text("errno", rejection.errno.name).text("reason", rejection.reason.name) }
+        line.end()
     case .unknown(let number):
         outcome = .unknownNumber
         log.line(.debug, "sys", "unknown").dec("pid", process.id).dec("number", number).end()

@@ -10,8 +10,14 @@ public struct Errno: RawRepresentable, Hashable, Error, Sendable {
 
     /// EPERM 1: reserved (no call returns it yet).
     public static let notPermitted = Errno(rawValue: 1)
-    /// ENOENT 2: reserved.
+    /// ENOENT 2: spawn: no boot module has that program name.
     public static let noSuchEntry = Errno(rawValue: 2)
+    /// ENOEXEC 8: spawn: the boot module named is not a program the loader accepts.
+    public static let notExecutable = Errno(rawValue: 8)
+    /// ECHILD 10: wait: the caller has no such child (or no child at all).
+    public static let noChild = Errno(rawValue: 10)
+    /// EAGAIN 11: spawn: the process table, or the caller's share of it, is full; try after a wait.
+    public static let tryAgain = Errno(rawValue: 11)
     /// ENOMEM 12: out of frames, or no free range of that size.
     public static let outOfMemory = Errno(rawValue: 12)
     /// EFAULT 14: a buffer is not wholly inside mapped user memory with the needed access.
@@ -28,6 +34,9 @@ public struct Errno: RawRepresentable, Hashable, Error, Sendable {
         switch rawValue {
         case 1: "EPERM"
         case 2: "ENOENT"
+        case 8: "ENOEXEC"
+        case 10: "ECHILD"
+        case 11: "EAGAIN"
         case 12: "ENOMEM"
         case 14: "EFAULT"
         case 17: "EEXIST"

@@ -61,6 +61,11 @@ extension ProcessMemory {
         }
     }
 
+    /// Refuses as `writeUser` would, copying nothing (a result to be written after a wait).
+    public func checkUserWritable(address: UInt64, length: UInt64) throws(RejectionReason) {
+        try visitUser(address: address, length: length, needsWrite: true) { _ in }
+    }
+
     private func visitUser(
         address: UInt64, length: UInt64, needsWrite: Bool, _ body: (UnsafeMutableRawBufferPointer) -> Void
     ) throws(RejectionReason) {

@@ -42,6 +42,19 @@ public enum RejectionReason: Error, Hashable, Sendable {
     case breakBelowStart
     case breakBeyondLimit
     case unknownNumber
+    // Process calls.
+    /// spawn: the name is longer than ProcessCalls.maximumProgramName.
+    case programNameTooLong
+    /// spawn: no boot module has that name.
+    case noSuchProgram
+    /// spawn: the module is not an executable the loader accepts.
+    case badExecutable
+    /// spawn: the process table is full (live and unreaped processes together).
+    case processTableFull
+    /// spawn: the caller's process tree (its kernel-started ancestor and all descendants) is full.
+    case processTreeFull
+    /// wait: the pid names no child of the caller (or the caller has none).
+    case notAChild
 
     public init(_ error: UserRangeError) {
         switch error {
@@ -89,6 +102,12 @@ public enum RejectionReason: Error, Hashable, Sendable {
         case .breakBelowStart: "break-below-start"
         case .breakBeyondLimit: "break-beyond-limit"
         case .unknownNumber: "unknown-number"
+        case .programNameTooLong: "program-name-too-long"
+        case .noSuchProgram: "no-such-program"
+        case .badExecutable: "bad-executable"
+        case .processTableFull: "process-table-full"
+        case .processTreeFull: "process-tree-full"
+        case .notAChild: "not-a-child"
         }
     }
 }

@@ -15,6 +15,14 @@ public enum SyscallNumber: UInt64, CaseIterable, Sendable {
     case memstat = 5
     /// protect(address, length, protection) -> 0.
     case protect = 6
+    /// spawn(name, length) -> the child's pid (a program of the boot modules, by name).
+    case spawn = 7
+    /// wait(pid or 0 for any child, status out or 0) -> the reaped child's pid.
+    case wait = 8
+    /// yield() -> 0, after the other runnable processes had their turn.
+    case yield = 9
+    /// getpid() -> the caller's pid.
+    case getpid = 10
 
     /// The call's name, for log lines.
     public var name: StaticString {
@@ -26,6 +34,10 @@ public enum SyscallNumber: UInt64, CaseIterable, Sendable {
         case .brk: "brk"
         case .memstat: "memstat"
         case .protect: "protect"
+        case .spawn: "spawn"
+        case .wait: "wait"
+        case .yield: "yield"
+        case .getpid: "getpid"
         }
     }
 }

@@ -7,6 +7,8 @@ public enum SyscallRequest: Equatable, Sendable {
     case exit(code: UInt64)
     /// A call over the process's memory, performed by `ProcessMemory.perform`.
     case memory(MemoryRequest)
+    /// A call about processes (ProcessCalls.perform), not one process's memory.
+    case process(ProcessRequest)
     /// A number no call has: -ENOSYS.
     case unknown(number: UInt64)
 
@@ -21,6 +23,10 @@ public enum SyscallRequest: Equatable, Sendable {
         case .brk: return .memory(.brk(requested: a0))
         case .memstat: return .memory(.memstat(output: a0))
         case .protect: return .memory(.protect(address: a0, length: a1, protection: a2))
+        case .spawn: return .process(.spawn(name: a0, length: a1))
+        case .wait: return .process(.wait(pid: a0, statusOutput: a1))
+        case .yield: return .process(.yield)
+        case .getpid: return .process(.getpid)
         }
     }
 }
@@ -42,6 +48,23 @@ public enum MemoryRequest: Equatable, Sendable {
         case .brk: .brk
         case .memstat: .memstat
         case .protect: .protect
+        }
+    }
+}
+
+/// The process calls, arguments raw as they came in the registers.
+public enum ProcessRequest: Equatable, Sendable {
+    case spawn(name: UInt64, length: UInt64)
+    case wait(pid: UInt64, statusOutput: UInt64)
+    case yield
+    case getpid
+
+    public var number: SyscallNumber {
+        switch self {
+        case .spawn: .spawn
+        case .wait: .wait
+        case .yield: .yield
+        case .getpid: .getpid
         }
     }
 }

@@ -14,7 +14,7 @@ mkfifo "$work/serial.in" "$work/serial.out"
 : >"$transcript"
 qemu-system-x86_64 -m 64M -display none -no-reboot -monitor none -device isa-debug-exit,iobase=0xf4,iosize=0x04 \
   -chardev pipe,id=console,path="$work/serial" -serial chardev:console \
-  -kernel "$kernel" -append "log=info monitor" -initrd "${programs// /,}" &
+  -kernel "$kernel" -append "log=info monitor cpu_limit_ms=2000" -initrd "${programs// /,}" &
 qemu_pid=$!
 cat "$work/serial.out" >>"$transcript" &
 exec 3>"$work/serial.in"
@@ -63,9 +63,16 @@ type "ffree $run";      expect ffree 'mon    ffree .*frames=8'
 type "ffree $run";      expect ffree-again 'result=rejected error=already-free state=unchanged'
 type "vm 0";            expect vm0 'mon    vm-region .*perm=r-x page=4KiB'; expect vm0 'mon    vm .*pid=0 regions=[0-9]+'
 type "vm 99";           expect vm99 'reason=no-such-process'
-type "run hello";       expect run 'info  proc   end .*prog=hello status=exited code=0'
+# run starts the program in the background: the prompt comes back at once, the program's end later.
+wait_line() { for _ in $(seq 300); do grep -qE "$1" "$transcript" && return 0; sleep 0.1; done; fail "never logged /$1/"; }
+type "run hello";       expect run 'info  mon    run .*pid=1 prog=hello'
+wait_line 'info  proc   end .*prog=hello status=exited code=0'
 type "run nosuch";      expect run-missing 'reason=no-such-program name=nosuch'
 type ps;                expect ps-after 'started=1 .*last_status=exited'
+# A live process at the prompt (cpu_hog spins until its 2 s CPU limit): ps lists it.
+type "run cpu_hog";     expect run-hog 'info  mon    run .*pid=2 prog=cpu_hog'
+type ps;                expect ps-live 'mon    ps .*running=1 started=2'; expect ps-live 'mon    process .*pid=2 prog=cpu_hog state=(runnable|running) '
+wait_line 'info  proc   end .*prog=cpu_hog status=killed fault=cpu-time-limit'
 type "vm 1";            expect vm1 'pid=1 state=ended'
 type "log error";       expect log 'mon    log .*level=error'
 type frames;            expect frames-quiet 'mon    frames'

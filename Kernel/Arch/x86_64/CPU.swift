@@ -15,6 +15,7 @@
 @_extern(c, "cpu_cpuid") func cpu_cpuid(_ leaf: UInt32, _ subleaf: UInt32, _ out: UnsafeMutablePointer<UInt32>)
 @_extern(c, "cpu_read_tsc") func cpu_read_tsc() -> UInt64
 @_extern(c, "cpu_halt") func cpu_halt()
+@_extern(c, "cpu_idle_until_interrupt") func cpu_idle_until_interrupt()
 @_extern(c, "cpu_disable_interrupts") func cpu_disable_interrupts()
 @_extern(c, "cpu_breakpoint") func cpu_breakpoint()
 @_extern(c, "cpu_load_idt") func cpu_load_idt(_ pointer: UnsafeRawPointer)

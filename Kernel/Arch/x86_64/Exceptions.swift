@@ -19,13 +19,14 @@ nonisolated(unsafe) var breakpointCount = 0
 @_cdecl("kernel_handle_exception")
 func kernelHandleException(_ rawFrame: UnsafeMutableRawPointer) {
     let frame = rawFrame.assumingMemoryBound(to: ExceptionFrame.self)
-    if frame.pointee.privilegeLevel == 3 && UserMode.isRunningUserCode { ProcessClock.enterKernel() }
+    let fromProcess = frame.pointee.privilegeLevel == 3 && CPULocal.this.current != nil
+    if fromProcess { ProcessClock.enterKernel() }
     if frame.pointee.vector == ProgrammableTimer.vector {
         ProgrammableTimer.tick(frame.pointee)
         return
     }
     let fault = FaultName(vector: frame.pointee.vector) ?? .reserved
-    if frame.pointee.privilegeLevel == 3 && UserMode.isRunningUserCode {
+    if fromProcess {
         if fault == .pageFault && Processes.resolveUserPageFault(errorCode: frame.pointee.errorCode) {
             if !ProcessClock.leaveKernel() { Processes.killCurrent(frame.pointee, fault: .cpuTimeLimit) }
             return

@@ -50,7 +50,7 @@ enum GlobalDescriptorTable {
 @_extern(c, "debug_stack_top") nonisolated(unsafe) var debugStackTop: UInt8
 
 /// The 64-bit TSS (in boot/usermode.asm's .bss): RSP0 is the stack the CPU switches to on an
-/// interrupt from ring 3 (user_enter sets it), IST1 a separate stack for double faults, so a
+/// interrupt from ring 3 (CPULocal sets it to the running process's kernel stack), IST1 a separate stack for double faults, so a
 /// kernel stack overflow into the guard page is still reported instead of triple-faulting.
 enum TaskStateSegment {
     static let byteCount: UInt64 = 104
@@ -58,6 +58,9 @@ enum TaskStateSegment {
     /// IST2: a debug trap taken in ring 0 right at `syscall` entry (a program's TF on a CPU that
     /// delivers it there) would otherwise run on the user's stack.
     static let debugStackIndex: UInt8 = 2
+
+    /// RSP0: the stack the CPU switches to on an interrupt or exception from ring 3.
+    static func setKernelStack(_ top: UInt64) { base.storeBytes(of: top, toByteOffset: 4, as: UInt64.self) }
 
     static var base: UnsafeMutableRawPointer {
         withUnsafeMutablePointer(to: &taskStateSegmentStorage) { UnsafeMutableRawPointer($0) }

@@ -1,8 +1,10 @@
 // The timer: the 8254 PIT on IRQ 0 at 100 Hz, through the 8259 PIC remapped to vectors 32-47
-// (the CPU's exceptions own 0-31). Interrupts are enabled only while user code runs, so every
-// tick lands in ring 3; on each tick the kernel checks the running process's CPU time
+// (the CPU's exceptions own 0-31). Interrupts are enabled only while user code runs and in the
+// idle loop's halt. On each tick from ring 3 the kernel checks the running process's CPU time
 // (ProcessClock: ring 3 plus kernel time on its behalf) and kills it when it passes its limit
-// (`cpu_limit_ms=` on the command line, default 10 000): a runaway program cannot hang the kernel.
+// (`cpu_limit_ms=` on the command line, default 10 000): a runaway program cannot hang the kernel;
+// then, when another process is runnable, it preempts the running one (the 10 ms time slice,
+// Scheduler.swift). A tick in the idle loop only wakes it.
 // At boot, before the periodic mode starts, one PIT one-shot measures the TSC rate that turns
 // ProcessClock's cycles into milliseconds.
 
@@ -39,8 +41,9 @@ enum ProgrammableTimer {
 
     static func tick(_ frame: ExceptionFrame) {
         Port.write8(0x20, 0x20)  // end of interrupt
-        guard frame.privilegeLevel == 3 && UserMode.isRunningUserCode else { return }
+        guard frame.privilegeLevel == 3 && CPULocal.this.current != nil else { return }
         if !ProcessClock.leaveKernel() { Processes.killCurrent(frame, fault: .cpuTimeLimit) }
+        if Scheduler.tickPreempts { Scheduler.yieldCurrent() }
     }
 
     /// TSC cycles per millisecond: channel 0 in mode 0 (interrupt on terminal count) counts

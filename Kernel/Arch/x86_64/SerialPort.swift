@@ -21,6 +21,9 @@ enum SerialPort {
         writeRaw(byte)
     }
 
+    /// Whether a received byte is waiting (LSR bit 0: data ready).
+    static var hasReceivedByte: Bool { Port.read8(base + 5) & 0x01 != 0 }
+
     /// The next received byte, waiting for one (LSR bit 0: data ready). Polling, interrupts off:
     /// used only by the live monitor, when nothing else runs.
     static func read() -> UInt8 {

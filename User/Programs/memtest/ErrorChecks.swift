@@ -78,7 +78,7 @@ enum ErrorChecks {
         }
 
         check.group("errors: unknown system call (ENOSYS)")
-        check.require(SyscallResult.errno(of: SyscallTrap.invoke(7)) == .notImplemented, "syscall 7")
+        check.require(SyscallResult.errno(of: SyscallTrap.invoke(63)) == .notImplemented, "syscall 63")
         check.require(SyscallResult.errno(of: SyscallTrap.invoke(UInt64.max)) == .notImplemented, "syscall UInt64.max")
         check.requireSuccess("unmap setup page") { () throws(Errno) in try Syscall.unmap(address: address, length: page) }
     }

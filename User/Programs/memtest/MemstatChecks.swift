@@ -15,8 +15,10 @@ enum MemstatChecks {
         return stats
     }
 
-    /// One map and one unmap move map_calls and unmap_calls by one each, pages_mapped up and back,
-    /// and the frames come back to the system (allowing for page-table frames a kernel may keep).
+    /// One map and one unmap move map_calls and unmap_calls by one each, pages_mapped up and back.
+    /// (free_frames_system is the whole machine's: other processes run at the same time and move it
+    /// between two memstat calls, so it proves nothing about this process's frames; the kernel
+    /// checks those itself at the process's end, `proc end ... frames=all-returned`.)
     static func counters(_ check: inout Checker) {
         let length: UInt64 = 1 * MiB
         let pages = length / UserSpace.pageBytes
@@ -28,16 +30,10 @@ enum MemstatChecks {
         check.require(during.mapCalls == before.mapCalls + 1, "memstat map_calls + 1")
         check.require(during.pagesMapped == before.pagesMapped + pages, "memstat pages_mapped + 256")
         check.require(during.peakPagesMapped >= during.pagesMapped, "memstat peak >= pages_mapped")
-        check.require(during.freeFramesSystem + pages <= before.freeFramesSystem, "memstat free frames - 256")
         check.requireSuccess("unmap 1 MiB") { () throws(Errno) in try Syscall.unmap(address: address, length: length) }
         let after = check.requireSuccess("memstat after") { () throws(Errno) in try Syscall.memstat() }
         check.require(after.unmapCalls == before.unmapCalls + 1 && after.mapCalls == during.mapCalls,
                      "memstat unmap_calls + 1")
         check.require(after.pagesMapped == before.pagesMapped, "memstat pages_mapped restored")
-        check.require(after.freeFramesSystem + pageTableSlack >= before.freeFramesSystem,
-                     "memstat frames returned to the system")
     }
-
-    /// Page-table frames a kernel may keep after an unmap (one table per level below the PML4).
-    static let pageTableSlack: UInt64 = 3
 }

@@ -104,6 +104,16 @@ struct Fuzzer {
         guard (try? Syscall.unmap(address: mapped, length: page)) != nil else { ProgramExit.exit(3) }
     }
 
+    /// spawn with every hostile name buffer (no program is ever named by one), and wait with
+    /// hostile pids (this program has no child) and status buffers.
+    mutating func processCalls() {
+        for i in HostileValues.addresses.indices {
+            for j in HostileValues.bufferLengths.indices { mustFail(.spawn, HostileValues.addresses[i], HostileValues.bufferLengths[j]) }
+            mustFail(.wait, 0, HostileValues.addresses[i])
+            mustFail(.wait, HostileValues.addresses[i], 0)
+        }
+    }
+
     mutating func unknownNumbers() {
         for i in HostileValues.unknownNumbers.indices {
             mustFail(HostileValues.unknownNumbers[i], 0, 0, 0)

@@ -44,7 +44,7 @@ enum HostileValues {
     static let protections: InlineArray<6, UInt64> = [6, 7, 8, 0x10, 0x8000_0000_0000_0000, UInt64.max]
 
     /// System call numbers that do not exist.
-    static let unknownNumbers: InlineArray<7, UInt64> = [7, 8, 63, 1000, 1 << 32, 1 << 63, UInt64.max]
+    static let unknownNumbers: InlineArray<7, UInt64> = [63, 100, 1000, 4096, 1 << 32, 1 << 63, UInt64.max]
 
     /// A word of the program's own text, read before and after fuzzing.
     static let imageWord: UInt64 = imageBaseWord()

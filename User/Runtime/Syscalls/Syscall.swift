@@ -76,4 +76,37 @@ enum Syscall {
     static func protect(address: VirtualAddress, length: UInt64, protection: Protection) throws(Errno) {
         _ = try SyscallResult.value(of: SyscallTrap.invoke(.protect, address.raw, length, protection.rawValue))
     }
+
+    /// spawn(name): starts the boot module whose program name is `name` as a child; its pid.
+    /// ENOENT no such program, ENOEXEC not a program, EAGAIN the process table or this program's
+    /// tree of processes is full (wait for a child first), ENOMEM, EINVAL/EFAULT for the name.
+    static func spawn(_ name: StaticString) throws(Errno) -> UInt64 {
+        try spawn(address: VirtualAddress(UInt64(UInt(bitPattern: name.utf8Start))), length: UInt64(name.utf8CodeUnitCount))
+    }
+
+    static func spawn(address: VirtualAddress, length: UInt64) throws(Errno) -> UInt64 {
+        try SyscallResult.value(of: SyscallTrap.invoke(.spawn, address.raw, length))
+    }
+
+    /// wait(pid): blocks until the child `pid` (nil: any child) ends; its pid and how it ended.
+    /// ECHILD when there is no such child.
+    static func wait(for pid: UInt64? = nil) throws(Errno) -> (pid: UInt64, status: ProcessStatus) {
+        var word: UInt64 = 0
+        var result: Result<UInt64, Errno> = .failure(.badAddress)
+        withUnsafeMutableBytes(of: &word) { bytes in
+            result = Result { () throws(Errno) in try wait(for: pid, statusInto: VirtualAddress(UnsafeRawBufferPointer(bytes))) }
+        }
+        return (try result.get(), ProcessStatus(word: word))
+    }
+
+    /// wait with a caller-chosen (possibly hostile) status destination (8 bytes; 0: none).
+    static func wait(for pid: UInt64?, statusInto address: VirtualAddress) throws(Errno) -> UInt64 {
+        try SyscallResult.value(of: SyscallTrap.invoke(.wait, pid ?? 0, address.raw))
+    }
+
+    /// yield(): every other runnable process runs once before this one goes on.
+    static func yield() { _ = SyscallTrap.invoke(.yield) }
+
+    /// getpid(): this process's pid.
+    static func getpid() -> UInt64 { UInt64(bitPattern: SyscallTrap.invoke(.getpid)) }
 }

@@ -109,7 +109,54 @@ extension VirtualAddress {
     var containingFrameNumber: FrameNumber { FrameNumber(raw >> 12) }
 }
 
+/// The fake kernel's processes: it is pid 1; the programs it knows are `hello` (exits 0) and
+/// `bad_pointer` (killed by a page fault); a child "runs" when it is waited for.
+struct FakeProcesses: ProcessMachine {
+    let kernel: FakeKernel
+
+    var callerID: UInt64 { 1 }
+
+    func readCaller(address: UInt64, length: UInt64, into buffer: UnsafeMutableRawBufferPointer) throws(RejectionReason) {
+        var offset = 0
+        try kernel.memory.readUser(address: address, length: length) { chunk in
+            UnsafeMutableRawBufferPointer(rebasing: buffer[offset ..< offset + chunk.count]).copyMemory(from: chunk)
+            offset += chunk.count
+        }
+    }
+
+    func checkCallerWritable(address: UInt64, length: UInt64) throws(RejectionReason) {
+        try kernel.memory.checkUserWritable(address: address, length: length)
+    }
+
+    func writeCaller(address: UInt64, from bytes: UnsafeRawBufferPointer) throws(RejectionReason) {
+        try kernel.memory.writeUser(address: address, from: bytes)
+    }
+
+    mutating func spawn(program name: UnsafeRawBufferPointer) -> Result<UInt64, SpawnFailure> {
+        let status: UInt64
+        switch String(decoding: name, as: UTF8.self) {
+        case "hello": status = ProcessStatus.exited(code: 0).word
+        case "bad_pointer": status = ProcessStatus.killed(faultNumber: 14).word
+        default: return .failure(.noSuchProgram)
+        }
+        kernel.lastChild += 1
+        kernel.children.append((pid: kernel.lastChild, status: status))
+        return .success(kernel.lastChild)
+    }
+
+    mutating func waitForChild(_ pid: UInt64?) -> ChildWait {
+        guard let index = kernel.children.firstIndex(where: { pid == nil || $0.pid == pid }) else { return .noSuchChild }
+        let child = kernel.children.remove(at: index)
+        return .ended(pid: child.pid, status: child.status)
+    }
+
+    mutating func yield() { kernel.yields += 1 }
+}
+
 final class FakeKernel: @unchecked Sendable {
+    var children: [(pid: UInt64, status: UInt64)] = []
+    var lastChild: UInt64 = 1
+    var yields = 0
     var memory: ProcessMemory<HostIdentityAccess, HostTableFrames>
     var machine = HostMachine()
     var calls: [RecordedCall] = []
@@ -149,6 +196,9 @@ final class FakeKernel: @unchecked Sendable {
             }
             if case .unmap = request, let error = failUnmaps { return error }
             return memory.perform(request, machine: &machine).result
+        case .process(let request):
+            var processes = FakeProcesses(kernel: self)
+            return ProcessCalls.perform(request, machine: &processes).result
         case .exit: preconditionFailure("exit reached the fake kernel")
         case .unknown: return SyscallOutcome.unknownNumber.result
         }

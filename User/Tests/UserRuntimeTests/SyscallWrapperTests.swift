@@ -36,7 +36,7 @@ extension FakeKernelSuite {
         }
 
         @Test func numbersAndProtectionBitsMatchTheABI() {
-            #expect(SyscallNumber.allCases.map(\.rawValue) == [0, 1, 2, 3, 4, 5, 6])
+            #expect(SyscallNumber.allCases.map(\.rawValue) == [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10])
             #expect(Protection.read.rawValue == 1 && Protection.write.rawValue == 2 && Protection.execute.rawValue == 4)
             #expect(Protection.readWrite.rawValue == 3 && Protection.readExecute.rawValue == 5 && Protection.none.rawValue == 0)
         }
@@ -100,6 +100,29 @@ extension FakeKernelSuite {
             fakeKernel.forcedResult = 0
             #expect(try Syscall.memstat() == MemoryStatistics(), "memstat() decodes the record it passed")
             #expect(fakeKernel.calls.last?.number == 5)
+        }
+
+        @Test func processCallsPassTheirArgumentsAndDecodeTheStatus() throws {
+            // The kernel reads the name and writes the status through the page tables: a mapped page.
+            let page = try Syscall.map(length: 4096, protection: .readWrite)
+            let name = Array("hellobad_pointer".utf8)
+            page.pointer!.copyMemory(from: name, byteCount: name.count)
+            let hello = try Syscall.spawn(address: page, length: 5)
+            #expect(fakeKernel.calls.last == RecordedCall(number: 7, arguments: [page.raw, 5, 0, 0, 0, 0]))
+            let bad = try Syscall.spawn(address: VirtualAddress(page.raw + 5), length: 11)
+            #expect(throws: Errno.noSuchEntry) { try Syscall.spawn(address: page, length: 4) }
+            #expect(throws: Errno.badAddress) { try Syscall.spawn("hello") }  // a host address: not in the fake's tables
+            let status = VirtualAddress(page.raw + 64)
+            #expect(try Syscall.wait(for: bad, statusInto: status) == bad)
+            #expect(fakeKernel.calls.last == RecordedCall(number: 8, arguments: [bad, status.raw, 0, 0, 0, 0]))
+            #expect(ProcessStatus(word: status.pointer!.load(as: UInt64.self)) == .killed(faultNumber: 14))
+            #expect(try Syscall.wait(for: nil, statusInto: status) == hello)
+            #expect(ProcessStatus(word: status.pointer!.load(as: UInt64.self)) == .exited(code: 0))
+            #expect(throws: Errno.noChild) { try Syscall.wait(for: nil, statusInto: status) }
+            #expect(Syscall.getpid() == 1)
+            Syscall.yield()
+            #expect(fakeKernel.yields == 1 && fakeKernel.calls.last?.number == 9)
+            try Syscall.unmap(address: page, length: 4096)
         }
 
         @Test func userSpaceLayoutConstants() {

@@ -1,0 +1,34 @@
+// The kernel's side of Syscalls' ProcessMachine: the caller's memory through its ProcessMemory,
+// spawn from the boot modules, wait and yield through the scheduler.
+import Syscalls
+
+struct KernelProcessMachine: ProcessMachine {
+    let process: Process
+
+    var callerID: UInt64 { UInt64(process.id) }
+
+    func readCaller(address: UInt64, length: UInt64, into buffer: UnsafeMutableRawBufferPointer) throws(RejectionReason) {
+        var offset = 0
+        try process.memory.readUser(address: address, length: length) { chunk in
+            UnsafeMutableRawBufferPointer(rebasing: buffer[offset ..< offset + chunk.count]).copyMemory(from: chunk)
+            offset += chunk.count
+        }
+    }
+
+    func checkCallerWritable(address: UInt64, length: UInt64) throws(RejectionReason) {
+        try process.memory.checkUserWritable(address: address, length: length)
+    }
+
+    func writeCaller(address: UInt64, from bytes: UnsafeRawBufferPointer) throws(RejectionReason) {
+        try process.memory.writeUser(address: address, from: bytes)
+    }
+
+    mutating func spawn(program name: UnsafeRawBufferPointer) -> Result<UInt64, SpawnFailure> {
+        guard let module = Processes.module(named: name) else { return .failure(.noSuchProgram) }
+        return Processes.start(module.file, name: module.name, parent: process.id).map { UInt64($0) }
+    }
+
+    mutating func waitForChild(_ pid: UInt64?) -> ChildWait { Scheduler.waitForChild(pid) }
+
+    mutating func yield() { Scheduler.yieldCurrent() }
+}
