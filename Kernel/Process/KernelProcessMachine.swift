@@ -1,4 +1,5 @@
-// The kernel's side of Syscalls' ProcessMachine: the caller's memory through its ProcessMemory,
+// The kernel's side of Syscalls' ProcessMachine: the caller's memory through its ProcessMemory
+// (its pages faulted in first, as the program's own touch would),
 // spawn from the boot modules, wait and yield through the scheduler.
 import Syscalls
 
@@ -8,6 +9,8 @@ struct KernelProcessMachine: ProcessMachine {
     var callerID: UInt64 { UInt64(process.id) }
 
     func readCaller(address: UInt64, length: UInt64, into buffer: UnsafeMutableRawBufferPointer) throws(RejectionReason) {
+        var machine = KernelMachine(process: process)
+        try process.memory.faultInUser(address: address, length: length, needsWrite: false, machine: &machine)
         var offset = 0
         try process.memory.readUser(address: address, length: length) { chunk in
             UnsafeMutableRawBufferPointer(rebasing: buffer[offset ..< offset + chunk.count]).copyMemory(from: chunk)
@@ -16,11 +19,14 @@ struct KernelProcessMachine: ProcessMachine {
     }
 
     func checkCallerWritable(address: UInt64, length: UInt64) throws(RejectionReason) {
+        var machine = KernelMachine(process: process)
+        try process.memory.faultInUser(address: address, length: length, needsWrite: true, machine: &machine)
         try process.memory.checkUserWritable(address: address, length: length)
     }
 
     func writeCaller(address: UInt64, from bytes: UnsafeRawBufferPointer) throws(RejectionReason) {
-        try process.memory.writeUser(address: address, from: bytes)
+        var machine = KernelMachine(process: process)
+        try process.memory.writeUser(address: address, from: bytes, machine: &machine)
     }
 
     mutating func spawn(program name: UnsafeRawBufferPointer) -> Result<UInt64, SpawnFailure> {
