@@ -25,11 +25,11 @@ public protocol ProcessMachine {
     var callerID: UInt64 { get }
     /// Copies `length` bytes of the caller's memory at `address` into `buffer` (ProcessMemory's
     /// readUser rules).
-    func readCaller(address: UInt64, length: UInt64, into buffer: UnsafeMutableRawBufferPointer) throws(RejectionReason)
+    mutating func readCaller(address: UInt64, length: UInt64, into buffer: UnsafeMutableRawBufferPointer) throws(RejectionReason)
     /// Refuses as writeCaller would, writing nothing.
-    func checkCallerWritable(address: UInt64, length: UInt64) throws(RejectionReason)
+    mutating func checkCallerWritable(address: UInt64, length: UInt64) throws(RejectionReason)
     /// Copies `bytes` into the caller's memory at `address` (ProcessMemory's writeUser rules).
-    func writeCaller(address: UInt64, from bytes: UnsafeRawBufferPointer) throws(RejectionReason)
+    mutating func writeCaller(address: UInt64, from bytes: UnsafeRawBufferPointer) throws(RejectionReason)
     /// Starts the boot module named `name` as a child of the caller; its pid.
     mutating func spawn(program name: UnsafeRawBufferPointer) -> Result<UInt64, SpawnFailure>
     /// Waits until the caller's child `pid` (nil: any child) has ended, and reaps it.

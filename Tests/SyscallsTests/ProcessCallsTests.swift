@@ -11,14 +11,17 @@ import Testing
 /// The caller is the table's current process; spawned children "run" when the test says so.
 struct HostProcessMachine: ProcessMachine {
     var memory: TestMemory
+    /// The caller's frames (its pages are faulted in before the call reads or writes them).
+    var frames: SimulatedMachine
     var table = ProcessTable(capacity: 8, treeLimit: 4)
     let programs: [String]
     /// How each child will end when it runs (by pid).
     var endings: [Int: UInt64] = [:]
     var yields = 0
 
-    init(memory: TestMemory, programs: [String]) throws {
+    init(memory: TestMemory, frames: SimulatedMachine, programs: [String]) throws {
         self.memory = memory
+        self.frames = frames
         self.programs = programs
         _ = try table.create(parent: nil)
         _ = table.next()
@@ -26,7 +29,8 @@ struct HostProcessMachine: ProcessMachine {
 
     var callerID: UInt64 { UInt64(table.current!.raw) }
 
-    func readCaller(address: UInt64, length: UInt64, into buffer: UnsafeMutableRawBufferPointer) throws(RejectionReason) {
+    mutating func readCaller(address: UInt64, length: UInt64, into buffer: UnsafeMutableRawBufferPointer) throws(RejectionReason) {
+        try memory.faultInUser(address: address, length: length, needsWrite: false, machine: &frames)
         var offset = 0
         try memory.readUser(address: address, length: length) { chunk in
             UnsafeMutableRawBufferPointer(rebasing: buffer[offset ..< offset + chunk.count]).copyMemory(from: chunk)
@@ -34,12 +38,13 @@ struct HostProcessMachine: ProcessMachine {
         }
     }
 
-    func checkCallerWritable(address: UInt64, length: UInt64) throws(RejectionReason) {
+    mutating func checkCallerWritable(address: UInt64, length: UInt64) throws(RejectionReason) {
+        try memory.faultInUser(address: address, length: length, needsWrite: true, machine: &frames)
         try memory.checkUserWritable(address: address, length: length)
     }
 
-    func writeCaller(address: UInt64, from bytes: UnsafeRawBufferPointer) throws(RejectionReason) {
-        try memory.writeUser(address: address, from: bytes)
+    mutating func writeCaller(address: UInt64, from bytes: UnsafeRawBufferPointer) throws(RejectionReason) {
+        try memory.writeUser(address: address, from: bytes, machine: &frames)
     }
 
     mutating func spawn(program name: UnsafeRawBufferPointer) -> Result<UInt64, SpawnFailure> {
@@ -76,12 +81,12 @@ struct HostProcessMachine: ProcessMachine {
 
 @Suite struct ProcessCallsTests {
     func makeMachine() throws -> HostProcessMachine {
-        let (memory, _) = try makeProcess()
-        return try HostProcessMachine(memory: memory, programs: ["hello", "bad_pointer"])
+        let (memory, frames) = try makeProcess()
+        return try HostProcessMachine(memory: memory, frames: frames, programs: ["hello", "bad_pointer"])
     }
 
     /// Writes `name` into the caller's image (read-write in these tests) and returns its address.
-    func place(_ name: String, in machine: HostProcessMachine) throws -> UInt64 {
+    func place(_ name: String, in machine: inout HostProcessMachine) throws -> UInt64 {
         let address = UserSpace.imageBase.raw + 64
         let written = Array(name.utf8).withUnsafeBytes { bytes in (try? machine.writeCaller(address: address, from: bytes)) != nil }
         try #require(written)
@@ -99,7 +104,7 @@ struct HostProcessMachine: ProcessMachine {
 
     @Test func spawnRefusesEachBadNameWithItsOwnReason() throws {
         var machine = try makeMachine()
-        let hello = try place("hello", in: machine)
+        let hello = try place("hello", in: &machine)
         expectRefused(.spawn(name: hello, length: 0), .invalidArgument, .zeroLength, machine: &machine)
         expectRefused(.spawn(name: hello, length: 65), .invalidArgument, .programNameTooLong, machine: &machine)
         expectRefused(.spawn(name: 0x1000, length: 5), .badAddress, .touchesKernel, machine: &machine)
@@ -111,7 +116,7 @@ struct HostProcessMachine: ProcessMachine {
 
     @Test func waitReturnsEachChildOnceWithItsStatus() throws {
         var machine = try makeMachine()
-        let hello = try place("hello", in: machine)
+        let hello = try place("hello", in: &machine)
         let statusAddress = UserSpace.stackEnd.raw - 64
         expectRefused(.wait(pid: 0, statusOutput: 0), .noChild, .notAChild, machine: &machine)
         let first = ProcessCalls.perform(.spawn(name: hello, length: 5), machine: &machine).result
@@ -141,10 +146,10 @@ struct HostProcessMachine: ProcessMachine {
         var machine = try makeMachine()
         #expect(ProcessCalls.perform(.getpid, machine: &machine).result == 1)
         #expect(ProcessCalls.perform(.yield, machine: &machine).result == 0 && machine.yields == 1)
-        #expect(SyscallRequest.decode(number: 7, 1, 2, 3) == .process(.spawn(name: 1, length: 2)))
-        #expect(SyscallRequest.decode(number: 8, 1, 2, 3) == .process(.wait(pid: 1, statusOutput: 2)))
-        #expect(SyscallRequest.decode(number: 9, 1, 2, 3) == .process(.yield))
-        #expect(SyscallRequest.decode(number: 10, 1, 2, 3) == .process(.getpid))
+        #expect(SyscallRequest.decode(number: 7, 1, 2, 3, 0) == .process(.spawn(name: 1, length: 2)))
+        #expect(SyscallRequest.decode(number: 8, 1, 2, 3, 0) == .process(.wait(pid: 1, statusOutput: 2)))
+        #expect(SyscallRequest.decode(number: 9, 1, 2, 3, 0) == .process(.yield))
+        #expect(SyscallRequest.decode(number: 10, 1, 2, 3, 0) == .process(.getpid))
         #expect(ProcessStatus(word: ProcessStatus.exited(code: 7).word) == .exited(code: 7))
         #expect(ProcessStatus(word: 1 << 32 | 13) == .killed(faultNumber: 13))
     }

@@ -117,6 +117,7 @@ struct FakeProcesses: ProcessMachine {
     var callerID: UInt64 { 1 }
 
     func readCaller(address: UInt64, length: UInt64, into buffer: UnsafeMutableRawBufferPointer) throws(RejectionReason) {
+        try kernel.memory.faultInUser(address: address, length: length, needsWrite: false, machine: &kernel.machine)
         var offset = 0
         try kernel.memory.readUser(address: address, length: length) { chunk in
             UnsafeMutableRawBufferPointer(rebasing: buffer[offset ..< offset + chunk.count]).copyMemory(from: chunk)
@@ -125,11 +126,12 @@ struct FakeProcesses: ProcessMachine {
     }
 
     func checkCallerWritable(address: UInt64, length: UInt64) throws(RejectionReason) {
+        try kernel.memory.faultInUser(address: address, length: length, needsWrite: true, machine: &kernel.machine)
         try kernel.memory.checkUserWritable(address: address, length: length)
     }
 
     func writeCaller(address: UInt64, from bytes: UnsafeRawBufferPointer) throws(RejectionReason) {
-        try kernel.memory.writeUser(address: address, from: bytes)
+        try kernel.memory.writeUser(address: address, from: bytes, machine: &kernel.machine)
     }
 
     mutating func spawn(program name: UnsafeRawBufferPointer) -> Result<UInt64, SpawnFailure> {
