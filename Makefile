@@ -215,6 +215,7 @@ test: tools
 	$(MAKE) --no-print-directory report-test
 	$(MAKE) --no-print-directory user-test
 	$(MAKE) --no-print-directory libswiftmm-test
+	$(MAKE) --no-print-directory tracer-test
 	$(MAKE) --no-print-directory asan-test fuzz-test
 	$(MAKE) --no-print-directory embedded-modules $(KERNEL) $(TEST_KERNEL) $(CHECKS_KERNEL) user-programs user-check
 	Tests/qemu/run-all.sh $(TEST_KERNEL) $(KERNEL) $(BUILD)/qemu-logs \
@@ -244,7 +245,7 @@ report-test:
 .PHONY: report report-test
 
 # ---- Benchmarks ----------------------------------------------------------------------------------
-BENCH_PEERS := libjemalloc2 libmimalloc2.0 libtcmalloc-minimal4
+BENCH_PEERS := libjemalloc2 libmimalloc2.0 libtcmalloc-minimal4 xz-utils
 ## bench: host benchmarks in release mode (FILTER=frame|buddy|malloc|ladder picks a group). jemalloc,
 ## loaded with dlopen, needs room in glibc's static TLS block: hence GLIBC_TUNABLES.
 bench:
@@ -258,6 +259,24 @@ bench:
 	GLIBC_TUNABLES=glibc.rtld.optional_static_tls=4096 $$(swift build -c release --show-bin-path)/SwiftMMBench $(FILTER)
 
 .PHONY: test bench
+
+# ---- Malloc tracer (tools/malloc-tracer; the recorded traces: traces/README.md) -------------------
+TRACER := $(BUILD)/malloc-tracer/malloc-tracer.so
+$(TRACER): tools/malloc-tracer/malloc-tracer.c
+	@Library/RealWorld/ensure-packages.sh gcc
+	@mkdir -p $(dir $@)
+	gcc -O2 -fPIC -shared -Wall -Wextra -Werror -o $@ $< -ldl -lpthread
+## tracer: build the LD_PRELOAD malloc tracer (SWIFTMM_TRACE=PREFIX LD_PRELOAD=build/malloc-tracer/malloc-tracer.so CMD)
+tracer: $(TRACER)
+## tracer-test: trace a test program's known heap calls and compare the recorded lines (part of `make test`)
+tracer-test: $(TRACER)
+	tools/malloc-tracer/tracer-test.sh $(TRACER) $(BUILD)/malloc-tracer/test
+## traces: re-record the real-program traces in traces/ (TRACES="perl-concordance git-log" picks some)
+traces: $(TRACER)
+	@Library/RealWorld/ensure-packages.sh perl python3 gcc git xz-utils
+	tools/malloc-tracer/record-traces.sh $(TRACER) $(TRACES)
+
+.PHONY: tracer tracer-test traces
 
 # ---- User programs (User/; ABI in docs/syscalls.md) -----------------------------------------------
 # Each program is one Embedded Swift module: User/Programs/NAME/*.swift plus the runtime's Swift
@@ -277,6 +296,8 @@ USER_PROGRAMS += sparse_touch commit_hog commit_brk_hog protected_touch demand_c
 # Issue 8's processes: a parent waiting for its children, a child's fault and a killed parent's
 # orphans, a hostile spawn loop, the context-switch benchmark and its partner.
 USER_PROGRAMS += spawn_wait spawn_kill spawn_loop switch_cost yield_partner
+# remap (issue 10): the remap call and UserMalloc's large realloc over it.
+USER_PROGRAMS += remap
 # Hostile instruction probes: one Swift object (User/Programs/fault_probe), one ELF per probe in
 # User/Runtime/cpu.asm (build/user/fault_NAME.elf runs probe_NAME); expectations.txt names each.
 FAULT_PROBES := int3 int4 int80 ud2 divide hlt cli in out cr3 wrmsr dirty_flags_fault tf_syscall
@@ -363,7 +384,7 @@ LIBSWIFTMM := $(LIB)/libswiftmm.so
 SWIFT_LIBRARY := -enable-experimental-feature Embedded -enable-experimental-feature Extern \
   -target x86_64-unknown-linux-gnu -wmo -parse-as-library -O -Xfrontend -function-sections -Xcc -fPIC
 CFLAGS_LIBRARY := -O2 -fPIC -fvisibility=hidden -ffunction-sections -Wall -Wextra -Werror
-LIBSWIFTMM_ALLOWED_UNDEFINED := abort close getauxval getenv getpagesize getpid memcpy memmove memset \
+LIBSWIFTMM_ALLOWED_UNDEFINED := abort close getauxval getenv getpagesize getpid memcpy memmove memset mremap \
   mmap munmap open strlen write pthread_mutex_lock pthread_mutex_trylock pthread_mutex_unlock \
   __register_atfork __errno_location __stack_chk_fail
 LIB_SWIFT := $(sort $(wildcard Library/Source/*.swift))

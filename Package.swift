@@ -35,7 +35,9 @@ let package = Package(
         .executableTarget(
             name: "SwiftMMBench",
             dependencies: ["MemoryCore", "PhysicalMemory", "BuddyHeap", "PageTables", "UserMalloc", "UserAllocators", "TestSupport"],
-            swiftSettings: [.unsafeFlags(["-Ounchecked"])]
+            // LinuxPageSource.swift is a link to Library/Source/MmapPageSource.swift: the bench's
+            // heap gets its pages exactly as libswiftmm's does (its @_extern(c) needs Extern).
+            swiftSettings: [.unsafeFlags(["-Ounchecked"]), .enableExperimentalFeature("Extern")]
         ),
         // Host-only (Foundation): the serial log -> text report, HTML page, Perfetto trace.
         .target(name: "MMLogKit"),

@@ -17,7 +17,7 @@ func kernelHandleSyscall(_ raw: UnsafeMutableRawPointer) {
     // be held here at that point, or its release would be lost (the same holds for the CPU-time
     // kill below: dispatchSyscall has released its reference).
     if case .exit(let code) = request { Processes.exitCurrent(code: code) }
-    frame.pointee.rax = UInt64(bitPattern: dispatchSyscall(request, a0, a1, a2))
+    frame.pointee.rax = UInt64(bitPattern: dispatchSyscall(request, a0, a1, a2, a3))
     InvariantChecks.afterChange("syscall")
     if !ProcessClock.leaveKernel() { Processes.killCurrent(frame.pointee, fault: .cpuTimeLimit) }
 }
@@ -33,7 +33,8 @@ private func reportOutOfMemory(_ process: Process, call: StaticString, reason: S
         .dec("free_frames", KernelMemory.frames.statistics.freeFrames).end()
 }
 
-@inline(never) private func dispatchSyscall(_ request: SyscallRequest, _ a0: UInt64, _ a1: UInt64, _ a2: UInt64) -> Int64 {
+@inline(never) private func dispatchSyscall(_ request: SyscallRequest, _ a0: UInt64, _ a1: UInt64, _ a2: UInt64,
+                                            _ a3: UInt64) -> Int64 {
     guard let process = CPULocal.this.current else { panic("syscall with no current process") }
     let outcome: SyscallOutcome
     switch request {
@@ -41,7 +42,9 @@ private func reportOutOfMemory(_ process: Process, call: StaticString, reason: S
         var machine = KernelMachine(process: process)
         outcome = process.memory.perform(call, machine: &machine)
         let line = log.line(.debug, "sys", call.number.name).dec("pid", process.id).hex("a0", a0).hex("a1", a1)
-            .hex("a2", a2).dec("result", Int(outcome.result))
+            .hex("a2", a2)
+        if call.number == .remap { line.hex("a3", a3) }  // the only call with a fourth argument
+        line.dec("result", Int(outcome.result))
         if let rejection = outcome.rejection { line.text("errno", rejection.errno.name).text("reason", rejection.reason.name) }
         line.end()
         if let rejection = outcome.rejection, rejection.reason == .commitLimit || rejection.reason == .quotaExceeded {

@@ -19,6 +19,11 @@ func systemMap(_ address: UnsafeMutableRawPointer?, _ length: Int, _ protection:
 @_extern(c, "munmap")
 func systemUnmap(_ address: UnsafeMutableRawPointer?, _ length: Int) -> Int32
 
+/// mremap(old, oldSize, newSize, flags, newAddress): variadic in C; called with all five.
+@_extern(c, "mremap")
+func systemRemap(_ old: UnsafeMutableRawPointer?, _ oldSize: Int, _ newSize: Int, _ flags: Int32,
+                 _ newAddress: UnsafeMutableRawPointer?) -> UnsafeMutableRawPointer?
+
 import UserMalloc
 
 struct MmapPageSource: PageSource {
@@ -31,6 +36,7 @@ struct MmapPageSource: PageSource {
     /// Syscalls made, for the statistics line.
     private(set) var mmapCalls = 0
     private(set) var munmapCalls = 0
+    private(set) var mremapCalls = 0
 
     init() {}
 
@@ -53,6 +59,25 @@ struct MmapPageSource: PageSource {
 
     mutating func unmapPages(_ pointer: UnsafeMutableRawPointer, byteCount: Int) {
         unmap(UInt(bitPattern: pointer), length: UInt(byteCount))
+    }
+
+    /// mremap in place, else into an aligned range reserved with mapPages (MREMAP_FIXED replaces
+    /// that reservation): the pages move, no byte is copied.
+    mutating func remapPages(_ pointer: UnsafeMutableRawPointer, oldByteCount: Int, newByteCount: Int,
+                             alignment: Int) -> UnsafeMutableRawPointer? {
+        mremapCalls += 1
+        if let inPlace = systemRemap(pointer, oldByteCount, newByteCount, 0, nil), UInt(bitPattern: inPlace) != UInt.max {
+            return inPlace
+        }
+        guard let destination = mapPages(byteCount: newByteCount, alignment: alignment) else { return nil }
+        mremapCalls += 1
+        let mayMoveFixed: Int32 = 1 | 2  // MREMAP_MAYMOVE | MREMAP_FIXED
+        guard let moved = systemRemap(pointer, oldByteCount, newByteCount, mayMoveFixed, destination),
+              UInt(bitPattern: moved) != UInt.max else {
+            unmap(UInt(bitPattern: destination), length: UInt(newByteCount))
+            return nil
+        }
+        return moved
     }
 
     /// The mapping at `address` if the kernel put it there (or anywhere aligned), else nil with

@@ -94,8 +94,10 @@ func heapWriteStatistics() {
     field("directory_bytes", stats.directoryBytes)
     field("map_calls", stats.mapCalls)
     field("unmap_calls", stats.unmapCalls)
+    field("remap_calls", stats.remapCalls)
     field("mmap_syscalls", processHeap.source.mmapCalls)
     field("munmap_syscalls", processHeap.source.munmapCalls)
+    field("mremap_syscalls", processHeap.source.mremapCalls)
     let verdict: StaticString = processHeap.checkInvariants() == nil ? " invariants=ok" : " invariants=VIOLATED"
     cLineText(verdict.utf8Start, verdict.utf8CodeUnitCount)
 }

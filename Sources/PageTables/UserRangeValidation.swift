@@ -41,6 +41,12 @@ public struct UserRange: Hashable, Sendable {
     public var start: VirtualAddress
     public var end: VirtualAddress
 
+    /// [start, end): both 4 KiB-aligned, start <= end (validateUserRange makes every checked one).
+    @inlinable public init(start: VirtualAddress, end: VirtualAddress) {
+        self.start = start
+        self.end = end
+    }
+
     /// Number of 4 KiB pages: (end - start) / 4 KiB.
     @inlinable public var pageCount: UInt64 { (end.raw - start.raw) >> frameShift }
     @inlinable public var byteCount: UInt64 { end.raw - start.raw }

@@ -108,5 +108,17 @@ func emitVersusGlibc(scenario: String, allocator: String = "swiftmm", _ comparis
     ] + extra)
 }
 
+/// The `best_peer=` fields of our line: the peer with the lowest median time (`best_peer`, its
+/// `best_peer_ns_per_op`) and `ratio_vs_best_peer` = median over rounds of that peer's time / ours
+/// (> 1: ours faster), with its min and max over rounds. `peers` are contender indices into
+/// `comparison`, `names` their names; `ours` is our contender's index.
+func bestPeerFields(_ comparison: Comparison, ours: Int, peers: [Int], names: [String]) -> [(String, String)] {
+    guard let best = peers.min(by: { comparison.nsPerOp[$0] < comparison.nsPerOp[$1] }) else { return [] }
+    let ratio = comparison.ratio(of: ours, against: best)
+    return [("best_peer", names[best]), ("best_peer_ns_per_op", fixed(comparison.nsPerOp[best])),
+            ("ratio_vs_best_peer", fixed(ratio.median)), ("ratio_vs_best_peer_min", fixed(ratio.min)),
+            ("ratio_vs_best_peer_max", fixed(ratio.max))]
+}
+
 /// Keeps a value alive and opaque to the optimiser so timed loops are not deleted.
 @inline(never) func blackHole<T>(_ value: T) { _ = value }

@@ -10,7 +10,10 @@
 // Output: one `bench ` line per scenario and contender: ns_per_op (median round time / ops; for
 // the fastpath scenarios one op is a malloc+free pair), ratio_vs_glibc (median over rounds of
 // glibc's time / this contender's, > 1 = faster than glibc, with min and max), and for swiftmm
-// footprint = peak bytes held from the page source / peak requested live bytes.
+// best_peer= / ratio_vs_best_peer= (the fastest peer's time / ours), footprint = peak bytes held
+// from the page source / peak requested live bytes, and source_maps/unmaps/remaps= (page-source
+// calls over all runs: each is one to three syscalls and page faults that instruction counts
+// do not show).
 //
 // `SwiftMMBench malloc --trace FILE` replays a text trace instead (docs/malloc-trace-format.md).
 #if canImport(Glibc)
@@ -19,27 +22,7 @@ import Glibc
 import UserMalloc
 import TestSupport
 
-// MARK: - Page source over the host's mmap
-
-/// Pages from mmap/munmap; alignment beyond a page by over-mapping and trimming both ends.
-struct MmapPageSource: PageSource {
-    mutating func mapPages(byteCount: Int, alignment: Int) -> UnsafeMutableRawPointer? {
-        let slack = alignment > 4096 ? alignment : 0
-        let total = byteCount + slack
-        guard let raw = mmap(nil, total, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0),
-              raw != UnsafeMutableRawPointer(bitPattern: -1) else { return nil }
-        let start = UInt(bitPattern: raw)
-        let aligned = (start + UInt(alignment) - 1) & ~UInt(alignment - 1)
-        if aligned > start { munmap(raw, Int(aligned - start)) }
-        let tail = start + UInt(total) - (aligned + UInt(byteCount))
-        if tail > 0 { munmap(UnsafeMutableRawPointer(bitPattern: aligned + UInt(byteCount)), Int(tail)) }
-        return UnsafeMutableRawPointer(bitPattern: aligned)
-    }
-
-    mutating func unmapPages(_ pointer: UnsafeMutableRawPointer, byteCount: Int) {
-        munmap(pointer, byteCount)
-    }
-}
+// MARK: - Page source: libswiftmm's own (LinuxPageSource.swift links Library/Source/MmapPageSource.swift)
 
 // MARK: - Contenders
 
@@ -350,9 +333,13 @@ func runMallocScenario(_ name: String, operations: Int, peakLiveBytes: Int, allo
             ("ops", String(operations)),
         ]
         if index == 0 {
+            fields += bestPeerFields(comparison, ours: 0, peers: Array(1..<contenders.count),
+                                     names: contenders.map(\.name))
             let footprint = peakLiveBytes > 0 ? Double(statistics.peakHeldBytes) / Double(peakLiveBytes) : 0
             fields += [("footprint", fixed(footprint)), ("peak_held_bytes", String(statistics.peakHeldBytes)),
-                       ("peak_live_bytes", String(peakLiveBytes)), ("heap_errors", String(ours.errors.count))]
+                       ("peak_live_bytes", String(peakLiveBytes)), ("heap_errors", String(ours.errors.count)),
+                       ("source_maps", String(statistics.mapCalls)), ("source_unmaps", String(statistics.unmapCalls)),
+                       ("source_remaps", String(statistics.remapCalls))]
         }
         fields.append(("verify_failures", String(failures[index])))
         emitBenchLine(scenario: name, fields + extra)
@@ -366,13 +353,24 @@ func mallocScenarioSelected(_ name: String) -> Bool {
     return name.contains(String(cString: text))
 }
 
-/// A trace scenario: every contender replays the same trace.
+/// A trace scenario: every contender replays the same trace; a short trace is replayed several
+/// times per timed run (at least `minimumOperationsPerRun` operations), so that one run is long
+/// enough for the clock and a scheduler tick does not decide a round.
 func runTraceScenario(_ name: String, _ trace: @autoclosure () -> Trace, allocators: [CAllocator]) {
     guard mallocScenarioSelected(name) else { return }
     let trace = trace()
-    runMallocScenario(name, operations: trace.ops.count, peakLiveBytes: trace.peakLiveBytes, allocators: allocators,
-                      { replay(trace, on: &$0) }, { replay(trace, on: &$0) })
+    let repetitions = max(1, (minimumOperationsPerRun + trace.ops.count - 1) / max(trace.ops.count, 1))
+    func replays<A: BenchAllocator>(_ allocator: inout A) -> Int {
+        var failures = 0
+        for _ in 0 ..< repetitions { failures += replay(trace, on: &allocator) }
+        return failures
+    }
+    runMallocScenario(name, operations: trace.ops.count * repetitions, peakLiveBytes: trace.peakLiveBytes,
+                      allocators: allocators, extra: repetitions > 1 ? [("replays_per_run", String(repetitions))] : [],
+                      { replays(&$0) }, { replays(&$0) })
 }
+
+let minimumOperationsPerRun = 200_000
 
 // MARK: - Workloads (mimalloc-bench shapes as single-thread traces; see shared anchors)
 
@@ -504,57 +502,108 @@ func espressoTrace(allocations: Int) -> Trace {
 
 // MARK: - Text traces (docs/malloc-trace-format.md)
 
-/// Parses a text trace: one operation per line (m/f/r/c/a), `#` comments, blank lines ignored.
-/// Returns nil (after printing the line) on a malformed line or an ID >= 2^24.
+/// Opens a trace for reading: `.xz` files through `xz -dc`, others directly. The second value
+/// says which close the stream needs (pclose for a pipe).
+func openTraceStream(path: String) -> (stream: UnsafeMutablePointer<FILE>, isPipe: Bool)? {
+    if path.hasSuffix(".xz") {
+        guard let pipe = popen("xz -dc '\(path)'", "r") else { return nil }
+        return (pipe, true)
+    }
+    guard let file = fopen(path, "r") else { return nil }
+    return (file, false)
+}
+
+/// Parses one trace line's fields (a letter, then non-negative decimal numbers) into `numbers`.
+/// Returns the letter, or nil when a field is not a number (or has more than 18 digits).
+func parseTraceFields(_ line: UnsafeMutablePointer<CChar>, into numbers: inout [Int]) -> UInt8? {
+    numbers.removeAll(keepingCapacity: true)
+    var cursor = UnsafeMutableRawPointer(line).assumingMemoryBound(to: UInt8.self)
+    func isSpace(_ c: UInt8) -> Bool { c == 0x20 || c == 0x09 || c == 0x0A || c == 0x0D }
+    while isSpace(cursor.pointee) { cursor += 1 }
+    let letter = cursor.pointee
+    if letter == 0 || letter == UInt8(ascii: "#") { return letter }   // blank line or comment
+    cursor += 1
+    while cursor.pointee != 0 {
+        while isSpace(cursor.pointee) { cursor += 1 }
+        if cursor.pointee == 0 { break }
+        var value = 0
+        var digits = 0
+        while cursor.pointee >= 0x30 && cursor.pointee <= 0x39 {
+            value = value * 10 + Int(cursor.pointee - 0x30)
+            digits += 1
+            cursor += 1
+        }
+        guard digits > 0, digits <= 18, cursor.pointee == 0 || isSpace(cursor.pointee) else { return nil }
+        numbers.append(value)
+    }
+    return letter
+}
+
+/// Parses a text trace (plain or .xz): one operation per line (m/f/r/c/a), `#` comments, blank
+/// lines ignored. Returns nil (after printing the line) on a malformed line or an ID >= 2^24.
 func parseTextTrace(path: String) -> Trace? {
-    guard let file = fopen(path, "r") else {
+    guard let (file, isPipe) = openTraceStream(path: path) else {
         print("# malloc: cannot open trace \(path)")
         return nil
     }
-    defer { fclose(file) }
+    defer { if isPipe { pclose(file) } else { fclose(file) } }
     var ops: [TraceOp] = []
-    var live: [Int: Int] = [:]
+    var live: [Int] = []          // bytes live in each slot; -1 = empty
     var liveBytes = 0
     var peak = 0
-    var maxSlot = 0
     var line: UnsafeMutablePointer<CChar>?
     var capacity = 0
     var lineNumber = 0
+    var args: [Int] = []
     defer { Glibc.free(line) }
     while getline(&line, &capacity, file) > 0 {
         lineNumber += 1
-        let text = String(cString: line!)
-        let fields = text.split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "\n" || $0 == "\r" })
-        if fields.isEmpty || fields[0].hasPrefix("#") { continue }
-        let numbers = fields.dropFirst().map { Int($0) }
-        guard numbers.allSatisfy({ $0 != nil && $0! >= 0 }), let slot = numbers.first ?? nil, slot < 1 << 24 else {
-            print("# malloc: trace line \(lineNumber) malformed: \(text)")
+        let letter = parseTraceFields(line!, into: &args)
+        if letter == 0 || letter == UInt8(ascii: "#") { continue }
+        func malformed() -> Trace? {
+            print("# malloc: trace \(path) line \(lineNumber) malformed: \(String(cString: line!))")
             return nil
         }
-        let args = numbers.map { $0! }
+        guard let letter, let slot = args.first, slot < 1 << 24 else { return malformed() }
         func op(_ kind: TraceOpKind, _ size: Int, _ extra: Int, _ bytes: Int?) {
             ops.append(TraceOp(kind: kind, slot: UInt32(slot), size: UInt32(size), extra: UInt32(extra)))
-            liveBytes += (bytes ?? 0) - (live[slot] ?? 0)
-            live[slot] = bytes
+            if slot >= live.count { live += Array(repeating: -1, count: slot + 1 - live.count) }
+            liveBytes += (bytes ?? 0) - max(live[slot], 0)
+            live[slot] = bytes ?? -1
             peak = max(peak, liveBytes)
         }
-        switch (fields[0], args.count) {
-        case ("m", 2): op(.malloc, args[1], 0, args[1])
-        case ("f", 1): op(.free, 0, 0, nil)
-        case ("r", 2): op(.realloc, args[1], 0, args[1] == 0 ? nil : args[1])
-        case ("c", 3): op(.calloc, args[2], args[1], args[1] * args[2])
-        case ("a", 3): op(.aligned, args[2], args[1], args[2])
-        default:
-            print("# malloc: trace line \(lineNumber) malformed: \(text)")
-            return nil
+        guard args.dropFirst().allSatisfy({ $0 <= Int(UInt32.max) }) else { return malformed() }
+        switch (letter, args.count) {
+        case (UInt8(ascii: "m"), 2): op(.malloc, args[1], 0, args[1])
+        case (UInt8(ascii: "f"), 1): op(.free, 0, 0, nil)
+        case (UInt8(ascii: "r"), 2): op(.realloc, args[1], 0, args[1] == 0 ? nil : args[1])
+        case (UInt8(ascii: "c"), 3): op(.calloc, args[2], args[1], args[1] * args[2])
+        case (UInt8(ascii: "a"), 3): op(.aligned, args[2], args[1], args[2])
+        default: return malformed()
         }
-        maxSlot = max(maxSlot, slot)
     }
     // Free what the trace leaves live, so every replay starts from an empty heap.
-    for (slot, _) in live.sorted(by: { $0.key < $1.key }) {
+    for (slot, bytes) in live.enumerated() where bytes >= 0 {
         ops.append(TraceOp(kind: .free, slot: UInt32(slot), size: 0, extra: 0))
     }
-    return Trace(ops: ops, slotCount: maxSlot + 1, peakLiveBytes: peak)
+    return Trace(ops: ops, slotCount: live.count, peakLiveBytes: peak)
+}
+
+/// The recorded traces `make bench` replays: traces/*.trace and traces/*.trace.xz (env
+/// SWIFTMM_TRACES_DIR overrides the folder), sorted by name. Scenario `malloc-trace-NAME`.
+func recordedTracePaths() -> [(name: String, path: String)] {
+    let folder = getenv("SWIFTMM_TRACES_DIR").map { String(cString: $0) } ?? "traces"
+    guard let directory = opendir(folder) else { return [] }
+    defer { closedir(directory) }
+    var found: [(name: String, path: String)] = []
+    while let entry = readdir(directory) {
+        let fileName = withUnsafeBytes(of: entry.pointee.d_name) { String(cString: $0.bindMemory(to: CChar.self).baseAddress!) }
+        for suffix in [".trace.xz", ".trace"] where fileName.hasSuffix(suffix) {
+            found.append((String(fileName.dropLast(suffix.count)), folder + "/" + fileName))
+            break
+        }
+    }
+    return found.sorted { $0.name < $1.name }
 }
 
 // MARK: - Entry point
@@ -588,4 +637,8 @@ func runUserMallocScenarios() {
     runTraceScenario("malloc-alloc-test", allocTestTrace(steps: 1_000_000), allocators: allocators)
     runTraceScenario("malloc-sh6bench", sh6benchTrace(rounds: 50), allocators: allocators)
     runTraceScenario("malloc-espresso", espressoTrace(allocations: 500_000), allocators: allocators)
+    for (name, path) in recordedTracePaths() where mallocScenarioSelected("malloc-trace-\(name)") {
+        guard let trace = parseTextTrace(path: path) else { continue }
+        runTraceScenario("malloc-trace-\(name)", trace, allocators: allocators)
+    }
 }

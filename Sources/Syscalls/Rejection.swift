@@ -55,6 +55,13 @@ public enum RejectionReason: Error, Hashable, Sendable {
     case processTreeFull
     /// wait: the pid names no child of the caller (or the caller has none).
     case notAChild
+    // remap (ProcessMemory+Remap.swift).
+    case unknownRemapFlags
+    case invalidAlignment
+    /// The run holds pages of different protections (Linux: it spans several mappings).
+    case mixedProtection
+    /// Growth needs pages that are taken and the flags do not allow a move.
+    case noRoomInPlace
 
     public init(_ error: UserRangeError) {
         switch error {
@@ -108,6 +115,10 @@ public enum RejectionReason: Error, Hashable, Sendable {
         case .processTableFull: "process-table-full"
         case .processTreeFull: "process-tree-full"
         case .notAChild: "not-a-child"
+        case .unknownRemapFlags: "unknown-remap-flags"
+        case .invalidAlignment: "invalid-alignment"
+        case .mixedProtection: "mixed-protection"
+        case .noRoomInPlace: "no-room-in-place"
         }
     }
 }

@@ -23,6 +23,8 @@ public enum SyscallNumber: UInt64, CaseIterable, Sendable {
     case yield = 9
     /// getpid() -> the caller's pid.
     case getpid = 10
+    /// remap(address, oldLength, newLength, flags) -> address (mremap; ProcessMemory+Remap.swift).
+    case remap = 11
 
     /// The call's name, for log lines.
     public var name: StaticString {
@@ -38,6 +40,7 @@ public enum SyscallNumber: UInt64, CaseIterable, Sendable {
         case .wait: "wait"
         case .yield: "yield"
         case .getpid: "getpid"
+        case .remap: "remap"
         }
     }
 }

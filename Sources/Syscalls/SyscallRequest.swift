@@ -27,6 +27,7 @@ public enum SyscallRequest: Equatable, Sendable {
         case .wait: return .process(.wait(pid: a0, statusOutput: a1))
         case .yield: return .process(.yield)
         case .getpid: return .process(.getpid)
+        case .remap: return .memory(.remap(address: a0, oldLength: a1, newLength: a2, flags: a3))
         }
     }
 }
@@ -39,6 +40,7 @@ public enum MemoryRequest: Equatable, Sendable {
     case brk(requested: UInt64)
     case memstat(output: UInt64)
     case protect(address: UInt64, length: UInt64, protection: UInt64)
+    case remap(address: UInt64, oldLength: UInt64, newLength: UInt64, flags: UInt64)
 
     public var number: SyscallNumber {
         switch self {
@@ -48,6 +50,7 @@ public enum MemoryRequest: Equatable, Sendable {
         case .brk: .brk
         case .memstat: .memstat
         case .protect: .protect
+        case .remap: .remap
         }
     }
 }

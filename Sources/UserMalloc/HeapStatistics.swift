@@ -37,6 +37,8 @@ public struct HeapStatistics: Sendable {
     /// Calls made to the page source.
     public var mapCalls = 0
     public var unmapCalls = 0
+    /// Large blocks resized by the source's remap (no bytes copied).
+    public var remapCalls = 0
 
     @inlinable public init() {}
 
@@ -44,6 +46,12 @@ public struct HeapStatistics: Sendable {
     @inlinable @inline(__always) mutating func noteLive(_ bytes: Int) {
         liveBytes &+= bytes
         if liveBytes > peakLiveBytes { peakLiveBytes = liveBytes }
+    }
+
+    /// A block freed: live bytes only fall, so the peak needs no compare (one subtraction on
+    /// free's fast path instead of a load, compare and branch).
+    @inlinable @inline(__always) mutating func noteFreed(_ bytes: Int) {
+        liveBytes &-= bytes
     }
 
     @inlinable @inline(__always) mutating func noteMapped(_ bytes: Int) {
@@ -55,6 +63,13 @@ public struct HeapStatistics: Sendable {
     @inlinable @inline(__always) mutating func noteUnmapped(_ bytes: Int) {
         heldBytes -= bytes
         unmapCalls += 1
+    }
+
+    /// A mapping resized by `bytes` (negative: shrunk) through the source's remap.
+    @inlinable mutating func noteRemapped(_ bytes: Int) {
+        heldBytes += bytes
+        remapCalls += 1
+        if heldBytes > peakHeldBytes { peakHeldBytes = heldBytes }
     }
 }
 

@@ -20,4 +20,14 @@ public protocol PageSource {
     /// Returns one whole earlier mapping: `pointer` and `byteCount` are exactly what an earlier
     /// `mapPages` call returned and was asked for. The heap never unmaps part of a mapping.
     mutating func unmapPages(_ pointer: UnsafeMutableRawPointer, byteCount: Int)
+
+    /// Resizes the earlier mapping [pointer, pointer + oldByteCount) to `newByteCount` bytes and
+    /// keeps its bytes WITHOUT copying them: it grows or shrinks in place, or its pages move (the
+    /// kernel's `remap`, Linux's mremap) to an address that is a multiple of `alignment`. Returns
+    /// the mapping's (possibly new) address; the old one is then no longer mapped. Returns nil,
+    /// the mapping unchanged, when the source cannot (no memory, or no such operation: the heap
+    /// then copies). Contract: the sizes are positive multiples of `userPageSize`; `alignment` as
+    /// for mapPages; `pointer` and `oldByteCount` are a whole earlier mapping.
+    mutating func remapPages(_ pointer: UnsafeMutableRawPointer, oldByteCount: Int, newByteCount: Int,
+                             alignment: Int) -> UnsafeMutableRawPointer?
 }

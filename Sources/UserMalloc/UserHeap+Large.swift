@@ -12,6 +12,12 @@
 // glibc on traces/sample.trace without the cache). A cached mapping is reused for a request that
 // needs between half of it and all of it; it is unregistered while cached, so a stale free of
 // its old pointer is reported as foreign. trim() unmaps the cache.
+//
+// realloc of a large block to another large size resizes its mapping through the page source's
+// remap (the kernel's `remap`, Linux's mremap): the pages keep their bytes and move as page-table
+// entries when they must, so growing a big buffer costs no copy and never holds old and new
+// copies at once. The block keeps its header (it moved with the first page); its granule is
+// registered again at the new address. A source that cannot remap makes realloc copy.
 
 import MemoryCore
 
@@ -68,7 +74,7 @@ extension UserHeap {
         directory.remove(address: address)
         unlinkLarge(block)
         counters.largeBlocks -= 1
-        counters.noteLive(-Int(block.header.usableBytes))
+        counters.noteFreed(Int(block.header.usableBytes))
         let bytes = Int(block.header.mappedBytes)
         // The bound counts the block's usable bytes (they were live a moment ago, so a lone big
         // buffer freed and allocated again is cached; measured by the ladder program: with its
@@ -107,6 +113,36 @@ extension UserHeap {
             counters.cachedLargeBytes -= Int(block.header.mappedBytes)
             unmapToSource(block.base, byteCount: Int(block.header.mappedBytes))
         }
+    }
+
+    /// realloc of a large block to `byteCount` (still a large size) by remapping its mapping;
+    /// the user pointer at its (possibly new) address, or nil with the block unchanged.
+    @inlinable mutating func remapLarge(_ block: LargeRef, byteCount: Int) -> UInt? {
+        let userOffset = Int(block.header.userOffset)
+        let (unrounded, overflow) = userOffset.addingReportingOverflow(byteCount)
+        guard !overflow, unrounded <= Int.max - userPageSize else { return nil }
+        let neededBytes = (unrounded + userPageSize - 1) & ~(userPageSize - 1)
+        let oldBytes = Int(block.header.mappedBytes)
+        guard neededBytes != oldBytes else { return nil }
+        // allocateLarge's mapping alignment: userOffset is the requested alignment when above 64.
+        let alignment = max(userOffset, SpanRef.alignment)
+        let oldUser = block.address &+ UInt(userOffset)
+        unlinkLarge(block)  // its neighbours name the old base
+        guard let base = remapAtSource(block.base, oldByteCount: oldBytes, newByteCount: neededBytes, alignment: alignment) else {
+            linkLarge(block)
+            return nil
+        }
+        let moved = LargeRef.format(base)
+        moved.header.canary = secret ^ UInt64(moved.address)
+        moved.header.mappedBytes = UInt64(neededBytes)
+        let usable = neededBytes - userOffset
+        counters.noteLive(usable - Int(moved.header.usableBytes))
+        moved.header.usableBytes = UInt64(usable)
+        let user = moved.address &+ UInt(userOffset)
+        directory.remove(address: oldUser)
+        directory.insert(address: user, value: UInt64(moved.address) | OwnerKind.large.rawValue)
+        linkLarge(moved)
+        return user
     }
 
     @inlinable mutating func linkLarge(_ block: LargeRef) { largeBlocks.pushFront(block) }

@@ -22,6 +22,16 @@ extension UserHeap {
         counters.noteUnmapped(byteCount)
     }
 
+    /// Resizes a mapping through the source's remap (no bytes copied) and accounts for it; nil,
+    /// the mapping unchanged, when the source cannot.
+    @inlinable mutating func remapAtSource(_ base: UnsafeMutableRawPointer, oldByteCount: Int, newByteCount: Int,
+                                           alignment: Int) -> UnsafeMutableRawPointer? {
+        guard let moved = pageSource.remapPages(base, oldByteCount: oldByteCount, newByteCount: newByteCount,
+                                                alignment: alignment) else { return nil }
+        counters.noteRemapped(newByteCount - oldByteCount)
+        return moved
+    }
+
     /// Makes sure `extra` more granules can be registered, growing the table if needed. False
     /// (and nothing changed) when the source cannot supply the larger table.
     @inlinable mutating func reserveDirectoryRoom(_ extra: Int) -> Bool {

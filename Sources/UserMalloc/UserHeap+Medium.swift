@@ -114,7 +114,7 @@ extension UserHeap {
         let size = block.size
         region.header.usedBytes &-= UInt64(size)
         counters.liveMediumBlocks -= 1
-        counters.noteLive(-(size - MediumBlock.headerBytes))
+        counters.noteFreed(size - MediumBlock.headerBytes)
         var start = block
         var merged = size
         let next = block.following

@@ -3,8 +3,9 @@
 // realloc(p, n):  p == nil -> malloc(n);  n == 0 -> free(p), returns nil (glibc's behaviour);
 // otherwise in place when the block can hold n without wasting more than half of it (small: the
 // slot is big enough; medium: shrink by splitting the tail or grow into a free successor; large:
-// the mapping's page slack), else malloc + copy + free. When the new block cannot be had the old
-// one is left untouched and nil is returned. A bad p is reported and nil returned.
+// the mapping's page slack; large to another large size: the mapping is remapped, no copy), else
+// malloc + copy + free. When the new block cannot be had the old one is left untouched and nil is
+// returned. A bad p is reported and nil returned.
 
 import MemoryCore
 
@@ -66,6 +67,10 @@ extension UserHeap {
             return nil
         }
         if resizeInPlace(block, byteCount: byteCount) { return pointer }
+        if case .large(let large) = block.tier, byteCount > Self.largestMediumByteCount,
+           let remapped = remapLarge(large, byteCount: byteCount) {
+            return userPointer(remapped)
+        }
         guard let moved = allocate(byteCount: byteCount) else { return nil }
         BlockBytes.copy(from: address, to: UInt(moved), byteCount: min(block.usableBytes, byteCount))
         free(pointer)

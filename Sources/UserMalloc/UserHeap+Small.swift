@@ -121,7 +121,7 @@ extension UserHeap {
         span.header.freeHead = address
         let used = span.header.usedCount &- 1
         span.header.usedCount = used
-        counters.noteLive(-Int(truncatingIfNeeded: span.header.slotSize))
+        counters.noteFreed(Int(truncatingIfNeeded: span.header.slotSize))
         let state = span.header.state
         if _slowPath(state == SpanState.full.rawValue || (used == 0 && state == SpanState.partial.rawValue)) {
             spanChangedFill(span)

@@ -84,7 +84,7 @@ import Testing
         var mapped: [UInt64: Int] = [:]  // page -> protection bits
         var maps: [(UInt64, UInt64)] = []
         for step in 0 ..< 1000 {
-            switch random.next() % 6 {
+            switch random.next() % 7 {
             case 0, 1:
                 let pages = 1 + random.next() % 40
                 let hint: UInt64 = random.next() % 4 == 0 && !maps.isEmpty ? maps.randomElement(using: &random)!.0 + 4096 : 0
@@ -129,6 +129,28 @@ import Testing
                 let outcome = memory.perform(.protect(address: start, length: pages * 4096, protection: protection), machine: &machine)
                 #expect((outcome.rejection == nil) == allMapped, "step \(step): protect \(outcome)")
                 if allMapped { for page in 0 ..< pages { mapped[start + page * 4096] = Int(protection) } }
+            case 5:
+                // remap a whole mapping (pages in the model that still hold one protection) to a
+                // new size, moving it when it must; bytes are not modelled, pages are.
+                guard let index = maps.indices.randomElement(using: &random) else { continue }
+                let (start, pages) = maps[index]
+                let newPages = 1 + random.next() % 48
+                let protections = Set((0 ..< pages).map { mapped[start + $0 * 4096] })
+                let outcome = memory.perform(.remap(address: start, oldLength: pages * 4096, newLength: newPages * 4096, flags: 1),
+                                             machine: &machine)
+                guard let protection = protections.first!, protections.count == 1 else {
+                    #expect(outcome.rejection != nil, "step \(step): remap over a hole or mixed protections")
+                    continue
+                }
+                guard outcome.rejection == nil else {
+                    #expect([.outOfFrames, .outOfTableFrames, .mapAreaFull].contains(outcome.rejection!.reason), "step \(step): \(outcome)")
+                    continue
+                }
+                let moved = UInt64(outcome.result)
+                for page in 0 ..< pages { mapped[start + page * 4096] = nil }
+                #expect(moved == start || (0 ..< newPages).allSatisfy { mapped[moved + $0 * 4096] == nil }, "step \(step): moved onto a mapping")
+                for page in 0 ..< newPages { mapped[moved + page * 4096] = protection }
+                maps[index] = (moved, newPages)
             case 4:
                 let target = memory.breakStart.raw + random.next() % (64 * 4096)
                 let outcome = memory.perform(.brk(requested: target), machine: &machine)

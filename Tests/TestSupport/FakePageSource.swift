@@ -8,6 +8,11 @@ import Glibc
 #endif
 import UserMalloc
 
+/// Linux's mremap in its five-argument form (variadic in C, so Swift does not import it).
+public typealias HostMremap = @convention(c) (UnsafeMutableRawPointer?, Int, Int, Int32, UnsafeMutableRawPointer?)
+    -> UnsafeMutableRawPointer?
+public let hostMremap: HostMremap = unsafeBitCast(dlsym(nil, "mremap")!, to: HostMremap.self)
+
 public final class FakePageSource: PageSource {
     public let bufferBase: UInt
     public let bufferBytes: Int
@@ -17,6 +22,9 @@ public final class FakePageSource: PageSource {
     private var freeRanges: [(start: UInt, end: UInt)]
     public private(set) var mapCount = 0
     public private(set) var unmapCount = 0
+    /// Successful remapPages calls, and how many of them moved the pages.
+    public private(set) var remapCount = 0
+    public private(set) var remapMoves = 0
     /// Contract violations by the heap (bad unmap arguments, bad alignment or size requests).
     public private(set) var misuse: [String] = []
     /// When set, this many more maps succeed, then every map fails.
@@ -71,6 +79,59 @@ public final class FakePageSource: PageSource {
         }
         refusedMaps += 1
         return nil
+    }
+
+    /// Shrinks or grows in place when the pages after are free; else moves the pages with Linux's
+    /// mremap (MREMAP_MAYMOVE | MREMAP_FIXED) to a free aligned range of the buffer, and maps
+    /// fresh pages over the hole left behind (poisoned, as unmapped memory is here). No byte is
+    /// copied, as with the kernel's remap. Budget and injected failures apply to the growth.
+    public func remapPages(_ pointer: UnsafeMutableRawPointer, oldByteCount: Int, newByteCount: Int,
+                           alignment: Int) -> UnsafeMutableRawPointer? {
+        let start = UInt(bitPattern: pointer)
+        guard mappings[start] == oldByteCount, newByteCount > 0, newByteCount % 4096 == 0,
+              alignment >= 4096, alignment & (alignment - 1) == 0 else {
+            misuse.append("remap(\(start), \(oldByteCount), \(newByteCount), \(alignment))")
+            return nil
+        }
+        if newByteCount <= oldByteCount {
+            // The tail becomes a mapping of its own for a moment, and is unmapped as one.
+            let tail = start + UInt(newByteCount)
+            mappings[start] = newByteCount
+            if newByteCount < oldByteCount {
+                mappings[tail] = oldByteCount - newByteCount
+                unmapPages(UnsafeMutableRawPointer(bitPattern: tail)!, byteCount: oldByteCount - newByteCount)
+                unmapCount -= 1
+            }
+            remapCount += 1
+            return pointer
+        }
+        if let remaining = successesBeforeFailure {
+            if remaining == 0 { refusedMaps += 1; return nil }
+            successesBeforeFailure = remaining - 1
+        }
+        if mappedBytes + newByteCount - oldByteCount > byteLimit { refusedMaps += 1; return nil }
+        let end = start + UInt(oldByteCount)
+        let growth = UInt(newByteCount - oldByteCount)
+        if let index = freeRanges.firstIndex(where: { $0.start == end && $0.end - $0.start >= growth }) {
+            if freeRanges[index].end - end == growth { freeRanges.remove(at: index) } else { freeRanges[index].start = end + growth }
+            UnsafeMutableRawPointer(bitPattern: end)!.initializeMemory(as: UInt8.self, repeating: 0, count: Int(growth))
+            mappings[start] = newByteCount
+            remapCount += 1
+            return pointer
+        }
+        guard let destination = mapPages(byteCount: newByteCount, alignment: alignment) else { return nil }
+        mapCount -= 1  // counted as the remap below
+        let mremapFixed: Int32 = 1 | 2  // MREMAP_MAYMOVE | MREMAP_FIXED
+        let moved = hostMremap(pointer, oldByteCount, newByteCount, mremapFixed, destination)
+        precondition(moved == destination, "FakePageSource: mremap failed")
+        let refill = mmap(pointer, oldByteCount, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED | MAP_NORESERVE, -1, 0)
+        precondition(refill == pointer, "FakePageSource: refilling the moved range failed")
+        mappings[start] = oldByteCount
+        unmapPages(pointer, byteCount: oldByteCount)
+        unmapCount -= 1
+        remapCount += 1
+        remapMoves += 1
+        return destination
     }
 
     public func unmapPages(_ pointer: UnsafeMutableRawPointer, byteCount: Int) {

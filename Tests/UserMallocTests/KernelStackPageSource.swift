@@ -423,6 +423,14 @@ final class KernelStackPageSource: PageSource {
         return ram.pointer(to: run.startAddress)
     }
 
+    /// Never: the heap's pointers here are host pointers into physically contiguous frame runs,
+    /// and a run cannot grow without new frames right after it (which moving page-table entries
+    /// does not give). The heap then copies; `remap` itself is tested in SyscallsTests/RemapTests.
+    func remapPages(_ pointer: UnsafeMutableRawPointer, oldByteCount: Int, newByteCount: Int,
+                    alignment: Int) -> UnsafeMutableRawPointer? {
+        nil
+    }
+
     func unmapPages(_ pointer: UnsafeMutableRawPointer, byteCount: Int) {
         guard let mapping = recordedMapping(at: pointer, byteCount: byteCount),
               firstTranslationMismatch(of: mapping) == nil else { return }

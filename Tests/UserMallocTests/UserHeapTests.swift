@@ -241,16 +241,25 @@ func address(_ pointer: UnsafeMutableRawPointer) -> UInt { UInt(bitPattern: poin
         #expect(heap.checkInvariants() == nil)
     }
 
-    @Test func largeReallocUsesPageSlackThenMoves() throws {
+    /// Large growth goes through the source's remap: in place when the pages after are free,
+    /// else the pages move (the fake moves them with mremap: no byte copied); the bytes stay.
+    @Test func largeReallocUsesPageSlackThenRemaps() throws {
         var (heap, source, _) = makeHeap()
         let p = try unwrap(heap.allocate(byteCount: 200_000))
         fill(p, 200_000, with: 5)
         #expect(heap.reallocate(p, byteCount: heap.usableByteCount(of: p)) == p)
         let q = try unwrap(heap.reallocate(p, byteCount: 1 << 20))
-        #expect(q != p && holds(q, 200_000, 5))
-        heap.free(q)
-        #expect(source.mappings.count == 0 || heap.statistics.largeBlocks == 0)
+        #expect(q == p && holds(q, 200_000, 5) && source.remapCount == 1 && source.remapMoves == 0)
+        let blocker = try unwrap(heap.allocate(byteCount: 300_000))  // the next mapping, right after
+        let r = try unwrap(heap.reallocate(q, byteCount: 4 << 20))
+        #expect(r != q && holds(r, 200_000, 5) && source.remapMoves == 1)
+        #expect((UInt(bitPattern: r) - 64) % (64 << 10) == 0, "the moved mapping keeps its 64 KiB alignment")
+        #expect(heap.statistics.remapCalls == 2 && heap.statistics.heldBytes == source.mappedBytes)
         #expect(heap.checkInvariants() == nil)
+        heap.free(blocker)
+        heap.free(r)
+        #expect(source.mappings.count == 0 || heap.statistics.largeBlocks == 0)
+        #expect(heap.checkInvariants() == nil && source.misuse.isEmpty)
     }
 
     @Test func failedReallocLeavesTheOldBlockIntact() throws {

@@ -72,6 +72,14 @@ enum Syscall {
         return MemoryStatistics(record: record)
     }
 
+    /// remap(address, oldLength, newLength, flags) -> the run's address afterwards: grows it in
+    /// place, shrinks it, or (flags.mayMove) moves its pages to an address aligned to
+    /// flags.alignment. Bytes are kept and never copied (docs/syscalls.md, call 11).
+    static func remap(address: VirtualAddress, oldLength: UInt64, newLength: UInt64, flags: RemapFlags) throws(Errno) -> VirtualAddress {
+        let raw = SyscallTrap.invoke(.remap, address.raw, oldLength, newLength, flags.rawValue)
+        return VirtualAddress(try SyscallResult.value(of: raw))
+    }
+
     /// protect(address, length, protection): mprotect semantics on pages from map.
     static func protect(address: VirtualAddress, length: UInt64, protection: Protection) throws(Errno) {
         _ = try SyscallResult.value(of: SyscallTrap.invoke(.protect, address.raw, length, protection.rawValue))

@@ -7,6 +7,9 @@
 // allowed by the ABI (every page must come from map, not every mapping must go whole). Three
 // syscalls per aligned mapping, never more.
 //
+// A large block's growth goes through remap (mayMove, with the block's alignment): its pages
+// move as page-table entries, nothing is copied; one syscall.
+//
 // Invariant: bytesMapped = sum of byteCount over live mapPages results (what the heap holds), and
 // every failure leaves nothing mapped behind except after a kernel bug (counted in
 // `kernelRefusals`, which a program checks is 0).
@@ -18,6 +21,8 @@ struct SyscallPageSource: PageSource {
     private(set) var bytesMapped: UInt64 = 0
     /// map + unmap syscalls made (the trimming unmaps included).
     private(set) var syscalls: UInt64 = 0
+    /// remap calls made (each also counted in `syscalls`).
+    private(set) var remapCalls: UInt64 = 0
     /// Unmaps the ABI says must succeed but the kernel refused (a kernel bug; should stay 0).
     private(set) var kernelRefusals: UInt64 = 0
 
@@ -37,6 +42,17 @@ struct SyscallPageSource: PageSource {
         unmapOrCount(alignedEnd, length: end.raw - alignedEnd.raw)
         bytesMapped += length
         return aligned.pointer
+    }
+
+    mutating func remapPages(_ pointer: UnsafeMutableRawPointer, oldByteCount: Int, newByteCount: Int,
+                             alignment: Int) -> UnsafeMutableRawPointer? {
+        syscalls += 1
+        remapCalls += 1
+        let flags = RemapFlags(mayMove: true, alignment: UInt64(max(alignment, userPageSize)))
+        guard let moved = try? Syscall.remap(address: VirtualAddress(UnsafeRawPointer(pointer)), oldLength: UInt64(oldByteCount),
+                                             newLength: UInt64(newByteCount), flags: flags) else { return nil }
+        bytesMapped = bytesMapped - UInt64(oldByteCount) + UInt64(newByteCount)
+        return moved.pointer
     }
 
     mutating func unmapPages(_ pointer: UnsafeMutableRawPointer, byteCount: Int) {

@@ -13,7 +13,11 @@
 // A hint outside the reservation has no host memory behind it: such a map is refused ENOMEM
 // (out of frames). And the code under test touches the host pages directly, so a fault can never
 // reach this kernel: every map is performed with the populate option (eager), and the stack is
-// not set up here. Those are the ways this model departs from the kernel.
+// not set up here.
+// The other: remap never moves (its mayMove bit is cleared before the kernel's code runs): moved
+// entries would map page P' to frame P, which the identity cannot show at P'. In-place growth and
+// shrinking run unchanged; a growth that would move is refused ENOMEM (no-room-in-place), and the
+// heap then copies. Those are the ways this model departs from the kernel.
 //
 // Hooks for the wrapper tests: `forcedResult` answers the next call of any number; `failNextMap`
 // and `failUnmaps` answer map/unmap with an errno without performing them (a kernel that breaks the ABI).
@@ -197,6 +201,11 @@ final class FakeKernel: @unchecked Sendable {
                 return error
             }
             if case .unmap = request, let error = failUnmaps { return error }
+            if case .remap(let address, let oldLength, let newLength, let flags) = request {
+                let inPlace = MemoryRequest.remap(address: address, oldLength: oldLength, newLength: newLength,
+                                                  flags: flags & ~RemapFlags.mayMoveBit)
+                return memory.perform(inPlace, machine: &machine).result
+            }
             return memory.perform(request, machine: &machine).result
         case .process(let request):
             var processes = FakeProcesses(kernel: self)

@@ -1,0 +1,1 @@
+../../Library/Source/MmapPageSource.swift
