@@ -36,7 +36,7 @@ extension FakeKernelSuite {
         }
 
         @Test func numbersAndProtectionBitsMatchTheABI() {
-            #expect(SyscallNumber.allCases.map(\.rawValue) == [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10])
+            #expect(SyscallNumber.allCases.map(\.rawValue) == [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11])
             #expect(Protection.read.rawValue == 1 && Protection.write.rawValue == 2 && Protection.execute.rawValue == 4)
             #expect(Protection.readWrite.rawValue == 3 && Protection.readExecute.rawValue == 5 && Protection.none.rawValue == 0)
         }
@@ -68,6 +68,27 @@ extension FakeKernelSuite {
             fakeKernel.forcedResult = 0x80_0041_0000
             #expect(Syscall.currentBreak() == VirtualAddress(0x80_0041_0000))
             #expect(fakeKernel.calls.last == RecordedCall(number: 4, arguments: [0, 0, 0, 0, 0, 0]))
+        }
+
+        /// remap over the fake kernel: the flags go in r10; growth is populated there (the host
+        /// touches the pages directly), so the grown pages are usable at once; a move is refused.
+        @Test func remapPassesFlagsAndItsGrowthIsBackedOnTheFakeKernel() throws {
+            let address = try Syscall.map(length: 2 * 4096, protection: .readWrite)
+            address.bytes(count: 1).storeBytes(of: 0x5A, as: UInt8.self)
+            let flags = RemapFlags(mayMove: true, alignment: 1 << 16)
+            #expect(try Syscall.remap(address: address, oldLength: 2 * 4096, newLength: 6 * 4096, flags: flags) == address)
+            #expect(fakeKernel.calls.last == RecordedCall(number: 11, arguments: [address.raw, 2 * 4096, 6 * 4096, flags.rawValue, 0, 0]))
+            #expect(fakeKernel.mappedPageCount == 6 && fakeKernel.checkInvariants() == nil, "every page of the run backed")
+            let grown = UnsafeMutableRawPointer(bitPattern: UInt(address.raw + 5 * 4096))!
+            #expect(grown.load(as: UInt8.self) == 0)
+            grown.storeBytes(of: 0xA5, as: UInt8.self)
+            #expect(try Syscall.remap(address: address, oldLength: 6 * 4096, newLength: 4096, flags: flags) == address)
+            #expect(fakeKernel.mappedPageCount == 1 && address.bytes(count: 1).load(as: UInt8.self) == 0x5A)
+            _ = try Syscall.map(hint: VirtualAddress(address.raw + 2 * 4096), length: 4096, protection: .readWrite)
+            #expect(throws: Errno.outOfMemory) {
+                try Syscall.remap(address: address, oldLength: 4096, newLength: 8 * 4096, flags: flags)  // would move
+            }
+            #expect(fakeKernel.checkInvariants() == nil)
         }
 
         @Test func setBreakThrowsWhenTheKernelLeavesTheBreak() throws {
