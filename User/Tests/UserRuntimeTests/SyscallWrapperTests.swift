@@ -41,6 +41,31 @@ extension FakeKernelSuite {
             #expect(Protection.readWrite.rawValue == 3 && Protection.readExecute.rawValue == 5 && Protection.none.rawValue == 0)
         }
 
+        /// remap passes its flags in the fourth register (r10) and keeps the bytes; the fake
+        /// kernel grows (populated, as its maps) and shrinks in place, and never moves (it cannot
+        /// show moved entries: FakeKernel.swift).
+        @Test func remapPassesFourArgumentsAndKeepsTheBytes() throws {
+            let address = try Syscall.map(length: 4096, protection: .readWrite)
+            address.storeByte(0x5A)
+            let flags = RemapFlags(mayMove: true, alignment: 64 << 10)
+            #expect(try Syscall.remap(address: address, oldLength: 4096, newLength: 3 * 4096, flags: flags) == address)
+            #expect(fakeKernel.calls.last == RecordedCall(number: 11, arguments: [address.raw, 4096, 3 * 4096, 1 | 16 << 8, 0, 0]))
+            #expect(address.loadByte() == 0x5A && fakeKernel.mappedPageCount == 3, "the growth is backed (populate)")
+            let grown = VirtualAddress(address.raw + 2 * 4096)
+            grown.storeByte(0xA5)  // the host touches it directly: it must be backed already
+            #expect(grown.loadByte() == 0xA5 && fakeKernel.checkInvariants() == nil)
+            #expect(try Syscall.remap(address: address, oldLength: 3 * 4096, newLength: 4096, flags: RemapFlags(mayMove: false)) == address)
+            #expect(fakeKernel.mappedPageCount == 1)
+            let blocker = try Syscall.map(hint: VirtualAddress(address.raw + 2 * 4096), length: 4096, protection: .readWrite)
+            #expect(throws: Errno.outOfMemory) {  // growth would have to move: the fake kernel never moves
+                try Syscall.remap(address: address, oldLength: 4096, newLength: 8 * 4096, flags: flags)
+            }
+            try Syscall.unmap(address: blocker, length: 4096)
+            let refused = SyscallTrap.invoke(.remap, address.raw, 4096, 8192, 1 | 31 << 8)
+            #expect(refused == -22, "an alignment above 2^30 is EINVAL")
+            try Syscall.unmap(address: address, length: 4096)
+        }
+
         @Test func writePassesBufferAndLength() throws {
             // The kernel reads the buffer through the process's page tables: it must be mapped.
             let page = try Syscall.map(length: 4096, protection: .readWrite)
@@ -68,27 +93,6 @@ extension FakeKernelSuite {
             fakeKernel.forcedResult = 0x80_0041_0000
             #expect(Syscall.currentBreak() == VirtualAddress(0x80_0041_0000))
             #expect(fakeKernel.calls.last == RecordedCall(number: 4, arguments: [0, 0, 0, 0, 0, 0]))
-        }
-
-        /// remap over the fake kernel: the flags go in r10; growth is populated there (the host
-        /// touches the pages directly), so the grown pages are usable at once; a move is refused.
-        @Test func remapPassesFlagsAndItsGrowthIsBackedOnTheFakeKernel() throws {
-            let address = try Syscall.map(length: 2 * 4096, protection: .readWrite)
-            address.bytes(count: 1).storeBytes(of: 0x5A, as: UInt8.self)
-            let flags = RemapFlags(mayMove: true, alignment: 1 << 16)
-            #expect(try Syscall.remap(address: address, oldLength: 2 * 4096, newLength: 6 * 4096, flags: flags) == address)
-            #expect(fakeKernel.calls.last == RecordedCall(number: 11, arguments: [address.raw, 2 * 4096, 6 * 4096, flags.rawValue, 0, 0]))
-            #expect(fakeKernel.mappedPageCount == 6 && fakeKernel.checkInvariants() == nil, "every page of the run backed")
-            let grown = UnsafeMutableRawPointer(bitPattern: UInt(address.raw + 5 * 4096))!
-            #expect(grown.load(as: UInt8.self) == 0)
-            grown.storeBytes(of: 0xA5, as: UInt8.self)
-            #expect(try Syscall.remap(address: address, oldLength: 6 * 4096, newLength: 4096, flags: flags) == address)
-            #expect(fakeKernel.mappedPageCount == 1 && address.bytes(count: 1).load(as: UInt8.self) == 0x5A)
-            _ = try Syscall.map(hint: VirtualAddress(address.raw + 2 * 4096), length: 4096, protection: .readWrite)
-            #expect(throws: Errno.outOfMemory) {
-                try Syscall.remap(address: address, oldLength: 4096, newLength: 8 * 4096, flags: flags)  // would move
-            }
-            #expect(fakeKernel.checkInvariants() == nil)
         }
 
         @Test func setBreakThrowsWhenTheKernelLeavesTheBreak() throws {
