@@ -34,7 +34,8 @@ let package = Package(
         .target(name: "Scheduling"),
         .executableTarget(
             name: "SwiftMMBench",
-            dependencies: ["MemoryCore", "PhysicalMemory", "BuddyHeap", "PageTables", "UserMalloc", "UserAllocators", "TestSupport"],
+            dependencies: ["MemoryCore", "PhysicalMemory", "BuddyHeap", "PageTables", "UserMalloc", "UserAllocators", "TestSupport",
+                           "Syscalls"],
             // LinuxPageSource.swift is a link to Library/Source/MmapPageSource.swift: the bench's
             // heap gets its pages exactly as libswiftmm's does (its @_extern(c) needs Extern).
             swiftSettings: [.unsafeFlags(["-Ounchecked"]), .enableExperimentalFeature("Extern")]

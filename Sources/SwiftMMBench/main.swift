@@ -15,3 +15,4 @@ group("frame") { runFrameAllocatorScenarios() }
 group("buddy") { runBuddyHeapScenarios() }
 group("malloc") { runUserMallocScenarios() }
 group("ladder") { runLadderScenarios() }
+group("fault") { runFaultScenarios() }
