@@ -2,78 +2,81 @@
 // page-table entries move (frame, flags, accessed/dirty bits and all), the frames stay where they
 // are. This is what mremap does for a growing buffer instead of copying it (the `remap` call).
 //
-//   moveRange: every page of the source run mapped with 4 KiB pages, every page of the
-//              destination run unmapped (so the two runs are disjoint); all or nothing.
+//   moveRange: the source run may be sparse (demand paging): each PRESENT 4 KiB entry moves to
+//              the same offset in the destination, a not-present one stays not present there;
+//              an entry on a shared frame (the zero frame) moves as it is, a read-only mapping of
+//              that frame. The destination run holds no mapping and does not overlap the source.
+//              All or nothing.
 //
-// Two phases keep it all-or-nothing: first every entry is written at its destination (creating
-// tables; the source is untouched, so running out of table frames undoes only the destination),
-// then every source entry is cleared (cannot fail; tables left empty are freed). Between the
-// phases a frame is mapped twice; nothing else runs then. Only the source translations were
-// present before, so the returned flush names the source run; the destination entries were not
-// present (x86 caches no not-present translation).
+// Two phases keep it all-or-nothing: first every present entry is written at its destination
+// (creating tables; the source is untouched, so running out of table frames undoes only the
+// destination), then every source entry is cleared (cannot fail; tables left empty are freed).
+// Between the phases a frame is mapped twice; nothing else runs then. Only source translations
+// were present before, so the returned flush names the source pages from the first moved entry
+// to the last (holes between them included); the destination entries were not present (x86
+// caches no not-present translation).
 
 import MemoryCore
 
 extension AddressSpace {
-    /// Moves the mappings of the 4 KiB pages [source, source + pageCount pages) to
-    /// [destination, destination + pageCount pages), entries unchanged. Returns the flush owed
-    /// for the source run (the caller invalidates it before the old addresses may be reused).
+    /// Moves every present 4 KiB mapping of [source, source + pageCount pages) to the same offset
+    /// in [destination, destination + pageCount pages), entries unchanged; holes stay holes.
+    /// Returns the flush owed for the moved source pages (the caller invalidates them before the
+    /// old addresses may be reused); its `changedBytes` counts the entries moved.
     ///
     /// Throws, changing nothing: `.nonCanonical`, `.outsideAddressSpace`, `.misaligned`,
-    /// `.rangeOverflow` (either run), `.notMapped` (a source page is not mapped),
-    /// `.pageSizeMismatch` (a source page lies in a 2 MiB page), `.alreadyMapped` (a destination
-    /// page is mapped), `.outOfTableFrames` (after undoing the destination entries written).
+    /// `.rangeOverflow` (either run), `.alreadyMapped` (the runs overlap, or a destination page is
+    /// mapped), `.pageSizeMismatch` (a 2 MiB page in the source run), `.outOfTableFrames` (after
+    /// undoing the destination entries written).
     public mutating func moveRange<Source: TableFrameSource>(
         from source: VirtualAddress, to destination: VirtualAddress, pageCount: UInt64, tableFrames: inout Source
     ) throws(PageTableError) -> TLBFlush {
-        _ = try validateRange(source, pageCount, .size4KiB)
+        let sourceEnd = try validateRange(source, pageCount, .size4KiB)
         let destinationEnd = try validateRange(destination, pageCount, .size4KiB)
+        guard sourceEnd <= destination || destinationEnd <= source else { throw .alreadyMapped }
         if nextLeaf(from: destination, before: destinationEnd) != nil { throw .alreadyMapped }
-        for index in 0 ..< pageCount { _ = try locateLeaf(page(index, of: source, .size4KiB), .size4KiB) }
-        // Phase 1: write every entry at its destination.
-        for index in 0 ..< pageCount {
-            let entry = try! locateLeaf(page(index, of: source, .size4KiB), .size4KiB).entry
-            let target = page(index, of: destination, .size4KiB)
+        var cursor = source
+        while let leaf = nextLeaf(from: cursor, before: sourceEnd) {
+            guard leaf.size == .size4KiB else { throw .pageSizeMismatch }
+            cursor = VirtualAddress(leaf.page.raw + leaf.size.bytes)
+        }
+        // Phase 1: write every present entry at its destination.
+        var first: VirtualAddress? = nil, last = source, moved: UInt64 = 0
+        cursor = source
+        while let leaf = nextLeaf(from: cursor, before: sourceEnd) {
+            let target = VirtualAddress(destination.raw + (leaf.page.raw - source.raw))
             do throws(PageTableError) {
                 let path = try ensureTables(to: target, leafLevel: .pt, tableFrames: &tableFrames)
-                memory.writeEntry(path[.pt]!, PageTableLevel.pt.index(of: target), entry)
+                memory.writeEntry(path[.pt]!, PageTableLevel.pt.index(of: target), leaf.slot.entry)
                 addToChildCount(of: .pt, on: path, at: target, 1)
                 countLeaf(.size4KiB, 1)
             } catch {
-                undoMovedEntries(count: index, destination: destination, tableFrames: &tableFrames)
+                removeLeaves(from: destination, before: target, tableFrames: &tableFrames)
                 throw error
             }
+            first = first ?? leaf.page
+            last = leaf.page
+            moved += 1
+            cursor = VirtualAddress(leaf.page.raw + leaf.size.bytes)
         }
-        // Phase 2: clear the source entries (every one was located above; removal cannot fail).
-        for index in 0 ..< pageCount {
-            let old = page(index, of: source, .size4KiB)
-            guard let leaf = try? locateLeaf(old, .size4KiB) else { preconditionFailure("moveRange: a source page vanished") }
-            removeLeaf(leaf, page: old, size: .size4KiB, tableFrames: &tableFrames)
+        // Phase 2: clear the source entries (the runs are disjoint: every leaf left in the source
+        // run is one phase 1 copied; removal cannot fail).
+        removeLeaves(from: source, before: sourceEnd, tableFrames: &tableFrames)
+        guard let first else {
+            return TLBFlush(start: source, pageCount: 0, pageSize: .size4KiB, changedBytes: 0)
         }
-        return TLBFlush(start: source, pageCount: pageCount, pageSize: .size4KiB, changedBytes: pageCount * PageSize.size4KiB.bytes)
+        let spanned = (last.raw - first.raw) / PageSize.size4KiB.bytes + 1
+        return TLBFlush(start: first, pageCount: spanned, pageSize: .size4KiB, changedBytes: moved * PageSize.size4KiB.bytes)
     }
 
-    /// Clears the first `count` destination entries phase 1 wrote (their frames stay mapped at
-    /// the source) and frees the tables that became empty.
-    mutating func undoMovedEntries<Source: TableFrameSource>(count: UInt64, destination: VirtualAddress, tableFrames: inout Source) {
-        for index in 0 ..< count {
-            let target = page(index, of: destination, .size4KiB)
-            guard let leaf = try? locateLeaf(target, .size4KiB) else { preconditionFailure("moveRange: lost an entry it wrote") }
-            removeLeaf(leaf, page: target, size: .size4KiB, tableFrames: &tableFrames)
+    /// Clears every 4 KiB leaf in [start, end) (frames untouched: they stay mapped elsewhere or
+    /// are the caller's) and frees the tables that became empty.
+    mutating func removeLeaves<Source: TableFrameSource>(from start: VirtualAddress, before end: VirtualAddress,
+                                                         tableFrames: inout Source) {
+        var cursor = start
+        while let leaf = nextLeaf(from: cursor, before: end) {
+            removeLeaf(leaf.slot, page: leaf.page, size: leaf.size, tableFrames: &tableFrames)
+            cursor = VirtualAddress(leaf.page.raw + leaf.size.bytes)
         }
-    }
-
-    /// The leaf flags shared by every page of [start, start + pageCount pages) (accessed and dirty
-    /// left out), or nil when a page is not mapped with 4 KiB or two pages differ. A run with one
-    /// protection is what `remap` may grow: the new pages get these flags.
-    public func uniformLeafFlags(startingAt start: VirtualAddress, pageCount: UInt64) -> PageFlags? {
-        var shared: PageFlags?
-        for index in 0 ..< pageCount {
-            guard let leaf = try? locateLeaf(page(index, of: start, .size4KiB), .size4KiB) else { return nil }
-            let flags = leaf.entry.flags.subtracting(.hardwareManaged)
-            if let shared, shared != flags { return nil }
-            shared = flags
-        }
-        return shared
     }
 }

@@ -97,11 +97,7 @@ extension ProcessMemory {
             return .failure(Rejection(.invalidArgument, .notMapped))
         }
         guard !overlapsFixedRegions(range) else { return .failure(Rejection(.invalidArgument, .imageOrStack)) }
-        unmapAndFree(from: range.start, pageCount: range.pageCount, machine: &machine)
-        regions.remove(from: range.start, to: range.end)
-        do throws(RejectionReason) { try settleCharge(machine: &machine) } catch {
-            preconditionFailure("unmap: releasing a charge was refused")
-        }
+        unreserve(from: range.start, pageCount: range.pageCount, machine: &machine)
         unmapCalls += 1
         return .success(0)
     }

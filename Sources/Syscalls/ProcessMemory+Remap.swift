@@ -1,24 +1,36 @@
-// remap(address, oldLength, newLength, flags) -> address: mremap for pages from `map`. A run
-// grows or shrinks keeping its bytes, and when it must move, its page-table entries move
-// (AddressSpace.moveRange): no byte is copied, whatever the size. UserMalloc's large realloc
-// grows through it.
+// remap(address, oldLength, newLength, flags) -> address: mremap for pages from `map`, in the
+// demand-paged region model. A run grows or shrinks keeping its bytes, and when it must move, its
+// region records and its PRESENT page-table entries move (AddressSpace.moveRange): no byte is
+// copied and no page is faulted in, whatever the size. UserMalloc's large realloc grows through it.
 //
 // Validate (in this order, each refusal changing nothing):
-//   flags: unknown bits -> EINVAL unknown-remap-flags; alignment field outside 12...30 -> EINVAL
-//     invalid-alignment
+//   flags: unknown bits -> EINVAL unknown-remap-flags; the alignment field by map's rule
+//     (MapOptions) -> EINVAL bad-alignment
 //   [address, address + oldLength): validateUserRange's reasons -> EINVAL; image, break, stack or
-//     its guard gap -> EINVAL image-or-stack; a page not mapped -> EFAULT not-mapped; pages of
-//     different protections -> EFAULT mixed-protection (Linux: a range over several mappings)
+//     its guard gap -> EINVAL image-or-stack; a page in no `map` region -> EFAULT not-mapped;
+//     regions of different protections -> EFAULT mixed-protection (Linux: several mappings)
 //   newLength: 0 -> EINVAL zero-length; past the user range when page-rounded -> EINVAL too-large
-// Invoke:
+// Invoke (the regions are the record; the page tables follow):
 //   same page count: nothing changes, returns address
-//   shrink: the tail pages are unmapped and freed, returns address
-//   grow in place when [old end, new end) and one gap page after it are free user space outside
-//     the fixed regions: zeroed pages with the run's protection are mapped there
-//   else with mayMove: a free range is placed as an unhinted map of newLength would be (with the
-//     requested alignment); the new tail is mapped zeroed there first, then the old entries move
-//     in front of it and the old run is flushed from the TLB; returns the new address
-//   else -> ENOMEM no-room-in-place.  Out of frames or table frames -> ENOMEM, nothing changed.
+//   shrink: the tail leaves the regions, its resident frames are freed (after their flush), its
+//     charge is released; returns address
+//   grow in place when [old end, new end) and one gap page after it are unreserved user space
+//     outside the fixed regions: a region of the run's protection is reserved there exactly as
+//     `map` reserves one (charged first, quota then system limit; ENOMEM commit-limit /
+//     quota-exceeded and the kernel's `vm oom` line when refused), demand-zero unless populate
+//   else with mayMove: the destination is placed as an unhinted `map` of newLength with the
+//     alignment (RegionMap's free-range search, gap pages, the unhinted cursor advanced); the
+//     run's region pieces move there (each keeps its charge rule), the growth is reserved after
+//     them, the charge is settled once (data: only the growth; tables: what the new layout needs),
+//     the growth is populated when asked, then the present entries move (holes stay holes,
+//     zero-frame pages stay zero-frame mappings) and the old pages are flushed; returns the new
+//     address
+//   else -> ENOMEM no-room-in-place; no room in the map area -> ENOMEM map-area-full. Any later
+//     refusal (the charge; frames or table frames taken behind the ledger's back) undoes every
+//     step: regions, charges, tables and frames are as before the call.
+// While the entries move, the old run's page tables are freed only after the destination's were
+// made: for that moment up to (old pages / 512 + 2) table frames are in use beyond the charge
+// (from the kernel's reserve); when none are left the call is refused out-of-table-frames.
 import MemoryCore
 import PageTables
 
@@ -37,10 +49,12 @@ extension ProcessMemory {
             return .failure(Rejection(.invalidArgument, RejectionReason(error)))
         }
         guard !overlapsFixedRegions(old) else { return .failure(Rejection(.invalidArgument, .imageOrStack)) }
-        guard isMapped(from: old.start, pageCount: old.pageCount) else { return .failure(Rejection(.badAddress, .notMapped)) }
-        guard let leafFlags = space.uniformLeafFlags(startingAt: old.start, pageCount: old.pageCount) else {
-            return .failure(Rejection(.badAddress, .mixedProtection))
+        let pieces = regions.pieces(from: old.start, to: old.end)
+        guard regions.covers(from: old.start, to: old.end), pieces.allSatisfy({ $0.kind == .anonymous }) else {
+            return .failure(Rejection(.badAddress, .notMapped))
         }
+        let protection = pieces[0].flags
+        guard pieces.allSatisfy({ $0.flags == protection }) else { return .failure(Rejection(.badAddress, .mixedProtection)) }
         guard newLength != 0 else { return .failure(Rejection(.invalidArgument, .zeroLength)) }
         guard newLength <= UserSpace.byteCount, let rounded = UserSpace.pageRounded(newLength) else {
             return .failure(Rejection(.invalidArgument, .tooLarge))
@@ -48,21 +62,22 @@ extension ProcessMemory {
         let newPages = rounded >> frameShift
         if newPages == old.pageCount { return .success(address) }
         if newPages < old.pageCount {
-            unmapAndFree(from: VirtualAddress(old.start.raw + newPages * frameSize), pageCount: old.pageCount - newPages,
-                         machine: &machine)
+            unreserve(from: VirtualAddress(old.start.raw + newPages * frameSize), pageCount: old.pageCount - newPages,
+                      machine: &machine)
             return .success(address)
         }
         let growth = newPages - old.pageCount
         do throws(RejectionReason) {
             if canGrowInPlace(old, byPages: growth) {
-                try mapZeroed(at: old.end, pageCount: growth, flags: leafFlags, machine: &machine)
+                try reserve(at: old.end, pageCount: growth, flags: protection, kind: .anonymous, populate: flags.populate,
+                            machine: &machine)
                 return .success(address)
             }
             guard flags.mayMove else { return .failure(Rejection(.outOfMemory, .noRoomInPlace)) }
-            guard let destination = alignedUnhintedPlacement(pageCount: newPages, alignment: flags.alignment) else {
+            guard let destination = unhintedPlacement(pageCount: newPages, alignmentPages: flags.alignmentPages) else {
                 return .failure(Rejection(.outOfMemory, .mapAreaFull))
             }
-            try moveGrowing(old, to: destination, newPages: newPages, flags: leafFlags, machine: &machine)
+            try move(old, pieces: pieces, to: destination, growingBy: growth, populate: flags.populate, machine: &machine)
             advanceUnhintedPlacement(past: destination, pageCount: newPages)
             return .success(destination.raw)
         } catch {
@@ -70,37 +85,49 @@ extension ProcessMemory {
         }
     }
 
-    /// True when [old.end, old.end + pages) and the gap page(s) after it are unmapped user space
-    /// clear of the image, break and stack.
+    /// True when [old.end, old.end + pages) and the gap page(s) after it are unreserved user space
+    /// clear of the image, break, stack and the stack's guard gap.
     func canGrowInPlace(_ old: UserRange, byPages pages: UInt64) -> Bool {
         let (bytes, overflow) = (pages + UserSpace.mapGapPages).multipliedReportingOverflow(by: frameSize)
         guard !overflow, bytes <= UserSpace.end.raw - old.end.raw else { return false }
         let grown = UserRange(start: old.end, end: VirtualAddress(old.end.raw + pages * frameSize))
         guard !overlapsFixedRegions(grown) else { return false }
-        return space.firstMappedPage(from: old.end, before: VirtualAddress(old.end.raw + bytes)) == nil
+        return !regions.overlaps(from: old.end, to: VirtualAddress(old.end.raw + bytes))
     }
 
-    /// Where an unhinted map of `pageCount` pages starting on an `alignment` boundary goes: the
-    /// unhinted placement of a run longer by the alignment slack, rounded up inside it.
-    func alignedUnhintedPlacement(pageCount: UInt64, alignment: UInt64) -> VirtualAddress? {
-        let slack = alignment / frameSize - 1
-        guard let start = unhintedPlacement(pageCount: pageCount + slack) else { return nil }
-        return VirtualAddress(alignUp(start.raw, to: alignment)!)
-    }
-
-    /// Maps the new tail zeroed at destination + old size, then moves the old entries in front of
-    /// it and flushes the old run. On a refusal nothing stays changed.
-    mutating func moveGrowing<Machine: SyscallMachine>(
-        _ old: UserRange, to destination: VirtualAddress, newPages: UInt64, flags: PageFlags, machine: inout Machine
+    /// Moves the run `old` (its region `pieces`, in order) to `destination` and reserves `growth`
+    /// pages after it with the run's protection; see the file comment for the order of the steps.
+    /// On a refusal every step is undone.
+    mutating func move<Machine: SyscallMachine>(
+        _ old: UserRange, pieces: [Region], to destination: VirtualAddress, growingBy growth: UInt64, populate: Bool,
+        machine: inout Machine
     ) throws(RejectionReason) {
+        let protection = pieces[0].flags
         let tail = VirtualAddress(destination.raw + old.pageCount * frameSize)
-        try mapZeroed(at: tail, pageCount: newPages - old.pageCount, flags: flags, machine: &machine)
-        do throws(PageTableError) {
-            try space.moveRange(from: old.start, to: destination, pageCount: old.pageCount, tableFrames: &tableFrames)
-                .flush(machine)
+        let newEnd = VirtualAddress(tail.raw + growth * frameSize)
+        regions.remove(from: old.start, to: old.end)
+        for piece in pieces {
+            var moved = piece
+            moved.start = VirtualAddress(destination.raw + (piece.start.raw - old.start.raw))
+            regions.insert(moved)
+        }
+        regions.insert(Region(start: tail, pageCount: growth, flags: protection, kind: .anonymous,
+                              isCharged: populate || protection.contains(.writable)))
+        do throws(RejectionReason) {
+            try settleCharge(machine: &machine)
+            if populate { try backWithZeroedFrames(at: tail, pageCount: growth, flags: protection, machine: &machine) }
+            do throws(PageTableError) {
+                try space.moveRange(from: old.start, to: destination, pageCount: old.pageCount, tableFrames: &tableFrames)
+                    .flush(machine)
+            } catch {
+                throw Self.reason(error)
+            }
         } catch {
-            unmapAndFree(from: tail, pageCount: newPages - old.pageCount, machine: &machine)
-            throw Self.reason(error)
+            unmapAndFree(from: tail, pageCount: growth, machine: &machine)  // the populated growth, if any
+            regions.remove(from: destination, to: newEnd)
+            for piece in pieces { regions.insert(piece) }
+            try? settleCharge(machine: &machine)  // back to the charge before the call: a release or nothing
+            throw error
         }
     }
 }

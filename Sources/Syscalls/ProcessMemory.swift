@@ -179,6 +179,17 @@ public struct ProcessMemory<Access: PhysicalMemoryAccess, Tables: TableFrameSour
 
     static var batchPages: Int { 64 }
 
+    /// Gives up [start, start + pageCount pages): its resident frames are freed (after their
+    /// flush), it leaves the regions, and its charge is released (unmap, remap's shrink).
+    /// Precondition: the range is valid user space (checked by the caller).
+    mutating func unreserve<Machine: SyscallMachine>(from start: VirtualAddress, pageCount: UInt64, machine: inout Machine) {
+        unmapAndFree(from: start, pageCount: pageCount, machine: &machine)
+        regions.remove(from: start, to: VirtualAddress(start.raw + pageCount * frameSize))
+        do throws(RejectionReason) { try settleCharge(machine: &machine) } catch {
+            preconditionFailure("releasing a charge was refused")
+        }
+    }
+
     /// Sets the protection of [start, start + pageCount pages): the regions' flags and every
     /// backed page's (a zero-frame page stays read-only: its first write still faults). The caller
     /// settles the flush (the loader discards it: the space is not loaded yet).

@@ -30,6 +30,7 @@ public enum RejectionReason: Error, Hashable, Sendable {
     // Calls.
     // map's options (MapOptions.decode's reasons, in its order).
     case unknownMapOptions
+    /// An alignment field (map's options, remap's flags: one field, one rule) outside 12...30.
     case badAlignment
     case writeTooLong
     case breakBelowStart
@@ -50,7 +51,6 @@ public enum RejectionReason: Error, Hashable, Sendable {
     case notAChild
     // remap (ProcessMemory+Remap.swift).
     case unknownRemapFlags
-    case invalidAlignment
     /// The run holds pages of different protections (Linux: it spans several mappings).
     case mixedProtection
     /// Growth needs pages that are taken and the flags do not allow a move.
@@ -87,7 +87,6 @@ public enum RejectionReason: Error, Hashable, Sendable {
         case .processTreeFull: "process-tree-full"
         case .notAChild: "not-a-child"
         case .unknownRemapFlags: "unknown-remap-flags"
-        case .invalidAlignment: "invalid-alignment"
         case .mixedProtection: "mixed-protection"
         case .noRoomInPlace: "no-room-in-place"
         }

@@ -1,39 +1,50 @@
-// remap's fourth argument (r10): what the call may do and where a moved run must start.
+// remap's fourth argument (r10): what the call may do, how new pages are backed, and where a moved
+// run must start.
 //
 //   bit 0        mayMove: the run may move to another address (Linux MREMAP_MAYMOVE); without
 //                it, growth happens in place or not at all (ENOMEM)
-//   bits 8..13   log2 of the alignment of the address a moved run gets (0: a page; 12...30 valid),
-//                the same field as map's options, so UserMalloc's 64 KiB-aligned blocks stay so
-//   other bits   EINVAL, reason `unknown-remap-flags`
+//   bit 1        populate: the pages the call adds are backed at once, as map's populate option
+//                (without it they are reserved and charged, and backed on first touch)
+//   bits 8..13   log2 of the alignment of the address a moved run gets: map's alignment field,
+//                decoded by MapOptions (one rule: 0 = a page, 12...30 valid, else EINVAL
+//                `bad-alignment`), so UserMalloc's 64 KiB-aligned blocks stay so
+//   other bits   EINVAL, reason `unknown-remap-flags` (checked first)
 
 import PageTables
 
 /// remap's decoded flags.
 public struct RemapFlags: Hashable, Sendable {
     public var mayMove: Bool
-    /// The alignment of a moved run's new address, in bytes (a power of two, >= a page).
+    public var populate: Bool
+    /// The alignment of a moved run's new address, in bytes (a power of two, 4 KiB ... 1 GiB).
     public var alignment: UInt64
 
-    public static let mayMoveBit: UInt64 = 1
-    public static let alignmentShift: UInt64 = 8
-    public static let alignmentField: UInt64 = 0x3F << alignmentShift
+    public static let mayMoveBit: UInt64 = 1 << 0
+    public static let populateBit: UInt64 = 1 << 1
+    /// The same field, at the same place, as map's alignment option.
+    public static let alignmentField: UInt64 = MapOptions.alignmentField
 
-    @inlinable public init(mayMove: Bool, alignment: UInt64 = UserSpace.pageBytes) {
+    @inlinable public init(mayMove: Bool, populate: Bool = false, alignment: UInt64 = UserSpace.pageBytes) {
         self.mayMove = mayMove
+        self.populate = populate
         self.alignment = alignment
     }
 
+    /// The alignment in pages.
+    public var alignmentPages: UInt64 { max(alignment / UserSpace.pageBytes, 1) }
+
     /// The register value for these flags (alignment must be a power of two in 4 KiB ... 1 GiB).
-    @inlinable public var rawValue: UInt64 {
-        let log2 = alignment <= UserSpace.pageBytes ? 0 : UInt64(alignment.trailingZeroBitCount)
-        return (mayMove ? Self.mayMoveBit : 0) | log2 << Self.alignmentShift
+    public var rawValue: UInt64 {
+        let shift = alignment <= UserSpace.pageBytes ? 12 : UInt64(alignment.trailingZeroBitCount)
+        return (mayMove ? Self.mayMoveBit : 0) | (populate ? Self.populateBit : 0) | MapOptions(alignmentShift: shift).rawValue
     }
 
-    /// Decodes the register; refusals name their reason (both EINVAL).
+    /// Decodes the register; refusals name their reason (both EINVAL): unknown bits first, then
+    /// the alignment field by map's own rule.
     public static func decode(_ raw: UInt64) throws(RejectionReason) -> RemapFlags {
-        guard raw & ~(mayMoveBit | alignmentField) == 0 else { throw .unknownRemapFlags }
-        let log2 = (raw & alignmentField) >> alignmentShift
-        guard log2 == 0 || (12 ... 30).contains(log2) else { throw .invalidAlignment }
-        return RemapFlags(mayMove: raw & mayMoveBit != 0, alignment: log2 == 0 ? UserSpace.pageBytes : 1 << log2)
+        guard raw & ~(mayMoveBit | populateBit | alignmentField) == 0 else { throw .unknownRemapFlags }
+        let alignment = try MapOptions.decode(raw & alignmentField)
+        return RemapFlags(mayMove: raw & mayMoveBit != 0, populate: raw & populateBit != 0,
+                          alignment: alignment.alignmentPages * UserSpace.pageBytes)
     }
 }

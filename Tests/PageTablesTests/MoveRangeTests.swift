@@ -3,7 +3,7 @@ import Testing
 @testable import PageTables
 import TestSupport
 
-// moveRange: page-table entries move, frames stay; all or nothing (remap's primitive).
+// moveRange: page-table entries move, frames stay, holes stay holes; all or nothing (remap's primitive).
 @Suite struct MoveRangeTests {
     /// Three 4 KiB pages at (1,0,0,510...512) (crossing a PT boundary) with frames 10, 11, 12.
     func threePages() throws -> (SimulatedRAM, RecordingFrameSource, TestSpace) {
@@ -36,7 +36,7 @@ import TestSupport
             error { _ = try space.moveRange(from: from, to: to, pageCount: count, tableFrames: &source) }
         }
         #expect(moveError(page(1, 0, 0, 510), page(1, 0, 0, 511), 3) == .alreadyMapped)  // overlapping runs
-        #expect(moveError(page(1, 0, 0, 509), page(5, 0, 0, 0), 3) == .notMapped)      // a hole in the source
+        #expect(moveError(page(1, 0, 0, 510), VirtualAddress(page(1, 0, 0, 510).raw + 3 * 4096), 6) == .alreadyMapped)  // overlap on holes
         #expect(moveError(page(1, 0, 0, 510), VirtualAddress(page(5, 0, 0, 0).raw + 8), 3) == .misaligned)
         #expect(moveError(page(1, 0, 0, 510), page(254, 511, 511, 511), 3) == .rangeOverflow)
         #expect(moveError(page(1, 0, 0, 510), page(300, 0, 0, 0), 3) == .outsideAddressSpace)
@@ -55,13 +55,25 @@ import TestSupport
                 == .pageSizeMismatch)
     }
 
-    @Test func uniformFlagsNeedOneProtectionAndEveryPage() throws {
-        var (_, source, space) = try threePages()
-        #expect(space.uniformLeafFlags(startingAt: page(1, 0, 0, 510), pageCount: 3) == [.present, .user, .writable, .noExecute])
-        #expect(space.uniformLeafFlags(startingAt: page(1, 0, 0, 510), pageCount: 4) == nil)
-        try space.protectRegion(startingAt: page(1, 0, 0, 511), pageCount: 1, flags: [.user]).discard(.addressSpaceNotLoaded)
-        #expect(space.uniformLeafFlags(startingAt: page(1, 0, 0, 510), pageCount: 3) == nil)
-        #expect(space.uniformLeafFlags(startingAt: page(1, 0, 0, 511), pageCount: 1) == [.present, .user])
-        _ = source
+    @Test func aSparseRunMovesItsPresentEntriesAndHolesStayHoles() throws {
+        var (_, source, space) = try makeSpace()
+        let start = page(1, 0, 0, 510)
+        for index: UInt64 in [0, 3] {  // pages 0 and 3 of five (across a PT boundary), frames 20 and 23
+            try space.map(VirtualAddress(start.raw + index * 4096), to: FrameNumber(20 + index), size: .size4KiB,
+                          flags: [.user, .noExecute], tableFrames: &source)
+        }
+        let flush = try space.moveRange(from: start, to: page(4, 0, 0, 0), pageCount: 5, tableFrames: &source)
+        #expect(flush.start == start && flush.pageCount == 4 && flush.changedBytes == 2 * 4096, "first to last moved entry")
+        flush.discard(.addressSpaceNotLoaded)
+        let moved = (0 ..< 5).map { space.translate(VirtualAddress(page(4, 0, 0, 0).raw + UInt64($0) * 4096))?.frame }
+        #expect(moved == [FrameNumber(20), nil, nil, FrameNumber(23), nil])
+        #expect((0 ..< 5).allSatisfy { space.translate(VirtualAddress(start.raw + UInt64($0) * 4096)) == nil })
+        #expect(space.translate(page(4, 0, 0, 0))?.flags.contains(.writable) == false, "entries unchanged")
+        #expect(space.mapped4KiBCount == 2 && space.tableFrameCount == 4 && space.checkInvariants(ledger: source) == nil)
+        // A run with no present entry moves nothing and owes no flush.
+        let empty = try space.moveRange(from: start, to: page(6, 0, 0, 0), pageCount: 5, tableFrames: &source)
+        #expect(empty.pageCount == 0 && empty.changedBytes == 0)
+        empty.discard(.entriesWereNotPresent)
+        #expect(space.tableFrameCount == 4 && space.checkInvariants(ledger: source) == nil)
     }
 }

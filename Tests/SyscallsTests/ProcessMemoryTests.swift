@@ -83,8 +83,9 @@ import Testing
         let committedAtStart = machine.commit.committedPages - memory.committedPages
         var mapped: [UInt64: Int] = [:]  // page -> protection bits
         var maps: [(UInt64, UInt64)] = []
+        var written: [UInt64: UInt8] = [:]  // map page -> the byte at offset 7 (pages never written read 0)
         for step in 0 ..< 1000 {
-            switch random.next() % 7 {
+            switch random.next() % 8 {
             case 0, 1:
                 let pages = 1 + random.next() % 40
                 let hint: UInt64 = random.next() % 4 == 0 && !maps.isEmpty ? maps.randomElement(using: &random)!.0 + 4096 : 0
@@ -121,7 +122,12 @@ import Testing
                 let outcome = memory.perform(.unmap(address: address, length: count * 4096), machine: &machine)
                 #expect((outcome.rejection == nil) == allMapped, "step \(step): unmap \(outcome)")
                 #expect(allMapped || outcome.rejection?.reason == .notMapped)
-                if allMapped { for page in 0 ..< count { mapped[address + page * 4096] = nil } }
+                if allMapped {
+                    for page in 0 ..< count {
+                        mapped[address + page * 4096] = nil
+                        written[address + page * 4096] = nil
+                    }
+                }
             case 3:
                 guard let (start, pages) = maps.randomElement(using: &random) else { continue }
                 let protection: UInt64 = [1, 3, 5][Int(random.next() % 3)]
@@ -130,27 +136,56 @@ import Testing
                 #expect((outcome.rejection == nil) == allMapped, "step \(step): protect \(outcome)")
                 if allMapped { for page in 0 ..< pages { mapped[start + page * 4096] = Int(protection) } }
             case 5:
-                // remap a whole mapping (pages in the model that still hold one protection) to a
-                // new size, moving it when it must; bytes are not modelled, pages are.
+                // remap a recorded mapping (pages in the model that still hold one protection) to a
+                // new size, moving it when it must (sometimes aligned, sometimes populating the
+                // growth); the written bytes must move with their pages, holes stay holes.
                 guard let index = maps.indices.randomElement(using: &random) else { continue }
                 let (start, pages) = maps[index]
                 let newPages = 1 + random.next() % 48
                 let protections = Set((0 ..< pages).map { mapped[start + $0 * 4096] })
-                let outcome = memory.perform(.remap(address: start, oldLength: pages * 4096, newLength: newPages * 4096, flags: 1),
-                                             machine: &machine)
+                let flags = RemapFlags(mayMove: true, populate: random.next() % 4 == 0,
+                                       alignment: random.next() % 3 == 0 ? 16 * 4096 : 4096)
+                let committedBefore = memory.committedPages
+                let outcome = memory.perform(.remap(address: start, oldLength: pages * 4096, newLength: newPages * 4096,
+                                                    flags: flags.rawValue), machine: &machine)
                 guard let protection = protections.first!, protections.count == 1 else {
                     #expect(outcome.rejection != nil, "step \(step): remap over a hole or mixed protections")
                     continue
                 }
                 guard outcome.rejection == nil else {
-                    #expect([.outOfFrames, .outOfTableFrames, .mapAreaFull].contains(outcome.rejection!.reason), "step \(step): \(outcome)")
+                    #expect([.outOfFrames, .outOfTableFrames, .mapAreaFull, .commitLimit, .quotaExceeded].contains(outcome.rejection!.reason),
+                            "step \(step): \(outcome)")
+                    #expect(memory.committedPages == committedBefore, "step \(step): a refused remap changed the charge")
                     continue
                 }
                 let moved = UInt64(outcome.result)
-                for page in 0 ..< pages { mapped[start + page * 4096] = nil }
+                if newPages > pages && protection & 2 != 0 {
+                    #expect(memory.committedPages >= committedBefore + newPages - pages, "step \(step): growth uncharged")
+                }
+                var movedBytes: [UInt64: UInt8] = [:]
+                for page in 0 ..< pages {
+                    mapped[start + page * 4096] = nil
+                    if let byte = written.removeValue(forKey: start + page * 4096), page < newPages { movedBytes[moved + page * 4096] = byte }
+                }
                 #expect(moved == start || (0 ..< newPages).allSatisfy { mapped[moved + $0 * 4096] == nil }, "step \(step): moved onto a mapping")
                 for page in 0 ..< newPages { mapped[moved + page * 4096] = protection }
+                written.merge(movedBytes) { $1 }
                 maps[index] = (moved, newPages)
+            case 6:
+                // Touch a page of a recorded mapping as ring 3 would: a write (storing a byte the
+                // model remembers) where the protection allows it, else a read.
+                guard let (start, pages) = maps.randomElement(using: &random) else { continue }
+                let page = start + (random.next() % pages) * 4096
+                guard let protection = mapped[page] else { continue }
+                if protection & 2 != 0 {
+                    let present = memory.space.translate(VirtualAddress(page)) != nil
+                    #expect((try? memory.resolveFault(fault(page, .write, present: present), machine: &machine).get()) != nil, "step \(step)")
+                    let byte = UInt8(truncatingIfNeeded: random.next())
+                    storeUserByte(memory, machine, page + 7, byte)
+                    written[page] = byte
+                } else {
+                    #expect((try? memory.resolveFault(fault(page, .read), machine: &machine).get()) != nil, "step \(step)")
+                }
             case 4:
                 let target = memory.breakStart.raw + random.next() % (64 * 4096)
                 let outcome = memory.perform(.brk(requested: target), machine: &machine)
@@ -170,6 +205,14 @@ import Testing
                     #expect(protection & 2 != 0, "step \(step): a backed page writable beyond its protection")
                 }
             }
+            for (page, byte) in written.prefix(8) {
+                #expect(userByte(memory, machine, page + 7) == byte, "step \(step): a written byte was lost")
+            }
+            for (page, _) in mapped.prefix(8) where written[page] == nil {
+                #expect((userByte(memory, machine, page + 7) ?? 0) == 0, "step \(step): a page never written is not zero")
+            }
+            #expect(machine.commit.committedPages == committedAtStart + memory.committedPages, "step \(step): charges != system total")
+            #expect(UInt64(memory.pagesMapped) <= memory.committedPages, "step \(step): resident > committed")
             let violation = memory.checkInvariants(zeroFrame: machine.sharedZeroFrame, ledger: memory.tableFrames)
             #expect(violation == nil, "step \(step)")
             #expect(machine.freedBeforeInvalidation.isEmpty)

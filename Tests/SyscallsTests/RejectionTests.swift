@@ -101,7 +101,7 @@ import Testing
             .badProtection(.notReadable), .badProtection(.writeAndExecute), .notMapped, .noAccess, .imageOrStack, .overlapsMapping, .mapAreaFull,
             .outOfFrames, .outOfTableFrames, .writeTooLong, .breakBelowStart, .breakBeyondLimit, .unknownNumber,
             .commitLimit, .quotaExceeded, .unknownMapOptions, .badAlignment,
-            .unknownRemapFlags, .invalidAlignment, .mixedProtection, .noRoomInPlace,
+            .unknownRemapFlags, .mixedProtection, .noRoomInPlace,
         ]
         #expect(Set(reasons.map { $0.name.description }).count == reasons.count)
     }

@@ -12,8 +12,10 @@
 //   - no TLB: invalidations are counted; write() output is collected in `written`.
 // A hint outside the reservation has no host memory behind it: such a map is refused ENOMEM
 // (out of frames). And the code under test touches the host pages directly, so a fault can never
-// reach this kernel: every map is performed with the populate option (eager), and the stack is
-// not set up here.
+// reach this kernel: every map is performed with map's populate option and every remap with
+// remap's populate flag (the pages it adds are backed at the call), both set here before the
+// kernel's own code runs, so no page the code under test can touch is ever left to a fault; the
+// stack is not set up here.
 // The other: remap never moves (its mayMove bit is cleared before the kernel's code runs): moved
 // entries would map page P' to frame P, which the identity cannot show at P'. In-place growth and
 // shrinking run unchanged; a growth that would move is refused ENOMEM (no-room-in-place), and the
@@ -197,7 +199,7 @@ final class FakeKernel: @unchecked Sendable {
             if case .unmap = request, let error = failUnmaps { return error }
             if case .remap(let address, let oldLength, let newLength, let flags) = request {
                 let inPlace = MemoryRequest.remap(address: address, oldLength: oldLength, newLength: newLength,
-                                                  flags: flags & ~RemapFlags.mayMoveBit)
+                                                  flags: flags & ~RemapFlags.mayMoveBit | RemapFlags.populateBit)
                 return memory.perform(inPlace, machine: &machine).result
             }
             return memory.perform(request, machine: &machine).result

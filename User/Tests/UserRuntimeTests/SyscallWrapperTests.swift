@@ -42,16 +42,25 @@ extension FakeKernelSuite {
         }
 
         /// remap passes its flags in the fourth register (r10) and keeps the bytes; the fake
-        /// kernel grows and shrinks in place (it cannot show moved entries: FakeKernel.swift).
+        /// kernel grows (populated, as its maps) and shrinks in place, and never moves (it cannot
+        /// show moved entries: FakeKernel.swift).
         @Test func remapPassesFourArgumentsAndKeepsTheBytes() throws {
             let address = try Syscall.map(length: 4096, protection: .readWrite)
             address.storeByte(0x5A)
             let flags = RemapFlags(mayMove: true, alignment: 64 << 10)
             #expect(try Syscall.remap(address: address, oldLength: 4096, newLength: 3 * 4096, flags: flags) == address)
             #expect(fakeKernel.calls.last == RecordedCall(number: 11, arguments: [address.raw, 4096, 3 * 4096, 1 | 16 << 8, 0, 0]))
-            #expect(address.loadByte() == 0x5A && fakeKernel.mappedPageCount == 3)
+            #expect(address.loadByte() == 0x5A && fakeKernel.mappedPageCount == 3, "the growth is backed (populate)")
+            let grown = VirtualAddress(address.raw + 2 * 4096)
+            grown.storeByte(0xA5)  // the host touches it directly: it must be backed already
+            #expect(grown.loadByte() == 0xA5 && fakeKernel.checkInvariants() == nil)
             #expect(try Syscall.remap(address: address, oldLength: 3 * 4096, newLength: 4096, flags: RemapFlags(mayMove: false)) == address)
             #expect(fakeKernel.mappedPageCount == 1)
+            let blocker = try Syscall.map(hint: VirtualAddress(address.raw + 2 * 4096), length: 4096, protection: .readWrite)
+            #expect(throws: Errno.outOfMemory) {  // growth would have to move: the fake kernel never moves
+                try Syscall.remap(address: address, oldLength: 4096, newLength: 8 * 4096, flags: flags)
+            }
+            try Syscall.unmap(address: blocker, length: 4096)
             let refused = SyscallTrap.invoke(.remap, address.raw, 4096, 8192, 1 | 31 << 8)
             #expect(refused == -22, "an alignment above 2^30 is EINVAL")
             try Syscall.unmap(address: address, length: 4096)
