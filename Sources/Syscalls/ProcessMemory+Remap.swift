@@ -55,9 +55,9 @@ extension ProcessMemory {
         }
         let protection = pieces[0].flags
         guard pieces.allSatisfy({ $0.flags == protection }) else { return .failure(Rejection(.badAddress, .mixedProtection)) }
-        guard newLength != 0 else { return .failure(Rejection(.invalidArgument, .zeroLength)) }
+        guard newLength != 0 else { return .failure(Rejection(.invalidArgument, .badRange(.zeroLength))) }
         guard newLength <= UserSpace.byteCount, let rounded = UserSpace.pageRounded(newLength) else {
-            return .failure(Rejection(.invalidArgument, .tooLarge))
+            return .failure(Rejection(.invalidArgument, .badRange(.tooLarge)))
         }
         let newPages = rounded >> frameShift
         if newPages == old.pageCount { return .success(address) }
