@@ -116,11 +116,11 @@ struct SlabSession {
         } catch {
             let kind: String
             switch error {
-            case .doubleFree: kind = "double"
-            case .interiorPointer: kind = "interior"
-            case .misalignedPointer: kind = "misaligned"
-            case .foreignPointer: kind = "foreign"
-            case .neverAllocated: kind = "interior-or-unallocated"
+            case .misuse(.doubleFree): kind = "double"
+            case .misuse(.interiorPointer): kind = "interior"
+            case .misuse(.misalignedPointer): kind = "misaligned"
+            case .misuse(.foreignPointer): kind = "foreign"
+            case .misuse(.neverAllocated): kind = "interior-or-unallocated"
             case .heapMetadataPointer: kind = "metadata"
             }
             // A pointer 8 bytes into a 16-byte buddy block start is misaligned for both layers;
