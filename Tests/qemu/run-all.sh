@@ -55,11 +55,15 @@ for case in "stack-overflow:name=double-fault" "null-pointer:name=page-fault"; d
 done
 
 runs=7
+# The CPU-time limit of the all-programs boots (cpu_hog and syscall_hog are killed at it; hardening.sh
+# checks syscall_hog's figures against it). 8 s: with every program running at once on a loaded
+# host, TCG's virtual TSC made larson and ladder pass 4 s of CPU (issue 8's note).
+export PROGRAMS_CPU_LIMIT_MS=${PROGRAMS_CPU_LIMIT_MS:-8000}
 if [ -n "$test_programs" ]; then
   runs=8
   echo "== user programs, hostile ones included (MEM=128M)"
   QEMU_EXTRA_FLAGS=$(initrd "$test_programs")
-  if "$here/boot-kernel.sh" "$image" 128M "$logdir/programs.log" log=info cpu_limit_ms=4000 && \
+  if "$here/boot-kernel.sh" "$image" 128M "$logdir/programs.log" log=info cpu_limit_ms=$PROGRAMS_CPU_LIMIT_MS && \
      "$here/check-summary.sh" "$logdir/programs.log" $((128 << 20)) && \
      "$here/check-programs.sh" "$logdir/programs.log" User/Programs/expectations.txt $test_programs && \
      "$here/check-processes.sh" "$logdir/programs.log"; then
@@ -71,7 +75,7 @@ if [ -n "$test_programs" ]; then
   # Issue 8: the same programs, all at once, at a second memory size.
   runs=$((runs + 1))
   echo "== user programs, hostile ones included (MEM=1G)"
-  if "$here/boot-kernel.sh" "$image" 1G "$logdir/programs-1G.log" log=info cpu_limit_ms=4000 && \
+  if "$here/boot-kernel.sh" "$image" 1G "$logdir/programs-1G.log" log=info cpu_limit_ms=$PROGRAMS_CPU_LIMIT_MS && \
      "$here/check-summary.sh" "$logdir/programs-1G.log" $((1 << 30)) && \
      "$here/check-programs.sh" "$logdir/programs-1G.log" User/Programs/expectations.txt $test_programs >/dev/null && \
      "$here/check-processes.sh" "$logdir/programs-1G.log"; then
