@@ -54,7 +54,7 @@ enum KernelHeap {
             HeapReport.traceFreeLists()
         }
         else if pointer == nil { log.line(.warn, "heap", "alloc-failed").dec("bytes", byteCount).dec("align", alignment).text("by", client.name).end() }
-        InvariantChecks.afterChange("heap-allocate")
+        InvariantChecks.afterChange("heap-allocate", includingProcess: false)
         return pointer
     }
 
@@ -74,7 +74,7 @@ enum KernelHeap {
         } catch {
             reportBadFree(pointer, error, client: client)
         }
-        InvariantChecks.afterChange("heap-free")
+        InvariantChecks.afterChange("heap-free", includingProcess: false)
     }
 
     private static func traceAllocation(_ pointer: UnsafeMutableRawPointer?, byteCount: Int, alignment: Int, client: HeapClient) {

@@ -10,7 +10,7 @@
 #   5. the kernel's stack protector: fault=stack-smash overruns a local buffer; the canary check
 #      panics naming __stack_chk_fail, fail code;
 #   6. from the programs boot's log: stack_jump's store 32 KiB below the stack faulted with
-#      cause=stack-guard-gap, and (run-all.sh, cpu_limit_ms=4000): syscall_hog was killed at
+#      cause=stack-guard-gap, and (run-all.sh, cpu_limit_ms=$PROGRAMS_CPU_LIMIT_MS): syscall_hog was killed at
 #      its limit (user + kernel time within 10 % + 100 ms of it), with most of it kernel time.
 # Usage: hardening.sh IMAGE LOGDIR "DEFAULT_PROGRAM_ELFS"; prints one ok/FAIL line per check.
 set -u
@@ -92,7 +92,7 @@ if clean "$log" | grep -q 'panic  panic .*__stack_chk_fail' && clean "$log" | gr
    ! clean "$log" | grep -q 'stack-smash-undetected'; then echo "ok   an overwritten canary panics naming __stack_chk_fail, fail code"
 else clean "$log" | tail -5; fail "stack protector"; fi
 
-limit=4000
+limit=${PROGRAMS_CPU_LIMIT_MS:-8000}
 echo "== CPU time spent in the kernel (syscall_hog, cpu_limit_ms=$limit)"
 line=$(clean "$logdir/programs.log" | grep -E 'proc +end .* prog=syscall_hog ')
 user=$(sed -n 's/.* cpu_user_ms=\([0-9]*\).*/\1/p' <<<"$line") kernel=$(sed -n 's/.* cpu_kernel_ms=\([0-9]*\).*/\1/p' <<<"$line")

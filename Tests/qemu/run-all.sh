@@ -55,6 +55,10 @@ for case in "stack-overflow:name=double-fault" "null-pointer:name=page-fault"; d
 done
 
 runs=7
+# The CPU-time limit of the all-programs boots (cpu_hog and syscall_hog are killed at it; hardening.sh
+# checks syscall_hog's figures against it). 8 s: with every program running at once on a loaded
+# host, TCG's virtual TSC made larson and ladder pass 4 s of CPU (issue 8's note).
+export PROGRAMS_CPU_LIMIT_MS=${PROGRAMS_CPU_LIMIT_MS:-8000}
 if [ -n "$test_programs" ]; then
   # Every program's outcome at two memory sizes (issue 8), all of them running at once. The
   # commit-limit programs take every committable page on purpose, so they run in their own boot
@@ -66,9 +70,7 @@ if [ -n "$test_programs" ]; then
     case $mem in *M) bytes=$(( ${mem%M} << 20 ));; *G) bytes=$(( ${mem%G} << 30 ));; esac
     echo "== user programs, hostile ones included, all at once (MEM=$mem)"
     QEMU_EXTRA_FLAGS=$(initrd "$concurrent_programs")
-    # 8 s of CPU each: enough for larson and spawn_loop (about 2 s on a quiet host; TCG's CPU time
-    # grows with the host's load), still a kill for cpu_hog and syscall_hog.
-    if "$here/boot-kernel.sh" "$image" "$mem" "$log" log=info cpu_limit_ms=8000 && \
+    if "$here/boot-kernel.sh" "$image" "$mem" "$log" log=info cpu_limit_ms=$PROGRAMS_CPU_LIMIT_MS && \
        "$here/check-summary.sh" "$log" "$bytes" && \
        "$here/check-programs.sh" "$log" User/Programs/expectations.txt $concurrent_programs && \
        "$here/check-processes.sh" "$log"; then

@@ -19,7 +19,7 @@ enum ProgrammableTimer {
     private static let calibrationMilliseconds: UInt64 = 20
 
     static func start(cpuLimitMilliseconds: UInt64) {
-        ProcessClock.cyclesPerMillisecond = measureTimestampRate()
+        ProcessClock.cyclesPerMillisecond = crossChecked(measureTimestampRate())
         ProcessClock.setLimit(milliseconds: cpuLimitMilliseconds)
         log.line(.info, "cpu", "tsc").dec("cycles_per_ms", ProcessClock.cyclesPerMillisecond)
             .dec("cpu_limit_ms", cpuLimitMilliseconds).end()
@@ -44,6 +44,18 @@ enum ProgrammableTimer {
         guard frame.privilegeLevel == 3 && CPULocal.this.current != nil else { return }
         if !ProcessClock.leaveKernel() { Processes.killCurrent(frame, fault: .cpuTimeLimit) }
         if Scheduler.tickPreempts { Scheduler.yieldCurrent() }
+    }
+
+    /// The two boot-time measures of the TSC rate (BootClock's on PIT channel 2, this one on
+    /// channel 0) must agree within 2x; on a loaded host a descheduled QEMU can spoil one of them
+    /// (a rate 1000x too low was seen: every CPU figure then 1000x too high, every process killed
+    /// for CPU time). When they disagree the higher is used: a too-high rate only makes the limit
+    /// lenient (a runaway is still stopped), a too-low one kills programs that did nothing wrong.
+    private static func crossChecked(_ measured: UInt64) -> UInt64 {
+        let reference = BootClock.ticksPerMillisecond
+        guard BootClock.calibrated, reference > 0, measured < reference / 2 || measured > reference * 2 else { return measured }
+        log.line(.warn, "cpu", "tsc-disagree").dec("pit0_cycles_per_ms", measured).dec("boot_clock_cycles_per_ms", reference).end()
+        return max(measured, reference)
     }
 
     /// TSC cycles per millisecond: channel 0 in mode 0 (interrupt on terminal count) counts
