@@ -28,36 +28,42 @@
 /// the bit hierarchies): level 0 has one byte per leaf word, level k + 1 one byte per word of
 /// level k; the top level is a single word.
 struct RunLengthGeometry {
+    /// Most levels a span can need: 2^40 frames (52-bit physical addresses) have 2^34 leaf words,
+    /// and each level has 1/8 of the bytes of the one below, so 12 levels; 16 leaves room.
+    static let maximumLevels = 16
+
     let firstWord: Int
     let leafBytes: Int
     let levelCount: Int
+    /// Per level: its first word, and its byte count (precomputed: the search reads them per level).
+    private var offsets = InlineArray<16, Int>(repeating: 0)
+    private var bytes = InlineArray<16, Int>(repeating: 0)
 
     init(leafWords: Int, firstWord: Int) {
         self.firstWord = firstWord
         leafBytes = leafWords
-        var levels = 1
-        var words = (leafWords + 7) / 8
-        while words > 1 {
-            words = (words + 7) / 8
+        var levels = 0
+        var levelBytes = leafWords
+        var offset = firstWord
+        while leafWords > 0 {
+            offsets[levels] = offset
+            bytes[levels] = levelBytes
             levels += 1
+            let words = (levelBytes + 7) / 8
+            offset += words
+            if words <= 1 { break }
+            levelBytes = words
         }
-        levelCount = leafWords == 0 ? 0 : levels
+        precondition(levels <= Self.maximumLevels, "run-length tree too deep")
+        levelCount = levels
     }
 
     /// Bytes in `level` (the number of words of the level below, or the leaf words for level 0).
-    func byteCount(ofLevel level: Int) -> Int {
-        var bytes = leafBytes
-        for _ in 0 ..< level { bytes = (bytes + 7) / 8 }
-        return bytes
-    }
+    @inline(__always) func byteCount(ofLevel level: Int) -> Int { bytes[level] }
 
-    func wordCount(ofLevel level: Int) -> Int { (byteCount(ofLevel: level) + 7) / 8 }
+    @inline(__always) func wordCount(ofLevel level: Int) -> Int { (bytes[level] + 7) / 8 }
 
-    func offset(ofLevel level: Int) -> Int {
-        var offset = firstWord
-        for below in 0 ..< level { offset += wordCount(ofLevel: below) }
-        return offset
-    }
+    @inline(__always) func offset(ofLevel level: Int) -> Int { offsets[level] }
 
     /// First word after the last level.
     var endWord: Int { levelCount == 0 ? firstWord : offset(ofLevel: levelCount - 1) + wordCount(ofLevel: levelCount - 1) }

@@ -24,6 +24,8 @@ struct SlabSession {
     var heap: TestSlabHeap
     var rng: SeededGenerator
     var live: [UInt: (size: Int, pattern: UInt8)] = [:]
+    /// The live pointers again, as an array: a random pick is O(1) (a dictionary's keys are not).
+    var liveKeys: [UInt] = []
     var recentlyFreed: [UnsafeMutableRawPointer] = []
     var named: SlabCacheID
     var errorsSeen: [String: Int] = [:]
@@ -71,11 +73,15 @@ struct SlabSession {
         let pattern = UInt8.random(in: 1 ... 255, using: &rng)
         pointer.initializeMemory(as: UInt8.self, repeating: pattern, count: size)
         live[UInt(bitPattern: pointer)] = (size, pattern)
-        recentlyFreed.removeAll { $0 == pointer }
+        liveKeys.append(UInt(bitPattern: pointer))
+        if let index = recentlyFreed.firstIndex(of: pointer) { recentlyFreed.remove(at: index) }
     }
 
     mutating func freeLive(_ step: Int) {
-        let key = live.keys.randomElement(using: &rng)!
+        let position = Int.random(in: 0 ..< liveKeys.count, using: &rng)
+        let key = liveKeys[position]
+        liveKeys.swapAt(position, liveKeys.count - 1)
+        liveKeys.removeLast()
         let (size, pattern) = live.removeValue(forKey: key)!
         let pointer = UnsafeMutableRawPointer(bitPattern: key)!
         for offset in 0 ..< size where pointer.load(fromByteOffset: offset, as: UInt8.self) != pattern {
@@ -89,7 +95,7 @@ struct SlabSession {
     /// A bad free of one kind: must throw that error and change nothing.
     mutating func badFree(_ step: Int) {
         let before = heap.statistics
-        let liveKey = live.keys.randomElement(using: &rng)
+        let liveKey = liveKeys.randomElement(using: &rng)
         var pointer: UnsafeMutableRawPointer
         let expected: String
         switch Int.random(in: 0 ..< 4, using: &rng) {
