@@ -159,6 +159,7 @@ import Testing
                     continue
                 }
                 let moved = UInt64(outcome.result)
+                machine.relearnPages(of: memory, from: moved, pageCount: newPages)
                 if newPages > pages && protection & 2 != 0 {
                     #expect(memory.committedPages >= committedBefore + newPages - pages, "step \(step): growth uncharged")
                 }

@@ -101,6 +101,15 @@ struct SimulatedMachine: SyscallMachine {
         pool.free.append(frame)
     }
 
+    /// After a remap moved page-table entries, the frames of [start, start + pageCount pages) back
+    /// other pages than the ones they were allocated for: learned again from the tables, so the
+    /// invalidate-before-free check names the page a frame is mapped at now.
+    mutating func relearnPages(of memory: TestMemory, from start: UInt64, pageCount: UInt64) {
+        try? memory.space.leaves(startingAt: VirtualAddress(start), pageCount: pageCount) { page, frame, _ in
+            if frame != sharedZeroFrame { pageOfFrame[frame] = page }
+        }
+    }
+
     func invalidate(page: VirtualAddress) { recorder.events.append(.invalidate(page)) }
     var freeFrameCount: UInt64 { UInt64(pool.free.count) }
     mutating func writeConsole(_ bytes: UnsafeRawBufferPointer) { console.append(contentsOf: bytes) }

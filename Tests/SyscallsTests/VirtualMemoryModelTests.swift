@@ -1,5 +1,5 @@
-// Several processes on one machine, 200 000 random operations (map, unmap, protect, brk, read
-// and write faults, process exit) against a reference model, with every invariant checked after
+// Several processes on one machine, 200 000 random operations (map, unmap, protect, brk, remap,
+// read and write faults, process exit) against a reference model, with every invariant checked after
 // every operation: the changed process's own checker (regions, leaves, zero frame, resident <=
 // committed region by region, charges; every process every 1000 steps), every frame owned exactly
 // once across the machine, the charges summing to the system's committed total, the bytes each process reads being the bytes the model
@@ -103,7 +103,8 @@ struct ModelProcess {
         for index in processes.indices { _ = processes[index].memory.destroy(machine: &machine) }
         #expect(machine.commit.committedPages == 0 && pool.userFrames.isEmpty && pool.tableFrames.isEmpty)
         #expect(pool.free.count == Self.frames - 2, "every frame back but frame 0 and the zero frame")
-        for name in ["map", "unmap", "protect", "brk", "read", "write", "exit", "touch-refused", "touch-unreserved"] {
+        for name in ["map", "unmap", "protect", "brk", "remap", "remap-refused", "read", "write", "exit", "touch-refused",
+                     "touch-unreserved"] {
             #expect(counts[name, default: 0] > 100, "\(name) too rare: \(counts)")
         }
         #expect(counts["map-refused", default: 0] > 0, "the commit limit was met: \(counts)")
@@ -125,13 +126,14 @@ struct ModelProcess {
 
     /// One random operation on `process`; returns its name.
     static func step(_ process: inout ModelProcess, _ machine: inout SimulatedMachine, _ random: inout SeededGenerator) -> String {
-        switch random.next() % 16 {
+        switch random.next() % 17 {
         case 0, 1: return map(&process, &machine, &random)
         case 2: return unmap(&process, &machine, &random)
         case 3: return protect(&process, &machine, &random)
         case 4: return brk(&process, &machine, &random)
         case 5 ... 9: return touch(&process, &machine, &random, write: false)
         case 10 ... 14: return touch(&process, &machine, &random, write: true)
+        case 15: return remap(&process, &machine, &random)
         default:
             guard random.next() % 8 == 0 else { return touch(&process, &machine, &random, write: true) }
             _ = process.memory.destroy(machine: &machine)
@@ -209,6 +211,52 @@ struct ModelProcess {
         }
         process.breakPages = target
         return "brk"
+    }
+
+    /// remap of a recorded mapping to 1 ... 32 pages: mayMove 3 times in 4, populate 1 in 5, a
+    /// 64 KiB alignment 1 in 4. Refused exactly when the model says (a page not reserved, two
+    /// protections; else only the charge, or growth blocked without mayMove); on success the
+    /// model's pages move with their bytes and charge rule, the growth is reserved as map does.
+    static func remap(_ process: inout ModelProcess, _ machine: inout SimulatedMachine, _ random: inout SeededGenerator) -> String {
+        guard !process.maps.isEmpty else { return "remap-none" }
+        let which = Int(random.next() % UInt64(process.maps.count))
+        let (start, pages) = process.maps[which]
+        let newPages = 1 + random.next() % 32
+        let flags = RemapFlags(mayMove: random.next() % 4 != 0, populate: random.next() % 5 == 0,
+                               alignment: random.next() % 4 == 0 ? 64 << 10 : 4096)
+        let outcome = process.memory.perform(.remap(address: start, oldLength: pages * 4096, newLength: newPages * 4096,
+                                                    flags: flags.rawValue), machine: &machine)
+        let old = (0 ..< pages).map { process[start + $0 * 4096] }
+        guard old.allSatisfy({ $0 != nil }) else {
+            precondition(outcome.rejection?.reason == .notMapped, "remap over a hole: \(outcome)")
+            return "remap-refused"
+        }
+        let protection = old[0]!.protection
+        guard old.allSatisfy({ $0!.protection == protection }) else {
+            precondition(outcome.rejection?.reason == .mixedProtection, "remap over two protections: \(outcome)")
+            return "remap-refused"
+        }
+        if let rejection = outcome.rejection {
+            if rejection.reason == .commitLimit {
+                let room = machine.commit.limitPages - machine.commit.committedPages
+                precondition(process.memory.lastCommitRefusal!.requestedPages > room, "refused a charge that fit")
+            } else {
+                precondition(rejection.reason == .noRoomInPlace && !flags.mayMove && newPages > pages, "remap: \(rejection)")
+            }
+            return "remap-refused"
+        }
+        let address = UInt64(outcome.result)
+        machine.relearnPages(of: process.memory, from: address, pageCount: newPages)
+        precondition(address == start || (newPages > pages && flags.mayMove && address % flags.alignment == 0), "remap placed \(address)")
+        for page in 0 ..< pages {  // the kept pages move (when the run does) with their bytes; the tail goes
+            process.release(start + page * 4096)
+            if page < newPages { process.reserve(address + page * 4096, old[Int(page)]!) }
+        }
+        for page in min(pages, newPages) ..< newPages {
+            process.reserve(address + page * 4096, ModelPage(protection: protection, charged: flags.populate || protection & 2 != 0))
+        }
+        process.maps[which] = (address, newPages)
+        return "remap"
     }
 
     /// A fault as the CPU would raise it for a read or write of a random page (reserved or not),
