@@ -212,6 +212,7 @@ ovmf:
 ## QEMU and boots of the normal kernel at 32M, 128M, 1G and 6G with their summaries checked,
 ## then the GRUB ISO booted with SeaBIOS (128M) and OVMF (6G)
 test: tools
+	$(MAKE) --no-print-directory lint
 	swift test
 	$(MAKE) --no-print-directory report-test
 	$(MAKE) --no-print-directory user-test

@@ -19,7 +19,8 @@ func kernelMain(_ magic: UInt32, _ infoAddress: UInt32) {
     log.line(.info, "boot", "start").text("kernel", "swiftmm").hex("magic", UInt64(magic)).end()
     guard let info = BootInfo(magic: magic, address: infoAddress) else {
         log.line(.error, "boot", "bad-magic").hex("magic", UInt64(magic))
-            .hex("multiboot1", UInt64(MultibootInfo.bootloaderMagic)).hex("multiboot2", UInt64(Multiboot2Info.bootloaderMagic)).end()
+            .hex("multiboot1", UInt64(MultibootInfo.bootloaderMagic)).hex("multiboot2", UInt64(Multiboot2Info.bootloaderMagic))
+            .end()
         panic("not booted by a multiboot loader", "magic", UInt64(magic))
     }
     logLoader(info, infoAddress: infoAddress)

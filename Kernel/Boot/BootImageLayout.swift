@@ -20,8 +20,9 @@ struct BootImageLayout {
         func range(_ index: Int) -> PhysicalRange {
             PhysicalRange(start: PhysicalAddress(raw[index]), end: PhysicalAddress(raw[index + 1]))
         }
-        return BootImageLayout(image: range(0), bootPageTables: range(2), bootStack: range(4),
-                               text: range(6), rodata: range(8), data: range(10))
+        return BootImageLayout(
+            image: range(0), bootPageTables: range(2), bootStack: range(4),
+            text: range(6), rodata: range(8), data: range(10))
     }
 }
 
@@ -33,7 +34,9 @@ enum StackUsage {
     /// Precondition: `stack` excludes the unmapped guard page.
     static func peakBytes(of stack: PhysicalRange) -> UInt64 {
         var painted: UInt64 = 0
-        while painted < stack.byteCount && loadPhysicalUInt64(PhysicalAddress(stack.start.raw + painted)) == paint { painted += 8 }
+        while painted < stack.byteCount && loadPhysicalUInt64(PhysicalAddress(stack.start.raw + painted)) == paint {
+            painted += 8
+        }
         return stack.byteCount - painted
     }
 }

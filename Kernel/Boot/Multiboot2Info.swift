@@ -67,11 +67,13 @@ struct Multiboot2Info {
     /// Module `index` (tag 3: mod_start u32, mod_end u32, then the module's string).
     func module(_ index: Int) -> MultibootInfo.Module {
         guard let found = tag(.module, skipping: index) else {
-            return MultibootInfo.Module(range: PhysicalRange(start: PhysicalAddress(0), end: PhysicalAddress(0)), nameAddress: PhysicalAddress(0))
+            return MultibootInfo.Module(
+                range: PhysicalRange(start: PhysicalAddress(0), end: PhysicalAddress(0)), nameAddress: PhysicalAddress(0))
         }
         let start = UInt64(Self.read32(found.address, 8)), end = UInt64(Self.read32(found.address, 12))
-        return MultibootInfo.Module(range: PhysicalRange(start: PhysicalAddress(start), end: PhysicalAddress(max(start, end))),
-                                    nameAddress: PhysicalAddress(found.address.raw + 16))
+        return MultibootInfo.Module(
+            range: PhysicalRange(start: PhysicalAddress(start), end: PhysicalAddress(max(start, end))),
+            nameAddress: PhysicalAddress(found.address.raw + 16))
     }
 
     private static func read32(_ base: PhysicalAddress, _ offset: Int) -> UInt32 { loadPhysicalUInt32(base, offset) }

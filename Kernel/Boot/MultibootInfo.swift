@@ -69,16 +69,18 @@ struct MultibootInfo {
     /// The array of module entries itself.
     var moduleTableRange: PhysicalRange? {
         guard flags.contains(.modules) else { return nil }
-        return PhysicalRange(base: UInt64(Self.read32(address, 24)),
-                             length: UInt64(moduleCount) * Module.entryByteCount)
+        return PhysicalRange(
+            base: UInt64(Self.read32(address, 24)),
+            length: UInt64(moduleCount) * Module.entryByteCount)
     }
 
     func module(_ index: Int) -> Module {
         let table = PhysicalAddress(UInt64(Self.read32(address, 24)))
         let entry = PhysicalAddress(table.raw + UInt64(index) * Module.entryByteCount)
         let start = UInt64(Self.read32(entry, 0)), end = UInt64(Self.read32(entry, 4))
-        return Module(range: PhysicalRange(start: PhysicalAddress(start), end: PhysicalAddress(max(start, end))),
-                      nameAddress: PhysicalAddress(UInt64(Self.read32(entry, 8))))
+        return Module(
+            range: PhysicalRange(start: PhysicalAddress(start), end: PhysicalAddress(max(start, end))),
+            nameAddress: PhysicalAddress(UInt64(Self.read32(entry, 8))))
     }
 
     /// A loader's zero-terminated string: its bytes without the zero, and the range it occupies

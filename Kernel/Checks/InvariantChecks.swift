@@ -34,7 +34,9 @@ enum InvariantChecks {
         defer { running = false }
         if KernelMemory.frames.checkInvariants() != nil { panic("frame allocator invariant broken (checks build)", "after", 0) }
         if KernelHeap.isReady, KernelHeap.heap!.checkInvariants() != nil { panic("kernel heap invariant broken (checks build)") }
-        if includingProcess, let process = CPULocal.this.current, process.memory.checkInvariants(zeroFrame: UserCommit.sharedZeroFrame) != nil {
+        if includingProcess, let process = CPULocal.this.current,
+            process.memory.checkInvariants(zeroFrame: UserCommit.sharedZeroFrame) != nil
+        {
             panic("process memory invariant broken (checks build)", "pid", UInt64(process.id))
         }
         runs += 1

@@ -63,13 +63,14 @@ enum FrameDemo {
             first = try KernelMemory.frames.allocate(count: count, alignment: alignment)
             FrameTrace.allocated(first, count: count, owner: .demo)
         } catch {
-            log.line(.warn, "demo", "run-unavailable").dec("frames", count).dec("alignment", alignment).text("error", error.name).end()
+            log.line(.warn, "demo", "run-unavailable").dec("frames", count).dec("alignment", alignment).text("error", error.name)
+                .end()
             return error == .outOfMemory  // a small machine may lack such a run; that is not a bug
         }
         let aligned = first.isAligned(to: alignment)
-        for offset in 0..<count { FrameContents.stamp(first.advanced(by: Int64(offset)), next: nil) }
+        for offset in 0 ..< count { FrameContents.stamp(first.advanced(by: Int64(offset)), next: nil) }
         var intact = true
-        for offset in 0..<count { intact = FrameContents.holdsStamp(first.advanced(by: Int64(offset))) && intact }
+        for offset in 0 ..< count { intact = FrameContents.holdsStamp(first.advanced(by: Int64(offset))) && intact }
         var freed = true
         do throws(FrameAllocatorError) {
             try KernelMemory.frames.free(runStartingAt: first, count: count)

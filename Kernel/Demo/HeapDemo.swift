@@ -34,7 +34,7 @@ enum HeapDemo {
     private static func searchTree() -> Bool {
         let tree = SearchTree()
         var key: UInt64 = 12345
-        for _ in 0..<3000 {
+        for _ in 0 ..< 3000 {
             key = key &* 6364136223846793005 &+ 1442695040888963407  // LCG: a shuffled key order
             tree.insert(key >> 40)
         }
@@ -52,15 +52,22 @@ enum HeapDemo {
     private static func arrays() -> Bool {
         var sizes: [Int] = []
         var size = 16
-        while size <= 64 * 1024 { sizes.append(size); sizes.append(size * 3 / 2); size *= 2 }
+        while size <= 64 * 1024 {
+            sizes.append(size)
+            sizes.append(size * 3 / 2)
+            size *= 2
+        }
         var buffers: [[UInt8]] = []
-        for (index, size) in sizes.enumerated() { buffers.append([UInt8](repeating: UInt8(truncatingIfNeeded: index), count: size)) }
+        for (index, size) in sizes.enumerated() {
+            buffers.append([UInt8](repeating: UInt8(truncatingIfNeeded: index), count: size))
+        }
         var intact = true
-        for (index, buffer) in buffers.enumerated() where buffer.first != UInt8(truncatingIfNeeded: index) || buffer.last != UInt8(truncatingIfNeeded: index) {
+        for (index, buffer) in buffers.enumerated()
+        where buffer.first != UInt8(truncatingIfNeeded: index) || buffer.last != UInt8(truncatingIfNeeded: index) {
             intact = false
         }
         var grown: [UInt64] = []
-        for value in 0..<20_000 { grown.append(UInt64(value) * 3) }
+        for value in 0 ..< 20_000 { grown.append(UInt64(value) * 3) }
         let sum = grown.reduce(0, &+)
         let summaryText = "arrays=\(buffers.count) grown=\(grown.count)"
         let correct = intact && sum == 3 * 19_999 * 20_000 / 2 && summaryText.utf8.count > 10
@@ -109,7 +116,8 @@ enum HeapDemo {
         withUnsafeMutablePointer(to: &onStack) { kfree(UnsafeMutableRawPointer($0)) }  // foreign
         let detected = KernelHeap.heap!.statistics.errorsDetected - errorsBefore
         log.line(detected == deliberateErrors ? .info : .error, "demo", "bad-frees")
-            .dec("deliberate", UInt64(deliberateErrors)).dec("detected", UInt64(detected)).text("policy", "log-and-continue").end()
+            .dec("deliberate", UInt64(deliberateErrors)).dec("detected", UInt64(detected)).text("policy", "log-and-continue")
+            .end()
         return detected == deliberateErrors
     }
 }
@@ -127,14 +135,26 @@ final class SearchTree {
     private(set) var count = 0
 
     func insert(_ key: UInt64) {
-        guard var node = root else { root = Node(key); count = 1; return }
+        guard var node = root else {
+            root = Node(key)
+            count = 1
+            return
+        }
         while true {
             if key == node.key { return }
             if key < node.key {
-                guard let next = node.left else { node.left = Node(key); count += 1; return }
+                guard let next = node.left else {
+                    node.left = Node(key)
+                    count += 1
+                    return
+                }
                 node = next
             } else {
-                guard let next = node.right else { node.right = Node(key); count += 1; return }
+                guard let next = node.right else {
+                    node.right = Node(key)
+                    count += 1
+                    return
+                }
                 node = next
             }
         }

@@ -43,7 +43,7 @@ extension InjectedFaultName {
 
 /// The overrun itself, out of line so the optimiser cannot drop the stores past the buffer.
 @inline(never) private func fill(_ start: UnsafeMutableRawPointer, words: Int) {
-    for index in 0..<words { start.storeBytes(of: 0x4141_4141_4141_4141, toByteOffset: index * 8, as: UInt64.self) }
+    for index in 0 ..< words { start.storeBytes(of: 0x4141_4141_4141_4141, toByteOffset: index * 8, as: UInt64.self) }
 }
 
 @inline(never) private func readNull() -> UInt64 {

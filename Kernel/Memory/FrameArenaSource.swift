@@ -17,8 +17,9 @@ struct FrameArenaSource: ArenaSource {
     }
 
     mutating func allocateLarge(byteCount: Int, alignment: Int) -> UnsafeMutableRawPointer? {
-        take(frames: UInt64(byteCount) >> frameShift, alignment: max(1, UInt64(alignment) >> frameShift), event: "large-take",
-             owner: .heapLarge)
+        take(
+            frames: UInt64(byteCount) >> frameShift, alignment: max(1, UInt64(alignment) >> frameShift), event: "large-take",
+            owner: .heapLarge)
     }
 
     mutating func releaseLarge(_ base: UnsafeMutableRawPointer, byteCount: Int) {

@@ -10,8 +10,9 @@ enum HeapReport {
         guard log.isEnabled(.debug), let heap = KernelHeap.heap else { return }
         let stats = heap.statistics
         log.line(.debug, "heap", "buddyinfo").text("after", phase).dec("arenas", stats.arenasHeld)
-            .dec("live_allocations", stats.liveAllocations).size("live", UInt64(stats.liveBlockBytes + stats.liveLargeBytes)).end()
-        for raw in 0..<stats.freeBlocks.orderCount {
+            .dec("live_allocations", stats.liveAllocations).size("live", UInt64(stats.liveBlockBytes + stats.liveLargeBytes))
+            .end()
+        for raw in 0 ..< stats.freeBlocks.orderCount {
             let order = BlockOrder(raw)
             let free = stats.freeBlocks[order], cached = stats.cachedBlocks[order]
             guard free + cached > 0 else { continue }
@@ -68,6 +69,8 @@ enum HeapReport {
         KernelHeap.heap!.trim()
         freeLists(reason: "after-trim")
         let stats = KernelHeap.heap!.statistics
-        log.line(.info, "heap", "trimmed").dec("arenas_left", stats.arenasHeld).size("live", UInt64(stats.liveBlockBytes + stats.liveLargeBytes)).end()
+        log.line(.info, "heap", "trimmed").dec("arenas_left", stats.arenasHeld).size(
+            "live", UInt64(stats.liveBlockBytes + stats.liveLargeBytes)
+        ).end()
     }
 }

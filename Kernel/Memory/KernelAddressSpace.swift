@@ -72,14 +72,17 @@ enum KernelAddressSpace {
         }
     }
 
-    private static func mapFirstTwoMebibytes(_ space: inout AddressSpace<IdentityAccess>, layout: BootImageLayout,
-                                             tables: inout KernelTableFrames) throws(PageTableError) {
+    private static func mapFirstTwoMebibytes(
+        _ space: inout AddressSpace<IdentityAccess>, layout: BootImageLayout,
+        tables: inout KernelTableFrames
+    ) throws(PageTableError) {
         let guardPage = layout.bootStack.start
-        for index: UInt64 in 1..<512 {
+        for index: UInt64 in 1 ..< 512 {
             let address = PhysicalAddress(index * frameSize)
             if address >= guardPage && address.raw < guardPage.raw + guardPageCount * frameSize { continue }
-            try space.map(VirtualAddress(address.raw), to: address.containingFrame, size: .size4KiB,
-                          flags: permissions(of: address, layout), tableFrames: &tables)
+            try space.map(
+                VirtualAddress(address.raw), to: address.containingFrame, size: .size4KiB,
+                flags: permissions(of: address, layout), tableFrames: &tables)
         }
     }
 
@@ -92,16 +95,19 @@ enum KernelAddressSpace {
     }
 
     /// Maps every 2 MiB window above the first that holds usable RAM. Returns the page count.
-    private static func mapRAM(_ space: inout AddressSpace<IdentityAccess>, map: MemoryMap,
-                               tables: inout KernelTableFrames) throws(PageTableError) -> Int {
+    private static func mapRAM(
+        _ space: inout AddressSpace<IdentityAccess>, map: MemoryMap,
+        tables: inout KernelTableFrames
+    ) throws(PageTableError) -> Int {
         var count = 0
         var lastMapped: UInt64 = 0  // windows are visited in increasing order (the map is sorted)
-        for index in 0..<map.count where map[index].kind == .usable {
+        for index in 0 ..< map.count where map[index].kind == .usable {
             let range = map[index].range
             var window = max(alignDown(range.start.raw, to: 2 * MiB), 2 * MiB, lastMapped)
             while window < range.end.raw && window < identityMapLimit.raw {
-                try space.map(VirtualAddress(window), to: PhysicalAddress(window).containingFrame, size: .size2MiB,
-                              flags: [.present, .writable, .noExecute], tableFrames: &tables)
+                try space.map(
+                    VirtualAddress(window), to: PhysicalAddress(window).containingFrame, size: .size2MiB,
+                    flags: [.present, .writable, .noExecute], tableFrames: &tables)
                 count += 1
                 window += 2 * MiB
                 lastMapped = window

@@ -52,8 +52,9 @@ enum KernelHeap {
         if log.isEnabled(.trace) {
             traceAllocation(pointer, byteCount: byteCount, alignment: alignment, client: client)
             HeapReport.traceFreeLists()
+        } else if pointer == nil {
+            log.line(.warn, "heap", "alloc-failed").dec("bytes", byteCount).dec("align", alignment).text("by", client.name).end()
         }
-        else if pointer == nil { log.line(.warn, "heap", "alloc-failed").dec("bytes", byteCount).dec("align", alignment).text("by", client.name).end() }
         InvariantChecks.afterChange("heap-allocate", includingProcess: false)
         return pointer
     }

@@ -59,14 +59,16 @@ enum MemoryRequirement {
     }
 
     private static func probeRun() -> Bool {
-        guard let first = try? KernelMemory.frames.allocate(count: runProbeFrames, alignment: runProbeFrames) else { return false }
+        guard let first = try? KernelMemory.frames.allocate(count: runProbeFrames, alignment: runProbeFrames) else {
+            return false
+        }
         try? KernelMemory.frames.free(runStartingAt: first, count: runProbeFrames)
         return true
     }
 
     private static func highestUsableEnd() -> UInt64 {
         var end: UInt64 = 0
-        for index in 0..<KernelMemory.map.count where KernelMemory.map[index].kind == .usable {
+        for index in 0 ..< KernelMemory.map.count where KernelMemory.map[index].kind == .usable {
             end = max(end, min(KernelMemory.map[index].range.end.raw, 1 << 32))
         }
         return end
@@ -74,7 +76,7 @@ enum MemoryRequirement {
 
     private static func highestReservedEnd(below limit: UInt64) -> UInt64 {
         var end: UInt64 = 0
-        for index in 0..<KernelMemory.reservations.count {
+        for index in 0 ..< KernelMemory.reservations.count {
             let range = KernelMemory.reservations[index].range
             if range.end.raw <= limit { end = max(end, range.end.raw) }
         }

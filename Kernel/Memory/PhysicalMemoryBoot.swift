@@ -45,7 +45,7 @@ enum PhysicalMemoryBoot {
     // MARK: - 1, 2: the map
 
     private static func logRawMap(_ parse: MemoryMapParse) {
-        for index in 0..<parse.map.count {
+        for index in 0 ..< parse.map.count {
             let region = parse.map[index]
             let line = log.line(.info, "pmm", "map-raw").address("base", region.range.start.raw)
                 .address("end", region.range.end.raw).size("size", region.range.byteCount)
@@ -65,7 +65,7 @@ enum PhysicalMemoryBoot {
     /// The firmware's UEFI map verbatim (debug: OVMF gives ~100 descriptors), then one line
     /// comparing its usable RAM with the loader's map the kernel allocates from.
     private static func logEFIMap(_ efiMap: EFIMemoryMapTag, loaderMap: MemoryMap) {
-        for index in 0..<efiMap.count {
+        for index in 0 ..< efiMap.count {
             let descriptor = efiMap[index]
             log.line(.debug, "pmm", "map-efi").address("base", descriptor.range.start.raw)
                 .address("end", descriptor.range.end.raw).size("size", descriptor.range.byteCount)
@@ -79,7 +79,7 @@ enum PhysicalMemoryBoot {
     }
 
     private static func logNormalisedMap(_ map: MemoryMap) {
-        for index in 0..<map.count {
+        for index in 0 ..< map.count {
             let region = map[index]
             log.line(.debug, "pmm", "map").address("base", region.range.start.raw)
                 .address("end", region.range.end.raw).size("size", region.range.byteCount)
@@ -104,7 +104,7 @@ enum PhysicalMemoryBoot {
         reserve(&list, PhysicalRange(start: layout.bootStack.end, end: layout.image.end), .kernelImage)
         info.forEachStructureRange { reserve(&list, $0, .multibootInfo) }
         if let commandLine = info.commandLine { reserve(&list, commandLine.range, .commandLine) }
-        for index in 0..<info.moduleCount {
+        for index in 0 ..< info.moduleCount {
             let module = info.module(index)
             reserve(&list, module.range, .bootModule)
             reserve(&list, MultibootInfo.string(at: module.nameAddress).range, .bootModule)
@@ -125,9 +125,9 @@ enum PhysicalMemoryBoot {
     /// and fixed-capacity, so no sorted copy is needed).
     private static func logReservations(_ list: ReservationList) {
         var previous: (start: UInt64, index: Int)? = nil
-        for _ in 0..<list.count {
+        for _ in 0 ..< list.count {
             var next: (start: UInt64, index: Int)? = nil
-            for index in 0..<list.count {
+            for index in 0 ..< list.count {
                 let candidate = (start: list[index].range.start.raw, index: index)
                 if let previous, (candidate.start, candidate.index) <= (previous.start, previous.index) { continue }
                 if next == nil || (candidate.start, candidate.index) < (next!.start, next!.index) { next = candidate }
@@ -148,11 +148,14 @@ enum PhysicalMemoryBoot {
     private static func reserveUnaddressable(usable: UsableFrameRanges, reservations: inout ReservationList) {
         let highestEnd = usable.span.end.startAddress
         guard highestEnd > KernelAddressSpace.identityMapLimit else { return }
-        reserve(&reservations, PhysicalRange(start: KernelAddressSpace.identityMapLimit, end: highestEnd), .beyondAddressableMemory)
+        reserve(
+            &reservations, PhysicalRange(start: KernelAddressSpace.identityMapLimit, end: highestEnd), .beyondAddressableMemory)
     }
 
-    private static func buildFrameAllocator(map: MemoryMap, usable: inout UsableFrameRanges,
-                                            reservations: inout ReservationList) {
+    private static func buildFrameAllocator(
+        map: MemoryMap, usable: inout UsableFrameRanges,
+        reservations: inout ReservationList
+    ) {
         // The span starts at frame 0 so that the first MiB and the kernel image are inside it:
         // freeing one of their frames is then reported as "reserved", not "never managed".
         let span = FrameRange(FrameNumber(0), usable.span.end)
@@ -163,9 +166,10 @@ enum PhysicalMemoryBoot {
         }
         adopt(early, map: map, into: &usable, reservations: &reservations)
         do throws(FrameAllocatorSetupError) {
-            KernelMemory.frames = try FrameAllocator(span: span, storage: physicalPointer(storage.start),
-                                                     storageByteCount: storage.byteCount,
-                                                     usable: usable, reservations: reservations)
+            KernelMemory.frames = try FrameAllocator(
+                span: span, storage: physicalPointer(storage.start),
+                storageByteCount: storage.byteCount,
+                usable: usable, reservations: reservations)
         } catch {
             panic("frame allocator set-up rejected the boot memory map")
         }
@@ -174,9 +178,11 @@ enum PhysicalMemoryBoot {
 
     /// Records what the bump allocator handed out as reserved allocator metadata, and recomputes
     /// the usable ranges without it.
-    private static func adopt(_ early: EarlyFrameAllocator, map: MemoryMap, into usable: inout UsableFrameRanges,
-                              reservations: inout ReservationList) {
-        for index in 0..<early.takenCount {
+    private static func adopt(
+        _ early: EarlyFrameAllocator, map: MemoryMap, into usable: inout UsableFrameRanges,
+        reservations: inout ReservationList
+    ) {
+        for index in 0 ..< early.takenCount {
             reserve(&reservations, early.taken(index), .allocatorMetadata)
         }
         usable = UsableFrameRanges(map: map, reservations: reservations)

@@ -44,8 +44,14 @@ enum Monitor {
         while true {
             prompt()
             let line = MonitorLine.read()
-            if line.overflowed { error("line-too-long", "at most 120 characters"); continue }
-            guard let words = line.words() else { error("too-many-words", "at most 4 words"); continue }
+            if line.overflowed {
+                error("line-too-long", "at most 120 characters")
+                continue
+            }
+            guard let words = line.words() else {
+                error("too-many-words", "at most 4 words")
+                continue
+            }
             guard words.count > 0 else { continue }
             if line.word(words, 0, is: "quit") {
                 if Scheduler.anyAlive {
@@ -62,8 +68,10 @@ enum Monitor {
     }
 
     static func prompt() {
-        SerialPort.write(UInt8(ascii: "m")); SerialPort.write(UInt8(ascii: "m"))
-        SerialPort.write(UInt8(ascii: ">")); SerialPort.write(0x20)
+        SerialPort.write(UInt8(ascii: "m"))
+        SerialPort.write(UInt8(ascii: "m"))
+        SerialPort.write(UInt8(ascii: ">"))
+        SerialPort.write(0x20)
     }
 
     /// One `warn mon error` line: a reason word and a hint.
@@ -74,14 +82,14 @@ enum Monitor {
     /// Reports and frees what the session still holds, then returns to the boot sequence.
     static func quit() {
         var blocks = 0, frames: UInt64 = 0
-        for index in 0..<MonitorSession.capacity where session.blocks[index] != 0 {
+        for index in 0 ..< MonitorSession.capacity where session.blocks[index] != 0 {
             let pointer = session.blocks[index]
             reply.line(.warn, "mon", "leak").text("kind", "kalloc").address("ptr", pointer)
                 .dec("block", UInt64(KernelHeap.blockByteCount(at: VirtualAddress(pointer)) ?? 0)).end()
             MonitorCommands.freeBlock(pointer)
             blocks += 1
         }
-        for index in 0..<MonitorSession.capacity where session.runs[index].1 != 0 {
+        for index in 0 ..< MonitorSession.capacity where session.runs[index].1 != 0 {
             let (address, count) = session.runs[index]
             reply.line(.warn, "mon", "leak").text("kind", "falloc").address("base", address).dec("frames", count).end()
             MonitorCommands.freeRun(address)

@@ -14,64 +14,81 @@ enum MonitorCommands {
 
     static func dispatch(_ line: MonitorLine, _ words: MonitorWords) {
         func isCommand(_ name: StaticString) -> Bool { line.word(words, 0, is: name) }
-        if isCommand("help") { help() }
-        else if isCommand("frames") { frames() }
-        else if isCommand("buddyinfo") { buddyinfo() }
-        else if isCommand("heap") { heap() }
-        else if isCommand("slabs") {
+        if isCommand("help") {
+            help()
+        } else if isCommand("frames") {
+            frames()
+        } else if isCommand("buddyinfo") {
+            buddyinfo()
+        } else if isCommand("heap") {
+            heap()
+        } else if isCommand("slabs") {
             reply.line(.info, "mon", "slabs").text("slab_layer", "none")
                 .endWithText("this kernel has no slab layer: small objects come from the buddy heap (see heap, buddyinfo)")
-        }
-        else if isCommand("ps") { ps() }
-        else if isCommand("vm") { withNumber(line, words, 1, "vm PID") { vm(pid: $0) } }
-        else if isCommand("kalloc") {
+        } else if isCommand("ps") {
+            ps()
+        } else if isCommand("vm") {
+            withNumber(line, words, 1, "vm PID") { vm(pid: $0) }
+        } else if isCommand("kalloc") {
             withNumber(line, words, 1, "kalloc SIZE [ALIGN]") { size in
                 withOptionalNumber(line, words, 2, default: 16) { kalloc(size: size, alignment: $0) }
             }
-        }
-        else if isCommand("kfree") { withNumber(line, words, 1, "kfree ADDR") { kfree($0) } }
-        else if isCommand("falloc") {
+        } else if isCommand("kfree") {
+            withNumber(line, words, 1, "kfree ADDR") { kfree($0) }
+        } else if isCommand("falloc") {
             withNumber(line, words, 1, "falloc COUNT [ALIGN]") { count in
                 withOptionalNumber(line, words, 2, default: 1) { falloc(count: count, alignment: $0) }
             }
-        }
-        else if isCommand("ffree") { withNumber(line, words, 1, "ffree ADDR") { ffree($0) } }
-        else if isCommand("run") {
+        } else if isCommand("ffree") {
+            withNumber(line, words, 1, "ffree ADDR") { ffree($0) }
+        } else if isCommand("run") {
             guard words.count == 2 else { return Monitor.error("usage", "run PROGRAM (a boot module by name; see help)") }
             line.withWord(words, 1) { run($0) }
-        }
-        else if isCommand("log") {
+        } else if isCommand("log") {
             guard words.count == 2, let level = line.withWord(words, 1, { LogLevel(name: $0) }) else {
                 return Monitor.error("usage", "log error|warn|info|debug|trace")
             }
             log.threshold = level
             reply.line(.info, "mon", "log").text("level", level.name).end()
+        } else {
+            Monitor.error("unknown-command", "type help for the commands")
         }
-        else { Monitor.error("unknown-command", "type help for the commands") }
     }
 
     // MARK: - Arguments
 
-    static func withNumber(_ line: MonitorLine, _ words: MonitorWords, _ index: Int, _ usage: StaticString, _ body: (UInt64) -> Void) {
+    static func withNumber(
+        _ line: MonitorLine, _ words: MonitorWords, _ index: Int, _ usage: StaticString, _ body: (UInt64) -> Void
+    ) {
         guard words.count > index else { return Monitor.error("missing-argument", usage) }
-        guard let value = line.number(words, index) else { return Monitor.error("bad-number", "numbers are decimal or 0x-hex, sizes may end in K, M or G") }
+        guard let value = line.number(words, index) else {
+            return Monitor.error("bad-number", "numbers are decimal or 0x-hex, sizes may end in K, M or G")
+        }
         body(value)
     }
 
-    static func withOptionalNumber(_ line: MonitorLine, _ words: MonitorWords, _ index: Int, default value: UInt64, _ body: (UInt64) -> Void) {
+    static func withOptionalNumber(
+        _ line: MonitorLine, _ words: MonitorWords, _ index: Int, default value: UInt64, _ body: (UInt64) -> Void
+    ) {
         guard words.count > index else { return body(value) }
-        guard let number = line.number(words, index) else { return Monitor.error("bad-number", "numbers are decimal or 0x-hex, sizes may end in K, M or G") }
-        guard number != 0, number & (number - 1) == 0 else { return Monitor.error("bad-alignment", "an alignment is a power of two") }
+        guard let number = line.number(words, index) else {
+            return Monitor.error("bad-number", "numbers are decimal or 0x-hex, sizes may end in K, M or G")
+        }
+        guard number != 0, number & (number - 1) == 0 else {
+            return Monitor.error("bad-alignment", "an alignment is a power of two")
+        }
         body(number)
     }
 
     // MARK: - Looking
 
     static func help() {
-        for index in 0..<helpLineCount { reply.line(.info, "mon", "help").endWithText(helpLine(index)) }
+        for index in 0 ..< helpLineCount { reply.line(.info, "mon", "help").endWithText(helpLine(index)) }
         guard let info = Monitor.modules else { return }
-        for index in 0..<info.moduleCount {
-            reply.line(.info, "mon", "program").bytes("name", Processes.programName(MultibootInfo.zeroTerminated(at: info.module(index).nameAddress))).end()
+        for index in 0 ..< info.moduleCount {
+            reply.line(.info, "mon", "program").bytes(
+                "name", Processes.programName(MultibootInfo.zeroTerminated(at: info.module(index).nameAddress))
+            ).end()
         }
     }
 
@@ -109,7 +126,7 @@ enum MonitorCommands {
         let stats = heap.statistics
         reply.line(.info, "mon", "buddyinfo").dec("arenas", stats.arenasHeld).dec("live_allocations", stats.liveAllocations)
             .size("live", UInt64(stats.liveBlockBytes + stats.liveLargeBytes)).end()
-        for raw in 0..<stats.freeBlocks.orderCount {
+        for raw in 0 ..< stats.freeBlocks.orderCount {
             let order = BlockOrder(raw)
             reply.line(.info, "mon", "order").dec("order", raw).size("block", UInt64(order.byteCount))
                 .dec("free", stats.freeBlocks[order]).dec("cached", stats.cachedBlocks[order]).end()
@@ -139,12 +156,13 @@ enum MonitorCommands {
         line.endWithText("programs started with run go on in the background while the prompt waits")
         for process in Scheduler.records {
             let entry = Scheduler.table.entry(ProcessID(process.id))
-            let state: StaticString = switch entry?.state {
-            case .runnable?: "runnable"
-            case .running?: "running"
-            case .waiting?: "waiting"
-            case .zombie?, nil: "ended"
-            }
+            let state: StaticString =
+                switch entry?.state {
+                case .runnable?: "runnable"
+                case .running?: "running"
+                case .waiting?: "waiting"
+                case .zombie?, nil: "ended"
+                }
             let row = reply.line(.info, "mon", "process").dec("pid", process.id).bytes("prog", process.name).text("state", state)
             if let parent = process.parentID { row.dec("parent", parent) }
             row.dec("pages", UInt64(process.memory.pagesMapped)).dec("cpu_user_ms", ProcessClock.milliseconds(process.userCycles))
@@ -156,7 +174,9 @@ enum MonitorCommands {
     /// permissions, physically contiguous). Other pids have ended: their spaces were destroyed.
     static func vm(pid: UInt64) {
         guard pid == 0 else {
-            guard pid <= UInt64(Processes.started) else { return Monitor.error("no-such-process", "ps lists the processes started so far") }
+            guard pid <= UInt64(Processes.started) else {
+                return Monitor.error("no-such-process", "ps lists the processes started so far")
+            }
             if Scheduler.record(Int(pid)) != nil {
                 reply.line(.info, "mon", "vm").dec("pid", pid).text("state", "alive")
                     .endWithText("memstat in the program shows its pages; its space is destroyed when it ends")
@@ -169,7 +189,7 @@ enum MonitorCommands {
         guard let space = KernelAddressSpace.space else { return Monitor.error("no-kernel-space", "not built yet") }
         // Walk to the end of usable RAM (the identity map covers it; beyond are only holes).
         var end: UInt64 = 0
-        for index in 0..<KernelMemory.map.count where KernelMemory.map[index].kind == .usable {
+        for index in 0 ..< KernelMemory.map.count where KernelMemory.map[index].kind == .usable {
             end = max(end, min(KernelMemory.map[index].range.end.raw, KernelAddressSpace.identityMapLimit.raw))
         }
         var address: UInt64 = 0
@@ -177,7 +197,11 @@ enum MonitorCommands {
         var regions = 0
         while address < end {
             guard let translation = space.translate(VirtualAddress(address)) else {
-                if let open = region { printRegion(open); regions += 1; region = nil }
+                if let open = region {
+                    printRegion(open)
+                    regions += 1
+                    region = nil
+                }
                 address += frameSize
                 continue
             }
@@ -187,12 +211,18 @@ enum MonitorCommands {
             if let open = region, open.end == pageStart, open.flags == flags, open.size == translation.size {
                 region!.end = pageStart + step
             } else {
-                if let open = region { printRegion(open); regions += 1 }
+                if let open = region {
+                    printRegion(open)
+                    regions += 1
+                }
                 region = (pageStart, pageStart + step, flags, translation.size)
             }
             address = pageStart + step
         }
-        if let open = region { printRegion(open); regions += 1 }
+        if let open = region {
+            printRegion(open)
+            regions += 1
+        }
         reply.line(.info, "mon", "vm").dec("pid", 0).dec("regions", regions).text("mapping", "identity").end()
     }
 
@@ -205,7 +235,9 @@ enum MonitorCommands {
     // MARK: - Changing
 
     static func kalloc(size: UInt64, alignment: UInt64) {
-        guard size > 0, size <= 64 * MiB, alignment <= 2 * MiB else { return Monitor.error("bad-size", "1 byte to 64M, alignment up to 2M") }
+        guard size > 0, size <= 64 * MiB, alignment <= 2 * MiB else {
+            return Monitor.error("bad-size", "1 byte to 64M, alignment up to 2M")
+        }
         let before = KernelHeap.heap!.statistics
         guard let block = KernelHeap.allocateBlock(byteCount: Int(size), alignment: Int(alignment), for: .monitor) else {
             return reply.line(.warn, "mon", "kalloc").dec("size", size).text("result", "refused").end()
@@ -236,7 +268,9 @@ enum MonitorCommands {
         let detected = KernelHeap.heap!.statistics.errorsDetected - errorsBefore
         Monitor.provokedHeapErrors += detected
         reply.line(detected > 0 ? .info : .error, "mon", "kfree").address("ptr", address)
-            .text("result", detected > 0 ? "rejected-by-heap" : "FREED-UNTRACKED").dec("heap_errors", KernelHeap.heap!.statistics.errorsDetected)
+            .text("result", detected > 0 ? "rejected-by-heap" : "FREED-UNTRACKED").dec(
+                "heap_errors", KernelHeap.heap!.statistics.errorsDetected
+            )
             .endWithText("the heap detected the bad free, changed nothing, and carries on")
     }
 
@@ -251,7 +285,9 @@ enum MonitorCommands {
     }
 
     static func falloc(count: UInt64, alignment: UInt64) {
-        guard count > 0, count <= 1 << 20, alignment <= 1 << 18 else { return Monitor.error("bad-count", "1 to 1048576 frames, alignment up to 262144") }
+        guard count > 0, count <= 1 << 20, alignment <= 1 << 18 else {
+            return Monitor.error("bad-count", "1 to 1048576 frames, alignment up to 262144")
+        }
         let largestBefore = KernelMemory.frames.largestFreeRun()
         let first: FrameNumber
         do throws(FrameAllocatorError) {
@@ -304,7 +340,7 @@ enum MonitorCommands {
 
     static func run(_ name: UnsafeRawBufferPointer) {
         guard let info = Monitor.modules else { return }
-        for index in 0..<info.moduleCount {
+        for index in 0 ..< info.moduleCount {
             let module = info.module(index)
             let moduleName = Processes.programName(MultibootInfo.zeroTerminated(at: module.nameAddress))
             guard moduleName.elementsEqual(name) else { continue }

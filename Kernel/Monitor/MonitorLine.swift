@@ -17,17 +17,27 @@ struct MonitorLine {
             let byte = Monitor.readByte()
             switch byte {
             case 0x0D, 0x0A:
-                if byte == 0x0D { skipLineFeed = true } else if skipLineFeed { skipLineFeed = false; continue }
+                if byte == 0x0D {
+                    skipLineFeed = true
+                } else if skipLineFeed {
+                    skipLineFeed = false
+                    continue
+                }
                 SerialPort.write(0x0A)
                 return line
             case 0x08, 0x7F:
                 skipLineFeed = false
                 guard line.count > 0 else { continue }
                 line.count -= 1
-                SerialPort.write(0x08); SerialPort.write(0x20); SerialPort.write(0x08)
-            case 0x20..<0x7F:
+                SerialPort.write(0x08)
+                SerialPort.write(0x20)
+                SerialPort.write(0x08)
+            case 0x20 ..< 0x7F:
                 skipLineFeed = false
-                guard line.count < capacity else { line.overflowed = true; continue }
+                guard line.count < capacity else {
+                    line.overflowed = true
+                    continue
+                }
                 line.bytes[line.count] = byte
                 line.count += 1
                 SerialPort.write(byte)
@@ -60,12 +70,12 @@ struct MonitorLine {
     func withWord<R>(_ words: MonitorWords, _ index: Int, _ body: (UnsafeRawBufferPointer) -> R) -> R {
         var copy = bytes
         let (start, length) = words.ranges[index]
-        return withUnsafeBytes(of: &copy) { body(UnsafeRawBufferPointer(rebasing: $0[start..<(start + length)])) }
+        return withUnsafeBytes(of: &copy) { body(UnsafeRawBufferPointer(rebasing: $0[start ..< (start + length)])) }
     }
 
     func word(_ words: MonitorWords, _ index: Int, is name: StaticString) -> Bool {
         withWord(words, index) { word in
-            word.count == name.utf8CodeUnitCount && (0..<word.count).allSatisfy { word[$0] == name.utf8Start[$0] }
+            word.count == name.utf8CodeUnitCount && (0 ..< word.count).allSatisfy { word[$0] == name.utf8Start[$0] }
         }
     }
 
@@ -86,20 +96,26 @@ enum MonitorNumber {
         var digits = text.count
         var shift: UInt64 = 0
         switch text[text.count - 1] | 0x20 {
-        case UInt8(ascii: "k"): shift = 10; digits -= 1
-        case UInt8(ascii: "m"): shift = 20; digits -= 1
-        case UInt8(ascii: "g"): shift = 30; digits -= 1
+        case UInt8(ascii: "k"):
+            shift = 10
+            digits -= 1
+        case UInt8(ascii: "m"):
+            shift = 20
+            digits -= 1
+        case UInt8(ascii: "g"):
+            shift = 30
+            digits -= 1
         default: break
         }
         let isHex = digits > 2 && text[0] == UInt8(ascii: "0") && text[1] | 0x20 == UInt8(ascii: "x")
         if isHex && shift == 30 { return nil }  // "0x...g" is not a hex digit anyway; keep it simple
         var value: UInt64 = 0
-        for index in (isHex ? 2 : 0)..<digits {
+        for index in (isHex ? 2 : 0) ..< digits {
             let byte = text[index] | (isHex ? 0x20 : 0)
             let digit: UInt64
             switch byte {
-            case UInt8(ascii: "0")...UInt8(ascii: "9"): digit = UInt64(byte - UInt8(ascii: "0"))
-            case UInt8(ascii: "a")...UInt8(ascii: "f") where isHex: digit = UInt64(byte - UInt8(ascii: "a") + 10)
+            case UInt8(ascii: "0") ... UInt8(ascii: "9"): digit = UInt64(byte - UInt8(ascii: "0"))
+            case UInt8(ascii: "a") ... UInt8(ascii: "f") where isHex: digit = UInt64(byte - UInt8(ascii: "a") + 10)
             default: return nil
             }
             let (scaled, overflow) = value.multipliedReportingOverflow(by: isHex ? 16 : 10)

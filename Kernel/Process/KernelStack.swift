@@ -44,7 +44,7 @@ struct KernelStack {
         guard let slot = freeSlot() else { return nil }
         let stack = KernelStack(slot: slot)
         var tables = KernelTableFrames()
-        for page in 0..<pageCount {
+        for page in 0 ..< pageCount {
             let address = VirtualAddress(stack.bottom + page * frameSize)
             guard let frame = try? KernelMemory.frames.allocate() else {
                 stack.unmapPages(count: page)
@@ -94,10 +94,12 @@ struct KernelStack {
 
     private func unmapPages(count: UInt64) {
         var tables = KernelTableFrames()
-        for page in 0..<count {
+        for page in 0 ..< count {
             let address = VirtualAddress(bottom + page * frameSize)
             let frame: FrameNumber
-            do throws(PageTableError) { frame = try KernelAddressSpace.space!.unmap(address, size: .size4KiB, tableFrames: &tables) } catch {
+            do throws(PageTableError) {
+                frame = try KernelAddressSpace.space!.unmap(address, size: .size4KiB, tableFrames: &tables)
+            } catch {
                 panic("kernel stack page not mapped", "address", address.raw)
             }
             cpu_invlpg(address.raw)
@@ -113,7 +115,7 @@ struct KernelStack {
     }
 
     private static func freeSlot() -> Int? {
-        for slot in 0..<slotCount where !isInUse(slot) { return slot }
+        for slot in 0 ..< slotCount where !isInUse(slot) { return slot }
         return nil
     }
 
@@ -124,7 +126,10 @@ struct KernelStack {
 
     private static func setSlot(_ slot: Int, inUse: Bool) {
         let bit: UInt64 = 1 << UInt64(slot % 64)
-        if slot < 64 { slotsInUse.0 = inUse ? slotsInUse.0 | bit : slotsInUse.0 & ~bit }
-        else { slotsInUse.1 = inUse ? slotsInUse.1 | bit : slotsInUse.1 & ~bit }
+        if slot < 64 {
+            slotsInUse.0 = inUse ? slotsInUse.0 | bit : slotsInUse.0 & ~bit
+        } else {
+            slotsInUse.1 = inUse ? slotsInUse.1 | bit : slotsInUse.1 & ~bit
+        }
     }
 }

@@ -42,7 +42,7 @@ enum Processes {
         modules = info
         UserCommit.fixLimit()
         let freeBefore = KernelMemory.frames.statistics.freeFrames
-        for index in 0..<info.moduleCount {
+        for index in 0 ..< info.moduleCount {
             let module = moduleFile(info, index)
             _ = start(module.file, name: module.name, parent: nil)
         }
@@ -70,7 +70,7 @@ enum Processes {
     /// The boot module whose program name is `name`.
     static func module(named name: UnsafeRawBufferPointer) -> (file: UnsafeRawBufferPointer, name: UnsafeRawBufferPointer)? {
         guard let info = modules else { return nil }
-        for index in 0..<info.moduleCount {
+        for index in 0 ..< info.moduleCount {
             let module = moduleFile(info, index)
             if module.name.elementsEqual(name) { return module }
         }
@@ -93,8 +93,11 @@ enum Processes {
         FrameTrace.activePid = id.raw
         defer { FrameTrace.activePid = outerPid }
         var tables = KernelTableFrames()
-        guard let space = try? UserAddressSpace(kind: .user, memory: IdentityAccess(), tableFrames: &tables,
-                                                sharingKernelEntriesOf: KernelAddressSpace.root) else {
+        guard
+            let space = try? UserAddressSpace(
+                kind: .user, memory: IdentityAccess(), tableFrames: &tables,
+                sharingKernelEntriesOf: KernelAddressSpace.root)
+        else {
             log.line(.error, "proc", "no-memory").dec("pid", id.raw).bytes("prog", name).end()
             Scheduler.table.cancel(id)
             return .failure(.outOfMemory)
@@ -125,7 +128,8 @@ enum Processes {
     private static func reportLoadFailure(_ process: Process, _ failure: LoadFailure) {
         switch failure {
         case .badExecutable(let error):
-            log.line(.warn, "proc", "rejected").dec("pid", process.id).bytes("prog", process.name).text("reason", error.name).end()
+            log.line(.warn, "proc", "rejected").dec("pid", process.id).bytes("prog", process.name).text("reason", error.name)
+                .end()
         case .noMemory(let rejection):
             log.line(.warn, "proc", "rejected").dec("pid", process.id).bytes("prog", process.name)
                 .text("reason", rejection.errno.name).text("cause", rejection.reason.name).end()
@@ -197,8 +201,9 @@ enum Processes {
         guard let process = CPULocal.this.current else { return false }
         let code = PageFaultErrorCode(rawValue: errorCode)
         let access: FaultAccess = code.contains(.instructionFetch) ? .execute : (code.contains(.write) ? .write : .read)
-        let fault = PageFault(address: VirtualAddress(cpu_read_cr2()), access: access, wasPresent: code.contains(.present),
-                              fromUser: code.contains(.user))
+        let fault = PageFault(
+            address: VirtualAddress(cpu_read_cr2()), access: access, wasPresent: code.contains(.present),
+            fromUser: code.contains(.user))
         var machine = KernelMachine(process: process)
         switch process.memory.resolveFault(fault, machine: &machine) {
         case .success(let resolution):
@@ -257,7 +262,7 @@ enum Processes {
         guard process.output.count > 0 else { return }
         withUnsafeBytes(of: &process.output.bytes) { bytes in
             log.line(.info, "user", "output").dec("pid", process.id).bytes("prog", process.name)
-                .endWithText(UnsafeRawBufferPointer(rebasing: bytes[0..<process.output.count]))
+                .endWithText(UnsafeRawBufferPointer(rebasing: bytes[0 ..< process.output.count]))
         }
         process.output.count = 0
     }
@@ -267,8 +272,8 @@ enum Processes {
         var end = string.count
         if let space = string.firstIndex(of: 0x20) { end = space }
         var start = 0
-        for index in 0..<end where string[index] == UInt8(ascii: "/") { start = index + 1 }
+        for index in 0 ..< end where string[index] == UInt8(ascii: "/") { start = index + 1 }
         if end - start > 4 && string[end - 4] == UInt8(ascii: ".") && string[end - 3] == UInt8(ascii: "e") { end -= 4 }
-        return UnsafeRawBufferPointer(rebasing: string[start..<end])
+        return UnsafeRawBufferPointer(rebasing: string[start ..< end])
     }
 }

@@ -20,25 +20,31 @@ enum ProgramLoading {
         let plan: LoadPlan
         let imageArea = VirtualPageRange(start: UserSpace.start, end: UserSpace.imageAreaEnd)!
         do throws(ElfError) { plan = try parseExecutable(file, userRange: imageArea) } catch { throw .badExecutable(error) }
-        for index in 0..<plan.segments.count {
+        for index in 0 ..< plan.segments.count {
             try loadSegment(plan.segments[index], from: file, into: process)
         }
         process.memory.setImage(start: plan.segments[0].pages.start, end: plan.imageEnd)
         var machine = KernelMachine(process: process)
-        do throws(RejectionReason) { try process.memory.mapStack(machine: &machine) } catch { throw .noMemory(Rejection(.outOfMemory, error)) }
+        do throws(RejectionReason) { try process.memory.mapStack(machine: &machine) } catch {
+            throw .noMemory(Rejection(.outOfMemory, error))
+        }
         log.line(.debug, "proc", "loaded").dec("pid", process.id).address("entry", plan.entry.raw)
             .dec("segments", plan.segments.count).dec("image_pages", plan.totalPageCount)
             .address("break", process.memory.breakStart.raw).address("stack_top", UserSpace.stackEnd.raw).end()
         return plan.entry
     }
 
-    private static func loadSegment(_ segment: LoadSegment, from file: UnsafeRawBufferPointer,
-                                    into process: Process) throws(LoadFailure) {
+    private static func loadSegment(
+        _ segment: LoadSegment, from file: UnsafeRawBufferPointer,
+        into process: Process
+    ) throws(LoadFailure) {
         var machine = KernelMachine(process: process)
-        let bytes = UnsafeRawBufferPointer(rebasing: file[Int(segment.fileOffset)..<Int(segment.fileOffset + segment.fileByteCount)])
+        let bytes = UnsafeRawBufferPointer(
+            rebasing: file[Int(segment.fileOffset) ..< Int(segment.fileOffset + segment.fileByteCount)])
         do throws(RejectionReason) {
-            try process.memory.mapZeroed(at: segment.pages.start, pageCount: segment.pages.pageCount,
-                                         flags: UserProcessMemory.userData, machine: &machine)
+            try process.memory.mapZeroed(
+                at: segment.pages.start, pageCount: segment.pages.pageCount,
+                flags: UserProcessMemory.userData, machine: &machine)
         } catch {
             throw .noMemory(Rejection(error == .overlapsMapping ? .exists : .outOfMemory, error))
         }
@@ -49,9 +55,11 @@ enum ProgramLoading {
         }
         // The segment was just mapped (every page present), so protecting it cannot be refused.
         do throws(PageTableError) {
-            try process.memory.setFlags(from: segment.pages.start, pageCount: segment.pages.pageCount, flags: segment.pageFlags,
-                                        zeroFrame: machine.sharedZeroFrame)
-                .discard(.addressSpaceNotLoaded)  // CR3 is loaded with this space only after loading
+            try process.memory.setFlags(
+                from: segment.pages.start, pageCount: segment.pages.pageCount, flags: segment.pageFlags,
+                zeroFrame: machine.sharedZeroFrame
+            )
+            .discard(.addressSpaceNotLoaded)  // CR3 is loaded with this space only after loading
         } catch {
             panic("loaded segment refused its protection", "start", segment.pages.start.raw)
         }

@@ -33,8 +33,10 @@ private func reportOutOfMemory(_ process: Process, call: StaticString, reason: S
         .dec("free_frames", KernelMemory.frames.statistics.freeFrames).end()
 }
 
-@inline(never) private func dispatchSyscall(_ request: SyscallRequest, _ a0: UInt64, _ a1: UInt64, _ a2: UInt64,
-                                            _ a3: UInt64) -> Int64 {
+@inline(never) private func dispatchSyscall(
+    _ request: SyscallRequest, _ a0: UInt64, _ a1: UInt64, _ a2: UInt64,
+    _ a3: UInt64
+) -> Int64 {
     guard let process = CPULocal.this.current else { panic("syscall with no current process") }
     let outcome: SyscallOutcome
     switch request {

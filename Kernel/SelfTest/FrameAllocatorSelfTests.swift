@@ -39,7 +39,7 @@ enum FrameAllocatorSelfTests {
 
     private static func overlapsReservation(_ frame: FrameNumber) -> Bool {
         let range = FrameRange(frame, frame.advanced(by: 1)).physicalRange
-        for index in 0..<KernelMemory.reservations.count where KernelMemory.reservations[index].range.overlaps(range) {
+        for index in 0 ..< KernelMemory.reservations.count where KernelMemory.reservations[index].range.overlaps(range) {
             return true
         }
         return false
@@ -53,7 +53,9 @@ enum FrameAllocatorSelfTests {
             do throws(FrameAllocatorError) {
                 let first = try KernelMemory.frames.allocate(count: count, alignment: alignment)
                 t.expect(first.isAligned(to: alignment), "run aligned", "frame", first.raw)
-                for offset in 0..<count { t.expect(!KernelMemory.frames.isFree(first.advanced(by: Int64(offset))), "run frames are allocated") }
+                for offset in 0 ..< count {
+                    t.expect(!KernelMemory.frames.isFree(first.advanced(by: Int64(offset))), "run frames are allocated")
+                }
                 try KernelMemory.frames.free(runStartingAt: first, count: count)
             } catch {
                 t.expect(false, "aligned run allocation and free", "alignment", alignment)
@@ -67,20 +69,35 @@ enum FrameAllocatorSelfTests {
         let freeBefore = KernelMemory.frames.statistics.freeFrames
         guard let frame = try? KernelMemory.frames.allocate() else { return t.expect(false, "allocate one frame") }
         _ = try? KernelMemory.frames.free(frame)
-        t.expect(thrownError { () throws(FrameAllocatorError) in try KernelMemory.frames.free(frame) } == .alreadyFree, "double free is alreadyFree")
+        t.expect(
+            thrownError { () throws(FrameAllocatorError) in try KernelMemory.frames.free(frame) } == .alreadyFree,
+            "double free is alreadyFree")
         let kernelFrame = BootImageLayout.current().text.start.containingFrame
-        t.expect(thrownError { () throws(FrameAllocatorError) in try KernelMemory.frames.free(kernelFrame) } == .reserved, "kernel image frame is reserved")
+        t.expect(
+            thrownError { () throws(FrameAllocatorError) in try KernelMemory.frames.free(kernelFrame) } == .reserved,
+            "kernel image frame is reserved")
         let pastRAM = KernelMemory.frames.span.end.advanced(by: 10)
-        t.expect(thrownError { () throws(FrameAllocatorError) in try KernelMemory.frames.free(pastRAM) } == .notManaged, "frame past RAM is not managed")
+        t.expect(
+            thrownError { () throws(FrameAllocatorError) in try KernelMemory.frames.free(pastRAM) } == .notManaged,
+            "frame past RAM is not managed")
         if let run = try? KernelMemory.frames.allocate(count: 4, alignment: 4) {
-            t.expect(thrownError { () throws(FrameAllocatorError) in try KernelMemory.frames.free(runStartingAt: run.advanced(by: 1), count: 2) } == .runMismatch, "part of a run")
-            t.expect(thrownError { () throws(FrameAllocatorError) in try KernelMemory.frames.free(runStartingAt: run, count: 2) } == .runMismatch, "run freed short")
+            t.expect(
+                thrownError { () throws(FrameAllocatorError) in
+                    try KernelMemory.frames.free(runStartingAt: run.advanced(by: 1), count: 2)
+                } == .runMismatch, "part of a run")
+            t.expect(
+                thrownError { () throws(FrameAllocatorError) in try KernelMemory.frames.free(runStartingAt: run, count: 2) }
+                    == .runMismatch, "run freed short")
             t.expect((try? KernelMemory.frames.free(runStartingAt: run, count: 4)) != nil, "whole run frees")
         } else {
             t.expect(false, "allocate a 4-frame run")
         }
-        t.expect(thrownError { () throws(FrameAllocatorError) in try KernelMemory.frames.allocate(count: 1, alignment: 3) } == .invalidAlignment, "alignment 3 rejected")
-        t.expect(thrownError { () throws(FrameAllocatorError) in try KernelMemory.frames.allocate(count: 0, alignment: 1) } == .invalidCount, "count 0 rejected")
+        t.expect(
+            thrownError { () throws(FrameAllocatorError) in try KernelMemory.frames.allocate(count: 1, alignment: 3) }
+                == .invalidAlignment, "alignment 3 rejected")
+        t.expect(
+            thrownError { () throws(FrameAllocatorError) in try KernelMemory.frames.allocate(count: 0, alignment: 1) }
+                == .invalidCount, "count 0 rejected")
         t.expectEqual(KernelMemory.frames.statistics.freeFrames, freeBefore, "free count unchanged by errors")
     }
 
@@ -90,6 +107,9 @@ enum FrameAllocatorSelfTests {
 
     /// The error an operation threw, or nil when it succeeded.
     private static func thrownError<T>(_ body: () throws(FrameAllocatorError) -> T) -> FrameAllocatorError? {
-        do { _ = try body(); return nil } catch { return error }
+        do {
+            _ = try body()
+            return nil
+        } catch { return error }
     }
 }

@@ -47,7 +47,7 @@ enum HeapSelfTests {
 
     private static func largeArray(_ t: inout TestContext) {
         var values: [UInt64] = []
-        for index in 0..<100_000 { values.append(UInt64(index)) }
+        for index in 0 ..< 100_000 { values.append(UInt64(index)) }
         t.expectEqual(values.reduce(0, &+), 99_999 * 100_000 / 2, "sum of 100 000 elements")
     }
 
@@ -55,18 +55,21 @@ enum HeapSelfTests {
     private static func manySmallObjects(_ t: inout TestContext) {
         let arenasBefore = stats.peakArenasHeld
         let rounds = 2 * KernelHeap.heap!.arenaBytes / 32
-        for index in 0..<rounds {
+        for index in 0 ..< rounds {
             let box = escaping(UInt64(index))
             t.expect(box.value == UInt64(index), "box holds its value")
         }
-        t.expect(stats.peakArenasHeld <= max(arenasBefore, 1), "no growth for short-lived objects", "peak_arenas", UInt64(stats.peakArenasHeld))
+        t.expect(
+            stats.peakArenasHeld <= max(arenasBefore, 1), "no growth for short-lived objects", "peak_arenas",
+            UInt64(stats.peakArenasHeld))
     }
 
     private static func longLived(_ t: inout TestContext) {
         let keeper = escaping(1337)
-        for index in 0..<(KernelHeap.heap!.arenaBytes / 32) { _ = escaping(UInt64(index)) }
+        for index in 0 ..< (KernelHeap.heap!.arenaBytes / 32) { _ = escaping(UInt64(index)) }
         t.expectEqual(keeper.value, 1337, "long-lived object intact")
-        t.expect(stats.peakArenasHeld <= 1, "one long-lived object does not block reuse", "peak_arenas", UInt64(stats.peakArenasHeld))
+        t.expect(
+            stats.peakArenasHeld <= 1, "one long-lived object does not block reuse", "peak_arenas", UInt64(stats.peakArenasHeld))
     }
 
     private static func everyAlignment(_ t: inout TestContext) {
@@ -91,13 +94,18 @@ enum HeapSelfTests {
         let framesBefore = KernelMemory.frames.statistics.freeFrames
         let arenasBefore = stats.arenasHeld
         var blocks = InlineArray<24, UnsafeMutableRawPointer?>(repeating: nil)
-        for index in 0..<24 { blocks[index] = kmalloc(Int(MiB), 16) }
+        for index in 0 ..< 24 { blocks[index] = kmalloc(Int(MiB), 16) }
         t.expect(stats.arenasHeld > max(arenasBefore, 1), "heap grew past its first arena", "arenas", UInt64(stats.arenasHeld))
-        for index in 0..<24 { if let block = blocks[index] { kfree(block) } }
-        t.expect(stats.arenasHeld <= max(arenasBefore, 1), "empty arenas released beyond the spare", "arenas", UInt64(stats.arenasHeld))
+        for index in 0 ..< 24 { if let block = blocks[index] { kfree(block) } }
+        t.expect(
+            stats.arenasHeld <= max(arenasBefore, 1), "empty arenas released beyond the spare", "arenas", UInt64(stats.arenasHeld)
+        )
         KernelHeap.heap!.trim()
         t.expectEqual(UInt64(stats.arenasHeld), 0, "trim returns the spare arena")
-        t.expectEqual(KernelMemory.frames.statistics.freeFrames, framesBefore + UInt64(arenasBefore) * UInt64(KernelHeap.heap!.arenaBytes) / frameSize, "frames back with the frame allocator")
+        t.expectEqual(
+            KernelMemory.frames.statistics.freeFrames,
+            framesBefore + UInt64(arenasBefore) * UInt64(KernelHeap.heap!.arenaBytes) / frameSize,
+            "frames back with the frame allocator")
     }
 
     private static func largeAllocation(_ t: inout TestContext) {
@@ -116,7 +124,9 @@ enum HeapSelfTests {
         guard let pointer = kmalloc(48, 16) else { return t.expect(false, "allocate") }
         kfree(pointer)
         let before = stats
-        t.expect(error { () throws(HeapError) in try KernelHeap.heap!.free(pointer) }.map(isDoubleFree) == true, "second free is a double free")
+        t.expect(
+            error { () throws(HeapError) in try KernelHeap.heap!.free(pointer) }.map(isDoubleFree) == true,
+            "second free is a double free")
         t.expectEqual(UInt64(stats.liveAllocations), UInt64(before.liveAllocations), "nothing changed")
         t.expect(KernelHeap.heap!.checkInvariants() == nil, "invariants after a double free")
     }
@@ -141,12 +151,14 @@ enum HeapSelfTests {
             KernelHeap.heap!.coalesce()
             pointer.storeBytes(of: 0xBAD, toByteOffset: 48, as: UInt64.self)  // the bug under test: a write after free
             var held = InlineArray<64, UnsafeMutableRawPointer?>(repeating: nil)
-            for index in 0..<64 { held[index] = kmalloc(64, 16) }  // reuses the poisoned block
-            for index in 0..<64 { if let block = held[index] { kfree(block) } }
+            for index in 0 ..< 64 { held[index] = kmalloc(64, 16) }  // reuses the poisoned block
+            for index in 0 ..< 64 { if let block = held[index] { kfree(block) } }
         }
         KernelHeap.heap!.debugOptions = []
         provokedErrors += 1
-        t.expect(stats.useAfterFreeWrites == before + 1, "use-after-free write detected", "detected", UInt64(stats.useAfterFreeWrites - before))
+        t.expect(
+            stats.useAfterFreeWrites == before + 1, "use-after-free write detected", "detected",
+            UInt64(stats.useAfterFreeWrites - before))
     }
 
     private static func invariants(_ t: inout TestContext) {
@@ -155,7 +167,10 @@ enum HeapSelfTests {
 
     /// Runs a call that should be rejected; counts it as a provoked error when it is.
     private static func error(_ body: () throws(HeapError) -> Void) -> HeapError? {
-        do { try body(); return nil } catch {
+        do {
+            try body()
+            return nil
+        } catch {
             provokedErrors += 1
             return error
         }

@@ -39,8 +39,8 @@ public struct BootOptions: Sendable, Equatable {
     /// The one bare word the kernel uses: `monitor`.
     public var monitor = false
 
-    public static let cpuLimitRange: ClosedRange<UInt64> = 1...3_600_000
-    public static let commitQuotaRange: ClosedRange<UInt64> = 1...1_048_576
+    public static let cpuLimitRange: ClosedRange<UInt64> = 1 ... 3_600_000
+    public static let commitQuotaRange: ClosedRange<UInt64> = 1 ... 1_048_576
 
     public init() {}
 }
@@ -66,8 +66,10 @@ public enum CommandLineProblem: Error, Sendable, Equatable {
 public enum KernelCommandLine {
     /// Parses `text` (stops at the first NUL). `report` is called once per unused word, in order,
     /// with the word's bytes (a slice of `text`) and the reason.
-    public static func parse(_ text: UnsafeRawBufferPointer, firstWordIsImagePath: Bool,
-                             report: (UnsafeRawBufferPointer, CommandLineProblem) -> Void) -> BootOptions {
+    public static func parse(
+        _ text: UnsafeRawBufferPointer, firstWordIsImagePath: Bool,
+        report: (UnsafeRawBufferPointer, CommandLineProblem) -> Void
+    ) -> BootOptions {
         var parser = Parser()
         var wordIndex = 0
         forEachWord(in: text) { word in
@@ -83,8 +85,8 @@ public enum KernelCommandLine {
         var end = 0
         while end < text.count && text[end] != 0 { end += 1 }
         var wordStart = 0
-        for index in 0...end where index == end || text[index] <= 0x20 {
-            if index > wordStart { body(UnsafeRawBufferPointer(rebasing: text[wordStart..<index])) }
+        for index in 0 ... end where index == end || text[index] <= 0x20 {
+            if index > wordStart { body(UnsafeRawBufferPointer(rebasing: text[wordStart ..< index])) }
             wordStart = index + 1
         }
     }
@@ -161,17 +163,22 @@ struct Parser {
     private mutating func applyFault(_ value: UnsafeRawBufferPointer) -> CommandLineProblem? {
         if seenFault { return .repeatedKey }
         if value.isEmpty { return .emptyValue }
-        if same(value, "stack-overflow") { options.injectedFault = .stackOverflow }
-        else if same(value, "null-pointer") { options.injectedFault = .nullPointer }
-        else if same(value, "stack-smash") { options.injectedFault = .stackSmash }
-        else { return .unknownValue }
+        if same(value, "stack-overflow") {
+            options.injectedFault = .stackOverflow
+        } else if same(value, "null-pointer") {
+            options.injectedFault = .nullPointer
+        } else if same(value, "stack-smash") {
+            options.injectedFault = .stackSmash
+        } else {
+            return .unknownValue
+        }
         seenFault = true
         return nil
     }
 
     private func same(_ bytes: UnsafeRawBufferPointer, _ text: StaticString) -> Bool {
         guard bytes.count == text.utf8CodeUnitCount else { return false }
-        for index in 0..<bytes.count where bytes[index] != text.utf8Start[index] { return false }
+        for index in 0 ..< bytes.count where bytes[index] != text.utf8Start[index] { return false }
         return true
     }
 }

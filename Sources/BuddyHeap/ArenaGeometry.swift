@@ -76,7 +76,8 @@ import MemoryCore
     func forEachMaximalBlock(from start: UInt64, to end: UInt64, _ body: (UInt64, Int) -> Void) {
         var offset = start
         while offset < end {
-            var order = offset == 0
+            var order =
+                offset == 0
                 ? rootOrder
                 : min(offset.trailingZeroBitCount - minimumBlockShift, rootOrder)
             while offset + (1 << UInt64(order + minimumBlockShift)) > end { order -= 1 }

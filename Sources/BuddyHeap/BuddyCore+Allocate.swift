@@ -61,8 +61,10 @@ extension BuddyCore {
     }
 
     /// Accounting for a block leaving the heap's hands, then the debug fills.
-    @inlinable @inline(__always) mutating func handOut(_ block: VirtualAddress, arena: VirtualAddress,
-                                                    order: Int, requested: Int) {
+    @inlinable @inline(__always) mutating func handOut(
+        _ block: VirtualAddress, arena: VirtualAddress,
+        order: Int, requested: Int
+    ) {
         recentOrder = order
         let live = liveBlockCount(arena: arena)
         if live == 0 { emptyArenaCount -= 1 }

@@ -78,7 +78,8 @@ extension BuddyCore {
         // large.overlaps also refuses a region that wraps past 2^64, so it goes before anything
         // that computes the region's end.
         if !allocation.base.isAligned(to: UInt64(alignment))
-            || large.overlaps(base: allocation.base, byteCount: allocation.byteCount) || overlapsArena(allocation) {
+            || large.overlaps(base: allocation.base, byteCount: allocation.byteCount) || overlapsArena(allocation)
+        {
             counters.sourceContractViolations += 1
             lastEvent = .sourceReturnedBadLargeRegion(allocation.base)
             return false

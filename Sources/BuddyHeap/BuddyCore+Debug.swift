@@ -9,8 +9,10 @@ extension BuddyCore {
     @usableFromInline mutating func applyDebugOnHandOut(_ block: VirtualAddress, order: Int) {
         let bytes = BlockOrder(order).byteCount
         if debugOptions.contains(.poisonFreed),
-           let offset = BlockMemory.firstMismatch(VirtualAddress(block.raw + 16), byteCount: bytes - 16,
-                                                  expected: HeapDebugOptions.poisonByte) {
+            let offset = BlockMemory.firstMismatch(
+                VirtualAddress(block.raw + 16), byteCount: bytes - 16,
+                expected: HeapDebugOptions.poisonByte)
+        {
             counters.useAfterFreeWrites += 1
             lastEvent = .useAfterFreeWrite(block: block, order: BlockOrder(order), offset: offset + 16)
         }

@@ -30,7 +30,8 @@ extension BuddyCore {
     @inlinable @inline(__always)
     mutating func allocateCached(byteCount: Int, alignment: Int) -> VirtualAddress? {
         guard let order = cacheableOrder(byteCount: byteCount, alignment: alignment),
-              let block = cacheLists.pop(order: order) else { return nil }
+            let block = cacheLists.pop(order: order)
+        else { return nil }
         let location = node(of: block, order: order)
         // A block on cache list k is a cached node of order k (invariant "lists").
         changeState(from: .cached, to: .allocated, arena: location.arena, node: location.node)
@@ -49,7 +50,8 @@ extension BuddyCore {
         let arena = VirtualAddress(address.raw & geometry.arenaBaseMask)
         let offset = address.raw &- arena.raw
         guard arena.raw == recentArena, offset & UInt64(minimumBlockBytes &- 1) == 0,
-              offset >= geometry.reservedBytes else { return false }
+            offset >= geometry.reservedBytes
+        else { return false }
         // A trusted guess is one read; otherwise the full lookup, whose result then says whether
         // the guess would have been right (the streak is updated only once the free succeeds).
         let leaf = geometry.node(offset: offset, order: 0)
@@ -62,9 +64,10 @@ extension BuddyCore {
         }
         if !guessed { located = blockStarting(at: offset, arena: arena, likelyOrder: Int.max) }
         guard let block = located, block.state == .allocated,
-              cacheLists.counts[block.order] < cacheLimits[block.order],
-              UInt32(truncatingIfNeeded: trailerBytes) | debugOptions.rawValue == 0,
-              liveBlockCount(arena: arena) > 1 || emptyArenaCount < retainedEmptyArenas else { return false }
+            cacheLists.counts[block.order] < cacheLimits[block.order],
+            UInt32(truncatingIfNeeded: trailerBytes) | debugOptions.rawValue == 0,
+            liveBlockCount(arena: arena) > 1 || emptyArenaCount < retainedEmptyArenas
+        else { return false }
         if !guessed {
             recentOrderTrust = block.order == recentOrder ? min(recentOrderTrust &+ 1, BuddyCore.trustedStreak) : 0
         }

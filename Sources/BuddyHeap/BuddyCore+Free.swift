@@ -56,7 +56,9 @@ extension BuddyCore {
     }
 
     /// Takes back an allocated block: accounting, poison, then cache or merge.
-    @inline(__always) private mutating func releaseAllocated(_ block: VirtualAddress, arena: VirtualAddress, node: Int, order: Int) {
+    @inline(__always) private mutating func releaseAllocated(
+        _ block: VirtualAddress, arena: VirtualAddress, node: Int, order: Int
+    ) {
         noteTakenBack(arena: arena, order: order)
         if trailerBytes != 0 { checkTrailerOnFree(block, order: order) }
         if debugOptions.contains(.poisonFreed) {

@@ -60,7 +60,8 @@ extension BuddyCore {
             requested += allocation.requestedByteCount
             if !allocation.base.isAligned(to: frameSize) || allocation.byteCount <= 0
                 || allocation.byteCount % Int(frameSize) != 0
-                || (index > 0 && large[index - 1].end.raw > allocation.base.raw) {
+                || (index > 0 && large[index - 1].end.raw > allocation.base.raw)
+            {
                 return .largeAllocationsDisordered(index: index)
             }
         }
@@ -82,7 +83,8 @@ extension BuddyCore {
         var live = 0
         while offset < geometry.arenaBytes {
             guard let block = findBlock(offset: offset, arena: arena),
-                  geometry.offset(node: block.node, order: block.order) == offset else {
+                geometry.offset(node: block.node, order: block.order) == offset
+            else {
                 return .blockPartitionBroken(arena: arena, offset: offset)
             }
             if let node = nestedBlockNode(arena: arena, node: block.node, order: block.order) {
@@ -93,8 +95,10 @@ extension BuddyCore {
                 if block.state != .allocated || offset + size > geometry.reservedBytes {
                     return .metadataNotReserved(arena: arena)
                 }
-            } else if let violation = checkBlock(arena: arena, node: block.node, order: block.order,
-                                                 state: block.state, census: &census) {
+            } else if let violation = checkBlock(
+                arena: arena, node: block.node, order: block.order,
+                state: block.state, census: &census)
+            {
                 return violation
             }
             if offset >= geometry.reservedBytes && block.state == .allocated { live += 1 }
@@ -138,8 +142,10 @@ extension BuddyCore {
     }
 
     /// State rules of one block outside the carved region, and the census.
-    private func checkBlock(arena: VirtualAddress, node: Int, order: Int, state blockState: NodeState,
-                            census: inout BlockCensus) -> HeapInvariantViolation? {
+    private func checkBlock(
+        arena: VirtualAddress, node: Int, order: Int, state blockState: NodeState,
+        census: inout BlockCensus
+    ) -> HeapInvariantViolation? {
         let block = address(arena: arena, node: node, order: order)
         let bytes = BlockOrder(order).byteCount
         switch blockState {
@@ -163,8 +169,10 @@ extension BuddyCore {
             return .blockPartitionBroken(arena: arena, offset: block.raw - arena.raw)
         }
         if debugOptions.contains(.poisonFreed),
-           let offset = BlockMemory.firstMismatch(VirtualAddress(block.raw + 16), byteCount: bytes - 16,
-                                                  expected: HeapDebugOptions.poisonByte) {
+            let offset = BlockMemory.firstMismatch(
+                VirtualAddress(block.raw + 16), byteCount: bytes - 16,
+                expected: HeapDebugOptions.poisonByte)
+        {
             return .poisonDamaged(block: block, offset: offset + 16)
         }
         return nil
@@ -187,9 +195,10 @@ extension BuddyCore {
             switch lists.lists[order].checkInvariants(limit: lists.counts[order], isNode: isBlock) {
             case .success(let count): walked = count
             case .failure(.tooLong):
-                return .listCountWrong(kind, order: BlockOrder(order), recorded: lists.counts[order], counted: lists.counts[order] + 1)
+                return .listCountWrong(
+                    kind, order: BlockOrder(order), recorded: lists.counts[order], counted: lists.counts[order] + 1)
             case .failure(.previousLinkWrong(let node, _)), .failure(.backwardWalkDiverged(let node)),
-                 .failure(.tailWrong(_, let node)), .failure(.foreignNode(let node)):
+                .failure(.tailWrong(_, let node)), .failure(.foreignNode(let node)):
                 return .listLinkBroken(kind, order: BlockOrder(order), block: VirtualAddress(UInt64(node)))
             }
             for block in lists.lists[order] {

@@ -26,8 +26,9 @@ extension BuddyCore {
     @usableFromInline mutating func writeTrailer(_ block: VirtualAddress, order: Int, requested: Int) {
         let trailer = trailerAddress(block, order: order)
         let redZone = Int(trailer.raw &- block.raw) - requested
-        BlockMemory.fill(VirtualAddress(block.raw &+ UInt64(requested)), byteCount: redZone,
-                         with: AllocationTrailer.redZoneByte)
+        BlockMemory.fill(
+            VirtualAddress(block.raw &+ UInt64(requested)), byteCount: redZone,
+            with: AllocationTrailer.redZoneByte)
         BlockMemory.storeWord(UInt64(requested) | trailerCheck(block), trailer)
         liveRequestedBytes &+= requested
     }
@@ -41,9 +42,10 @@ extension BuddyCore {
         if word & 0xFFFF_FFFF_0000_0000 != trailerCheck(block) || requested > usable {
             return DecodedTrailer(requested: nil, damage: usable)
         }
-        let damage = BlockMemory.firstMismatch(VirtualAddress(block.raw &+ UInt64(requested)),
-                                               byteCount: usable - requested,
-                                               expected: AllocationTrailer.redZoneByte)
+        let damage = BlockMemory.firstMismatch(
+            VirtualAddress(block.raw &+ UInt64(requested)),
+            byteCount: usable - requested,
+            expected: AllocationTrailer.redZoneByte)
         return DecodedTrailer(requested: requested, damage: damage.map { requested + $0 })
     }
 

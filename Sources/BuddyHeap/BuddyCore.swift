@@ -150,7 +150,9 @@ enum AllocationRoute {
     /// unpredictable branch picks among them when consecutive frees have unrelated sizes: for a
     /// block at a random place among those of its order, m - k < 3 seven times in eight); only
     /// when those miss, the rest from m - 3 down, one by one.
-    @inlinable @inline(__always) func blockStarting(at offset: UInt64, arena: VirtualAddress, likelyOrder: Int) -> (node: Int, order: Int, state: NodeState)? {
+    @inlinable @inline(__always) func blockStarting(
+        at offset: UInt64, arena: VirtualAddress, likelyOrder: Int
+    ) -> (node: Int, order: Int, state: NodeState)? {
         let highest = min(offset.trailingZeroBitCount &- minimumBlockShift, geometry.largestBlockOrder)
         // The node of order j on the leaf's path is leaf >> j.
         let leaf = geometry.node(offset: offset, order: 0)

@@ -114,13 +114,17 @@ public struct BuddyHeap<Source: ArenaSource> {
     }
 
     /// As `allocate`, but says why it failed.
-    public mutating func allocateChecked(byteCount: Int, alignment: Int = minimumBlockBytes) throws(AllocationError) -> UnsafeMutableRawPointer {
+    public mutating func allocateChecked(
+        byteCount: Int, alignment: Int = minimumBlockBytes
+    ) throws(AllocationError) -> UnsafeMutableRawPointer {
         switch core.route(byteCount: byteCount, alignment: alignment) {
         case .invalid(let error):
             core.noteFailedAllocation()
             throw error
         case .block(let order):
-            if let block = core.allocateBlock(order: order, requested: byteCount) ?? growAndAllocate(order: order, requested: byteCount) {
+            if let block = core.allocateBlock(order: order, requested: byteCount)
+                ?? growAndAllocate(order: order, requested: byteCount)
+            {
                 return BlockMemory.pointer(block)
             }
             core.noteFailedAllocation()
@@ -145,7 +149,9 @@ public struct BuddyHeap<Source: ArenaSource> {
         return core.allocateBlock(order: order, requested: requested)
     }
 
-    private mutating func allocateLarge(byteCount: Int, alignment: Int, requested: Int) throws(AllocationError) -> UnsafeMutableRawPointer {
+    private mutating func allocateLarge(
+        byteCount: Int, alignment: Int, requested: Int
+    ) throws(AllocationError) -> UnsafeMutableRawPointer {
         if core.large.isFull {
             core.noteFailedAllocation()
             throw .tooManyLargeAllocations

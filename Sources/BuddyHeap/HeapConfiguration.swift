@@ -18,9 +18,11 @@ public struct HeapConfiguration: Sendable {
     /// Requested-size trailer and red zone in every block (see AllocationTrailer).
     public var trailer: AllocationTrailer
 
-    @inlinable public init(arenaShift: Int = 23, cachedOrderLimit: BlockOrder? = BlockOrder(8),
-                           cacheCapacityPerOrder: Int = 32, retainedEmptyArenas: Int = 1,
-                           debugOptions: HeapDebugOptions = [], trailer: AllocationTrailer = .none) {
+    @inlinable public init(
+        arenaShift: Int = 23, cachedOrderLimit: BlockOrder? = BlockOrder(8),
+        cacheCapacityPerOrder: Int = 32, retainedEmptyArenas: Int = 1,
+        debugOptions: HeapDebugOptions = [], trailer: AllocationTrailer = .none
+    ) {
         self.arenaShift = arenaShift
         self.cachedOrderLimit = cachedOrderLimit
         self.cacheCapacityPerOrder = cacheCapacityPerOrder
@@ -39,7 +41,10 @@ public struct HeapConfiguration: Sendable {
     public var problem: HeapConfigurationError? {
         if !Self.arenaShiftRange.contains(arenaShift) { return .arenaShiftOutOfRange }
         if let limit = cachedOrderLimit,
-           limit.raw < 0 || limit.raw >= arenaShift - minimumBlockShift - 1 { return .cachedOrderLimitOutOfRange }
+            limit.raw < 0 || limit.raw >= arenaShift - minimumBlockShift - 1
+        {
+            return .cachedOrderLimitOutOfRange
+        }
         if cacheCapacityPerOrder < 0 { return .negativeCacheCapacity }
         if retainedEmptyArenas < 0 || retainedEmptyArenas > arenaTableCapacity { return .retainedEmptyArenasOutOfRange }
         return nil

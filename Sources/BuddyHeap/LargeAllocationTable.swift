@@ -40,8 +40,9 @@ public struct LargeAllocation: Hashable, Sendable {
     var isFull: Bool { count == largeAllocationCapacity }
 
     @inline(__always) subscript(index: Int) -> LargeAllocation {
-        LargeAllocation(base: VirtualAddress(bases[index]), byteCount: byteCounts[index],
-                        requestedByteCount: requestedByteCounts[index])
+        LargeAllocation(
+            base: VirtualAddress(bases[index]), byteCount: byteCounts[index],
+            requestedByteCount: requestedByteCounts[index])
     }
 
     /// Index of the first allocation whose base is > `address`. Mutating only to be passed by
@@ -67,7 +68,7 @@ public struct LargeAllocation: Hashable, Sendable {
     func overlaps(base: VirtualAddress, byteCount: Int) -> Bool {
         var table = self
         let (end, wrapped) = base.raw.addingReportingOverflow(UInt64(byteCount))
-        if wrapped { return true }   // a region past the top of the address space: refuse it
+        if wrapped { return true }  // a region past the top of the address space: refuse it
         let after = table.upperBound(VirtualAddress(end &- 1))
         if after == 0 { return false }
         return self[after - 1].end.raw > base.raw

@@ -7,10 +7,10 @@
 
 public enum FaultName: UInt16, CaseIterable, Sendable {
     case divideError = 0, debug, nonMaskableInterrupt, breakpoint, overflow, boundRange,
-         invalidOpcode, deviceNotAvailable, doubleFault, coprocessorSegmentOverrun, invalidTSS,
-         segmentNotPresent, stackSegmentFault, generalProtection, pageFault, reserved,
-         x87FloatingPoint, alignmentCheck, machineCheck, simdFloatingPoint, virtualization,
-         controlProtection
+        invalidOpcode, deviceNotAvailable, doubleFault, coprocessorSegmentOverrun, invalidTSS,
+        segmentNotPresent, stackSegmentFault, generalProtection, pageFault, reserved,
+        x87FloatingPoint, alignmentCheck, machineCheck, simdFloatingPoint, virtualization,
+        controlProtection
     /// The process used more CPU time (in ring 3 and in the kernel on its behalf) than
     /// `cpu_limit_ms=` allows.
     case cpuTimeLimit = 256

@@ -34,6 +34,6 @@ public enum LogLevel: UInt8, Comparable, Sendable {
 func equals(_ bytes: UnsafeRawBufferPointer, _ text: StaticString) -> Bool {
     guard bytes.count == text.utf8CodeUnitCount else { return false }
     let expected = text.utf8Start
-    for index in 0..<bytes.count where bytes[index] != expected[index] { return false }
+    for index in 0 ..< bytes.count where bytes[index] != expected[index] { return false }
     return true
 }

@@ -95,7 +95,7 @@ public struct LogLine<Sink: ByteSink> {
     /// Decimal numbers separated by commas, one token: `key=3,0,12`.
     @discardableResult public func list(_ key: StaticString, count: Int, _ value: (Int) -> Int) -> Self {
         field(key) {
-            for index in 0..<count {
+            for index in 0 ..< count {
                 if index > 0 { sink.write(UInt8(ascii: ",")) }
                 NumberFormat.decimal(UInt64(max(0, value(index))), into: sink)
             }
@@ -169,7 +169,7 @@ public struct LogLine<Sink: ByteSink> {
 
     func write(_ text: StaticString) {
         let start = text.utf8Start
-        for index in 0..<text.utf8CodeUnitCount { sink.write(start[index]) }
+        for index in 0 ..< text.utf8CodeUnitCount { sink.write(start[index]) }
     }
 
     /// Writes `text` then spaces up to `width` (at least one space after it).

@@ -53,6 +53,6 @@ public enum NumberFormat {
             }
         }
         let unitStart = units.utf8Start + unitIndex * 3
-        for index in 0..<3 where unitStart[index] != 0x20 { sink.write(unitStart[index]) }
+        for index in 0 ..< 3 where unitStart[index] != 0x20 { sink.write(unitStart[index]) }
     }
 }

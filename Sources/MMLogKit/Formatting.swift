@@ -5,7 +5,10 @@ public enum Format {
     static func bytes(_ value: Int) -> String {
         let units = ["B", "KiB", "MiB", "GiB", "TiB"]
         var amount = Double(value), unit = 0
-        while abs(amount) >= 1024 && unit < units.count - 1 { amount /= 1024; unit += 1 }
+        while abs(amount) >= 1024 && unit < units.count - 1 {
+            amount /= 1024
+            unit += 1
+        }
         return unit == 0 ? "\(value) B" : String(format: amount.rounded() == amount ? "%.0f %@" : "%.1f %@", amount, units[unit])
     }
 

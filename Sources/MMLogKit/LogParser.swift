@@ -36,8 +36,12 @@ public enum LogParser {
                 if record.subsystem == "boot", record.event == "log-format" {
                     version = record.integer("version").map(Int.init)
                     if let version, version > newestFormatVersion {
-                        diagnostics.append(LogDiagnostic(lineNumber: number, kind: .olderFormat,
-                            message: "log format version \(version) is newer than this tool knows (\(newestFormatVersion)): reading what it can"))
+                        diagnostics.append(
+                            LogDiagnostic(
+                                lineNumber: number, kind: .olderFormat,
+                                message:
+                                    "log format version \(version) is newer than this tool knows (\(newestFormatVersion)): reading what it can"
+                            ))
                     }
                 }
                 records.append(record)
@@ -46,12 +50,17 @@ public enum LogParser {
             }
         }
         if !endsWithNewline, let last = lines.last, !last.isEmpty {
-            diagnostics.append(LogDiagnostic(lineNumber: lines.count, kind: .truncated,
-                                             message: "the log ends in the middle of a line (the run was cut off?)"))
+            diagnostics.append(
+                LogDiagnostic(
+                    lineNumber: lines.count, kind: .truncated,
+                    message: "the log ends in the middle of a line (the run was cut off?)"))
         }
         if version == nil {
-            diagnostics.append(LogDiagnostic(lineNumber: nil, kind: .olderFormat,
-                message: "no `boot log-format` line: read as format version 1 (no t_us= fields; line numbers stand in for time)"))
+            diagnostics.append(
+                LogDiagnostic(
+                    lineNumber: nil, kind: .olderFormat,
+                    message:
+                        "no `boot log-format` line: read as format version 1 (no t_us= fields; line numbers stand in for time)"))
         }
         return ParsedLog(records: records, diagnostics: diagnostics, formatVersion: version ?? 1, lineCount: lines.count)
     }
@@ -65,13 +74,15 @@ public enum LogParser {
         var body = line
         var text: String? = nil
         if let bar = line.firstRange(of: " | ") {
-            body = line[line.startIndex..<bar.lowerBound]
+            body = line[line.startIndex ..< bar.lowerBound]
             text = String(line[bar.upperBound...])
         }
         // The live monitor's prompt with what was typed: a record of the session, not noise.
         if line.hasPrefix(monitorPrompt) {
-            return .record(LogRecord(lineNumber: number, level: "input", subsystem: "mon", event: "command", fields: [:],
-                                     text: String(line.dropFirst(monitorPrompt.count))))
+            return .record(
+                LogRecord(
+                    lineNumber: number, level: "input", subsystem: "mon", event: "command", fields: [:],
+                    text: String(line.dropFirst(monitorPrompt.count))))
         }
         let tokens = body.split(separator: " ", omittingEmptySubsequences: true)
         guard let first = tokens.first else { return .foreign("empty") }
@@ -98,8 +109,10 @@ public enum LogParser {
             fields[String(token[..<equals])] = String(token[token.index(after: equals)...])
         }
         let time = fields["t_us"].flatMap { UInt64($0) }
-        return .record(LogRecord(lineNumber: number, level: level, subsystem: subsystem, event: event,
-                                 fields: fields, text: text, timeMicroseconds: time))
+        return .record(
+            LogRecord(
+                lineNumber: number, level: level, subsystem: subsystem, event: event,
+                fields: fields, text: text, timeMicroseconds: time))
     }
 
     static func preview(_ line: Substring) -> String {

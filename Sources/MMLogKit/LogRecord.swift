@@ -13,8 +13,10 @@ public struct LogRecord: Sendable, Equatable {
     /// Microseconds since boot (format version 2); nil in older logs.
     public var timeMicroseconds: UInt64?
 
-    public init(lineNumber: Int, level: String, subsystem: String, event: String,
-                fields: [String: String], text: String? = nil, timeMicroseconds: UInt64? = nil) {
+    public init(
+        lineNumber: Int, level: String, subsystem: String, event: String,
+        fields: [String: String], text: String? = nil, timeMicroseconds: UInt64? = nil
+    ) {
         self.lineNumber = lineNumber
         self.level = level
         self.subsystem = subsystem
@@ -54,7 +56,9 @@ public enum LogValue {
 
     /// `126.9MiB` -> bytes (rounded: human sizes carry one decimal).
     public static func bytes(_ raw: String) -> UInt64? {
-        let units: [(String, Double)] = [("TiB", 1_099_511_627_776), ("GiB", 1_073_741_824), ("MiB", 1_048_576), ("KiB", 1024), ("B", 1)]
+        let units: [(String, Double)] = [
+            ("TiB", 1_099_511_627_776), ("GiB", 1_073_741_824), ("MiB", 1_048_576), ("KiB", 1024), ("B", 1),
+        ]
         for (suffix, scale) in units where raw.hasSuffix(suffix) {
             guard let number = Double(raw.dropLast(suffix.count)) else { return nil }
             return UInt64((number * scale).rounded())

@@ -35,15 +35,17 @@ struct MemoryMapFigure {
         let height = rowsUsed * (Self.cellPixels + Self.gap) + 4
         var out = "<figure class=\"map\" id=\"\(id)\"><figcaption>\(HTML.escape(title))</figcaption>"
         out += "<svg viewBox=\"0 0 \(width) \(height)\" width=\"100%\" role=\"img\">"
-        for row in 0..<rowsUsed {
+        for row in 0 ..< rowsUsed {
             let firstFrame = UInt64(row * Self.columns) * framesPerCell
-            out += "<text class=\"addr\" x=\"\(Self.labelWidth - 8)\" y=\"\(row * (Self.cellPixels + Self.gap) + Self.cellPixels)\" text-anchor=\"end\">\(Format.hex(firstFrame << 12))</text>"
+            out +=
+                "<text class=\"addr\" x=\"\(Self.labelWidth - 8)\" y=\"\(row * (Self.cellPixels + Self.gap) + Self.cellPixels)\" text-anchor=\"end\">\(Format.hex(firstFrame << 12))</text>"
         }
-        for cell in 0..<cellCount {
+        for cell in 0 ..< cellCount {
             let x = Self.labelWidth + (cell % Self.columns) * (Self.cellPixels + Self.gap)
             let y = (cell / Self.columns) * (Self.cellPixels + Self.gap)
             let (color, opacity, tip) = describe(cell: cell, owners: owners[cell])
-            out += "<rect class=\"cell\" x=\"\(x)\" y=\"\(y)\" width=\"\(Self.cellPixels)\" height=\"\(Self.cellPixels)\" fill=\"\(color)\""
+            out +=
+                "<rect class=\"cell\" x=\"\(x)\" y=\"\(y)\" width=\"\(Self.cellPixels)\" height=\"\(Self.cellPixels)\" fill=\"\(color)\""
             if opacity < 1 { out += " fill-opacity=\"\(f(opacity))\"" }
             out += "><title>\(HTML.escape(tip))</title></rect>"
         }
@@ -57,7 +59,9 @@ struct MemoryMapFigure {
         let reservedHere = reserved.filter { $0.0 < end && $0.1 > first }
         let reservedCount = overlap(first, end, reservedHere.map { ($0.0, $0.1) })
         let ownedCount = owners.values.reduce(0, +)
-        var lines = ["\(Format.hex(first << 12)) - \(Format.hex(end << 12)) (\(Format.bytes(Int(frames) * 4096)), \(frames) frames)"]
+        var lines = [
+            "\(Format.hex(first << 12)) - \(Format.hex(end << 12)) (\(Format.bytes(Int(frames) * 4096)), \(frames) frames)"
+        ]
         for (group, count) in owners.sorted(by: { $0.value > $1.value }) {
             lines.append("\(label(group)): \(count) frame\(count == 1 ? "" : "s")")
         }
@@ -85,7 +89,9 @@ struct MemoryMapFigure {
         default:
             if group.hasPrefix("pid:"), let pid = Int(group.dropFirst(4)) {
                 "pid \(pid) \(model.process(pid)?.name ?? "") (pages + page tables)"
-            } else { group }
+            } else {
+                group
+            }
         }
     }
 

@@ -8,8 +8,10 @@ enum Palette {
     static let kernelHeapLarge = "#f3a712"
     static let kernelTables = "#8d99ae"
     static let demo = "#9bc53d"
-    static let processes = ["#2e86ab", "#7b2cbf", "#06a77d", "#d81159", "#3d5a80", "#ff7f11", "#118ab2", "#8f2d56",
-                            "#5f0f40", "#0b6e4f"]
+    static let processes = [
+        "#2e86ab", "#7b2cbf", "#06a77d", "#d81159", "#3d5a80", "#ff7f11", "#118ab2", "#8f2d56",
+        "#5f0f40", "#0b6e4f",
+    ]
 
     static func process(_ pid: Int) -> String { processes[(max(1, pid) - 1) % processes.count] }
 
@@ -26,8 +28,7 @@ enum Palette {
         case "page-table:0": kernelTables
         case "demo": demo
         default:
-            if group.hasPrefix("pid:"), let pid = Int(group.dropFirst(4)) { process(pid) }
-            else { "#b07aa1" }
+            if group.hasPrefix("pid:"), let pid = Int(group.dropFirst(4)) { process(pid) } else { "#b07aa1" }
         }
     }
 }

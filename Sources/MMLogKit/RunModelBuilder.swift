@@ -21,12 +21,18 @@ public enum RunModelBuilder {
     static let knownEvents: [String: Set<String>] = [
         "boot": ["bad-magic", "clock", "cmdline", "cpu", "image", "inject-fault", "loader", "log-format", "start"],
         "cpu": ["breakpoint", "exception", "page-fault", "registers"],
-        "demo": ["aligned-run", "arrays", "bad-frees", "double-free", "frames-done", "heap-done", "kmalloc",
-                 "kmalloc-large", "run-unavailable", "single-frames", "tree"],
-        "heap": ["alloc", "alloc-failed", "bad-free", "buddyinfo", "free", "freelists", "order", "ready", "stats",
-                 "trimmed", "arena-take", "arena-give", "large-take", "large-give"],
-        "pmm": ["alloc", "free", "frames", "free-failed", "map", "map-dropped", "map-efi", "map-efi-summary", "map-full",
-                "map-raw", "reserved"],
+        "demo": [
+            "aligned-run", "arrays", "bad-frees", "double-free", "frames-done", "heap-done", "kmalloc",
+            "kmalloc-large", "run-unavailable", "single-frames", "tree",
+        ],
+        "heap": [
+            "alloc", "alloc-failed", "bad-free", "buddyinfo", "free", "freelists", "order", "ready", "stats",
+            "trimmed", "arena-take", "arena-give", "large-take", "large-give",
+        ],
+        "pmm": [
+            "alloc", "free", "frames", "free-failed", "map", "map-dropped", "map-efi", "map-efi-summary", "map-full",
+            "map-raw", "reserved",
+        ],
         "proc": ["end", "killed", "loaded", "no-memory", "rejected", "segment", "start"],
         "vm": ["kernel-space"],
         "panic": ["panic"],
@@ -44,7 +50,9 @@ public enum RunModelBuilder {
         var pendingResident: [Int: Int] = [:]
 
         mutating func take(_ record: LogRecord) {
-            let time = record.timeMicroseconds.map { Double($0) } ?? (model.formatVersion >= 2 ? model.endTime : Double(record.lineNumber))
+            let time =
+                record.timeMicroseconds.map { Double($0) }
+                ?? (model.formatVersion >= 2 ? model.endTime : Double(record.lineNumber))
             model.endTime = max(model.endTime, time)
             model.subsystemTotals[record.subsystem, default: [:]][record.level, default: 0] += 1
             if !isKnown(record) {
@@ -87,7 +95,9 @@ public enum RunModelBuilder {
         mutating func pmm(_ record: LogRecord, _ time: Double) {
             switch record.event {
             case "map-raw", "map":
-                guard record["type"] == "usable", let base = record.unsigned("base"), let end = record.unsigned("end") else { return }
+                guard record["type"] == "usable", let base = record.unsigned("base"), let end = record.unsigned("end") else {
+                    return
+                }
                 // The normalised map (debug) replaces the raw one (info) when both are present.
                 if record.event == "map", !model.usableRanges.isEmpty, lastMapEvent == "map-raw" { model.usableRanges = [] }
                 lastMapEvent = record.event
@@ -116,20 +126,28 @@ public enum RunModelBuilder {
             let owner = FrameOwnerKey(kind: record["owner"] ?? "demo", pid: record.integer("pid").map(Int.init))
             let first = address >> 12
             let isAllocation = record.event == "alloc"
-            for frame in first..<(first + UInt64(max(0, count))) {
+            for frame in first ..< (first + UInt64(max(0, count))) {
                 if isAllocation {
                     if let holder = ownership[frame] {
-                        diagnose(record, .inconsistent, "frame 0x\(String(frame << 12, radix: 16)) allocated to \(owner) while \(holder) holds it")
-                    } else { allocated += 1 }
+                        diagnose(
+                            record, .inconsistent,
+                            "frame 0x\(String(frame << 12, radix: 16)) allocated to \(owner) while \(holder) holds it")
+                    } else {
+                        allocated += 1
+                    }
                     ownership[frame] = owner
                 } else if ownership.removeValue(forKey: frame) != nil {
                     allocated -= 1
                 } else {
-                    diagnose(record, .inconsistent, "frame 0x\(String(frame << 12, radix: 16)) freed but no allocation of it was logged")
+                    diagnose(
+                        record, .inconsistent,
+                        "frame 0x\(String(frame << 12, radix: 16)) freed but no allocation of it was logged")
                 }
             }
-            model.frameEvents.append(FrameEvent(time: time, lineNumber: record.lineNumber, firstFrame: first,
-                                                count: count, owner: owner, isAllocation: isAllocation))
+            model.frameEvents.append(
+                FrameEvent(
+                    time: time, lineNumber: record.lineNumber, firstFrame: first,
+                    count: count, owner: owner, isAllocation: isAllocation))
             model.allocatedSeries.append((time, allocated))
             if !bootDone { model.bootEventCount = model.frameEvents.count }
             if allocated > model.peakAllocatedFrames {
@@ -159,7 +177,8 @@ public enum RunModelBuilder {
                     return diagnose(record, .truncated, "heap alloc without ptr= or block=")
                 }
                 model.heapAllocations += 1
-                model.liveHeapBlocks[pointer] = HeapBlock(pointer: pointer, size: Int(record.integer("size") ?? 0),
+                model.liveHeapBlocks[pointer] = HeapBlock(
+                    pointer: pointer, size: Int(record.integer("size") ?? 0),
                     block: Int(block), order: record["order"] ?? "?", caller: record["by"] ?? "?", lineNumber: record.lineNumber)
                 model.heapLiveBytes += Int(block)
                 model.heapPeakLiveBytes = max(model.heapPeakLiveBytes, model.heapLiveBytes)
@@ -168,19 +187,24 @@ public enum RunModelBuilder {
                 guard let pointer = record.unsigned("ptr") else { return diagnose(record, .truncated, "heap free without ptr=") }
                 model.heapFrees += 1
                 guard let block = model.liveHeapBlocks.removeValue(forKey: pointer) else {
-                    return diagnose(record, .inconsistent, "heap free of 0x\(String(pointer, radix: 16)) with no logged allocation")
+                    return diagnose(
+                        record, .inconsistent, "heap free of 0x\(String(pointer, radix: 16)) with no logged allocation")
                 }
                 model.heapLiveBytes -= block.block
                 model.heapLiveSeries.append((time, model.heapLiveBytes))
             case "bad-free":
-                model.heapBadFrees.append(InstantEvent(time: time, lineNumber: record.lineNumber, pid: 0, name: "bad-free",
-                    detail: "\(record["error"] ?? "?") ptr=\(record["ptr"] ?? "?") by=\(record["by"] ?? "?")"))
+                model.heapBadFrees.append(
+                    InstantEvent(
+                        time: time, lineNumber: record.lineNumber, pid: 0, name: "bad-free",
+                        detail: "\(record["error"] ?? "?") ptr=\(record["ptr"] ?? "?") by=\(record["by"] ?? "?")"))
             case "freelists":
                 let free = (record["free"] ?? "").split(separator: ",").compactMap { Int($0) }
                 let cached = (record["cached"] ?? "").split(separator: ",").compactMap { Int($0) }
                 guard !free.isEmpty else { return diagnose(record, .truncated, "heap freelists without free=") }
-                model.freeLists.append(FreeListSnapshot(time: time, reason: record["why"] ?? "", free: free, cached: cached,
-                                                        liveBytes: Int(record.integer("live_bytes") ?? 0)))
+                model.freeLists.append(
+                    FreeListSnapshot(
+                        time: time, reason: record["why"] ?? "", free: free, cached: cached,
+                        liveBytes: Int(record.integer("live_bytes") ?? 0)))
             default: break
             }
         }
@@ -198,25 +222,38 @@ public enum RunModelBuilder {
                 process.residentSeries = [(time, process.residentFrames)]
                 model.processes.append(process)
             case "end":
-                guard let index = processIndex[pid] else { return diagnose(record, .inconsistent, "proc end for pid \(pid) that never started") }
+                guard let index = processIndex[pid] else {
+                    return diagnose(record, .inconsistent, "proc end for pid \(pid) that never started")
+                }
                 model.processes[index].endTime = time
                 model.processes[index].status = record["status"] ?? "?"
                 model.processes[index].detail = record["fault"] ?? record["code"].map { "code \($0)" } ?? ""
                 model.processes[index].pagesPeakReported = record.integer("pages_peak").map(Int.init)
                 if record["frames"] == "LEAKED" {
-                    model.instants.append(InstantEvent(time: time, lineNumber: record.lineNumber, pid: pid, name: "frame-leak", detail: "frames not all returned"))
+                    model.instants.append(
+                        InstantEvent(
+                            time: time, lineNumber: record.lineNumber, pid: pid, name: "frame-leak",
+                            detail: "frames not all returned"))
                 }
             case "killed":
                 let fault = record["fault"] ?? "?"
-                model.instants.append(InstantEvent(time: time, lineNumber: record.lineNumber, pid: pid, name: "killed: \(fault)",
-                    detail: [record["addr"].map { "addr=\($0)" }, record["cause"].map { "cause=\($0)" }, record["rip"].map { "rip=\($0)" }]
+                model.instants.append(
+                    InstantEvent(
+                        time: time, lineNumber: record.lineNumber, pid: pid, name: "killed: \(fault)",
+                        detail: [
+                            record["addr"].map { "addr=\($0)" }, record["cause"].map { "cause=\($0)" },
+                            record["rip"].map { "rip=\($0)" },
+                        ]
                         .compactMap { $0 }.joined(separator: " ")))
                 if let index = processIndex[pid] {
-                    model.processes[index].faults.append(ProcessFault(time: time, lineNumber: record.lineNumber, name: fault, address: record["addr"]))
+                    model.processes[index].faults.append(
+                        ProcessFault(time: time, lineNumber: record.lineNumber, name: fault, address: record["addr"]))
                 }
             case "no-memory", "rejected":
-                model.instants.append(InstantEvent(time: time, lineNumber: record.lineNumber, pid: pid, name: "\(record.event)",
-                                                   detail: record["reason"] ?? "out of memory"))
+                model.instants.append(
+                    InstantEvent(
+                        time: time, lineNumber: record.lineNumber, pid: pid, name: "\(record.event)",
+                        detail: record["reason"] ?? "out of memory"))
             default: break
             }
         }
@@ -230,14 +267,18 @@ public enum RunModelBuilder {
             if failed { entry.errors += 1 }
             model.processes[index].syscalls[record.event] = entry
             if record.integer("result") == -12 {
-                model.instants.append(InstantEvent(time: model.endTime, lineNumber: record.lineNumber, pid: pid, name: "ENOMEM",
-                                                   detail: "\(record.event) refused: out of memory"))
+                model.instants.append(
+                    InstantEvent(
+                        time: model.endTime, lineNumber: record.lineNumber, pid: pid, name: "ENOMEM",
+                        detail: "\(record.event) refused: out of memory"))
             }
         }
 
         /// `<prog> heap live_bytes= held_bytes= ...` and `<prog> progress live_bytes=` lines.
         mutating func userOutput(_ record: LogRecord, _ time: Double) {
-            guard let pid = record.integer("pid").map(Int.init), let index = processIndex[pid], let text = record.text else { return }
+            guard let pid = record.integer("pid").map(Int.init), let index = processIndex[pid], let text = record.text else {
+                return
+            }
             let words = text.split(separator: " ")
             guard words.count >= 3, words[1] == "heap" || words[1] == "progress" else { return }
             var values: [String: Int] = [:]
@@ -246,21 +287,29 @@ public enum RunModelBuilder {
                 if parts.count == 2, let value = Int(parts[1]) { values[String(parts[0])] = value }
             }
             guard let live = values["live_bytes"] else { return }
-            model.processes[index].mallocReports.append(MallocReport(time: time, liveBytes: live, heldBytes: values["held_bytes"],
-                peakLiveBytes: values["peak_live_bytes"], peakHeldBytes: values["peak_held_bytes"]))
+            model.processes[index].mallocReports.append(
+                MallocReport(
+                    time: time, liveBytes: live, heldBytes: values["held_bytes"],
+                    peakLiveBytes: values["peak_live_bytes"], peakHeldBytes: values["peak_held_bytes"]))
         }
 
         mutating func cpu(_ record: LogRecord, _ time: Double) {
             if record.event == "exception" {
-                model.instants.append(InstantEvent(time: time, lineNumber: record.lineNumber, pid: 0,
-                    name: "kernel exception: \(record["name"] ?? "?")", detail: "rip=\(record["rip"] ?? "?")"))
+                model.instants.append(
+                    InstantEvent(
+                        time: time, lineNumber: record.lineNumber, pid: 0,
+                        name: "kernel exception: \(record["name"] ?? "?")", detail: "rip=\(record["rip"] ?? "?")"))
             }
         }
 
         mutating func finish() {
             for (key, value) in unknown.sorted(by: { $0.value.first < $1.value.first }) {
-                model.diagnostics.append(LogDiagnostic(lineNumber: value.first, kind: .unknownEvent,
-                    message: "`\(key)` is not an event this tool knows (\(value.count) line\(value.count == 1 ? "" : "s")): counted, not interpreted"))
+                model.diagnostics.append(
+                    LogDiagnostic(
+                        lineNumber: value.first, kind: .unknownEvent,
+                        message:
+                            "`\(key)` is not an event this tool knows (\(value.count) line\(value.count == 1 ? "" : "s")): counted, not interpreted"
+                    ))
             }
             model.diagnostics.sort { ($0.lineNumber ?? 0) < ($1.lineNumber ?? 0) }
         }
@@ -272,7 +321,7 @@ extension RunModel {
     public func ownership(afterEvents eventCount: Int) -> [UInt64: FrameOwnerKey] {
         var map: [UInt64: FrameOwnerKey] = [:]
         for event in frameEvents.prefix(eventCount) {
-            for frame in event.firstFrame..<(event.firstFrame + UInt64(max(0, event.count))) {
+            for frame in event.firstFrame ..< (event.firstFrame + UInt64(max(0, event.count))) {
                 if event.isAllocation { map[frame] = event.owner } else { map.removeValue(forKey: frame) }
             }
         }

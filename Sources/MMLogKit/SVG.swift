@@ -40,7 +40,10 @@ struct Scale {
         if binary { step = pow(2, ceil(log2(rough))) }
         var ticks: [Double] = []
         var tick = ceil(domain.0 / step) * step
-        while tick <= domain.1 + step * 1e-9 { ticks.append(tick); tick += step }
+        while tick <= domain.1 + step * 1e-9 {
+            ticks.append(tick)
+            tick += step
+        }
         return ticks
     }
 }
@@ -53,7 +56,8 @@ enum SVGAxis {
         for tick in x.ticks(8) {
             let px = x(tick)
             out += "<line x1=\"\(f(px))\" y1=\"\(f(y))\" x2=\"\(f(px))\" y2=\"\(f(y + 4))\"/>"
-            out += "<text x=\"\(f(px))\" y=\"\(f(y + 16))\" text-anchor=\"middle\">\(HTML.escape(Format.time(tick, unit: unit)))</text>"
+            out +=
+                "<text x=\"\(f(px))\" y=\"\(f(y + 16))\" text-anchor=\"middle\">\(HTML.escape(Format.time(tick, unit: unit)))</text>"
         }
         return out + "</g>"
     }

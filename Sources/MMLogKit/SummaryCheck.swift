@@ -18,12 +18,15 @@ extension RunModel {
         func add(_ name: String, _ computed: Int?, why: String, unchecked: String) {
             let printed = summary[name] ?? "absent"
             guard let computed else {
-                checks.append(SummaryCheck(name: name, summaryValue: printed, eventValue: "-", outcome: .unchecked, note: unchecked))
+                checks.append(
+                    SummaryCheck(name: name, summaryValue: printed, eventValue: "-", outcome: .unchecked, note: unchecked))
                 return
             }
             let agrees = Int(printed) == computed
-            checks.append(SummaryCheck(name: name, summaryValue: printed, eventValue: String(computed),
-                                       outcome: agrees ? .agrees : .disagrees, note: why))
+            checks.append(
+                SummaryCheck(
+                    name: name, summaryValue: printed, eventValue: String(computed),
+                    outcome: agrees ? .agrees : .disagrees, note: why))
         }
         let noFrames = "needs LOG=trace (frame events)"
         add("processes", processes.count, why: "proc start lines", unchecked: "")
@@ -31,10 +34,18 @@ extension RunModel {
         add("heap_errors", heapBadFrees.count, why: "heap bad-free lines", unchecked: "")
         add("frames_total", totalFrames, why: "pmm frames total=", unchecked: "no pmm frames line")
         let bootFree = freeFramesAtBoot
-        add("frames_free_boot", bootFree, why: "pmm frames free= minus frames allocated before the heap was ready", unchecked: noFrames)
-        add("frames_free_exit", freeFramesAtExit, why: "pmm frames free= minus frames allocated and not freed", unchecked: noFrames)
-        add("heap_live_bytes", hasHeapTrace ? heapLiveBytes : nil, why: "blocks of heap alloc lines without a free", unchecked: "needs LOG=trace (heap events)")
-        add("heap_peak_bytes", hasHeapTrace ? heapPeakLiveBytes : nil, why: "most bytes live over the heap alloc/free lines", unchecked: "needs LOG=trace (heap events)")
+        add(
+            "frames_free_boot", bootFree, why: "pmm frames free= minus frames allocated before the heap was ready",
+            unchecked: noFrames)
+        add(
+            "frames_free_exit", freeFramesAtExit, why: "pmm frames free= minus frames allocated and not freed",
+            unchecked: noFrames)
+        add(
+            "heap_live_bytes", hasHeapTrace ? heapLiveBytes : nil, why: "blocks of heap alloc lines without a free",
+            unchecked: "needs LOG=trace (heap events)")
+        add(
+            "heap_peak_bytes", hasHeapTrace ? heapPeakLiveBytes : nil, why: "most bytes live over the heap alloc/free lines",
+            unchecked: "needs LOG=trace (heap events)")
         return checks
     }
 

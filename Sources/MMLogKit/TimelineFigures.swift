@@ -9,7 +9,9 @@ enum TimelineFigures {
 
     /// Frames held per owner group, stacked, sampled into time buckets at each bucket's maximum.
     static func framesByOwner(_ model: RunModel) -> String {
-        guard model.hasFrameTrace else { return "<p class=\"empty\">No frame events: run with LOG=trace to see frames over time.</p>" }
+        guard model.hasFrameTrace else {
+            return "<p class=\"empty\">No frame events: run with LOG=trace to see frames over time.</p>"
+        }
         let height = 250.0, top = 14.0, bottom = 196.0
         let end = max(model.endTime, 1)
         let x = Scale(domain: (0, end), range: (left, width - right))
@@ -17,7 +19,9 @@ enum TimelineFigures {
         var chosen = [Int?](repeating: nil, count: buckets)
         for (index, event) in model.frameEvents.enumerated() {
             let bucket = min(buckets - 1, Int(event.time / end * Double(buckets)))
-            if let current = chosen[bucket], model.allocatedSeries[current].frames >= model.allocatedSeries[index].frames { continue }
+            if let current = chosen[bucket], model.allocatedSeries[current].frames >= model.allocatedSeries[index].frames {
+                continue
+            }
             chosen[bucket] = index
         }
         let groups = orderedGroups(model)
@@ -25,13 +29,19 @@ enum TimelineFigures {
         var samples: [[String: Int]] = []
         var cursor = 0
         var last: [String: Int] = [:]
-        for bucket in 0..<buckets {
+        for bucket in 0 ..< buckets {
             if let target = chosen[bucket] {
                 // Bring the running counts to the chosen event, keep them, then to the bucket's end.
-                while cursor <= target { apply(model.frameEvents[cursor], &running); cursor += 1 }
+                while cursor <= target {
+                    apply(model.frameEvents[cursor], &running)
+                    cursor += 1
+                }
                 samples.append(running)
                 let bucketEnd = (Double(bucket + 1) / Double(buckets)) * end
-                while cursor < model.frameEvents.count && model.frameEvents[cursor].time < bucketEnd { apply(model.frameEvents[cursor], &running); cursor += 1 }
+                while cursor < model.frameEvents.count && model.frameEvents[cursor].time < bucketEnd {
+                    apply(model.frameEvents[cursor], &running)
+                    cursor += 1
+                }
                 last = running
             } else {
                 samples.append(last)
@@ -45,10 +55,10 @@ enum TimelineFigures {
         var base = [Int](repeating: 0, count: buckets)
         for group in groups {
             var top: [Int] = base
-            for bucket in 0..<buckets { top[bucket] += samples[bucket][group] ?? 0 }
+            for bucket in 0 ..< buckets { top[bucket] += samples[bucket][group] ?? 0 }
             guard top != base else { continue }
             var points: [String] = []
-            for bucket in 0..<buckets {
+            for bucket in 0 ..< buckets {
                 let x0 = x(Double(bucket) / Double(buckets) * end), x1 = x(Double(bucket + 1) / Double(buckets) * end)
                 points.append("\(f(x0)),\(f(y(Double(top[bucket])))) \(f(x1)),\(f(y(Double(top[bucket]))))")
             }
@@ -56,7 +66,7 @@ enum TimelineFigures {
                 let x0 = x(Double(bucket) / Double(buckets) * end), x1 = x(Double(bucket + 1) / Double(buckets) * end)
                 points.append("\(f(x1)),\(f(y(Double(base[bucket])))) \(f(x0)),\(f(y(Double(base[bucket]))))")
             }
-            let peak = (0..<buckets).map { top[$0] - base[$0] }.max() ?? 0
+            let peak = (0 ..< buckets).map { top[$0] - base[$0] }.max() ?? 0
             out += "<polygon class=\"area\" fill=\"\(Palette.color(group: group))\" points=\"\(points.joined(separator: " "))\">"
             out += "<title>\(HTML.escape(groupLabel(group, model))): at most \(Format.frames(peak))</title></polygon>"
             base = top
@@ -64,7 +74,8 @@ enum TimelineFigures {
         let peakX = x(model.peakTime)
         out += "<line class=\"peak\" x1=\"\(f(peakX))\" y1=\"\(f(top))\" x2=\"\(f(peakX))\" y2=\"\(f(bottom))\"/>"
         let labelOnLeft = peakX > width - 300
-        out += "<text class=\"peak-label\" x=\"\(f(labelOnLeft ? peakX - 4 : peakX + 4))\" y=\"\(f(top + 10))\" text-anchor=\"\(labelOnLeft ? "end" : "start")\">peak \(HTML.escape(Format.frames(model.peakAllocatedFrames))) at \(HTML.escape(Format.time(model.peakTime, unit: model.timeUnit)))</text>"
+        out +=
+            "<text class=\"peak-label\" x=\"\(f(labelOnLeft ? peakX - 4 : peakX + 4))\" y=\"\(f(top + 10))\" text-anchor=\"\(labelOnLeft ? "end" : "start")\">peak \(HTML.escape(Format.frames(model.peakAllocatedFrames))) at \(HTML.escape(Format.time(model.peakTime, unit: model.timeUnit)))</text>"
         out += lifetimes(model, x: x, y: bottom + 6)
         out += SVGAxis.time(x, y: bottom + 28, unit: model.timeUnit)
         return out + "</svg>"
@@ -89,8 +100,10 @@ enum TimelineFigures {
         var out = ""
         for process in model.processes {
             let x0 = x(process.startTime), x1 = x(process.endTime ?? model.endTime)
-            let tip = "pid \(process.pid) \(process.name): \(process.status) \(process.detail), \(Format.time(process.startTime, unit: model.timeUnit)) - \(Format.time(process.endTime ?? model.endTime, unit: model.timeUnit))"
-            out += "<rect class=\"life\" x=\"\(f(x0))\" y=\"\(f(y))\" width=\"\(f(max(1, x1 - x0)))\" height=\"12\" fill=\"\(Palette.process(process.pid))\"><title>\(HTML.escape(tip))</title></rect>"
+            let tip =
+                "pid \(process.pid) \(process.name): \(process.status) \(process.detail), \(Format.time(process.startTime, unit: model.timeUnit)) - \(Format.time(process.endTime ?? model.endTime, unit: model.timeUnit))"
+            out +=
+                "<rect class=\"life\" x=\"\(f(x0))\" y=\"\(f(y))\" width=\"\(f(max(1, x1 - x0)))\" height=\"12\" fill=\"\(Palette.process(process.pid))\"><title>\(HTML.escape(tip))</title></rect>"
             if x1 - x0 > Double(process.name.count) * 6.5 + 8 {
                 out += "<text class=\"life-label\" x=\"\(f(x0 + 4))\" y=\"\(f(y + 10))\">\(HTML.escape(process.name))</text>"
             }
@@ -116,25 +129,32 @@ enum TimelineFigures {
         if !kept.isEmpty {
             var path = "M\(f(x(0))),\(f(y(0)))"
             for index in kept { path += " L\(f(x(live[index].time))),\(f(y(Double(live[index].bytes))))" }
-            out += "<path class=\"live\" d=\"\(path)\"><title>kernel heap live bytes (peak \(HTML.escape(Format.bytes(peakLive))))</title></path>"
+            out +=
+                "<path class=\"live\" d=\"\(path)\"><title>kernel heap live bytes (peak \(HTML.escape(Format.bytes(peakLive))))</title></path>"
         }
-        let maximum = model.freeLists.flatMap { zip($0.free, $0.cached + [Int](repeating: 0, count: max(0, $0.free.count - $0.cached.count))).map { $0 + $1 } }.max() ?? 1
+        let maximum =
+            model.freeLists.flatMap {
+                zip($0.free, $0.cached + [Int](repeating: 0, count: max(0, $0.free.count - $0.cached.count))).map { $0 + $1 }
+            }.max() ?? 1
         let snapshots = model.freeLists
         for (index, snapshot) in snapshots.enumerated() {
             let x0 = x(snapshot.time)
             let x1 = index + 1 < snapshots.count ? x(snapshots[index + 1].time) : x(end)
             let cellWidth = max(1.5, x1 - x0)
-            for order in 0..<snapshot.free.count {
+            for order in 0 ..< snapshot.free.count {
                 let count = snapshot.free[order] + (order < snapshot.cached.count ? snapshot.cached[order] : 0)
                 guard count > 0 else { continue }
                 let yTop = gridBottom - Double(order + 1) * rowHeight
-                let tip = "order \(order) (\(Format.bytes(16 << order)) blocks): \(count) free at \(Format.time(snapshot.time, unit: model.timeUnit))"
-                out += "<rect x=\"\(f(x0))\" y=\"\(f(yTop))\" width=\"\(f(cellWidth))\" height=\"\(f(rowHeight - 1))\" fill=\"\(heat(count, maximum))\"><title>\(HTML.escape(tip))</title></rect>"
+                let tip =
+                    "order \(order) (\(Format.bytes(16 << order)) blocks): \(count) free at \(Format.time(snapshot.time, unit: model.timeUnit))"
+                out +=
+                    "<rect x=\"\(f(x0))\" y=\"\(f(yTop))\" width=\"\(f(cellWidth))\" height=\"\(f(rowHeight - 1))\" fill=\"\(heat(count, maximum))\"><title>\(HTML.escape(tip))</title></rect>"
             }
         }
         for order in stride(from: 0, to: orders, by: 2) {
             let yText = gridBottom - Double(order) * rowHeight - 2
-            out += "<text class=\"axis-label\" x=\"\(f(left - 6))\" y=\"\(f(yText))\" text-anchor=\"end\">\(HTML.escape(Format.bytes(16 << order)))</text>"
+            out +=
+                "<text class=\"axis-label\" x=\"\(f(left - 6))\" y=\"\(f(yText))\" text-anchor=\"end\">\(HTML.escape(Format.bytes(16 << order)))</text>"
         }
         out += SVGAxis.time(x, y: gridBottom + 4, unit: model.timeUnit)
         return out + "</svg>"
@@ -164,6 +184,7 @@ enum TimelineFigures {
         }
         path += " L\(f(x(end))),\(f(y(Double(previous))))"
         let color = Palette.process(process.pid)
-        return "<svg class=\"spark\" viewBox=\"0 0 \(f(w)) \(f(h))\" width=\"\(f(w))\" height=\"\(f(h))\"><path d=\"\(path) L\(f(x(end))),\(f(y(0))) Z\" fill=\"\(color)\" fill-opacity=\"0.25\" stroke=\"\(color)\" stroke-width=\"1.2\"><title>\(HTML.escape("pid \(process.pid) resident: peak \(Format.frames(process.peakResidentFrames))"))</title></path></svg>"
+        return
+            "<svg class=\"spark\" viewBox=\"0 0 \(f(w)) \(f(h))\" width=\"\(f(w))\" height=\"\(f(h))\"><path d=\"\(path) L\(f(x(end))),\(f(y(0))) Z\" fill=\"\(color)\" fill-opacity=\"0.25\" stroke=\"\(color)\" stroke-width=\"1.2\"><title>\(HTML.escape("pid \(process.pid) resident: peak \(Format.frames(process.peakResidentFrames))"))</title></path></svg>"
     }
 }

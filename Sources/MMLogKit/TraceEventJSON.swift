@@ -14,8 +14,10 @@ public enum TraceEventJSON {
         let root: [String: Any] = [
             "traceEvents": events,
             "displayTimeUnit": "ms",
-            "otherData": ["source": "SwiftMM serial log", "log_format_version": model.formatVersion,
-                          "time_unit": model.timeUnit == "us" ? "microseconds since boot" : "log line numbers"],
+            "otherData": [
+                "source": "SwiftMM serial log", "log_format_version": model.formatVersion,
+                "time_unit": model.timeUnit == "us" ? "microseconds since boot" : "log line numbers",
+            ],
         ]
         let data = (try? JSONSerialization.data(withJSONObject: root, options: [.sortedKeys])) ?? Data("{}".utf8)
         return String(decoding: data, as: UTF8.self)
@@ -31,8 +33,10 @@ public enum TraceEventJSON {
         heapCounters(model, &events)
         for process in model.processes { processEvents(process, model, &events) }
         for instant in model.instants + model.heapBadFrees {
-            events.append(["name": instant.name, "ph": "i", "s": "p", "ts": instant.time, "pid": instant.pid, "tid": 0,
-                           "args": ["detail": instant.detail, "line": instant.lineNumber]])
+            events.append([
+                "name": instant.name, "ph": "i", "s": "p", "ts": instant.time, "pid": instant.pid, "tid": 0,
+                "args": ["detail": instant.detail, "line": instant.lineNumber],
+            ])
         }
         return events
     }
@@ -50,13 +54,15 @@ public enum TraceEventJSON {
         guard model.hasFrameTrace, let start = model.freeFramesAtAllocatorStart else { return }
         var byKind: [String: Int] = [:]
         let kinds = Array(Set(model.frameEvents.map { kindLabel($0.owner) })).sorted()
-        let kept = Set(Downsample.indices(count: model.frameEvents.count, limit: counterPointLimit) { model.allocatedSeries[$0].frames })
+        let kept = Set(
+            Downsample.indices(count: model.frameEvents.count, limit: counterPointLimit) { model.allocatedSeries[$0].frames })
         for (index, event) in model.frameEvents.enumerated() {
             byKind[kindLabel(event.owner), default: 0] += event.isAllocation ? event.count : -event.count
             let isLastAtThisTime = index + 1 == model.frameEvents.count || model.frameEvents[index + 1].time != event.time
             guard isLastAtThisTime, kept.contains(index) || index + 1 == model.frameEvents.count else { continue }
             let allocated = model.allocatedSeries[index].frames
-            events.append(counter("frames", pid: kernelPid, time: event.time, ["allocated": allocated, "free": start - allocated]))
+            events.append(
+                counter("frames", pid: kernelPid, time: event.time, ["allocated": allocated, "free": start - allocated]))
             var args: [String: Any] = [:]
             for kind in kinds { args[kind] = byKind[kind] ?? 0 }
             events.append(counter("frames by owner", pid: kernelPid, time: event.time, args))
@@ -90,10 +96,14 @@ public enum TraceEventJSON {
 
     static func processEvents(_ process: ProcessRecord, _ model: RunModel, _ events: inout [[String: Any]]) {
         let end = process.endTime ?? model.endTime
-        events.append(["name": process.name, "ph": "X", "ts": process.startTime, "dur": max(0, end - process.startTime),
-                       "pid": process.pid, "tid": 0,
-                       "args": ["status": process.status, "detail": process.detail, "syscalls": process.syscallCount,
-                                "peak_resident_frames": process.peakResidentFrames]])
+        events.append([
+            "name": process.name, "ph": "X", "ts": process.startTime, "dur": max(0, end - process.startTime),
+            "pid": process.pid, "tid": 0,
+            "args": [
+                "status": process.status, "detail": process.detail, "syscalls": process.syscallCount,
+                "peak_resident_frames": process.peakResidentFrames,
+            ],
+        ])
         let series = process.residentSeries
         for index in Downsample.indices(count: series.count, limit: counterPointLimit, value: { series[$0].frames }) {
             let point = series[index]

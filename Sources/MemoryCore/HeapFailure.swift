@@ -23,7 +23,7 @@ public enum HeapFailure: Error, Hashable, Sendable {
     @inlinable public var address: VirtualAddress {
         switch self {
         case .foreignPointer(let a), .misalignedPointer(let a), .interiorPointer(let a, _), .neverAllocated(let a),
-             .doubleFree(let a):
+            .doubleFree(let a):
             a
         }
     }

@@ -159,7 +159,9 @@ public struct IntrusiveList<Node: IntrusiveListNode, Tail: IntrusiveListTail>: S
     /// returns the node count, or the first broken link. O(count). `isNode` is asked about every
     /// address before its links are read, so a damaged link into memory the owner does not know
     /// is reported instead of followed.
-    public func checkInvariants(limit: Int, isNode: (Node) -> Bool = { _ in true })
+    public func checkInvariants(
+        limit: Int, isNode: (Node) -> Bool = { _ in true }
+    )
         -> Result<Int, IntrusiveListViolation>
     {
         var count = 0

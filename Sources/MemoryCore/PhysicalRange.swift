@@ -41,7 +41,8 @@ public struct PhysicalRange: Hashable, Sendable {
     /// (reserved ranges are widened outwards so no byte of them is ever handed out).
     @inlinable public var touchedFrames: FrameRange {
         let first = start.containingFrame
-        let endFrame = end.alignedUp(to: frameSize).map { $0.containingFrame }
+        let endFrame =
+            end.alignedUp(to: frameSize).map { $0.containingFrame }
             ?? FrameNumber(UInt64.max >> frameShift + 1)
         return first < endFrame ? FrameRange(first, endFrame) : FrameRange(first, first)
     }

@@ -42,7 +42,8 @@ extension AddressSpace {
                 // A 1 GiB leaf (PDPT level) is never created here; `checkInvariants` reports one.
                 if level == .pd { releaseLeaf(address, entry.frame, .size2MiB) }
             } else {
-                freed += destroyTable(entry.frame, level: level.child!, base: address, tableFrames: &tableFrames, releaseLeaf: releaseLeaf)
+                freed += destroyTable(
+                    entry.frame, level: level.child!, base: address, tableFrames: &tableFrames, releaseLeaf: releaseLeaf)
             }
         }
         tableFrames.freeTableFrame(table)

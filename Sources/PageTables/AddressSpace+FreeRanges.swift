@@ -16,8 +16,10 @@ extension AddressSpace {
     /// The lowest `start` in [from, end) such that [start - gapBefore, start + pageCount + gapAfter
     /// pages) is wholly unmapped and inside [lower, end) (the gaps are clipped at `lower`), or nil.
     /// Each step skips past one mapped page, so a search costs one walk per mapped page it meets.
-    public func firstFreeRange(pageCount: UInt64, from: VirtualAddress, lower: VirtualAddress, end: VirtualAddress,
-                               gapPages: UInt64) -> VirtualAddress? {
+    public func firstFreeRange(
+        pageCount: UInt64, from: VirtualAddress, lower: VirtualAddress, end: VirtualAddress,
+        gapPages: UInt64
+    ) -> VirtualAddress? {
         guard pageCount > 0 else { return nil }
         var candidate = from
         while true {

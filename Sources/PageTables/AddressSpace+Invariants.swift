@@ -62,7 +62,8 @@ extension AddressSpace {
 
     private func auditRoot<Ledger: TableFrameLedger>(_ tally: inout AuditTally, ledger: Ledger) -> PageTableInvariantViolation? {
         for slot in 0 ..< PageTableLevel.entryCount {
-            let entry = PageTableEntry(rawValue: memory.readEntry(root, slot).rawValue & ~(slot == 0 ? PageTableEntry.auditMark : 0))
+            let entry = PageTableEntry(
+                rawValue: memory.readEntry(root, slot).rawValue & ~(slot == 0 ? PageTableEntry.auditMark : 0))
             let address = VirtualAddress.canonical(pml4: slot, pdpt: 0, pd: 0, pt: 0)
             if !kind.ownedSlots.contains(slot) {
                 if entry.isPresent && entry.flags.contains(.user) { return .sharedEntryUserAccessible(slot: slot, entry: entry) }
@@ -139,7 +140,8 @@ extension AddressSpace {
     private func auditLeaf(
         _ entry: PageTableEntry, at address: VirtualAddress, level: PageTableLevel, _ tally: inout AuditTally
     ) -> PageTableInvariantViolation? {
-        let reserved = PageTableEntry.softwareBits
+        let reserved =
+            PageTableEntry.softwareBits
             | (level == .pt ? PageTableEntry.patBit4KiB : PageTableEntry.patBit2MiB | PageTableEntry.reservedBits2MiB)
         if entry.rawValue & reserved != 0 { return .reservedBitsSet(at: address, level: level, entry: entry) }
         if entry.flags.contains(.user) && (kind != .user || entry.flags.contains(.global)) {
@@ -177,9 +179,13 @@ extension AddressSpace {
         for slot in kind.ownedSlots { clearAuditMarks(below: root, index: slot, level: .pml4, ledger: ledger) }
     }
 
-    private func clearAuditMarks<Ledger: TableFrameLedger>(below table: FrameNumber, index: Int, level: PageTableLevel, ledger: Ledger) {
+    private func clearAuditMarks<Ledger: TableFrameLedger>(
+        below table: FrameNumber, index: Int, level: PageTableLevel, ledger: Ledger
+    ) {
         let entry = memory.readEntry(table, index)
-        guard entry.isPresent, !entry.isHugePage, let child = level.child, ledger.isOutstandingTableFrame(entry.frame) else { return }
+        guard entry.isPresent, !entry.isHugePage, let child = level.child, ledger.isOutstandingTableFrame(entry.frame) else {
+            return
+        }
         clearAuditMark(entry.frame)
         guard child != .pt else { return }
         for childIndex in 0 ..< PageTableLevel.entryCount {

@@ -82,8 +82,9 @@ extension AddressSpace {
             if level == .pt || (level == .pd && entry.isHugePage) {
                 let size: PageSize = level == .pt ? .size4KiB : .size2MiB
                 let offset = address.raw & (size.bytes - 1)
-                return Translation(physical: PhysicalAddress(entry.frame.startAddress.raw | offset),
-                                   frame: entry.frame, flags: entry.flags, size: size)
+                return Translation(
+                    physical: PhysicalAddress(entry.frame.startAddress.raw | offset),
+                    frame: entry.frame, flags: entry.flags, size: size)
             }
             if entry.isHugePage { return nil }  // a 1 GiB leaf: never created in owned slots
             table = entry.frame

@@ -71,8 +71,10 @@ extension AddressSpace {
 
     /// Clears every 4 KiB leaf in [start, end) (frames untouched: they stay mapped elsewhere or
     /// are the caller's) and frees the tables that became empty.
-    mutating func removeLeaves<Source: TableFrameSource>(from start: VirtualAddress, before end: VirtualAddress,
-                                                         tableFrames: inout Source) {
+    mutating func removeLeaves<Source: TableFrameSource>(
+        from start: VirtualAddress, before end: VirtualAddress,
+        tableFrames: inout Source
+    ) {
         var cursor = start
         while let leaf = nextLeaf(from: cursor, before: end) {
             removeLeaf(leaf.slot, page: leaf.page, size: leaf.size, tableFrames: &tableFrames)

@@ -21,8 +21,9 @@ extension AddressSpace {
         startingAt start: VirtualAddress, pageCount: UInt64, size: PageSize, flags: PageFlags,
         tableFrames: inout Source, frameForPage: (UInt64) -> FrameNumber
     ) throws(PageTableError) -> TLBFlush {
-        try mapRange(startingAt: start, pageCount: pageCount, size: size, flags: flags, tableFrames: &tableFrames,
-                     allocateFrame: { index in frameForPage(index) }, releaseFrame: { _, _ in })
+        try mapRange(
+            startingAt: start, pageCount: pageCount, size: size, flags: flags, tableFrames: &tableFrames,
+            allocateFrame: { index in frameForPage(index) }, releaseFrame: { _, _ in })
     }
 
     /// As `mapRange(frameForPage:)`, for frames taken from an allocator: `allocateFrame(i)` gives
@@ -67,8 +68,10 @@ extension AddressSpace {
     ) throws(PageTableError) -> TLBFlush {
         let (frameCount, overflow) = pageCount.multipliedReportingOverflow(by: size.frameCount)
         guard !overflow, firstFrame.raw <= PageTableEntry.frameLimit,
-              frameCount <= PageTableEntry.frameLimit - firstFrame.raw else { throw .frameOutOfRange }
-        return try mapRange(startingAt: start, pageCount: pageCount, size: size, flags: flags, tableFrames: &tableFrames) { index in
+            frameCount <= PageTableEntry.frameLimit - firstFrame.raw
+        else { throw .frameOutOfRange }
+        return try mapRange(startingAt: start, pageCount: pageCount, size: size, flags: flags, tableFrames: &tableFrames) {
+            index in
             FrameNumber(firstFrame.raw + index * size.frameCount)
         }
     }

@@ -49,7 +49,9 @@ extension AddressSpace {
     /// Throws, changing nothing: `.nonCanonical`, `.outsideAddressSpace`, `.misaligned`,
     /// `.rangeOverflow`, `.invalidFlags`, `.notMapped` (a hole anywhere in the region),
     /// `.pageSizeMismatch` (a 2 MiB page straddles either end).
-    public mutating func protectRegion(startingAt start: VirtualAddress, pageCount: UInt64, flags: PageFlags) throws(PageTableError) -> TLBFlush {
+    public mutating func protectRegion(
+        startingAt start: VirtualAddress, pageCount: UInt64, flags: PageFlags
+    ) throws(PageTableError) -> TLBFlush {
         let end = try validateRange(start, pageCount, .size4KiB)
         try validateLeafFlags(flags)
         try checkNoHugePageStraddles(start, end)
@@ -61,10 +63,12 @@ extension AddressSpace {
         cursor = start
         while let leaf = nextLeaf(from: cursor, before: end) {
             let kept = leaf.slot.entry.flags.intersection(.hardwareManaged)
-            memory.writeEntry(leaf.slot.table, leaf.slot.index, leaf.slot.entry.replacingFlags(with: flags.union(kept).union(.present)))
+            memory.writeEntry(
+                leaf.slot.table, leaf.slot.index, leaf.slot.entry.replacingFlags(with: flags.union(kept).union(.present)))
             cursor = VirtualAddress(leaf.page.raw + leaf.size.bytes)
         }
-        return TLBFlush(start: start, pageCount: pageCount, pageSize: .size4KiB, changedBytes: pageCount * PageSize.size4KiB.bytes)
+        return TLBFlush(
+            start: start, pageCount: pageCount, pageSize: .size4KiB, changedBytes: pageCount * PageSize.size4KiB.bytes)
     }
 
     /// Throws `.pageSizeMismatch` when a 2 MiB leaf covers `start` without starting there, or covers
@@ -74,7 +78,10 @@ extension AddressSpace {
         if let first = nextLeaf(from: start, before: end), first.page < start { throw .pageSizeMismatch }
         let lastPage = VirtualAddress(end.raw - PageSize.size4KiB.bytes)
         if let last = nextLeaf(from: lastPage, before: end), last.page <= lastPage,
-           last.page.raw + last.size.bytes > end.raw { throw .pageSizeMismatch }
+            last.page.raw + last.size.bytes > end.raw
+        {
+            throw .pageSizeMismatch
+        }
     }
 
     /// The first leaf that maps any byte of [address, end), in address order (its page may start

@@ -48,7 +48,8 @@ extension AddressSpace {
             memory.writeEntry(leaf.slot.table, leaf.slot.index, leaf.slot.entry.replacingFlags(with: flags))
             cursor = VirtualAddress(leaf.page.raw + leaf.size.bytes)
         }
-        return TLBFlush(start: start, pageCount: pageCount, pageSize: .size4KiB, changedBytes: pageCount * PageSize.size4KiB.bytes)
+        return TLBFlush(
+            start: start, pageCount: pageCount, pageSize: .size4KiB, changedBytes: pageCount * PageSize.size4KiB.bytes)
     }
 
     /// Points the present 4 KiB leaf of `page` at `frame` with `flags` (`.present` implied). Its

@@ -176,7 +176,9 @@ extension AddressSpace {
     }
 
     /// As `releaseEmptyTables(along:tableFrames:)`, with the walk already done (`path` = tablePath(to: address)).
-    mutating func releaseEmptyTables<Source: TableFrameSource>(on path: TablePath, along address: VirtualAddress, tableFrames: inout Source) {
+    mutating func releaseEmptyTables<Source: TableFrameSource>(
+        on path: TablePath, along address: VirtualAddress, tableFrames: inout Source
+    ) {
         var level = PageTableLevel.pt
         while let parent = level.parent {
             if let table = path[level] {

@@ -101,7 +101,8 @@ public struct PageTableEntry: RawRepresentable, Hashable, Sendable {
     /// The same intermediate entry with its child count set to `count` (0...512).
     @inlinable public func withChildCount(_ count: Int) -> PageTableEntry {
         assert(count >= 0 && count <= PageTableLevel.entryCount, "child count out of range")
-        return PageTableEntry(rawValue: (rawValue & ~Self.childCountMask) | UInt64(truncatingIfNeeded: count) << Self.childCountShift)
+        return PageTableEntry(
+            rawValue: (rawValue & ~Self.childCountMask) | UInt64(truncatingIfNeeded: count) << Self.childCountShift)
     }
 
     /// An entry that points to the next-level table in `frame` (child count 0).

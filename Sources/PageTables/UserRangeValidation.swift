@@ -82,6 +82,7 @@ public func validateUserRange(
     }
     guard lastByte < UserSpace.end.raw else { throw .outsideUserRange }
     // lastByte < UserSpace.end (page-aligned), so neither rounding can overflow or leave the range.
-    return UserRange(start: VirtualAddress(alignDown(address, to: frameSize)),
-                     end: VirtualAddress(alignDown(lastByte, to: frameSize) + frameSize))
+    return UserRange(
+        start: VirtualAddress(alignDown(address, to: frameSize)),
+        end: VirtualAddress(alignDown(lastByte, to: frameSize) + frameSize))
 }

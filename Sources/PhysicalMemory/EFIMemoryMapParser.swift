@@ -81,7 +81,8 @@ public struct EFIMemoryMapTag {
     public init(_ bytes: UnsafeRawBufferPointer) {
         self.bytes = bytes
         guard bytes.count >= Self.headerBytes, loadLittleEndianUInt32(bytes, at: 0) == Self.tagType,
-              Int(loadLittleEndianUInt32(bytes, at: 8)) >= Self.minimumDescriptorBytes else {
+            Int(loadLittleEndianUInt32(bytes, at: 8)) >= Self.minimumDescriptorBytes
+        else {
             descriptorSize = Self.minimumDescriptorBytes
             count = 0
             truncated = 1
@@ -111,11 +112,13 @@ public struct EFIMemoryMapTag {
         let pages = loadLittleEndianUInt64(bytes, at: offset + 24)
         let (length, lengthOverflow) = pages.multipliedReportingOverflow(by: frameSize)
         let (end, endOverflow) = start.addingReportingOverflow(length)
-        return EFIMemoryDescriptor(type: loadLittleEndianUInt32(bytes, at: offset),
-                                   range: PhysicalRange(start: PhysicalAddress(start),
-                                                        end: PhysicalAddress(lengthOverflow || endOverflow ? UInt64.max : end)),
-                                   attributes: loadLittleEndianUInt64(bytes, at: offset + 32), pageCount: pages,
-                                   clampedForOverflow: lengthOverflow || endOverflow)
+        return EFIMemoryDescriptor(
+            type: loadLittleEndianUInt32(bytes, at: offset),
+            range: PhysicalRange(
+                start: PhysicalAddress(start),
+                end: PhysicalAddress(lengthOverflow || endOverflow ? UInt64.max : end)),
+            attributes: loadLittleEndianUInt64(bytes, at: offset + 32), pageCount: pages,
+            clampedForOverflow: lengthOverflow || endOverflow)
     }
 }
 

@@ -6,7 +6,7 @@ import MemoryCore
 
 extension FrameAllocator {
     public func checkInvariants() -> FrameAllocatorInvariantViolation? {
-        if words.count == 0 { return nil } // the empty allocator (init()) has no metadata at all
+        if words.count == 0 { return nil }  // the empty allocator (init()) has no metadata at all
         if let violation = firstLeafViolation() { return violation }
         if let violation = firstSummaryViolation() { return violation }
         if let violation = firstCountViolation() { return violation }

@@ -50,7 +50,7 @@ extension FrameAllocator {
             }
             let starts = runStartsInWord(word, freeBits.leafWord(word), count: count) & allowedStarts
             if starts != 0 { return word * 64 + starts.trailingZeroBitCount }
-            runLengths.lower(word, to: longestFreeStretchStarting(inWord: word)) // it may have been stale
+            runLengths.lower(word, to: longestFreeStretchStarting(inWord: word))  // it may have been stale
             word += 1
         }
     }

@@ -72,8 +72,10 @@ public struct FrameAllocator {
     ///   - usable: the usable frame ranges (all inside the span).
     ///   - reservations: reservations; those parts inside the span are remembered, so freeing such
     ///     a frame reports `.reserved` rather than `.notManaged`.
-    public init(span: FrameRange, storage: UnsafeMutableRawPointer, storageByteCount: UInt64,
-                usable: UsableFrameRanges, reservations: ReservationList) throws(FrameAllocatorSetupError) {
+    public init(
+        span: FrameRange, storage: UnsafeMutableRawPointer, storageByteCount: UInt64,
+        usable: UsableFrameRanges, reservations: ReservationList
+    ) throws(FrameAllocatorSetupError) {
         guard !span.isEmpty, span.start < span.end else { throw .emptySpan }
         let layout = FrameAllocatorLayout(span: span)
         guard storageByteCount >= layout.byteCount else {
@@ -102,8 +104,10 @@ public struct FrameAllocator {
     }
 
     /// Writes the reserved, managed and free leaf bits; returns (managed, reserved) frame counts.
-    private static func markInitialState(_ words: MetadataWords, _ layout: FrameAllocatorLayout, _ span: FrameRange,
-                                         _ usable: UsableFrameRanges, _ reservations: ReservationList) -> (UInt64, UInt64) {
+    private static func markInitialState(
+        _ words: MetadataWords, _ layout: FrameAllocatorLayout, _ span: FrameRange,
+        _ usable: UsableFrameRanges, _ reservations: ReservationList
+    ) -> (UInt64, UInt64) {
         for index in 0 ..< reservations.count {
             let frames = reservations[index].range.touchedFrames
             let clipped = FrameRange(max(frames.start, span.start), min(frames.end, span.end))

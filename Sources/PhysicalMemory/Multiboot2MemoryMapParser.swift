@@ -24,7 +24,8 @@ extension MemoryMapParse {
     public static func parseMultiboot2(_ tag: UnsafeRawBufferPointer) -> MemoryMapParse {
         var parse = MemoryMapParse()
         guard tag.count >= multiboot2HeaderBytes,
-              loadLittleEndianUInt32(tag, at: 0) == multiboot2MemoryMapTag else {
+            loadLittleEndianUInt32(tag, at: 0) == multiboot2MemoryMapTag
+        else {
             parse.droppedTruncated += 1
             return parse
         }

@@ -75,7 +75,9 @@ public struct UsableFrameRanges: Sendable {
     /// The reservations' touched frames, sorted by start (overlaps allowed). The list holds as many
     /// as a ReservationList (static assertion below): none may be dropped, or its frames would be
     /// handed out (with 35 boot modules, 64 entries once dropped one and its module was overwritten).
-    @inline(__always) private static func sortedReservedFrames(_ reservations: ReservationList) -> FixedCapacityList<256, FrameRange> {
+    @inline(__always) private static func sortedReservedFrames(
+        _ reservations: ReservationList
+    ) -> FixedCapacityList<256, FrameRange> {
         var reserved = FixedCapacityList<256, FrameRange>(filler: FrameRange(FrameNumber(0), FrameNumber(0)))
         precondition(ReservationList.capacity <= 256, "UsableFrameRanges must hold every reservation")
         for index in 0 ..< reservations.count {
@@ -88,7 +90,9 @@ public struct UsableFrameRanges: Sendable {
     }
 
     /// Appends the parts of `usable` not covered by any of the sorted `reserved` ranges.
-    @inline(__always) private mutating func appendSubtracting(_ reserved: FixedCapacityList<256, FrameRange>, from usable: FrameRange) {
+    @inline(__always) private mutating func appendSubtracting(
+        _ reserved: FixedCapacityList<256, FrameRange>, from usable: FrameRange
+    ) {
         var cursor = usable.start
         for index in 0 ..< reserved.count {
             let cut = reserved[index]

@@ -77,7 +77,9 @@ import MemoryCore
 }
 
 /// One greedy step of longestRunOfOnes: the positions where `length + step` ones start, if any.
-@inline(__always) private func extendRun(_ state: (starts: UInt64, length: Int), _ longer: UInt64, _ step: Int) -> (starts: UInt64, length: Int) {
+@inline(__always) private func extendRun(
+    _ state: (starts: UInt64, length: Int), _ longer: UInt64, _ step: Int
+) -> (starts: UInt64, length: Int) {
     let candidates = state.starts & (longer >> UInt64(state.length))
     return candidates != 0 ? (candidates, state.length + step) : state
 }

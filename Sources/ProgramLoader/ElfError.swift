@@ -122,12 +122,12 @@ extension ElfError {
     public var programHeaderIndex: Int? {
         switch self {
         case .needsInterpreter(let index), .dynamicSection(let index), .executableStack(let index),
-             .unknownSegmentFlags(let index), .segmentNotReadable(let index),
-             .writableAndExecutable(let index), .fileSizeExceedsMemorySize(let index),
-             .segmentOutsideFile(let index), .badSegmentAlignment(let index),
-             .segmentOffsetNotCongruent(let index), .segmentWrapsAround(let index),
-             .segmentOutsideUserSpace(let index), .tooManyLoadSegments(let index),
-             .overlappingSegments(let index):
+            .unknownSegmentFlags(let index), .segmentNotReadable(let index),
+            .writableAndExecutable(let index), .fileSizeExceedsMemorySize(let index),
+            .segmentOutsideFile(let index), .badSegmentAlignment(let index),
+            .segmentOffsetNotCongruent(let index), .segmentWrapsAround(let index),
+            .segmentOutsideUserSpace(let index), .tooManyLoadSegments(let index),
+            .overlappingSegments(let index):
             index
         default:
             nil

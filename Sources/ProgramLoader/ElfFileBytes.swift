@@ -59,8 +59,9 @@ extension LoadSegment {
     /// is inside it (the plan invariant fileOffset + fileByteCount <= fileByteCount guarantees it;
     /// a different, shorter buffer traps here instead of reading past its end).
     public func fileBytes(in file: UnsafeRawBufferPointer) -> UnsafeRawBufferPointer {
-        precondition(ElfFileBytes(file).contains(offset: fileOffset, length: fileByteCount),
-                     "segment bytes outside the buffer given")
+        precondition(
+            ElfFileBytes(file).contains(offset: fileOffset, length: fileByteCount),
+            "segment bytes outside the buffer given")
         let start = Int(fileOffset)
         return UnsafeRawBufferPointer(rebasing: file[start ..< start + Int(fileByteCount)])
     }

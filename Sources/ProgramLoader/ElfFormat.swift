@@ -26,22 +26,22 @@ enum ElfIdentification {
 enum ElfHeaderLayout {
     /// sizeof(Elf64_Ehdr).
     static let size: UInt64 = 64
-    static let typeOffset: UInt64 = 16        // e_type      u16
-    static let machineOffset: UInt64 = 18     // e_machine   u16
-    static let versionOffset: UInt64 = 20     // e_version   u32
-    static let entryOffset: UInt64 = 24       // e_entry     u64
+    static let typeOffset: UInt64 = 16  // e_type      u16
+    static let machineOffset: UInt64 = 18  // e_machine   u16
+    static let versionOffset: UInt64 = 20  // e_version   u32
+    static let entryOffset: UInt64 = 24  // e_entry     u64
     static let programHeaderOffsetOffset: UInt64 = 32  // e_phoff u64
     static let headerSizeOffset: UInt64 = 52  // e_ehsize    u16
     static let programHeaderEntrySizeOffset: UInt64 = 54  // e_phentsize u16
-    static let programHeaderCountOffset: UInt64 = 56      // e_phnum     u16
+    static let programHeaderCountOffset: UInt64 = 56  // e_phnum     u16
 }
 
 /// e_type values.
 enum ElfFileType {
-    static let relocatable: UInt16 = 1   // ET_REL
-    static let executable: UInt16 = 2    // ET_EXEC
-    static let shared: UInt16 = 3        // ET_DYN (shared object or position-independent executable)
-    static let core: UInt16 = 4          // ET_CORE
+    static let relocatable: UInt16 = 1  // ET_REL
+    static let executable: UInt16 = 2  // ET_EXEC
+    static let shared: UInt16 = 3  // ET_DYN (shared object or position-independent executable)
+    static let core: UInt16 = 4  // ET_CORE
 }
 
 /// EM_X86_64.
@@ -54,19 +54,19 @@ let extendedProgramHeaderCount: UInt16 = 0xFFFF
 enum ProgramHeaderLayout {
     /// sizeof(Elf64_Phdr); e_phentsize must equal it.
     static let size: UInt64 = 56
-    static let typeOffset: UInt64 = 0           // p_type   u32
-    static let flagsOffset: UInt64 = 4          // p_flags  u32
-    static let fileOffsetOffset: UInt64 = 8     // p_offset u64
+    static let typeOffset: UInt64 = 0  // p_type   u32
+    static let flagsOffset: UInt64 = 4  // p_flags  u32
+    static let fileOffsetOffset: UInt64 = 8  // p_offset u64
     static let virtualAddressOffset: UInt64 = 16  // p_vaddr u64
-    static let fileSizeOffset: UInt64 = 32      // p_filesz u64
-    static let memorySizeOffset: UInt64 = 40    // p_memsz  u64
-    static let alignmentOffset: UInt64 = 48     // p_align  u64
+    static let fileSizeOffset: UInt64 = 32  // p_filesz u64
+    static let memorySizeOffset: UInt64 = 40  // p_memsz  u64
+    static let alignmentOffset: UInt64 = 48  // p_align  u64
 }
 
 /// p_type values the loader acts on; every other value is ignored.
 enum ProgramHeaderType {
-    static let load: UInt32 = 1                 // PT_LOAD
-    static let dynamic: UInt32 = 2              // PT_DYNAMIC
-    static let interpreter: UInt32 = 3          // PT_INTERP
-    static let gnuStack: UInt32 = 0x6474_E551   // PT_GNU_STACK
+    static let load: UInt32 = 1  // PT_LOAD
+    static let dynamic: UInt32 = 2  // PT_DYNAMIC
+    static let interpreter: UInt32 = 3  // PT_INTERP
+    static let gnuStack: UInt32 = 0x6474_E551  // PT_GNU_STACK
 }

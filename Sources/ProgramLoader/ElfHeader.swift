@@ -40,7 +40,8 @@ struct ElfHeader {
     private static func checkIdentification(_ file: ElfFileBytes) throws(ElfError) {
         let magic = ElfIdentification.magic
         guard file.byte(at: 0) == magic.0, file.byte(at: 1) == magic.1,
-              file.byte(at: 2) == magic.2, file.byte(at: 3) == magic.3 else { throw .badMagic }
+            file.byte(at: 2) == magic.2, file.byte(at: 3) == magic.3
+        else { throw .badMagic }
         guard file.byte(at: ElfIdentification.classOffset) == ElfIdentification.class64 else { throw .notSixtyFourBit }
         guard file.byte(at: ElfIdentification.dataOffset) == ElfIdentification.littleEndian else { throw .notLittleEndian }
         guard file.byte(at: ElfIdentification.versionOffset) == ElfIdentification.currentVersion else { throw .badVersion }
@@ -70,7 +71,8 @@ struct ElfHeader {
         guard file.contains(offset: offset, length: UInt64(count) * ProgramHeaderLayout.size) else {
             throw .programHeadersOutsideFile
         }
-        return ElfHeader(entry: VirtualAddress(file.uint64(at: ElfHeaderLayout.entryOffset)),
-                         programHeaderOffset: offset, programHeaderCount: Int(count))
+        return ElfHeader(
+            entry: VirtualAddress(file.uint64(at: ElfHeaderLayout.entryOffset)),
+            programHeaderOffset: offset, programHeaderCount: Int(count))
     }
 }

@@ -77,7 +77,8 @@ extension LoadPlan {
         guard (s.virtualAddress.raw ^ s.fileOffset) & (frameSize - 1) == 0 else { return .notCongruent(segment: position) }
         let rights = s.permissions
         guard SegmentPermissions.defined.isSuperset(of: rights), rights.contains(.readable),
-              !rights.contains([.writable, .executable]) else { return .badPermissions(segment: position) }
+            !rights.contains([.writable, .executable])
+        else { return .badPermissions(segment: position) }
         if position > 0 && segments[position - 1].pages.end > s.pages.start {
             return .unsortedOrOverlapping(segment: position)
         }

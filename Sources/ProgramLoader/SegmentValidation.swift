@@ -26,9 +26,10 @@ extension ProgramHeader {
         try checkFileRange(index: index, file: file)
         try checkAlignment(index: index)
         let pages = try placedPages(index: index, userRange: userRange)
-        return LoadSegment(programHeaderIndex: index, virtualAddress: VirtualAddress(virtualAddress),
-                           memoryByteCount: memorySize, fileOffset: fileOffset, fileByteCount: fileSize,
-                           permissions: permissions, pages: pages)
+        return LoadSegment(
+            programHeaderIndex: index, virtualAddress: VirtualAddress(virtualAddress),
+            memoryByteCount: memorySize, fileOffset: fileOffset, fileByteCount: fileSize,
+            permissions: permissions, pages: pages)
     }
 
     /// p_flags as permissions: only R/W/X bits, R present, not W and X together.

@@ -17,8 +17,9 @@ public struct VirtualPageRange: Hashable, Sendable {
 
     /// Contract: start <= end, both page-aligned (checked in debug builds).
     init(uncheckedStart start: VirtualAddress, end: VirtualAddress) {
-        assert(start.isAligned(to: frameSize) && end.isAligned(to: frameSize) && start <= end,
-               "VirtualPageRange needs page-aligned start <= end")
+        assert(
+            start.isAligned(to: frameSize) && end.isAligned(to: frameSize) && start <= end,
+            "VirtualPageRange needs page-aligned start <= end")
         self.start = start
         self.end = end
     }
@@ -30,8 +31,9 @@ public struct VirtualPageRange: Hashable, Sendable {
     /// [alignDown(address), alignUp(address + byteCount)), or nil when the end passes 2^64.
     public static func covering(_ address: VirtualAddress, byteCount: UInt64) -> VirtualPageRange? {
         guard let end = address.adding(byteCount), let roundedEnd = alignUp(end.raw, to: frameSize) else { return nil }
-        return VirtualPageRange(uncheckedStart: VirtualAddress(alignDown(address.raw, to: frameSize)),
-                                end: VirtualAddress(roundedEnd))
+        return VirtualPageRange(
+            uncheckedStart: VirtualAddress(alignDown(address.raw, to: frameSize)),
+            end: VirtualAddress(roundedEnd))
     }
 
     @inlinable public var byteCount: UInt64 { end.raw - start.raw }

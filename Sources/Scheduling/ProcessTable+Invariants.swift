@@ -26,7 +26,9 @@ extension ProcessTable {
         guard peakAlive >= aliveCount else { return .peakBelowAlive(peak: peakAlive, alive: aliveCount) }
         var previous = 0
         for entry in entries {
-            guard entry.id.raw > previous else { return entry.id.raw == previous ? .duplicateID(entry.id) : .idsOutOfOrder(entry.id) }
+            guard entry.id.raw > previous else {
+                return entry.id.raw == previous ? .duplicateID(entry.id) : .idsOutOfOrder(entry.id)
+            }
             previous = entry.id.raw
             if let violation = checkEntry(entry) { return violation }
         }

@@ -69,7 +69,9 @@ extension SlabHeap {
         let pointer = SlabMemory.pointer(slab)
         guard buddy.blockByteCount(of: pointer) == slabBytes else { return .slabNotABuddyBlock(cache: index, slab: slab) }
         guard SlabMemory.cookie(at: slab) == secret ^ slab else { return .badCookie(cache: index, slab: slab) }
-        guard Int(SlabMemory.load32(slab, SlabMemory.cacheIndexOffset)) == index else { return .wrongCache(cache: index, slab: slab) }
+        guard Int(SlabMemory.load32(slab, SlabMemory.cacheIndexOffset)) == index else {
+            return .wrongCache(cache: index, slab: slab)
+        }
         var allocated = 0
         for word in 0 ..< shape.bitmapWords { allocated += SlabMemory.bitmapWord(slab, word * 64).nonzeroBitCount }
         let live = Int(SlabMemory.load32(slab, SlabMemory.liveCountOffset))
@@ -80,7 +82,8 @@ extension SlabHeap {
             let offset = object &- slab &- UInt64(shape.firstObject)
             let slot = Int(offset / UInt64(shape.objectBytes))
             guard object >= slab + UInt64(shape.firstObject), slot < shape.capacity, offset % UInt64(shape.objectBytes) == 0,
-                  SlabMemory.bitmapWord(slab, slot) & (1 << UInt64(slot & 63)) == 0, free < shape.capacity - live else {
+                SlabMemory.bitmapWord(slab, slot) & (1 << UInt64(slot & 63)) == 0, free < shape.capacity - live
+            else {
                 return .freeListBroken(cache: index, slab: slab)
             }
             free += 1

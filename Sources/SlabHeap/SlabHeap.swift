@@ -57,7 +57,8 @@ public struct SlabConfiguration: Sendable {
     public func problem(arenaBytes: Int) -> SlabConfigurationError? {
         guard slabShift >= 9, 1 << slabShift <= arenaBytes / 4 else { return .slabShiftOutOfRange }
         guard largestClassBytes >= 16, largestClassBytes <= largestSlabClassBytes,
-              largestClassBytes <= (1 << slabShift) / 8 else { return .largestClassOutOfRange }
+            largestClassBytes <= (1 << slabShift) / 8
+        else { return .largestClassOutOfRange }
         return nil
     }
 }
@@ -184,7 +185,8 @@ public struct SlabHeap<Source: ArenaSource> {
         let slab = SlabMemory.address(raw)
         let shape = caches[index].shape
         SlabMemory.format(slab: slab, cookie: secret ^ slab, cacheIndex: index, bitmapWords: shape.bitmapWords)
-        SlabMemory.threadFreeList(slab: slab, firstObject: shape.firstObject, objectBytes: shape.objectBytes, capacity: shape.capacity)
+        SlabMemory.threadFreeList(
+            slab: slab, firstObject: shape.firstObject, objectBytes: shape.objectBytes, capacity: shape.capacity)
         SlabMemory.link(slab, at: SlabMemory.allNextOffset, head: &caches[index].allHead)
         SlabMemory.link(slab, at: SlabMemory.partialNextOffset, head: &caches[index].partialHead)
         caches[index].slabCount += 1
@@ -241,7 +243,8 @@ public struct SlabHeap<Source: ArenaSource> {
         let slot = slotIndex(offset, shape)
         let bit: UInt64 = 1 << UInt64(slot & 63)
         guard address &- slab >= UInt64(shape.firstObject), slot < shape.capacity,
-              UInt64(slot &* shape.objectBytes) == offset else { return try badFree(address, slab: slab, shape) }
+            UInt64(slot &* shape.objectBytes) == offset
+        else { return try badFree(address, slab: slab, shape) }
         let bits = SlabMemory.bitmapWord(slab, slot)
         guard bits & bit != 0 else { return try badFree(address, slab: slab, shape) }
         SlabMemory.setBitmapWord(slab, slot, bits & ~bit)
@@ -265,10 +268,12 @@ public struct SlabHeap<Source: ArenaSource> {
         if address & 15 != 0 { throw .misalignedPointer(pointer) }
         let offset = address &- slab &- UInt64(shape.firstObject)
         let slot = Int(offset / UInt64(shape.objectBytes))
-        if slot >= shape.capacity { throw .neverAllocated(pointer) } // the slab's unused tail
+        if slot >= shape.capacity { throw .neverAllocated(pointer) }  // the slab's unused tail
         let start = slab + UInt64(shape.firstObject + slot * shape.objectBytes)
         let allocated = SlabMemory.bitmapWord(slab, slot) & (1 << UInt64(slot & 63)) != 0
-        if start != address { throw allocated ? .interiorPointer(pointer, blockStart: VirtualAddress(start)) : .neverAllocated(pointer) }
+        if start != address {
+            throw allocated ? .interiorPointer(pointer, blockStart: VirtualAddress(start)) : .neverAllocated(pointer)
+        }
         throw .doubleFree(pointer)
     }
 

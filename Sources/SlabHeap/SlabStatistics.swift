@@ -45,10 +45,11 @@ extension SlabHeap {
     /// Statistics of cache `index` (0 ..< cacheCount).
     public func cacheStatistics(_ index: Int) -> SlabCacheStatistics {
         let cache = caches[index]
-        return SlabCacheStatistics(name: cache.name, objectBytes: cache.shape.objectBytes, objectsPerSlab: cache.shape.capacity,
-                                   slabs: cache.slabCount, emptySlabs: cache.emptySlabs, liveObjects: cache.liveObjects,
-                                   allocations: cache.allocations, frees: cache.frees,
-                                   requestedBytesTotal: cache.requestedBytesTotal, slabBytes: cache.slabCount * slabBytes)
+        return SlabCacheStatistics(
+            name: cache.name, objectBytes: cache.shape.objectBytes, objectsPerSlab: cache.shape.capacity,
+            slabs: cache.slabCount, emptySlabs: cache.emptySlabs, liveObjects: cache.liveObjects,
+            allocations: cache.allocations, frees: cache.frees,
+            requestedBytesTotal: cache.requestedBytesTotal, slabBytes: cache.slabCount * slabBytes)
     }
 
     public var statistics: SlabStatistics {
@@ -58,10 +59,11 @@ extension SlabHeap {
             live += caches[index].liveObjects
             liveBytes += caches[index].liveObjects * caches[index].shape.objectBytes
         }
-        return SlabStatistics(slabBytes: slabBytes, slabsHeld: held, liveObjects: live, liveObjectBytes: liveBytes,
-                              slabsTaken: counters.slabsTaken, slabsReturned: counters.slabsReturned,
-                              servedByLargerClass: counters.servedByLargerClass,
-                              failedAllocations: counters.failedAllocations, errorsDetected: counters.errorsDetected)
+        return SlabStatistics(
+            slabBytes: slabBytes, slabsHeld: held, liveObjects: live, liveObjectBytes: liveBytes,
+            slabsTaken: counters.slabsTaken, slabsReturned: counters.slabsReturned,
+            servedByLargerClass: counters.servedByLargerClass,
+            failedAllocations: counters.failedAllocations, errorsDetected: counters.errorsDetected)
     }
 
     /// The generic classes' count (named caches follow them).

@@ -106,12 +106,14 @@ func runBuddyPairScenario(size: Int) {
         glibcNeighbours.append(malloc(16 << (index % 8))!)
     }
     let sink = PointerSink()
-    let comparison = compare([
-        Contender(name: "swiftmm") { buddyPairs(&holder.heap, size: size, count: count, sink) },
-        Contender(name: "glibc") { glibcPairs(size: size, count: count, sink) },
-    ] + peerPairContenders(size: size, count: count, sink), operations: count)
-    emitVersusGlibc(scenario: "buddy_pair_\(size)", allocator: "buddyheap", comparison, peerNames: kernelHeapPeerNames,
-                    extra: [("op", "alloc+free"), ("splits", String(holder.heap.statistics.splits))])
+    let comparison = compare(
+        [
+            Contender(name: "swiftmm") { buddyPairs(&holder.heap, size: size, count: count, sink) },
+            Contender(name: "glibc") { glibcPairs(size: size, count: count, sink) },
+        ] + peerPairContenders(size: size, count: count, sink), operations: count)
+    emitVersusGlibc(
+        scenario: "buddy_pair_\(size)", allocator: "buddyheap", comparison, peerNames: kernelHeapPeerNames,
+        extra: [("op", "alloc+free"), ("splits", String(holder.heap.statistics.splits))])
     for p in neighbours { try? holder.heap.free(p) }
     for p in glibcNeighbours { Glibc.free(p) }
 }
@@ -124,12 +126,14 @@ func runBuddyEmptyPairScenario() {
     let holder = HeapHolder()
     let count = 200_000
     let sink = PointerSink()
-    let comparison = compare([
-        Contender(name: "swiftmm") { buddyPairs(&holder.heap, size: 16, count: count, sink) },
-        Contender(name: "glibc") { glibcPairs(size: 16, count: count, sink) },
-    ] + peerPairContenders(size: 16, count: count, sink), operations: count)
-    emitVersusGlibc(scenario: "buddy_empty_pair", allocator: "buddyheap", comparison, peerNames: kernelHeapPeerNames,
-                    extra: [("op", "alloc+free")] + splitMergeFields(holder.heap.statistics))
+    let comparison = compare(
+        [
+            Contender(name: "swiftmm") { buddyPairs(&holder.heap, size: 16, count: count, sink) },
+            Contender(name: "glibc") { glibcPairs(size: 16, count: count, sink) },
+        ] + peerPairContenders(size: 16, count: count, sink), operations: count)
+    emitVersusGlibc(
+        scenario: "buddy_empty_pair", allocator: "buddyheap", comparison, peerNames: kernelHeapPeerNames,
+        extra: [("op", "alloc+free")] + splitMergeFields(holder.heap.statistics))
 }
 
 /// The textbook worst case, forced: the cache off and every free block below the 4 MiB one
@@ -149,23 +153,27 @@ func runBuddyFullDepthPairScenario() {
     let before = holder.heap.statistics
     let count = 50_000
     let sink = PointerSink()
-    let comparison = compare([
-        Contender(name: "swiftmm") { buddyPairs(&holder.heap, size: 16, count: count, sink) },
-        Contender(name: "glibc") { glibcPairs(size: 16, count: count, sink) },
-    ] + peerPairContenders(size: 16, count: count, sink), operations: count)
+    let comparison = compare(
+        [
+            Contender(name: "swiftmm") { buddyPairs(&holder.heap, size: 16, count: count, sink) },
+            Contender(name: "glibc") { glibcPairs(size: 16, count: count, sink) },
+        ] + peerPairContenders(size: 16, count: count, sink), operations: count)
     var delta = holder.heap.statistics
     delta.splits -= before.splits
     delta.merges -= before.merges
     delta.allocations -= before.allocations
     delta.frees -= before.frees
-    emitVersusGlibc(scenario: "buddy_full_depth_pair", allocator: "buddyheap-uncached", comparison, peerNames: kernelHeapPeerNames,
-                    extra: [("op", "alloc+free")] + splitMergeFields(delta))
+    emitVersusGlibc(
+        scenario: "buddy_full_depth_pair", allocator: "buddyheap-uncached", comparison, peerNames: kernelHeapPeerNames,
+        extra: [("op", "alloc+free")] + splitMergeFields(delta))
     for p in pinned { try? holder.heap.free(p) }
 }
 
 func splitMergeFields(_ statistics: HeapStatistics) -> [(String, String)] {
-    [("splits_per_pair", fixed(Double(statistics.splits) / Double(max(statistics.allocations, 1)))),
-     ("merges_per_pair", fixed(Double(statistics.merges) / Double(max(statistics.frees, 1))))]
+    [
+        ("splits_per_pair", fixed(Double(statistics.splits) / Double(max(statistics.allocations, 1)))),
+        ("merges_per_pair", fixed(Double(statistics.merges) / Double(max(statistics.frees, 1)))),
+    ]
 }
 
 // MARK: Larson
@@ -261,20 +269,24 @@ func runBuddyLarsonScenario() {
     let ours = LarsonSlots()
     let theirs = LarsonSlots()
     let peerSlots = kernelHeapPeers.map { _ in LarsonSlots() }
-    let comparison = compare([
-        Contender(name: "swiftmm") { buddyLarson(&holder.heap, trace, ours) },
-        Contender(name: "glibc") { glibcLarson(trace, theirs) },
-    ] + kernelHeapPeers.indices.map { index in
-        Contender(name: kernelHeapPeers[index].name) { peerLarson(kernelHeapPeers[index], trace, peerSlots[index]) }
-    }, operations: steps)
+    let comparison = compare(
+        [
+            Contender(name: "swiftmm") { buddyLarson(&holder.heap, trace, ours) },
+            Contender(name: "glibc") { glibcLarson(trace, theirs) },
+        ]
+            + kernelHeapPeers.indices.map { index in
+                Contender(name: kernelHeapPeers[index].name) { peerLarson(kernelHeapPeers[index], trace, peerSlots[index]) }
+            }, operations: steps)
     let statistics = holder.heap.statistics
     let internalFragmentation = 1 - Double(statistics.requestedBytesTotal) / Double(max(statistics.grantedBytesTotal, 1))
-    emitVersusGlibc(scenario: "buddy_larson", allocator: "buddyheap", comparison, peerNames: kernelHeapPeerNames, extra: [
-        ("op", "free+alloc"), ("slots", String(LarsonTrace.slotCount)), ("sizes", "8-999"),
-        ("corrupt", String(peerSlots.reduce(ours.corrupt + theirs.corrupt) { $0 + $1.corrupt })),
-        ("internal_frag_pct", fixed(100 * internalFragmentation, 1)),
-        ("invariants", holder.heap.checkInvariants() == nil ? "ok" : "BROKEN"),
-    ])
+    emitVersusGlibc(
+        scenario: "buddy_larson", allocator: "buddyheap", comparison, peerNames: kernelHeapPeerNames,
+        extra: [
+            ("op", "free+alloc"), ("slots", String(LarsonTrace.slotCount)), ("sizes", "8-999"),
+            ("corrupt", String(peerSlots.reduce(ours.corrupt + theirs.corrupt) { $0 + $1.corrupt })),
+            ("internal_frag_pct", fixed(100 * internalFragmentation, 1)),
+            ("invariants", holder.heap.checkInvariants() == nil ? "ok" : "BROKEN"),
+        ])
     for slot in 0 ..< LarsonTrace.slotCount {
         if let p = ours.pointers[slot] { try? holder.heap.free(p) }
         if let p = theirs.pointers[slot] { Glibc.free(p) }
@@ -302,16 +314,18 @@ func runBuddyFillScenario() {
     let elapsed = monotonicNanoseconds() - start
     let heapBytes = arenas * holder.heap.arenaBytes
     let statistics = holder.heap.statistics
-    emitBenchLine(scenario: "buddy_fill", [
-        ("allocator", "buddyheap"),
-        ("ns_per_op", fixed(Double(elapsed) / Double(held.count + 1))),
-        ("efficiency_pct", fixed(100 * Double(requested) / Double(heapBytes), 1)),
-        ("block_bytes_pct", fixed(100 * Double(statistics.liveBlockBytes) / Double(heapBytes), 1)),
-        ("metadata_pct", fixed(100 * Double(statistics.metadataBytes) / Double(heapBytes), 2)),
-        ("heap_bytes", String(heapBytes)),
-        ("allocations", String(held.count)),
-        ("sizes", "16-4096"),
-    ])
+    emitBenchLine(
+        scenario: "buddy_fill",
+        [
+            ("allocator", "buddyheap"),
+            ("ns_per_op", fixed(Double(elapsed) / Double(held.count + 1))),
+            ("efficiency_pct", fixed(100 * Double(requested) / Double(heapBytes), 1)),
+            ("block_bytes_pct", fixed(100 * Double(statistics.liveBlockBytes) / Double(heapBytes), 1)),
+            ("metadata_pct", fixed(100 * Double(statistics.metadataBytes) / Double(heapBytes), 2)),
+            ("heap_bytes", String(heapBytes)),
+            ("allocations", String(held.count)),
+            ("sizes", "16-4096"),
+        ])
     for p in held { try? holder.heap.free(p) }
     holder.heap.trim()
 }

@@ -68,27 +68,31 @@ func runFaultScenarios() {
         let address = try! memory.map(hint: 0, length: pages * 4096, protection: 3, options: options, machine: &machine).get()
         if let touch {
             for page in 0 ..< pages {
-                let fault = PageFault(address: VirtualAddress(address + page * 4096), access: touch, wasPresent: false, fromUser: true)
+                let fault = PageFault(
+                    address: VirtualAddress(address + page * 4096), access: touch, wasPresent: false, fromUser: true)
                 guard case .success = memory.resolveFault(fault, machine: &machine) else { fatalError("fault refused") }
             }
         }
         _ = try! memory.unmap(address: address, length: pages * 4096, machine: &machine).get()
     }
-    let comparison = compare([
-        Contender(name: "demand") { cycle(options: 0, touch: .write) },
-        Contender(name: "populate") { cycle(options: MapOptions.populateBit, touch: nil) },
-        Contender(name: "zero-read") { cycle(options: 0, touch: .read) },
-    ], operations: Int(pages))
+    let comparison = compare(
+        [
+            Contender(name: "demand") { cycle(options: 0, touch: .write) },
+            Contender(name: "populate") { cycle(options: MapOptions.populateBit, touch: nil) },
+            Contender(name: "zero-read") { cycle(options: 0, touch: .read) },
+        ], operations: Int(pages))
     let ratio = comparison.ratio(of: 0, against: 1)
-    emitBenchLine(scenario: "fault-demand-zero", [
-        ("pages", String(pages)),
-        ("ns_per_page", fixed(comparison.nsPerOp[0])),
-        ("populate_ns_per_page", fixed(comparison.nsPerOp[1])),
-        ("zero_read_ns_per_page", fixed(comparison.nsPerOp[2])),
-        ("ratio_vs_populate", fixed(ratio.median)),
-        ("ratio_min", fixed(ratio.min)),
-        ("ratio_max", fixed(ratio.max)),
-        ("rounds", String(comparison.roundTimes[0].count)),
-    ])
+    emitBenchLine(
+        scenario: "fault-demand-zero",
+        [
+            ("pages", String(pages)),
+            ("ns_per_page", fixed(comparison.nsPerOp[0])),
+            ("populate_ns_per_page", fixed(comparison.nsPerOp[1])),
+            ("zero_read_ns_per_page", fixed(comparison.nsPerOp[2])),
+            ("ratio_vs_populate", fixed(ratio.median)),
+            ("ratio_min", fixed(ratio.min)),
+            ("ratio_max", fixed(ratio.max)),
+            ("rounds", String(comparison.roundTimes[0].count)),
+        ])
     precondition(memory.checkInvariants(zeroFrame: machine.sharedZeroFrame) == nil, "invariants after the fault bench")
 }

@@ -51,7 +51,10 @@ final class NaiveBitmapFrameAllocator {
             var blocked: Int? = nil
             var frame = start
             while frame < start + count {
-                if isUsed(frame) { blocked = frame; break }
+                if isUsed(frame) {
+                    blocked = frame
+                    break
+                }
                 frame += 1
             }
             guard let blocked else {
@@ -91,8 +94,9 @@ struct SixGiBMachine {
         usable = UsableFrameRanges(map: map.normalised(), reservations: reservations)
         let bytes = FrameAllocator.metadataByteCount(managing: usable.span)
         storage = UnsafeMutableRawPointer.allocate(byteCount: Int(bytes), alignment: 4096)
-        ours = try! FrameAllocator(span: usable.span, storage: storage, storageByteCount: bytes,
-                                   usable: usable, reservations: reservations)
+        ours = try! FrameAllocator(
+            span: usable.span, storage: storage, storageByteCount: bytes,
+            usable: usable, reservations: reservations)
         naive = NaiveBitmapFrameAllocator(frameCount: Int(usable.span.end.raw), usable: usable)
     }
 
@@ -128,16 +132,18 @@ func runFrameAllocatorScenarios() {
 /// Prints the standard line for ours (contender 0) against the naive peer (contender 1).
 func emitVersusNaive(scenario: String, _ comparison: Comparison, extra: [(String, String)]) {
     let ratio = comparison.ratio(of: 0, against: 1)
-    emitBenchLine(scenario: scenario, [
-        ("allocator", "swiftmm-frames"),
-        ("ns_per_op", fixed(comparison.nsPerOp[0])),
-        ("naive_ns_per_op", fixed(comparison.nsPerOp[1])),
-        ("ratio_vs_naive", fixed(ratio.median)),
-    ] + bestPeerFields(comparison, ours: 0, peers: [1], names: ["swiftmm-frames", "naive-bitmap"]) + [
-        ("ratio_min", fixed(ratio.min)),
-        ("ratio_max", fixed(ratio.max)),
-        ("rounds", String(comparison.roundTimes[0].count)),
-    ] + extra)
+    emitBenchLine(
+        scenario: scenario,
+        [
+            ("allocator", "swiftmm-frames"),
+            ("ns_per_op", fixed(comparison.nsPerOp[0])),
+            ("naive_ns_per_op", fixed(comparison.nsPerOp[1])),
+            ("ratio_vs_naive", fixed(ratio.median)),
+        ] + bestPeerFields(comparison, ours: 0, peers: [1], names: ["swiftmm-frames", "naive-bitmap"]) + [
+            ("ratio_min", fixed(ratio.min)),
+            ("ratio_max", fixed(ratio.max)),
+            ("rounds", String(comparison.roundTimes[0].count)),
+        ] + extra)
 }
 
 /// One allocate() + free() pair per operation, with the lowest 64 MiB of RAM already in use
@@ -150,30 +156,33 @@ func singlePairScenario(metadataPerGiB: UInt64) {
     let ours = machine.ours, naive = machine.naive
     precondition(try! ours.allocate().raw == UInt64(naive.allocate()!), "peers disagree")
     let operations = 2000
-    let comparison = compare([
-        Contender(name: "swiftmm-frames") {
-            for _ in 0 ..< operations {
-                let frame = try! ours.allocate()
-                try! ours.free(frame)
-                blackHole(frame)
-            }
-        },
-        Contender(name: "naive-bitmap") {
-            for _ in 0 ..< operations {
-                let frame = naive.allocate()!
-                naive.free(frame)
-                blackHole(frame)
-            }
-        },
-    ], operations: operations)
+    let comparison = compare(
+        [
+            Contender(name: "swiftmm-frames") {
+                for _ in 0 ..< operations {
+                    let frame = try! ours.allocate()
+                    try! ours.free(frame)
+                    blackHole(frame)
+                }
+            },
+            Contender(name: "naive-bitmap") {
+                for _ in 0 ..< operations {
+                    let frame = naive.allocate()!
+                    naive.free(frame)
+                    blackHole(frame)
+                }
+            },
+        ], operations: operations)
     precondition(ours.checkInvariants() == nil, "frame allocator invariants after the benchmark")
-    emitVersusNaive(scenario: "frame_single_pair", comparison, extra: [
-        ("held_frames", String(held + 1)),
-        ("managed_frames", String(ours.statistics.totalFrames)),
-        ("metadata_bytes", String(ours.metadataBytes)),
-        ("metadata_bytes_per_gib", String(metadataPerGiB)),
-        ("metadata_percent", fixed(Double(metadataPerGiB) * 100 / Double(GiB), 4)),
-    ])
+    emitVersusNaive(
+        scenario: "frame_single_pair", comparison,
+        extra: [
+            ("held_frames", String(held + 1)),
+            ("managed_frames", String(ours.statistics.totalFrames)),
+            ("metadata_bytes", String(ours.metadataBytes)),
+            ("metadata_bytes_per_gib", String(metadataPerGiB)),
+            ("metadata_percent", fixed(Double(metadataPerGiB) * 100 / Double(GiB), 4)),
+        ])
 }
 
 /// One aligned run allocate + free per operation, with the lowest 256 MiB fragmented (every 7th
@@ -189,26 +198,29 @@ func fragmentedRunScenario(count: Int, alignment: Int, scenario: String, operati
     precondition(ourRun.raw == UInt64(naive.allocate(count: count, alignment: alignment)!), "peers disagree")
     try! ours.free(runStartingAt: ourRun, count: UInt64(count))
     naive.free(Int(ourRun.raw), count: count)
-    let comparison = compare([
-        Contender(name: "swiftmm-frames") {
-            for _ in 0 ..< operations {
-                let run = try! ours.allocate(count: UInt64(count), alignment: UInt64(alignment))
-                try! ours.free(runStartingAt: run, count: UInt64(count))
-                blackHole(run)
-            }
-        },
-        Contender(name: "naive-bitmap") {
-            for _ in 0 ..< operations {
-                let run = naive.allocate(count: count, alignment: alignment)!
-                naive.free(run, count: count)
-                blackHole(run)
-            }
-        },
-    ], operations: operations)
+    let comparison = compare(
+        [
+            Contender(name: "swiftmm-frames") {
+                for _ in 0 ..< operations {
+                    let run = try! ours.allocate(count: UInt64(count), alignment: UInt64(alignment))
+                    try! ours.free(runStartingAt: run, count: UInt64(count))
+                    blackHole(run)
+                }
+            },
+            Contender(name: "naive-bitmap") {
+                for _ in 0 ..< operations {
+                    let run = naive.allocate(count: count, alignment: alignment)!
+                    naive.free(run, count: count)
+                    blackHole(run)
+                }
+            },
+        ], operations: operations)
     precondition(ours.checkInvariants() == nil, "frame allocator invariants after the benchmark")
-    emitVersusNaive(scenario: scenario, comparison, extra: [
-        ("run_frames", String(count)), ("alignment_frames", String(alignment)),
-        ("fragmented_frames", String(fragmented)), ("held_every", "7"),
-        ("run_start", String(ourRun.raw)),
-    ])
+    emitVersusNaive(
+        scenario: scenario, comparison,
+        extra: [
+            ("run_frames", String(count)), ("alignment_frames", String(alignment)),
+            ("fragmented_frames", String(fragmented)), ("held_every", "7"),
+            ("run_start", String(ourRun.raw)),
+        ])
 }

@@ -45,7 +45,7 @@ struct Comparison {
     /// with the min and max over rounds.
     func ratio(of contender: Int, against baseline: Int) -> (median: Double, min: Double, max: Double) {
         var ratios: [Double] = []
-        for round in 0..<roundTimes[contender].count {
+        for round in 0 ..< roundTimes[contender].count {
             ratios.append(roundTimes[baseline][round] / roundTimes[contender][round])
         }
         return (median(ratios), ratios.min() ?? 0, ratios.max() ?? 0)
@@ -57,7 +57,7 @@ struct Comparison {
 func compare(_ contenders: [Contender], operations: Int, rounds: Int = benchRounds) -> Comparison {
     for contender in contenders { contender.run() }
     var times = Array(repeating: [Double](), count: contenders.count)
-    for _ in 0..<rounds {
+    for _ in 0 ..< rounds {
         for (index, contender) in contenders.enumerated() {
             times[index].append(Double(timed(contender.run)))
         }
@@ -76,7 +76,7 @@ let benchRounds: Int = {
 func fixed(_ value: Double, _ decimals: Int = 2) -> String {
     if !value.isFinite { return "inf" }
     var scale = 1.0
-    for _ in 0..<decimals { scale *= 10 }
+    for _ in 0 ..< decimals { scale *= 10 }
     let scaled = (abs(value) * scale).rounded()
     let whole = Int(scaled / scale)
     var fraction = String(Int(scaled) - whole * Int(scale))
@@ -95,19 +95,23 @@ func emitBenchLine(scenario: String, _ fields: [(String, String)]) {
 /// Prints the standard line for a scenario compared against glibc: ours is contender 0, glibc is
 /// contender 1, further peers (named by `peerNames`, glibc first) follow. Extra fields follow the
 /// standard ones.
-func emitVersusGlibc(scenario: String, allocator: String = "swiftmm", _ comparison: Comparison,
-                     peerNames: [String] = ["glibc"], extra: [(String, String)] = []) {
+func emitVersusGlibc(
+    scenario: String, allocator: String = "swiftmm", _ comparison: Comparison,
+    peerNames: [String] = ["glibc"], extra: [(String, String)] = []
+) {
     let ratio = comparison.ratio(of: 0, against: 1)
-    emitBenchLine(scenario: scenario, [
-        ("allocator", allocator),
-        ("ns_per_op", fixed(comparison.nsPerOp[0])),
-        ("glibc_ns_per_op", fixed(comparison.nsPerOp[1])),
-        ("ratio_vs_glibc", fixed(ratio.median)),
-    ] + bestPeerFields(comparison, ours: 0, peers: Array(1 ... peerNames.count), names: [allocator] + peerNames) + [
-        ("ratio_min", fixed(ratio.min)),
-        ("ratio_max", fixed(ratio.max)),
-        ("rounds", String(comparison.roundTimes[0].count)),
-    ] + extra)
+    emitBenchLine(
+        scenario: scenario,
+        [
+            ("allocator", allocator),
+            ("ns_per_op", fixed(comparison.nsPerOp[0])),
+            ("glibc_ns_per_op", fixed(comparison.nsPerOp[1])),
+            ("ratio_vs_glibc", fixed(ratio.median)),
+        ] + bestPeerFields(comparison, ours: 0, peers: Array(1 ... peerNames.count), names: [allocator] + peerNames) + [
+            ("ratio_min", fixed(ratio.min)),
+            ("ratio_max", fixed(ratio.max)),
+            ("rounds", String(comparison.roundTimes[0].count)),
+        ] + extra)
 }
 
 /// The `best_peer=` fields of our line: the peer with the lowest median time (`best_peer`, its
@@ -117,9 +121,11 @@ func emitVersusGlibc(scenario: String, allocator: String = "swiftmm", _ comparis
 func bestPeerFields(_ comparison: Comparison, ours: Int, peers: [Int], names: [String]) -> [(String, String)] {
     guard let best = peers.min(by: { comparison.nsPerOp[$0] < comparison.nsPerOp[$1] }) else { return [] }
     let ratio = comparison.ratio(of: ours, against: best)
-    return [("best_peer", names[best]), ("best_peer_ns_per_op", fixed(comparison.nsPerOp[best])),
-            ("ratio_vs_best_peer", fixed(ratio.median)), ("ratio_vs_best_peer_min", fixed(ratio.min)),
-            ("ratio_vs_best_peer_max", fixed(ratio.max))]
+    return [
+        ("best_peer", names[best]), ("best_peer_ns_per_op", fixed(comparison.nsPerOp[best])),
+        ("ratio_vs_best_peer", fixed(ratio.median)), ("ratio_vs_best_peer_min", fixed(ratio.min)),
+        ("ratio_vs_best_peer_max", fixed(ratio.max)),
+    ]
 }
 
 /// Keeps a value alive and opaque to the optimiser so timed loops are not deleted.

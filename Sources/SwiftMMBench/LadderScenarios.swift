@@ -20,7 +20,8 @@ import UserAllocators
 @inline(never) func ladderTouch(_ buffer: UnsafeMutableRawPointer, byteCount: Int, stamp: UInt64) -> UInt64 {
     let middle = (byteCount / 2) & ~7
     let last = byteCount - 8
-    let seen = buffer.load(as: UInt64.self) ^ buffer.load(fromByteOffset: middle, as: UInt64.self)
+    let seen =
+        buffer.load(as: UInt64.self) ^ buffer.load(fromByteOffset: middle, as: UInt64.self)
         ^ buffer.load(fromByteOffset: last, as: UInt64.self)
     buffer.storeBytes(of: stamp, as: UInt64.self)
     buffer.storeBytes(of: stamp &+ 1, toByteOffset: middle, as: UInt64.self)
@@ -70,30 +71,33 @@ func runLadderScenarios() {
     }
 
     var small = [stack]
-    small.append(LadderRung(name: "arena", bytes: ladderSmallBytes) { stamp in
-        try! arena.pointee.withScope { scoped throws(ArenaError) -> UInt64 in
-            ladderTouch(try scoped.allocate(byteCount: ladderSmallBytes), byteCount: ladderSmallBytes, stamp: stamp)
-        }
-    })
-    small.append(LadderRung(name: "pool", bytes: ladderSmallBytes) { stamp in
-        let slot = try! pool.pointee.get()
-        let value = ladderTouch(slot, byteCount: ladderSmallBytes, stamp: stamp)
-        try! pool.pointee.put(slot)
-        return value
-    })
+    small.append(
+        LadderRung(name: "arena", bytes: ladderSmallBytes) { stamp in
+            try! arena.pointee.withScope { scoped throws(ArenaError) -> UInt64 in
+                ladderTouch(try scoped.allocate(byteCount: ladderSmallBytes), byteCount: ladderSmallBytes, stamp: stamp)
+            }
+        })
+    small.append(
+        LadderRung(name: "pool", bytes: ladderSmallBytes) { stamp in
+            let slot = try! pool.pointee.get()
+            let value = ladderTouch(slot, byteCount: ladderSmallBytes, stamp: stamp)
+            try! pool.pointee.put(slot)
+            return value
+        })
     small.append(mallocRung("swiftmm_malloc", ladderSmallBytes, swiftmm.malloc, swiftmm.free))
     if let glibc { small.append(mallocRung("glibc_malloc", ladderSmallBytes, glibc.mallocFunction, glibc.freeFunction)) }
     emitLadder(small, operations: 20_000, rounds: benchRounds * 5)
 
     var large = [stack]
     large.append(mallocRung("swiftmm_malloc_large_cached", ladderLargeBytes, swiftmm.malloc, swiftmm.free))
-    large.append(LadderRung(name: "swiftmm_malloc_large_mmap", bytes: ladderLargeBytes) { stamp in
-        let block = swiftmm.malloc(ladderLargeBytes)!
-        let value = ladderTouch(block, byteCount: ladderLargeBytes, stamp: stamp)
-        swiftmm.free(block)
-        swiftmm.heap.pointee.trim()  // empties the large cache: the next malloc must mmap again
-        return value
-    })
+    large.append(
+        LadderRung(name: "swiftmm_malloc_large_mmap", bytes: ladderLargeBytes) { stamp in
+            let block = swiftmm.malloc(ladderLargeBytes)!
+            let value = ladderTouch(block, byteCount: ladderLargeBytes, stamp: stamp)
+            swiftmm.free(block)
+            swiftmm.heap.pointee.trim()  // empties the large cache: the next malloc must mmap again
+            return value
+        })
     if let glibc { large.append(mallocRung("glibc_malloc_large", ladderLargeBytes, glibc.mallocFunction, glibc.freeFunction)) }
     large.append(mmapRung("mmap_munmap_eager", flags: MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE))
     large.append(mmapRung("mmap_munmap_demand", flags: MAP_PRIVATE | MAP_ANONYMOUS))
@@ -101,8 +105,10 @@ func runLadderScenarios() {
 }
 
 /// malloc, touch, free through the given functions.
-func mallocRung(_ name: String, _ bytes: Int, _ malloc: @escaping (Int) -> UnsafeMutableRawPointer?,
-                _ free: @escaping (UnsafeMutableRawPointer?) -> Void) -> LadderRung {
+func mallocRung(
+    _ name: String, _ bytes: Int, _ malloc: @escaping (Int) -> UnsafeMutableRawPointer?,
+    _ free: @escaping (UnsafeMutableRawPointer?) -> Void
+) -> LadderRung {
     LadderRung(name: name, bytes: bytes) { stamp in
         let block = malloc(bytes)!
         let value = ladderTouch(block, byteCount: bytes, stamp: stamp)
@@ -126,18 +132,21 @@ func mmapRung(_ name: String, flags: Int32) -> LadderRung {
 /// rungs take well under a millisecond per run, so they run 5x the rounds: on a loaded machine a
 /// run that is preempted is an outlier the median of many short rounds ignores.
 func emitLadder(_ rungs: [LadderRung], operations: Int, rounds: Int) {
-    let comparison = compare(rungs.map { ladderContender($0, operations: operations) }, operations: operations,
-                             rounds: rounds)
+    let comparison = compare(
+        rungs.map { ladderContender($0, operations: operations) }, operations: operations,
+        rounds: rounds)
     for (index, rung) in rungs.enumerated() {
         let ratio = comparison.ratio(of: 0, against: index)
         let times = comparison.roundTimes[index]
-        emitBenchLine(scenario: "ladder", [
-            ("rung", rung.name), ("bytes", String(rung.bytes)),
-            ("ns_per_op", fixed(comparison.nsPerOp[index])),
-            ("ns_min", fixed((times.min() ?? 0) / Double(operations))),
-            ("ns_max", fixed((times.max() ?? 0) / Double(operations))),
-            ("ratio_vs_stack", fixed(ratio.median)), ("ratio_min", fixed(ratio.min)), ("ratio_max", fixed(ratio.max)),
-            ("rounds", String(times.count)),
-        ])
+        emitBenchLine(
+            scenario: "ladder",
+            [
+                ("rung", rung.name), ("bytes", String(rung.bytes)),
+                ("ns_per_op", fixed(comparison.nsPerOp[index])),
+                ("ns_min", fixed((times.min() ?? 0) / Double(operations))),
+                ("ns_max", fixed((times.max() ?? 0) / Double(operations))),
+                ("ratio_vs_stack", fixed(ratio.median)), ("ratio_min", fixed(ratio.min)), ("ratio_max", fixed(ratio.max)),
+                ("rounds", String(times.count)),
+            ])
     }
 }

@@ -59,8 +59,9 @@ struct CAllocator: BenchAllocator {
             return unsafeBitCast(address, to: type)
         }
         guard let m = symbol("malloc", CMalloc.self), let f = symbol("free", CFree.self),
-              let r = symbol("realloc", CRealloc.self), let c = symbol("calloc", CCalloc.self),
-              let a = symbol("posix_memalign", CPosixMemalign.self) else { return nil }
+            let r = symbol("realloc", CRealloc.self), let c = symbol("calloc", CCalloc.self),
+            let a = symbol("posix_memalign", CPosixMemalign.self)
+        else { return nil }
         self.name = name
         (mallocFunction, freeFunction, reallocFunction, callocFunction, memalignFunction) = (m, f, r, c, a)
     }
@@ -93,7 +94,8 @@ struct SwiftMMAllocator: BenchAllocator {
         let errors = BenchErrorCounter()
         self.errors = errors
         heap = .allocate(capacity: 1)
-        heap.initialize(to: UserHeap(source: MmapPageSource(), secret: UInt64.random(in: 0...UInt64.max)) { _ in errors.count += 1 })
+        heap.initialize(
+            to: UserHeap(source: MmapPageSource(), secret: UInt64.random(in: 0 ... UInt64.max)) { _ in errors.count += 1 })
     }
 
     /// Returns every page to the source and releases the heap.
@@ -118,8 +120,10 @@ struct SwiftMMAllocator: BenchAllocator {
 
 /// The C contenders that load on this machine, glibc first.
 func loadCAllocators() -> [CAllocator] {
-    let candidates = [("glibc", "libc.so.6"), ("jemalloc", "libjemalloc.so.2"),
-                      ("mimalloc", "libmimalloc.so.2"), ("tcmalloc", "libtcmalloc_minimal.so.4")]
+    let candidates = [
+        ("glibc", "libc.so.6"), ("jemalloc", "libjemalloc.so.2"),
+        ("mimalloc", "libmimalloc.so.2"), ("tcmalloc", "libtcmalloc_minimal.so.4"),
+    ]
     var loaded: [CAllocator] = []
     for (name, library) in candidates {
         if let allocator = CAllocator(name: name, library: library) {
@@ -278,7 +282,9 @@ func replay<A: BenchAllocator>(_ trace: Trace, on allocator: inout A) -> Int {
             if let p {
                 if total > 0 && p.load(fromByteOffset: total - 1, as: UInt8.self) != 0 { failures += 1 }
                 tagBlock(p, size: total, slot: slot)
-            } else { failures += 1 }
+            } else {
+                failures += 1
+            }
             slots[slot] = p
             sizes[slot] = total
         case .aligned:
@@ -295,8 +301,11 @@ func replay<A: BenchAllocator>(_ trace: Trace, on allocator: inout A) -> Int {
 @inline(__always)
 func fastPathPairs<A: BenchAllocator>(size: Int, pairs: Int, on allocator: inout A) -> Int {
     var failures = 0
-    for i in 0..<pairs {
-        guard let p = allocator.malloc(size) else { failures += 1; continue }
+    for i in 0 ..< pairs {
+        guard let p = allocator.malloc(size) else {
+            failures += 1
+            continue
+        }
         tagBlock(p, size: size, slot: i)
         if !blockIsIntact(p, size: size, slot: i) { failures += 1 }
         allocator.free(p)
@@ -307,10 +316,12 @@ func fastPathPairs<A: BenchAllocator>(size: Int, pairs: Int, on allocator: inout
 // MARK: - Running and reporting
 
 /// Runs `body` for swiftmm and every C contender interleaved, and prints one line each.
-func runMallocScenario(_ name: String, operations: Int, peakLiveBytes: Int, allocators: [CAllocator],
-                       extra: [(String, String)] = [],
-                       _ body: @escaping (inout SwiftMMAllocator) -> Int,
-                       _ cBody: @escaping (inout CAllocator) -> Int) {
+func runMallocScenario(
+    _ name: String, operations: Int, peakLiveBytes: Int, allocators: [CAllocator],
+    extra: [(String, String)] = [],
+    _ body: @escaping (inout SwiftMMAllocator) -> Int,
+    _ cBody: @escaping (inout CAllocator) -> Int
+) {
     var ours = SwiftMMAllocator()
     var failures = Array(repeating: 0, count: allocators.count + 1)
     var contenders = [Contender(name: "swiftmm", run: { failures[0] += body(&ours) })]
@@ -333,13 +344,16 @@ func runMallocScenario(_ name: String, operations: Int, peakLiveBytes: Int, allo
             ("ops", String(operations)),
         ]
         if index == 0 {
-            fields += bestPeerFields(comparison, ours: 0, peers: Array(1..<contenders.count),
-                                     names: contenders.map(\.name))
+            fields += bestPeerFields(
+                comparison, ours: 0, peers: Array(1 ..< contenders.count),
+                names: contenders.map(\.name))
             let footprint = peakLiveBytes > 0 ? Double(statistics.peakHeldBytes) / Double(peakLiveBytes) : 0
-            fields += [("footprint", fixed(footprint)), ("peak_held_bytes", String(statistics.peakHeldBytes)),
-                       ("peak_live_bytes", String(peakLiveBytes)), ("heap_errors", String(ours.errors.count)),
-                       ("source_maps", String(statistics.mapCalls)), ("source_unmaps", String(statistics.unmapCalls)),
-                       ("source_remaps", String(statistics.remapCalls))]
+            fields += [
+                ("footprint", fixed(footprint)), ("peak_held_bytes", String(statistics.peakHeldBytes)),
+                ("peak_live_bytes", String(peakLiveBytes)), ("heap_errors", String(ours.errors.count)),
+                ("source_maps", String(statistics.mapCalls)), ("source_unmaps", String(statistics.unmapCalls)),
+                ("source_remaps", String(statistics.remapCalls)),
+            ]
         }
         fields.append(("verify_failures", String(failures[index])))
         emitBenchLine(scenario: name, fields + extra)
@@ -365,9 +379,10 @@ func runTraceScenario(_ name: String, _ trace: @autoclosure () -> Trace, allocat
         for _ in 0 ..< repetitions { failures += replay(trace, on: &allocator) }
         return failures
     }
-    runMallocScenario(name, operations: trace.ops.count * repetitions, peakLiveBytes: trace.peakLiveBytes,
-                      allocators: allocators, extra: repetitions > 1 ? [("replays_per_run", String(repetitions))] : [],
-                      { replays(&$0) }, { replays(&$0) })
+    runMallocScenario(
+        name, operations: trace.ops.count * repetitions, peakLiveBytes: trace.peakLiveBytes,
+        allocators: allocators, extra: repetitions > 1 ? [("replays_per_run", String(repetitions))] : [],
+        { replays(&$0) }, { replays(&$0) })
 }
 
 let minimumOperationsPerRun = 200_000
@@ -392,8 +407,8 @@ func glibcSimpleTrace() -> Trace {
     while builder.ops.count < 1_000_000 {
         let batch = [25, 100, 400, 1600][round % 4]
         let size = [16, 32, 64][(round / 4) % 3]
-        for slot in 0..<batch { builder.malloc(slot, size) }
-        for slot in 0..<(batch / 2) { builder.free(slot) }
+        for slot in 0 ..< batch { builder.malloc(slot, size) }
+        for slot in 0 ..< (batch / 2) { builder.free(slot) }
         for slot in stride(from: batch - 1, through: batch / 2, by: -1) { builder.free(slot) }
         round += 1
     }
@@ -404,8 +419,8 @@ func glibcSimpleTrace() -> Trace {
 func larsonTrace(slots: Int, steps: Int) -> Trace {
     var random = TraceRandom(state: 0x1A25_0001)
     var builder = TraceBuilder(slotCount: slots)
-    for slot in 0..<slots { builder.malloc(slot, 8 + random.below(992)) }
-    for _ in 0..<steps {
+    for slot in 0 ..< slots { builder.malloc(slot, 8 + random.below(992)) }
+    for _ in 0 ..< steps {
         let slot = random.below(slots)
         builder.free(slot)
         builder.malloc(slot, 8 + random.below(992))
@@ -421,7 +436,7 @@ func glibcThreadTrace(steps: Int) -> Trace {
     func size(_ random: inout TraceRandom) -> Int {
         Int(1.0 / (0.25 - random.unit() * (0.25 - 1.0 / 32768.0)))
     }
-    for _ in 0..<steps {
+    for _ in 0 ..< steps {
         let slot = random.below(1024)
         if builder.isLive(slot) { builder.free(slot) }
         builder.malloc(slot, size(&random))
@@ -436,11 +451,11 @@ func allocTestTrace(steps: Int) -> Trace {
     var random = TraceRandom(state: 0xA110_C7E5)
     var builder = TraceBuilder(slotCount: slots)
     func size(_ random: inout TraceRandom) -> Int {
-        let power = 2 + random.below(9)            // 4 ... 1024
+        let power = 2 + random.below(9)  // 4 ... 1024
         return max(5, (1 << power) - random.below(1 << (power - 1)))
     }
     for slot in stride(from: 0, to: slots, by: 2) { builder.malloc(slot, size(&random)) }
-    for _ in 0..<steps {
+    for _ in 0 ..< steps {
         let hot = random.below(10) < 8
         let slot = hot ? random.below(slots / 5) : slots / 5 + random.below(slots - slots / 5)
         if builder.isLive(slot) { builder.free(slot) } else { builder.malloc(slot, size(&random)) }
@@ -454,12 +469,12 @@ func sh6benchTrace(rounds: Int) -> Trace {
     let ring = 10_000
     var builder = TraceBuilder(slotCount: ring)
     var size = 1000
-    for _ in 0..<rounds {
-        for slot in 0..<ring {
+    for _ in 0 ..< rounds {
+        for slot in 0 ..< ring {
             builder.malloc(slot, size)
             size = size > 1 ? size / 2 : 1000
         }
-        for slot in 0..<(ring / 2) { builder.free(slot) }
+        for slot in 0 ..< (ring / 2) { builder.free(slot) }
         for slot in stride(from: ring - 1, through: ring / 2, by: -1) { builder.free(slot) }
     }
     return builder.finish()
@@ -471,7 +486,7 @@ func espressoTrace(allocations: Int) -> Trace {
     var random = TraceRandom(state: 0xE5B4_E550)
     let capacity = 16_384
     var builder = TraceBuilder(slotCount: capacity)
-    var freeSlots = Array((0..<capacity).reversed())
+    var freeSlots = Array((0 ..< capacity).reversed())
     // Deaths bucketed by step: deathAt[t] lists the slots that die at step t.
     var deathAt = [[Int]](repeating: [], count: allocations + 10_001)
     func size(_ random: inout TraceRandom) -> Int {
@@ -481,7 +496,7 @@ func espressoTrace(allocations: Int) -> Trace {
         if u < 83 { return 56 }
         return 8 + random.below(993)
     }
-    for step in 0..<allocations {
+    for step in 0 ..< allocations {
         for slot in deathAt[step] {
             builder.free(slot)
             freeSlots.append(slot)
@@ -521,7 +536,7 @@ func parseTraceFields(_ line: UnsafeMutablePointer<CChar>, into numbers: inout [
     func isSpace(_ c: UInt8) -> Bool { c == 0x20 || c == 0x09 || c == 0x0A || c == 0x0D }
     while isSpace(cursor.pointee) { cursor += 1 }
     let letter = cursor.pointee
-    if letter == 0 || letter == UInt8(ascii: "#") { return letter }   // blank line or comment
+    if letter == 0 || letter == UInt8(ascii: "#") { return letter }  // blank line or comment
     cursor += 1
     while cursor.pointee != 0 {
         while isSpace(cursor.pointee) { cursor += 1 }
@@ -548,7 +563,7 @@ func parseTextTrace(path: String) -> Trace? {
     }
     defer { if isPipe { pclose(file) } else { fclose(file) } }
     var ops: [TraceOp] = []
-    var live: [Int] = []          // bytes live in each slot; -1 = empty
+    var live: [Int] = []  // bytes live in each slot; -1 = empty
     var liveBytes = 0
     var peak = 0
     var line: UnsafeMutablePointer<CChar>?
@@ -625,10 +640,11 @@ func runUserMallocScenarios() {
     }
     for size in [16, 64, 256, 1024, 4096] where mallocScenarioSelected("malloc-fastpath-\(size)") {
         let pairs = 1_000_000
-        runMallocScenario("malloc-fastpath-\(size)", operations: pairs, peakLiveBytes: size, allocators: allocators,
-                          extra: [("op", "malloc+free")],
-                          { fastPathPairs(size: size, pairs: pairs, on: &$0) },
-                          { fastPathPairs(size: size, pairs: pairs, on: &$0) })
+        runMallocScenario(
+            "malloc-fastpath-\(size)", operations: pairs, peakLiveBytes: size, allocators: allocators,
+            extra: [("op", "malloc+free")],
+            { fastPathPairs(size: size, pairs: pairs, on: &$0) },
+            { fastPathPairs(size: size, pairs: pairs, on: &$0) })
     }
     runTraceScenario("malloc-glibc-simple", glibcSimpleTrace(), allocators: allocators)
     runTraceScenario("malloc-larson-1000", larsonTrace(slots: 1000, steps: 500_000), allocators: allocators)

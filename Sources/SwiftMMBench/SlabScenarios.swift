@@ -44,12 +44,14 @@ func runSlabPairScenario(size: Int) {
         glibcNeighbours.append(malloc(16 << (index % 8))!)
     }
     let sink = PointerSink()
-    let comparison = compare([
-        Contender(name: "swiftmm") { slabPairs(&holder.heap, size: size, count: count, sink) },
-        Contender(name: "glibc") { glibcPairs(size: size, count: count, sink) },
-    ] + peerPairContenders(size: size, count: count, sink), operations: count)
-    emitVersusGlibc(scenario: "slab_pair_\(size)", allocator: "slabheap", comparison, peerNames: kernelHeapPeerNames,
-                    extra: [("op", "alloc+free"), ("slabs", String(holder.heap.statistics.slabsHeld))])
+    let comparison = compare(
+        [
+            Contender(name: "swiftmm") { slabPairs(&holder.heap, size: size, count: count, sink) },
+            Contender(name: "glibc") { glibcPairs(size: size, count: count, sink) },
+        ] + peerPairContenders(size: size, count: count, sink), operations: count)
+    emitVersusGlibc(
+        scenario: "slab_pair_\(size)", allocator: "slabheap", comparison, peerNames: kernelHeapPeerNames,
+        extra: [("op", "alloc+free"), ("slabs", String(holder.heap.statistics.slabsHeld))])
     for p in neighbours { try? holder.heap.free(p) }
     for p in glibcNeighbours { Glibc.free(p) }
 }
@@ -76,17 +78,21 @@ func runSlabLarsonScenario() {
     let ours = LarsonSlots()
     let theirs = LarsonSlots()
     let peerSlots = kernelHeapPeers.map { _ in LarsonSlots() }
-    let comparison = compare([
-        Contender(name: "swiftmm") { slabLarson(&holder.heap, trace, ours) },
-        Contender(name: "glibc") { glibcLarson(trace, theirs) },
-    ] + kernelHeapPeers.indices.map { index in
-        Contender(name: kernelHeapPeers[index].name) { peerLarson(kernelHeapPeers[index], trace, peerSlots[index]) }
-    }, operations: steps)
-    emitVersusGlibc(scenario: "slab_larson", allocator: "slabheap", comparison, peerNames: kernelHeapPeerNames, extra: [
-        ("op", "free+alloc"), ("slots", String(LarsonTrace.slotCount)), ("sizes", "8-999"),
-        ("corrupt", String(peerSlots.reduce(ours.corrupt + theirs.corrupt) { $0 + $1.corrupt })),
-        ("invariants", holder.heap.checkInvariants() == nil ? "ok" : "BROKEN"),
-    ])
+    let comparison = compare(
+        [
+            Contender(name: "swiftmm") { slabLarson(&holder.heap, trace, ours) },
+            Contender(name: "glibc") { glibcLarson(trace, theirs) },
+        ]
+            + kernelHeapPeers.indices.map { index in
+                Contender(name: kernelHeapPeers[index].name) { peerLarson(kernelHeapPeers[index], trace, peerSlots[index]) }
+            }, operations: steps)
+    emitVersusGlibc(
+        scenario: "slab_larson", allocator: "slabheap", comparison, peerNames: kernelHeapPeerNames,
+        extra: [
+            ("op", "free+alloc"), ("slots", String(LarsonTrace.slotCount)), ("sizes", "8-999"),
+            ("corrupt", String(peerSlots.reduce(ours.corrupt + theirs.corrupt) { $0 + $1.corrupt })),
+            ("invariants", holder.heap.checkInvariants() == nil ? "ok" : "BROKEN"),
+        ])
     for slot in 0 ..< LarsonTrace.slotCount {
         if let p = ours.pointers[slot] { try? holder.heap.free(p) }
         if let p = theirs.pointers[slot] { Glibc.free(p) }
@@ -112,18 +118,20 @@ func runSlabFillScenario() {
     let elapsed = monotonicNanoseconds() - start
     let heapBytes = arenas * holder.heap.buddy.arenaBytes
     let statistics = holder.heap.statistics
-    emitBenchLine(scenario: "slab_fill", [
-        ("allocator", "slabheap"),
-        ("ns_per_op", fixed(Double(elapsed) / Double(held.count + 1))),
-        ("efficiency_pct", fixed(100 * Double(requested) / Double(heapBytes), 1)),
-        ("object_bytes_pct", fixed(100 * Double(statistics.liveObjectBytes) / Double(heapBytes), 1)),
-        ("slab_bytes_pct", fixed(100 * Double(statistics.slabsHeld * statistics.slabBytes) / Double(heapBytes), 1)),
-        ("served_by_larger_class", String(statistics.servedByLargerClass)),
-        ("heap_bytes", String(heapBytes)),
-        ("allocations", String(held.count)),
-        ("sizes", "16-4096"),
-        ("invariants", holder.heap.checkInvariants() == nil ? "ok" : "BROKEN"),
-    ])
+    emitBenchLine(
+        scenario: "slab_fill",
+        [
+            ("allocator", "slabheap"),
+            ("ns_per_op", fixed(Double(elapsed) / Double(held.count + 1))),
+            ("efficiency_pct", fixed(100 * Double(requested) / Double(heapBytes), 1)),
+            ("object_bytes_pct", fixed(100 * Double(statistics.liveObjectBytes) / Double(heapBytes), 1)),
+            ("slab_bytes_pct", fixed(100 * Double(statistics.slabsHeld * statistics.slabBytes) / Double(heapBytes), 1)),
+            ("served_by_larger_class", String(statistics.servedByLargerClass)),
+            ("heap_bytes", String(heapBytes)),
+            ("allocations", String(held.count)),
+            ("sizes", "16-4096"),
+            ("invariants", holder.heap.checkInvariants() == nil ? "ok" : "BROKEN"),
+        ])
     for p in held { try? holder.heap.free(p) }
     holder.heap.trim()
 }

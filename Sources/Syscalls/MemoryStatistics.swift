@@ -41,8 +41,10 @@ public struct MemoryStatistics: Equatable, Sendable {
 
     /// The record: a homogeneous tuple has C layout (fields in order, no padding), which a Swift
     /// struct does not promise.
-    public typealias Record = (UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64,
-                               UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64)
+    public typealias Record = (
+        UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64,
+        UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64
+    )
 
     public init() {}
 
@@ -55,8 +57,10 @@ public struct MemoryStatistics: Equatable, Sendable {
 
     /// The record the kernel writes.
     public var record: Record {
-        (pagesMapped, peakPagesMapped, mapCalls, unmapCalls, brkCalls, breakStart, breakCurrent, freeFramesSystem,
-         committedPages, residentPages, pageTablePages, zeroFillFaults, protectionFaults, commitLimitSystem, committedSystem,
-         quotaPages)
+        (
+            pagesMapped, peakPagesMapped, mapCalls, unmapCalls, brkCalls, breakStart, breakCurrent, freeFramesSystem,
+            committedPages, residentPages, pageTablePages, zeroFillFaults, protectionFaults, commitLimitSystem, committedSystem,
+            quotaPages
+        )
     }
 }

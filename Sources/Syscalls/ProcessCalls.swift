@@ -9,7 +9,8 @@ public enum ProcessCalls {
     public static func perform<Machine: ProcessMachine>(_ request: ProcessRequest, machine: inout Machine) -> SyscallOutcome {
         switch request {
         case .spawn(let name, let length): return SyscallOutcome(spawn(name: name, length: length, machine: &machine))
-        case .wait(let pid, let statusOutput): return SyscallOutcome(wait(pid: pid, statusOutput: statusOutput, machine: &machine))
+        case .wait(let pid, let statusOutput):
+            return SyscallOutcome(wait(pid: pid, statusOutput: statusOutput, machine: &machine))
         case .yield:
             machine.yield()
             return SyscallOutcome(result: 0)
@@ -20,7 +21,9 @@ public enum ProcessCalls {
     /// spawn(name, length): EINVAL for an empty or too long name, EFAULT for one not readable,
     /// then the kernel's answer: ENOENT no such program, ENOEXEC not a program, EAGAIN the table
     /// or the caller's share of it full, ENOMEM not enough memory to load it.
-    public static func spawn<Machine: ProcessMachine>(name: UInt64, length: UInt64, machine: inout Machine) -> Result<UInt64, Rejection> {
+    public static func spawn<Machine: ProcessMachine>(
+        name: UInt64, length: UInt64, machine: inout Machine
+    ) -> Result<UInt64, Rejection> {
         guard length != 0 else { return .failure(Rejection(.invalidArgument, .badRange(.zeroLength))) }
         guard length <= UInt64(maximumProgramName) else { return .failure(Rejection(.invalidArgument, .programNameTooLong)) }
         var bytes = InlineArray<64, UInt8>(repeating: 0)
@@ -48,7 +51,9 @@ public enum ProcessCalls {
     /// wait(pid, statusOutput): pid 0 waits for any child; statusOutput 0 discards the status,
     /// else 8 writable bytes (EFAULT before any waiting). ECHILD when no such child exists.
     /// Blocks until the child ends; returns its pid and stores its status word.
-    public static func wait<Machine: ProcessMachine>(pid: UInt64, statusOutput: UInt64, machine: inout Machine) -> Result<UInt64, Rejection> {
+    public static func wait<Machine: ProcessMachine>(
+        pid: UInt64, statusOutput: UInt64, machine: inout Machine
+    ) -> Result<UInt64, Rejection> {
         if statusOutput != 0 {
             do throws(RejectionReason) { try machine.checkCallerWritable(address: statusOutput, length: 8) } catch {
                 return .failure(Rejection(.badAddress, error))

@@ -61,7 +61,9 @@ extension ProcessMemory {
                 let errno: Errno = error == .misaligned || error == .zeroLength ? .invalidArgument : .exists
                 return .failure(Rejection(errno, RejectionReason(error)))
             }
-            guard hint % (options.alignmentPages * frameSize) == 0 else { return .failure(Rejection(.invalidArgument, .badRange(.misaligned))) }
+            guard hint % (options.alignmentPages * frameSize) == 0 else {
+                return .failure(Rejection(.invalidArgument, .badRange(.misaligned)))
+            }
             if overlapsFixedRegions(range) { return .failure(Rejection(.exists, .imageOrStack)) }
             (start, pageCount) = (range.start, range.pageCount)
         } else {
@@ -75,7 +77,8 @@ extension ProcessMemory {
             (start, pageCount) = (placed, rounded >> frameShift)
         }
         do throws(RejectionReason) {
-            try reserve(at: start, pageCount: pageCount, flags: flags, kind: .anonymous, populate: options.populate, machine: &machine)
+            try reserve(
+                at: start, pageCount: pageCount, flags: flags, kind: .anonymous, populate: options.populate, machine: &machine)
         } catch {
             return .failure(Rejection(error == .overlapsMapping ? .exists : .outOfMemory, error))
         }
@@ -130,7 +133,8 @@ extension ProcessMemory {
             return .failure(Rejection(.outOfMemory, error))
         }
         do throws(PageTableError) {
-            try setFlags(from: range.start, pageCount: range.pageCount, flags: flags, zeroFrame: machine.sharedZeroFrame).flush(machine)
+            try setFlags(from: range.start, pageCount: range.pageCount, flags: flags, zeroFrame: machine.sharedZeroFrame).flush(
+                machine)
         } catch {
             preconditionFailure("protect: a validated, reserved user range was refused")
         }
@@ -178,8 +182,10 @@ extension ProcessMemory {
     /// when the break first leaves its start and removed when it comes back to it.
     mutating func resizeBreakRegion(from oldEnd: VirtualAddress, to newEnd: VirtualAddress) {
         if oldEnd == breakStart {
-            regions.insert(Region(start: breakStart, pageCount: (newEnd.raw - breakStart.raw) >> frameShift,
-                                  flags: Self.userData, kind: .programBreak, isCharged: true))
+            regions.insert(
+                Region(
+                    start: breakStart, pageCount: (newEnd.raw - breakStart.raw) >> frameShift,
+                    flags: Self.userData, kind: .programBreak, isCharged: true))
         } else if newEnd == breakStart {
             regions.remove(from: breakStart, to: oldEnd)
         } else {

@@ -58,10 +58,13 @@ extension ProcessMemory {
     }
 
     /// False only when a table frame was missing (see the file comment).
-    private mutating func mapZeroFrame<Machine: SyscallMachine>(at page: VirtualAddress, region: Region, machine: inout Machine) -> Bool {
+    private mutating func mapZeroFrame<Machine: SyscallMachine>(
+        at page: VirtualAddress, region: Region, machine: inout Machine
+    ) -> Bool {
         do throws(PageTableError) {
-            try space.map(page, to: machine.sharedZeroFrame, size: .size4KiB, flags: region.flags.subtracting(.writable),
-                          tableFrames: &tableFrames)
+            try space.map(
+                page, to: machine.sharedZeroFrame, size: .size4KiB, flags: region.flags.subtracting(.writable),
+                tableFrames: &tableFrames)
         } catch {
             return false
         }
@@ -70,7 +73,9 @@ extension ProcessMemory {
     }
 
     /// False only when no frame was left (see the file comment).
-    private mutating func replaceZeroFrame<Machine: SyscallMachine>(at page: VirtualAddress, region: Region, machine: inout Machine) -> Bool {
+    private mutating func replaceZeroFrame<Machine: SyscallMachine>(
+        at page: VirtualAddress, region: Region, machine: inout Machine
+    ) -> Bool {
         guard let frame = machine.allocateUserFrame(for: page) else { return false }
         do throws(PageTableError) {
             // The read-only zero-frame translation may be cached: invalidated here.

@@ -40,7 +40,8 @@ extension ProcessMemory {
             }
         }
         guard mapNext >= UserSpace.mapAreaStart,
-              mapNext.raw <= UserSpace.mapAreaEnd.raw + UserSpace.mapGapPages * frameSize else {
+            mapNext.raw <= UserSpace.mapAreaEnd.raw + UserSpace.mapGapPages * frameSize
+        else {
             return .mapCursorOutsideArea(mapNext)
         }
         if let violation = checkRegionsAndLeaves(zeroFrame: zeroFrame) { return violation }
@@ -68,7 +69,8 @@ extension ProcessMemory {
                     leaves += 1
                     guard violation == nil else { return }
                     let leafFlags = flags.subtracting(PageFlags.hardwareManaged.union(.present))
-                    let losesNoExecute = region.flags.contains(.noExecute) && !leafFlags.contains(.noExecute)
+                    let losesNoExecute =
+                        region.flags.contains(.noExecute) && !leafFlags.contains(.noExecute)
                         && space.memory.noExecuteSupported
                     if !leafFlags.subtracting(.noExecute).isSubset(of: region.flags) || losesNoExecute {
                         violation = .leafBeyondRegionProtection(page)

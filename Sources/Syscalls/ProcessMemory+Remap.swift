@@ -62,15 +62,17 @@ extension ProcessMemory {
         let newPages = rounded >> frameShift
         if newPages == old.pageCount { return .success(address) }
         if newPages < old.pageCount {
-            unreserve(from: VirtualAddress(old.start.raw + newPages * frameSize), pageCount: old.pageCount - newPages,
-                      machine: &machine)
+            unreserve(
+                from: VirtualAddress(old.start.raw + newPages * frameSize), pageCount: old.pageCount - newPages,
+                machine: &machine)
             return .success(address)
         }
         let growth = newPages - old.pageCount
         do throws(RejectionReason) {
             if canGrowInPlace(old, byPages: growth) {
-                try reserve(at: old.end, pageCount: growth, flags: protection, kind: .anonymous, populate: flags.populate,
-                            machine: &machine)
+                try reserve(
+                    at: old.end, pageCount: growth, flags: protection, kind: .anonymous, populate: flags.populate,
+                    machine: &machine)
                 return .success(address)
             }
             guard flags.mayMove else { return .failure(Rejection(.outOfMemory, .noRoomInPlace)) }
@@ -111,8 +113,10 @@ extension ProcessMemory {
             moved.start = VirtualAddress(destination.raw + (piece.start.raw - old.start.raw))
             regions.insert(moved)
         }
-        regions.insert(Region(start: tail, pageCount: growth, flags: protection, kind: .anonymous,
-                              isCharged: populate || protection.contains(.writable)))
+        regions.insert(
+            Region(
+                start: tail, pageCount: growth, flags: protection, kind: .anonymous,
+                isCharged: populate || protection.contains(.writable)))
         do throws(RejectionReason) {
             try settleCharge(machine: &machine)
             if populate { try backWithZeroedFrames(at: tail, pageCount: growth, flags: protection, machine: &machine) }

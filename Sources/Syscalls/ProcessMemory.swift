@@ -158,7 +158,8 @@ public struct ProcessMemory<Access: PhysicalMemoryAccess, Tables: TableFrameSour
             var frames = InlineArray<64, FrameNumber>(repeating: FrameNumber(0))
             var count = 0, zeroLeaves = 0
             do throws(PageTableError) {
-                let flush = try space.unmapRegion(startingAt: cursor, pageCount: batch, tableFrames: &tableFrames) { _, frame, _ in
+                let flush = try space.unmapRegion(startingAt: cursor, pageCount: batch, tableFrames: &tableFrames) {
+                    _, frame, _ in
                     if frame == zero {
                         zeroLeaves += 1
                     } else {
@@ -236,8 +237,9 @@ public struct ProcessMemory<Access: PhysicalMemoryAccess, Tables: TableFrameSour
     /// is charged now and backed on demand, so it grows by faults up to its limit and a fault in
     /// it never fails; the guard gap below it stays unreserved.
     public mutating func mapStack<Machine: SyscallMachine>(machine: inout Machine) throws(RejectionReason) {
-        try reserve(at: UserSpace.stackStart, pageCount: UserSpace.stackPages, flags: Self.userData, kind: .stack,
-                    populate: false, machine: &machine)
+        try reserve(
+            at: UserSpace.stackStart, pageCount: UserSpace.stackPages, flags: Self.userData, kind: .stack,
+            populate: false, machine: &machine)
     }
 
     /// Leaf flags of the break, the stack and loaded segments before their final protection.

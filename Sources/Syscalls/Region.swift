@@ -39,7 +39,9 @@ public struct Region: Hashable, Sendable {
     public var isWritable: Bool { flags.contains(.writable) }
     public var chargedPages: UInt64 { isCharged ? pageCount : 0 }
 
-    @inlinable public func contains(_ address: VirtualAddress) -> Bool { start <= address && address.raw < start.raw + pageCount * frameSize }
+    @inlinable public func contains(_ address: VirtualAddress) -> Bool {
+        start <= address && address.raw < start.raw + pageCount * frameSize
+    }
 
     /// The part of this region in [from, to) (non-empty when they overlap).
     func clipped(from: VirtualAddress, to: VirtualAddress) -> Region {

@@ -108,7 +108,8 @@ public struct RegionMap: Sendable {
     /// region exists, and growing it overlaps nothing.
     public mutating func resize(endingAt oldEnd: VirtualAddress, to newEnd: VirtualAddress) {
         let index = firstIndex(endingAbove: VirtualAddress(oldEnd.raw - frameSize))
-        precondition(index < regions.count && regions[index].end == oldEnd && newEnd > regions[index].start, "no region ends there")
+        precondition(
+            index < regions.count && regions[index].end == oldEnd && newEnd > regions[index].start, "no region ends there")
         regions[index].pageCount = (newEnd.raw - regions[index].start.raw) / frameSize
         precondition(index + 1 == regions.count || regions[index].end <= regions[index + 1].start, "region grew over another")
         mergeAround(index)
@@ -148,8 +149,10 @@ public struct RegionMap: Sendable {
     /// The lowest start in [from, end), a multiple of `alignmentPages` pages, such that
     /// [start - gap, start + pageCount + gap pages) holds no region and lies in [lower, end) (the
     /// gap is clipped at `lower`); nil when there is none.
-    public func firstFreeRange(pageCount: UInt64, alignmentPages: UInt64, from: VirtualAddress, lower: VirtualAddress,
-                               end: VirtualAddress, gapPages: UInt64) -> VirtualAddress? {
+    public func firstFreeRange(
+        pageCount: UInt64, alignmentPages: UInt64, from: VirtualAddress, lower: VirtualAddress,
+        end: VirtualAddress, gapPages: UInt64
+    ) -> VirtualAddress? {
         guard pageCount > 0 else { return nil }
         let alignment = alignmentPages * frameSize
         let (needed, overflow) = (pageCount + gapPages).multipliedReportingOverflow(by: frameSize)

@@ -44,7 +44,8 @@ public struct RemapFlags: Hashable, Sendable {
     public static func decode(_ raw: UInt64) throws(RejectionReason) -> RemapFlags {
         guard raw & ~(mayMoveBit | populateBit | alignmentField) == 0 else { throw .unknownRemapFlags }
         let alignment = try MapOptions.decode(raw & alignmentField)
-        return RemapFlags(mayMove: raw & mayMoveBit != 0, populate: raw & populateBit != 0,
-                          alignment: alignment.alignmentPages * UserSpace.pageBytes)
+        return RemapFlags(
+            mayMove: raw & mayMoveBit != 0, populate: raw & populateBit != 0,
+            alignment: alignment.alignmentPages * UserSpace.pageBytes)
     }
 }

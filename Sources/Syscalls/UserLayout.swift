@@ -70,8 +70,10 @@ extension ProcessMemory {
         let lower = UserSpace.mapAreaStart, end = UserSpace.mapAreaEnd
         let from = min(max(mapNext, lower), end)
         let gap = UserSpace.mapGapPages
-        return regions.firstFreeRange(pageCount: pageCount, alignmentPages: alignmentPages, from: from, lower: lower, end: end, gapPages: gap)
-            ?? regions.firstFreeRange(pageCount: pageCount, alignmentPages: alignmentPages, from: lower, lower: lower, end: end, gapPages: gap)
+        return regions.firstFreeRange(
+            pageCount: pageCount, alignmentPages: alignmentPages, from: from, lower: lower, end: end, gapPages: gap)
+            ?? regions.firstFreeRange(
+                pageCount: pageCount, alignmentPages: alignmentPages, from: lower, lower: lower, end: end, gapPages: gap)
     }
 
     /// Moves the unhinted cursor (where the next search starts) to the end of a mapping just

@@ -44,7 +44,8 @@ extension BumpArena {
             let header = ChunkRef(base: base).header
             let page = UInt(userPageSize)
             if base % page != 0 || header.byteCount == 0 || header.byteCount % page != 0
-                || header.byteCount > UInt(Int.max) {
+                || header.byteCount > UInt(Int.max)
+            {
                 return .chunkGeometry(chunk: base, byteCount: header.byteCount)
             }
             if header.serial >= previousSerial || header.serial == 0 { return .chunkSerial(chunk: base, serial: header.serial) }
@@ -57,7 +58,8 @@ extension BumpArena {
         if bytes != counters.bytesHeld { return .bytesHeld(counted: bytes, recorded: counters.bytesHeld) }
         if counters.chunksMapped - counters.chunksUnmapped != counters.chunksHeld
             || counters.peakBytesHeld < counters.bytesHeld || counters.liveAllocations < 0
-            || counters.liveBytes < 0 || (counters.liveAllocations == 0) != (counters.liveBytes == 0) {
+            || counters.liveBytes < 0 || (counters.liveAllocations == 0) != (counters.liveBytes == 0)
+        {
             return .lifetimeTotals
         }
         let payload = bytes - chunks * ChunkHeader.byteCount

@@ -27,8 +27,9 @@ public struct ArenaMark: Equatable, Sendable {
 extension BumpArena {
     /// The arena's current position.
     @inlinable public var mark: ArenaMark {
-        ArenaMark(chunk: current, serial: current == 0 ? 0 : ChunkRef(base: current).header.serial,
-                  cursor: cursor, liveAllocations: counters.liveAllocations, liveBytes: counters.liveBytes)
+        ArenaMark(
+            chunk: current, serial: current == 0 ? 0 : ChunkRef(base: current).header.serial,
+            cursor: cursor, liveAllocations: counters.liveAllocations, liveBytes: counters.liveBytes)
     }
 
     /// Frees everything allocated since `mark` (unmapping the chunks mapped since). A mark whose

@@ -38,7 +38,8 @@ public struct BumpArena<Source: PageSource>: ~Copyable {
     @inlinable public init(source: Source, chunkByteCount: Int = 64 * 1024) throws(ArenaError) {
         guard chunkByteCount > 0 else { throw .invalidChunkSize(chunkByteCount) }
         guard let rounded = alignUp(UInt64(chunkByteCount), to: UInt64(userPageSize)),
-              rounded <= UInt64(Int.max) else { throw .sizeOverflow }
+            rounded <= UInt64(Int.max)
+        else { throw .sizeOverflow }
         self.pageSource = source
         self.chunkByteCount = Int(rounded)
     }
@@ -96,7 +97,8 @@ public struct BumpArena<Source: PageSource>: ~Copyable {
         let (withPadding, overflowA) = UInt(byteCount).addingReportingOverflow(UInt(alignment) &- 1)
         let (needed, overflowB) = withPadding.addingReportingOverflow(UInt(ChunkHeader.byteCount))
         guard !overflowA, !overflowB, let pages = alignUp(UInt64(needed), to: UInt64(userPageSize)),
-              pages <= UInt64(Int.max) else { throw refuse(.sizeOverflow) }
+            pages <= UInt64(Int.max)
+        else { throw refuse(.sizeOverflow) }
         let chunkBytes = max(Int(pages), chunkByteCount)
         guard let mapped = pageSource.mapPages(byteCount: chunkBytes, alignment: userPageSize) else {
             throw refuse(.outOfMemory)
@@ -133,8 +135,11 @@ public struct BumpArena<Source: PageSource>: ~Copyable {
 
     /// Unmaps the chain from `newest` down to (not including) `keptBase`; returns the chunk left
     /// current (keptBase, or 0 when it was not in the chain) and what was unmapped.
-    @usableFromInline static func unmapChunks(from newest: UInt, downTo keptBase: UInt, source: inout Source)
-        -> (remaining: UInt, chunks: Int, bytes: Int) {
+    @usableFromInline static func unmapChunks(
+        from newest: UInt, downTo keptBase: UInt, source: inout Source
+    )
+        -> (remaining: UInt, chunks: Int, bytes: Int)
+    {
         var base = newest
         var chunks = 0
         var bytes = 0

@@ -39,7 +39,8 @@ public struct ObjectPool<Source: PageSource>: ~Copyable {
         let bitmapBytes = (UInt64(capacity) + 63) / 64 * 8
         let (total, totalOverflow) = slotsBytes.addingReportingOverflow(bitmapBytes)
         guard !slotsOverflow, !totalOverflow, let mapped = alignUp(total, to: UInt64(userPageSize)),
-              mapped <= UInt64(Int.max) else { throw .sizeOverflow }
+            mapped <= UInt64(Int.max)
+        else { throw .sizeOverflow }
         var source = source
         guard let pointer = source.mapPages(byteCount: Int(mapped), alignment: userPageSize) else { throw .outOfMemory }
         let base = UInt(bitPattern: pointer)

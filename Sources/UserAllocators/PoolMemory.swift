@@ -29,7 +29,8 @@
     }
 
     @inlinable @inline(__always) func setBitmapWord(_ index: Int, to value: UInt64) {
-        UnsafeMutableRawPointer(bitPattern: bitmap).unsafelyUnwrapped.storeBytes(of: value, toByteOffset: index &* 8, as: UInt64.self)
+        UnsafeMutableRawPointer(bitPattern: bitmap).unsafelyUnwrapped.storeBytes(
+            of: value, toByteOffset: index &* 8, as: UInt64.self)
     }
 
     @inlinable var pointer: UnsafeMutableRawPointer { UnsafeMutableRawPointer(bitPattern: base).unsafelyUnwrapped }

@@ -42,7 +42,6 @@ public struct HeapStatistics: Sendable {
 
     @inlinable public init() {}
 
-
     @inlinable @inline(__always) mutating func noteLive(_ bytes: Int) {
         liveBytes &+= bytes
         if liveBytes > peakLiveBytes { peakLiveBytes = liveBytes }

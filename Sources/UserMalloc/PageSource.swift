@@ -28,6 +28,8 @@ public protocol PageSource {
     /// the mapping unchanged, when the source cannot (no memory, or no such operation: the heap
     /// then copies). Contract: the sizes are positive multiples of `userPageSize`; `alignment` as
     /// for mapPages; `pointer` and `oldByteCount` are a whole earlier mapping.
-    mutating func remapPages(_ pointer: UnsafeMutableRawPointer, oldByteCount: Int, newByteCount: Int,
-                             alignment: Int) -> UnsafeMutableRawPointer?
+    mutating func remapPages(
+        _ pointer: UnsafeMutableRawPointer, oldByteCount: Int, newByteCount: Int,
+        alignment: Int
+    ) -> UnsafeMutableRawPointer?
 }

@@ -110,7 +110,7 @@
         hashShift = UInt64(64 - floorLog2Int(newCapacity))
         count = 0
         guard let oldTable else { return }
-        for slot in 0..<oldCapacity where oldTable.key(slot) != 0 {
+        for slot in 0 ..< oldCapacity where oldTable.key(slot) != 0 {
             let key = oldTable.key(slot)
             var target = homeSlot(of: key)
             while newTable.key(target) != 0 { target = (target &+ 1) & (newCapacity &- 1) }
@@ -122,7 +122,7 @@
     /// Visits every (granule base address, value) pair.
     @inlinable func forEachEntry(_ body: (UInt, UInt64) -> Void) {
         guard let table else { return }
-        for slot in 0..<capacity where table.key(slot) != 0 {
+        for slot in 0 ..< capacity where table.key(slot) != 0 {
             body(UInt(truncatingIfNeeded: table.key(slot) &- 1) &<< Self.granuleShift, table.value(slot))
         }
     }
@@ -130,7 +130,7 @@
     /// The first entry that is not reachable from its home slot, if any (for checkInvariants).
     @inlinable func firstUnreachableGranule() -> UInt? {
         guard let table else { return nil }
-        for slot in 0..<capacity where table.key(slot) != 0 {
+        for slot in 0 ..< capacity where table.key(slot) != 0 {
             let key = table.key(slot)
             if lookupSlot(key) != slot { return UInt(truncatingIfNeeded: key &- 1) &<< Self.granuleShift }
         }

@@ -104,19 +104,21 @@ extension UserHeap {
         tally.heldBytes += bytes
         let index = Int(h.classIndex)
         guard index < SizeClass.count, Int(h.slotSize) == SizeClass.byteCount(ofClass: index),
-              h.reciprocal == SizeClass.reciprocal(ofSlotSize: Int(h.slotSize)),
-              Int(h.limitOffset) == SpanRef.dataOffset + (bytes - SpanRef.dataOffset) / Int(h.slotSize) * Int(h.slotSize),
-              h.limitOffset > UInt32(SpanRef.dataOffset),
-              h.bumpOffset >= UInt32(SpanRef.dataOffset), h.bumpOffset <= h.limitOffset,
-              (Int(h.bumpOffset) - SpanRef.dataOffset) % Int(h.slotSize) == 0 else { return .spanGeometry(span: at) }
+            h.reciprocal == SizeClass.reciprocal(ofSlotSize: Int(h.slotSize)),
+            Int(h.limitOffset) == SpanRef.dataOffset + (bytes - SpanRef.dataOffset) / Int(h.slotSize) * Int(h.slotSize),
+            h.limitOffset > UInt32(SpanRef.dataOffset),
+            h.bumpOffset >= UInt32(SpanRef.dataOffset), h.bumpOffset <= h.limitOffset,
+            (Int(h.bumpOffset) - SpanRef.dataOffset) % Int(h.slotSize) == 0
+        else { return .spanGeometry(span: at) }
         let carved = (Int(h.bumpOffset) - SpanRef.dataOffset) / Int(h.slotSize)
         var free = 0
         var link = h.freeHead
         while link != 0 {
             let offset = Int(link) - Int(span.address)
             guard free < carved, offset >= SpanRef.dataOffset, offset < Int(h.bumpOffset),
-                  (offset - SpanRef.dataOffset) % Int(h.slotSize) == 0,
-                  loadWord(at: link, 1) == freeMarker(link) else {
+                (offset - SpanRef.dataOffset) % Int(h.slotSize) == 0,
+                loadWord(at: link, 1) == freeMarker(link)
+            else {
                 return .spanFreeList(span: at, link: VirtualAddress(UInt64(link)))
             }
             free += 1
@@ -149,22 +151,22 @@ extension UserHeap {
     /// span bytes match; the empty cache lists hold exactly `cachedEmptySpans` empty spans of
     /// their list's size, `cachedEmptySpanBytes` in all.
     func checkClassLists(_ tally: InvariantTally) -> HeapInvariantViolation? {
-        for index in 0..<SizeClass.count {
+        for index in 0 ..< SizeClass.count {
             guard tally.classSpanBytes[index] == classSpanBytes[index] else {
                 return .classSpanBytes(classIndex: index, counted: tally.classSpanBytes[index], recorded: classSpanBytes[index])
             }
             let partial = classes[index].partial
             guard case .success = partial.checkInvariants(limit: counters.smallSpans, isNode: isSpan),
-                  partial.allSatisfy({ Int($0.header.classIndex) == index && $0.header.state == SpanState.partial.rawValue })
+                partial.allSatisfy({ Int($0.header.classIndex) == index && $0.header.state == SpanState.partial.rawValue })
             else { return .partialList(classIndex: index) }
         }
         var cached = 0
         var cachedBytes = 0
-        for list in 0..<emptySpans.count {
+        for list in 0 ..< emptySpans.count {
             guard case .success(let count) = emptySpans[list].checkInvariants(limit: counters.smallSpans, isNode: isSpan),
-                  emptySpans[list].allSatisfy({
-                      $0.header.state == SpanState.empty.rawValue && Int($0.header.sizeShift) == SpanRef.smallestShift + list
-                  })
+                emptySpans[list].allSatisfy({
+                    $0.header.state == SpanState.empty.rawValue && Int($0.header.sizeShift) == SpanRef.smallestShift + list
+                })
             else { return .emptyCache(counted: cached, recorded: counters.cachedEmptySpans) }
             cached += count
             for span in emptySpans[list] { cachedBytes += span.byteCount }
@@ -218,8 +220,9 @@ extension UserHeap {
             let block = MediumBlock(address: region.address + UInt(offset))
             let blockAt = VirtualAddress(UInt64(block.address))
             guard block.hasValidTag, block.size >= MediumBlock.minimumBytes, block.size % 16 == 0,
-                  offset + block.size <= sentinelOffset, block.previousSize == previousSize,
-                  region.isBlockStart(offset) else { return .regionBlocks(block: blockAt) }
+                offset + block.size <= sentinelOffset, block.previousSize == previousSize,
+                region.isBlockStart(offset)
+            else { return .regionBlocks(block: blockAt) }
             if block.isInUse {
                 used += block.size
                 tally.liveMediumBlocks += 1
@@ -235,7 +238,8 @@ extension UserHeap {
         }
         let sentinel = MediumBlock(address: region.address + UInt(sentinelOffset))
         guard offset == sentinelOffset, sentinel.hasValidTag, sentinel.isInUse, sentinel.size == 0,
-              sentinel.previousSize == previousSize else { return .regionBlocks(block: VirtualAddress(UInt64(sentinel.address))) }
+            sentinel.previousSize == previousSize
+        else { return .regionBlocks(block: VirtualAddress(UInt64(sentinel.address))) }
         var bits = 0
         for unit in stride(from: 0, to: RegionRef.alignment, by: 16) where region.isBlockStart(unit) { bits += 1 }
         guard bits == starts else { return .regionStartBits(region: at) }
@@ -251,8 +255,9 @@ extension UserHeap {
         let h = block.header
         let user = block.address + UInt(h.userOffset)
         guard h.canary == secret ^ UInt64(block.address), user & ~UInt(SpanRef.alignment - 1) == granule,
-              h.userOffset >= UInt64(LargeRef.headerBytes), h.userOffset % 16 == 0,
-              h.mappedBytes % UInt64(userPageSize) == 0, h.usableBytes == h.mappedBytes - h.userOffset else {
+            h.userOffset >= UInt64(LargeRef.headerBytes), h.userOffset % 16 == 0,
+            h.mappedBytes % UInt64(userPageSize) == 0, h.usableBytes == h.mappedBytes - h.userOffset
+        else {
             return .largeBlock(block: at)
         }
         tally.largeBlocks += 1
@@ -271,7 +276,7 @@ extension UserHeap {
         switch largeCache.checkInvariants(limit: counters.cachedLargeBlocks, isNode: isCachedLarge) {
         case .success(let walked): count = walked
         case .failure(.foreignNode(let node)), .failure(.previousLinkWrong(let node, _)),
-             .failure(.backwardWalkDiverged(let node)), .failure(.tailWrong(_, let node)):
+            .failure(.backwardWalkDiverged(let node)), .failure(.tailWrong(_, let node)):
             return .largeBlock(block: VirtualAddress(UInt64(node)))
         case .failure(.tooLong): return .tierCounts
         }
@@ -285,7 +290,7 @@ extension UserHeap {
     /// Every bin member is free, in the right bin, doubly linked; bitmap bits match heads.
     func checkBins(_ tally: InvariantTally) -> HeapInvariantViolation? {
         var members = 0
-        for bin in 0..<MediumBins.binCount {
+        for bin in 0 ..< MediumBins.binCount {
             let list = bins.lists[bin]
             let bit = bins.nonEmpty[bin >> 6] & (1 << UInt64(bin & 63)) != 0
             guard bit == !list.isEmpty else { return .binBitmap(bin: bin) }
@@ -296,7 +301,7 @@ extension UserHeap {
             switch list.checkInvariants(limit: tally.freeMediumBlocks - members, isNode: isMember) {
             case .success(let count): members += count
             case .failure(.foreignNode(let node)), .failure(.previousLinkWrong(let node, _)),
-                 .failure(.backwardWalkDiverged(let node)), .failure(.tailWrong(_, let node)):
+                .failure(.backwardWalkDiverged(let node)), .failure(.tailWrong(_, let node)):
                 return .binMember(bin: bin, block: VirtualAddress(UInt64(node)))
             case .failure(.tooLong): return .freeBlockCount(inBins: tally.freeMediumBlocks + 1, inRegions: tally.freeMediumBlocks)
             }
@@ -312,9 +317,10 @@ extension UserHeap {
             return .emptyRegions(counted: tally.emptyRegions, recorded: emptyRegionCount)
         }
         guard tally.spans == counters.smallSpans, tally.regions == counters.mediumRegions,
-              tally.spanBytes == counters.smallSpanBytes, tally.regionBytes == counters.mediumRegionBytes,
-              tally.largeBlocks == counters.largeBlocks, tally.liveMediumBlocks == counters.liveMediumBlocks,
-              counters.directoryBytes == directory.capacity * SpanDirectory.entryBytes else { return .tierCounts }
+            tally.spanBytes == counters.smallSpanBytes, tally.regionBytes == counters.mediumRegionBytes,
+            tally.largeBlocks == counters.largeBlocks, tally.liveMediumBlocks == counters.liveMediumBlocks,
+            counters.directoryBytes == directory.capacity * SpanDirectory.entryBytes
+        else { return .tierCounts }
         guard tally.liveBytes == counters.liveBytes else {
             return .liveBytes(counted: tally.liveBytes, recorded: counters.liveBytes)
         }

@@ -81,7 +81,8 @@ extension UserHeap {
         // mapped bytes, which exceed its usable bytes by the header page, it never was). The
         // cache may so exceed the peak by at most one page per cached block.
         if counters.cachedLargeBlocks < Self.largeCacheCapacity,
-           counters.cachedLargeBytes + Int(block.header.usableBytes) <= counters.peakLiveBytes {
+            counters.cachedLargeBytes + Int(block.header.usableBytes) <= counters.peakLiveBytes
+        {
             largeCache.pushFront(block)
             counters.cachedLargeBlocks += 1
             counters.cachedLargeBytes += bytes

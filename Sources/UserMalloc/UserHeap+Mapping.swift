@@ -24,10 +24,15 @@ extension UserHeap {
 
     /// Resizes a mapping through the source's remap (no bytes copied) and accounts for it; nil,
     /// the mapping unchanged, when the source cannot.
-    @inlinable mutating func remapAtSource(_ base: UnsafeMutableRawPointer, oldByteCount: Int, newByteCount: Int,
-                                           alignment: Int) -> UnsafeMutableRawPointer? {
-        guard let moved = pageSource.remapPages(base, oldByteCount: oldByteCount, newByteCount: newByteCount,
-                                                alignment: alignment) else { return nil }
+    @inlinable mutating func remapAtSource(
+        _ base: UnsafeMutableRawPointer, oldByteCount: Int, newByteCount: Int,
+        alignment: Int
+    ) -> UnsafeMutableRawPointer? {
+        guard
+            let moved = pageSource.remapPages(
+                base, oldByteCount: oldByteCount, newByteCount: newByteCount,
+                alignment: alignment)
+        else { return nil }
         counters.noteRemapped(newByteCount - oldByteCount)
         return moved
     }

@@ -88,11 +88,13 @@ extension UserHeap {
             return .failure(.foreignPointer(where_))
         }
         guard address & 15 == 0, blockOffset >= RegionRef.firstBlockOffset, blockOffset < sentinelOffset,
-              region.isBlockStart(blockOffset) else { return .failure(.interiorPointer(where_)) }
+            region.isBlockStart(blockOffset)
+        else { return .failure(.interiorPointer(where_)) }
         let block = MediumBlock(address: address &- UInt(MediumBlock.headerBytes))
         let blockWhere = VirtualAddress(UInt64(block.address))
         guard block.hasValidTag, block.size >= MediumBlock.minimumBytes,
-              blockOffset + block.size <= sentinelOffset else { return .failure(.corruptedBoundaryTag(blockWhere)) }
+            blockOffset + block.size <= sentinelOffset
+        else { return .failure(.corruptedBoundaryTag(blockWhere)) }
         guard block.isInUse else { return .failure(.doubleFree(where_)) }
         let next = block.following
         guard next.hasValidTag, next.previousSize == block.size else { return .failure(.corruptedBoundaryTag(blockWhere)) }
@@ -154,12 +156,14 @@ extension UserHeap {
         }
         let granules = (bytes + SpanRef.alignment - 1) >> SpanDirectory.granuleShift
         guard reserveDirectoryRoom(granules),
-              let base = mapFromSource(byteCount: bytes, alignment: RegionRef.alignment) else { return false }
+            let base = mapFromSource(byteCount: bytes, alignment: RegionRef.alignment)
+        else { return false }
         let region = RegionRef.format(base, byteCount: bytes)
         region.header.canary = secret ^ UInt64(region.address)
-        for granule in 0..<granules {
-            directory.insert(address: region.address &+ UInt(granule << SpanDirectory.granuleShift),
-                             value: UInt64(region.address) | OwnerKind.medium.rawValue)
+        for granule in 0 ..< granules {
+            directory.insert(
+                address: region.address &+ UInt(granule << SpanDirectory.granuleShift),
+                value: UInt64(region.address) | OwnerKind.medium.rawValue)
         }
         let first = MediumBlock(address: region.address &+ UInt(RegionRef.firstBlockOffset))
         let sentinel = MediumBlock(address: region.address &+ UInt(region.sentinelOffset))
@@ -181,7 +185,7 @@ extension UserHeap {
         bins.remove(MediumBlock(address: region.address &+ UInt(RegionRef.firstBlockOffset)))
         regions.remove(region)
         let bytes = region.byteCount
-        for granule in 0..<region.granuleCount {
+        for granule in 0 ..< region.granuleCount {
             directory.remove(address: region.address &+ UInt(granule << SpanDirectory.granuleShift))
         }
         counters.mediumRegions -= 1

@@ -68,7 +68,8 @@ extension UserHeap {
         }
         if resizeInPlace(block, byteCount: byteCount) { return pointer }
         if case .large(let large) = block.tier, byteCount > Self.largestMediumByteCount,
-           let remapped = remapLarge(large, byteCount: byteCount) {
+            let remapped = remapLarge(large, byteCount: byteCount)
+        {
             return userPointer(remapped)
         }
         guard let moved = allocate(byteCount: byteCount) else { return nil }

@@ -57,14 +57,15 @@ extension UserHeap {
                 // mapped bytes when the span is shorter than its 64 KiB granule.)
                 let nextOffset = next & 0xFFFF
                 let dataOffset = UInt(SpanRef.dataOffset)
-                let linkIsSane = next == 0
+                let linkIsSane =
+                    next == 0
                     || ((next ^ head) &>> 16 == 0 && next & 15 == 0
                         && nextOffset &- dataOffset < UInt(span.header.bumpOffset) &- dataOffset)
                 if _slowPath(!linkIsSane || marker != freeMarker(head)) {
                     report(.corruptedFreeList(VirtualAddress(UInt64(head))))
                     return nil
                 }
-                storeWord(0, at: head, 1)   // a live block does not carry the marker
+                storeWord(0, at: head, 1)  // a live block does not carry the marker
                 span.header.freeHead = next
                 span.header.usedCount &+= 1
                 let slotSize = Int(truncatingIfNeeded: span.header.slotSize)
@@ -87,8 +88,10 @@ extension UserHeap {
                 span.header.state = SpanState.full.rawValue
                 classes[index].current = 0
             }
-            guard let next = takePartialSpan(classIndex: index) ?? takeEmptySpan(classIndex: index)
-                ?? mapSpan(classIndex: index) else { return nil }
+            guard
+                let next = takePartialSpan(classIndex: index) ?? takeEmptySpan(classIndex: index)
+                    ?? mapSpan(classIndex: index)
+            else { return nil }
             next.header.state = SpanState.current.rawValue
             classes[index].current = next.address
         }
@@ -180,7 +183,8 @@ extension UserHeap {
         while link != 0 && steps <= carved {
             if link == address { return true }
             guard link & ~UInt(SpanRef.alignment - 1) == span.address,
-                  link &- span.address < UInt(span.header.bumpOffset) else { return false }
+                link &- span.address < UInt(span.header.bumpOffset)
+            else { return false }
             link = loadLink(at: link)
             steps += 1
         }
@@ -277,7 +281,8 @@ extension UserHeap {
     @inlinable mutating func mapSpan(classIndex index: Int) -> SpanRef? {
         let shift = SpanSizing.shift(forClass: index, heldBytes: classSpanBytes[index])
         guard reserveDirectoryRoom(1),
-              let base = mapFromSource(byteCount: 1 << shift, alignment: SpanRef.alignment) else { return nil }
+            let base = mapFromSource(byteCount: 1 << shift, alignment: SpanRef.alignment)
+        else { return nil }
         let span = SpanRef.format(base, sizeShift: shift)
         span.header.canary = secret ^ UInt64(span.address)
         directory.insert(address: span.address, value: UInt64(span.address) | OwnerKind.small.rawValue)
@@ -314,10 +319,10 @@ extension UserHeap {
 
     /// trim() for the small tier: every cached empty span and every empty current span.
     @inlinable mutating func releaseEmptySpans() {
-        for shift in SpanRef.smallestShift...SpanRef.largestShift {
+        for shift in SpanRef.smallestShift ... SpanRef.largestShift {
             while let span = popEmptySpan(shift: shift) { releaseSpan(span) }
         }
-        for index in 0..<SizeClass.count {
+        for index in 0 ..< SizeClass.count {
             let current = classes[index].current
             guard current != 0 else { continue }
             let span = SpanRef(base: userPointer(current))

@@ -71,8 +71,10 @@ public struct UserHeap<Source: PageSource> {
     /// Without the secret, an overflow cannot forge a free-looking slot or a valid header: the
     /// heap reports corruption instead of handing a live block out twice. `errorHandler`
     /// receives every misuse report.
-    @inlinable public init(source: Source, secret: UInt64,
-                errorHandler: @escaping (HeapError) -> Void) {
+    @inlinable public init(
+        source: Source, secret: UInt64,
+        errorHandler: @escaping (HeapError) -> Void
+    ) {
         self.pageSource = source
         self.secret = secret
         self.errorHandler = errorHandler
@@ -132,7 +134,8 @@ public struct UserHeap<Source: PageSource> {
     /// posix_memalign: `byteCount` bytes at a multiple of `alignment`, which must be a power of
     /// two and a multiple of 8 (sizeof(void *)), else `.invalidArgument` (EINVAL);
     /// `.outOfMemory` (ENOMEM) when the pages cannot be had.
-    @inlinable public mutating func allocateAligned(byteCount: Int, alignment: Int) throws(MallocErrno) -> UnsafeMutableRawPointer {
+    @inlinable public mutating func allocateAligned(byteCount: Int, alignment: Int) throws(MallocErrno) -> UnsafeMutableRawPointer
+    {
         guard alignment >= 8, alignment & (alignment &- 1) == 0 else { throw .invalidArgument }
         guard byteCount >= 0 else { throw .outOfMemory }
         if alignment <= 16 {

@@ -7,7 +7,7 @@ var arguments = Array(CommandLine.arguments.dropFirst())
 var outputFolder: String? = nil
 if let index = arguments.firstIndex(of: "--out"), index + 1 < arguments.count {
     outputFolder = arguments[index + 1]
-    arguments.removeSubrange(index...(index + 1))
+    arguments.removeSubrange(index ... (index + 1))
 }
 guard arguments.count == 1, !arguments[0].hasPrefix("-") else {
     FileHandle.standardError.write(Data("usage: mmlog LOGFILE [--out DIR]\n".utf8))

@@ -9,8 +9,13 @@ func parse(_ text: String, imagePath: Bool = true) -> (BootOptions, [(String, St
     let bytes = Array(text.utf8)
     let options = bytes.withUnsafeBytes { raw in
         KernelCommandLine.parse(raw, firstWordIsImagePath: imagePath) { word, problem in
-            reports.append((String(decoding: word, as: UTF8.self),
-                            String(decoding: UnsafeRawBufferPointer(start: problem.name.utf8Start, count: problem.name.utf8CodeUnitCount), as: UTF8.self)))
+            reports.append(
+                (
+                    String(decoding: word, as: UTF8.self),
+                    String(
+                        decoding: UnsafeRawBufferPointer(start: problem.name.utf8Start, count: problem.name.utf8CodeUnitCount),
+                        as: UTF8.self)
+                ))
         }
     }
     return (options, reports)
@@ -31,18 +36,26 @@ func parse(_ text: String, imagePath: Bool = true) -> (BootOptions, [(String, St
     }
 
     @Test func hostileWordsAreEachReportedOnceAndChangeNothing() {
-        let line = "img = =x log= cpu_limit_ms= cpu_limit_ms=99999999999999999999999 cpu_limit_ms=0 "
+        let line =
+            "img = =x log= cpu_limit_ms= cpu_limit_ms=99999999999999999999999 cpu_limit_ms=0 "
             + "cpu_limit_ms=12ms cpu_limit_ms=-5 fault=reboot log=loud bogus=1 justaword"
         let (options, reports) = parse(line)
         #expect(options == BootOptions())
-        #expect(reports.map(\.0) == ["=", "=x", "log=", "cpu_limit_ms=", "cpu_limit_ms=99999999999999999999999", "cpu_limit_ms=0",
-                                     "cpu_limit_ms=12ms", "cpu_limit_ms=-5", "fault=reboot", "log=loud", "bogus=1", "justaword"])
-        #expect(reports.map(\.1) == ["empty-key", "empty-key", "empty-value", "empty-value", "out-of-range", "out-of-range",
-                                     "not-a-number", "not-a-number", "unknown-value", "unknown-value", "unknown-key", "not-key-value"])
+        #expect(
+            reports.map(\.0) == [
+                "=", "=x", "log=", "cpu_limit_ms=", "cpu_limit_ms=99999999999999999999999", "cpu_limit_ms=0",
+                "cpu_limit_ms=12ms", "cpu_limit_ms=-5", "fault=reboot", "log=loud", "bogus=1", "justaword",
+            ])
+        #expect(
+            reports.map(\.1) == [
+                "empty-key", "empty-key", "empty-value", "empty-value", "out-of-range", "out-of-range",
+                "not-a-number", "not-a-number", "unknown-value", "unknown-value", "unknown-key", "not-key-value",
+            ])
     }
 
     @Test func commitQuotaIsCheckedAsEveryNumber() {
-        let (options, reports) = parse("img commit_quota_mb=0 commit_quota_mb=1048577 commit_quota_mb=8M commit_quota_mb=16 commit_quota_mb=32")
+        let (options, reports) = parse(
+            "img commit_quota_mb=0 commit_quota_mb=1048577 commit_quota_mb=8M commit_quota_mb=16 commit_quota_mb=32")
         #expect(options.commitQuotaMiB == 16)
         #expect(reports.map(\.1) == ["out-of-range", "out-of-range", "not-a-number", "repeated-key"])
     }
@@ -89,13 +102,15 @@ func parse(_ text: String, imagePath: Bool = true) -> (BootOptions, [(String, St
     @Test func randomLinesAccountForEveryWord() {
         var generator = SystemRandomNumberGenerator()
         let alphabet = Array("log=cpu_limit_ms fault=0123456789 \t=x".utf8) + [0xFF, 0x01]
-        for _ in 0..<2000 {
-            let length = Int.random(in: 0...80, using: &generator)
-            let bytes = (0..<length).map { _ in alphabet.randomElement(using: &generator)! }
+        for _ in 0 ..< 2000 {
+            let length = Int.random(in: 0 ... 80, using: &generator)
+            let bytes = (0 ..< length).map { _ in alphabet.randomElement(using: &generator)! }
             var words = 0
             bytes.withUnsafeBytes { KernelCommandLine.forEachWord(in: $0) { _ in words += 1 } }
             var reported = 0
-            let options = bytes.withUnsafeBytes { KernelCommandLine.parse($0, firstWordIsImagePath: false) { _, _ in reported += 1 } }
+            let options = bytes.withUnsafeBytes {
+                KernelCommandLine.parse($0, firstWordIsImagePath: false) { _, _ in reported += 1 }
+            }
             // At most one word per key (three keys) is used; every other word is reported.
             #expect(reported <= words && reported >= words - 3)
             #expect(BootOptions.cpuLimitRange.contains(options.cpuLimitMilliseconds))

@@ -65,7 +65,9 @@ struct BuddyExploration {
     }
 
     func fits(order: Int) -> Bool {
-        stride(from: 0, to: 16, by: 1 << order).contains { start in (start ..< start + (1 << order)).allSatisfy { cells[$0] == nil } }
+        stride(from: 0, to: 16, by: 1 << order).contains { start in
+            (start ..< start + (1 << order)).allSatisfy { cells[$0] == nil }
+        }
     }
 
     /// The pattern a live block at `cell` holds: a function of the state, so equal states hash equal.
@@ -84,8 +86,9 @@ struct BuddyExploration {
             let offset = pointer - region
             let cell = offset / 16
             guard expected, offset >= 0, offset % (16 << order) == 0, cell + (1 << order) <= 16,
-                  heap.blockByteCount(of: pointer) == 16 << order,
-                  (cell ..< cell + (1 << order)).allSatisfy({ cells[$0] == nil }) else {
+                heap.blockByteCount(of: pointer) == 16 << order,
+                (cell ..< cell + (1 << order)).allSatisfy({ cells[$0] == nil })
+            else {
                 failure = "\(operation) gave offset \(offset) (expected success: \(expected))"
                 return false
             }
@@ -94,8 +97,14 @@ struct BuddyExploration {
             fill(pointer, 16 << order, with: Self.pattern(cell))
         case .free(let cell):
             let order = live[cell]!
-            guard holds(region + 16 * cell, 16 << order, Self.pattern(cell)) else { failure = "block \(cell) overwritten"; return false }
-            if let error = freeError(&heap, region + 16 * cell) { failure = "\(operation): \(error)"; return false }
+            guard holds(region + 16 * cell, 16 << order, Self.pattern(cell)) else {
+                failure = "block \(cell) overwritten"
+                return false
+            }
+            if let error = freeError(&heap, region + 16 * cell) {
+                failure = "\(operation): \(error)"
+                return false
+            }
             for index in cell ..< cell + (1 << order) { cells[index] = nil }
             live[cell] = nil
         case .interiorFree(let cell):
@@ -112,7 +121,10 @@ struct BuddyExploration {
         case .coalesce:
             heap.coalesce()
         }
-        if let violation = heap.checkInvariants() { failure = "\(operation): \(violation)"; return false }
+        if let violation = heap.checkInvariants() {
+            failure = "\(operation): \(violation)"
+            return false
+        }
         for (cell, order) in live where !holds(region + 16 * cell, 16 << order, Self.pattern(cell)) {
             failure = "\(operation) damaged block \(cell)"
             return false
@@ -155,7 +167,9 @@ struct BuddyExploration {
         exploration.explore(remaining: 6)
         #expect(exploration.failure == nil, "\(exploration.failure ?? "")")
         #expect(exploration.explored.count > 500)
-        print("exhaustive buddy cache=\(String(describing: cachedOrderLimit)) depth=6 states=\(exploration.explored.count) transitions=\(exploration.transitions)")
+        print(
+            "exhaustive buddy cache=\(String(describing: cachedOrderLimit)) depth=6 states=\(exploration.explored.count) transitions=\(exploration.transitions)"
+        )
         exploration.heap.source.ledger.releaseAll()
     }
 }

@@ -15,7 +15,7 @@ import TestSupport
         mustFree(&heap, p)
         #expect(p.load(fromByteOffset: 40, as: UInt8.self) == HeapDebugOptions.poisonByte)
         expectValid(heap)
-        p.storeBytes(of: 0x42, toByteOffset: 40, as: UInt8.self)   // the bug: a write after free
+        p.storeBytes(of: 0x42, toByteOffset: 40, as: UInt8.self)  // the bug: a write after free
         #expect(heap.checkInvariants() == .poisonDamaged(block: address(p), offset: 40))
         let again = mustAllocate(&heap, 64)
         #expect(again == p)
@@ -57,7 +57,7 @@ import TestSupport
         let keep = mustAllocate(&heap, 16)
         let p = mustAllocate(&heap, 128)
         p.initializeMemory(as: UInt8.self, repeating: 1, count: 128)
-        mustFree(&heap, p)   // cached, unpoisoned
+        mustFree(&heap, p)  // cached, unpoisoned
         heap.debugOptions = [.poisonFreed]
         expectValid(heap)
         let q = mustAllocate(&heap, 128)
@@ -77,4 +77,3 @@ import TestSupport
         expectValid(heap)
     }
 }
-

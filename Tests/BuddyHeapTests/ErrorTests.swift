@@ -9,8 +9,10 @@ import MemoryCore
 
 @Suite struct ErrorTests {
     /// Frees `pointer`, expects `expected`, and checks that only the error counter moved.
-    func expectRejected(_ heap: inout TestHeap, _ pointer: UnsafeMutableRawPointer, _ expected: HeapError,
-                        sourceLocation: SourceLocation = #_sourceLocation) {
+    func expectRejected(
+        _ heap: inout TestHeap, _ pointer: UnsafeMutableRawPointer, _ expected: HeapError,
+        sourceLocation: SourceLocation = #_sourceLocation
+    ) {
         let before = HeapSnapshot(heap)
         #expect(freeError(&heap, pointer) == expected, sourceLocation: sourceLocation)
         #expect(HeapSnapshot(heap) == before.withInvalidFrees(1), sourceLocation: sourceLocation)

@@ -24,11 +24,17 @@ import TestSupport
                         var blocks: [UnsafeMutableRawPointer] = []
                         for size in sizes {
                             blocks.append(mustAllocate(&heap, size))
-                            if let violation = heap.checkInvariants() { Issue.record("\(sizes) alloc: \(violation)"); return }
+                            if let violation = heap.checkInvariants() {
+                                Issue.record("\(sizes) alloc: \(violation)")
+                                return
+                            }
                         }
                         for index in order {
                             mustFree(&heap, blocks[index])
-                            if let violation = heap.checkInvariants() { Issue.record("\(sizes) \(order): \(violation)"); return }
+                            if let violation = heap.checkInvariants() {
+                                Issue.record("\(sizes) \(order): \(violation)")
+                                return
+                            }
                         }
                         heap.coalesce()
                         #expect(heap.statistics.liveBlockBytes == 0)

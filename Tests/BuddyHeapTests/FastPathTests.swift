@@ -10,8 +10,10 @@ import TestSupport
 
 @Suite struct FastPathTests {
     static let byteCounts = Array(-3 ... 300) + [1000, 2040, 2048, 2049, 4088, 4096, 4097, 1 << 40, Int.max, Int.min]
-    static let alignments = [Int.min, -16, -1, 0, 1, 2, 3, 8, 16, 24, 32, 48, 64, 128, 256, 512, 1024, 2048, 4096,
-                             8192, 1 << 40, Int.max]
+    static let alignments = [
+        Int.min, -16, -1, 0, 1, 2, 3, 8, 16, 24, 32, 48, 64, 128, 256, 512, 1024, 2048, 4096,
+        8192, 1 << 40, Int.max,
+    ]
 
     @Test(arguments: [nil, BlockOrder(0), BlockOrder(3), BlockOrder(8)], [AllocationTrailer.none, .requestedSizeAndRedZone])
     func cacheableOrderMatchesRoute(cachedOrderLimit: BlockOrder?, trailer: AllocationTrailer) {
@@ -43,7 +45,8 @@ import TestSupport
         var checkedOffsets = 0
         for step in 0 ..< 300 {
             if live.isEmpty || (live.count < 40 && random.next() % 3 != 0) {
-                if let p = heap.allocate(byteCount: 16 << Int(random.next() % UInt64(geometry.largestBlockOrder)), alignment: 16) {
+                if let p = heap.allocate(byteCount: 16 << Int(random.next() % UInt64(geometry.largestBlockOrder)), alignment: 16)
+                {
                     live.append(p)
                 }
             } else {

@@ -13,11 +13,14 @@ typealias TestHeap = BuddyHeap<RecordingArenaSource>
 /// 4 KiB arenas: node table 128 B + header 16 B carved, largest block 2 KiB (order 7).
 let smallArenaShift = 12
 
-func makeHeap(arenaShift: Int = smallArenaShift, cachedOrderLimit: BlockOrder? = nil, cacheCapacity: Int = 8,
-              retained: Int = 1, debug: HeapDebugOptions = [], trailer: AllocationTrailer = .none) -> TestHeap {
-    let configuration = HeapConfiguration(arenaShift: arenaShift, cachedOrderLimit: cachedOrderLimit,
-                                          cacheCapacityPerOrder: cacheCapacity, retainedEmptyArenas: retained,
-                                          debugOptions: debug, trailer: trailer)
+func makeHeap(
+    arenaShift: Int = smallArenaShift, cachedOrderLimit: BlockOrder? = nil, cacheCapacity: Int = 8,
+    retained: Int = 1, debug: HeapDebugOptions = [], trailer: AllocationTrailer = .none
+) -> TestHeap {
+    let configuration = HeapConfiguration(
+        arenaShift: arenaShift, cachedOrderLimit: cachedOrderLimit,
+        cacheCapacityPerOrder: cacheCapacity, retainedEmptyArenas: retained,
+        debugOptions: debug, trailer: trailer)
     do {
         return try TestHeap(source: RecordingArenaSource(), configuration: configuration)
     } catch {
@@ -102,8 +105,10 @@ func allocationError(_ heap: inout TestHeap, byteCount: Int, alignment: Int) -> 
 }
 
 /// Allocates or fails the test.
-func mustAllocate(_ heap: inout TestHeap, _ byteCount: Int, alignment: Int = 16,
-                  sourceLocation: SourceLocation = #_sourceLocation) -> UnsafeMutableRawPointer {
+func mustAllocate(
+    _ heap: inout TestHeap, _ byteCount: Int, alignment: Int = 16,
+    sourceLocation: SourceLocation = #_sourceLocation
+) -> UnsafeMutableRawPointer {
     guard let pointer = heap.allocate(byteCount: byteCount, alignment: alignment) else {
         Issue.record("allocation of \(byteCount) bytes failed", sourceLocation: sourceLocation)
         fatalError("cannot continue")

@@ -50,7 +50,7 @@ import MemoryCore
         var heap = makeHeap()
         let keep = mustAllocate(&heap, 16)
         let base = onlyArenaBase(heap)
-        let freeBlock = base + 2048   // the order-7 free block; its back link is at +8
+        let freeBlock = base + 2048  // the order-7 free block; its back link is at +8
         let saved = freeBlock.load(fromByteOffset: 8, as: UInt64.self)
         freeBlock.storeBytes(of: 0xDEAD_0000, toByteOffset: 8, as: UInt64.self)
         #expect(heap.checkInvariants() == .listLinkBroken(.free, order: BlockOrder(7), block: address(freeBlock)))

@@ -44,23 +44,23 @@ func patternIntact(_ block: ModelBlock) -> Bool { holds(block.pointer, block.byt
         let roll = generator.next() % 1000
         let byteCount: Int
         switch roll {
-        case 0 ..< 550: byteCount = Int(generator.next() % 129)                       // 0 ... 128
-        case 550 ..< 850: byteCount = 129 + Int(generator.next() % 896)               // ... 1024
+        case 0 ..< 550: byteCount = Int(generator.next() % 129)  // 0 ... 128
+        case 550 ..< 850: byteCount = 129 + Int(generator.next() % 896)  // ... 1024
         case 850 ..< 990: byteCount = 1025 + Int(generator.next() % UInt64(largest - 1024))
-        default: byteCount = largest + 1 + Int(generator.next() % UInt64(3 * largest)) // large
+        default: byteCount = largest + 1 + Int(generator.next() % UInt64(3 * largest))  // large
         }
         let alignmentRoll = generator.next() % 100
         let alignment: Int
         switch alignmentRoll {
         case 0 ..< 70: alignment = 16
-        case 70 ..< 80: alignment = 1 << Int(generator.next() % 4)                   // 1 ... 8
+        case 70 ..< 80: alignment = 1 << Int(generator.next() % 4)  // 1 ... 8
         default: alignment = 1 << Int(generator.next() % UInt64(largest.trailingZeroBitCount + 1))
         }
         return (byteCount, alignment)
     }
 
     @Test func millionOperationsAgainstAReferenceModel() {
-        let arenaShift = 14   // 16 KiB arenas, largest block 8 KiB: growth and release happen often
+        let arenaShift = 14  // 16 KiB arenas, largest block 8 KiB: growth and release happen often
         var heap = makeHeap(arenaShift: arenaShift, cachedOrderLimit: BlockOrder(6), cacheCapacity: 16, retained: 1)
         let largest = heap.largestBlockBytes
         var generator = SeededGenerator(seed: 0x5EED_B0DD)
@@ -73,7 +73,11 @@ func patternIntact(_ block: ModelBlock) -> Bool { holds(block.pointer, block.byt
             let burst = step % 100_000 >= 99_000
             let slot = Int(generator.next() % UInt64(model.slots.count))
             if let block = model.slots[slot] {
-                if !patternIntact(block) { failures += 1; Issue.record("pattern damaged at step \(step)"); break }
+                if !patternIntact(block) {
+                    failures += 1
+                    Issue.record("pattern damaged at step \(step)")
+                    break
+                }
                 let expectedSize = heap.blockByteCount(of: block.pointer)
                 if generator.next() % 512 == 0 {
                     // A free of an interior or misaligned pointer is refused and changes nothing.
@@ -82,7 +86,9 @@ func patternIntact(_ block: ModelBlock) -> Bool { holds(block.pointer, block.byt
                     if offset == 16 {
                         #expect(error == .interiorPointer(address(block.pointer + 16), blockStart: address(block.pointer)))
                     } else {
-                        #expect(error == .misalignedPointer(address(block.pointer + 1)) || error == .interiorPointer(address(block.pointer + 1), blockStart: address(block.pointer)))
+                        #expect(
+                            error == .misalignedPointer(address(block.pointer + 1))
+                                || error == .interiorPointer(address(block.pointer + 1), blockStart: address(block.pointer)))
                     }
                 }
                 if let error = freeError(&heap, block.pointer) {
@@ -92,7 +98,11 @@ func patternIntact(_ block: ModelBlock) -> Bool { holds(block.pointer, block.byt
                 }
                 model.slots[slot] = nil
                 model.liveCount -= 1
-                if block.byteCount > largest { model.liveLargeBytes -= expectedSize ?? 0 } else { model.liveBlockBytes -= expectedSize ?? 0 }
+                if block.byteCount > largest {
+                    model.liveLargeBytes -= expectedSize ?? 0
+                } else {
+                    model.liveBlockBytes -= expectedSize ?? 0
+                }
                 if generator.next() % 256 == 0 {
                     // A double free: the block is now free, cached, merged into a free block, or
                     // gone with its arena.
@@ -114,8 +124,9 @@ func patternIntact(_ block: ModelBlock) -> Bool { holds(block.pointer, block.byt
                     break
                 }
                 serial += 1
-                let block = ModelBlock(pointer: pointer, byteCount: request.byteCount, alignment: request.alignment,
-                                       pattern: UInt8(truncatingIfNeeded: serial % 251 + 1))
+                let block = ModelBlock(
+                    pointer: pointer, byteCount: request.byteCount, alignment: request.alignment,
+                    pattern: UInt8(truncatingIfNeeded: serial % 251 + 1))
                 paint(block)
                 model.slots[slot] = block
                 model.liveCount += 1
@@ -124,7 +135,8 @@ func patternIntact(_ block: ModelBlock) -> Bool { holds(block.pointer, block.byt
             // Cheap check every operation: the heap's totals equal the model's.
             let statistics = heap.core.counters
             if statistics.allocations - statistics.frees != model.liveCount || statistics.liveBlockBytes != model.liveBlockBytes
-                || statistics.liveLargeBytes != model.liveLargeBytes {
+                || statistics.liveLargeBytes != model.liveLargeBytes
+            {
                 Issue.record("accounting differs from the model at step \(step)")
                 failures += 1
                 break

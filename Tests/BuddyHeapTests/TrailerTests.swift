@@ -44,7 +44,7 @@ import TestSupport
                 let size = generator.next() % 20 == 0 ? Int(generator.next() % 20_000) : Int(generator.next() % 600)
                 let p = mustAllocate(&heap, size)
                 #expect(heap.blockByteCount(of: p)! >= size)
-                p.initializeMemory(as: UInt8.self, repeating: 0x33, count: size)   // up to the end, not past it
+                p.initializeMemory(as: UInt8.self, repeating: 0x33, count: size)  // up to the end, not past it
                 live.append((p, size))
                 requested += size
             } else {
@@ -65,8 +65,8 @@ import TestSupport
 
     @Test func writePastTheEndIsReportedOnFree() {
         var heap = makeHeap(trailer: .requestedSizeAndRedZone)
-        let p = mustAllocate(&heap, 20)     // 32-byte block: red zone [20, 24), trailer [24, 32)
-        p.storeBytes(of: 0x00, toByteOffset: 20, as: UInt8.self)   // one byte too far
+        let p = mustAllocate(&heap, 20)  // 32-byte block: red zone [20, 24), trailer [24, 32)
+        p.storeBytes(of: 0x00, toByteOffset: 20, as: UInt8.self)  // one byte too far
         #expect(heap.checkInvariants() == .trailerDamaged(block: address(p), offset: 20))
         mustFree(&heap, p)
         #expect(heap.statistics.redZoneOverwrites == 1)
@@ -79,7 +79,7 @@ import TestSupport
     @Test func damagedTrailerWordIsReported() {
         var heap = makeHeap(trailer: .requestedSizeAndRedZone)
         let keep = mustAllocate(&heap, 100)
-        let p = mustAllocate(&heap, 24)     // exact fit: no red zone, trailer at [24, 32)
+        let p = mustAllocate(&heap, 24)  // exact fit: no red zone, trailer at [24, 32)
         p.storeBytes(of: 0xFFFF, toByteOffset: 28, as: UInt16.self)
         #expect(heap.checkInvariants() == .trailerDamaged(block: address(p), offset: 24))
         mustFree(&heap, p)

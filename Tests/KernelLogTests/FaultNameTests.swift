@@ -12,13 +12,15 @@ import KernelLog
 
     /// (name, vector or "-") for each row of the docs table.
     static func documentedRows() throws -> [(String, String)] {
-        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent()
         let docs = try String(contentsOf: root.appendingPathComponent("docs/syscalls.md"), encoding: .utf8)
-        guard let begin = docs.range(of: "<!-- fault-names:begin -->"), let end = docs.range(of: "<!-- fault-names:end -->") else {
+        guard let begin = docs.range(of: "<!-- fault-names:begin -->"), let end = docs.range(of: "<!-- fault-names:end -->")
+        else {
             Issue.record("docs/syscalls.md has no fault-names markers")
             return []
         }
-        return docs[begin.upperBound..<end.lowerBound].split(separator: "\n").compactMap { line in
+        return docs[begin.upperBound ..< end.lowerBound].split(separator: "\n").compactMap { line in
             let cells = line.split(separator: "|").map { $0.trimmingCharacters(in: .whitespaces) }
             guard cells.count >= 2, cells[0].hasPrefix("`") else { return nil }
             return (cells[0].trimmingCharacters(in: CharacterSet(charactersIn: "`")), cells[1])
@@ -39,7 +41,7 @@ import KernelLog
     }
 
     @Test func vectorsMapBothWays() {
-        for vector in UInt64(0)..<32 {
+        for vector in UInt64(0) ..< 32 {
             let fault = FaultName(vector: vector)!
             if vector == 15 || vector >= 22 { #expect(fault == .reserved) } else { #expect(UInt64(fault.vector!) == vector) }
         }

@@ -42,7 +42,7 @@ func render(_ body: (Logger<SinkRef>) -> Void, threshold: LogLevel = .trace) -> 
         #expect(human(0x9fc00) == "639KiB")
         #expect(human(128 << 20) == "128MiB")
         #expect(human(0x7ee0000) == "126.9MiB")
-        #expect(human((1 << 20) - 1) == "1024KiB") // 1023.999 KiB rounds up into the next whole
+        #expect(human((1 << 20) - 1) == "1024KiB")  // 1023.999 KiB rounds up into the next whole
         #expect(human(6 << 30) == "6GiB")
         #expect(human(UInt64.max) == "16777216TiB")
     }
@@ -57,7 +57,9 @@ func render(_ body: (Logger<SinkRef>) -> Void, threshold: LogLevel = .trace) -> 
 
     @Test func decimalMatchesSwift() {
         var generator = SystemRandomNumberGenerator()
-        for value in [0, 1, 9, 10, 99, 100, UInt64.max] + (0..<200).map({ _ in UInt64.random(in: 0...UInt64.max, using: &generator) }) {
+        for value in [0, 1, 9, 10, 99, 100, UInt64.max]
+            + (0 ..< 200).map({ _ in UInt64.random(in: 0 ... UInt64.max, using: &generator) })
+        {
             let recorder = RecordingSink()
             NumberFormat.decimal(value, into: SinkRef(target: recorder))
             #expect(recorder.text == String(value))
@@ -74,10 +76,11 @@ func render(_ body: (Logger<SinkRef>) -> Void, threshold: LogLevel = .trace) -> 
     }
 
     @Test func linesAboveThresholdAreDropped() {
-        let text = render({ log in
-            log.line(.debug, "heap", "alloc").hex("ptr", 1).end()
-            log.line(.error, "heap", "double-free").hex("ptr", 0x20).dec("order", 4).end()
-        }, threshold: .info)
+        let text = render(
+            { log in
+                log.line(.debug, "heap", "alloc").hex("ptr", 1).end()
+                log.line(.error, "heap", "double-free").hex("ptr", 0x20).dec("order", 4).end()
+            }, threshold: .info)
         #expect(text == "error heap   double-free  ptr=0x20 order=4\n")
     }
 
@@ -141,7 +144,9 @@ func render(_ body: (Logger<SinkRef>) -> Void, threshold: LogLevel = .trace) -> 
 
     @Test func disabledLinesStayEmptyEvenWithAClock() {
         let recorder = RecordingSink()
-        Logger(sink: SinkRef(target: recorder), threshold: .info, clock: Self.fixedClock).line(.trace, "heap", "alloc").dec("size", 1).end()
+        Logger(sink: SinkRef(target: recorder), threshold: .info, clock: Self.fixedClock).line(.trace, "heap", "alloc").dec(
+            "size", 1
+        ).end()
         #expect(recorder.text.isEmpty)
     }
 }

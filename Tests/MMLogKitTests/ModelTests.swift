@@ -59,7 +59,10 @@ import MMLogKit
         let allocIndex = try #require(lines.firstIndex { $0.contains("owner=user") && $0.hasPrefix("trace pmm    alloc") })
         let frame = try #require(lines[allocIndex].split(separator: " ").first { $0.hasPrefix("frame=") })
         lines[allocIndex] = "garbage"
-        let freeIndex = try #require(lines.indices.first { $0 > allocIndex && lines[$0].hasPrefix("trace pmm    free") && lines[$0].contains(String(frame) + " ") })
+        let freeIndex = try #require(
+            lines.indices.first {
+                $0 > allocIndex && lines[$0].hasPrefix("trace pmm    free") && lines[$0].contains(String(frame) + " ")
+            })
         let model = RunModelBuilder.build(text: lines.joined(separator: "\n"))
         #expect(model.diagnostics.contains { $0.lineNumber == allocIndex + 1 && $0.kind == .foreignLine })
         #expect(model.diagnostics.contains { $0.lineNumber == freeIndex + 1 && $0.kind == .inconsistent })
@@ -69,7 +72,8 @@ import MMLogKit
     }
 
     @Test func unknownEventsAreCountedOnceWithTheirFirstLine() {
-        let text = "info  boot   log-format   t_us=1 version=2\ntrace pmm    teleport     t_us=2 frame=0x1000\ntrace pmm    teleport     t_us=3 frame=0x2000\ninfo  zzz    thing        t_us=4\n"
+        let text =
+            "info  boot   log-format   t_us=1 version=2\ntrace pmm    teleport     t_us=2 frame=0x1000\ntrace pmm    teleport     t_us=3 frame=0x2000\ninfo  zzz    thing        t_us=4\n"
         let model = RunModelBuilder.build(text: text)
         let unknown = model.diagnostics.filter { $0.kind == .unknownEvent }
         #expect(unknown.map(\.lineNumber) == [2, 4])

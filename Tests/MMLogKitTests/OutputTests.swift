@@ -18,7 +18,9 @@ import Testing
         #expect(last["free"] == Int(summary["frames_free_exit"]!))
         let peak = frames.compactMap { ($0["args"] as? [String: Int])?["allocated"] }.max()
         #expect(peak == model.peakAllocatedFrames)  // downsampling keeps the peak
-        let heap = events.filter { $0["name"] as? String == "kernel heap live bytes" }.compactMap { ($0["args"] as? [String: Int])?["live"] }
+        let heap = events.filter { $0["name"] as? String == "kernel heap live bytes" }.compactMap {
+            ($0["args"] as? [String: Int])?["live"]
+        }
         #expect(heap.max() == Int(summary["heap_peak_bytes"]!))
         #expect(heap.last == Int(summary["heap_live_bytes"]!))
     }
@@ -55,13 +57,13 @@ import Testing
 
 @Suite struct DownsampleTests {
     @Test func everyBucketKeepsItsMinimumMaximumAndLastPoint() {
-        let values = (0..<10_000).map { ($0 * 7919) % 1000 + ($0 == 4321 ? 5000 : 0) }
+        let values = (0 ..< 10_000).map { ($0 * 7919) % 1000 + ($0 == 4321 ? 5000 : 0) }
         let kept = Downsample.indices(count: values.count, limit: 300) { values[$0] }
         #expect(kept.count <= 300)
-        #expect(kept.contains(4321))                      // the spike
-        #expect(kept.last == values.count - 1)            // the final value
-        #expect(kept == kept.sorted())                    // time order
-        #expect(Set(kept.map { values[$0] }).contains(0)) // a minimum
-        #expect(Downsample.indices(count: 50, limit: 300) { values[$0] } == Array(0..<50))
+        #expect(kept.contains(4321))  // the spike
+        #expect(kept.last == values.count - 1)  // the final value
+        #expect(kept == kept.sorted())  // time order
+        #expect(Set(kept.map { values[$0] }).contains(0))  // a minimum
+        #expect(Downsample.indices(count: 50, limit: 300) { values[$0] } == Array(0 ..< 50))
     }
 }

@@ -14,7 +14,9 @@ import MMLogKit
     }
 
     @Test func columnsFieldsAndTextAreSplitAsTheFormatSays() {
-        let log = LogParser.parse("info  user   output       t_us=12 pid=1 prog=hello | hello x=1 from | ring 3\r\nsummary result=pass processes=1 t_us=99\r\n")
+        let log = LogParser.parse(
+            "info  user   output       t_us=12 pid=1 prog=hello | hello x=1 from | ring 3\r\nsummary result=pass processes=1 t_us=99\r\n"
+        )
         #expect(log.records.count == 2)
         let output = log.records[0]
         #expect(output.level == "info" && output.subsystem == "user" && output.event == "output")
@@ -25,11 +27,11 @@ import MMLogKit
 
     @Test func foreignLinesAndATruncatedEndAreReportedWithLineNumbersAndParsingCarriesOn() {
         let lines = Fixture.lines("trace-hello-32M.log")
-        var mixed = Array(lines[0..<20])
+        var mixed = Array(lines[0 ..< 20])
         mixed.append("hello from a program writing straight to the port")  // line 21
-        mixed.append("info")                                              // line 22: a level, no columns
-        mixed += lines[20..<40]
-        let cut = lines[40].prefix(25)                                     // line 43, no newline
+        mixed.append("info")  // line 22: a level, no columns
+        mixed += lines[20 ..< 40]
+        let cut = lines[40].prefix(25)  // line 43, no newline
         let text = mixed.joined(separator: "\n") + "\n" + cut
         let log = LogParser.parse(text)
         #expect(log.diagnostics.map(\.lineNumber) == [21, 22, 43])
@@ -63,7 +65,8 @@ import MMLogKit
 
 @Suite struct MonitorTranscriptTests {
     @Test func promptLinesAreCommandsNotNoise() {
-        let text = "info  boot   log-format   t_us=1 version=2\r\nmm> kalloc 100\r\ninfo  mon    kalloc       t_us=5 ptr=0x000000840020 size=100\r\nmm> \r\n"
+        let text =
+            "info  boot   log-format   t_us=1 version=2\r\nmm> kalloc 100\r\ninfo  mon    kalloc       t_us=5 ptr=0x000000840020 size=100\r\nmm> \r\n"
         let log = LogParser.parse(text)
         #expect(log.diagnostics.isEmpty)
         #expect(log.records.map(\.event) == ["log-format", "command", "kalloc", "command"])

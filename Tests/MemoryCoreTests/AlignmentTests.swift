@@ -35,9 +35,9 @@ import MemoryCore
     }
 
     @Test func exhaustiveSmallSweep() {
-        for alignmentShift in 0..<8 {
+        for alignmentShift in 0 ..< 8 {
             let alignment: UInt64 = 1 << UInt64(alignmentShift)
-            for value: UInt64 in 0..<300 {
+            for value: UInt64 in 0 ..< 300 {
                 let down = alignDown(value, to: alignment)
                 let up = alignUp(value, to: alignment)!
                 #expect(down % alignment == 0 && down <= value && value - down < alignment)

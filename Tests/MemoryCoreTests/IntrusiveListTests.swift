@@ -39,11 +39,11 @@ func overwriteLink(of node: TestNode, word: Int, with value: UInt) {
             #expect(list.checkInvariants(limit: 4) == .success(4))
             #expect(list.next(after: n[3]) == n[2] && list.previous(before: n[3]) == nil)
             #expect(list.previous(before: n[0]) == n[1] && list.next(after: n[0]) == nil)
-            #expect(list.remove(n[1]) == false)            // middle
-            #expect(list.remove(n[3]) == false)            // head
-            #expect(list.remove(n[0]) == false)            // end
+            #expect(list.remove(n[1]) == false)  // middle
+            #expect(list.remove(n[3]) == false)  // head
+            #expect(list.remove(n[0]) == false)  // end
             #expect(Array(list) == [n[2]])
-            #expect(list.remove(n[2]) == true)             // last one: now empty
+            #expect(list.remove(n[2]) == true)  // last one: now empty
             #expect(list.isEmpty && list.checkInvariants(limit: 0) == .success(0))
             list.pushFront(n[1])
             #expect(list.popFirst() == n[1] && list.isEmpty)
@@ -71,7 +71,7 @@ func overwriteLink(of node: TestNode, word: Int, with value: UInt) {
         withNodes(3) { n in
             var list = IntrusiveStack<TestNode>()
             for node in n { list.pushFront(node) }
-            let moved = [list][0]                          // a copy elsewhere names the same nodes
+            let moved = [list][0]  // a copy elsewhere names the same nodes
             #expect(Array(moved) == Array(list) && moved.checkInvariants(limit: 3) == .success(3))
         }
     }
@@ -82,7 +82,9 @@ func overwriteLink(of node: TestNode, word: Int, with value: UInt) {
             for node in n { list.append(node) }
             // A wrong back link.
             overwriteLink(of: n[2], word: 1, with: n[0].nodeAddress)
-            #expect(list.checkInvariants(limit: 4) == .failure(.previousLinkWrong(node: n[2].nodeAddress, expected: n[1].nodeAddress)))
+            #expect(
+                list.checkInvariants(limit: 4) == .failure(.previousLinkWrong(node: n[2].nodeAddress, expected: n[1].nodeAddress))
+            )
             overwriteLink(of: n[2], word: 1, with: n[1].nodeAddress)
             #expect(list.checkInvariants(limit: 4) == .success(4))
             // A cycle: the walk stops at the limit.
@@ -95,7 +97,9 @@ func overwriteLink(of node: TestNode, word: Int, with value: UInt) {
             #expect(list.checkInvariants(limit: 4, isNode: { $0 != n[2] }) == .failure(.foreignNode(node: n[2].nodeAddress)))
             // A forward link that skips a node: the back walk does not retrace it.
             overwriteLink(of: n[1], word: 0, with: n[3].nodeAddress)
-            #expect(list.checkInvariants(limit: 4) == .failure(.previousLinkWrong(node: n[3].nodeAddress, expected: n[1].nodeAddress)))
+            #expect(
+                list.checkInvariants(limit: 4) == .failure(.previousLinkWrong(node: n[3].nodeAddress, expected: n[1].nodeAddress))
+            )
             overwriteLink(of: n[1], word: 0, with: n[2].nodeAddress)
             // The tail names the wrong node.
             list.remove(n[3])

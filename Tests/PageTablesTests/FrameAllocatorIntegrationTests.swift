@@ -33,7 +33,8 @@ struct AllocatorTableSource: TableFrameSource, TableFrameLedger {
             _ = usable.append(ram.frames)
             let bytes = FrameAllocator.metadataByteCount(managing: ram.frames)
             storage = UnsafeMutableRawPointer.allocate(byteCount: Int(bytes), alignment: 8)
-            allocator = try FrameAllocator(span: ram.frames, storage: storage, storageByteCount: bytes, usable: usable, reservations: ReservationList())
+            allocator = try FrameAllocator(
+                span: ram.frames, storage: storage, storageByteCount: bytes, usable: usable, reservations: ReservationList())
         }
 
         deinit { storage.deallocate() }
@@ -50,17 +51,23 @@ struct AllocatorTableSource: TableFrameSource, TableFrameLedger {
         machine.ram.setRawEntry(kernelRoot, 0, (try allocator.allocate()).startAddress.raw | 0b011)
         let kernelFrames = initialFree - allocator.statistics.freeFrames
 
-        var space = try TestSpace(kind: .user, memory: SimulatedMemoryAccess(ram: machine.ram), tableFrames: &tables,
-                                  sharingKernelEntriesOf: kernelRoot)
+        var space = try TestSpace(
+            kind: .user, memory: SimulatedMemoryAccess(ram: machine.ram), tableFrames: &tables,
+            sharingKernelEntriesOf: kernelRoot)
         // brk: 64 fresh 4 KiB frames at the bottom of user space.
-        _ = try space.mapRange(startingAt: UserSpace.start, pageCount: 64, size: .size4KiB, flags: [.user, .writable, .noExecute],
-                           tableFrames: &tables) { _ in try! allocator.allocate() }
+        _ = try space.mapRange(
+            startingAt: UserSpace.start, pageCount: 64, size: .size4KiB, flags: [.user, .writable, .noExecute],
+            tableFrames: &tables
+        ) { _ in try! allocator.allocate() }
         // A 2 MiB page backed by an aligned run of 512 frames.
         let huge = try allocator.allocate(count: 512, alignment: 512)
-        try space.map(VirtualAddress(UserSpace.start.raw + 4 * MiB), to: huge, size: .size2MiB, flags: [.user], tableFrames: &tables)
+        try space.map(
+            VirtualAddress(UserSpace.start.raw + 4 * MiB), to: huge, size: .size2MiB, flags: [.user], tableFrames: &tables)
         #expect(space.checkInvariants(ledger: tables) == nil)
         // munmap of half the heap.
-        _ = try space.unmapRegion(startingAt: VirtualAddress(UserSpace.start.raw + 32 * 4096), pageCount: 32, tableFrames: &tables) { _, frame, _ in
+        _ = try space.unmapRegion(
+            startingAt: VirtualAddress(UserSpace.start.raw + 32 * 4096), pageCount: 32, tableFrames: &tables
+        ) { _, frame, _ in
             try! allocator.free(frame)
         }
         #expect(space.mapped4KiBCount == 32 && space.checkInvariants(ledger: tables) == nil)
@@ -81,12 +88,15 @@ struct AllocatorTableSource: TableFrameSource, TableFrameLedger {
         // Leave exactly two free frames: a page in a new slot needs three tables.
         while allocator.statistics.freeFrames > 2 { _ = try allocator.allocate() }
         #expect(throws: PageTableError.outOfTableFrames) {
-            try space.map(VirtualAddress(UserSpace.start.raw + 512 * GiB), to: FrameNumber(8), size: .size4KiB, flags: [.user], tableFrames: &tables)
+            try space.map(
+                VirtualAddress(UserSpace.start.raw + 512 * GiB), to: FrameNumber(8), size: .size4KiB, flags: [.user],
+                tableFrames: &tables)
         }
         #expect(allocator.statistics.freeFrames == 2 && space.tableFrameCount == 4)
         #expect(space.checkInvariants(ledger: tables) == nil && allocator.checkInvariants() == nil)
         // Two frames are enough for a page under the existing PDPT (new PD and PT).
-        try space.map(VirtualAddress(UserSpace.start.raw + GiB), to: FrameNumber(8), size: .size4KiB, flags: [.user], tableFrames: &tables)
+        try space.map(
+            VirtualAddress(UserSpace.start.raw + GiB), to: FrameNumber(8), size: .size4KiB, flags: [.user], tableFrames: &tables)
         #expect(allocator.statistics.freeFrames == 0 && space.checkInvariants(ledger: tables) == nil)
     }
 }

@@ -22,7 +22,8 @@ import TestSupport
     /// Applies `corrupt`, expects `expected`, restores the entry, expects a clean audit again.
     /// `expected` gets the tables and the corrupted entry.
     func expectViolation(
-        _ expected: (TablePath, PageTableEntry) -> PageTableInvariantViolation, table: KeyPath<TablePath, FrameNumber?>, index: Int,
+        _ expected: (TablePath, PageTableEntry) -> PageTableInvariantViolation, table: KeyPath<TablePath, FrameNumber?>,
+        index: Int,
         _ corrupt: (UInt64) -> UInt64
     ) throws {
         let (ram, source, space, path) = try populated()
@@ -38,21 +39,30 @@ import TestSupport
     @Test func reservedAndSoftwareBits() throws {
         let leafAt = page(1, 0, 0, 0)
         for bit: UInt64 in [7, 9, 10, 52, 53, 58, 62] {  // PAT, software bits, protection keys
-            try expectViolation({ _, entry in .reservedBitsSet(at: leafAt, level: .pt, entry: entry) }, table: \.[.pt], index: 0) { $0 | 1 << bit }
+            try expectViolation({ _, entry in .reservedBitsSet(at: leafAt, level: .pt, entry: entry) }, table: \.[.pt], index: 0)
+            { $0 | 1 << bit }
         }
         for bit: UInt64 in [11, 12, 13, 20] {  // a software bit, then PAT and reserved bits of a 2 MiB leaf
-            try expectViolation({ _, entry in .reservedBitsSet(at: page(1, 0, 1, 0), level: .pd, entry: entry) }, table: \.[.pd], index: 1) { $0 | 1 << bit }
+            try expectViolation(
+                { _, entry in .reservedBitsSet(at: page(1, 0, 1, 0), level: .pd, entry: entry) }, table: \.[.pd], index: 1
+            ) { $0 | 1 << bit }
         }
         // Bit 11 in a table's entry 0 is the audit mark: left over, it reads as a second reference.
-        try expectViolation({ path, _ in .tableReferencedTwice(at: page(1, 0, 0, 0), level: .pd, frame: path[.pt]!) },
-                            table: \.[.pt], index: 0) { $0 | 1 << 11 }
+        try expectViolation(
+            { path, _ in .tableReferencedTwice(at: page(1, 0, 0, 0), level: .pd, frame: path[.pt]!) },
+            table: \.[.pt], index: 0
+        ) { $0 | 1 << 11 }
         // Software bits of an intermediate entry other than its child count.
         for bit: UInt64 in [9, 62] {
-            try expectViolation({ _, entry in .reservedBitsSet(at: page(1, 0, 0, 0), level: .pdpt, entry: entry) }, table: \.[.pdpt], index: 0) { $0 | 1 << bit }
+            try expectViolation(
+                { _, entry in .reservedBitsSet(at: page(1, 0, 0, 0), level: .pdpt, entry: entry) }, table: \.[.pdpt], index: 0
+            ) { $0 | 1 << bit }
         }
         // A not-present entry that is not all-zero.
-        try expectViolation({ _, _ in .reservedBitsSet(at: page(1, 0, 0, 9), level: .pt, entry: PageTableEntry(rawValue: 0xDEAD_0000)) },
-                            table: \.[.pt], index: 9) { _ in 0xDEAD_0000 }
+        try expectViolation(
+            { _, _ in .reservedBitsSet(at: page(1, 0, 0, 9), level: .pt, entry: PageTableEntry(rawValue: 0xDEAD_0000)) },
+            table: \.[.pt], index: 9
+        ) { _ in 0xDEAD_0000 }
     }
 
     @Test func childCounts() throws {
@@ -62,21 +72,33 @@ import TestSupport
         #expect(PageTableEntry(rawValue: ram.rawEntry(space.root, 1)).childCount == 1)
         #expect(ram.rawEntry(path[.pdpt]!, 0) == path[.pd]!.startAddress.raw | 2 << 52 | 0b111)
         #expect(ram.rawEntry(path[.pd]!, 0) == path[.pt]!.startAddress.raw | 1 << 52 | 0b111)
-        try expectViolation({ _, _ in .childCountMismatch(at: page(1, 0, 0, 0), level: .pt, recorded: 2, counted: 1) },
-                            table: \.[.pd], index: 0) { $0 + (1 << 52) }
-        try expectViolation({ _, _ in .childCountMismatch(at: page(1, 0, 0, 0), level: .pd, recorded: 0, counted: 2) },
-                            table: \.[.pdpt], index: 0) { $0 & ~PageTableEntry.childCountMask }
+        try expectViolation(
+            { _, _ in .childCountMismatch(at: page(1, 0, 0, 0), level: .pt, recorded: 2, counted: 1) },
+            table: \.[.pd], index: 0
+        ) { $0 + (1 << 52) }
+        try expectViolation(
+            { _, _ in .childCountMismatch(at: page(1, 0, 0, 0), level: .pd, recorded: 0, counted: 2) },
+            table: \.[.pdpt], index: 0
+        ) { $0 & ~PageTableEntry.childCountMask }
     }
 
     @Test func intermediateFlags() throws {
-        try expectViolation({ _, entry in .wrongIntermediateFlags(at: page(1, 0, 0, 0), level: .pd, entry: entry) },
-                            table: \.[.pd], index: 0) { $0 & ~0b100 }
-        try expectViolation({ _, entry in .wrongIntermediateFlags(at: page(1, 0, 0, 0), level: .pml4, entry: entry) },
-                            table: \.[.pml4], index: 1) { $0 | 1 << 63 }
-        try expectViolation({ _, entry in .wrongIntermediateFlags(at: page(1, 0, 0, 0), level: .pml4, entry: entry) },
-                            table: \.[.pml4], index: 1) { $0 | 1 << 8 }
-        try expectViolation({ _, entry in .unsupportedHugePage(at: page(1, 0, 0, 0), level: .pdpt, entry: entry) },
-                            table: \.[.pdpt], index: 0) { $0 | 0x80 }
+        try expectViolation(
+            { _, entry in .wrongIntermediateFlags(at: page(1, 0, 0, 0), level: .pd, entry: entry) },
+            table: \.[.pd], index: 0
+        ) { $0 & ~0b100 }
+        try expectViolation(
+            { _, entry in .wrongIntermediateFlags(at: page(1, 0, 0, 0), level: .pml4, entry: entry) },
+            table: \.[.pml4], index: 1
+        ) { $0 | 1 << 63 }
+        try expectViolation(
+            { _, entry in .wrongIntermediateFlags(at: page(1, 0, 0, 0), level: .pml4, entry: entry) },
+            table: \.[.pml4], index: 1
+        ) { $0 | 1 << 8 }
+        try expectViolation(
+            { _, entry in .unsupportedHugePage(at: page(1, 0, 0, 0), level: .pdpt, entry: entry) },
+            table: \.[.pdpt], index: 0
+        ) { $0 | 0x80 }
         // The CPU may set accessed on intermediates: allowed.
         let (ram, source, space, path) = try populated()
         ram.setRawEntry(path[.pdpt]!, 0, ram.rawEntry(path[.pdpt]!, 0) | 0x20)
@@ -84,16 +106,20 @@ import TestSupport
     }
 
     @Test func forbiddenLeafFlags() throws {
-        try expectViolation({ _, entry in .forbiddenLeafFlags(at: page(1, 0, 0, 0), level: .pt, entry: entry) },
-                            table: \.[.pt], index: 0) { $0 | 0x100 }
+        try expectViolation(
+            { _, entry in .forbiddenLeafFlags(at: page(1, 0, 0, 0), level: .pt, entry: entry) },
+            table: \.[.pt], index: 0
+        ) { $0 | 0x100 }
     }
 
     @Test func foreignTable() throws {
         // An intermediate entry naming a frame the source never handed out (but inside RAM).
         let (ram0, _, _, _) = try populated()
         let foreign = FrameNumber(ram0.firstFrame.raw + 200)
-        try expectViolation({ _, _ in .tableNotFromSource(at: page(1, 0, 0, 0), level: .pd, frame: foreign) },
-                            table: \.[.pd], index: 0) { ($0 & ~PageTableEntry.addressMask) | foreign.startAddress.raw }
+        try expectViolation(
+            { _, _ in .tableNotFromSource(at: page(1, 0, 0, 0), level: .pd, frame: foreign) },
+            table: \.[.pd], index: 0
+        ) { ($0 & ~PageTableEntry.addressMask) | foreign.startAddress.raw }
     }
 
     @Test func duplicateReferenceIsFoundAndMarksCleared() throws {
@@ -101,12 +127,14 @@ import TestSupport
         let pd = path[.pd]!
         let original = ram.rawEntry(pd, 1)
         ram.setRawEntry(pd, 1, ram.rawEntry(pd, 0))
-        #expect(space.checkInvariants(ledger: source) == .tableReferencedTwice(at: page(1, 0, 1, 0), level: .pd, frame: path[.pt]!))
+        #expect(
+            space.checkInvariants(ledger: source) == .tableReferencedTwice(at: page(1, 0, 1, 0), level: .pd, frame: path[.pt]!))
         expectNoMarks(ram, source)
         // An owned slot pointing back at the root (a cycle).
         ram.setRawEntry(pd, 1, original)
         ram.setRawEntry(space.root, 9, PageTableEntry.table(space.root, flags: [.writable, .user]).rawValue)
-        #expect(space.checkInvariants(ledger: source) == .tableReferencedTwice(at: page(9, 0, 0, 0), level: .pml4, frame: space.root))
+        #expect(
+            space.checkInvariants(ledger: source) == .tableReferencedTwice(at: page(9, 0, 0, 0), level: .pml4, frame: space.root))
         expectNoMarks(ram, source)
         ram.setRawEntry(space.root, 9, 0)
         #expect(space.checkInvariants(ledger: source) == nil)

@@ -85,12 +85,19 @@ func error<T>(_ body: () throws -> T) -> PageTableError? {
         try space.map(page(1, 0, 0, 1), to: FrameNumber(0x1234), size: .size4KiB, flags: [.user], tableFrames: &source)
         try space.map(page(1, 0, 2, 0), to: FrameNumber(0x400), size: .size2MiB, flags: [.writable], tableFrames: &source)
         let small = space.translate(VirtualAddress(page(1, 0, 0, 1).raw + 0xABC))
-        #expect(small == Translation(physical: PhysicalAddress(0x1234ABC), frame: FrameNumber(0x1234), flags: [.present, .user], size: .size4KiB))
+        #expect(
+            small
+                == Translation(
+                    physical: PhysicalAddress(0x1234ABC), frame: FrameNumber(0x1234), flags: [.present, .user], size: .size4KiB))
         let huge = space.translate(VirtualAddress(page(1, 0, 2, 0).raw + 0x1F_FFFF))
-        #expect(huge == Translation(physical: PhysicalAddress(0x40_0000 + 0x1F_FFFF), frame: FrameNumber(0x400), flags: [.present, .writable], size: .size2MiB))
-        #expect(space.translate(page(1, 0, 0, 0)) == nil)   // same PT, other entry
-        #expect(space.translate(page(1, 0, 1, 0)) == nil)   // same PD, no PT
-        #expect(space.translate(page(2, 0, 0, 0)) == nil)   // no PDPT
+        #expect(
+            huge
+                == Translation(
+                    physical: PhysicalAddress(0x40_0000 + 0x1F_FFFF), frame: FrameNumber(0x400), flags: [.present, .writable],
+                    size: .size2MiB))
+        #expect(space.translate(page(1, 0, 0, 0)) == nil)  // same PT, other entry
+        #expect(space.translate(page(1, 0, 1, 0)) == nil)  // same PD, no PT
+        #expect(space.translate(page(2, 0, 0, 0)) == nil)  // no PDPT
         #expect(space.translate(VirtualAddress(0x0000_8000_0000_0000)) == nil)  // non-canonical
         #expect(space.translate(VirtualAddress(0x1000)) == nil)  // kernel slot: not walked
     }
@@ -141,14 +148,24 @@ func error<T>(_ body: () throws -> T) -> PageTableError? {
         try space.map(page(1, 0, 1, 0), to: FrameNumber(512), size: .size2MiB, flags: [], tableFrames: &source)
         let before = source.allocationCount
         // Same page twice.
-        #expect(throws: PageTableError.alreadyMapped) { try space.map(page(1, 0, 0, 5), to: FrameNumber(2), size: .size4KiB, flags: [], tableFrames: &source) }
+        #expect(throws: PageTableError.alreadyMapped) {
+            try space.map(page(1, 0, 0, 5), to: FrameNumber(2), size: .size4KiB, flags: [], tableFrames: &source)
+        }
         // 2 MiB over a region holding a 4 KiB page.
-        #expect(throws: PageTableError.alreadyMapped) { try space.map(page(1, 0, 0, 0), to: FrameNumber(0), size: .size2MiB, flags: [], tableFrames: &source) }
+        #expect(throws: PageTableError.alreadyMapped) {
+            try space.map(page(1, 0, 0, 0), to: FrameNumber(0), size: .size2MiB, flags: [], tableFrames: &source)
+        }
         // 4 KiB inside an existing 2 MiB page (first and last 4 KiB of it).
-        #expect(throws: PageTableError.alreadyMapped) { try space.map(page(1, 0, 1, 0), to: FrameNumber(2), size: .size4KiB, flags: [], tableFrames: &source) }
-        #expect(throws: PageTableError.alreadyMapped) { try space.map(page(1, 0, 1, 511), to: FrameNumber(2), size: .size4KiB, flags: [], tableFrames: &source) }
+        #expect(throws: PageTableError.alreadyMapped) {
+            try space.map(page(1, 0, 1, 0), to: FrameNumber(2), size: .size4KiB, flags: [], tableFrames: &source)
+        }
+        #expect(throws: PageTableError.alreadyMapped) {
+            try space.map(page(1, 0, 1, 511), to: FrameNumber(2), size: .size4KiB, flags: [], tableFrames: &source)
+        }
         // Same 2 MiB page twice.
-        #expect(throws: PageTableError.alreadyMapped) { try space.map(page(1, 0, 1, 0), to: FrameNumber(1024), size: .size2MiB, flags: [], tableFrames: &source) }
+        #expect(throws: PageTableError.alreadyMapped) {
+            try space.map(page(1, 0, 1, 0), to: FrameNumber(1024), size: .size2MiB, flags: [], tableFrames: &source)
+        }
         #expect(source.allocationCount == before)
         #expect(space.translate(page(1, 0, 0, 5))?.frame == FrameNumber(1))
         #expect(space.checkInvariants(ledger: source) == nil)
@@ -161,8 +178,12 @@ func error<T>(_ body: () throws -> T) -> PageTableError? {
         #expect(throws: PageTableError.notMapped) { try space.unmap(page(1, 0, 0, 6), size: .size4KiB, tableFrames: &source) }
         #expect(throws: PageTableError.notMapped) { try space.unmap(page(2, 0, 0, 0), size: .size4KiB, tableFrames: &source) }
         #expect(throws: PageTableError.notMapped) { try space.unmap(page(1, 0, 2, 0), size: .size2MiB, tableFrames: &source) }
-        #expect(throws: PageTableError.pageSizeMismatch) { try space.unmap(page(1, 0, 1, 3), size: .size4KiB, tableFrames: &source) }
-        #expect(throws: PageTableError.pageSizeMismatch) { try space.unmap(page(1, 0, 0, 0), size: .size2MiB, tableFrames: &source) }
+        #expect(throws: PageTableError.pageSizeMismatch) {
+            try space.unmap(page(1, 0, 1, 3), size: .size4KiB, tableFrames: &source)
+        }
+        #expect(throws: PageTableError.pageSizeMismatch) {
+            try space.unmap(page(1, 0, 0, 0), size: .size2MiB, tableFrames: &source)
+        }
         #expect(throws: PageTableError.notMapped) { try space.protect(page(1, 0, 0, 6), size: .size4KiB, flags: []) }
         #expect(throws: PageTableError.pageSizeMismatch) { try space.protect(page(1, 0, 1, 3), size: .size4KiB, flags: []) }
         #expect(throws: PageTableError.pageSizeMismatch) { try space.protect(page(1, 0, 0, 0), size: .size2MiB, flags: []) }
@@ -189,7 +210,9 @@ func error<T>(_ body: () throws -> T) -> PageTableError? {
         #expect(mapError(good, FrameNumber(1), .size4KiB, PageFlags(rawValue: 1 << 7)) == .invalidFlags)  // PS/PAT
         #expect(mapError(good, FrameNumber(1), .size4KiB, PageFlags(rawValue: 1 << 52)) == .invalidFlags)
         #expect(mapError(good, FrameNumber(1), .size4KiB, [.user, .global]) == .invalidFlags)
-        #expect(throws: PageTableError.misaligned) { try space.unmap(VirtualAddress(good.raw + 1), size: .size4KiB, tableFrames: &source) }
+        #expect(throws: PageTableError.misaligned) {
+            try space.unmap(VirtualAddress(good.raw + 1), size: .size4KiB, tableFrames: &source)
+        }
         #expect(throws: PageTableError.invalidFlags) { try space.protect(good, size: .size4KiB, flags: [.user, .global]) }
         #expect(source.allocationCount == 1 && space.tableFrameCount == 1)
         #expect(space.checkInvariants(ledger: source) == nil)
@@ -203,14 +226,18 @@ func error<T>(_ body: () throws -> T) -> PageTableError? {
         let snapshot = (0 ..< 512).map { ram.rawEntry(space.root, $0) }
         for limit in 1 ... 3 {  // a new slot needs PDPT, PD and PT: fail after 0, 1 and 2 of them
             source.outstandingLimit = source.outstanding.count + limit - 1
-            #expect(throws: PageTableError.outOfTableFrames) { try space.map(page(2, 0, 0, 0), to: FrameNumber(1), size: .size4KiB, flags: [], tableFrames: &source) }
+            #expect(throws: PageTableError.outOfTableFrames) {
+                try space.map(page(2, 0, 0, 0), to: FrameNumber(1), size: .size4KiB, flags: [], tableFrames: &source)
+            }
             #expect(space.tableFrameCount == 4 && source.outstanding.count == 4 && source.badFrees.isEmpty)
             #expect((0 ..< 512).map { ram.rawEntry(space.root, $0) } == snapshot)
             #expect(space.checkInvariants(ledger: source) == nil)
         }
         // Same slot, new PD and PT under an existing PDPT.
         source.outstandingLimit = source.outstanding.count + 1
-        #expect(throws: PageTableError.outOfTableFrames) { try space.map(page(1, 1, 0, 0), to: FrameNumber(1), size: .size4KiB, flags: [], tableFrames: &source) }
+        #expect(throws: PageTableError.outOfTableFrames) {
+            try space.map(page(1, 1, 0, 0), to: FrameNumber(1), size: .size4KiB, flags: [], tableFrames: &source)
+        }
         #expect(space.tableFrameCount == 4 && space.checkInvariants(ledger: source) == nil)
         // Enough for a 2 MiB page there (PD only).
         try space.map(page(1, 1, 0, 0), to: FrameNumber(0), size: .size2MiB, flags: [], tableFrames: &source)
@@ -219,11 +246,20 @@ func error<T>(_ body: () throws -> T) -> PageTableError? {
 
     @Test func kernelSpaceRefusesUserPagesAndOwnsSlotZero() throws {
         var (_, source, space) = try makeSpace(kind: .kernel)
-        #expect(throws: PageTableError.invalidFlags) { try space.map(VirtualAddress(0x20_0000), to: FrameNumber(0x200), size: .size2MiB, flags: [.user], tableFrames: &source) }
-        try space.map(VirtualAddress(0x20_0000), to: FrameNumber(0x200), size: .size2MiB, flags: [.writable, .global], tableFrames: &source)
+        #expect(throws: PageTableError.invalidFlags) {
+            try space.map(
+                VirtualAddress(0x20_0000), to: FrameNumber(0x200), size: .size2MiB, flags: [.user], tableFrames: &source)
+        }
+        try space.map(
+            VirtualAddress(0x20_0000), to: FrameNumber(0x200), size: .size2MiB, flags: [.writable, .global], tableFrames: &source)
         #expect(space.translate(VirtualAddress(0x20_0123))?.physical == PhysicalAddress(0x20_0123))
-        #expect(throws: PageTableError.nonCanonical) { try space.map(VirtualAddress(1 << 47), to: FrameNumber(0), size: .size4KiB, flags: [], tableFrames: &source) }
-        #expect(throws: PageTableError.outsideAddressSpace) { try space.map(VirtualAddress(0xFFFF_8000_0000_0000), to: FrameNumber(0), size: .size4KiB, flags: [], tableFrames: &source) }
+        #expect(throws: PageTableError.nonCanonical) {
+            try space.map(VirtualAddress(1 << 47), to: FrameNumber(0), size: .size4KiB, flags: [], tableFrames: &source)
+        }
+        #expect(throws: PageTableError.outsideAddressSpace) {
+            try space.map(
+                VirtualAddress(0xFFFF_8000_0000_0000), to: FrameNumber(0), size: .size4KiB, flags: [], tableFrames: &source)
+        }
         #expect(space.checkInvariants(ledger: source) == nil)
     }
 }

@@ -8,8 +8,10 @@ import TestSupport
     /// Three 4 KiB pages at (1,0,0,510...512) (crossing a PT boundary) with frames 10, 11, 12.
     func threePages() throws -> (SimulatedRAM, RecordingFrameSource, TestSpace) {
         var (ram, source, space) = try makeSpace()
-        let flush = try space.mapRange(startingAt: page(1, 0, 0, 510), pageCount: 3, size: .size4KiB,
-                                       flags: [.user, .writable, .noExecute], tableFrames: &source) { FrameNumber(10 + $0) }
+        let flush = try space.mapRange(
+            startingAt: page(1, 0, 0, 510), pageCount: 3, size: .size4KiB,
+            flags: [.user, .writable, .noExecute], tableFrames: &source
+        ) { FrameNumber(10 + $0) }
         flush.discard(.entriesWereNotPresent)
         return (ram, source, space)
     }
@@ -36,7 +38,8 @@ import TestSupport
             error { _ = try space.moveRange(from: from, to: to, pageCount: count, tableFrames: &source) }
         }
         #expect(moveError(page(1, 0, 0, 510), page(1, 0, 0, 511), 3) == .alreadyMapped)  // overlapping runs
-        #expect(moveError(page(1, 0, 0, 510), VirtualAddress(page(1, 0, 0, 510).raw + 3 * 4096), 6) == .alreadyMapped)  // overlap on holes
+        // overlap on holes
+        #expect(moveError(page(1, 0, 0, 510), VirtualAddress(page(1, 0, 0, 510).raw + 3 * 4096), 6) == .alreadyMapped)
         #expect(moveError(page(1, 0, 0, 510), VirtualAddress(page(5, 0, 0, 0).raw + 8), 3) == .misaligned)
         #expect(moveError(page(1, 0, 0, 510), page(254, 511, 511, 511), 3) == .rangeOverflow)
         #expect(moveError(page(1, 0, 0, 510), page(300, 0, 0, 0), 3) == .outsideAddressSpace)
@@ -51,7 +54,8 @@ import TestSupport
     @Test func aHugePageIsNotMovedAsSmallPages() throws {
         var (_, source, space) = try makeSpace()
         try space.map(page(1, 0, 1, 0), to: FrameNumber(512), size: .size2MiB, flags: [.user], tableFrames: &source)
-        #expect(error { _ = try space.moveRange(from: page(1, 0, 1, 0), to: page(2, 0, 0, 0), pageCount: 1, tableFrames: &source) }
+        #expect(
+            error { _ = try space.moveRange(from: page(1, 0, 1, 0), to: page(2, 0, 0, 0), pageCount: 1, tableFrames: &source) }
                 == .pageSizeMismatch)
     }
 
@@ -59,8 +63,9 @@ import TestSupport
         var (_, source, space) = try makeSpace()
         let start = page(1, 0, 0, 510)
         for index: UInt64 in [0, 3] {  // pages 0 and 3 of five (across a PT boundary), frames 20 and 23
-            try space.map(VirtualAddress(start.raw + index * 4096), to: FrameNumber(20 + index), size: .size4KiB,
-                          flags: [.user, .noExecute], tableFrames: &source)
+            try space.map(
+                VirtualAddress(start.raw + index * 4096), to: FrameNumber(20 + index), size: .size4KiB,
+                flags: [.user, .noExecute], tableFrames: &source)
         }
         let flush = try space.moveRange(from: start, to: page(4, 0, 0, 0), pageCount: 5, tableFrames: &source)
         #expect(flush.start == start && flush.pageCount == 4 && flush.changedBytes == 2 * 4096, "first to last moved entry")

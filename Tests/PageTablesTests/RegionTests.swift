@@ -18,11 +18,16 @@ import TestSupport
     @Test func unmapRegionOverTheWholeUserRangeSkipsHoles() throws {
         var (_, source, space) = try populated()
         var released: [String] = []
-        let bytes = try space.unmapRegion(startingAt: UserSpace.start, pageCount: UserSpace.byteCount / 4096, tableFrames: &source) { page, frame, size in
+        let bytes = try space.unmapRegion(
+            startingAt: UserSpace.start, pageCount: UserSpace.byteCount / 4096, tableFrames: &source
+        ) { page, frame, size in
             released.append("\(page.raw):\(frame.raw):\(size)")
         }
-        #expect(released == ["\(page(1, 0, 0, 0).raw):1:size4KiB", "\(page(1, 0, 0, 1).raw):2:size4KiB",
-                             "\(page(1, 0, 1, 0).raw):512:size2MiB", "\(page(200, 3, 4, 5).raw):3:size4KiB"])
+        #expect(
+            released == [
+                "\(page(1, 0, 0, 0).raw):1:size4KiB", "\(page(1, 0, 0, 1).raw):2:size4KiB",
+                "\(page(1, 0, 1, 0).raw):512:size2MiB", "\(page(200, 3, 4, 5).raw):3:size4KiB",
+            ])
         #expect(bytes.changedBytes == 3 * 4096 + 2 * MiB)
         bytes.discard(.addressSpaceNotLoaded)
         #expect(space.tableFrameCount == 1 && source.outstanding == [space.root] && space.mappedByteCount == 0)
@@ -34,11 +39,13 @@ import TestSupport
         var calls = 0
         // Starts inside the 2 MiB page.
         #expect(throws: PageTableError.pageSizeMismatch) {
-            _ = try space.unmapRegion(startingAt: page(1, 0, 1, 1), pageCount: 1024, tableFrames: &source) { _, _, _ in calls += 1 }
+            _ = try space.unmapRegion(startingAt: page(1, 0, 1, 1), pageCount: 1024, tableFrames: &source) { _, _, _ in calls += 1
+            }
         }
         // Ends inside it (the 4 KiB pages before it would otherwise go).
         #expect(throws: PageTableError.pageSizeMismatch) {
-            _ = try space.unmapRegion(startingAt: page(1, 0, 0, 0), pageCount: 513, tableFrames: &source) { _, _, _ in calls += 1 }
+            _ = try space.unmapRegion(startingAt: page(1, 0, 0, 0), pageCount: 513, tableFrames: &source) { _, _, _ in calls += 1
+            }
         }
         #expect(calls == 0 && space.mapped4KiBCount == 3 && space.mapped2MiBCount == 1)
         // Exactly [PD entry 0, PD entry 2): both 4 KiB pages and the huge page.
@@ -70,7 +77,9 @@ import TestSupport
     @Test func regionArgumentErrors() throws {
         var (_, source, space) = try populated()
         #expect(throws: PageTableError.rangeOverflow) {
-            _ = try space.unmapRegion(startingAt: UserSpace.start, pageCount: UserSpace.byteCount / 4096 + 1, tableFrames: &source) { _, _, _ in }
+            _ = try space.unmapRegion(
+                startingAt: UserSpace.start, pageCount: UserSpace.byteCount / 4096 + 1, tableFrames: &source
+            ) { _, _, _ in }
         }
         #expect(throws: PageTableError.misaligned) {
             _ = try space.protectRegion(startingAt: VirtualAddress(UserSpace.start.raw + 1), pageCount: 1, flags: [])
@@ -78,7 +87,9 @@ import TestSupport
         #expect(throws: PageTableError.outsideAddressSpace) {
             _ = try space.unmapRegion(startingAt: VirtualAddress(0), pageCount: 1, tableFrames: &source) { _, _, _ in }
         }
-        #expect(try space.unmapRegion(startingAt: page(5, 0, 0, 0), pageCount: 0, tableFrames: &source) { _, _, _ in }.changedBytes == 0)
+        #expect(
+            try space.unmapRegion(startingAt: page(5, 0, 0, 0), pageCount: 0, tableFrames: &source) { _, _, _ in }.changedBytes
+                == 0)
         #expect(space.mapped4KiBCount == 3 && space.checkInvariants(ledger: source) == nil)
     }
 }

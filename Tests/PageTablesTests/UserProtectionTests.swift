@@ -3,14 +3,17 @@ import PageTables
 
 @Suite struct UserProtectionTests {
     @Test func everyCombinationOfTheThreeBits() {
-        for bits: UInt64 in 0..<8 {
+        for bits: UInt64 in 0 ..< 8 {
             let flags = UserProtection.pageFlags(forSyscallArgument: bits)
             let read = bits & 1 != 0, write = bits & 2 != 0, execute = bits & 4 != 0
             if !read || (write && execute) {
                 #expect(flags == nil, "bits \(bits) must be refused")
                 continue
             }
-            guard let flags else { Issue.record("bits \(bits) must be accepted"); continue }
+            guard let flags else {
+                Issue.record("bits \(bits) must be accepted")
+                continue
+            }
             #expect(flags.contains([.present, .user]))
             #expect(flags.contains(.writable) == write)
             #expect(flags.contains(.noExecute) == !execute)

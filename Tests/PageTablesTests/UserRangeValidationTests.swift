@@ -4,8 +4,12 @@ import Testing
 
 // Hostile syscall arguments: each one must get exactly its documented error, never a range.
 @Suite struct UserRangeValidationTests {
-    func check(_ address: UInt64, _ length: UInt64, _ alignment: UserRangeAlignment = .pageAlignedAddress) -> Result<UserRange, UserRangeError> {
-        do { return .success(try validateUserRange(address: address, length: length, alignment: alignment)) } catch { return .failure(error) }
+    func check(
+        _ address: UInt64, _ length: UInt64, _ alignment: UserRangeAlignment = .pageAlignedAddress
+    ) -> Result<UserRange, UserRangeError> {
+        do { return .success(try validateUserRange(address: address, length: length, alignment: alignment)) } catch {
+            return .failure(error)
+        }
     }
 
     func range(_ start: UInt64, _ end: UInt64) -> Result<UserRange, UserRangeError> {
@@ -48,10 +52,10 @@ import Testing
     }
 
     @Test func kernelAddresses() {
-        #expect(check(0, 4096) == .failure(.touchesKernel))                 // null page
-        #expect(check(0x10_0000, 4096) == .failure(.touchesKernel))         // kernel image, slot 0
-        #expect(check(start - 4096, 4096) == .failure(.touchesKernel))      // just below user space
-        #expect(check(start - 4096, 8192) == .failure(.touchesKernel))      // straddles the start
+        #expect(check(0, 4096) == .failure(.touchesKernel))  // null page
+        #expect(check(0x10_0000, 4096) == .failure(.touchesKernel))  // kernel image, slot 0
+        #expect(check(start - 4096, 4096) == .failure(.touchesKernel))  // just below user space
+        #expect(check(start - 4096, 8192) == .failure(.touchesKernel))  // straddles the start
         #expect(check(start - 1, 2, .roundOutward) == .failure(.touchesKernel))
         #expect(check(0xFFFF_8000_0000_0000, 4096) == .failure(.touchesKernel))  // higher half
         #expect(check(0xFFFF_FFFF_8000_0000, 4096) == .failure(.touchesKernel))
@@ -59,8 +63,8 @@ import Testing
     }
 
     @Test func pastTheEndAndNonCanonical() {
-        #expect(check(end, 4096) == .failure(.outsideUserRange))            // just past the end
-        #expect(check(end - 4096, 4097) == .failure(.outsideUserRange))     // one byte past
+        #expect(check(end, 4096) == .failure(.outsideUserRange))  // just past the end
+        #expect(check(end - 4096, 4097) == .failure(.outsideUserRange))  // one byte past
         #expect(check(end - 1, 2, .roundOutward) == .failure(.outsideUserRange))
         #expect(check(0x0000_7FFF_FFFF_F000, 4096) == .failure(.outsideUserRange))  // last page below 2^47
         #expect(check(0x0000_8000_0000_0000, 4096) == .failure(.outsideUserRange))  // non-canonical hole
@@ -71,11 +75,15 @@ import Testing
     /// Exhaustive over a grid of boundary addresses and lengths: any accepted range lies inside user
     /// space, is page-aligned, and covers every byte asked for.
     @Test func acceptedRangesAlwaysCoverTheRequestInsideUserSpace() {
-        let points: [UInt64] = [0, 1, 4095, 4096, start - 4097, start - 1, start, start + 1, start + 4095, end - 4097,
-                                end - 4096, end - 1, end, end + 1, 1 << 47, (1 << 47) - 1, 0xFFFF_8000_0000_0000,
-                                UInt64.max - 4096, UInt64.max - 1, UInt64.max]
-        let lengths: [UInt64] = [0, 1, 2, 4095, 4096, 4097, 1 << 30, UserSpace.byteCount - 1, UserSpace.byteCount,
-                                 UserSpace.byteCount + 1, 1 << 63, UInt64.max]
+        let points: [UInt64] = [
+            0, 1, 4095, 4096, start - 4097, start - 1, start, start + 1, start + 4095, end - 4097,
+            end - 4096, end - 1, end, end + 1, 1 << 47, (1 << 47) - 1, 0xFFFF_8000_0000_0000,
+            UInt64.max - 4096, UInt64.max - 1, UInt64.max,
+        ]
+        let lengths: [UInt64] = [
+            0, 1, 2, 4095, 4096, 4097, 1 << 30, UserSpace.byteCount - 1, UserSpace.byteCount,
+            UserSpace.byteCount + 1, 1 << 63, UInt64.max,
+        ]
         for address in points {
             for length in lengths {
                 for alignment in [UserRangeAlignment.pageAlignedAddress, .roundOutward] {

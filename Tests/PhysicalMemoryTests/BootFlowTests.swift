@@ -44,15 +44,16 @@ func boot(normalised map: MemoryMap) throws -> BootedMemory {
         let frames = booted.fixture.allocator
         // Metadata: 136 808 bytes per GiB of span (7 GiB span here), whole frames, low memory.
         #expect(booted.metadata.start == PhysicalAddress(3 * MiB + 0x2000))
-        #expect(booted.metadata.byteCount == alignUp(FrameAllocator.metadataByteCount(managing: booted.usable.span), to: frameSize)!)
+        #expect(
+            booted.metadata.byteCount == alignUp(FrameAllocator.metadataByteCount(managing: booted.usable.span), to: frameSize)!)
         #expect(frames.state(of: booted.metadata.start.containingFrame) == .reserved)
         // Everything below the first usable frame (the boot reservations) is outside the span.
         #expect(frames.span.start == booted.metadata.start.containingFrame)
         #expect(frames.state(of: FrameNumber((3 * MiB) >> 12)) == .notManaged)
-        #expect(frames.state(of: FrameNumber(0x9F)) == .notManaged) // partial frame at 0x9fc00 trimmed
-        #expect(frames.state(of: FrameNumber(0xC0000)) == .notManaged) // PCI hole
+        #expect(frames.state(of: FrameNumber(0x9F)) == .notManaged)  // partial frame at 0x9fc00 trimmed
+        #expect(frames.state(of: FrameNumber(0xC0000)) == .notManaged)  // PCI hole
         let usableBytes = 6 * GiB - MiB + 0x9f000
-        let reservedBytes = 0x9f000 + 2 * MiB + 0x2000 + booted.metadata.byteCount // in usable RAM
+        let reservedBytes = 0x9f000 + 2 * MiB + 0x2000 + booted.metadata.byteCount  // in usable RAM
         #expect(frames.totalFrames == (usableBytes - reservedBytes) / frameSize)
         #expect(frames.totalFrames == booted.usable.frameCount)
         #expect(frames.checkInvariants() == nil)
@@ -88,7 +89,10 @@ func boot(normalised map: MemoryMap) throws -> BootedMemory {
             let reserved = booted.reservations[index].range.touchedFrames
             #expect(!handedOut.contains { reserved.contains(FrameNumber($0)) }, "reservation \(index) handed out")
         }
-        #expect(handedOut.allSatisfy { frame in (0 ..< booted.usable.count).contains { booted.usable[$0].contains(FrameNumber(frame)) } })
+        #expect(
+            handedOut.allSatisfy { frame in
+                (0 ..< booted.usable.count).contains { booted.usable[$0].contains(FrameNumber(frame)) }
+            })
         #expect(handedOut.max()! == (megabytes * MiB - 0x2000) / frameSize - 1)
         #expect(frames.checkInvariants() == nil)
     }

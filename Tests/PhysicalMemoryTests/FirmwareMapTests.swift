@@ -46,8 +46,10 @@ extension FirmwareMapCapture {
     var efiDescriptors: [(type: UInt32, base: UInt64, pages: UInt64, attributes: UInt64)] {
         lines(self, event: "map-efi").map { line in
             let base = hexField("base", in: line)
-            return (UInt32(field("efi_type", in: line)!)!, base, (hexField("end", in: line) - base) / frameSize,
-                    hexField("attributes", in: line))
+            return (
+                UInt32(field("efi_type", in: line)!)!, base, (hexField("end", in: line) - base) / frameSize,
+                hexField("attributes", in: line)
+            )
         }
     }
 
@@ -71,8 +73,10 @@ func multiboot2MapTag(_ entries: [RawEntry], entrySize: Int = 24) -> [UInt8] {
 }
 
 /// An EFI memory-map tag (type 17) holding `descriptors`, `descriptorSize` bytes each (OVMF: 48).
-func efiMapTag(_ descriptors: [(type: UInt32, base: UInt64, pages: UInt64, attributes: UInt64)],
-               descriptorSize: Int = 48) -> [UInt8] {
+func efiMapTag(
+    _ descriptors: [(type: UInt32, base: UInt64, pages: UInt64, attributes: UInt64)],
+    descriptorSize: Int = 48
+) -> [UInt8] {
     var bytes: [UInt8] = []
     appendLittleEndian(&bytes, 17, byteCount: 4)
     appendLittleEndian(&bytes, UInt64(16 + descriptors.count * descriptorSize), byteCount: 4)
@@ -109,19 +113,23 @@ struct FirmwareMapExpectation: Sendable, CustomTestStringConvertible {
 
 let firmwareMapExpectations = [
     // [0, 0x9fc00) -> 0x9f000 (partial frame trimmed) + [1 MiB, 0x7fe0000)
-    FirmwareMapExpectation(name: "SeaBIOS 128M", capture: FirmwareMaps.bios128M, entryCount: 7,
-                           usableBytes: 0x9f000 + 0x7fe0000 - 0x100000, usableAbove4GiB: 0, efiDescriptorCount: 0),
+    FirmwareMapExpectation(
+        name: "SeaBIOS 128M", capture: FirmwareMaps.bios128M, entryCount: 7,
+        usableBytes: 0x9f000 + 0x7fe0000 - 0x100000, usableAbove4GiB: 0, efiDescriptorCount: 0),
     // + [1 MiB, 0xbffe0000) below the PCI hole and [4 GiB, 7 GiB) above it
-    FirmwareMapExpectation(name: "SeaBIOS 6G", capture: FirmwareMaps.bios6G, entryCount: 8,
-                           usableBytes: 0x9f000 + 0xbffe0000 - 0x100000 + 3 * GiB, usableAbove4GiB: 3 * GiB,
-                           efiDescriptorCount: 0),
+    FirmwareMapExpectation(
+        name: "SeaBIOS 6G", capture: FirmwareMaps.bios6G, entryCount: 8,
+        usableBytes: 0x9f000 + 0xbffe0000 - 0x100000 + 3 * GiB, usableAbove4GiB: 3 * GiB,
+        efiDescriptorCount: 0),
     // six usable runs between OVMF's NVS, reserved and runtime-code (type 20) regions
-    FirmwareMapExpectation(name: "OVMF 128M", capture: FirmwareMaps.uefi128M, entryCount: 17,
-                           usableBytes: 0xa0000 + 0x706000 + 0x8000 + 0x61a0000 + 0x94a000 + 0x6f6000,
-                           usableAbove4GiB: 0, efiDescriptorCount: 122),
-    FirmwareMapExpectation(name: "OVMF 6G", capture: FirmwareMaps.uefi6G, entryCount: 18,
-                           usableBytes: 0xa0000 + 0x706000 + 0x8000 + 0xbe1a0000 + 0x94a000 + 0x6f6000 + 3 * GiB,
-                           usableAbove4GiB: 3 * GiB, efiDescriptorCount: 127),
+    FirmwareMapExpectation(
+        name: "OVMF 128M", capture: FirmwareMaps.uefi128M, entryCount: 17,
+        usableBytes: 0xa0000 + 0x706000 + 0x8000 + 0x61a0000 + 0x94a000 + 0x6f6000,
+        usableAbove4GiB: 0, efiDescriptorCount: 122),
+    FirmwareMapExpectation(
+        name: "OVMF 6G", capture: FirmwareMaps.uefi6G, entryCount: 18,
+        usableBytes: 0xa0000 + 0x706000 + 0x8000 + 0xbe1a0000 + 0x94a000 + 0x6f6000 + 3 * GiB,
+        usableAbove4GiB: 3 * GiB, efiDescriptorCount: 127),
 ]
 
 @Suite struct FirmwareMapTests {
@@ -131,7 +139,9 @@ let firmwareMapExpectations = [
         #expect(entries.count == expected.entryCount)
         let viaMultiboot2 = parseMultiboot2(multiboot2MapTag(entries))
         let viaMultiboot1 = parse(multibootBytes(entries))
-        let logged = entries.map { MemoryRegion(start: $0.base, end: $0.base + $0.length, kind: MemoryRegionKind(multibootType: $0.type)) }
+        let logged = entries.map {
+            MemoryRegion(start: $0.base, end: $0.base + $0.length, kind: MemoryRegionKind(multibootType: $0.type))
+        }
         #expect(regions(of: viaMultiboot2.map) == logged)
         #expect(regions(of: viaMultiboot1.map) == logged)
         #expect(viaMultiboot2.droppedTruncated + viaMultiboot2.droppedZeroLength + viaMultiboot2.clampedForOverflow == 0)
@@ -160,7 +170,8 @@ let firmwareMapExpectations = [
         let entries = expected.capture.entries
         let booted = try boot(normalised: parseMultiboot2(multiboot2MapTag(entries)).map.normalised())
         let frames = booted.fixture.allocator
-        let forbidden = entries.filter { $0.type != 1 }.map { bytes($0.base, $0.base + $0.length) }
+        let forbidden =
+            entries.filter { $0.type != 1 }.map { bytes($0.base, $0.base + $0.length) }
             + (0 ..< booted.reservations.count).map { booted.reservations[$0].range }
         for index in 0 ..< booted.usable.count {
             let range = booted.usable[index].physicalRange
@@ -169,7 +180,9 @@ let firmwareMapExpectations = [
         }
         #expect(frames.totalFrames == booted.usable.frameCount)
         let boot = booted.reservations.touchedFrameCount
-        #expect(frames.totalFrames <= expected.usableBytes / frameSize && frames.totalFrames + boot >= expected.usableBytes / frameSize)
+        #expect(
+            frames.totalFrames <= expected.usableBytes / frameSize
+                && frames.totalFrames + boot >= expected.usableBytes / frameSize)
         #expect(frames.checkInvariants() == nil)
         if expected.usableAbove4GiB > 0 {
             // 3 GiB in one run exists only above the PCI hole (below it, the first MiB, the
@@ -194,7 +207,7 @@ let firmwareMapExpectations = [
         #expect(descriptors.count == expected.efiDescriptorCount)
         let tag = efiMapTag(descriptors)
         let (count, truncated) = tag.withUnsafeBytes { bytes in
-            let framing = EFIMemoryMapTag(bytes)   // reads `bytes`: must not outlive the closure
+            let framing = EFIMemoryMapTag(bytes)  // reads `bytes`: must not outlive the closure
             return (framing.count, framing.truncated)
         }
         #expect(count == expected.efiDescriptorCount && truncated == 0)

@@ -64,17 +64,26 @@ struct FrameExploration {
             let expected = model.expectedAllocation(count: count, alignment: alignment)
             let actual: Result<UInt64, FrameAllocatorError>
             do throws(FrameAllocatorError) {
-                let frame = if case .allocateOne = operation { try allocator.allocate() } else { try allocator.allocate(count: count, alignment: alignment) }
+                let frame =
+                    if case .allocateOne = operation { try allocator.allocate() } else {
+                        try allocator.allocate(count: count, alignment: alignment)
+                    }
                 actual = .success(frame.raw)
             } catch {
                 actual = .failure(error)
             }
-            guard actual == expected else { failure = "\(operation): \(actual) vs model \(expected)"; return false }
+            guard actual == expected else {
+                failure = "\(operation): \(actual) vs model \(expected)"
+                return false
+            }
             if case .success(let start) = actual { model.allocate(start: start, count: count) } else { refused = true }
         case .free(let start, let count):
             let expected = model.expectedFreeError(start: start, count: count)
             let actual = frameError { try allocator.free(runStartingAt: FrameNumber(start), count: count) }
-            guard actual == expected else { failure = "\(operation): \(String(describing: actual)) vs model \(String(describing: expected))"; return false }
+            guard actual == expected else {
+                failure = "\(operation): \(String(describing: actual)) vs model \(String(describing: expected))"
+                return false
+            }
             if expected == nil { model.free(start: start) } else { refused = true }
         }
         return checkAfter(operation, refusedIfUnchanged: before, refused: refused)
@@ -82,16 +91,31 @@ struct FrameExploration {
 
     /// After `operation`: a refused one changed no metadata byte; then the full comparison.
     mutating func checkAfter(_ operation: Operation, refusedIfUnchanged before: [UInt8], refused: Bool) -> Bool {
-        if refused && fixture.snapshot() != before { failure = "\(operation): refused but metadata changed"; return false }
-        if let violation = allocator.checkInvariants() { failure = "\(operation): \(violation)"; return false }
-        if allocator.statistics.freeFrames != model.freeCount { failure = "\(operation): free count"; return false }
+        if refused && fixture.snapshot() != before {
+            failure = "\(operation): refused but metadata changed"
+            return false
+        }
+        if let violation = allocator.checkInvariants() {
+            failure = "\(operation): \(violation)"
+            return false
+        }
+        if allocator.statistics.freeFrames != model.freeCount {
+            failure = "\(operation): free count"
+            return false
+        }
         var longest: UInt64 = 0, current: UInt64 = 0
         for frame in model.span.start.raw ..< model.span.end.raw {
-            if ModelFrame(allocator.state(of: FrameNumber(frame))) != model.state(frame) { failure = "\(operation): frame \(frame)"; return false }
+            if ModelFrame(allocator.state(of: FrameNumber(frame))) != model.state(frame) {
+                failure = "\(operation): frame \(frame)"
+                return false
+            }
             current = model.state(frame) == .free ? current + 1 : 0
             longest = max(longest, current)
         }
-        if allocator.largestFreeRun() != longest { failure = "\(operation): largestFreeRun"; return false }
+        if allocator.largestFreeRun() != longest {
+            failure = "\(operation): largestFreeRun"
+            return false
+        }
         return true
     }
 
@@ -125,6 +149,8 @@ struct FrameExploration {
         exploration.explore(remaining: exploration.depth)
         #expect(exploration.failure == nil, "\(exploration.failure ?? "")")
         #expect(exploration.explored.count > 1000)
-        print("exhaustive frames reservation=\(withReservation) depth=\(exploration.depth) states=\(exploration.explored.count) transitions=\(exploration.transitions)")
+        print(
+            "exhaustive frames reservation=\(withReservation) depth=\(exploration.depth) states=\(exploration.explored.count) transitions=\(exploration.transitions)"
+        )
     }
 }

@@ -45,19 +45,27 @@ struct RandomSession {
             let filling = (step / 2500) % 2 == 0
             let roll = Int.random(in: 0 ..< 100, using: &rng)
             let freeShare = filling ? 25 : 55
-            if roll < 30 { allocateSingle(step) }
-            else if roll < 80 - freeShare { allocateRun(step) }
-            else if roll < 80 { freeValidRun(step) }
-            else { invalidOperation(step) }
+            if roll < 30 {
+                allocateSingle(step)
+            } else if roll < 80 - freeShare {
+                allocateRun(step)
+            } else if roll < 80 {
+                freeValidRun(step)
+            } else {
+                invalidOperation(step)
+            }
             checkAfterStep(step)
         }
     }
 
     mutating func checkAfterStep(_ step: Int) {
         if let violation = allocator.checkInvariants() { fail("invariant: \(violation)", step: step) }
-        if allocator.statistics.freeFrames != model.freeCount { fail("free count \(allocator.statistics.freeFrames) vs \(model.freeCount)", step: step) }
+        if allocator.statistics.freeFrames != model.freeCount {
+            fail("free count \(allocator.statistics.freeFrames) vs \(model.freeCount)", step: step)
+        }
         guard step % 1000 == 999 else { return }
-        for frame in model.span.start.raw ..< model.span.end.raw where ModelFrame(allocator.state(of: FrameNumber(frame))) != model.state(frame) {
+        for frame in model.span.start.raw ..< model.span.end.raw
+        where ModelFrame(allocator.state(of: FrameNumber(frame))) != model.state(frame) {
             fail("frame \(frame): \(allocator.state(of: FrameNumber(frame))) vs \(model.state(frame))", step: step)
             return
         }
@@ -77,11 +85,15 @@ struct RandomSession {
         let expected = model.firstFit(count: 1, alignment: 1)
         do {
             let frame = try allocator.allocate()
-            guard frame.raw == expected else { return fail("allocate() gave \(frame.raw), model \(String(describing: expected))", step: step) }
+            guard frame.raw == expected else {
+                return fail("allocate() gave \(frame.raw), model \(String(describing: expected))", step: step)
+            }
             model.allocate(start: frame.raw, count: 1)
             if allocator.state(of: frame) != .allocatedRunStart { fail("state after allocate", step: step) }
         } catch {
-            if expected != nil || error != .outOfMemory { fail("allocate() threw \(error), model \(String(describing: expected))", step: step) }
+            if expected != nil || error != .outOfMemory {
+                fail("allocate() threw \(error), model \(String(describing: expected))", step: step)
+            }
             errorsSeen[error, default: 0] += 1
         }
     }
@@ -101,15 +113,20 @@ struct RandomSession {
         let before = fixture.snapshot()
         do {
             let start = try allocator.allocate(count: count, alignment: alignment)
-            guard start.raw == expected else { return fail("run \(count)/\(alignment) at \(start.raw), model \(String(describing: expected))", step: step) }
+            guard start.raw == expected else {
+                return fail("run \(count)/\(alignment) at \(start.raw), model \(String(describing: expected))", step: step)
+            }
             model.allocate(start: start.raw, count: count)
             successfulRuns += 1
             if allocator.state(of: start) != .allocatedRunStart
-                || (count > 1 && allocator.state(of: FrameNumber(start.raw + count - 1)) != .allocatedInsideRun) {
+                || (count > 1 && allocator.state(of: FrameNumber(start.raw + count - 1)) != .allocatedInsideRun)
+            {
                 fail("run states", step: step)
             }
         } catch {
-            if expected != nil || error != .outOfMemory { fail("run \(count)/\(alignment) threw \(error), model \(String(describing: expected))", step: step) }
+            if expected != nil || error != .outOfMemory {
+                fail("run \(count)/\(alignment) threw \(error), model \(String(describing: expected))", step: step)
+            }
             if fixture.snapshot() != before { fail("metadata changed by a refused run allocation", step: step) }
             errorsSeen[error, default: 0] += 1
         }
@@ -126,7 +143,10 @@ struct RandomSession {
         let expected = model.expectedFreeError(start: start, count: count)
         let before = fixture.snapshot()
         let error = frameError { try allocator.free(runStartingAt: FrameNumber(start), count: count) }
-        if error != expected { return fail("free(\(start), \(count)) gave \(String(describing: error)), model \(String(describing: expected))", step: step) }
+        if error != expected {
+            return fail(
+                "free(\(start), \(count)) gave \(String(describing: error)), model \(String(describing: expected))", step: step)
+        }
         if let error {
             errorsSeen[error, default: 0] += 1
             if fixture.snapshot() != before { fail("metadata changed by a refused free", step: step) }
@@ -137,45 +157,59 @@ struct RandomSession {
         }
     }
 
-    mutating func randomFrame(in range: FrameRange) -> UInt64 { UInt64.random(in: range.start.raw ..< range.end.raw, using: &rng) }
+    mutating func randomFrame(in range: FrameRange) -> UInt64 {
+        UInt64.random(in: range.start.raw ..< range.end.raw, using: &rng)
+    }
 
     mutating func invalidOperation(_ step: Int) {
         let span = model.span
         switch Int.random(in: 0 ..< 7, using: &rng) {
-        case 0: // already free: a random frame that the model says is free
+        case 0:  // already free: a random frame that the model says is free
             for _ in 0 ..< 8 {
                 let frame = randomFrame(in: span)
-                if model.state(frame) == .free { return attemptFree(start: frame, count: UInt64.random(in: 1 ... 3, using: &rng), step: step) }
+                if model.state(frame) == .free {
+                    return attemptFree(start: frame, count: UInt64.random(in: 1 ... 3, using: &rng), step: step)
+                }
             }
-        case 1: // not managed: in a hole, below or past the span
-            let choices: [UInt64] = [randomFrame(in: holes.randomElement(using: &rng)!), span.start.raw - 1,
-                                     span.end.raw, span.end.raw + UInt64.random(in: 0 ... 1 << 40, using: &rng)]
+        case 1:  // not managed: in a hole, below or past the span
+            let choices: [UInt64] = [
+                randomFrame(in: holes.randomElement(using: &rng)!), span.start.raw - 1,
+                span.end.raw, span.end.raw + UInt64.random(in: 0 ... 1 << 40, using: &rng),
+            ]
             attemptFree(start: choices.randomElement(using: &rng)!, count: 1, step: step)
-        case 2: // reserved
+        case 2:  // reserved
             attemptFree(start: randomFrame(in: reserved.randomElement(using: &rng)!), count: 1, step: step)
-        case 3: // run mismatch: part of a run, a run plus its neighbour, or its interior
+        case 3:  // run mismatch: part of a run, a run plus its neighbour, or its interior
             guard let run = model.runs.randomElement(using: &rng) else { return }
-            let variants: [(UInt64, UInt64)] = [(run.start, run.count + 1), (run.start, max(run.count, 2) - 1),
-                                               (run.start + 1, run.count), (run.start, run.count + UInt64.random(in: 1 ... 70, using: &rng))]
+            let variants: [(UInt64, UInt64)] = [
+                (run.start, run.count + 1), (run.start, max(run.count, 2) - 1),
+                (run.start + 1, run.count), (run.start, run.count + UInt64.random(in: 1 ... 70, using: &rng)),
+            ]
             let (start, count) = variants.randomElement(using: &rng)!
             attemptFree(start: start, count: count, step: step)
-        case 4: // invalid count
+        case 4:  // invalid count
             guard let run = model.runs.randomElement(using: &rng) else { return }
             attemptFree(start: run.start, count: Bool.random(using: &rng) ? 0 : span.count + 1, step: step)
-        case 5: // invalid alignment: nothing may change
+        case 5:  // invalid alignment: nothing may change
             let before = fixture.snapshot()
             let alignment = [0, 3, 5, 6, 12, 100, 1 << 40 | 1].randomElement(using: &rng)!
-            let error = frameError { _ = try allocator.allocate(count: UInt64.random(in: 1 ... 9, using: &rng), alignment: UInt64(alignment)) }
-            if error != .invalidAlignment || fixture.snapshot() != before { fail("invalid alignment \(alignment): \(String(describing: error))", step: step) }
+            let error = frameError {
+                _ = try allocator.allocate(count: UInt64.random(in: 1 ... 9, using: &rng), alignment: UInt64(alignment))
+            }
+            if error != .invalidAlignment || fixture.snapshot() != before {
+                fail("invalid alignment \(alignment): \(String(describing: error))", step: step)
+            }
             errorsSeen[.invalidAlignment, default: 0] += 1
-        default: // anything at all near the span: the model decides what must happen
+        default:  // anything at all near the span: the model decides what must happen
             let start = UInt64.random(in: span.start.raw - 20 ..< span.end.raw + 20, using: &rng)
             attemptFree(start: start, count: UInt64.random(in: 1 ... 12, using: &rng), step: step)
         }
     }
 
     func expectEveryErrorKindSeen() {
-        for kind: FrameAllocatorError in [.outOfMemory, .alreadyFree, .notManaged, .reserved, .runMismatch, .invalidCount, .invalidAlignment] {
+        for kind: FrameAllocatorError in [
+            .outOfMemory, .alreadyFree, .notManaged, .reserved, .runMismatch, .invalidCount, .invalidAlignment,
+        ] {
             #expect(errorsSeen[kind, default: 0] >= 50, "error \(kind) seen \(errorsSeen[kind, default: 0]) times")
         }
         #expect(successfulRuns >= 1000 && successfulFrees >= 1000)

@@ -15,7 +15,8 @@ import Testing
         var rng = SeededGenerator(seed: 0x5EED_0006)
         switch pattern {
         case "every-7th": return stride(from: span.start.raw, to: span.end.raw, by: 7).map { $0 }
-        case "random-30-percent": return (span.start.raw ..< span.end.raw).filter { _ in Int.random(in: 0 ..< 10, using: &rng) < 3 }
+        case "random-30-percent":
+            return (span.start.raw ..< span.end.raw).filter { _ in Int.random(in: 0 ..< 10, using: &rng) < 3 }
         case "gaps-65-127-129":
             var held: [UInt64] = []
             var cursor = span.start.raw
@@ -36,7 +37,10 @@ import Testing
             var model = FrameAllocatorModel(span: fixture.allocator.span, usable: usable, reserved: [])
             // Hold the pattern: allocate single frames until each held frame is reached, then free
             // the ones not held (single frames come lowest first, so this is exact).
-            let held = Set(heldFrames(pattern, in: fixture.allocator.span).filter { frame in usable.contains { $0.contains(FrameNumber(frame)) } })
+            let held = Set(
+                heldFrames(pattern, in: fixture.allocator.span).filter { frame in
+                    usable.contains { $0.contains(FrameNumber(frame)) }
+                })
             var taken: [FrameNumber] = []
             while let last = held.max(), taken.last.map({ $0.raw < last }) ?? true {
                 taken.append(try fixture.allocator.allocate())

@@ -7,14 +7,17 @@ import Testing
 @Suite struct FrameAllocatorTests {
     /// Frames 0x40 ..< 0x140 usable, a hole at 0x80 ..< 0x90, the kernel at 0xA0 ..< 0xA4.
     func standardFixture() throws -> AllocatorFixture {
-        try AllocatorFixture(usable: [frames(0x40, 0x80), frames(0x90, 0x140)],
-                             reserved: [(frames(0xA0, 0xA4).physicalRange, .kernelImage)])
+        try AllocatorFixture(
+            usable: [frames(0x40, 0x80), frames(0x90, 0x140)],
+            reserved: [(frames(0xA0, 0xA4).physicalRange, .kernelImage)])
     }
 
     /// Runs a failing operation and checks both the error and that no metadata byte changed.
-    func expectRefused(_ fixture: AllocatorFixture, _ expected: FrameAllocatorError,
-                       sourceLocation: SourceLocation = #_sourceLocation,
-                       _ body: () throws -> Void) {
+    func expectRefused(
+        _ fixture: AllocatorFixture, _ expected: FrameAllocatorError,
+        sourceLocation: SourceLocation = #_sourceLocation,
+        _ body: () throws -> Void
+    ) {
         let before = fixture.snapshot()
         #expect(frameError(body) == expected, sourceLocation: sourceLocation)
         #expect(fixture.snapshot() == before, "metadata changed on error", sourceLocation: sourceLocation)
@@ -122,24 +125,24 @@ import Testing
 
     @Test func freeErrorsEachLeaveTheMetadataUnchanged() throws {
         let fixture = try standardFixture()
-        let single = try fixture.allocator.allocate()                      // 0x40
-        let run = try fixture.allocator.allocate(count: 4, alignment: 4)   // 0x44 ..< 0x48
+        let single = try fixture.allocator.allocate()  // 0x40
+        let run = try fixture.allocator.allocate(count: 4, alignment: 4)  // 0x44 ..< 0x48
         let next = try fixture.allocator.allocate(count: 4, alignment: 4)  // 0x48 ..< 0x4C
         #expect(single == FrameNumber(0x40) && run == FrameNumber(0x44) && next == FrameNumber(0x48))
         let allocator = fixture.allocator
         expectRefused(fixture, .alreadyFree) { try allocator.free(FrameNumber(0x60)) }
-        expectRefused(fixture, .notManaged) { try allocator.free(FrameNumber(0x85)) }        // hole
-        expectRefused(fixture, .notManaged) { try allocator.free(FrameNumber(0x3F)) }        // below span
-        expectRefused(fixture, .notManaged) { try allocator.free(FrameNumber(0x140)) }       // past span
+        expectRefused(fixture, .notManaged) { try allocator.free(FrameNumber(0x85)) }  // hole
+        expectRefused(fixture, .notManaged) { try allocator.free(FrameNumber(0x3F)) }  // below span
+        expectRefused(fixture, .notManaged) { try allocator.free(FrameNumber(0x140)) }  // past span
         expectRefused(fixture, .notManaged) { try allocator.free(FrameNumber(1 << 50)) }
         expectRefused(fixture, .notManaged) { try allocator.free(runStartingAt: FrameNumber(0x13F), count: 2) }
         expectRefused(fixture, .reserved) { try allocator.free(FrameNumber(0xA1)) }
-        expectRefused(fixture, .runMismatch) { try allocator.free(FrameNumber(0x45)) }       // inside a run
-        expectRefused(fixture, .runMismatch) { try allocator.free(run) }                     // part of a run
+        expectRefused(fixture, .runMismatch) { try allocator.free(FrameNumber(0x45)) }  // inside a run
+        expectRefused(fixture, .runMismatch) { try allocator.free(run) }  // part of a run
         expectRefused(fixture, .runMismatch) { try allocator.free(runStartingAt: run, count: 3) }
         expectRefused(fixture, .runMismatch) { try allocator.free(runStartingAt: run, count: 5) }  // into next
         expectRefused(fixture, .runMismatch) { try allocator.free(runStartingAt: run, count: 8) }  // two runs
-        expectRefused(fixture, .runMismatch) { try allocator.free(runStartingAt: next, count: 5) } // into free
+        expectRefused(fixture, .runMismatch) { try allocator.free(runStartingAt: next, count: 5) }  // into free
         expectRefused(fixture, .runMismatch) { try allocator.free(runStartingAt: single, count: 2) }
         expectRefused(fixture, .invalidCount) { try allocator.free(runStartingAt: run, count: 0) }
         expectRefused(fixture, .invalidCount) { try allocator.free(runStartingAt: run, count: 0x101) }
@@ -170,7 +173,8 @@ import Testing
         defer { storage.deallocate() }
         func setup(_ span: FrameRange, _ pointer: UnsafeMutableRawPointer, _ count: UInt64) -> FrameAllocatorSetupError? {
             do {
-                _ = try FrameAllocator(span: span, storage: pointer, storageByteCount: count, usable: usable, reservations: ReservationList())
+                _ = try FrameAllocator(
+                    span: span, storage: pointer, storageByteCount: count, usable: usable, reservations: ReservationList())
                 return nil
             } catch { return error }
         }
@@ -236,10 +240,15 @@ import Testing
     }
 
     @Test func errorNamesForTheLog() {
-        let names = [FrameAllocatorError.outOfMemory, .alreadyFree, .notManaged, .reserved, .runMismatch,
-                     .invalidCount, .invalidAlignment].map { $0.name.description }
-        #expect(names == ["out-of-memory", "already-free", "not-managed", "reserved", "run-mismatch",
-                          "invalid-count", "invalid-alignment"])
+        let names = [
+            FrameAllocatorError.outOfMemory, .alreadyFree, .notManaged, .reserved, .runMismatch,
+            .invalidCount, .invalidAlignment,
+        ].map { $0.name.description }
+        #expect(
+            names == [
+                "out-of-memory", "already-free", "not-managed", "reserved", "run-mismatch",
+                "invalid-count", "invalid-alignment",
+            ])
     }
 
     @Test func emptyAllocatorManagesNothing() {
@@ -279,7 +288,9 @@ import Testing
         #expect(allocator.checkInvariants() == nil)
         // A wrong free count.
         allocator.freeCount += 1
-        #expect(allocator.checkInvariants() == .freeCountMismatch(recorded: allocator.totalFrames, counted: allocator.totalFrames - 1))
+        #expect(
+            allocator.checkInvariants() == .freeCountMismatch(recorded: allocator.totalFrames, counted: allocator.totalFrames - 1)
+        )
         allocator.freeCount -= 1
         // A lost start bit makes an orphan allocated frame.
         let startWord = allocator.layout.startsOffset

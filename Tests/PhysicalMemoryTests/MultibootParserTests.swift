@@ -5,13 +5,17 @@ import Testing
 
 @Suite struct MultibootParserTests {
     @Test func decodesEntriesInFirmwareOrder() {
-        let result = parse(multibootBytes([reservedEntry(0x9fc00, 0xa0000), usableEntry(0, 0x9fc00),
-                                           RawEntry(base: 0x7000, length: 0x1000, type: 3)]))
-        #expect(regions(of: result.map) == [
-            MemoryRegion(start: 0x9fc00, end: 0xa0000, kind: .reserved),
-            MemoryRegion(start: 0, end: 0x9fc00, kind: .usable),
-            MemoryRegion(start: 0x7000, end: 0x8000, kind: .acpiReclaimable),
-        ])
+        let result = parse(
+            multibootBytes([
+                reservedEntry(0x9fc00, 0xa0000), usableEntry(0, 0x9fc00),
+                RawEntry(base: 0x7000, length: 0x1000, type: 3),
+            ]))
+        #expect(
+            regions(of: result.map) == [
+                MemoryRegion(start: 0x9fc00, end: 0xa0000, kind: .reserved),
+                MemoryRegion(start: 0, end: 0x9fc00, kind: .usable),
+                MemoryRegion(start: 0x7000, end: 0x8000, kind: .acpiReclaimable),
+            ])
         #expect(result.droppedZeroLength == 0 && result.droppedTruncated == 0 && result.clampedForOverflow == 0)
     }
 
@@ -35,8 +39,11 @@ import Testing
     }
 
     @Test func zeroLengthEntriesAreDroppedAndCounted() {
-        let result = parse(multibootBytes([usableEntry(0, 0x1000), RawEntry(base: 0x5000, length: 0, type: 1),
-                                           RawEntry(base: 0x6000, length: 0, type: 2), usableEntry(0x8000, 0x9000)]))
+        let result = parse(
+            multibootBytes([
+                usableEntry(0, 0x1000), RawEntry(base: 0x5000, length: 0, type: 1),
+                RawEntry(base: 0x6000, length: 0, type: 2), usableEntry(0x8000, 0x9000),
+            ]))
         #expect(result.map.count == 2)
         #expect(result.droppedZeroLength == 2)
     }
@@ -62,8 +69,11 @@ import Testing
         appendLittleEndian(&bytes, 0xDEAD_BEEF, byteCount: 8)
         bytes += multibootBytes([usableEntry(0x3000, 0x4000)])
         let result = parse(bytes)
-        #expect(regions(of: result.map) == [MemoryRegion(start: 0, end: 0x1000, kind: .usable),
-                                            MemoryRegion(start: 0x3000, end: 0x4000, kind: .usable)])
+        #expect(
+            regions(of: result.map) == [
+                MemoryRegion(start: 0, end: 0x1000, kind: .usable),
+                MemoryRegion(start: 0x3000, end: 0x4000, kind: .usable),
+            ])
         #expect(result.droppedTruncated == 1)
     }
 
@@ -73,16 +83,25 @@ import Testing
     }
 
     @Test func largerEntriesAreSteppedOverBySize() {
-        let result = parse(multibootBytes([RawEntry(base: 0, length: 0x1000, type: 1, padding: 4),
-                                           RawEntry(base: 0x4000, length: 0x1000, type: 2, padding: 12)]))
-        #expect(regions(of: result.map) == [MemoryRegion(start: 0, end: 0x1000, kind: .usable),
-                                            MemoryRegion(start: 0x4000, end: 0x5000, kind: .reserved)])
+        let result = parse(
+            multibootBytes([
+                RawEntry(base: 0, length: 0x1000, type: 1, padding: 4),
+                RawEntry(base: 0x4000, length: 0x1000, type: 2, padding: 12),
+            ]))
+        #expect(
+            regions(of: result.map) == [
+                MemoryRegion(start: 0, end: 0x1000, kind: .usable),
+                MemoryRegion(start: 0x4000, end: 0x5000, kind: .reserved),
+            ])
         #expect(result.droppedTruncated == 0)
     }
 
     @Test func overflowingEndIsClampedToTheLastByte() {
-        let result = parse(multibootBytes([RawEntry(base: 0xFFFF_FFFF_FFFF_0000, length: 0x20000, type: 2),
-                                           RawEntry(base: 0xFFFF_FFFF_FFFF_0000, length: 0x20000, type: 1)]))
+        let result = parse(
+            multibootBytes([
+                RawEntry(base: 0xFFFF_FFFF_FFFF_0000, length: 0x20000, type: 2),
+                RawEntry(base: 0xFFFF_FFFF_FFFF_0000, length: 0x20000, type: 1),
+            ]))
         #expect(result.clampedForOverflow == 2)
         #expect(result.map[0].range == bytes(0xFFFF_FFFF_FFFF_0000, UInt64.max))
         // The clamped usable region loses its partial last frame when normalised; the reserved

@@ -6,72 +6,105 @@ import Testing
 
 @Suite struct NormalisationTests {
     @Test func sortsUnsortedRegions() {
-        let result = map([MemoryRegion(start: 0x10000, end: 0x20000, kind: .reserved),
-                          MemoryRegion(start: 0, end: 0x8000, kind: .usable)]).normalised()
-        #expect(regions(of: result) == [MemoryRegion(start: 0, end: 0x8000, kind: .usable),
-                                        MemoryRegion(start: 0x10000, end: 0x20000, kind: .reserved)])
+        let result = map([
+            MemoryRegion(start: 0x10000, end: 0x20000, kind: .reserved),
+            MemoryRegion(start: 0, end: 0x8000, kind: .usable),
+        ]).normalised()
+        #expect(
+            regions(of: result) == [
+                MemoryRegion(start: 0, end: 0x8000, kind: .usable),
+                MemoryRegion(start: 0x10000, end: 0x20000, kind: .reserved),
+            ])
     }
 
     @Test func reservedWinsOverUsableOverlap() {
-        let result = map([MemoryRegion(start: 0, end: 0x10000, kind: .usable),
-                          MemoryRegion(start: 0x4000, end: 0x6000, kind: .reserved)]).normalised()
-        #expect(regions(of: result) == [MemoryRegion(start: 0, end: 0x4000, kind: .usable),
-                                        MemoryRegion(start: 0x4000, end: 0x6000, kind: .reserved),
-                                        MemoryRegion(start: 0x6000, end: 0x10000, kind: .usable)])
+        let result = map([
+            MemoryRegion(start: 0, end: 0x10000, kind: .usable),
+            MemoryRegion(start: 0x4000, end: 0x6000, kind: .reserved),
+        ]).normalised()
+        #expect(
+            regions(of: result) == [
+                MemoryRegion(start: 0, end: 0x4000, kind: .usable),
+                MemoryRegion(start: 0x4000, end: 0x6000, kind: .reserved),
+                MemoryRegion(start: 0x6000, end: 0x10000, kind: .usable),
+            ])
     }
 
     @Test func everyNonUsableKindBeatsUsable() {
         for kind: MemoryRegionKind in [.reserved, .acpiReclaimable, .acpiNonVolatile, .defective, .unknown(9)] {
-            let result = map([MemoryRegion(start: 0x3000, end: 0x5000, kind: kind),
-                              MemoryRegion(start: 0, end: 0x8000, kind: .usable)]).normalised()
+            let result = map([
+                MemoryRegion(start: 0x3000, end: 0x5000, kind: kind),
+                MemoryRegion(start: 0, end: 0x8000, kind: .usable),
+            ]).normalised()
             #expect(regions(of: result)[1] == MemoryRegion(start: 0x3000, end: 0x5000, kind: kind))
             #expect(result.usableByteCount == 0x6000)
         }
     }
 
     @Test func moreRestrictiveNonUsableKindWins() {
-        let result = map([MemoryRegion(start: 0, end: 0x4000, kind: .acpiReclaimable),
-                          MemoryRegion(start: 0x2000, end: 0x3000, kind: .defective)]).normalised()
-        #expect(regions(of: result) == [MemoryRegion(start: 0, end: 0x2000, kind: .acpiReclaimable),
-                                        MemoryRegion(start: 0x2000, end: 0x3000, kind: .defective),
-                                        MemoryRegion(start: 0x3000, end: 0x4000, kind: .acpiReclaimable)])
+        let result = map([
+            MemoryRegion(start: 0, end: 0x4000, kind: .acpiReclaimable),
+            MemoryRegion(start: 0x2000, end: 0x3000, kind: .defective),
+        ]).normalised()
+        #expect(
+            regions(of: result) == [
+                MemoryRegion(start: 0, end: 0x2000, kind: .acpiReclaimable),
+                MemoryRegion(start: 0x2000, end: 0x3000, kind: .defective),
+                MemoryRegion(start: 0x3000, end: 0x4000, kind: .acpiReclaimable),
+            ])
     }
 
     @Test func mergesAdjacentAndOverlappingSameKind() {
-        let result = map([MemoryRegion(start: 0x2000, end: 0x5000, kind: .usable),
-                          MemoryRegion(start: 0, end: 0x2000, kind: .usable),
-                          MemoryRegion(start: 0x4000, end: 0x9000, kind: .usable),
-                          MemoryRegion(start: 0x9000, end: 0xA000, kind: .reserved),
-                          MemoryRegion(start: 0xA000, end: 0xB000, kind: .reserved)]).normalised()
-        #expect(regions(of: result) == [MemoryRegion(start: 0, end: 0x9000, kind: .usable),
-                                        MemoryRegion(start: 0x9000, end: 0xB000, kind: .reserved)])
+        let result = map([
+            MemoryRegion(start: 0x2000, end: 0x5000, kind: .usable),
+            MemoryRegion(start: 0, end: 0x2000, kind: .usable),
+            MemoryRegion(start: 0x4000, end: 0x9000, kind: .usable),
+            MemoryRegion(start: 0x9000, end: 0xA000, kind: .reserved),
+            MemoryRegion(start: 0xA000, end: 0xB000, kind: .reserved),
+        ]).normalised()
+        #expect(
+            regions(of: result) == [
+                MemoryRegion(start: 0, end: 0x9000, kind: .usable),
+                MemoryRegion(start: 0x9000, end: 0xB000, kind: .reserved),
+            ])
     }
 
     @Test func gapsStayGapsAndDifferentKindsStaySeparate() {
-        let result = map([MemoryRegion(start: 0, end: 0x1000, kind: .usable),
-                          MemoryRegion(start: 0x3000, end: 0x4000, kind: .usable),
-                          MemoryRegion(start: 0x4000, end: 0x5000, kind: .acpiReclaimable)]).normalised()
+        let result = map([
+            MemoryRegion(start: 0, end: 0x1000, kind: .usable),
+            MemoryRegion(start: 0x3000, end: 0x4000, kind: .usable),
+            MemoryRegion(start: 0x4000, end: 0x5000, kind: .acpiReclaimable),
+        ]).normalised()
         #expect(result.count == 3)
         #expect(result.normalisationViolation() == nil)
     }
 
     @Test func usableIsAlignedInwardsAndVanishingRegionsDropped() {
-        let result = map([MemoryRegion(start: 0x800, end: 0x3800, kind: .usable),
-                          MemoryRegion(start: 0x5100, end: 0x5F00, kind: .usable),
-                          MemoryRegion(start: 0x8800, end: 0x8900, kind: .reserved)]).normalised()
-        #expect(regions(of: result) == [MemoryRegion(start: 0x1000, end: 0x3000, kind: .usable),
-                                        MemoryRegion(start: 0x8800, end: 0x8900, kind: .reserved)])
+        let result = map([
+            MemoryRegion(start: 0x800, end: 0x3800, kind: .usable),
+            MemoryRegion(start: 0x5100, end: 0x5F00, kind: .usable),
+            MemoryRegion(start: 0x8800, end: 0x8900, kind: .reserved),
+        ]).normalised()
+        #expect(
+            regions(of: result) == [
+                MemoryRegion(start: 0x1000, end: 0x3000, kind: .usable),
+                MemoryRegion(start: 0x8800, end: 0x8900, kind: .reserved),
+            ])
     }
 
     @Test func zeroLengthRegionsAreDropped() {
-        let result = map([MemoryRegion(start: 0x1000, end: 0x1000, kind: .reserved),
-                          MemoryRegion(start: 0, end: 0x2000, kind: .usable)]).normalised()
+        let result = map([
+            MemoryRegion(start: 0x1000, end: 0x1000, kind: .reserved),
+            MemoryRegion(start: 0, end: 0x2000, kind: .usable),
+        ]).normalised()
         #expect(regions(of: result) == [MemoryRegion(start: 0, end: 0x2000, kind: .usable)])
     }
 
     @Test func regionsAboveFourGiBSurvive() {
-        let result = map([MemoryRegion(start: 0x1_0000_0000, end: 0x2_0000_0000, kind: .usable),
-                          MemoryRegion(start: 0xfd_0000_0000, end: 0x100_0000_0000, kind: .reserved)]).normalised()
+        let result = map([
+            MemoryRegion(start: 0x1_0000_0000, end: 0x2_0000_0000, kind: .usable),
+            MemoryRegion(start: 0xfd_0000_0000, end: 0x100_0000_0000, kind: .reserved),
+        ]).normalised()
         #expect(result.count == 2 && result.usableByteCount == 4 * GiB)
     }
 
@@ -95,14 +128,18 @@ import Testing
         #expect(result.droppedForCapacity == 64 * 3 + 1 - MemoryMap.capacity)
         #expect(result.normalisationViolation() == nil)
         var full = MemoryMap()
-        for index in 0 ..< 129 { full.append(MemoryRegion(start: UInt64(index) * 0x2000, end: UInt64(index) * 0x2000 + 0x1000, kind: .usable)) }
+        for index in 0 ..< 129 {
+            full.append(MemoryRegion(start: UInt64(index) * 0x2000, end: UInt64(index) * 0x2000 + 0x1000, kind: .usable))
+        }
         #expect(full.count == 128 && full.droppedForCapacity == 1)
     }
 
     /// Random maps against a byte-granular reference: every 256-byte cell gets the winning kind.
     @Test func randomMapsMatchACellModel() {
         var rng = SeededGenerator(seed: 0x5EED_0001)
-        let kinds: [MemoryRegionKind] = [.usable, .usable, .usable, .reserved, .acpiReclaimable, .acpiNonVolatile, .defective, .unknown(7)]
+        let kinds: [MemoryRegionKind] = [
+            .usable, .usable, .usable, .reserved, .acpiReclaimable, .acpiNonVolatile, .defective, .unknown(7),
+        ]
         for _ in 0 ..< 300 {
             var input = MemoryMap()
             var cells = [MemoryRegionKind?](repeating: nil, count: 256)

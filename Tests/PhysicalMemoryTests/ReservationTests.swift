@@ -42,24 +42,31 @@ import Testing
     }
 
     @Test func overlappingAndOutsideReservations() {
-        let memory = map([MemoryRegion(start: 0x10000, end: 0x20000, kind: .usable),
-                          MemoryRegion(start: 0x30000, end: 0x40000, kind: .usable)])
-        let reserved = reservationList([(bytes(0x18000, 0x1c000), .bootModule), (bytes(0x1a000, 0x32000), .bootModule),
-                                        (bytes(0, 0x11000), .firstMebibyte), (bytes(0x90000, 0x91000), .firmware)])
+        let memory = map([
+            MemoryRegion(start: 0x10000, end: 0x20000, kind: .usable),
+            MemoryRegion(start: 0x30000, end: 0x40000, kind: .usable),
+        ])
+        let reserved = reservationList([
+            (bytes(0x18000, 0x1c000), .bootModule), (bytes(0x1a000, 0x32000), .bootModule),
+            (bytes(0, 0x11000), .firstMebibyte), (bytes(0x90000, 0x91000), .firmware),
+        ])
         let usable = UsableFrameRanges(map: memory, reservations: reserved)
         #expect((0 ..< usable.count).map { usable[$0] } == [frames(0x11, 0x18), frames(0x32, 0x40)])
     }
 
     @Test func unnormalisedMapsAreNormalisedFirst() {
-        let memory = map([MemoryRegion(start: 0x800, end: 0x10000, kind: .usable),
-                          MemoryRegion(start: 0x4000, end: 0x5000, kind: .acpiNonVolatile)])
+        let memory = map([
+            MemoryRegion(start: 0x800, end: 0x10000, kind: .usable),
+            MemoryRegion(start: 0x4000, end: 0x5000, kind: .acpiNonVolatile),
+        ])
         let usable = UsableFrameRanges(map: memory, reservations: ReservationList())
         #expect((0 ..< usable.count).map { usable[$0] } == [frames(1, 4), frames(5, 0x10)])
     }
 
     @Test func emptyResult() {
-        let usable = UsableFrameRanges(map: map([MemoryRegion(start: 0, end: 0x1000, kind: .usable)]),
-                                       reservations: reservationList([(bytes(0, 1), .firstMebibyte)]))
+        let usable = UsableFrameRanges(
+            map: map([MemoryRegion(start: 0, end: 0x1000, kind: .usable)]),
+            reservations: reservationList([(bytes(0, 1), .firstMebibyte)]))
         #expect(usable.count == 0 && usable.span.isEmpty && usable.frameCount == 0)
     }
 
@@ -94,11 +101,12 @@ import Testing
         for _ in 0 ..< 200 {
             var memory = MemoryMap()
             var frameUsable = [Bool](repeating: false, count: 128)
-            var byteKind = [Int](repeating: 0, count: 128 * 16) // 256-byte cells: 0 gap, 1 usable, 2 other
+            var byteKind = [Int](repeating: 0, count: 128 * 16)  // 256-byte cells: 0 gap, 1 usable, 2 other
             for _ in 0 ..< Int.random(in: 1 ... 8, using: &rng) {
                 let start = Int.random(in: 0 ..< 2048, using: &rng), end = Int.random(in: start ... 2048, using: &rng)
                 let usable = Bool.random(using: &rng)
-                memory.append(MemoryRegion(start: UInt64(start) * 256, end: UInt64(end) * 256, kind: usable ? .usable : .reserved))
+                memory.append(
+                    MemoryRegion(start: UInt64(start) * 256, end: UInt64(end) * 256, kind: usable ? .usable : .reserved))
                 for cell in start ..< end where byteKind[cell] != 2 { byteKind[cell] = usable ? 1 : 2 }
             }
             for frame in 0 ..< 128 { frameUsable[frame] = (frame * 16 ..< frame * 16 + 16).allSatisfy { byteKind[$0] == 1 } }
@@ -106,7 +114,9 @@ import Testing
             for _ in 0 ..< Int.random(in: 0 ... 6, using: &rng) {
                 let start = UInt64.random(in: 0 ..< 0x80000, using: &rng), end = UInt64.random(in: start ... 0x80000, using: &rng)
                 try reservations.add(bytes(start, end), reason: .bootModule)
-                for frame in bytes(start, end).touchedFrames.start.raw ..< bytes(start, end).touchedFrames.end.raw { frameUsable[Int(frame)] = false }
+                for frame in bytes(start, end).touchedFrames.start.raw ..< bytes(start, end).touchedFrames.end.raw {
+                    frameUsable[Int(frame)] = false
+                }
             }
             let result = UsableFrameRanges(map: memory, reservations: reservations)
             #expect(result.checkInvariants() == nil)
@@ -130,7 +140,8 @@ import Testing
         var reservations = ReservationList()
         for index in 0 ..< ReservationList.capacity {
             let base = UInt64(index) * 0x2000 + 0x1000
-            try reservations.add(PhysicalRange(start: PhysicalAddress(base), end: PhysicalAddress(base + 0x1000)), reason: .bootModule)
+            try reservations.add(
+                PhysicalRange(start: PhysicalAddress(base), end: PhysicalAddress(base + 0x1000)), reason: .bootModule)
         }
         let usable = UsableFrameRanges(map: memory, reservations: reservations)
         #expect(usable.checkInvariants() == nil)

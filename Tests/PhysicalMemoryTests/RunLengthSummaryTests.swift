@@ -64,10 +64,10 @@ import Testing
         let summary = RunLengthSummary(words: words, geometry: geometry)
         summary.rebuild { $0 % 65 }
         #expect(summary.firstMismatch { $0 % 65 } == nil)
-        words[geometry.offset(ofLevel: 1)] ^= 1 // a maximum that no longer matches its children
+        words[geometry.offset(ofLevel: 1)] ^= 1  // a maximum that no longer matches its children
         #expect(summary.firstMismatch { $0 % 65 }?.level == 1)
         words[geometry.offset(ofLevel: 1)] ^= 1
-        words[geometry.firstWord + 12] |= 1 << 56 // byte 103: past the end of level 0
+        words[geometry.firstWord + 12] |= 1 << 56  // byte 103: past the end of level 0
         #expect(summary.firstMismatch { $0 % 65 }! == (level: 0, byte: 103))
     }
 }

@@ -98,8 +98,9 @@ final class AllocatorFixture {
         storage = UnsafeMutableRawPointer.allocate(byteCount: byteCount, alignment: 8)
         storage.initializeMemory(as: UInt8.self, repeating: 0xA5, count: byteCount)
         do {
-            allocator = try FrameAllocator(span: span, storage: storage, storageByteCount: UInt64(byteCount),
-                                           usable: usable, reservations: reservations)
+            allocator = try FrameAllocator(
+                span: span, storage: storage, storageByteCount: UInt64(byteCount),
+                usable: usable, reservations: reservations)
         } catch {
             storage.deallocate()
             throw error

@@ -39,12 +39,14 @@ import TestSupport
             let memsz = max(filesz + (Bool.random(using: &rng) ? UInt64.random(in: 0 ... 0x3000, using: &rng) : 0), 1)
             let flags: UInt32 = i == 0 ? 5 : [4, 6, 5].randomElement(using: &rng)!
             let offset = alignUp(fileEnd, to: 0x1000)! + inPage
-            elf.programHeaders.append(.loadSegment(flags: flags, offset: offset, vaddr: vaddr + inPage, filesz: filesz, memsz: memsz))
+            elf.programHeaders.append(
+                .loadSegment(flags: flags, offset: offset, vaddr: vaddr + inPage, filesz: filesz, memsz: memsz))
             fileEnd = offset + filesz
             vaddr = alignUp(vaddr + inPage + memsz, to: 0x1000)! + UInt64.random(in: 0 ... 3, using: &rng) * 0x1000
         }
-        elf.programHeaders.insert(TestProgramHeader(type: TestProgramHeader.gnuStack, flags: 6, align: 16),
-                                  at: Int.random(in: 0 ... elf.programHeaders.count, using: &rng))
+        elf.programHeaders.insert(
+            TestProgramHeader(type: TestProgramHeader.gnuStack, flags: 6, align: 16),
+            at: Int.random(in: 0 ... elf.programHeaders.count, using: &rng))
         let text = elf.programHeaders.first { $0.type == 1 }!
         elf.entry = text.vaddr + UInt64.random(in: 0 ..< text.memsz, using: &rng)
         elf.fileSize = Int(max(fileEnd, 64 + 56 * UInt64(elf.programHeaders.count)))
@@ -64,8 +66,9 @@ import TestSupport
         }
         let tableEnd = min(bytes.count, 64 + 56 * max(phnum, 1))
         func fieldValue() -> UInt64 {
-            Bool.random(using: &rng) ? interesting.randomElement(using: &rng)! &+ UInt64.random(in: 0 ... 2, using: &rng) &- 1
-                                     : UInt64.random(in: 0 ... UInt64.max, using: &rng)
+            Bool.random(using: &rng)
+                ? interesting.randomElement(using: &rng)! &+ UInt64.random(in: 0 ... 2, using: &rng) &- 1
+                : UInt64.random(in: 0 ... UInt64.max, using: &rng)
         }
         switch Int.random(in: 0 ..< 6, using: &rng) {
         case 0:  // flip a bit in the header or the program header table
@@ -85,8 +88,10 @@ import TestSupport
             write(value, at: 64 + 56 * Int.random(in: 0 ..< max(phnum, 1), using: &rng) + field, width: width)
         case 4:  // a file header field
             let (field, width) = headerFields.randomElement(using: &rng)!
-            let value = field == 24 && Bool.random(using: &rng)
-                ? read(64 + 56 * Int.random(in: 0 ..< max(phnum, 1), using: &rng) + 16, width: 8) &+ UInt64.random(in: 0 ... 0x2000, using: &rng)
+            let value =
+                field == 24 && Bool.random(using: &rng)
+                ? read(64 + 56 * Int.random(in: 0 ..< max(phnum, 1), using: &rng) + 16, width: 8)
+                    &+ UInt64.random(in: 0 ... 0x2000, using: &rng)
                 : fieldValue()
             write(value, at: field, width: width)
         default:  // a program header's type swapped for another PT value
@@ -104,8 +109,9 @@ import TestSupport
             stats.accepted += 1
             #expect(plan.checkInvariants() == nil, "seed \(seed) iteration \(iteration)")
             #expect(planSafetyFailure(plan, fileCount: length) == nil, "seed \(seed) iteration \(iteration)")
-            #expect(plan.entry.raw == expected.entry && plan.segments.map(ReferenceSegment.init) == expected.segments,
-                    "seed \(seed) iteration \(iteration)")
+            #expect(
+                plan.entry.raw == expected.entry && plan.segments.map(ReferenceSegment.init) == expected.segments,
+                "seed \(seed) iteration \(iteration)")
         case (.failure(let error), nil):
             stats.rejections[error.name.description, default: 0] += 1
         case (.success, nil):
@@ -126,7 +132,9 @@ import TestSupport
         for iteration in 0 ..< 50_000 {
             if iteration % 500 == 0 {
                 let elf = iteration == 0 ? TestElf.threeSegments() : Self.randomValidElf(&rng)
-                original = elf.bytes(); bytes = original; phnum = elf.programHeaders.count
+                original = elf.bytes()
+                bytes = original
+                phnum = elf.programHeaders.count
                 #expect(referenceLoad(bytes[...]) != nil)
                 Self.check(bytes, length: bytes.count, seed: seed, iteration: iteration, stats: &stats)
             }

@@ -90,10 +90,31 @@ import Testing
     }
 
     @Test func theFirstFailedCheckIsTheOneReported() {
-        #expect(rejected { $0.magic[1] = 0; $0.machine = 3; $0.type = 3 } == .badMagic)
-        #expect(rejected { $0.elfClass = 1; $0.data = 2 } == .notSixtyFourBit)
-        #expect(rejected { $0.type = 3; $0.machine = 3 } == .positionIndependent)
-        #expect(rejected { $0.machine = 3; $0.phentsize = 32 } == .notX86_64)
-        #expect(rejected { $0.phentsize = 32; $0.phoff = UInt64.max } == .badProgramHeaderSize)
+        #expect(
+            rejected {
+                $0.magic[1] = 0
+                $0.machine = 3
+                $0.type = 3
+            } == .badMagic)
+        #expect(
+            rejected {
+                $0.elfClass = 1
+                $0.data = 2
+            } == .notSixtyFourBit)
+        #expect(
+            rejected {
+                $0.type = 3
+                $0.machine = 3
+            } == .positionIndependent)
+        #expect(
+            rejected {
+                $0.machine = 3
+                $0.phentsize = 32
+            } == .notX86_64)
+        #expect(
+            rejected {
+                $0.phentsize = 32
+                $0.phoff = UInt64.max
+            } == .badProgramHeaderSize)
     }
 }

@@ -18,11 +18,14 @@ import Testing
         return plan
     }
 
-    func segment(_ s: LoadSegment, vaddr: UInt64? = nil, memsz: UInt64? = nil, offset: UInt64? = nil,
-                 filesz: UInt64? = nil, permissions: SegmentPermissions? = nil, pages: VirtualPageRange? = nil) -> LoadSegment {
-        LoadSegment(programHeaderIndex: s.programHeaderIndex, virtualAddress: VirtualAddress(vaddr ?? s.virtualAddress.raw),
-                    memoryByteCount: memsz ?? s.memoryByteCount, fileOffset: offset ?? s.fileOffset,
-                    fileByteCount: filesz ?? s.fileByteCount, permissions: permissions ?? s.permissions, pages: pages ?? s.pages)
+    func segment(
+        _ s: LoadSegment, vaddr: UInt64? = nil, memsz: UInt64? = nil, offset: UInt64? = nil,
+        filesz: UInt64? = nil, permissions: SegmentPermissions? = nil, pages: VirtualPageRange? = nil
+    ) -> LoadSegment {
+        LoadSegment(
+            programHeaderIndex: s.programHeaderIndex, virtualAddress: VirtualAddress(vaddr ?? s.virtualAddress.raw),
+            memoryByteCount: memsz ?? s.memoryByteCount, fileOffset: offset ?? s.fileOffset,
+            fileByteCount: filesz ?? s.fileByteCount, permissions: permissions ?? s.permissions, pages: pages ?? s.pages)
     }
 
     @Test func validPlanPasses() throws {
@@ -38,13 +41,19 @@ import Testing
         #expect(try withSegment(1) { segment($0, memsz: 0, filesz: 0) }.checkInvariants() == .emptySegment(segment: 1))
         #expect(try withSegment(2) { segment($0, filesz: 0x2101) }.checkInvariants() == .fileBytesExceedMemory(segment: 2))
         #expect(try withSegment(2) { segment($0, memsz: 0x3000) }.checkInvariants() == .pagesMisrounded(segment: 2))
-        #expect(try withSegment(0) { segment($0, vaddr: $0.virtualAddress.raw + 0x1000) }.checkInvariants() == .pagesMisrounded(segment: 0))
+        #expect(
+            try withSegment(0) { segment($0, vaddr: $0.virtualAddress.raw + 0x1000) }.checkInvariants()
+                == .pagesMisrounded(segment: 0))
         #expect(try withSegment(2) { segment($0, offset: 0x4011) }.checkInvariants() == .copyOutsideFile(segment: 2))
         #expect(try withSegment(2) { segment($0, offset: UInt64.max) }.checkInvariants() == .copyOutsideFile(segment: 2))
         #expect(try withSegment(1) { segment($0, offset: 0x2F00) }.checkInvariants() == .notCongruent(segment: 1))
-        #expect(try withSegment(1) { segment($0, permissions: [.readable, .writable, .executable]) }.checkInvariants() == .badPermissions(segment: 1))
+        #expect(
+            try withSegment(1) { segment($0, permissions: [.readable, .writable, .executable]) }.checkInvariants()
+                == .badPermissions(segment: 1))
         #expect(try withSegment(1) { segment($0, permissions: [.writable]) }.checkInvariants() == .badPermissions(segment: 1))
-        #expect(try withSegment(1) { segment($0, permissions: SegmentPermissions(rawValue: 0x14)) }.checkInvariants() == .badPermissions(segment: 1))
+        #expect(
+            try withSegment(1) { segment($0, permissions: SegmentPermissions(rawValue: 0x14)) }.checkInvariants()
+                == .badPermissions(segment: 1))
     }
 
     @Test func segmentOutsideTheUserRange() throws {
@@ -61,8 +70,9 @@ import Testing
         #expect(swapped.checkInvariants() == .unsortedOrOverlapping(segment: 1))
         // rodata moved into text's last page (the file bytes still congruent).
         let overlapping = try withSegment(1) {
-            segment($0, vaddr: base + 0x2000, offset: 0x2000,
-                    pages: VirtualPageRange(start: VirtualAddress(base + 0x2000), end: VirtualAddress(base + 0x3000))!)
+            segment(
+                $0, vaddr: base + 0x2000, offset: 0x2000,
+                pages: VirtualPageRange(start: VirtualAddress(base + 0x2000), end: VirtualAddress(base + 0x3000))!)
         }
         #expect(overlapping.checkInvariants() == .unsortedOrOverlapping(segment: 1))
     }

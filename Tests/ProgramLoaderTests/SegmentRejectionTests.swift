@@ -16,10 +16,17 @@ import Testing
     }
 
     @Test func dynamicLinkingIsRefused() {
-        #expect(rejected { $0.programHeaders.insert(TestProgramHeader(type: TestProgramHeader.interp, offset: 0x200, filesz: 28), at: 0) }
-            == .needsInterpreter(programHeader: 0))
-        #expect(rejected { $0.programHeaders.append(TestProgramHeader(type: TestProgramHeader.dynamic, flags: 6, offset: 0x4010, filesz: 0x10)) }
-            == .dynamicSection(programHeader: 4))
+        #expect(
+            rejected {
+                $0.programHeaders.insert(TestProgramHeader(type: TestProgramHeader.interp, offset: 0x200, filesz: 28), at: 0)
+            }
+                == .needsInterpreter(programHeader: 0))
+        #expect(
+            rejected {
+                $0.programHeaders.append(
+                    TestProgramHeader(type: TestProgramHeader.dynamic, flags: 6, offset: 0x4010, filesz: 0x10))
+            }
+                == .dynamicSection(programHeader: 4))
     }
 
     @Test func executableStackIsRefused() {
@@ -60,18 +67,27 @@ import Testing
         #expect(rejected { $0.programHeaders[1].vaddr += 8 } == .segmentOffsetNotCongruent(programHeader: 1))
         #expect(rejected { $0.programHeaders[2].offset -= 0x10 } == .segmentOffsetNotCongruent(programHeader: 2))
         // Congruent modulo the page but not modulo p_align (2 MiB).
-        #expect(rejected { $0.programHeaders[0].align = 0x20_0000; $0.programHeaders[0].vaddr += 0x10_0000 }
-            == .segmentOffsetNotCongruent(programHeader: 0))
+        #expect(
+            rejected {
+                $0.programHeaders[0].align = 0x20_0000
+                $0.programHeaders[0].vaddr += 0x10_0000
+            }
+                == .segmentOffsetNotCongruent(programHeader: 0))
         // Not congruent modulo the page although p_align (1) asks for nothing.
-        #expect(rejected { $0.programHeaders[1].align = 1; $0.programHeaders[1].vaddr += 0x10 }
-            == .segmentOffsetNotCongruent(programHeader: 1))
+        #expect(
+            rejected {
+                $0.programHeaders[1].align = 1
+                $0.programHeaders[1].vaddr += 0x10
+            }
+                == .segmentOffsetNotCongruent(programHeader: 1))
     }
 
     @Test func segmentEndWrapsAround() {
-        #expect(rejected {
-            $0.programHeaders[2].vaddr = UInt64.max - 0xFFF + 0x10  // ≡ 0x010 mod page, like offset 0x4010
-            $0.programHeaders[2].memsz = 0x2100
-        } == .segmentWrapsAround(programHeader: 2))
+        #expect(
+            rejected {
+                $0.programHeaders[2].vaddr = UInt64.max - 0xFFF + 0x10  // ≡ 0x010 mod page, like offset 0x4010
+                $0.programHeaders[2].memsz = 0x2100
+            } == .segmentWrapsAround(programHeader: 2))
         #expect(rejected { $0.programHeaders[1].memsz = UInt64.max } == .segmentWrapsAround(programHeader: 1))
     }
 
@@ -88,48 +104,57 @@ import Testing
             #expect(rejected { $0.programHeaders[1].vaddr = vaddr } == .segmentOutsideUserSpace(programHeader: 1), "\(why)")
         }
         // Starting in user space but with a .bss running one byte past its end.
-        #expect(rejected {
-            $0.programHeaders[2].vaddr = UserSpace.end.raw - 0x3000 + 0x10
-            $0.programHeaders[2].memsz = 0x3000 - 0x10 + 1
-        } == .segmentOutsideUserSpace(programHeader: 2))
+        #expect(
+            rejected {
+                $0.programHeaders[2].vaddr = UserSpace.end.raw - 0x3000 + 0x10
+                $0.programHeaders[2].memsz = 0x3000 - 0x10 + 1
+            } == .segmentOutsideUserSpace(programHeader: 2))
     }
 
     @Test func tooManySegments() {
         var elf = TestElf.minimal()
         for i in 1 ... 16 {
-            elf.programHeaders.append(.loadSegment(flags: r, offset: 0x1000, vaddr: base + 0x1000 + UInt64(i) * 0x2000,
-                                                   filesz: 0x10, memsz: 0x10))
+            elf.programHeaders.append(
+                .loadSegment(
+                    flags: r, offset: 0x1000, vaddr: base + 0x1000 + UInt64(i) * 0x2000,
+                    filesz: 0x10, memsz: 0x10))
         }
         #expect(rejection(elf) == .tooManyLoadSegments(programHeader: 16))
     }
 
     @Test func segmentsSharingAPage() {
         // text ends 0x234 into base+0x2000's page; rodata moved to start in that same page.
-        #expect(rejected {
-            $0.programHeaders[1].vaddr = base + 0x2000 + 0x300
-            $0.programHeaders[1].offset = 0x3300
-            $0.programHeaders[1].filesz = 0x10
-            $0.programHeaders[1].memsz = 0x10
-        } == .overlappingSegments(programHeader: 1))
+        #expect(
+            rejected {
+                $0.programHeaders[1].vaddr = base + 0x2000 + 0x300
+                $0.programHeaders[1].offset = 0x3300
+                $0.programHeaders[1].filesz = 0x10
+                $0.programHeaders[1].memsz = 0x10
+            } == .overlappingSegments(programHeader: 1))
         // The same segment twice; the later one in table order is named.
         #expect(rejected { $0.programHeaders.append($0.programHeaders[1]) } == .overlappingSegments(programHeader: 4))
         // A big .bss listed first that swallows the segments listed after it.
-        #expect(rejected {
-            $0.programHeaders.swapAt(0, 2)
-            $0.programHeaders[0].vaddr = base + 0x10
-            $0.programHeaders[0].memsz = 0x10_0000
-        } == .overlappingSegments(programHeader: 1))
+        #expect(
+            rejected {
+                $0.programHeaders.swapAt(0, 2)
+                $0.programHeaders[0].vaddr = base + 0x10
+                $0.programHeaders[0].memsz = 0x10_0000
+            } == .overlappingSegments(programHeader: 1))
         // A segment wholly inside another's pages, listed first.
-        #expect(rejected { $0.programHeaders.insert(.loadSegment(flags: r, offset: 0x1100, vaddr: base + 0x1100, filesz: 1, memsz: 1), at: 0) }
-            == .overlappingSegments(programHeader: 1))
+        #expect(
+            rejected {
+                $0.programHeaders.insert(.loadSegment(flags: r, offset: 0x1100, vaddr: base + 0x1100, filesz: 1, memsz: 1), at: 0)
+            }
+                == .overlappingSegments(programHeader: 1))
     }
 
     @Test func noLoadableSegment() {
         #expect(rejected { $0.programHeaders = [] } == .noLoadSegments)
         #expect(rejected { $0.programHeaders = [$0.programHeaders[3]] } == .noLoadSegments)  // only PT_GNU_STACK
-        #expect(rejected {  // only an empty PT_LOAD
-            $0.programHeaders = [.loadSegment(flags: r | x, offset: 0x1000, vaddr: base + 0x1000, filesz: 0, memsz: 0)]
-        } == .noLoadSegments)
+        #expect(
+            rejected {  // only an empty PT_LOAD
+                $0.programHeaders = [.loadSegment(flags: r | x, offset: 0x1000, vaddr: base + 0x1000, filesz: 0, memsz: 0)]
+            } == .noLoadSegments)
     }
 
     @Test func entryPointInNoSegment() {

@@ -21,10 +21,13 @@ struct TestProgramHeader: Equatable {
     static let phdr: UInt32 = 6, tls: UInt32 = 7, gnuStack: UInt32 = 0x6474_E551, gnuRelro: UInt32 = 0x6474_E552
     static let r: UInt32 = 4, w: UInt32 = 2, x: UInt32 = 1
 
-    static func loadSegment(flags: UInt32, offset: UInt64, vaddr: UInt64, filesz: UInt64, memsz: UInt64,
-                            align: UInt64 = 0x1000) -> TestProgramHeader {
-        TestProgramHeader(type: load, flags: flags, offset: offset, vaddr: vaddr, paddr: vaddr,
-                          filesz: filesz, memsz: memsz, align: align)
+    static func loadSegment(
+        flags: UInt32, offset: UInt64, vaddr: UInt64, filesz: UInt64, memsz: UInt64,
+        align: UInt64 = 0x1000
+    ) -> TestProgramHeader {
+        TestProgramHeader(
+            type: load, flags: flags, offset: offset, vaddr: vaddr, paddr: vaddr,
+            filesz: filesz, memsz: memsz, align: align)
     }
 }
 
@@ -53,8 +56,11 @@ struct TestElf {
     /// One R+X segment of 0x234 bytes at base + 0x1000 (file offset 0x1000); entry at its start.
     static func minimal() -> TestElf {
         var elf = TestElf()
-        elf.programHeaders = [.loadSegment(flags: TestProgramHeader.r | TestProgramHeader.x, offset: 0x1000,
-                                           vaddr: base + 0x1000, filesz: 0x234, memsz: 0x234)]
+        elf.programHeaders = [
+            .loadSegment(
+                flags: TestProgramHeader.r | TestProgramHeader.x, offset: 0x1000,
+                vaddr: base + 0x1000, filesz: 0x234, memsz: 0x234)
+        ]
         elf.entry = base + 0x1000
         elf.fileSize = 0x1234
         return elf
@@ -82,18 +88,34 @@ struct TestElf {
         for i in out.indices { out[i] = UInt8(truncatingIfNeeded: i &* 31 &+ 7) }  // filler pattern
         var w = ByteWriter(bytes: out)
         for (i, byte) in magic.enumerated() { w.put8(byte, at: i) }
-        w.put8(elfClass, at: 4); w.put8(data, at: 5); w.put8(identVersion, at: 6); w.put8(osABI, at: 7)
+        w.put8(elfClass, at: 4)
+        w.put8(data, at: 5)
+        w.put8(identVersion, at: 6)
+        w.put8(osABI, at: 7)
         for i in 8 ..< 16 { w.put8(0, at: i) }
-        w.put16(type, at: 16); w.put16(machine, at: 18); w.put32(version, at: 20)
-        w.put64(entry, at: 24); w.put64(phoff, at: 32); w.put64(0, at: 40); w.put32(0, at: 48)
-        w.put16(ehsize, at: 52); w.put16(phentsize, at: 54)
+        w.put16(type, at: 16)
+        w.put16(machine, at: 18)
+        w.put32(version, at: 20)
+        w.put64(entry, at: 24)
+        w.put64(phoff, at: 32)
+        w.put64(0, at: 40)
+        w.put32(0, at: 48)
+        w.put16(ehsize, at: 52)
+        w.put16(phentsize, at: 54)
         w.put16(phnum ?? UInt16(programHeaders.count), at: 56)
-        w.put16(64, at: 58); w.put16(0, at: 60); w.put16(0, at: 62)
+        w.put16(64, at: 58)
+        w.put16(0, at: 60)
+        w.put16(0, at: 62)
         for (i, ph) in programHeaders.enumerated() {
             let at = Int(clamping: phoff) &+ i * 56
-            w.put32(ph.type, at: at); w.put32(ph.flags, at: at &+ 4); w.put64(ph.offset, at: at &+ 8)
-            w.put64(ph.vaddr, at: at &+ 16); w.put64(ph.paddr, at: at &+ 24); w.put64(ph.filesz, at: at &+ 32)
-            w.put64(ph.memsz, at: at &+ 40); w.put64(ph.align, at: at &+ 48)
+            w.put32(ph.type, at: at)
+            w.put32(ph.flags, at: at &+ 4)
+            w.put64(ph.offset, at: at &+ 8)
+            w.put64(ph.vaddr, at: at &+ 16)
+            w.put64(ph.paddr, at: at &+ 24)
+            w.put64(ph.filesz, at: at &+ 32)
+            w.put64(ph.memsz, at: at &+ 40)
+            w.put64(ph.align, at: at &+ 48)
         }
         return w.bytes
     }

@@ -71,8 +71,10 @@ import Testing
     @Test func emptyLoadSegmentsAreSkippedAndCounted() throws {
         var elf = TestElf.threeSegments()
         // Garbage everywhere but memsz == filesz == 0: describes nothing.
-        elf.programHeaders.insert(TestProgramHeader(type: 1, flags: 0xFFFF_FFFF, offset: UInt64.max,
-                                                    vaddr: 7, filesz: 0, memsz: 0, align: 3), at: 1)
+        elf.programHeaders.insert(
+            TestProgramHeader(
+                type: 1, flags: 0xFFFF_FFFF, offset: UInt64.max,
+                vaddr: 7, filesz: 0, memsz: 0, align: 3), at: 1)
         let plan = try #require(acceptedPlan(elf))
         #expect(plan.checkInvariants() == nil)
         #expect(plan.segments.count == 3 && plan.skippedEmptySegmentCount == 1)
@@ -80,11 +82,15 @@ import Testing
 
     @Test func otherProgramHeaderTypesAreIgnored() throws {
         var elf = TestElf.threeSegments()
-        for type in [TestProgramHeader.note, TestProgramHeader.phdr, TestProgramHeader.tls,
-                     TestProgramHeader.gnuRelro, 0, 0x6FFF_FFFF, 0xFFFF_FFFF] {
+        for type in [
+            TestProgramHeader.note, TestProgramHeader.phdr, TestProgramHeader.tls,
+            TestProgramHeader.gnuRelro, 0, 0x6FFF_FFFF, 0xFFFF_FFFF,
+        ] {
             // Fields that would be rejected in a PT_LOAD: proof the type is not looked into.
-            elf.programHeaders.append(TestProgramHeader(type: type, flags: 7, offset: UInt64.max,
-                                                        vaddr: 1, filesz: 99, memsz: 1, align: 3))
+            elf.programHeaders.append(
+                TestProgramHeader(
+                    type: type, flags: 7, offset: UInt64.max,
+                    vaddr: 1, filesz: 99, memsz: 1, align: 3))
         }
         let plan = try #require(acceptedPlan(elf))
         #expect(plan.checkInvariants() == nil && plan.segments.count == 3)
@@ -112,8 +118,10 @@ import Testing
         var elf = TestElf.minimal()
         elf.programHeaders[0].vaddr = UserSpace.start.raw + 0x1000  // very first page (offset 0x1000)
         elf.entry = elf.programHeaders[0].vaddr
-        elf.programHeaders.append(.loadSegment(flags: r | w, offset: 0x1234, vaddr: UserSpace.end.raw - 0x1000 + 0x234,
-                                               filesz: 0, memsz: 0x1000 - 0x234))  // ends at UserSpace.end
+        elf.programHeaders.append(
+            .loadSegment(
+                flags: r | w, offset: 0x1234, vaddr: UserSpace.end.raw - 0x1000 + 0x234,
+                filesz: 0, memsz: 0x1000 - 0x234))  // ends at UserSpace.end
         let plan = try #require(acceptedPlan(elf))
         #expect(plan.checkInvariants() == nil)
         #expect(plan.imageEnd == UserSpace.end)
@@ -135,8 +143,10 @@ import Testing
     @Test func sixteenSegmentsFit() throws {
         var elf = TestElf.minimal()
         for i in 1 ..< 16 {
-            elf.programHeaders.append(.loadSegment(flags: r, offset: 0x1000, vaddr: base + 0x1000 + UInt64(i) * 0x2000,
-                                                   filesz: 0x10, memsz: 0x10))
+            elf.programHeaders.append(
+                .loadSegment(
+                    flags: r, offset: 0x1000, vaddr: base + 0x1000 + UInt64(i) * 0x2000,
+                    filesz: 0x10, memsz: 0x10))
         }
         let plan = try #require(acceptedPlan(elf))
         #expect(plan.checkInvariants() == nil && plan.segments.count == LoadPlan.segmentCapacity)

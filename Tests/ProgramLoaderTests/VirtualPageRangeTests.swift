@@ -54,7 +54,8 @@ import Testing
         #expect(SegmentPermissions([.readable, .writable]).pageFlags == [.present, .user, .writable, .noExecute])
         #expect(SegmentPermissions([.readable, .executable]).pageFlags == [.present, .user])
         #expect(SegmentPermissions.defined.rawValue == 7)
-        #expect(SegmentPermissions.executable.rawValue == 1 && SegmentPermissions.writable.rawValue == 2
-            && SegmentPermissions.readable.rawValue == 4)
+        #expect(
+            SegmentPermissions.executable.rawValue == 1 && SegmentPermissions.writable.rawValue == 2
+                && SegmentPermissions.readable.rawValue == 4)
     }
 }

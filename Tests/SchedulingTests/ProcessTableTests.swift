@@ -8,7 +8,11 @@ import Testing
 /// The reference: a dictionary of records and a queue, rules written the plain way.
 struct SchedulerModel {
     enum State: Equatable { case runnable, running, waiting(Int?), zombie(UInt64) }
-    struct Record { var parent: Int?; var tree: Int; var state: State }
+    struct Record {
+        var parent: Int?
+        var tree: Int
+        var state: State
+    }
     let capacity: Int, treeLimit: Int
     var records: [Int: Record] = [:]
     var queue: [Int] = []
@@ -66,9 +70,17 @@ struct SchedulerModel {
         current = nil
         var reaped: [Int] = []
         for child in children(of: id) {
-            if case .zombie = records[child]!.state { records[child] = nil; reaped.append(child) } else { records[child]!.parent = nil }
+            if case .zombie = records[child]!.state {
+                records[child] = nil
+                reaped.append(child)
+            } else {
+                records[child]!.parent = nil
+            }
         }
-        guard let parent = records[id]!.parent else { records[id] = nil; return reaped + [id] }
+        guard let parent = records[id]!.parent else {
+            records[id] = nil
+            return reaped + [id]
+        }
         records[id]!.state = .zombie(status)
         if case .waiting(let awaited) = records[parent]!.state, awaited == nil || awaited == id {
             records[parent]!.state = .runnable
@@ -105,7 +117,7 @@ struct SchedulerModel {
         #expect(table.current == child)
         table.preemptCurrent()
         #expect(table.next() == ended)
-        _ = table.exitCurrent(status: 1)      // a zombie of parent
+        _ = table.exitCurrent(status: 1)  // a zombie of parent
         #expect(table.next() == parent)
         let effects = table.exitCurrent(status: 0)
         #expect(effects.reapedItself && effects.reapedChildren == [ended] && effects.orphaned == [child])
@@ -136,8 +148,8 @@ struct SchedulerModel {
         var model = SchedulerModel(capacity: 12, treeLimit: 5)
         var reaped: [Int: Int] = [:]
         var created = 0
-        for step in 0..<50_000 {
-            let choice = Int.random(in: 0..<100, using: &random)
+        for step in 0 ..< 50_000 {
+            let choice = Int.random(in: 0 ..< 100, using: &random)
             if table.current == nil {
                 if choice < 15 || table.runQueue.isEmpty {
                     let got = try? table.create(parent: nil)
@@ -152,12 +164,14 @@ struct SchedulerModel {
                 if let got {
                     created += 1
                     if choice < 18 {  // the kernel could not load it
-                        table.cancel(got); model.cancel(got.raw)
+                        table.cancel(got)
+                        model.cancel(got.raw)
                         reaped[got.raw, default: 0] += 1
                     }
                 }
             } else if choice < 55 {
-                table.preemptCurrent(); model.preempt()
+                table.preemptCurrent()
+                model.preempt()
             } else if choice < 80 {
                 let children = model.children(of: model.current!)
                 let any = choice < 65 || children.isEmpty
@@ -166,7 +180,7 @@ struct SchedulerModel {
                 #expect(answer == model.wait(for: child), "step \(step)")
                 if case .reaped(let id, _) = answer { reaped[id.raw, default: 0] += 1 }
             } else {
-                let status = UInt64.random(in: 0...255, using: &random)
+                let status = UInt64.random(in: 0 ... 255, using: &random)
                 let effects = table.exitCurrent(status: status)
                 var gone = effects.reapedChildren.map(\.raw)
                 if effects.reapedItself, let last = model.current { gone.append(last) }

@@ -16,8 +16,10 @@ typealias TestSlabHeap = SlabHeap<RecordingArenaSource>
 
 /// A small heap, so the O(heap) checker stays cheap: 32 KiB arenas, 1 KiB slabs, classes to 128.
 func makeSmallSlabHeap() throws -> TestSlabHeap {
-    let buddy = try BuddyHeap(source: RecordingArenaSource(), configuration: HeapConfiguration(arenaShift: 15, cachedOrderLimit: BlockOrder(3)))
-    return try SlabHeap(buddy: buddy, configuration: SlabConfiguration(slabShift: 10, largestClassBytes: 128, secret: 0x5EC2_E7C0_FFEE_1234))
+    let buddy = try BuddyHeap(
+        source: RecordingArenaSource(), configuration: HeapConfiguration(arenaShift: 15, cachedOrderLimit: BlockOrder(3)))
+    return try SlabHeap(
+        buddy: buddy, configuration: SlabConfiguration(slabShift: 10, largestClassBytes: 128, secret: 0x5EC2_E7C0_FFEE_1234))
 }
 
 struct SlabSession {
@@ -46,12 +48,18 @@ struct SlabSession {
         for step in 0 ..< steps where !failed {
             let roll = Int.random(in: 0 ..< 100, using: &rng)
             let filling = (step / 600) % 2 == 0
-            if roll < (filling ? 55 : 35) || live.isEmpty { allocate(step) }
-            else if roll < 90 { freeLive(step) }
-            else { badFree(step) }
+            if roll < (filling ? 55 : 35) || live.isEmpty {
+                allocate(step)
+            } else if roll < 90 {
+                freeLive(step)
+            } else {
+                badFree(step)
+            }
             // The slab layer after every operation; the buddy heap's O(arena) walk (its own tests
             // run it after every operation) every 1000.
-            if let violation = heap.checkInvariants(buddy: step % 1000 == 0 ? .included : .skipped) { fail("invariant: \(violation)", step) }
+            if let violation = heap.checkInvariants(buddy: step % 1000 == 0 ? .included : .skipped) {
+                fail("invariant: \(violation)", step)
+            }
         }
     }
 
@@ -133,13 +141,16 @@ struct SlabSession {
             // 16 bytes into a direct buddy block may land on a free or allocated sub-block.
             // A pointer freed before may lie in memory handed out again since (a new slab's header,
             // another object, a released arena): any refusal is right for it.
-            let accepted = kind == expected || expected == "double" || (expected == "interior-or-unallocated" && kind == "interior")
+            let accepted =
+                kind == expected || expected == "double" || (expected == "interior-or-unallocated" && kind == "interior")
                 || (expected == "misaligned" && kind == "interior")
             if !accepted { fail("bad free (\(expected)) threw \(error)", step) }
             errorsSeen[expected, default: 0] += 1
         }
         let after = heap.statistics
-        if after.liveObjects != before.liveObjects || after.slabsHeld != before.slabsHeld { fail("a refused free changed the heap", step) }
+        if after.liveObjects != before.liveObjects || after.slabsHeld != before.slabsHeld {
+            fail("a refused free changed the heap", step)
+        }
     }
 
     /// Frees everything and trims: no slab and no arena may be left.
@@ -147,7 +158,9 @@ struct SlabSession {
         while !live.isEmpty && !failed { freeLive(step) }
         heap.trim()
         if heap.statistics.slabsHeld != 0 || heap.buddy.statistics.arenasHeld != 0 {
-            fail("memory left after trim: \(heap.statistics.slabsHeld) slabs, \(heap.buddy.statistics.arenasHeld) arenas, \(heap.buddy.statistics.liveAllocations) buddy allocations", step)
+            fail(
+                "memory left after trim: \(heap.statistics.slabsHeld) slabs, \(heap.buddy.statistics.arenasHeld) arenas, \(heap.buddy.statistics.liveAllocations) buddy allocations",
+                step)
         }
     }
 }
@@ -160,7 +173,9 @@ struct SlabSession {
         session.run(steps: Int(getenv("SLAB_STEPS").map { String(cString: $0) } ?? "250000")!)
         session.drain(250_000)
         for kind in ["double", "misaligned", "foreign"] {
-            #expect(session.errorsSeen[kind, default: 0] >= 100, "bad free \(kind) seen \(session.errorsSeen[kind, default: 0]) times")
+            #expect(
+                session.errorsSeen[kind, default: 0] >= 100, "bad free \(kind) seen \(session.errorsSeen[kind, default: 0]) times"
+            )
         }
         #expect(session.errorsSeen["interior", default: 0] + session.errorsSeen["interior-or-unallocated", default: 0] >= 100)
     }

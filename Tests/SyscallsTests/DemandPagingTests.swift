@@ -45,7 +45,8 @@ func fault(_ address: UInt64, _ access: FaultAccess, present: Bool = false, user
         #expect(memory.resolveFault(fault(address + 5, .write, present: true), machine: &machine) == .success(.zeroFrameReplaced))
         #expect(machine.recorder.events == [.invalidate(VirtualAddress(address))], "invlpg after the remap")
         let written = try #require(memory.space.translate(VirtualAddress(address)))
-        #expect(written.frame != machine.sharedZeroFrame && written.flags.contains(.writable) && memory.pagesMapped == resident + 1)
+        #expect(
+            written.frame != machine.sharedZeroFrame && written.flags.contains(.writable) && memory.pagesMapped == resident + 1)
         storeUserByte(memory, machine, address + 5, 0x77)
         #expect(machine.ram.pointer(to: machine.sharedZeroFrame.startAddress).load(fromByteOffset: 5, as: UInt8.self) == 0)
         #expect(memory.resolveFault(fault(address + 4096, .write), machine: &machine) == .success(.zeroFill))
@@ -61,7 +62,9 @@ func fault(_ address: UInt64, _ access: FaultAccess, present: Bool = false, user
         let data = try memory.map(hint: 0, length: 4096, protection: 3, machine: &machine).get()
         #expect(memory.resolveFault(fault(data, .write, user: false), machine: &machine) == .failure(.kernelMode))
         #expect(memory.resolveFault(fault(0x10_0000, .read), machine: &machine) == .failure(.kernelMemory))
-        #expect(memory.resolveFault(fault(UserSpace.stackGuardGapStart.raw + 8, .write), machine: &machine) == .failure(.stackGuardGap))
+        #expect(
+            memory.resolveFault(fault(UserSpace.stackGuardGapStart.raw + 8, .write), machine: &machine)
+                == .failure(.stackGuardGap))
         #expect(memory.resolveFault(fault(data + 4096, .read), machine: &machine) == .failure(.notMapped), "the gap page")
         #expect(memory.resolveFault(fault(readOnly, .write), machine: &machine) == .failure(.protectionViolation))
         #expect(memory.resolveFault(fault(data, .execute), machine: &machine) == .failure(.protectionViolation), "NX")
@@ -84,9 +87,12 @@ func fault(_ address: UInt64, _ access: FaultAccess, present: Bool = false, user
     @Test func populateBacksEveryPageAtMap() throws {
         var (memory, machine) = try makeProcess()
         let resident = memory.pagesMapped
-        let address = try memory.map(hint: 0, length: 8 * 4096, protection: 1, options: MapOptions.populateBit, machine: &machine).get()
+        let address = try memory.map(hint: 0, length: 8 * 4096, protection: 1, options: MapOptions.populateBit, machine: &machine)
+            .get()
         #expect(memory.pagesMapped == resident + 8)
-        #expect(memory.regions.region(containing: VirtualAddress(address))?.isCharged == true, "populated read-only memory is charged")
+        #expect(
+            memory.regions.region(containing: VirtualAddress(address))?.isCharged == true, "populated read-only memory is charged"
+        )
         #expect(memory.checkInvariants(zeroFrame: machine.sharedZeroFrame, ledger: memory.tableFrames) == nil)
     }
 
@@ -112,12 +118,15 @@ func fault(_ address: UInt64, _ access: FaultAccess, present: Bool = false, user
         storeUserByte(memory, machine, address, 9)
         _ = try memory.protect(address: address, length: 4 * 4096, protection: 1, machine: &machine).get()
         #expect(memory.committedPages == committed + 4, "the charge stays: the page holds private data")
-        #expect(userByte(memory, machine, address) == 9 && memory.space.translate(VirtualAddress(address))?.flags.contains(.writable) == false)
+        #expect(
+            userByte(memory, machine, address) == 9
+                && memory.space.translate(VirtualAddress(address))?.flags.contains(.writable) == false)
         memory.quotaPages = memory.committedPages
         let other = try memory.map(hint: 0, length: 4 * 4096, protection: 1, machine: &machine).get()
         let before = memory.regions.regions
-        #expect(memory.protect(address: other, length: 4 * 4096, protection: 3, machine: &machine)
-            == .failure(Rejection(.outOfMemory, .quotaExceeded)))
+        #expect(
+            memory.protect(address: other, length: 4 * 4096, protection: 3, machine: &machine)
+                == .failure(Rejection(.outOfMemory, .quotaExceeded)))
         #expect(memory.regions.regions == before, "a refused protect changes nothing")
         #expect(memory.checkInvariants(zeroFrame: machine.sharedZeroFrame, ledger: memory.tableFrames) == nil)
     }

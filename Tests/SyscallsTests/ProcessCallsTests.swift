@@ -29,7 +29,8 @@ struct HostProcessMachine: ProcessMachine {
 
     var callerID: UInt64 { UInt64(table.current!.raw) }
 
-    mutating func readCaller(address: UInt64, length: UInt64, into buffer: UnsafeMutableRawBufferPointer) throws(RejectionReason) {
+    mutating func readCaller(address: UInt64, length: UInt64, into buffer: UnsafeMutableRawBufferPointer) throws(RejectionReason)
+    {
         try memory.copyFromUser(address: address, length: length, into: buffer, machine: &frames)
     }
 
@@ -82,13 +83,16 @@ struct HostProcessMachine: ProcessMachine {
     /// Writes `name` into the caller's image (read-write in these tests) and returns its address.
     func place(_ name: String, in machine: inout HostProcessMachine) throws -> UInt64 {
         let address = UserSpace.imageBase.raw + 64
-        let written = Array(name.utf8).withUnsafeBytes { bytes in (try? machine.writeCaller(address: address, from: bytes)) != nil }
+        let written = Array(name.utf8).withUnsafeBytes { bytes in (try? machine.writeCaller(address: address, from: bytes)) != nil
+        }
         try #require(written)
         return address
     }
 
-    func expectRefused(_ request: ProcessRequest, _ errno: Errno, _ reason: RejectionReason, machine: inout HostProcessMachine,
-                       sourceLocation: SourceLocation = #_sourceLocation) {
+    func expectRefused(
+        _ request: ProcessRequest, _ errno: Errno, _ reason: RejectionReason, machine: inout HostProcessMachine,
+        sourceLocation: SourceLocation = #_sourceLocation
+    ) {
         let entries = machine.table.entries
         let outcome = ProcessCalls.perform(request, machine: &machine)
         #expect(outcome.rejection == Rejection(errno, reason), "\(request)", sourceLocation: sourceLocation)
@@ -117,8 +121,9 @@ struct HostProcessMachine: ProcessMachine {
         let second = ProcessCalls.perform(.spawn(name: hello, length: 5), machine: &machine).result
         machine.endings[Int(second)] = ProcessStatus.killed(faultNumber: 14).word
         expectRefused(.wait(pid: 99, statusOutput: 0), .noChild, .notAChild, machine: &machine)
-        expectRefused(.wait(pid: UInt64(first), statusOutput: UserSpace.imageBase.raw - 4096), .badAddress, .notMapped,
-                      machine: &machine)
+        expectRefused(
+            .wait(pid: UInt64(first), statusOutput: UserSpace.imageBase.raw - 4096), .badAddress, .notMapped,
+            machine: &machine)
         #expect(ProcessCalls.perform(.wait(pid: UInt64(second), statusOutput: statusAddress), machine: &machine).result == second)
         var word: UInt64 = 0
         word = try readWord(statusAddress, machine)

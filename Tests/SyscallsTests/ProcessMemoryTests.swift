@@ -10,8 +10,10 @@ import Testing
 @Suite struct ProcessMemoryTests {
     @Test func unmapAndProtectInvalidateEveryPageBeforeItsFrameIsFreed() throws {
         var (memory, machine) = try makeProcess()
-        let address = try memory.map(hint: 0, length: 100 * 4096, protection: 3, options: MapOptions.populateBit,
-                                     machine: &machine).get()
+        let address = try memory.map(
+            hint: 0, length: 100 * 4096, protection: 3, options: MapOptions.populateBit,
+            machine: &machine
+        ).get()
         _ = try memory.protect(address: address, length: 100 * 4096, protection: 1, machine: &machine).get()
         let pages = (0 ..< 100).map { VirtualAddress(address + UInt64($0) * 4096) }
         #expect(machine.recorder.events == pages.map { .invalidate($0) })
@@ -42,12 +44,15 @@ import Testing
             return nil
         }
         #expect(refused == nil)
-        #expect(try memory.write(address: address + 4090, length: UInt64(text.count), machine: &machine).get() == UInt64(text.count))
+        #expect(
+            try memory.write(address: address + 4090, length: UInt64(text.count), machine: &machine).get() == UInt64(text.count))
         #expect(machine.console == text)
         _ = try memory.memstat(output: address + 100, machine: &machine).get()
         #expect(memory.statistics.residentPages == 2 + 2, "the image and the two pages written")
         var copied: [UInt8] = []
-        try memory.readUser(address: address + 100, length: UInt64(MemoryStatistics.recordBytes)) { copied.append(contentsOf: $0) }
+        try memory.readUser(address: address + 100, length: UInt64(MemoryStatistics.recordBytes)) {
+            copied.append(contentsOf: $0)
+        }
         var expected = memory.statistics
         expected.freeFramesSystem = machine.freeFrameCount
         expected.commitLimitSystem = machine.commit.limitPages
@@ -92,9 +97,11 @@ import Testing
                 // A hinted map goes exactly at its hint or is refused; an unhinted one searches the
                 // map area for free pages (with a gap page on each side), so it succeeds unless
                 // frames or the area run out.
-                let outcome = memory.perform(.map(hint: hint, length: pages * 4096 - random.next() % 4096, protection: 3,
-                                                  options: random.next() % 4 == 0 ? MapOptions.populateBit : 0),
-                                             machine: &machine)
+                let outcome = memory.perform(
+                    .map(
+                        hint: hint, length: pages * 4096 - random.next() % 4096, protection: 3,
+                        options: random.next() % 4 == 0 ? MapOptions.populateBit : 0),
+                    machine: &machine)
                 let place = hint == 0 ? (outcome.rejection == nil ? UInt64(outcome.result) : memory.mapNext.raw) : hint
                 let free = (0 ..< pages).allSatisfy { mapped[place + $0 * 4096] == nil }
                 if hint == 0, outcome.rejection == nil {
@@ -110,8 +117,9 @@ import Testing
                     for page in 0 ..< pages { mapped[start + page * 4096] = 3 }
                     maps.append((start, pages))
                 } else {
-                    #expect(!free || outcome.rejection!.reason == .commitLimit,
-                            "step \(step): \(outcome)")
+                    #expect(
+                        !free || outcome.rejection!.reason == .commitLimit,
+                        "step \(step): \(outcome)")
                 }
             case 2:
                 guard let (start, pages) = maps.randomElement(using: &random) else { continue }
@@ -132,7 +140,8 @@ import Testing
                 guard let (start, pages) = maps.randomElement(using: &random) else { continue }
                 let protection: UInt64 = [1, 3, 5][Int(random.next() % 3)]
                 let allMapped = (0 ..< pages).allSatisfy { mapped[start + $0 * 4096] != nil }
-                let outcome = memory.perform(.protect(address: start, length: pages * 4096, protection: protection), machine: &machine)
+                let outcome = memory.perform(
+                    .protect(address: start, length: pages * 4096, protection: protection), machine: &machine)
                 #expect((outcome.rejection == nil) == allMapped, "step \(step): protect \(outcome)")
                 if allMapped { for page in 0 ..< pages { mapped[start + page * 4096] = Int(protection) } }
             case 5:
@@ -143,18 +152,23 @@ import Testing
                 let (start, pages) = maps[index]
                 let newPages = 1 + random.next() % 48
                 let protections = Set((0 ..< pages).map { mapped[start + $0 * 4096] })
-                let flags = RemapFlags(mayMove: true, populate: random.next() % 4 == 0,
-                                       alignment: random.next() % 3 == 0 ? 16 * 4096 : 4096)
+                let flags = RemapFlags(
+                    mayMove: true, populate: random.next() % 4 == 0,
+                    alignment: random.next() % 3 == 0 ? 16 * 4096 : 4096)
                 let committedBefore = memory.committedPages
-                let outcome = memory.perform(.remap(address: start, oldLength: pages * 4096, newLength: newPages * 4096,
-                                                    flags: flags.rawValue), machine: &machine)
+                let outcome = memory.perform(
+                    .remap(
+                        address: start, oldLength: pages * 4096, newLength: newPages * 4096,
+                        flags: flags.rawValue), machine: &machine)
                 guard let protection = protections.first!, protections.count == 1 else {
                     #expect(outcome.rejection != nil, "step \(step): remap over a hole or mixed protections")
                     continue
                 }
                 guard outcome.rejection == nil else {
-                    #expect([.outOfFrames, .outOfTableFrames, .mapAreaFull, .commitLimit, .quotaExceeded].contains(outcome.rejection!.reason),
-                            "step \(step): \(outcome)")
+                    #expect(
+                        [.outOfFrames, .outOfTableFrames, .mapAreaFull, .commitLimit, .quotaExceeded].contains(
+                            outcome.rejection!.reason),
+                        "step \(step): \(outcome)")
                     #expect(memory.committedPages == committedBefore, "step \(step): a refused remap changed the charge")
                     continue
                 }
@@ -166,9 +180,13 @@ import Testing
                 var movedBytes: [UInt64: UInt8] = [:]
                 for page in 0 ..< pages {
                     mapped[start + page * 4096] = nil
-                    if let byte = written.removeValue(forKey: start + page * 4096), page < newPages { movedBytes[moved + page * 4096] = byte }
+                    if let byte = written.removeValue(forKey: start + page * 4096), page < newPages {
+                        movedBytes[moved + page * 4096] = byte
+                    }
                 }
-                #expect(moved == start || (0 ..< newPages).allSatisfy { mapped[moved + $0 * 4096] == nil }, "step \(step): moved onto a mapping")
+                #expect(
+                    moved == start || (0 ..< newPages).allSatisfy { mapped[moved + $0 * 4096] == nil },
+                    "step \(step): moved onto a mapping")
                 for page in 0 ..< newPages { mapped[moved + page * 4096] = protection }
                 written.merge(movedBytes) { $1 }
                 maps[index] = (moved, newPages)
@@ -180,7 +198,9 @@ import Testing
                 guard let protection = mapped[page] else { continue }
                 if protection & 2 != 0 {
                     let present = memory.space.translate(VirtualAddress(page)) != nil
-                    #expect((try? memory.resolveFault(fault(page, .write, present: present), machine: &machine).get()) != nil, "step \(step)")
+                    #expect(
+                        (try? memory.resolveFault(fault(page, .write, present: present), machine: &machine).get()) != nil,
+                        "step \(step)")
                     let byte = UInt8(truncatingIfNeeded: random.next())
                     storeUserByte(memory, machine, page + 7, byte)
                     written[page] = byte
@@ -192,7 +212,8 @@ import Testing
                 let outcome = memory.perform(.brk(requested: target), machine: &machine)
                 #expect(outcome.result == Int64(target) || outcome.rejection != nil)
             default:
-                let outcome = memory.perform(.memstat(output: UserSpace.stackEnd.raw - UInt64(MemoryStatistics.recordBytes)), machine: &machine)
+                let outcome = memory.perform(
+                    .memstat(output: UserSpace.stackEnd.raw - UInt64(MemoryStatistics.recordBytes)), machine: &machine)
                 #expect(outcome.rejection == nil)
             }
             let mapPages = mapped.count
@@ -212,7 +233,9 @@ import Testing
             for (page, _) in mapped.prefix(8) where written[page] == nil {
                 #expect((userByte(memory, machine, page + 7) ?? 0) == 0, "step \(step): a page never written is not zero")
             }
-            #expect(machine.commit.committedPages == committedAtStart + memory.committedPages, "step \(step): charges != system total")
+            #expect(
+                machine.commit.committedPages == committedAtStart + memory.committedPages, "step \(step): charges != system total"
+            )
             #expect(UInt64(memory.pagesMapped) <= memory.committedPages, "step \(step): resident > committed")
             let violation = memory.checkInvariants(zeroFrame: machine.sharedZeroFrame, ledger: memory.tableFrames)
             #expect(violation == nil, "step \(step)")

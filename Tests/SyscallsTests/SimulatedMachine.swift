@@ -124,7 +124,8 @@ typealias TestMemory = ProcessMemory<RAMAccess, PoolTables>
 
 /// A process with an image of `imagePages` at UserSpace.imageBase (read-write, as a data segment)
 /// and its stack, as the kernel's loader leaves it.
-func makeProcess(frames: Int = 4096, imagePages: UInt64 = 2, commitLimit: UInt64? = nil) throws -> (TestMemory, SimulatedMachine) {
+func makeProcess(frames: Int = 4096, imagePages: UInt64 = 2, commitLimit: UInt64? = nil) throws -> (TestMemory, SimulatedMachine)
+{
     let ram = SimulatedRAM(frameCount: frames)
     let pool = FramePool(frameCount: frames)
     var tables = PoolTables(pool: pool)

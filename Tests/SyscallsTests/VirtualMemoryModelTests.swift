@@ -61,7 +61,10 @@ struct ModelProcess {
         var model = pages[page]!
         if let protection {
             model.protection = protection
-            if protection & 2 != 0 && !model.charged { model.charged = true; chargedDataPages += 1 }
+            if protection & 2 != 0 && !model.charged {
+                model.charged = true
+                chargedDataPages += 1
+            }
         }
         if let byte { model.byte = byte }
         pages[page] = model
@@ -94,8 +97,10 @@ struct ModelProcess {
             counts[name, default: 0] += 1
             // The model's charges move only with reservations (a touch never changes them).
             let chargesMayHaveMoved = !["read", "write", "touch-refused", "touch-unreserved"].contains(name)
-            if let problem = Self.check(processes, machine, changed: index, compareCharges: chargesMayHaveMoved || step % 64 == 0,
-                                        full: step % Self.fullCheckInterval == 0) {
+            if let problem = Self.check(
+                processes, machine, changed: index, compareCharges: chargesMayHaveMoved || step % 64 == 0,
+                full: step % Self.fullCheckInterval == 0)
+            {
                 Issue.record("step \(step) after \(name): \(problem)")
                 return
             }
@@ -103,8 +108,10 @@ struct ModelProcess {
         for index in processes.indices { _ = processes[index].memory.destroy(machine: &machine) }
         #expect(machine.commit.committedPages == 0 && pool.userFrames.isEmpty && pool.tableFrames.isEmpty)
         #expect(pool.free.count == Self.frames - 2, "every frame back but frame 0 and the zero frame")
-        for name in ["map", "unmap", "protect", "brk", "remap", "remap-refused", "read", "write", "exit", "touch-refused",
-                     "touch-unreserved"] {
+        for name in [
+            "map", "unmap", "protect", "brk", "remap", "remap-refused", "read", "write", "exit", "touch-refused",
+            "touch-unreserved",
+        ] {
             #expect(counts[name, default: 0] > 100, "\(name) too rare: \(counts)")
         }
         #expect(counts["map-refused", default: 0] > 0, "the commit limit was met: \(counts)")
@@ -119,13 +126,18 @@ struct ModelProcess {
         memory.setImage(start: UserSpace.imageBase, end: VirtualAddress(UserSpace.imageBase.raw + 2 * 4096))
         try memory.mapStack(machine: &machine)
         var process = ModelProcess(memory: memory)
-        for page in 0 ..< UInt64(2) { process.reserve(UserSpace.imageBase.raw + page * 4096, ModelPage(protection: 3, charged: true)) }
-        for page in 0 ..< UserSpace.stackPages { process.reserve(UserSpace.stackStart.raw + page * 4096, ModelPage(protection: 3, charged: true)) }
+        for page in 0 ..< UInt64(2) {
+            process.reserve(UserSpace.imageBase.raw + page * 4096, ModelPage(protection: 3, charged: true))
+        }
+        for page in 0 ..< UserSpace.stackPages {
+            process.reserve(UserSpace.stackStart.raw + page * 4096, ModelPage(protection: 3, charged: true))
+        }
         return process
     }
 
     /// One random operation on `process`; returns its name.
-    static func step(_ process: inout ModelProcess, _ machine: inout SimulatedMachine, _ random: inout SeededGenerator) -> String {
+    static func step(_ process: inout ModelProcess, _ machine: inout SimulatedMachine, _ random: inout SeededGenerator) -> String
+    {
         switch random.next() % 17 {
         case 0, 1: return map(&process, &machine, &random)
         case 2: return unmap(&process, &machine, &random)
@@ -146,8 +158,10 @@ struct ModelProcess {
         let pages = 1 + random.next() % 24
         let protection: UInt64 = [1, 3, 3, 5][Int(random.next() % 4)]
         let populate = random.next() % 5 == 0
-        let outcome = process.memory.perform(.map(hint: 0, length: pages * 4096, protection: protection,
-                                                  options: populate ? MapOptions.populateBit : 0), machine: &machine)
+        let outcome = process.memory.perform(
+            .map(
+                hint: 0, length: pages * 4096, protection: protection,
+                options: populate ? MapOptions.populateBit : 0), machine: &machine)
         if let rejection = outcome.rejection {
             // Refused only because the charge did not fit (the charges themselves are compared with
             // the model's after every step).
@@ -162,7 +176,8 @@ struct ModelProcess {
         return "map"
     }
 
-    static func unmap(_ process: inout ModelProcess, _ machine: inout SimulatedMachine, _ random: inout SeededGenerator) -> String {
+    static func unmap(_ process: inout ModelProcess, _ machine: inout SimulatedMachine, _ random: inout SeededGenerator) -> String
+    {
         guard !process.maps.isEmpty else { return "unmap-none" }
         let which = Int(random.next() % UInt64(process.maps.count))
         let (start, pages) = process.maps[which]
@@ -177,11 +192,14 @@ struct ModelProcess {
         return "unmap"
     }
 
-    static func protect(_ process: inout ModelProcess, _ machine: inout SimulatedMachine, _ random: inout SeededGenerator) -> String {
+    static func protect(
+        _ process: inout ModelProcess, _ machine: inout SimulatedMachine, _ random: inout SeededGenerator
+    ) -> String {
         guard let (start, pages) = process.maps.randomElement(using: &random) else { return "protect-none" }
         let protection: UInt64 = [1, 3, 5][Int(random.next() % 3)]
         let whole = (0 ..< pages).allSatisfy { process[start + $0 * 4096] != nil }
-        let outcome = process.memory.perform(.protect(address: start, length: pages * 4096, protection: protection), machine: &machine)
+        let outcome = process.memory.perform(
+            .protect(address: start, length: pages * 4096, protection: protection), machine: &machine)
         guard whole else {
             precondition(outcome.rejection?.reason == .notMapped, "protect over a hole: \(outcome)")
             return "protect-refused"
@@ -217,15 +235,19 @@ struct ModelProcess {
     /// 64 KiB alignment 1 in 4. Refused exactly when the model says (a page not reserved, two
     /// protections; else only the charge, or growth blocked without mayMove); on success the
     /// model's pages move with their bytes and charge rule, the growth is reserved as map does.
-    static func remap(_ process: inout ModelProcess, _ machine: inout SimulatedMachine, _ random: inout SeededGenerator) -> String {
+    static func remap(_ process: inout ModelProcess, _ machine: inout SimulatedMachine, _ random: inout SeededGenerator) -> String
+    {
         guard !process.maps.isEmpty else { return "remap-none" }
         let which = Int(random.next() % UInt64(process.maps.count))
         let (start, pages) = process.maps[which]
         let newPages = 1 + random.next() % 32
-        let flags = RemapFlags(mayMove: random.next() % 4 != 0, populate: random.next() % 5 == 0,
-                               alignment: random.next() % 4 == 0 ? 64 << 10 : 4096)
-        let outcome = process.memory.perform(.remap(address: start, oldLength: pages * 4096, newLength: newPages * 4096,
-                                                    flags: flags.rawValue), machine: &machine)
+        let flags = RemapFlags(
+            mayMove: random.next() % 4 != 0, populate: random.next() % 5 == 0,
+            alignment: random.next() % 4 == 0 ? 64 << 10 : 4096)
+        let outcome = process.memory.perform(
+            .remap(
+                address: start, oldLength: pages * 4096, newLength: newPages * 4096,
+                flags: flags.rawValue), machine: &machine)
         let old = (0 ..< pages).map { process[start + $0 * 4096] }
         guard old.allSatisfy({ $0 != nil }) else {
             precondition(outcome.rejection?.reason == .notMapped, "remap over a hole: \(outcome)")
@@ -247,13 +269,15 @@ struct ModelProcess {
         }
         let address = UInt64(outcome.result)
         machine.relearnPages(of: process.memory, from: address, pageCount: newPages)
-        precondition(address == start || (newPages > pages && flags.mayMove && address % flags.alignment == 0), "remap placed \(address)")
+        precondition(
+            address == start || (newPages > pages && flags.mayMove && address % flags.alignment == 0), "remap placed \(address)")
         for page in 0 ..< pages {  // the kept pages move (when the run does) with their bytes; the tail goes
             process.release(start + page * 4096)
             if page < newPages { process.reserve(address + page * 4096, old[Int(page)]!) }
         }
         for page in min(pages, newPages) ..< newPages {
-            process.reserve(address + page * 4096, ModelPage(protection: protection, charged: flags.populate || protection & 2 != 0))
+            process.reserve(
+                address + page * 4096, ModelPage(protection: protection, charged: flags.populate || protection & 2 != 0))
         }
         process.maps[which] = (address, newPages)
         return "remap"
@@ -261,8 +285,10 @@ struct ModelProcess {
 
     /// A fault as the CPU would raise it for a read or write of a random page (reserved or not),
     /// then the access itself when the fault was resolved.
-    static func touch(_ process: inout ModelProcess, _ machine: inout SimulatedMachine, _ random: inout SeededGenerator,
-                      write: Bool) -> String {
+    static func touch(
+        _ process: inout ModelProcess, _ machine: inout SimulatedMachine, _ random: inout SeededGenerator,
+        write: Bool
+    ) -> String {
         let page: UInt64
         if let region = process.memory.regions.regions.randomElement(using: &random), random.next() % 8 != 0 {
             page = region.start.raw + random.next() % region.pageCount * 4096
@@ -293,8 +319,10 @@ struct ModelProcess {
     /// process only; every process is walked every `fullCheckInterval` steps); nil when all hold.
     /// A frame owned twice across processes shows as the pool's user-frame set being smaller than
     /// the resident pages summed; within the changed process it is found by the walk.
-    static func check(_ processes: [ModelProcess], _ machine: SimulatedMachine, changed: Int, compareCharges: Bool,
-                      full: Bool) -> String? {
+    static func check(
+        _ processes: [ModelProcess], _ machine: SimulatedMachine, changed: Int, compareCharges: Bool,
+        full: Bool
+    ) -> String? {
         var tables = 0, committed: UInt64 = 0, resident = 0
         for (index, process) in processes.enumerated() {
             let memory = process.memory
@@ -303,8 +331,12 @@ struct ModelProcess {
             resident += memory.pagesMapped
             guard index == changed || full else { continue }
             if let violation = memory.checkInvariants(zeroFrame: machine.sharedZeroFrame) { return "\(violation)" }
-            guard !compareCharges || (memory.chargedDataPages == process.chargedDataPages && memory.chargedTablePages == process.tablePages) else {
-                return "charge \(memory.chargedDataPages)+\(memory.chargedTablePages), model \(process.chargedDataPages)+\(process.tablePages)"
+            guard
+                !compareCharges
+                    || (memory.chargedDataPages == process.chargedDataPages && memory.chargedTablePages == process.tablePages)
+            else {
+                return
+                    "charge \(memory.chargedDataPages)+\(memory.chargedTablePages), model \(process.chargedDataPages)+\(process.tablePages)"
             }
             var privateFrames = Set<FrameNumber>()
             for region in memory.regions.regions {
@@ -312,13 +344,19 @@ struct ModelProcess {
                 try? memory.space.leaves(startingAt: region.start, pageCount: region.pageCount) { _, frame, _ in
                     guard frame != machine.sharedZeroFrame else { return }
                     if !privateFrames.insert(frame).inserted { problem = "a frame mapped twice" }
-                    if !machine.pool.userFrames.contains(frame) { problem = "a mapped frame the pool does not count as a user frame" }
+                    if !machine.pool.userFrames.contains(frame) {
+                        problem = "a mapped frame the pool does not count as a user frame"
+                    }
                 }
                 if let problem { return problem }
             }
         }
-        guard resident == machine.pool.userFrames.count else { return "resident \(resident) != user frames \(machine.pool.userFrames.count)" }
-        guard tables == machine.pool.tableFrames.count else { return "table frames \(tables) != \(machine.pool.tableFrames.count)" }
+        guard resident == machine.pool.userFrames.count else {
+            return "resident \(resident) != user frames \(machine.pool.userFrames.count)"
+        }
+        guard tables == machine.pool.tableFrames.count else {
+            return "table frames \(tables) != \(machine.pool.tableFrames.count)"
+        }
         guard committed == machine.commit.committedPages, committed <= machine.commit.limitPages else {
             return "charges \(committed) != system \(machine.commit.committedPages)"
         }

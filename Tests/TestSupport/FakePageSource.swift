@@ -9,7 +9,8 @@ import Glibc
 import UserMalloc
 
 /// Linux's mremap in its five-argument form (variadic in C, so Swift does not import it).
-public typealias HostMremap = @convention(c) (UnsafeMutableRawPointer?, Int, Int, Int32, UnsafeMutableRawPointer?)
+public typealias HostMremap =
+    @convention(c) (UnsafeMutableRawPointer?, Int, Int, Int32, UnsafeMutableRawPointer?)
     -> UnsafeMutableRawPointer?
 public let hostMremap: HostMremap = unsafeBitCast(dlsym(nil, "mremap")!, to: HostMremap.self)
 
@@ -41,11 +42,14 @@ public final class FakePageSource: PageSource {
     /// replay operation sequences and compare states byte for byte).
     public init(bufferBytes: Int = 512 << 20, fixedBase: UInt? = nil) {
         let fixedNoReplace: Int32 = 0x100000
-        let raw = fixedBase == nil
+        let raw =
+            fixedBase == nil
             ? mmap(nil, bufferBytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0)!
-            : mmap(UnsafeMutableRawPointer(bitPattern: fixedBase!), bufferBytes, PROT_READ | PROT_WRITE,
-                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | fixedNoReplace, -1, 0)!
-        precondition(raw != MAP_FAILED && (fixedBase == nil || UInt(bitPattern: raw) == fixedBase!), "FakePageSource: mmap failed")
+            : mmap(
+                UnsafeMutableRawPointer(bitPattern: fixedBase!), bufferBytes, PROT_READ | PROT_WRITE,
+                MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | fixedNoReplace, -1, 0)!
+        precondition(
+            raw != MAP_FAILED && (fixedBase == nil || UInt(bitPattern: raw) == fixedBase!), "FakePageSource: mmap failed")
         bufferBase = UInt(bitPattern: raw)
         self.bufferBytes = bufferBytes
         freeRanges = [(bufferBase, bufferBase + UInt(bufferBytes))]
@@ -61,10 +65,16 @@ public final class FakePageSource: PageSource {
             return nil
         }
         if let remaining = successesBeforeFailure {
-            if remaining == 0 { refusedMaps += 1; return nil }
+            if remaining == 0 {
+                refusedMaps += 1
+                return nil
+            }
             successesBeforeFailure = remaining - 1
         }
-        if mappedBytes + byteCount > byteLimit { refusedMaps += 1; return nil }
+        if mappedBytes + byteCount > byteLimit {
+            refusedMaps += 1
+            return nil
+        }
         for (index, range) in freeRanges.enumerated() {
             let start = (range.start + UInt(alignment) - 1) & ~UInt(alignment - 1)
             guard start + UInt(byteCount) <= range.end else { continue }
@@ -85,11 +95,14 @@ public final class FakePageSource: PageSource {
     /// mremap (MREMAP_MAYMOVE | MREMAP_FIXED) to a free aligned range of the buffer, and maps
     /// fresh pages over the hole left behind (poisoned, as unmapped memory is here). No byte is
     /// copied, as with the kernel's remap. Budget and injected failures apply to the growth.
-    public func remapPages(_ pointer: UnsafeMutableRawPointer, oldByteCount: Int, newByteCount: Int,
-                           alignment: Int) -> UnsafeMutableRawPointer? {
+    public func remapPages(
+        _ pointer: UnsafeMutableRawPointer, oldByteCount: Int, newByteCount: Int,
+        alignment: Int
+    ) -> UnsafeMutableRawPointer? {
         let start = UInt(bitPattern: pointer)
         guard mappings[start] == oldByteCount, newByteCount > 0, newByteCount % 4096 == 0,
-              alignment >= 4096, alignment & (alignment - 1) == 0 else {
+            alignment >= 4096, alignment & (alignment - 1) == 0
+        else {
             misuse.append("remap(\(start), \(oldByteCount), \(newByteCount), \(alignment))")
             return nil
         }
@@ -106,14 +119,24 @@ public final class FakePageSource: PageSource {
             return pointer
         }
         if let remaining = successesBeforeFailure {
-            if remaining == 0 { refusedMaps += 1; return nil }
+            if remaining == 0 {
+                refusedMaps += 1
+                return nil
+            }
             successesBeforeFailure = remaining - 1
         }
-        if mappedBytes + newByteCount - oldByteCount > byteLimit { refusedMaps += 1; return nil }
+        if mappedBytes + newByteCount - oldByteCount > byteLimit {
+            refusedMaps += 1
+            return nil
+        }
         let end = start + UInt(oldByteCount)
         let growth = UInt(newByteCount - oldByteCount)
         if let index = freeRanges.firstIndex(where: { $0.start == end && $0.end - $0.start >= growth }) {
-            if freeRanges[index].end - end == growth { freeRanges.remove(at: index) } else { freeRanges[index].start = end + growth }
+            if freeRanges[index].end - end == growth {
+                freeRanges.remove(at: index)
+            } else {
+                freeRanges[index].start = end + growth
+            }
             UnsafeMutableRawPointer(bitPattern: end)!.initializeMemory(as: UInt8.self, repeating: 0, count: Int(growth))
             mappings[start] = newByteCount
             remapCount += 1
@@ -124,7 +147,8 @@ public final class FakePageSource: PageSource {
         let mremapFixed: Int32 = 1 | 2  // MREMAP_MAYMOVE | MREMAP_FIXED
         let moved = hostMremap(pointer, oldByteCount, newByteCount, mremapFixed, destination)
         precondition(moved == destination, "FakePageSource: mremap failed")
-        let refill = mmap(pointer, oldByteCount, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED | MAP_NORESERVE, -1, 0)
+        let refill = mmap(
+            pointer, oldByteCount, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED | MAP_NORESERVE, -1, 0)
         precondition(refill == pointer, "FakePageSource: refilling the moved range failed")
         mappings[start] = oldByteCount
         unmapPages(pointer, byteCount: oldByteCount)

@@ -35,7 +35,10 @@ public struct FrameAllocatorModel {
     public func firstFit(count: UInt64, alignment: UInt64) -> UInt64? {
         var streakStart: UInt64? = nil
         for frame in span.start.raw ..< span.end.raw {
-            guard frames[offset(frame)] == .free else { streakStart = nil; continue }
+            guard frames[offset(frame)] == .free else {
+                streakStart = nil
+                continue
+            }
             if streakStart == nil { streakStart = frame }
             guard let candidate = alignUp(streakStart!, to: alignment) else { return nil }
             if candidate <= frame && frame + 1 - candidate >= count { return candidate }

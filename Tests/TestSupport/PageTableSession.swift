@@ -174,7 +174,8 @@ public struct PageTableSession<Generator: RandomNumberGenerator> {
 
     mutating func randomPage(_ size: PageSize) -> UInt64 {
         // PDPT indices 7...10 hold only 2 MiB pages, so their PDs empty out (and get freed) often.
-        let slot = pick(Self.slots), pdpt = pick(size == .size2MiB ? Self.pdptIndices + [7, 8, 9, 10] : Self.pdptIndices), pd = pick(Self.pdIndices)
+        let slot = pick(Self.slots), pdpt = pick(size == .size2MiB ? Self.pdptIndices + [7, 8, 9, 10] : Self.pdptIndices),
+            pd = pick(Self.pdIndices)
         return page(slot, pdpt, pd, size == .size4KiB ? pick(Self.ptIndices) : 0).raw
     }
 
@@ -226,11 +227,18 @@ public struct PageTableSession<Generator: RandomNumberGenerator> {
     mutating func mapOne(_ size: PageSize) throws -> UInt64 {
         let page = randomPage(size), frame = randomFrame(size), flags = randomFlags()
         let expected: PageTableError?
-        if flags.contains(.user) && flags.contains(.global) { expected = .invalidFlags }
-        else if model.conflicts(page, size) { expected = .alreadyMapped }
-        else if source.outstanding.count + model.newTablesNeeded(page, size) > source.outstandingLimit { expected = .outOfTableFrames }
-        else { expected = nil }
-        let actual = pageTableError { () throws(PageTableError) in try space.map(VirtualAddress(page), to: frame, size: size, flags: flags, tableFrames: &source) }
+        if flags.contains(.user) && flags.contains(.global) {
+            expected = .invalidFlags
+        } else if model.conflicts(page, size) {
+            expected = .alreadyMapped
+        } else if source.outstanding.count + model.newTablesNeeded(page, size) > source.outstandingLimit {
+            expected = .outOfTableFrames
+        } else {
+            expected = nil
+        }
+        let actual = pageTableError { () throws(PageTableError) in
+            try space.map(VirtualAddress(page), to: frame, size: size, flags: flags, tableFrames: &source)
+        }
         try expect(actual == expected, "map \(page) \(size): \(String(describing: actual)) != \(String(describing: expected))")
         if expected == nil { model.insert(page, .init(frame: frame, flags: flags.union(.present), size: size)) }
         record("map\(size)", expected)
@@ -253,7 +261,9 @@ public struct PageTableSession<Generator: RandomNumberGenerator> {
         if size == .size2MiB { page = PageTableModel.base(page, 2 * MiB) }  // 4K page asked as 2M: align it
         let expected = model.lookup(page, size)
         let actual: Result<FrameNumber, PageTableError>
-        do { actual = .success(try space.unmap(VirtualAddress(page), size: size, tableFrames: &source)) } catch { actual = .failure(error) }
+        do { actual = .success(try space.unmap(VirtualAddress(page), size: size, tableFrames: &source)) } catch {
+            actual = .failure(error)
+        }
         try expect(actual == expected.map(\.frame), "unmap \(page) \(size): \(actual) != \(expected)")
         if case .success = expected { model.remove(page) }
         record("unmap\(size)", expected.failureValue)
@@ -268,7 +278,9 @@ public struct PageTableSession<Generator: RandomNumberGenerator> {
         let expected: Result<PageFlags, PageTableError> =
             flags.contains(.user) && flags.contains(.global) ? .failure(.invalidFlags) : found.map(\.flags)
         let actual: Result<PageFlags, PageTableError>
-        do { actual = .success(try space.protect(VirtualAddress(page), size: size, flags: flags)) } catch { actual = .failure(error) }
+        do { actual = .success(try space.protect(VirtualAddress(page), size: size, flags: flags)) } catch {
+            actual = .failure(error)
+        }
         try expect(actual == expected, "protect \(page) \(size): \(actual) != \(expected)")
         if case .success(let old) = expected {
             model.mappings[page]!.flags = flags.union(old.intersection(.hardwareManaged)).union(.present)
@@ -290,16 +302,25 @@ public struct PageTableSession<Generator: RandomNumberGenerator> {
         var outstanding = source.outstanding.count
         if expected == nil {
             for (index, page) in pages.enumerated() {
-                if UInt64(index) == badIndex { expected = .frameOutOfRange; break }
+                if UInt64(index) == badIndex {
+                    expected = .frameOutOfRange
+                    break
+                }
                 outstanding += after.newTablesNeeded(page, .size4KiB)
-                if outstanding > source.outstandingLimit { expected = .outOfTableFrames; break }
+                if outstanding > source.outstandingLimit {
+                    expected = .outOfTableFrames
+                    break
+                }
                 after.insert(page, .init(frame: frames[index], flags: flags.union(.present), size: .size4KiB))
             }
         }
         let actual = pageTableError { () throws(PageTableError) in
-            _ = try space.mapRange(startingAt: VirtualAddress(start), pageCount: count, size: .size4KiB, flags: flags, tableFrames: &source) { frames[Int($0)] }
+            _ = try space.mapRange(
+                startingAt: VirtualAddress(start), pageCount: count, size: .size4KiB, flags: flags, tableFrames: &source
+            ) { frames[Int($0)] }
         }
-        try expect(actual == expected, "mapRange \(start) x\(count): \(String(describing: actual)) != \(String(describing: expected))")
+        try expect(
+            actual == expected, "mapRange \(start) x\(count): \(String(describing: actual)) != \(String(describing: expected))")
         if expected == nil { model = after }
         record("mapRange", expected)
         return pages.last!
@@ -312,16 +333,21 @@ public struct PageTableSession<Generator: RandomNumberGenerator> {
         let pages = (0 ..< count).map { start + $0 * 4096 }
         var expected: PageTableError?
         for page in pages {
-            if case .failure(let failure) = model.lookup(page, .size4KiB) { expected = failure; break }
+            if case .failure(let failure) = model.lookup(page, .size4KiB) {
+                expected = failure
+                break
+            }
         }
         var released: [UInt64] = []
         let actual = pageTableError { () throws(PageTableError) in
-            _ = try space.unmapRange(startingAt: VirtualAddress(start), pageCount: count, size: .size4KiB, tableFrames: &source) { page, frame in
+            _ = try space.unmapRange(startingAt: VirtualAddress(start), pageCount: count, size: .size4KiB, tableFrames: &source) {
+                page, frame in
                 released.append(page.raw)
                 if model.mappings[page.raw]?.frame != frame { released.append(UInt64.max) }
             }
         }
-        try expect(actual == expected, "unmapRange \(start) x\(count): \(String(describing: actual)) != \(String(describing: expected))")
+        try expect(
+            actual == expected, "unmapRange \(start) x\(count): \(String(describing: actual)) != \(String(describing: expected))")
         try expect(released == (expected == nil ? pages : []), "unmapRange released \(released)")
         if expected == nil { for page in pages { model.remove(page) } }
         record("unmapRange", expected)
@@ -350,13 +376,21 @@ public struct PageTableSession<Generator: RandomNumberGenerator> {
         var released: [UInt64] = []
         var wrongFrame = false
         let actual = pageTableError { () throws(PageTableError) in
-            _ = try space.unmapRegion(startingAt: VirtualAddress(start), pageCount: count, tableFrames: &source) { page, frame, size in
+            _ = try space.unmapRegion(startingAt: VirtualAddress(start), pageCount: count, tableFrames: &source) {
+                page, frame, size in
                 released.append(page.raw)
-                if model.mappings[page.raw] != nil && (model.mappings[page.raw]!.frame != frame || model.mappings[page.raw]!.size != size) { wrongFrame = true }
+                if model.mappings[page.raw] != nil
+                    && (model.mappings[page.raw]!.frame != frame || model.mappings[page.raw]!.size != size)
+                {
+                    wrongFrame = true
+                }
             }
         }
-        try expect(actual == expected, "unmapRegion \(start) x\(count): \(String(describing: actual)) != \(String(describing: expected))")
-        try expect(released == (expected == nil ? inside : []) && !wrongFrame, "unmapRegion released \(released), expected \(inside)")
+        try expect(
+            actual == expected, "unmapRegion \(start) x\(count): \(String(describing: actual)) != \(String(describing: expected))"
+        )
+        try expect(
+            released == (expected == nil ? inside : []) && !wrongFrame, "unmapRegion released \(released), expected \(inside)")
         if expected == nil { for page in inside { model.remove(page) } }
         record("unmapRegion", expected)
         return start
@@ -374,17 +408,26 @@ public struct PageTableSession<Generator: RandomNumberGenerator> {
         let end = start + count * 4096
         let flags = randomFlags()
         var expected: PageTableError?
-        if flags.contains(.user) && flags.contains(.global) { expected = .invalidFlags }
-        else if straddles(start, end) { expected = .pageSizeMismatch }
-        else {
+        if flags.contains(.user) && flags.contains(.global) {
+            expected = .invalidFlags
+        } else if straddles(start, end) {
+            expected = .pageSizeMismatch
+        } else {
             var cursor = start
             while cursor < end {
-                guard let (base, mapping) = model.covering(cursor) else { expected = .notMapped; break }
+                guard let (base, mapping) = model.covering(cursor) else {
+                    expected = .notMapped
+                    break
+                }
                 cursor = base + mapping.size.bytes
             }
         }
-        let actual = pageTableError { () throws(PageTableError) in _ = try space.protectRegion(startingAt: VirtualAddress(start), pageCount: count, flags: flags) }
-        try expect(actual == expected, "protectRegion \(start) x\(count): \(String(describing: actual)) != \(String(describing: expected))")
+        let actual = pageTableError { () throws(PageTableError) in
+            _ = try space.protectRegion(startingAt: VirtualAddress(start), pageCount: count, flags: flags)
+        }
+        try expect(
+            actual == expected,
+            "protectRegion \(start) x\(count): \(String(describing: actual)) != \(String(describing: expected))")
         if expected == nil {
             for page in model.pages where start <= page && page < end {
                 let old = model.mappings[page]!.flags
@@ -400,15 +443,62 @@ public struct PageTableSession<Generator: RandomNumberGenerator> {
         let page = randomPage(.size4KiB)
         let before = (source.allocationCount, source.freeCount)
         let cases: [(PageTableError, (inout TestSpace, inout RecordingFrameSource) throws(PageTableError) -> Void)] = [
-            (.nonCanonical, { s, f throws(PageTableError) in try s.map(VirtualAddress(page | 0x0000_8000_0000_0000), to: FrameNumber(1), size: .size4KiB, flags: [], tableFrames: &f) }),
-            (.outsideAddressSpace, { s, f throws(PageTableError) in try s.map(VirtualAddress(page & 0x7F_FFFF_FFFF), to: FrameNumber(1), size: .size4KiB, flags: [], tableFrames: &f) }),
-            (.misaligned, { s, f throws(PageTableError) in try s.map(VirtualAddress(page + 8), to: FrameNumber(1), size: .size4KiB, flags: [], tableFrames: &f) }),
-            (.misaligned, { s, f throws(PageTableError) in try s.map(VirtualAddress(PageTableModel.base(page, 2 * MiB)), to: FrameNumber(3), size: .size2MiB, flags: [], tableFrames: &f) }),
-            (.frameOutOfRange, { s, f throws(PageTableError) in try s.map(VirtualAddress(page), to: FrameNumber(1 << 40), size: .size4KiB, flags: [], tableFrames: &f) }),
-            (.invalidFlags, { s, f throws(PageTableError) in try s.map(VirtualAddress(page), to: FrameNumber(1), size: .size4KiB, flags: PageFlags(rawValue: 1 << 9), tableFrames: &f) }),
-            (.rangeOverflow, { s, f throws(PageTableError) in _ = try s.mapRange(startingAt: VirtualAddress(page), pageCount: 1 << 40, size: .size4KiB, flags: [], tableFrames: &f) { _ in FrameNumber(1) } }),
+            (
+                .nonCanonical,
+                { s, f throws(PageTableError) in
+                    try s.map(
+                        VirtualAddress(page | 0x0000_8000_0000_0000), to: FrameNumber(1), size: .size4KiB, flags: [],
+                        tableFrames: &f)
+                }
+            ),
+            (
+                .outsideAddressSpace,
+                { s, f throws(PageTableError) in
+                    try s.map(
+                        VirtualAddress(page & 0x7F_FFFF_FFFF), to: FrameNumber(1), size: .size4KiB, flags: [], tableFrames: &f)
+                }
+            ),
+            (
+                .misaligned,
+                { s, f throws(PageTableError) in
+                    try s.map(VirtualAddress(page + 8), to: FrameNumber(1), size: .size4KiB, flags: [], tableFrames: &f)
+                }
+            ),
+            (
+                .misaligned,
+                { s, f throws(PageTableError) in
+                    try s.map(
+                        VirtualAddress(PageTableModel.base(page, 2 * MiB)), to: FrameNumber(3), size: .size2MiB, flags: [],
+                        tableFrames: &f)
+                }
+            ),
+            (
+                .frameOutOfRange,
+                { s, f throws(PageTableError) in
+                    try s.map(VirtualAddress(page), to: FrameNumber(1 << 40), size: .size4KiB, flags: [], tableFrames: &f)
+                }
+            ),
+            (
+                .invalidFlags,
+                { s, f throws(PageTableError) in
+                    try s.map(
+                        VirtualAddress(page), to: FrameNumber(1), size: .size4KiB, flags: PageFlags(rawValue: 1 << 9),
+                        tableFrames: &f)
+                }
+            ),
+            (
+                .rangeOverflow,
+                { s, f throws(PageTableError) in
+                    _ = try s.mapRange(
+                        startingAt: VirtualAddress(page), pageCount: 1 << 40, size: .size4KiB, flags: [], tableFrames: &f
+                    ) { _ in FrameNumber(1) }
+                }
+            ),
             (.misaligned, { s, _ throws(PageTableError) in try s.protect(VirtualAddress(page + 1), size: .size4KiB, flags: []) }),
-            (.outsideAddressSpace, { s, f throws(PageTableError) in _ = try s.unmap(UserSpace.end, size: .size4KiB, tableFrames: &f) }),
+            (
+                .outsideAddressSpace,
+                { s, f throws(PageTableError) in _ = try s.unmap(UserSpace.end, size: .size4KiB, tableFrames: &f) }
+            ),
         ]
         let (expected, operation) = cases[step % cases.count]
         let actual = pageTableError { () throws(PageTableError) in try operation(&space, &source) }
@@ -419,9 +509,11 @@ public struct PageTableSession<Generator: RandomNumberGenerator> {
     }
 
     func checkCheaply(touched: UInt64) throws {
-        try expect(space.mapped4KiBCount == model.count4KiB && space.mapped2MiBCount == model.count2MiB,
-                   "counts \(space.mapped4KiBCount)/\(space.mapped2MiBCount) != model \(model.count4KiB)/\(model.count2MiB)")
-        try expect(space.tableFrameCount == model.expectedTables, "tables \(space.tableFrameCount) != model \(model.expectedTables)")
+        try expect(
+            space.mapped4KiBCount == model.count4KiB && space.mapped2MiBCount == model.count2MiB,
+            "counts \(space.mapped4KiBCount)/\(space.mapped2MiBCount) != model \(model.count4KiB)/\(model.count2MiB)")
+        try expect(
+            space.tableFrameCount == model.expectedTables, "tables \(space.tableFrameCount) != model \(model.expectedTables)")
         try expect(source.outstanding.count == space.tableFrameCount && source.badFrees.isEmpty, "source out of step")
         try checkTranslation(of: touched)
     }
@@ -432,8 +524,10 @@ public struct PageTableSession<Generator: RandomNumberGenerator> {
             return try expect(actual == nil, "translate \(address): \(String(describing: actual)) != nil")
         }
         let physical = PhysicalAddress(mapping.frame.startAddress.raw + address - base)
-        try expect(actual?.physical == physical && actual?.frame == mapping.frame && actual?.flags == mapping.flags
-                   && actual?.size == mapping.size, "translate \(address): \(String(describing: actual)) != \(mapping) at \(physical)")
+        try expect(
+            actual?.physical == physical && actual?.frame == mapping.frame && actual?.flags == mapping.flags
+                && actual?.size == mapping.size,
+            "translate \(address): \(String(describing: actual)) != \(mapping) at \(physical)")
     }
 
     func audit(sweep: Bool) throws {
@@ -453,6 +547,8 @@ public struct PageTableSession<Generator: RandomNumberGenerator> {
             reported[page.raw] = .init(frame: frame, flags: [], size: size)
         }
         try expect(freed == tables && source.outstanding.isEmpty && source.badFrees.isEmpty, "destroy leaked tables")
-        try expect(reported == model.mappings.mapValues { .init(frame: $0.frame, flags: [], size: $0.size) }, "destroy reported other leaves")
+        try expect(
+            reported == model.mappings.mapValues { .init(frame: $0.frame, flags: [], size: $0.size) },
+            "destroy reported other leaves")
     }
 }

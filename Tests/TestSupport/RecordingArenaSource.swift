@@ -59,7 +59,9 @@ public final class SourceLedger {
 
     /// Frees whatever is still outstanding (end of a test that deliberately leaks).
     public func releaseAll() {
-        for (key, _) in outstanding { Glibc.free(misalignedBlocks.removeValue(forKey: key) ?? UnsafeMutableRawPointer(bitPattern: key)) }
+        for (key, _) in outstanding {
+            Glibc.free(misalignedBlocks.removeValue(forKey: key) ?? UnsafeMutableRawPointer(bitPattern: key))
+        }
         outstanding = [:]
     }
 }

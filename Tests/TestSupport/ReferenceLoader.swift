@@ -22,8 +22,9 @@ public struct ReferenceSegment: Equatable {
     }
 
     public init(_ s: LoadSegment) {
-        self.init(index: s.programHeaderIndex, flags: s.permissions.rawValue, offset: s.fileOffset,
-                  vaddr: s.virtualAddress.raw, filesz: s.fileByteCount, memsz: s.memoryByteCount)
+        self.init(
+            index: s.programHeaderIndex, flags: s.permissions.rawValue, offset: s.fileOffset,
+            vaddr: s.virtualAddress.raw, filesz: s.fileByteCount, memsz: s.memoryByteCount)
     }
 
     public var firstPage: UInt128 { UInt128(vaddr) / 4096 }
@@ -31,8 +32,10 @@ public struct ReferenceSegment: Equatable {
 }
 
 /// The entry point and segments (sorted by address) when the file is loadable, nil otherwise.
-public func referenceLoad(_ b: ArraySlice<UInt8>, userStart: UInt64 = UserSpace.start.raw,
-                   userEnd: UInt64 = UserSpace.end.raw) -> (entry: UInt64, segments: [ReferenceSegment])? {
+public func referenceLoad(
+    _ b: ArraySlice<UInt8>, userStart: UInt64 = UserSpace.start.raw,
+    userEnd: UInt64 = UserSpace.end.raw
+) -> (entry: UInt64, segments: [ReferenceSegment])? {
     let b = Array(b)
     func le(_ at: UInt128, _ width: Int) -> UInt64? {
         guard at + UInt128(width) <= UInt128(b.count) else { return nil }
@@ -41,9 +44,10 @@ public func referenceLoad(_ b: ArraySlice<UInt8>, userStart: UInt64 = UserSpace.
         return v
     }
     guard b.count >= 64, Array(b[0 ..< 4]) == [0x7F, 0x45, 0x4C, 0x46], b[4] == 2, b[5] == 1, b[6] == 1,
-          b[7] == 0 || b[7] == 3, le(16, 2) == 2, le(18, 2) == 62, le(20, 4) == 1, le(52, 2) == 64,
-          le(54, 2) == 56, let phnum = le(56, 2), phnum != 0xFFFF, let phoff = le(32, 8), let entry = le(24, 8),
-          UInt128(phoff) + UInt128(phnum) * 56 <= UInt128(b.count) else { return nil }
+        b[7] == 0 || b[7] == 3, le(16, 2) == 2, le(18, 2) == 62, le(20, 4) == 1, le(52, 2) == 64,
+        le(54, 2) == 56, let phnum = le(56, 2), phnum != 0xFFFF, let phoff = le(32, 8), let entry = le(24, 8),
+        UInt128(phoff) + UInt128(phnum) * 56 <= UInt128(b.count)
+    else { return nil }
     var segments: [ReferenceSegment] = []
     for i in 0 ..< Int(phnum) {
         let at = UInt128(phoff) + UInt128(i) * 56
@@ -54,17 +58,21 @@ public func referenceLoad(_ b: ArraySlice<UInt8>, userStart: UInt64 = UserSpace.
         guard type == 1, memsz != 0 || filesz != 0 else { continue }
         let modulus = UInt128(max(align, 4096))
         guard flags & ~7 == 0, flags & 4 != 0, flags & 3 != 3, filesz <= memsz,
-              UInt128(offset) + UInt128(filesz) <= UInt128(b.count),
-              align <= 1 || align.nonzeroBitCount == 1,
-              UInt128(vaddr) % modulus == UInt128(offset) % modulus,
-              vaddr >= userStart, UInt128(vaddr) + UInt128(memsz) <= UInt128(userEnd) else { return nil }
+            UInt128(offset) + UInt128(filesz) <= UInt128(b.count),
+            align <= 1 || align.nonzeroBitCount == 1,
+            UInt128(vaddr) % modulus == UInt128(offset) % modulus,
+            vaddr >= userStart, UInt128(vaddr) + UInt128(memsz) <= UInt128(userEnd)
+        else { return nil }
         segments.append(ReferenceSegment(index: i, flags: flags, offset: offset, vaddr: vaddr, filesz: filesz, memsz: memsz))
     }
     guard !segments.isEmpty, segments.count <= 16 else { return nil }
     for (i, s) in segments.enumerated() {
         for t in segments[(i + 1)...] where s.firstPage < t.endPage && t.firstPage < s.endPage { return nil }
     }
-    guard segments.contains(where: { $0.flags & 1 != 0 && $0.vaddr <= entry && UInt128(entry) < UInt128($0.vaddr) + UInt128($0.memsz) })
+    guard
+        segments.contains(where: {
+            $0.flags & 1 != 0 && $0.vaddr <= entry && UInt128(entry) < UInt128($0.vaddr) + UInt128($0.memsz)
+        })
     else { return nil }
     return (entry, segments.sorted { $0.vaddr < $1.vaddr })
 }
@@ -95,6 +103,7 @@ public func planSafetyFailure(_ plan: LoadPlan, fileCount: Int) -> String? {
     if pageTotal != plan.totalPageCount { return "page total" }
     if plan.imageEnd != segments.map(\.pages.end).max() { return "image end" }
     guard let home = segments.first(where: { $0.containsByte(plan.entry) }),
-          !home.pageFlags.contains(.noExecute) else { return "entry not in an executable segment" }
+        !home.pageFlags.contains(.noExecute)
+    else { return "entry not in an executable segment" }
     return nil
 }

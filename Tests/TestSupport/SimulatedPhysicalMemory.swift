@@ -95,7 +95,8 @@ public struct RecordingFrameSource: TableFrameSource, TableFrameLedger {
 public typealias TestSpace = AddressSpace<SimulatedMemoryAccess>
 
 /// A fresh RAM, source and address space of `kind`.
-public func makeSpace(kind: AddressSpaceKind = .user, frames: Int = 256) throws -> (SimulatedRAM, RecordingFrameSource, TestSpace) {
+public func makeSpace(kind: AddressSpaceKind = .user, frames: Int = 256) throws -> (SimulatedRAM, RecordingFrameSource, TestSpace)
+{
     let ram = SimulatedRAM(frameCount: frames)
     var source = RecordingFrameSource(ram: ram)
     let space = try TestSpace(kind: kind, memory: SimulatedMemoryAccess(ram: ram), tableFrames: &source)

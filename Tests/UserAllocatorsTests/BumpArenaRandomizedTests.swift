@@ -30,7 +30,8 @@ struct ArenaModelBlock {
                 let choice = Int.random(in: 0 ..< 100, using: &rng)
                 switch choice {
                 case 0 ..< 70:
-                    let size = Int.random(in: 0 ..< 100, using: &rng) < 5
+                    let size =
+                        Int.random(in: 0 ..< 100, using: &rng) < 5
                         ? Int.random(in: 4096 ... 40_000, using: &rng) : Int.random(in: 1 ... 300, using: &rng)
                     let alignment = 1 << Int.random(in: 0 ... 13, using: &rng)
                     let pointer = try arena.allocate(byteCount: size, alignment: alignment)
@@ -60,8 +61,10 @@ struct ArenaModelBlock {
         #expect(source.misuse.isEmpty)
     }
 
-    func check(_ arena: borrowing BumpArena<FakePageSource>, _ live: [ArenaModelBlock], _ source: FakePageSource,
-               step: Int) throws {
+    func check(
+        _ arena: borrowing BumpArena<FakePageSource>, _ live: [ArenaModelBlock], _ source: FakePageSource,
+        step: Int
+    ) throws {
         let violation = arena.checkInvariants()
         try #require(violation == nil, "step \(step): \(String(describing: violation))")
         try #require(arena.statistics.liveAllocations == live.count, "step \(step)")
@@ -69,7 +72,9 @@ struct ArenaModelBlock {
         try #require(arena.statistics.bytesHeld == source.mappedBytes, "step \(step)")
         let sorted = live.sorted { $0.address < $1.address }
         for (index, block) in sorted.enumerated() {
-            if index > 0 { try #require(sorted[index - 1].address + UInt(sorted[index - 1].size) <= block.address, "overlap at step \(step)") }
+            if index > 0 {
+                try #require(sorted[index - 1].address + UInt(sorted[index - 1].size) <= block.address, "overlap at step \(step)")
+            }
             let inChunk = source.mappings.contains { base, bytes in
                 block.address >= base && block.address + UInt(block.size) <= base + UInt(bytes)
             }

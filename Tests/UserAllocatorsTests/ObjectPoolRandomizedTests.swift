@@ -28,7 +28,8 @@ import TestSupport
                         let slot = UInt(bitPattern: try pool.get())
                         try #require(live[slot] == nil, "step \(step): a live slot handed out again")
                         pattern = pattern == 255 ? 1 : pattern + 1
-                        UnsafeMutableRawPointer(bitPattern: slot)!.initializeMemory(as: UInt8.self, repeating: pattern, count: slotBytes)
+                        UnsafeMutableRawPointer(bitPattern: slot)!.initializeMemory(
+                            as: UInt8.self, repeating: pattern, count: slotBytes)
                         live[slot] = pattern
                         freed.removeAll { $0 == slot }
                     }
@@ -43,10 +44,12 @@ import TestSupport
                     if choice < 94, let slot = freed.randomElement(using: &rng) {
                         #expect(throws: PoolError.self) { try pool.put(UnsafeMutableRawPointer(bitPattern: slot)!) }
                     } else if choice < 97, let slot = live.keys.randomElement(using: &rng) {
-                        let inside = UnsafeMutableRawPointer(bitPattern: slot + UInt(Int.random(in: 1 ..< pool.slotByteCount, using: &rng)))!
+                        let inside = UnsafeMutableRawPointer(
+                            bitPattern: slot + UInt(Int.random(in: 1 ..< pool.slotByteCount, using: &rng)))!
                         #expect(throws: PoolError.self) { try pool.put(inside) }
                     } else {
-                        let foreign = UnsafeMutableRawPointer(bitPattern: source.bufferBase + UInt(Int.random(in: 0 ..< 1 << 28, using: &rng)) * 16 + 1 << 30)!
+                        let foreign = UnsafeMutableRawPointer(
+                            bitPattern: source.bufferBase + UInt(Int.random(in: 0 ..< 1 << 28, using: &rng)) * 16 + 1 << 30)!
                         #expect(throws: PoolError.self) { try pool.put(foreign) }
                     }
                     #expect(pool.statistics.live == before)

@@ -65,7 +65,9 @@ import MemoryCore
         #expect(throws: PoolError.invalidSlotSize(0)) { _ = try ObjectPool(source: source, slotByteCount: 0, capacity: 1) }
         #expect(throws: PoolError.invalidSlotSize(-8)) { _ = try ObjectPool(source: source, slotByteCount: -8, capacity: 1) }
         #expect(throws: PoolError.invalidCapacity(0)) { _ = try ObjectPool(source: source, slotByteCount: 16, capacity: 0) }
-        #expect(throws: PoolError.invalidCapacity(Int.min)) { _ = try ObjectPool(source: source, slotByteCount: 16, capacity: Int.min) }
+        #expect(throws: PoolError.invalidCapacity(Int.min)) {
+            _ = try ObjectPool(source: source, slotByteCount: 16, capacity: Int.min)
+        }
         #expect(throws: PoolError.sizeOverflow) { _ = try ObjectPool(source: source, slotByteCount: Int.max, capacity: 1) }
         #expect(throws: PoolError.sizeOverflow) { _ = try ObjectPool(source: source, slotByteCount: 1 << 40, capacity: 1 << 30) }
         #expect(throws: PoolError.outOfMemory) { _ = try ObjectPool(source: source, slotByteCount: 1 << 20, capacity: 1 << 20) }

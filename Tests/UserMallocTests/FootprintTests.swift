@@ -21,7 +21,7 @@ func smallSpans(of heap: UserHeap<FakePageSource>) -> [(base: UInt, bytes: Int, 
 
 @Suite struct SpanSizingTests {
     @Test func minimumSpansAreTheSmallestThatHoldOneSlot() {
-        for index in 0..<SizeClass.count {
+        for index in 0 ..< SizeClass.count {
             let slot = SizeClass.byteCount(ofClass: index)
             let shift = SpanSizing.minimumShift(forClass: index)
             #expect((1 << shift) - SpanRef.dataOffset >= slot, "class \(index)")
@@ -37,7 +37,7 @@ func smallSpans(of heap: UserHeap<FakePageSource>) -> [(base: UInt, bytes: Int, 
     @Test func spansDoubleWithTheClassHoldingsUpTo64KiB() {
         var held = 0
         var sizes: [Int] = []
-        for _ in 0..<8 {
+        for _ in 0 ..< 8 {
             let bytes = 1 << SpanSizing.shift(forClass: 3, heldBytes: held)
             sizes.append(bytes)
             held += bytes
@@ -67,7 +67,7 @@ func smallSpans(of heap: UserHeap<FakePageSource>) -> [(base: UInt, bytes: Int, 
     }
 
     @Test func lowestSizeOfABinIsTheSmallestSizeThatMapsToIt() {
-        for bin in 48..<MediumBins.binCount {
+        for bin in 48 ..< MediumBins.binCount {
             let low = MediumBins.lowestSize(ofBin: bin)
             #expect(MediumBins.bin(ofFreeSize: low) == bin)
             #expect(MediumBins.bin(ofFreeSize: low - 1) == bin - 1)
@@ -79,11 +79,11 @@ func smallSpans(of heap: UserHeap<FakePageSource>) -> [(base: UInt, bytes: Int, 
     @Test func oneBlockInEverySizeClassHoldsOnlyMinimumSpans() throws {
         var (heap, source, log) = makeHeap()
         var blocks: [UnsafeMutableRawPointer] = []
-        for index in 0..<SizeClass.count {
+        for index in 0 ..< SizeClass.count {
             blocks.append(try unwrap(heap.allocate(byteCount: SizeClass.byteCount(ofClass: index))))
             #expect(heap.checkInvariants() == nil)
         }
-        let minimum = (0..<SizeClass.count).reduce(0) { $0 + (1 << SpanSizing.minimumShift(forClass: $1)) }
+        let minimum = (0 ..< SizeClass.count).reduce(0) { $0 + (1 << SpanSizing.minimumShift(forClass: $1)) }
         #expect(heap.statistics.smallSpanBytes == minimum)
         #expect(heap.statistics.heldBytes == minimum + heap.statistics.directoryBytes)
         #expect(heap.statistics.heldBytes <= 47 * 4096 + 8192 + 4096, "was 48 * 64 KiB = 3 MiB before spans could be short")
@@ -98,7 +98,7 @@ func smallSpans(of heap: UserHeap<FakePageSource>) -> [(base: UInt, bytes: Int, 
     @Test func aBusyClassGrowsToLargeSpansAndStaysNearTwiceItsLiveBytes() throws {
         var (heap, _, log) = makeHeap()
         var blocks: [UnsafeMutableRawPointer] = []
-        for i in 0..<20_000 {
+        for i in 0 ..< 20_000 {
             blocks.append(try unwrap(heap.allocate(byteCount: 96)))
             if i % 500 == 0 { #expect(heap.checkInvariants() == nil) }
             let live = heap.statistics.liveBytes
@@ -115,7 +115,7 @@ func smallSpans(of heap: UserHeap<FakePageSource>) -> [(base: UInt, bytes: Int, 
         var (heap, source, _) = makeHeap()
         // A small heap: a few hundred blocks of several classes, all freed.
         var blocks: [UnsafeMutableRawPointer] = []
-        for i in 0..<600 { blocks.append(try unwrap(heap.allocate(byteCount: 16 + (i % 12) * 80))) }
+        for i in 0 ..< 600 { blocks.append(try unwrap(heap.allocate(byteCount: 16 + (i % 12) * 80))) }
         for p in blocks { heap.free(p) }
         #expect(heap.checkInvariants() == nil)
         #expect(heap.statistics.cachedEmptySpanBytes <= max(1 << 16, heap.statistics.peakLiveBytes))
@@ -124,7 +124,7 @@ func smallSpans(of heap: UserHeap<FakePageSource>) -> [(base: UInt, bytes: Int, 
         // Refilling reuses what is held rather than mapping more.
         let maps = source.mapCount
         blocks = []
-        for i in 0..<600 { blocks.append(try unwrap(heap.allocate(byteCount: 16 + (i % 12) * 80))) }
+        for i in 0 ..< 600 { blocks.append(try unwrap(heap.allocate(byteCount: 16 + (i % 12) * 80))) }
         #expect(source.mapCount - maps <= 12)
         for p in blocks { heap.free(p) }
         heap.trim()
@@ -136,8 +136,8 @@ func smallSpans(of heap: UserHeap<FakePageSource>) -> [(base: UInt, bytes: Int, 
         var (heap, source, log) = makeHeap()
         // Grow class 48 B to several spans, free them all (cached), then a 4096 B class needs
         // 8 KiB spans at least: it must take a cached one of >= 8 KiB, never a 4 KiB one.
-        let keep = try unwrap(heap.allocate(byteCount: 100_000))   // raises the peak: room to cache
-        let small = try (0..<3000).map { _ in try unwrap(heap.allocate(byteCount: 48)) }
+        let keep = try unwrap(heap.allocate(byteCount: 100_000))  // raises the peak: room to cache
+        let small = try (0 ..< 3000).map { _ in try unwrap(heap.allocate(byteCount: 48)) }
         for p in small { heap.free(p) }
         #expect(heap.statistics.cachedEmptySpans > 0)
         let maps = source.mapCount
@@ -207,14 +207,14 @@ func smallSpans(of heap: UserHeap<FakePageSource>) -> [(base: UInt, bytes: Int, 
         var (heap, _, log) = makeHeap()
         // Full spans of the 1024 class: 4 KiB (3 slots), 8 KiB (7), 16 KiB (15), then a current one.
         var blocks: [UnsafeMutableRawPointer] = []
-        for _ in 0..<(3 + 7 + 15 + 1) { blocks.append(try unwrap(heap.allocate(byteCount: 1024))) }
+        for _ in 0 ..< (3 + 7 + 15 + 1) { blocks.append(try unwrap(heap.allocate(byteCount: 1024))) }
         let spanOf = { (p: UnsafeMutableRawPointer) in UInt(bitPattern: p) & ~0xFFFF }
         let firstSpan = spanOf(blocks[0])
         let secondSpan = spanOf(blocks[3])
         #expect(firstSpan != secondSpan && spanOf(blocks[25]) != spanOf(blocks[24]))
-        heap.free(blocks[0])           // first span becomes partial first,
-        heap.free(blocks[3])           // then the second span
-        heap.free(blocks[1])           // first span: two free slots now
+        heap.free(blocks[0])  // first span becomes partial first,
+        heap.free(blocks[3])  // then the second span
+        heap.free(blocks[1])  // first span: two free slots now
         #expect(heap.checkInvariants() == nil)
         // Drain the current span, then the next malloc must come from the first span.
         var refills: [UnsafeMutableRawPointer] = []

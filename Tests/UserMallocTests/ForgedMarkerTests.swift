@@ -22,15 +22,15 @@ import TestSupport
         // C's owner writes what a free slot would hold: link 0, marker from the guessed secret.
         c.storeBytes(of: UInt64(0), as: UInt64.self)
         (c + 8).storeBytes(of: guessedSecret ^ UInt64(UInt(bitPattern: c)) ^ 0xF8EE_5107_F8EE_5107, as: UInt64.self)
-        let again = heap.allocate(byteCount: 48)   // B
-        let twice = heap.allocate(byteCount: 48)   // C again, unless refused
+        let again = heap.allocate(byteCount: 48)  // B
+        let twice = heap.allocate(byteCount: 48)  // C again, unless refused
         #expect(again == b)
         return (twice == c, reports.errors)
     }
 
     @Test func forgedSlotWithAWrongSecretIsRefused() {
         var generator = SystemRandomNumberGenerator()
-        for _ in 0..<50 {
+        for _ in 0 ..< 50 {
             let secret = generator.next() as UInt64
             let (handedOutTwice, errors) = forge(secret: secret, guessedSecret: 0x5357_4946_544D_4D21)
             #expect(!handedOutTwice)

@@ -90,8 +90,9 @@ final class SimulatedPhysicalMemory {
     /// Fills every byte of `frames` with `byte`. Contract: the frames lie inside the buffer.
     func fill(_ frames: FrameRange, with byte: UInt8) {
         precondition(frames.end.startAddress.raw <= byteCount, "simulated RAM: fill outside the buffer")
-        pointer(to: frames.start.startAddress).initializeMemory(as: UInt8.self, repeating: byte,
-                                                                 count: Int(frames.count * frameSize))
+        pointer(to: frames.start.startAddress).initializeMemory(
+            as: UInt8.self, repeating: byte,
+            count: Int(frames.count * frameSize))
     }
 
     /// Whether every byte of `frames` equals `byte` (memcmp against itself shifted by one).
@@ -263,8 +264,9 @@ final class KernelStackPageSource: PageSource {
         let usable = UsableFrameRanges(map: Self.firmwareMap(ramBytes: ramBytes), reservations: Self.bootReservations())
         let metadataBytes = FrameAllocator.metadataByteCount(managing: usable.span)
         metadata = UnsafeMutableRawPointer.allocate(byteCount: Int(metadataBytes), alignment: 8)
-        allocator = try FrameAllocator(span: usable.span, storage: metadata, storageByteCount: metadataBytes,
-                                       usable: usable, reservations: Self.bootReservations())
+        allocator = try FrameAllocator(
+            span: usable.span, storage: metadata, storageByteCount: metadataBytes,
+            usable: usable, reservations: Self.bootReservations())
         var tableFrames = AllocatorTableFrames(allocator: allocator, ram: ram)
         let space = try AddressSpace(kind: .user, memory: SimulatedMemoryAccess(ram: ram), tableFrames: &tableFrames)
         memory = ProcessMemory(space: space, tableFrames: tableFrames)
@@ -307,7 +309,8 @@ final class KernelStackPageSource: PageSource {
             return .faultsRecorded(count: faults.count + tableFrames.refusedFrees.count)
         }
         guard usedFrames == UInt64(outstandingTableFrames) + mappedPages + UInt64(withheld.count) else {
-            return .frameAccounting(used: usedFrames, tables: outstandingTableFrames, mappedPages: mappedPages, withheld: withheld.count)
+            return .frameAccounting(
+                used: usedFrames, tables: outstandingTableFrames, mappedPages: mappedPages, withheld: withheld.count)
         }
         guard isDestroyed || space.tableFrameCount == outstandingTableFrames else {
             return .tableCount(space: space.tableFrameCount, outstanding: outstandingTableFrames)
@@ -385,7 +388,9 @@ final class KernelStackPageSource: PageSource {
     /// What the CPU would reach at `address` through the page tables, as a host pointer (nil when
     /// the address is not mapped as user data).
     func hostPointer(translating address: VirtualAddress) -> UnsafeMutableRawPointer? {
-        guard let translation = space.translate(address), Self.isUserData(translation, frame: translation.frame) else { return nil }
+        guard let translation = space.translate(address), Self.isUserData(translation, frame: translation.frame) else {
+            return nil
+        }
         return ram.pointer(to: translation.physical)
     }
 
@@ -398,19 +403,26 @@ final class KernelStackPageSource: PageSource {
             return nil
         }
         let pageCount = UInt64(byteCount) / frameSize
-        guard UInt64(alignment) <= ram.hostAlignment, let start = placement(pageCount: pageCount, alignment: UInt64(alignment)) else {
+        guard UInt64(alignment) <= ram.hostAlignment, let start = placement(pageCount: pageCount, alignment: UInt64(alignment))
+        else {
             return outOfMemory()
         }
-        guard let run = try? allocator.allocate(count: pageCount, alignment: UInt64(alignment) / frameSize) else { return outOfMemory() }
+        guard let run = try? allocator.allocate(count: pageCount, alignment: UInt64(alignment) / frameSize) else {
+            return outOfMemory()
+        }
         let mapping = StackMapping(virtualStart: start, firstFrame: run, pageCount: pageCount)
         (machine.run, machine.taken, machine.returned) = (mapping.frames, 0, [])
-        let outcome = memory.perform(.map(hint: start.raw, length: UInt64(byteCount), protection: Protection.readWrite.rawValue,
-                                          options: MapOptions.populateBit),
-                                     machine: &machine)
+        let outcome = memory.perform(
+            .map(
+                hint: start.raw, length: UInt64(byteCount), protection: Protection.readWrite.rawValue,
+                options: MapOptions.populateBit),
+            machine: &machine)
         machine.run = nil
         if let rejection = outcome.rejection {
             if rejection.reason != .outOfTableFrames { faults.append(.syscallRefused(rejection)) }
-            if machine.returned != Array(mapping.frames.start.raw ..< mapping.frames.start.raw + machine.taken).map(FrameNumber.init) {
+            if machine.returned
+                != Array(mapping.frames.start.raw ..< mapping.frames.start.raw + machine.taken).map(FrameNumber.init)
+            {
                 faults.append(.framesReturnedOutOfOrder)
             }
             releaseFrames(of: mapping)
@@ -426,14 +438,17 @@ final class KernelStackPageSource: PageSource {
     /// Never: the heap's pointers here are host pointers into physically contiguous frame runs,
     /// and a run cannot grow without new frames right after it (which moving page-table entries
     /// does not give). The heap then copies; `remap` itself is tested in SyscallsTests/RemapTests.
-    func remapPages(_ pointer: UnsafeMutableRawPointer, oldByteCount: Int, newByteCount: Int,
-                    alignment: Int) -> UnsafeMutableRawPointer? {
+    func remapPages(
+        _ pointer: UnsafeMutableRawPointer, oldByteCount: Int, newByteCount: Int,
+        alignment: Int
+    ) -> UnsafeMutableRawPointer? {
         nil
     }
 
     func unmapPages(_ pointer: UnsafeMutableRawPointer, byteCount: Int) {
         guard let mapping = recordedMapping(at: pointer, byteCount: byteCount),
-              firstTranslationMismatch(of: mapping) == nil else { return }
+            firstTranslationMismatch(of: mapping) == nil
+        else { return }
         machine.returned = []
         let outcome = memory.perform(.unmap(address: mapping.virtualStart.raw, length: UInt64(byteCount)), machine: &machine)
         if let rejection = outcome.rejection {
@@ -453,7 +468,8 @@ final class KernelStackPageSource: PageSource {
     /// or nil when the map area is exhausted.
     private func placement(pageCount: UInt64, alignment: UInt64) -> VirtualAddress? {
         guard let start = alignUp(mapNext.raw, to: alignment),
-              pageCount <= (Self.mapAreaEnd.raw - min(start, Self.mapAreaEnd.raw)) / frameSize - 1 else { return nil }
+            pageCount <= (Self.mapAreaEnd.raw - min(start, Self.mapAreaEnd.raw)) / frameSize - 1
+        else { return nil }
         return VirtualAddress(start)
     }
 
@@ -475,7 +491,8 @@ final class KernelStackPageSource: PageSource {
     /// The mapping that starts at `pointer` with exactly `byteCount` bytes, else a recorded fault.
     private func recordedMapping(at pointer: UnsafeMutableRawPointer, byteCount: Int) -> StackMapping? {
         guard let physical = ram.physicalAddress(of: pointer), physical.isFrameAligned,
-              let mapping = mappings[physical.containingFrame] else {
+            let mapping = mappings[physical.containingFrame]
+        else {
             faults.append(.unmapOfUnknownPointer(UInt(bitPattern: pointer)))
             return nil
         }

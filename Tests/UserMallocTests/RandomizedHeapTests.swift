@@ -37,10 +37,10 @@ struct HeapModelRun {
 
     /// Mostly small sizes (log-uniform), some medium, a few large.
     mutating func randomSize() -> Int {
-        let tier = Int.random(in: 0..<1000, using: &rng)
-        if tier < 3 { return Int.random(in: 131_073...300_000, using: &rng) }
-        if tier < 80 { return 1 << Int.random(in: 10...16, using: &rng) + Int.random(in: 1...1024, using: &rng) }
-        return Int.random(in: 0...(1 << Int.random(in: 4...10, using: &rng)), using: &rng)
+        let tier = Int.random(in: 0 ..< 1000, using: &rng)
+        if tier < 3 { return Int.random(in: 131_073 ... 300_000, using: &rng) }
+        if tier < 80 { return 1 << Int.random(in: 10 ... 16, using: &rng) + Int.random(in: 1 ... 1024, using: &rng) }
+        return Int.random(in: 0 ... (1 << Int.random(in: 4 ... 10, using: &rng)), using: &rng)
     }
 
     mutating func pattern() -> UInt8 {
@@ -60,8 +60,8 @@ struct HeapModelRun {
     }
 
     mutating func step() throws {
-        let slot = Int.random(in: 0..<slots.count, using: &rng)
-        let choice = Int.random(in: 0..<100, using: &rng)
+        let slot = Int.random(in: 0 ..< slots.count, using: &rng)
+        let choice = Int.random(in: 0 ..< 100, using: &rng)
         if let block = slots[slot] {
             try #require(holds(block.pointer, block.size, block.pattern), "block contents changed")
             if choice < 60 {
@@ -73,16 +73,22 @@ struct HeapModelRun {
             }
         } else if choice < 70 {
             let size = randomSize()
-            guard let p = heap.allocate(byteCount: size) else { outOfMemoryCount += 1; return }
+            guard let p = heap.allocate(byteCount: size) else {
+                outOfMemoryCount += 1
+                return
+            }
             try adopt(p, size: size, slot: slot)
         } else if choice < 85 {
-            let count = Int.random(in: 1...8, using: &rng)
+            let count = Int.random(in: 1 ... 8, using: &rng)
             let size = randomSize() / count
-            guard let p = heap.allocateZeroed(count: count, byteCount: size) else { outOfMemoryCount += 1; return }
+            guard let p = heap.allocateZeroed(count: count, byteCount: size) else {
+                outOfMemoryCount += 1
+                return
+            }
             try #require(holds(p, count * size, 0), "calloc memory not zero")
             try adopt(p, size: count * size, slot: slot)
         } else {
-            let alignment = [8, 16, 32, 64, 128, 256, 512, 1024, 2048, 4096, 8192, 65536][Int.random(in: 0..<12, using: &rng)]
+            let alignment = [8, 16, 32, 64, 128, 256, 512, 1024, 2048, 4096, 8192, 65536][Int.random(in: 0 ..< 12, using: &rng)]
             let size = randomSize()
             let p: UnsafeMutableRawPointer
             do throws(MallocErrno) {
@@ -119,12 +125,16 @@ struct HeapModelRun {
     /// Cheap after every operation.
     func cheapCheck() throws {
         try #require(log.errors.isEmpty, "unexpected report \(log.errors)")
-        try #require(heap.statistics.liveBytes == modelLiveBytes, "live bytes \(heap.statistics.liveBytes) vs model \(modelLiveBytes)")
+        try #require(
+            heap.statistics.liveBytes == modelLiveBytes, "live bytes \(heap.statistics.liveBytes) vs model \(modelLiveBytes)")
         try #require(heap.statistics.heldBytes == source.mappedBytes || source.mappings.count > 64)
     }
 
     func fullCheck(_ step: Int) throws {
-        if let violation = heap.checkInvariants() { Issue.record("step \(step): \(violation)"); throw CancellationError() }
+        if let violation = heap.checkInvariants() {
+            Issue.record("step \(step): \(violation)")
+            throw CancellationError()
+        }
         try #require(heap.statistics.heldBytes == source.mappedBytes)
         try #require(source.misuse.isEmpty, "\(source.misuse)")
     }
@@ -151,7 +161,7 @@ struct HeapModelRun {
     @Test func millionMixedOperationsAgainstAReferenceModel() throws {
         var run = HeapModelRun(seed: 0x5EED_0001, slotCount: 3000)
         let operations = 1_000_000
-        for step in 0..<operations {
+        for step in 0 ..< operations {
             try run.step()
             try run.cheapCheck()
             if step % 20_000 == 0 { try run.fullCheck(step) }
@@ -161,10 +171,10 @@ struct HeapModelRun {
     }
 
     /// Many short sequences with a full invariant check after every single operation.
-    @Test(arguments: 1...20)
+    @Test(arguments: 1 ... 20)
     func shortSequencesCheckedAfterEveryOperation(seed: UInt64) throws {
         var run = HeapModelRun(seed: seed, slotCount: 40)
-        for step in 0..<600 {
+        for step in 0 ..< 600 {
             try run.step()
             try run.cheapCheck()
             try run.fullCheck(step)
@@ -177,7 +187,7 @@ struct HeapModelRun {
     /// ran dry often enough: 29 failures; 1.5 MiB gives 195.)
     @Test func outOfMemoryUnderPressureKeepsTheHeapConsistent() throws {
         var run = HeapModelRun(seed: 0x00F0_0D00, slotCount: 400, byteLimit: 3 << 19)
-        for step in 0..<60_000 {
+        for step in 0 ..< 60_000 {
             try run.step()
             try run.cheapCheck()
             if step % 2_000 == 0 { try run.fullCheck(step) }

@@ -3,15 +3,17 @@ import Testing
 
 @Suite struct SizeClassTests {
     @Test func tableMatchesTheDocumentedSteps() {
-        let expected = [16, 32, 48, 64, 80, 96, 112, 128, 144, 160, 176, 192, 208, 224, 240, 256,
-                        288, 320, 352, 384, 416, 448, 480, 512, 576, 640, 704, 768, 832, 896, 960, 1024,
-                        1152, 1280, 1408, 1536, 1664, 1792, 1920, 2048, 2304, 2560, 2816, 3072, 3328, 3584, 3840, 4096]
-        #expect((0..<SizeClass.count).map(SizeClass.byteCount(ofClass:)) == expected)
+        let expected = [
+            16, 32, 48, 64, 80, 96, 112, 128, 144, 160, 176, 192, 208, 224, 240, 256,
+            288, 320, 352, 384, 416, 448, 480, 512, 576, 640, 704, 768, 832, 896, 960, 1024,
+            1152, 1280, 1408, 1536, 1664, 1792, 1920, 2048, 2304, 2560, 2816, 3072, 3328, 3584, 3840, 4096,
+        ]
+        #expect((0 ..< SizeClass.count).map(SizeClass.byteCount(ofClass:)) == expected)
         #expect(SizeClass.byteCount(ofClass: SizeClass.count - 1) == SizeClass.largestByteCount)
     }
 
     @Test func everySizeMapsToTheSmallestClassThatHoldsIt() {
-        for size in 0...SizeClass.largestByteCount {
+        for size in 0 ... SizeClass.largestByteCount {
             let index = SizeClass.index(forByteCount: size)
             #expect(SizeClass.byteCount(ofClass: index) >= size)
             if index > 0 { #expect(SizeClass.byteCount(ofClass: index - 1) < max(size, 1)) }
@@ -19,7 +21,7 @@ import Testing
     }
 
     @Test func stepsStayWithinTwelveAndAHalfPercentAbove128() {
-        for index in 8..<SizeClass.count {
+        for index in 8 ..< SizeClass.count {
             let size = SizeClass.byteCount(ofClass: index)
             let previous = SizeClass.byteCount(ofClass: index - 1)
             #expect((size - previous) * 8 <= previous)
@@ -28,19 +30,22 @@ import Testing
     }
 
     @Test func reciprocalDividesExactlyForEveryOffsetInASpan() {
-        for index in 0..<SizeClass.count {
+        for index in 0 ..< SizeClass.count {
             let size = UInt64(SizeClass.byteCount(ofClass: index))
             let reciprocal = UInt64(SizeClass.reciprocal(ofSlotSize: Int(size)))
             var offset: UInt64 = 0
             while offset < 65536 {
-                if (offset &* reciprocal) >> 32 != offset / size { Issue.record("class \(index) offset \(offset)"); return }
+                if (offset &* reciprocal) >> 32 != offset / size {
+                    Issue.record("class \(index) offset \(offset)")
+                    return
+                }
                 offset += 1
             }
         }
     }
 
     @Test func divisibilityTestIsExactForEveryOffsetInASpan() {
-        for index in 0..<SizeClass.count {
+        for index in 0 ..< SizeClass.count {
             let size = UInt32(SizeClass.byteCount(ofClass: index))
             let reciprocal = SizeClass.reciprocal(ofSlotSize: Int(size))
             var offset: UInt32 = 0

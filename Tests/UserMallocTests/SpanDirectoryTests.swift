@@ -17,8 +17,8 @@ import Glibc
         directory.rehash(into: DirectoryTable(base: memory), capacity: capacity)
         var model: [UInt: UInt64] = [:]
         var rng = SeededGenerator(seed: 7)
-        for step in 0..<20_000 {
-            let granule = UInt.random(in: 0..<600, using: &rng) << 16 | 0x7000_0000_0000
+        for step in 0 ..< 20_000 {
+            let granule = UInt.random(in: 0 ..< 600, using: &rng) << 16 | 0x7000_0000_0000
             if model[granule] != nil {
                 directory.remove(address: granule + 123)
                 model[granule] = nil
@@ -30,7 +30,7 @@ import Glibc
             #expect(directory.count == model.count)
             if step % 97 == 0 {
                 #expect(directory.firstUnreachableGranule() == nil)
-                for probe in 0..<600 {
+                for probe in 0 ..< 600 {
                     let address = UInt(probe) << 16 | 0x7000_0000_0000
                     #expect(directory.lookup(address + 4095) == model[address] ?? 0)
                 }

@@ -19,14 +19,18 @@ import Testing
 struct UserHeapExploration {
     enum Operation: Hashable {
         case malloc(Int)
-        case free(Int)          // index into the live list (sorted by address)
+        case free(Int)  // index into the live list (sorted by address)
         case realloc(Int)
         case doubleFree
         case interiorFree(Int)
         case trim
     }
 
-    struct Block { var pointer: UnsafeMutableRawPointer; var size: Int; var usable: Int }
+    struct Block {
+        var pointer: UnsafeMutableRawPointer
+        var size: Int
+        var usable: Int
+    }
 
     static let pageBudget = 6
     static let sizes = [16, 1000, 5000, 200_000]
@@ -48,7 +52,9 @@ struct UserHeapExploration {
 
         /// The byte every live block is filled with: a function of its address, so that equal
         /// states have equal bytes whatever path reached them.
-        static func pattern(_ pointer: UnsafeMutableRawPointer) -> UInt8 { UInt8(truncatingIfNeeded: UInt(bitPattern: pointer) >> 4) | 1 }
+        static func pattern(_ pointer: UnsafeMutableRawPointer) -> UInt8 {
+            UInt8(truncatingIfNeeded: UInt(bitPattern: pointer) >> 4) | 1
+        }
 
         mutating func operations() -> [Operation] {
             var list = UserHeapExploration.sizes.map(Operation.malloc)
@@ -84,7 +90,7 @@ struct UserHeapExploration {
             case .doubleFree, .interiorFree:
                 let pointer: UnsafeMutableRawPointer
                 if case .interiorFree(let index) = operation { pointer = live[index].pointer + 8 } else { pointer = lastFreed! }
-                if live.contains(where: { $0.pointer == pointer }) { return nil }   // reused: not hostile
+                if live.contains(where: { $0.pointer == pointer }) { return nil }  // reused: not hostile
                 let liveBytes = heap.statistics.liveBytes
                 heap.free(pointer)
                 guard log.errors.count == 1, heap.statistics.liveBytes == liveBytes else { return "\(operation): \(log.errors)" }
@@ -95,7 +101,9 @@ struct UserHeapExploration {
             if !log.errors.isEmpty { return "\(operation) reported \(log.errors)" }
             if let violation = heap.checkInvariants() { return "\(operation): \(violation)" }
             if heap.statistics.liveBytes != live.reduce(0, { $0 + $1.usable }) { return "\(operation): live bytes" }
-            for block in live where !holds(block.pointer, block.usable, Self.pattern(block.pointer)) { return "\(operation) damaged a block" }
+            for block in live where !holds(block.pointer, block.usable, Self.pattern(block.pointer)) {
+                return "\(operation) damaged a block"
+            }
             if !source.misuse.isEmpty { return "page source misuse \(source.misuse)" }
             return nil
         }
@@ -106,7 +114,9 @@ struct UserHeapExploration {
             guard address % 16 == 0, usable >= size else { return "block \(address): usable \(usable) for \(size)" }
             for other in live {
                 let start = UInt(bitPattern: other.pointer)
-                if address < start + UInt(other.usable) && start < address + UInt(usable) { return "block \(address) overlaps \(start)" }
+                if address < start + UInt(other.usable) && start < address + UInt(usable) {
+                    return "block \(address) overlaps \(start)"
+                }
             }
             fill(pointer, usable, with: Self.pattern(pointer))
             live.append(Block(pointer: pointer, size: size, usable: usable))
@@ -152,7 +162,10 @@ struct UserHeapExploration {
         explored[key] = remaining
         for operation in operations where failure == nil {
             transitions += 1
-            if let problem = check(path, then: operation) { failure = "\(path + [operation]): \(problem)"; return }
+            if let problem = check(path, then: operation) {
+                failure = "\(path + [operation]): \(problem)"
+                return
+            }
             explore(path: path + [operation], remaining: remaining - 1)
         }
     }
@@ -174,6 +187,8 @@ struct UserHeapExploration {
         exploration.explore(path: [], remaining: 6)
         #expect(exploration.failure == nil, "\(exploration.failure ?? "")")
         #expect(exploration.explored.count > 100)
-        print("exhaustive userheap pages=\(UserHeapExploration.pageBudget) depth=6 states=\(exploration.explored.count) transitions=\(exploration.transitions)")
+        print(
+            "exhaustive userheap pages=\(UserHeapExploration.pageBudget) depth=6 states=\(exploration.explored.count) transitions=\(exploration.transitions)"
+        )
     }
 }

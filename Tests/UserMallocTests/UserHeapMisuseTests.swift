@@ -9,8 +9,10 @@ import TestSupport
 
 @Suite struct UserHeapMisuseTests {
     /// Runs `misuse` and expects exactly `expected` reported, with statistics and invariants unchanged.
-    func expectReported(_ expected: HeapError, heap: inout UserHeap<FakePageSource>, log: ErrorLog,
-                        _ misuse: (inout UserHeap<FakePageSource>) -> Void) {
+    func expectReported(
+        _ expected: HeapError, heap: inout UserHeap<FakePageSource>, log: ErrorLog,
+        _ misuse: (inout UserHeap<FakePageSource>) -> Void
+    ) {
         let before = heap.statistics
         log.errors.removeAll()
         misuse(&heap)
@@ -52,7 +54,7 @@ import TestSupport
 
     @Test func doubleFreeInEveryTier() throws {
         var (heap, _, log) = makeHeap()
-        let keep = try unwrap(heap.allocate(byteCount: 48))   // keeps the span's slot carved
+        let keep = try unwrap(heap.allocate(byteCount: 48))  // keeps the span's slot carved
         let small = try unwrap(heap.allocate(byteCount: 48))
         let medium = try unwrap(heap.allocate(byteCount: 5000))
         let mediumKeep = try unwrap(heap.allocate(byteCount: 5000))
@@ -71,7 +73,7 @@ import TestSupport
 
     @Test func doubleFreeIsCaughtEvenBehindOtherFrees() throws {
         var (heap, _, log) = makeHeap()
-        let blocks = try (0..<100).map { _ in try unwrap(heap.allocate(byteCount: 64)) }
+        let blocks = try (0 ..< 100).map { _ in try unwrap(heap.allocate(byteCount: 64)) }
         for p in blocks { heap.free(p) }
         expectReported(.doubleFree(at(blocks[37])), heap: &heap, log: log) { $0.free(blocks[37]) }
     }
@@ -79,8 +81,8 @@ import TestSupport
     @Test func freeIntoASpanReturnedByTrimIsForeign() throws {
         var (heap, source, log) = makeHeap()
         let a = try unwrap(heap.allocate(byteCount: 16))
-        heap.free(a)                    // the directory remembers a's span
-        heap.trim()                     // ... which goes back to the source
+        heap.free(a)  // the directory remembers a's span
+        heap.trim()  // ... which goes back to the source
         #expect(source.mappings.isEmpty)
         expectReported(.foreignPointer(at(a)), heap: &heap, log: log) { $0.free(a) }
     }
@@ -90,7 +92,7 @@ import TestSupport
         let keep = try unwrap(heap.allocate(byteCount: 16))
         let p = try unwrap(heap.allocate(byteCount: 16))
         (p + 8).storeBytes(of: heap.freeMarker(UInt(bitPattern: p)), as: UInt64.self)
-        heap.free(p)                                   // suspected, searched, not on the list: fine
+        heap.free(p)  // suspected, searched, not on the list: fine
         #expect(log.errors.isEmpty)
         expectReported(.doubleFree(at(p)), heap: &heap, log: log) { $0.free(p) }
         heap.free(keep)
@@ -100,9 +102,9 @@ import TestSupport
         var (heap, _, _) = makeHeap()
         // Fill and empty spans of one class, then carve the recycled spans for another class:
         // no carved slot may still carry the marker of its address (free would then search).
-        let first = try (0..<4000).map { _ in try unwrap(heap.allocate(byteCount: 48)) }
+        let first = try (0 ..< 4000).map { _ in try unwrap(heap.allocate(byteCount: 48)) }
         for p in first { heap.free(p) }
-        let second = try (0..<4000).map { _ in try unwrap(heap.allocate(byteCount: 96)) }
+        let second = try (0 ..< 4000).map { _ in try unwrap(heap.allocate(byteCount: 96)) }
         for p in second + [] {
             #expect((p + 8).load(as: UInt64.self) != heap.freeMarker(UInt(bitPattern: p)))
         }
@@ -152,19 +154,19 @@ import TestSupport
         let a = try unwrap(heap.allocate(byteCount: 64))
         let b = try unwrap(heap.allocate(byteCount: 64))
         heap.free(a)
-        heap.free(b)                                   // list: b -> a
+        heap.free(b)  // list: b -> a
         let saved = b.load(as: UInt.self)
-        b.storeBytes(of: 0xDEAD_0000, as: UInt.self)   // use-after-free write: link leaves the span
+        b.storeBytes(of: 0xDEAD_0000, as: UInt.self)  // use-after-free write: link leaves the span
         #expect(heap.checkInvariants() != nil)
         log.errors.removeAll()
         #expect(heap.allocate(byteCount: 64) == nil)
         #expect(log.errors == [.corruptedFreeList(at(b))])
         // A link to a live slot is caught too.
-        let live = try unwrap(heap.allocate(byteCount: 16))   // another class, another span
+        let live = try unwrap(heap.allocate(byteCount: 16))  // another class, another span
         b.storeBytes(of: saved, as: UInt.self)
-        let c = try unwrap(heap.allocate(byteCount: 64))      // pops b
+        let c = try unwrap(heap.allocate(byteCount: 64))  // pops b
         #expect(c == b)
-        heap.free(c)                                            // list: b -> a again
+        heap.free(c)  // list: b -> a again
         b.storeBytes(of: UInt(bitPattern: c) + 64 * 5, as: UInt.self)  // beyond bump, not a free slot
         #expect(heap.checkInvariants() != nil)
         b.storeBytes(of: saved, as: UInt.self)
@@ -178,7 +180,7 @@ import TestSupport
         let q = try unwrap(heap.allocate(byteCount: 5000))
         let header = p - 16
         let saved = header.load(as: UInt64.self)
-        header.storeBytes(of: saved &+ 16, as: UInt64.self)    // size off by 16
+        header.storeBytes(of: saved &+ 16, as: UInt64.self)  // size off by 16
         log.errors.removeAll()
         heap.free(p)
         #expect(log.errors == [.corruptedBoundaryTag(at(header))])
@@ -192,8 +194,10 @@ import TestSupport
 
     @Test func errorsCarryDistinctCodesAndMessages() {
         let a = VirtualAddress(0x1000)
-        let all: [HeapError] = [.foreignPointer(a), .interiorPointer(a), .neverAllocated(a), .doubleFree(a),
-                                .corruptedHeader(a), .corruptedFreeList(a), .corruptedBoundaryTag(a)]
+        let all: [HeapError] = [
+            .foreignPointer(a), .interiorPointer(a), .neverAllocated(a), .doubleFree(a),
+            .corruptedHeader(a), .corruptedFreeList(a), .corruptedBoundaryTag(a),
+        ]
         #expect(Set(all.map(\.code)).count == all.count)
         #expect(all.allSatisfy { $0.address == a })
     }

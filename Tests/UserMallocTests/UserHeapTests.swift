@@ -52,7 +52,7 @@ func address(_ pointer: UnsafeMutableRawPointer) -> UInt { UInt(bitPattern: poin
         let q = try unwrap(heap.allocate(byteCount: 48))
         #expect(p == q)
         let maps = source.mapCount
-        for _ in 0..<1000 {
+        for _ in 0 ..< 1000 {
             let r = heap.allocate(byteCount: 40)
             heap.free(r)
         }
@@ -64,7 +64,7 @@ func address(_ pointer: UnsafeMutableRawPointer) -> UInt { UInt(bitPattern: poin
     @Test func fillingManySpansAndFreeingThemKeepsTheHeapConsistent() throws {
         var (heap, source, log) = makeHeap()
         var blocks: [UnsafeMutableRawPointer] = []
-        for i in 0..<20_000 {
+        for i in 0 ..< 20_000 {
             blocks.append(try unwrap(heap.allocate(byteCount: 16 + (i % 7) * 16)))
         }
         #expect(heap.checkInvariants() == nil)
@@ -74,8 +74,9 @@ func address(_ pointer: UnsafeMutableRawPointer) -> UInt { UInt(bitPattern: poin
         #expect(heap.checkInvariants() == nil)
         for i in stride(from: 1, to: blocks.count, by: 2) { heap.free(blocks[i]) }
         #expect(heap.checkInvariants() == nil)
-        #expect(heap.statistics.cachedEmptySpanBytes <= max(1 << 16, heap.statistics.peakLiveBytes),
-                "empty spans beyond the cache go back")
+        #expect(
+            heap.statistics.cachedEmptySpanBytes <= max(1 << 16, heap.statistics.peakLiveBytes),
+            "empty spans beyond the cache go back")
         #expect(heap.statistics.smallSpanBytes <= 7 * (1 << 16) + max(1 << 16, heap.statistics.peakLiveBytes))
         heap.trim()
         #expect(source.mappings.isEmpty && heap.statistics.heldBytes == 0)
@@ -105,7 +106,7 @@ func address(_ pointer: UnsafeMutableRawPointer) -> UInt { UInt(bitPattern: poin
 @Suite struct UserHeapLargeCacheTests {
     @Test func freedLargeMappingsAreReusedAndZeroedForCalloc() throws {
         var (heap, source, log) = makeHeap()
-        let keep = try unwrap(heap.allocate(byteCount: 600_000))   // raises the peak: room to cache
+        let keep = try unwrap(heap.allocate(byteCount: 600_000))  // raises the peak: room to cache
         let p = try unwrap(heap.allocate(byteCount: 300_000))
         fill(p, 300_000, with: 0x77)
         heap.free(p)
@@ -204,7 +205,7 @@ func address(_ pointer: UnsafeMutableRawPointer) -> UInt { UInt(bitPattern: poin
 
     @Test func smallReallocStaysInPlaceWithinTheSlotAndMovesBeyond() throws {
         var (heap, _, _) = makeHeap()
-        let p = try unwrap(heap.allocate(byteCount: 100))   // class 112
+        let p = try unwrap(heap.allocate(byteCount: 100))  // class 112
         fill(p, 100, with: 7)
         #expect(heap.reallocate(p, byteCount: 112) == p)
         let q = try unwrap(heap.reallocate(p, byteCount: 500))
@@ -368,10 +369,10 @@ func address(_ pointer: UnsafeMutableRawPointer) -> UInt { UInt(bitPattern: poin
         }
         #expect(heap.statistics.smallSpans == 128 && heap.statistics.directoryBytes == 256 * 16)
         let held = heap.statistics.heldBytes
-        source.successesBeforeFailure = 0           // the table cannot grow
+        source.successesBeforeFailure = 0  // the table cannot grow
         #expect(heap.allocate(byteCount: 1024) == nil)
         #expect(heap.statistics.heldBytes == held && heap.checkInvariants() == nil)
-        source.successesBeforeFailure = 1           // the table grows, the span cannot be mapped
+        source.successesBeforeFailure = 1  // the table grows, the span cannot be mapped
         #expect(heap.allocate(byteCount: 1024) == nil)
         #expect(heap.statistics.directoryBytes == 512 * 16 && heap.checkInvariants() == nil)
         source.successesBeforeFailure = nil
@@ -387,7 +388,7 @@ func address(_ pointer: UnsafeMutableRawPointer) -> UInt { UInt(bitPattern: poin
     @Test func freeingEverythingAndTrimmingReturnsEveryPage() throws {
         var (heap, source, log) = makeHeap()
         var blocks: [UnsafeMutableRawPointer] = []
-        for i in 0..<3000 {
+        for i in 0 ..< 3000 {
             let size = [8, 100, 900, 3000, 40_000, 200_000][i % 6]
             blocks.append(try unwrap(heap.allocate(byteCount: size)))
         }

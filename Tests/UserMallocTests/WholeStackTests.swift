@@ -169,10 +169,15 @@ struct WholeStackRun {
     /// After every operation: O(1).
     func cheapCheck(_ step: Int) throws {
         try #require(reports.errors.isEmpty, "step \(step): heap reported \(reports.errors)")
-        try #require(heap.statistics.liveBytes == modelLiveBytes, "step \(step): live bytes \(heap.statistics.liveBytes) vs model \(modelLiveBytes)")
-        try #require(heap.statistics.heldBytes == source.mappedBytes, "step \(step): held \(heap.statistics.heldBytes) vs mapped \(source.mappedBytes)")
-        try #require(heap.statistics.mapCalls == source.mapCount && heap.statistics.unmapCalls == source.unmapCount,
-                     "step \(step): the heap's page-source calls and the source's disagree")
+        try #require(
+            heap.statistics.liveBytes == modelLiveBytes,
+            "step \(step): live bytes \(heap.statistics.liveBytes) vs model \(modelLiveBytes)")
+        try #require(
+            heap.statistics.heldBytes == source.mappedBytes,
+            "step \(step): held \(heap.statistics.heldBytes) vs mapped \(source.mappedBytes)")
+        try #require(
+            heap.statistics.mapCalls == source.mapCount && heap.statistics.unmapCalls == source.unmapCount,
+            "step \(step): the heap's page-source calls and the source's disagree")
         if let violation = source.cheapCheck() { try Self.fail("step \(step): source \(violation)") }
     }
 
@@ -293,8 +298,9 @@ struct WholeStackRun {
         // 64 KiB-aligned run of 16 frames is left (what a span or region needs; the frames still
         // free are scattered between table frames and runs).
         #expect(run.source.outOfMemoryCount >= 3)
-        #expect(run.source.usedFrames * 4 >= run.source.frameStatistics.totalFrames * 3,
-                "used \(run.source.usedFrames) of \(run.source.frameStatistics.totalFrames) frames")
+        #expect(
+            run.source.usedFrames * 4 >= run.source.frameStatistics.totalFrames * 3,
+            "used \(run.source.usedFrames) of \(run.source.frameStatistics.totalFrames) frames")
         #expect(run.source.mapPages(byteCount: 65_536, alignment: 65_536) == nil)
         // Every entry point answers out of memory without changing anything.
         let held = run.heap.statistics.heldBytes
@@ -391,8 +397,11 @@ struct WholeStackRun {
         }
         source.unmapPages(pointer + 4096, byteCount: 4096)
         source.unmapPages(pointer, byteCount: 4096)
-        #expect(Array(source.faults.suffix(2)) == [.unmapOfUnknownPointer(UInt(bitPattern: pointer + 4096)),
-                                            .unmapWithWrongByteCount(recorded: 8192, given: 4096)])
+        #expect(
+            Array(source.faults.suffix(2)) == [
+                .unmapOfUnknownPointer(UInt(bitPattern: pointer + 4096)),
+                .unmapWithWrongByteCount(recorded: 8192, given: 4096),
+            ])
         #expect(source.mapPages(byteCount: 100, alignment: 4096) == nil)
         #expect(source.faults.last == .badMapArguments(byteCount: 100, alignment: 4096))
         #expect(source.mappingCount == 1 && source.usedFrames == used)

@@ -21,8 +21,8 @@ enum BootClock {
 
     static func calibrate() {
         let gate = Port.read8(0x61)
-        Port.write8(0x61, (gate & ~0x02) | 0x01)      // gate on, speaker off
-        Port.write8(0x43, 0xB0)                        // channel 2, lobyte/hibyte, mode 0, binary
+        Port.write8(0x61, (gate & ~0x02) | 0x01)  // gate on, speaker off
+        Port.write8(0x43, 0xB0)  // channel 2, lobyte/hibyte, mode 0, binary
         Port.write8(0x42, UInt8(truncatingIfNeeded: pitTicks))
         Port.write8(0x42, UInt8(truncatingIfNeeded: pitTicks >> 8))
         let start = CPU.timestamp()

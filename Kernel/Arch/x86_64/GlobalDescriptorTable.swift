@@ -37,8 +37,10 @@ enum GlobalDescriptorTable {
         entries[7] = high
         withUnsafeMutablePointer(to: &entries) { table in
             let base = UInt64(UInt(bitPattern: table))
-            descriptor = (UInt16(8 * 8 - 1), UInt16(truncatingIfNeeded: base), UInt16(truncatingIfNeeded: base >> 16),
-                          UInt16(truncatingIfNeeded: base >> 32), UInt16(truncatingIfNeeded: base >> 48))
+            descriptor = (
+                UInt16(8 * 8 - 1), UInt16(truncatingIfNeeded: base), UInt16(truncatingIfNeeded: base >> 16),
+                UInt16(truncatingIfNeeded: base >> 32), UInt16(truncatingIfNeeded: base >> 48)
+            )
         }
         withUnsafePointer(to: &descriptor) { cpu_load_gdt(UnsafeRawPointer($0), Selector.kernelCode, Selector.kernelData) }
         cpu_load_task_register(Selector.taskState)
@@ -69,14 +71,15 @@ enum TaskStateSegment {
     /// Fills IST1 and the I/O map base, and returns the two descriptor words for the GDT.
     static func descriptor() -> (UInt64, UInt64) {
         let stackTop = withUnsafeMutablePointer(to: &doubleFaultStackTop) { UInt64(UInt(bitPattern: $0)) }
-        base.storeBytes(of: stackTop, toByteOffset: 36, as: UInt64.self)        // IST1
+        base.storeBytes(of: stackTop, toByteOffset: 36, as: UInt64.self)  // IST1
         let debugTop = withUnsafeMutablePointer(to: &debugStackTop) { UInt64(UInt(bitPattern: $0)) }
-        base.storeBytes(of: debugTop, toByteOffset: 44, as: UInt64.self)        // IST2
+        base.storeBytes(of: debugTop, toByteOffset: 44, as: UInt64.self)  // IST2
         base.storeBytes(of: UInt16(byteCount), toByteOffset: 102, as: UInt16.self)  // no I/O bitmap
         let address = UInt64(UInt(bitPattern: base))
         let limit = byteCount - 1
         // Available 64-bit TSS (type 0x9), present.
-        let low = (limit & 0xFFFF) | (address & 0xFF_FFFF) << 16 | 0x89 << 40
+        let low =
+            (limit & 0xFFFF) | (address & 0xFF_FFFF) << 16 | 0x89 << 40
             | ((limit >> 16) & 0xF) << 48 | ((address >> 24) & 0xFF) << 56
         return (low, address >> 32)
     }

@@ -30,7 +30,7 @@ enum InterruptDescriptorTable {
     static let kernelCodeSelector: UInt16 = 0x08
     static let gateCount = 256
     /// Breakpoint and overflow (no array: this runs before the heap exists).
-    static let userCallableVectors = 3...4
+    static let userCallableVectors = 3 ... 4
 
     /// Storage for the table and the pointer `lidt` reads; static, so it exists before the heap.
     nonisolated(unsafe) static var gates = InlineArray<256, InterruptGate>(repeating: InterruptGate())
@@ -39,7 +39,7 @@ enum InterruptDescriptorTable {
     static func install() {
         withUnsafePointer(to: &exceptionStubTable) { table in
             table.withMemoryRebound(to: UInt64.self, capacity: 33) { stubs in
-                for vector in 0..<32 {
+                for vector in 0 ..< 32 {
                     gates[vector] = InterruptGate(handler: stubs[vector], codeSelector: kernelCodeSelector)
                 }
                 // A double fault gets its own stack (TSS IST1): it is how a kernel stack overflow
@@ -64,8 +64,10 @@ enum InterruptDescriptorTable {
             let base = UInt64(UInt(bitPattern: table))
             let limit = UInt16(MemoryLayout<InterruptGate>.stride * gateCount - 1)
             // lidt operand: limit (u16) then base (u64), packed.
-            descriptor = (limit, UInt16(truncatingIfNeeded: base), UInt16(truncatingIfNeeded: base >> 16),
-                          UInt16(truncatingIfNeeded: base >> 32), UInt16(truncatingIfNeeded: base >> 48))
+            descriptor = (
+                limit, UInt16(truncatingIfNeeded: base), UInt16(truncatingIfNeeded: base >> 16),
+                UInt16(truncatingIfNeeded: base >> 32), UInt16(truncatingIfNeeded: base >> 48)
+            )
         }
         withUnsafePointer(to: &descriptor) { cpu_load_idt(UnsafeRawPointer($0)) }
     }

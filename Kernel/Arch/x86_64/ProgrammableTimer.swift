@@ -32,11 +32,16 @@ enum ProgrammableTimer {
 
     /// ICW1-4: edge-triggered, cascaded, vectors 32 (master) and 40 (slave); only IRQ 0 unmasked.
     private static func remapPIC() {
-        Port.write8(0x20, 0x11); Port.write8(0xA0, 0x11)
-        Port.write8(0x21, 0x20); Port.write8(0xA1, 0x28)
-        Port.write8(0x21, 0x04); Port.write8(0xA1, 0x02)
-        Port.write8(0x21, 0x01); Port.write8(0xA1, 0x01)
-        Port.write8(0x21, 0xFE); Port.write8(0xA1, 0xFF)
+        Port.write8(0x20, 0x11)
+        Port.write8(0xA0, 0x11)
+        Port.write8(0x21, 0x20)
+        Port.write8(0xA1, 0x28)
+        Port.write8(0x21, 0x04)
+        Port.write8(0xA1, 0x02)
+        Port.write8(0x21, 0x01)
+        Port.write8(0xA1, 0x01)
+        Port.write8(0x21, 0xFE)
+        Port.write8(0xA1, 0xFF)
     }
 
     static func tick(_ frame: ExceptionFrame) {
@@ -54,7 +59,8 @@ enum ProgrammableTimer {
     private static func crossChecked(_ measured: UInt64) -> UInt64 {
         let reference = BootClock.ticksPerMillisecond
         guard BootClock.calibrated, reference > 0, measured < reference / 2 || measured > reference * 2 else { return measured }
-        log.line(.warn, "cpu", "tsc-disagree").dec("pit0_cycles_per_ms", measured).dec("boot_clock_cycles_per_ms", reference).end()
+        log.line(.warn, "cpu", "tsc-disagree").dec("pit0_cycles_per_ms", measured).dec("boot_clock_cycles_per_ms", reference)
+            .end()
         return max(measured, reference)
     }
 

@@ -6,13 +6,13 @@ enum SerialPort {
     static let base: UInt16 = 0x3F8
 
     static func initialize() {
-        Port.write8(base + 1, 0x00)     // no interrupts
-        Port.write8(base + 3, 0x80)     // DLAB on: next two bytes are the divisor
-        Port.write8(base + 0, 0x01)     // divisor 1 = 115200 baud
+        Port.write8(base + 1, 0x00)  // no interrupts
+        Port.write8(base + 3, 0x80)  // DLAB on: next two bytes are the divisor
+        Port.write8(base + 0, 0x01)  // divisor 1 = 115200 baud
         Port.write8(base + 1, 0x00)
-        Port.write8(base + 3, 0x03)     // 8N1, DLAB off
-        Port.write8(base + 2, 0xC7)     // FIFO on, cleared, 14-byte threshold
-        Port.write8(base + 4, 0x03)     // DTR, RTS
+        Port.write8(base + 3, 0x03)  // 8N1, DLAB off
+        Port.write8(base + 2, 0xC7)  // FIFO on, cleared, 14-byte threshold
+        Port.write8(base + 4, 0x03)  // DTR, RTS
     }
 
     /// Writes one byte, translating `\n` to `\r\n` for terminals.

@@ -79,11 +79,14 @@ struct BuddySession {
             let address = UInt(bitPattern: pointer)
             let trailerBytes = heap.configuration.trailer == .none || heap.blockOrder(of: pointer) == nil ? 0 : 8
             let accounted = granted + trailerBytes
-            fuzzRequire(address % UInt(alignment) == 0 && granted >= byteCount, "block \(address) of \(granted) for \(byteCount)/\(alignment)")
+            fuzzRequire(
+                address % UInt(alignment) == 0 && granted >= byteCount,
+                "block \(address) of \(granted) for \(byteCount)/\(alignment)")
             for other in live {
                 let start = UInt(bitPattern: other.pointer)
-                fuzzRequire(address + UInt(accounted) <= start || start + UInt(other.accounted) <= address,
-                            "block \(address) overlaps live block \(start)")
+                fuzzRequire(
+                    address + UInt(accounted) <= start || start + UInt(other.accounted) <= address,
+                    "block \(address) overlaps live block \(start)")
             }
             serial = serial == 255 ? 1 : serial + 1
             let block = LiveBlock(pointer: pointer, byteCount: byteCount, granted: granted, accounted: accounted, pattern: serial)
@@ -94,13 +97,16 @@ struct BuddySession {
             switch error {
             case .negativeByteCount: expected = byteCount < 0
             case .invalidAlignment: expected = !validAlignment
-            case .outOfMemory, .tooManyLargeAllocations: expected = heap.source.ledger.outstanding.count >= regionLimit - 1 || error == .tooManyLargeAllocations
+            case .outOfMemory, .tooManyLargeAllocations:
+                expected = heap.source.ledger.outstanding.count >= regionLimit - 1 || error == .tooManyLargeAllocations
             case .byteCountTooLarge: expected = false
             }
             fuzzRequire(expected, "allocate \(byteCount)/\(alignment) refused: \(error)")
             var after = heap.statistics
             after.failedAllocations = before.failedAllocations
-            fuzzRequire(after.allocations == before.allocations && after.liveBlockBytes == before.liveBlockBytes, "a refused allocation changed the heap")
+            fuzzRequire(
+                after.allocations == before.allocations && after.liveBlockBytes == before.liveBlockBytes,
+                "a refused allocation changed the heap")
         }
     }
 
@@ -139,9 +145,10 @@ struct BuddySession {
         } catch {
             before.invalidFrees += 1
             let after = heap.statistics
-            fuzzRequire(after.invalidFrees == before.invalidFrees && after.frees == before.frees
-                        && after.liveBlockBytes == before.liveBlockBytes && after.arenasHeld == before.arenasHeld,
-                        "refused free changed the heap")
+            fuzzRequire(
+                after.invalidFrees == before.invalidFrees && after.frees == before.frees
+                    && after.liveBlockBytes == before.liveBlockBytes && after.arenasHeld == before.arenasHeld,
+                "refused free changed the heap")
         }
     }
 
@@ -149,7 +156,10 @@ struct BuddySession {
         fuzzRequire(heap.checkInvariants() == nil, "invariant: \(String(describing: heap.checkInvariants()))")
         let statistics = heap.statistics
         fuzzRequire(statistics.liveAllocations == live.count, "live count \(statistics.liveAllocations) != \(live.count)")
-        fuzzRequire(statistics.liveBlockBytes + statistics.liveLargeBytes == live.reduce(0) { $0 + $1.accounted }, "live bytes \(statistics.liveBlockBytes)+\(statistics.liveLargeBytes) != \(live.map { ($0.byteCount, $0.accounted) }) trailer \(heap.configuration.trailer)")
+        fuzzRequire(
+            statistics.liveBlockBytes + statistics.liveLargeBytes == live.reduce(0) { $0 + $1.accounted },
+            "live bytes \(statistics.liveBlockBytes)+\(statistics.liveLargeBytes) != \(live.map { ($0.byteCount, $0.accounted) }) trailer \(heap.configuration.trailer)"
+        )
     }
 
     mutating func finish() {
@@ -162,8 +172,10 @@ struct BuddySession {
         heap.trim()
         check()
         let ledger = heap.source.ledger
-        fuzzRequire(heap.statistics.arenasHeld == 0 && ledger.outstanding.isEmpty && ledger.badReleases == 0,
-                    "after trim: \(heap.statistics.arenasHeld) arenas held, \(ledger.outstanding.count) regions out, \(ledger.badReleases) bad releases")
+        fuzzRequire(
+            heap.statistics.arenasHeld == 0 && ledger.outstanding.isEmpty && ledger.badReleases == 0,
+            "after trim: \(heap.statistics.arenasHeld) arenas held, \(ledger.outstanding.count) regions out, \(ledger.badReleases) bad releases"
+        )
     }
 }
 

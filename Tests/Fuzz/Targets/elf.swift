@@ -19,8 +19,9 @@ public func fuzzElf(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
     case (.success(let plan), .some(let expected)):
         fuzzRequire(plan.checkInvariants() == nil, "plan invariant: \(String(describing: plan.checkInvariants()))")
         if let failure = planSafetyFailure(plan, fileCount: file.count) { fuzzRequire(false, "plan unsafe: \(failure)") }
-        fuzzRequire(plan.entry.raw == expected.entry && plan.segments.map(ReferenceSegment.init) == expected.segments,
-                    "plan differs from the reference")
+        fuzzRequire(
+            plan.entry.raw == expected.entry && plan.segments.map(ReferenceSegment.init) == expected.segments,
+            "plan differs from the reference")
     case (.failure, nil):
         break
     case (.success, nil):

@@ -26,7 +26,7 @@ struct FrameSession {
         let start = UInt64(input.nextByte()) * 37 + 0x100
         let length = UInt64(input.below(1024)) + 1
         span = FrameRange(FrameNumber(start), FrameNumber(start + length))
-        var cuts: [(FrameRange, Bool)] = []   // (range, isReservation)
+        var cuts: [(FrameRange, Bool)] = []  // (range, isReservation)
         for _ in 0 ..< input.below(7) {
             let first = start + UInt64(input.below(Int(length)))
             let end = min(first + UInt64(input.below(64)) + 1, start + length)
@@ -54,8 +54,9 @@ struct FrameSession {
         storage = UnsafeMutableRawPointer.allocate(byteCount: byteCount, alignment: 8)
         storage.initializeMemory(as: UInt8.self, repeating: 0xA5, count: byteCount)
         do throws(FrameAllocatorSetupError) {
-            allocator = try FrameAllocator(span: managed, storage: storage, storageByteCount: UInt64(byteCount),
-                                           usable: usable, reservations: reservations)
+            allocator = try FrameAllocator(
+                span: managed, storage: storage, storageByteCount: UInt64(byteCount),
+                usable: usable, reservations: reservations)
         } catch {
             fuzzRequire(false, "set-up refused: \(error)")
             fatalError()

@@ -15,7 +15,11 @@ import MemoryCore
 import PhysicalMemory
 
 /// One decoded entry of the plain reference decoding.
-struct PlainEntry { var start: UInt64; var end: UInt64; var type: UInt32 }
+struct PlainEntry {
+    var start: UInt64
+    var end: UInt64
+    var type: UInt32
+}
 
 func le(_ bytes: UnsafeRawBufferPointer, _ at: Int, _ width: Int) -> UInt64 {
     var value: UInt64 = 0
@@ -28,12 +32,21 @@ func plainDecode(_ bytes: UnsafeRawBufferPointer) -> ([PlainEntry], Int, Int, In
     var entries: [PlainEntry] = [], zero = 0, truncated = 0, clamped = 0
     var offset = 0
     while offset < bytes.count {
-        if bytes.count - offset < 4 { truncated += 1; break }
+        if bytes.count - offset < 4 {
+            truncated += 1
+            break
+        }
         let size = Int(le(bytes, offset, 4))
-        if offset + 4 + size > bytes.count { truncated += 1; break }
-        if size < 20 { truncated += 1 } else {
-            plainRecord(base: le(bytes, offset + 4, 8), length: le(bytes, offset + 12, 8), type: UInt32(le(bytes, offset + 20, 4)),
-                        &entries, &zero, &clamped)
+        if offset + 4 + size > bytes.count {
+            truncated += 1
+            break
+        }
+        if size < 20 {
+            truncated += 1
+        } else {
+            plainRecord(
+                base: le(bytes, offset + 4, 8), length: le(bytes, offset + 12, 8), type: UInt32(le(bytes, offset + 20, 4)),
+                &entries, &zero, &clamped)
         }
         offset += 4 + size
     }
@@ -41,14 +54,21 @@ func plainDecode(_ bytes: UnsafeRawBufferPointer) -> ([PlainEntry], Int, Int, In
 }
 
 /// Keeps (base, base + length) unless empty, clamping an end past 2^64 to 2^64 - 1.
-func plainRecord(base: UInt64, length: UInt128, type: UInt32, _ entries: inout [PlainEntry], _ zero: inout Int, _ clamped: inout Int) {
-    if length == 0 { zero += 1; return }
+func plainRecord(
+    base: UInt64, length: UInt128, type: UInt32, _ entries: inout [PlainEntry], _ zero: inout Int, _ clamped: inout Int
+) {
+    if length == 0 {
+        zero += 1
+        return
+    }
     let end = UInt128(base) + length
     if end > UInt128(UInt64.max) { clamped += 1 }
     entries.append(PlainEntry(start: base, end: UInt64(min(end, UInt128(UInt64.max))), type: type))
 }
 
-func plainRecord(base: UInt64, length: UInt64, type: UInt32, _ entries: inout [PlainEntry], _ zero: inout Int, _ clamped: inout Int) {
+func plainRecord(
+    base: UInt64, length: UInt64, type: UInt32, _ entries: inout [PlainEntry], _ zero: inout Int, _ clamped: inout Int
+) {
     plainRecord(base: base, length: UInt128(length), type: type, &entries, &zero, &clamped)
 }
 
@@ -60,8 +80,9 @@ func plainDecodeMultiboot2(_ bytes: UnsafeRawBufferPointer) -> ([PlainEntry], In
     guard entrySize >= 20, size >= 16 else { return ([], 0, 1, 0) }
     var offset = 16
     while offset + entrySize <= size {
-        plainRecord(base: le(bytes, offset, 8), length: le(bytes, offset + 8, 8), type: UInt32(le(bytes, offset + 16, 4)),
-                    &entries, &zero, &clamped)
+        plainRecord(
+            base: le(bytes, offset, 8), length: le(bytes, offset + 8, 8), type: UInt32(le(bytes, offset + 16, 4)),
+            &entries, &zero, &clamped)
         offset += entrySize
     }
     return (entries, zero, offset < size ? 1 : 0, clamped)
@@ -89,8 +110,9 @@ func plainDecodeEFI(_ bytes: UnsafeRawBufferPointer, _ efiKinds: inout [MemoryRe
     var offset = 16
     while offset + descriptorSize <= size {
         let before = entries.count
-        plainRecord(base: le(bytes, offset + 8, 8), length: UInt128(le(bytes, offset + 24, 8)) * 4096,
-                    type: UInt32(le(bytes, offset, 4)), &entries, &zero, &clamped)
+        plainRecord(
+            base: le(bytes, offset + 8, 8), length: UInt128(le(bytes, offset + 24, 8)) * 4096,
+            type: UInt32(le(bytes, offset, 4)), &entries, &zero, &clamped)
         if entries.count > before { efiKinds.append(plainEFIType(UInt32(le(bytes, offset, 4)))) }
         offset += descriptorSize
     }
@@ -124,19 +146,28 @@ func checkParse(_ mapBytes: UnsafeRawBufferPointer, format: Int) -> MemoryMapPar
     let parse: MemoryMapParse
     let (entries, zero, truncated, clamped): ([PlainEntry], Int, Int, Int)
     switch format {
-    case 1: (parse, (entries, zero, truncated, clamped)) = (MemoryMapParse.parseMultiboot2(mapBytes), plainDecodeMultiboot2(mapBytes))
-    case 2: (parse, (entries, zero, truncated, clamped)) = (MemoryMapParse.parseEFIMemoryMap(mapBytes), plainDecodeEFI(mapBytes, &efiKinds))
+    case 1:
+        (parse, (entries, zero, truncated, clamped)) = (MemoryMapParse.parseMultiboot2(mapBytes), plainDecodeMultiboot2(mapBytes))
+    case 2:
+        (parse, (entries, zero, truncated, clamped)) = (
+            MemoryMapParse.parseEFIMemoryMap(mapBytes), plainDecodeEFI(mapBytes, &efiKinds)
+        )
     default: (parse, (entries, zero, truncated, clamped)) = (MemoryMap.parseMultiboot(mapBytes), plainDecode(mapBytes))
     }
-    fuzzRequire(parse.droppedZeroLength == zero && parse.droppedTruncated == truncated && parse.clampedForOverflow == clamped,
-                "parse counts \(parse.droppedZeroLength)/\(parse.droppedTruncated)/\(parse.clampedForOverflow) vs \(zero)/\(truncated)/\(clamped)")
-    fuzzRequire(parse.map.count == min(entries.count, MemoryMap.capacity)
-                && parse.map.droppedForCapacity == entries.count - parse.map.count, "parse kept \(parse.map.count) of \(entries.count)")
+    fuzzRequire(
+        parse.droppedZeroLength == zero && parse.droppedTruncated == truncated && parse.clampedForOverflow == clamped,
+        "parse counts \(parse.droppedZeroLength)/\(parse.droppedTruncated)/\(parse.clampedForOverflow) vs \(zero)/\(truncated)/\(clamped)"
+    )
+    fuzzRequire(
+        parse.map.count == min(entries.count, MemoryMap.capacity)
+            && parse.map.droppedForCapacity == entries.count - parse.map.count,
+        "parse kept \(parse.map.count) of \(entries.count)")
     for index in 0 ..< parse.map.count {
         let region = parse.map[index], entry = entries[index]
         let kind = format == 2 ? efiKinds[index] : MemoryRegionKind(multibootType: entry.type)
-        fuzzRequire(region.range.start.raw == entry.start && region.range.end.raw == entry.end && region.kind == kind,
-                    "entry \(index) differs")
+        fuzzRequire(
+            region.range.start.raw == entry.start && region.range.end.raw == entry.end && region.kind == kind,
+            "entry \(index) differs")
     }
     return parse
 }
@@ -149,7 +180,8 @@ func checkNormalised(_ input: MemoryMap) -> MemoryMap {
     let given = regions(input), result = regions(output)
     // Safety: usable output bytes were usable input bytes nobody else claimed.
     for region in result where region.kind == .usable {
-        for claim in given where claim.kind != .usable && claim.range.start < region.range.end && region.range.start < claim.range.end {
+        for claim in given
+        where claim.kind != .usable && claim.range.start < region.range.end && region.range.start < claim.range.end {
             fuzzRequire(false, "usable output \(region.range) overlaps a \(claim.kind) input region")
         }
     }
@@ -161,7 +193,8 @@ func checkNormalised(_ input: MemoryMap) -> MemoryMap {
             let found = result.first { $0.range.start.raw <= point && point < $0.range.end.raw }?.kind
             switch expected {
             case nil: fuzzRequire(found == nil, "gap at \(point) became \(String(describing: found))")
-            case .usable?: fuzzRequire(found == nil || found == .usable, "usable byte \(point) became \(String(describing: found))")
+            case .usable?:
+                fuzzRequire(found == nil || found == .usable, "usable byte \(point) became \(String(describing: found))")
             case let kind?: fuzzRequire(found == kind, "byte \(point): \(String(describing: found)) instead of \(kind)")
             }
         }
@@ -187,15 +220,19 @@ func checkUsable(raw: MemoryMap, normalised: MemoryMap, reservations: Reservatio
     let usable = UsableFrameRanges(map: normalised, reservations: reservations)
     let fromRaw = UsableFrameRanges(map: raw, reservations: reservations)
     fuzzRequire(usable.checkInvariants() == nil, "usable ranges: \(String(describing: usable.checkInvariants()))")
-    fuzzRequire(usable.count == fromRaw.count && (0 ..< usable.count).allSatisfy { usable[$0] == fromRaw[$0] },
-                "usable ranges from the raw and the normalised map differ")
+    fuzzRequire(
+        usable.count == fromRaw.count && (0 ..< usable.count).allSatisfy { usable[$0] == fromRaw[$0] },
+        "usable ranges from the raw and the normalised map differ")
     for index in 0 ..< usable.count {
         let range = usable[index].physicalRange
-        fuzzRequire(regions(normalised).contains { $0.kind == .usable && $0.range.start <= range.start && range.end <= $0.range.end },
-                    "usable range \(range) not inside usable RAM")
+        fuzzRequire(
+            regions(normalised).contains { $0.kind == .usable && $0.range.start <= range.start && range.end <= $0.range.end },
+            "usable range \(range) not inside usable RAM")
         for reserved in 0 ..< reservations.count {
             let cut = reservations[reserved].range.touchedFrames
-            fuzzRequire(cut.isEmpty || !(cut.start < usable[index].end && usable[index].start < cut.end), "usable range \(range) touches a reservation")
+            fuzzRequire(
+                cut.isEmpty || !(cut.start < usable[index].end && usable[index].start < cut.end),
+                "usable range \(range) touches a reservation")
         }
     }
     let span = usable.span
@@ -204,10 +241,13 @@ func checkUsable(raw: MemoryMap, normalised: MemoryMap, reservations: Reservatio
     let storage = UnsafeMutableRawPointer.allocate(byteCount: byteCount, alignment: 8)
     defer { storage.deallocate() }
     do throws(FrameAllocatorSetupError) {
-        let frames = try FrameAllocator(span: span, storage: storage, storageByteCount: UInt64(byteCount),
-                                        usable: usable, reservations: reservations)
+        let frames = try FrameAllocator(
+            span: span, storage: storage, storageByteCount: UInt64(byteCount),
+            usable: usable, reservations: reservations)
         fuzzRequire(frames.checkInvariants() == nil, "frame allocator: \(String(describing: frames.checkInvariants()))")
-        fuzzRequire(frames.statistics.freeFrames == usable.frameCount, "free frames \(frames.statistics.freeFrames) != \(usable.frameCount)")
+        fuzzRequire(
+            frames.statistics.freeFrames == usable.frameCount,
+            "free frames \(frames.statistics.freeFrames) != \(usable.frameCount)")
     } catch {
         fuzzRequire(false, "frame allocator refused its own usable ranges: \(error)")
     }

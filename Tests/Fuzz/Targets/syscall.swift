@@ -48,7 +48,8 @@ public func fuzzSyscall(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
         offset += 25
         let actual: Result<(UInt64, UInt64), UserRangeError>
         do throws(UserRangeError) {
-            let range = try validateUserRange(address: address, length: length, alignment: unaligned ? .roundOutward : .pageAlignedAddress)
+            let range = try validateUserRange(
+                address: address, length: length, alignment: unaligned ? .roundOutward : .pageAlignedAddress)
             fuzzRequire(range.pageCount * 4096 == range.byteCount, "page count")
             actual = .success((range.start.raw, range.end.raw))
         } catch {
@@ -59,7 +60,8 @@ public func fuzzSyscall(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
         case (.failure(let a), .failure(let b)): fuzzRequire(a == b, "range \(address)+\(length): \(a) != \(b)")
         case (let a, let b): fuzzRequire(false, "range \(address)+\(length): \(a) != \(b)")
         }
-        fuzzRequire(UserProtection.pageFlags(forSyscallArgument: protection) == referenceFlags(protection), "protection \(protection)")
+        fuzzRequire(
+            UserProtection.pageFlags(forSyscallArgument: protection) == referenceFlags(protection), "protection \(protection)")
     }
     return 0
 }

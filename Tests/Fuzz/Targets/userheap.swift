@@ -76,18 +76,22 @@ struct UserHeapSession {
     /// directory overhead) of its budget.
     mutating func adopt(_ pointer: UnsafeMutableRawPointer?, byteCount size: Int, alignment: Int, zeroed: Bool) {
         guard let pointer else {
-            fuzzRequire(source.byteLimit - source.mappedBytes < size + (1 << 20),
-                        "allocation of \(size) failed with \(source.byteLimit - source.mappedBytes) bytes left at the source")
+            fuzzRequire(
+                source.byteLimit - source.mappedBytes < size + (1 << 20),
+                "allocation of \(size) failed with \(source.byteLimit - source.mappedBytes) bytes left at the source")
             return
         }
         let usable = heap.usableByteCount(of: pointer)
         let address = UInt(bitPattern: pointer)
-        fuzzRequire(address % UInt(alignment) == 0 && usable >= size, "block \(address): usable \(usable), asked \(size), alignment \(alignment)")
+        fuzzRequire(
+            address % UInt(alignment) == 0 && usable >= size,
+            "block \(address): usable \(usable), asked \(size), alignment \(alignment)")
         if zeroed { fuzzRequire(holds(pointer, size, 0), "calloc block not zeroed") }
         for other in live {
             let start = UInt(bitPattern: other.pointer)
-            fuzzRequire(address + UInt(max(usable, 1)) <= start || start + UInt(max(other.usable, 1)) <= address,
-                        "block \(address) overlaps live block \(start)")
+            fuzzRequire(
+                address + UInt(max(usable, 1)) <= start || start + UInt(max(other.usable, 1)) <= address,
+                "block \(address) overlaps live block \(start)")
         }
         serial = serial == 255 ? 1 : serial + 1
         fill(pointer, usable, with: serial)
@@ -146,7 +150,7 @@ struct UserHeapSession {
         default:
             pointer = UnsafeMutableRawPointer(bitPattern: source.bufferBase + 16 * UInt(input.below(1 << 20)))!
         }
-        if live.contains(where: { $0.pointer == pointer }) { return }   // a valid free, not a hostile one
+        if live.contains(where: { $0.pointer == pointer }) { return }  // a valid free, not a hostile one
         let before = heap.statistics.liveBytes
         heap.free(pointer)
         fuzzRequire(reported.errors.count == 1, "hostile free of \(pointer) reported \(reported.errors)")
@@ -157,7 +161,9 @@ struct UserHeapSession {
     func check() {
         fuzzRequire(reported.errors.isEmpty, "error reported: \(reported.errors)")
         fuzzRequire(heap.checkInvariants() == nil, "invariant: \(String(describing: heap.checkInvariants()))")
-        fuzzRequire(heap.statistics.liveBytes == live.reduce(0) { $0 + $1.usable }, "live bytes \(heap.statistics.liveBytes) != \(live.map(\.usable))")
+        fuzzRequire(
+            heap.statistics.liveBytes == live.reduce(0) { $0 + $1.usable },
+            "live bytes \(heap.statistics.liveBytes) != \(live.map(\.usable))")
         fuzzRequire(source.misuse.isEmpty, "page source misuse: \(source.misuse)")
     }
 

@@ -24,7 +24,10 @@ struct Samples {
         var copy = values
         for i in 1 ..< copy.count {  // insertion sort: a handful of samples
             var j = i
-            while j > 0 && copy[j - 1] > copy[j] { copy.swapAt(j - 1, j); j -= 1 }
+            while j > 0 && copy[j - 1] > copy[j] {
+                copy.swapAt(j - 1, j)
+                j -= 1
+            }
         }
         return copy
     }
@@ -54,14 +57,18 @@ func measure(populate: Bool) -> (map: UInt64, touch: UInt64, total: UInt64)? {
 
 @_cdecl("user_main")
 func userMain() -> Int32 {
-    var demandFault = Samples(), eagerTouch = Samples(), eagerPopulate = Samples(), demandTotal = Samples(), eagerTotal = Samples()
+    var demandFault = Samples(), eagerTouch = Samples(), eagerPopulate = Samples(), demandTotal = Samples(),
+        eagerTotal = Samples()
     for round in 0 ..< rounds {
         for populate in round % 2 == 0 ? [false, true] : [true, false] {
             guard let cost = measure(populate: populate) else { return 1 }
             if populate {
-                eagerTouch.add(cost.touch); eagerPopulate.add(cost.map); eagerTotal.add(cost.total)
+                eagerTouch.add(cost.touch)
+                eagerPopulate.add(cost.map)
+                eagerTotal.add(cost.total)
             } else {
-                demandFault.add(cost.touch); demandTotal.add(cost.total)
+                demandFault.add(cost.touch)
+                demandTotal.add(cost.total)
             }
         }
     }

@@ -22,7 +22,7 @@ func userMain() -> Int32 {
     if fcw != 0x037F { return 1 }
     if mxcsr != 0x1F80 { return 2 }
     if tags != 0xFFFF || (status >> 11) & 7 != 0 { return 3 }
-    for round in 0..<2 {
+    for round in 0 ..< 2 {
         if !checkResults() { return 4 }
         if round == 0 { _ = try? Syscall.memstat() }
     }

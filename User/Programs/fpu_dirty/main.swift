@@ -14,8 +14,8 @@ import KernelLog
 @_extern(c, "user_fpu_tag_word") func user_fpu_tag_word() -> UInt16
 @_extern(c, "user_fill_x87_stack") func user_fill_x87_stack()
 
-let dirtyControlWord: UInt16 = 0x0C3A   // RC toward zero, PC single, IM and ZM unmasked
-let dirtyMXCSR: UInt32 = 0x7D80         // RC toward zero, ZM unmasked
+let dirtyControlWord: UInt16 = 0x0C3A  // RC toward zero, PC single, IM and ZM unmasked
+let dirtyMXCSR: UInt32 = 0x7D80  // RC toward zero, ZM unmasked
 
 @_cdecl("user_main")
 func userMain() -> Int32 {
@@ -25,8 +25,8 @@ func userMain() -> Int32 {
     user_set_mxcsr(dirtyMXCSR)
     user_fill_x87_stack()
     let tagsBefore = user_fpu_tag_word()
-    for _ in 0..<16 {
-        _ = try? Syscall.memstat()   // kernel entries and exits with the dirty state live
+    for _ in 0 ..< 16 {
+        _ = try? Syscall.memstat()  // kernel entries and exits with the dirty state live
     }
     if user_fpu_control_word() != dirtyControlWord { return 1 }
     if user_mxcsr() != dirtyMXCSR { return 2 }

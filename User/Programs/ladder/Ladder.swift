@@ -33,7 +33,10 @@ struct Ladder {
 
         guard var pool = try? ObjectPool(source: SyscallPageSource(), slotByteCount: smallBytes, capacity: 64) else { return 1 }
         let poolRung = measure("pool", bytes: smallBytes, kernelCalls: .none) { stamp in
-            guard let slot = try? pool.get() else { failed = true; return 0 }
+            guard let slot = try? pool.get() else {
+                failed = true
+                return 0
+            }
             let value = touch(slot, byteCount: smallBytes, stamp: stamp)
             if (try? pool.put(slot)) == nil { failed = true }
             return value
@@ -55,7 +58,10 @@ struct Ladder {
                 failed = true
                 return 0
             }
-            guard let pointer = mapping.pointer else { failed = true; return 0 }
+            guard let pointer = mapping.pointer else {
+                failed = true
+                return 0
+            }
             let value = touch(pointer, byteCount: largeBytes, stamp: stamp)
             if (try? Syscall.unmap(address: mapping, length: UInt64(largeBytes))) == nil { failed = true }
             return value
@@ -64,7 +70,8 @@ struct Ladder {
             .text("reason", "no-demand-paging").end()
         guard !failed else { return 1 }
         guard arenaRung != nil, poolRung != nil, mallocRung != nil, cachedRung != nil, kernelRung != nil,
-              mapRung != nil else { return 2 }
+            mapRung != nil
+        else { return 2 }
         return 0
     }
 }
@@ -85,7 +92,8 @@ func mallocTouchFree(_ byteCount: Int, stamp: UInt64, failed: inout Bool) -> UIn
 @inline(never) func touch(_ buffer: UnsafeMutableRawPointer, byteCount: Int, stamp: UInt64) -> UInt64 {
     let middle = (byteCount / 2) & ~7
     let last = byteCount - 8
-    let seen = buffer.load(as: UInt64.self) ^ buffer.load(fromByteOffset: middle, as: UInt64.self)
+    let seen =
+        buffer.load(as: UInt64.self) ^ buffer.load(fromByteOffset: middle, as: UInt64.self)
         ^ buffer.load(fromByteOffset: last, as: UInt64.self)
     buffer.storeBytes(of: stamp, as: UInt64.self)
     buffer.storeBytes(of: stamp &+ 1, toByteOffset: middle, as: UInt64.self)

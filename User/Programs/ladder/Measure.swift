@@ -18,8 +18,10 @@ extension Ladder {
     /// One untimed warm-up round (chunks, slots, spans and caches fill), then `rounds` timed
     /// rounds of `round(stamp)`; prints the rung's line. Returns the median cycles, or nil when
     /// the kernel calls made during the timed rounds contradict `kernelCalls` (or memstat failed).
-    mutating func measure(_ name: StaticString, bytes: Int, kernelCalls: KernelCalls,
-                          _ round: (UInt64) -> UInt64) -> UInt64? {
+    mutating func measure(
+        _ name: StaticString, bytes: Int, kernelCalls: KernelCalls,
+        _ round: (UInt64) -> UInt64
+    ) -> UInt64? {
         checksum ^= round(0)
         var samples = Samples(filler: 0)
         guard let before = try? Syscall.memstat() else { return nil }

@@ -32,7 +32,7 @@ struct SlotTable {
         let slot = slots[index]
         guard let block = slot.block else { return true }
         let bytes = block.assumingMemoryBound(to: UInt8.self)
-        for offset in 0..<(prefix ?? slot.size) where bytes[offset] != Self.patternByte(seed: slot.seed, offset: offset) {
+        for offset in 0 ..< (prefix ?? slot.size) where bytes[offset] != Self.patternByte(seed: slot.seed, offset: offset) {
             Console.line("larson").word("FAILED").phrase("reason", "pattern damaged").dec("slot", index)
                 .dec("offset", offset).dec("size", slot.size).end()
             return false
@@ -43,7 +43,7 @@ struct SlotTable {
     private func fill(_ index: Int, from start: Int = 0) {
         let slot = slots[index]
         let bytes = slot.block!.assumingMemoryBound(to: UInt8.self)
-        for offset in start..<slot.size { bytes[offset] = Self.patternByte(seed: slot.seed, offset: offset) }
+        for offset in start ..< slot.size { bytes[offset] = Self.patternByte(seed: slot.seed, offset: offset) }
     }
 
     /// Frees the slot's block after verifying it, then malloc + fill.
@@ -62,7 +62,7 @@ struct SlotTable {
         CAllocation.free(slots[index].block)
         guard let block = CAllocation.calloc(1, size) else { return 1 }
         let bytes = block.assumingMemoryBound(to: UInt8.self)
-        for offset in 0..<size where bytes[offset] != 0 {
+        for offset in 0 ..< size where bytes[offset] != 0 {
             Console.line("larson").word("FAILED").phrase("reason", "calloc memory not zero").dec("size", size).end()
             return 3
         }
@@ -87,7 +87,7 @@ struct SlotTable {
 
     /// Verifies and frees every block.
     mutating func freeAll() -> Int32 {
-        for index in 0..<count {
+        for index in 0 ..< count {
             guard verify(index) else { return 2 }
             CAllocation.free(slots[index].block)
             slots[index].block = nil

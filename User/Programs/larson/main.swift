@@ -18,17 +18,22 @@ let checkEvery = 10_000
 func userMain() -> Int32 {
     guard var slots = SlotTable(count: slotCount) else { return 1 }
     var random = SplitMix64(seed: 0x1A450)
-    for step in 0..<steps {
+    for step in 0 ..< steps {
         let index = Int(random.next(below: UInt64(slotCount)))
         let size = 8 + Int(random.next(below: 992))
         let kind = random.next(below: 16)
-        let outcome = kind < 2 ? slots.reallocate(index, size: size, step: step)
-            : kind == 2 ? slots.replaceZeroed(index, size: size, step: step)
-            : slots.replace(index, size: size, step: step)
+        let outcome =
+            kind < 2
+            ? slots.reallocate(index, size: size, step: step)
+            : kind == 2
+                ? slots.replaceZeroed(index, size: size, step: step)
+                : slots.replace(index, size: size, step: step)
         if outcome != 0 { return outcome }
         if (step + 1) % checkEvery == 0 {
             guard ProgramHeap.isConsistent("larson") else { return 4 }
-            Console.line("larson").word("progress").dec("steps", step + 1).dec("live_bytes", ProgramHeap.heap.statistics.liveBytes).end()
+            Console.line("larson").word("progress").dec("steps", step + 1).dec(
+                "live_bytes", ProgramHeap.heap.statistics.liveBytes
+            ).end()
         }
     }
     ProgramHeap.report("larson")

@@ -28,7 +28,10 @@ struct SearchTree {
         while true {
             if key == node.key { return false }
             let next = key < node.key ? node.left : node.right
-            if let next { node = next; continue }
+            if let next {
+                node = next
+                continue
+            }
             let leaf = TreeNode(key: key, values: values)
             if key < node.key { node.left = leaf } else { node.right = leaf }
             count += 1

@@ -41,10 +41,10 @@ func buildAndQuery() -> Int32 {
     Console.line("malloc_demo").word("tree").dec("nodes", tree.count).dec("height", walk.height).end()
 
     var table: [UInt64: [UInt8]] = [:]
-    for index in 0..<5000 { table[keys[index]] = bytesFor(keys[index]) }
+    for index in 0 ..< 5000 { table[keys[index]] = bytesFor(keys[index]) }
     for index in stride(from: 0, to: 5000, by: 2) { table[keys[index]] = nil }
     guard table.count == 2500 else { return 2 }
-    for index in 0..<5000 {
+    for index in 0 ..< 5000 {
         let expected: [UInt8]? = index % 2 == 0 ? nil : bytesFor(keys[index])
         guard table[keys[index]] == expected else { return 2 }
     }
@@ -56,9 +56,9 @@ func buildAndQuery() -> Int32 {
 }
 
 func valuesFor(_ key: UInt64) -> [UInt64] {
-    (0..<Int(key % 8 + 1)).map { key &* UInt64($0 + 1) }
+    (0 ..< Int(key % 8 + 1)).map { key &* UInt64($0 + 1) }
 }
 
 func bytesFor(_ key: UInt64) -> [UInt8] {
-    (0..<Int(key % 48 + 1)).map { UInt8(truncatingIfNeeded: key >> UInt64($0 % 8)) }
+    (0 ..< Int(key % 48 + 1)).map { UInt8(truncatingIfNeeded: key >> UInt64($0 % 8)) }
 }

@@ -8,7 +8,8 @@ import KernelLog
 @_cdecl("user_main")
 func userMain() -> Int32 {
     guard let live = CAllocation.malloc(64),
-          let page = try? Syscall.map(length: UserSpace.pageBytes, protection: .readWrite) else { return 2 }
+        let page = try? Syscall.map(length: UserSpace.pageBytes, protection: .readWrite)
+    else { return 2 }
     Console.line("malloc_hostile_foreign_free").word("freeing").text("expect", "exit-101").end()
     CAllocation.free(page.pointer)
     Console.line("malloc_hostile_foreign_free").word("FAILED").phrase("reason", "foreign free not reported").end()

@@ -14,8 +14,8 @@ func userMain() -> Int32 {
     guard b - a == 48, c - b == 48 else { return 3 }
     CAllocation.free(b)
     let publicKey: UInt64 = 0x5357_4946_544D_4D21
-    (a + 48).storeBytes(of: UInt64(UInt(bitPattern: c)), as: UInt64.self)        // A's overflow: B's link -> C
-    c.storeBytes(of: UInt64(0), as: UInt64.self)                                  // C: end of list
+    (a + 48).storeBytes(of: UInt64(UInt(bitPattern: c)), as: UInt64.self)  // A's overflow: B's link -> C
+    c.storeBytes(of: UInt64(0), as: UInt64.self)  // C: end of list
     (c + 8).storeBytes(of: publicKey ^ UInt64(UInt(bitPattern: c)) ^ 0xF8EE_5107_F8EE_5107, as: UInt64.self)
     Console.line("malloc_hostile_forged_free").word("forged").hex("live_block", UInt64(UInt(bitPattern: c)))
         .text("expect", "exit-106").end()

@@ -11,25 +11,36 @@ import KernelLog
 func userMain() -> Int32 {
     let page = UserSpace.pageBytes
     guard let first = try? Syscall.map(length: page, protection: .readWrite) else { return fail(1, "first unhinted map") }
-    let next = first.adding(2 * page)!                       // where the next unhinted map goes
+    let next = first.adding(2 * page)!  // where the next unhinted map goes
     guard let blocker = try? Syscall.map(hint: next, length: 16 * page, protection: .readWrite), blocker == next else {
         return fail(2, "hinted map at the next unhinted address")
     }
     var placed: [(UInt64, UInt64)] = [(first.raw, first.raw + page), (blocker.raw, blocker.raw + 16 * page)]
-    for round in 0..<64 {
+    for round in 0 ..< 64 {
         let length = UInt64(1 + round % 5) * page
-        guard let address = try? Syscall.map(length: length, protection: .readWrite) else { return fail(3, "an unhinted map after the hinted one") }
-        for (start, end) in placed where address.raw < end && address.raw + length > start { return fail(4, "unhinted map overlaps an earlier one") }
+        guard let address = try? Syscall.map(length: length, protection: .readWrite) else {
+            return fail(3, "an unhinted map after the hinted one")
+        }
+        for (start, end) in placed where address.raw < end && address.raw + length > start {
+            return fail(4, "unhinted map overlaps an earlier one")
+        }
         placed.append((address.raw, address.raw + length))
     }
     let gapStart = UserSpace.stackGuardGapStart.raw, stackStart = UserSpace.stackEnd.raw - UserSpace.stackBytes
-    for (hint, length) in [(stackStart - page, page), (gapStart, page), (gapStart - page, 2 * page), (stackStart - 64 * page, 8 * page)] {
-        guard case .failure(.exists) = Result(catching: { () throws(Errno) in try Syscall.map(hint: VirtualAddress(hint), length: length, protection: .readWrite) }) else {
+    for (hint, length) in [
+        (stackStart - page, page), (gapStart, page), (gapStart - page, 2 * page), (stackStart - 64 * page, 8 * page),
+    ] {
+        guard
+            case .failure(.exists) = Result(catching: { () throws(Errno) in
+                try Syscall.map(hint: VirtualAddress(hint), length: length, protection: .readWrite)
+            })
+        else {
             return fail(5, "a hint in the stack guard gap was not EEXIST")
         }
     }
     guard let below = try? Syscall.map(hint: VirtualAddress(gapStart - 4 * page), length: 4 * page, protection: .readWrite),
-          below.raw == gapStart - 4 * page else { return fail(6, "a hint just below the guard gap") }
+        below.raw == gapStart - 4 * page
+    else { return fail(6, "a hint just below the guard gap") }
     Console.line("map_layout").word("ok").dec("unhinted_maps", 65).end()
     return 0
 }

@@ -16,7 +16,8 @@ enum BreakChecks {
         MemoryProbe.fill(start, byteCount: 3 * page, seed: 21)
         check.require(MemoryProbe.holdsPattern(start, byteCount: 3 * page, seed: 21), "break memory keeps what was written")
         let afterGrow = check.requireSuccess("memstat") { () throws(Errno) in try Syscall.memstat() }
-        check.require(afterGrow.breakCurrent == grown.raw && afterGrow.breakStart == baseline.breakStart, "memstat sees the new break")
+        check.require(
+            afterGrow.breakCurrent == grown.raw && afterGrow.breakStart == baseline.breakStart, "memstat sees the new break")
         check.require(afterGrow.pagesMapped == baseline.pagesMapped + 3, "grow maps 3 pages")
         check.require(afterGrow.brkCalls > baseline.brkCalls, "memstat counts brk calls")
 
@@ -48,8 +49,9 @@ enum BreakChecks {
         check.group("brk back to the start")
         check.requireSuccess("brk to start") { () throws(Errno) in try Syscall.setBreak(start) }
         let afterReset = check.requireSuccess("memstat") { () throws(Errno) in try Syscall.memstat() }
-        check.require(afterReset.pagesMapped == baseline.pagesMapped && afterReset.breakCurrent == start.raw,
-                      "every break page returned")
+        check.require(
+            afterReset.pagesMapped == baseline.pagesMapped && afterReset.breakCurrent == start.raw,
+            "every break page returned")
         check.requireErrno(.invalidArgument, "break pages cannot be unmapped with unmap") { () throws(Errno) in
             try Syscall.setBreak(grown)
             defer { _ = Syscall.brk(start) }

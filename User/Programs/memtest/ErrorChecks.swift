@@ -5,7 +5,9 @@ enum ErrorChecks {
     static func run(_ check: inout Checker) {
         let page = UserSpace.pageBytes
         check.group("errors: setup")
-        let address = check.requireSuccess("map 1 page") { () throws(Errno) in try Syscall.map(length: page, protection: .readWrite) }
+        let address = check.requireSuccess("map 1 page") { () throws(Errno) in
+            try Syscall.map(length: page, protection: .readWrite)
+        }
         let freed = check.requireSuccess("map and unmap 1 page") { () throws(Errno) in
             let freed = try Syscall.map(length: page, protection: .readWrite)
             try Syscall.unmap(address: freed, length: page)
@@ -13,11 +15,17 @@ enum ErrorChecks {
         }
 
         check.group("errors: zero length (EINVAL)")
-        check.requireErrno(.invalidArgument, "map length 0") { () throws(Errno) in _ = try Syscall.map(length: 0, protection: .readWrite) }
-        check.requireErrno(.invalidArgument, "unmap length 0") { () throws(Errno) in try Syscall.unmap(address: address, length: 0) }
+        check.requireErrno(.invalidArgument, "map length 0") { () throws(Errno) in
+            _ = try Syscall.map(length: 0, protection: .readWrite)
+        }
+        check.requireErrno(.invalidArgument, "unmap length 0") { () throws(Errno) in
+            try Syscall.unmap(address: address, length: 0)
+        }
 
         check.group("errors: unaligned address (EINVAL)")
-        check.requireErrno(.invalidArgument, "unmap unaligned") { () throws(Errno) in try Syscall.unmap(address: address.adding(8)!, length: page) }
+        check.requireErrno(.invalidArgument, "unmap unaligned") { () throws(Errno) in
+            try Syscall.unmap(address: address.adding(8)!, length: page)
+        }
         check.requireErrno(.invalidArgument, "map unaligned hint") { () throws(Errno) in
             _ = try Syscall.map(hint: freed.adding(8)!, length: page, protection: .readWrite)
         }
@@ -26,7 +34,9 @@ enum ErrorChecks {
         check.requireErrno(.badAddress, "write from kernel memory (EFAULT)") { () throws(Errno) in
             _ = try Syscall.write(address: UserSpace.kernelAddress, length: 10)
         }
-        check.requireErrno(.badAddress, "memstat into kernel memory (EFAULT)") { () throws(Errno) in try Syscall.memstat(into: UserSpace.kernelAddress) }
+        check.requireErrno(.badAddress, "memstat into kernel memory (EFAULT)") { () throws(Errno) in
+            try Syscall.memstat(into: UserSpace.kernelAddress)
+        }
         check.requireErrno(.invalidArgument, "unmap kernel memory (EINVAL)") { () throws(Errno) in
             try Syscall.unmap(address: UserSpace.kernelAddress, length: page)
         }
@@ -57,13 +67,17 @@ enum ErrorChecks {
         }
 
         check.group("errors: W+X refused (EINVAL)")
-        check.requireErrno(.invalidArgument, "map W+X") { () throws(Errno) in _ = try Syscall.map(length: page, protection: [.write, .execute]) }
+        check.requireErrno(.invalidArgument, "map W+X") { () throws(Errno) in
+            _ = try Syscall.map(length: page, protection: [.write, .execute])
+        }
         check.requireErrno(.invalidArgument, "map R+W+X") { () throws(Errno) in
             _ = try Syscall.map(length: page, protection: [.read, .write, .execute])
         }
 
         check.group("errors: unmap of unmapped memory (EINVAL)")
-        check.requireErrno(.invalidArgument, "unmap a freed page") { () throws(Errno) in try Syscall.unmap(address: freed, length: page) }
+        check.requireErrno(.invalidArgument, "unmap a freed page") { () throws(Errno) in
+            try Syscall.unmap(address: freed, length: page)
+        }
         check.requireErrno(.invalidArgument, "unmap the program's own text") { () throws(Errno) in
             try Syscall.unmap(address: UserSpace.imageBase, length: page)
         }
@@ -72,7 +86,9 @@ enum ErrorChecks {
         }
 
         check.group("errors: write limits")
-        check.requireErrno(.invalidArgument, "write 4097 bytes (EINVAL)") { () throws(Errno) in _ = try Syscall.write(address: address, length: 4097) }
+        check.requireErrno(.invalidArgument, "write 4097 bytes (EINVAL)") { () throws(Errno) in
+            _ = try Syscall.write(address: address, length: 4097)
+        }
         check.requireErrno(.badAddress, "write from a freed page (EFAULT)") { () throws(Errno) in
             _ = try Syscall.write(address: freed, length: 10)
         }

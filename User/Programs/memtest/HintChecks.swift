@@ -6,7 +6,9 @@ enum HintChecks {
     static func run(_ check: inout Checker) {
         let page = UserSpace.pageBytes
         check.group("map hint used exactly")
-        let probe = check.requireSuccess("map 8 pages") { () throws(Errno) in try Syscall.map(length: 8 * page, protection: .readWrite) }
+        let probe = check.requireSuccess("map 8 pages") { () throws(Errno) in
+            try Syscall.map(length: 8 * page, protection: .readWrite)
+        }
         check.requireSuccess("unmap 8 pages") { () throws(Errno) in try Syscall.unmap(address: probe, length: 8 * page) }
         let hinted = check.requireSuccess("map at the freed range") { () throws(Errno) in
             try Syscall.map(hint: probe, length: 8 * page, protection: .readWrite)

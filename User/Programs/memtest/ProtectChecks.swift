@@ -6,11 +6,17 @@ enum ProtectChecks {
     static func run(_ check: inout Checker) {
         let page = UserSpace.pageBytes
         check.group("protect read-only then writable")
-        let address = check.requireSuccess("map 2 pages") { () throws(Errno) in try Syscall.map(length: 2 * page, protection: .readWrite) }
+        let address = check.requireSuccess("map 2 pages") { () throws(Errno) in
+            try Syscall.map(length: 2 * page, protection: .readWrite)
+        }
         MemoryProbe.fill(address, byteCount: 2 * page, seed: 31)
-        check.requireSuccess("protect read-only") { () throws(Errno) in try Syscall.protect(address: address, length: page, protection: .read) }
+        check.requireSuccess("protect read-only") { () throws(Errno) in
+            try Syscall.protect(address: address, length: page, protection: .read)
+        }
         check.require(MemoryProbe.holdsPattern(address, byteCount: 2 * page, seed: 31), "read-only page keeps its bytes")
-        check.requireSuccess("protect read-write") { () throws(Errno) in try Syscall.protect(address: address, length: page, protection: .readWrite) }
+        check.requireSuccess("protect read-write") { () throws(Errno) in
+            try Syscall.protect(address: address, length: page, protection: .readWrite)
+        }
         MemoryProbe.fill(address, byteCount: page, seed: 32)
         check.require(MemoryProbe.holdsPattern(address, byteCount: page, seed: 32), "page writable again")
 

@@ -16,7 +16,8 @@ func userMain() -> Int32 {
     guard (try? Syscall.setBreak(VirtualAddress(start.raw + breakGrowth))) != nil else { return 2 }
     touchPages(start, length: breakGrowth)
     guard let stats = try? Syscall.memstat(),
-          stats.pagesMapped >= (length + breakGrowth) / UserSpace.pageBytes else { return 3 }
+        stats.pagesMapped >= (length + breakGrowth) / UserSpace.pageBytes
+    else { return 3 }
     Console.line("no_unmap").word("leaving").hex("region", region.raw).dec("pages_mapped", stats.pagesMapped)
         .dec("free_frames_system", stats.freeFramesSystem).end()
     return 0

@@ -26,45 +26,65 @@ func userMain() -> Int32 {
         return fail(2, "the blocking map")
     }
     MemoryProbe.fill(run, byteCount: 3 * page, seed: 0xA0)
-    guard case .failure(.outOfMemory) = Result(catching: { () throws(Errno) in
-        try Syscall.remap(address: run, oldLength: 3 * page, newLength: 8 * page, flags: RemapFlags(mayMove: false))
-    }) else { return fail(3, "blocked growth without mayMove was not ENOMEM") }
+    guard
+        case .failure(.outOfMemory) = Result(catching: { () throws(Errno) in
+            try Syscall.remap(address: run, oldLength: 3 * page, newLength: 8 * page, flags: RemapFlags(mayMove: false))
+        })
+    else { return fail(3, "blocked growth without mayMove was not ENOMEM") }
     guard let before = try? Syscall.memstat() else { return fail(4, "memstat") }
     let alignment: UInt64 = 64 << 10
-    guard let moved = try? Syscall.remap(address: run, oldLength: 3 * page, newLength: 8 * page,
-                                         flags: RemapFlags(mayMove: true, alignment: alignment)) else { return fail(5, "remap with mayMove") }
+    guard
+        let moved = try? Syscall.remap(
+            address: run, oldLength: 3 * page, newLength: 8 * page,
+            flags: RemapFlags(mayMove: true, alignment: alignment))
+    else { return fail(5, "remap with mayMove") }
     guard moved != run, moved.raw % alignment == 0 else { return fail(6, "the moved run is not aligned elsewhere") }
     guard MemoryProbe.holdsPattern(moved, byteCount: 3 * page, seed: 0xA0) else { return fail(7, "a moved page lost its bytes") }
     guard MemoryProbe.isZero(moved.adding(3 * page)!, byteCount: 5 * page) else { return fail(8, "a new page is not zero") }
-    guard case .failure(.invalidArgument) = Result(catching: { () throws(Errno) in try Syscall.unmap(address: run, length: page) }) else {
+    guard
+        case .failure(.invalidArgument) = Result(catching: { () throws(Errno) in try Syscall.unmap(address: run, length: page) })
+    else {
         return fail(9, "the old run is still mapped")
     }
     guard let after = try? Syscall.memstat(), after.pagesMapped == before.pagesMapped,
-          after.committedPages + 1 >= before.committedPages + 5, after.committedPages <= before.committedPages + 5 + 3 else {
+        after.committedPages + 1 >= before.committedPages + 5, after.committedPages <= before.committedPages + 5 + 3
+    else {
         return fail(10, "the move changed resident pages or charged more than the 5 new pages")
     }
     // 2. In place, then shrinking.
-    guard let grown = try? Syscall.remap(address: moved, oldLength: 8 * page, newLength: 12 * page, flags: RemapFlags(mayMove: false)),
-          grown == moved else { return fail(11, "growth in place") }
+    guard
+        let grown = try? Syscall.remap(
+            address: moved, oldLength: 8 * page, newLength: 12 * page, flags: RemapFlags(mayMove: false)),
+        grown == moved
+    else { return fail(11, "growth in place") }
     // 12 pages of a 64 KiB-aligned run share one page table: the charge moves by data pages only.
     guard let afterGrowth = try? Syscall.memstat(), afterGrowth.pagesMapped == after.pagesMapped,
-          afterGrowth.committedPages == after.committedPages + 4 else { return fail(14, "growth in place was not demand-zero") }
-    guard let shrunk = try? Syscall.remap(address: moved, oldLength: 12 * page, newLength: 2 * page, flags: RemapFlags(mayMove: true)),
-          shrunk == moved, let afterShrink = try? Syscall.memstat(), afterShrink.pagesMapped == after.pagesMapped - 1,
-          afterShrink.committedPages == after.committedPages + 4 - 10 else {
+        afterGrowth.committedPages == after.committedPages + 4
+    else { return fail(14, "growth in place was not demand-zero") }
+    guard
+        let shrunk = try? Syscall.remap(
+            address: moved, oldLength: 12 * page, newLength: 2 * page, flags: RemapFlags(mayMove: true)),
+        shrunk == moved, let afterShrink = try? Syscall.memstat(), afterShrink.pagesMapped == after.pagesMapped - 1,
+        afterShrink.committedPages == after.committedPages + 4 - 10
+    else {
         return fail(12, "shrinking")
     }
-    guard let populated = try? Syscall.remap(address: moved, oldLength: 2 * page, newLength: 6 * page,
-                                             flags: RemapFlags(mayMove: false, populate: true)), populated == moved,
-          let afterPopulate = try? Syscall.memstat(), afterPopulate.pagesMapped == afterShrink.pagesMapped + 4,
-          MemoryProbe.isZero(moved.adding(2 * page)!, byteCount: 4 * page) else {
+    guard
+        let populated = try? Syscall.remap(
+            address: moved, oldLength: 2 * page, newLength: 6 * page,
+            flags: RemapFlags(mayMove: false, populate: true)), populated == moved,
+        let afterPopulate = try? Syscall.memstat(), afterPopulate.pagesMapped == afterShrink.pagesMapped + 4,
+        MemoryProbe.isZero(moved.adding(2 * page)!, byteCount: 4 * page)
+    else {
         return fail(15, "growth with populate")
     }
     // 3. Refusals.
-    for (address, length, flags, expected) in [(moved.raw, page, UInt64(4), Errno.invalidArgument),
-                                               (moved.raw, page, UInt64(1 | 5 << 8), .invalidArgument),
-                                               (moved.raw, 7 * page, UInt64(1), .badAddress),
-                                               (UserSpace.imageBase.raw, page, UInt64(1), .invalidArgument)] {
+    for (address, length, flags, expected) in [
+        (moved.raw, page, UInt64(4), Errno.invalidArgument),
+        (moved.raw, page, UInt64(1 | 5 << 8), .invalidArgument),
+        (moved.raw, 7 * page, UInt64(1), .badAddress),
+        (UserSpace.imageBase.raw, page, UInt64(1), .invalidArgument),
+    ] {
         let raw = SyscallTrap.invoke(.remap, address, length, 4 * page, flags)
         guard raw == -Int64(expected.rawValue) else { return fail(13, "a refusal with the wrong errno") }
     }

@@ -7,7 +7,9 @@
 // Expected: exit=0 (and every program after it runs).
 import KernelLog
 
-@_extern(c, "user_write_with_rflags") func user_write_with_rflags(_ bits: UInt64, _ buffer: UnsafeRawPointer, _ length: UInt64) -> UInt64
+@_extern(c, "user_write_with_rflags") func user_write_with_rflags(
+    _ bits: UInt64, _ buffer: UnsafeRawPointer, _ length: UInt64
+) -> UInt64
 @_extern(c, "user_exit_with_rflags") func user_exit_with_rflags(_ bits: UInt64, _ code: Int32)
 
 enum RFlags {
@@ -22,11 +24,13 @@ enum RFlags {
 func userMain() -> Int32 {
     let message: StaticString = "rflags_dirty syscall with NT AC DF set\n"
     let dirty = RFlags.nestedTask | RFlags.alignmentCheck | RFlags.direction | RFlags.ioPrivilege
-    for round in 0..<64 {
+    for round in 0 ..< 64 {
         let flags = user_write_with_rflags(dirty, message.utf8Start, round == 0 ? UInt64(message.utf8CodeUnitCount) : 0)
         if flags & RFlags.nestedTask != 0 { return fail(1, flags) }
         if flags & RFlags.ioPrivilege != 0 { return fail(2, flags) }
-        if flags & (RFlags.direction | RFlags.alignmentCheck) != RFlags.direction | RFlags.alignmentCheck { return fail(3, flags) }
+        if flags & (RFlags.direction | RFlags.alignmentCheck) != RFlags.direction | RFlags.alignmentCheck {
+            return fail(3, flags)
+        }
         if flags & RFlags.interrupts == 0 { return fail(4, flags) }
     }
     Console.line("rflags_dirty").word("ok").phrase("next", "exit with NT AC DF set").end()

@@ -17,9 +17,9 @@ func userMain() -> Int32 {
     guard let table = CAllocation.calloc(ringSize, MemoryLayout<UnsafeMutableRawPointer?>.stride) else { return 1 }
     let ring = table.bindMemory(to: UnsafeMutableRawPointer?.self, capacity: ringSize)
     var sizes = InlineArray<10_000, Int32>(repeating: 0)
-    for round in 0..<rounds {
+    for round in 0 ..< rounds {
         var size = largestSize - round
-        for index in 0..<ringSize {
+        for index in 0 ..< ringSize {
             guard let block = CAllocation.malloc(size) else { return 1 }
             stamp(block, size: size, tag: index &+ round)
             ring[index] = block
@@ -27,7 +27,7 @@ func userMain() -> Int32 {
             size = size > 1 ? size / 2 : largestSize - round
         }
         // First half FIFO (oldest first), second half LIFO (newest first).
-        for index in 0..<(ringSize / 2) {
+        for index in 0 ..< (ringSize / 2) {
             guard release(ring, index, Int(sizes[index]), tag: index &+ round) else { return 2 }
         }
         var index = ringSize - 1
@@ -51,14 +51,14 @@ func userMain() -> Int32 {
 /// small one), so overlapping or damaged blocks show when they are freed.
 func stamp(_ block: UnsafeMutableRawPointer, size: Int, tag: Int) {
     let bytes = block.assumingMemoryBound(to: UInt8.self)
-    for offset in 0..<min(size, 16) { bytes[offset] = UInt8(truncatingIfNeeded: tag &+ offset) }
+    for offset in 0 ..< min(size, 16) { bytes[offset] = UInt8(truncatingIfNeeded: tag &+ offset) }
     bytes[size - 1] = UInt8(truncatingIfNeeded: tag &* 7)
 }
 
 func release(_ ring: UnsafeMutablePointer<UnsafeMutableRawPointer?>, _ index: Int, _ size: Int, tag: Int) -> Bool {
     let bytes = ring[index]!.assumingMemoryBound(to: UInt8.self)
     var intact = bytes[size - 1] == UInt8(truncatingIfNeeded: tag &* 7)
-    for offset in 0..<min(size, 16) where offset != size - 1 {
+    for offset in 0 ..< min(size, 16) where offset != size - 1 {
         intact = intact && bytes[offset] == UInt8(truncatingIfNeeded: tag &+ offset)
     }
     if !intact {

@@ -21,7 +21,8 @@ func scatteredPage(_ region: VirtualAddress, _ index: Int) -> VirtualAddress {
 @_cdecl("user_main")
 func userMain() -> Int32 {
     guard let before = try? Syscall.memstat(),
-          let region = try? Syscall.map(length: reservedBytes, protection: .read) else { return 1 }
+        let region = try? Syscall.map(length: reservedBytes, protection: .read)
+    else { return 1 }
     guard let reserved = try? Syscall.memstat() else { return 1 }
     for index in 0 ..< touched where scatteredPage(region, index).adding(123)!.loadByteOpaque() != 0 { return 2 }
     for index in touched ..< 2 * touched {
@@ -43,8 +44,11 @@ func userMain() -> Int32 {
         .dec("commit_limit", touchedStats.commitLimitSystem).dec("committed_system", touchedStats.committedSystem).end()
     // The written pages and a little slack (stack and data pages this run touched for the first time).
     guard residentGrowth >= UInt64(touched), residentGrowth <= UInt64(touched) + 16,
-          committedGrowth >= UInt64(touched), committedGrowth < pageCount / 64 else { return 4 }
-    guard (try? Syscall.unmap(address: region, length: reservedBytes)) != nil, let after = try? Syscall.memstat() else { return 1 }
+        committedGrowth >= UInt64(touched), committedGrowth < pageCount / 64
+    else { return 4 }
+    guard (try? Syscall.unmap(address: region, length: reservedBytes)) != nil, let after = try? Syscall.memstat() else {
+        return 1
+    }
     guard after.committedPages == before.committedPages, after.residentPages <= before.residentPages + 16 else { return 4 }
     Console.line("sparse_touch").word("ok").dec("committed_after_unmap", after.committedPages).end()
     return 0

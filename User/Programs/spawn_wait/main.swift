@@ -21,7 +21,7 @@ func userMain() -> Int32 {
     }
     guard me != 0, me != children.0, me != children.1, me != children.2 else { return 7 }
     var seen: (Bool, Bool, Bool) = (false, false, false)
-    for round in 0..<3 {
+    for round in 0 ..< 3 {
         guard let (pid, status) = try? Syscall.wait(for: round == 0 ? children.1 : nil) else { return 2 }
         guard status == .exited(code: 0) else { return 3 }
         switch pid {
@@ -31,22 +31,32 @@ func userMain() -> Int32 {
         default: return 4
         }
     }
-    do throws(Errno) { _ = try Syscall.wait(); return 5 } catch { guard error == .noChild else { return 5 } }
+    do throws(Errno) {
+        _ = try Syscall.wait()
+        return 5
+    } catch { guard error == .noChild else { return 5 } }
     guard refusal("no_such_program", .noSuchEntry),
-          refusal(address: 0x1000, length: 5, .badAddress),
-          refusal(address: 0x1000, length: 0, .invalidArgument),
-          refusal(address: 0x1000, length: 65, .invalidArgument) else { return 6 }
+        refusal(address: 0x1000, length: 5, .badAddress),
+        refusal(address: 0x1000, length: 0, .invalidArgument),
+        refusal(address: 0x1000, length: 65, .invalidArgument)
+    else { return 6 }
     Console.line("spawn_wait").word("ok").dec("pid", me).dec("children", 3).dec("child_pids_first", children.0)
         .phrase("statuses", "exited_0").end()
     return 0
 }
 
 private func refusal(_ name: StaticString, _ expected: Errno) -> Bool {
-    do throws(Errno) { _ = try Syscall.spawn(name); return false } catch { return error == expected }
+    do throws(Errno) {
+        _ = try Syscall.spawn(name)
+        return false
+    } catch { return error == expected }
 }
 
 private func refusal(address: UInt64, length: UInt64, _ expected: Errno) -> Bool {
-    do throws(Errno) { _ = try Syscall.spawn(address: VirtualAddress(address), length: length); return false } catch {
+    do throws(Errno) {
+        _ = try Syscall.spawn(address: VirtualAddress(address), length: length)
+        return false
+    } catch {
         return error == expected
     }
 }

@@ -13,7 +13,7 @@ import KernelLog
 func userMain() -> Int32 {
     let page = UserSpace.pageBytes
     let stackStart = UserSpace.stackEnd.raw - UserSpace.stackBytes
-    let target = VirtualAddress(stackStart - page - 16 * page)   // right under a one-page guard
+    let target = VirtualAddress(stackStart - page - 16 * page)  // right under a one-page guard
     if let mapped = try? Syscall.map(hint: target, length: 16 * page, protection: .readWrite) {
         Console.line("stack_jump").word("FAILED").hex("mapped_under_stack", mapped.raw).end()
         return 2

@@ -31,7 +31,7 @@ func userMain() -> Int32 {
 /// Median and minimum cycles of `rounds` timed calls of `body` (samples inline: no heap).
 func measure(_ body: () -> Void) -> (median: UInt64, minimum: UInt64) {
     var samples = FixedCapacityList<2000, UInt64>(filler: 0)
-    for _ in 0..<rounds {
+    for _ in 0 ..< rounds {
         let start = user_read_tsc()
         body()
         try? samples.append(user_read_tsc() &- start)  // capacity == rounds: always fits

@@ -13,7 +13,7 @@ let rounds = 2000
 @_cdecl("user_main")
 func userMain() -> Int32 {
     var samples = InlineArray<2000, UInt64>(repeating: 0)
-    for index in 0..<rounds {
+    for index in 0 ..< rounds {
         let start = user_read_tsc()
         guard let page = try? Syscall.map(length: 4096, protection: .readWrite) else { return 1 }
         page.storeByte(UInt8(truncatingIfNeeded: index))  // touch it: the kernel maps eagerly, this proves it
@@ -21,7 +21,7 @@ func userMain() -> Int32 {
         samples[index] = user_read_tsc() &- start
     }
     let mapUnmap = Statistics(&samples)
-    for index in 0..<rounds {
+    for index in 0 ..< rounds {
         let start = user_read_tsc()
         guard (try? Syscall.write(UnsafeRawBufferPointer(start: nil, count: 0))) != nil else { return 3 }
         samples[index] = user_read_tsc() &- start
@@ -39,7 +39,7 @@ struct Statistics {
     var minimum: UInt64 = 0
 
     init(_ samples: inout InlineArray<2000, UInt64>) {
-        for i in 1..<rounds {
+        for i in 1 ..< rounds {
             let value = samples[i]
             var j = i
             while j > 0 && samples[j - 1] > value {

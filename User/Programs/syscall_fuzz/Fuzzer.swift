@@ -33,7 +33,9 @@ struct Fuzzer {
 
     mutating func write() {
         for i in HostileValues.addresses.indices {
-            for j in HostileValues.bufferLengths.indices { mustFail(.write, HostileValues.addresses[i], HostileValues.bufferLengths[j]) }
+            for j in HostileValues.bufferLengths.indices {
+                mustFail(.write, HostileValues.addresses[i], HostileValues.bufferLengths[j])
+            }
         }
         var valid: UInt64 = 0
         withValidBuffer { valid = $0 }
@@ -49,23 +51,25 @@ struct Fuzzer {
         for i in HostileValues.addresses.indices where HostileValues.addresses[i] != 0 {
             mustFail(.map, HostileValues.addresses[i], page, readWrite)
         }
-        mustFail(.map, UserSpace.imageBase.raw, page, readWrite)          // over the program's text
-        mustFail(.map, UserSpace.stackEnd.raw - page, page, readWrite)    // over the stack
-        mustFail(.map, UserSpace.stackEnd.raw - UserSpace.stackBytes - page, page, readWrite) // the guard page
-        mustFail(.map, UserSpace.end.raw - page, 2 * page, readWrite)     // runs past the end
+        mustFail(.map, UserSpace.imageBase.raw, page, readWrite)  // over the program's text
+        mustFail(.map, UserSpace.stackEnd.raw - page, page, readWrite)  // over the stack
+        mustFail(.map, UserSpace.stackEnd.raw - UserSpace.stackBytes - page, page, readWrite)  // the guard page
+        mustFail(.map, UserSpace.end.raw - page, 2 * page, readWrite)  // runs past the end
         for i in HostileValues.protections.indices { mustFail(.map, 0, page, HostileValues.protections[i]) }
     }
 
     mutating func unmap() {
         let page = UserSpace.pageBytes
         for i in HostileValues.addresses.indices {
-            for j in HostileValues.rangeLengths.indices { mustFail(.unmap, HostileValues.addresses[i], HostileValues.rangeLengths[j]) }
+            for j in HostileValues.rangeLengths.indices {
+                mustFail(.unmap, HostileValues.addresses[i], HostileValues.rangeLengths[j])
+            }
         }
         for i in HostileValues.lengths.indices { mustFail(.unmap, UserSpace.imageBase.raw, HostileValues.lengths[i]) }
-        mustFail(.unmap, UserSpace.imageBase.raw, page)                   // own text: not from map
-        mustFail(.unmap, UserSpace.stackEnd.raw - page, page)             // own stack: not from map
-        mustFail(.unmap, startBreak.raw, page)                            // above the break: unmapped
-        mustFail(.unmap, 0x0000_0100_0000_0000, 16 * page)                // user space, never mapped
+        mustFail(.unmap, UserSpace.imageBase.raw, page)  // own text: not from map
+        mustFail(.unmap, UserSpace.stackEnd.raw - page, page)  // own stack: not from map
+        mustFail(.unmap, startBreak.raw, page)  // above the break: unmapped
+        mustFail(.unmap, 0x0000_0100_0000_0000, 16 * page)  // user space, never mapped
     }
 
     /// brk never fails as such: a refused change answers the unchanged break.
@@ -83,16 +87,18 @@ struct Fuzzer {
 
     mutating func memstat() {
         for i in HostileValues.addresses.indices { mustFail(.memstat, HostileValues.addresses[i], 0) }
-        mustFail(.memstat, UserSpace.imageBase.raw, 0)                    // read-only text: EFAULT
-        mustFail(.memstat, UserSpace.end.raw - 8, 0)                      // 64 bytes run past the end
-        mustFail(.memstat, UserSpace.stackEnd.raw - 8, 0)                 // runs off the stack top
+        mustFail(.memstat, UserSpace.imageBase.raw, 0)  // read-only text: EFAULT
+        mustFail(.memstat, UserSpace.end.raw - 8, 0)  // 64 bytes run past the end
+        mustFail(.memstat, UserSpace.stackEnd.raw - 8, 0)  // runs off the stack top
     }
 
     mutating func protect() {
         let page = UserSpace.pageBytes
         let read = Protection.read.rawValue
         for i in HostileValues.addresses.indices {
-            for j in HostileValues.rangeLengths.indices { mustFail(.protect, HostileValues.addresses[i], HostileValues.rangeLengths[j], read) }
+            for j in HostileValues.rangeLengths.indices {
+                mustFail(.protect, HostileValues.addresses[i], HostileValues.rangeLengths[j], read)
+            }
         }
         // Making the program's own text writable (or its stack executable) must be refused.
         mustFail(.protect, UserSpace.imageBase.raw, page, Protection.readWrite.rawValue)
@@ -108,7 +114,9 @@ struct Fuzzer {
     /// hostile pids (this program has no child) and status buffers.
     mutating func processCalls() {
         for i in HostileValues.addresses.indices {
-            for j in HostileValues.bufferLengths.indices { mustFail(.spawn, HostileValues.addresses[i], HostileValues.bufferLengths[j]) }
+            for j in HostileValues.bufferLengths.indices {
+                mustFail(.spawn, HostileValues.addresses[i], HostileValues.bufferLengths[j])
+            }
             mustFail(.wait, 0, HostileValues.addresses[i])
             mustFail(.wait, HostileValues.addresses[i], 0)
         }

@@ -4,20 +4,20 @@ import MemoryCore
 enum HostileValues {
     /// Addresses no call may accept as a user buffer or a mapped range.
     static let addresses: InlineArray<14, UInt64> = [
-        0,                                   // null
-        1,                                   // null + 1, unaligned
-        0xFFF,                               // last byte of the null page
-        0x1000,                              // low page below user space
-        0x10_0000,                           // kernel image
-        0x0000_007F_FFFF_F000,               // the page just below user space
-        0x0000_7F80_0000_0000,               // the end of user space (exclusive)
-        0x0000_7FFF_FFFF_F000,               // top of the lower canonical half
-        0x0000_8000_0000_0000,               // first non-canonical address
-        0x8000_0000_0000_0000,               // bit 63
-        0xFFFF_8000_0000_0000,               // higher half (canonical, kernel side)
-        0xFFFF_FFFF_8000_0000,               // classic higher-half kernel base
-        UInt64.max & ~0xFFF,                 // last page of the address space
-        UInt64.max,                          // wraps on +1
+        0,  // null
+        1,  // null + 1, unaligned
+        0xFFF,  // last byte of the null page
+        0x1000,  // low page below user space
+        0x10_0000,  // kernel image
+        0x0000_007F_FFFF_F000,  // the page just below user space
+        0x0000_7F80_0000_0000,  // the end of user space (exclusive)
+        0x0000_7FFF_FFFF_F000,  // top of the lower canonical half
+        0x0000_8000_0000_0000,  // first non-canonical address
+        0x8000_0000_0000_0000,  // bit 63
+        0xFFFF_8000_0000_0000,  // higher half (canonical, kernel side)
+        0xFFFF_FFFF_8000_0000,  // classic higher-half kernel base
+        UInt64.max & ~0xFFF,  // last page of the address space
+        UInt64.max,  // wraps on +1
     ]
 
     /// Lengths that are never valid for map/unmap/protect (zero, wrapping, or larger than user
@@ -25,10 +25,10 @@ enum HostileValues {
     static let lengths: InlineArray<6, UInt64> = [
         0,
         UInt64.max,
-        UInt64.max - 0xFFF + 1,              // rounds up to 2^64: wraps to 0
+        UInt64.max - 0xFFF + 1,  // rounds up to 2^64: wraps to 0
         0x8000_0000_0000_0000,
-        0x0000_8000_0000_0000,               // 128 TiB: more than all of user space
-        0x0000_7F00_0000_0000 + 0x1000,      // just over the user space size
+        0x0000_8000_0000_0000,  // 128 TiB: more than all of user space
+        0x0000_7F00_0000_0000 + 0x1000,  // just over the user space size
     ]
 
     /// Valid write lengths, paired with the hostile addresses.

@@ -24,7 +24,8 @@ func userMain() -> Int32 {
     // Committed, not resident: a refused call reserves nothing (the stack pages the run touched
     // stay resident under demand paging).
     guard let after = try? Syscall.memstat(), after.committedPages == before.committedPages,
-          Syscall.currentBreak() == startBreak, HostileValues.imageIsIntact() else {
+        Syscall.currentBreak() == startBreak, HostileValues.imageIsIntact()
+    else {
         Console.line("syscall_fuzz").word("FAILED").phrase("reason", "process changed by failed calls").end()
         return 2
     }

@@ -4,6 +4,6 @@
 
 @_cdecl("user_main")
 func userMain() -> Int32 {
-    for _ in 0..<5000 { Syscall.yield() }
+    for _ in 0 ..< 5000 { Syscall.yield() }
     return 0
 }

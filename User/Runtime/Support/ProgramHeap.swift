@@ -38,8 +38,10 @@ func swiftmmHeapReallocate(_ pointer: UnsafeMutableRawPointer?, _ byteCount: Int
 
 /// posix_memalign: 0, or EINVAL / ENOMEM with `*result` untouched.
 @_cdecl("swiftmm_heap_allocate_aligned")
-func swiftmmHeapAllocateAligned(_ result: UnsafeMutablePointer<UnsafeMutableRawPointer?>,
-                                _ alignment: Int, _ byteCount: Int) -> Int32 {
+func swiftmmHeapAllocateAligned(
+    _ result: UnsafeMutablePointer<UnsafeMutableRawPointer?>,
+    _ alignment: Int, _ byteCount: Int
+) -> Int32 {
     do throws(MallocErrno) {
         result.pointee = try ProgramHeap.heap.allocateAligned(byteCount: byteCount, alignment: alignment)
         return 0

@@ -55,19 +55,19 @@ enum MemoryProbe {
     /// True when every byte reads as zero.
     static func isZero(_ address: VirtualAddress, byteCount: UInt64) -> Bool {
         let words = UnsafeMutablePointer<UInt64>(bitPattern: UInt(address.raw))!
-        for index in 0..<Int(byteCount / 8) where words[index] != 0 { return false }
+        for index in 0 ..< Int(byteCount / 8) where words[index] != 0 { return false }
         return true
     }
 
     static func fill(_ address: VirtualAddress, byteCount: UInt64, seed: UInt64) {
         let words = UnsafeMutablePointer<UInt64>(bitPattern: UInt(address.raw))!
-        for index in 0..<Int(byteCount / 8) { words[index] = pattern(seed: seed, offset: UInt64(index) * 8) }
+        for index in 0 ..< Int(byteCount / 8) { words[index] = pattern(seed: seed, offset: UInt64(index) * 8) }
     }
 
     /// True when every word still holds what `fill(seed:)` stored.
     static func holdsPattern(_ address: VirtualAddress, byteCount: UInt64, seed: UInt64) -> Bool {
         let words = UnsafeMutablePointer<UInt64>(bitPattern: UInt(address.raw))!
-        for index in 0..<Int(byteCount / 8) where words[index] != pattern(seed: seed, offset: UInt64(index) * 8) {
+        for index in 0 ..< Int(byteCount / 8) where words[index] != pattern(seed: seed, offset: UInt64(index) * 8) {
             return false
         }
         return true

@@ -27,13 +27,17 @@ enum Syscall {
     /// map(hint, length, protection, options) -> the address of `length` (page-rounded) zeroed
     /// bytes. hint nil lets the kernel choose; a hint is used exactly or refused with EEXIST.
     /// Pages are reserved and committed, and backed on first touch unless `options` says populate.
-    static func map(hint: VirtualAddress? = nil, length: UInt64, protection: Protection,
-                    options: MapOptions = MapOptions()) throws(Errno) -> VirtualAddress {
+    static func map(
+        hint: VirtualAddress? = nil, length: UInt64, protection: Protection,
+        options: MapOptions = MapOptions()
+    ) throws(Errno) -> VirtualAddress {
         try map(hint: hint, length: length, protection: protection, rawOptions: options.rawValue)
     }
 
     /// map with a raw options word (hostile programs pass bits the ABI refuses).
-    static func map(hint: VirtualAddress?, length: UInt64, protection: Protection, rawOptions: UInt64) throws(Errno) -> VirtualAddress {
+    static func map(
+        hint: VirtualAddress?, length: UInt64, protection: Protection, rawOptions: UInt64
+    ) throws(Errno) -> VirtualAddress {
         let raw = SyscallTrap.invoke(.map, hint?.raw ?? 0, length, protection.rawValue, rawOptions)
         return VirtualAddress(try SyscallResult.value(of: raw))
     }
@@ -75,7 +79,9 @@ enum Syscall {
     /// remap(address, oldLength, newLength, flags) -> the run's address afterwards: grows it in
     /// place, shrinks it, or (flags.mayMove) moves its pages to an address aligned to
     /// flags.alignment. Bytes are kept and never copied (docs/syscalls.md, call 11).
-    static func remap(address: VirtualAddress, oldLength: UInt64, newLength: UInt64, flags: RemapFlags) throws(Errno) -> VirtualAddress {
+    static func remap(
+        address: VirtualAddress, oldLength: UInt64, newLength: UInt64, flags: RemapFlags
+    ) throws(Errno) -> VirtualAddress {
         let raw = SyscallTrap.invoke(.remap, address.raw, oldLength, newLength, flags.rawValue)
         return VirtualAddress(try SyscallResult.value(of: raw))
     }

@@ -44,13 +44,18 @@ struct SyscallPageSource: PageSource {
         return aligned.pointer
     }
 
-    mutating func remapPages(_ pointer: UnsafeMutableRawPointer, oldByteCount: Int, newByteCount: Int,
-                             alignment: Int) -> UnsafeMutableRawPointer? {
+    mutating func remapPages(
+        _ pointer: UnsafeMutableRawPointer, oldByteCount: Int, newByteCount: Int,
+        alignment: Int
+    ) -> UnsafeMutableRawPointer? {
         syscalls += 1
         remapCalls += 1
         let flags = RemapFlags(mayMove: true, alignment: UInt64(max(alignment, userPageSize)))
-        guard let moved = try? Syscall.remap(address: VirtualAddress(UnsafeRawPointer(pointer)), oldLength: UInt64(oldByteCount),
-                                             newLength: UInt64(newByteCount), flags: flags) else { return nil }
+        guard
+            let moved = try? Syscall.remap(
+                address: VirtualAddress(UnsafeRawPointer(pointer)), oldLength: UInt64(oldByteCount),
+                newLength: UInt64(newByteCount), flags: flags)
+        else { return nil }
         bytesMapped = bytesMapped - UInt64(oldByteCount) + UInt64(newByteCount)
         return moved.pointer
     }

@@ -6,16 +6,20 @@
 
 /// The asm stub: number in rax, arguments in rdi rsi rdx r10 r8 r9, result from rax.
 @_extern(c, "swiftmm_syscall6")
-func swiftmm_syscall6(_ number: UInt64, _ a1: UInt64, _ a2: UInt64, _ a3: UInt64,
-                      _ a4: UInt64, _ a5: UInt64, _ a6: UInt64) -> Int64
+func swiftmm_syscall6(
+    _ number: UInt64, _ a1: UInt64, _ a2: UInt64, _ a3: UInt64,
+    _ a4: UInt64, _ a5: UInt64, _ a6: UInt64
+) -> Int64
 
 /// Raw system calls with up to six arguments (unused ones are passed as 0).
 enum SyscallTrap {
     /// Contract: none on the caller's side; the kernel validates every argument and answers a
     /// bad one with -errno (this is what `syscall_fuzz` relies on).
     @inline(__always)
-    static func invoke(_ number: UInt64, _ a1: UInt64 = 0, _ a2: UInt64 = 0, _ a3: UInt64 = 0,
-                       _ a4: UInt64 = 0, _ a5: UInt64 = 0, _ a6: UInt64 = 0) -> Int64 {
+    static func invoke(
+        _ number: UInt64, _ a1: UInt64 = 0, _ a2: UInt64 = 0, _ a3: UInt64 = 0,
+        _ a4: UInt64 = 0, _ a5: UInt64 = 0, _ a6: UInt64 = 0
+    ) -> Int64 {
         swiftmm_syscall6(number, a1, a2, a3, a4, a5, a6)
     }
 

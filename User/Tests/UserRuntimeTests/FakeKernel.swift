@@ -38,7 +38,9 @@ struct RecordedCall: Equatable {
 
 /// Physical address == host address.
 struct HostIdentityAccess: PhysicalMemoryAccess {
-    func pointer(to address: PhysicalAddress) -> UnsafeMutableRawPointer { UnsafeMutableRawPointer(bitPattern: UInt(address.raw))! }
+    func pointer(to address: PhysicalAddress) -> UnsafeMutableRawPointer {
+        UnsafeMutableRawPointer(bitPattern: UInt(address.raw))!
+    }
 }
 
 /// Table frames from the host allocator; the ledger the address space's checker asks for.
@@ -67,9 +69,11 @@ struct HostMachine: SyscallMachine {
     /// The reservation, made once per test process (every FakeKernel reuses it).
     nonisolated(unsafe) static let arena: UnsafeMutableRawPointer = {
         let flags = MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | 0x10_0000  // MAP_FIXED_NOREPLACE
-        let raw = mmap(UnsafeMutableRawPointer(bitPattern: UInt(UserSpace.mapAreaStart.raw)), Int(arenaBytes), PROT_NONE, flags, -1, 0)
-        precondition(raw != MAP_FAILED && raw == UnsafeMutableRawPointer(bitPattern: UInt(UserSpace.mapAreaStart.raw)),
-                     "the fake kernel needs the host range at UserSpace.mapAreaStart")
+        let raw = mmap(
+            UnsafeMutableRawPointer(bitPattern: UInt(UserSpace.mapAreaStart.raw)), Int(arenaBytes), PROT_NONE, flags, -1, 0)
+        precondition(
+            raw != MAP_FAILED && raw == UnsafeMutableRawPointer(bitPattern: UInt(UserSpace.mapAreaStart.raw)),
+            "the fake kernel needs the host range at UserSpace.mapAreaStart")
         return raw!
     }()
 
@@ -92,7 +96,8 @@ struct HostMachine: SyscallMachine {
 
     mutating func allocateUserFrame(for page: VirtualAddress) -> FrameNumber? {
         guard Self.contains(page), let pointer = UnsafeMutableRawPointer(bitPattern: UInt(page.raw)),
-              mprotect(pointer, 4096, PROT_READ | PROT_WRITE) == 0 else { return nil }
+            mprotect(pointer, 4096, PROT_READ | PROT_WRITE) == 0
+        else { return nil }
         pointer.initializeMemory(as: UInt8.self, repeating: 0, count: 4096)
         userFrames += 1
         return page.containingFrameNumber
@@ -198,8 +203,9 @@ final class FakeKernel: @unchecked Sendable {
             }
             if case .unmap = request, let error = failUnmaps { return error }
             if case .remap(let address, let oldLength, let newLength, let flags) = request {
-                let inPlace = MemoryRequest.remap(address: address, oldLength: oldLength, newLength: newLength,
-                                                  flags: flags & ~RemapFlags.mayMoveBit | RemapFlags.populateBit)
+                let inPlace = MemoryRequest.remap(
+                    address: address, oldLength: oldLength, newLength: newLength,
+                    flags: flags & ~RemapFlags.mayMoveBit | RemapFlags.populateBit)
                 return memory.perform(inPlace, machine: &machine).result
             }
             return memory.perform(request, machine: &machine).result
@@ -214,7 +220,9 @@ final class FakeKernel: @unchecked Sendable {
     /// The first broken rule, or nil: the process memory's and the page tables' checkers, and the
     /// recorded calls all carry six arguments.
     func checkInvariants() -> String? {
-        if let violation = memory.checkInvariants(zeroFrame: machine.sharedZeroFrame, ledger: memory.tableFrames) { return "\(violation)" }
+        if let violation = memory.checkInvariants(zeroFrame: machine.sharedZeroFrame, ledger: memory.tableFrames) {
+            return "\(violation)"
+        }
         if machine.userFrames != memory.pagesMapped { return "user frames \(machine.userFrames) != pages mapped" }
         if calls.contains(where: { $0.arguments.count != 6 }) { return "call without six arguments" }
         return nil

@@ -25,8 +25,8 @@ extension FakeKernelSuite {
 
         static func size(_ random: inout TestGenerator) -> Int {
             switch random.below(100) {
-            case 0..<80: 1 + random.below(4096)
-            case 80..<97: 4097 + random.below(128 << 10 - 4096)
+            case 0 ..< 80: 1 + random.below(4096)
+            case 80 ..< 97: 4097 + random.below(128 << 10 - 4096)
             default: (128 << 10) + 1 + random.below(1 << 20)
             }
         }
@@ -48,10 +48,11 @@ extension FakeKernelSuite {
         @Test(arguments: [0x5EED_0001 as UInt64, 0x5EED_0002])
         func randomTraceMatchesTheModelAndReturnsEveryPage(seed: UInt64) throws {
             let errors = ErrorCount()
-            var heap = UserHeap(source: SyscallPageSource(), secret: UInt64.random(in: 0...UInt64.max)) { _ in errors.count += 1 }
+            var heap = UserHeap(source: SyscallPageSource(), secret: UInt64.random(in: 0 ... UInt64.max)) { _ in errors.count += 1
+            }
             var random = TestGenerator(seed: seed)
             var live: [LiveBlock] = []
-            for step in 0..<6000 {
+            for step in 0 ..< 6000 {
                 let action = random.below(10)
                 if action < 5 || live.isEmpty {
                     let size = Self.size(&random)
@@ -100,7 +101,8 @@ extension FakeKernelSuite {
 
         @Test func misuseIsReportedAndChangesNothing() throws {
             let errors = ErrorCount()
-            var heap = UserHeap(source: SyscallPageSource(), secret: UInt64.random(in: 0...UInt64.max)) { _ in errors.count += 1 }
+            var heap = UserHeap(source: SyscallPageSource(), secret: UInt64.random(in: 0 ... UInt64.max)) { _ in errors.count += 1
+            }
             let first = heap.allocate(byteCount: 48), second = heap.allocate(byteCount: 48)
             let block = try #require(first)
             let neighbour = try #require(second)

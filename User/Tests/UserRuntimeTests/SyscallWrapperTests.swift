@@ -49,12 +49,15 @@ extension FakeKernelSuite {
             address.storeByte(0x5A)
             let flags = RemapFlags(mayMove: true, alignment: 64 << 10)
             #expect(try Syscall.remap(address: address, oldLength: 4096, newLength: 3 * 4096, flags: flags) == address)
-            #expect(fakeKernel.calls.last == RecordedCall(number: 11, arguments: [address.raw, 4096, 3 * 4096, 1 | 16 << 8, 0, 0]))
+            #expect(
+                fakeKernel.calls.last == RecordedCall(number: 11, arguments: [address.raw, 4096, 3 * 4096, 1 | 16 << 8, 0, 0]))
             #expect(address.loadByte() == 0x5A && fakeKernel.mappedPageCount == 3, "the growth is backed (populate)")
             let grown = VirtualAddress(address.raw + 2 * 4096)
             grown.storeByte(0xA5)  // the host touches it directly: it must be backed already
             #expect(grown.loadByte() == 0xA5 && fakeKernel.checkInvariants() == nil)
-            #expect(try Syscall.remap(address: address, oldLength: 3 * 4096, newLength: 4096, flags: RemapFlags(mayMove: false)) == address)
+            #expect(
+                try Syscall.remap(address: address, oldLength: 3 * 4096, newLength: 4096, flags: RemapFlags(mayMove: false))
+                    == address)
             #expect(fakeKernel.mappedPageCount == 1)
             let blocker = try Syscall.map(hint: VirtualAddress(address.raw + 2 * 4096), length: 4096, protection: .readWrite)
             #expect(throws: Errno.outOfMemory) {  // growth would have to move: the fake kernel never moves
@@ -154,7 +157,9 @@ extension FakeKernelSuite {
             #expect(UserSpace.contains(UserSpace.start) && !UserSpace.contains(UserSpace.end))
             #expect(UserSpace.contains(UserSpace.imageBase) && UserSpace.contains(VirtualAddress(UserSpace.stackEnd.raw - 1)))
             #expect(!UserSpace.contains(UserSpace.kernelAddress))
-            #expect(UserSpace.pageRounded(1) == 4096 && UserSpace.pageRounded(4096) == 4096 && UserSpace.pageRounded(UInt64.max) == nil)
+            #expect(
+                UserSpace.pageRounded(1) == 4096 && UserSpace.pageRounded(4096) == 4096
+                    && UserSpace.pageRounded(UInt64.max) == nil)
         }
     }
 }
