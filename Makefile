@@ -348,9 +348,9 @@ $(UB)/$(1).o: $$(wildcard User/Programs/$(1)/*.swift) $$(USER_RUNTIME_SWIFT) $$(
 endef
 $(foreach p,$(USER_PROGRAMS) fault_probe,$(eval $(call user_program,$(p))))
 
-# loader_stack_gap: hello's object linked at 0x00007EFFFFE80000, inside the stack's guard gap.
+# loader_stack_gap: hello's object linked at 0x00007EFFFFF00000, inside the stack's guard gap.
 $(UB)/loader_stack_gap.ld: User/user.ld | $(UB)/runtime
-	sed 's/^    \. = 0x0000008000400000;$$/    . = 0x00007EFFFFE80000;/' $< >$@
+	sed 's/^    \. = 0x0000008000400000;$$/    . = 0x00007EFFFFF00000;/' $< >$@
 $(UB)/loader_stack_gap.elf: $(UB)/hello.o $(USER_RUNTIME_OBJECTS) $(USER_SHARED_OBJECTS) $(UB)/loader_stack_gap.ld
 	$(LLD) $(filter-out -T User/user.ld,$(LDFLAGS_USER)) -T $(UB)/loader_stack_gap.ld -o $@ $(USER_RUNTIME_OBJECTS) $< \
 	  $(USER_SHARED_OBJECTS) $(UNICODE_TABLES) $(BUILTINS)

@@ -19,8 +19,11 @@ extension UserSpace {
     public static let imageBase = VirtualAddress(0x0000_0080_0040_0000)
     /// The user stack ends here (exclusive); rsp starts here.
     public static let stackEnd = VirtualAddress(0x0000_7F00_0000_0000)
-    /// The stack's limit: 1 MiB (256 pages), reserved and charged at load, backed on first touch.
-    public static let stackPages: UInt64 = 256
+    /// The stack's limit: 256 KiB (64 pages; four times the old eager stack), reserved and charged
+    /// at load, backed on first touch. Charged whole under strict commit, so it is what every
+    /// process costs at least: at 1 MiB the default programs' charges no longer fitted the RAM
+    /// the kernel states as its minimum (malloc_demo got ENOMEM at MEM=24M).
+    public static let stackPages: UInt64 = 64
     public static let stackBytes: UInt64 = stackPages * frameSize
     /// The lowest stack page.
     public static let stackStart = VirtualAddress(stackEnd.raw - stackBytes)

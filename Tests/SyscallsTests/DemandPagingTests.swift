@@ -157,7 +157,8 @@ func fault(_ address: UInt64, _ access: FaultAccess, present: Bool = false, user
     }
 
     @Test func aChargeBeyondTheLimitIsRefusedAndNamed() throws {
-        var (memory, machine) = try makeProcess(commitLimit: 400)
+        // Image, stack and tables fit; 200 pages more do not.
+        var (memory, machine) = try makeProcess(commitLimit: 144 + UserSpace.stackPages)
         let outcome = memory.perform(.map(hint: 0, length: 200 * 4096, protection: 3, options: 0), machine: &machine)
         #expect(outcome.rejection == Rejection(.outOfMemory, .commitLimit))
         #expect(memory.lastCommitRefusal == CommitRefusal(requestedPages: 203, reason: .commitLimit))

@@ -42,7 +42,7 @@ for index in "${!words[@]}"; do
   [ "$count" = 1 ] || { echo "     word '${words[$index]}': $count warn lines with reason=${reasons[$index]}"; ok=0; }
 done
 [ "$(clean "$log" | grep -c 'cmdline-ignored')" = "$ignored" ] || ok=0
-clean "$log" | grep -q "boot   cmdline .* log=info cpu_limit_ms=3000 fault=none ignored_words=$ignored$" || ok=0
+clean "$log" | grep -q "boot   cmdline .* log=info cpu_limit_ms=3000 commit_quota_mb=1024 fault=none ignored_words=$ignored$" || ok=0
 if [ "$status" = 0 ] && [ $ok = 1 ] && "$here/check-summary.sh" "$log" "$(bytes 128M)" >/dev/null; then
   echo "ok   $ignored bad words, each reported once with its reason; log=info cpu_limit_ms=3000 applied"
 else clean "$log" | grep -E 'cmdline|summary' | head -20; fail "hostile command line"; fi

@@ -1,7 +1,7 @@
 // map_layout (hostile): the address-space layout rules.
 //   1. A hinted map placed exactly where the next unhinted map would go must not block unhinted
 //      maps: 64 more unhinted maps all succeed, none overlaps the hinted one or another.
-//   2. The stack's guard gap (1 MiB below the 1 MiB stack) takes no mapping: hints on its first
+//   2. The stack's guard gap (1 MiB below the 256 KiB stack) takes no mapping: hints on its first
 //      and last page, and one straddling its lower edge, are EEXIST; just below it is fine.
 // Failures: the number of the check (named on the console). Expected: exit=0.
 import MemoryCore
