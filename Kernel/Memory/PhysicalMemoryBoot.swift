@@ -169,7 +169,7 @@ enum PhysicalMemoryBoot {
             KernelMemory.frames = try FrameAllocator(
                 span: span, storage: physicalPointer(storage.start),
                 storageByteCount: storage.byteCount,
-                usable: usable, reservations: reservations)
+                usable: usable, reservations: reservations, recentFrames: FrameAllocator.recentCapacity)
         } catch {
             panic("frame allocator set-up rejected the boot memory map")
         }

@@ -7,6 +7,7 @@ import MemoryCore
 extension FrameAllocator {
     public func checkInvariants() -> FrameAllocatorInvariantViolation? {
         if words.count == 0 { return nil }  // the empty allocator (init()) has no metadata at all
+        if let violation = firstRecentViolation() { return violation }
         if let violation = firstLeafViolation() { return violation }
         if let violation = firstSummaryViolation() { return violation }
         if let violation = firstCountViolation() { return violation }
@@ -30,7 +31,7 @@ extension FrameAllocator {
         for word in 0 ..< layout.leafWords {
             let free = freeBits.leafWord(word), managed = managedWord(word)
             let reserved = reservedWord(word), starts = startsWord(word)
-            let allocated = managed & ~free
+            let allocated = managed & ~free & ~recentMask(ofWord: word)  // stacked frames are free
             let outside = (free | managed | reserved | starts) & ~spanMask(ofWord: word)
             if outside != 0 { return .bitOutsideSpan(frame(ofLowestBit: outside, inWord: word)) }
             if free & ~managed != 0 { return .freeFrameNotManaged(frame(ofLowestBit: free & ~managed, inWord: word)) }
@@ -65,9 +66,26 @@ extension FrameAllocator {
             managed += UInt64(managedWord(word).nonzeroBitCount)
             reserved += UInt64(reservedWord(word).nonzeroBitCount)
         }
+        free += UInt64(recentCount)
         if free != freeCount { return .freeCountMismatch(recorded: freeCount, counted: free) }
         if managed != totalFrames { return .managedCountMismatch(recorded: totalFrames, counted: managed) }
         if reserved != reservedFrames { return .reservedCountMismatch(recorded: reservedFrames, counted: reserved) }
+        return nil
+    }
+
+    /// The recent stack (FrameAllocator+RecentFrames.swift): in bounds, each entry a distinct
+    /// managed, unreserved frame of the span with neither a free bit nor a start bit.
+    private func firstRecentViolation() -> FrameAllocatorInvariantViolation? {
+        let count = words[FrameAllocatorLayout.recentCountWord]
+        guard count <= UInt64(Self.recentCapacity) else { return .recentCountOutOfRange(count) }
+        for slot in 0 ..< Int(count) {
+            let index = recentEntry(slot)
+            guard index >= 0, index < layout.bitCount else { return .recentFrameInvalid(FrameNumber(layout.base.raw &+ UInt64(index))) }
+            let word = index >> 6, bit: UInt64 = 1 << UInt64(index & 63)
+            let valid = spanMask(ofWord: word) & managedWord(word) & ~reservedWord(word) & ~freeBits.leafWord(word) & ~startsWord(word)
+            let duplicate = (0 ..< slot).contains { recentEntry($0) == index }
+            if valid & bit == 0 || duplicate { return .recentFrameInvalid(frame(at: index)) }
+        }
         return nil
     }
 

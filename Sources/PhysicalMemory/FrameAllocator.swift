@@ -8,7 +8,9 @@
 // cannot start the run, then tested two or three words at a time with shift-and masks (see
 // RunLengthSummary.swift, WordMasks.swift and FrameAllocator+RunSearch.swift). A third
 // bitmap marks where each allocation starts, so a free names exactly one allocation and every
-// double, partial or straddling free is refused by the bookkeeping itself.
+// double, partial or straddling free is refused by the bookkeeping itself. In front of it all,
+// when the owner asks for it (the kernel does), a stack of up to 64 frames just freed serves the
+// next one-frame allocations (FrameAllocator+RecentFrames.swift: Linux's per-CPU page lists).
 //
 // Invariants (each one is checked by `checkInvariants()`), with A = managed & ~free:
 //   free ⊆ managed,  managed ∩ reserved = ∅,  starts ⊆ A
@@ -16,14 +18,15 @@
 //   summary bit i of level k + 1 == (word i of level k != 0)  (both hierarchies)
 //   fullWord bit w == (free word w == all ones)
 //   exact start(w) <= runLength byte w <= 64;  parent byte == max(children)   (RunLengthSummary)
-//   freeCount == popcount(free),  totalFrames == popcount(managed)
+//   freeCount == popcount(free) + frames on the recent stack,  totalFrames == popcount(managed)
+//   (A excludes the frames on the recent stack; their rules: FrameAllocator+RecentFrames.swift)
 //   no free frame below hint                                  (so searches start at the hint)
 //   bits of frames outside [span.start, span.end) are 0
 //
 // Costs: allocate() and free(frame) are O(log64 n) (a find-next-set climb, and summary updates
 // only when a word flips between empty and non-empty). allocate(count:alignment:) and
 // free(runStartingAt:count:) cost O(count / 64) word operations plus the search, which skips
-// empty words through the summaries. Metadata: 136 808 bytes per GiB (FrameAllocatorLayout.swift).
+// empty words through the summaries. Metadata: 137 328 bytes per GiB (FrameAllocatorLayout.swift).
 //
 // The struct is a handle. Every mutable word (bitmaps, free count, hint) lives in the storage the
 // caller handed over, so the methods are non-mutating and copies of the handle are the same
@@ -44,6 +47,9 @@ public struct FrameAllocator {
     public let totalFrames: UInt64
     /// Frames of the span inside reservations.
     public let reservedFrames: UInt64
+    /// How many freed single frames may wait on the recent stack (0 ... recentCapacity; 0 turns it
+    /// off: every allocation is then first fit, the property the model tests check).
+    public let recentLimit: Int
 
     /// Bytes of storage the allocator needs for `span` (0 for an empty span).
     public static func metadataByteCount(managing span: FrameRange) -> UInt64 {
@@ -61,6 +67,7 @@ public struct FrameAllocator {
         runLengths = RunLengthSummary(words: words, geometry: layout.runLengths)
         totalFrames = 0
         reservedFrames = 0
+        recentLimit = 0
     }
 
     /// Sets up the allocator over `storage`. Frames of `usable` become free, except those inside a
@@ -72,9 +79,11 @@ public struct FrameAllocator {
     ///   - usable: the usable frame ranges (all inside the span).
     ///   - reservations: reservations; those parts inside the span are remembered, so freeing such
     ///     a frame reports `.reserved` rather than `.notManaged`.
+    ///   - recentFrames: the recent stack's size (FrameAllocator+RecentFrames.swift), clamped to
+    ///     0 ... recentCapacity; the kernel uses recentCapacity, 0 keeps strict first fit.
     public init(
         span: FrameRange, storage: UnsafeMutableRawPointer, storageByteCount: UInt64,
-        usable: UsableFrameRanges, reservations: ReservationList
+        usable: UsableFrameRanges, reservations: ReservationList, recentFrames: Int = 0
     ) throws(FrameAllocatorSetupError) {
         guard !span.isEmpty, span.start < span.end else { throw .emptySpan }
         let layout = FrameAllocatorLayout(span: span)
@@ -87,6 +96,7 @@ public struct FrameAllocator {
         }
         self.layout = layout
         self.span = span
+        recentLimit = min(max(recentFrames, 0), Self.recentCapacity)
         words = MetadataWords(binding: storage, count: layout.totalWords)
         freeBits = SummarisedBitmap(words: words, geometry: layout.free)
         fullWordBits = SummarisedBitmap(words: words, geometry: layout.fullWords)
@@ -139,6 +149,7 @@ public struct FrameAllocator {
     /// The lowest free frame, now allocated (a run of one).
     public func allocate() throws(FrameAllocatorError) -> FrameNumber {
         guard words.count != 0 else { throw .outOfMemory }
+        if let index = popRecent() { return frame(at: index) }  // the last frame freed (RecentFrames)
         guard let index = freeBits.findNextSet(from: hint) else { throw .outOfMemory }
         markAllocated(from: index, count: 1)
         hint = index + 1
@@ -151,12 +162,19 @@ public struct FrameAllocator {
         guard count >= 1, count <= span.count else { throw .invalidCount }
         guard isPowerOfTwo(alignment) else { throw .invalidAlignment }
         if count == 1 && alignment == 1 { return try allocate() }
-        guard count <= freeCount, let index = findFreeRun(count: Int(count), alignment: alignment) else {
-            throw .outOfMemory
-        }
+        guard count <= freeCount else { throw .outOfMemory }
+        guard let index = findFreeRunIncludingRecent(count: Int(count), alignment: alignment) else { throw .outOfMemory }
         markAllocated(from: index, count: Int(count))
         if index == hint { hint = index + Int(count) }
         return frame(at: index)
+    }
+
+    /// findFreeRun, and when it fails with frames on the recent stack, again after draining it.
+    private func findFreeRunIncludingRecent(count: Int, alignment: UInt64) -> Int? {
+        if let index = findFreeRun(count: count, alignment: alignment) { return index }
+        guard recentCount > 0 else { return nil }
+        drainRecentFrames()
+        return findFreeRun(count: count, alignment: alignment)
     }
 
     // MARK: - Freeing
@@ -167,14 +185,15 @@ public struct FrameAllocator {
     }
 
     /// Frees the whole run [frame, frame + count), which must be exactly one allocation.
+    /// A one-frame free goes onto the recent stack while it has room (RecentFrames).
     public func free(runStartingAt frame: FrameNumber, count: UInt64) throws(FrameAllocatorError) {
-        if count == 1 && span.contains(frame) && isSingleFrameAllocation(index(of: frame)) {
-            let index = index(of: frame)
-            markSingle(index, free: true)
-            hint = min(hint, index)
-            return
+        let index: Int
+        if count == 1 && span.contains(frame) && isSingleFrameAllocation(self.index(of: frame)) {
+            index = self.index(of: frame)  // the fast check proved it is exactly one allocation
+        } else {
+            index = try validateRunToFree(frame, count)
         }
-        let index = try validateRunToFree(frame, count)
+        if count == 1 && pushRecent(index) { return }
         markFree(from: index, count: Int(count))
         hint = min(hint, index)
     }
@@ -218,6 +237,7 @@ public struct FrameAllocator {
             let interior = word == start >> 6 ? mask & ~(1 << UInt64(start & 63)) : mask
             if mask & ~allocatedWord(word) != 0 || startsWord(word) & interior != 0 { exact = false }
         }
+        if recentCount > 0 && anyRecent(from: start, to: start + count) { exact = false }  // free, on the stack
         let after = start + count
         if after < layout.bitCount && stateAt(after) == .allocatedInsideRun { exact = false }
         return exact
@@ -227,7 +247,7 @@ public struct FrameAllocator {
 
     /// True when `frame` is managed and free.
     public func isFree(_ frame: FrameNumber) -> Bool {
-        span.contains(frame) && freeBits.test(index(of: frame))
+        span.contains(frame) && stateAt(index(of: frame)) == .free
     }
 
     /// What `frame` is.
@@ -248,7 +268,9 @@ public struct FrameAllocator {
     public var stateBytes: UInt64 { UInt64(layout.runLengths.firstWord) * 8 }
 
     /// The longest run of consecutive free frames (ignoring alignment). O(n / 64): diagnostics only.
+    /// Drains the recent stack first, so its frames count where they lie.
     public func largestFreeRun() -> UInt64 {
+        drainRecentFrames()
         var longest = 0
         var current = 0
         for word in 0 ..< layout.leafWords {
@@ -292,7 +314,8 @@ extension FrameAllocator {
         if reservedWord(word) & bit != 0 { return .reserved }
         if managedWord(word) & bit == 0 { return .notManaged }
         if freeBits.leafWord(word) & bit != 0 { return .free }
-        return startsWord(word) & bit != 0 ? .allocatedRunStart : .allocatedInsideRun
+        if startsWord(word) & bit != 0 { return .allocatedRunStart }
+        return isRecent(index) ? .free : .allocatedInsideRun
     }
 
     /// Calls `body(word, mask)` for each word touched by bits [start, end), mask selecting them.

@@ -86,4 +86,9 @@ public enum FrameAllocatorInvariantViolation: Equatable, Sendable {
     case freeFrameBelowHint(FrameNumber)
     /// The hint points past the bitmap.
     case hintOutOfRange(UInt64)
+    /// The recent-frames stack holds more than its capacity.
+    case recentCountOutOfRange(UInt64)
+    /// A stacked frame is outside the span, not managed, reserved, free in the bitmap, a run
+    /// start, or stacked twice.
+    case recentFrameInvalid(FrameNumber)
 }

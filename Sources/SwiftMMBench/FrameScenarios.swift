@@ -96,7 +96,7 @@ struct SixGiBMachine {
         storage = UnsafeMutableRawPointer.allocate(byteCount: Int(bytes), alignment: 4096)
         ours = try! FrameAllocator(
             span: usable.span, storage: storage, storageByteCount: bytes,
-            usable: usable, reservations: reservations)
+            usable: usable, reservations: reservations, recentFrames: FrameAllocator.recentCapacity)  // as the kernel
         naive = NaiveBitmapFrameAllocator(frameCount: Int(usable.span.end.raw), usable: usable)
     }
 
@@ -117,6 +117,7 @@ struct SixGiBMachine {
             try! ours.free(frame)
             naive.free(Int(frame.raw))
         }
+        ours.drainRecentFrames()  // both peers then hold exactly the same frames free in their bitmaps
     }
 
     func release() { storage.deallocate() }
@@ -147,7 +148,9 @@ func emitVersusNaive(scenario: String, _ comparison: Comparison, extra: [(String
 }
 
 /// One allocate() + free() pair per operation, with the lowest 64 MiB of RAM already in use
-/// (kernel heap, page tables...): the state a running kernel allocates from.
+/// (kernel heap, page tables...): the state a running kernel allocates from. Ours runs as the
+/// kernel configures it, with the recent-frames stack (FrameAllocator+RecentFrames.swift): a
+/// pair is a push and a pop once the first free has stacked a frame.
 func singlePairScenario(metadataPerGiB: UInt64) {
     let machine = SixGiBMachine()
     defer { machine.release() }

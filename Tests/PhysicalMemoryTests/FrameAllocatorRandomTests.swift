@@ -7,6 +7,11 @@
 // (spans here are a few thousand frames, so the O(n / 64) walk is cheap), compares the free count
 // and the frames the step touched; every 1000 steps it compares the state of every frame. Every
 // refused operation must leave all metadata bytes unchanged.
+//
+// With a recent-frames stack (FrameAllocator+RecentFrames.swift) the model keeps its own copy of
+// the stack and the stack's rules: allocate() takes the last frame freed, a run is first fit
+// among the free frames not on the stack and, when none fits, among all of them after the stack
+// is drained (the only refusal that may change metadata: it puts stacked frames back).
 @testable import PhysicalMemory
 import MemoryCore
 import TestSupport
@@ -22,9 +27,14 @@ struct RandomSession {
     var errorsSeen: [FrameAllocatorError: Int] = [:]
     var successfulRuns = 0, successfulFrees = 0
     var failed = false
+    /// The model's copy of the recent stack (last element = the next frame allocate() returns).
+    var recent: [UInt64] = []
+    let recentLimit: Int
 
-    init(seed: UInt64, usable: [FrameRange], reserved: [FrameRange], holes: [FrameRange]) throws {
-        fixture = try AllocatorFixture(usable: usable, reserved: reserved.map { ($0.physicalRange, .bootModule) })
+    init(seed: UInt64, usable: [FrameRange], reserved: [FrameRange], holes: [FrameRange], recentFrames: Int = 0) throws {
+        fixture = try AllocatorFixture(
+            usable: usable, reserved: reserved.map { ($0.physicalRange, .bootModule) }, recentFrames: recentFrames)
+        recentLimit = recentFrames
         model = FrameAllocatorModel(span: fixture.allocator.span, usable: usable, reserved: reserved)
         rng = SeededGenerator(seed: seed)
         self.holes = holes
@@ -70,6 +80,16 @@ struct RandomSession {
             return
         }
         if allocator.largestFreeRun() != longestFreeRunInModel() { fail("largestFreeRun", step: step) }
+        recent = []  // largestFreeRun drains the stack
+        if allocator.recentFrameCount != 0 { fail("largestFreeRun left frames on the stack", step: step) }
+    }
+
+    /// First fit among the free frames not on the recent stack.
+    func firstFitOffStack(count: UInt64, alignment: UInt64) -> UInt64? {
+        guard !recent.isEmpty else { return model.firstFit(count: count, alignment: alignment) }
+        var bitmapOnly = model
+        for frame in recent { bitmapOnly.frames[bitmapOnly.offset(frame)] = .runStart }
+        return bitmapOnly.firstFit(count: count, alignment: alignment)
     }
 
     func longestFreeRunInModel() -> UInt64 {
@@ -82,12 +102,13 @@ struct RandomSession {
     }
 
     mutating func allocateSingle(_ step: Int) {
-        let expected = model.firstFit(count: 1, alignment: 1)
+        let expected = recent.last ?? model.firstFit(count: 1, alignment: 1)
         do {
             let frame = try allocator.allocate()
             guard frame.raw == expected else {
                 return fail("allocate() gave \(frame.raw), model \(String(describing: expected))", step: step)
             }
+            if !recent.isEmpty { recent.removeLast() }
             model.allocate(start: frame.raw, count: 1)
             if allocator.state(of: frame) != .allocatedRunStart { fail("state after allocate", step: step) }
         } catch {
@@ -109,8 +130,12 @@ struct RandomSession {
     mutating func allocateRun(_ step: Int) {
         let count = randomRunCount()
         let alignment = UInt64(1) << UInt64.random(in: 0 ... 8, using: &rng)
-        let expected = model.firstFit(count: count, alignment: alignment)
+        if count == 1 && alignment == 1 { return allocateSingle(step) }  // the same call underneath
+        var expected = firstFitOffStack(count: count, alignment: alignment)
+        let drains = expected == nil && !recent.isEmpty
+        if drains { expected = model.firstFit(count: count, alignment: alignment) }
         let before = fixture.snapshot()
+        defer { if drains { recent = [] } }
         do {
             let start = try allocator.allocate(count: count, alignment: alignment)
             guard start.raw == expected else {
@@ -127,7 +152,7 @@ struct RandomSession {
             if expected != nil || error != .outOfMemory {
                 fail("run \(count)/\(alignment) threw \(error), model \(String(describing: expected))", step: step)
             }
-            if fixture.snapshot() != before { fail("metadata changed by a refused run allocation", step: step) }
+            if !drains && fixture.snapshot() != before { fail("metadata changed by a refused run allocation", step: step) }
             errorsSeen[error, default: 0] += 1
         }
     }
@@ -152,6 +177,7 @@ struct RandomSession {
             if fixture.snapshot() != before { fail("metadata changed by a refused free", step: step) }
         } else {
             model.free(start: start)
+            if count == 1 && recent.count < recentLimit { recent.append(start) }
             successfulFrees += 1
             if !allocator.isFree(FrameNumber(start)) { fail("freed frame not free", step: step) }
         }
@@ -250,5 +276,30 @@ struct RandomSession {
             holes: [frames(0x4000, 0x4100)])
         session.run(steps: 20_000)
         #expect(session.successfulRuns >= 1000 && session.successfulFrees >= 1000)
+    }
+
+    /// The kernel's configuration, a full recent stack (64 frames), over the holes and
+    /// reservations of the first test: 100 000 operations.
+    @Test func hundredThousandOperationsWithTheRecentStack() throws {
+        var session = try RandomSession(
+            seed: 0x5EED_57AC,
+            usable: [frames(0x20, 0x300), frames(0x340, 0x700), frames(0x701, 0x900), frames(0x980, 0x1020)],
+            reserved: [frames(0x100, 0x108), frames(0x500, 0x501), frames(0x310, 0x320), frames(0x9F0, 0x9F4)],
+            holes: [frames(0x300, 0x310), frames(0x320, 0x340), frames(0x700, 0x701), frames(0x900, 0x980)],
+            recentFrames: FrameAllocator.recentCapacity)
+        session.run(steps: 100_000)
+        session.expectEveryErrorKindSeen()
+    }
+
+    /// A small stack (5 frames) that is full most of the time, above 4 GiB on an unaligned span.
+    @Test func operationsWithASmallFullRecentStack() throws {
+        let base: UInt64 = 0x1_0000_0000 >> 12
+        var session = try RandomSession(
+            seed: 0x5EED_5A11,
+            usable: [frames(base + 0x2B, base + 0x400), frames(base + 0x480, base + 0xC00)],
+            reserved: [frames(base + 0x600, base + 0x610)],
+            holes: [frames(base + 0x400, base + 0x480)], recentFrames: 5)
+        session.run(steps: 40_000)
+        session.expectEveryErrorKindSeen()
     }
 }

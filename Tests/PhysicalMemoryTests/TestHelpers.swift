@@ -93,14 +93,16 @@ final class AllocatorFixture {
     let byteCount: Int
     let allocator: FrameAllocator
 
-    init(span: FrameRange, usable: UsableFrameRanges, reservations: ReservationList = ReservationList()) throws {
+    init(
+        span: FrameRange, usable: UsableFrameRanges, reservations: ReservationList = ReservationList(), recentFrames: Int = 0
+    ) throws {
         byteCount = Int(FrameAllocator.metadataByteCount(managing: span))
         storage = UnsafeMutableRawPointer.allocate(byteCount: byteCount, alignment: 8)
         storage.initializeMemory(as: UInt8.self, repeating: 0xA5, count: byteCount)
         do {
             allocator = try FrameAllocator(
                 span: span, storage: storage, storageByteCount: UInt64(byteCount),
-                usable: usable, reservations: reservations)
+                usable: usable, reservations: reservations, recentFrames: recentFrames)
         } catch {
             storage.deallocate()
             throw error
@@ -108,9 +110,9 @@ final class AllocatorFixture {
     }
 
     /// Usable ranges given directly; span = first start ..< last end.
-    convenience init(usable list: [FrameRange], reserved: [(PhysicalRange, ReservationReason)] = []) throws {
+    convenience init(usable list: [FrameRange], reserved: [(PhysicalRange, ReservationReason)] = [], recentFrames: Int = 0) throws {
         let usable = usableRanges(list)
-        try self.init(span: usable.span, usable: usable, reservations: reservationList(reserved))
+        try self.init(span: usable.span, usable: usable, reservations: reservationList(reserved), recentFrames: recentFrames)
     }
 
     deinit { storage.deallocate() }
