@@ -80,9 +80,12 @@ extension FrameAllocator {
         guard count <= UInt64(Self.recentCapacity) else { return .recentCountOutOfRange(count) }
         for slot in 0 ..< Int(count) {
             let index = recentEntry(slot)
-            guard index >= 0, index < layout.bitCount else { return .recentFrameInvalid(FrameNumber(layout.base.raw &+ UInt64(index))) }
+            guard index >= 0, index < layout.bitCount else {
+                return .recentFrameInvalid(FrameNumber(layout.base.raw &+ UInt64(index)))
+            }
             let word = index >> 6, bit: UInt64 = 1 << UInt64(index & 63)
-            let valid = spanMask(ofWord: word) & managedWord(word) & ~reservedWord(word) & ~freeBits.leafWord(word) & ~startsWord(word)
+            let valid =
+                spanMask(ofWord: word) & managedWord(word) & ~reservedWord(word) & ~freeBits.leafWord(word) & ~startsWord(word)
             let duplicate = (0 ..< slot).contains { recentEntry($0) == index }
             if valid & bit == 0 || duplicate { return .recentFrameInvalid(frame(at: index)) }
         }

@@ -110,7 +110,8 @@ final class AllocatorFixture {
     }
 
     /// Usable ranges given directly; span = first start ..< last end.
-    convenience init(usable list: [FrameRange], reserved: [(PhysicalRange, ReservationReason)] = [], recentFrames: Int = 0) throws {
+    convenience init(usable list: [FrameRange], reserved: [(PhysicalRange, ReservationReason)] = [], recentFrames: Int = 0) throws
+    {
         let usable = usableRanges(list)
         try self.init(span: usable.span, usable: usable, reservations: reservationList(reserved), recentFrames: recentFrames)
     }
