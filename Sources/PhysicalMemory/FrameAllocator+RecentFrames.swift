@@ -27,7 +27,9 @@ extension FrameAllocator {
         nonmutating set { words[FrameAllocatorLayout.recentCountWord] = UInt64(newValue) }
     }
 
-    @inline(__always) func recentEntry(_ slot: Int) -> Int { Int(words[FrameAllocatorLayout.recentFirstWord + slot]) }
+    @inline(__always) func recentEntry(_ slot: Int) -> Int {
+        Int(truncatingIfNeeded: words[FrameAllocatorLayout.recentFirstWord + slot])  // a corrupt word: the checker names it
+    }
 
     /// Puts index (a one-frame allocation being freed, its start bit set) on the stack: false
     /// when the stack is full (the caller frees it into the bitmaps).
