@@ -15,6 +15,9 @@ enum ChannelChecks {
         refused(check, .invalidArgument, "an endpoint over its own channel") { () throws(Errno) in
             try WordMessage(1, handles: fixture.near).send(on: fixture.near)
         }
+        refused(check, .invalidArgument, "its peer endpoint over it") { () throws(Errno) in
+            try WordMessage(1, handles: fixture.far).send(on: fixture.near)
+        }
         let extra = check.requireSuccess("a handle to send") { () throws(Errno) in
             try Syscall.handleDuplicate(fixture.object, rights: [.read, .map, .transfer])
         }
@@ -57,7 +60,26 @@ enum ChannelChecks {
         refused(check, .tryAgain, "nothing else queued (nonblocking receive)") { () throws(Errno) in
             _ = try WordMessage.receive(on: fixture.far, nonblocking: true)
         }
-        check.requireSuccess("the handle was never moved: close it") { () throws(Errno) in try Syscall.handleClose(extra) }
+        check.requireSuccess("a message with a handle") { () throws(Errno) in try WordMessage(6, handles: extra).send(on: fixture.near) }
+        refused(check, .badHandle, "the sent handle left the sender") { () throws(Errno) in try Syscall.handleClose(extra) }
+        refused(check, .invalidArgument, "received with no room for its handle (it stays queued)") { () throws(Errno) in
+            var word: UInt64 = 0
+            var result: Result<ReceivedMessage, Errno> = .failure(.badAddress)
+            withUnsafeMutableBytes(of: &word) { buffer in
+                result = Result { () throws(Errno) in try Syscall.channelReceive(fixture.far, into: buffer, nonblocking: true) }
+            }
+            _ = try result.get()
+        }
+        let carried = check.requireSuccess("then received whole") { () throws(Errno) in
+            try WordMessage.receive(on: fixture.far, nonblocking: true)
+        }
+        check.require(carried[0] == 6 && carried.handleCount == 1, "the word and the handle")
+        check.requireSuccess("the handle arrived in this table: map and close it") { () throws(Errno) in
+            guard let arrived = carried.handle(0) else { throw .badHandle }
+            let view = try Syscall.objectMap(arrived, offset: 0, length: page, protection: .read)
+            try Syscall.unmap(address: view, length: page)
+            try Syscall.handleClose(arrived)
+        }
     }
 
     static func full(_ check: inout Checker, _ fixture: Fixture) {
@@ -91,7 +113,7 @@ enum ChannelChecks {
             try Syscall.handleClose(left)
             return (left, right)
         }
-        refused(check, .badFileDescriptor, "the closed end is gone") { () throws(Errno) in try WordMessage(1).send(on: left) }
+        refused(check, .badHandle, "the closed end is gone") { () throws(Errno) in try WordMessage(1).send(on: left) }
         let last = check.requireSuccess("the queued message still arrives") { () throws(Errno) in
             try WordMessage.receive(on: right)
         }
@@ -109,7 +131,7 @@ enum ChannelChecks {
             try Syscall.handleDuplicate(fixture.object, rights: [.read, .map, .transfer])
         }
         let given: (UInt64, UInt64) = (good.raw, 0xDEAD_0001)
-        refused(check, .badFileDescriptor, "one of two never given") { () throws(Errno) in
+        refused(check, .badHandle, "one of two never given") { () throws(Errno) in
             _ = try withUnsafeBytes(of: given) { (bytes) throws(Errno) -> UInt64 in
                 try Syscall.spawn("object_hostile_peer", handles: bytes.bindMemory(to: UInt64.self))
             }

@@ -19,24 +19,24 @@ enum HandleChecks {
         check.group("handles never given (EBADF)")
         for value in neverGivenValues {
             let handle = HandleValue(raw: value)
-            refused(check, .badFileDescriptor, "map") { () throws(Errno) in
+            refused(check, .badHandle, "map") { () throws(Errno) in
                 _ = try Syscall.objectMap(handle, offset: 0, length: page, protection: .read)
             }
-            refused(check, .badFileDescriptor, "close") { () throws(Errno) in try Syscall.handleClose(handle) }
-            refused(check, .badFileDescriptor, "duplicate") { () throws(Errno) in
+            refused(check, .badHandle, "close") { () throws(Errno) in try Syscall.handleClose(handle) }
+            refused(check, .badHandle, "duplicate") { () throws(Errno) in
                 _ = try Syscall.handleDuplicate(handle, rights: [.read])
             }
-            refused(check, .badFileDescriptor, "clone") { () throws(Errno) in
+            refused(check, .badHandle, "clone") { () throws(Errno) in
                 _ = try Syscall.objectClone(handle, offset: 0, length: page)
             }
-            refused(check, .badFileDescriptor, "commit") { () throws(Errno) in
+            refused(check, .badHandle, "commit") { () throws(Errno) in
                 try Syscall.objectCommit(handle, offset: 0, length: page, operation: .commit)
             }
-            refused(check, .badFileDescriptor, "send on it") { () throws(Errno) in try WordMessage(1).send(on: handle) }
-            refused(check, .badFileDescriptor, "receive on it") { () throws(Errno) in
+            refused(check, .badHandle, "send on it") { () throws(Errno) in try WordMessage(1).send(on: handle) }
+            refused(check, .badHandle, "receive on it") { () throws(Errno) in
                 _ = try WordMessage.receive(on: handle, nonblocking: true)
             }
-            refused(check, .badFileDescriptor, "send it") { () throws(Errno) in
+            refused(check, .badHandle, "send it") { () throws(Errno) in
                 try WordMessage(1, handles: handle).send(on: fixture.near)
             }
         }
@@ -49,15 +49,15 @@ enum HandleChecks {
             try Syscall.handleClose(handle)
             return handle
         }
-        refused(check, .badFileDescriptor, "close twice") { () throws(Errno) in try Syscall.handleClose(closed) }
-        refused(check, .badFileDescriptor, "map a closed handle") { () throws(Errno) in
+        refused(check, .badHandle, "close twice") { () throws(Errno) in try Syscall.handleClose(closed) }
+        refused(check, .badHandle, "map a closed handle") { () throws(Errno) in
             _ = try Syscall.objectMap(closed, offset: 0, length: page, protection: .read)
         }
         let reused = check.requireSuccess("duplicate again (the same slot)") { () throws(Errno) in
             try Syscall.handleDuplicate(fixture.object, rights: [.read, .map])
         }
         check.require(reused.raw != closed.raw && reused.raw & 0xFFFF == closed.raw & 0xFFFF, "same slot, another generation")
-        refused(check, .badFileDescriptor, "the old value stays refused") { () throws(Errno) in
+        refused(check, .badHandle, "the old value stays refused") { () throws(Errno) in
             _ = try Syscall.objectMap(closed, offset: 0, length: page, protection: .read)
         }
         check.requireSuccess("close the new one") { () throws(Errno) in try Syscall.handleClose(reused) }
@@ -77,7 +77,7 @@ enum HandleChecks {
                 try Syscall.spawn("object_hostile_peer", handles: UnsafeBufferPointer(rebasing: bytes.bindMemory(to: UInt64.self)[0 ..< 1]))
             }
         }
-        refused(check, .badFileDescriptor, "the handle given at spawn left this process") { () throws(Errno) in
+        refused(check, .badHandle, "the handle given at spawn left this process") { () throws(Errno) in
             try Syscall.handleClose(peerEnd)
         }
         // Every value of ours the peer does not hold itself (it holds only 0x10001).
@@ -107,31 +107,34 @@ enum HandleChecks {
         let bare = check.requireSuccess("duplicate read only") { () throws(Errno) in
             try Syscall.handleDuplicate(readOnly, rights: [.read])
         }
-        refused(check, .permissionDenied, "duplicate with more rights") { () throws(Errno) in
+        refused(check, .accessDenied, "duplicate with more rights") { () throws(Errno) in
             _ = try Syscall.handleDuplicate(readOnly, rights: [.read, .write])
         }
-        refused(check, .permissionDenied, "duplicate without the duplicate right") { () throws(Errno) in
+        refused(check, .invalidArgument, "duplicate with a rights bit the ABI does not define") { () throws(Errno) in
+            _ = try Syscall.handleDuplicate(fixture.object, rawRights: 32)
+        }
+        refused(check, .accessDenied, "duplicate without the duplicate right") { () throws(Errno) in
             _ = try Syscall.handleDuplicate(bare, rights: [.read])
         }
-        refused(check, .permissionDenied, "map writable with a read-only handle") { () throws(Errno) in
+        refused(check, .accessDenied, "map writable with a read-only handle") { () throws(Errno) in
             _ = try Syscall.objectMap(readOnly, offset: 0, length: page, protection: .readWrite)
         }
-        refused(check, .permissionDenied, "map executable") { () throws(Errno) in
+        refused(check, .accessDenied, "map executable") { () throws(Errno) in
             _ = try Syscall.objectMap(fixture.object, offset: 0, length: page, protection: .readExecute)
         }
-        refused(check, .permissionDenied, "map without the map right") { () throws(Errno) in
+        refused(check, .accessDenied, "map without the map right") { () throws(Errno) in
             _ = try Syscall.objectMap(bare, offset: 0, length: page, protection: .read)
         }
-        refused(check, .permissionDenied, "commit without the write right") { () throws(Errno) in
+        refused(check, .accessDenied, "commit without the write right") { () throws(Errno) in
             try Syscall.objectCommit(readOnly, offset: 0, length: page, operation: .commit)
         }
-        refused(check, .permissionDenied, "decommit without the write right") { () throws(Errno) in
+        refused(check, .accessDenied, "decommit without the write right") { () throws(Errno) in
             try Syscall.objectCommit(readOnly, offset: 0, length: page, operation: .decommit)
         }
-        refused(check, .permissionDenied, "clone without the duplicate right") { () throws(Errno) in
+        refused(check, .accessDenied, "clone without the duplicate right") { () throws(Errno) in
             _ = try Syscall.objectClone(bare, offset: 0, length: page)
         }
-        refused(check, .permissionDenied, "send a handle without the transfer right") { () throws(Errno) in
+        refused(check, .accessDenied, "send a handle without the transfer right") { () throws(Errno) in
             try WordMessage(1, handles: readOnly).send(on: fixture.near)
         }
         let receiveOnly = check.requireSuccess("an endpoint with read only") { () throws(Errno) in
@@ -140,10 +143,10 @@ enum HandleChecks {
         let sendOnly = check.requireSuccess("an endpoint with write only") { () throws(Errno) in
             try Syscall.handleDuplicate(fixture.far, rights: [.write])
         }
-        refused(check, .permissionDenied, "send without the write right") { () throws(Errno) in
+        refused(check, .accessDenied, "send without the write right") { () throws(Errno) in
             try WordMessage(1).send(on: receiveOnly)
         }
-        refused(check, .permissionDenied, "receive without the read right") { () throws(Errno) in
+        refused(check, .accessDenied, "receive without the read right") { () throws(Errno) in
             _ = try WordMessage.receive(on: sendOnly, nonblocking: true)
         }
         check.requireSuccess("the refused handles are still here") { () throws(Errno) in
@@ -155,17 +158,17 @@ enum HandleChecks {
 
     static func wrongKind(_ check: inout Checker, _ fixture: Fixture) {
         check.group("the wrong kind of handle (EBADF)")
-        refused(check, .badFileDescriptor, "map a channel") { () throws(Errno) in
+        refused(check, .badHandle, "map a channel") { () throws(Errno) in
             _ = try Syscall.objectMap(fixture.near, offset: 0, length: page, protection: .read)
         }
-        refused(check, .badFileDescriptor, "commit a channel") { () throws(Errno) in
+        refused(check, .badHandle, "commit a channel") { () throws(Errno) in
             try Syscall.objectCommit(fixture.near, offset: 0, length: page, operation: .commit)
         }
-        refused(check, .badFileDescriptor, "clone a channel") { () throws(Errno) in
+        refused(check, .badHandle, "clone a channel") { () throws(Errno) in
             _ = try Syscall.objectClone(fixture.near, offset: 0, length: page)
         }
-        refused(check, .badFileDescriptor, "send on an object") { () throws(Errno) in try WordMessage(1).send(on: fixture.object) }
-        refused(check, .badFileDescriptor, "receive on an object") { () throws(Errno) in
+        refused(check, .badHandle, "send on an object") { () throws(Errno) in try WordMessage(1).send(on: fixture.object) }
+        refused(check, .badHandle, "receive on an object") { () throws(Errno) in
             _ = try WordMessage.receive(on: fixture.object, nonblocking: true)
         }
     }
@@ -182,10 +185,10 @@ enum HandleChecks {
                 break
             }
         }
-        check.require(last == .tooManyOpenFiles, "duplicate until EMFILE")
+        check.require(last == .tooManyHandles, "duplicate until EMFILE")
         check.require(taken.count == 64 - 3, "64 slots: 3 held by the fixture")
-        refused(check, .tooManyOpenFiles, "channel_create with a full table") { () throws(Errno) in _ = try Syscall.channelCreate() }
-        refused(check, .tooManyOpenFiles, "object_create with a full table") { () throws(Errno) in
+        refused(check, .tooManyHandles, "channel_create with a full table") { () throws(Errno) in _ = try Syscall.channelCreate() }
+        refused(check, .tooManyHandles, "object_create with a full table") { () throws(Errno) in
             _ = try Syscall.objectCreate(size: page)
         }
         check.requireSuccess("close them all") { () throws(Errno) in

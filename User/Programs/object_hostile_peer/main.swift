@@ -14,7 +14,7 @@ func userMain() -> Int32 {
     do throws(Errno) {
         values = try WordMessage.receive(on: channel)
     } catch {
-        guard error == .badFileDescriptor else { return 1 }
+        guard error == .badHandle else { return 1 }
         Console.line("object_hostile_peer").word("no-handles").phrase("note", "started_at_boot_not_by_object_hostile").end()
         return 0
     }
@@ -27,7 +27,7 @@ func userMain() -> Int32 {
             errno { () throws(Errno) in try Syscall.objectCommit(foreign, offset: 0, length: 4096, operation: .commit) },
             errno { () throws(Errno) in try Syscall.handleClose(foreign) },
         ]
-        if outcomes.allSatisfy({ $0 == .badFileDescriptor }) {
+        if outcomes.allSatisfy({ $0 == .badHandle }) {
             refusedEverywhere += 1
         } else {
             Console.line("object_hostile_peer").word("ACCEPTED").hex("foreign_handle", foreign.raw).end()

@@ -1,5 +1,5 @@
 // object_orphan_child: the child of object_orphan_parent (see there). Given at spawn the shared
-// object (0x10001: read, write, map) and a channel endpoint (0x10002). Maps the object, checks the
+// object (0x10001: read, write, map, transfer) and a channel endpoint (0x10002). Maps the object, checks the
 // parent's pattern, tells the parent, then blocks in channel_receive: the parent's death closes
 // its endpoint, so the receive answers EPIPE. After that the object must still hold the parent's
 // pattern (its frames stayed); the child writes a pattern of its own over every page and checks
@@ -23,7 +23,7 @@ func userMain() -> Int32 {
     do throws(Errno) {
         view = try Syscall.objectMap(object, offset: 0, length: objectBytes, protection: .readWrite)
     } catch {
-        guard error == .badFileDescriptor else {
+        guard error == .badHandle else {
             Console.line("object_orphan_child").word("FAILED").text("map", error.name).end()
             return 1
         }

@@ -19,7 +19,7 @@ func userMain() -> Int32 {
         let view = try Syscall.objectMap(object, offset: 0, length: objectBytes, protection: .readWrite)
         MemoryProbe.fill(view, byteCount: objectBytes, seed: parentSeed)
         let (channel, childEnd) = try Syscall.channelCreate()
-        let forChild = try Syscall.handleDuplicate(object, rights: [.read, .write, .map])
+        let forChild = try Syscall.handleDuplicate(object, rights: [.read, .write, .map, .transfer])
         let given: (UInt64, UInt64) = (forChild.raw, childEnd.raw)
         let child = try withUnsafeBytes(of: given) { (bytes) throws(Errno) -> UInt64 in
             try Syscall.spawn("object_orphan_child", handles: bytes.bindMemory(to: UInt64.self))

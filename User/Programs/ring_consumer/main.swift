@@ -1,5 +1,5 @@
 // ring_consumer: the consuming half of ring_producer (see there and RingLayout.swift). Given at
-// spawn the ring's object (0x10001: read, write, map) and a channel endpoint (0x10002). Checks
+// spawn the ring's object (0x10001: read, write, map, transfer) and a channel endpoint (0x10002). Checks
 // every record: its sequence number is the next expected one and its checksum matches its words;
 // sleeps in channel_receive when the ring is empty; at the end sends the count consumed, the sum
 // of the checksums and the number of bad records to the producer.
@@ -16,7 +16,7 @@ func userMain() -> Int32 {
     do throws(Errno) {
         base = try Syscall.objectMap(object, offset: 0, length: Ring.objectBytes, protection: .readWrite)
     } catch {
-        guard error == .badFileDescriptor else {
+        guard error == .badHandle else {
             Console.line("ring_consumer").word("FAILED").text("map", error.name).end()
             return 1
         }

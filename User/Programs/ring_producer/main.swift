@@ -28,7 +28,7 @@ private func produce() throws(Errno) -> Int32 {
     ring.slotCount = Ring.capacity
     ring.magic = Ring.magic
     let (channel, consumerEnd) = try Syscall.channelCreate()
-    let forConsumer = try Syscall.handleDuplicate(object, rights: [.read, .write, .map])
+    let forConsumer = try Syscall.handleDuplicate(object, rights: [.read, .write, .map, .transfer])
     let given: (UInt64, UInt64) = (forConsumer.raw, consumerEnd.raw)
     let consumer = try withUnsafeBytes(of: given) { (bytes) throws(Errno) -> UInt64 in
         try Syscall.spawn("ring_consumer", handles: bytes.bindMemory(to: UInt64.self))

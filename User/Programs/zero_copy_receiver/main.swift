@@ -15,7 +15,7 @@ func userMain() -> Int32 {
     do throws(Errno) {
         first = try WordMessage.receive(on: channel)
     } catch {
-        guard error == .badFileDescriptor else {
+        guard error == .badHandle else {
             Console.line("zero_copy_receiver").word("FAILED").text("receive", error.name).end()
             return 1
         }

@@ -4,9 +4,9 @@
 // (object_from_range: the frames move into the object, the range leaves this address space) and
 // sends the object's handle over a channel; the receiver maps the object, reads every byte and
 // checks the checksum, then answers with its timings. The last round the sender keeps a
-// read-only duplicate mapped while the receiver reads, so the same 1024 frames are mapped in two
-// address spaces at once (the summary's shared_frames_peak) and the machine's free frames do
-// not drop by 1024 (counted once).
+// read-only duplicate mapped (and read: every page present) while the receiver reads, so the
+// same 1024 frames are mapped in two address spaces at once (the summary's shared_frames_peak)
+// and the machine's free frames do not drop by 1024 (counted once).
 // Printed: per round the cycles of object_from_range, of the whole transfer (from_range + send +
 // receive + map + the receiver's first read of every page) against copying the same 4 MiB with
 // a loop into a populated buffer (in the receiver, same rounds, interleaved); medians and min-max.
@@ -67,7 +67,10 @@ private func send() throws(Errno) -> Int32 {
         var kept: (handle: HandleValue, address: VirtualAddress)? = nil
         if shared {
             let handle = try Syscall.handleDuplicate(object, rights: [.read, .map])
-            kept = (handle, try Syscall.objectMap(handle, offset: 0, length: bufferBytes, protection: .read))
+            let address = try Syscall.objectMap(handle, offset: 0, length: bufferBytes, protection: .read)
+            // Read every page now, so this space has a leaf for each frame while the receiver maps them.
+            guard MemoryProbe.checksum(address, byteCount: bufferBytes) == checksum else { return 5 }
+            kept = (handle, address)
         }
         try WordMessage(TransferMessage.buffer, round, bufferBytes, checksum, start, shared ? 1 : 0, handles: object).send(on: channel)
         let answer = try WordMessage.receive(on: channel)
@@ -76,7 +79,6 @@ private func send() throws(Errno) -> Int32 {
         transfer.add(answer[4])
         copy.add(answer[5])
         if let kept {
-            guard MemoryProbe.checksum(kept.address, byteCount: bufferBytes) == checksum else { return 5 }
             let stats = try Syscall.memstat()
             Console.line("zero_copy_sender").word("shared-round").dec("round", round).dec("pages", bufferPages)
                 .dec("receiver_frames_taken", answer[3]).dec("free_frames_system", stats.freeFramesSystem)

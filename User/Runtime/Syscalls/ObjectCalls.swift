@@ -56,7 +56,12 @@ extension Syscall {
     /// handle_duplicate(handle, rights) -> a new handle to the same object with `rights` (a
     /// subset of the handle's; needs the duplicate right).
     static func handleDuplicate(_ handle: HandleValue, rights: Rights) throws(Errno) -> HandleValue {
-        try self.handle(SyscallTrap.invoke(.handleDuplicate, handle.raw, UInt64(rights.rawValue)))
+        try handleDuplicate(handle, rawRights: UInt64(rights.rawValue))
+    }
+
+    /// handle_duplicate with a raw rights word (hostile programs pass bits the ABI refuses).
+    static func handleDuplicate(_ handle: HandleValue, rawRights: UInt64) throws(Errno) -> HandleValue {
+        try self.handle(SyscallTrap.invoke(.handleDuplicate, handle.raw, rawRights))
     }
 
     /// handle_close(handle): the value is refused from now on (its slot's generation moves on).

@@ -24,7 +24,7 @@ extension FakeKernelSuite {
 
         @Test func newErrnoValuesAndNames() {
             let table: [(Errno, Int32, String)] = [
-                (.badFileDescriptor, 9, "EBADF"), (.permissionDenied, 13, "EACCES"), (.tooManyOpenFiles, 24, "EMFILE"),
+                (.badHandle, 9, "EBADF"), (.accessDenied, 13, "EACCES"), (.tooManyHandles, 24, "EMFILE"),
                 (.brokenPipe, 32, "EPIPE"),
             ]
             for (errno, raw, name) in table {
@@ -67,7 +67,7 @@ extension FakeKernelSuite {
             #expect(copy == HandleValue(raw: 0x1_0005))
             #expect(last == RecordedCall(number: 15, arguments: [0x1_0001, 1 | 4 | 16, 0, 0, 0, 0]))
             forced(-13)
-            #expect(throws: Errno.permissionDenied) { try Syscall.handleDuplicate(copy, rights: [.write, .duplicate]) }
+            #expect(throws: Errno.accessDenied) { try Syscall.handleDuplicate(copy, rights: [.write, .duplicate]) }
             #expect(last == RecordedCall(number: 15, arguments: [0x1_0005, 2 | 8, 0, 0, 0, 0]))
             forced(0)
             try Syscall.handleClose(HandleValue(raw: UInt64.max))
@@ -87,7 +87,7 @@ extension FakeKernelSuite {
             _ = try Syscall.channelCreate()
             #expect(last?.number == 18 && last?.arguments[0] != 0 && last?.arguments[1] == 0)
             forced(-24)
-            #expect(throws: Errno.tooManyOpenFiles) { try Syscall.channelCreate(into: VirtualAddress(0x10_0000)) }
+            #expect(throws: Errno.tooManyHandles) { try Syscall.channelCreate(into: VirtualAddress(0x10_0000)) }
             #expect(last == RecordedCall(number: 18, arguments: [0x10_0000, 0, 0, 0, 0, 0]))
 
             let channel = HandleValue(raw: 0x1_0002)
@@ -138,7 +138,7 @@ extension FakeKernelSuite {
                 #expect(arguments[2] == UInt64(UInt(bitPattern: list.baseAddress)) && arguments[3] == 3 && arguments[4] == 0)
             }
             forced(-9)
-            #expect(throws: Errno.badFileDescriptor) {
+            #expect(throws: Errno.badHandle) {
                 try Syscall.spawn(address: VirtualAddress(0x5000), length: 5, handlesAt: VirtualAddress(0x6000), handleCount: 65)
             }
             #expect(last == RecordedCall(number: 7, arguments: [0x5000, 5, 0x6000, 65, 0, 0]))
