@@ -82,7 +82,7 @@ enum HandleChecks {
         }
         // Every value of ours the peer does not hold itself (it holds only 0x10001).
         var values = WordMessage()
-        for handle in [fixture.object, fixture.near, fixture.far, mine, extra] where handle.raw != HandleValue.givenAtSpawn(0).raw {
+        for handle in [fixture.object, fixture.near, fixture.far, mine, extra] where handle.raw != HandleValue.startup(index: 0).raw {
             values.append(handle.raw)
         }
         check.require(values.count >= 4, "at least four values to try")

@@ -9,7 +9,7 @@ import KernelLog
 
 @_cdecl("user_main")
 func userMain() -> Int32 {
-    let channel = HandleValue.givenAtSpawn(0)
+    let channel = HandleValue.startup(index: 0)
     let values: WordMessage
     do throws(Errno) {
         values = try WordMessage.receive(on: channel)

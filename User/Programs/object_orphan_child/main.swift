@@ -18,7 +18,7 @@ let childSeed: UInt64 = 0xC41D
 
 @_cdecl("user_main")
 func userMain() -> Int32 {
-    let object = HandleValue.givenAtSpawn(0), channel = HandleValue.givenAtSpawn(1)
+    let object = HandleValue.startup(index: 0), channel = HandleValue.startup(index: 1)
     let view: VirtualAddress
     do throws(Errno) {
         view = try Syscall.objectMap(object, offset: 0, length: objectBytes, protection: .readWrite)

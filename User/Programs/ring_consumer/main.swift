@@ -11,7 +11,7 @@ import KernelLog
 
 @_cdecl("user_main")
 func userMain() -> Int32 {
-    let object = HandleValue.givenAtSpawn(0), channel = HandleValue.givenAtSpawn(1)
+    let object = HandleValue.startup(index: 0), channel = HandleValue.startup(index: 1)
     let base: VirtualAddress
     do throws(Errno) {
         base = try Syscall.objectMap(object, offset: 0, length: Ring.objectBytes, protection: .readWrite)

@@ -10,7 +10,7 @@ import KernelLog
 
 @_cdecl("user_main")
 func userMain() -> Int32 {
-    let channel = HandleValue.givenAtSpawn(0)
+    let channel = HandleValue.startup(index: 0)
     var first = WordMessage()
     do throws(Errno) {
         first = try WordMessage.receive(on: channel)

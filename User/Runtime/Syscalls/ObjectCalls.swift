@@ -165,9 +165,3 @@ extension SyscallTrap {
         swiftmm_syscall6(number.rawValue, a1, a2, a3, a4, a5, 0)
     }
 }
-
-extension HandleValue {
-    /// The `index`-th handle a process was given at spawn: slot `index`, generation 1
-    /// (0x10001, 0x10002, ...: docs/syscalls.md, spawn).
-    static func givenAtSpawn(_ index: UInt64) -> HandleValue { HandleValue(raw: 1 << 16 | (index + 1)) }
-}

@@ -78,7 +78,7 @@ extension FakeKernelSuite {
             forced(0x1_0009)
             #expect(try Syscall.objectFromRange(address: VirtualAddress(0x1000_0000_1000), length: 4 << 20) == HandleValue(raw: 0x1_0009))
             #expect(last == RecordedCall(number: 21, arguments: [0x1000_0000_1000, 4 << 20, 0, 0, 0, 0]))
-            #expect(HandleValue.givenAtSpawn(0) == HandleValue(raw: 0x1_0001) && HandleValue.givenAtSpawn(3) == HandleValue(raw: 0x1_0004))
+            #expect(HandleValue.startup(index: 0) == HandleValue(raw: 0x1_0001) && HandleValue.startup(index: 3) == HandleValue(raw: 0x1_0004))
         }
 
         @Test func channelCallsPassBuffersCountsAndFlags() throws {
@@ -93,8 +93,8 @@ extension FakeKernelSuite {
             let channel = HandleValue(raw: 0x1_0002)
             let bytes: [UInt8] = [1, 2, 3, 4, 5]
             let handles: [UInt64] = [0x1_0001, 0x2_0003]
-            try bytes.withUnsafeBytes { message in
-                try handles.withUnsafeBufferPointer { sent in
+            try bytes.withUnsafeBytes { (message) throws in
+                try handles.withUnsafeBufferPointer { (sent) throws in
                     forced(0)
                     try Syscall.channelSend(channel, bytes: message, handles: sent)
                     let base = UInt64(UInt(bitPattern: message.baseAddress)), list = UInt64(UInt(bitPattern: sent.baseAddress))
@@ -115,8 +115,8 @@ extension FakeKernelSuite {
             #expect(last == RecordedCall(number: 20, arguments: [0x1_0002, 0x1000, 256, 0x2000, 4, 1]), "six arguments: r9 is the flags")
             var buffer = [UInt8](repeating: 0, count: 64)
             var out = [UInt64](repeating: 0, count: 4)
-            try buffer.withUnsafeMutableBytes { into in
-                try out.withUnsafeMutableBufferPointer { handlesOut in
+            try buffer.withUnsafeMutableBytes { (into) throws in
+                try out.withUnsafeMutableBufferPointer { (handlesOut) throws in
                     forced(-11)
                     #expect(throws: Errno.tryAgain) { try Syscall.channelReceive(channel, into: into, handles: handlesOut, nonblocking: true) }
                     let base = UInt64(UInt(bitPattern: into.baseAddress)), list = UInt64(UInt(bitPattern: handlesOut.baseAddress))
@@ -130,7 +130,7 @@ extension FakeKernelSuite {
 
         @Test func spawnPassesTheHandleListAfterTheName() throws {
             let handles: [UInt64] = [0x1_0003, 0x1_0004, 0x5_0001]
-            try handles.withUnsafeBufferPointer { list in
+            try handles.withUnsafeBufferPointer { (list) throws in
                 forced(7)
                 #expect(try Syscall.spawn("ring_consumer", handles: list) == 7)
                 let arguments = last?.arguments ?? []
