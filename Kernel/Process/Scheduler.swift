@@ -94,6 +94,20 @@ enum Scheduler {
         }
     }
 
+    /// Blocks the running process on `event` (a channel endpoint's receive) until `wake(event)`;
+    /// returns when it runs again. The caller re-checks its condition (a wake is a hint: another
+    /// receiver on the same endpoint may have taken the message first). Only the running process
+    /// blocks and only a running process ends, so no ended process is left in a wait.
+    static func blockCurrent(on event: WaitEvent) {
+        table.block(on: event)
+        giveBackCPU()
+    }
+
+    /// Every process blocked on `event` becomes runnable (a message was queued, or the peer closed).
+    static func wake(_ event: WaitEvent) {
+        table.wake(event)
+    }
+
     /// The running process ended: the scheduler destroys it and never switches back. The caller
     /// must hold no strong reference (its frame is abandoned: the release would never run).
     static func endCurrent(_ end: ProcessEnd) -> Never {

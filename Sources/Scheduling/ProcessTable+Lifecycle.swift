@@ -71,6 +71,33 @@ extension ProcessTable {
         return .blocked
     }
 
+    /// The current process blocks until `event` is signalled (it leaves the CPU; not queued).
+    /// Only the running process blocks, so only it can end: a process always leaves `blocked`
+    /// through `wake` before it can exit or be killed, and no wait outlives its process.
+    public mutating func block(on event: WaitEvent) {
+        guard let id = current else { preconditionFailure("block: nothing current") }
+        setState(id, .blocked(on: event))
+        current = nil
+    }
+
+    /// Every process blocked on `event` becomes runnable (at the back of the queue, lowest pid
+    /// first); returns them. Signalling an event nobody waits for does nothing.
+    @discardableResult
+    public mutating func wake(_ event: WaitEvent) -> [ProcessID] {
+        var woken: [ProcessID] = []
+        for index in entries.indices where entries[index].state == .blocked(on: event) {
+            entries[index].state = .runnable
+            runQueue.append(entries[index].id)
+            woken.append(entries[index].id)
+        }
+        return woken
+    }
+
+    /// Processes blocked on any event.
+    public var blockedCount: Int {
+        entries.reduce(0) { if case .blocked = $1.state { $0 + 1 } else { $0 } }
+    }
+
     /// The current process ended with `status` (exit or kill).
     public mutating func exitCurrent(status: UInt64) -> ExitEffects {
         guard let id = current else { preconditionFailure("exit: nothing current") }
