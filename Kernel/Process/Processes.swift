@@ -47,6 +47,7 @@ enum Processes {
             _ = start(module.file, name: module.name, parent: nil)
         }
         Scheduler.runUntilAllEnded()
+        Objects.reportAllEnded()
         reportAllEnded(freeBefore: freeBefore)
     }
 
