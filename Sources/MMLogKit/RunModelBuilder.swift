@@ -37,7 +37,7 @@ public enum RunModelBuilder {
         "obj": [
             "all-ended", "clone", "close", "commit", "create", "decommit", "destroy", "duplicate", "fault", "map", "transfer",
         ],
-        "chan": ["create", "recv", "send", "wake"],
+        "chan": ["block", "create", "recv", "send"],
         "vm": ["kernel-space"],
         "panic": ["panic"],
         "summary": ["summary"],
