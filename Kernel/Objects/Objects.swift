@@ -53,6 +53,16 @@ enum Objects {
         return layer.channels.isOpen(channel, endpoint: 1 - endpoint) == true
     }
 
+    /// A process's end, first step: every handle it holds is closed (objects and endpoints lose a
+    /// reference; receivers facing a now-closed peer wake). Its object regions go next, with its
+    /// memory (ProcessMemory.destroy), then its private frames.
+    static func closeAllHandles(of process: Process) -> ReleaseSummary {
+        var frames = KernelObjectFrames()
+        let summary = layer.closeAll(table: &process.handles, source: &frames)
+        wakePeers(summary)
+        return summary
+    }
+
     /// After the last process ended: nothing may remain. The storage goes back to the heap.
     static func reportAllEnded() {
         let statistics = layer.memory.statistics

@@ -32,6 +32,9 @@ final class Process {
     /// CPU time used in ring 3 and in the kernel on its behalf, in TSC cycles (ProcessClock).
     var userCycles: UInt64 = 0
     var kernelCycles: UInt64 = 0
+    /// Set by the scheduler's deadlock breaker: blocked in a receive nothing could ever end; the
+    /// syscall entry kills it on the way out.
+    var deadlocked = false
     /// Set when it exited or was killed; the scheduler then destroys it.
     var end: ProcessEnd? = nil
 

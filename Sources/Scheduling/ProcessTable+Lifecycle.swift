@@ -93,6 +93,24 @@ extension ProcessTable {
         return woken
     }
 
+    /// Nothing runs, nothing can run, and some process is blocked on an event: every live process
+    /// is blocked or waits for a child, and only a running process can signal an event (the
+    /// kernel has no timers or devices that do), so none ever will. The kernel breaks it.
+    public var isDeadlocked: Bool { current == nil && runQueue.isEmpty && blockedCount > 0 }
+
+    /// Every blocked process becomes runnable (the deadlock breaker: the kernel ends each as it
+    /// resumes); returns them.
+    public mutating func wakeAllBlocked() -> [ProcessID] {
+        var woken: [ProcessID] = []
+        for index in entries.indices {
+            guard case .blocked = entries[index].state else { continue }
+            entries[index].state = .runnable
+            runQueue.append(entries[index].id)
+            woken.append(entries[index].id)
+        }
+        return woken
+    }
+
     /// Processes blocked on any event.
     public var blockedCount: Int {
         entries.reduce(0) { if case .blocked = $1.state { $0 + 1 } else { $0 } }

@@ -293,4 +293,21 @@ struct SchedulerModel {
         }
         #expect(blocks > 1000 && wakes > 1000)
     }
+
+    @Test func everyLiveProcessBlockedOrWaitingIsADeadlockAndTheBreakerWakesTheBlocked() throws {
+        var table = ProcessTable(capacity: 8, treeLimit: 4)
+        let parent = try table.create(parent: nil)
+        #expect(table.next() == parent)
+        let child = try table.create(parent: parent)
+        #expect(table.wait(for: child) == .blocked)
+        #expect(!table.isDeadlocked, "the child can still run")
+        #expect(table.next() == child)
+        table.block(on: WaitEvent(3))  // receives on a channel whose other end only it holds
+        #expect(table.isDeadlocked)
+        #expect(table.wakeAllBlocked() == [child])
+        #expect(!table.isDeadlocked && table.checkInvariants() == nil)
+        #expect(table.next() == child)
+        #expect(table.exitCurrent(status: 1).wokeParent == parent)  // the kernel kills it: the parent's wait ends
+        #expect(table.checkInvariants() == nil)
+    }
 }
