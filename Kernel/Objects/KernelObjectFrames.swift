@@ -8,6 +8,7 @@
 // when it is created (or cloned, or adopted), and the ledger's limit leaves the kernel's reserve
 // free, so a commit or CoW copy on a charged page finds a frame; nil is still handled upstream.
 import MemoryCore
+import MemoryObjects
 import PhysicalMemory
 
 struct KernelObjectFrames: ObjectFrameSource {
