@@ -48,6 +48,8 @@ $(eval $(call embedded_module,UserAllocators,$(EMB)/MemoryCore.o $(EMB)/UserMall
 $(eval $(call embedded_module,BootOptions,$(EMB)/KernelLog.o))
 EMBEDDED_MODULES += Scheduling
 $(eval $(call embedded_module,Scheduling,))
+EMBEDDED_MODULES += MemoryObjects
+$(eval $(call embedded_module,MemoryObjects,$(EMB)/MemoryCore.o))
 
 EMBEDDED_OBJECTS := $(foreach m,$(EMBEDDED_MODULES),$(EMB)/$(m).o)
 

@@ -19,6 +19,7 @@ let package = Package(
         .library(name: "Syscalls", targets: ["Syscalls"]),
         .library(name: "UserAllocators", targets: ["UserAllocators"]),
         .library(name: "Scheduling", targets: ["Scheduling"]),
+        .library(name: "MemoryObjects", targets: ["MemoryObjects"]),
         .executable(name: "mmlog", targets: ["mmlog"]),
     ],
     targets: [
@@ -34,6 +35,7 @@ let package = Package(
         .target(name: "Syscalls", dependencies: ["MemoryCore", "PageTables"]),
         .target(name: "UserAllocators", dependencies: ["MemoryCore", "UserMalloc"]),
         .target(name: "Scheduling"),
+        .target(name: "MemoryObjects", dependencies: ["MemoryCore"]),
         .executableTarget(
             name: "SwiftMMBench",
             dependencies: ["MemoryCore", "PhysicalMemory", "BuddyHeap", "SlabHeap", "PageTables", "UserMalloc", "UserAllocators",
@@ -62,6 +64,7 @@ let package = Package(
         .testTarget(name: "ProgramLoaderTests", dependencies: ["ProgramLoader", "MemoryCore", "PageTables", "TestSupport"]),
         .testTarget(name: "BootOptionsTests", dependencies: ["BootOptions", "KernelLog"]),
         .testTarget(name: "SchedulingTests", dependencies: ["Scheduling", "TestSupport"]),
+        .testTarget(name: "MemoryObjectsTests", dependencies: ["MemoryObjects", "MemoryCore", "TestSupport"]),
         .testTarget(name: "UserAllocatorsTests", dependencies: ["UserAllocators", "UserMalloc", "MemoryCore", "TestSupport"]),
     ]
 )

@@ -23,7 +23,24 @@ struct KernelMachine: SyscallMachine {
         FrameTrace.freed(frame, count: 1, owner: .user)
     }
 
-    func invalidate(page: VirtualAddress) { cpu_invlpg(page.raw) }
+    /// invlpg only when this process's space is the one in CR3. Another space (a walk over every
+    /// process mapping an object: CoW, decommit, clone write-protection) has its leaf removed or
+    /// made read-only in memory, and needs nothing more: no user leaf is global and there is no
+    /// PCID, so every TLB entry of that space died when CR3 last left it, and the next CR3 load
+    /// (its next switch-in) starts it with an empty TLB. (One CPU; a second would need a shootdown.)
+    func invalidate(page: VirtualAddress) {
+        if cpu_read_cr3() == process.memory.space.root.startAddress.raw { cpu_invlpg(page.raw) }
+    }
+
+    /// A present leaf mapping an object's frame appeared in / left this process's space (the
+    /// exact shared-frame count behind the summary's `shared_frames_peak=`).
+    func objectLeafMapped(_ frame: FrameNumber) { Objects.sharedFrames.leafMapped(frame, pid: process.id) }
+
+    func objectLeafUnmapped(_ frame: FrameNumber) {
+        if !Objects.sharedFrames.leafUnmapped(frame, pid: process.id) {
+            panic("object leaf unmapped but never counted", "frame", frame.raw)
+        }
+    }
 
     var freeFrameCount: UInt64 { KernelMemory.frames.statistics.freeFrames }
 

@@ -47,6 +47,7 @@ enum Processes {
             _ = start(module.file, name: module.name, parent: nil)
         }
         Scheduler.runUntilAllEnded()
+        Objects.reportAllEnded()
         reportAllEnded(freeBefore: freeBefore)
     }
 
@@ -152,6 +153,7 @@ enum Processes {
         let tablesHeld = process.memory.space.tableFrameCount
         lastEnd = end
         lastPeakPages = peak
+        let released = Objects.closeAllHandles(of: process)
         let (userFrames, tableFrames) = process.destroy()
         let stackPeak = process.kernelStack?.peakBytes ?? 0
         let stackFrames = process.kernelStack?.free() ?? 0
@@ -177,6 +179,11 @@ enum Processes {
             .dec("user_frames_freed", UInt64(userFrames)).dec("table_frames_freed", UInt64(tableFrames))
             .dec("kstack_frames_freed", UInt64(stackFrames)).dec("kstack_peak_bytes", stackPeak)
             .text("frames", balanced ? "all-returned" : "LEAKED").end()
+        if released.handlesReleased > 0 {
+            log.line(.debug, "obj", "close").dec("pid", process.id).text("handle", "all")
+                .dec("handles", UInt64(released.handlesReleased)).dec("objects_destroyed", UInt64(released.objectsDestroyed))
+                .dec("frames_freed", released.framesFreed).dec("endpoints_closed", UInt64(released.endpointsClosed)).end()
+        }
     }
 
     // MARK: - Called from the syscall and exception paths (on the process's kernel stack)

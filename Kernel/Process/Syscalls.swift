@@ -11,14 +11,15 @@ import Syscalls
 func kernelHandleSyscall(_ raw: UnsafeMutableRawPointer) {
     let frame = raw.assumingMemoryBound(to: SyscallFrame.self)
     ProcessClock.enterKernel()
-    let (a0, a1, a2, a3) = frame.pointee.arguments
-    let request = SyscallRequest.decode(number: frame.pointee.number, a0, a1, a2, a3)
+    let (a0, a1, a2, a3, a4, a5) = frame.pointee.arguments
+    let request = SyscallRequest.decode(number: frame.pointee.number, a0, a1, a2, a3, a4, a5)
     // exit switches away for good, abandoning this stack: no strong reference to the process may
     // be held here at that point, or its release would be lost (the same holds for the CPU-time
     // kill below: dispatchSyscall has released its reference).
     if case .exit(let code) = request { Processes.exitCurrent(code: code) }
-    frame.pointee.rax = UInt64(bitPattern: dispatchSyscall(request, a0, a1, a2, a3))
+    frame.pointee.rax = UInt64(bitPattern: dispatchSyscall(request, a0, a1, a2, a3, a4, a5))
     if request.mayChangeMemory { InvariantChecks.afterChange("syscall") }
+    if Scheduler.currentIsDeadlocked() { Processes.killCurrent(frame.pointee, fault: .deadlock) }
     if !ProcessClock.leaveKernel() { Processes.killCurrent(frame.pointee, fault: .cpuTimeLimit) }
 }
 
@@ -35,7 +36,7 @@ private func reportOutOfMemory(_ process: Process, call: StaticString, reason: S
 
 @inline(never) private func dispatchSyscall(
     _ request: SyscallRequest, _ a0: UInt64, _ a1: UInt64, _ a2: UInt64,
-    _ a3: UInt64
+    _ a3: UInt64, _ a4: UInt64, _ a5: UInt64
 ) -> Int64 {
     guard let process = CPULocal.this.current else { panic("syscall with no current process") }
     let outcome: SyscallOutcome

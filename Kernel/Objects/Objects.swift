@@ -1,0 +1,80 @@
+// The kernel's one objects layer (MemoryObjects' KernelObjects: the memory-object registry and the
+// channels), kept as statics like UserCommit and Scheduler, and what the kernel does around it:
+// the blocked-receive events of channel endpoints, the wakeups a close causes, a process's end,
+// the exact count of shared frames (SharedFrames), and the checks build's checker over all of it.
+//
+// Lifetime: objects and channels outlive the process that made them while any handle (in a table
+// or in transit in a channel) or any mapping region names them. When the last process has ended,
+// nothing can name anything: the layer must be empty (else a leak fails the summary) and its
+// storage goes back to the heap.
+import KernelLog
+import MemoryCore
+import MemoryObjects
+import Scheduling
+
+enum Objects {
+    nonisolated(unsafe) static var layer = KernelObjects()
+    nonisolated(unsafe) static var sharedFrames = SharedFrames()
+    /// Objects or channels still alive after every process ended (a kernel bug; fails the summary).
+    nonisolated(unsafe) static var leaks = 0
+    /// CoW copies made by layers already given back (the summary's `cow_copies=` spans the boot).
+    nonisolated(unsafe) static var retiredCowCopies: UInt64 = 0
+
+    /// CoW copies since boot (the summary's `cow_copies=`).
+    static var cowCopies: UInt64 { retiredCowCopies + layer.memory.statistics.cowCopies }
+
+    /// The scheduler's event for a receive blocked on `endpoint` (a channel id is never 0, and
+    /// never reused while its generation lives).
+    static func event(_ endpoint: ChannelEndpoint) -> WaitEvent {
+        WaitEvent(UInt64(endpoint.channel.raw) << 1 | UInt64(endpoint.endpoint & 1))
+    }
+
+    /// A message was queued for `endpoint`, or its peer closed: its blocked receivers run again
+    /// (each re-checks: a message, EPIPE, or blocks again).
+    static func signal(_ endpoint: ChannelEndpoint) {
+        Scheduler.wake(event(endpoint))
+    }
+
+    /// Wakes the receivers a release left facing a closed peer.
+    static func wakePeers(_ summary: ReleaseSummary) {
+        for endpoint in summary.peersToWake { signal(endpoint) }
+    }
+
+    /// Whether a receiver blocked on `event` still has cause to wait: its endpoint exists, is open,
+    /// has no message queued, and its peer is open. False means a lost wakeup (the checks build
+    /// panics). A live wait names a live channel: a channel is destroyed only when both endpoints
+    /// are closed, and a blocked receiver holds a handle to its own.
+    static func receiverStillBlocks(_ event: WaitEvent) -> Bool {
+        let channel = ChannelID(raw: UInt32(truncatingIfNeeded: event.raw >> 1))
+        let endpoint = UInt8(event.raw & 1)
+        guard layer.channels.isOpen(channel, endpoint: endpoint) == true,
+            layer.channels.queuedCount(channel, endpoint: endpoint) == 0
+        else { return false }
+        return layer.channels.isOpen(channel, endpoint: 1 - endpoint) == true
+    }
+
+    /// A process's end, first step: every handle it holds is closed (objects and endpoints lose a
+    /// reference; receivers facing a now-closed peer wake). Its object regions go next, with its
+    /// memory (ProcessMemory.destroy), then its private frames.
+    static func closeAllHandles(of process: Process) -> ReleaseSummary {
+        var frames = KernelObjectFrames()
+        let summary = layer.closeAll(table: &process.handles, source: &frames)
+        wakePeers(summary)
+        return summary
+    }
+
+    /// After the last process ended: nothing may remain. The storage goes back to the heap.
+    static func reportAllEnded() {
+        let statistics = layer.memory.statistics
+        let remaining = statistics.liveObjects + layer.channels.liveCount
+        if remaining != 0 || !sharedFrames.isEmpty { leaks += 1 }
+        log.line(remaining == 0 ? .info : .error, "obj", "all-ended").dec("objects_left", statistics.liveObjects)
+            .dec("channels_left", layer.channels.liveCount).dec("objects_destroyed", statistics.objectsDestroyed)
+            .dec("cow_copies", cowCopies).dec("shared_frames_peak", sharedFrames.peak)
+            .dec("messages_sent", layer.channels.messagesSent).end()
+        if remaining == 0 {  // sharedFrames released its own storage when its last leaf went
+            retiredCowCopies += statistics.cowCopies
+            layer = KernelObjects()
+        }
+    }
+}
