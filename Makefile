@@ -323,7 +323,7 @@ TEST_PROGRAMS := $(USER_PROGRAMS) $(FAULT_PROBE_PROGRAMS) $(LOADER_HOSTILE_PROGR
 
 UB := $(BUILD)/user
 USER_RUNTIME_SWIFT := $(sort $(wildcard User/Runtime/Syscalls/*.swift User/Runtime/Support/*.swift))
-USER_SHARED_MODULES := MemoryCore KernelLog UserMalloc UserAllocators PageTables Syscalls
+USER_SHARED_MODULES := MemoryCore KernelLog UserMalloc UserAllocators PageTables Syscalls MemoryObjects
 USER_SHARED_OBJECTS := $(foreach m,$(USER_SHARED_MODULES),$(EMB)/$(m).o)
 USER_RUNTIME_OBJECTS := $(UB)/runtime/start.o $(UB)/runtime/syscall.o $(UB)/runtime/cycles.o $(UB)/runtime/runtime.o \
   $(UB)/runtime/freestanding.o $(UB)/runtime/cpu.o
