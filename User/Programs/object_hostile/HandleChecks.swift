@@ -107,34 +107,34 @@ enum HandleChecks {
         let bare = check.requireSuccess("duplicate read only") { () throws(Errno) in
             try Syscall.handleDuplicate(readOnly, rights: [.read])
         }
-        refused(check, .accessDenied, "duplicate with more rights") { () throws(Errno) in
+        refused(check, .permissionDenied, "duplicate with more rights") { () throws(Errno) in
             _ = try Syscall.handleDuplicate(readOnly, rights: [.read, .write])
         }
         refused(check, .invalidArgument, "duplicate with a rights bit the ABI does not define") { () throws(Errno) in
             _ = try Syscall.handleDuplicate(fixture.object, rawRights: 32)
         }
-        refused(check, .accessDenied, "duplicate without the duplicate right") { () throws(Errno) in
+        refused(check, .permissionDenied, "duplicate without the duplicate right") { () throws(Errno) in
             _ = try Syscall.handleDuplicate(bare, rights: [.read])
         }
-        refused(check, .accessDenied, "map writable with a read-only handle") { () throws(Errno) in
+        refused(check, .permissionDenied, "map writable with a read-only handle") { () throws(Errno) in
             _ = try Syscall.objectMap(readOnly, offset: 0, length: page, protection: .readWrite)
         }
-        refused(check, .accessDenied, "map executable") { () throws(Errno) in
+        refused(check, .permissionDenied, "map executable") { () throws(Errno) in
             _ = try Syscall.objectMap(fixture.object, offset: 0, length: page, protection: .readExecute)
         }
-        refused(check, .accessDenied, "map without the map right") { () throws(Errno) in
+        refused(check, .permissionDenied, "map without the map right") { () throws(Errno) in
             _ = try Syscall.objectMap(bare, offset: 0, length: page, protection: .read)
         }
-        refused(check, .accessDenied, "commit without the write right") { () throws(Errno) in
+        refused(check, .permissionDenied, "commit without the write right") { () throws(Errno) in
             try Syscall.objectCommit(readOnly, offset: 0, length: page, operation: .commit)
         }
-        refused(check, .accessDenied, "decommit without the write right") { () throws(Errno) in
+        refused(check, .permissionDenied, "decommit without the write right") { () throws(Errno) in
             try Syscall.objectCommit(readOnly, offset: 0, length: page, operation: .decommit)
         }
-        refused(check, .accessDenied, "clone without the duplicate right") { () throws(Errno) in
+        refused(check, .permissionDenied, "clone without the duplicate right") { () throws(Errno) in
             _ = try Syscall.objectClone(bare, offset: 0, length: page)
         }
-        refused(check, .accessDenied, "send a handle without the transfer right") { () throws(Errno) in
+        refused(check, .permissionDenied, "send a handle without the transfer right") { () throws(Errno) in
             try WordMessage(1, handles: readOnly).send(on: fixture.near)
         }
         let receiveOnly = check.requireSuccess("an endpoint with read only") { () throws(Errno) in
@@ -143,10 +143,10 @@ enum HandleChecks {
         let sendOnly = check.requireSuccess("an endpoint with write only") { () throws(Errno) in
             try Syscall.handleDuplicate(fixture.far, rights: [.write])
         }
-        refused(check, .accessDenied, "send without the write right") { () throws(Errno) in
+        refused(check, .permissionDenied, "send without the write right") { () throws(Errno) in
             try WordMessage(1).send(on: receiveOnly)
         }
-        refused(check, .accessDenied, "receive without the read right") { () throws(Errno) in
+        refused(check, .permissionDenied, "receive without the read right") { () throws(Errno) in
             _ = try WordMessage.receive(on: sendOnly, nonblocking: true)
         }
         check.requireSuccess("the refused handles are still here") { () throws(Errno) in

@@ -90,7 +90,8 @@ private func send() throws(Errno) -> Int32 {
     try WordMessage(TransferMessage.done).send(on: channel)
     guard let (pid, status) = try? Syscall.wait(for: receiver), pid == receiver, status == .exited(code: 0) else { return 3 }
     try Syscall.handleClose(channel)
-    guard maxFramesTaken < bufferPages / 2 else { return 2 }
+    // A copy would take at least bufferPages frames; other programs running meanwhile take a few.
+    guard maxFramesTaken < bufferPages else { return 2 }
     Console.line("zero_copy_sender").word("ok").size("bytes", bufferBytes).dec("pages", bufferPages).dec("rounds", rounds)
         .dec("receiver_frames_taken_max", maxFramesTaken)
         .cycles("from_range_cycles_median", "from_range_cycles_min", "from_range_cycles_max", fromRange)

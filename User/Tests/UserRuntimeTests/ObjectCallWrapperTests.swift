@@ -24,7 +24,7 @@ extension FakeKernelSuite {
 
         @Test func newErrnoValuesAndNames() {
             let table: [(Errno, Int32, String)] = [
-                (.badHandle, 9, "EBADF"), (.accessDenied, 13, "EACCES"), (.tooManyHandles, 24, "EMFILE"),
+                (.badHandle, 9, "EBADF"), (.permissionDenied, 13, "EACCES"), (.tooManyHandles, 24, "EMFILE"),
                 (.brokenPipe, 32, "EPIPE"),
             ]
             for (errno, raw, name) in table {
@@ -67,7 +67,7 @@ extension FakeKernelSuite {
             #expect(copy == HandleValue(raw: 0x1_0005))
             #expect(last == RecordedCall(number: 15, arguments: [0x1_0001, 1 | 4 | 16, 0, 0, 0, 0]))
             forced(-13)
-            #expect(throws: Errno.accessDenied) { try Syscall.handleDuplicate(copy, rights: [.write, .duplicate]) }
+            #expect(throws: Errno.permissionDenied) { try Syscall.handleDuplicate(copy, rights: [.write, .duplicate]) }
             #expect(last == RecordedCall(number: 15, arguments: [0x1_0005, 2 | 8, 0, 0, 0, 0]))
             forced(0)
             try Syscall.handleClose(HandleValue(raw: UInt64.max))
