@@ -64,6 +64,7 @@ let package = Package(
         .testTarget(name: "ProgramLoaderTests", dependencies: ["ProgramLoader", "MemoryCore", "PageTables", "TestSupport"]),
         .testTarget(name: "BootOptionsTests", dependencies: ["BootOptions", "KernelLog"]),
         .testTarget(name: "SchedulingTests", dependencies: ["Scheduling", "TestSupport"]),
+        .testTarget(name: "MemoryObjectsTests", dependencies: ["MemoryObjects", "MemoryCore", "TestSupport"]),
         .testTarget(name: "UserAllocatorsTests", dependencies: ["UserAllocators", "UserMalloc", "MemoryCore", "TestSupport"]),
     ]
 )
