@@ -6,6 +6,7 @@
 // allocator, and its `proc end` line says so.
 import MemoryCore
 import KernelLog
+import MemoryObjects
 import PhysicalMemory
 import PageTables
 import ProgramLoader

@@ -12,7 +12,7 @@ func kernelHandleSyscall(_ raw: UnsafeMutableRawPointer) {
     let frame = raw.assumingMemoryBound(to: SyscallFrame.self)
     ProcessClock.enterKernel()
     let (a0, a1, a2, a3, a4, a5) = frame.pointee.arguments
-    let request = SyscallRequest.decode(number: frame.pointee.number, a0, a1, a2, a3, a4, a5)
+    let request = SyscallRequest.decode(number: frame.pointee.number, a0, a1, a2, a3)
     // exit switches away for good, abandoning this stack: no strong reference to the process may
     // be held here at that point, or its release would be lost (the same holds for the CPU-time
     // kill below: dispatchSyscall has released its reference).
