@@ -13,7 +13,13 @@ import MemoryObjects
 import Scheduling
 
 enum Objects {
-    nonisolated(unsafe) static var layer = KernelObjects()
+    /// The layer, made when the first process starts and given back (with its fixed-capacity
+    /// tables, about 45 KiB of heap) when the last one has ended: the heap balance at power-off.
+    nonisolated(unsafe) private static var storage: KernelObjects? = nil
+    static var layer: KernelObjects {
+        get { storage! }
+        _modify { yield &storage! }
+    }
     nonisolated(unsafe) static var sharedFrames = SharedFrames()
     /// Objects or channels still alive after every process ended (a kernel bug; fails the summary).
     nonisolated(unsafe) static var leaks = 0
@@ -21,7 +27,12 @@ enum Objects {
     nonisolated(unsafe) static var retiredCowCopies: UInt64 = 0
 
     /// CoW copies since boot (the summary's `cow_copies=`).
-    static var cowCopies: UInt64 { retiredCowCopies + layer.memory.statistics.cowCopies }
+    static var cowCopies: UInt64 { retiredCowCopies + (storage?.memory.statistics.cowCopies ?? 0) }
+
+    /// Before a process starts (later calls do nothing while the layer lives).
+    static func setUp() {
+        if storage == nil { storage = KernelObjects() }
+    }
 
     /// The scheduler's event for a receive blocked on `endpoint` (a channel id is never 0, and
     /// never reused while its generation lives).
@@ -65,6 +76,7 @@ enum Objects {
 
     /// After the last process ended: nothing may remain. The storage goes back to the heap.
     static func reportAllEnded() {
+        guard storage != nil else { return }  // no process ever started
         let statistics = layer.memory.statistics
         let remaining = statistics.liveObjects + layer.channels.liveCount
         if remaining != 0 || !sharedFrames.isEmpty { leaks += 1 }
@@ -74,7 +86,7 @@ enum Objects {
             .dec("messages_sent", layer.channels.messagesSent).end()
         if remaining == 0 {  // sharedFrames released its own storage when its last leaf went
             retiredCowCopies += statistics.cowCopies
-            layer = KernelObjects()
+            storage = nil
         }
     }
 }

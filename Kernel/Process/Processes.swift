@@ -83,6 +83,7 @@ enum Processes {
     /// everything taken is given back and the reason logged.
     static func start(_ file: UnsafeRawBufferPointer, name: UnsafeRawBufferPointer, parent: Int?) -> Result<Int, SpawnFailure> {
         UserCommit.fixLimit()
+        Objects.setUp()
         let id: ProcessID
         do throws(SpawnRefusal) { id = try Scheduler.table.create(parent: parent.map { ProcessID($0) }) } catch {
             let line = log.line(.warn, "proc", "spawn-refused").bytes("prog", name)
