@@ -10,6 +10,7 @@
 import MemoryCore
 import MemoryObjects
 import PhysicalMemory
+import Syscalls
 
 struct KernelObjectFrames: ObjectFrameSource {
     /// CoW copies and committed pages made through this source since boot (the summary and the log).

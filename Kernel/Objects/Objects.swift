@@ -11,9 +11,16 @@ import KernelLog
 import MemoryCore
 import MemoryObjects
 import Scheduling
+import Syscalls
 
 enum Objects {
-    nonisolated(unsafe) static var layer = KernelObjects()
+    /// The layer, made when the first process starts and given back (with its fixed-capacity
+    /// tables, about 45 KiB of heap) when the last one has ended: the heap balance at power-off.
+    nonisolated(unsafe) private static var storage: KernelObjects? = nil
+    static var layer: KernelObjects {
+        get { storage! }
+        _modify { yield &storage! }
+    }
     nonisolated(unsafe) static var sharedFrames = SharedFrames()
     /// Objects or channels still alive after every process ended (a kernel bug; fails the summary).
     nonisolated(unsafe) static var leaks = 0
@@ -21,23 +28,25 @@ enum Objects {
     nonisolated(unsafe) static var retiredCowCopies: UInt64 = 0
 
     /// CoW copies since boot (the summary's `cow_copies=`).
-    static var cowCopies: UInt64 { retiredCowCopies + layer.memory.statistics.cowCopies }
+    static var cowCopies: UInt64 { retiredCowCopies + (storage?.memory.statistics.cowCopies ?? 0) }
+
+    static var isSetUp: Bool { storage != nil }
+
+    /// Before a process starts (later calls do nothing while the layer lives).
+    static func setUp() {
+        if storage == nil { storage = KernelObjects() }
+    }
 
     /// The scheduler's event for a receive blocked on `endpoint` (a channel id is never 0, and
     /// never reused while its generation lives).
-    static func event(_ endpoint: ChannelEndpoint) -> WaitEvent {
-        WaitEvent(UInt64(endpoint.channel.raw) << 1 | UInt64(endpoint.endpoint & 1))
+    static func event(_ channel: ChannelID, endpoint: UInt8) -> WaitEvent {
+        WaitEvent(UInt64(channel.raw) << 1 | UInt64(endpoint & 1))
     }
 
     /// A message was queued for `endpoint`, or its peer closed: its blocked receivers run again
     /// (each re-checks: a message, EPIPE, or blocks again).
     static func signal(_ endpoint: ChannelEndpoint) {
-        Scheduler.wake(event(endpoint))
-    }
-
-    /// Wakes the receivers a release left facing a closed peer.
-    static func wakePeers(_ summary: ReleaseSummary) {
-        for endpoint in summary.peersToWake { signal(endpoint) }
+        Scheduler.wake(event(endpoint.channel, endpoint: endpoint.endpoint))
     }
 
     /// Whether a receiver blocked on `event` still has cause to wait: its endpoint exists, is open,
@@ -57,14 +66,25 @@ enum Objects {
     /// reference; receivers facing a now-closed peer wake). Its object regions go next, with its
     /// memory (ProcessMemory.destroy), then its private frames.
     static func closeAllHandles(of process: Process) -> ReleaseSummary {
-        var frames = KernelObjectFrames()
-        let summary = layer.closeAll(table: &process.handles, source: &frames)
-        wakePeers(summary)
-        return summary
+        var machine = KernelObjectMachine(process: process)
+        return ObjectCalls.closeAllHandles(machine: &machine)
+    }
+
+    /// The walk over every process mapping an object (after a CoW copy, a clone, before a
+    /// decommit): each one's leaves over `pages` brought in line with the registry. Processes that
+    /// ended but are not yet destroyed are walked too (their regions still name the object). TLB:
+    /// KernelMachine.invalidate flushes only the space in CR3; see there why the others need nothing.
+    static func reconcileMappings(of pages: ObjectPages, dropAll: Bool) {
+        for process in Scheduler.records where process.memory.maps(pages.object) {
+            var machine = KernelMachine(process: process)
+            process.memory.reconcileObjectLeaves(pages, dropAll: dropAll, machine: &machine)
+        }
     }
 
     /// After the last process ended: nothing may remain. The storage goes back to the heap.
     static func reportAllEnded() {
+        guard storage != nil else { return }  // no process ever started
+        ObjectLog.settle(pid: 0)
         let statistics = layer.memory.statistics
         let remaining = statistics.liveObjects + layer.channels.liveCount
         if remaining != 0 || !sharedFrames.isEmpty { leaks += 1 }
@@ -74,7 +94,8 @@ enum Objects {
             .dec("messages_sent", layer.channels.messagesSent).end()
         if remaining == 0 {  // sharedFrames released its own storage when its last leaf went
             retiredCowCopies += statistics.cowCopies
-            layer = KernelObjects()
+            storage = nil
+            ObjectLog.reset()
         }
     }
 }

@@ -2,6 +2,7 @@
 // through the identity map), `invlpg`, the system's free-frame count, the shared zero frame and
 // the commit ledger (UserCommit), and the process's console line. Everything else about a memory call is the shared module's.
 import MemoryCore
+import MemoryObjects
 import PageTables
 import PhysicalMemory
 import Syscalls
@@ -34,12 +35,18 @@ struct KernelMachine: SyscallMachine {
 
     /// A present leaf mapping an object's frame appeared in / left this process's space (the
     /// exact shared-frame count behind the summary's `shared_frames_peak=`).
+    /// (Every unmapped leaf is reported; only frames counted as object leaves of this process
+    /// change the count: a private frame never was.)
     func objectLeafMapped(_ frame: FrameNumber) { Objects.sharedFrames.leafMapped(frame, pid: process.id) }
 
-    func objectLeafUnmapped(_ frame: FrameNumber) {
-        if !Objects.sharedFrames.leafUnmapped(frame, pid: process.id) {
-            panic("object leaf unmapped but never counted", "frame", frame.raw)
-        }
+    func leafUnmapped(_ frame: FrameNumber) { Objects.sharedFrames.leafUnmapped(frame, pid: process.id) }
+
+    /// Memory objects: the kernel's one registry and frames from the frame allocator.
+    func withObjects<Result, Failure: Error>(
+        _ body: (inout MemoryObjects, inout KernelObjectFrames) throws(Failure) -> Result
+    ) throws(Failure) -> Result {
+        var frames = KernelObjectFrames()
+        return try body(&Objects.layer.memory, &frames)
     }
 
     var freeFrameCount: UInt64 { KernelMemory.frames.statistics.freeFrames }

@@ -6,6 +6,7 @@
 // allocator, and its `proc end` line says so.
 import MemoryCore
 import KernelLog
+import MemoryObjects
 import PhysicalMemory
 import PageTables
 import ProgramLoader
@@ -80,8 +81,14 @@ enum Processes {
 
     /// Loads a program into a new process, runnable at the back of the queue. On any failure
     /// everything taken is given back and the reason logged.
-    static func start(_ file: UnsafeRawBufferPointer, name: UnsafeRawBufferPointer, parent: Int?) -> Result<Int, SpawnFailure> {
+    /// `handing` (checked transferable by the caller) moves from `giver`'s table to the child's
+    /// slots 0... once the child is loaded: a spawn that fails moves nothing.
+    static func start(
+        _ file: UnsafeRawBufferPointer, name: UnsafeRawBufferPointer, parent: Int?, handing handles: [HandleValue] = [],
+        from giver: Process? = nil
+    ) -> Result<Int, SpawnFailure> {
         UserCommit.fixLimit()
+        Objects.setUp()
         let id: ProcessID
         do throws(SpawnRefusal) { id = try Scheduler.table.create(parent: parent.map { ProcessID($0) }) } catch {
             let line = log.line(.warn, "proc", "spawn-refused").bytes("prog", name)
@@ -113,6 +120,7 @@ enum Processes {
                 throw .noMemory(Rejection(.outOfMemory, .outOfFrames))
             }
             process.kernelStack = stack
+            if let giver, !handles.isEmpty { try giveHandles(handles, from: giver, to: process) }
         } catch {
             reportLoadFailure(process, error)
             Scheduler.table.cancel(id)
@@ -124,6 +132,16 @@ enum Processes {
         InvariantChecks.afterChange("program-loaded")
         Scheduler.checkInvariants("program-loaded")
         return .success(id.raw)
+    }
+
+    /// Spawn's handles: from the parent's table to the child's startup slots (0x10001, ...).
+    private static func giveHandles(_ handles: [HandleValue], from giver: Process, to child: Process) throws(LoadFailure) {
+        do throws(ObjectError) {
+            _ = try Objects.layer.transferAtSpawn(handles, from: &giver.handles, to: &child.handles)
+        } catch {
+            throw .noMemory(Rejection(.invalidArgument, .object(error)))  // checked by the caller: not reached
+        }
+        log.line(.debug, "obj", "give").dec("pid", child.id).dec("parent", giver.id).dec("handles", UInt64(handles.count)).end()
     }
 
     private static func reportLoadFailure(_ process: Process, _ failure: LoadFailure) {
@@ -154,7 +172,8 @@ enum Processes {
         lastEnd = end
         lastPeakPages = peak
         let released = Objects.closeAllHandles(of: process)
-        let (userFrames, tableFrames) = process.destroy()
+        let (userFrames, tableFrames) = process.destroy()  // its object regions first, then its private frames
+        ObjectLog.settle(pid: process.id)
         let stackPeak = process.kernelStack?.peakBytes ?? 0
         let stackFrames = process.kernelStack?.free() ?? 0
         let stackHeld = process.kernelStack == nil ? 0 : Int(KernelStack.pageCount)
@@ -215,6 +234,12 @@ enum Processes {
         switch process.memory.resolveFault(fault, machine: &machine) {
         case .success(let resolution):
             UserCommit.pageFaultsResolved += 1
+            if case .object(let objectFault) = resolution {
+                ObjectLog.fault(objectFault, pid: process.id)
+                var objectMachine = KernelObjectMachine(process: process)
+                ObjectCalls.reconcileStalePages(machine: &objectMachine)  // a CoW copy: the other mappings refault
+                ObjectLog.settle(pid: process.id)
+            }
             log.line(.trace, "vm", "fault").dec("pid", process.id).address("addr", fault.address.raw)
                 .text("access", access.name).text("resolved", resolutionName(resolution)).end()
             return true
@@ -230,6 +255,7 @@ enum Processes {
         case .zeroFrame: "zero-frame"
         case .zeroFrameReplaced: "zero-frame-replaced"
         case .alreadyResolved: "already-resolved"
+        case .object: "object"
         }
     }
 

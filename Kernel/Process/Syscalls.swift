@@ -5,6 +5,7 @@
 // (ProcessClock), checked on the way back to ring 3.
 import KernelLog
 import PhysicalMemory
+import MemoryObjects
 import Syscalls
 
 @_cdecl("kernel_handle_syscall")
@@ -60,12 +61,28 @@ private func reportOutOfMemory(_ process: Process, call: StaticString, reason: S
             .dec("result", Int(outcome.result))
         if let rejection = outcome.rejection { line.text("errno", rejection.errno.name).text("reason", rejection.reason.name) }
         line.end()
+    case .object(let call):
+        var machine = KernelObjectMachine(process: process)
+        outcome = ObjectCalls.perform(call, machine: &machine)
+        let line = log.line(.debug, "sys", call.number.name).dec("pid", process.id).hex("a0", a0).hex("a1", a1)
+            .hex("a2", a2).hex("a3", a3).hex("a4", a4).hex("a5", a5).dec("result", Int(outcome.result))
+        if let rejection = outcome.rejection { line.text("errno", rejection.errno.name).text("reason", rejection.reason.name) }
+        line.end()
+        ObjectLog.call(call, result: outcome.result, process: process)
+        if let rejection = outcome.rejection, rejection.reason == .object(.commitLimit) {
+            reportOutOfMemory(process, call: call.number.name, reason: rejection.reason.name)
+        }
     case .unknown(let number):
         outcome = .unknownNumber
         log.line(.debug, "sys", "unknown").dec("pid", process.id).dec("number", number).end()
     case .exit:
         panic("exit returned")
     }
+    if case .object = request {} else {  // a memory or process call may have faulted object pages in (CoW)
+        var machine = KernelObjectMachine(process: process)
+        ObjectCalls.reconcileStalePages(machine: &machine)
+    }
+    ObjectLog.settle(pid: process.id)
     return outcome.result
 }
 

@@ -161,6 +161,10 @@ extension ProcessMemory {
         } catch {
             return .failure(.noFrame)  // a table frame was missing (as for private pages)
         }
+        if backed?.frame != resolution.frame {  // a new leaf, or a CoW copy replacing the old frame's
+            if let old = backed?.frame { machine.leafUnmapped(old) }
+            machine.objectLeafMapped(resolution.frame)
+        }
         peakPages = max(peakPages, pagesMapped)
         let kind: ObjectFaultKind
         switch resolution.outcome {

@@ -189,6 +189,7 @@ public struct ProcessMemory<Access: PhysicalMemoryAccess, Tables: TableFrameSour
                 preconditionFailure("unmapAndFree: a validated user range was refused")
             }
             zeroFrameLeaves -= zeroLeaves
+            for index in 0 ..< count { machine.leafUnmapped(frames[index]) }
             if freeingFrames { for index in 0 ..< count { machine.freeUserFrame(frames[index]) } }
             cursor = VirtualAddress(cursor.raw + batch * frameSize)
             remaining -= batch
