@@ -167,12 +167,16 @@ enum Processes {
         defer { FrameTrace.activePid = outerPid }
         flushOutput(process)
         let end = process.end
+        // Leaves over object pages are the objects' frames: handles closed and object regions
+        // unmapped first, the counts below are the process's own (private pages, page tables).
+        let objectPages = process.memory.objectLeafCount
+        let released = Objects.closeAllHandles(of: process)
+        process.unmapObjectRegions()
         let peak = process.memory.peakPages, atExit = process.memory.pagesMapped
         let tablesHeld = process.memory.space.tableFrameCount
         lastEnd = end
         lastPeakPages = peak
-        let released = Objects.closeAllHandles(of: process)
-        let (userFrames, tableFrames) = process.destroy()  // its object regions first, then its private frames
+        let (userFrames, tableFrames) = process.destroy()  // its private frames and tables
         ObjectLog.settle(pid: process.id)
         let stackPeak = process.kernelStack?.peakBytes ?? 0
         let stackFrames = process.kernelStack?.free() ?? 0
@@ -195,6 +199,7 @@ enum Processes {
         line.dec("pages_peak", UInt64(peak)).dec("committed_peak", process.memory.peakCommittedPages)
             .dec("zero_fill_faults", UInt64(process.memory.zeroFillFaults))
             .dec("zero_frame_faults", UInt64(process.memory.zeroFrameFaults)).dec("pages_at_exit", UInt64(atExit))
+            .dec("object_pages_at_exit", UInt64(objectPages))
             .dec("user_frames_freed", UInt64(userFrames)).dec("table_frames_freed", UInt64(tableFrames))
             .dec("kstack_frames_freed", UInt64(stackFrames)).dec("kstack_peak_bytes", stackPeak)
             .text("frames", balanced ? "all-returned" : "LEAKED").end()
