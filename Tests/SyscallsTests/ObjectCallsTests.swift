@@ -112,7 +112,9 @@ extension World {
         #expect(
             SyscallRequest.decode(number: 13, 1, 2, 3, 4, 5, 6)
                 == .object(.map(handle: 1, offset: 2, length: 3, protection: 4, hint: 5)))
-        #expect(SyscallRequest.decode(number: 14, 1, 2, 3, 4, 5, 6) == .object(.commit(handle: 1, offset: 2, length: 3, operation: 4)))
+        #expect(
+            SyscallRequest.decode(number: 14, 1, 2, 3, 4, 5, 6) == .object(.commit(handle: 1, offset: 2, length: 3, operation: 4))
+        )
         #expect(SyscallRequest.decode(number: 15, 1, 2, 3, 4, 5, 6) == .object(.duplicate(handle: 1, rights: 2)))
         #expect(SyscallRequest.decode(number: 16, 1, 2, 3, 4, 5, 6) == .object(.close(handle: 1)))
         #expect(SyscallRequest.decode(number: 17, 1, 2, 3, 4, 5, 6) == .object(.clone(handle: 1, offset: 2, length: 3)))
@@ -196,7 +198,8 @@ extension World {
         world.expectRefused(pid, map(unmappable), .permissionDenied, .object(.rightsExceeded))
         world.expectRefused(pid, .duplicate(handle: reader, rights: 31), .permissionDenied, .object(.rightsExceeded))
         world.expectRefused(pid, .duplicate(handle: unmappable, rights: 1), .permissionDenied, .object(.rightsExceeded))
-        world.expectRefused(pid, .commit(handle: reader, offset: 0, length: page, operation: 0), .permissionDenied, .object(.rightsExceeded))
+        world.expectRefused(
+            pid, .commit(handle: reader, offset: 0, length: page, operation: 0), .permissionDenied, .object(.rightsExceeded))
         world.expectRefused(pid, .clone(handle: unmappable, offset: 0, length: page), .permissionDenied, .object(.rightsExceeded))
         world.expectRefused(pid, .duplicate(handle: handle, rights: 64), .invalidArgument, .unknownRights)
         // Ranges: misaligned, empty, wrapping, outside the object.
@@ -208,9 +211,12 @@ extension World {
         world.expectRefused(pid, ranged(UInt64.max - page + 1, 2 * page), .invalidArgument, .badRange(.wrapsAround))
         world.expectRefused(pid, ranged(4 * page, page), .invalidArgument, .object(.outsideObject))
         world.expectRefused(pid, ranged(2 * page, 3 * page), .invalidArgument, .object(.outsideObject))
-        world.expectRefused(pid, .clone(handle: handle, offset: 8 * page, length: page), .invalidArgument, .object(.outsideObject))
-        world.expectRefused(pid, .commit(handle: handle, offset: 0, length: 5 * page, operation: 0), .invalidArgument, .object(.outsideObject))
-        world.expectRefused(pid, .commit(handle: handle, offset: 0, length: page, operation: 2), .invalidArgument, .unknownCommitOperation)
+        world.expectRefused(
+            pid, .clone(handle: handle, offset: 8 * page, length: page), .invalidArgument, .object(.outsideObject))
+        world.expectRefused(
+            pid, .commit(handle: handle, offset: 0, length: 5 * page, operation: 0), .invalidArgument, .object(.outsideObject))
+        world.expectRefused(
+            pid, .commit(handle: handle, offset: 0, length: page, operation: 2), .invalidArgument, .unknownCommitOperation)
         // Mapping over an existing mapping, at a misaligned or kernel hint.
         world.expectRefused(
             pid, .map(handle: handle, offset: 0, length: page, protection: readOnly, hint: address + page), .exists,
@@ -241,8 +247,12 @@ extension World {
         // protect: narrowing is allowed, widening only within the mapping handle's rights, never execute.
         var machine = world.machine
         let memory = { world.processes[pid]!.memory }
-        #expect(world.processes[pid]!.memory.protect(address: address, length: page, protection: readOnly, machine: &machine) == .success(0))
-        #expect(world.processes[pid]!.memory.protect(address: address, length: page, protection: readWrite, machine: &machine) == .success(0))
+        #expect(
+            world.processes[pid]!.memory.protect(address: address, length: page, protection: readOnly, machine: &machine)
+                == .success(0))
+        #expect(
+            world.processes[pid]!.memory.protect(address: address, length: page, protection: readWrite, machine: &machine)
+                == .success(0))
         let before = memory().regions.regions
         #expect(
             world.processes[pid]!.memory.protect(address: readOnlyMapping, length: page, protection: readWrite, machine: &machine)
@@ -251,7 +261,8 @@ extension World {
             world.processes[pid]!.memory.protect(address: address, length: page, protection: 5, machine: &machine)
                 == .failure(Rejection(.rightsExceeded)))
         #expect(
-            world.processes[pid]!.memory.remap(address: address, oldLength: page, newLength: 2 * page, flags: 1, machine: &machine)
+            world.processes[pid]!.memory.remap(
+                address: address, oldLength: page, newLength: 2 * page, flags: 1, machine: &machine)
                 == .failure(Rejection(.invalidArgument, .objectMapping)))
         #expect(memory().regions.regions == before && world.check() == nil)
         // Written through the re-widened mapping: the object's page, seen by the read-only mapping.
@@ -260,7 +271,8 @@ extension World {
         // Partial unmaps keep the page offsets: the second page of the first mapping stays page 1.
         #expect(world.processes[pid]!.memory.unmap(address: address, length: page, machine: &machine) == .success(0))
         try world.write(pid, address + page, [9])
-        #expect(world.kernel.memory.frame(world.processes[pid]!.memory.mappedObjects[0], page: 1) == world.frame(pid, address + page))
+        #expect(
+            world.kernel.memory.frame(world.processes[pid]!.memory.mappedObjects[0], page: 1) == world.frame(pid, address + page))
         #expect(world.check() == nil)
     }
 
@@ -343,7 +355,8 @@ extension World {
         let parent = try world.start()
         let (end, child) = world.connectChild(parent)
         var machine = world.machine
-        let buffer = try world.processes[parent]!.memory.map(hint: 0, length: 8 * page, protection: readWrite, machine: &machine).get()
+        let buffer = try world.processes[parent]!.memory.map(hint: 0, length: 8 * page, protection: readWrite, machine: &machine)
+            .get()
         for index in 0 ..< UInt64(6) { try world.write(parent, buffer + index * page, [UInt8(index + 1), 0xEE]) }
         _ = try world.read(parent, buffer + 6 * page, count: 1)  // page 6 on the zero frame, page 7 never touched
         let frames = (0 ..< UInt64(6)).map { world.frame(parent, buffer + $0 * page)! }
@@ -381,7 +394,8 @@ extension World {
         try world.write(parent, ownAddress, [1])
         try world.write(parent, ownAddress + 2 * page, [1])
         try world.write(parent, sharedAddress + page, [2])
-        let inChild = world.pass([world.expectValue(parent, .duplicate(handle: shared, rights: 31))], from: parent, over: end,
+        let inChild = world.pass(
+            [world.expectValue(parent, .duplicate(handle: shared, rights: 31))], from: parent, over: end,
             to: child, at: 1 << 16 | 1)[0]
         let mapped = world.expectValue(child, .map(handle: inChild, offset: 0, length: 2 * page, protection: readOnly, hint: 0))
         world.expectValue(child, .close(handle: inChild))  // the child keeps only its mapping
@@ -431,7 +445,8 @@ extension World {
         // Nothing queued: non-blocking is EAGAIN; unknown flags EINVAL; a bad buffer EFAULT.
         let buffer = UserSpace.imageBase.raw + 4096
         let receive = { (capacity: UInt64, flags: UInt64) in
-            ObjectRequest.receive(handle: childEnd, buffer: buffer, capacity: capacity, handlesOutput: list, handlesCapacity: 4, flags: flags)
+            ObjectRequest.receive(
+                handle: childEnd, buffer: buffer, capacity: capacity, handlesOutput: list, handlesCapacity: 4, flags: flags)
         }
         world.expectRefused(child, receive(256, 1), .tryAgain, .object(.wouldBlock))
         world.expectRefused(child, receive(256, 2), .invalidArgument, .unknownReceiveFlags)
