@@ -235,7 +235,8 @@ public enum ObjectCalls {
 
     // MARK: - Channels
 
-    public static func createChannel<Machine: ObjectMachine>(output: UInt64, machine: inout Machine) -> Result<UInt64, Rejection> {
+    public static func createChannel<Machine: ObjectMachine>(output: UInt64, machine: inout Machine) -> Result<UInt64, Rejection>
+    {
         do throws(RejectionReason) {
             try inCallerMemory(machine: &machine) { (memory, memoryMachine) throws(RejectionReason) in
                 try memory.prepareUserWrite(address: output, length: 16, machine: &memoryMachine)
@@ -378,14 +379,17 @@ public enum ObjectCalls {
         } catch {
             return .failure(Rejection(error))
         }
-        do throws(RejectionReason) { return .success(try objectPages(object, offset: offset, length: length, size: size)) } catch {
+        do throws(RejectionReason) { return .success(try objectPages(object, offset: offset, length: length, size: size)) } catch
+        {
             return .failure(Rejection(.invalidArgument, error))
         }
     }
 
     /// Pages [offset, offset + length) of an object of `size` pages: the offset page-aligned, the
     /// length not 0 (rounded up to pages), no wrap, inside the object (all EINVAL).
-    static func objectPages(_ object: ObjectID, offset: UInt64, length: UInt64, size: UInt64) throws(RejectionReason)
+    static func objectPages(
+        _ object: ObjectID, offset: UInt64, length: UInt64, size: UInt64
+    ) throws(RejectionReason)
         -> ObjectPages
     {
         guard offset % frameSize == 0 else { throw .badRange(.misaligned) }

@@ -13,7 +13,8 @@ public enum ProcessCalls {
     public static func perform<Machine: ProcessMachine>(_ request: ProcessRequest, machine: inout Machine) -> SyscallOutcome {
         switch request {
         case .spawn(let name, let length, let handles, let handleCount):
-            return SyscallOutcome(spawn(name: name, length: length, handles: handles, handleCount: handleCount, machine: &machine))
+            return SyscallOutcome(
+                spawn(name: name, length: length, handles: handles, handleCount: handleCount, machine: &machine))
         case .wait(let pid, let statusOutput):
             return SyscallOutcome(wait(pid: pid, statusOutput: statusOutput, machine: &machine))
         case .yield:
