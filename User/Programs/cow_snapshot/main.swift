@@ -1,6 +1,6 @@
 // cow_snapshot: a copy-on-write snapshot of a memory object. Fills a 128-page object (every page
 // committed), clones it whole (no page copied: the clone shares every frame; the machine's free
-// frames barely move), maps the clone and checks it reads the same. Then writes 16 pages of the
+// frames barely move: the least over three clones, two closed at once), maps the clone and checks it reads the same. Then writes 16 pages of the
 // clone (every 8th): each first write is one CoW fault that copies that page; each is timed,
 // interleaved with a plain 4 KiB copy between two populated private pages. Then writes 8 pages
 // of the source: 4 the clone already copied (their frame is the source's alone now: made
@@ -36,13 +36,21 @@ private func snapshot() throws(Errno) -> Int32 {
     let sourceView = try Syscall.objectMap(source, offset: 0, length: objectBytes, protection: .readWrite)
     for index in 0 ..< pages { MemoryProbe.fill(page(sourceView, index), byteCount: 4096, seed: sourceSeed &+ index) }
 
-    let beforeClone = try Syscall.memstat()
-    let cloneStart = Cycles.now()
-    let clone = try Syscall.objectClone(source, offset: 0, length: objectBytes)
-    let cloneCycles = Cycles.now() &- cloneStart
-    let afterClone = try Syscall.memstat()
-    let cloneFrames = beforeClone.freeFramesSystem > afterClone.freeFramesSystem
-        ? beforeClone.freeFramesSystem - afterClone.freeFramesSystem : 0
+    // Three clones, the first kept: the least frames any took (a timer tick pending at the end of
+    // the call lets other programs run before the second memstat) and the fastest.
+    var clone = HandleValue(raw: 0)
+    var cloneFrames = UInt64.max, cloneCycles = UInt64.max
+    for attempt in 0 ..< 3 {
+        let beforeClone = try Syscall.memstat()
+        let cloneStart = Cycles.now()
+        let made = try Syscall.objectClone(source, offset: 0, length: objectBytes)
+        cloneCycles = min(cloneCycles, Cycles.now() &- cloneStart)
+        let afterClone = try Syscall.memstat()
+        let taken = beforeClone.freeFramesSystem > afterClone.freeFramesSystem
+            ? beforeClone.freeFramesSystem - afterClone.freeFramesSystem : 0
+        cloneFrames = min(cloneFrames, taken)
+        if attempt == 0 { clone = made } else { try Syscall.handleClose(made) }
+    }
     guard cloneFrames < pages / 2 else { return 6 }
     let cloneView = try Syscall.objectMap(clone, offset: 0, length: objectBytes, protection: .readWrite)
     for index in 0 ..< pages where !MemoryProbe.holdsPattern(page(cloneView, index), byteCount: 4096, seed: sourceSeed &+ index) {

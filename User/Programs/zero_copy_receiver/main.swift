@@ -37,7 +37,9 @@ private func receive(_ first: WordMessage, channel: HandleValue) throws(Errno) -
         guard let object = message.handle(0) else { return 3 }
         let (round, bytes, checksum, sentAt) = (message[1], message[2], message[3], message[4])
         let before = try Syscall.memstat()
+        let mapStart = Cycles.now()
         let view = try Syscall.objectMap(object, offset: 0, length: bytes, protection: .read)
+        let touchStart = Cycles.now()
         var sum: UInt64 = 0
         var offset: UInt64 = 0
         while offset < bytes {  // the first read of every page: the transfer ends here
@@ -59,8 +61,10 @@ private func receive(_ first: WordMessage, channel: HandleValue) throws(Errno) -
         try Syscall.handleClose(object)
         Console.line("zero_copy_receiver").word(good ? "verified" : "BAD-CHECKSUM").dec("round", round).size("bytes", bytes)
             .hex("checksum", checksum).dec("frames_taken", framesTaken).dec("transfer_cycles", arrived &- sentAt)
-            .dec("copy_cycles", copyCycles).dec("page_sum", sum & 0xFF).end()
-        try WordMessage(2, round, good ? 1 : 0, framesTaken, arrived &- sentAt, copyCycles).send(on: channel)
+            .dec("copy_cycles", copyCycles).dec("map_cycles", touchStart &- mapStart).dec("first_touch_cycles", arrived &- touchStart)
+            .dec("page_sum", sum & 0xFF).end()
+        try WordMessage(2, round, good ? 1 : 0, framesTaken, arrived &- sentAt, copyCycles, touchStart &- mapStart, arrived &- touchStart)
+            .send(on: channel)
         guard good else { return 2 }
         rounds += 1
         message = try WordMessage.receive(on: channel)

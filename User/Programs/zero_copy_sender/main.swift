@@ -8,8 +8,10 @@
 // same 1024 frames are mapped in two address spaces at once (the summary's shared_frames_peak)
 // and the machine's free frames do not drop by 1024 (counted once).
 // Printed: per round the cycles of object_from_range, of the whole transfer (from_range + send +
-// receive + map + the receiver's first read of every page) against copying the same 4 MiB with
-// a loop into a populated buffer (in the receiver, same rounds, interleaved); medians and min-max.
+// receive + map + the receiver's first read of every page, scheduling included), of its work
+// alone (from_range + object_map + the first reads: no waiting for the CPU) against copying the
+// same 4 MiB with a loop into a populated buffer (in the receiver, same rounds, interleaved);
+// medians and min-max.
 // Expected: exit=0 and a `zero_copy_sender ok` line. Exit codes: 1 a call failed, 2 the receiver
 // reported a bad checksum or copied frames, 3 the receiver did not exit 0, 4 this process's pages
 // did not leave it, 5 the shared mapping read wrong.
@@ -25,7 +27,8 @@ enum TransferMessage {
     /// handle: the object.
     static let buffer: UInt64 = 1
     /// receiver -> sender: words round, checksum ok (1), free frames taken while mapping and
-    /// reading, cycles from the sender's TSC to the receiver's read done, cycles of the copy loop.
+    /// reading, cycles from the sender's TSC to the receiver's read done, cycles of the copy loop,
+    /// of object_map, of the first read of every page.
     static let verified: UInt64 = 2
     /// sender -> receiver: no more rounds.
     static let done: UInt64 = 3
@@ -47,7 +50,7 @@ private func send() throws(Errno) -> Int32 {
     let receiver = try withUnsafeBytes(of: given) { (bytes) throws(Errno) -> UInt64 in
         try Syscall.spawn("zero_copy_receiver", handles: UnsafeBufferPointer(rebasing: bytes.bindMemory(to: UInt64.self)[0 ..< 1]))
     }
-    var fromRange = CycleSamples(), transfer = CycleSamples(), copy = CycleSamples()
+    var fromRange = CycleSamples(), transfer = CycleSamples(), work = CycleSamples(), copy = CycleSamples()
     var maxFramesTaken: UInt64 = 0
     for round in 0 ..< rounds {
         let shared = round == rounds - 1
@@ -57,7 +60,8 @@ private func send() throws(Errno) -> Int32 {
         let before = try Syscall.memstat()
         let start = Cycles.now()
         let object = try Syscall.objectFromRange(address: buffer, length: bufferBytes)
-        fromRange.add(Cycles.now() &- start)
+        let fromRangeCycles = Cycles.now() &- start
+        fromRange.add(fromRangeCycles)
         let after = try Syscall.memstat()
         guard before.residentPages - after.residentPages == bufferPages else {
             Console.line("zero_copy_sender").word("FAILED").dec("resident_before", before.residentPages)
@@ -78,6 +82,7 @@ private func send() throws(Errno) -> Int32 {
         maxFramesTaken = max(maxFramesTaken, answer[3])
         transfer.add(answer[4])
         copy.add(answer[5])
+        work.add(fromRangeCycles &+ answer[6] &+ answer[7])
         if let kept {
             let stats = try Syscall.memstat()
             Console.line("zero_copy_sender").word("shared-round").dec("round", round).dec("pages", bufferPages)
@@ -96,6 +101,7 @@ private func send() throws(Errno) -> Int32 {
         .dec("receiver_frames_taken_max", maxFramesTaken)
         .cycles("from_range_cycles_median", "from_range_cycles_min", "from_range_cycles_max", fromRange)
         .cycles("transfer_cycles_median", "transfer_cycles_min", "transfer_cycles_max", transfer)
+        .cycles("transfer_work_cycles_median", "transfer_work_cycles_min", "transfer_work_cycles_max", work)
         .cycles("copy_cycles_median", "copy_cycles_min", "copy_cycles_max", copy).end()
     return 0
 }
