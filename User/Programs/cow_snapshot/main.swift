@@ -46,7 +46,8 @@ private func snapshot() throws(Errno) -> Int32 {
         let made = try Syscall.objectClone(source, offset: 0, length: objectBytes)
         cloneCycles = min(cloneCycles, Cycles.now() &- cloneStart)
         let afterClone = try Syscall.memstat()
-        let taken = beforeClone.freeFramesSystem > afterClone.freeFramesSystem
+        let taken =
+            beforeClone.freeFramesSystem > afterClone.freeFramesSystem
             ? beforeClone.freeFramesSystem - afterClone.freeFramesSystem : 0
         cloneFrames = min(cloneFrames, taken)
         if attempt == 0 { clone = made } else { try Syscall.handleClose(made) }
@@ -74,15 +75,19 @@ private func snapshot() throws(Errno) -> Int32 {
         MemoryProbe.fill(target, byteCount: 4096, seed: cloneSeed &+ written * 8)
     }
     let writesEnd = try Syscall.memstat()
-    let framesTaken = writesStart.freeFramesSystem > writesEnd.freeFramesSystem
+    let framesTaken =
+        writesStart.freeFramesSystem > writesEnd.freeFramesSystem
         ? writesStart.freeFramesSystem - writesEnd.freeFramesSystem : 0
-    for index in 0 ..< sourceWritesReused { MemoryProbe.fill(page(sourceView, index * 8), byteCount: 4096, seed: sourceNewSeed &+ index * 8) }
+    for index in 0 ..< sourceWritesReused {
+        MemoryProbe.fill(page(sourceView, index * 8), byteCount: 4096, seed: sourceNewSeed &+ index * 8)
+    }
     for index in 0 ..< sourceWritesShared {
         MemoryProbe.fill(page(sourceView, index * 8 + 1), byteCount: 4096, seed: sourceNewSeed &+ index * 8 + 1)
     }
 
     for index in 0 ..< pages {
-        let sourceWritten = (index % 8 == 0 && index / 8 < sourceWritesReused) || (index % 8 == 1 && index / 8 < sourceWritesShared)
+        let sourceWritten =
+            (index % 8 == 0 && index / 8 < sourceWritesReused) || (index % 8 == 1 && index / 8 < sourceWritesShared)
         let cloneWritten = index % 8 == 0 && index / 8 < cloneWrites
         let sourceExpected = sourceWritten ? sourceNewSeed &+ index : sourceSeed &+ index
         guard MemoryProbe.holdsPattern(page(sourceView, index), byteCount: 4096, seed: sourceExpected) else { return 3 }

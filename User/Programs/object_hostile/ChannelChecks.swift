@@ -42,7 +42,8 @@ enum ChannelChecks {
                 fixture.near, bytesAt: UserSpace.imageBase, length: 257, handlesAt: VirtualAddress(0), handleCount: 0)
         }
         refused(check, .badAddress, "bytes in kernel memory") { () throws(Errno) in
-            try Syscall.channelSend(fixture.near, bytesAt: UserSpace.kernelAddress, length: 8, handlesAt: VirtualAddress(0), handleCount: 0)
+            try Syscall.channelSend(
+                fixture.near, bytesAt: UserSpace.kernelAddress, length: 8, handlesAt: VirtualAddress(0), handleCount: 0)
         }
         refused(check, .badAddress, "handles in kernel memory") { () throws(Errno) in
             try Syscall.channelSend(
@@ -51,7 +52,8 @@ enum ChannelChecks {
         refused(check, .badAddress, "receive into the read-only image") { () throws(Errno) in
             try WordMessage(5).send(on: fixture.near)
             _ = try Syscall.channelReceive(
-                fixture.far, bufferAt: UserSpace.imageBase, capacity: 64, handlesAt: VirtualAddress(0), handleCapacity: 0, flags: 1)
+                fixture.far, bufferAt: UserSpace.imageBase, capacity: 64, handlesAt: VirtualAddress(0), handleCapacity: 0,
+                flags: 1)
         }
         let kept = check.requireSuccess("the message refused at receive stayed queued") { () throws(Errno) in
             try WordMessage.receive(on: fixture.far, nonblocking: true)
@@ -60,7 +62,9 @@ enum ChannelChecks {
         refused(check, .tryAgain, "nothing else queued (nonblocking receive)") { () throws(Errno) in
             _ = try WordMessage.receive(on: fixture.far, nonblocking: true)
         }
-        check.requireSuccess("a message with a handle") { () throws(Errno) in try WordMessage(6, handles: extra).send(on: fixture.near) }
+        check.requireSuccess("a message with a handle") { () throws(Errno) in
+            try WordMessage(6, handles: extra).send(on: fixture.near)
+        }
         refused(check, .badHandle, "the sent handle left the sender") { () throws(Errno) in try Syscall.handleClose(extra) }
         refused(check, .invalidArgument, "received with no room for its handle (it stays queued)") { () throws(Errno) in
             var word: UInt64 = 0
@@ -102,7 +106,9 @@ enum ChannelChecks {
             }
             check.require(message.count == 1 && message[0] == 100 + index, "in order, whole")
         }
-        refused(check, .tryAgain, "then empty") { () throws(Errno) in _ = try WordMessage.receive(on: fixture.far, nonblocking: true) }
+        refused(check, .tryAgain, "then empty") { () throws(Errno) in
+            _ = try WordMessage.receive(on: fixture.far, nonblocking: true)
+        }
     }
 
     static func peerClosed(_ check: inout Checker, _ fixture: Fixture) {

@@ -13,7 +13,9 @@ enum HandleChecks {
 
     /// Values no slot of this process holds: 0, slots never used, a slot past the table, a
     /// generation never issued, all ones.
-    static let neverGivenValues: [UInt64] = [0, 1 << 16 | 64, 1 << 16 | 65, 0xFFFF, 0x7FFF_0001, 0xFFFF_FFFF, UInt64.max, 1 << 63 | 1 << 16 | 1]
+    static let neverGivenValues: [UInt64] = [
+        0, 1 << 16 | 64, 1 << 16 | 65, 0xFFFF, 0x7FFF_0001, 0xFFFF_FFFF, UInt64.max, 1 << 63 | 1 << 16 | 1,
+    ]
 
     static func neverGiven(_ check: inout Checker, _ fixture: Fixture) {
         check.group("handles never given (EBADF)")
@@ -74,7 +76,8 @@ enum HandleChecks {
         let given: (UInt64, UInt64) = (peerEnd.raw, 0)
         let peer = check.requireSuccess("spawn object_hostile_peer with one handle") { () throws(Errno) in
             try withUnsafeBytes(of: given) { (bytes) throws(Errno) -> UInt64 in
-                try Syscall.spawn("object_hostile_peer", handles: UnsafeBufferPointer(rebasing: bytes.bindMemory(to: UInt64.self)[0 ..< 1]))
+                try Syscall.spawn(
+                    "object_hostile_peer", handles: UnsafeBufferPointer(rebasing: bytes.bindMemory(to: UInt64.self)[0 ..< 1]))
             }
         }
         refused(check, .badHandle, "the handle given at spawn left this process") { () throws(Errno) in
@@ -82,7 +85,8 @@ enum HandleChecks {
         }
         // Every value of ours the peer does not hold itself (it holds only 0x10001).
         var values = WordMessage()
-        for handle in [fixture.object, fixture.near, fixture.far, mine, extra] where handle.raw != HandleValue.startup(index: 0).raw {
+        for handle in [fixture.object, fixture.near, fixture.far, mine, extra]
+        where handle.raw != HandleValue.startup(index: 0).raw {
             values.append(handle.raw)
         }
         check.require(values.count >= 4, "at least four values to try")
@@ -187,7 +191,8 @@ enum HandleChecks {
         }
         check.require(last == .tooManyHandles, "duplicate until EMFILE")
         check.require(taken.count == 64 - 3, "64 slots: 3 held by the fixture")
-        refused(check, .tooManyHandles, "channel_create with a full table") { () throws(Errno) in _ = try Syscall.channelCreate() }
+        refused(check, .tooManyHandles, "channel_create with a full table") { () throws(Errno) in _ = try Syscall.channelCreate()
+        }
         refused(check, .tooManyHandles, "object_create with a full table") { () throws(Errno) in
             _ = try Syscall.objectCreate(size: page)
         }

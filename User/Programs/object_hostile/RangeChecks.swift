@@ -42,7 +42,8 @@ enum RangeChecks {
 
         check.group("map hints: misaligned (EINVAL), over an existing mapping (EEXIST)")
         refused(check, .invalidArgument, "misaligned hint") { () throws(Errno) in
-            _ = try Syscall.objectMap(fixture.object, offset: 0, length: page, protection: .read, hint: VirtualAddress(fixture.view.raw + 8))
+            _ = try Syscall.objectMap(
+                fixture.object, offset: 0, length: page, protection: .read, hint: VirtualAddress(fixture.view.raw + 8))
         }
         refused(check, .exists, "hint over the object's own mapping") { () throws(Errno) in
             _ = try Syscall.objectMap(fixture.object, offset: 0, length: page, protection: .read, hint: fixture.view)

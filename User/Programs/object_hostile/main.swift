@@ -62,8 +62,10 @@ func userMain() -> Int32 {
         try Syscall.handleClose(fixture.near)
         try Syscall.handleClose(fixture.far)
     }
-    Console.line("object_hostile").word("ok").dec("checks", Int(check.count)).phrase("every_refusal", "right_errno_nothing_changed")
-        .end()
+    Console.line("object_hostile").word("ok").dec("checks", Int(check.count)).phrase(
+        "every_refusal", "right_errno_nothing_changed"
+    )
+    .end()
     return 0
 }
 

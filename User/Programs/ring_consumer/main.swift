@@ -50,7 +50,8 @@ private func consume(_ ring: Ring, channel: HandleValue) throws(Errno) -> Int32 
         let head = ring.head
         while sequence < head {
             let record = ring.read(sequence: sequence)
-            if record.sequence != sequence || record.checksum != Ring.checksum(sequence: record.sequence, payload: record.payload) {
+            if record.sequence != sequence || record.checksum != Ring.checksum(sequence: record.sequence, payload: record.payload)
+            {
                 if bad == 0 {
                     Console.line("ring_consumer").word("bad-record").dec("expected_sequence", sequence)
                         .dec("found_sequence", record.sequence).hex("checksum", record.checksum).end()

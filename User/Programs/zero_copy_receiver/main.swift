@@ -61,10 +61,14 @@ private func receive(_ first: WordMessage, channel: HandleValue) throws(Errno) -
         try Syscall.handleClose(object)
         Console.line("zero_copy_receiver").word(good ? "verified" : "BAD-CHECKSUM").dec("round", round).size("bytes", bytes)
             .hex("checksum", checksum).dec("frames_taken", framesTaken).dec("transfer_cycles", arrived &- sentAt)
-            .dec("copy_cycles", copyCycles).dec("map_cycles", touchStart &- mapStart).dec("first_touch_cycles", arrived &- touchStart)
+            .dec("copy_cycles", copyCycles).dec("map_cycles", touchStart &- mapStart).dec(
+                "first_touch_cycles", arrived &- touchStart
+            )
             .dec("page_sum", sum & 0xFF).end()
-        try WordMessage(2, round, good ? 1 : 0, framesTaken, arrived &- sentAt, copyCycles, touchStart &- mapStart, arrived &- touchStart)
-            .send(on: channel)
+        try WordMessage(
+            2, round, good ? 1 : 0, framesTaken, arrived &- sentAt, copyCycles, touchStart &- mapStart, arrived &- touchStart
+        )
+        .send(on: channel)
         guard good else { return 2 }
         rounds += 1
         message = try WordMessage.receive(on: channel)

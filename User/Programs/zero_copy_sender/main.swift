@@ -48,7 +48,8 @@ private func send() throws(Errno) -> Int32 {
     let (channel, receiverEnd) = try Syscall.channelCreate()
     let given: (UInt64, UInt64) = (receiverEnd.raw, 0)
     let receiver = try withUnsafeBytes(of: given) { (bytes) throws(Errno) -> UInt64 in
-        try Syscall.spawn("zero_copy_receiver", handles: UnsafeBufferPointer(rebasing: bytes.bindMemory(to: UInt64.self)[0 ..< 1]))
+        try Syscall.spawn(
+            "zero_copy_receiver", handles: UnsafeBufferPointer(rebasing: bytes.bindMemory(to: UInt64.self)[0 ..< 1]))
     }
     var fromRange = CycleSamples(), transfer = CycleSamples(), work = CycleSamples(), copy = CycleSamples()
     var maxFramesTaken: UInt64 = 0
@@ -76,7 +77,8 @@ private func send() throws(Errno) -> Int32 {
             guard MemoryProbe.checksum(address, byteCount: bufferBytes) == checksum else { return 5 }
             kept = (handle, address)
         }
-        try WordMessage(TransferMessage.buffer, round, bufferBytes, checksum, start, shared ? 1 : 0, handles: object).send(on: channel)
+        try WordMessage(TransferMessage.buffer, round, bufferBytes, checksum, start, shared ? 1 : 0, handles: object).send(
+            on: channel)
         let answer = try WordMessage.receive(on: channel)
         guard answer[0] == TransferMessage.verified, answer[1] == round, answer[2] == 1 else { return 2 }
         maxFramesTaken = max(maxFramesTaken, answer[3])

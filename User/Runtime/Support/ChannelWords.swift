@@ -16,7 +16,9 @@ struct WordMessage {
     init(_ words: UInt64..., handles: HandleValue...) {
         for word in words.prefix(Self.wordCapacity) { append(word) }
         for handle in handles.prefix(Self.handleCapacity) {
-            withUnsafeMutableBytes(of: &self.handles) { $0.storeBytes(of: handle.raw, toByteOffset: handleCount * 8, as: UInt64.self) }
+            withUnsafeMutableBytes(of: &self.handles) {
+                $0.storeBytes(of: handle.raw, toByteOffset: handleCount * 8, as: UInt64.self)
+            }
             handleCount += 1
         }
     }

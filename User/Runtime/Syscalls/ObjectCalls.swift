@@ -94,7 +94,8 @@ extension Syscall {
     /// the sent handles leave this process (EAGAIN when 16 messages wait, EPIPE when the peer is
     /// closed; a refused send moves nothing).
     static func channelSend(
-        _ channel: HandleValue, bytes: UnsafeRawBufferPointer, handles: UnsafeBufferPointer<UInt64> = UnsafeBufferPointer(start: nil, count: 0)
+        _ channel: HandleValue, bytes: UnsafeRawBufferPointer,
+        handles: UnsafeBufferPointer<UInt64> = UnsafeBufferPointer(start: nil, count: 0)
     ) throws(Errno) {
         try channelSend(
             channel, bytesAt: VirtualAddress(bytes), length: UInt64(bytes.count),
@@ -103,9 +104,11 @@ extension Syscall {
 
     /// channel_send with raw addresses and counts (hostile programs pass bad ones).
     static func channelSend(
-        _ channel: HandleValue, bytesAt bytes: VirtualAddress, length: UInt64, handlesAt handles: VirtualAddress, handleCount: UInt64
+        _ channel: HandleValue, bytesAt bytes: VirtualAddress, length: UInt64, handlesAt handles: VirtualAddress,
+        handleCount: UInt64
     ) throws(Errno) {
-        let raw = swiftmm_syscall6(SyscallNumber.channelSend.rawValue, channel.raw, bytes.raw, length, handles.raw, handleCount, 0)
+        let raw = swiftmm_syscall6(
+            SyscallNumber.channelSend.rawValue, channel.raw, bytes.raw, length, handles.raw, handleCount, 0)
         _ = try SyscallResult.value(of: raw)
     }
 
@@ -147,7 +150,9 @@ extension Syscall {
     }
 
     /// spawn with raw name and handle arguments.
-    static func spawn(address: VirtualAddress, length: UInt64, handlesAt handles: VirtualAddress, handleCount: UInt64) throws(Errno)
+    static func spawn(
+        address: VirtualAddress, length: UInt64, handlesAt handles: VirtualAddress, handleCount: UInt64
+    ) throws(Errno)
         -> UInt64
     {
         try SyscallResult.value(of: SyscallTrap.invoke(.spawn, address.raw, length, handles.raw, handleCount))

@@ -76,9 +76,13 @@ extension FakeKernelSuite {
             #expect(try Syscall.objectClone(copy, offset: 4096, length: 1 << 40) == HandleValue(raw: 0x3_0002))
             #expect(last == RecordedCall(number: 17, arguments: [0x1_0005, 4096, 1 << 40, 0, 0, 0]))
             forced(0x1_0009)
-            #expect(try Syscall.objectFromRange(address: VirtualAddress(0x1000_0000_1000), length: 4 << 20) == HandleValue(raw: 0x1_0009))
+            #expect(
+                try Syscall.objectFromRange(address: VirtualAddress(0x1000_0000_1000), length: 4 << 20)
+                    == HandleValue(raw: 0x1_0009))
             #expect(last == RecordedCall(number: 21, arguments: [0x1000_0000_1000, 4 << 20, 0, 0, 0, 0]))
-            #expect(HandleValue.startup(index: 0) == HandleValue(raw: 0x1_0001) && HandleValue.startup(index: 3) == HandleValue(raw: 0x1_0004))
+            #expect(
+                HandleValue.startup(index: 0) == HandleValue(raw: 0x1_0001)
+                    && HandleValue.startup(index: 3) == HandleValue(raw: 0x1_0004))
         }
 
         @Test func channelCallsPassBuffersCountsAndFlags() throws {
@@ -110,20 +114,26 @@ extension FakeKernelSuite {
 
             forced(Int64(3 << 32 | 200))
             let received = try Syscall.channelReceive(
-                channel, bufferAt: VirtualAddress(0x1000), capacity: 256, handlesAt: VirtualAddress(0x2000), handleCapacity: 4, flags: 1)
+                channel, bufferAt: VirtualAddress(0x1000), capacity: 256, handlesAt: VirtualAddress(0x2000), handleCapacity: 4,
+                flags: 1)
             #expect(received == ReceivedMessage(raw: 3 << 32 | 200) && received.byteCount == 200 && received.handleCount == 3)
-            #expect(last == RecordedCall(number: 20, arguments: [0x1_0002, 0x1000, 256, 0x2000, 4, 1]), "six arguments: r9 is the flags")
+            #expect(
+                last == RecordedCall(number: 20, arguments: [0x1_0002, 0x1000, 256, 0x2000, 4, 1]),
+                "six arguments: r9 is the flags")
             var buffer = [UInt8](repeating: 0, count: 64)
             var out = [UInt64](repeating: 0, count: 4)
             try buffer.withUnsafeMutableBytes { (into) throws in
                 try out.withUnsafeMutableBufferPointer { (handlesOut) throws in
                     forced(-11)
-                    #expect(throws: Errno.tryAgain) { try Syscall.channelReceive(channel, into: into, handles: handlesOut, nonblocking: true) }
+                    #expect(throws: Errno.tryAgain) {
+                        try Syscall.channelReceive(channel, into: into, handles: handlesOut, nonblocking: true)
+                    }
                     let base = UInt64(UInt(bitPattern: into.baseAddress)), list = UInt64(UInt(bitPattern: handlesOut.baseAddress))
                     #expect(last == RecordedCall(number: 20, arguments: [0x1_0002, base, 64, list, 4, 1]))
                     forced(8)
                     #expect(try Syscall.channelReceive(channel, into: into) == ReceivedMessage(raw: 8))
-                    #expect(last == RecordedCall(number: 20, arguments: [0x1_0002, base, 64, 0, 0, 0]), "blocking, no handle buffer")
+                    #expect(
+                        last == RecordedCall(number: 20, arguments: [0x1_0002, base, 64, 0, 0, 0]), "blocking, no handle buffer")
                 }
             }
         }
