@@ -57,7 +57,7 @@ enum InvariantChecks {
         for process in Scheduler.records {
             tables.append(process.handles)
             for object in process.memory.mappedObjects { mappings[object, default: 0] += 1 }
-            if Objects.objectLeaves(of: process) != Objects.sharedFrames.leafCount(pid: process.id) {
+            if UInt64(process.memory.objectLeafCount) != Objects.sharedFrames.leafCount(pid: process.id) {
                 panic("shared-frame count disagrees with the page tables (checks build)", "pid", UInt64(process.id))
             }
         }

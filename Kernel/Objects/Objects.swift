@@ -10,7 +10,6 @@
 import KernelLog
 import MemoryCore
 import MemoryObjects
-import PageTables
 import Scheduling
 import Syscalls
 
@@ -80,16 +79,6 @@ enum Objects {
             var machine = KernelMachine(process: process)
             process.memory.reconcileObjectLeaves(pages, dropAll: dropAll, machine: &machine)
         }
-    }
-
-    /// Present leaves in `process`'s object regions, by a walk of its page tables (the checks
-    /// build compares it with SharedFrames' count for the process).
-    static func objectLeaves(of process: Process) -> UInt64 {
-        var count: UInt64 = 0
-        for region in process.memory.regions.regions where region.kind.object != nil {
-            try? process.memory.space.leaves(startingAt: region.start, pageCount: region.pageCount) { _, _, _ in count += 1 }
-        }
-        return count
     }
 
     /// After the last process ended: nothing may remain. The storage goes back to the heap.

@@ -78,7 +78,8 @@ private func reportOutOfMemory(_ process: Process, call: StaticString, reason: S
     case .exit:
         panic("exit returned")
     }
-    if case .object = request {} else {  // a memory or process call may have faulted object pages in (CoW)
+    if case .object = request {
+    } else {  // a memory or process call may have faulted object pages in (CoW)
         var machine = KernelObjectMachine(process: process)
         ObjectCalls.reconcileStalePages(machine: &machine)
     }

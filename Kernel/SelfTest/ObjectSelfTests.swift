@@ -59,7 +59,9 @@ enum ObjectSelfTests {
                 zero = false
             }
             t.expect(zero, "a fresh object frame reads as zero")
-            for offset in stride(from: 0, to: Int(frameSize), by: 8) { pa.storeBytes(of: UInt64(offset) ^ 0xA5A5, toByteOffset: offset, as: UInt64.self) }
+            for offset in stride(from: 0, to: Int(frameSize), by: 8) {
+                pa.storeBytes(of: UInt64(offset) ^ 0xA5A5, toByteOffset: offset, as: UInt64.self)
+            }
             source.copyFrame(from: a, to: b)
             var same = true
             for offset in stride(from: 0, to: Int(frameSize), by: 8)

@@ -73,7 +73,9 @@ public enum RunModelBuilder {
             case "user": userOutput(record, time)
             case "cpu": cpu(record, time)
             case "obj":  // one line per copy, or one with count= for copies made by the kernel's own accesses
-                if record.event == "fault", record["kind"] == "cow-copy" { model.cowCopyFaults += Int(record["count"] ?? "1") ?? 1 }
+                if record.event == "fault", record["kind"] == "cow-copy" {
+                    model.cowCopyFaults += Int(record["count"] ?? "1") ?? 1
+                }
             case "summary", "panic":
                 if record.isSummary {
                     model.summary = record.fields

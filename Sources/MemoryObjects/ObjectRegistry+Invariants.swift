@@ -32,7 +32,7 @@ public enum ObjectInvariantViolation: Error, Equatable, Sendable {
 
 extension MemoryObjects {
     public func checkInvariants() -> ObjectInvariantViolation? {
-        guard objects.countIsConsistent else { return .tableCountWrong }
+        guard slots.isConsistent(isPresent: { records[$0] != nil }) else { return .tableCountWrong }
         var actualCounts: [FrameNumber: UInt32] = [:]
         var committed: UInt64 = 0
         var charged: UInt64 = 0
@@ -68,7 +68,9 @@ extension MemoryObjects {
         return nil
     }
 
-    private func check(_ object: MemoryObject, _ id: ObjectID, counting counts: inout [FrameNumber: UInt32])
+    private func check(
+        _ object: MemoryObject, _ id: ObjectID, counting counts: inout [FrameNumber: UInt32]
+    )
         -> ObjectInvariantViolation?
     {
         guard object.references >= 1 else { return .objectUnreferenced(id) }

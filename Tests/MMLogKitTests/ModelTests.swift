@@ -103,8 +103,12 @@ import MMLogKit
         #expect(model.diagnostics.filter { $0.kind == .unknownEvent }.isEmpty)
         #expect(model.summaryChecks.first { $0.name == "cow_copies" }?.outcome == .agrees)
         let wrong = lines.map { $0.replacingOccurrences(of: "cow_copies=4", with: "cow_copies=3") }
-        #expect(RunModelBuilder.build(text: wrong.joined(separator: "\n")).summaryChecks.first { $0.name == "cow_copies" }?.outcome == .disagrees)
+        #expect(
+            RunModelBuilder.build(text: wrong.joined(separator: "\n")).summaryChecks.first { $0.name == "cow_copies" }?.outcome
+                == .disagrees)
         let info = lines.map { $0.replacingOccurrences(of: "log=debug", with: "log=info") }
-        #expect(RunModelBuilder.build(text: info.joined(separator: "\n")).summaryChecks.first { $0.name == "cow_copies" }?.outcome == .unchecked)
+        #expect(
+            RunModelBuilder.build(text: info.joined(separator: "\n")).summaryChecks.first { $0.name == "cow_copies" }?.outcome
+                == .unchecked)
     }
 }
