@@ -47,6 +47,13 @@ final class Process {
     }
 
     /// Frees every user frame and table frame. Returns (user frames, table frames) given back.
+    /// A process's end, first step after its handles: every object region unmapped (the objects'
+    /// frames are not the process's; they go back only when nobody else holds them).
+    func unmapObjectRegions() {
+        var machine = KernelMachine(process: self)
+        memory.unmapObjectRegions(machine: &machine)
+    }
+
     func destroy() -> (userFrames: Int, tableFrames: Int) {
         var machine = KernelMachine(process: self)
         return memory.destroy(machine: &machine)

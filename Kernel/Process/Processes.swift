@@ -167,27 +167,17 @@ enum Processes {
         defer { FrameTrace.activePid = outerPid }
         flushOutput(process)
         let end = process.end
-<<<<<<< HEAD
         // Leaves over object pages are the objects' frames: handles closed and object regions
         // unmapped first, the counts below are the process's own (private pages, page tables).
         let objectPages = process.memory.objectLeafCount
         let released = Objects.closeAllHandles(of: process)
         process.unmapObjectRegions()
         let objectLeavesLeft = Objects.sharedFrames.leafCount(pid: process.id)  // 0: every one was counted out
-=======
->>>>>>> i9-programs
         let peak = process.memory.peakPages, atExit = process.memory.pagesMapped
         let tablesHeld = process.memory.space.tableFrameCount
         lastEnd = end
         lastPeakPages = peak
-<<<<<<< HEAD
         let (userFrames, tableFrames) = process.destroy()  // its private frames and tables
-=======
-        let released = Objects.closeAllHandles(of: process)
-        // Object pages are the objects' (they stay while others hold them): not this process's to return.
-        let objectLeaves = Objects.sharedFrames.leafCount(pid: process.id)
-        let (userFrames, tableFrames) = process.destroy()  // its object regions first, then its private frames
->>>>>>> i9-programs
         ObjectLog.settle(pid: process.id)
         let stackPeak = process.kernelStack?.peakBytes ?? 0
         let stackFrames = process.kernelStack?.free() ?? 0
@@ -210,12 +200,8 @@ enum Processes {
         line.dec("pages_peak", UInt64(peak)).dec("committed_peak", process.memory.peakCommittedPages)
             .dec("zero_fill_faults", UInt64(process.memory.zeroFillFaults))
             .dec("zero_frame_faults", UInt64(process.memory.zeroFrameFaults)).dec("pages_at_exit", UInt64(atExit))
-<<<<<<< HEAD
             .dec("object_pages_at_exit", UInt64(objectPages))
             .dec("user_frames_freed", UInt64(userFrames)).dec("table_frames_freed", UInt64(tableFrames))
-=======
-            .dec("object_pages_at_exit", objectLeaves).dec("user_frames_freed", UInt64(userFrames)).dec("table_frames_freed", UInt64(tableFrames))
->>>>>>> i9-programs
             .dec("kstack_frames_freed", UInt64(stackFrames)).dec("kstack_peak_bytes", stackPeak)
             .text("frames", balanced ? "all-returned" : "LEAKED")
         if !balanced {  // what was expected back, and object leaves still counted after the destroy (a bug)
