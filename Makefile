@@ -43,11 +43,13 @@ $(eval $(call embedded_module,SlabHeap,$(EMB)/MemoryCore.o $(EMB)/BuddyHeap.o))
 $(eval $(call embedded_module,PageTables,$(EMB)/MemoryCore.o))
 $(eval $(call embedded_module,UserMalloc,$(EMB)/MemoryCore.o))
 $(eval $(call embedded_module,ProgramLoader,$(EMB)/MemoryCore.o $(EMB)/PageTables.o))
-$(eval $(call embedded_module,Syscalls,$(EMB)/MemoryCore.o $(EMB)/PageTables.o))
+$(eval $(call embedded_module,Syscalls,$(EMB)/MemoryCore.o $(EMB)/PageTables.o $(EMB)/MemoryObjects.o))
 $(eval $(call embedded_module,UserAllocators,$(EMB)/MemoryCore.o $(EMB)/UserMalloc.o))
 $(eval $(call embedded_module,BootOptions,$(EMB)/KernelLog.o))
 EMBEDDED_MODULES += Scheduling
 $(eval $(call embedded_module,Scheduling,))
+EMBEDDED_MODULES += MemoryObjects
+$(eval $(call embedded_module,MemoryObjects,$(EMB)/MemoryCore.o))
 
 EMBEDDED_OBJECTS := $(foreach m,$(EMBEDDED_MODULES),$(EMB)/$(m).o)
 
@@ -300,6 +302,12 @@ USER_PROGRAMS += sparse_touch commit_hog commit_brk_hog protected_touch demand_c
 USER_PROGRAMS += spawn_wait spawn_kill spawn_loop switch_cost yield_partner
 # remap (issue 10): the remap call and UserMalloc's large realloc over it.
 USER_PROGRAMS += remap
+# Issue 9 (memory objects): producer/consumer on a shared ring, a zero-copy 4 MiB transfer, a CoW
+# snapshot, the hostile calls, a parent killed while its child maps their object. The second of
+# each pair is spawned by the first with handles (started alone at boot, it says so and exits 0).
+OBJECT_PROGRAMS := ring_producer ring_consumer zero_copy_sender zero_copy_receiver cow_snapshot \
+  object_hostile object_hostile_peer object_ro_write object_orphan_parent object_orphan_child
+USER_PROGRAMS += $(OBJECT_PROGRAMS)
 # Hostile instruction probes: one Swift object (User/Programs/fault_probe), one ELF per probe in
 # User/Runtime/cpu.asm (build/user/fault_NAME.elf runs probe_NAME); expectations.txt names each.
 FAULT_PROBES := int3 int4 int80 ud2 divide hlt cli in out cr3 wrmsr dirty_flags_fault tf_syscall
@@ -315,7 +323,7 @@ TEST_PROGRAMS := $(USER_PROGRAMS) $(FAULT_PROBE_PROGRAMS) $(LOADER_HOSTILE_PROGR
 
 UB := $(BUILD)/user
 USER_RUNTIME_SWIFT := $(sort $(wildcard User/Runtime/Syscalls/*.swift User/Runtime/Support/*.swift))
-USER_SHARED_MODULES := MemoryCore KernelLog UserMalloc UserAllocators PageTables Syscalls
+USER_SHARED_MODULES := MemoryCore KernelLog UserMalloc UserAllocators PageTables MemoryObjects Syscalls
 USER_SHARED_OBJECTS := $(foreach m,$(USER_SHARED_MODULES),$(EMB)/$(m).o)
 USER_RUNTIME_OBJECTS := $(UB)/runtime/start.o $(UB)/runtime/syscall.o $(UB)/runtime/cycles.o $(UB)/runtime/runtime.o \
   $(UB)/runtime/freestanding.o $(UB)/runtime/cpu.o

@@ -13,6 +13,9 @@
 //   page_faults=                user page faults resolved by demand paging (every process)
 //   processes_concurrent_peak=  most processes alive at once (the scheduler's table)
 //   stack_peak_bytes=           deepest use of the boot stack (256 KiB, its lowest page a guard)
+//   shared_frames_peak=         most frames mapped in two or more address spaces at once (memory
+//                               objects; counted exactly per frame: Kernel/Objects/SharedFrames.swift)
+//   cow_copies=                 copy-on-write page copies made (every process, every object)
 //   t_us=                       microseconds since boot (last, so `^summary result=` still matches)
 import Scheduling
 import KernelLog
@@ -26,7 +29,8 @@ enum Summary {
         let heap = KernelHeap.heap?.statistics
         let heapErrors = heap?.errorsDetected ?? 0
         let frameBalance = frames.freeFrames == KernelMemory.freeFramesAtBoot
-        let result = passed && frameBalance && heapErrors == expectedHeapErrors && Processes.leaks == 0
+        let result =
+            passed && frameBalance && heapErrors == expectedHeapErrors && Processes.leaks == 0 && Objects.leaks == 0
         InvariantChecks.report()
         let line = log.bare("summary").text("result", result ? "pass" : "fail")
             .dec("frames_total", frames.totalFrames).dec("frames_free_boot", KernelMemory.freeFramesAtBoot)
@@ -38,6 +42,7 @@ enum Summary {
             .dec("page_faults", UserCommit.pageFaultsResolved)
             .dec("processes_concurrent_peak", UInt64(Scheduler.table.peakAlive))
             .dec("stack_peak_bytes", StackUsage.peakBytes(of: KernelAddressSpace.usableStack(BootImageLayout.current())))
+            .dec("shared_frames_peak", Objects.sharedFrames.peak).dec("cow_copies", Objects.cowCopies)
         log.timeField(line).end()
         return result
     }

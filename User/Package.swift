@@ -21,6 +21,7 @@ let package = Package(
             dependencies: [
                 .product(name: "MemoryCore", package: root), .product(name: "PageTables", package: root),
                 .product(name: "Syscalls", package: root), .product(name: "UserMalloc", package: root),
+                .product(name: "MemoryObjects", package: root),
             ],
             path: "Runtime/Syscalls",
             swiftSettings: [.enableExperimentalFeature("Extern")]
@@ -30,6 +31,7 @@ let package = Package(
             dependencies: [
                 "UserSyscalls", .product(name: "MemoryCore", package: root), .product(name: "PageTables", package: root),
                 .product(name: "Syscalls", package: root), .product(name: "UserMalloc", package: root),
+                .product(name: "MemoryObjects", package: root),
             ],
             path: "Tests/UserRuntimeTests"
         ),

@@ -6,6 +6,7 @@
 // program is loaded and destroyed. A broken invariant is a panic naming the structure. In the
 // normal build `afterChange` has an empty body and every call compiles away.
 import KernelLog
+import MemoryObjects
 import PageTables
 import Syscalls
 import PhysicalMemory
@@ -34,12 +35,36 @@ enum InvariantChecks {
         defer { running = false }
         if KernelMemory.frames.checkInvariants() != nil { panic("frame allocator invariant broken (checks build)", "after", 0) }
         if KernelHeap.isReady, KernelHeap.heap!.checkInvariants() != nil { panic("kernel heap invariant broken (checks build)") }
-        if includingProcess, let process = CPULocal.this.current,
-            process.memory.checkInvariants(zeroFrame: UserCommit.sharedZeroFrame) != nil
-        {
-            panic("process memory invariant broken (checks build)", "pid", UInt64(process.id))
+        if includingProcess, let process = CPULocal.this.current {
+            let violation =
+                Objects.isSetUp
+                ? process.memory.checkInvariants(zeroFrame: UserCommit.sharedZeroFrame, objects: Objects.layer.memory)
+                : process.memory.checkInvariants(zeroFrame: UserCommit.sharedZeroFrame)
+            if violation != nil { panic("process memory invariant broken (checks build)", "pid", UInt64(process.id)) }
         }
+        if includingProcess { checkObjects() }
         runs += 1
+    }
+
+    /// The objects layer (registry, channels, every process's handle table, each object's
+    /// references against its holders: handles and (process, object) mapping pairs) and the exact
+    /// shared-frame count (its own rules, and each process's counted object leaves against a walk
+    /// of its object regions).
+    @inline(never) static func checkObjects() {
+        guard Objects.isSetUp else { return }
+        var tables: [HandleTable] = []
+        var mappings: [ObjectID: UInt32] = [:]
+        for process in Scheduler.records {
+            tables.append(process.handles)
+            for object in process.memory.mappedObjects { mappings[object, default: 0] += 1 }
+            if UInt64(process.memory.objectLeafCount) != Objects.sharedFrames.leafCount(pid: process.id) {
+                panic("shared-frame count disagrees with the page tables (checks build)", "pid", UInt64(process.id))
+            }
+        }
+        if Objects.layer.checkInvariants(tables: tables, mappingReferences: mappings) != nil {
+            panic("objects layer invariant broken (checks build)")
+        }
+        if Objects.sharedFrames.checkInvariants() != nil { panic("shared-frame count invariant broken (checks build)") }
     }
     #endif
 

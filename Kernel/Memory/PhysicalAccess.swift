@@ -21,6 +21,13 @@ func zeroFrame(_ frame: FrameNumber) {
     physicalPointer(frame.startAddress).initializeMemory(as: UInt8.self, repeating: 0, count: Int(frameSize))
 }
 
+/// Copies one whole frame to another through the identity map (a copy-on-write copy).
+/// Precondition: both frames as `physicalPointer`, distinct.
+func copyFrameBytes(from source: FrameNumber, to destination: FrameNumber) {
+    physicalPointer(destination.startAddress).copyMemory(
+        from: UnsafeRawPointer(physicalPointer(source.startAddress)), byteCount: Int(frameSize))
+}
+
 // MARK: Typed reads of physical memory (boot-loader structures, the boot stack, modules)
 
 /// A 32-bit little-endian word at `address + offset`, any alignment. Precondition: as

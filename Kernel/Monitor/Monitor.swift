@@ -59,6 +59,7 @@ enum Monitor {
                         .endWithText("waiting for the programs still running to end")
                     Scheduler.runUntilAllEnded()
                 }
+                Objects.reportAllEnded()
                 Scheduler.releaseStorage()  // the frame balance is the summary's (the session's own runs count too)
                 quit()
                 return

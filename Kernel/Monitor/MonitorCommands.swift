@@ -161,6 +161,7 @@ enum MonitorCommands {
                 case .runnable?: "runnable"
                 case .running?: "running"
                 case .waiting?: "waiting"
+                case .blocked?: "blocked"
                 case .zombie?, nil: "ended"
                 }
             let row = reply.line(.info, "mon", "process").dec("pid", process.id).bytes("prog", process.name).text("state", state)

@@ -1,6 +1,7 @@
 // The kernel's side of Syscalls' ProcessMachine: the caller's memory through its ProcessMemory
 // (its pages faulted in first, as the program's own touch would),
 // spawn from the boot modules, wait and yield through the scheduler.
+import MemoryObjects
 import Syscalls
 
 struct KernelProcessMachine: ProcessMachine {
@@ -26,6 +27,16 @@ struct KernelProcessMachine: ProcessMachine {
     mutating func spawn(program name: UnsafeRawBufferPointer) -> Result<UInt64, SpawnFailure> {
         guard let module = Processes.module(named: name) else { return .failure(.noSuchProgram) }
         return Processes.start(module.file, name: module.name, parent: process.id).map { UInt64($0) }
+    }
+
+    mutating func checkSpawnHandles(_ values: [HandleValue]) throws(ObjectError) {
+        try process.handles.checkTransferable(values)
+    }
+
+    mutating func spawn(program name: UnsafeRawBufferPointer, handles: [HandleValue]) -> Result<UInt64, SpawnFailure> {
+        guard let module = Processes.module(named: name) else { return .failure(.noSuchProgram) }
+        return Processes.start(module.file, name: module.name, parent: process.id, handing: handles, from: process)
+            .map { UInt64($0) }
     }
 
     mutating func waitForChild(_ pid: UInt64?) -> ChildWait { Scheduler.waitForChild(pid) }

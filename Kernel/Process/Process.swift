@@ -8,6 +8,7 @@
 // allocated, zeroed before mapping; pagesMapped == space.mapped4KiBCount); destroying the process
 // returns every user frame and every table frame.
 import MemoryCore
+import MemoryObjects
 import PageTables
 import Syscalls
 
@@ -21,6 +22,8 @@ final class Process {
     /// The program's name: bytes in the multiboot module string (reserved boot memory).
     let name: UnsafeRawBufferPointer
     var memory: UserProcessMemory
+    /// Its handles (memory objects and channel endpoints), closed at its end before its memory goes.
+    var handles = HandleTable()
     var output = LineBuffer()
     /// What the kernel keeps of the process's CPU state while it is not in ring 3 (x87/SSE).
     let cpuState = UserCPUState()
@@ -29,6 +32,9 @@ final class Process {
     /// CPU time used in ring 3 and in the kernel on its behalf, in TSC cycles (ProcessClock).
     var userCycles: UInt64 = 0
     var kernelCycles: UInt64 = 0
+    /// Set by the scheduler's deadlock breaker: blocked in a receive nothing could ever end; the
+    /// syscall entry kills it on the way out.
+    var deadlocked = false
     /// Set when it exited or was killed; the scheduler then destroys it.
     var end: ProcessEnd? = nil
 
@@ -41,6 +47,13 @@ final class Process {
     }
 
     /// Frees every user frame and table frame. Returns (user frames, table frames) given back.
+    /// A process's end, first step after its handles: every object region unmapped (the objects'
+    /// frames are not the process's; they go back only when nobody else holds them).
+    func unmapObjectRegions() {
+        var machine = KernelMachine(process: self)
+        memory.unmapObjectRegions(machine: &machine)
+    }
+
     func destroy() -> (userFrames: Int, tableFrames: Int) {
         var machine = KernelMachine(process: self)
         return memory.destroy(machine: &machine)

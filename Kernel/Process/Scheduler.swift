@@ -54,6 +54,10 @@ enum Scheduler {
     /// ended); with none runnable, halts until the next interrupt.
     static func runNext() {
         guard let id = table.next() else {
+            if table.isDeadlocked {
+                breakDeadlock()
+                return
+            }
             idleHalts += 1
             cpu_idle_until_interrupt()
             return
@@ -94,6 +98,37 @@ enum Scheduler {
         }
     }
 
+    /// Blocks the running process on `event` (a channel endpoint's receive) until `wake(event)`;
+    /// returns when it runs again. The caller re-checks its condition (a wake is a hint: another
+    /// receiver on the same endpoint may have taken the message first). Only the running process
+    /// blocks and only a running process ends, so no ended process is left in a wait.
+    /// Returns false when the deadlock breaker woke it: the caller stops waiting, and the
+    /// syscall entry kills the process on its way out (fault `deadlock`).
+    static func blockCurrent(on event: WaitEvent) -> Bool {
+        table.block(on: event)
+        giveBackCPU()
+        return !currentIsDeadlocked()
+    }
+
+    @inline(never) static func currentIsDeadlocked() -> Bool { CPULocal.this.current?.deadlocked ?? false }
+
+    /// Every live process is blocked in a receive or waits for a child: nothing can ever wake them
+    /// (only a running process sends or closes). Each blocked receiver runs once more, marked, and
+    /// is killed on its way out of the receive; their ends close their handles and end the waits.
+    private static func breakDeadlock() {
+        for id in table.wakeAllBlocked() {
+            guard let process = record(id.raw) else { panic("blocked process without a record", "pid", UInt64(id.raw)) }
+            process.deadlocked = true
+            log.line(.warn, "proc", "deadlock").dec("pid", process.id).bytes("prog", process.name)
+                .dec("alive", table.aliveCount).end()
+        }
+    }
+
+    /// Every process blocked on `event` becomes runnable (a message was queued, or the peer closed).
+    static func wake(_ event: WaitEvent) {
+        table.wake(event)
+    }
+
     /// The running process ended: the scheduler destroys it and never switches back. The caller
     /// must hold no strong reference (its frame is abandoned: the release would never run).
     static func endCurrent(_ end: ProcessEnd) -> Never {
@@ -127,7 +162,9 @@ enum Scheduler {
     /// checkers runs after the calls that do (InvariantChecks, from the syscall entry and here).
     static func checkInvariants(_ event: StaticString) {
         #if SWIFTMM_CHECKS
-        if table.checkInvariants() != nil { panic("process table invariant broken (checks build)") }
+        if table.checkInvariants(stillBlocks: Objects.receiverStillBlocks) != nil {
+            panic("process table invariant broken (checks build)")
+        }
         #endif
     }
 }

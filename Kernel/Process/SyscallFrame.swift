@@ -9,5 +9,5 @@ struct SyscallFrame {
     /// rax = number; rdi, rsi, rdx, r10, r8, r9 = arguments (r10 stands in for rcx, which
     /// `syscall` overwrites with the return address).
     var number: UInt64 { rax }
-    var arguments: (UInt64, UInt64, UInt64, UInt64) { (rdi, rsi, rdx, r10) }
+    var arguments: (UInt64, UInt64, UInt64, UInt64, UInt64, UInt64) { (rdi, rsi, rdx, r10, r8, r9) }
 }

@@ -5,20 +5,22 @@
 // (ProcessClock), checked on the way back to ring 3.
 import KernelLog
 import PhysicalMemory
+import MemoryObjects
 import Syscalls
 
 @_cdecl("kernel_handle_syscall")
 func kernelHandleSyscall(_ raw: UnsafeMutableRawPointer) {
     let frame = raw.assumingMemoryBound(to: SyscallFrame.self)
     ProcessClock.enterKernel()
-    let (a0, a1, a2, a3) = frame.pointee.arguments
-    let request = SyscallRequest.decode(number: frame.pointee.number, a0, a1, a2, a3)
+    let (a0, a1, a2, a3, a4, a5) = frame.pointee.arguments
+    let request = SyscallRequest.decode(number: frame.pointee.number, a0, a1, a2, a3, a4, a5)
     // exit switches away for good, abandoning this stack: no strong reference to the process may
     // be held here at that point, or its release would be lost (the same holds for the CPU-time
     // kill below: dispatchSyscall has released its reference).
     if case .exit(let code) = request { Processes.exitCurrent(code: code) }
-    frame.pointee.rax = UInt64(bitPattern: dispatchSyscall(request, a0, a1, a2, a3))
+    frame.pointee.rax = UInt64(bitPattern: dispatchSyscall(request, a0, a1, a2, a3, a4, a5))
     if request.mayChangeMemory { InvariantChecks.afterChange("syscall") }
+    if Scheduler.currentIsDeadlocked() { Processes.killCurrent(frame.pointee, fault: .deadlock) }
     if !ProcessClock.leaveKernel() { Processes.killCurrent(frame.pointee, fault: .cpuTimeLimit) }
 }
 
@@ -35,7 +37,7 @@ private func reportOutOfMemory(_ process: Process, call: StaticString, reason: S
 
 @inline(never) private func dispatchSyscall(
     _ request: SyscallRequest, _ a0: UInt64, _ a1: UInt64, _ a2: UInt64,
-    _ a3: UInt64
+    _ a3: UInt64, _ a4: UInt64, _ a5: UInt64
 ) -> Int64 {
     guard let process = CPULocal.this.current else { panic("syscall with no current process") }
     let outcome: SyscallOutcome
@@ -59,12 +61,29 @@ private func reportOutOfMemory(_ process: Process, call: StaticString, reason: S
             .dec("result", Int(outcome.result))
         if let rejection = outcome.rejection { line.text("errno", rejection.errno.name).text("reason", rejection.reason.name) }
         line.end()
+    case .object(let call):
+        var machine = KernelObjectMachine(process: process)
+        outcome = ObjectCalls.perform(call, machine: &machine)
+        let line = log.line(.debug, "sys", call.number.name).dec("pid", process.id).hex("a0", a0).hex("a1", a1)
+            .hex("a2", a2).hex("a3", a3).hex("a4", a4).hex("a5", a5).dec("result", Int(outcome.result))
+        if let rejection = outcome.rejection { line.text("errno", rejection.errno.name).text("reason", rejection.reason.name) }
+        line.end()
+        ObjectLog.call(call, result: outcome.result, process: process)
+        if let rejection = outcome.rejection, rejection.reason == .object(.commitLimit) {
+            reportOutOfMemory(process, call: call.number.name, reason: rejection.reason.name)
+        }
     case .unknown(let number):
         outcome = .unknownNumber
         log.line(.debug, "sys", "unknown").dec("pid", process.id).dec("number", number).end()
     case .exit:
         panic("exit returned")
     }
+    if case .object = request {
+    } else {  // a memory or process call may have faulted object pages in (CoW)
+        var machine = KernelObjectMachine(process: process)
+        ObjectCalls.reconcileStalePages(machine: &machine)
+    }
+    ObjectLog.settle(pid: process.id)
     return outcome.result
 }
 

@@ -7,6 +7,7 @@ enum SelfTests {
         CPUSelfTests.run(&runner)
         FrameAllocatorSelfTests.run(&runner)
         HeapSelfTests.run(&runner)
+        ObjectSelfTests.run(&runner)
         runner.report()
         return runner.failed == 0
     }

@@ -14,6 +14,9 @@ public enum FaultName: UInt16, CaseIterable, Sendable {
     /// The process used more CPU time (in ring 3 and in the kernel on its behalf) than
     /// `cpu_limit_ms=` allows.
     case cpuTimeLimit = 256
+    /// The process was blocked in a channel receive while every live process was blocked too:
+    /// nothing could ever wake it (the kernel's deadlock breaker, Kernel/Process/Scheduler.swift).
+    case deadlock = 257
 
     /// The exception for `vector`; vectors 15 and 22-31 (reserved by Intel) are `.reserved`, and
     /// anything above 31 is not an exception (nil).
@@ -50,6 +53,7 @@ public enum FaultName: UInt16, CaseIterable, Sendable {
         case .virtualization: "virtualization"
         case .controlProtection: "control-protection"
         case .cpuTimeLimit: "cpu-time-limit"
+        case .deadlock: "deadlock"
         }
     }
 }

@@ -115,6 +115,11 @@ public struct RunModel: Sendable {
     public var freeLists: [FreeListSnapshot] = []
     public var hasHeapTrace: Bool { heapAllocations > 0 }
 
+    // Memory objects (LOG=debug: one `obj fault` line per fault on an object page)
+    public var cowCopyFaults = 0
+    /// Whether the log shows every object fault (its level is debug or trace).
+    public var hasObjectTrace: Bool { logLevel == "debug" || logLevel == "trace" }
+
     // Processes
     public var processes: [ProcessRecord] = []
     public var instants: [InstantEvent] = []

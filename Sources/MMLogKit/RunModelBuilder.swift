@@ -34,6 +34,10 @@ public enum RunModelBuilder {
             "map-raw", "reserved",
         ],
         "proc": ["end", "killed", "loaded", "no-memory", "rejected", "segment", "start"],
+        "obj": [
+            "all-ended", "clone", "close", "commit", "create", "decommit", "destroy", "duplicate", "fault", "map", "transfer",
+        ],
+        "chan": ["block", "create", "recv", "send"],
         "vm": ["kernel-space"],
         "panic": ["panic"],
         "summary": ["summary"],
@@ -68,6 +72,10 @@ public enum RunModelBuilder {
             case "sys": syscall(record)
             case "user": userOutput(record, time)
             case "cpu": cpu(record, time)
+            case "obj":  // one line per copy, or one with count= for copies made by the kernel's own accesses
+                if record.event == "fault", record["kind"] == "cow-copy" {
+                    model.cowCopyFaults += Int(record["count"] ?? "1") ?? 1
+                }
             case "summary", "panic":
                 if record.isSummary {
                     model.summary = record.fields

@@ -46,6 +46,11 @@ extension RunModel {
         add(
             "heap_peak_bytes", hasHeapTrace ? heapPeakLiveBytes : nil, why: "most bytes live over the heap alloc/free lines",
             unchecked: "needs LOG=trace (heap events)")
+        if summary["cow_copies"] != nil {
+            add(
+                "cow_copies", hasObjectTrace ? cowCopyFaults : nil, why: "obj fault kind=cow-copy lines",
+                unchecked: "needs LOG=debug (object faults)")
+        }
         return checks
     }
 

@@ -18,10 +18,14 @@ public enum SchedulingInvariantViolation: Error, Equatable, Sendable {
     case waitingWithoutLiveChild(ProcessID)
     case waitingWithZombieChild(ProcessID)
     case peakBelowAlive(peak: Int, alive: Int)
+    /// Blocked on an event whose condition already holds (a lost wakeup), by the kernel's judgement.
+    case blockedWithoutCause(ProcessID, WaitEvent)
 }
 
 extension ProcessTable {
-    public func checkInvariants() -> SchedulingInvariantViolation? {
+    /// `stillBlocks` (the kernel's): whether a process blocked on an event still has a reason to
+    /// wait (its channel endpoint's queue empty and its peer open): false means a lost wakeup.
+    public func checkInvariants(stillBlocks: (WaitEvent) -> Bool = { _ in true }) -> SchedulingInvariantViolation? {
         guard entries.count <= capacity else { return .overCapacity(count: entries.count) }
         guard peakAlive >= aliveCount else { return .peakBelowAlive(peak: peakAlive, alive: aliveCount) }
         var previous = 0
@@ -31,6 +35,7 @@ extension ProcessTable {
             }
             previous = entry.id.raw
             if let violation = checkEntry(entry) { return violation }
+            if case .blocked(let event) = entry.state, !stillBlocks(event) { return .blockedWithoutCause(entry.id, event) }
         }
         for id in runQueue {
             guard let entry = entry(id), entry.state == .runnable else { return .queuedButNotRunnable(id) }
@@ -51,6 +56,7 @@ extension ProcessTable {
                 live = true
             }
             if !live { return .waitingWithoutLiveChild(entry.id) }
+        case .blocked: break  // not queued, not current: checked below and in checkInvariants
         case .zombie: if entry.parent == nil { return .orphanZombie(entry.id) }
         }
         if entry.state != .runnable && queued != 0 { return .queuedButNotRunnable(entry.id) }

@@ -71,6 +71,51 @@ extension ProcessTable {
         return .blocked
     }
 
+    /// The current process blocks until `event` is signalled (it leaves the CPU; not queued).
+    /// Only the running process blocks, so only it can end: a process always leaves `blocked`
+    /// through `wake` before it can exit or be killed, and no wait outlives its process.
+    public mutating func block(on event: WaitEvent) {
+        guard let id = current else { preconditionFailure("block: nothing current") }
+        setState(id, .blocked(on: event))
+        current = nil
+    }
+
+    /// Every process blocked on `event` becomes runnable (at the back of the queue, lowest pid
+    /// first); returns them. Signalling an event nobody waits for does nothing.
+    @discardableResult
+    public mutating func wake(_ event: WaitEvent) -> [ProcessID] {
+        var woken: [ProcessID] = []
+        for index in entries.indices where entries[index].state == .blocked(on: event) {
+            entries[index].state = .runnable
+            runQueue.append(entries[index].id)
+            woken.append(entries[index].id)
+        }
+        return woken
+    }
+
+    /// Nothing runs, nothing can run, and some process is blocked on an event: every live process
+    /// is blocked or waits for a child, and only a running process can signal an event (the
+    /// kernel has no timers or devices that do), so none ever will. The kernel breaks it.
+    public var isDeadlocked: Bool { current == nil && runQueue.isEmpty && blockedCount > 0 }
+
+    /// Every blocked process becomes runnable (the deadlock breaker: the kernel ends each as it
+    /// resumes); returns them.
+    public mutating func wakeAllBlocked() -> [ProcessID] {
+        var woken: [ProcessID] = []
+        for index in entries.indices {
+            guard case .blocked = entries[index].state else { continue }
+            entries[index].state = .runnable
+            runQueue.append(entries[index].id)
+            woken.append(entries[index].id)
+        }
+        return woken
+    }
+
+    /// Processes blocked on any event.
+    public var blockedCount: Int {
+        entries.reduce(0) { if case .blocked = $1.state { $0 + 1 } else { $0 } }
+    }
+
     /// The current process ended with `status` (exit or kill).
     public mutating func exitCurrent(status: UInt64) -> ExitEffects {
         guard let id = current else { preconditionFailure("exit: nothing current") }

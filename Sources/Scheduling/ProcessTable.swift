@@ -17,8 +17,18 @@ public enum ProcessState: Equatable, Sendable {
     case running
     /// Blocked in wait for this child, or for any child (nil).
     case waiting(for: ProcessID?)
+    /// Blocked until `event` is signalled (a channel endpoint's receive: a message arrives or the
+    /// peer closes). Woken by `wake(_:)`, never by time; the kernel re-checks its condition.
+    case blocked(on: WaitEvent)
     /// Ended with this status; not yet reaped by its parent.
     case zombie(status: UInt64)
+}
+
+/// What a blocked process waits for: a key the kernel chooses (e.g. a channel endpoint's number).
+/// The table only matches keys; what they mean, and when one is signalled, is the kernel's.
+public struct WaitEvent: Hashable, Sendable {
+    public let raw: UInt64
+    @inlinable public init(_ raw: UInt64) { self.raw = raw }
 }
 
 public struct ProcessEntry: Equatable, Sendable {

@@ -13,6 +13,8 @@
 //   runnable  -> in the run queue, exactly once
 //   running   -> the CPU's current process (at most one)
 //   waiting   -> blocked in wait for one child or any; has at least one live matching child
+//   blocked   -> waits for an event (a channel endpoint) the kernel signals with `wake`; not
+//                queued; the kernel's `stillBlocks` judges in the checker that no wakeup was lost
 //   zombie    -> ended, its status kept until its parent reaps it (memory already returned)
 // A process whose parent ended is an orphan: it runs on, and when it ends nobody needs its
 // status, so it is reaped at once. A parent's zombie children are reaped when the parent ends.

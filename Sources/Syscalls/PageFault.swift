@@ -3,6 +3,7 @@
 // mode; a region covers the address; the region's permissions allow the access; then not-present
 // (demand-zero, the shared zero frame) versus present (the zero frame's first write).
 import MemoryCore
+import MemoryObjects
 
 public enum FaultAccess: Hashable, Sendable {
     case read, write, execute
@@ -44,6 +45,9 @@ public enum FaultResolution: Hashable, Sendable {
     case zeroFrameReplaced
     /// The page already allows the access (another path resolved it first).
     case alreadyResolved
+    /// A page of a memory object (commit, CoW copy or reuse, or its frame mapped as it is). After
+    /// a `.cowCopy` the machine reconciles the page's other mappings (ProcessMemory.staleObjectPages).
+    case object(ObjectFault)
 }
 
 /// Why a fault is not the process's to continue from: the kernel kills it, naming the cause.

@@ -1,14 +1,20 @@
 // The process calls: spawn, wait, yield, getpid. Validate (refuse with a named reason, touching
 // nothing), then invoke through the ProcessMachine. The order of the checks is the ABI's
 // (docs/syscalls.md, "Processes").
+import MemoryObjects
+import PageTables
 
 public enum ProcessCalls {
     /// The longest program name spawn accepts (a boot module's file name without `.elf`).
     public static let maximumProgramName = 64
+    /// The most handles spawn moves to a child.
+    public static let maximumSpawnHandles = 8
 
     public static func perform<Machine: ProcessMachine>(_ request: ProcessRequest, machine: inout Machine) -> SyscallOutcome {
         switch request {
-        case .spawn(let name, let length): return SyscallOutcome(spawn(name: name, length: length, machine: &machine))
+        case .spawn(let name, let length, let handles, let handleCount):
+            return SyscallOutcome(
+                spawn(name: name, length: length, handles: handles, handleCount: handleCount, machine: &machine))
         case .wait(let pid, let statusOutput):
             return SyscallOutcome(wait(pid: pid, statusOutput: statusOutput, machine: &machine))
         case .yield:
@@ -18,14 +24,18 @@ public enum ProcessCalls {
         }
     }
 
-    /// spawn(name, length): EINVAL for an empty or too long name, EFAULT for one not readable,
-    /// then the kernel's answer: ENOENT no such program, ENOEXEC not a program, EAGAIN the table
-    /// or the caller's share of it full, ENOMEM not enough memory to load it.
+    /// spawn(name, length, handles, handleCount): EINVAL for an empty or too long name, EINVAL
+    /// too-many-handles past maximumSpawnHandles, EFAULT for a name or handle list not readable;
+    /// each handle: EBADF bad-handle, EINVAL duplicate-handle, EACCES without transfer; then the
+    /// kernel's answer: ENOENT no such program, ENOEXEC not a program, EAGAIN the table or the
+    /// caller's share of it full, ENOMEM not enough memory to load it. The handles move to the
+    /// child only when it starts.
     public static func spawn<Machine: ProcessMachine>(
-        name: UInt64, length: UInt64, machine: inout Machine
+        name: UInt64, length: UInt64, handles: UInt64 = 0, handleCount: UInt64 = 0, machine: inout Machine
     ) -> Result<UInt64, Rejection> {
         guard length != 0 else { return .failure(Rejection(.invalidArgument, .badRange(.zeroLength))) }
         guard length <= UInt64(maximumProgramName) else { return .failure(Rejection(.invalidArgument, .programNameTooLong)) }
+        guard handleCount <= UInt64(maximumSpawnHandles) else { return .failure(Rejection(.tooManyHandles)) }
         var bytes = InlineArray<64, UInt8>(repeating: 0)
         var span = bytes.mutableSpan
         let outcome: Result<UInt64, SpawnFailure>
@@ -33,9 +43,24 @@ public enum ProcessCalls {
             outcome = try span.withUnsafeMutableBytes { (buffer) throws(RejectionReason) -> Result<UInt64, SpawnFailure> in
                 let nameBytes = UnsafeMutableRawBufferPointer(rebasing: buffer[0 ..< Int(length)])
                 try machine.readCaller(address: name, length: length, into: nameBytes)
-                return machine.spawn(program: UnsafeRawBufferPointer(nameBytes))
+                var values = [UInt64](repeating: 0, count: Int(handleCount))
+                if handleCount > 0 {
+                    let read = values.withUnsafeMutableBytes { buffer -> Result<Void, RejectionReason> in
+                        do throws(RejectionReason) {
+                            try machine.readCaller(address: handles, length: handleCount * 8, into: buffer)
+                        } catch {
+                            return .failure(error)
+                        }
+                        return .success(())
+                    }
+                    try read.get()
+                }
+                let handleValues = values.map { HandleValue(raw: $0) }
+                do throws(ObjectError) { try machine.checkSpawnHandles(handleValues) } catch { throw .object(error) }
+                return machine.spawn(program: UnsafeRawBufferPointer(nameBytes), handles: handleValues)
             }
         } catch {
+            if case .object(let objectError) = error { return .failure(Rejection(objectError)) }
             return .failure(Rejection(.badAddress, error))
         }
         switch outcome {

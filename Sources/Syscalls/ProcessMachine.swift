@@ -3,6 +3,7 @@
 // scheduler (Kernel/Process/KernelProcessMachine.swift); host doubles over Scheduling's table.
 // The caller's memory is reached only through these short copies, never held across `waitForChild`
 // or `yield` (both of which let other processes run).
+import MemoryObjects
 
 /// Why the kernel could not start a program.
 public enum SpawnFailure: Error, Equatable, Sendable {
@@ -32,6 +33,13 @@ public protocol ProcessMachine {
     mutating func writeCaller(address: UInt64, from bytes: UnsafeRawBufferPointer) throws(RejectionReason)
     /// Starts the boot module named `name` as a child of the caller; its pid.
     mutating func spawn(program name: UnsafeRawBufferPointer) -> Result<UInt64, SpawnFailure>
+    /// Refuses handle values the caller could not give a child, changing nothing: as
+    /// HandleTable.checkTransferable (bad-handle, duplicate-handle, rights-exceeded without transfer).
+    mutating func checkSpawnHandles(_ values: [HandleValue]) throws(ObjectError)
+    /// As `spawn(program:)`, and the handles (checked by checkSpawnHandles) move from the caller's
+    /// table to the child's slots 0, 1, ... (KernelObjects.transferAtSpawn): the child's i-th
+    /// handle is HandleValue.startup(index: i). Nothing moves when the spawn fails.
+    mutating func spawn(program name: UnsafeRawBufferPointer, handles: [HandleValue]) -> Result<UInt64, SpawnFailure>
     /// Waits until the caller's child `pid` (nil: any child) has ended, and reaps it.
     mutating func waitForChild(_ pid: UInt64?) -> ChildWait
     /// Lets every other runnable process run once before the caller goes on.
@@ -53,5 +61,19 @@ public enum ProcessStatus: Equatable, Sendable {
         case .exited(let code): UInt64(code)
         case .killed(let fault): 1 << 32 | UInt64(fault)
         }
+    }
+}
+
+extension ProcessMachine {
+    /// A machine without handle tables (a host double of the process calls alone): no value
+    /// names a handle of the caller.
+    public mutating func checkSpawnHandles(_ values: [HandleValue]) throws(ObjectError) {
+        if !values.isEmpty { throw .badHandle }
+    }
+
+    /// A machine without handle tables: only an empty list reaches here (checkSpawnHandles).
+    public mutating func spawn(program name: UnsafeRawBufferPointer, handles: [HandleValue]) -> Result<UInt64, SpawnFailure> {
+        precondition(handles.isEmpty, "handles given to a machine without handle tables")
+        return spawn(program: name)
     }
 }

@@ -2,6 +2,7 @@
 // cannot fail half-way, or rolls back completely). The order of the checks is the ABI's
 // (docs/syscalls.md): each hostile input has exactly one, stable, answer.
 import MemoryCore
+import MemoryObjects
 import PageTables
 
 extension ProcessMemory {
@@ -50,31 +51,9 @@ extension ProcessMemory {
             return .failure(Rejection(.invalidArgument, error))
         }
         let start: VirtualAddress, pageCount: UInt64
-        if hint != 0 {
-            // MAP_FIXED_NOREPLACE: a malformed hint is EINVAL; a well-formed one naming a place that
-            // cannot be given (outside user space, image, break, stack, guard gap, or already
-            // reserved) is EEXIST; it is never relocated.
-            let range: UserRange
-            do throws(UserRangeError) {
-                range = try validateUserRange(address: hint, length: length, alignment: .pageAlignedAddress)
-            } catch {
-                let errno: Errno = error == .misaligned || error == .zeroLength ? .invalidArgument : .exists
-                return .failure(Rejection(errno, RejectionReason(error)))
-            }
-            guard hint % (options.alignmentPages * frameSize) == 0 else {
-                return .failure(Rejection(.invalidArgument, .badRange(.misaligned)))
-            }
-            if overlapsFixedRegions(range) { return .failure(Rejection(.exists, .imageOrStack)) }
-            (start, pageCount) = (range.start, range.pageCount)
-        } else {
-            guard length != 0 else { return .failure(Rejection(.invalidArgument, .badRange(.zeroLength))) }
-            guard length <= UserSpace.byteCount, let rounded = alignUp(length, to: frameSize) else {
-                return .failure(Rejection(.invalidArgument, .badRange(.tooLarge)))
-            }
-            guard let placed = unhintedPlacement(pageCount: rounded >> frameShift, alignmentPages: options.alignmentPages) else {
-                return .failure(Rejection(.outOfMemory, .mapAreaFull))
-            }
-            (start, pageCount) = (placed, rounded >> frameShift)
+        switch placement(hint: hint, length: length, alignmentPages: options.alignmentPages) {
+        case .success(let placed): (start, pageCount) = placed
+        case .failure(let rejection): return .failure(rejection)
         }
         do throws(RejectionReason) {
             try reserve(
@@ -85,6 +64,37 @@ extension ProcessMemory {
         if hint == 0 { advanceUnhintedPlacement(past: start, pageCount: pageCount) }
         mapCalls += 1
         return .success(start.raw)
+    }
+
+    /// Where a new mapping of `length` bytes goes (map, object_map): at `hint` when it is not 0
+    /// (MAP_FIXED_NOREPLACE: a malformed hint is EINVAL; a well-formed one naming a place that
+    /// cannot be given (outside user space, image, break, stack, guard gap) is EEXIST; it is never
+    /// relocated; an overlap with a mapping is found by `reserve`), else the map area's placement.
+    func placement(
+        hint: UInt64, length: UInt64, alignmentPages: UInt64
+    ) -> Result<(start: VirtualAddress, pageCount: UInt64), Rejection> {
+        if hint != 0 {
+            let range: UserRange
+            do throws(UserRangeError) {
+                range = try validateUserRange(address: hint, length: length, alignment: .pageAlignedAddress)
+            } catch {
+                let errno: Errno = error == .misaligned || error == .zeroLength ? .invalidArgument : .exists
+                return .failure(Rejection(errno, RejectionReason(error)))
+            }
+            guard hint % (alignmentPages * frameSize) == 0 else {
+                return .failure(Rejection(.invalidArgument, .badRange(.misaligned)))
+            }
+            if overlapsFixedRegions(range) { return .failure(Rejection(.exists, .imageOrStack)) }
+            return .success((range.start, range.pageCount))
+        }
+        guard length != 0 else { return .failure(Rejection(.invalidArgument, .badRange(.zeroLength))) }
+        guard length <= UserSpace.byteCount, let rounded = alignUp(length, to: frameSize) else {
+            return .failure(Rejection(.invalidArgument, .badRange(.tooLarge)))
+        }
+        guard let placed = unhintedPlacement(pageCount: rounded >> frameShift, alignmentPages: alignmentPages) else {
+            return .failure(Rejection(.outOfMemory, .mapAreaFull))
+        }
+        return .success((placed, rounded >> frameShift))
     }
 
     public mutating func unmap<Machine: SyscallMachine>(
@@ -122,10 +132,13 @@ extension ProcessMemory {
         guard isMapped(from: range.start, pageCount: range.pageCount) else {
             return .failure(Rejection(.invalidArgument, .notMapped))
         }
+        guard regions.pieces(from: range.start, to: range.end).allSatisfy({ $0.permits(flags) }) else {
+            return .failure(Rejection(.rightsExceeded))
+        }
         // Making reserved read-only pages writable charges them (strict commit): refused, nothing changes.
         let before = regions.pieces(from: range.start, to: range.end)
         regions.update(from: range.start, to: range.end) { region in
-            region.isCharged = region.isCharged || flags.contains(.writable)
+            region.isCharged = region.chargedWhen(writable: flags.contains(.writable))
         }
         do throws(RejectionReason) { try settleCharge(machine: &machine) } catch {
             regions.remove(from: range.start, to: range.end)
@@ -135,6 +148,7 @@ extension ProcessMemory {
         do throws(PageTableError) {
             try setFlags(from: range.start, pageCount: range.pageCount, flags: flags, zeroFrame: machine.sharedZeroFrame).flush(
                 machine)
+            try readOnlyObjectLeaves(from: range.start, to: range.end, machine: &machine)
         } catch {
             preconditionFailure("protect: a validated, reserved user range was refused")
         }

@@ -4,13 +4,15 @@
 //   2. no region covers the address                  -> refused (kernel-memory, stack-guard-gap
 //                                                       or not-mapped, by where it is)
 //   3. the region's protection forbids the access    -> refused (protection-violation)
-//   4. the page is backed:
+//   4. an object region                               -> its object page resolved through the
+//                                                       registry (ProcessMemory+Objects.swift)
+//   5. the page is backed:
 //        its leaf allows the access                   -> already resolved
 //        a write to the shared zero frame             -> a private zeroed frame replaces it
 //      not backed:
 //        a write                                      -> a private zeroed frame (demand-zero)
 //        a read or an instruction fetch               -> the shared zero frame, read-only
-// Step 4's frames were charged when the region was reserved, so resolving never fails for want
+// Step 5's frames were charged when the region was reserved, so resolving never fails for want
 // of memory; should frames have been taken behind the ledger's back (a kernel bug), the fault is
 // refused as `no-frame` and the process killed, never the kernel.
 import MemoryCore
@@ -26,6 +28,7 @@ extension ProcessMemory {
         }
         guard Self.allows(region.flags, fault.access) else { return .failure(.protectionViolation) }
         let page = VirtualAddress(alignDown(fault.address.raw, to: frameSize))
+        if region.kind.object != nil { return resolveObjectFault(fault, at: page, in: region, machine: &machine) }
         if let backed = space.translate(page) {
             if Self.allows(backed.flags, fault.access) { return .success(.alreadyResolved) }
             guard fault.access == .write, backed.frame == machine.sharedZeroFrame else { return .failure(.protectionViolation) }

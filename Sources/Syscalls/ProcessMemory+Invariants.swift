@@ -2,6 +2,7 @@
 // present leaves + absent table entries met) plus the address space's own checker when a ledger
 // is given. Returns the first broken rule, never traps.
 import MemoryCore
+import MemoryObjects
 import PageTables
 
 /// The first rule `ProcessMemory.checkInvariants` found broken.
@@ -21,6 +22,14 @@ public enum ProcessMemoryViolation: Error, Equatable, Sendable {
     case chargeMismatch(dataPages: UInt64, tablePages: UInt64)
     case tablesBeyondCharge(tables: Int, charged: UInt64)
     case overQuota(committed: UInt64, quota: UInt64)
+    /// An object region maps a dead object or pages past its end.
+    case objectRegionOutsideObject(VirtualAddress)
+    /// An object region is charged, writable without the right, or executable.
+    case objectRegionRights(VirtualAddress)
+    /// An object region's leaf is not on its page's current frame (or is on the zero frame).
+    case staleObjectLeaf(VirtualAddress)
+    /// An object region's leaf is writable while its frame is shared (refcount > 1).
+    case sharedFrameWritable(VirtualAddress)
     case pageTables(PageTableInvariantViolation)
 }
 
@@ -56,7 +65,8 @@ extension ProcessMemory {
     }
 
     /// Every leaf lies in a region with at most its permissions; zero-frame leaves are read-only
-    /// and counted; uncharged regions hold no private frame.
+    /// and counted; uncharged private regions hold no private frame (object regions: see
+    /// checkObjectInvariants).
     private func checkRegionsAndLeaves(zeroFrame: FrameNumber) -> ProcessMemoryViolation? {
         var previousEnd = VirtualAddress(0)
         var leaves = 0, zeroLeaves = 0
@@ -77,7 +87,7 @@ extension ProcessMemory {
                     } else if frame == zeroFrame {
                         zeroLeaves += 1
                         if flags.contains(.writable) { violation = .zeroFrameWritable(page) }
-                    } else if !region.isCharged {
+                    } else if !region.isCharged && region.kind.object == nil {
                         violation = .privateFrameInUnchargedRegion(page)
                     }
                 }
@@ -95,5 +105,12 @@ extension ProcessMemory {
     public func checkInvariants(zeroFrame: FrameNumber, ledger: some TableFrameLedger) -> ProcessMemoryViolation? {
         if let violation = checkInvariants(zeroFrame: zeroFrame) { return violation }
         return space.checkInvariants(ledger: ledger).map { .pageTables($0) }
+    }
+}
+
+extension ProcessMemory {
+    /// As `checkInvariants(zeroFrame:)`, plus the object regions' rules against the registry.
+    public func checkInvariants(zeroFrame: FrameNumber, objects: MemoryObjects) -> ProcessMemoryViolation? {
+        checkInvariants(zeroFrame: zeroFrame) ?? checkObjectInvariants(zeroFrame: zeroFrame, objects: objects)
     }
 }

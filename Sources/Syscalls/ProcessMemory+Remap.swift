@@ -7,7 +7,8 @@
 //   flags: unknown bits -> EINVAL unknown-remap-flags; the alignment field by map's rule
 //     (MapOptions) -> EINVAL bad-alignment
 //   [address, address + oldLength): validateUserRange's reasons -> EINVAL; image, break, stack or
-//     its guard gap -> EINVAL image-or-stack; a page in no `map` region -> EFAULT not-mapped;
+//     its guard gap -> EINVAL image-or-stack; a page of an object region (object_map) -> EINVAL
+//     object-mapping; a page in no `map` region -> EFAULT not-mapped;
 //     regions of different protections -> EFAULT mixed-protection (Linux: several mappings)
 //   newLength: 0 -> EINVAL zero-length; past the user range when page-rounded -> EINVAL too-large
 // Invoke (the regions are the record; the page tables follow):
@@ -50,6 +51,9 @@ extension ProcessMemory {
         }
         guard !overlapsFixedRegions(old) else { return .failure(Rejection(.invalidArgument, .imageOrStack)) }
         let pieces = regions.pieces(from: old.start, to: old.end)
+        guard !pieces.contains(where: { $0.kind.object != nil }) else {
+            return .failure(Rejection(.invalidArgument, .objectMapping))
+        }
         guard regions.covers(from: old.start, to: old.end), pieces.allSatisfy({ $0.kind == .anonymous }) else {
             return .failure(Rejection(.badAddress, .notMapped))
         }

@@ -19,8 +19,13 @@
 //   - imageStart <= breakStart <= breakCurrent <= breakStart + breakLimitBytes (once loaded), and
 //     [breakStart, page-rounded breakCurrent) is a programBreak region
 //   - mapAreaStart <= mapNext <= mapAreaEnd + gap
-//   - destroy() returns every user frame, every table frame and every page of charge.
+//   - object regions (ProcessMemory+Objects.swift): uncharged; every leaf maps the frame its object
+//     page holds now (never the zero frame), writable only when the region is and the frame is
+//     the object's alone (refcount 1); the process holds one reference on each object it maps
+//   - destroy() returns every private frame, every table frame and every page of charge, and the
+//     references on the objects it mapped (their frames are theirs: freed only when they die).
 import MemoryCore
+import MemoryObjects
 import PageTables
 
 public struct ProcessMemory<Access: PhysicalMemoryAccess, Tables: TableFrameSource> {
@@ -54,6 +59,10 @@ public struct ProcessMemory<Access: PhysicalMemoryAccess, Tables: TableFrameSour
     public internal(set) var protectionFaults = 0
     /// The last charge refused (for the kernel's `vm oom` line).
     public internal(set) var lastCommitRefusal: CommitRefusal? = nil
+    /// Object pages whose OTHER mappings (in every process, this one included) may hold a leaf on
+    /// a frame the page no longer holds: a CoW copy made by a fault of this process. The machine
+    /// takes them (takeStaleObjectPages) after every fault and call and reconciles those mappings.
+    public internal(set) var staleObjectPages: [ObjectPages] = []
 
     public init(space: AddressSpace<Access>, tableFrames: Tables) {
         self.space = space
@@ -79,7 +88,7 @@ public struct ProcessMemory<Access: PhysicalMemoryAccess, Tables: TableFrameSour
     ) throws(RejectionReason) {
         let end = VirtualAddress(start.raw + pageCount * frameSize)
         guard !regions.overlaps(from: start, to: end) else { throw .overlapsMapping }
-        let isCharged = populate || flags.contains(.writable)
+        let isCharged = kind.object == nil && (populate || flags.contains(.writable))
         regions.insert(Region(start: start, pageCount: pageCount, flags: flags, kind: kind, isCharged: isCharged))
         do throws(RejectionReason) {
             try settleCharge(machine: &machine)
@@ -146,9 +155,17 @@ public struct ProcessMemory<Access: PhysicalMemoryAccess, Tables: TableFrameSour
     /// Unmaps every backed page of [start, start + pageCount pages) (holes are skipped),
     /// invalidates them, then gives their private frames back (the zero frame stays). In batches,
     /// so the frames wait for their flush in a small fixed buffer. Regions are not changed.
-    /// Precondition: the range is valid user space (checked by the caller).
+    /// Precondition: the range is valid user space holding no object region (checked by the caller).
     public mutating func unmapAndFree<Machine: SyscallMachine>(
         from start: VirtualAddress, pageCount: UInt64, machine: inout Machine
+    ) {
+        unmapLeaves(from: start, pageCount: pageCount, freeingFrames: true, machine: &machine)
+    }
+
+    /// As unmapAndFree; with `freeingFrames` false no frame is given back (an object's frames, or
+    /// private frames that move into an object).
+    mutating func unmapLeaves<Machine: SyscallMachine>(
+        from start: VirtualAddress, pageCount: UInt64, freeingFrames: Bool, machine: inout Machine
     ) {
         let zero = machine.sharedZeroFrame
         var cursor = start
@@ -172,7 +189,8 @@ public struct ProcessMemory<Access: PhysicalMemoryAccess, Tables: TableFrameSour
                 preconditionFailure("unmapAndFree: a validated user range was refused")
             }
             zeroFrameLeaves -= zeroLeaves
-            for index in 0 ..< count { machine.freeUserFrame(frames[index]) }
+            for index in 0 ..< count { machine.leafUnmapped(frames[index]) }
+            if freeingFrames { for index in 0 ..< count { machine.freeUserFrame(frames[index]) } }
             cursor = VirtualAddress(cursor.raw + batch * frameSize)
             remaining -= batch
         }
@@ -180,29 +198,38 @@ public struct ProcessMemory<Access: PhysicalMemoryAccess, Tables: TableFrameSour
 
     static var batchPages: Int { 64 }
 
-    /// Gives up [start, start + pageCount pages): its resident frames are freed (after their
-    /// flush), it leaves the regions, and its charge is released (unmap, remap's shrink).
+    /// Gives up [start, start + pageCount pages): its resident private frames are freed (after
+    /// their flush; an object region's leaves are only dropped), it leaves the regions, its charge
+    /// is released, and the references on objects it no longer maps (unmap, remap's shrink).
     /// Precondition: the range is valid user space (checked by the caller).
     mutating func unreserve<Machine: SyscallMachine>(from start: VirtualAddress, pageCount: UInt64, machine: inout Machine) {
-        unmapAndFree(from: start, pageCount: pageCount, machine: &machine)
-        regions.remove(from: start, to: VirtualAddress(start.raw + pageCount * frameSize))
+        let end = VirtualAddress(start.raw + pageCount * frameSize)
+        let pieces = regions.pieces(from: start, to: end)
+        for piece in pieces {
+            unmapLeaves(
+                from: piece.start, pageCount: piece.pageCount, freeingFrames: piece.kind.object == nil, machine: &machine)
+        }
+        regions.remove(from: start, to: end)
         do throws(RejectionReason) { try settleCharge(machine: &machine) } catch {
             preconditionFailure("releasing a charge was refused")
         }
+        releaseObjectsNoLongerMapped(pieces, machine: &machine)
     }
 
     /// Sets the protection of [start, start + pageCount pages): the regions' flags and every
     /// backed page's (a zero-frame page stays read-only: its first write still faults). The caller
-    /// settles the flush (the loader discards it: the space is not loaded yet).
+    /// settles the flush (the loader discards it: the space is not loaded yet), and over object
+    /// regions makes their leaves read-only again (protect: ProcessMemory+Objects.swift).
     public mutating func setFlags(
         from start: VirtualAddress, pageCount: UInt64, flags: PageFlags, zeroFrame: FrameNumber
     ) throws(PageTableError) -> TLBFlush {
+        let end = VirtualAddress(start.raw + pageCount * frameSize)
         let flush = try space.reprotectLeaves(startingAt: start, pageCount: pageCount) { frame in
             frame == zeroFrame ? flags.subtracting(.writable) : flags
         }
-        regions.update(from: start, to: VirtualAddress(start.raw + pageCount * frameSize)) { region in
+        regions.update(from: start, to: end) { region in
             region.flags = flags
-            region.isCharged = region.isCharged || flags.contains(.writable)
+            region.isCharged = region.chargedWhen(writable: flags.contains(.writable))
         }
         return flush
     }
@@ -250,6 +277,9 @@ public struct ProcessMemory<Access: PhysicalMemoryAccess, Tables: TableFrameSour
     /// Frees every user frame and table frame (the root included) and releases the whole charge.
     /// Returns (user frames, table frames) given back. The space must not be used afterwards.
     public mutating func destroy<Machine: SyscallMachine>(machine: inout Machine) -> (userFrames: Int, tableFrames: Int) {
+        let tablesBefore = space.tableFrameCount
+        unmapObjectRegions(machine: &machine)  // may free tables that held only object leaves: counted too
+        let tablesFreedWithObjects = tablesBefore - space.tableFrameCount
         var userFrames = 0
         let zero = machine.sharedZeroFrame
         let freedTables = space.destroy(tableFrames: &tableFrames) { _, frame, size in
@@ -262,6 +292,6 @@ public struct ProcessMemory<Access: PhysicalMemoryAccess, Tables: TableFrameSour
         regions.removeAll()
         machine.commit.release(committedPages)
         (chargedDataPages, chargedTablePages) = (0, 0)
-        return (userFrames, freedTables)
+        return (userFrames, freedTables + tablesFreedWithObjects)
     }
 }

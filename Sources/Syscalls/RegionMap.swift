@@ -1,6 +1,6 @@
 // The regions of one address space: sorted by start, never overlapping, adjacent regions with the
 // same flags, kind and charge merged (so reserving then protecting page by page stays a short
-// list). Lookups are binary searches; changes cost O(regions).
+// list; object regions only when their page offsets run on: Region.canMerge). Lookups are binary searches; changes cost O(regions).
 import MemoryCore
 import PageTables
 
@@ -122,9 +122,7 @@ public struct RegionMap: Sendable {
     mutating func split(at address: VirtualAddress) {
         let index = firstIndex(endingAbove: address)
         guard index < regions.count, regions[index].start < address else { return }
-        var upper = regions[index]
-        upper.start = address
-        upper.pageCount = (regions[index].end.raw - address.raw) / frameSize
+        let upper = regions[index].clipped(from: address, to: regions[index].end)
         regions[index].pageCount = (address.raw - regions[index].start.raw) / frameSize
         regions.insert(upper, at: index + 1)
     }

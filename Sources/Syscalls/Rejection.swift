@@ -2,6 +2,7 @@
 // at `debug`, seL4's practice) and the errno the ABI gives it; several reasons share an errno
 // (unmap's EINVAL covers a bad range, pages not from map, and the image or stack), never the
 // other way round. A refused call changes nothing.
+import MemoryObjects
 import PageTables
 
 /// The reason a call was refused.
@@ -55,6 +56,23 @@ public enum RejectionReason: Error, Hashable, Sendable {
     case mixedProtection
     /// Growth needs pages that are taken and the flags do not allow a move.
     case noRoomInPlace
+    // Memory objects, handles and channels (ObjectCalls.swift).
+    /// A refusal of the objects layer (MemoryObjects' ObjectError: bad-handle, wrong-kind,
+    /// rights-exceeded, outside-object, handle-table-full, channel-full, peer-closed, ...); its
+    /// errno is `ObjectError.errno`.
+    case object(ObjectError)
+    /// remap over an object region (its pages are an object's, not the process's to move).
+    case objectMapping
+    /// object_from_range over pages that are not all private `map` memory.
+    case notAnonymous
+    /// object_create's options: a bit no option has (none is defined yet).
+    case unknownObjectOptions
+    /// handle_duplicate's rights: a bit no right has.
+    case unknownRights
+    /// object_commit's operation: neither 0 (commit) nor 1 (decommit).
+    case unknownCommitOperation
+    /// channel_receive's flags: a bit other than bit 0 (non-blocking).
+    case unknownReceiveFlags
 
     public init(_ error: UserRangeError) { self = .badRange(error) }
 
@@ -89,6 +107,13 @@ public enum RejectionReason: Error, Hashable, Sendable {
         case .unknownRemapFlags: "unknown-remap-flags"
         case .mixedProtection: "mixed-protection"
         case .noRoomInPlace: "no-room-in-place"
+        case .object(let error): error.reason
+        case .objectMapping: "object-mapping"
+        case .notAnonymous: "not-anonymous"
+        case .unknownObjectOptions: "unknown-object-options"
+        case .unknownRights: "unknown-rights"
+        case .unknownCommitOperation: "unknown-commit-operation"
+        case .unknownReceiveFlags: "unknown-receive-flags"
         }
     }
 }
@@ -101,6 +126,29 @@ public struct Rejection: Error, Hashable, Sendable {
     @inlinable public init(_ errno: Errno, _ reason: RejectionReason) {
         self.errno = errno
         self.reason = reason
+    }
+
+    /// A refusal of the objects layer, with the errno the ABI gives it.
+    public init(_ error: ObjectError) { self.init(error.errno, .object(error)) }
+}
+
+extension ObjectError {
+    /// The errno of each objects-layer refusal (docs/syscalls.md, "Memory objects"): EBADF for a
+    /// handle that is not the caller's or not of the kind needed, EACCES for missing rights,
+    /// EMFILE for a full handle table, EPIPE for a closed peer, EAGAIN for a full or empty queue,
+    /// ENOMEM for the charge and the kernel's tables, EINVAL for the rest.
+    public var errno: Errno {
+        switch self {
+        case .badHandle, .wrongKind, .noSuchObject, .noSuchChannel: .badHandle
+        case .rightsExceeded: .permissionDenied
+        case .handleTableFull: .tooManyHandles
+        case .peerClosed: .brokenPipe
+        case .channelFull, .wouldBlock: .tryAgain
+        case .objectTableFull, .channelTableFull, .commitLimit, .outOfFrames, .referenceOverflow: .outOfMemory
+        case .outsideObject, .zeroSize, .tooLarge, .messageTooLarge, .tooManyHandles, .handleIsChannel, .channelLoop,
+            .duplicateHandle, .bufferTooSmall, .frameInUse:
+            .invalidArgument
+        }
     }
 }
 

@@ -87,4 +87,28 @@ import MMLogKit
         #expect(model.summaryChecks.first { $0.name == "processes" }?.outcome == .agrees)
         #expect(TextReport.render(model, source: "v1").contains("older-format"))
     }
+
+    @Test func cowCopiesAgreeWithTheObjectFaultLinesAtDebugOnly() {
+        let lines = [
+            "info  boot   log-format   t_us=1 version=2",
+            "info  boot   cmdline      t_us=2 log=debug",
+            "debug obj    fault        t_us=3 pid=2 object=0x10001 page=0 kind=commit refs=1",
+            "debug obj    fault        t_us=4 pid=2 object=0x10002 page=3 kind=cow-copy refs=1",
+            "debug obj    fault        t_us=5 pid=3 object=0x10001 page=3 kind=cow-reuse refs=1",
+            "debug obj    fault        t_us=6 pid=2 object=0x10002 page=4 kind=cow-copy refs=1",
+            "debug obj    fault        t_us=7 pid=2 kind=cow-copy count=2 via=kernel-access",
+            "summary result=pass processes=0 shared_frames_peak=4 cow_copies=4 t_us=8",
+        ]
+        let model = RunModelBuilder.build(text: lines.joined(separator: "\n"))
+        #expect(model.diagnostics.filter { $0.kind == .unknownEvent }.isEmpty)
+        #expect(model.summaryChecks.first { $0.name == "cow_copies" }?.outcome == .agrees)
+        let wrong = lines.map { $0.replacingOccurrences(of: "cow_copies=4", with: "cow_copies=3") }
+        #expect(
+            RunModelBuilder.build(text: wrong.joined(separator: "\n")).summaryChecks.first { $0.name == "cow_copies" }?.outcome
+                == .disagrees)
+        let info = lines.map { $0.replacingOccurrences(of: "log=debug", with: "log=info") }
+        #expect(
+            RunModelBuilder.build(text: info.joined(separator: "\n")).summaryChecks.first { $0.name == "cow_copies" }?.outcome
+                == .unchecked)
+    }
 }

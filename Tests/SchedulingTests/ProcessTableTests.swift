@@ -7,7 +7,7 @@ import Testing
 
 /// The reference: a dictionary of records and a queue, rules written the plain way.
 struct SchedulerModel {
-    enum State: Equatable { case runnable, running, waiting(Int?), zombie(UInt64) }
+    enum State: Equatable { case runnable, running, waiting(Int?), blocked(UInt64), zombie(UInt64) }
     struct Record {
         var parent: Int?
         var tree: Int
@@ -63,6 +63,18 @@ struct SchedulerModel {
         records[id]!.state = .waiting(child)
         current = nil
         return .blocked
+    }
+
+    mutating func block(on event: UInt64) {
+        records[current!]!.state = .blocked(event)
+        current = nil
+    }
+
+    mutating func wake(_ event: UInt64) -> [Int] {
+        let woken = records.filter { $0.value.state == .blocked(event) }.map(\.key).sorted()
+        for id in woken { records[id]!.state = .runnable }
+        queue += woken
+        return woken
     }
 
     mutating func exit(status: UInt64) -> [Int] {
@@ -208,5 +220,94 @@ struct SchedulerModel {
         #expect(table.entries.isEmpty, "a process was lost: \(table.entries)")
         #expect(reaped.count == created && reaped.values.allSatisfy { $0 == 1 }, "every pid reaped exactly once")
         #expect(table.peakAlive > 1)
+    }
+
+    @Test func aBlockedProcessRunsOnlyAfterItsEventAndALostWakeupIsReported() throws {
+        var table = ProcessTable(capacity: 8, treeLimit: 4)
+        let receiver = try table.create(parent: nil)
+        let sender = try table.create(parent: nil)
+        #expect(table.next() == receiver)
+        table.block(on: WaitEvent(7))
+        #expect(table.entry(receiver)?.state == .blocked(on: WaitEvent(7)) && table.current == nil)
+        #expect(table.blockedCount == 1)
+        #expect(table.next() == sender)
+        #expect(table.wake(WaitEvent(8)).isEmpty)  // another event wakes nobody
+        table.preemptCurrent()
+        #expect(table.next() == sender, "the blocked process is not queued")
+        // The kernel judges the wait: a message queued without a wake is a lost wakeup.
+        #expect(table.checkInvariants(stillBlocks: { _ in false }) == .blockedWithoutCause(receiver, WaitEvent(7)))
+        #expect(table.wake(WaitEvent(7)) == [receiver])
+        #expect(table.checkInvariants(stillBlocks: { _ in false }) == nil)
+        table.preemptCurrent()
+        #expect(table.next() == receiver)
+        #expect(table.exitCurrent(status: 0).reapedItself)  // it ends only after it was woken: no wait left
+        #expect(table.blockedCount == 0 && table.checkInvariants() == nil)
+    }
+
+    /// Receivers on three events (channel endpoints): a running process either takes its event's
+    /// message (consumes `ready`) or blocks until a sender signals it; the table's checker judges
+    /// with `stillBlocks` = "no message ready" after every step (so a missing wake fails at once).
+    @Test(arguments: [5, 6, 7])
+    func randomBlockingSequencesMatchTheModelAndLoseNoWakeup(seed: UInt64) throws {
+        var random = SeededGenerator(seed: seed)
+        var table = ProcessTable(capacity: 10, treeLimit: 5)
+        var model = SchedulerModel(capacity: 10, treeLimit: 5)
+        var ready: [UInt64: Bool] = [0: false, 1: false, 2: false]
+        var blocks = 0, wakes = 0
+        for step in 0 ..< 40_000 {
+            let choice = Int.random(in: 0 ..< 100, using: &random)
+            let event = UInt64.random(in: 0 ..< 3, using: &random)
+            if choice < 12 {  // a message arrives (from a process or a peer's close): signal
+                ready[event] = true
+                let woken = table.wake(WaitEvent(event))
+                #expect(woken.map(\.raw) == model.wake(event), "step \(step)")
+                wakes += woken.count
+            } else if table.current == nil {
+                if choice < 25 || table.runQueue.isEmpty {
+                    #expect((try? table.create(parent: nil))?.raw == model.create(parent: nil), "step \(step)")
+                } else {
+                    #expect(table.next()?.raw == model.next(), "step \(step)")
+                }
+            } else if choice < 60 {  // receive
+                if ready[event] == true {
+                    ready[event] = false
+                } else {
+                    table.block(on: WaitEvent(event))
+                    model.block(on: event)
+                    blocks += 1
+                }
+            } else if choice < 85 {
+                table.preemptCurrent()
+                model.preempt()
+            } else if choice < 90 {
+                _ = try? table.create(parent: table.current)
+                _ = model.create(parent: model.current)
+            } else {
+                _ = table.exitCurrent(status: 0)
+                _ = model.exit(status: 0)
+            }
+            let violation = table.checkInvariants(stillBlocks: { ready[$0.raw] != true })
+            try #require(violation == nil, "step \(step): \(String(describing: violation))")
+            #expect(table.entries.map(\.id.raw) == model.records.keys.sorted(), "step \(step)")
+            #expect(table.runQueue.map(\.raw) == model.queue, "step \(step)")
+        }
+        #expect(blocks > 1000 && wakes > 1000)
+    }
+
+    @Test func everyLiveProcessBlockedOrWaitingIsADeadlockAndTheBreakerWakesTheBlocked() throws {
+        var table = ProcessTable(capacity: 8, treeLimit: 4)
+        let parent = try table.create(parent: nil)
+        #expect(table.next() == parent)
+        let child = try table.create(parent: parent)
+        #expect(table.wait(for: child) == .blocked)
+        #expect(!table.isDeadlocked, "the child can still run")
+        #expect(table.next() == child)
+        table.block(on: WaitEvent(3))  // receives on a channel whose other end only it holds
+        #expect(table.isDeadlocked)
+        #expect(table.wakeAllBlocked() == [child])
+        #expect(!table.isDeadlocked && table.checkInvariants() == nil)
+        #expect(table.next() == child)
+        #expect(table.exitCurrent(status: 1).wokeParent == parent)  // the kernel kills it: the parent's wait ends
+        #expect(table.checkInvariants() == nil)
     }
 }

@@ -145,7 +145,7 @@ struct HostProcessMachine: ProcessMachine {
         var machine = try makeMachine()
         #expect(ProcessCalls.perform(.getpid, machine: &machine).result == 1)
         #expect(ProcessCalls.perform(.yield, machine: &machine).result == 0 && machine.yields == 1)
-        #expect(SyscallRequest.decode(number: 7, 1, 2, 3, 0) == .process(.spawn(name: 1, length: 2)))
+        #expect(SyscallRequest.decode(number: 7, 1, 2, 3, 4) == .process(.spawn(name: 1, length: 2, handles: 3, handleCount: 4)))
         #expect(SyscallRequest.decode(number: 8, 1, 2, 3, 0) == .process(.wait(pid: 1, statusOutput: 2)))
         #expect(SyscallRequest.decode(number: 9, 1, 2, 3, 0) == .process(.yield))
         #expect(SyscallRequest.decode(number: 10, 1, 2, 3, 0) == .process(.getpid))

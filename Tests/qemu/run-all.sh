@@ -99,6 +99,25 @@ if [ -n "$test_programs" ]; then
       echo "FAIL commit limit (MEM=32M)"; failures=$((failures + 1))
     fi
   fi
+  # Issue 9: the memory-object programs by themselves (their figures are exact only without other
+  # programs sharing or cloning memory): Tests/qemu/check-objects.sh.
+  objects=$(tr ' ' '\n' <<<"$test_programs" | grep -E '/(ring_[a-z]+|zero_copy_[a-z]+|cow_snapshot|object_[a-z_]+)\.elf$' | tr '\n' ' ')
+  if [ -n "$objects" ]; then
+    runs=$((runs + 1))
+    log=$logdir/objects.log
+    echo "== memory objects: $(basename -a $objects | sed 's/\.elf$//' | tr '\n' ' ')(MEM=128M)"
+    QEMU_EXTRA_FLAGS=$(initrd "$objects")
+    if "$here/boot-kernel.sh" "$image" 128M "$log" log=info cpu_limit_ms=$PROGRAMS_CPU_LIMIT_MS && \
+       "$here/check-summary.sh" "$log" $((128 << 20)) && \
+       "$here/check-programs.sh" "$log" User/Programs/expectations.txt $objects && \
+       "$here/check-processes.sh" "$log" && \
+       "$here/check-objects.sh" "$log"; then
+      :
+    else
+      tr -d '\r' <"$log" | grep -E 'proc|obj|error|panic|FAILED' | tail -40
+      echo "FAIL memory objects (MEM=128M)"; failures=$((failures + 1))
+    fi
+  fi
 fi
 # The ladder program (a default program): its table must be whole (every rung with a median).
 case " $default_programs " in *"/ladder.elf "*)

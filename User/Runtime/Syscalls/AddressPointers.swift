@@ -72,4 +72,19 @@ enum MemoryProbe {
         }
         return true
     }
+
+    /// An order-sensitive checksum of every word (a word moved, lost or changed changes it).
+    static func checksum(_ address: VirtualAddress, byteCount: UInt64) -> UInt64 {
+        let words = UnsafeMutablePointer<UInt64>(bitPattern: UInt(address.raw))!
+        var sum: UInt64 = 0xCBF2_9CE4_8422_2325
+        for index in 0 ..< Int(byteCount / 8) { sum = (sum << 5 | sum >> 59) ^ words[index] }
+        return sum
+    }
+
+    /// Copies every word from `source` to `destination` (contract: both mapped, destination writable).
+    static func copy(from source: VirtualAddress, to destination: VirtualAddress, byteCount: UInt64) {
+        let from = UnsafeMutablePointer<UInt64>(bitPattern: UInt(source.raw))!
+        let to = UnsafeMutablePointer<UInt64>(bitPattern: UInt(destination.raw))!
+        for index in 0 ..< Int(byteCount / 8) { to[index] = from[index] }
+    }
 }

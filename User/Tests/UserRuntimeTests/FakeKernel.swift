@@ -21,6 +21,8 @@
 // shrinking run unchanged; a growth that would move is refused ENOMEM (no-room-in-place), and the
 // heap then copies. Those are the ways this model departs from the kernel.
 //
+// It has no handle tables and no memory objects: an object call (12-21) not answered by
+// `forcedResult` gets ENOSYS, and a spawn with handles EBADF (ProcessMachine's default).
 // Hooks for the wrapper tests: `forcedResult` answers the next call of any number; `failNextMap`
 // and `failUnmaps` answer map/unmap with an errno without performing them (a kernel that breaks the ABI).
 #if canImport(Glibc)
@@ -192,7 +194,7 @@ final class FakeKernel: @unchecked Sendable {
             forcedResult = nil
             return forced
         }
-        switch SyscallRequest.decode(number: number, a[0], a[1], a[2], a[3]) {
+        switch SyscallRequest.decode(number: number, a[0], a[1], a[2], a[3], a[4], a[5]) {
         case .memory(var request):
             if case .map(let hint, let length, let protection, let options) = request {
                 request = .map(hint: hint, length: length, protection: protection, options: options | MapOptions.populateBit)
@@ -212,6 +214,10 @@ final class FakeKernel: @unchecked Sendable {
         case .process(let request):
             var processes = FakeProcesses(kernel: self)
             return ProcessCalls.perform(request, machine: &processes).result
+        case .object:
+            // No handle tables or objects here: the object calls run in Sources/Syscalls' own host
+            // tests and in QEMU; the wrapper tests answer them with `forcedResult`.
+            return SyscallOutcome.unknownNumber.result
         case .exit: preconditionFailure("exit reached the fake kernel")
         case .unknown: return SyscallOutcome.unknownNumber.result
         }

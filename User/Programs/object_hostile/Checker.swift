@@ -1,0 +1,1 @@
+../memtest/Checker.swift
