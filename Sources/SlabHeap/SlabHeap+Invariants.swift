@@ -36,13 +36,17 @@ extension SlabHeap {
     private mutating func checkCache(_ index: Int) -> SlabInvariantViolation? {
         let shape = caches[index].shape
         var slabs = 0, empty = 0, live = 0, partial = 0
+        var emptySlab: UInt64 = 0
         var slab = caches[index].allHead
         while slab != 0 {
             if let violation = checkSlab(slab, cache: index, shape) { return violation }
             let count = Int(SlabMemory.load32(slab, SlabMemory.liveCountOffset))
             slabs += 1
             live += count
-            if count == 0 { empty += 1 }
+            if count == 0 {
+                empty += 1
+                emptySlab = slab
+            }
             if count < shape.capacity { partial += 1 }
             guard slabs <= caches[index].slabCount else { return .cacheCountMismatch(cache: index) }
             slab = SlabMemory.load(slab, SlabMemory.allNextOffset)
@@ -58,7 +62,9 @@ extension SlabHeap {
         }
         if onPartial != partial { return .partialListMismatch(cache: index) }
         let cache = caches[index]
-        if slabs != cache.slabCount || live != cache.liveObjects || empty != cache.emptySlabs || empty > retainedEmptySlabs {
+        if slabs != cache.slabCount || live != cache.liveObjects || empty != cache.emptySlabs || empty > retainedEmptySlabs
+            || emptySlab != cache.emptySlab
+        {
             return .cacheCountMismatch(cache: index)
         }
         return nil

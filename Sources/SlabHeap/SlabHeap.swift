@@ -30,7 +30,10 @@
 //              slots whose bit is clear, each at a slot start, without a cycle
 //   partial:   a slab is on its cache's partial list iff live < capacity
 //   counts:    cache live objects == sum of its slabs' live counts; empty slabs == slabs with
-//              live 0 <= retainedEmptySlabs (one per cache)
+//              live 0 <= retainedEmptySlabs (one per cache), and that slab is the cache's
+//              `emptySlab`
+// Policy (not an invariant the checker walks): when a direct free leaves an arena holding only
+// kept empty slabs, they go back, so the arena can (releaseSlabsPinningArena).
 //
 // Not thread-safe: the kernel serialises calls (interrupts off), as for the buddy heap.
 
@@ -87,6 +90,9 @@ public struct SlabHeap<Source: ArenaSource> {
     @usableFromInline var recentArena: UInt64 = 0
     @usableFromInline let arenaMask: UInt64
     @usableFromInline var counters = SlabCounters()
+    /// `.poisonFreed` is on (see `debugOptions`): free objects hold the poison byte after their
+    /// free pointer.
+    @usableFromInline var poisonObjects = false
 
     public init(buddy: BuddyHeap<Source>, configuration: SlabConfiguration) throws(SlabConfigurationError) {
         if let problem = configuration.problem(arenaBytes: buddy.arenaBytes) { throw problem }
@@ -104,11 +110,17 @@ public struct SlabHeap<Source: ArenaSource> {
         }
     }
 
-    /// A named cache for objects of `objectBytes` (1 ... largest class), or nil when the cache
-    /// table is full or the size is out of range.
-    public mutating func createCache(name: StaticString, objectBytes: Int) -> SlabCacheID? {
-        guard cacheCount < slabCacheCapacity, objectBytes >= 1, objectBytes <= largestClassBytes else { return nil }
-        caches[cacheCount].shape = SlabShape(objectBytes: (objectBytes + 15) & ~15, slabBytes: slabBytes)
+    /// A named cache for objects of `objectBytes` (1 ... largest class) aligned to `alignment`
+    /// (a power of two, 16 ... 4096), or nil when the cache table is full or a value is out of
+    /// range. The object size is made exact: rounded up to a multiple of the alignment only.
+    public mutating func createCache(name: StaticString, objectBytes: Int, alignment: Int = 16) -> SlabCacheID? {
+        guard cacheCount < slabCacheCapacity, objectBytes >= 1, objectBytes <= largestClassBytes,
+            alignment >= 16, alignment <= 4096, alignment & (alignment - 1) == 0
+        else { return nil }
+        let bytes = (objectBytes + alignment - 1) & ~(alignment - 1)
+        let shape = SlabShape(objectBytes: bytes, slabBytes: slabBytes, alignment: alignment)
+        guard shape.capacity >= 2 else { return nil }
+        caches[cacheCount].shape = shape
         caches[cacheCount].name = name
         cacheCount += 1
         return SlabCacheID(index: cacheCount - 1)
@@ -144,13 +156,17 @@ public struct SlabHeap<Source: ArenaSource> {
         guard slab != 0 else { return nil }
         let object = SlabMemory.load(slab, SlabMemory.freeHeadOffset)
         let next = SlabMemory.load(object, 0)
+        if poisonObjects { verifyPoison(object: object, objectBytes: caches[index].shape.objectBytes) }
         SlabMemory.store(slab, SlabMemory.freeHeadOffset, next)
         let slot = slotIndex(object &- slab &- UInt64(caches[index].shape.firstObject), caches[index].shape)
         let bits = SlabMemory.bitmapWord(slab, slot)
         SlabMemory.setBitmapWord(slab, slot, bits | (1 << UInt64(slot & 63)))
         let live = SlabMemory.load32(slab, SlabMemory.liveCountOffset)
         SlabMemory.store32(slab, SlabMemory.liveCountOffset, live &+ 1)
-        if live == 0 { caches[index].emptySlabs &-= 1 }
+        if live == 0 {
+            caches[index].emptySlabs &-= 1
+            caches[index].emptySlab = 0
+        }
         if next == 0 { unlinkPartial(slab, cache: index) }
         caches[index].liveObjects &+= 1
         caches[index].allocations &+= 1
@@ -187,10 +203,12 @@ public struct SlabHeap<Source: ArenaSource> {
         SlabMemory.format(slab: slab, cookie: secret ^ slab, cacheIndex: index, bitmapWords: shape.bitmapWords)
         SlabMemory.threadFreeList(
             slab: slab, firstObject: shape.firstObject, objectBytes: shape.objectBytes, capacity: shape.capacity)
+        if poisonObjects { SlabMemory.poisonFreeObjects(slab: slab, objectBytes: shape.objectBytes) }
         SlabMemory.link(slab, at: SlabMemory.allNextOffset, head: &caches[index].allHead)
         SlabMemory.link(slab, at: SlabMemory.partialNextOffset, head: &caches[index].partialHead)
         caches[index].slabCount += 1
         caches[index].emptySlabs += 1
+        caches[index].emptySlab = slab
         counters.slabsTaken += 1
         return true
     }
@@ -232,6 +250,7 @@ public struct SlabHeap<Source: ArenaSource> {
     mutating func freeDirect(_ pointer: UnsafeMutableRawPointer) throws(HeapError) {
         recentArena = 0
         try buddy.free(pointer)
+        releaseSlabsPinningArena(of: SlabMemory.address(pointer))
     }
 
     /// Frees the object at `address` of `slab` (a slab of this heap), or throws naming the error.
@@ -248,6 +267,7 @@ public struct SlabHeap<Source: ArenaSource> {
         let bits = SlabMemory.bitmapWord(slab, slot)
         guard bits & bit != 0 else { return try badFree(address, slab: slab, shape) }
         SlabMemory.setBitmapWord(slab, slot, bits & ~bit)
+        if poisonObjects { SlabMemory.poison(object: address, objectBytes: shape.objectBytes) }
         let head = SlabMemory.load(slab, SlabMemory.freeHeadOffset)
         SlabMemory.store(address, 0, head)
         SlabMemory.store(slab, SlabMemory.freeHeadOffset, address)
@@ -277,15 +297,35 @@ public struct SlabHeap<Source: ArenaSource> {
         throw .doubleFree(pointer)
     }
 
-    /// A slab's last object was freed: keep it if it is the cache's only empty slab, else give it
-    /// back to the buddy heap.
+    /// A slab's last object was freed: keep it if the cache keeps no other empty slab, else give it
+    /// back to the buddy heap. (Giving a kept slab back here when it is its arena's last live
+    /// block made a heap with one arena take and return a slab on every pair; the arena check runs
+    /// after direct frees instead: `releaseSlabsPinningArena`.)
     @inline(never) @usableFromInline
     mutating func slabBecameEmpty(_ slab: UInt64, cache index: Int) {
         guard caches[index].emptySlabs >= retainedEmptySlabs else {
             caches[index].emptySlabs += 1
+            caches[index].emptySlab = slab
             return
         }
         releaseSlab(slab, cache: index)
+    }
+
+    /// When every live block of the arena holding `address` is a kept empty slab, gives those
+    /// slabs back, so the buddy heap can give the arena back as it would without the slab layer.
+    /// Called after a direct free (the last non-slab block of an arena going); O(caches).
+    mutating func releaseSlabsPinningArena(of address: UInt64) {
+        guard buddy.arenaHolds(SlabMemory.pointer(address)) else { return }
+        let arena = address & arenaMask
+        var kept = 0
+        for index in 0 ..< cacheCount where caches[index].emptySlab != 0 && caches[index].emptySlab & arenaMask == arena {
+            kept += 1
+        }
+        guard kept > 0, kept == buddy.liveBlockCount(inArenaOf: SlabMemory.pointer(address)) else { return }
+        for index in 0 ..< cacheCount where caches[index].emptySlab != 0 && caches[index].emptySlab & arenaMask == arena {
+            caches[index].emptySlabs -= 1
+            releaseSlab(caches[index].emptySlab, cache: index)
+        }
     }
 
     /// Empty slabs each cache keeps for its next allocations.
@@ -296,6 +336,7 @@ public struct SlabHeap<Source: ArenaSource> {
         SlabMemory.unlink(slab, at: SlabMemory.allNextOffset, head: &caches[index].allHead)
         SlabMemory.unlink(slab, at: SlabMemory.partialNextOffset, head: &caches[index].partialHead)
         caches[index].slabCount -= 1
+        if caches[index].emptySlab == slab { caches[index].emptySlab = 0 }
         counters.slabsReturned += 1
         SlabMemory.erase(slab: slab)
         recentArena = 0

@@ -9,6 +9,7 @@ import BuddyHeap
     @usableFromInline var servedByLargerClass = 0
     @usableFromInline var failedAllocations = 0
     @usableFromInline var errorsDetected = 0
+    @usableFromInline var useAfterFreeWrites = 0
     @usableFromInline init() {}
 }
 
