@@ -4,7 +4,8 @@
 // Algorithm
 // ---------
 // Small requests (<= the largest class, alignment <= 16) are rounded up to one of the size
-// classes (SlabSizeClasses.swift) and served by that class's cache. A cache keeps slabs: buddy
+// classes (SlabSizeClasses.swift: fitted to the slab, so a slab's tail is under 16 bytes per
+// object) and served by that class's cache. A cache keeps slabs: buddy
 // blocks of `slabBytes` (64 KiB in the kernel) aligned to their size, each cut into equal object
 // slots after a header (SlabMemory.swift). Free objects of a slab form a singly linked list
 // through their own first 8 bytes (the free pointer inside the free object, as SLUB does), and
@@ -42,15 +43,19 @@ import BuddyHeap
 
 /// How a slab heap is shaped.
 public struct SlabConfiguration: Sendable {
-    /// log2 of a slab's bytes (16: 64 KiB slabs).
+    /// log2 of a slab's bytes (15: 32 KiB slabs, the default).
     public var slabShift: Int
-    /// The largest generic class (requests above it go to the buddy heap): at most 4096 and at
-    /// most slabBytes / 8, so every slab holds several objects.
+    /// The largest nominal generic class: at most 4096 and at most slabBytes / 8, so every slab
+    /// holds several objects. Requests above the largest fitted class (SlabSizeClasses: 4080 in
+    /// 64 KiB slabs) go to the buddy heap.
     public var largestClassBytes: Int
     /// Keys the slab cookie (the kernel passes a boot-time random value).
     public var secret: UInt64
 
-    public init(slabShift: Int = 16, largestClassBytes: Int = largestSlabClassBytes, secret: UInt64) {
+    /// The slab size the kernel uses (measured: `make bench FILTER=slab`, lines slab_fill*).
+    public static let defaultSlabShift = 15
+
+    public init(slabShift: Int = defaultSlabShift, largestClassBytes: Int = largestSlabClassBytes, secret: UInt64) {
         self.slabShift = slabShift
         self.largestClassBytes = largestClassBytes
         self.secret = secret
@@ -85,6 +90,8 @@ public struct SlabHeap<Source: ArenaSource> {
     /// Generic classes 0 ..< genericClassCount; named caches follow up to cacheCount.
     @usableFromInline let genericClassCount: Int
     @usableFromInline let largestClassBytes: Int
+    /// The generic classes, fitted to `slabBytes` (SlabSizeClasses.swift).
+    @usableFromInline let classes: SlabSizeClasses
     public private(set) var cacheCount: Int
     /// An arena the buddy heap holds (0: none yet): a pointer inside it may be masked and read.
     @usableFromInline var recentArena: UInt64 = 0
@@ -101,20 +108,21 @@ public struct SlabHeap<Source: ArenaSource> {
         slabMask = ~UInt64(slabBytes - 1)
         arenaMask = ~UInt64(buddy.arenaBytes - 1)
         secret = configuration.secret
-        largestClassBytes = configuration.largestClassBytes
-        genericClassCount = SlabSizeClasses.classIndex(forBytes: configuration.largestClassBytes) + 1
+        classes = SlabSizeClasses(slabBytes: slabBytes, largestBytes: configuration.largestClassBytes)
+        largestClassBytes = classes.largest
+        genericClassCount = classes.count
         cacheCount = genericClassCount
         for index in 0 ..< genericClassCount {
-            caches[index].shape = SlabShape(objectBytes: SlabSizeClasses.bytes(ofClass: index), slabBytes: slabBytes)
+            caches[index].shape = SlabShape(objectBytes: Int(classes.bytes[index]), slabBytes: slabBytes)
             caches[index].name = "kmalloc"
         }
     }
 
-    /// A named cache for objects of `objectBytes` (1 ... largest class) aligned to `alignment`
+    /// A named cache for objects of `objectBytes` (1 ... 4096, at least two per slab) aligned to `alignment`
     /// (a power of two, 16 ... 4096), or nil when the cache table is full or a value is out of
     /// range. The object size is made exact: rounded up to a multiple of the alignment only.
     public mutating func createCache(name: StaticString, objectBytes: Int, alignment: Int = 16) -> SlabCacheID? {
-        guard cacheCount < slabCacheCapacity, objectBytes >= 1, objectBytes <= largestClassBytes,
+        guard cacheCount < slabCacheCapacity, objectBytes >= 1, objectBytes <= largestSlabClassBytes,
             alignment >= 16, alignment <= 4096, alignment & (alignment - 1) == 0
         else { return nil }
         let bytes = (objectBytes + alignment - 1) & ~(alignment - 1)
@@ -135,7 +143,7 @@ public struct SlabHeap<Source: ArenaSource> {
         guard UInt(bitPattern: byteCount) <= UInt(largestClassBytes), UInt(bitPattern: alignment) &- 1 < 16 else {
             return allocateDirect(byteCount: byteCount, alignment: alignment)
         }
-        let index = SlabSizeClasses.classIndex(forBytes: byteCount)
+        let index = classes.classIndex(forBytes: byteCount)
         caches[index].requestedBytesTotal &+= byteCount
         if let object = popObject(cache: index) { return SlabMemory.pointer(object) }
         return allocateSlow(cache: index)
