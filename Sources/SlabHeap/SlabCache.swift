@@ -9,6 +9,8 @@ public struct SlabCacheID: Hashable, Sendable {
 /// The shape of a cache's slabs, fixed when the cache is made.
 @usableFromInline struct SlabShape {
     @usableFromInline var objectBytes = 0
+    /// Bytes of each slab of the cache (a buddy block of this size, aligned to it).
+    @usableFromInline var slabBytes = 0
     @usableFromInline var capacity = 0
     @usableFromInline var firstObject = 0
     @usableFromInline var bitmapWords = 0
@@ -20,6 +22,7 @@ public struct SlabCacheID: Hashable, Sendable {
     /// header and slot bitmap, the first one (so every one) at a multiple of `alignment`.
     @usableFromInline init(objectBytes: Int, slabBytes: Int, alignment: Int = 16) {
         self.objectBytes = objectBytes
+        self.slabBytes = slabBytes
         var capacity = (slabBytes - SlabMemory.bitmapOffset) / objectBytes
         while capacity > 0 && Self.firstObject(capacity, alignment) + capacity * objectBytes > slabBytes { capacity -= 1 }
         self.capacity = capacity

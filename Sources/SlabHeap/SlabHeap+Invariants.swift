@@ -73,7 +73,7 @@ extension SlabHeap {
     /// One slab: a live buddy block of slabBytes, its cookie and cache, bitmap and free list.
     private mutating func checkSlab(_ slab: UInt64, cache index: Int, _ shape: SlabShape) -> SlabInvariantViolation? {
         let pointer = SlabMemory.pointer(slab)
-        guard buddy.blockByteCount(of: pointer) == slabBytes else { return .slabNotABuddyBlock(cache: index, slab: slab) }
+        guard buddy.blockByteCount(of: pointer) == shape.slabBytes else { return .slabNotABuddyBlock(cache: index, slab: slab) }
         guard SlabMemory.cookie(at: slab) == secret ^ slab else { return .badCookie(cache: index, slab: slab) }
         guard Int(SlabMemory.load32(slab, SlabMemory.cacheIndexOffset)) == index else {
             return .wrongCache(cache: index, slab: slab)

@@ -15,8 +15,9 @@ extension SlabHeap {
     /// holds it, its block (or large) size when the buddy heap does; nil when no live
     /// allocation starts there (a freed object, an interior or a foreign pointer).
     public mutating func blockByteCount(of pointer: UnsafeMutableRawPointer) -> Int? {
-        guard isSlabObject(pointer) else { return buddy.blockByteCount(of: pointer) }
-        let address = SlabMemory.address(pointer), slab = address & slabMask
+        guard buddy.arenaHolds(pointer) else { return buddy.blockByteCount(of: pointer) }
+        let address = SlabMemory.address(pointer), slab = slab(holding: address)
+        guard slab != 0 else { return buddy.blockByteCount(of: pointer) }
         let shape = caches[Int(SlabMemory.load32(slab, SlabMemory.cacheIndexOffset))].shape
         guard address &- slab >= UInt64(shape.firstObject) else { return nil }
         let offset = address &- slab &- UInt64(shape.firstObject)
@@ -49,11 +50,11 @@ extension SlabHeap {
             requested += caches[index].requestedBytesTotal
         }
         whole.liveAllocations += slabs.liveObjects - slabs.slabsHeld
-        whole.liveBlockBytes += slabs.liveObjectBytes - slabs.slabsHeld * slabBytes
+        whole.liveBlockBytes += slabs.liveObjectBytes - slabs.slabBytesHeld
         whole.allocations += allocations - slabs.slabsTaken
         whole.frees += frees - slabs.slabsReturned
-        whole.requestedBytesTotal += requested - slabs.slabsTaken * slabBytes
-        whole.grantedBytesTotal += granted - slabs.slabsTaken * slabBytes
+        whole.requestedBytesTotal += requested - counters.slabBytesTaken
+        whole.grantedBytesTotal += granted - counters.slabBytesTaken
         whole.failedAllocations += slabs.failedAllocations
         whole.invalidFrees += slabs.errorsDetected
         whole.useAfterFreeWrites += counters.useAfterFreeWrites

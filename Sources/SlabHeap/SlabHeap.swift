@@ -43,29 +43,39 @@ import BuddyHeap
 
 /// How a slab heap is shaped.
 public struct SlabConfiguration: Sendable {
-    /// log2 of a slab's bytes (15: 32 KiB slabs, the default).
+    /// log2 of the smallest slab's bytes (14: 16 KiB, the default).
     public var slabShift: Int
-    /// The largest nominal generic class: at most 4096 and at most slabBytes / 8, so every slab
-    /// holds several objects. Requests above the largest fitted class (SlabSizeClasses: 4080 in
-    /// 64 KiB slabs) go to the buddy heap.
+    /// log2 of the largest slab's bytes (slabShift + 2 unless given): a class's slab is the smallest
+    /// that holds 16 of its objects (SlabSizeClasses.swift).
+    public var largestSlabShift: Int
+    /// The largest nominal generic class: at most 4096 and at most the largest slab / 8, so
+    /// every slab holds several objects. Requests above the largest fitted class
+    /// (SlabSizeClasses: 4080 in 64 KiB slabs) go to the buddy heap.
     public var largestClassBytes: Int
     /// Keys the slab cookie (the kernel passes a boot-time random value).
     public var secret: UInt64
 
-    /// The slab size the kernel uses (measured: `make bench FILTER=slab`, lines slab_fill*).
-    public static let defaultSlabShift = 15
+    /// The smallest slab size the kernel uses (measured: `make bench FILTER=slab`, lines
+    /// slab_fill*); the largest is 4 times it unless given.
+    public static let defaultSlabShift = 14
 
-    public init(slabShift: Int = defaultSlabShift, largestClassBytes: Int = largestSlabClassBytes, secret: UInt64) {
+    public init(
+        slabShift: Int = defaultSlabShift, largestSlabShift: Int? = nil, largestClassBytes: Int = largestSlabClassBytes,
+        secret: UInt64
+    ) {
         self.slabShift = slabShift
+        self.largestSlabShift = largestSlabShift ?? slabShift + 2
         self.largestClassBytes = largestClassBytes
         self.secret = secret
     }
 
     /// The first problem with this configuration, or nil.
     public func problem(arenaBytes: Int) -> SlabConfigurationError? {
-        guard slabShift >= 9, 1 << slabShift <= arenaBytes / 4 else { return .slabShiftOutOfRange }
+        guard slabShift >= 9, largestSlabShift >= slabShift, largestSlabShift - slabShift <= 4,
+            1 << largestSlabShift <= arenaBytes / 4
+        else { return .slabShiftOutOfRange }
         guard largestClassBytes >= 16, largestClassBytes <= largestSlabClassBytes,
-            largestClassBytes <= (1 << slabShift) / 8
+            largestClassBytes <= (1 << largestSlabShift) / 8
         else { return .largestClassOutOfRange }
         return nil
     }
@@ -84,13 +94,17 @@ public struct SlabHeap<Source: ArenaSource> {
     /// The page-level allocator beneath: slabs and large requests come from it.
     public var buddy: BuddyHeap<Source>
     @usableFromInline var caches = InlineArray<64, SlabCache>(repeating: SlabCache())
+    /// The smallest slab's bytes, and its mask: pointer & slabMask finds the header of every
+    /// object of a smallest slab and of the first 2^slabShift bytes of a larger one.
     @usableFromInline let slabBytes: Int
     @usableFromInline let slabMask: UInt64
+    @usableFromInline let smallestSlabShift: Int
+    @usableFromInline let largestSlabShift: Int
     @usableFromInline let secret: UInt64
     /// Generic classes 0 ..< genericClassCount; named caches follow up to cacheCount.
     @usableFromInline let genericClassCount: Int
     @usableFromInline let largestClassBytes: Int
-    /// The generic classes, fitted to `slabBytes` (SlabSizeClasses.swift).
+    /// The generic classes, each fitted to its slab size (SlabSizeClasses.swift).
     @usableFromInline let classes: SlabSizeClasses
     public private(set) var cacheCount: Int
     /// An arena the buddy heap holds (0: none yet): a pointer inside it may be masked and read.
@@ -106,14 +120,18 @@ public struct SlabHeap<Source: ArenaSource> {
         self.buddy = buddy
         slabBytes = 1 << configuration.slabShift
         slabMask = ~UInt64(slabBytes - 1)
+        smallestSlabShift = configuration.slabShift
+        largestSlabShift = configuration.largestSlabShift
         arenaMask = ~UInt64(buddy.arenaBytes - 1)
         secret = configuration.secret
-        classes = SlabSizeClasses(slabBytes: slabBytes, largestBytes: configuration.largestClassBytes)
+        classes = SlabSizeClasses(
+            smallestSlabShift: configuration.slabShift, largestSlabShift: configuration.largestSlabShift,
+            largestBytes: configuration.largestClassBytes)
         largestClassBytes = classes.largest
         genericClassCount = classes.count
         cacheCount = genericClassCount
         for index in 0 ..< genericClassCount {
-            caches[index].shape = SlabShape(objectBytes: Int(classes.bytes[index]), slabBytes: slabBytes)
+            caches[index].shape = SlabShape(objectBytes: Int(classes.bytes[index]), slabBytes: 1 << Int(classes.slabShift[index]))
             caches[index].name = "kmalloc"
         }
     }
@@ -126,7 +144,14 @@ public struct SlabHeap<Source: ArenaSource> {
             alignment >= 16, alignment <= 4096, alignment & (alignment - 1) == 0
         else { return nil }
         let bytes = (objectBytes + alignment - 1) & ~(alignment - 1)
-        let shape = SlabShape(objectBytes: bytes, slabBytes: slabBytes, alignment: alignment)
+        var shift = smallestSlabShift
+        while shift < largestSlabShift
+            && SlabShape(objectBytes: bytes, slabBytes: 1 << shift, alignment: alignment).capacity
+                < SlabSizeClasses.minimumObjectsPerSlab
+        {
+            shift += 1
+        }
+        let shape = SlabShape(objectBytes: bytes, slabBytes: 1 << shift, alignment: alignment)
         guard shape.capacity >= 2 else { return nil }
         caches[cacheCount].shape = shape
         caches[cacheCount].name = name
@@ -205,9 +230,9 @@ public struct SlabHeap<Source: ArenaSource> {
 
     /// Takes a slab from the buddy heap for cache `index`; false when there is none.
     @usableFromInline mutating func addSlab(cache index: Int) -> Bool {
-        guard let raw = buddy.allocate(byteCount: slabBytes, alignment: slabBytes) else { return false }
-        let slab = SlabMemory.address(raw)
         let shape = caches[index].shape
+        guard let raw = buddy.allocate(byteCount: shape.slabBytes, alignment: shape.slabBytes) else { return false }
+        let slab = SlabMemory.address(raw)
         SlabMemory.format(slab: slab, cookie: secret ^ slab, cacheIndex: index, bitmapWords: shape.bitmapWords)
         SlabMemory.threadFreeList(
             slab: slab, firstObject: shape.firstObject, objectBytes: shape.objectBytes, capacity: shape.capacity)
@@ -218,6 +243,7 @@ public struct SlabHeap<Source: ArenaSource> {
         caches[index].emptySlabs += 1
         caches[index].emptySlab = slab
         counters.slabsTaken += 1
+        counters.slabBytesTaken += shape.slabBytes
         return true
     }
 
@@ -236,8 +262,41 @@ public struct SlabHeap<Source: ArenaSource> {
         let address = SlabMemory.address(pointer)
         guard address & arenaMask == recentArena, recentArena != 0 else { return try freeInNewArena(pointer) }
         let slab = address & slabMask
-        guard SlabMemory.cookie(at: slab) == secret ^ slab else { return try freeDirect(pointer) }
+        guard SlabMemory.cookie(at: slab) == secret ^ slab else { return try freeBeyondSmallestMask(pointer) }
         try freeObject(address, slab: slab)
+    }
+
+    /// `free` for a pointer in a held arena whose smallest-slab mask finds no slab: an object of a
+    /// larger slab beyond its first 2^slabShift bytes, else a buddy block.
+    @inline(never) @usableFromInline
+    mutating func freeBeyondSmallestMask(_ pointer: UnsafeMutableRawPointer) throws(HeapError) {
+        let slab = slabInLargerSizes(holding: SlabMemory.address(pointer))
+        guard slab != 0 else { return try freeDirect(pointer) }
+        try freeObject(SlabMemory.address(pointer), slab: slab)
+    }
+
+    /// The slab holding `address` (inside a held arena), or 0. A candidate is a slab when its
+    /// cookie matches (only the heap's secret makes one) and `address` lies inside its bytes.
+    @usableFromInline func slab(holding address: UInt64) -> UInt64 {
+        let slab = address & slabMask
+        if SlabMemory.cookie(at: slab) == secret ^ slab { return slab }
+        return slabInLargerSizes(holding: address)
+    }
+
+    /// `slab(holding:)` past the smallest mask: each larger slab size's mask in turn.
+    @usableFromInline func slabInLargerSizes(holding address: UInt64) -> UInt64 {
+        var previous = address & slabMask
+        var shift = smallestSlabShift + 1
+        while shift <= largestSlabShift {
+            let candidate = address & ~((1 << UInt64(shift)) &- 1)
+            if candidate != previous, SlabMemory.cookie(at: candidate) == secret ^ candidate {
+                let index = Int(SlabMemory.load32(candidate, SlabMemory.cacheIndexOffset))
+                return index < cacheCount && address &- candidate < UInt64(caches[index].shape.slabBytes) ? candidate : 0
+            }
+            previous = candidate
+            shift += 1
+        }
+        return 0
     }
 
     /// `free` for a pointer outside the recent arena: the buddy heap says whether an arena holds
@@ -247,8 +306,8 @@ public struct SlabHeap<Source: ArenaSource> {
         guard buddy.arenaHolds(pointer) else { return try freeDirect(pointer) }
         let address = SlabMemory.address(pointer)
         recentArena = address & arenaMask
-        let slab = address & slabMask
-        guard SlabMemory.cookie(at: slab) == secret ^ slab else { return try freeDirect(pointer) }
+        let slab = slab(holding: address)
+        guard slab != 0 else { return try freeDirect(pointer) }
         try freeObject(address, slab: slab)
     }
 

@@ -1,4 +1,10 @@
-// The size classes of the generic caches, fitted to the slab.
+// The size classes of the generic caches, each with its slab size, fitted to that slab.
+//
+// Slab size per class (SLUB's rule of a minimum object count): the smallest slab, from the
+// heap's smallest to its largest, that holds at least `minimumObjectsPerSlab` (16) objects of the
+// nominal size, so small classes keep small slabs (a cache's partly used slab costs at most one
+// slab) and large classes get slabs whose fitted sizes lie at most 1/16 apart. In the kernel:
+// 16 KiB slabs up to 1 008 bytes, 32 KiB up to 2 032, 64 KiB above.
 //
 // Nominal sizes: 16-byte steps up to 256 bytes, then 8 classes per doubling (steps of 1/8 of the
 // power of two below) up to the largest class, so rounding a request up wastes at most 1/8 of it.
@@ -23,17 +29,31 @@ public let slabClassCount = 48
     /// Object bytes of each class, ascending (0 ..< count).
     @usableFromInline var bytes = InlineArray<48, UInt16>(repeating: 0)
     @usableFromInline var count = 0
+    /// log2 of each class's slab bytes.
+    @usableFromInline var slabShift = InlineArray<48, UInt8>(repeating: 0)
     /// The class of a request of 16 * g + 1 ... 16 * (g + 1) bytes (entries above the largest
     /// class are unused: the heap sends those requests to the buddy heap before looking).
     @usableFromInline var classOfGranule = InlineArray<256, UInt8>(repeating: 0)
 
-    /// The fitted classes of slabs of `slabBytes`, none above `largestBytes`.
-    init(slabBytes: Int, largestBytes: Int) {
+    /// Objects a class's slab holds at least, where the largest slab allows.
+    static let minimumObjectsPerSlab = 16
+
+    /// The fitted classes on slabs of 2^smallestSlabShift ... 2^largestSlabShift bytes, none above
+    /// `largestBytes`.
+    init(smallestSlabShift: Int, largestSlabShift: Int, largestBytes: Int) {
         var index = 0
         while index < slabClassCount, Self.nominalBytes(ofClass: index) <= largestBytes {
-            let fitted = Self.fit(Self.nominalBytes(ofClass: index), slabBytes: slabBytes, largestBytes: largestBytes)
+            let nominal = Self.nominalBytes(ofClass: index)
+            var shift = smallestSlabShift
+            while shift < largestSlabShift
+                && SlabShape(objectBytes: nominal, slabBytes: 1 << shift).capacity < Self.minimumObjectsPerSlab
+            {
+                shift += 1
+            }
+            let fitted = Self.fit(nominal, slabBytes: 1 << shift, largestBytes: largestBytes)
             if count == 0 || Int(bytes[count - 1]) < fitted {
                 bytes[count] = UInt16(fitted)
+                slabShift[count] = UInt8(shift)
                 count += 1
             }
             index += 1

@@ -8,11 +8,15 @@ import SlabHeap
 typealias BenchSlabHeap = SlabHeap<PosixArenaSource>
 
 /// A slab heap (kernel configuration) over posix_memalign'd arenas, optionally capped.
-func makeSlabHolder(arenaLimit: Int = Int.max, slabShift: Int = SlabConfiguration.defaultSlabShift) -> HeapHolder<BenchSlabHeap> {
+/// `slabs` (log2 of the smallest and largest slab) other than the kernel's: for comparison.
+func makeSlabHolder(arenaLimit: Int = Int.max, slabs: ClosedRange<Int>? = nil) -> HeapHolder<BenchSlabHeap> {
     do {
         let buddy = try BuddyHeap(source: PosixArenaSource(arenaLimit: arenaLimit), configuration: .kernel)
-        let configuration = SlabConfiguration(
-            slabShift: slabShift, largestClassBytes: min(largestSlabClassBytes, (1 << slabShift) / 8), secret: 0x51AB_5EC2_E700_0001)
+        var configuration = SlabConfiguration(secret: 0x51AB_5EC2_E700_0001)
+        if let slabs {
+            configuration.slabShift = slabs.lowerBound
+            configuration.largestSlabShift = slabs.upperBound
+        }
         return HeapHolder(try BenchSlabHeap(buddy: buddy, configuration: configuration))
     } catch {
         fatalError("bench slab configuration refused")
@@ -30,25 +34,25 @@ func runSlabHeapScenarios() {
     runLarsonScenario(larson, scenario: "slab_larson", allocator: "slabheap") {
         [("invariants", larson.heap.checkInvariants() == nil ? "ok" : "BROKEN")]
     }
-    // The slab size the kernel uses, then the neighbouring sizes for comparison.
-    let shift = SlabConfiguration.defaultSlabShift
-    for slabShift in [shift, shift - 1, shift + 1] { runSlabFillScenario(slabShift: slabShift) }
+    // The kernel's slab sizes (16, 32 and 64 KiB by class), then one size for every class.
+    for slabs in [nil, 15 ... 15, 16 ... 16] { runSlabFillScenario(slabs: slabs) }
 }
 
 /// Fill until failure on 4 arenas through the slab layer: object and slab bytes as shares of the
 /// heap, and how often a larger class served a request when no new slab could be had. The
-/// kernel's slab size is `slab_fill`; others are `slab_fill_<KiB>k`.
-func runSlabFillScenario(slabShift: Int) {
+/// kernel's slab sizes are `slab_fill`; one size for every class is `slab_fill_<KiB>k`.
+func runSlabFillScenario(slabs: ClosedRange<Int>?) {
     let arenas = 4
-    let holder = makeSlabHolder(arenaLimit: arenas, slabShift: slabShift)
+    let holder = makeSlabHolder(arenaLimit: arenas, slabs: slabs)
     let heapBytes = arenas * holder.heap.buddy.arenaBytes
-    let scenario = slabShift == SlabConfiguration.defaultSlabShift ? "slab_fill" : "slab_fill_\(1 << (slabShift - 10))k"
+    let scenario = slabs.map { "slab_fill_\(1 << ($0.lowerBound - 10))k" } ?? "slab_fill"
     runFillScenario(holder, heapBytes: heapBytes, scenario: scenario, allocator: "slabheap") {
         let statistics = holder.heap.statistics
         return [
             ("object_bytes_pct", fixed(100 * Double(statistics.liveObjectBytes) / Double(heapBytes), 1)),
-            ("slab_bytes_pct", fixed(100 * Double(statistics.slabsHeld * statistics.slabBytes) / Double(heapBytes), 1)),
-            ("slab", String(statistics.slabBytes)), ("slab_classes", String(holder.heap.genericCacheCount)),
+            ("slab_bytes_pct", fixed(100 * Double(statistics.slabBytesHeld) / Double(heapBytes), 1)),
+            ("slabs", "\(statistics.slabBytes >> 10)-\(statistics.largestSlabBytes >> 10)KiB"),
+            ("slab_classes", String(holder.heap.genericCacheCount)),
             ("served_by_larger_class", String(statistics.servedByLargerClass)),
             ("invariants", holder.heap.checkInvariants() == nil ? "ok" : "BROKEN"),
         ]

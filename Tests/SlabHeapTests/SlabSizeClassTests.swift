@@ -5,14 +5,15 @@
 import Testing
 
 struct SlabSizeClassTests {
-    @Test(arguments: [(16, 4096), (10, 128), (12, 512)])
-    func classesAreFittedAndLookupIsExact(slabShift: Int, largest: Int) {
-        let slabBytes = 1 << slabShift
-        let classes = SlabSizeClasses(slabBytes: slabBytes, largestBytes: largest)
+    @Test(arguments: [(14, 16, 4096), (16, 16, 4096), (10, 12, 128), (12, 12, 512)])
+    func classesAreFittedAndLookupIsExact(smallestShift: Int, largestShift: Int, largest: Int) {
+        let classes = SlabSizeClasses(smallestSlabShift: smallestShift, largestSlabShift: largestShift, largestBytes: largest)
         #expect(classes.count > 1 && classes.largest <= largest)
         for index in 0 ..< classes.count {
             let bytes = Int(classes.bytes[index])
+            let slabBytes = 1 << Int(classes.slabShift[index])
             #expect(bytes % 16 == 0)
+            #expect(slabBytes >= 1 << smallestShift && slabBytes <= 1 << largestShift)
             if index > 0 { #expect(bytes > Int(classes.bytes[index - 1])) }
             let shape = SlabShape(objectBytes: bytes, slabBytes: slabBytes)
             let tail = slabBytes - shape.firstObject - shape.capacity * bytes
@@ -25,9 +26,16 @@ struct SlabSizeClassTests {
         }
     }
 
-    @Test func kernelSlabsTopClassHoldsSixteen() {
-        let classes = SlabSizeClasses(slabBytes: 1 << 16, largestBytes: 4096)
+    /// The kernel's geometry: 16 ... 64 KiB slabs, every class at least 16 per slab, the top
+    /// class 4 080 bytes (16 in 64 KiB).
+    @Test func kernelClassesHoldSixteenPerSlab() {
+        let classes = SlabSizeClasses(smallestSlabShift: 14, largestSlabShift: 16, largestBytes: 4096)
         #expect(classes.largest == 4080)
-        #expect(SlabShape(objectBytes: classes.largest, slabBytes: 1 << 16).capacity == 16)
+        for index in 0 ..< classes.count {
+            let shape = SlabShape(objectBytes: Int(classes.bytes[index]), slabBytes: 1 << Int(classes.slabShift[index]))
+            #expect(shape.capacity >= SlabSizeClasses.minimumObjectsPerSlab, "class \(classes.bytes[index])")
+        }
+        #expect(classes.slabShift[classes.classIndex(forBytes: 1000)] == 14)
+        #expect(classes.slabShift[classes.classIndex(forBytes: 4000)] == 16)
     }
 }
