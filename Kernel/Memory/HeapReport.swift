@@ -70,7 +70,9 @@ enum HeapReport {
     static func slabCaches() {
         guard KernelHeap.isReady else { return }
         let slabs = KernelHeap.slabStatistics
-        log.line(.info, "heap", "slabs").size("slab", UInt64(slabs.slabBytes)).dec("slabs_held", slabs.slabsHeld)
+        log.line(.info, "heap", "slabs").size("smallest_slab", UInt64(slabs.slabBytes))
+            .size("largest_slab", UInt64(slabs.largestSlabBytes)).dec("slabs_held", slabs.slabsHeld)
+            .size("slab_bytes_held", UInt64(slabs.slabBytesHeld))
             .dec("live_objects", slabs.liveObjects).size("live_object_bytes", UInt64(slabs.liveObjectBytes))
             .dec("slabs_taken", slabs.slabsTaken).dec("slabs_given", slabs.slabsReturned)
             .dec("served_by_larger_class", slabs.servedByLargerClass).dec("errors", slabs.errorsDetected).end()
@@ -81,7 +83,9 @@ enum HeapReport {
             let level: LogLevel = unused ? .warn : (named ? .info : .debug)
             guard log.isEnabled(level), named || cache.allocations > 0 else { continue }
             log.line(level, "heap", "cache").text("name", cache.name).dec("object", cache.objectBytes)
-                .dec("per_slab", cache.objectsPerSlab).dec("slabs", cache.slabs).dec("live", cache.liveObjects)
+                .size("slab", UInt64(cache.bytesPerSlab)).dec("per_slab", cache.objectsPerSlab).dec("slabs", cache.slabs).dec(
+                    "live", cache.liveObjects
+                )
                 .dec("allocs", cache.allocations).dec("frees", cache.frees).end()
         }
     }

@@ -52,7 +52,8 @@ enum KernelObjectCaches {
 
     /// A named cache's object when one matches the request, else the heap's general path.
     @inline(__always)
-    static func allocate(byteCount: Int, alignment: Int, from heap: inout SlabHeap<FrameArenaSource>) -> UnsafeMutableRawPointer? {
+    static func allocate(byteCount: Int, alignment: Int, from heap: inout SlabHeap<FrameArenaSource>) -> UnsafeMutableRawPointer?
+    {
         if let cache = cache(byteCount: byteCount, alignment: alignment) { return heap.allocate(from: cache) }
         return heap.allocate(byteCount: byteCount, alignment: alignment)
     }

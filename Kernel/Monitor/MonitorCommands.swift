@@ -250,7 +250,9 @@ enum MonitorCommands {
         let after = KernelHeap.statistics
         let line = reply.line(.info, "mon", "kalloc").address("ptr", address).dec("size", size).dec("align", alignment)
             .dec("block", UInt64(KernelHeap.blockByteCount(at: block) ?? 0))
-        KernelHeap.orderField(line, at: block).dec("splits", after.splits - before.splits).dec("arenas_taken", after.arenasAcquired - before.arenasAcquired).end()
+        KernelHeap.orderField(line, at: block).dec("splits", after.splits - before.splits).dec(
+            "arenas_taken", after.arenasAcquired - before.arenasAcquired
+        ).end()
     }
 
     static func kfree(_ address: UInt64) {

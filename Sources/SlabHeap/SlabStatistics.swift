@@ -19,6 +19,8 @@ public struct SlabCacheStatistics: Sendable {
     public var name: StaticString
     public var objectBytes: Int
     public var objectsPerSlab: Int
+    /// Bytes of one slab of the cache.
+    public var bytesPerSlab: Int
     public var slabs: Int
     public var emptySlabs: Int
     public var liveObjects: Int
@@ -53,6 +55,7 @@ extension SlabHeap {
         let cache = caches[index]
         return SlabCacheStatistics(
             name: cache.name, objectBytes: cache.shape.objectBytes, objectsPerSlab: cache.shape.capacity,
+            bytesPerSlab: cache.shape.slabBytes,
             slabs: cache.slabCount, emptySlabs: cache.emptySlabs, liveObjects: cache.liveObjects,
             allocations: cache.allocations, frees: cache.frees,
             requestedBytesTotal: cache.requestedBytesTotal, slabBytes: cache.slabCount * cache.shape.slabBytes)
