@@ -26,9 +26,12 @@ extension SlabHeap {
     /// The first broken invariant of the slab layer and (unless `buddy` is `.skipped`) of the
     /// buddy heap beneath, or nil. The buddy walk costs O(arena bytes); the slab walk O(slabs).
     public mutating func checkInvariants(buddy scope: BuddyCheck = .included) -> SlabInvariantViolation? {
+        var kept = 0
         for index in 0 ..< cacheCount {
             if let violation = checkCache(index) { return violation }
+            if caches[index].emptySlab != 0 { kept += 1 }
         }
+        if kept != keptEmptySlabCount { return .cacheCountMismatch(cache: cacheCount) }
         if scope == .included, let violation = buddy.checkInvariants() { return .buddy(violation) }
         return nil
     }

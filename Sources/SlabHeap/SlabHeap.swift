@@ -104,8 +104,10 @@ public struct SlabHeap<Source: ArenaSource> {
     /// Generic classes 0 ..< genericClassCount; named caches follow up to cacheCount.
     @usableFromInline let genericClassCount: Int
     @usableFromInline let largestClassBytes: Int
-    /// The generic classes, each fitted to its slab size (SlabSizeClasses.swift).
-    @usableFromInline let classes: SlabSizeClasses
+    /// The generic classes, each fitted to its slab size (SlabSizeClasses.swift). A `var`,
+    /// never changed after init: read through `self` in place (as a `let` the compiler copied its
+    /// 256-byte lookup table to the stack on every allocation).
+    @usableFromInline var classes: SlabSizeClasses
     public private(set) var cacheCount: Int
     /// An arena the buddy heap holds (0: none yet): a pointer inside it may be masked and read.
     @usableFromInline var recentArena: UInt64 = 0
@@ -114,6 +116,9 @@ public struct SlabHeap<Source: ArenaSource> {
     /// `.poisonFreed` is on (see `debugOptions`): free objects hold the poison byte after their
     /// free pointer.
     @usableFromInline var poisonObjects = false
+    /// Caches whose `emptySlab` is set: a direct free checks its arena only when that arena's
+    /// live blocks are this few (releaseSlabsPinningArena), so the common free costs one compare.
+    @usableFromInline var keptEmptySlabCount = 0
 
     public init(buddy: BuddyHeap<Source>, configuration: SlabConfiguration) throws(SlabConfigurationError) {
         if let problem = configuration.problem(arenaBytes: buddy.arenaBytes) { throw problem }
@@ -199,6 +204,7 @@ public struct SlabHeap<Source: ArenaSource> {
         if live == 0 {
             caches[index].emptySlabs &-= 1
             caches[index].emptySlab = 0
+            keptEmptySlabCount &-= 1
         }
         if next == 0 { unlinkPartial(slab, cache: index) }
         caches[index].liveObjects &+= 1
@@ -242,6 +248,7 @@ public struct SlabHeap<Source: ArenaSource> {
         caches[index].slabCount += 1
         caches[index].emptySlabs += 1
         caches[index].emptySlab = slab
+        keptEmptySlabCount += 1
         counters.slabsTaken += 1
         counters.slabBytesTaken += shape.slabBytes
         return true
@@ -373,6 +380,7 @@ public struct SlabHeap<Source: ArenaSource> {
         guard caches[index].emptySlabs >= retainedEmptySlabs else {
             caches[index].emptySlabs += 1
             caches[index].emptySlab = slab
+            keptEmptySlabCount += 1
             return
         }
         releaseSlab(slab, cache: index)
@@ -382,7 +390,9 @@ public struct SlabHeap<Source: ArenaSource> {
     /// slabs back, so the buddy heap can give the arena back as it would without the slab layer.
     /// Called after a direct free (the last non-slab block of an arena going); O(caches).
     mutating func releaseSlabsPinningArena(of address: UInt64) {
-        guard buddy.arenaHolds(SlabMemory.pointer(address)) else { return }
+        guard keptEmptySlabCount > 0, buddy.arenaHolds(SlabMemory.pointer(address)),
+            buddy.liveBlockCount(inArenaOf: SlabMemory.pointer(address)) <= keptEmptySlabCount
+        else { return }
         let arena = address & arenaMask
         var kept = 0
         for index in 0 ..< cacheCount where caches[index].emptySlab != 0 && caches[index].emptySlab & arenaMask == arena {
@@ -403,7 +413,10 @@ public struct SlabHeap<Source: ArenaSource> {
         SlabMemory.unlink(slab, at: SlabMemory.allNextOffset, head: &caches[index].allHead)
         SlabMemory.unlink(slab, at: SlabMemory.partialNextOffset, head: &caches[index].partialHead)
         caches[index].slabCount -= 1
-        if caches[index].emptySlab == slab { caches[index].emptySlab = 0 }
+        if caches[index].emptySlab == slab {
+            caches[index].emptySlab = 0
+            keptEmptySlabCount -= 1
+        }
         counters.slabsReturned += 1
         SlabMemory.erase(slab: slab)
         recentArena = 0
