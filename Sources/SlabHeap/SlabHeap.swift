@@ -50,7 +50,7 @@ public struct SlabConfiguration: Sendable {
     public var largestSlabShift: Int
     /// The largest nominal generic class: at most 4096 and at most the largest slab / 8, so
     /// every slab holds several objects. Requests above the largest fitted class
-    /// (SlabSizeClasses: 4080 in 64 KiB slabs) go to the buddy heap.
+    /// (the largest size itself is always a class) go to the buddy heap.
     public var largestClassBytes: Int
     /// Keys the slab cookie (the kernel passes a boot-time random value).
     public var secret: UInt64
@@ -104,10 +104,9 @@ public struct SlabHeap<Source: ArenaSource> {
     /// Generic classes 0 ..< genericClassCount; named caches follow up to cacheCount.
     @usableFromInline let genericClassCount: Int
     @usableFromInline let largestClassBytes: Int
-    /// The generic classes, each fitted to its slab size (SlabSizeClasses.swift). A `var`,
-    /// never changed after init: read through `self` in place (as a `let` the compiler copied its
-    /// 256-byte lookup table to the stack on every allocation).
-    @usableFromInline var classes: SlabSizeClasses
+    /// SlabSizeClasses.classOfGranule, kept here at the top level of the heap: read in place. (Inside
+    /// a nested struct the compiler copied all 256 bytes to the stack on every allocation.)
+    @usableFromInline var classOfGranule: InlineArray<256, UInt8>
     public private(set) var cacheCount: Int
     /// An arena the buddy heap holds (0: none yet): a pointer inside it may be masked and read.
     @usableFromInline var recentArena: UInt64 = 0
@@ -129,9 +128,10 @@ public struct SlabHeap<Source: ArenaSource> {
         largestSlabShift = configuration.largestSlabShift
         arenaMask = ~UInt64(buddy.arenaBytes - 1)
         secret = configuration.secret
-        classes = SlabSizeClasses(
+        let classes = SlabSizeClasses(
             smallestSlabShift: configuration.slabShift, largestSlabShift: configuration.largestSlabShift,
             largestBytes: configuration.largestClassBytes)
+        classOfGranule = classes.classOfGranule
         largestClassBytes = classes.largest
         genericClassCount = classes.count
         cacheCount = genericClassCount
@@ -173,7 +173,7 @@ public struct SlabHeap<Source: ArenaSource> {
         guard UInt(bitPattern: byteCount) <= UInt(largestClassBytes), UInt(bitPattern: alignment) &- 1 < 16 else {
             return allocateDirect(byteCount: byteCount, alignment: alignment)
         }
-        let index = classes.classIndex(forBytes: byteCount)
+        let index = Int(classOfGranule[(max(byteCount, 1) &- 1) >> 4])
         caches[index].requestedBytesTotal &+= byteCount
         if let object = popObject(cache: index) { return SlabMemory.pointer(object) }
         return allocateSlow(cache: index)

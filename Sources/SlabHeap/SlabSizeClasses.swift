@@ -13,9 +13,10 @@
 // unused tail is then under 16 bytes per object (for 4 096-byte objects in 64 KiB slabs it was a
 // whole object: 15 fit, 4 016 bytes left), and a request just above a nominal size often lands in
 // a class that holds as many objects per slab. Where a nominal size's fit exceeds the largest
-// class (4 096 in 64 KiB slabs: 15 of 4 352), n grows until it fits: the top class is 4 080 (16
-// per slab), and 4 081 ... 4 096-byte requests are buddy blocks of exactly 4 096. Classes that fit
-// to the same size are one class.
+// class (4 096 in 64 KiB slabs: 15 of 4 352), n grows until it fits (4 080: 16 per slab), and
+// the largest size itself is one more class (4 096, 15 per slab): sent to the buddy heap instead,
+// a 4 096-byte pair cost ~560 instructions more (callgrind). Classes that fit to the same size
+// are one class.
 //
 // A request's class is one table load: classOfGranule[(size - 1) / 16], the smallest class that
 // holds it (sizes up to largestSlabClassBytes, so 256 entries).
@@ -27,10 +28,10 @@ public let slabClassCount = 48
 
 @usableFromInline struct SlabSizeClasses {
     /// Object bytes of each class, ascending (0 ..< count).
-    @usableFromInline var bytes = InlineArray<48, UInt16>(repeating: 0)
+    @usableFromInline var bytes = InlineArray<64, UInt16>(repeating: 0)
     @usableFromInline var count = 0
     /// log2 of each class's slab bytes.
-    @usableFromInline var slabShift = InlineArray<48, UInt8>(repeating: 0)
+    @usableFromInline var slabShift = InlineArray<64, UInt8>(repeating: 0)
     /// The class of a request of 16 * g + 1 ... 16 * (g + 1) bytes (entries above the largest
     /// class are unused: the heap sends those requests to the buddy heap before looking).
     @usableFromInline var classOfGranule = InlineArray<256, UInt8>(repeating: 0)
@@ -57,6 +58,11 @@ public let slabClassCount = 48
                 count += 1
             }
             index += 1
+        }
+        if Int(bytes[count - 1]) < largestBytes {
+            bytes[count] = UInt16(largestBytes)
+            slabShift[count] = UInt8(largestSlabShift)
+            count += 1
         }
         var granule = 0, current = 0
         while granule < 256 {
