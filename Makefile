@@ -29,6 +29,7 @@ define embedded_module
 $(EMB)/$(1).o: $$(wildcard Sources/$(1)/*.swift) $(2) | $(EMB)
 	swiftc $$(SWIFT_EMBEDDED) -module-name $(1) -I $(EMB) -emit-module \
 	  -emit-module-path $(EMB)/$(1).swiftmodule -c $$(wildcard Sources/$(1)/*.swift) -o $$@
+	@touch $$@  # swiftc keeps an unchanged .o's time, but generic code lives in the .swiftmodule
 endef
 
 $(EMB):

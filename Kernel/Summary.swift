@@ -26,7 +26,7 @@ enum Summary {
     /// Prints the line and returns the overall result.
     static func print(passed: Bool, expectedHeapErrors: Int) -> Bool {
         let frames = KernelMemory.frames.statistics
-        let heap = KernelHeap.heap?.statistics
+        let heap = (KernelHeap.isReady ? KernelHeap.statistics : nil)
         let heapErrors = heap?.errorsDetected ?? 0
         let frameBalance = frames.freeFrames == KernelMemory.freeFramesAtBoot
         let result =

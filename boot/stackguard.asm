@@ -25,6 +25,16 @@ stack_guard_initialize:                 ; void stack_guard_initialize(void); clo
     pop rbx
     ret
 
+; uint64_t kernel_random_seed(void): 64 fresh bits from the same source (RDRAND, else the TSC),
+; for keys chosen after boot (the kernel heap's slab cookie key); the caller mixes them.
+global kernel_random_seed
+kernel_random_seed:
+    push rbx
+    RDRAND_OR_TSC .seeded
+.seeded:
+    pop rbx
+    ret
+
 section .data
 global __stack_chk_guard
 align 8

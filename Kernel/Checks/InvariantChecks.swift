@@ -11,6 +11,7 @@ import PageTables
 import Syscalls
 import PhysicalMemory
 import BuddyHeap
+import SlabHeap
 
 enum InvariantChecks {
     /// Runs every checker (checks build only). `event` names the change, for the panic line.
@@ -34,7 +35,7 @@ enum InvariantChecks {
         running = true
         defer { running = false }
         if KernelMemory.frames.checkInvariants() != nil { panic("frame allocator invariant broken (checks build)", "after", 0) }
-        if KernelHeap.isReady, KernelHeap.heap!.checkInvariants() != nil { panic("kernel heap invariant broken (checks build)") }
+        if KernelHeap.isReady, KernelHeap.checkInvariants() != nil { panic("kernel heap invariant broken (checks build)") }
         if includingProcess, let process = CPULocal.this.current {
             let violation =
                 Objects.isSetUp

@@ -9,13 +9,14 @@
 import MemoryCore
 import KernelLog
 import BuddyHeap
+import SlabHeap
 
 enum HeapDemo {
     /// The errors phase 4 provokes on purpose (the summary reports them as expected).
     static let deliberateErrors = 2
 
     static func run() -> Bool {
-        let liveBefore = KernelHeap.heap!.statistics.liveBlockBytes
+        let liveBefore = KernelHeap.statistics.liveBlockBytes
         var passed = searchTree()
         HeapReport.orders(after: "tree")
         passed = arrays() && passed
@@ -23,7 +24,7 @@ enum HeapDemo {
         passed = alignedAllocations() && passed
         HeapReport.orders(after: "kmalloc")
         passed = mistakes() && passed
-        let liveAfter = KernelHeap.heap!.statistics.liveBlockBytes
+        let liveAfter = KernelHeap.statistics.liveBlockBytes
         log.line(liveAfter == liveBefore ? .info : .error, "demo", "heap-done")
             .dec("live_before", UInt64(liveBefore)).dec("live_after", UInt64(liveAfter)).end()
         return passed && liveAfter == liveBefore
@@ -41,7 +42,7 @@ enum HeapDemo {
         let count = tree.count
         let depth = tree.depth
         let ordered = tree.isOrdered
-        let allocations = KernelHeap.heap!.statistics.liveAllocations
+        let allocations = KernelHeap.statistics.liveAllocations
         log.line(ordered ? .info : .error, "demo", "tree").dec("nodes", UInt64(count)).dec("depth", UInt64(depth))
             .text("in_order", ordered ? "yes" : "NO").dec("heap_live_allocations", UInt64(allocations)).end()
         return ordered && count > 2900
@@ -82,7 +83,7 @@ enum HeapDemo {
     private static func alignedAllocations() -> Bool {
         var passed = true
         var alignment = 16
-        let largest = KernelHeap.heap!.largestBlockBytes
+        let largest = KernelHeap.largestBlockBytes
         while alignment <= largest {
             guard let pointer = kmalloc(100, alignment) else {
                 log.line(.error, "demo", "kmalloc").dec("align", alignment).text("result", "FAILED").end()
@@ -98,7 +99,7 @@ enum HeapDemo {
             return passed
         }
         big.initializeMemory(as: UInt8.self, repeating: 0x5A, count: bigSize)
-        let held = KernelHeap.heap!.blockByteCount(of: big) ?? 0
+        let held = KernelHeap.blockByteCount(of: big) ?? 0
         kfree(big)
         log.line(passed ? .info : .error, "demo", "kmalloc").size("max_alignment", UInt64(largest))
             .size("large_request", UInt64(bigSize)).size("large_held", UInt64(held)).text("aligned", passed ? "yes" : "NO").end()
@@ -108,13 +109,13 @@ enum HeapDemo {
     // MARK: 4. mistakes
 
     private static func mistakes() -> Bool {
-        let errorsBefore = KernelHeap.heap!.statistics.errorsDetected
+        let errorsBefore = KernelHeap.statistics.errorsDetected
         guard let pointer = kmalloc(64, 16) else { return false }
         kfree(pointer)
         kfree(pointer)  // double free: reported, nothing changes
         var onStack: UInt64 = 0
         withUnsafeMutablePointer(to: &onStack) { kfree(UnsafeMutableRawPointer($0)) }  // foreign
-        let detected = KernelHeap.heap!.statistics.errorsDetected - errorsBefore
+        let detected = KernelHeap.statistics.errorsDetected - errorsBefore
         log.line(detected == deliberateErrors ? .info : .error, "demo", "bad-frees")
             .dec("deliberate", UInt64(deliberateErrors)).dec("detected", UInt64(detected)).text("policy", "log-and-continue")
             .end()

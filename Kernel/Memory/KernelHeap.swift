@@ -1,6 +1,9 @@
-// The kernel heap: a buddy heap (Sources/BuddyHeap) over arenas of frames. Every Swift
-// allocation in the kernel (class instances, Array and String storage, closures) arrives here
-// through posix_memalign/free (Runtime/), and kernel code can call kmalloc/kfree directly.
+// The kernel heap: a slab layer (Sources/SlabHeap) in front of a buddy heap (Sources/BuddyHeap)
+// over arenas of frames. Requests up to 4 KiB (alignment <= 16) are objects of the slab caches
+// (the kernel's own frequent objects in named caches, KernelObjectCaches); larger or more aligned
+// ones are buddy blocks; above the largest block, frames directly. Every Swift allocation in the
+// kernel (class instances, Array and String storage, closures) arrives here through
+// posix_memalign/free (Runtime/), and kernel code can call kmalloc/kfree directly.
 //
 // Before `initialize()` there is no heap: early boot runs on fixed-capacity storage and the bump
 // allocator only, and an allocation then is a kernel bug (panic, naming it).
@@ -13,6 +16,7 @@
 import MemoryCore
 import KernelLog
 import BuddyHeap
+import SlabHeap
 
 /// Who asked for memory: shown in trace lines (`by=swift-runtime`).
 enum HeapClient {
@@ -28,27 +32,79 @@ enum HeapClient {
 }
 
 enum KernelHeap {
-    nonisolated(unsafe) static var heap: BuddyHeap<FrameArenaSource>? = nil
+    /// The heap itself (12.8 KiB of cache and arena tables). Only this file touches it, through
+    /// the accessors below: each is a function of its own, so a copy the compiler makes to read
+    /// the struct lives in that function's frame only (callers that read `heap!` several times
+    /// once built a 254 KiB frame of copies and overflowed the boot stack).
+    nonisolated(unsafe) private static var heap: SlabHeap<FrameArenaSource>? = nil
     /// Set once `heap` holds a heap. Checked instead of `heap != nil`, which may copy the whole
     /// heap struct (several KiB of fixed-capacity tables) on every call.
     nonisolated(unsafe) static var isReady = false
 
     static func initialize() {
-        do throws(HeapConfigurationError) {
-            heap = try BuddyHeap(source: FrameArenaSource(), configuration: .kernel)
+        do throws(SlabConfigurationError) {
+            let buddy: BuddyHeap<FrameArenaSource>
+            do throws(HeapConfigurationError) {
+                buddy = try BuddyHeap(source: FrameArenaSource(), configuration: .kernel)
+            } catch {
+                throw .buddy(error)
+            }
+            heap = try SlabHeap(buddy: buddy, configuration: SlabConfiguration(secret: kernelRandomSecret()))
             isReady = true
         } catch {
             panic("kernel heap configuration rejected")
         }
+        KernelObjectCaches.create(in: &heap!)
         let largest = UInt64(heap!.largestBlockBytes)
         log.line(.info, "heap", "ready").size("arena", UInt64(heap!.arenaBytes)).size("smallest_block", UInt64(minimumBlockBytes))
             .size("largest_block", largest).text("above_largest", "frames-direct")
-            .size("bookkeeping", UInt64(MemoryLayout<BuddyHeap<FrameArenaSource>>.size)).end()
+            .size("bookkeeping", UInt64(MemoryLayout<SlabHeap<FrameArenaSource>>.size))
+            .size("slab", UInt64(slabStatistics.slabBytes)).dec("slab_classes", heap!.genericCacheCount)
+            .dec("named_caches", KernelObjectCaches.count).end()
+    }
+
+    /// The heap's statistics with slab objects counted as allocations (SlabHeap.heapStatistics).
+    static var statistics: HeapStatistics { @inline(never) get { heap!.heapStatistics } }
+
+    /// The slab layer's own figures (caches, slabs, objects).
+    static var slabStatistics: SlabStatistics { @inline(never) get { heap!.statistics } }
+
+    /// The buddy heap's own figures (its blocks, slabs included).
+    static var buddyStatistics: HeapStatistics { @inline(never) get { heap!.buddy.statistics } }
+
+    static var cacheCount: Int { @inline(never) get { heap!.cacheCount } }
+
+    @inline(never) static func cacheStatistics(_ index: Int) -> SlabCacheStatistics { heap!.cacheStatistics(index) }
+
+    static var arenaBytes: Int { @inline(never) get { heap!.arenaBytes } }
+    static var largestBlockBytes: Int { @inline(never) get { heap!.largestBlockBytes } }
+
+    /// The live allocation's size at `pointer` (object, block or large), or nil.
+    @inline(never) static func blockByteCount(of pointer: UnsafeMutableRawPointer) -> Int? {
+        heap!.blockByteCount(of: pointer)
+    }
+
+    /// Frees through the heap's own check, returning its error (self tests that provoke one).
+    @inline(never) static func checkedFree(_ pointer: UnsafeMutableRawPointer) throws(HeapError) {
+        try heap!.free(pointer)
+    }
+
+    /// The first broken invariant of the slab layer or the buddy heap, or nil.
+    @inline(never) static func checkInvariants() -> SlabInvariantViolation? { heap!.checkInvariants() }
+
+    /// Gives every empty slab and arena back.
+    @inline(never) static func trim() { heap!.trim() }
+
+    @inline(never) static func coalesce() { heap!.coalesce() }
+
+    static var debugOptions: HeapDebugOptions {
+        @inline(never) get { heap!.debugOptions }
+        @inline(never) set { heap!.debugOptions = newValue }
     }
 
     static func allocate(byteCount: Int, alignment: Int, for client: HeapClient) -> UnsafeMutableRawPointer? {
         guard isReady else { panic("heap allocation before the heap exists", "bytes", UInt64(byteCount)) }
-        let pointer = heap!.allocate(byteCount: byteCount, alignment: alignment)
+        let pointer = KernelObjectCaches.allocate(byteCount: byteCount, alignment: alignment, from: &heap!)
         if log.isEnabled(.trace) {
             traceAllocation(pointer, byteCount: byteCount, alignment: alignment, client: client)
             HeapReport.traceFreeLists()
@@ -64,11 +120,12 @@ enum KernelHeap {
         let tracing = log.isEnabled(.trace)
         let blockBytes = tracing ? heap!.blockByteCount(of: pointer) : nil
         let order = tracing ? heap!.blockOrder(of: pointer) : nil
+        let isSlab = tracing && heap!.isSlabObject(pointer)
         do throws(HeapError) {
             try heap!.free(pointer)
             if tracing {
                 let line = log.line(.trace, "heap", "free").address("ptr", address(pointer)).dec("block", blockBytes ?? 0)
-                if let order { line.dec("order", order.raw) } else { line.text("order", "large") }
+                if let order { line.dec("order", order.raw) } else { line.text("order", isSlab ? "slab" : "large") }
                 line.text("by", client.name).end()
                 HeapReport.traceFreeLists()
             }
@@ -85,13 +142,18 @@ enum KernelHeap {
         }
         let line = log.line(.trace, "heap", "alloc").address("ptr", address(pointer)).dec("size", byteCount)
             .dec("align", alignment).dec("block", heap!.blockByteCount(of: pointer) ?? 0)
-        if let order = heap!.blockOrder(of: pointer) { line.dec("order", order.raw) } else { line.text("order", "large") }
-        line.text("by", client.name).end()
+        orderField(line, pointer).text("by", client.name).end()
+    }
+
+    /// `order=`: the buddy order, `slab` for a slab object, `large` above the largest block.
+    static func orderField(_ line: LogLine<SerialSink>, _ pointer: UnsafeMutableRawPointer) -> LogLine<SerialSink> {
+        if let order = heap!.blockOrder(of: pointer) { return line.dec("order", order.raw) }
+        return line.text("order", heap!.isSlabObject(pointer) ? "slab" : "large")
     }
 
     private static func reportBadFree(_ pointer: UnsafeMutableRawPointer, _ error: HeapError, client: HeapClient) {
         log.line(.error, "heap", "bad-free").address("ptr", address(pointer)).text("error", error.name)
-            .text("by", client.name).dec("errors_so_far", heap!.statistics.errorsDetected).end()
+            .text("by", client.name).dec("errors_so_far", statistics.errorsDetected).end()
         #if KERNEL_SELFTEST
         panic("bad free in the test kernel", "ptr", address(pointer))
         #endif
@@ -131,11 +193,21 @@ extension KernelHeap {
         block.raw == 0 ? nil : heap!.blockByteCount(of: pointer(block))
     }
 
-    static func blockOrder(at block: VirtualAddress) -> BlockOrder? {
-        block.raw == 0 ? nil : heap!.blockOrder(of: pointer(block))
+    /// `order=` of the live block at `block` (see `orderField`). Precondition: `block` is not 0.
+    static func orderField(_ line: LogLine<SerialSink>, at block: VirtualAddress) -> LogLine<SerialSink> {
+        orderField(line, pointer(block))
     }
 
     private static func pointer(_ block: VirtualAddress) -> UnsafeMutableRawPointer {
         UnsafeMutableRawPointer(bitPattern: UInt(block.raw))!
     }
+}
+
+@_extern(c, "kernel_random_seed") func kernel_random_seed() -> UInt64
+
+/// The slab cookie key: 64 bits from RDRAND (else the TSC, boot/stackguard.asm) through
+/// SplitMix64's finaliser, so a caller's bytes can never forge a slab header's cookie.
+private func kernelRandomSecret() -> UInt64 {
+    var mixer = SplitMix64(seed: kernel_random_seed())
+    return mixer.next()
 }

@@ -22,6 +22,7 @@ import MemoryCore
 import KernelLog
 import PhysicalMemory
 import BuddyHeap
+import SlabHeap
 
 enum MemoryRequirement {
     static let demoFrames: UInt64 = 1000 + 512 + 64
@@ -29,7 +30,7 @@ enum MemoryRequirement {
     static let runProbeFrames: UInt64 = 512
 
     static func check() {
-        let arenaBytes = UInt64(KernelHeap.heap!.arenaBytes)
+        let arenaBytes = UInt64(KernelHeap.arenaBytes)
         let arenaFrames = arenaBytes >> frameShift
         let usableEnd = highestUsableEnd()
         let freeFrames = KernelMemory.frames.statistics.freeFrames

@@ -122,8 +122,8 @@ enum MonitorCommands {
     }
 
     static func buddyinfo() {
-        guard let heap = KernelHeap.heap else { return Monitor.error("no-heap", "the heap is not ready") }
-        let stats = heap.statistics
+        guard KernelHeap.isReady else { return Monitor.error("no-heap", "the heap is not ready") }
+        let stats = KernelHeap.statistics
         reply.line(.info, "mon", "buddyinfo").dec("arenas", stats.arenasHeld).dec("live_allocations", stats.liveAllocations)
             .size("live", UInt64(stats.liveBlockBytes + stats.liveLargeBytes)).end()
         for raw in 0 ..< stats.freeBlocks.orderCount {
@@ -134,8 +134,8 @@ enum MonitorCommands {
     }
 
     static func heap() {
-        guard let heap = KernelHeap.heap else { return Monitor.error("no-heap", "the heap is not ready") }
-        let stats = heap.statistics
+        guard KernelHeap.isReady else { return Monitor.error("no-heap", "the heap is not ready") }
+        let stats = KernelHeap.statistics
         reply.line(.info, "mon", "heap").dec("live_allocations", stats.liveAllocations)
             .size("live", UInt64(stats.liveBlockBytes + stats.liveLargeBytes)).size("peak_live", UInt64(stats.peakLiveBytes))
             .dec("arenas", stats.arenasHeld).dec("allocs", stats.allocations).dec("frees", stats.frees)
@@ -239,7 +239,7 @@ enum MonitorCommands {
         guard size > 0, size <= 64 * MiB, alignment <= 2 * MiB else {
             return Monitor.error("bad-size", "1 byte to 64M, alignment up to 2M")
         }
-        let before = KernelHeap.heap!.statistics
+        let before = KernelHeap.statistics
         guard let block = KernelHeap.allocateBlock(byteCount: Int(size), alignment: Int(alignment), for: .monitor) else {
             return reply.line(.warn, "mon", "kalloc").dec("size", size).text("result", "refused").end()
         }
@@ -248,11 +248,12 @@ enum MonitorCommands {
             KernelHeap.free(block: block, for: .monitor)
             return Monitor.error("session-full", "the monitor tracks 32 blocks at most: kfree some first")
         }
-        let after = KernelHeap.heap!.statistics
+        let after = KernelHeap.statistics
         let line = reply.line(.info, "mon", "kalloc").address("ptr", address).dec("size", size).dec("align", alignment)
             .dec("block", UInt64(KernelHeap.blockByteCount(at: block) ?? 0))
-        if let order = KernelHeap.blockOrder(at: block) { line.dec("order", order.raw) } else { line.text("order", "large") }
-        line.dec("splits", after.splits - before.splits).dec("arenas_taken", after.arenasAcquired - before.arenasAcquired).end()
+        KernelHeap.orderField(line, at: block).dec("splits", after.splits - before.splits).dec(
+            "arenas_taken", after.arenasAcquired - before.arenasAcquired
+        ).end()
     }
 
     static func kfree(_ address: UInt64) {
@@ -264,23 +265,23 @@ enum MonitorCommands {
                 .endWithText("a live block the monitor did not allocate (a kernel object): not freed")
         }
         // Not live: let the heap's own checks judge it (double, foreign, interior or misaligned free).
-        let errorsBefore = KernelHeap.heap!.statistics.errorsDetected
+        let errorsBefore = KernelHeap.statistics.errorsDetected
         KernelHeap.free(block: block, for: .monitor)
-        let detected = KernelHeap.heap!.statistics.errorsDetected - errorsBefore
+        let detected = KernelHeap.statistics.errorsDetected - errorsBefore
         Monitor.provokedHeapErrors += detected
         reply.line(detected > 0 ? .info : .error, "mon", "kfree").address("ptr", address)
             .text("result", detected > 0 ? "rejected-by-heap" : "FREED-UNTRACKED").dec(
-                "heap_errors", KernelHeap.heap!.statistics.errorsDetected
+                "heap_errors", KernelHeap.statistics.errorsDetected
             )
             .endWithText("the heap detected the bad free, changed nothing, and carries on")
     }
 
     static func freeBlock(_ address: UInt64) {
         let byteCount = KernelHeap.blockByteCount(at: VirtualAddress(address)) ?? 0
-        let before = KernelHeap.heap!.statistics
+        let before = KernelHeap.statistics
         KernelHeap.free(block: VirtualAddress(address), for: .monitor)
         _ = Monitor.session.removeBlock(address)
-        let after = KernelHeap.heap!.statistics
+        let after = KernelHeap.statistics
         reply.line(.info, "mon", "kfree").address("ptr", address).dec("block", UInt64(byteCount))
             .dec("merges", after.merges - before.merges).dec("arenas_given", after.arenasReleased - before.arenasReleased).end()
     }

@@ -4,6 +4,7 @@
 import MemoryCore
 import KernelLog
 import BuddyHeap
+import SlabHeap
 import PhysicalMemory
 
 enum HeapSelfTests {
@@ -29,7 +30,7 @@ enum HeapSelfTests {
         init(_ value: UInt64) { self.value = value }
     }
 
-    private static var stats: HeapStatistics { KernelHeap.heap!.statistics }
+    private static var stats: HeapStatistics { KernelHeap.statistics }
 
     /// Hides a new object from the optimiser, which would otherwise put a non-escaping instance
     /// on the stack and the test would never touch the heap.
@@ -54,7 +55,7 @@ enum HeapSelfTests {
     /// More allocations (by bytes) than the heap could ever hold at once: proves reuse.
     private static func manySmallObjects(_ t: inout TestContext) {
         let arenasBefore = stats.peakArenasHeld
-        let rounds = 2 * KernelHeap.heap!.arenaBytes / 32
+        let rounds = 2 * KernelHeap.arenaBytes / 32
         for index in 0 ..< rounds {
             let box = escaping(UInt64(index))
             t.expect(box.value == UInt64(index), "box holds its value")
@@ -66,7 +67,7 @@ enum HeapSelfTests {
 
     private static func longLived(_ t: inout TestContext) {
         let keeper = escaping(1337)
-        for index in 0 ..< (KernelHeap.heap!.arenaBytes / 32) { _ = escaping(UInt64(index)) }
+        for index in 0 ..< (KernelHeap.arenaBytes / 32) { _ = escaping(UInt64(index)) }
         t.expectEqual(keeper.value, 1337, "long-lived object intact")
         t.expect(
             stats.peakArenasHeld <= 1, "one long-lived object does not block reuse", "peak_arenas", UInt64(stats.peakArenasHeld))
@@ -74,7 +75,7 @@ enum HeapSelfTests {
 
     private static func everyAlignment(_ t: inout TestContext) {
         var alignment = 16
-        while alignment <= KernelHeap.heap!.largestBlockBytes {
+        while alignment <= KernelHeap.largestBlockBytes {
             for size in [1, 24, 100, 5000] {
                 guard let pointer = kmalloc(size, alignment) else {
                     t.expect(false, "kmalloc at alignment", "align", UInt64(alignment))
@@ -100,11 +101,11 @@ enum HeapSelfTests {
         t.expect(
             stats.arenasHeld <= max(arenasBefore, 1), "empty arenas released beyond the spare", "arenas", UInt64(stats.arenasHeld)
         )
-        KernelHeap.heap!.trim()
+        KernelHeap.trim()
         t.expectEqual(UInt64(stats.arenasHeld), 0, "trim returns the spare arena")
         t.expectEqual(
             KernelMemory.frames.statistics.freeFrames,
-            framesBefore + UInt64(arenasBefore) * UInt64(KernelHeap.heap!.arenaBytes) / frameSize,
+            framesBefore + UInt64(arenasBefore) * UInt64(KernelHeap.arenaBytes) / frameSize,
             "frames back with the frame allocator")
     }
 
@@ -114,9 +115,9 @@ enum HeapSelfTests {
         guard let pointer = kmalloc(size, 4096) else { return t.expect(false, "6 MiB allocation") }
         t.expect(KernelMemory.frames.statistics.freeFrames < framesBefore, "frames taken directly")
         pointer.initializeMemory(as: UInt8.self, repeating: 0x77, count: size)
-        t.expect((KernelHeap.heap!.blockByteCount(of: pointer) ?? 0) >= size, "large block size")
+        t.expect((KernelHeap.blockByteCount(of: pointer) ?? 0) >= size, "large block size")
         kfree(pointer)
-        KernelHeap.heap!.trim()
+        KernelHeap.trim()
         t.expectEqual(KernelMemory.frames.statistics.freeFrames, framesBefore, "large frames given back")
     }
 
@@ -125,36 +126,36 @@ enum HeapSelfTests {
         kfree(pointer)
         let before = stats
         t.expect(
-            error { () throws(HeapError) in try KernelHeap.heap!.free(pointer) }.map(isDoubleFree) == true,
+            error { () throws(HeapError) in try KernelHeap.checkedFree(pointer) }.map(isDoubleFree) == true,
             "second free is a double free")
         t.expectEqual(UInt64(stats.liveAllocations), UInt64(before.liveAllocations), "nothing changed")
-        t.expect(KernelHeap.heap!.checkInvariants() == nil, "invariants after a double free")
+        t.expect(KernelHeap.checkInvariants() == nil, "invariants after a double free")
     }
 
     private static func badPointers(_ t: inout TestContext) {
         var local: UInt64 = 0
         let foreign = withUnsafeMutablePointer(to: &local) { UnsafeMutableRawPointer($0) }
-        t.expect(error { () throws(HeapError) in try KernelHeap.heap!.free(foreign) } != nil, "foreign pointer rejected")
+        t.expect(error { () throws(HeapError) in try KernelHeap.checkedFree(foreign) } != nil, "foreign pointer rejected")
         guard let pointer = kmalloc(256, 16) else { return t.expect(false, "allocate") }
-        t.expect(error { () throws(HeapError) in try KernelHeap.heap!.free(pointer + 64) } != nil, "interior pointer rejected")
-        t.expect(error { () throws(HeapError) in try KernelHeap.heap!.free(pointer + 3) } != nil, "misaligned pointer rejected")
-        t.expect(KernelHeap.heap!.blockByteCount(of: pointer) == 256, "block intact after bad frees")
+        t.expect(error { () throws(HeapError) in try KernelHeap.checkedFree(pointer + 64) } != nil, "interior pointer rejected")
+        t.expect(error { () throws(HeapError) in try KernelHeap.checkedFree(pointer + 3) } != nil, "misaligned pointer rejected")
+        t.expect(KernelHeap.blockByteCount(of: pointer) == 256, "block intact after bad frees")
         kfree(pointer)
-        t.expect(KernelHeap.heap!.checkInvariants() == nil, "invariants after bad frees")
+        t.expect(KernelHeap.checkInvariants() == nil, "invariants after bad frees")
     }
 
     private static func useAfterFree(_ t: inout TestContext) {
-        KernelHeap.heap!.debugOptions = [.poisonFreed]
+        KernelHeap.debugOptions = [.poisonFreed]
         let before = stats.useAfterFreeWrites
         if let pointer = kmalloc(64, 16) {
             kfree(pointer)
-            KernelHeap.heap!.coalesce()
+            KernelHeap.coalesce()
             pointer.storeBytes(of: 0xBAD, toByteOffset: 48, as: UInt64.self)  // the bug under test: a write after free
             var held = InlineArray<64, UnsafeMutableRawPointer?>(repeating: nil)
             for index in 0 ..< 64 { held[index] = kmalloc(64, 16) }  // reuses the poisoned block
             for index in 0 ..< 64 { if let block = held[index] { kfree(block) } }
         }
-        KernelHeap.heap!.debugOptions = []
+        KernelHeap.debugOptions = []
         provokedErrors += 1
         t.expect(
             stats.useAfterFreeWrites == before + 1, "use-after-free write detected", "detected",
@@ -162,7 +163,7 @@ enum HeapSelfTests {
     }
 
     private static func invariants(_ t: inout TestContext) {
-        t.expect(KernelHeap.heap!.checkInvariants() == nil, "heap invariants")
+        t.expect(KernelHeap.checkInvariants() == nil, "heap invariants")
     }
 
     /// Runs a call that should be rejected; counts it as a provoked error when it is.

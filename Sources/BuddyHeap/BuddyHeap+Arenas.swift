@@ -11,3 +11,12 @@ extension BuddyHeap {
         return arena.raw == core.recentArena || core.arenas.holds(arena)
     }
 }
+
+extension BuddyHeap {
+    /// The live blocks (large allocations aside) of the held arena containing `pointer`: the slab
+    /// layer asks so that the empty slabs it keeps never pin an arena the heap would give back.
+    /// Precondition: `arenaHolds(pointer)`.
+    public func liveBlockCount(inArenaOf pointer: UnsafeMutableRawPointer) -> Int {
+        core.liveBlockCount(arena: VirtualAddress(UInt64(UInt(bitPattern: pointer)) & core.geometry.arenaBaseMask))
+    }
+}

@@ -27,7 +27,7 @@ public enum RunModelBuilder {
         ],
         "heap": [
             "alloc", "alloc-failed", "bad-free", "buddyinfo", "free", "freelists", "order", "ready", "stats",
-            "trimmed", "arena-take", "arena-give", "large-take", "large-give",
+            "trimmed", "arena-take", "arena-give", "large-take", "large-give", "slabs", "cache",
         ],
         "pmm": [
             "alloc", "free", "frames", "free-failed", "map", "map-dropped", "map-efi", "map-efi-summary", "map-full",

@@ -9,6 +9,8 @@ public struct SlabCacheID: Hashable, Sendable {
 /// The shape of a cache's slabs, fixed when the cache is made.
 @usableFromInline struct SlabShape {
     @usableFromInline var objectBytes = 0
+    /// Bytes of each slab of the cache (a buddy block of this size, aligned to it).
+    @usableFromInline var slabBytes = 0
     @usableFromInline var capacity = 0
     @usableFromInline var firstObject = 0
     @usableFromInline var bitmapWords = 0
@@ -16,22 +18,24 @@ public struct SlabCacheID: Hashable, Sendable {
     /// exact because offset * (reciprocal * objectBytes - 2^32) < 2^32 / objectBytes there.
     @usableFromInline var reciprocal: UInt64 = 0
 
-    /// The most objects of `objectBytes` that fit in a slab after its header and slot bitmap.
-    @usableFromInline init(objectBytes: Int, slabBytes: Int) {
+    /// The most objects of `objectBytes` (a multiple of `alignment`) that fit in a slab after its
+    /// header and slot bitmap, the first one (so every one) at a multiple of `alignment`.
+    @usableFromInline init(objectBytes: Int, slabBytes: Int, alignment: Int = 16) {
         self.objectBytes = objectBytes
+        self.slabBytes = slabBytes
         var capacity = (slabBytes - SlabMemory.bitmapOffset) / objectBytes
-        while capacity > 0 && Self.firstObject(capacity, objectBytes) + capacity * objectBytes > slabBytes { capacity -= 1 }
+        while capacity > 0 && Self.firstObject(capacity, alignment) + capacity * objectBytes > slabBytes { capacity -= 1 }
         self.capacity = capacity
         bitmapWords = (capacity + 63) / 64
-        firstObject = Self.firstObject(capacity, objectBytes)
+        firstObject = Self.firstObject(capacity, alignment)
         reciprocal = ((1 << 32) + UInt64(objectBytes) - 1) / UInt64(objectBytes)
     }
 
     @usableFromInline init() {}
 
-    /// Header plus bitmap, rounded up to 16 bytes (objects are 16-byte aligned).
-    private static func firstObject(_ capacity: Int, _ objectBytes: Int) -> Int {
-        (SlabMemory.bitmapOffset + (capacity + 63) / 64 * 8 + 15) & ~15
+    /// Header plus bitmap, rounded up to the objects' alignment (16 bytes at least).
+    static func firstObject(_ capacity: Int, _ alignment: Int) -> Int {
+        (SlabMemory.bitmapOffset + (capacity + 63) / 64 * 8 + alignment - 1) & ~(alignment - 1)
     }
 }
 
@@ -46,6 +50,8 @@ public struct SlabCacheID: Hashable, Sendable {
     @usableFromInline var slabCount = 0
     /// Slabs with no live object (kept, at most `retainedEmptySlabs`, for the next allocations).
     @usableFromInline var emptySlabs = 0
+    /// The kept empty slab (0: none; at most one, see `retainedEmptySlabs`).
+    @usableFromInline var emptySlab: UInt64 = 0
     @usableFromInline var liveObjects = 0
     @usableFromInline var allocations = 0
     @usableFromInline var frees = 0

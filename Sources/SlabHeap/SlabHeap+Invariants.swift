@@ -26,9 +26,12 @@ extension SlabHeap {
     /// The first broken invariant of the slab layer and (unless `buddy` is `.skipped`) of the
     /// buddy heap beneath, or nil. The buddy walk costs O(arena bytes); the slab walk O(slabs).
     public mutating func checkInvariants(buddy scope: BuddyCheck = .included) -> SlabInvariantViolation? {
+        var kept = 0
         for index in 0 ..< cacheCount {
             if let violation = checkCache(index) { return violation }
+            if caches[index].emptySlab != 0 { kept += 1 }
         }
+        if kept != keptEmptySlabCount { return .cacheCountMismatch(cache: cacheCount) }
         if scope == .included, let violation = buddy.checkInvariants() { return .buddy(violation) }
         return nil
     }
@@ -36,13 +39,17 @@ extension SlabHeap {
     private mutating func checkCache(_ index: Int) -> SlabInvariantViolation? {
         let shape = caches[index].shape
         var slabs = 0, empty = 0, live = 0, partial = 0
+        var emptySlab: UInt64 = 0
         var slab = caches[index].allHead
         while slab != 0 {
             if let violation = checkSlab(slab, cache: index, shape) { return violation }
             let count = Int(SlabMemory.load32(slab, SlabMemory.liveCountOffset))
             slabs += 1
             live += count
-            if count == 0 { empty += 1 }
+            if count == 0 {
+                empty += 1
+                emptySlab = slab
+            }
             if count < shape.capacity { partial += 1 }
             guard slabs <= caches[index].slabCount else { return .cacheCountMismatch(cache: index) }
             slab = SlabMemory.load(slab, SlabMemory.allNextOffset)
@@ -58,7 +65,9 @@ extension SlabHeap {
         }
         if onPartial != partial { return .partialListMismatch(cache: index) }
         let cache = caches[index]
-        if slabs != cache.slabCount || live != cache.liveObjects || empty != cache.emptySlabs || empty > retainedEmptySlabs {
+        if slabs != cache.slabCount || live != cache.liveObjects || empty != cache.emptySlabs || empty > retainedEmptySlabs
+            || emptySlab != cache.emptySlab
+        {
             return .cacheCountMismatch(cache: index)
         }
         return nil
@@ -67,7 +76,7 @@ extension SlabHeap {
     /// One slab: a live buddy block of slabBytes, its cookie and cache, bitmap and free list.
     private mutating func checkSlab(_ slab: UInt64, cache index: Int, _ shape: SlabShape) -> SlabInvariantViolation? {
         let pointer = SlabMemory.pointer(slab)
-        guard buddy.blockByteCount(of: pointer) == slabBytes else { return .slabNotABuddyBlock(cache: index, slab: slab) }
+        guard buddy.blockByteCount(of: pointer) == shape.slabBytes else { return .slabNotABuddyBlock(cache: index, slab: slab) }
         guard SlabMemory.cookie(at: slab) == secret ^ slab else { return .badCookie(cache: index, slab: slab) }
         guard Int(SlabMemory.load32(slab, SlabMemory.cacheIndexOffset)) == index else {
             return .wrongCache(cache: index, slab: slab)

@@ -4,7 +4,8 @@
 // Algorithm
 // ---------
 // Small requests (<= the largest class, alignment <= 16) are rounded up to one of the size
-// classes (SlabSizeClasses.swift) and served by that class's cache. A cache keeps slabs: buddy
+// classes (SlabSizeClasses.swift: fitted to the slab, so a slab's tail is under 16 bytes per
+// object) and served by that class's cache. A cache keeps slabs: buddy
 // blocks of `slabBytes` (64 KiB in the kernel) aligned to their size, each cut into equal object
 // slots after a header (SlabMemory.swift). Free objects of a slab form a singly linked list
 // through their own first 8 bytes (the free pointer inside the free object, as SLUB does), and
@@ -30,7 +31,10 @@
 //              slots whose bit is clear, each at a slot start, without a cycle
 //   partial:   a slab is on its cache's partial list iff live < capacity
 //   counts:    cache live objects == sum of its slabs' live counts; empty slabs == slabs with
-//              live 0 <= retainedEmptySlabs (one per cache)
+//              live 0 <= retainedEmptySlabs (one per cache), and that slab is the cache's
+//              `emptySlab`
+// Policy (not an invariant the checker walks): when a direct free leaves an arena holding only
+// kept empty slabs, they go back, so the arena can (releaseSlabsPinningArena).
 //
 // Not thread-safe: the kernel serialises calls (interrupts off), as for the buddy heap.
 
@@ -39,25 +43,39 @@ import BuddyHeap
 
 /// How a slab heap is shaped.
 public struct SlabConfiguration: Sendable {
-    /// log2 of a slab's bytes (16: 64 KiB slabs).
+    /// log2 of the smallest slab's bytes (14: 16 KiB, the default).
     public var slabShift: Int
-    /// The largest generic class (requests above it go to the buddy heap): at most 4096 and at
-    /// most slabBytes / 8, so every slab holds several objects.
+    /// log2 of the largest slab's bytes (slabShift + 2 unless given): a class's slab is the smallest
+    /// that holds 16 of its objects (SlabSizeClasses.swift).
+    public var largestSlabShift: Int
+    /// The largest nominal generic class: at most 4096 and at most the largest slab / 8, so
+    /// every slab holds several objects. Requests above the largest fitted class
+    /// (the largest size itself is always a class) go to the buddy heap.
     public var largestClassBytes: Int
     /// Keys the slab cookie (the kernel passes a boot-time random value).
     public var secret: UInt64
 
-    public init(slabShift: Int = 16, largestClassBytes: Int = largestSlabClassBytes, secret: UInt64) {
+    /// The smallest slab size the kernel uses (measured: `make bench FILTER=slab`, lines
+    /// slab_fill*); the largest is 4 times it unless given.
+    public static let defaultSlabShift = 14
+
+    public init(
+        slabShift: Int = defaultSlabShift, largestSlabShift: Int? = nil, largestClassBytes: Int = largestSlabClassBytes,
+        secret: UInt64
+    ) {
         self.slabShift = slabShift
+        self.largestSlabShift = largestSlabShift ?? slabShift + 2
         self.largestClassBytes = largestClassBytes
         self.secret = secret
     }
 
     /// The first problem with this configuration, or nil.
     public func problem(arenaBytes: Int) -> SlabConfigurationError? {
-        guard slabShift >= 9, 1 << slabShift <= arenaBytes / 4 else { return .slabShiftOutOfRange }
+        guard slabShift >= 9, largestSlabShift >= slabShift, largestSlabShift - slabShift <= 4,
+            1 << largestSlabShift <= arenaBytes / 4
+        else { return .slabShiftOutOfRange }
         guard largestClassBytes >= 16, largestClassBytes <= largestSlabClassBytes,
-            largestClassBytes <= (1 << slabShift) / 8
+            largestClassBytes <= (1 << largestSlabShift) / 8
         else { return .largestClassOutOfRange }
         return nil
     }
@@ -76,39 +94,71 @@ public struct SlabHeap<Source: ArenaSource> {
     /// The page-level allocator beneath: slabs and large requests come from it.
     public var buddy: BuddyHeap<Source>
     @usableFromInline var caches = InlineArray<64, SlabCache>(repeating: SlabCache())
+    /// The smallest slab's bytes, and its mask: pointer & slabMask finds the header of every
+    /// object of a smallest slab and of the first 2^slabShift bytes of a larger one.
     @usableFromInline let slabBytes: Int
     @usableFromInline let slabMask: UInt64
+    @usableFromInline let smallestSlabShift: Int
+    @usableFromInline let largestSlabShift: Int
     @usableFromInline let secret: UInt64
     /// Generic classes 0 ..< genericClassCount; named caches follow up to cacheCount.
     @usableFromInline let genericClassCount: Int
     @usableFromInline let largestClassBytes: Int
+    /// SlabSizeClasses.classOfGranule, kept here at the top level of the heap: read in place. (Inside
+    /// a nested struct the compiler copied all 256 bytes to the stack on every allocation.)
+    @usableFromInline var classOfGranule: InlineArray<256, UInt8>
     public private(set) var cacheCount: Int
     /// An arena the buddy heap holds (0: none yet): a pointer inside it may be masked and read.
     @usableFromInline var recentArena: UInt64 = 0
     @usableFromInline let arenaMask: UInt64
     @usableFromInline var counters = SlabCounters()
+    /// `.poisonFreed` is on (see `debugOptions`): free objects hold the poison byte after their
+    /// free pointer.
+    @usableFromInline var poisonObjects = false
+    /// Caches whose `emptySlab` is set: a direct free checks its arena only when that arena's
+    /// live blocks are this few (releaseSlabsPinningArena), so the common free costs one compare.
+    @usableFromInline var keptEmptySlabCount = 0
 
     public init(buddy: BuddyHeap<Source>, configuration: SlabConfiguration) throws(SlabConfigurationError) {
         if let problem = configuration.problem(arenaBytes: buddy.arenaBytes) { throw problem }
         self.buddy = buddy
         slabBytes = 1 << configuration.slabShift
         slabMask = ~UInt64(slabBytes - 1)
+        smallestSlabShift = configuration.slabShift
+        largestSlabShift = configuration.largestSlabShift
         arenaMask = ~UInt64(buddy.arenaBytes - 1)
         secret = configuration.secret
-        largestClassBytes = configuration.largestClassBytes
-        genericClassCount = SlabSizeClasses.classIndex(forBytes: configuration.largestClassBytes) + 1
+        let classes = SlabSizeClasses(
+            smallestSlabShift: configuration.slabShift, largestSlabShift: configuration.largestSlabShift,
+            largestBytes: configuration.largestClassBytes)
+        classOfGranule = classes.classOfGranule
+        largestClassBytes = classes.largest
+        genericClassCount = classes.count
         cacheCount = genericClassCount
         for index in 0 ..< genericClassCount {
-            caches[index].shape = SlabShape(objectBytes: SlabSizeClasses.bytes(ofClass: index), slabBytes: slabBytes)
+            caches[index].shape = SlabShape(objectBytes: Int(classes.bytes[index]), slabBytes: 1 << Int(classes.slabShift[index]))
             caches[index].name = "kmalloc"
         }
     }
 
-    /// A named cache for objects of `objectBytes` (1 ... largest class), or nil when the cache
-    /// table is full or the size is out of range.
-    public mutating func createCache(name: StaticString, objectBytes: Int) -> SlabCacheID? {
-        guard cacheCount < slabCacheCapacity, objectBytes >= 1, objectBytes <= largestClassBytes else { return nil }
-        caches[cacheCount].shape = SlabShape(objectBytes: (objectBytes + 15) & ~15, slabBytes: slabBytes)
+    /// A named cache for objects of `objectBytes` (1 ... 4096, at least two per slab) aligned to `alignment`
+    /// (a power of two, 16 ... 4096), or nil when the cache table is full or a value is out of
+    /// range. The object size is made exact: rounded up to a multiple of the alignment only.
+    public mutating func createCache(name: StaticString, objectBytes: Int, alignment: Int = 16) -> SlabCacheID? {
+        guard cacheCount < slabCacheCapacity, objectBytes >= 1, objectBytes <= largestSlabClassBytes,
+            alignment >= 16, alignment <= 4096, alignment & (alignment - 1) == 0
+        else { return nil }
+        let bytes = (objectBytes + alignment - 1) & ~(alignment - 1)
+        var shift = smallestSlabShift
+        while shift < largestSlabShift
+            && SlabShape(objectBytes: bytes, slabBytes: 1 << shift, alignment: alignment).capacity
+                < SlabSizeClasses.minimumObjectsPerSlab
+        {
+            shift += 1
+        }
+        let shape = SlabShape(objectBytes: bytes, slabBytes: 1 << shift, alignment: alignment)
+        guard shape.capacity >= 2 else { return nil }
+        caches[cacheCount].shape = shape
         caches[cacheCount].name = name
         cacheCount += 1
         return SlabCacheID(index: cacheCount - 1)
@@ -123,7 +173,7 @@ public struct SlabHeap<Source: ArenaSource> {
         guard UInt(bitPattern: byteCount) <= UInt(largestClassBytes), UInt(bitPattern: alignment) &- 1 < 16 else {
             return allocateDirect(byteCount: byteCount, alignment: alignment)
         }
-        let index = SlabSizeClasses.classIndex(forBytes: byteCount)
+        let index = Int(classOfGranule[(max(byteCount, 1) &- 1) >> 4])
         caches[index].requestedBytesTotal &+= byteCount
         if let object = popObject(cache: index) { return SlabMemory.pointer(object) }
         return allocateSlow(cache: index)
@@ -144,13 +194,18 @@ public struct SlabHeap<Source: ArenaSource> {
         guard slab != 0 else { return nil }
         let object = SlabMemory.load(slab, SlabMemory.freeHeadOffset)
         let next = SlabMemory.load(object, 0)
+        if poisonObjects { verifyPoison(object: object, objectBytes: caches[index].shape.objectBytes) }
         SlabMemory.store(slab, SlabMemory.freeHeadOffset, next)
         let slot = slotIndex(object &- slab &- UInt64(caches[index].shape.firstObject), caches[index].shape)
         let bits = SlabMemory.bitmapWord(slab, slot)
         SlabMemory.setBitmapWord(slab, slot, bits | (1 << UInt64(slot & 63)))
         let live = SlabMemory.load32(slab, SlabMemory.liveCountOffset)
         SlabMemory.store32(slab, SlabMemory.liveCountOffset, live &+ 1)
-        if live == 0 { caches[index].emptySlabs &-= 1 }
+        if live == 0 {
+            caches[index].emptySlabs &-= 1
+            caches[index].emptySlab = 0
+            keptEmptySlabCount &-= 1
+        }
         if next == 0 { unlinkPartial(slab, cache: index) }
         caches[index].liveObjects &+= 1
         caches[index].allocations &+= 1
@@ -181,17 +236,21 @@ public struct SlabHeap<Source: ArenaSource> {
 
     /// Takes a slab from the buddy heap for cache `index`; false when there is none.
     @usableFromInline mutating func addSlab(cache index: Int) -> Bool {
-        guard let raw = buddy.allocate(byteCount: slabBytes, alignment: slabBytes) else { return false }
-        let slab = SlabMemory.address(raw)
         let shape = caches[index].shape
+        guard let raw = buddy.allocate(byteCount: shape.slabBytes, alignment: shape.slabBytes) else { return false }
+        let slab = SlabMemory.address(raw)
         SlabMemory.format(slab: slab, cookie: secret ^ slab, cacheIndex: index, bitmapWords: shape.bitmapWords)
         SlabMemory.threadFreeList(
             slab: slab, firstObject: shape.firstObject, objectBytes: shape.objectBytes, capacity: shape.capacity)
+        if poisonObjects { SlabMemory.poisonFreeObjects(slab: slab, objectBytes: shape.objectBytes) }
         SlabMemory.link(slab, at: SlabMemory.allNextOffset, head: &caches[index].allHead)
         SlabMemory.link(slab, at: SlabMemory.partialNextOffset, head: &caches[index].partialHead)
         caches[index].slabCount += 1
         caches[index].emptySlabs += 1
+        caches[index].emptySlab = slab
+        keptEmptySlabCount += 1
         counters.slabsTaken += 1
+        counters.slabBytesTaken += shape.slabBytes
         return true
     }
 
@@ -210,8 +269,41 @@ public struct SlabHeap<Source: ArenaSource> {
         let address = SlabMemory.address(pointer)
         guard address & arenaMask == recentArena, recentArena != 0 else { return try freeInNewArena(pointer) }
         let slab = address & slabMask
-        guard SlabMemory.cookie(at: slab) == secret ^ slab else { return try freeDirect(pointer) }
+        guard SlabMemory.cookie(at: slab) == secret ^ slab else { return try freeBeyondSmallestMask(pointer) }
         try freeObject(address, slab: slab)
+    }
+
+    /// `free` for a pointer in a held arena whose smallest-slab mask finds no slab: an object of a
+    /// larger slab beyond its first 2^slabShift bytes, else a buddy block.
+    @inline(never) @usableFromInline
+    mutating func freeBeyondSmallestMask(_ pointer: UnsafeMutableRawPointer) throws(HeapError) {
+        let slab = slabInLargerSizes(holding: SlabMemory.address(pointer))
+        guard slab != 0 else { return try freeDirect(pointer) }
+        try freeObject(SlabMemory.address(pointer), slab: slab)
+    }
+
+    /// The slab holding `address` (inside a held arena), or 0. A candidate is a slab when its
+    /// cookie matches (only the heap's secret makes one) and `address` lies inside its bytes.
+    @usableFromInline func slab(holding address: UInt64) -> UInt64 {
+        let slab = address & slabMask
+        if SlabMemory.cookie(at: slab) == secret ^ slab { return slab }
+        return slabInLargerSizes(holding: address)
+    }
+
+    /// `slab(holding:)` past the smallest mask: each larger slab size's mask in turn.
+    @usableFromInline func slabInLargerSizes(holding address: UInt64) -> UInt64 {
+        var previous = address & slabMask
+        var shift = smallestSlabShift + 1
+        while shift <= largestSlabShift {
+            let candidate = address & ~((1 << UInt64(shift)) &- 1)
+            if candidate != previous, SlabMemory.cookie(at: candidate) == secret ^ candidate {
+                let index = Int(SlabMemory.load32(candidate, SlabMemory.cacheIndexOffset))
+                return index < cacheCount && address &- candidate < UInt64(caches[index].shape.slabBytes) ? candidate : 0
+            }
+            previous = candidate
+            shift += 1
+        }
+        return 0
     }
 
     /// `free` for a pointer outside the recent arena: the buddy heap says whether an arena holds
@@ -221,8 +313,8 @@ public struct SlabHeap<Source: ArenaSource> {
         guard buddy.arenaHolds(pointer) else { return try freeDirect(pointer) }
         let address = SlabMemory.address(pointer)
         recentArena = address & arenaMask
-        let slab = address & slabMask
-        guard SlabMemory.cookie(at: slab) == secret ^ slab else { return try freeDirect(pointer) }
+        let slab = slab(holding: address)
+        guard slab != 0 else { return try freeDirect(pointer) }
         try freeObject(address, slab: slab)
     }
 
@@ -232,6 +324,7 @@ public struct SlabHeap<Source: ArenaSource> {
     mutating func freeDirect(_ pointer: UnsafeMutableRawPointer) throws(HeapError) {
         recentArena = 0
         try buddy.free(pointer)
+        releaseSlabsPinningArena(of: SlabMemory.address(pointer))
     }
 
     /// Frees the object at `address` of `slab` (a slab of this heap), or throws naming the error.
@@ -248,6 +341,7 @@ public struct SlabHeap<Source: ArenaSource> {
         let bits = SlabMemory.bitmapWord(slab, slot)
         guard bits & bit != 0 else { return try badFree(address, slab: slab, shape) }
         SlabMemory.setBitmapWord(slab, slot, bits & ~bit)
+        if poisonObjects { SlabMemory.poison(object: address, objectBytes: shape.objectBytes) }
         let head = SlabMemory.load(slab, SlabMemory.freeHeadOffset)
         SlabMemory.store(address, 0, head)
         SlabMemory.store(slab, SlabMemory.freeHeadOffset, address)
@@ -277,15 +371,38 @@ public struct SlabHeap<Source: ArenaSource> {
         throw .doubleFree(pointer)
     }
 
-    /// A slab's last object was freed: keep it if it is the cache's only empty slab, else give it
-    /// back to the buddy heap.
+    /// A slab's last object was freed: keep it if the cache keeps no other empty slab, else give it
+    /// back to the buddy heap. (Giving a kept slab back here when it is its arena's last live
+    /// block made a heap with one arena take and return a slab on every pair; the arena check runs
+    /// after direct frees instead: `releaseSlabsPinningArena`.)
     @inline(never) @usableFromInline
     mutating func slabBecameEmpty(_ slab: UInt64, cache index: Int) {
         guard caches[index].emptySlabs >= retainedEmptySlabs else {
             caches[index].emptySlabs += 1
+            caches[index].emptySlab = slab
+            keptEmptySlabCount += 1
             return
         }
         releaseSlab(slab, cache: index)
+    }
+
+    /// When every live block of the arena holding `address` is a kept empty slab, gives those
+    /// slabs back, so the buddy heap can give the arena back as it would without the slab layer.
+    /// Called after a direct free (the last non-slab block of an arena going); O(caches).
+    mutating func releaseSlabsPinningArena(of address: UInt64) {
+        guard keptEmptySlabCount > 0, buddy.arenaHolds(SlabMemory.pointer(address)),
+            buddy.liveBlockCount(inArenaOf: SlabMemory.pointer(address)) <= keptEmptySlabCount
+        else { return }
+        let arena = address & arenaMask
+        var kept = 0
+        for index in 0 ..< cacheCount where caches[index].emptySlab != 0 && caches[index].emptySlab & arenaMask == arena {
+            kept += 1
+        }
+        guard kept > 0, kept == buddy.liveBlockCount(inArenaOf: SlabMemory.pointer(address)) else { return }
+        for index in 0 ..< cacheCount where caches[index].emptySlab != 0 && caches[index].emptySlab & arenaMask == arena {
+            caches[index].emptySlabs -= 1
+            releaseSlab(caches[index].emptySlab, cache: index)
+        }
     }
 
     /// Empty slabs each cache keeps for its next allocations.
@@ -296,6 +413,10 @@ public struct SlabHeap<Source: ArenaSource> {
         SlabMemory.unlink(slab, at: SlabMemory.allNextOffset, head: &caches[index].allHead)
         SlabMemory.unlink(slab, at: SlabMemory.partialNextOffset, head: &caches[index].partialHead)
         caches[index].slabCount -= 1
+        if caches[index].emptySlab == slab {
+            caches[index].emptySlab = 0
+            keptEmptySlabCount -= 1
+        }
         counters.slabsReturned += 1
         SlabMemory.erase(slab: slab)
         recentArena = 0

@@ -18,6 +18,7 @@
 // lies inside that slab. The heap checks these before calling.
 
 import MemoryCore
+import BuddyHeap
 
 @usableFromInline enum SlabMemory {
     @usableFromInline static let cookieOffset = 0
@@ -86,6 +87,27 @@ import MemoryCore
 
     @inlinable @inline(__always) static func setBitmapWord(_ slab: UInt64, _ slot: Int, _ value: UInt64) {
         store(slab, bitmapOffset + (slot >> 6) * 8, value)
+    }
+
+    /// Fills a free object after its free pointer with the poison byte (debug switch).
+    @usableFromInline static func poison(object: UInt64, objectBytes: Int) {
+        pointer(object + 8).initializeMemory(as: UInt8.self, repeating: HeapDebugOptions.poisonByte, count: objectBytes - 8)
+    }
+
+    /// Poisons every object on a slab's free list.
+    @usableFromInline static func poisonFreeObjects(slab: UInt64, objectBytes: Int) {
+        var object = load(slab, freeHeadOffset)
+        while object != 0 {
+            poison(object: object, objectBytes: objectBytes)
+            object = load(object, 0)
+        }
+    }
+
+    /// True when every byte of a free object after its free pointer still holds the poison.
+    @usableFromInline static func isPoisoned(object: UInt64, objectBytes: Int) -> Bool {
+        let bytes = UnsafeRawBufferPointer(start: pointer(object + 8), count: objectBytes - 8)
+        for byte in bytes where byte != HeapDebugOptions.poisonByte { return false }
+        return true
     }
 
     /// Forgets the cookie before a slab goes back to the buddy heap, so a stale pointer into the

@@ -5,10 +5,12 @@ import BuddyHeap
 
 @usableFromInline struct SlabCounters {
     @usableFromInline var slabsTaken = 0
+    @usableFromInline var slabBytesTaken = 0
     @usableFromInline var slabsReturned = 0
     @usableFromInline var servedByLargerClass = 0
     @usableFromInline var failedAllocations = 0
     @usableFromInline var errorsDetected = 0
+    @usableFromInline var useAfterFreeWrites = 0
     @usableFromInline init() {}
 }
 
@@ -17,6 +19,8 @@ public struct SlabCacheStatistics: Sendable {
     public var name: StaticString
     public var objectBytes: Int
     public var objectsPerSlab: Int
+    /// Bytes of one slab of the cache.
+    public var bytesPerSlab: Int
     public var slabs: Int
     public var emptySlabs: Int
     public var liveObjects: Int
@@ -29,8 +33,12 @@ public struct SlabCacheStatistics: Sendable {
 
 /// The slab layer as a whole.
 public struct SlabStatistics: Sendable {
+    /// The smallest and largest slab sizes.
     public var slabBytes: Int
+    public var largestSlabBytes: Int
     public var slabsHeld: Int
+    /// Bytes of the slabs held (they differ in size per cache).
+    public var slabBytesHeld: Int
     public var liveObjects: Int
     /// Object bytes of the live objects (their classes' sizes).
     public var liveObjectBytes: Int
@@ -47,20 +55,23 @@ extension SlabHeap {
         let cache = caches[index]
         return SlabCacheStatistics(
             name: cache.name, objectBytes: cache.shape.objectBytes, objectsPerSlab: cache.shape.capacity,
+            bytesPerSlab: cache.shape.slabBytes,
             slabs: cache.slabCount, emptySlabs: cache.emptySlabs, liveObjects: cache.liveObjects,
             allocations: cache.allocations, frees: cache.frees,
-            requestedBytesTotal: cache.requestedBytesTotal, slabBytes: cache.slabCount * slabBytes)
+            requestedBytesTotal: cache.requestedBytesTotal, slabBytes: cache.slabCount * cache.shape.slabBytes)
     }
 
     public var statistics: SlabStatistics {
-        var held = 0, live = 0, liveBytes = 0
+        var held = 0, heldBytes = 0, live = 0, liveBytes = 0
         for index in 0 ..< cacheCount {
             held += caches[index].slabCount
+            heldBytes += caches[index].slabCount * caches[index].shape.slabBytes
             live += caches[index].liveObjects
             liveBytes += caches[index].liveObjects * caches[index].shape.objectBytes
         }
         return SlabStatistics(
-            slabBytes: slabBytes, slabsHeld: held, liveObjects: live, liveObjectBytes: liveBytes,
+            slabBytes: slabBytes, largestSlabBytes: 1 << largestSlabShift, slabsHeld: held, slabBytesHeld: heldBytes,
+            liveObjects: live, liveObjectBytes: liveBytes,
             slabsTaken: counters.slabsTaken, slabsReturned: counters.slabsReturned,
             servedByLargerClass: counters.servedByLargerClass,
             failedAllocations: counters.failedAllocations, errorsDetected: counters.errorsDetected)
@@ -72,14 +83,14 @@ extension SlabHeap {
     /// True when `pointer` is a live slab object (for the log: which layer served a pointer).
     public mutating func isSlabObject(_ pointer: UnsafeMutableRawPointer) -> Bool {
         guard buddy.arenaHolds(pointer) else { return false }
-        let address = SlabMemory.address(pointer), slab = address & slabMask
-        return SlabMemory.cookie(at: slab) == secret ^ slab
+        return slab(holding: SlabMemory.address(pointer)) != 0
     }
 
     /// The object size behind a slab pointer, or nil for a pointer that is not in a slab.
     public mutating func objectBytes(of pointer: UnsafeMutableRawPointer) -> Int? {
-        guard isSlabObject(pointer) else { return nil }
-        let slab = SlabMemory.address(pointer) & slabMask
+        guard buddy.arenaHolds(pointer) else { return nil }
+        let slab = slab(holding: SlabMemory.address(pointer))
+        guard slab != 0 else { return nil }
         return caches[Int(SlabMemory.load32(slab, SlabMemory.cacheIndexOffset))].shape.objectBytes
     }
 }
