@@ -14,7 +14,7 @@ public struct HeapStatistics: Sendable {
     /// Usable bytes of all live blocks.
     public var liveBytes = 0
     public var peakLiveBytes = 0
-    /// Bytes currently mapped from the page source (spans, regions, large blocks, directory).
+    /// Bytes currently mapped from the page source (spans, regions, large blocks, granule map).
     public var heldBytes = 0
     public var peakHeldBytes = 0
     /// Small spans mapped (in use, current, or cached empty).
@@ -32,7 +32,7 @@ public struct HeapStatistics: Sendable {
     /// Freed large mappings kept for reuse, and their bytes.
     public var cachedLargeBlocks = 0
     public var cachedLargeBytes = 0
-    /// Bytes of the span directory's table.
+    /// Bytes of the granule map (one byte per 64 KiB of its window).
     public var directoryBytes = 0
     /// Calls made to the page source.
     public var mapCalls = 0

@@ -154,15 +154,13 @@ extension UserHeap {
         guard let bytes = SpanSizing.regionByteCount(servingBin: bin, heldBytes: counters.mediumRegionBytes) else {
             return false
         }
-        let granules = (bytes + SpanRef.alignment - 1) >> SpanDirectory.granuleShift
-        guard reserveDirectoryRoom(granules),
-            let base = mapFromSource(byteCount: bytes, alignment: RegionRef.alignment)
-        else { return false }
+        let granules = (bytes + SpanRef.alignment - 1) >> GranuleMap.granuleShift
+        guard let base = mapCovered(byteCount: bytes, alignment: RegionRef.alignment) else { return false }
         let region = RegionRef.format(base, byteCount: bytes)
         region.header.canary = secret ^ UInt64(region.address)
         for granule in 0 ..< granules {
             directory.insert(
-                address: region.address &+ UInt(granule << SpanDirectory.granuleShift),
+                address: region.address &+ UInt(granule << GranuleMap.granuleShift),
                 value: UInt64(region.address) | OwnerKind.medium.rawValue)
         }
         let first = MediumBlock(address: region.address &+ UInt(RegionRef.firstBlockOffset))
@@ -186,7 +184,7 @@ extension UserHeap {
         regions.remove(region)
         let bytes = region.byteCount
         for granule in 0 ..< region.granuleCount {
-            directory.remove(address: region.address &+ UInt(granule << SpanDirectory.granuleShift))
+            directory.remove(address: region.address &+ UInt(granule << GranuleMap.granuleShift))
         }
         counters.mediumRegions -= 1
         counters.mediumRegionBytes -= bytes
