@@ -40,6 +40,11 @@ public struct HeapStatistics: Sendable {
     /// Large blocks resized by the source's remap (no bytes copied).
     public var remapCalls = 0
 
+    /// Where the held bytes were at their peak (taken as the peak is reached, before the mapping
+    /// that reached it is given to its tier): small spans in use (cached empty ones apart), cached
+    /// empty spans, medium regions, live live bytes. Says which tier a footprint comes from.
+    public var peakComposition = HeldComposition()
+
     @inlinable public init() {}
 
     @inlinable @inline(__always) mutating func noteLive(_ bytes: Int) {
@@ -56,7 +61,12 @@ public struct HeapStatistics: Sendable {
     @inlinable @inline(__always) mutating func noteMapped(_ bytes: Int) {
         heldBytes += bytes
         mapCalls += 1
-        if heldBytes > peakHeldBytes { peakHeldBytes = heldBytes }
+        if heldBytes > peakHeldBytes {
+            peakHeldBytes = heldBytes
+            peakComposition = HeldComposition(
+                smallSpanBytes: smallSpanBytes - cachedEmptySpanBytes, cachedEmptySpanBytes: cachedEmptySpanBytes,
+                mediumRegionBytes: mediumRegionBytes, liveBytes: liveBytes)
+        }
     }
 
     @inlinable @inline(__always) mutating func noteUnmapped(_ bytes: Int) {
@@ -82,4 +92,21 @@ public struct SizeClassStatistics: Equatable, Sendable {
     public var freeSlots = 0
 
     @inlinable public init() {}
+}
+
+/// A breakdown of held bytes (HeapStatistics.peakComposition).
+public struct HeldComposition: Equatable, Sendable {
+    public var smallSpanBytes = 0
+    public var cachedEmptySpanBytes = 0
+    public var mediumRegionBytes = 0
+    public var liveBytes = 0
+
+    @inlinable public init() {}
+
+    @inlinable public init(smallSpanBytes: Int, cachedEmptySpanBytes: Int, mediumRegionBytes: Int, liveBytes: Int) {
+        self.smallSpanBytes = smallSpanBytes
+        self.cachedEmptySpanBytes = cachedEmptySpanBytes
+        self.mediumRegionBytes = mediumRegionBytes
+        self.liveBytes = liveBytes
+    }
 }

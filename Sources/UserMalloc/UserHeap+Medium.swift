@@ -1,5 +1,5 @@
 // The medium tier: 4 KiB < size <= 128 KiB (and aligned requests up to 4 KiB alignment) from
-// regions of 16 ... 256 KiB (the first ones small, later ones doubling: SpanSizing.swift) with
+// regions of 16 ... 256 KiB (the first ones small, later ones growing with the tier: SpanSizing.swift) with
 // boundary tags and TLSF-style bins (see MediumBlocks.swift for layout and invariants). Empty
 // regions are kept up to max(1, peak live / 256 KiB) for hysteresis; further ones go back at once.
 

@@ -11,7 +11,7 @@
 //    Each class allocates from spans of 4, 8, 16, 32 or 64 KiB, every one at a 64 KiB-aligned
 //    base (so the span of a slot is its address rounded down to 64 KiB, and the rest of a short
 //    span's granule is simply not the heap's): a 64-byte header, then slots. A class's spans start
-//    at the smallest size that is >= 3/4 slots and double with what the class holds, up to 64 KiB
+//    at the smallest size that holds a slot and grow by half of what the class holds, up to 64 KiB
 //    (SpanSizing.swift): a program that touches all 48 classes lightly holds ~250 KiB, not 3 MiB.
 //    Free slots form an intrusive singly linked list per span (word 0: next; word 1: a free
 //    marker derived from the heap's seed and the slot address). A class keeps one "current"
@@ -22,7 +22,7 @@
 //    Never-used slots are carved with a bump offset, so pages are touched on demand and calloc
 //    knows which slots are still zero from the source.
 // 2. Medium, 4 KiB < n <= 128 KiB: boundary-tagged blocks in regions of 16 ... 256 KiB
-//    (aligned to 256 KiB; the first small, later ones doubling with the tier) with TLSF-style
+//    (aligned to 256 KiB; the first small, later ones growing with the tier) with TLSF-style
 //    segregated bins (8 per power of two) and a non-empty-bin bitmap: O(1) malloc and free,
 //    immediate coalescing, realloc growing into a free successor. Empty regions are cached up
 //    to max(1, peakLiveBytes / 256 KiB), the rest unmapped; trim() returns them all.
