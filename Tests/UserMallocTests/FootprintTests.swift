@@ -55,11 +55,9 @@ func smallSpans(of heap: UserHeap<FakePageSource>) -> [(base: UInt, bytes: Int, 
         let small = MediumBins.bin(ofRequest: 5000 + 16)
         #expect(SpanSizing.regionByteCount(servingBin: small, heldBytes: 0) == 1 << 14)
         #expect(SpanSizing.regionByteCount(servingBin: small, heldBytes: 1 << 14) == 1 << 14)
-        #expect(SpanSizing.regionByteCount(servingBin: small, heldBytes: 1 << 15) == 1 << 14)
-        #expect(SpanSizing.regionByteCount(servingBin: small, heldBytes: 1 << 16) == 1 << 15)
+        #expect(SpanSizing.regionByteCount(servingBin: small, heldBytes: 1 << 15) == 1 << 15)
         #expect(SpanSizing.regionByteCount(servingBin: MediumBins.bin(ofRequest: 20_016), heldBytes: 0) == 1 << 15)
-        #expect(SpanSizing.regionByteCount(servingBin: small, heldBytes: 3 << 16) == 1 << 17)
-        #expect(SpanSizing.regionByteCount(servingBin: small, heldBytes: 1 << 19) == 1 << 18)
+        #expect(SpanSizing.regionByteCount(servingBin: small, heldBytes: 3 << 16) == 1 << 18)
         #expect(SpanSizing.regionByteCount(servingBin: small, heldBytes: 100 << 20) == 1 << 18)
         // Every medium request, plain or 4 KiB-aligned, has a region that serves it.
         for byteCount in stride(from: 4097, through: 128 * 1024, by: 1001) {
