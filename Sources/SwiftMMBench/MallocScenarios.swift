@@ -353,6 +353,9 @@ func runMallocScenario(
                 ("peak_live_bytes", String(peakLiveBytes)), ("heap_errors", String(ours.errors.count)),
                 ("source_maps", String(statistics.mapCalls)), ("source_unmaps", String(statistics.unmapCalls)),
                 ("source_remaps", String(statistics.remapCalls)),
+                ("peak_small_span_bytes", String(statistics.peakComposition.smallSpanBytes)),
+                ("peak_cached_span_bytes", String(statistics.peakComposition.cachedEmptySpanBytes)),
+                ("peak_medium_bytes", String(statistics.peakComposition.mediumRegionBytes)),
             ]
         }
         fields.append(("verify_failures", String(failures[index])))

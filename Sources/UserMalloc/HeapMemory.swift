@@ -2,7 +2,7 @@
 //
 // Everything else handles addresses as `UInt` (the hot paths) or `VirtualAddress` (reports) and
 // reaches memory through the small typed handles below: `SpanRef`, `RegionRef`, `LargeRef`, the
-// block-link and boundary-tag accessors, and the directory's entry table. Each entry point states
+// block-link and boundary-tag accessors, and the granule map's bytes. Each entry point states
 // its contract; the callers establish it (every address they pass was validated against the span
 // directory first, or comes from the heap's own lists). List links are read and written by
 // MemoryCore's IntrusiveList only: a header declares where they are (an `IntrusiveListLinks`
@@ -41,10 +41,10 @@ import MemoryCore
 
 /// A small-object span: a 64-byte header, then slots. A span maps 4, 8, 16, 32 or 64 KiB, always
 /// at a 64 KiB-aligned base, so the span holding a slot is `address & ~(64 KiB - 1)` whatever its
-/// size, exactly one span owns a directory granule, and the rest of a short span's granule is not
+/// size, exactly one span owns a granule, and the rest of a short span's granule is not
 /// the heap's (a pointer there is foreign).
 @usableFromInline struct SpanRef: Equatable {
-    /// Every span base is a multiple of this (the directory granule), which is also the largest span.
+    /// Every span base is a multiple of this (the granule map's granule), which is also the largest span.
     @inlinable static var alignment: Int { 1 << 16 }
     @inlinable static var largestShift: Int { 16 }
     @inlinable static var smallestShift: Int { 12 }
@@ -54,7 +54,7 @@ import MemoryCore
 
     @usableFromInline let base: UnsafeMutableRawPointer
 
-    /// Contract: `address` lies in a mapped span (checked against the directory).
+    /// Contract: `address` lies in a mapped span (checked against the granule map).
     @inlinable @inline(__always) init(containing address: UInt) {
         base = UnsafeMutableRawPointer(bitPattern: address & ~UInt(Self.alignment &- 1)).unsafelyUnwrapped
     }
@@ -133,7 +133,7 @@ import MemoryCore
 
     @usableFromInline let base: UnsafeMutableRawPointer
 
-    /// Contract: `address` lies in a mapped medium region (checked against the directory).
+    /// Contract: `address` lies in a mapped medium region (checked against the granule map).
     @inlinable @inline(__always) init(containing address: UInt) {
         base = UnsafeMutableRawPointer(bitPattern: address & ~UInt(Self.alignment &- 1)).unsafelyUnwrapped
     }
@@ -151,8 +151,8 @@ import MemoryCore
 
     /// Bytes mapped for this region.
     @inlinable @inline(__always) var byteCount: Int { Int(truncatingIfNeeded: header.byteCount) }
-    /// Directory granules the region touches (a 16 or 32 KiB region still owns its granule).
-    @inlinable var granuleCount: Int { (byteCount &+ SpanRef.alignment &- 1) &>> SpanDirectory.granuleShift }
+    /// Granules the region touches (a 16 or 32 KiB region still owns its granule).
+    @inlinable var granuleCount: Int { (byteCount &+ SpanRef.alignment &- 1) &>> GranuleMap.granuleShift }
     /// The end sentinel (a 16-byte in-use header of size 0) sits here.
     @inlinable @inline(__always) var sentinelOffset: Int { byteCount &- 16 }
 
@@ -195,7 +195,7 @@ import MemoryCore
 
     @usableFromInline let base: UnsafeMutableRawPointer
 
-    /// Contract: `address` is the base of a large mapping (from the directory or the large list).
+    /// Contract: `address` is the base of a large mapping (from the granule map or the large list).
     @inlinable @inline(__always) init(base address: UInt) {
         base = UnsafeMutableRawPointer(bitPattern: address).unsafelyUnwrapped
     }
@@ -235,24 +235,25 @@ extension LargeRef: IntrusiveListNode {
     @inlinable static var linkOffset: Int { 32 }
 }
 
-/// The span directory's open-addressing table: `capacity` entries of two words (key, value).
-@usableFromInline struct DirectoryTable {
-    @usableFromInline let base: UnsafeMutableRawPointer
+/// The granule map's bytes (GranuleMap.swift): one byte per 64 KiB granule of its window.
+@usableFromInline struct GranuleTable {
+    @usableFromInline let base: UInt
 
-    /// Contract: `base` starts a zeroed mapping of `capacity * 16` bytes owned by the heap.
-    @inlinable init(base: UnsafeMutableRawPointer) { self.base = base }
+    /// Contract: `base` starts a mapping owned by the heap that holds every index used.
+    @inlinable @inline(__always) init(base: UInt) { self.base = base }
 
-    @inlinable @inline(__always) func key(_ slot: Int) -> UInt64 {
-        base.load(fromByteOffset: slot &<< 4, as: UInt64.self)
+    @inlinable @inline(__always) func byte(_ index: Int) -> UInt8 {
+        UnsafeRawPointer(bitPattern: base).unsafelyUnwrapped.load(fromByteOffset: index, as: UInt8.self)
     }
 
-    @inlinable @inline(__always) func value(_ slot: Int) -> UInt64 {
-        base.load(fromByteOffset: slot &<< 4 &+ 8, as: UInt64.self)
+    @inlinable @inline(__always) func set(_ index: Int, _ value: UInt8) {
+        UnsafeMutableRawPointer(bitPattern: base).unsafelyUnwrapped.storeBytes(of: value, toByteOffset: index, as: UInt8.self)
     }
 
-    @inlinable @inline(__always) func set(_ slot: Int, key: UInt64, value: UInt64) {
-        base.storeBytes(of: key, toByteOffset: slot &<< 4, as: UInt64.self)
-        base.storeBytes(of: value, toByteOffset: slot &<< 4 &+ 8, as: UInt64.self)
+    /// Copies `count` bytes of `source` to this table from byte `offset` on.
+    @inlinable func copy(from source: GranuleTable, count: Int, at offset: Int) {
+        UnsafeMutableRawPointer(bitPattern: base &+ UInt(offset)).unsafelyUnwrapped
+            .copyMemory(from: UnsafeRawPointer(bitPattern: source.base).unsafelyUnwrapped, byteCount: count)
     }
 }
 

@@ -14,7 +14,7 @@ public struct HeapStatistics: Sendable {
     /// Usable bytes of all live blocks.
     public var liveBytes = 0
     public var peakLiveBytes = 0
-    /// Bytes currently mapped from the page source (spans, regions, large blocks, directory).
+    /// Bytes currently mapped from the page source (spans, regions, large blocks, granule map).
     public var heldBytes = 0
     public var peakHeldBytes = 0
     /// Small spans mapped (in use, current, or cached empty).
@@ -32,13 +32,18 @@ public struct HeapStatistics: Sendable {
     /// Freed large mappings kept for reuse, and their bytes.
     public var cachedLargeBlocks = 0
     public var cachedLargeBytes = 0
-    /// Bytes of the span directory's table.
+    /// Bytes of the granule map (one byte per 64 KiB of its window).
     public var directoryBytes = 0
     /// Calls made to the page source.
     public var mapCalls = 0
     public var unmapCalls = 0
     /// Large blocks resized by the source's remap (no bytes copied).
     public var remapCalls = 0
+
+    /// Where the held bytes were at their peak (taken as the peak is reached, before the mapping
+    /// that reached it is given to its tier): small spans in use (cached empty ones apart), cached
+    /// empty spans, medium regions, live live bytes. Says which tier a footprint comes from.
+    public var peakComposition = HeldComposition()
 
     @inlinable public init() {}
 
@@ -56,7 +61,12 @@ public struct HeapStatistics: Sendable {
     @inlinable @inline(__always) mutating func noteMapped(_ bytes: Int) {
         heldBytes += bytes
         mapCalls += 1
-        if heldBytes > peakHeldBytes { peakHeldBytes = heldBytes }
+        if heldBytes > peakHeldBytes {
+            peakHeldBytes = heldBytes
+            peakComposition = HeldComposition(
+                smallSpanBytes: smallSpanBytes - cachedEmptySpanBytes, cachedEmptySpanBytes: cachedEmptySpanBytes,
+                mediumRegionBytes: mediumRegionBytes, liveBytes: liveBytes)
+        }
     }
 
     @inlinable @inline(__always) mutating func noteUnmapped(_ bytes: Int) {
@@ -82,4 +92,21 @@ public struct SizeClassStatistics: Equatable, Sendable {
     public var freeSlots = 0
 
     @inlinable public init() {}
+}
+
+/// A breakdown of held bytes (HeapStatistics.peakComposition).
+public struct HeldComposition: Equatable, Sendable {
+    public var smallSpanBytes = 0
+    public var cachedEmptySpanBytes = 0
+    public var mediumRegionBytes = 0
+    public var liveBytes = 0
+
+    @inlinable public init() {}
+
+    @inlinable public init(smallSpanBytes: Int, cachedEmptySpanBytes: Int, mediumRegionBytes: Int, liveBytes: Int) {
+        self.smallSpanBytes = smallSpanBytes
+        self.cachedEmptySpanBytes = cachedEmptySpanBytes
+        self.mediumRegionBytes = mediumRegionBytes
+        self.liveBytes = liveBytes
+    }
 }

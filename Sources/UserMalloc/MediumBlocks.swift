@@ -117,3 +117,6 @@ extension MediumBlock: IntrusiveListNode {
         if lists[bin].remove(block) { nonEmpty[bin &>> 6] &= ~(1 &<< UInt64(bin & 63)) }
     }
 }
+
+/// floor(log2(value)) for value > 0.
+@inlinable @inline(__always) func floorLog2Int(_ value: Int) -> Int { 63 - value.leadingZeroBitCount }

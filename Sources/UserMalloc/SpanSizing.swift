@@ -6,20 +6,24 @@
 // Small spans (2^shift bytes, shift in 12 ... 16):
 //   minimumShift(c) = the smallest shift whose span holds one slot of class c after the header
 //                     (4 KiB for every class but 4096 bytes, which needs 8 KiB)
-//   shift(c, held)  = clamp(floorLog2(held) + 1, minimumShift(c), 16)      (held > 0)
-// where held = bytes of the spans already assigned to the class: each new span is the next power
-// of two above what the class holds. The spans of a class thus go 4, 8, 16, 32, 64, 64, ... KiB:
-// its span bytes stay below twice its peak need plus one minimum span, and a class that grows
-// to n bytes costs about log2(n / 4 KiB) extra maps. Measured on larson-1000 (~16 KiB live per
-// class): spans of ceilLog2(held) (4, 4, 8, 16, ...) ran 0.96-1.03x glibc (four short spans per
-// class: malloc switches spans every few calls); ceilLog2(2 * held) (4, 8, 32, 64) ran 1.24x but
-// held 2.4x the live bytes; this rule runs 1.1-1.2x at 1.7x.
+//   shift(c, held)  = clamp(floorLog2(held) - 1, minimumShift(c), 16)      (held > 0)
+// where held = bytes of the spans already assigned to the class: each new span is the largest
+// power of two <= half of what the class holds. The spans of a class thus go 4, 4, 4, 4, 8, 8,
+// 16, 16, 32, 32, 64, 64, ... KiB: a new span is mapped only when the class's spans are full, so
+// its span bytes stay below 1.5 times its need plus one minimum span, and a class that grows to
+// n bytes costs about 2 log2(n / 4 KiB) maps. History, measured on larson-1000 (~16 KiB live per
+// class): spans of ceilLog2(2 * held) (4, 8, 32, 64) ran 1.24x glibc at a footprint of 2.4;
+// floorLog2(held) + 1 (4, 8, 16, 32, 64; until issue 10's footprint work) 1.1-1.2x at 1.73;
+// this rule costs 3.5 more instructions per malloc there (callgrind: 64.2 -> 67.7) for a
+// footprint of 1.54 (espresso 2.56 -> 2.19, glibc-simple 1.76 -> 1.56, larson-5000 1.40 -> 1.32).
 // A lightly used class pays one 4 KiB span; whether that span is mostly slack does not matter,
 // because a class that gets busy moves on to spans that are >= 15/16 slots.
 //
 // Medium regions (16 ... 256 KiB, powers of two): the smallest that holds the request and is at
-// least the bytes the medium tier already holds (again doubling), capped at 256 KiB. A program
-// with one 5 KB block holds a 16 KiB region, not 256 KiB.
+// least the bytes the medium tier already holds (doubling), capped at 256 KiB. A program with one
+// 5 KB block holds a 16 KiB region, not 256 KiB. (Growing by half, as spans do, was measured and
+// undone: more, smaller regions fragment more: glibc-thread's medium peak 64 -> 80 KiB, git-log's
+// footprint 1.75 -> 1.79.)
 
 /// The size policy of new small spans and medium regions.
 @usableFromInline enum SpanSizing {
@@ -33,7 +37,8 @@
 
     /// The shift of the next span of class `index`, which already holds `heldBytes` in spans.
     @inlinable static func shift(forClass index: Int, heldBytes: Int) -> Int {
-        let grown = heldBytes <= 0 ? 0 : 64 - UInt64(heldBytes).leadingZeroBitCount
+        // floorLog2(held) - 1: the largest power of two <= held / 2.
+        let grown = heldBytes <= 0 ? 0 : 62 - UInt64(heldBytes).leadingZeroBitCount
         return min(max(grown, minimumShift(forClass: index)), SpanRef.largestShift)
     }
 

@@ -1,13 +1,14 @@
 // checkInvariants(): walks every structure of the heap and returns the first broken rule.
 // O(heap size); tests call it after every operation of small sequences and periodically in long
-// ones. The rules are the equations of UserMalloc.swift, SpanDirectory.swift, MediumBlocks.swift
+// ones. The rules are the equations of UserMalloc.swift, GranuleMap.swift, MediumBlocks.swift
 // and UserHeap+Small.swift.
 
 import MemoryCore
 
 /// The first inconsistency checkInvariants() found, with the values involved.
 public enum HeapInvariantViolation: Equatable, Sendable {
-    case directoryUnreachable(granule: VirtualAddress)
+    /// The granule map's count of registered granules differs from its non-zero bytes.
+    case directoryCount(counted: Int, recorded: Int)
     case directoryValue(granule: VirtualAddress)
     case spanCanary(span: VirtualAddress)
     case spanGeometry(span: VirtualAddress)
@@ -55,11 +56,11 @@ struct InvariantTally {
 extension UserHeap {
     /// The first violated invariant, or nil when the heap is consistent.
     public func checkInvariants() -> HeapInvariantViolation? {
-        if let granule = directory.firstUnreachableGranule() {
-            return .directoryUnreachable(granule: VirtualAddress(UInt64(granule)))
+        if directory.countEntries() != directory.count {
+            return .directoryCount(counted: directory.countEntries(), recorded: directory.count)
         }
         var tally = InvariantTally()
-        tally.heldBytes = directory.capacity * SpanDirectory.entryBytes
+        tally.heldBytes = directory.capacity
         var firstViolation: HeapInvariantViolation?
         directory.forEachEntry { granule, value in
             guard firstViolation == nil else { return }
@@ -319,7 +320,7 @@ extension UserHeap {
         guard tally.spans == counters.smallSpans, tally.regions == counters.mediumRegions,
             tally.spanBytes == counters.smallSpanBytes, tally.regionBytes == counters.mediumRegionBytes,
             tally.largeBlocks == counters.largeBlocks, tally.liveMediumBlocks == counters.liveMediumBlocks,
-            counters.directoryBytes == directory.capacity * SpanDirectory.entryBytes
+            counters.directoryBytes == directory.capacity
         else { return .tierCounts }
         guard tally.liveBytes == counters.liveBytes else {
             return .liveBytes(counted: tally.liveBytes, recorded: counters.liveBytes)

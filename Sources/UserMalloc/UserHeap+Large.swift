@@ -34,14 +34,22 @@ extension UserHeap {
         guard !overflow, unrounded <= Int.max - userPageSize else { return nil }
         let neededBytes = (unrounded + userPageSize - 1) & ~(userPageSize - 1)
         let mapAlignment = max(alignment, SpanRef.alignment)
-        guard reserveDirectoryRoom(1) else { return nil }
         let block: LargeRef
         let isZeroed: Bool
         if let cached = takeCachedLarge(neededBytes: neededBytes, alignment: mapAlignment) {
+            guard coverInMap(cached.address &+ UInt(userOffset), byteCount: 1) else {
+                cacheLarge(cached)
+                return nil
+            }
             block = cached
             isZeroed = false
         } else {
             guard let base = mapFromSource(byteCount: neededBytes, alignment: mapAlignment) else { return nil }
+            // Only the user pointer's granule is registered, so only it needs the map's window.
+            guard coverInMap(UInt(base) &+ UInt(userOffset), byteCount: 1) else {
+                unmapToSource(base, byteCount: neededBytes)
+                return nil
+            }
             block = LargeRef.format(base)
             block.header.canary = secret ^ UInt64(block.address)
             block.header.mappedBytes = UInt64(neededBytes)
@@ -83,13 +91,18 @@ extension UserHeap {
         if counters.cachedLargeBlocks < Self.largeCacheCapacity,
             counters.cachedLargeBytes + Int(block.header.usableBytes) <= counters.peakLiveBytes
         {
-            largeCache.pushFront(block)
-            counters.cachedLargeBlocks += 1
-            counters.cachedLargeBytes += bytes
+            cacheLarge(block)
         } else {
             unmapToSource(block.base, byteCount: bytes)
         }
         return nil
+    }
+
+    /// Puts an unregistered large mapping in the cache.
+    @inlinable mutating func cacheLarge(_ block: LargeRef) {
+        largeCache.pushFront(block)
+        counters.cachedLargeBlocks += 1
+        counters.cachedLargeBytes += Int(block.header.mappedBytes)
     }
 
     /// Removes and returns a cached mapping of neededBytes ... 2 * neededBytes whose base has
@@ -141,7 +154,13 @@ extension UserHeap {
         moved.header.usableBytes = UInt64(usable)
         let user = moved.address &+ UInt(userOffset)
         directory.remove(address: oldUser)
-        directory.insert(address: user, value: UInt64(moved.address) | OwnerKind.large.rawValue)
+        // The window grows for the new granule like for any mapping. It cannot grow only when the
+        // source has no page left for the map or the heap's mappings would spread over 4 TiB;
+        // the block has moved by then, so it stays live and linked but unregistered (its free
+        // is reported as foreign): the one case where the heap keeps a block it cannot name.
+        if coverInMap(user, byteCount: 1) {
+            directory.insert(address: user, value: UInt64(moved.address) | OwnerKind.large.rawValue)
+        }
         linkLarge(moved)
         return user
     }

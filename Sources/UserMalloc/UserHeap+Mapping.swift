@@ -1,5 +1,5 @@
 // Every page-source call of the heap goes through these two functions (so heldBytes is exact),
-// and the span directory grows here: a doubled table is mapped, filled, and the old one unmapped.
+// and the granule map grows here: a larger map is mapped, filled, and the old one unmapped.
 
 import MemoryCore
 
@@ -37,32 +37,43 @@ extension UserHeap {
         return moved
     }
 
-    /// Makes sure `extra` more granules can be registered, growing the table if needed. False
-    /// (and nothing changed) when the source cannot supply the larger table.
-    @inlinable mutating func reserveDirectoryRoom(_ extra: Int) -> Bool {
-        if directory.hasRoom(for: extra) { return true }
-        var capacity = max(SpanDirectory.minimumCapacity, directory.capacity * 2)
-        while (directory.count + extra) * 2 > capacity { capacity *= 2 }
-        let bytes = capacity * SpanDirectory.entryBytes
-        guard let base = mapFromSource(byteCount: bytes, alignment: userPageSize) else { return false }
+    /// Makes sure the granule map's window holds [address, address + byteCount), growing the map
+    /// if needed (GranuleMap.swift). False, nothing changed, when the larger map cannot be had
+    /// from the source or would span more than GranuleMap.maximumCapacity granules.
+    @inlinable mutating func coverInMap(_ address: UInt, byteCount: Int) -> Bool {
+        if directory.covers(address, byteCount: byteCount) { return true }
+        guard let window = directory.window(covering: address, byteCount: byteCount),
+            let base = mapFromSource(byteCount: window.capacity, alignment: userPageSize)
+        else { return false }
         let oldTable = directory.table
-        let oldBytes = directory.capacity * SpanDirectory.entryBytes
-        directory.rehash(into: DirectoryTable(base: base), capacity: capacity)
-        counters.directoryBytes = bytes
-        if let oldTable { unmapToSource(oldTable.base, byteCount: oldBytes) }
+        let oldBytes = directory.capacity
+        directory.move(into: UInt(base), first: window.first, capacity: window.capacity)
+        counters.directoryBytes = window.capacity
+        if oldBytes > 0 { unmapToSource(userPointer(oldTable), byteCount: oldBytes) }
         return true
     }
 
-    /// Gives the directory's table back once nothing is registered (trim()).
+    /// Maps `byteCount` bytes for a span, region or large block and makes sure the granule map
+    /// covers them; nil (nothing held) when either fails.
+    @inlinable mutating func mapCovered(byteCount: Int, alignment: Int) -> UnsafeMutableRawPointer? {
+        guard let base = mapFromSource(byteCount: byteCount, alignment: alignment) else { return nil }
+        guard coverInMap(UInt(base), byteCount: byteCount) else {
+            unmapToSource(base, byteCount: byteCount)
+            return nil
+        }
+        return base
+    }
+
+    /// Gives the granule map back once nothing is registered (trim()).
     @inlinable mutating func releaseEmptyDirectory() {
-        guard directory.count == 0, let table = directory.table else { return }
-        unmapToSource(table.base, byteCount: directory.capacity * SpanDirectory.entryBytes)
-        directory = SpanDirectory()
+        guard directory.count == 0, directory.capacity > 0 else { return }
+        unmapToSource(userPointer(directory.table), byteCount: directory.capacity)
+        directory = GranuleMap()
         counters.directoryBytes = 0
     }
 
     /// trim: returns every empty span, empty medium region, cached large mapping and (when the heap is empty) the
-    /// directory table to the page source. The caches refill on demand.
+    /// granule map to the page source. The caches refill on demand.
     @inlinable public mutating func trim() {
         releaseEmptySpans()
         releaseEmptyRegions()

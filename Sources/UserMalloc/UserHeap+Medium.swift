@@ -1,5 +1,5 @@
 // The medium tier: 4 KiB < size <= 128 KiB (and aligned requests up to 4 KiB alignment) from
-// regions of 16 ... 256 KiB (the first ones small, later ones doubling: SpanSizing.swift) with
+// regions of 16 ... 256 KiB (the first ones small, later ones growing with the tier: SpanSizing.swift) with
 // boundary tags and TLSF-style bins (see MediumBlocks.swift for layout and invariants). Empty
 // regions are kept up to max(1, peak live / 256 KiB) for hysteresis; further ones go back at once.
 
@@ -154,15 +154,13 @@ extension UserHeap {
         guard let bytes = SpanSizing.regionByteCount(servingBin: bin, heldBytes: counters.mediumRegionBytes) else {
             return false
         }
-        let granules = (bytes + SpanRef.alignment - 1) >> SpanDirectory.granuleShift
-        guard reserveDirectoryRoom(granules),
-            let base = mapFromSource(byteCount: bytes, alignment: RegionRef.alignment)
-        else { return false }
+        let granules = (bytes + SpanRef.alignment - 1) >> GranuleMap.granuleShift
+        guard let base = mapCovered(byteCount: bytes, alignment: RegionRef.alignment) else { return false }
         let region = RegionRef.format(base, byteCount: bytes)
         region.header.canary = secret ^ UInt64(region.address)
         for granule in 0 ..< granules {
             directory.insert(
-                address: region.address &+ UInt(granule << SpanDirectory.granuleShift),
+                address: region.address &+ UInt(granule << GranuleMap.granuleShift),
                 value: UInt64(region.address) | OwnerKind.medium.rawValue)
         }
         let first = MediumBlock(address: region.address &+ UInt(RegionRef.firstBlockOffset))
@@ -186,7 +184,7 @@ extension UserHeap {
         regions.remove(region)
         let bytes = region.byteCount
         for granule in 0 ..< region.granuleCount {
-            directory.remove(address: region.address &+ UInt(granule << SpanDirectory.granuleShift))
+            directory.remove(address: region.address &+ UInt(granule << GranuleMap.granuleShift))
         }
         counters.mediumRegions -= 1
         counters.mediumRegionBytes -= bytes

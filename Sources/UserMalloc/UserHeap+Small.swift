@@ -280,9 +280,7 @@ extension UserHeap {
     /// SpanSizing picks for the class.
     @inlinable mutating func mapSpan(classIndex index: Int) -> SpanRef? {
         let shift = SpanSizing.shift(forClass: index, heldBytes: classSpanBytes[index])
-        guard reserveDirectoryRoom(1),
-            let base = mapFromSource(byteCount: 1 << shift, alignment: SpanRef.alignment)
-        else { return nil }
+        guard let base = mapCovered(byteCount: 1 << shift, alignment: SpanRef.alignment) else { return nil }
         let span = SpanRef.format(base, sizeShift: shift)
         span.header.canary = secret ^ UInt64(span.address)
         directory.insert(address: span.address, value: UInt64(span.address) | OwnerKind.small.rawValue)

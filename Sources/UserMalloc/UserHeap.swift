@@ -1,6 +1,6 @@
 // UserHeap: the public face of the allocator (malloc, free, calloc, realloc, posix_memalign,
 // malloc_usable_size, plus trim and statistics). Each entry point decides the tier from the size
-// (small <= 4 KiB, medium <= 128 KiB, large beyond) or, for a pointer, from the span directory,
+// (small <= 4 KiB, medium <= 128 KiB, large beyond) or, for a pointer, from the granule map,
 // and forwards to the tier's file. See UserMalloc.swift for the design.
 
 import MemoryCore
@@ -49,7 +49,8 @@ public struct UserHeap<Source: PageSource> {
     /// decides the size of its next span (SpanSizing.swift). Kept apart from `classes` so the
     /// malloc fast path's array stays dense.
     @usableFromInline var classSpanBytes: InlineArray<48, Int> = InlineArray(repeating: 0)
-    @usableFromInline var directory = SpanDirectory()
+    /// The granule map: which granules are the heap's and what owns each (GranuleMap.swift).
+    @usableFromInline var directory = GranuleMap()
     /// Empty spans kept for reuse, one list per span size (index shift - SpanRef.smallestShift),
     /// linked through `SpanHeader.listLinks`.
     @usableFromInline var emptySpans: InlineArray<5, IntrusiveStack<SpanRef>> = InlineArray(repeating: IntrusiveStack())
@@ -97,17 +98,15 @@ public struct UserHeap<Source: PageSource> {
     @inlinable public mutating func free(_ pointer: UnsafeMutableRawPointer?) {
         guard let pointer else { return }
         let address = UInt(pointer)
-        let owner = directory.lookup(address)
-        // For a small span the directory value is exactly its base | 1, and the base is the
-        // pointer's granule. Comparing against that computed value (instead of using the loaded
-        // one) lets the CPU start reading the span header while the lookup is still in flight;
-        // nothing is read architecturally before the comparison has confirmed ownership.
-        let spanBase = address & ~UInt(SpanRef.alignment &- 1)
-        if owner == UInt64(spanBase) | OwnerKind.small.rawValue {
-            if let error = freeSmall(address, spanBase: spanBase) { report(error) }
+        // One byte of the granule map says whether the granule is ours and what owns it; a small
+        // span's header is then the pointer masked to 64 KiB (no header is read before the map
+        // has confirmed the granule, so a wild pointer is reported, never dereferenced).
+        let entry = directory.entry(address)
+        if entry == UInt8(OwnerKind.small.rawValue) {
+            if let error = freeSmall(address, spanBase: address & ~UInt(SpanRef.alignment &- 1)) { report(error) }
             return
         }
-        if let error = freeBeyondSmall(address, owner: owner) { report(error) }
+        if let error = freeBeyondSmall(address, owner: GranuleMap.owner(of: address, entry: entry)) { report(error) }
     }
 
     /// calloc: `count * byteCount` zeroed bytes; nil on overflow of the product or out of memory.

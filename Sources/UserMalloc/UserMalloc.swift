@@ -1,7 +1,7 @@
 // UserMalloc: the malloc of SwiftMM's ring-3 programs, generic over where its pages come from
 // (`UserHeap<Source: PageSource>`; the kernel's map/unmap syscalls in a user program).
 //
-// Three tiers, chosen by size (a pointer's tier comes from the span directory):
+// Three tiers, chosen by size (a pointer's tier comes from the granule map):
 //
 // 1. Small, 0 ... 4096 bytes: 48 size classes (SizeClasses.swift), 16-byte steps to 128, then
 //    eight steps per doubling (12.5 %):
@@ -11,7 +11,7 @@
 //    Each class allocates from spans of 4, 8, 16, 32 or 64 KiB, every one at a 64 KiB-aligned
 //    base (so the span of a slot is its address rounded down to 64 KiB, and the rest of a short
 //    span's granule is simply not the heap's): a 64-byte header, then slots. A class's spans start
-//    at the smallest size that is >= 3/4 slots and double with what the class holds, up to 64 KiB
+//    at the smallest size that holds a slot and grow by half of what the class holds, up to 64 KiB
 //    (SpanSizing.swift): a program that touches all 48 classes lightly holds ~250 KiB, not 3 MiB.
 //    Free slots form an intrusive singly linked list per span (word 0: next; word 1: a free
 //    marker derived from the heap's seed and the slot address). A class keeps one "current"
@@ -22,7 +22,7 @@
 //    Never-used slots are carved with a bump offset, so pages are touched on demand and calloc
 //    knows which slots are still zero from the source.
 // 2. Medium, 4 KiB < n <= 128 KiB: boundary-tagged blocks in regions of 16 ... 256 KiB
-//    (aligned to 256 KiB; the first small, later ones doubling with the tier) with TLSF-style
+//    (aligned to 256 KiB; the first small, later ones growing with the tier) with TLSF-style
 //    segregated bins (8 per power of two) and a non-empty-bin bitmap: O(1) malloc and free,
 //    immediate coalescing, realloc growing into a free successor. Empty regions are cached up
 //    to max(1, peakLiveBytes / 256 KiB), the rest unmapped; trim() returns them all.
@@ -30,9 +30,10 @@
 //    mappings (no more bytes than the peak live bytes) for reuse and unmaps the rest; realloc
 //    stays in place within the mapping's page slack.
 //
-// Pointer validation (free, realloc, usable size): a hash table from 64 KiB granule to owner
-// (SpanDirectory.swift) answers "is this ours, and whose" without touching the pointed-to
-// memory. Then: header canary; for small, slot boundary (one multiply: a divisibility test with
+// Pointer validation (free, realloc, usable size): one byte per 64 KiB granule over a window of
+// the address space (GranuleMap.swift) answers "is this ours, and whose" without touching the
+// pointed-to memory (a subtraction, a compare and a byte load); the owner's header is then the
+// pointer masked to the span (64 KiB) or region (256 KiB) alignment. Then: header canary; for small, slot boundary (one multiply: a divisibility test with
 // the class's reciprocal), carved (offset < bump) and not already free (no free marker, or, when
 // the marker is there, not found on the span's free list: exact, and the search only runs on a
 // suspected double free); for medium, a block-start bitmap bit, boundary tags and the in-use
@@ -42,7 +43,7 @@
 //
 // Accounting (HeapStatistics.swift), with invariants as equations (UserHeap+Invariants.swift):
 //   heldBytes = sum(span sizes) + sum(region sizes) + sum(large mappings, live and cached)
-//               + directory bytes
+//               + granule map bytes
 //   liveBytes = sum(usable bytes of live blocks)
 //   per span:   usedCount = carvedSlots - freeListLength, every free slot carries the marker
 //   per region: sum(block sizes) = region size - 2112 - 16, no two free blocks adjacent

@@ -246,6 +246,8 @@ func address(_ pointer: UnsafeMutableRawPointer) -> UInt { UInt(bitPattern: poin
     /// else the pages move (the fake moves them with mremap: no byte copied); the bytes stay.
     @Test func largeReallocUsesPageSlackThenRemaps() throws {
         var (heap, source, _) = makeHeap()
+        // The granule map is mapped right after the heap's first mapping: make that a small span.
+        let first = try unwrap(heap.allocate(byteCount: 16))
         let p = try unwrap(heap.allocate(byteCount: 200_000))
         fill(p, 200_000, with: 5)
         #expect(heap.reallocate(p, byteCount: heap.usableByteCount(of: p)) == p)
@@ -259,6 +261,7 @@ func address(_ pointer: UnsafeMutableRawPointer) -> UInt { UInt(bitPattern: poin
         #expect(heap.checkInvariants() == nil)
         heap.free(blocker)
         heap.free(r)
+        heap.free(first)
         #expect(source.mappings.count == 0 || heap.statistics.largeBlocks == 0)
         #expect(heap.checkInvariants() == nil && source.misuse.isEmpty)
     }
@@ -359,25 +362,28 @@ func address(_ pointer: UnsafeMutableRawPointer) -> UInt { UInt(bitPattern: poin
         heap.free(keep)
     }
 
-    @Test func directoryGrowthFailureUnwindsCleanly() throws {
+    @Test func granuleMapFailuresUnwindCleanly() throws {
         var (heap, source, log) = makeHeap()
-        // 256 directory slots hold 128 granules at load 1/2: fill 128 spans of the 1024 class;
-        // the next span needs a bigger table first.
-        var blocks: [UnsafeMutableRawPointer] = []
-        while heap.statistics.smallSpans < 128 || heap.statistics(ofClass: 31).freeSlots > 0 {
-            blocks.append(try unwrap(heap.allocate(byteCount: 1024)))
-        }
-        #expect(heap.statistics.smallSpans == 128 && heap.statistics.directoryBytes == 256 * 16)
-        let held = heap.statistics.heldBytes
-        source.successesBeforeFailure = 0  // the table cannot grow
+        // The first mapping needs the map itself: the span maps, the map cannot be had.
+        source.successesBeforeFailure = 1
         #expect(heap.allocate(byteCount: 1024) == nil)
-        #expect(heap.statistics.heldBytes == held && heap.checkInvariants() == nil)
-        source.successesBeforeFailure = 1  // the table grows, the span cannot be mapped
-        #expect(heap.allocate(byteCount: 1024) == nil)
-        #expect(heap.statistics.directoryBytes == 512 * 16 && heap.checkInvariants() == nil)
+        #expect(heap.statistics.heldBytes == 0 && source.mappings.isEmpty && heap.checkInvariants() == nil)
         source.successesBeforeFailure = nil
-        blocks.append(try unwrap(heap.allocate(byteCount: 1024)))
-        #expect(heap.checkInvariants() == nil)
+        // 32 MiB blocks until the next one lands beyond the map's window (256 MiB per map page).
+        var blocks: [UnsafeMutableRawPointer] = [try unwrap(heap.allocate(byteCount: 1024))]
+        func nextMappingIsCovered() -> Bool {
+            let end = source.mappings.map { $0.key + UInt($0.value) }.max() ?? 0
+            return heap.directory.covers((end + 0xFFFF) & ~0xFFFF, byteCount: 1)
+        }
+        while nextMappingIsCovered() { blocks.append(try unwrap(heap.allocate(byteCount: 32 << 20))) }
+        let held = heap.statistics.heldBytes
+        let mapBytes = heap.statistics.directoryBytes
+        source.successesBeforeFailure = 1  // the block maps, the larger map cannot be had
+        #expect(heap.allocate(byteCount: 32 << 20) == nil)
+        #expect(heap.statistics.heldBytes == held && heap.checkInvariants() == nil)
+        source.successesBeforeFailure = nil
+        blocks.append(try unwrap(heap.allocate(byteCount: 32 << 20)))
+        #expect(heap.statistics.directoryBytes > mapBytes && heap.checkInvariants() == nil)
         for p in blocks { heap.free(p) }
         heap.trim()
         #expect(source.mappings.isEmpty && source.misuse.isEmpty && log.errors.isEmpty)

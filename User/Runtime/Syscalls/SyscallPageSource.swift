@@ -1,11 +1,11 @@
 // SyscallPageSource: UserMalloc's PageSource over the map/unmap system calls.
 //
-// map() returns page-aligned memory only; the heap asks for 64 KiB spans and 256 KiB regions
-// aligned to their size. Such a request over-maps `byteCount + alignment - page` bytes (enough to
-// contain an aligned range of `byteCount` whatever page the kernel picks) and unmaps the head
-// [base, aligned) and the tail [aligned + byteCount, base + total): unmap of part of a mapping is
-// allowed by the ABI (every page must come from map, not every mapping must go whole). Three
-// syscalls per aligned mapping, never more.
+// The heap asks for 64 KiB spans and 256 KiB regions aligned to their size, and large blocks
+// aligned to at least 64 KiB. map takes the alignment itself (options bits 8..13: log2 of the
+// alignment, 12 ... 30; docs/syscalls.md), so an aligned mapping is one syscall. Alignments
+// beyond 2^30 (a posix_memalign above 1 GiB) over-map `byteCount + alignment - page` bytes and
+// unmap the head and tail around the aligned range (unmap of part of a mapping is allowed by
+// the ABI): three syscalls.
 //
 // A large block's growth goes through remap (mayMove, with the block's alignment): its pages
 // move as page-table entries, nothing is copied; one syscall.
@@ -32,9 +32,16 @@ struct SyscallPageSource: PageSource {
         let pageBytes = UInt64(userPageSize)
         let length = UInt64(byteCount)
         let align = max(UInt64(alignment), pageBytes)
-        let total = length + (align - pageBytes)
+        let shift = UInt64(align.trailingZeroBitCount)
         syscalls += 1
-        guard let base = try? Syscall.map(length: total, protection: .readWrite) else { return nil }
+        if MapOptions.validShifts.contains(shift) {
+            let options = MapOptions(alignmentShift: shift)
+            guard let base = try? Syscall.map(length: length, protection: .readWrite, options: options) else { return nil }
+            bytesMapped += length
+            return base.pointer
+        }
+        let (total, overflow) = length.addingReportingOverflow(align - pageBytes)
+        guard !overflow, let base = try? Syscall.map(length: total, protection: .readWrite) else { return nil }
         let aligned = VirtualAddress(alignUp(base.raw, to: align)!)
         let end = VirtualAddress(base.raw + total)
         let alignedEnd = VirtualAddress(aligned.raw + length)
