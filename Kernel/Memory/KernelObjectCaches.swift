@@ -9,12 +9,17 @@
 // sends those objects back to the generic classes: the shutdown report names every named cache
 // with its allocation count (`heap cache`), and warns for one a boot with processes never used.
 //
-// Measured at 128M with the default programs (15 processes), commit 3f7209b:
-//   8 106 x 64 B   a one-region array (RegionMap's split/remove temporaries: 32 B header + 32 B)
+// Measured at 128M with the default programs (15 processes), after issue 9 (`make run LOG=trace`):
+//   9 757 x 80 B   a one-region array (RegionMap's split/remove temporaries: 32 B header + one Region)
 //   3 004 x 40 B   the demo's tree nodes
-//      15 x 793 B  Process (its 480-byte LineBuffer inline), 15 x 512 B aligned 64: its FXSAVE area
-//   96/160/288/544/1056/2080/4128 B: RegionMap arrays of 2/4/8/16/32/64/128 regions as they double
+//      15 x 841 B  Process (its 480-byte LineBuffer inline, its HandleTable), 15 x 512 B aligned 64:
+//                  its FXSAVE area
+//   RegionMap arrays of 2/4/8/16/32/64/128 regions as they double: 32 B + n x MemoryLayout<Region>.stride.
+// The region arrays' sizes are computed from Region's layout, so a field added to Region moves them
+// with it; Process's size is a measured constant (a class instance's size has no query in Embedded
+// Swift): the shutdown report's warning says when it stops matching.
 import SlabHeap
+import Syscalls
 
 enum KernelObjectCaches {
     /// How many named caches (`entry` lists them).
@@ -23,14 +28,18 @@ enum KernelObjectCaches {
     /// name, requested bytes, alignment: one named cache each (exact-size matches only).
     private static func entry(_ index: Int) -> (name: StaticString, bytes: Int, alignment: Int) {
         switch index {
-        case 0: ("process", 793, 8)
+        case 0: ("process", 841, 8)
         case 1: ("fpu-area", 512, 64)
-        case 2: ("region-array-1", 64, 8)
-        case 3: ("region-array-16", 544, 8)
-        case 4: ("region-array-32", 1056, 8)
-        default: ("region-array-64", 2080, 8)
+        case 2: ("region-array-1", regionArrayBytes(1), 8)
+        case 3: ("region-array-16", regionArrayBytes(16), 8)
+        case 4: ("region-array-32", regionArrayBytes(32), 8)
+        default: ("region-array-64", regionArrayBytes(64), 8)
         }
     }
+
+    /// The bytes of a Swift array buffer of `regions` Regions: a 32-byte header (object header,
+    /// count, capacity), then the elements.
+    private static func regionArrayBytes(_ regions: Int) -> Int { 32 + regions * MemoryLayout<Region>.stride }
 
     nonisolated(unsafe) private static var ids = InlineArray<6, SlabCacheID?>(repeating: nil)
 
