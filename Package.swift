@@ -35,7 +35,9 @@ let package = Package(
         .target(name: "Syscalls", dependencies: ["MemoryCore", "PageTables", "MemoryObjects"]),
         .target(name: "UserAllocators", dependencies: ["MemoryCore", "UserMalloc"]),
         .target(name: "Scheduling"),
-        .target(name: "MemoryObjects", dependencies: ["MemoryCore"]),
+        // -O even in debug: the randomized test (200 000 operations, every checker after each) runs
+        // its unspecialized generic code ~10x slower at -Onone, past its time budget.
+        .target(name: "MemoryObjects", dependencies: ["MemoryCore"], swiftSettings: [.unsafeFlags(["-O"])]),
         .executableTarget(
             name: "SwiftMMBench",
             dependencies: ["MemoryCore", "PhysicalMemory", "BuddyHeap", "SlabHeap", "PageTables", "UserMalloc", "UserAllocators",
@@ -64,7 +66,10 @@ let package = Package(
         .testTarget(name: "ProgramLoaderTests", dependencies: ["ProgramLoader", "MemoryCore", "PageTables", "TestSupport"]),
         .testTarget(name: "BootOptionsTests", dependencies: ["BootOptions", "KernelLog"]),
         .testTarget(name: "SchedulingTests", dependencies: ["Scheduling", "TestSupport"]),
-        .testTarget(name: "MemoryObjectsTests", dependencies: ["MemoryObjects", "MemoryCore", "TestSupport"]),
+        .testTarget(
+            name: "MemoryObjectsTests", dependencies: ["MemoryObjects", "MemoryCore", "TestSupport"],
+            swiftSettings: [.unsafeFlags(["-O"])]
+        ),
         .testTarget(name: "UserAllocatorsTests", dependencies: ["UserAllocators", "UserMalloc", "MemoryCore", "TestSupport"]),
     ]
 )

@@ -20,9 +20,9 @@ public enum ChannelInvariantViolation: Error, Equatable, Sendable {
 
 extension Channels {
     public func checkInvariants() -> ChannelInvariantViolation? {
-        guard channels.countIsConsistent else { return .tableCountWrong }
+        guard slots.isConsistent(isPresent: { records[$0] != nil }) else { return .tableCountWrong }
         for id in liveChannels {
-            let channel = channels[occupied: id.slot]
+            let channel = records[id.slot]!
             guard channel.isOpen(0) || channel.isOpen(1) else { return .bothEndpointsClosed(id) }
             for e in 0 ..< 2 {
                 if let violation = check(channel.inboxes[e], id, UInt8(e), open: channel.isOpen(e)) { return violation }
@@ -35,8 +35,8 @@ extension Channels {
     /// Handles queued in every message of every channel (each holds one reference).
     public var handlesInTransit: [Handle] {
         var handles: [Handle] = []
-        for slot in channels.occupiedSlots {
-            for inbox in channels[occupied: slot].inboxes {
+        for slot in slots.occupiedSlots {
+            for inbox in records[slot]!.inboxes {
                 for message in inbox { handles += message.handles }
             }
         }
@@ -51,7 +51,7 @@ extension Channels {
         }
         for id in liveChannels {
             for e in 0 ..< 2 {
-                let recorded = channels[occupied: id.slot].endpointReferences[e]
+                let recorded = records[id.slot]!.endpointReferences[e]
                 let counted = holders[ChannelEndpoint(channel: id, endpoint: UInt8(e))] ?? 0
                 guard recorded == counted else {
                     return .endpointReferencesWrong(id, endpoint: UInt8(e), recorded: recorded, holders: counted)

@@ -6,6 +6,11 @@
 public struct ChannelEndpoint: Hashable, Sendable {
     public let channel: ChannelID
     public let endpoint: UInt8
+
+    @inlinable public init(channel: ChannelID, endpoint: UInt8) {
+        self.channel = channel
+        self.endpoint = endpoint
+    }
 }
 
 extension Channels {
@@ -29,10 +34,10 @@ extension Channels {
         }
         let slot = try slot(of: id, endpoint: endpoint)
         let receiver = 1 - Int(endpoint)
-        guard channels[occupied: slot].isOpen(receiver) else { throw .peerClosed }
-        guard channels[occupied: slot].inboxes[receiver].count < Self.queueCapacity else { throw .channelFull }
+        guard records[slot]!.isOpen(receiver) else { throw .peerClosed }
+        guard records[slot]!.inboxes[receiver].count < Self.queueCapacity else { throw .channelFull }
         let handles = try table.removeForTransfer(handleValues)
-        channels[occupied: slot].inboxes[receiver].append(ChannelMessage(bytes: bytes, handles: handles))
+        records[slot]!.inboxes[receiver].append(ChannelMessage(bytes: bytes, handles: handles))
         messagesSent += 1
         return ChannelEndpoint(channel: id, endpoint: UInt8(receiver))
     }
@@ -48,13 +53,13 @@ extension Channels {
         guard let message = try peek(through: endpointValue, table: table) else {
             let (id, endpoint) = try endpointHandle(endpointValue, needing: .read, in: table)
             let slot = try slot(of: id, endpoint: endpoint)
-            throw channels[occupied: slot].isOpen(1 - Int(endpoint)) ? .wouldBlock : .peerClosed
+            throw records[slot]!.isOpen(1 - Int(endpoint)) ? .wouldBlock : .peerClosed
         }
         guard message.bytes.count <= byteCapacity, message.handles.count <= handleCapacity else { throw .bufferTooSmall }
         guard message.handles.count <= table.freeCount else { throw .handleTableFull }
         let (id, endpoint) = try endpointHandle(endpointValue, needing: .read, in: table)
         let slot = try slot(of: id, endpoint: endpoint)
-        channels[occupied: slot].inboxes[Int(endpoint)].removeFirst()
+        records[slot]!.inboxes[Int(endpoint)].removeFirst()
         var values: [HandleValue] = []
         for handle in message.handles { values.append(try table.insert(handle)) }  // room checked above
         return ReceivedMessage(bytes: message.bytes, handles: values)
@@ -65,7 +70,7 @@ extension Channels {
     public func peek(through endpointValue: HandleValue, table: HandleTable) throws(ObjectError) -> ChannelMessage? {
         let (id, endpoint) = try endpointHandle(endpointValue, needing: .read, in: table)
         let slot = try slot(of: id, endpoint: endpoint)
-        return channels[occupied: slot].inboxes[Int(endpoint)].first
+        return records[slot]!.inboxes[Int(endpoint)].first
     }
 
     /// The channel endpoint a handle value names, with `right` (badHandle, wrongKind, rightsExceeded).
@@ -87,7 +92,7 @@ extension Channels {
         while let id = pending.popLast() {
             if id == target { return true }
             guard visited.insert(id).inserted, let generation = id.generation,
-                let channel = channels.element(slot: id.slot, generation: generation)
+                slots.contains(slot: id.slot, generation: generation), let channel = records[id.slot]
             else { continue }
             pending += channel.queuedChannels
         }

@@ -27,42 +27,45 @@ public struct Channels {
     /// Handles per message.
     public static let maximumMessageHandles = 4
 
-    var channels = SlotTable<Channel>(capacity: Channels.capacity)
+    var slots = SlotAllocator(capacity: Channels.capacity)
+    /// records[s]: the channel in slot s (nil when the slot is free).
+    var records = [Channel?](repeating: nil, count: Channels.capacity)
     public internal(set) var messagesSent: UInt64 = 0
     public internal(set) var channelsDestroyed: UInt64 = 0
 
     public init() {}
 
     /// Channels alive now.
-    public var liveCount: Int { channels.count }
+    public var liveCount: Int { slots.count }
 
     /// Every live channel's id, in slot order.
     public var liveChannels: [ChannelID] {
-        channels.occupiedSlots.map { ChannelID(slot: $0, generation: channels.generations[$0]) }
+        slots.occupiedSlots.map { ChannelID(slot: $0, generation: slots.generations[$0]) }
     }
 
     /// A new channel with both endpoints open, one reference each (the caller makes the two handles).
     public mutating func create() throws(ObjectError) -> ChannelID {
-        guard let (slot, generation) = channels.insert(Channel()) else { throw .channelTableFull }
+        guard let (slot, generation) = slots.allocate() else { throw .channelTableFull }
+        records[slot] = Channel()
         return ChannelID(slot: slot, generation: generation)
     }
 
     /// True when the endpoint has handles; nil for no such channel/endpoint.
     public func isOpen(_ id: ChannelID, endpoint: UInt8) -> Bool? {
         guard let slot = try? slot(of: id, endpoint: endpoint) else { return nil }
-        return channels[occupied: slot].isOpen(Int(endpoint))
+        return records[slot]!.isOpen(Int(endpoint))
     }
 
     /// Messages waiting at the endpoint; nil for no such channel/endpoint.
     public func queuedCount(_ id: ChannelID, endpoint: UInt8) -> Int? {
         guard let slot = try? slot(of: id, endpoint: endpoint) else { return nil }
-        return channels[occupied: slot].inboxes[Int(endpoint)].count
+        return records[slot]!.inboxes[Int(endpoint)].count
     }
 
     /// Handles naming the endpoint; nil for no such channel/endpoint.
     public func references(of id: ChannelID, endpoint: UInt8) -> UInt32? {
         guard let slot = try? slot(of: id, endpoint: endpoint) else { return nil }
-        return channels[occupied: slot].endpointReferences[Int(endpoint)]
+        return records[slot]!.endpointReferences[Int(endpoint)]
     }
 
     /// One more handle names the endpoint (a duplicate). An endpoint already closed cannot be
@@ -70,24 +73,25 @@ public struct Channels {
     public mutating func retainEndpoint(_ id: ChannelID, endpoint: UInt8) throws(ObjectError) {
         let slot = try slot(of: id, endpoint: endpoint)
         let e = Int(endpoint)
-        guard channels[occupied: slot].isOpen(e) else { throw .noSuchChannel }
-        guard channels[occupied: slot].endpointReferences[e] < UInt32.max else { throw .referenceOverflow }
-        channels[occupied: slot].endpointReferences[e] += 1
+        guard records[slot]!.isOpen(e) else { throw .noSuchChannel }
+        guard records[slot]!.endpointReferences[e] < UInt32.max else { throw .referenceOverflow }
+        records[slot]!.endpointReferences[e] += 1
     }
 
     /// One handle fewer names the endpoint; see EndpointRelease.
     public mutating func releaseEndpoint(_ id: ChannelID, endpoint: UInt8) throws(ObjectError) -> EndpointRelease {
         let slot = try slot(of: id, endpoint: endpoint)
         let e = Int(endpoint)
-        guard channels[occupied: slot].isOpen(e) else { throw .noSuchChannel }
-        channels[occupied: slot].endpointReferences[e] -= 1
+        guard records[slot]!.isOpen(e) else { throw .noSuchChannel }
+        records[slot]!.endpointReferences[e] -= 1
         var outcome = EndpointRelease()
-        guard !channels[occupied: slot].isOpen(e) else { return outcome }
+        guard !records[slot]!.isOpen(e) else { return outcome }
         outcome.closed = true
-        for message in channels[occupied: slot].inboxes[e] { outcome.orphanedHandles += message.handles }
-        channels[occupied: slot].inboxes[e] = []
-        if !channels[occupied: slot].isOpen(1 - e) {
-            _ = channels.remove(slot: slot, generation: id.generation!)
+        for message in records[slot]!.inboxes[e] { outcome.orphanedHandles += message.handles }
+        records[slot]!.inboxes[e] = []
+        if !records[slot]!.isOpen(1 - e) {
+            records[slot] = nil
+            _ = slots.free(slot: slot, generation: id.generation!)
             channelsDestroyed += 1
             outcome.channelDestroyed = true
         }
@@ -96,7 +100,7 @@ public struct Channels {
 
     /// The slot of a live channel with a valid endpoint number (0 or 1), or `noSuchChannel`.
     func slot(of id: ChannelID, endpoint: UInt8) throws(ObjectError) -> Int {
-        guard endpoint < 2, let generation = id.generation, channels.contains(slot: id.slot, generation: generation) else {
+        guard endpoint < 2, let generation = id.generation, slots.contains(slot: id.slot, generation: generation) else {
             throw .noSuchChannel
         }
         return id.slot

@@ -12,7 +12,9 @@ public struct HandleTable {
     /// Handles per process.
     public static let capacity = 64
 
-    var slots = SlotTable<Handle>(capacity: HandleTable.capacity)
+    var slots = SlotAllocator(capacity: HandleTable.capacity)
+    /// handles[s]: the handle in slot s (nil when the slot is free).
+    var handles = [Handle?](repeating: nil, count: HandleTable.capacity)
 
     public init() {}
 
@@ -23,7 +25,8 @@ public struct HandleTable {
 
     /// Puts `handle` in the lowest free slot and returns its value.
     public mutating func insert(_ handle: Handle) throws(ObjectError) -> HandleValue {
-        guard let (slot, generation) = slots.insert(handle) else { throw .handleTableFull }
+        guard let (slot, generation) = slots.allocate() else { throw .handleTableFull }
+        handles[slot] = handle
         return HandleValue(slot: slot, generation: generation)
     }
 
@@ -41,7 +44,7 @@ public struct HandleTable {
 
     /// The handle a value names; `badHandle` for a malformed, free or stale value.
     public func lookup(_ value: HandleValue) throws(ObjectError) -> Handle {
-        guard let (slot, generation) = value.decoded, let handle = slots.element(slot: slot, generation: generation) else {
+        guard let (slot, generation) = value.decoded, slots.contains(slot: slot, generation: generation), let handle = handles[slot] else {
             throw .badHandle
         }
         return handle
@@ -50,9 +53,11 @@ public struct HandleTable {
     /// Removes the handle a value names (its slot's generation moves on) and returns it; the
     /// caller now owns its reference.
     public mutating func remove(_ value: HandleValue) throws(ObjectError) -> Handle {
-        guard let (slot, generation) = value.decoded, let handle = slots.remove(slot: slot, generation: generation) else {
-            throw .badHandle
-        }
+        guard let (slot, generation) = value.decoded, slots.contains(slot: slot, generation: generation),
+            let handle = handles[slot]
+        else { throw .badHandle }
+        handles[slot] = nil
+        _ = slots.free(slot: slot, generation: generation)
         return handle
     }
 
@@ -60,14 +65,16 @@ public struct HandleTable {
     public mutating func removeAll() -> [Handle] {
         var removed: [Handle] = []
         for slot in slots.occupiedSlots {
-            removed.append(slots.remove(slot: slot, generation: slots.generations[slot])!)
+            removed.append(handles[slot]!)
+            handles[slot] = nil
+            _ = slots.free(slot: slot, generation: slots.generations[slot])
         }
         return removed
     }
 
     /// Every (value, handle) in slot order.
     public var entries: [(value: HandleValue, handle: Handle)] {
-        slots.occupiedSlots.map { (HandleValue(slot: $0, generation: slots.generations[$0]), slots[occupied: $0]) }
+        slots.occupiedSlots.map { (HandleValue(slot: $0, generation: slots.generations[$0]), handles[$0]!) }
     }
 
     /// Removes the handles `values` name, all or none: each must be in the table (`badHandle`),

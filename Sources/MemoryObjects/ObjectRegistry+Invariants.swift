@@ -32,7 +32,7 @@ public enum ObjectInvariantViolation: Error, Equatable, Sendable {
 
 extension MemoryObjects {
     public func checkInvariants() -> ObjectInvariantViolation? {
-        guard objects.countIsConsistent else { return .tableCountWrong }
+        guard slots.isConsistent(isPresent: { records[$0] != nil }) else { return .tableCountWrong }
         var actualCounts: [FrameNumber: UInt32] = [:]
         var committed: UInt64 = 0
         var charged: UInt64 = 0

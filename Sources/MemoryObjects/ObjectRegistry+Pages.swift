@@ -42,9 +42,9 @@ extension MemoryObjects {
         _ id: ObjectID, page: UInt64, forWrite: Bool, source: inout Source
     ) throws(ObjectError) -> PageResolution {
         let slot = try slot(of: id)
-        guard page < objects[occupied: slot].pageCount else { throw .outsideObject }
+        guard page < records[slot]!.pageCount else { throw .outsideObject }
         let index = Int(page)
-        guard let frame = objects[occupied: slot].pages[index].frame else {
+        guard let frame = records[slot]!.pages[index].frame else {
             let fresh = try commitSlot(slot, index, source: &source)
             return PageResolution(frame: fresh, exclusive: true, outcome: .committed, references: 1)
         }
@@ -54,7 +54,7 @@ extension MemoryObjects {
         }
         let copy = try allocateFrame(source: &source)
         source.copyFrame(from: frame, to: copy)
-        objects[occupied: slot].pages[index] = PageSlot(frame: copy)!
+        records[slot]!.pages[index] = PageSlot(frame: copy)!
         _ = frameCounts.retain(copy)
         _ = dropFrameReference(frame, source: &source)  // count > 1: never the last
         cowCopies += 1
@@ -68,11 +68,11 @@ extension MemoryObjects {
         _ id: ObjectID, firstPage: UInt64, pageCount: UInt64, source: inout Source
     ) throws(ObjectError) -> UInt64 {
         let slot = try slot(of: id)
-        guard let range = objects[occupied: slot].pageRange(first: firstPage, count: pageCount) else {
+        guard let range = records[slot]!.pageRange(first: firstPage, count: pageCount) else {
             throw pageCount == 0 ? .zeroSize : .outsideObject
         }
         var committedNow: [Int] = []
-        for index in range where !objects[occupied: slot].pages[index].isCommitted {
+        for index in range where !records[slot]!.pages[index].isCommitted {
             do {
                 _ = try commitSlot(slot, index, source: &source)
                 committedNow.append(index)
@@ -92,11 +92,11 @@ extension MemoryObjects {
         _ id: ObjectID, firstPage: UInt64, pageCount: UInt64, source: inout Source
     ) throws(ObjectError) -> UInt64 {
         let slot = try slot(of: id)
-        guard let range = objects[occupied: slot].pageRange(first: firstPage, count: pageCount) else {
+        guard let range = records[slot]!.pageRange(first: firstPage, count: pageCount) else {
             throw pageCount == 0 ? .zeroSize : .outsideObject
         }
         var dropped: UInt64 = 0
-        for index in range where objects[occupied: slot].pages[index].isCommitted {
+        for index in range where records[slot]!.pages[index].isCommitted {
             decommitSlot(slot, index, source: &source)
             dropped += 1
         }
@@ -108,8 +108,8 @@ extension MemoryObjects {
         throws(ObjectError) -> FrameNumber
     {
         let frame = try allocateFrame(source: &source)
-        objects[occupied: slot].pages[index] = PageSlot(frame: frame)!
-        objects[occupied: slot].committedPages += 1
+        records[slot]!.pages[index] = PageSlot(frame: frame)!
+        records[slot]!.committedPages += 1
         committedPages += 1
         _ = frameCounts.retain(frame)
         return frame
@@ -117,9 +117,9 @@ extension MemoryObjects {
 
     /// A committed slot back to uncommitted (its frame loses one ref).
     private mutating func decommitSlot<Source: ObjectFrameSource>(_ slot: Int, _ index: Int, source: inout Source) {
-        guard let frame = objects[occupied: slot].pages[index].frame else { return }
-        objects[occupied: slot].pages[index] = .uncommitted
-        objects[occupied: slot].committedPages -= 1
+        guard let frame = records[slot]!.pages[index].frame else { return }
+        records[slot]!.pages[index] = .uncommitted
+        records[slot]!.committedPages -= 1
         committedPages -= 1
         _ = dropFrameReference(frame, source: &source)
     }

@@ -21,7 +21,9 @@ public struct MemoryObjects {
     /// Largest object: 65 536 pages = 256 MiB (its slot array: 512 KiB of kernel heap).
     public static let maximumPageCount: UInt64 = 1 << 16
 
-    var objects = SlotTable<MemoryObject>(capacity: MemoryObjects.capacity)
+    var slots = SlotAllocator(capacity: MemoryObjects.capacity)
+    /// records[s]: the object in slot s (nil when the slot is free).
+    var records = [MemoryObject?](repeating: nil, count: MemoryObjects.capacity)
     var frameCounts = FrameReferenceCounts()
     public internal(set) var cowCopies: UInt64 = 0
     public internal(set) var committedPages: UInt64 = 0
@@ -50,12 +52,12 @@ public struct MemoryObjects {
 
     /// Every live object's id, in slot order.
     public var liveObjects: [ObjectID] {
-        objects.occupiedSlots.map { ObjectID(slot: $0, generation: objects.generations[$0]) }
+        slots.occupiedSlots.map { ObjectID(slot: $0, generation: slots.generations[$0]) }
     }
 
     public var statistics: ObjectStatistics {
         var s = ObjectStatistics()
-        s.liveObjects = objects.count
+        s.liveObjects = slots.count
         s.framesHeld = frameCounts.framesHeld
         s.sharedFrames = frameCounts.sharedFrames
         s.cowCopies = cowCopies
@@ -68,12 +70,12 @@ public struct MemoryObjects {
 
     func record(_ id: ObjectID) -> MemoryObject? {
         guard let generation = id.generation else { return nil }
-        return objects.element(slot: id.slot, generation: generation)
+        return slots.contains(slot: id.slot, generation: generation) ? records[id.slot] : nil
     }
 
     /// The slot of a live object, or `noSuchObject`.
     func slot(of id: ObjectID) throws(ObjectError) -> Int {
-        guard let generation = id.generation, objects.contains(slot: id.slot, generation: generation) else {
+        guard let generation = id.generation, slots.contains(slot: id.slot, generation: generation) else {
             throw .noSuchObject
         }
         return id.slot
@@ -100,10 +102,10 @@ public struct MemoryObjects {
     ) throws(ObjectError) -> ObjectID {
         let slot = try slot(of: id)
         guard pageCount > 0 else { throw .zeroSize }
-        guard let range = objects[occupied: slot].pageRange(first: firstPage, count: pageCount) else {
+        guard let range = records[slot]!.pageRange(first: firstPage, count: pageCount) else {
             throw .outsideObject
         }
-        let pages = Array(objects[occupied: slot].pages[range])
+        let pages = Array(records[slot]!.pages[range])
         for page in pages { if let frame = page.frame, frameCounts.count(of: frame) == UInt32.max { throw .referenceOverflow } }
         try checkNewObject(pageCount: pageCount, source: &source)
         var committed: UInt64 = 0
@@ -147,13 +149,14 @@ public struct MemoryObjects {
     {
         guard pageCount > 0 else { throw .zeroSize }
         guard pageCount <= Self.maximumPageCount else { throw .tooLarge }
-        guard !objects.isFull else { throw .objectTableFull }
+        guard !slots.isFull else { throw .objectTableFull }
         guard source.chargeCommit(pageCount) else { throw .commitLimit }
     }
 
     /// Inserts an object whose charge was taken (a free slot was checked just before).
     private mutating func insertCharged(_ object: MemoryObject) -> ObjectID {
-        let (slot, generation) = objects.insert(object)!
+        let (slot, generation) = slots.allocate()!
+        records[slot] = object
         chargedPages += object.pageCount
         committedPages += object.committedPages
         return ObjectID(slot: slot, generation: generation)
@@ -164,8 +167,8 @@ public struct MemoryObjects {
     /// One more reference (a new handle to it, a new mapping region of it).
     public mutating func retain(_ id: ObjectID) throws(ObjectError) {
         let slot = try slot(of: id)
-        guard objects[occupied: slot].references < UInt32.max else { throw .referenceOverflow }
-        objects[occupied: slot].references += 1
+        guard records[slot]!.references < UInt32.max else { throw .referenceOverflow }
+        records[slot]!.references += 1
     }
 
     /// One reference fewer; the last one destroys the object: each committed slot's frame loses a
@@ -174,11 +177,13 @@ public struct MemoryObjects {
         throws(ObjectError) -> ObjectReleaseOutcome
     {
         let slot = try slot(of: id)
-        if objects[occupied: slot].references > 1 {
-            objects[occupied: slot].references -= 1
-            return .stillReferenced(objects[occupied: slot].references)
+        if records[slot]!.references > 1 {
+            records[slot]!.references -= 1
+            return .stillReferenced(records[slot]!.references)
         }
-        let object = objects.remove(slot: slot, generation: id.generation!)!
+        let object = records[slot]!
+        records[slot] = nil
+        _ = slots.free(slot: slot, generation: id.generation!)
         var freed: UInt64 = 0
         for page in object.pages {
             if let frame = page.frame, dropFrameReference(frame, source: &source) { freed += 1 }

@@ -1,66 +1,83 @@
 // Fixed-capacity slots with a generation each: the one mechanism behind the object registry (1024
-// slots), the channel table (256) and every handle table (64). An id is (slot, generation); it
-// names an element only while the slot is occupied AND holds that generation, so a stale id
-// fails instead of reaching the slot's next occupant.
+// slots), the channel table (256) and every handle table (64). Each owner keeps its elements in
+// an array of optionals indexed by slot; this allocator decides which slot is free and which
+// generation it holds. An id is (slot, generation); it names an element only while the slot is
+// occupied AND holds that generation, so a stale id fails instead of reaching the slot's next
+// occupant. (Not generic on purpose: the host's debug builds do not specialize generics across
+// files, and these calls are on every operation and every checker pass.)
 //
-// Invariants: 0 <= count <= capacity; count == number of occupied slots; every generation != 0
-// (guaranteed by the Generation type). New elements take the LOWEST free slot (handles: POSIX's
-// lowest-free-descriptor rule, which makes values predictable to tests and to the spawn ABI).
-// Storage is allocated once, at init, at full capacity: inserting never allocates.
+// New elements take the LOWEST free slot (handles: POSIX's lowest-free-descriptor rule, which
+// makes values predictable to tests and to the spawn ABI). The occupied slots are also kept as a
+// sorted list, so finding the lowest free slot, listing the live elements and checking them cost
+// O(live elements), not O(capacity).
+//
+// Invariants: occupiedSlots is strictly increasing; s in occupiedSlots <=> isOccupied[s] (<=> the
+// owner's element at s is non-nil); count <= capacity; every generation != 0 (by type). Storage is
+// allocated once, at init, at full capacity.
 
-struct SlotTable<Element> {
-    private(set) var elements: [Element?]
+struct SlotAllocator {
     private(set) var generations: [Generation]
-    private(set) var count = 0
+    private var isOccupied: [Bool]
+    /// The occupied slots, ascending.
+    private(set) var occupiedSlots: [Int] = []
 
     init(capacity: Int) {
-        elements = Array(repeating: nil, count: capacity)
         generations = Array(repeating: Generation.first, count: capacity)
+        isOccupied = Array(repeating: false, count: capacity)
+        occupiedSlots.reserveCapacity(capacity)
     }
 
-    var capacity: Int { elements.count }
+    var capacity: Int { generations.count }
+    var count: Int { occupiedSlots.count }
     var isFull: Bool { count == capacity }
     var freeCount: Int { capacity - count }
 
-    /// Puts `element` in the lowest free slot; nil (nothing changed) when every slot is occupied.
-    mutating func insert(_ element: Element) -> (slot: Int, generation: Generation)? {
-        guard !isFull, let slot = elements.firstIndex(where: { $0 == nil }) else { return nil }
-        elements[slot] = element
-        count += 1
+    /// Takes the lowest free slot; nil (nothing changed) when every slot is occupied. The lowest
+    /// free slot is the first position i where occupiedSlots[i] != i.
+    mutating func allocate() -> (slot: Int, generation: Generation)? {
+        guard !isFull else { return nil }
+        var slot = 0
+        while slot < occupiedSlots.count && occupiedSlots[slot] == slot { slot += 1 }
+        occupiedSlots.insert(slot, at: slot)
+        isOccupied[slot] = true
         return (slot, generations[slot])
     }
 
     /// True when `slot` is occupied by the occupant of `generation`.
     func contains(slot: Int, generation: Generation) -> Bool {
-        slot >= 0 && slot < capacity && elements[slot] != nil && generations[slot] == generation
+        slot >= 0 && slot < capacity && isOccupied[slot] && generations[slot] == generation
     }
 
-    /// The element, or nil for a slot out of range, free, or of another generation.
-    func element(slot: Int, generation: Generation) -> Element? {
-        contains(slot: slot, generation: generation) ? elements[slot] : nil
-    }
-
-    /// In-place access to an occupied slot (no copy of the element: an object's page array is
-    /// mutated where it lies). The caller checked `contains` first; a free slot traps.
-    subscript(occupied slot: Int) -> Element {
-        get { elements[slot]! }
-        _modify { yield &elements[slot]! }
-    }
-
-    /// Frees the slot and advances its generation; returns the element, or nil (nothing changed)
-    /// when the id does not name an occupant.
-    mutating func remove(slot: Int, generation: Generation) -> Element? {
-        guard contains(slot: slot, generation: generation) else { return nil }
-        let element = elements[slot]
-        elements[slot] = nil
+    /// Frees the slot and advances its generation; false (nothing changed) when the id does not
+    /// name an occupant.
+    mutating func free(slot: Int, generation: Generation) -> Bool {
+        guard contains(slot: slot, generation: generation), let index = position(of: slot) else { return false }
+        isOccupied[slot] = false
         generations[slot] = generations[slot].next
-        count -= 1
-        return element
+        occupiedSlots.remove(at: index)
+        return true
     }
 
-    /// Occupied slots in slot order.
-    var occupiedSlots: [Int] { elements.indices.filter { elements[$0] != nil } }
+    /// Where `slot` is in occupiedSlots (binary search).
+    private func position(of slot: Int) -> Int? {
+        var low = 0
+        var high = occupiedSlots.count
+        while low < high {
+            let middle = (low + high) / 2
+            if occupiedSlots[middle] < slot { low = middle + 1 } else { high = middle }
+        }
+        return low < occupiedSlots.count && occupiedSlots[low] == slot ? low : nil
+    }
 
-    /// True when the stored count matches the occupied slots.
-    var countIsConsistent: Bool { occupiedSlots.count == count && count <= capacity }
+    /// The invariants above, over the occupied slots (O(live)); `isPresent(slot)` asks the owner
+    /// whether it holds an element there.
+    func isConsistent(isPresent: (Int) -> Bool) -> Bool {
+        guard count <= capacity else { return false }
+        var previous = -1
+        for slot in occupiedSlots {
+            guard slot > previous, slot < capacity, isOccupied[slot], isPresent(slot) else { return false }
+            previous = slot
+        }
+        return true
+    }
 }
