@@ -326,7 +326,7 @@ public enum ObjectCalls {
             } catch {
                 if error == .wouldBlock && flags & nonBlocking == 0 {
                     machine.waitForMessage(channel: channel.0, endpoint: channel.1)
-                    continue
+                    if !machine.stopWaiting { continue }
                 }
                 return .failure(Rejection(error))
             }

@@ -42,6 +42,14 @@ public protocol ObjectMachine {
     /// closed; the receive is then tried again (so a spurious return is harmless).
     mutating func waitForMessage(channel: ChannelID, endpoint: UInt8)
 
+    /// After a wait: true when the caller must stop waiting (the kernel's deadlock breaker woke
+    /// it: nothing can ever send to it); the receive then returns would-block at once.
+    var stopWaiting: Bool { get }
+
     /// A message was queued at these endpoints, or their peers closed: wake whoever waits there.
     mutating func wake(_ endpoints: [ChannelEndpoint])
+}
+
+extension ObjectMachine {
+    public var stopWaiting: Bool { false }
 }

@@ -95,6 +95,18 @@ extension ProcessMemory {
     /// Whether some region of this process maps `object`.
     public func maps(_ object: ObjectID) -> Bool { regions.regions.contains { $0.kind.object == object } }
 
+    /// Present leaves over object pages now: the objects' frames, which this process's end does
+    /// not free (its own resident pages are pagesMapped minus these).
+    public var objectLeafCount: Int {
+        var count = 0
+        for region in regions.regions where region.kind.object != nil {
+            for page in 0 ..< region.pageCount where space.translate(VirtualAddress(region.start.raw + page * frameSize)) != nil {
+                count += 1
+            }
+        }
+        return count
+    }
+
     /// The objects this process maps, each once.
     public var mappedObjects: [ObjectID] {
         var objects: [ObjectID] = []
@@ -124,7 +136,7 @@ extension ProcessMemory {
     /// Teardown's first step: every object region's leaves dropped (no frame freed), the regions
     /// removed and the references released (the objects' frames go back only if nobody else holds
     /// them). The charge is settled by destroy itself.
-    mutating func unmapObjectRegions<Machine: SyscallMachine>(machine: inout Machine) {
+    public mutating func unmapObjectRegions<Machine: SyscallMachine>(machine: inout Machine) {
         let objectRegions = regions.regions.filter { $0.kind.object != nil }
         for region in objectRegions {
             unmapLeaves(from: region.start, pageCount: region.pageCount, freeingFrames: false, machine: &machine)
@@ -160,6 +172,10 @@ extension ProcessMemory {
             }
         } catch {
             return .failure(.noFrame)  // a table frame was missing (as for private pages)
+        }
+        if backed?.frame != resolution.frame {  // a new leaf, or a CoW copy replacing the old frame's
+            if let old = backed?.frame { machine.leafUnmapped(old) }
+            machine.objectLeafMapped(resolution.frame)
         }
         peakPages = max(peakPages, pagesMapped)
         let kind: ObjectFaultKind

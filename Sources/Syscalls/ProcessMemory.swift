@@ -189,6 +189,7 @@ public struct ProcessMemory<Access: PhysicalMemoryAccess, Tables: TableFrameSour
                 preconditionFailure("unmapAndFree: a validated user range was refused")
             }
             zeroFrameLeaves -= zeroLeaves
+            for index in 0 ..< count { machine.leafUnmapped(frames[index]) }
             if freeingFrames { for index in 0 ..< count { machine.freeUserFrame(frames[index]) } }
             cursor = VirtualAddress(cursor.raw + batch * frameSize)
             remaining -= batch
@@ -276,7 +277,9 @@ public struct ProcessMemory<Access: PhysicalMemoryAccess, Tables: TableFrameSour
     /// Frees every user frame and table frame (the root included) and releases the whole charge.
     /// Returns (user frames, table frames) given back. The space must not be used afterwards.
     public mutating func destroy<Machine: SyscallMachine>(machine: inout Machine) -> (userFrames: Int, tableFrames: Int) {
-        unmapObjectRegions(machine: &machine)
+        let tablesBefore = space.tableFrameCount
+        unmapObjectRegions(machine: &machine)  // may free tables that held only object leaves: counted too
+        let tablesFreedWithObjects = tablesBefore - space.tableFrameCount
         var userFrames = 0
         let zero = machine.sharedZeroFrame
         let freedTables = space.destroy(tableFrames: &tableFrames) { _, frame, size in
@@ -289,6 +292,6 @@ public struct ProcessMemory<Access: PhysicalMemoryAccess, Tables: TableFrameSour
         regions.removeAll()
         machine.commit.release(committedPages)
         (chargedDataPages, chargedTablePages) = (0, 0)
-        return (userFrames, freedTables)
+        return (userFrames, freedTables + tablesFreedWithObjects)
     }
 }

@@ -31,6 +31,18 @@ public protocol SyscallMachine: TLBInvalidator {
     mutating func withObjects<Result, Failure: Error>(
         _ body: (inout MemoryObjects, inout ObjectFrames) throws(Failure) -> Result
     ) throws(Failure) -> Result
+
+    /// A present leaf mapping `frame` appeared in this process's space for an object page (a
+    /// fault), or a present leaf mapping `frame` left it (any unmap of a non-zero leaf: the kernel
+    /// counts only the frames it saw mapped as object pages). The kernel's exact count of frames
+    /// mapped in two or more spaces (the summary's shared_frames_peak=); host doubles ignore them.
+    mutating func objectLeafMapped(_ frame: FrameNumber)
+    mutating func leafUnmapped(_ frame: FrameNumber)
+}
+
+extension SyscallMachine {
+    public mutating func objectLeafMapped(_ frame: FrameNumber) {}
+    public mutating func leafUnmapped(_ frame: FrameNumber) {}
 }
 
 /// The frame source of a machine without memory objects (a host double of the private-memory
