@@ -74,7 +74,9 @@ extension Channels {
     }
 
     /// The channel endpoint a handle value names, with `right` (badHandle, wrongKind, rightsExceeded).
-    public func endpointHandle(_ value: HandleValue, needing right: Rights, in table: HandleTable) throws(ObjectError)
+    public func endpointHandle(
+        _ value: HandleValue, needing right: Rights, in table: HandleTable
+    ) throws(ObjectError)
         -> (ChannelID, UInt8)
     {
         let handle = try table.lookup(value)

@@ -10,7 +10,9 @@ public enum HandleTableInvariantViolation: Error, Equatable, Sendable {
 
 extension HandleTable {
     public func checkInvariants() -> HandleTableInvariantViolation? {
-        guard slots.isConsistent(isPresent: { handles[$0] != nil }), slots.capacity == Self.capacity else { return .countWrong(recorded: count) }
+        guard slots.isConsistent(isPresent: { handles[$0] != nil }), slots.capacity == Self.capacity else {
+            return .countWrong(recorded: count)
+        }
         for slot in slots.occupiedSlots {
             let value = HandleValue(slot: slot, generation: slots.generations[slot])
             guard let decoded = value.decoded, decoded.slot == slot, (try? lookup(value)) != nil else {

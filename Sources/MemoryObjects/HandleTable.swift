@@ -44,7 +44,9 @@ public struct HandleTable {
 
     /// The handle a value names; `badHandle` for a malformed, free or stale value.
     public func lookup(_ value: HandleValue) throws(ObjectError) -> Handle {
-        guard let (slot, generation) = value.decoded, slots.contains(slot: slot, generation: generation), let handle = handles[slot] else {
+        guard let (slot, generation) = value.decoded, slots.contains(slot: slot, generation: generation),
+            let handle = handles[slot]
+        else {
             throw .badHandle
         }
         return handle

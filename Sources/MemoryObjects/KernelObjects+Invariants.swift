@@ -12,7 +12,9 @@ public enum KernelObjectsInvariantViolation: Error, Equatable, Sendable {
 extension KernelObjects {
     /// `tables`: every process's handle table; `mappingReferences`: per object, the mapping
     /// regions (or whatever else the caller retained for) holding a reference.
-    public func checkInvariants(tables: [HandleTable], mappingReferences: [ObjectID: UInt32])
+    public func checkInvariants(
+        tables: [HandleTable], mappingReferences: [ObjectID: UInt32]
+    )
         -> KernelObjectsInvariantViolation?
     {
         for (index, table) in tables.enumerated() {

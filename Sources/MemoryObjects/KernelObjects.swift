@@ -68,7 +68,9 @@ public struct KernelObjects {
     }
 
     /// Another handle to what `value` names, with `rights` (needs duplicate; rights a subset).
-    public mutating func duplicate(_ value: HandleValue, rights: Rights, table: inout HandleTable) throws(ObjectError)
+    public mutating func duplicate(
+        _ value: HandleValue, rights: Rights, table: inout HandleTable
+    ) throws(ObjectError)
         -> HandleValue
     {
         let handle = try table.lookup(value)
@@ -80,7 +82,9 @@ public struct KernelObjects {
 
     /// The memory object `value` names, checking kind and rights (badHandle, wrongKind,
     /// rightsExceeded). For map, commit, clone.
-    public func memoryObject(_ value: HandleValue, needing rights: Rights, in table: HandleTable) throws(ObjectError)
+    public func memoryObject(
+        _ value: HandleValue, needing rights: Rights, in table: HandleTable
+    ) throws(ObjectError)
         -> ObjectID
     {
         let handle = try table.lookup(value)
@@ -93,7 +97,9 @@ public struct KernelObjects {
 
     /// Spawn: the handles `values` leave `parent` (each must carry transfer; all or none) and
     /// become the child's startup handles 0x10001, 0x10002, ... `child` must be fresh.
-    public mutating func transferAtSpawn(_ values: [HandleValue], from parent: inout HandleTable, to child: inout HandleTable)
+    public mutating func transferAtSpawn(
+        _ values: [HandleValue], from parent: inout HandleTable, to child: inout HandleTable
+    )
         throws(ObjectError) -> [HandleValue]
     {
         guard child.count == 0, values.count <= HandleTable.capacity else { throw .handleTableFull }
@@ -107,7 +113,9 @@ public struct KernelObjects {
     // MARK: Ending handles
 
     /// Closes the handle `value` names and releases what it held.
-    public mutating func close<Source: ObjectFrameSource>(_ value: HandleValue, table: inout HandleTable, source: inout Source)
+    public mutating func close<Source: ObjectFrameSource>(
+        _ value: HandleValue, table: inout HandleTable, source: inout Source
+    )
         throws(ObjectError) -> ReleaseSummary
     {
         let handle = try table.remove(value)

@@ -6,7 +6,7 @@
 // operation.
 //
 //   Generation.swift              the 16-bit generation counter that makes stale ids fail
-//   SlotTable.swift               fixed-capacity slots + generations (objects, channels, handles)
+//   SlotAllocator.swift           fixed-capacity slots + generations (objects, channels, handles)
 //   ObjectID.swift, ChannelID.swift, HandleValue.swift   the typed names
 //   Rights.swift, KernelObject.swift (KernelObject + Handle)
 //   HandleTable.swift (+Invariants)  a process's 64 handles
@@ -17,6 +17,7 @@
 //   ObjectRegistry+Pages.swift    resolvePage (commit on demand, CoW copy), commit, decommit
 //   ObjectRegistry+Invariants.swift, ObjectStatistics.swift
 //   Channel.swift, ChannelMessage.swift, Channels.swift (+Transfer, +Invariants)
+//   KernelObjects+Invariants.swift  every checker, and references against their holders
 //   KernelObjects.swift           handles across both: duplicate, close, process exit, the
 //                                 release cascade (a dying channel releases the handles it queued)
 //   ObjectError.swift             every refusal, with its errno-facing reason name

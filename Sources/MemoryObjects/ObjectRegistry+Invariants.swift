@@ -68,7 +68,9 @@ extension MemoryObjects {
         return nil
     }
 
-    private func check(_ object: MemoryObject, _ id: ObjectID, counting counts: inout [FrameNumber: UInt32])
+    private func check(
+        _ object: MemoryObject, _ id: ObjectID, counting counts: inout [FrameNumber: UInt32]
+    )
         -> ObjectInvariantViolation?
     {
         guard object.references >= 1 else { return .objectUnreferenced(id) }

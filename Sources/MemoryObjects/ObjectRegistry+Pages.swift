@@ -104,7 +104,9 @@ extension MemoryObjects {
     }
 
     /// A fresh zeroed frame into an uncommitted slot.
-    private mutating func commitSlot<Source: ObjectFrameSource>(_ slot: Int, _ index: Int, source: inout Source)
+    private mutating func commitSlot<Source: ObjectFrameSource>(
+        _ slot: Int, _ index: Int, source: inout Source
+    )
         throws(ObjectError) -> FrameNumber
     {
         let frame = try allocateFrame(source: &source)
@@ -126,7 +128,9 @@ extension MemoryObjects {
 
     /// A zeroed frame from the source whose number fits a page slot (a frame number past 2^52
     /// cannot be physical: it goes straight back and counts as no frame).
-    private mutating func allocateFrame<Source: ObjectFrameSource>(source: inout Source) throws(ObjectError)
+    private mutating func allocateFrame<Source: ObjectFrameSource>(
+        source: inout Source
+    ) throws(ObjectError)
         -> FrameNumber
     {
         guard let frame = source.allocateZeroedFrame() else { throw .outOfFrames }

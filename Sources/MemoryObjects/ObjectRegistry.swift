@@ -85,7 +85,9 @@ public struct MemoryObjects {
 
     /// A new object of `pageCount` uncommitted pages, charged whole. The caller owns its first
     /// reference (for the handle it is about to make).
-    public mutating func create<Source: ObjectFrameSource>(pageCount: UInt64, source: inout Source)
+    public mutating func create<Source: ObjectFrameSource>(
+        pageCount: UInt64, source: inout Source
+    )
         throws(ObjectError) -> ObjectID
     {
         try checkNewObject(pageCount: pageCount, source: &source)
@@ -122,7 +124,9 @@ public struct MemoryObjects {
     /// is charged its whole size. Refused (nothing changed) when a frame is already held by an
     /// object or listed twice. The caller should release the range's own charge before calling
     /// (so the move does not need both charges at once) and take it back if this throws.
-    public mutating func adopt<Source: ObjectFrameSource>(frames: [FrameNumber?], source: inout Source)
+    public mutating func adopt<Source: ObjectFrameSource>(
+        frames: [FrameNumber?], source: inout Source
+    )
         throws(ObjectError) -> ObjectID
     {
         var pages = [PageSlot]()
@@ -144,7 +148,9 @@ public struct MemoryObjects {
     }
 
     /// Size limits, a free table slot, then the charge (the one step with an effect: taken last).
-    private mutating func checkNewObject<Source: ObjectFrameSource>(pageCount: UInt64, source: inout Source)
+    private mutating func checkNewObject<Source: ObjectFrameSource>(
+        pageCount: UInt64, source: inout Source
+    )
         throws(ObjectError)
     {
         guard pageCount > 0 else { throw .zeroSize }
@@ -173,7 +179,9 @@ public struct MemoryObjects {
 
     /// One reference fewer; the last one destroys the object: each committed slot's frame loses a
     /// ref (frames reaching 0 go back to `source`) and the object's charge is released.
-    public mutating func release<Source: ObjectFrameSource>(_ id: ObjectID, source: inout Source)
+    public mutating func release<Source: ObjectFrameSource>(
+        _ id: ObjectID, source: inout Source
+    )
         throws(ObjectError) -> ObjectReleaseOutcome
     {
         let slot = try slot(of: id)

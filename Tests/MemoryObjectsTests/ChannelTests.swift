@@ -55,7 +55,8 @@ private final class Fixture {
         let (other0, other1) = try f.kernel.createChannel(table: &f.a)
         func refuse(_ error: ObjectError, _ endpoint: HandleValue, bytes: Int = 1, _ handles: [HandleValue]) {
             #expect(throws: error) {
-                try f.kernel.channels.send(through: endpoint, bytes: Array(repeating: 0, count: bytes), handles: handles, table: &f.a)
+                try f.kernel.channels.send(
+                    through: endpoint, bytes: Array(repeating: 0, count: bytes), handles: handles, table: &f.a)
             }
         }
         refuse(.badHandle, HandleValue(raw: 0x10040), [])
@@ -72,7 +73,9 @@ private final class Fixture {
         _ = try f.kernel.channels.send(through: sendEnd, bytes: [], handles: [other1], table: &f.a)
         refuse(.channelLoop, other0, [sendEnd])
         f.check()
-        for _ in 1 ..< Channels.queueCapacity { _ = try f.kernel.channels.send(through: sendEnd, bytes: [9], handles: [], table: &f.a) }
+        for _ in 1 ..< Channels.queueCapacity {
+            _ = try f.kernel.channels.send(through: sendEnd, bytes: [9], handles: [], table: &f.a)
+        }
         refuse(.channelFull, sendEnd, [object])
         #expect(f.kernel.channels.queuedCount(try #require(f.a.lookup(sendEnd).object.channel), endpoint: 1) == 16)
         #expect((try? f.a.lookup(object)) != nil)

@@ -29,11 +29,16 @@ import Testing
         }
         try world.checkEverything()
         // The mix really happened: every operation ran, and some of each were refused.
-        for name in ["create", "adopt", "map", "unmap", "clone", "write-fault", "read-fault", "commit", "decommit",
-                     "duplicate", "close", "channel", "send", "receive", "exit", "spawn"] {
+        for name in [
+            "create", "adopt", "map", "unmap", "clone", "write-fault", "read-fault", "commit", "decommit",
+            "duplicate", "close", "channel", "send", "receive", "exit", "spawn",
+        ] {
             #expect(world.operationCounts[name, default: 0] > 100, "\(name): \(world.operationCounts[name, default: 0])")
         }
-        #expect(world.model.cowCopies > 100 && world.refusals > 1_000)
+        #expect(
+            world.model.cowCopies > 100 && world.refusals > 1_000,
+            "cow \(world.model.cowCopies) refusals \(world.refusals) \(world.operationCounts) charged \(world.model.chargedPages)"
+        )
         // Every process ends: everything comes back.
         for p in 0 ..< Self.processCount {
             let handles = world.processes[p].model.entries.map { $0.handle }

@@ -10,9 +10,11 @@ extension ObjectWorld {
         let rights = pickRights()
         let handle = processes[p].model.lookup(value)
         let expected: ObjectError? =
-            handle == nil ? .badHandle
-            : !(handle!.rights.contains(.duplicate) && handle!.rights.isSuperset(of: rights)) ? .rightsExceeded
-            : processes[p].model.freeCount == 0 ? .handleTableFull : nil
+            handle == nil
+            ? .badHandle
+            : !(handle!.rights.contains(.duplicate) && handle!.rights.isSuperset(of: rights))
+                ? .rightsExceeded
+                : processes[p].model.freeCount == 0 ? .handleTableFull : nil
         let result = outcome { () throws(ObjectError) in try kernel.duplicate(value, rights: rights, table: &processes[p].table) }
         note("duplicate", expected != nil)
         if let expected { return try #require(result.failure == expected, "duplicate: \(result) vs \(expected)") }
@@ -32,7 +34,8 @@ extension ObjectWorld {
 
     mutating func createChannel(_ p: Int) throws {
         let expected: ObjectError? =
-            processes[p].model.freeCount < 2 ? .handleTableFull
+            processes[p].model.freeCount < 2
+            ? .handleTableFull
             : model.channels.count == Channels.capacity ? .channelTableFull : nil
         let result = outcome { () throws(ObjectError) in try kernel.createChannel(table: &processes[p].table) }
         note("channel", expected != nil)
@@ -105,7 +108,8 @@ extension ObjectWorld {
                     message = first
                     place = (id, Int(endpoint))
                     expected =
-                        first.bytes.count > byteCapacity || first.handles.count > handleCapacity ? .bufferTooSmall
+                        first.bytes.count > byteCapacity || first.handles.count > handleCapacity
+                        ? .bufferTooSmall
                         : first.handles.count > processes[p].model.freeCount ? .handleTableFull : nil
                 } else {
                     expected = model.channels[id]!.references[1 - Int(endpoint)] > 0 ? .wouldBlock : .peerClosed
@@ -153,8 +157,11 @@ extension ObjectWorld {
                 expected = .badHandle
                 break
             }
-            if values[..<index].contains(value) { expected = .duplicateHandle }
-            else if !handle.rights.contains(.transfer) { expected = .rightsExceeded }
+            if values[..<index].contains(value) {
+                expected = .duplicateHandle
+            } else if !handle.rights.contains(.transfer) {
+                expected = .rightsExceeded
+            }
         }
         var childTable = processes[p].table
         let result = outcome { () throws(ObjectError) in

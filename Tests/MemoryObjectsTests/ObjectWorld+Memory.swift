@@ -8,11 +8,15 @@ extension ObjectWorld {
     mutating func create(_ p: Int) throws {
         let pages: UInt64 = chance(2) ? [0, MemoryObjects.maximumPageCount + 1][rng.below(2)] : 1 + rng.next(below: 8)
         let expected: ObjectError? =
-            processes[p].model.freeCount == 0 ? .handleTableFull
-            : pages == 0 ? .zeroSize
-            : pages > MemoryObjects.maximumPageCount ? .tooLarge
-            : model.objects.count == MemoryObjects.capacity ? .objectTableFull
-            : model.chargedPages + pages > Self.commitLimit ? .commitLimit : nil
+            processes[p].model.freeCount == 0
+            ? .handleTableFull
+            : pages == 0
+                ? .zeroSize
+                : pages > MemoryObjects.maximumPageCount
+                    ? .tooLarge
+                    : model.objects.count == MemoryObjects.capacity
+                        ? .objectTableFull
+                        : model.chargedPages + pages > Self.commitLimit ? .commitLimit : nil
         let result = outcome { () throws(ObjectError) in
             try kernel.createObject(pageCount: pages, table: &processes[p].table, source: &source)
         }
@@ -20,7 +24,8 @@ extension ObjectWorld {
         if let expected { return try #require(result.failure == expected, "create \(pages): \(result)") }
         let (value, id) = try #require(result.success, "create \(pages): \(result)")
         try #require(model.objects[id] == nil)
-        model.objects[id] = ModelObject(tags: Array(repeating: 0, count: Int(pages)), versions: Array(repeating: nil, count: Int(pages)), references: 1)
+        model.objects[id] = ModelObject(
+            tags: Array(repeating: 0, count: Int(pages)), versions: Array(repeating: nil, count: Int(pages)), references: 1)
         try #require(processes[p].model.insert(Handle(object: .memory(id), rights: .all)) == value)
     }
 
@@ -38,10 +43,13 @@ extension ObjectWorld {
             tags.append(frame == nil ? 0 : tag)
         }
         let expected: ObjectError? =
-            processes[p].model.freeCount == 0 ? .handleTableFull
+            processes[p].model.freeCount == 0
+            ? .handleTableFull
             : model.chargedPages + UInt64(pages) > Self.commitLimit ? .commitLimit : nil
         let copiesBefore = source.copies
-        let result = outcome { () throws(ObjectError) in try kernel.adoptFrames(frames, table: &processes[p].table, source: &source) }
+        let result = outcome { () throws(ObjectError) in
+            try kernel.adoptFrames(frames, table: &processes[p].table, source: &source)
+        }
         note("adopt", expected != nil)
         try #require(source.copies == copiesBefore, "a page transfer copied")
         if let expected {
@@ -93,10 +101,13 @@ extension ObjectWorld {
         var expected: ObjectError? = found.failure
         if expected == nil {
             expected =
-                processes[p].model.freeCount == 0 ? .handleTableFull
-                : count == 0 ? .zeroSize
-                : (first >= size || count > size - first) ? .outsideObject
-                : model.chargedPages + count > Self.commitLimit ? .commitLimit : nil
+                processes[p].model.freeCount == 0
+                ? .handleTableFull
+                : count == 0
+                    ? .zeroSize
+                    : (first >= size || count > size - first)
+                        ? .outsideObject
+                        : model.chargedPages + count > Self.commitLimit ? .commitLimit : nil
         }
         let result = outcome { () throws(ObjectError) in
             try kernel.cloneObject(value, firstPage: first, pageCount: count, table: &processes[p].table, source: &source)
@@ -115,7 +126,7 @@ extension ObjectWorld {
 
     /// A fault through one of the process's mappings (a write only through a writable one).
     mutating func fault(_ p: Int, write wantWrite: Bool) throws {
-        guard let mapping = processes[p].mappings.randomElement(using: &rng) else { return }
+        guard let mapping = processes[p].mappings.randomElement(using: &rng) else { return try map(p) }
         let forWrite = wantWrite && mapping.writable
         let page = mapping.firstPage + rng.next(below: mapping.pageCount)
         let index = Int(page)

@@ -54,7 +54,8 @@ struct ObjectWorld {
     }
 
     mutating func pickRights() -> Rights {
-        chance(70) ? Rights.all.subtracting(Rights(rawValue: UInt32(rng.below(32)) & ~4)) : Rights(rawValue: UInt32(rng.below(32)))
+        chance(70)
+            ? Rights.all.subtracting(Rights(rawValue: UInt32(rng.below(32)) & ~4)) : Rights(rawValue: UInt32(rng.below(32)))
     }
 
     /// A page range [first, first + count): inside a size-`pages` object, or (sometimes) not.

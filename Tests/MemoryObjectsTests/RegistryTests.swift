@@ -108,14 +108,22 @@ extension RegistryTests {
         var source = FakeFrameSource(commitLimit: 6)
         var objects = MemoryObjects()
         #expect(throws: ObjectError.zeroSize) { try objects.create(pageCount: 0, source: &source) }
-        #expect(throws: ObjectError.tooLarge) { try objects.create(pageCount: MemoryObjects.maximumPageCount + 1, source: &source) }
+        #expect(throws: ObjectError.tooLarge) {
+            try objects.create(pageCount: MemoryObjects.maximumPageCount + 1, source: &source)
+        }
         #expect(throws: ObjectError.commitLimit) { try objects.create(pageCount: 7, source: &source) }
         let id = try objects.create(pageCount: 4, source: &source)
         #expect(throws: ObjectError.commitLimit) { try objects.clone(id, firstPage: 0, pageCount: 4, source: &source) }
         for (first, count): (UInt64, UInt64) in [(4, 1), (3, 2), (UInt64.max, 2), (1, UInt64.max)] {
-            #expect(throws: ObjectError.outsideObject) { try objects.clone(id, firstPage: first, pageCount: count, source: &source) }
-            #expect(throws: ObjectError.outsideObject) { try objects.commit(id, firstPage: first, pageCount: count, source: &source) }
-            #expect(throws: ObjectError.outsideObject) { try objects.decommit(id, firstPage: first, pageCount: count, source: &source) }
+            #expect(throws: ObjectError.outsideObject) {
+                try objects.clone(id, firstPage: first, pageCount: count, source: &source)
+            }
+            #expect(throws: ObjectError.outsideObject) {
+                try objects.commit(id, firstPage: first, pageCount: count, source: &source)
+            }
+            #expect(throws: ObjectError.outsideObject) {
+                try objects.decommit(id, firstPage: first, pageCount: count, source: &source)
+            }
         }
         #expect(throws: ObjectError.zeroSize) { try objects.clone(id, firstPage: 0, pageCount: 0, source: &source) }
         #expect(throws: ObjectError.zeroSize) { try objects.commit(id, firstPage: 0, pageCount: 0, source: &source) }
