@@ -330,7 +330,10 @@ extension World {
         // every other mapping (the parent's two) must lose its leaf on the old frame.
         let again = world.expectValue(parent, .map(handle: source, offset: 0, length: page, protection: readOnly, hint: 0))
         #expect(try world.read(parent, again, count: 1) == [5])
+        let invalidationsBefore = world.invalidations
         try world.write(child, childAddress, [6])
+        // The child's own leaf replaced and the parent's two dropped: each invalidated.
+        #expect(world.invalidations - invalidationsBefore >= 3)
         let newFrame = world.frame(child, childAddress)!
         #expect(newFrame != oldFrame && world.kernel.memory.statistics.cowCopies == 1)
         #expect(world.frame(parent, address) == nil && world.frame(parent, again) == nil)

@@ -33,6 +33,8 @@ final class World {
     /// What a blocking receive does while it waits (a test plays the other process here).
     var whileWaiting: ((World) -> Void)? = nil
     var waits = 0
+    /// A process end whose reported table frames differ from those that came back.
+    var endMismatch: String? = nil
 
     init(frames: Int = 4096, commitLimit: UInt64? = nil) {
         frameCount = frames
@@ -64,7 +66,12 @@ final class World {
         var caller = WorldCaller(world: self, pid: pid)
         _ = ObjectCalls.closeAllHandles(machine: &caller)
         var machine = WorldMachine(world: self)
-        _ = processes[pid]!.memory.destroy(machine: &machine)
+        let tablesBefore = pool.tableFrames.count
+        let freed = processes[pid]!.memory.destroy(machine: &machine)
+        if freed.tableFrames != tablesBefore - pool.tableFrames.count {
+            endMismatch =
+                "pid \(pid): destroy said \(freed.tableFrames) table frames, \(tablesBefore - pool.tableFrames.count) went back"
+        }
         processes[pid] = nil
     }
 
@@ -138,6 +145,7 @@ final class World {
             return "objects: \(violation)"
         }
         let charged = processes.values.reduce(kernel.memory.chargedPages) { $0 + $1.memory.committedPages }
+        if let endMismatch { return endMismatch }
         guard charged == commit.committedPages else { return "ledger \(commit.committedPages) != charges \(charged)" }
         return full ? checkFrames() : nil
     }
