@@ -58,10 +58,11 @@ enum ObjectLog {
             let (object, pages) = describe(value, process)
             log.line(.debug, "obj", "create").dec("pid", process.id).hex("handle", value).hex("object", object)
                 .dec("pages", pages).end()
-        case .map(let handle, _, let length, let protection, _):
+        case .map(let handle, _, let length, let protection, _, let options):
             let (object, _) = describe(handle, process)
             log.line(.debug, "obj", "map").dec("pid", process.id).hex("handle", handle).hex("object", object)
-                .address("addr", value).dec("pages", pageCount(length)).dec("writable", (protection >> 1) & 1).end()
+                .address("addr", value).dec("pages", pageCount(length)).dec("writable", (protection >> 1) & 1)
+                .dec("populate", options & MapOptions.populateBit).end()
         case .commit(let handle, let offset, let length, let operation):
             let (object, _) = describe(handle, process)
             log.line(.debug, "obj", operation == 0 ? "commit" : "decommit").dec("pid", process.id).hex("handle", handle)

@@ -8,8 +8,9 @@
 //                                  KernelObjects.createObject: EMFILE handle-table-full, EINVAL
 //                                  zero-size / too-large (size in whole pages, 256 MiB at most),
 //                                  ENOMEM object-table-full / commit-limit
-//   object_map(h, off, len, prot, hint)
-//                                  protection bits -> EINVAL (map's reasons); the handle: EBADF
+//   object_map(h, off, len, prot, hint, options)
+//                                  protection bits -> EINVAL (map's reasons); options as map's
+//                                  (MapOptions: populate, alignment; their EINVAL reasons); the handle: EBADF
 //                                  bad-handle / wrong-kind, EACCES rights-exceeded (map + read, +
 //                                  write for a writable mapping; execute never); the range: EINVAL
 //                                  misaligned (offset), zero-length, wraps-around, outside-object;
@@ -54,9 +55,10 @@ public enum ObjectCalls {
         let outcome: Result<UInt64, Rejection>
         switch request {
         case .create(let size, let options): outcome = create(size: size, options: options, machine: &machine)
-        case .map(let handle, let offset, let length, let protection, let hint):
+        case .map(let handle, let offset, let length, let protection, let hint, let options):
             outcome = map(
-                handle: handle, offset: offset, length: length, protection: protection, hint: hint, machine: &machine)
+                handle: handle, offset: offset, length: length, protection: protection, hint: hint, options: options,
+                machine: &machine)
         case .commit(let handle, let offset, let length, let operation):
             outcome = commit(handle: handle, offset: offset, length: length, operation: operation, machine: &machine)
         case .duplicate(let handle, let rights): outcome = duplicate(handle: handle, rights: rights, machine: &machine)
@@ -89,11 +91,16 @@ public enum ObjectCalls {
     }
 
     public static func map<Machine: ObjectMachine>(
-        handle: UInt64, offset: UInt64, length: UInt64, protection: UInt64, hint: UInt64, machine: inout Machine
+        handle: UInt64, offset: UInt64, length: UInt64, protection: UInt64, hint: UInt64, options rawOptions: UInt64 = 0,
+        machine: inout Machine
     ) -> Result<UInt64, Rejection> {
         let flags: PageFlags
         do throws(UserProtectionError) { flags = try UserProtection.decode(protection) } catch {
             return .failure(Rejection(.invalidArgument, RejectionReason(error)))
+        }
+        let options: MapOptions  // map's options, one rule: populate and alignment
+        do throws(RejectionReason) { options = try MapOptions.decode(rawOptions) } catch {
+            return .failure(Rejection(.invalidArgument, error))
         }
         let needed: Rights = flags.contains(.writable) ? [.map, .read, .write] : [.map, .read]
         let object: ObjectID, size: UInt64, mayWrite: Bool
@@ -113,7 +120,7 @@ public enum ObjectCalls {
         }
         return inCallerMemory(machine: &machine) { memory, memoryMachine in
             let start: VirtualAddress
-            switch memory.placement(hint: hint, length: pages.pageCount * frameSize, alignmentPages: 1) {
+            switch memory.placement(hint: hint, length: pages.pageCount * frameSize, alignmentPages: options.alignmentPages) {
             case .success(let placed): start = placed.start
             case .failure(let rejection): return .failure(rejection)
             }
@@ -122,6 +129,7 @@ public enum ObjectCalls {
             } catch {
                 return .failure(rejection(mapping: error))
             }
+            if options.populate { memory.populateObjectRegion(at: start, pageCount: pages.pageCount, machine: &memoryMachine) }
             if hint == 0 { memory.advanceUnhintedPlacement(past: start, pageCount: pages.pageCount) }
             memory.mapCalls += 1
             return .success(start.raw)

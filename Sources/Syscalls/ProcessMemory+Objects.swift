@@ -145,6 +145,23 @@ extension ProcessMemory {
         releaseObjectsNoLongerMapped(objectRegions, machine: &machine)
     }
 
+    /// object_map's populate: every page of the freshly mapped object region [start, + pageCount
+    /// pages) gets its leaf now, as a read fault would give it (an uncommitted page is committed: its
+    /// frame was charged with the object; a frame the object shares with a clone stays read-only
+    /// until a write copies it). One call instead of a fault per page: a received buffer is then
+    /// read with no fault at all. A page that finds no frame (a kernel bug: see Faults) is left to
+    /// its first touch, which reports it.
+    mutating func populateObjectRegion<Machine: SyscallMachine>(
+        at start: VirtualAddress, pageCount: UInt64, machine: inout Machine
+    ) {
+        guard let region = regions.region(containing: start) else { return }
+        for index in 0 ..< pageCount {
+            let page = VirtualAddress(start.raw + index * frameSize)
+            let touch = PageFault(address: page, access: .read, wasPresent: false, fromUser: true)
+            guard case .success = resolveObjectFault(touch, at: page, in: region, machine: &machine) else { return }
+        }
+    }
+
     // MARK: - Faults
 
     /// Resolves a fault at `page` of the object region `region` whose protection allows the access

@@ -34,7 +34,7 @@ public enum SyscallRequest: Equatable, Sendable {
         case .getpid: return .process(.getpid)
         case .remap: return .memory(.remap(address: a0, oldLength: a1, newLength: a2, flags: a3))
         case .objectCreate: return .object(.create(size: a0, options: a1))
-        case .objectMap: return .object(.map(handle: a0, offset: a1, length: a2, protection: a3, hint: a4))
+        case .objectMap: return .object(.map(handle: a0, offset: a1, length: a2, protection: a3, hint: a4, options: a5))
         case .objectCommit: return .object(.commit(handle: a0, offset: a1, length: a2, operation: a3))
         case .handleDuplicate: return .object(.duplicate(handle: a0, rights: a1))
         case .handleClose: return .object(.close(handle: a0))
@@ -93,7 +93,7 @@ public enum ProcessRequest: Equatable, Sendable {
 /// The object calls (numbers 12-21), arguments raw as they came in the registers.
 public enum ObjectRequest: Equatable, Sendable {
     case create(size: UInt64, options: UInt64)
-    case map(handle: UInt64, offset: UInt64, length: UInt64, protection: UInt64, hint: UInt64)
+    case map(handle: UInt64, offset: UInt64, length: UInt64, protection: UInt64, hint: UInt64, options: UInt64 = 0)
     case commit(handle: UInt64, offset: UInt64, length: UInt64, operation: UInt64)
     case duplicate(handle: UInt64, rights: UInt64)
     case close(handle: UInt64)

@@ -111,7 +111,7 @@ extension World {
         #expect(SyscallRequest.decode(number: 12, 1, 2, 3, 4, 5, 6) == .object(.create(size: 1, options: 2)))
         #expect(
             SyscallRequest.decode(number: 13, 1, 2, 3, 4, 5, 6)
-                == .object(.map(handle: 1, offset: 2, length: 3, protection: 4, hint: 5)))
+                == .object(.map(handle: 1, offset: 2, length: 3, protection: 4, hint: 5, options: 6)))
         #expect(
             SyscallRequest.decode(number: 14, 1, 2, 3, 4, 5, 6) == .object(.commit(handle: 1, offset: 2, length: 3, operation: 4))
         )
@@ -159,6 +159,35 @@ extension World {
         // The last mapping gone: the object dies, its frames and charge come back.
         #expect(world.processes[pid]!.memory.unmap(address: second, length: 2 * page, machine: &machine) == .success(0))
         #expect(world.kernel.memory.statistics.liveObjects == 0 && world.kernel.memory.chargedPages == 0)
+        #expect(world.check() == nil)
+        world.end(pid)
+        #expect(world.check() == nil && world.commit.committedPages == 0 && world.pool.userFrames.isEmpty)
+    }
+
+    /// object_map's options are map's: populate gives every page its leaf in the call (committing
+    /// uncommitted pages with the object's charge, never the zero frame), alignment places it.
+    @Test func populateMapsEveryPageInTheCallAndOptionsFollowMapsRules() throws {
+        let world = World()
+        let pid = try world.start()
+        let (handle, address) = world.objectMapped(pid, pages: 4)
+        try world.write(pid, address + page, [7])  // page 1 committed and written through the first mapping
+        let populate = MapOptions(populate: true, alignmentShift: 16).rawValue
+        let view = world.expectValue(
+            pid, .map(handle: handle, offset: 0, length: 4 * page, protection: readOnly, hint: 0, options: populate))
+        #expect(view % (1 << 16) == 0)
+        for index in 0 ..< UInt64(4) {
+            let leaf = world.processes[pid]!.memory.space.translate(VirtualAddress(view + index * page))
+            #expect(leaf != nil && leaf!.frame != world.zeroFrame && !leaf!.flags.contains(.writable))
+        }
+        #expect(world.frame(pid, view + page) == world.frame(pid, address + page))
+        #expect(world.kernel.memory.statistics.committedPages == 4)
+        #expect(try world.read(pid, view + page, count: 1) == [7])
+        world.expectRefused(
+            pid, .map(handle: handle, offset: 0, length: page, protection: readOnly, hint: 0, options: 1 << 2), .invalidArgument,
+            .unknownMapOptions)
+        world.expectRefused(
+            pid, .map(handle: handle, offset: 0, length: page, protection: readOnly, hint: 0, options: 5 << 8), .invalidArgument,
+            .badAlignment)
         #expect(world.check() == nil)
         world.end(pid)
         #expect(world.check() == nil && world.commit.committedPages == 0 && world.pool.userFrames.isEmpty)

@@ -33,12 +33,15 @@ extension Syscall {
         try handle(SyscallTrap.invoke(.objectCreate, size, options))
     }
 
-    /// object_map(handle, offset, length, protection, hint) -> where the range of the object is
-    /// mapped (hint nil: the kernel chooses, as map does; a hint is used exactly or EEXIST).
+    /// object_map(handle, offset, length, protection, hint, options) -> where the range of the
+    /// object is mapped (hint nil: the kernel chooses, as map does; a hint is used exactly or
+    /// EEXIST; options as map's: populate maps every page in the call).
     static func objectMap(
-        _ handle: HandleValue, offset: UInt64, length: UInt64, protection: Protection, hint: VirtualAddress? = nil
+        _ handle: HandleValue, offset: UInt64, length: UInt64, protection: Protection, hint: VirtualAddress? = nil,
+        options: MapOptions = MapOptions()
     ) throws(Errno) -> VirtualAddress {
-        let raw = SyscallTrap.invoke(.objectMap, handle.raw, offset, length, protection.rawValue, hint?.raw ?? 0)
+        let raw = swiftmm_syscall6(
+            SyscallNumber.objectMap.rawValue, handle.raw, offset, length, protection.rawValue, hint?.raw ?? 0, options.rawValue)
         return VirtualAddress(try SyscallResult.value(of: raw))
     }
 
@@ -160,13 +163,5 @@ extension Syscall {
 
     private static func handle(_ raw: Int64) throws(Errno) -> HandleValue {
         HandleValue(raw: try SyscallResult.value(of: raw))
-    }
-}
-
-extension SyscallTrap {
-    /// The five-argument calls (object_map).
-    @inline(__always)
-    static func invoke(_ number: SyscallNumber, _ a1: UInt64, _ a2: UInt64, _ a3: UInt64, _ a4: UInt64, _ a5: UInt64) -> Int64 {
-        swiftmm_syscall6(number.rawValue, a1, a2, a3, a4, a5, 0)
     }
 }

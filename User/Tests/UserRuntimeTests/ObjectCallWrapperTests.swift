@@ -52,6 +52,9 @@ extension FakeKernelSuite {
             forced(-17)
             #expect(throws: Errno.exists) { try Syscall.objectMap(handle, offset: 0, length: 4096, protection: .read) }
             #expect(last == RecordedCall(number: 13, arguments: [0xFFFF_0040, 0, 4096, 1, 0, 0]), "no hint: 0")
+            forced(0x2000_0000_0000)
+            _ = try Syscall.objectMap(handle, offset: 0, length: 4096, protection: .read, options: MapOptions(populate: true))
+            #expect(last == RecordedCall(number: 13, arguments: [0xFFFF_0040, 0, 4096, 1, 0, 1]), "options in r9")
 
             forced(0)
             try Syscall.objectCommit(handle, offset: 8192, length: UInt64.max, operation: .decommit)
