@@ -64,13 +64,17 @@ enum HeapReport {
             .dec("granted_total", stats.grantedBytesTotal).end()
     }
 
-    /// The slab layer: one `heap slabs` line, then one `heap cache` line per named cache (info)
-    /// and per generic class that served anything (debug). A named cache a boot with processes
-    /// never used is a `warn`: its size no longer matches the object it was measured for.
-    static func slabCaches() {
+    /// The slab layer at shutdown: one `heap slabs` line, then one `heap cache` line per named
+    /// cache (info) and per generic class that served anything (debug). A named cache a boot with
+    /// processes never used is a `warn`: its size no longer matches the object it was measured for.
+    static func slabCaches() { writeSlabCaches(to: log, subsystem: "heap", atShutdown: true) }
+
+    /// The slab lines for `out` under `subsystem` (the shutdown report, or the monitor's `slabs`
+    /// command, which shows every cache that served anything at info and warns about nothing).
+    static func writeSlabCaches(to out: Logger<SerialSink>, subsystem: StaticString, atShutdown: Bool) {
         guard KernelHeap.isReady else { return }
         let slabs = KernelHeap.slabStatistics
-        log.line(.info, "heap", "slabs").size("smallest_slab", UInt64(slabs.slabBytes))
+        out.line(.info, subsystem, "slabs").size("smallest_slab", UInt64(slabs.slabBytes))
             .size("largest_slab", UInt64(slabs.largestSlabBytes)).dec("slabs_held", slabs.slabsHeld)
             .size("slab_bytes_held", UInt64(slabs.slabBytesHeld))
             .dec("live_objects", slabs.liveObjects).size("live_object_bytes", UInt64(slabs.liveObjectBytes))
@@ -79,10 +83,10 @@ enum HeapReport {
         for index in 0 ..< KernelHeap.cacheCount {
             let cache = KernelHeap.cacheStatistics(index)
             let named = KernelObjectCaches.isNamed(index)
-            let unused = named && cache.allocations == 0 && Processes.started > 0
-            let level: LogLevel = unused ? .warn : (named ? .info : .debug)
-            guard log.isEnabled(level), named || cache.allocations > 0 else { continue }
-            log.line(level, "heap", "cache").text("name", cache.name).dec("object", cache.objectBytes)
+            let unused = atShutdown && named && cache.allocations == 0 && Processes.started > 0
+            let level: LogLevel = unused ? .warn : (named || !atShutdown ? .info : .debug)
+            guard out.isEnabled(level), named || cache.allocations > 0 else { continue }
+            out.line(level, subsystem, "cache").text("name", cache.name).dec("object", cache.objectBytes)
                 .size("slab", UInt64(cache.bytesPerSlab)).dec("per_slab", cache.objectsPerSlab).dec("slabs", cache.slabs).dec(
                     "live", cache.liveObjects
                 )

@@ -23,8 +23,7 @@ enum MonitorCommands {
         } else if isCommand("heap") {
             heap()
         } else if isCommand("slabs") {
-            reply.line(.info, "mon", "slabs").text("slab_layer", "none")
-                .endWithText("this kernel has no slab layer: small objects come from the buddy heap (see heap, buddyinfo)")
+            HeapReport.writeSlabCaches(to: reply, subsystem: "mon", atShutdown: false)
         } else if isCommand("ps") {
             ps()
         } else if isCommand("vm") {
@@ -100,7 +99,7 @@ enum MonitorCommands {
         case 0: "frames               free/used frames and the largest free run"
         case 1: "buddyinfo            the kernel heap's free and cached blocks per order"
         case 2: "heap                 kernel heap statistics"
-        case 3: "slabs                slab caches (this kernel has none)"
+        case 3: "slabs                the slab layer and its caches (named, and classes in use)"
         case 4: "ps                   live processes (run starts one in the background)"
         case 5: "vm PID               a process's regions (0: the kernel's address space)"
         case 6: "kalloc SIZE [ALIGN]  a kernel heap block, showing the splits it caused"

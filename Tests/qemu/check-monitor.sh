@@ -39,9 +39,9 @@ type help;              expect help '^info  mon    help .* \| kalloc SIZE'; expe
 type frames;            expect frames '^info  mon    frames .*total=[0-9]+ free=[0-9]+ .*largest_free_run=[0-9]+'
 type buddyinfo;         expect buddyinfo '^info  mon    order .*order=0 block=16B'
 type heap;              expect heap '^info  mon    heap .*splits=[0-9]+ merges=[0-9]+'
-type slabs;             expect slabs 'slab_layer=none'
+type slabs;             expect slabs '^info  mon    slabs .*slabs_held=[0-9]+ .*live_objects=[0-9]+'; expect slabs-cache '^info  mon    cache .*name=process '
 type ps;                expect ps 'mon    ps .*running=0 started=0'
-type "kalloc 100";      expect kalloc '^info  mon    kalloc .*ptr=0x[0-9a-f]+ size=100 align=16 block=[0-9]+ order=[0-9]+ splits=[0-9]+'
+type "kalloc 100";      expect kalloc '^info  mon    kalloc .*ptr=0x[0-9a-f]+ size=100 align=16 block=[0-9]+ order=(slab|[0-9]+) splits=[0-9]+'
 small=$(grep -o 'ptr=0x[0-9a-f]*' <<<"$answer" | cut -d= -f2)
 type "kalloc 3000 64";  expect kalloc-aligned 'mon    kalloc .*size=3000 align=64'
 type "kalloc 64K";      expect kalloc-64K 'mon    kalloc .*size=65536'
