@@ -184,13 +184,13 @@ public enum ObjectCalls {
         address: UInt64, length: UInt64, machine: inout Machine
     ) -> Result<UInt64, Rejection> {
         let range: UserRange
-        do throws(UserRangeError) {
-            range = try validateUserRange(address: address, length: length, alignment: .pageAlignedAddress)
+        do throws(Rejection) {
+            range = try machine.withCallerMemory { (memory, _) throws(Rejection) in
+                try memory.changeableRange(address: address, length: length)
+            }
         } catch {
-            return .failure(Rejection(.invalidArgument, RejectionReason(error)))
+            return .failure(error)
         }
-        let fixed = machine.withCallerMemory { memory, _ in memory.overlapsFixedRegions(range) }
-        guard !fixed else { return .failure(Rejection(.invalidArgument, .imageOrStack)) }
         guard machine.withCallerHandles({ _, table, _ in table.freeCount > 0 }) else {
             return .failure(Rejection(.handleTableFull))
         }

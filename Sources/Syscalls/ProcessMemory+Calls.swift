@@ -101,15 +101,10 @@ extension ProcessMemory {
         address: UInt64, length: UInt64, machine: inout Machine
     ) -> Result<UInt64, Rejection> {
         let range: UserRange
-        do throws(UserRangeError) {
-            range = try validateUserRange(address: address, length: length, alignment: .pageAlignedAddress)
-        } catch {
-            return .failure(Rejection(.invalidArgument, RejectionReason(error)))
-        }
+        do throws(Rejection) { range = try changeableRange(address: address, length: length) } catch { return .failure(error) }
         guard isMapped(from: range.start, pageCount: range.pageCount) else {
             return .failure(Rejection(.invalidArgument, .notMapped))
         }
-        guard !overlapsFixedRegions(range) else { return .failure(Rejection(.invalidArgument, .imageOrStack)) }
         unreserve(from: range.start, pageCount: range.pageCount, machine: &machine)
         unmapCalls += 1
         return .success(0)
@@ -123,12 +118,7 @@ extension ProcessMemory {
             return .failure(Rejection(.invalidArgument, RejectionReason(error)))
         }
         let range: UserRange
-        do throws(UserRangeError) {
-            range = try validateUserRange(address: address, length: length, alignment: .pageAlignedAddress)
-        } catch {
-            return .failure(Rejection(.invalidArgument, RejectionReason(error)))
-        }
-        guard !overlapsFixedRegions(range) else { return .failure(Rejection(.invalidArgument, .imageOrStack)) }
+        do throws(Rejection) { range = try changeableRange(address: address, length: length) } catch { return .failure(error) }
         guard isMapped(from: range.start, pageCount: range.pageCount) else {
             return .failure(Rejection(.invalidArgument, .notMapped))
         }

@@ -44,12 +44,7 @@ extension ProcessMemory {
             return .failure(Rejection(.invalidArgument, error))
         }
         let old: UserRange
-        do throws(UserRangeError) {
-            old = try validateUserRange(address: address, length: oldLength, alignment: .pageAlignedAddress)
-        } catch {
-            return .failure(Rejection(.invalidArgument, RejectionReason(error)))
-        }
-        guard !overlapsFixedRegions(old) else { return .failure(Rejection(.invalidArgument, .imageOrStack)) }
+        do throws(Rejection) { old = try changeableRange(address: address, length: oldLength) } catch { return .failure(error) }
         let pieces = regions.pieces(from: old.start, to: old.end)
         guard !pieces.contains(where: { $0.kind.object != nil }) else {
             return .failure(Rejection(.invalidArgument, .objectMapping))

@@ -20,11 +20,7 @@ extension ProcessMemory {
         address: UInt64, length: UInt64, needsWrite: Bool, machine: inout Machine
     ) throws(RejectionReason) {
         if length == 0 { return }
-        do throws(UserRangeError) {
-            _ = try validateUserRange(address: address, length: length, alignment: .roundOutward)
-        } catch {
-            throw RejectionReason(error)
-        }
+        try Self.checkUserBytes(address: address, length: length)
         let first = alignDown(address, to: frameSize), end = address + length
         var page = first
         while page < end {
@@ -95,15 +91,21 @@ extension ProcessMemory {
         try visitUser(address: address, length: length, needsWrite: true) { _ in }
     }
 
-    private func visitUser(
-        address: UInt64, length: UInt64, needsWrite: Bool, _ body: (UnsafeMutableRawBufferPointer) -> Void
-    ) throws(RejectionReason) {
-        if length == 0 { return }
+    /// A user buffer lies inside user space (its pages rounded outward), else validateUserRange's
+    /// reason. Checked before any page of it is looked at, so no walk runs over a wild range.
+    private static func checkUserBytes(address: UInt64, length: UInt64) throws(RejectionReason) {
         do throws(UserRangeError) {
             _ = try validateUserRange(address: address, length: length, alignment: .roundOutward)
         } catch {
             throw RejectionReason(error)
         }
+    }
+
+    private func visitUser(
+        address: UInt64, length: UInt64, needsWrite: Bool, _ body: (UnsafeMutableRawBufferPointer) -> Void
+    ) throws(RejectionReason) {
+        if length == 0 { return }
+        try Self.checkUserBytes(address: address, length: length)
         var cursor = address
         let end = address + length
         while cursor < end {

@@ -94,4 +94,19 @@ extension ProcessMemory {
         let stack = range.start < UserSpace.stackEnd && range.end > UserSpace.stackGuardGapStart
         return image || stack
     }
+
+    /// The range named by a call that changes existing mappings (unmap, protect, remap,
+    /// object_from_range): whole pages inside user space, else EINVAL with validateUserRange's
+    /// reason; clear of the image, break, stack and guard gap, else EINVAL `imageOrStack`. The one
+    /// place that decides both, so every such call refuses the same ranges the same way.
+    func changeableRange(address: UInt64, length: UInt64) throws(Rejection) -> UserRange {
+        let range: UserRange
+        do throws(UserRangeError) {
+            range = try validateUserRange(address: address, length: length, alignment: .pageAlignedAddress)
+        } catch {
+            throw Rejection(.invalidArgument, RejectionReason(error))
+        }
+        guard !overlapsFixedRegions(range) else { throw Rejection(.invalidArgument, .imageOrStack) }
+        return range
+    }
 }
