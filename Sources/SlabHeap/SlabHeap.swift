@@ -226,7 +226,7 @@ public struct SlabHeap<Source: ArenaSource> {
 
     /// The cache's list is empty (its active slab full): the next partial slab, else a new slab
     /// from the buddy heap, else a larger class's object.
-    @inline(never) @usableFromInline
+    @inlinable @inline(never)
     mutating func allocateSlow(cache index: Int) -> UnsafeMutableRawPointer? {
         if let object = objectFromSlabs(cache: index) { return object }
         if addSlab(cache: index), let object = objectFromSlabs(cache: index) { return object }
@@ -249,7 +249,7 @@ public struct SlabHeap<Source: ArenaSource> {
 
     /// An object from the cache's first partial slab (made active), or nil when it has none. With
     /// poisoning on, one object straight off that slab's list, its poison verified.
-    mutating func objectFromSlabs(cache index: Int) -> UnsafeMutableRawPointer? {
+    @inlinable mutating func objectFromSlabs(cache index: Int) -> UnsafeMutableRawPointer? {
         deactivate(cache: index)
         let slab = caches[index].partialHead
         guard slab != 0 else { return nil }
@@ -268,7 +268,7 @@ public struct SlabHeap<Source: ArenaSource> {
 
     /// Poisoning on: the first object of `slab`'s list, its marker and poison verified (damage is
     /// counted in useAfterFreeWrites, never trapped).
-    mutating func popVerified(slab: UInt64, cache index: Int) -> UnsafeMutableRawPointer {
+    @usableFromInline mutating func popVerified(slab: UInt64, cache index: Int) -> UnsafeMutableRawPointer {
         let object = SlabMemory.load(slab, SlabMemory.freeHeadOffset)
         let objectBytes = caches[index].shape.objectBytes
         if SlabMemory.load(object, SlabMemory.markerOffset) != SlabMemory.marker(object, secret: secret)
@@ -291,7 +291,7 @@ public struct SlabHeap<Source: ArenaSource> {
     /// The cache's active slab (if any) goes back to being an ordinary slab: the cache's list
     /// becomes its list again, its live count exact; it joins the partial list if it has a free
     /// object, and is kept or released if it has no live one.
-    mutating func deactivate(cache index: Int) {
+    @inlinable mutating func deactivate(cache index: Int) {
         let slab = caches[index].activeSlab
         guard slab != 0 else { return }
         var free = 0
@@ -312,7 +312,7 @@ public struct SlabHeap<Source: ArenaSource> {
     }
 
     /// The kept empty slab is about to hold a live object (or be active).
-    mutating func forgetEmpty(_ slab: UInt64, cache index: Int) {
+    @inlinable mutating func forgetEmpty(_ slab: UInt64, cache index: Int) {
         caches[index].emptySlabs -= 1
         caches[index].emptySlab = 0
         keptEmptySlabCount -= 1
@@ -363,7 +363,7 @@ public struct SlabHeap<Source: ArenaSource> {
 
     /// `free` for a pointer in a held arena whose smallest-slab mask finds no slab: an object of a
     /// larger slab beyond its first 2^slabShift bytes, else a buddy block.
-    @inline(never) @usableFromInline
+    @inlinable @inline(never)
     mutating func freeBeyondSmallestMask(_ pointer: UnsafeMutableRawPointer) throws(HeapError) {
         let slab = slabInLargerSizes(holding: SlabMemory.address(pointer))
         guard slab != 0 else { return try freeDirect(pointer) }
@@ -372,14 +372,16 @@ public struct SlabHeap<Source: ArenaSource> {
 
     /// The slab holding `address` (inside a held arena), or 0. A candidate is a slab when its
     /// cookie matches (only the heap's secret makes one) and `address` lies inside its bytes.
-    @usableFromInline func slab(holding address: UInt64) -> UInt64 {
+    /// (This and the other queries below are `mutating` only so that `self` is passed by
+    /// reference: specialised, a non-mutating method copied the whole 15 KiB heap on every call.)
+    @inlinable mutating func slab(holding address: UInt64) -> UInt64 {
         let slab = address & slabMask
         if SlabMemory.cookie(at: slab) == secret ^ slab { return slab }
         return slabInLargerSizes(holding: address)
     }
 
     /// `slab(holding:)` past the smallest mask: each larger slab size's mask in turn.
-    @usableFromInline func slabInLargerSizes(holding address: UInt64) -> UInt64 {
+    @inlinable mutating func slabInLargerSizes(holding address: UInt64) -> UInt64 {
         var previous = address & slabMask
         var shift = smallestSlabShift + 1
         while shift <= largestSlabShift {
@@ -396,7 +398,7 @@ public struct SlabHeap<Source: ArenaSource> {
 
     /// `free` for a pointer outside the recent arena: the buddy heap says whether an arena holds
     /// it (a foreign pointer is never read through); if so that arena becomes the recent one.
-    @inline(never) @usableFromInline
+    @inlinable @inline(never)
     mutating func freeInNewArena(_ pointer: UnsafeMutableRawPointer) throws(HeapError) {
         guard buddy.arenaHolds(pointer) else { return try freeDirect(pointer) }
         let address = SlabMemory.address(pointer)
@@ -450,7 +452,7 @@ public struct SlabHeap<Source: ArenaSource> {
 
     /// Whether the free list of `slab`, or the cache's when `slab` is active, holds `address`.
     /// Walks at most one slab's capacity of links.
-    func isOnFreeList(_ address: UInt64, slab: UInt64, cache index: Int) -> Bool {
+    @usableFromInline mutating func isOnFreeList(_ address: UInt64, slab: UInt64, cache index: Int) -> Bool {
         var link =
             slab == caches[index].activeSlab ? caches[index].freeList : SlabMemory.load(slab, SlabMemory.freeHeadOffset)
         var steps = 0
@@ -465,7 +467,7 @@ public struct SlabHeap<Source: ArenaSource> {
     /// Frees a live object of `slab`, not the active slab: onto the slab's own list (poisoned
     /// when poisoning is on), which joins the partial list when it was full; an empty slab is
     /// kept or released.
-    @inline(never) @usableFromInline
+    @inlinable @inline(never)
     mutating func freeToSlab(_ address: UInt64, slab: UInt64, cache index: Int) {
         let head = SlabMemory.load(slab, SlabMemory.freeHeadOffset)
         SlabMemory.store(address, 0, head)
@@ -497,7 +499,7 @@ public struct SlabHeap<Source: ArenaSource> {
     }
 
     /// Whether the slot start `object` of `slab` holds a live object (no free list holds it).
-    func isLive(_ object: UInt64, slab: UInt64, cache index: Int) -> Bool {
+    @usableFromInline mutating func isLive(_ object: UInt64, slab: UInt64, cache index: Int) -> Bool {
         SlabMemory.load(object, SlabMemory.markerOffset) != SlabMemory.marker(object, secret: secret)
             || !isOnFreeList(object, slab: slab, cache: index)
     }
@@ -521,7 +523,7 @@ public struct SlabHeap<Source: ArenaSource> {
     /// active slab, gives those slabs back, so the buddy heap can give the arena back as it would
     /// without the slab layer. Called after a direct free (the last non-slab block of an arena
     /// going); O(caches) when the arena has at most that many blocks, else one compare.
-    mutating func releaseSlabsPinningArena(of address: UInt64) {
+    @usableFromInline mutating func releaseSlabsPinningArena(of address: UInt64) {
         let pinning = keptEmptySlabCount + activeSlabCount
         guard pinning > 0, buddy.arenaHolds(SlabMemory.pointer(address)),
             buddy.liveBlockCount(inArenaOf: SlabMemory.pointer(address)) <= pinning
@@ -548,7 +550,7 @@ public struct SlabHeap<Source: ArenaSource> {
     @usableFromInline var retainedEmptySlabs: Int { 1 }
 
     /// Unlinks an empty slab (not the active one) and gives it back to the buddy heap.
-    mutating func releaseSlab(_ slab: UInt64, cache index: Int) {
+    @usableFromInline mutating func releaseSlab(_ slab: UInt64, cache index: Int) {
         SlabMemory.unlink(slab, at: SlabMemory.allNextOffset, head: &caches[index].allHead)
         SlabMemory.unlink(slab, at: SlabMemory.partialNextOffset, head: &caches[index].partialHead)
         caches[index].slabCount -= 1

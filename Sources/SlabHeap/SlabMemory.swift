@@ -123,14 +123,14 @@ import BuddyHeap
 
     // MARK: Slab lists (next at `offset`, prev at `offset + 8` of each header; 0 ends a list)
 
-    @usableFromInline static func link(_ slab: UInt64, at offset: Int, head: inout UInt64) {
+    @inlinable static func link(_ slab: UInt64, at offset: Int, head: inout UInt64) {
         SlabMemory.store(slab, offset, head)
         SlabMemory.store(slab, offset + 8, 0)
         if head != 0 { SlabMemory.store(head, offset + 8, slab) }
         head = slab
     }
 
-    @usableFromInline static func unlink(_ slab: UInt64, at offset: Int, head: inout UInt64) {
+    @inlinable static func unlink(_ slab: UInt64, at offset: Int, head: inout UInt64) {
         let next = SlabMemory.load(slab, offset), prev = SlabMemory.load(slab, offset + 8)
         if prev != 0 { SlabMemory.store(prev, offset, next) } else { head = next }
         if next != 0 { SlabMemory.store(next, offset + 8, prev) }
