@@ -102,7 +102,8 @@ extension SlabHeap {
         guard let free = freeListLength(SlabMemory.load(slab, SlabMemory.freeHeadOffset), slab: slab, shape) else {
             return .freeListBroken(cache: index, slab: slab)
         }
-        return free == shape.capacity - live || caches[index].activeSlab == slab ? nil : .liveCountMismatch(cache: index, slab: slab)
+        let consistent = free == shape.capacity - live || caches[index].activeSlab == slab
+        return consistent ? nil : .liveCountMismatch(cache: index, slab: slab)
     }
 
     /// The length of the free list from `head`, or nil unless every link is a distinct slot start

@@ -81,7 +81,9 @@ import BuddyHeap
 
     /// Threads every object slot onto the slab's free list, lowest address first, each with its
     /// free marker.
-    @usableFromInline static func threadFreeList(slab: UInt64, firstObject: Int, objectBytes: Int, capacity: Int, secret: UInt64) {
+    @usableFromInline static func threadFreeList(
+        slab: UInt64, firstObject: Int, objectBytes: Int, capacity: Int, secret: UInt64
+    ) {
         var next: UInt64 = 0
         var slot = capacity
         while slot > 0 {
