@@ -430,8 +430,14 @@ public struct SlabHeap<Source: ArenaSource> {
             return try freeMarked(address, slab: slab, cache: index)
         }
         guard slab == caches[index].activeSlab else { return freeToSlab(address, slab: slab, cache: index) }
-        SlabMemory.store(address, 0, caches[index].freeList)
         SlabMemory.store(address, SlabMemory.markerOffset, marker)
+        pushActive(address, cache: index)
+    }
+
+    /// Pushes a freed object of the active slab (its marker already written) onto the cache's list.
+    @inlinable @inline(__always)
+    mutating func pushActive(_ address: UInt64, cache index: Int) {
+        SlabMemory.store(address, 0, caches[index].freeList)
         caches[index].freeList = address
         caches[index].frees &+= 1
     }
@@ -445,9 +451,7 @@ public struct SlabHeap<Source: ArenaSource> {
             throw .doubleFree(VirtualAddress(address))
         }
         guard slab == caches[index].activeSlab else { return freeToSlab(address, slab: slab, cache: index) }
-        SlabMemory.store(address, 0, caches[index].freeList)
-        caches[index].freeList = address
-        caches[index].frees &+= 1
+        pushActive(address, cache: index)  // the marker is there already
     }
 
     /// Whether the free list of `slab`, or the cache's when `slab` is active, holds `address`.
