@@ -1,6 +1,8 @@
 // `checkInvariants()`: every slab of every cache walked against the invariants listed in
 // SlabHeap.swift, then the buddy heap's own checker. O(slabs * objects per slab): tests call it
-// after every operation on small heaps; the checks kernel after every heap change.
+// after every operation on small heaps; the checks kernel after every heap change. A free list
+// of capacity links with no repeat is implied by "at most capacity links, all slot starts": a
+// cycle would exceed the bound.
 
 import MemoryCore
 import BuddyHeap
@@ -26,38 +28,52 @@ extension SlabHeap {
     /// The first broken invariant of the slab layer and (unless `buddy` is `.skipped`) of the
     /// buddy heap beneath, or nil. The buddy walk costs O(arena bytes); the slab walk O(slabs).
     public mutating func checkInvariants(buddy scope: BuddyCheck = .included) -> SlabInvariantViolation? {
-        var kept = 0
+        var kept = 0, active = 0
         for index in 0 ..< cacheCount {
             if let violation = checkCache(index) { return violation }
             if caches[index].emptySlab != 0 { kept += 1 }
+            if caches[index].activeSlab != 0 { active += 1 }
         }
-        if kept != keptEmptySlabCount { return .cacheCountMismatch(cache: cacheCount) }
+        if kept != keptEmptySlabCount || active != activeSlabCount { return .cacheCountMismatch(cache: cacheCount) }
         if scope == .included, let violation = buddy.checkInvariants() { return .buddy(violation) }
         return nil
     }
 
     private mutating func checkCache(_ index: Int) -> SlabInvariantViolation? {
         let shape = caches[index].shape
-        var slabs = 0, empty = 0, live = 0, partial = 0
+        let activeSlab = caches[index].activeSlab
+        var slabs = 0, empty = 0, liveOutside = 0, activeLive = 0, partial = 0, activeSeen = false
         var emptySlab: UInt64 = 0
         var slab = caches[index].allHead
         while slab != 0 {
             if let violation = checkSlab(slab, cache: index, shape) { return violation }
             let count = Int(SlabMemory.load32(slab, SlabMemory.liveCountOffset))
             slabs += 1
-            live += count
-            if count == 0 {
-                empty += 1
-                emptySlab = slab
+            if slab == activeSlab {
+                // The header says "all the cache's"; the cache's list holds its free objects.
+                guard count == shape.capacity, SlabMemory.load(slab, SlabMemory.freeHeadOffset) == 0,
+                    let free = freeListLength(caches[index].freeList, slab: slab, shape)
+                else { return .freeListBroken(cache: index, slab: slab) }
+                activeLive = shape.capacity - free
+                activeSeen = true
+            } else {
+                liveOutside += count
+                if count == 0 {
+                    empty += 1
+                    emptySlab = slab
+                }
+                if count < shape.capacity { partial += 1 }
             }
-            if count < shape.capacity { partial += 1 }
             guard slabs <= caches[index].slabCount else { return .cacheCountMismatch(cache: index) }
             slab = SlabMemory.load(slab, SlabMemory.allNextOffset)
         }
+        if activeSlab == 0 ? caches[index].freeList != 0 : !activeSeen { return .freeListBroken(cache: index, slab: activeSlab) }
         var onPartial = 0
         slab = caches[index].partialHead
         while slab != 0 {
-            guard Int(SlabMemory.load32(slab, SlabMemory.liveCountOffset)) < shape.capacity, onPartial < slabs else {
+            guard slab != activeSlab, Int(SlabMemory.load32(slab, SlabMemory.liveCountOffset)) < shape.capacity,
+                onPartial < slabs
+            else {
                 return .partialListMismatch(cache: index)
             }
             onPartial += 1
@@ -65,15 +81,15 @@ extension SlabHeap {
         }
         if onPartial != partial { return .partialListMismatch(cache: index) }
         let cache = caches[index]
-        if slabs != cache.slabCount || live != cache.liveObjects || empty != cache.emptySlabs || empty > retainedEmptySlabs
-            || emptySlab != cache.emptySlab
+        if slabs != cache.slabCount || liveOutside != cache.liveOutsideActive || liveOutside + activeLive != cache.liveObjects
+            || empty != cache.emptySlabs || empty > retainedEmptySlabs || emptySlab != cache.emptySlab
         {
             return .cacheCountMismatch(cache: index)
         }
         return nil
     }
 
-    /// One slab: a live buddy block of slabBytes, its cookie and cache, bitmap and free list.
+    /// One slab: a live buddy block of slabBytes, its cookie and cache, its own list and count.
     private mutating func checkSlab(_ slab: UInt64, cache index: Int, _ shape: SlabShape) -> SlabInvariantViolation? {
         let pointer = SlabMemory.pointer(slab)
         guard buddy.blockByteCount(of: pointer) == shape.slabBytes else { return .slabNotABuddyBlock(cache: index, slab: slab) }
@@ -81,23 +97,29 @@ extension SlabHeap {
         guard Int(SlabMemory.load32(slab, SlabMemory.cacheIndexOffset)) == index else {
             return .wrongCache(cache: index, slab: slab)
         }
-        var allocated = 0
-        for word in 0 ..< shape.bitmapWords { allocated += SlabMemory.bitmapWord(slab, word * 64).nonzeroBitCount }
         let live = Int(SlabMemory.load32(slab, SlabMemory.liveCountOffset))
-        guard allocated == live, live <= shape.capacity else { return .liveCountMismatch(cache: index, slab: slab) }
+        guard live <= shape.capacity else { return .liveCountMismatch(cache: index, slab: slab) }
+        guard let free = freeListLength(SlabMemory.load(slab, SlabMemory.freeHeadOffset), slab: slab, shape) else {
+            return .freeListBroken(cache: index, slab: slab)
+        }
+        let consistent = free == shape.capacity - live || caches[index].activeSlab == slab
+        return consistent ? nil : .liveCountMismatch(cache: index, slab: slab)
+    }
+
+    /// The length of the free list from `head`, or nil unless every link is a distinct slot start
+    /// of `slab` carrying the free marker (at most capacity links: a longer list has a cycle or a
+    /// repeat).
+    private func freeListLength(_ head: UInt64, slab: UInt64, _ shape: SlabShape) -> Int? {
         var free = 0
-        var object = SlabMemory.load(slab, SlabMemory.freeHeadOffset)
+        var object = head
         while object != 0 {
             let offset = object &- slab &- UInt64(shape.firstObject)
-            let slot = Int(offset / UInt64(shape.objectBytes))
-            guard object >= slab + UInt64(shape.firstObject), slot < shape.capacity, offset % UInt64(shape.objectBytes) == 0,
-                SlabMemory.bitmapWord(slab, slot) & (1 << UInt64(slot & 63)) == 0, free < shape.capacity - live
-            else {
-                return .freeListBroken(cache: index, slab: slab)
-            }
+            guard offset < shape.areaBytes, offset % UInt64(shape.objectBytes) == 0, free < shape.capacity,
+                SlabMemory.load(object, SlabMemory.markerOffset) == SlabMemory.marker(object, secret: secret)
+            else { return nil }
             free += 1
             object = SlabMemory.load(object, 0)
         }
-        return free == shape.capacity - live ? nil : .freeListBroken(cache: index, slab: slab)
+        return free
     }
 }

@@ -18,13 +18,10 @@ extension SlabHeap {
         guard buddy.arenaHolds(pointer) else { return buddy.blockByteCount(of: pointer) }
         let address = SlabMemory.address(pointer), slab = slab(holding: address)
         guard slab != 0 else { return buddy.blockByteCount(of: pointer) }
-        let shape = caches[Int(SlabMemory.load32(slab, SlabMemory.cacheIndexOffset))].shape
-        guard address &- slab >= UInt64(shape.firstObject) else { return nil }
+        let index = Int(SlabMemory.load32(slab, SlabMemory.cacheIndexOffset))
+        let shape = caches[index].shape
         let offset = address &- slab &- UInt64(shape.firstObject)
-        let slot = Int(offset / UInt64(shape.objectBytes))
-        guard slot < shape.capacity, offset % UInt64(shape.objectBytes) == 0,
-            SlabMemory.bitmapWord(slab, slot) & (1 << UInt64(slot & 63)) != 0
-        else { return nil }
+        guard offset < shape.areaBytes, shape.isSlotStart(offset), isLive(address, slab: slab, cache: index) else { return nil }
         return shape.objectBytes
     }
 
@@ -63,11 +60,14 @@ extension SlabHeap {
 
     /// The buddy heap's switches; `.poisonFreed` also poisons slab objects (every object already
     /// free when it is turned on, then each one freed), verified when the object is handed out.
+    /// While it is on no slab is active, so every slab operation takes the slow path (the fast
+    /// paths never test the switch).
     public var debugOptions: HeapDebugOptions {
         get { buddy.debugOptions }
         set {
             let turnedOn = newValue.contains(.poisonFreed) && !poisonObjects
             buddy.debugOptions = newValue
+            if turnedOn { for index in 0 ..< cacheCount { deactivate(cache: index) } }
             poisonObjects = newValue.contains(.poisonFreed)
             if turnedOn { poisonEveryFreeObject() }
         }
@@ -81,15 +81,9 @@ extension SlabHeap {
             let objectBytes = caches[index].shape.objectBytes
             var slab = caches[index].allHead
             while slab != 0 {
-                SlabMemory.poisonFreeObjects(slab: slab, objectBytes: objectBytes)
+                SlabMemory.poisonFreeObjects(from: SlabMemory.load(slab, SlabMemory.freeHeadOffset), objectBytes: objectBytes)
                 slab = SlabMemory.load(slab, SlabMemory.allNextOffset)
             }
         }
-    }
-
-    /// Verifies a poisoned object being handed out; damage is counted, never trapped.
-    @inline(never) @usableFromInline
-    mutating func verifyPoison(object: UInt64, objectBytes: Int) {
-        if !SlabMemory.isPoisoned(object: object, objectBytes: objectBytes) { counters.useAfterFreeWrites += 1 }
     }
 }

@@ -5,19 +5,32 @@
 // ---------
 // Small requests (<= the largest class, alignment <= 16) are rounded up to one of the size
 // classes (SlabSizeClasses.swift: fitted to the slab, so a slab's tail is under 16 bytes per
-// object) and served by that class's cache. A cache keeps slabs: buddy
-// blocks of `slabBytes` (64 KiB in the kernel) aligned to their size, each cut into equal object
-// slots after a header (SlabMemory.swift). Free objects of a slab form a singly linked list
-// through their own first 8 bytes (the free pointer inside the free object, as SLUB does), and
-// the cache links the slabs that have a free object into a partial list. Allocation pops the
-// first free object of the first partial slab: a few loads and stores, no search. Freeing masks
-// the pointer down to its slab (pointer & ~(slabBytes - 1)), recognises a slab by its cookie
-// (secret XOR slab address: a slab is never found by trusting a caller's bytes alone), then
-// checks the slot: inside the object area, at a slot start (else interior or misaligned), and
-// its bit in the slab's slot bitmap set (else a double free). A slab that becomes empty is kept
-// while the cache has no other empty slab and otherwise goes back to the buddy heap.
-// When the buddy heap has no room for a new slab, the request is served by the next larger
-// class that has a free object (a fuller heap before the first failure).
+// object) and served by that class's cache. A cache keeps slabs: buddy blocks of 16, 32 or 64 KiB
+// aligned to their size, each cut into equal object slots after a 64-byte header
+// (SlabMemory.swift). Free objects form singly linked lists through their own first 8 bytes (the
+// free pointer inside the free object, as SLUB does).
+//
+// As in SLUB, one slab per cache is active: its free objects are the cache's own list
+// (SlabCache.freeList, SLUB's per-cpu freelist). Allocation pops that list: a load of the object's
+// link, a store of the new head, a store clearing the object's free marker, the counters; no slab
+// header is read. Free masks the pointer down to its slab (pointer & ~(smallest slab - 1)),
+// recognises a slab by its cookie (secret XOR slab address: a slab is never found by trusting a
+// caller's bytes alone), checks the slot (inside the object area and at a slot start: one
+// subtract, one compare, one multiply-compare), then the free marker (word 1 of every free
+// object: secret ^ address ^ constant); an object of the active slab is pushed on the cache's list.
+// Other slabs keep their own free list and live count in the header (slow path, as are a slab
+// becoming partial or empty). When the cache's list runs dry the active slab is full: the first
+// partial slab becomes active, its whole list moving to the cache; else a new slab comes from the
+// buddy heap; when the buddy heap has no room, the next larger class with a free object serves
+// the request (a fuller heap before the first failure). A slab that becomes empty (not the active
+// one) is kept while the cache has no other empty slab and otherwise goes back to the buddy heap.
+//
+// Checks every free makes: foreign (the buddy heap, for a pointer in no slab), metadata, interior,
+// misaligned and never-allocated pointers (the slot check), double free (the marker; an object
+// carrying it is confirmed by walking its slab's and the cache's lists, so user data that equals
+// the marker costs a walk and is never reported). With poisoning on (debugOptions) no slab is
+// active: every operation takes the slow path, which poisons a freed object and verifies the
+// poison and marker of an object handed out; the fast paths never test the switch.
 //
 // Named caches (createCache) hold one kind of kernel object each, on slabs of their own, with
 // the object size made exact (rounded to 16 bytes), so frequent kernel objects neither share
@@ -27,14 +40,18 @@
 // Invariants (checkInvariants verifies each, with the buddy heap's own)
 //   slabs:     every slab of a cache is on its all-list once, is a live buddy block of
 //              slabBytes at its own address, carries cookie == secret ^ address and its cache
-//   slots:     popcount(bitmap) == live count; the free list visits exactly the capacity - live
-//              slots whose bit is clear, each at a slot start, without a cycle
-//   partial:   a slab is on its cache's partial list iff live < capacity
-//   counts:    cache live objects == sum of its slabs' live counts; empty slabs == slabs with
-//              live 0 <= retainedEmptySlabs (one per cache), and that slab is the cache's
-//              `emptySlab`
+//   lists:     each free list (a slab's, the cache's for its active slab) visits distinct slot
+//              starts of its slab, each carrying the free marker, without a cycle; a slab's
+//              live count == capacity - its list's length; the active slab's header says free head
+//              0 and live == capacity, and the cache's list holds only its objects
+//   partial:   a slab other than the active one is on its cache's partial list iff live < capacity
+//   counts:    cache allocations - frees == liveOutsideActive + the active slab's live objects,
+//              liveOutsideActive == sum of the other slabs' live counts; empty slabs (other
+//              than the active one) == slabs with live 0 <= retainedEmptySlabs (one per cache),
+//              and that slab is the cache's `emptySlab`; activeSlabCount == caches with one
 // Policy (not an invariant the checker walks): when a direct free leaves an arena holding only
-// kept empty slabs, they go back, so the arena can (releaseSlabsPinningArena).
+// kept empty slabs and empty active slabs, they go back, so the arena can
+// (releaseSlabsPinningArena).
 //
 // Not thread-safe: the kernel serialises calls (interrupts off), as for the buddy heap.
 
@@ -105,19 +122,24 @@ public struct SlabHeap<Source: ArenaSource> {
     @usableFromInline let genericClassCount: Int
     @usableFromInline let largestClassBytes: Int
     /// SlabSizeClasses.classOfGranule, kept here at the top level of the heap: read in place. (Inside
-    /// a nested struct the compiler copied all 256 bytes to the stack on every allocation.)
-    @usableFromInline var classOfGranule: InlineArray<256, UInt8>
+    /// a nested struct the compiler copied all its bytes to the stack on every allocation.)
+    @usableFromInline var classOfGranule: InlineArray<512, UInt8>
     public private(set) var cacheCount: Int
-    /// An arena the buddy heap holds (0: none yet): a pointer inside it may be masked and read.
-    @usableFromInline var recentArena: UInt64 = 0
+    /// An arena the buddy heap holds (`noArena`: none yet): a pointer inside it may be masked and
+    /// read.
+    @usableFromInline var recentArena: UInt64 = noArena
+    /// Never equal to `address & arenaMask` (whose low bits are clear), so free tests one compare.
+    @usableFromInline static var noArena: UInt64 { ~0 }
     @usableFromInline let arenaMask: UInt64
     @usableFromInline var counters = SlabCounters()
     /// `.poisonFreed` is on (see `debugOptions`): free objects hold the poison byte after their
-    /// free pointer.
+    /// free pointer and marker, and no slab is active.
     @usableFromInline var poisonObjects = false
-    /// Caches whose `emptySlab` is set: a direct free checks its arena only when that arena's
-    /// live blocks are this few (releaseSlabsPinningArena), so the common free costs one compare.
+    /// Caches whose `emptySlab` is set, and caches with an active slab: a direct free checks its
+    /// arena only when that arena's live blocks are at most this many (releaseSlabsPinningArena),
+    /// so the common direct free costs one compare.
     @usableFromInline var keptEmptySlabCount = 0
+    @usableFromInline var activeSlabCount = 0
 
     public init(buddy: BuddyHeap<Source>, configuration: SlabConfiguration) throws(SlabConfigurationError) {
         if let problem = configuration.problem(arenaBytes: buddy.arenaBytes) { throw problem }
@@ -173,60 +195,51 @@ public struct SlabHeap<Source: ArenaSource> {
         guard UInt(bitPattern: byteCount) <= UInt(largestClassBytes), UInt(bitPattern: alignment) &- 1 < 16 else {
             return allocateDirect(byteCount: byteCount, alignment: alignment)
         }
-        let index = Int(classOfGranule[(max(byteCount, 1) &- 1) >> 4])
+        let index = Int(classOfGranule[SlabSizeClasses.granule(of: byteCount)])
         caches[index].requestedBytesTotal &+= byteCount
-        if let object = popObject(cache: index) { return SlabMemory.pointer(object) }
-        return allocateSlow(cache: index)
+        return allocateObject(cache: index)
     }
 
     /// An object from named cache `cache`, or nil when out of memory.
     @inlinable
     public mutating func allocate(from cache: SlabCacheID) -> UnsafeMutableRawPointer? {
         caches[cache.index].requestedBytesTotal &+= caches[cache.index].shape.objectBytes
-        if let object = popObject(cache: cache.index) { return SlabMemory.pointer(object) }
-        return allocateSlow(cache: cache.index)
+        return allocateObject(cache: cache.index)
     }
 
-    /// The first free object of the cache's first partial slab, now allocated, or nil.
+    /// Pops the cache's list (the active slab's free objects), else the slow path.
     @inlinable @inline(__always)
-    mutating func popObject(cache index: Int) -> UInt64? {
-        let slab = caches[index].partialHead
-        guard slab != 0 else { return nil }
-        let object = SlabMemory.load(slab, SlabMemory.freeHeadOffset)
-        let next = SlabMemory.load(object, 0)
-        if poisonObjects { verifyPoison(object: object, objectBytes: caches[index].shape.objectBytes) }
-        SlabMemory.store(slab, SlabMemory.freeHeadOffset, next)
-        let slot = slotIndex(object &- slab &- UInt64(caches[index].shape.firstObject), caches[index].shape)
-        let bits = SlabMemory.bitmapWord(slab, slot)
-        SlabMemory.setBitmapWord(slab, slot, bits | (1 << UInt64(slot & 63)))
-        let live = SlabMemory.load32(slab, SlabMemory.liveCountOffset)
-        SlabMemory.store32(slab, SlabMemory.liveCountOffset, live &+ 1)
-        if live == 0 {
-            caches[index].emptySlabs &-= 1
-            caches[index].emptySlab = 0
-            keptEmptySlabCount &-= 1
-        }
-        if next == 0 { unlinkPartial(slab, cache: index) }
-        caches[index].liveObjects &+= 1
+    mutating func allocateObject(cache index: Int) -> UnsafeMutableRawPointer? {
+        let object = caches[index].freeList
+        guard object != 0 else { return allocateSlow(cache: index) }
+        return popActive(object, cache: index)
+    }
+
+    /// Hands out `object`, the head of the cache's list (not 0).
+    @inlinable @inline(__always)
+    mutating func popActive(_ object: UInt64, cache index: Int) -> UnsafeMutableRawPointer {
+        caches[index].freeList = SlabMemory.load(object, 0)
+        SlabMemory.store(object, SlabMemory.markerOffset, 0)  // a live object does not carry the marker
         caches[index].allocations &+= 1
-        return object
+        return SlabMemory.pointer(object)
     }
 
-    @inlinable @inline(__always)
-    func slotIndex(_ offset: UInt64, _ shape: SlabShape) -> Int {
-        Int(truncatingIfNeeded: (offset &* shape.reciprocal) >> 32)
-    }
-
-    /// No free object in the cache: a new slab from the buddy heap, else a larger class's object.
-    @inline(never) @usableFromInline
+    /// The cache's list is empty (its active slab full): the next partial slab, else a new slab
+    /// from the buddy heap, else a larger class's object.
+    @inlinable @inline(never)
     mutating func allocateSlow(cache index: Int) -> UnsafeMutableRawPointer? {
-        if addSlab(cache: index), let object = popObject(cache: index) { return SlabMemory.pointer(object) }
+        if let object = objectFromSlabs(cache: index) { return object }
+        if addSlab(cache: index), let object = objectFromSlabs(cache: index) { return object }
         guard index < genericClassCount else { return nil }
         var larger = index + 1
         while larger < genericClassCount {
-            if let object = popObject(cache: larger) {
+            if caches[larger].freeList != 0 {
                 counters.servedByLargerClass += 1
-                return SlabMemory.pointer(object)
+                return popActive(caches[larger].freeList, cache: larger)
+            }
+            if let object = objectFromSlabs(cache: larger) {
+                counters.servedByLargerClass += 1
+                return object
             }
             larger += 1
         }
@@ -234,15 +247,90 @@ public struct SlabHeap<Source: ArenaSource> {
         return nil
     }
 
-    /// Takes a slab from the buddy heap for cache `index`; false when there is none.
+    /// An object from the cache's first partial slab (made active), or nil when it has none. With
+    /// poisoning on, one object straight off that slab's list, its poison verified.
+    @inlinable mutating func objectFromSlabs(cache index: Int) -> UnsafeMutableRawPointer? {
+        deactivate(cache: index)
+        let slab = caches[index].partialHead
+        guard slab != 0 else { return nil }
+        if poisonObjects { return popVerified(slab: slab, cache: index) }
+        unlinkPartial(slab, cache: index)
+        let live = Int(SlabMemory.load32(slab, SlabMemory.liveCountOffset))
+        if live == 0 { forgetEmpty(slab, cache: index) }
+        caches[index].liveOutsideActive -= live
+        caches[index].freeList = SlabMemory.load(slab, SlabMemory.freeHeadOffset)
+        SlabMemory.store(slab, SlabMemory.freeHeadOffset, 0)
+        SlabMemory.store32(slab, SlabMemory.liveCountOffset, UInt32(caches[index].shape.capacity))
+        caches[index].activeSlab = slab
+        activeSlabCount += 1
+        return popActive(caches[index].freeList, cache: index)
+    }
+
+    /// Poisoning on: the first object of `slab`'s list, its marker and poison verified (damage is
+    /// counted in useAfterFreeWrites, never trapped).
+    @usableFromInline mutating func popVerified(slab: UInt64, cache index: Int) -> UnsafeMutableRawPointer {
+        let object = SlabMemory.load(slab, SlabMemory.freeHeadOffset)
+        let objectBytes = caches[index].shape.objectBytes
+        if SlabMemory.load(object, SlabMemory.markerOffset) != SlabMemory.marker(object, secret: secret)
+            || !SlabMemory.isPoisoned(object: object, objectBytes: objectBytes)
+        {
+            counters.useAfterFreeWrites += 1
+        }
+        let next = SlabMemory.load(object, 0)
+        SlabMemory.store(slab, SlabMemory.freeHeadOffset, next)
+        SlabMemory.store(object, SlabMemory.markerOffset, 0)
+        let live = SlabMemory.load32(slab, SlabMemory.liveCountOffset)
+        SlabMemory.store32(slab, SlabMemory.liveCountOffset, live + 1)
+        if live == 0 { forgetEmpty(slab, cache: index) }
+        if next == 0 { unlinkPartial(slab, cache: index) }
+        caches[index].liveOutsideActive += 1
+        caches[index].allocations &+= 1
+        return SlabMemory.pointer(object)
+    }
+
+    /// The cache's active slab (if any) goes back to being an ordinary slab: the cache's list
+    /// becomes its list again, its live count exact; it joins the partial list if it has a free
+    /// object, and is kept or released if it has no live one.
+    @inlinable mutating func deactivate(cache index: Int) {
+        let slab = caches[index].activeSlab
+        guard slab != 0 else { return }
+        var free = 0
+        var object = caches[index].freeList
+        while object != 0 {
+            free += 1
+            object = SlabMemory.load(object, 0)
+        }
+        let live = caches[index].shape.capacity - free
+        SlabMemory.store(slab, SlabMemory.freeHeadOffset, caches[index].freeList)
+        SlabMemory.store32(slab, SlabMemory.liveCountOffset, UInt32(live))
+        caches[index].freeList = 0
+        caches[index].activeSlab = 0
+        activeSlabCount -= 1
+        caches[index].liveOutsideActive += live
+        if free > 0 { SlabMemory.link(slab, at: SlabMemory.partialNextOffset, head: &caches[index].partialHead) }
+        if live == 0 { slabBecameEmpty(slab, cache: index) }
+    }
+
+    /// The kept empty slab is about to hold a live object (or be active).
+    @inlinable mutating func forgetEmpty(_ slab: UInt64, cache index: Int) {
+        caches[index].emptySlabs -= 1
+        caches[index].emptySlab = 0
+        keptEmptySlabCount -= 1
+    }
+
+    /// Takes a slab from the buddy heap for cache `index` (on its partial list, kept as its empty
+    /// slab); false when there is none.
     @usableFromInline mutating func addSlab(cache index: Int) -> Bool {
         let shape = caches[index].shape
         guard let raw = buddy.allocate(byteCount: shape.slabBytes, alignment: shape.slabBytes) else { return false }
         let slab = SlabMemory.address(raw)
-        SlabMemory.format(slab: slab, cookie: secret ^ slab, cacheIndex: index, bitmapWords: shape.bitmapWords)
+        SlabMemory.format(slab: slab, cookie: secret ^ slab, cacheIndex: index)
         SlabMemory.threadFreeList(
-            slab: slab, firstObject: shape.firstObject, objectBytes: shape.objectBytes, capacity: shape.capacity)
-        if poisonObjects { SlabMemory.poisonFreeObjects(slab: slab, objectBytes: shape.objectBytes) }
+            slab: slab, firstObject: shape.firstObject, objectBytes: shape.objectBytes, capacity: shape.capacity,
+            secret: secret)
+        if poisonObjects {
+            SlabMemory.poisonFreeObjects(from: SlabMemory.load(slab, SlabMemory.freeHeadOffset), objectBytes: shape.objectBytes)
+        }
         SlabMemory.link(slab, at: SlabMemory.allNextOffset, head: &caches[index].allHead)
         SlabMemory.link(slab, at: SlabMemory.partialNextOffset, head: &caches[index].partialHead)
         caches[index].slabCount += 1
@@ -267,7 +355,7 @@ public struct SlabHeap<Source: ArenaSource> {
     @inlinable @inline(__always)
     public mutating func free(_ pointer: UnsafeMutableRawPointer) throws(HeapError) {
         let address = SlabMemory.address(pointer)
-        guard address & arenaMask == recentArena, recentArena != 0 else { return try freeInNewArena(pointer) }
+        guard address & arenaMask == recentArena else { return try freeInNewArena(pointer) }
         let slab = address & slabMask
         guard SlabMemory.cookie(at: slab) == secret ^ slab else { return try freeBeyondSmallestMask(pointer) }
         try freeObject(address, slab: slab)
@@ -275,7 +363,7 @@ public struct SlabHeap<Source: ArenaSource> {
 
     /// `free` for a pointer in a held arena whose smallest-slab mask finds no slab: an object of a
     /// larger slab beyond its first 2^slabShift bytes, else a buddy block.
-    @inline(never) @usableFromInline
+    @inlinable @inline(never)
     mutating func freeBeyondSmallestMask(_ pointer: UnsafeMutableRawPointer) throws(HeapError) {
         let slab = slabInLargerSizes(holding: SlabMemory.address(pointer))
         guard slab != 0 else { return try freeDirect(pointer) }
@@ -284,14 +372,16 @@ public struct SlabHeap<Source: ArenaSource> {
 
     /// The slab holding `address` (inside a held arena), or 0. A candidate is a slab when its
     /// cookie matches (only the heap's secret makes one) and `address` lies inside its bytes.
-    @usableFromInline func slab(holding address: UInt64) -> UInt64 {
+    /// (This and the other queries below are `mutating` only so that `self` is passed by
+    /// reference: specialised, a non-mutating method copied the whole 15 KiB heap on every call.)
+    @inlinable mutating func slab(holding address: UInt64) -> UInt64 {
         let slab = address & slabMask
         if SlabMemory.cookie(at: slab) == secret ^ slab { return slab }
         return slabInLargerSizes(holding: address)
     }
 
     /// `slab(holding:)` past the smallest mask: each larger slab size's mask in turn.
-    @usableFromInline func slabInLargerSizes(holding address: UInt64) -> UInt64 {
+    @inlinable mutating func slabInLargerSizes(holding address: UInt64) -> UInt64 {
         var previous = address & slabMask
         var shift = smallestSlabShift + 1
         while shift <= largestSlabShift {
@@ -308,7 +398,7 @@ public struct SlabHeap<Source: ArenaSource> {
 
     /// `free` for a pointer outside the recent arena: the buddy heap says whether an arena holds
     /// it (a foreign pointer is never read through); if so that arena becomes the recent one.
-    @inline(never) @usableFromInline
+    @inlinable @inline(never)
     mutating func freeInNewArena(_ pointer: UnsafeMutableRawPointer) throws(HeapError) {
         guard buddy.arenaHolds(pointer) else { return try freeDirect(pointer) }
         let address = SlabMemory.address(pointer)
@@ -322,7 +412,7 @@ public struct SlabHeap<Source: ArenaSource> {
     /// so the recent arena is forgotten.
     @inline(never) @usableFromInline
     mutating func freeDirect(_ pointer: UnsafeMutableRawPointer) throws(HeapError) {
-        recentArena = 0
+        recentArena = Self.noArena
         try buddy.free(pointer)
         releaseSlabsPinningArena(of: SlabMemory.address(pointer))
     }
@@ -331,32 +421,76 @@ public struct SlabHeap<Source: ArenaSource> {
     @inlinable @inline(__always)
     mutating func freeObject(_ address: UInt64, slab: UInt64) throws(HeapError) {
         let index = Int(SlabMemory.load32(slab, SlabMemory.cacheIndexOffset))
-        let shape = caches[index].shape
-        let offset = address &- slab &- UInt64(shape.firstObject)
-        let slot = slotIndex(offset, shape)
-        let bit: UInt64 = 1 << UInt64(slot & 63)
-        guard address &- slab >= UInt64(shape.firstObject), slot < shape.capacity,
-            UInt64(slot &* shape.objectBytes) == offset
-        else { return try badFree(address, slab: slab, shape) }
-        let bits = SlabMemory.bitmapWord(slab, slot)
-        guard bits & bit != 0 else { return try badFree(address, slab: slab, shape) }
-        SlabMemory.setBitmapWord(slab, slot, bits & ~bit)
-        if poisonObjects { SlabMemory.poison(object: address, objectBytes: shape.objectBytes) }
+        let offset = address &- slab &- UInt64(caches[index].shape.firstObject)
+        guard offset < caches[index].shape.areaBytes, caches[index].shape.isSlotStart(offset) else {
+            return try badFree(address, slab: slab, cache: index)
+        }
+        let marker = SlabMemory.marker(address, secret: secret)
+        guard SlabMemory.load(address, SlabMemory.markerOffset) != marker else {
+            return try freeMarked(address, slab: slab, cache: index)
+        }
+        guard slab == caches[index].activeSlab else { return freeToSlab(address, slab: slab, cache: index) }
+        SlabMemory.store(address, SlabMemory.markerOffset, marker)
+        pushActive(address, cache: index)
+    }
+
+    /// Pushes a freed object of the active slab (its marker already written) onto the cache's list.
+    @inlinable @inline(__always)
+    mutating func pushActive(_ address: UInt64, cache index: Int) {
+        SlabMemory.store(address, 0, caches[index].freeList)
+        caches[index].freeList = address
+        caches[index].frees &+= 1
+    }
+
+    /// A slot start that carries the free marker: a double free when a free list holds it, else a
+    /// live object whose bytes happen to equal the marker, freed as any other.
+    @inline(never) @usableFromInline
+    mutating func freeMarked(_ address: UInt64, slab: UInt64, cache index: Int) throws(HeapError) {
+        if isOnFreeList(address, slab: slab, cache: index) {
+            counters.errorsDetected += 1
+            throw .doubleFree(VirtualAddress(address))
+        }
+        guard slab == caches[index].activeSlab else { return freeToSlab(address, slab: slab, cache: index) }
+        pushActive(address, cache: index)  // the marker is there already
+    }
+
+    /// Whether the free list of `slab`, or the cache's when `slab` is active, holds `address`.
+    /// Walks at most one slab's capacity of links.
+    @usableFromInline mutating func isOnFreeList(_ address: UInt64, slab: UInt64, cache index: Int) -> Bool {
+        var link =
+            slab == caches[index].activeSlab ? caches[index].freeList : SlabMemory.load(slab, SlabMemory.freeHeadOffset)
+        var steps = 0
+        while link != 0 && steps <= caches[index].shape.capacity {
+            if link == address { return true }
+            link = SlabMemory.load(link, 0)
+            steps += 1
+        }
+        return false
+    }
+
+    /// Frees a live object of `slab`, not the active slab: onto the slab's own list (poisoned
+    /// when poisoning is on), which joins the partial list when it was full; an empty slab is
+    /// kept or released.
+    @inlinable @inline(never)
+    mutating func freeToSlab(_ address: UInt64, slab: UInt64, cache index: Int) {
         let head = SlabMemory.load(slab, SlabMemory.freeHeadOffset)
         SlabMemory.store(address, 0, head)
+        SlabMemory.store(address, SlabMemory.markerOffset, SlabMemory.marker(address, secret: secret))
+        if poisonObjects { SlabMemory.poison(object: address, objectBytes: caches[index].shape.objectBytes) }
         SlabMemory.store(slab, SlabMemory.freeHeadOffset, address)
         if head == 0 { SlabMemory.link(slab, at: SlabMemory.partialNextOffset, head: &caches[index].partialHead) }
         let live = SlabMemory.load32(slab, SlabMemory.liveCountOffset) &- 1
         SlabMemory.store32(slab, SlabMemory.liveCountOffset, live)
-        caches[index].liveObjects &-= 1
+        caches[index].liveOutsideActive -= 1
         caches[index].frees &+= 1
         if live == 0 { slabBecameEmpty(slab, cache: index) }
     }
 
-    /// The error for a free that failed a slot check; nothing has changed.
+    /// The error for a free that failed the slot check; nothing has changed.
     @inline(never) @usableFromInline
-    mutating func badFree(_ address: UInt64, slab: UInt64, _ shape: SlabShape) throws(HeapError) {
+    mutating func badFree(_ address: UInt64, slab: UInt64, cache index: Int) throws(HeapError) {
         counters.errorsDetected += 1
+        let shape = caches[index].shape
         let pointer = VirtualAddress(address)
         if address &- slab < UInt64(shape.firstObject) { throw .heapMetadataPointer(pointer) }
         if address & 15 != 0 { throw .misalignedPointer(pointer) }
@@ -364,11 +498,14 @@ public struct SlabHeap<Source: ArenaSource> {
         let slot = Int(offset / UInt64(shape.objectBytes))
         if slot >= shape.capacity { throw .neverAllocated(pointer) }  // the slab's unused tail
         let start = slab + UInt64(shape.firstObject + slot * shape.objectBytes)
-        let allocated = SlabMemory.bitmapWord(slab, slot) & (1 << UInt64(slot & 63)) != 0
-        if start != address {
-            throw allocated ? .interiorPointer(pointer, blockStart: VirtualAddress(start)) : .neverAllocated(pointer)
-        }
-        throw .doubleFree(pointer)
+        throw isLive(start, slab: slab, cache: index)
+            ? .interiorPointer(pointer, blockStart: VirtualAddress(start)) : .neverAllocated(pointer)
+    }
+
+    /// Whether the slot start `object` of `slab` holds a live object (no free list holds it).
+    @usableFromInline mutating func isLive(_ object: UInt64, slab: UInt64, cache index: Int) -> Bool {
+        SlabMemory.load(object, SlabMemory.markerOffset) != SlabMemory.marker(object, secret: secret)
+            || !isOnFreeList(object, slab: slab, cache: index)
     }
 
     /// A slab's last object was freed: keep it if the cache keeps no other empty slab, else give it
@@ -386,30 +523,38 @@ public struct SlabHeap<Source: ArenaSource> {
         releaseSlab(slab, cache: index)
     }
 
-    /// When every live block of the arena holding `address` is a kept empty slab, gives those
-    /// slabs back, so the buddy heap can give the arena back as it would without the slab layer.
-    /// Called after a direct free (the last non-slab block of an arena going); O(caches).
-    mutating func releaseSlabsPinningArena(of address: UInt64) {
-        guard keptEmptySlabCount > 0, buddy.arenaHolds(SlabMemory.pointer(address)),
-            buddy.liveBlockCount(inArenaOf: SlabMemory.pointer(address)) <= keptEmptySlabCount
+    /// When every live block of the arena holding `address` is a kept empty slab or an empty
+    /// active slab, gives those slabs back, so the buddy heap can give the arena back as it would
+    /// without the slab layer. Called after a direct free (the last non-slab block of an arena
+    /// going); O(caches) when the arena has at most that many blocks, else one compare.
+    @usableFromInline mutating func releaseSlabsPinningArena(of address: UInt64) {
+        let pinning = keptEmptySlabCount + activeSlabCount
+        guard pinning > 0, buddy.arenaHolds(SlabMemory.pointer(address)),
+            buddy.liveBlockCount(inArenaOf: SlabMemory.pointer(address)) <= pinning
         else { return }
         let arena = address & arenaMask
-        var kept = 0
-        for index in 0 ..< cacheCount where caches[index].emptySlab != 0 && caches[index].emptySlab & arenaMask == arena {
-            kept += 1
+        var empty = 0
+        for index in 0 ..< cacheCount {
+            if caches[index].emptySlab != 0 && caches[index].emptySlab & arenaMask == arena { empty += 1 }
+            let active = caches[index].activeSlab
+            if active != 0 && active & arenaMask == arena && caches[index].activeLive == 0 { empty += 1 }
         }
-        guard kept > 0, kept == buddy.liveBlockCount(inArenaOf: SlabMemory.pointer(address)) else { return }
-        for index in 0 ..< cacheCount where caches[index].emptySlab != 0 && caches[index].emptySlab & arenaMask == arena {
-            caches[index].emptySlabs -= 1
-            releaseSlab(caches[index].emptySlab, cache: index)
+        guard empty > 0, empty == buddy.liveBlockCount(inArenaOf: SlabMemory.pointer(address)) else { return }
+        for index in 0 ..< cacheCount {
+            let active = caches[index].activeSlab
+            if active != 0 && active & arenaMask == arena { deactivate(cache: index) }
+            if caches[index].emptySlab != 0 && caches[index].emptySlab & arenaMask == arena {
+                caches[index].emptySlabs -= 1
+                releaseSlab(caches[index].emptySlab, cache: index)
+            }
         }
     }
 
     /// Empty slabs each cache keeps for its next allocations.
     @usableFromInline var retainedEmptySlabs: Int { 1 }
 
-    /// Unlinks an empty slab and gives it back to the buddy heap.
-    mutating func releaseSlab(_ slab: UInt64, cache index: Int) {
+    /// Unlinks an empty slab (not the active one) and gives it back to the buddy heap.
+    @usableFromInline mutating func releaseSlab(_ slab: UInt64, cache index: Int) {
         SlabMemory.unlink(slab, at: SlabMemory.allNextOffset, head: &caches[index].allHead)
         SlabMemory.unlink(slab, at: SlabMemory.partialNextOffset, head: &caches[index].partialHead)
         caches[index].slabCount -= 1
@@ -419,13 +564,15 @@ public struct SlabHeap<Source: ArenaSource> {
         }
         counters.slabsReturned += 1
         SlabMemory.erase(slab: slab)
-        recentArena = 0
+        recentArena = Self.noArena
         try? buddy.free(SlabMemory.pointer(slab))
     }
 
-    /// Gives every empty slab back to the buddy heap, then trims the buddy heap.
+    /// Gives every empty slab back to the buddy heap (active slabs are deactivated first), then
+    /// trims the buddy heap.
     public mutating func trim() {
         for index in 0 ..< cacheCount {
+            deactivate(cache: index)
             var slab = caches[index].allHead
             while slab != 0 {
                 let next = SlabMemory.load(slab, SlabMemory.allNextOffset)

@@ -4,14 +4,15 @@
 //
 //   offset  0  cookie        secret XOR slab address (a slab is recognised by this alone)
 //   offset  8  cache index   UInt32, then the live object count, UInt32
-//   offset 16  free head     address of the first free object, 0 when the slab is full
+//   offset 16  free head     address of the first free object, 0 when none (or the slab is active)
 //   offset 24  all next / all prev          the cache's list of every slab it holds
 //   offset 40  partial next / partial prev  the cache's list of slabs with a free object
-//   offset 64  slot bitmap   1 bit per object slot, 1 = allocated
-//   firstObjectOffset ...    the objects, `objectBytes` apart
+//   offset 64  the objects, `objectBytes` apart (from 64 rounded up to the objects' alignment)
 //
-// A free object's first 8 bytes hold the address of the next free object of its slab (the free
-// pointer inside the free object, as SLUB keeps it), 0 at the end.
+// A free object's first 8 bytes hold the address of the next free object of its list (the free
+// pointer inside the free object, as SLUB keeps it), 0 at the end; its second 8 bytes hold the
+// free marker (secret ^ address ^ constant, SlabHeap.freeMarker), which a live object never
+// keeps; with poisoning on, the rest holds the poison byte.
 //
 // Contract for every function here: `slab` is the address of a slab this heap created and still
 // holds (or, for `cookie(at:)`, an address inside an arena the buddy heap holds), and `object`
@@ -29,7 +30,12 @@ import BuddyHeap
     @usableFromInline static let allPrevOffset = 32
     @usableFromInline static let partialNextOffset = 40
     @usableFromInline static let partialPrevOffset = 48
-    @usableFromInline static let bitmapOffset = 64
+    /// Bytes of the header; objects start here (rounded up to their alignment).
+    @usableFromInline static let headerBytes = 64
+    /// Where a free object keeps its free marker (its first word is the free pointer).
+    @usableFromInline static let markerOffset = 8
+    /// Where the poison of a free object starts (after its free pointer and marker).
+    @usableFromInline static let poisonOffset = 16
 
     @inlinable @inline(__always) static func pointer(_ address: UInt64) -> UnsafeMutableRawPointer {
         UnsafeMutableRawPointer(bitPattern: UInt(address)).unsafelyUnwrapped
@@ -55,57 +61,60 @@ import BuddyHeap
         pointer(address).storeBytes(of: value, toByteOffset: offset, as: UInt32.self)
     }
 
+    /// The free marker of the free object at `object`: without the heap's secret a caller cannot
+    /// forge it by accident. A live object's word there is the caller's (it may equal this by
+    /// chance: the heap then confirms by walking the free lists).
+    @inlinable @inline(__always) static func marker(_ object: UInt64, secret: UInt64) -> UInt64 {
+        secret ^ object ^ 0xF8EE_51AB_F8EE_51AB
+    }
+
     /// The cookie word at a candidate slab address (any address inside a held arena).
     @inlinable @inline(__always) static func cookie(at slab: UInt64) -> UInt64 { load(slab, cookieOffset) }
 
-    /// Writes a fresh header: cookie, cache, no live objects, no links, every slot free.
-    @usableFromInline static func format(slab: UInt64, cookie: UInt64, cacheIndex: Int, bitmapWords: Int) {
+    /// Writes a fresh header: cookie, cache, no live objects, no links.
+    @usableFromInline static func format(slab: UInt64, cookie: UInt64, cacheIndex: Int) {
         store(slab, cookieOffset, cookie)
         store32(slab, cacheIndexOffset, UInt32(cacheIndex))
         store32(slab, liveCountOffset, 0)
-        for offset in stride(from: freeHeadOffset, to: bitmapOffset, by: 8) { store(slab, offset, 0) }
-        for word in 0 ..< bitmapWords { store(slab, bitmapOffset + word * 8, 0) }
+        for offset in stride(from: freeHeadOffset, to: headerBytes, by: 8) { store(slab, offset, 0) }
     }
 
-    /// Threads every object slot onto the slab's free list, lowest address first.
-    @usableFromInline static func threadFreeList(slab: UInt64, firstObject: Int, objectBytes: Int, capacity: Int) {
+    /// Threads every object slot onto the slab's free list, lowest address first, each with its
+    /// free marker.
+    @usableFromInline static func threadFreeList(
+        slab: UInt64, firstObject: Int, objectBytes: Int, capacity: Int, secret: UInt64
+    ) {
         var next: UInt64 = 0
         var slot = capacity
         while slot > 0 {
             slot -= 1
             let object = slab + UInt64(firstObject + slot * objectBytes)
             store(object, 0, next)
+            store(object, markerOffset, marker(object, secret: secret))
             next = object
         }
         store(slab, freeHeadOffset, next)
     }
 
-    /// The slot bitmap word holding `slot`'s bit.
-    @inlinable @inline(__always) static func bitmapWord(_ slab: UInt64, _ slot: Int) -> UInt64 {
-        load(slab, bitmapOffset + (slot >> 6) * 8)
-    }
-
-    @inlinable @inline(__always) static func setBitmapWord(_ slab: UInt64, _ slot: Int, _ value: UInt64) {
-        store(slab, bitmapOffset + (slot >> 6) * 8, value)
-    }
-
-    /// Fills a free object after its free pointer with the poison byte (debug switch).
+    /// Fills a free object after its free pointer and marker with the poison byte (debug switch).
     @usableFromInline static func poison(object: UInt64, objectBytes: Int) {
-        pointer(object + 8).initializeMemory(as: UInt8.self, repeating: HeapDebugOptions.poisonByte, count: objectBytes - 8)
+        pointer(object + UInt64(poisonOffset)).initializeMemory(
+            as: UInt8.self, repeating: HeapDebugOptions.poisonByte, count: objectBytes - poisonOffset)
     }
 
-    /// Poisons every object on a slab's free list.
-    @usableFromInline static func poisonFreeObjects(slab: UInt64, objectBytes: Int) {
-        var object = load(slab, freeHeadOffset)
+    /// Poisons every object on the free list that starts at `head`.
+    @usableFromInline static func poisonFreeObjects(from head: UInt64, objectBytes: Int) {
+        var object = head
         while object != 0 {
             poison(object: object, objectBytes: objectBytes)
             object = load(object, 0)
         }
     }
 
-    /// True when every byte of a free object after its free pointer still holds the poison.
+    /// True when every byte of a free object after its free pointer and marker still holds the
+    /// poison.
     @usableFromInline static func isPoisoned(object: UInt64, objectBytes: Int) -> Bool {
-        let bytes = UnsafeRawBufferPointer(start: pointer(object + 8), count: objectBytes - 8)
+        let bytes = UnsafeRawBufferPointer(start: pointer(object + UInt64(poisonOffset)), count: objectBytes - poisonOffset)
         for byte in bytes where byte != HeapDebugOptions.poisonByte { return false }
         return true
     }
@@ -116,14 +125,14 @@ import BuddyHeap
 
     // MARK: Slab lists (next at `offset`, prev at `offset + 8` of each header; 0 ends a list)
 
-    @usableFromInline static func link(_ slab: UInt64, at offset: Int, head: inout UInt64) {
+    @inlinable static func link(_ slab: UInt64, at offset: Int, head: inout UInt64) {
         SlabMemory.store(slab, offset, head)
         SlabMemory.store(slab, offset + 8, 0)
         if head != 0 { SlabMemory.store(head, offset + 8, slab) }
         head = slab
     }
 
-    @usableFromInline static func unlink(_ slab: UInt64, at offset: Int, head: inout UInt64) {
+    @inlinable static func unlink(_ slab: UInt64, at offset: Int, head: inout UInt64) {
         let next = SlabMemory.load(slab, offset), prev = SlabMemory.load(slab, offset + 8)
         if prev != 0 { SlabMemory.store(prev, offset, next) } else { head = next }
         if next != 0 { SlabMemory.store(next, offset + 8, prev) }

@@ -4,7 +4,7 @@
 // heap's smallest to its largest, that holds at least `minimumObjectsPerSlab` (16) objects of the
 // nominal size, so small classes keep small slabs (a cache's partly used slab costs at most one
 // slab) and large classes get slabs whose fitted sizes lie at most 1/16 apart. In the kernel:
-// 16 KiB slabs up to 1 008 bytes, 32 KiB up to 2 032, 64 KiB above.
+// 16 KiB slabs up to 960 bytes, 32 KiB up to 1 920, 64 KiB above.
 //
 // Nominal sizes: 16-byte steps up to 256 bytes, then 8 classes per doubling (steps of 1/8 of the
 // power of two below) up to the largest class, so rounding a request up wastes at most 1/8 of it.
@@ -18,8 +18,9 @@
 // a 4 096-byte pair cost ~560 instructions more (callgrind). Classes that fit to the same size
 // are one class.
 //
-// A request's class is one table load: classOfGranule[(size - 1) / 16], the smallest class that
-// holds it (sizes up to largestSlabClassBytes, so 256 entries).
+// A request's class is one table load: classOfGranule[(size + 15) / 16], the smallest class that
+// holds it (sizes 0 ... largestSlabClassBytes, so 257 entries; the table has 512 so that the
+// index, masked with 511, needs no bounds check).
 
 /// The largest size class a slab heap may have (its slabs must hold several such objects).
 public let largestSlabClassBytes = 4096
@@ -32,9 +33,9 @@ public let slabClassCount = 48
     @usableFromInline var count = 0
     /// log2 of each class's slab bytes.
     @usableFromInline var slabShift = InlineArray<64, UInt8>(repeating: 0)
-    /// The class of a request of 16 * g + 1 ... 16 * (g + 1) bytes (entries above the largest
-    /// class are unused: the heap sends those requests to the buddy heap before looking).
-    @usableFromInline var classOfGranule = InlineArray<256, UInt8>(repeating: 0)
+    /// The class of a request of 16 * (g - 1) + 1 ... 16 * g bytes (0 bytes: g = 0; entries above
+    /// the largest class are unused: the heap sends those requests to the buddy heap before looking).
+    @usableFromInline var classOfGranule = InlineArray<512, UInt8>(repeating: 0)
 
     /// Objects a class's slab holds at least, where the largest slab allows.
     static let minimumObjectsPerSlab = 16
@@ -65,8 +66,8 @@ public let slabClassCount = 48
             count += 1
         }
         var granule = 0, current = 0
-        while granule < 256 {
-            while current < count - 1 && Int(bytes[current]) < (granule + 1) * 16 { current += 1 }
+        while granule < 512 {
+            while current < count - 1 && Int(bytes[current]) < granule * 16 { current += 1 }
             classOfGranule[granule] = UInt8(current)
             granule += 1
         }
@@ -75,10 +76,13 @@ public let slabClassCount = 48
     /// The largest class size.
     @usableFromInline var largest: Int { Int(bytes[count - 1]) }
 
-    /// The class of a request of 1 ... largest bytes (0 is served as 1).
+    /// The class of a request of 0 ... largest bytes.
     @inlinable @inline(__always) func classIndex(forBytes byteCount: Int) -> Int {
-        Int(classOfGranule[(max(byteCount, 1) &- 1) >> 4])
+        Int(classOfGranule[Self.granule(of: byteCount)])
     }
+
+    /// The classOfGranule entry of a request of 0 ... largest bytes (in range for any Int).
+    @inlinable @inline(__always) static func granule(of byteCount: Int) -> Int { (byteCount &+ 15) >> 4 & 511 }
 
     /// The nominal size of class `index` (0 ..< slabClassCount).
     static func nominalBytes(ofClass index: Int) -> Int {
@@ -93,7 +97,7 @@ public let slabClassCount = 48
     static func fit(_ nominal: Int, slabBytes: Int, largestBytes: Int) -> Int {
         var perSlab = SlabShape(objectBytes: nominal, slabBytes: slabBytes).capacity
         while true {
-            let room = slabBytes - SlabShape.firstObject(perSlab, 16)
+            let room = slabBytes - SlabShape.firstObject(16)
             let fitted = room / perSlab & ~15
             if fitted <= largestBytes { return fitted }
             perSlab += 1

@@ -36,7 +36,20 @@ struct SlabSizeClassTests {
             let shape = SlabShape(objectBytes: Int(classes.bytes[index]), slabBytes: 1 << Int(classes.slabShift[index]))
             #expect(shape.capacity >= SlabSizeClasses.minimumObjectsPerSlab, "class \(classes.bytes[index])")
         }
-        #expect(classes.slabShift[classes.classIndex(forBytes: 1000)] == 14)
+        #expect(classes.slabShift[classes.classIndex(forBytes: 960)] == 14)
         #expect(classes.slabShift[classes.classIndex(forBytes: 4000)] == 16)
+    }
+
+    /// The slot-start test free makes (a multiply and a compare) agrees with the division for
+    /// every object size a cache can have (multiples of 16 up to 4 096) at every offset of the
+    /// largest slab.
+    @Test func slotStartTestIsExact() {
+        for objectBytes in stride(from: 16, through: 4096, by: 16) {
+            let shape = SlabShape(objectBytes: objectBytes, slabBytes: 1 << 16)
+            for offset in 0 ..< UInt64(1 << 16) where shape.isSlotStart(offset) != (offset % UInt64(objectBytes) == 0) {
+                Issue.record("object \(objectBytes), offset \(offset)")
+                return
+            }
+        }
     }
 }
