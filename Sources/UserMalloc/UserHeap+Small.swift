@@ -42,17 +42,18 @@ import MemoryCore
 
 extension UserHeap {
     /// malloc's fast path for class `index`: a slot of the class's current span, popped from
-    /// its free list or, when that is empty, carved at its bump offset. 0 when there is no
-    /// current span, the span is used up, or its free list head looks damaged (allocateSmall
+    /// its free list or, when that is empty, carved at its bump offset. Address 0 when there is
+    /// no current span, the span is used up, or its free list head looks damaged (allocateSmall
     /// tells these apart).
     @inline(__always)
-    @inlinable mutating func takeSlotFast(classIndex index: Int) -> UInt {
+    @inlinable mutating func takeSlotFast(classIndex index: Int) -> SmallBlock {
+        let none = SmallBlock(address: 0, isZeroed: false)
         let current = classes[index].current
-        guard current != 0 else { return 0 }
+        guard current != 0 else { return none }
         let span = SpanRef(base: userPointer(current))
         let head = span.header.freeHead
-        if head != 0 { return popFreeSlot(head, span: span) }
-        return carve(from: span, classIndex: index)?.address ?? 0
+        if head != 0 { return SmallBlock(address: popFreeSlot(head, span: span), isZeroed: false) }
+        return carve(from: span, classIndex: index) ?? none
     }
 
     /// Pops `head`, the first slot of `span`'s free list, when its link and its free marker are

@@ -110,18 +110,23 @@ public struct UserHeap<Source: PageSource> {
     @inlinable public mutating func allocate(byteCount: Int) -> UnsafeMutableRawPointer? {
         if _fastPath(UInt(bitPattern: byteCount) <= UInt(SizeClass.largestByteCount)) {
             let index = classIndex(forByteCount: byteCount)
-            let address = takeSlotFast(classIndex: index)
+            let address = takeSlotFast(classIndex: index).address
             if _fastPath(address != 0) { return userPointer(address) }
             return Self.allocateSmallOffFastPath(&self, classIndex: index)
         }
         return Self.allocateBeyondSmall(&self, byteCount: byteCount)
     }
 
-    /// malloc of a small class whose current span had no slot at hand (or a damaged free list).
+    /// malloc of a small class whose current span had no slot at hand (or a damaged free list:
+    /// allocateSmall reports it).
     @inlinable @inline(never) static func allocateSmallOffFastPath(_ heap: inout Self, classIndex index: Int)
         -> UnsafeMutableRawPointer?
     {
-        heap.allocateSmall(classIndex: index).map { userPointer($0.address) }
+        let current = heap.classes[index].current
+        let block =
+            current != 0 && SpanRef(base: userPointer(current)).header.freeHead != 0
+            ? heap.allocateSmall(classIndex: index) : heap.allocateSmallSlow(classIndex: index)
+        return block.map { userPointer($0.address) }
     }
 
     /// malloc beyond the small tier.
@@ -153,7 +158,12 @@ public struct UserHeap<Source: PageSource> {
         let (total, overflow) = count.multipliedReportingOverflow(by: byteCount)
         guard !overflow else { return nil }
         if total <= SizeClass.largestByteCount {
-            guard let block = allocateSmall(classIndex: SizeClass.index(forByteCount: total)) else { return nil }
+            let index = classIndex(forByteCount: total)
+            var block = takeSlotFast(classIndex: index)
+            if block.address == 0 {
+                guard let slow = allocateSmall(classIndex: index) else { return nil }
+                block = slow
+            }
             if !block.isZeroed { BlockBytes.zero(at: block.address, byteCount: total) }
             return userPointer(block.address)
         }
