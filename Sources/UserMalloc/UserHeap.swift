@@ -119,9 +119,9 @@ public struct UserHeap<Source: PageSource> {
 
     /// malloc of a small class whose current span had no slot at hand (or a damaged free list:
     /// allocateSmall reports it).
-    @inlinable @inline(never) static func allocateSmallOffFastPath(_ heap: inout Self, classIndex index: Int)
-        -> UnsafeMutableRawPointer?
-    {
+    @inlinable @inline(never) static func allocateSmallOffFastPath(
+        _ heap: inout Self, classIndex index: Int
+    ) -> UnsafeMutableRawPointer? {
         let current = heap.classes[index].current
         let block =
             current != 0 && SpanRef(base: userPointer(current)).header.freeHead != 0
