@@ -102,7 +102,7 @@ public struct UserHeap<Source: PageSource> {
 
     /// malloc: at least `byteCount` bytes, 16-aligned; nil when out of memory (or byteCount < 0).
     /// `allocate(byteCount: 0)` returns a unique 16-byte block.
-    /// The fast path (a slot popped from the class's current span) is inline and needs no
+    /// The fast path (a slot popped or carved from the class's current span) is inline and needs no
     /// callee-saved register: everything else is one call in tail position to a static function
     /// that takes the heap as an argument (a `mutating` callee would need `self` in r13, which
     /// every caller then saves and restores on the fast path too).
@@ -243,7 +243,4 @@ public struct UserHeap<Source: PageSource> {
     // non-mutating method from a mutating one makes Swift copy the whole ~2 KiB heap value to pass
     // it as `self`, which showed up as a memcpy on every medium free before this rule.
     @inlinable @inline(never) mutating func report(_ error: HeapError) { errorHandler(error) }
-
-    /// `report` for the fast paths' cold branches (no `self` register to keep; see allocate).
-    @inlinable @inline(never) static func report(_ heap: inout Self, _ error: HeapError) { heap.errorHandler(error) }
 }
