@@ -8,12 +8,18 @@
 //   statistics(ofClass: c).liveBlocks = sum over spans of class c of usedCount (computed on
 //   request by walking the spans, so the malloc/free fast paths keep no per-class counters)
 // Peaks are high-water marks of the two byte counts since the heap was created.
+// Live bytes are kept as the peak and the headroom below it (liveBytes = peakLiveBytes -
+// liveHeadroom, liveHeadroom >= 0): malloc subtracts from the headroom and only when it goes
+// negative raises the peak, so the exact peak costs malloc one read-modify-write and a sign test
+// (the flags of the subtraction) instead of an add, a store, a load of the peak and a compare.
 
 /// Counters of a UserHeap.
 public struct HeapStatistics: Sendable {
     /// Usable bytes of all live blocks.
-    public var liveBytes = 0
+    @inlinable public var liveBytes: Int { peakLiveBytes &- liveHeadroom }
     public var peakLiveBytes = 0
+    /// peakLiveBytes - liveBytes (never negative).
+    @usableFromInline var liveHeadroom = 0
     /// Bytes currently mapped from the page source (spans, regions, large blocks, granule map).
     public var heldBytes = 0
     public var peakHeldBytes = 0
@@ -47,15 +53,19 @@ public struct HeapStatistics: Sendable {
 
     @inlinable public init() {}
 
+    /// `bytes` more live (negative: fewer, as a block shrunk in place).
     @inlinable @inline(__always) mutating func noteLive(_ bytes: Int) {
-        liveBytes &+= bytes
-        if liveBytes > peakLiveBytes { peakLiveBytes = liveBytes }
+        liveHeadroom &-= bytes
+        if _slowPath(liveHeadroom < 0) {  // past the peak: the peak moves up to the live bytes
+            peakLiveBytes &-= liveHeadroom
+            liveHeadroom = 0
+        }
     }
 
-    /// A block freed: live bytes only fall, so the peak needs no compare (one subtraction on
-    /// free's fast path instead of a load, compare and branch).
+    /// A block freed: live bytes only fall, so the peak needs no compare (one addition to the
+    /// headroom on free's fast path).
     @inlinable @inline(__always) mutating func noteFreed(_ bytes: Int) {
-        liveBytes &-= bytes
+        liveHeadroom &+= bytes
     }
 
     @inlinable @inline(__always) mutating func noteMapped(_ bytes: Int) {

@@ -34,6 +34,8 @@ public enum HeapInvariantViolation: Equatable, Sendable {
     case largeList
     case tierCounts
     case liveBytes(counted: Int, recorded: Int)
+    /// malloc's size-to-class table disagrees with SizeClass.index at `byteCount`.
+    case classTable(byteCount: Int)
     case heldBytes(counted: Int, recorded: Int)
 }
 
@@ -322,8 +324,13 @@ extension UserHeap {
             tally.largeBlocks == counters.largeBlocks, tally.liveMediumBlocks == counters.liveMediumBlocks,
             counters.directoryBytes == directory.capacity
         else { return .tierCounts }
-        guard tally.liveBytes == counters.liveBytes else {
+        // liveHeadroom < 0 would be live bytes above their recorded peak.
+        guard tally.liveBytes == counters.liveBytes, counters.liveHeadroom >= 0 else {
             return .liveBytes(counted: tally.liveBytes, recorded: counters.liveBytes)
+        }
+        for granule in 0 ..< classOfGranule.count
+        where Int(classOfGranule[granule]) != SizeClass.index(forByteCount: granule << 4) {
+            return .classTable(byteCount: granule << 4)
         }
         guard tally.heldBytes == counters.heldBytes else {
             return .heldBytes(counted: tally.heldBytes, recorded: counters.heldBytes)

@@ -41,36 +41,61 @@ import MemoryCore
 }
 
 extension UserHeap {
-    /// The fast path of malloc for class `index`.
+    /// malloc's fast path for class `index`: a slot of the class's current span, popped from
+    /// its free list or, when that is empty, carved at its bump offset. Address 0 when there is
+    /// no current span, the span is used up, or its free list head looks damaged (allocateSmall
+    /// tells these apart).
     @inline(__always)
+    @inlinable mutating func takeSlotFast(classIndex index: Int) -> SmallBlock {
+        let none = SmallBlock(address: 0, isZeroed: false)
+        let current = classes[index].current
+        guard current != 0 else { return none }
+        let span = SpanRef(base: userPointer(current))
+        let head = span.header.freeHead
+        if head != 0 { return SmallBlock(address: popFreeSlot(head, span: span), isZeroed: false) }
+        return carve(from: span, classIndex: index) ?? none
+    }
+
+    /// Pops `head`, the first slot of `span`'s free list, when its link and its free marker are
+    /// sound; 0 (nothing changed) otherwise.
+    ///
+    /// Link validation: the next link is 0 or a 16-aligned carved slot start of the same span
+    /// (so the next pop may read its two words), and the head still carries its keyed free
+    /// marker (a use-after-free write usually breaks one of them). With d = next - (span + 64),
+    /// both tests are one compare: rotating d right by 4 moves a misalignment into the top bits,
+    /// and then `rotate(d) < (bumpOffset - 64) / 16` holds exactly for 16-aligned d below the
+    /// carved bytes (every slot size and the data offset are multiples of 16). Carved means
+    /// below the bump offset, which also keeps the link inside a short span's mapped bytes.
+    @inline(__always)
+    @inlinable mutating func popFreeSlot(_ head: UInt, span: SpanRef) -> UInt {
+        let next = loadLink(at: head)
+        guard loadWord(at: head, 1) == freeMarker(head) else { return 0 }
+        if next != 0 {
+            let d = next &- span.address &- UInt(SpanRef.dataOffset)
+            let carvedUnits = UInt(span.header.bumpOffset &- UInt32(SpanRef.dataOffset)) &>> 4
+            guard (d &>> 4 | d &<< 60) < carvedUnits else { return 0 }
+        }
+        storeWord(0, at: head, 1)  // a live block does not carry the marker
+        span.header.freeHead = next
+        span.header.usedCount &+= 1
+        counters.noteLive(Int(truncatingIfNeeded: span.header.slotSize))
+        return head
+    }
+
+    /// malloc for class `index`: a slot popped from the current span's free list, else a report
+    /// of a damaged free list head, else the slow path (which carves or changes spans).
     @inlinable mutating func allocateSmall(classIndex index: Int) -> SmallBlock? {
         let current = classes[index].current
         if current != 0 {
             let span = SpanRef(base: userPointer(current))
             let head = span.header.freeHead
             if head != 0 {
-                let next = loadLink(at: head)
-                let marker = loadWord(at: head, 1)
-                // Cheap link validation: same span, 16-aligned, past the header, and the slot
-                // still carries its free marker (a use-after-free write usually breaks one).
-                // (Carved means below the bump offset, which also keeps the link inside the span's
-                // mapped bytes when the span is shorter than its 64 KiB granule.)
-                let nextOffset = next & 0xFFFF
-                let dataOffset = UInt(SpanRef.dataOffset)
-                let linkIsSane =
-                    next == 0
-                    || ((next ^ head) &>> 16 == 0 && next & 15 == 0
-                        && nextOffset &- dataOffset < UInt(span.header.bumpOffset) &- dataOffset)
-                if _slowPath(!linkIsSane || marker != freeMarker(head)) {
+                let address = popFreeSlot(head, span: span)
+                guard address != 0 else {  // a free slot is there, but its link or marker is damaged
                     report(.corruptedFreeList(VirtualAddress(UInt64(head))))
                     return nil
                 }
-                storeWord(0, at: head, 1)  // a live block does not carry the marker
-                span.header.freeHead = next
-                span.header.usedCount &+= 1
-                let slotSize = Int(truncatingIfNeeded: span.header.slotSize)
-                counters.noteLive(slotSize)
-                return SmallBlock(address: head, isZeroed: false)
+                return SmallBlock(address: address, isZeroed: false)
             }
         }
         return allocateSmallSlow(classIndex: index)
@@ -98,6 +123,7 @@ extension UserHeap {
     }
 
     /// The next never-used slot of `span`, or nil when the span is carved to its limit.
+    @inline(__always)
     @inlinable mutating func carve(from span: SpanRef, classIndex index: Int) -> SmallBlock? {
         let offset = span.header.bumpOffset
         let slotSize = span.header.slotSize
@@ -113,35 +139,80 @@ extension UserHeap {
         return SmallBlock(address: address, isZeroed: isZeroed)
     }
 
-    /// free() of a pointer the directory places in the small span at `spanBase`.
+    /// free() of a pointer the directory places in the small span at `spanBase`. Inline part:
+    /// the slot checks and the push; a rejected pointer, a slot carrying the free marker and a
+    /// span changing lists each go to one static function in tail position (see allocate).
     @inline(__always)
-    @inlinable mutating func freeSmall(_ address: UInt, spanBase: UInt) -> HeapError? {
+    @inlinable mutating func freeSmall(_ address: UInt, spanBase: UInt) {
         let span = SpanRef(base: userPointer(spanBase))
-        if let error = locateSmall(address, span: span) { return error }
-        if _slowPath(isFree(address, in: span)) { return .doubleFree(VirtualAddress(UInt64(address))) }
+        guard isCarvedSlotStart(address, span: span) else { return Self.rejectSmallFree(&self, address, span: span) }
+        if _slowPath(loadWord(at: address, 1) == freeMarker(address)) {
+            return Self.freeMarkedSlot(&self, address, span: span)
+        }
+        pushFreeSlot(address, span: span)
+    }
+
+    /// Puts the live slot at `address` on its span's free list.
+    @inline(__always)
+    @inlinable mutating func pushFreeSlot(_ address: UInt, span: SpanRef) {
         storeLink(span.header.freeHead, at: address)
         storeWord(freeMarker(address), at: address, 1)
         span.header.freeHead = address
         let used = span.header.usedCount &- 1
         span.header.usedCount = used
         counters.noteFreed(Int(truncatingIfNeeded: span.header.slotSize))
-        let state = span.header.state
-        if _slowPath(state == SpanState.full.rawValue || (used == 0 && state == SpanState.partial.rawValue)) {
-            spanChangedFill(span)
+        // Full, or partial and now empty (SpanState's order).
+        if _slowPath(span.header.state &+ (used == 0 ? 1 : 0) >= SpanState.full.rawValue) {
+            Self.spanChangedFill(&self, span)
         }
-        return nil
+    }
+
+    @inlinable @inline(never) static func spanChangedFill(_ heap: inout Self, _ span: SpanRef) {
+        heap.spanChangedFill(span)
+    }
+
+    /// free() of a slot that carries the free marker: a double free, or user data that happens
+    /// to equal the marker (then an ordinary free). The exact answer is a walk of the free list.
+    @inlinable @inline(never) static func freeMarkedSlot(_ heap: inout Self, _ address: UInt, span: SpanRef) {
+        if freeListContains(address, span: span) {
+            heap.report(.doubleFree(VirtualAddress(UInt64(address))))
+        } else {
+            heap.pushFreeSlot(address, span: span)
+        }
+    }
+
+    /// free() of a pointer isCarvedSlotStart refused: reports what is wrong with it.
+    @inlinable @inline(never) static func rejectSmallFree(_ heap: inout Self, _ address: UInt, span: SpanRef) {
+        heap.report(heap.smallSlotError(address, span: span) ?? .interiorPointer(VirtualAddress(UInt64(address))))
+    }
+
+    /// Whether `address` is a carved slot start of `span` under an intact header (not whether
+    /// it is live): the header cookie, then the slot offset o = address - span - 64 below the
+    /// carved bytes (`o < bumpOffset - 64` unsigned, which also rejects the header) and a
+    /// multiple of the slot size (SizeClass.isMultiple: one multiply, one compare).
+    @inline(__always)
+    @inlinable func isCarvedSlotStart(_ address: UInt, span: SpanRef) -> Bool {
+        guard span.header.canary == secret ^ UInt64(span.address) else { return false }
+        let slotOffset = UInt32(truncatingIfNeeded: address &- span.address) &- UInt32(SpanRef.dataOffset)
+        return slotOffset < span.header.bumpOffset &- UInt32(SpanRef.dataOffset)
+            && SizeClass.isMultiple(slotOffset, reciprocal: span.header.reciprocal)
     }
 
     /// Validates that `address` is a carved slot start of `span` (not whether it is live).
     @inline(__always)
     @inlinable mutating func locateSmall(_ address: UInt, span: SpanRef) -> HeapError? {
+        if _fastPath(isCarvedSlotStart(address, span: span)) { return nil }
+        return smallSlotError(address, span: span)
+    }
+
+    /// What is wrong with a pointer into `span` that isCarvedSlotStart refused.
+    @inlinable @inline(never) mutating func smallSlotError(_ address: UInt, span: SpanRef) -> HeapError? {
         let where_ = VirtualAddress(UInt64(address))
         guard span.header.canary == secret ^ UInt64(span.address) else {
             return .corruptedHeader(VirtualAddress(UInt64(span.address)))
         }
         let offset = address &- span.address
         guard offset >= UInt(SpanRef.dataOffset) else { return .interiorPointer(where_) }
-        // Slot boundary without a division: SizeClass.isMultiple (one multiply, one compare).
         let slotOffset = UInt32(truncatingIfNeeded: offset &- UInt(SpanRef.dataOffset))
         guard SizeClass.isMultiple(slotOffset, reciprocal: span.header.reciprocal) else {
             return Self.beyondSpan(offset, span) ? .foreignPointer(where_) : .interiorPointer(where_)
@@ -159,12 +230,15 @@ extension UserHeap {
         offset >= UInt(span.byteCount)
     }
 
-    /// The value a free slot keeps in its second word: `secret ^ address ^ constant`. Without
-    /// the per-heap seed a program cannot forge it by accident; with it, only on purpose.
+    /// The value a free slot keeps in its second word: `secret ^ address ^ constant` (the first
+    /// and last folded into markerKey at init). Without the per-heap seed a program cannot forge
+    /// it by accident; with it, only on purpose.
     @inline(__always)
     @inlinable func freeMarker(_ address: UInt) -> UInt64 {
-        secret ^ UInt64(address) ^ 0xF8EE_5107_F8EE_5107
+        markerKey ^ UInt64(address)
     }
+
+    @inlinable static var freeMarkerConstant: UInt64 { 0xF8EE_5107_F8EE_5107 }
 
     /// Whether the carved slot at `address` is on its span's free list. The marker test is one
     /// load; only a slot that carries the marker (a double free, or user data that happens to
@@ -172,11 +246,11 @@ extension UserHeap {
     @inline(__always)
     @inlinable mutating func isFree(_ address: UInt, in span: SpanRef) -> Bool {
         guard loadWord(at: address, 1) == freeMarker(address) else { return false }
-        return freeListContains(address, span: span)
+        return Self.freeListContains(address, span: span)
     }
 
     @inline(never)
-    @inlinable mutating func freeListContains(_ address: UInt, span: SpanRef) -> Bool {
+    @inlinable static func freeListContains(_ address: UInt, span: SpanRef) -> Bool {
         let carved = (Int(span.header.bumpOffset) - SpanRef.dataOffset) / Int(span.header.slotSize)
         var link = span.header.freeHead
         var steps = 0

@@ -15,6 +15,8 @@ import MemoryCore
     case full = 3
     /// In the heap's empty-span cache (usedCount == 0), ready for any class.
     case empty = 4
+    // free's fast path relies on the order: `state + (usedCount == 0 ? 1 : 0) >= full` is exactly
+    // "full, or partial and now empty" for a span that had a live slot (never `.empty`).
 }
 
 /// Per size class: the span malloc pops from, and the spans with free slots waiting behind it.
@@ -43,6 +45,13 @@ public struct UserHeap<Source: PageSource> {
     @usableFromInline var counters = HeapStatistics()
     /// A snapshot of the counters.
     @inlinable public var statistics: HeapStatistics { counters }
+    /// `secret ^ freeMarkerConstant`, so a slot's free marker is one xor away (freeMarker).
+    @usableFromInline let markerKey: UInt64
+    /// SizeClass.index for every size 0 ... 4096 rounded up to 16 bytes: entry (size + 15) / 16.
+    /// One byte load instead of the class arithmetic on malloc's path (every class size is a
+    /// multiple of 16, so the rounding never changes the class); derived from SizeClass.index at
+    /// init, and compared with it by the invariant checker.
+    @usableFromInline var classOfGranule: InlineArray<257, UInt8> = InlineArray(repeating: 0)
 
     @usableFromInline var classes: InlineArray<48, SizeClassState> = InlineArray(repeating: SizeClassState())
     /// Per size class: bytes of the spans assigned to it (current, partial and full), which
@@ -78,35 +87,69 @@ public struct UserHeap<Source: PageSource> {
     ) {
         self.pageSource = source
         self.secret = secret
+        self.markerKey = secret ^ Self.freeMarkerConstant
         self.errorHandler = errorHandler
+        for granule in 0 ..< classOfGranule.count {
+            classOfGranule[granule] = UInt8(SizeClass.index(forByteCount: granule &<< 4))
+        }
+    }
+
+    /// The small class of a request of `byteCount` <= SizeClass.largestByteCount bytes.
+    @inline(__always)
+    @inlinable func classIndex(forByteCount byteCount: Int) -> Int {
+        Int(classOfGranule[(byteCount &+ 15) &>> 4])
     }
 
     /// malloc: at least `byteCount` bytes, 16-aligned; nil when out of memory (or byteCount < 0).
     /// `allocate(byteCount: 0)` returns a unique 16-byte block.
+    /// The fast path (a slot popped or carved from the class's current span) is inline and needs no
+    /// callee-saved register: everything else is one call in tail position to a static function
+    /// that takes the heap as an argument (a `mutating` callee would need `self` in r13, which
+    /// every caller then saves and restores on the fast path too).
     @inline(__always)
     @inlinable public mutating func allocate(byteCount: Int) -> UnsafeMutableRawPointer? {
-        if UInt(bitPattern: byteCount) <= UInt(SizeClass.largestByteCount) {
-            guard let block = allocateSmall(classIndex: SizeClass.index(forByteCount: byteCount)) else { return nil }
-            return userPointer(block.address)
+        if _fastPath(UInt(bitPattern: byteCount) <= UInt(SizeClass.largestByteCount)) {
+            let index = classIndex(forByteCount: byteCount)
+            let address = takeSlotFast(classIndex: index).address
+            if _fastPath(address != 0) { return userPointer(address) }
+            return Self.allocateSmallOffFastPath(&self, classIndex: index)
         }
-        return allocateBeyondSmall(byteCount: byteCount, alignment: 16).map(userPointer)
+        return Self.allocateBeyondSmall(&self, byteCount: byteCount)
+    }
+
+    /// malloc of a small class whose current span had no slot at hand (or a damaged free list:
+    /// allocateSmall reports it).
+    @inlinable @inline(never) static func allocateSmallOffFastPath(
+        _ heap: inout Self, classIndex index: Int
+    ) -> UnsafeMutableRawPointer? {
+        let current = heap.classes[index].current
+        let block =
+            current != 0 && SpanRef(base: userPointer(current)).header.freeHead != 0
+            ? heap.allocateSmall(classIndex: index) : heap.allocateSmallSlow(classIndex: index)
+        return block.map { userPointer($0.address) }
+    }
+
+    /// malloc beyond the small tier.
+    @inlinable @inline(never) static func allocateBeyondSmall(_ heap: inout Self, byteCount: Int) -> UnsafeMutableRawPointer? {
+        heap.allocateBeyondSmall(byteCount: byteCount, alignment: 16).map(userPointer)
     }
 
     /// free: returns a block. nil is a no-op; a pointer this heap did not hand out, or already
-    /// freed, is reported to the error handler and nothing changes.
+    /// freed, is reported to the error handler and nothing changes. (Inline part: as allocate's.)
     @inline(__always)
     @inlinable public mutating func free(_ pointer: UnsafeMutableRawPointer?) {
-        guard let pointer else { return }
-        let address = UInt(pointer)
+        // nil needs no test here: granule 0 is never a span's (no mapping starts at address 0),
+        // so nil takes freeBeyondSmall's path, which returns for it.
+        let address = UInt(bitPattern: pointer)
         // One byte of the granule map says whether the granule is ours and what owns it; a small
         // span's header is then the pointer masked to 64 KiB (no header is read before the map
         // has confirmed the granule, so a wild pointer is reported, never dereferenced).
         let entry = directory.entry(address)
-        if entry == UInt8(OwnerKind.small.rawValue) {
-            if let error = freeSmall(address, spanBase: address & ~UInt(SpanRef.alignment &- 1)) { report(error) }
+        if _fastPath(entry == UInt8(OwnerKind.small.rawValue)) {
+            freeSmall(address, spanBase: address & ~UInt(SpanRef.alignment &- 1))
             return
         }
-        if let error = freeBeyondSmall(address, owner: GranuleMap.owner(of: address, entry: entry)) { report(error) }
+        Self.freeBeyondSmall(&self, address, entry: entry)
     }
 
     /// calloc: `count * byteCount` zeroed bytes; nil on overflow of the product or out of memory.
@@ -115,7 +158,12 @@ public struct UserHeap<Source: PageSource> {
         let (total, overflow) = count.multipliedReportingOverflow(by: byteCount)
         guard !overflow else { return nil }
         if total <= SizeClass.largestByteCount {
-            guard let block = allocateSmall(classIndex: SizeClass.index(forByteCount: total)) else { return nil }
+            let index = classIndex(forByteCount: total)
+            var block = takeSlotFast(classIndex: index)
+            if block.address == 0 {
+                guard let slow = allocateSmall(classIndex: index) else { return nil }
+                block = slow
+            }
             if !block.isZeroed { BlockBytes.zero(at: block.address, byteCount: total) }
             return userPointer(block.address)
         }
@@ -175,15 +223,20 @@ public struct UserHeap<Source: PageSource> {
         return allocateLarge(byteCount: byteCount, alignment: alignment)?.address
     }
 
-    /// free() of a pointer that is not in a small span. Kept out of line so that the small fast
-    /// path is one compare and branch on the owner kind rather than a jump table (measured).
-    @inlinable @inline(never) mutating func freeBeyondSmall(_ address: UInt, owner: UInt64) -> HeapError? {
+    /// free() of a pointer that is not in a small span (`entry`: its granule's map byte). Kept
+    /// out of line so that the small fast path is one compare and branch on the owner kind
+    /// rather than a jump table (measured).
+    @inlinable @inline(never) static func freeBeyondSmall(_ heap: inout Self, _ address: UInt, entry: UInt8) {
+        guard address != 0 else { return }  // free(nil)
+        let owner = GranuleMap.owner(of: address, entry: entry)
         let base = UInt(truncatingIfNeeded: owner & ~3)
+        let error: HeapError?
         switch OwnerKind(rawValue: owner & 3) {
-        case .medium: return freeMedium(address, region: RegionRef(containing: base))
-        case .large: return freeLarge(address, block: LargeRef(base: base))
-        case .small, nil: return .foreignPointer(VirtualAddress(UInt64(address)))
+        case .medium: error = heap.freeMedium(address, region: RegionRef(containing: base))
+        case .large: error = heap.freeLarge(address, block: LargeRef(base: base))
+        case .small, nil: error = .foreignPointer(VirtualAddress(UInt64(address)))
         }
+        if let error { heap.report(error) }
     }
 
     // Helpers that are not inlined are `mutating` (or static) even when they only read: calling a

@@ -174,6 +174,38 @@ import TestSupport
         heap.free(live)
     }
 
+    /// malloc's link check is one compare (UserHeap+Small.swift, popFreeSlot): every way a link
+    /// can be wrong is refused by it, reported, and changes nothing.
+    @Test func everyKindOfBadFreeListLinkIsRefusedByMalloc() throws {
+        var (heap, _, log) = makeHeap()
+        let a = try unwrap(heap.allocate(byteCount: 64))
+        let b = try unwrap(heap.allocate(byteCount: 64))
+        heap.free(a)
+        heap.free(b)  // list: b -> a; two slots carved
+        let saved = b.load(as: UInt.self)
+        let span = UInt(bitPattern: b) & ~UInt(0xFFFF)
+        let badLinks: [UInt] = [
+            saved + 8, saved + 1, saved + 15,  // misaligned inside a carved slot
+            span, span + 16, span + 48,  // the span header
+            saved + 64 * 2, span + 0xFFF0,  // past the carved slots, inside the granule
+            saved + 0x1_0000, saved &- 0x1_0000, 1,  // another granule, a wild value
+        ]
+        for link in badLinks {
+            b.storeBytes(of: link, as: UInt.self)
+            log.errors.removeAll()
+            let before = heap.statistics
+            #expect(heap.allocate(byteCount: 64) == nil, "link \(link)")
+            #expect(log.errors == [.corruptedFreeList(at(b))], "link \(link)")
+            #expect(heap.statistics.liveBytes == before.liveBytes)
+        }
+        b.storeBytes(of: saved, as: UInt.self)
+        #expect(heap.checkInvariants() == nil)
+        #expect(heap.allocate(byteCount: 64) == b && heap.allocate(byteCount: 64) == a)
+        heap.free(a)
+        heap.free(b)
+        #expect(heap.checkInvariants() == nil && heap.statistics.liveBytes == 0)
+    }
+
     @Test func damagedBoundaryTag() throws {
         var (heap, _, log) = makeHeap()
         let p = try unwrap(heap.allocate(byteCount: 5000))
