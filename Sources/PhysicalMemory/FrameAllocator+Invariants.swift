@@ -56,6 +56,9 @@ extension FrameAllocator {
         if let bad = runLengths.firstMismatch(longestFreeStretchStarting(inWord:)) {
             return .runLengthMismatch(level: bad.level, byte: bad.byte)
         }
+        if let bad = alignedBlocks.firstMismatch(largestAlignedFreeBlock(inWord:)) {
+            return .alignedBlockMismatch(level: bad.level, byte: bad.byte)
+        }
         return nil
     }
 

@@ -5,15 +5,18 @@
 // strategies, each skipping empty words through a summary hierarchy rather than walking frames:
 //
 // 1. Short runs, count < 128 (except count >= 64 with alignment >= 64): the run-length summary
-//    names the next leaf word w where a free stretch of min(count, 64) frames starts (words that
-//    cannot start the run are skipped in O(log8 n) word reads, however fragmented the memory);
+//    names the next leaf word w where a free stretch of min(count, 64) frames starts, and the
+//    aligned-block summary the next word holding the naturally aligned free block that the
+//    run's alignment implies (SummaryThresholds); the search leapfrogs between the two until a
+//    word suits both, so words that cannot start the run are skipped in O(log8 n) word reads,
+//    however fragmented the memory and however its gaps sit against the alignment;
 //    `runStartMask` then yields every in-word position p where the run fits:
 //      count <= 64:  R_count(p) over the word pair (w, w + 1)
 //      count > 64:   R_64(p) over (w, w + 1)  AND  R_(count - 64)(p) over (w + 1, w + 2)
 //    ANDed with the positions the alignment allows, O(log count) word operations. A candidate
-//    fails when its byte was stale (allocations leave bytes high: it is lowered to the exact value
-//    here), when the alignment rules out every start in it, or when count > 64 and the stretch
-//    stops short: the search goes on from the next word.
+//    fails when a byte was stale (allocations leave bytes high: both are lowered to the exact
+//    value here), or when the two necessary conditions hold but not together (a long stretch
+//    here, an aligned block there, in one word): the search goes on from the next word.
 // 2. Long runs, count >= 128, or count >= 64 with alignment >= 64: any such run fully contains
 //    the first leaf word that starts inside it (64 * ceil(s / 64) + 64 <= s + count). Candidates
 //    come from the "entirely free word" hierarchy: for the next full word j, the run may start as
@@ -32,14 +35,14 @@ extension FrameAllocator {
         return findShortRun(count: count, alignment: alignment)
     }
 
-    /// Strategy 1 (count < 128): candidate words come from the run-length summary.
+    /// Strategy 1 (count < 128): candidate words come from the two byte summaries.
     private func findShortRun(count: Int, alignment: UInt64) -> Int? {
         let allowedStarts = alignment <= 64 ? alignmentPattern(alignment) : 1
         let wordStride = alignment <= 64 ? 1 : alignment / 64
-        let stretch = min(count, 64)
+        let need = SummaryThresholds(count: count, alignment: alignment)
         var word = hint >> 6
         while true {
-            guard let candidate = nextCandidateWord(atLeast: stretch, from: word) else { return nil }
+            guard let candidate = nextCandidateWord(need, from: word) else { return nil }
             word = candidate
             if wordStride > 1 {
                 guard let aligned = alignedWord(atOrAfter: word, stride: wordStride) else { return nil }
@@ -50,18 +53,28 @@ extension FrameAllocator {
             }
             let starts = runStartsInWord(word, freeBits.leafWord(word), count: count) & allowedStarts
             if starts != 0 { return word * 64 + starts.trailingZeroBitCount }
-            runLengths.lower(word, to: longestFreeStretchStarting(inWord: word))  // it may have been stale
+            runLengths.lower(word, to: longestFreeStretchStarting(inWord: word))  // they may have been stale
+            if need.block > 1 { alignedBlocks.lower(word, to: largestAlignedFreeBlock(inWord: word)) }
             word += 1
         }
     }
 
-    /// The first leaf word at or after `word` whose run-length byte is >= stretch. The word itself
-    /// is tried first with one byte read: after a candidate that the alignment ruled out, the
-    /// stretch that made it a candidate usually goes on into the next word, which then needs no
-    /// climb through the tree (an aligned run of 8 after fragmented memory: one climb, not two).
-    @inline(__always) private func nextCandidateWord(atLeast stretch: Int, from word: Int) -> Int? {
-        if word < layout.leafWords && runLengths.value(level: 0, word) >= stretch { return word }
-        return runLengths.firstWord(atLeast: stretch, from: word)
+    /// The first leaf word at or after `word` whose run-length byte is >= need.stretch and whose
+    /// aligned-block byte is >= need.block: each summary names the next word it allows, and the
+    /// search leapfrogs between them until one word suits both (a word the alignment rules out
+    /// however long its stretches, or one whose aligned blocks cannot be extended to the count,
+    /// costs one byte read, not a visit). When the block alone implies the stretch (a power-of-two
+    /// count with at least that alignment) the run-length summary is not consulted at all.
+    @inline(__always) private func nextCandidateWord(_ need: SummaryThresholds, from word: Int) -> Int? {
+        if need.block <= 1 { return runLengths.nextWord(atLeast: need.stretch, from: word) }
+        var word = word
+        while true {
+            guard let blockWord = alignedBlocks.nextWord(atLeast: need.block, from: word) else { return nil }
+            if need.block >= need.stretch { return blockWord }
+            guard let stretchWord = runLengths.nextWord(atLeast: need.stretch, from: blockWord) else { return nil }
+            if stretchWord == blockWord { return blockWord }
+            word = stretchWord
+        }
     }
 
     /// Strategy 2 (count >= 128, or count >= 64 aligned to >= 64).
@@ -119,5 +132,23 @@ extension FrameAllocator {
         guard let aligned = alignUp(baseWord + UInt64(word), to: stride) else { return nil }
         let result = aligned - baseWord
         return result < UInt64(layout.leafWords) ? Int(result) : nil
+    }
+}
+
+/// What a word must show in the byte summaries to start a run of `count` (1...127) frames at a
+/// multiple of `alignment`; both are necessary conditions:
+/// - stretch = min(count, 64): the run's first 64 frames (or all of it) start in the word.
+/// - block = the largest power of two 2^j <= min(count, 64) with 2^j <= alignment: the run's first
+///   2^j frames start at a multiple of 2^j, so the word holds a naturally aligned free block of
+///   2^j frames. It is exact for a power-of-two count aligned to at least itself; 1 (no
+///   condition beyond a free frame) when the alignment is 1.
+struct SummaryThresholds {
+    let stretch: Int
+    let block: Int
+
+    init(count: Int, alignment: UInt64) {
+        stretch = min(count, 64)
+        let largestPowerInStretch = 1 << (Int.bitWidth - 1 - stretch.leadingZeroBitCount)
+        block = alignment >= UInt64(largestPowerInStretch) ? largestPowerInStretch : Int(alignment)
     }
 }

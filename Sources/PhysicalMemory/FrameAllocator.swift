@@ -18,6 +18,8 @@
 //   summary bit i of level k + 1 == (word i of level k != 0)  (both hierarchies)
 //   fullWord bit w == (free word w == all ones)
 //   exact start(w) <= runLength byte w <= 64;  parent byte == max(children)   (RunLengthSummary)
+//   exact block(w) <= alignedBlock byte w <= 64;  parent byte == max(children)  (the same, for
+//     the largest naturally aligned free block of each word)
 //   freeCount == popcount(free) + frames on the recent stack,  totalFrames == popcount(managed)
 //   (A excludes the frames on the recent stack; their rules: FrameAllocator+RecentFrames.swift)
 //   no free frame below hint                                  (so searches start at the hint)
@@ -40,6 +42,7 @@ public struct FrameAllocator {
     let freeBits: SummarisedBitmap
     let fullWordBits: SummarisedBitmap
     let runLengths: RunLengthSummary
+    let alignedBlocks: RunLengthSummary
 
     /// Frames [span.start, span.end) are described; everything else is `notManaged`.
     public let span: FrameRange
@@ -65,6 +68,7 @@ public struct FrameAllocator {
         freeBits = SummarisedBitmap(words: words, geometry: layout.free)
         fullWordBits = SummarisedBitmap(words: words, geometry: layout.fullWords)
         runLengths = RunLengthSummary(words: words, geometry: layout.runLengths)
+        alignedBlocks = RunLengthSummary(words: words, geometry: layout.alignedBlocks)
         totalFrames = 0
         reservedFrames = 0
         recentLimit = 0
@@ -101,6 +105,7 @@ public struct FrameAllocator {
         freeBits = SummarisedBitmap(words: words, geometry: layout.free)
         fullWordBits = SummarisedBitmap(words: words, geometry: layout.fullWords)
         runLengths = RunLengthSummary(words: words, geometry: layout.runLengths)
+        alignedBlocks = RunLengthSummary(words: words, geometry: layout.alignedBlocks)
         words.fill(from: 0, count: layout.totalWords, with: 0)
         (totalFrames, reservedFrames) = Self.markInitialState(words, layout, span, usable, reservations)
         freeBits.rebuildSummaries()
@@ -109,6 +114,7 @@ public struct FrameAllocator {
         }
         fullWordBits.rebuildSummaries()
         runLengths.rebuild(longestFreeStretchStarting(inWord:))
+        alignedBlocks.rebuild(largestAlignedFreeBlock(inWord:))
         freeCount = totalFrames
         hint = freeBits.findNextSet(from: 0) ?? layout.bitCount
     }
@@ -188,7 +194,7 @@ public struct FrameAllocator {
     /// A one-frame free goes onto the recent stack while it has room (RecentFrames).
     public func free(runStartingAt frame: FrameNumber, count: UInt64) throws(FrameAllocatorError) {
         let index: Int
-        if count == 1 && span.contains(frame) && isSingleFrameAllocation(self.index(of: frame)) {
+        if span.contains(frame) && isOneWordAllocation(self.index(of: frame), count: count) {
             index = self.index(of: frame)  // the fast check proved it is exactly one allocation
         } else {
             index = try validateRunToFree(frame, count)
@@ -217,16 +223,27 @@ public struct FrameAllocator {
         return index
     }
 
-    /// True when index `index` (inside the span) starts an allocation of exactly one frame: its
-    /// start bit is set (so it is allocated, managed RAM) and the next frame is not an allocated
-    /// frame without a start bit. The fast path of a one-frame free; validateRunToFree names the
-    /// error otherwise.
-    @inline(__always) private func isSingleFrameAllocation(_ index: Int) -> Bool {
-        let word = index >> 6, offset = UInt64(index & 63)
-        let starts = startsWord(word)
-        guard (starts >> offset) & 1 == 1 else { return false }
-        if offset < 63 { return ((allocatedWord(word) & ~starts) >> (offset + 1)) & 1 == 0 }
-        return index + 1 >= layout.bitCount || stateAt(index + 1) != .allocatedInsideRun
+    /// True when bit indices [index, index + count) (index inside the span) lie in one leaf word
+    /// and are exactly one allocation: a start bit at index and none after it inside, every frame
+    /// allocated managed RAM, none of them on the recent stack, and the frame after the run not an
+    /// allocated frame without a start bit (the allocation would go on). The fast path of a free,
+    /// a few word operations; validateRunToFree decides (and names the error) otherwise.
+    @inline(__always) private func isOneWordAllocation(_ index: Int, count: UInt64) -> Bool {
+        let offset = index & 63
+        guard count >= 1, count <= UInt64(64 - offset) else { return false }
+        let end = offset + Int(count)
+        let word = index >> 6
+        let starts = startsWord(word), allocated = allocatedWord(word)
+        let mask = bitMask(from: offset, to: end)
+        guard starts & mask == 1 << UInt64(offset), mask & ~allocated == 0 else { return false }
+        if end < 64 {
+            if ((allocated & ~starts) >> UInt64(end)) & 1 != 0 { return false }
+        } else if index + Int(count) < layout.bitCount && stateAt(index + Int(count)) == .allocatedInsideRun {
+            return false
+        }
+        // A stacked frame has neither a free bit nor a start bit: inside a longer run it would
+        // pass the masks above (a one-frame run's own start bit rules it out).
+        return count == 1 || recentCount == 0 || !anyRecent(from: index, to: end - offset + index)
     }
 
     /// True when frames (start, start + count) are allocated with no start bit, and frame
@@ -263,8 +280,8 @@ public struct FrameAllocator {
     public var metadataBytes: UInt64 { layout.byteCount }
 
     /// The first `stateBytes` bytes of the metadata hold the allocator's state; the rest is the
-    /// run-length summary, a search cache whose upper bounds a search may tighten even when it
-    /// fails (so a refused request changes no state byte, but may change a cache byte).
+    /// run-length and aligned-block summaries, search caches whose upper bounds a search may
+    /// tighten even when it fails (so a refused request changes no state byte, but may change a cache byte).
     public var stateBytes: UInt64 { UInt64(layout.runLengths.firstWord) * 8 }
 
     /// The longest run of consecutive free frames (ignoring alignment). O(n / 64): diagnostics only.
@@ -330,7 +347,7 @@ extension FrameAllocator {
     }
 
     /// Stores free-leaf word `word`, keeping the full-word hierarchy in step (the run lengths are
-    /// raised by the callers that free frames: see raiseRunLengths).
+    /// raised by the callers that free frames: see raiseSummaries).
     @inline(__always) func storeFreeWord(_ word: Int, _ value: UInt64) {
         let wasFull = freeBits.leafWord(word) == ~0
         freeBits.storeLeafWord(word, value)
@@ -348,6 +365,12 @@ extension FrameAllocator {
         guard top > 0 else { return longestRunOfOnes(bits) }
         let next = word + 1 < layout.leafWords ? freeBits.leafWord(word + 1) : 0
         return min(64, max(longestRunOfOnes(bits), top + trailingOnes(next)))
+    }
+
+    /// The largest naturally aligned free block in leaf word `word` (the aligned-block summary's
+    /// exact value).
+    @inline(__always) func largestAlignedFreeBlock(inWord word: Int) -> Int {
+        largestAlignedBlock(freeBits.leafWord(word))
     }
 
     /// Marks free frames [start, start + count) allocated as one run.
@@ -369,7 +392,7 @@ extension FrameAllocator {
         let startsPosition = layout.startsOffset + word
         words[startsPosition] = free ? words[startsPosition] & ~bit : words[startsPosition] | bit
         freeCount = free ? freeCount + 1 : freeCount - 1
-        if free { raiseRunLengths(from: index, to: index + 1) }
+        if free { raiseSummaries(from: index, to: index + 1) }
     }
 
     /// Marks the run [start, start + count) free again and forgets its start.
@@ -380,19 +403,21 @@ extension FrameAllocator {
         }
         words[layout.startsOffset + (start >> 6)] &= ~(1 << UInt64(start & 63))
         freeCount += UInt64(count)
-        raiseRunLengths(from: start, to: start + count)
+        raiseSummaries(from: start, to: start + count)
     }
 
     /// After frames [start, end) became free: raises the run-length byte of every word with a
-    /// frame p <= end - 1 whose stretch grew. Those frames lie in the free stretch around the run;
-    /// frames more than 64 below `start` already counted >= 64 and the cap is 64, so the stretch
-    /// is only measured up to 64 frames each side: [low, high).
-    @inline(__always) func raiseRunLengths(from start: Int, to end: Int) {
+    /// frame p <= end - 1 whose stretch grew, and the aligned-block byte of every word holding
+    /// one of the frames. The stretches lie in the free stretch around the run; frames more than
+    /// 64 below `start` already counted >= 64 and the cap is 64, so the stretch is only measured
+    /// up to 64 frames each side: [low, high).
+    @inline(__always) func raiseSummaries(from start: Int, to end: Int) {
         let low = start - freeFramesBelow(start)
         let high = firstNonFree(from: end, limit: end + 64)
         var word = low >> 6
         while word <= (end - 1) >> 6 {
             runLengths.raise(word, to: min(64, high - max(low, word * 64)))
+            if word >= start >> 6 { alignedBlocks.raise(word, to: largestAlignedFreeBlock(inWord: word)) }
             word += 1
         }
     }

@@ -10,6 +10,8 @@
 //   reserved               1 bit per frame (1 = inside a reservation)
 //   run lengths            1 byte per free-leaf word (longest free stretch starting there, <= 64),
 //                          then a tree of maxima, 8 bytes per word (RunLengthSummary.swift)
+//   aligned blocks         1 byte per free-leaf word (largest naturally aligned free block in it),
+//                          then a tree of maxima, laid out as the run lengths
 //
 // Bit i of every per-frame bitmap stands for frame base + i, where base is the span's start
 // rounded down to a multiple of 64: word boundaries then fall on 64-aligned frame numbers, so
@@ -39,6 +41,7 @@ struct FrameAllocatorLayout {
     let managedOffset: Int
     let reservedOffset: Int
     let runLengths: RunLengthGeometry
+    let alignedBlocks: RunLengthGeometry
     let totalWords: Int
 
     /// Precondition: the span is not empty.
@@ -52,7 +55,8 @@ struct FrameAllocatorLayout {
         managedOffset = startsOffset + leafWords
         reservedOffset = managedOffset + leafWords
         runLengths = RunLengthGeometry(leafWords: leafWords, firstWord: reservedOffset + leafWords)
-        totalWords = runLengths.endWord
+        alignedBlocks = RunLengthGeometry(leafWords: leafWords, firstWord: runLengths.endWord)
+        totalWords = alignedBlocks.endWord
     }
 
     /// The layout of the allocator that manages nothing: no words at all.
@@ -67,6 +71,7 @@ struct FrameAllocatorLayout {
         managedOffset = 0
         reservedOffset = 0
         runLengths = RunLengthGeometry(leafWords: 0, firstWord: 0)
+        alignedBlocks = RunLengthGeometry(leafWords: 0, firstWord: 0)
         totalWords = 0
     }
 
