@@ -9,7 +9,9 @@
 //    aligned-block summary the next word holding the naturally aligned free block that the
 //    run's alignment implies (SummaryThresholds); the search leapfrogs between the two until a
 //    word suits both, so words that cannot start the run are skipped in O(log8 n) word reads,
-//    however fragmented the memory and however its gaps sit against the alignment;
+//    however fragmented the memory and however its gaps sit against the alignment (and the first
+//    climb of a search starts where the last search for that threshold ended: the summaries'
+//    search-start tables);
 //    `runStartMask` then yields every in-word position p where the run fits:
 //      count <= 64:  R_count(p) over the word pair (w, w + 1)
 //      count > 64:   R_64(p) over (w, w + 1)  AND  R_(count - 64)(p) over (w + 1, w + 2)
@@ -40,14 +42,13 @@ extension FrameAllocator {
         let allowedStarts = alignment <= 64 ? alignmentPattern(alignment) : 1
         let wordStride = alignment <= 64 ? 1 : alignment / 64
         let need = SummaryThresholds(count: count, alignment: alignment)
-        var word = hint >> 6
+        guard var word = firstCandidateWord(need) else { return nil }
         while true {
-            guard let candidate = nextCandidateWord(need, from: word) else { return nil }
-            word = candidate
             if wordStride > 1 {
                 guard let aligned = alignedWord(atOrAfter: word, stride: wordStride) else { return nil }
                 if aligned != word {
-                    word = aligned
+                    guard let next = nextCandidateWord(need, from: aligned) else { return nil }
+                    word = next
                     continue
                 }
             }
@@ -55,8 +56,19 @@ extension FrameAllocator {
             if starts != 0 { return word * 64 + starts.trailingZeroBitCount }
             runLengths.lower(word, to: longestFreeStretchStarting(inWord: word))  // they may have been stale
             if need.block > 1 { alignedBlocks.lower(word, to: largestAlignedFreeBlock(inWord: word)) }
-            word += 1
+            guard let next = nextCandidateWord(need, from: word + 1) else { return nil }
+            word = next
         }
+    }
+
+    /// The first candidate word of a search: the summary that decides (the aligned blocks when
+    /// the alignment asks for one, else the run lengths) is searched from its remembered start
+    /// for that threshold, so repeated requests do not climb over the same fragmented words each
+    /// time (RunLengthSummary's search-start table); then the leapfrog.
+    @inline(__always) private func firstCandidateWord(_ need: SummaryThresholds) -> Int? {
+        if need.block <= 1 { return runLengths.firstWordFromSearchStart(atLeast: need.stretch) }
+        guard let word = alignedBlocks.firstWordFromSearchStart(atLeast: need.block) else { return nil }
+        return nextCandidateWord(need, from: word)
     }
 
     /// The first leaf word at or after `word` whose run-length byte is >= need.stretch and whose

@@ -376,8 +376,13 @@ extension FrameAllocator {
     /// Marks free frames [start, start + count) allocated as one run.
     func markAllocated(from start: Int, count: Int) {
         if count == 1 { return markSingle(start, free: false) }
-        Self.forEachWord(from: start, to: start + count) { word, mask in
-            storeFreeWord(word, freeBits.leafWord(word) & ~mask)
+        if (start & 63) + count <= 64 {  // one word: no loop
+            let word = start >> 6
+            storeFreeWord(word, freeBits.leafWord(word) & ~bitMask(from: start & 63, to: (start & 63) + count))
+        } else {
+            Self.forEachWord(from: start, to: start + count) { word, mask in
+                storeFreeWord(word, freeBits.leafWord(word) & ~mask)
+            }
         }
         words[layout.startsOffset + (start >> 6)] |= 1 << UInt64(start & 63)
         freeCount -= UInt64(count)
@@ -398,8 +403,13 @@ extension FrameAllocator {
     /// Marks the run [start, start + count) free again and forgets its start.
     func markFree(from start: Int, count: Int) {
         if count == 1 { return markSingle(start, free: true) }
-        Self.forEachWord(from: start, to: start + count) { word, mask in
-            storeFreeWord(word, freeBits.leafWord(word) | mask)
+        if (start & 63) + count <= 64 {  // one word: no loop
+            let word = start >> 6
+            storeFreeWord(word, freeBits.leafWord(word) | bitMask(from: start & 63, to: (start & 63) + count))
+        } else {
+            Self.forEachWord(from: start, to: start + count) { word, mask in
+                storeFreeWord(word, freeBits.leafWord(word) | mask)
+            }
         }
         words[layout.startsOffset + (start >> 6)] &= ~(1 << UInt64(start & 63))
         freeCount += UInt64(count)

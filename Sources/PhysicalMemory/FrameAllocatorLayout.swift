@@ -9,9 +9,10 @@
 //   managed                1 bit per frame (1 = usable, unreserved RAM: may ever be free)
 //   reserved               1 bit per frame (1 = inside a reservation)
 //   run lengths            1 byte per free-leaf word (longest free stretch starting there, <= 64),
-//                          then a tree of maxima, 8 bytes per word (RunLengthSummary.swift)
+//                          then a tree of maxima, 8 bytes per word, then 64 search-start words
+//                          (RunLengthSummary.swift)
 //   aligned blocks         1 byte per free-leaf word (largest naturally aligned free block in it),
-//                          then a tree of maxima, laid out as the run lengths
+//                          then a tree of maxima, laid out as the run lengths, then 7 search starts
 //
 // Bit i of every per-frame bitmap stands for frame base + i, where base is the span's start
 // rounded down to a multiple of 64: word boundaries then fall on 64-aligned frame numbers, so
@@ -55,7 +56,7 @@ struct FrameAllocatorLayout {
         managedOffset = startsOffset + leafWords
         reservedOffset = managedOffset + leafWords
         runLengths = RunLengthGeometry(leafWords: leafWords, firstWord: reservedOffset + leafWords)
-        alignedBlocks = RunLengthGeometry(leafWords: leafWords, firstWord: runLengths.endWord)
+        alignedBlocks = RunLengthGeometry(leafWords: leafWords, firstWord: runLengths.endWord, powersOfTwoOnly: true)
         totalWords = alignedBlocks.endWord
     }
 

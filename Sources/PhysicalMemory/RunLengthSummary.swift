@@ -26,6 +26,17 @@
 // non-empty word was tested: 3 us for a run of 8 past 256 MiB of gaps of 6 frames).
 //
 // Writing a byte recomputes its word's maximum and climbs only while a parent byte changes.
+//
+// After the tree, a table of search starts, one word per threshold n a search may ask for (every
+// n in 1...64 for the run lengths, the powers of two for the aligned blocks):
+//
+//   every level 0 byte w < searchStart(n) is < n          (searchStart(n) <= leaf bytes)
+//
+// A search from the table starts there instead of climbing over the same fragmented words on
+// every call, and leaves the word it found (or the end) in the table; a byte that rises from below
+// n to n or more pulls searchStart(n) back to its word (only raise's slow path: a byte that stays
+// high does not move it). Lowering a byte never breaks the rule.
+//
 // The summary is a view over metadata words owned by the frame allocator's storage.
 
 /// Where each level of the byte tree lives inside the metadata words (as SummaryGeometry does for
@@ -40,9 +51,14 @@ struct RunLengthGeometry {
     /// 3 bits per level k: the unused bytes at the end of its last word (8 * words - bytes), so a
     /// descent recovers each level's byte count from the one above (byteCount(below:level:)).
     private let padding: UInt64
+    /// Thresholds with a search start: the powers of two 1...64 (7 entries), or every 1...64.
+    let powersOfTwoOnly: Bool
+    /// First word after the last level: the search-start table (stored: searches read it).
+    let tableWord: Int
 
-    init(leafWords: Int, firstWord: Int) {
+    init(leafWords: Int, firstWord: Int, powersOfTwoOnly: Bool = false) {
         self.firstWord = firstWord
+        self.powersOfTwoOnly = powersOfTwoOnly
         leafBytes = leafWords
         var levels = 0
         var levelBytes = leafWords
@@ -57,12 +73,26 @@ struct RunLengthGeometry {
         precondition(levels <= 21, "run-length tree too deep")  // 21 levels of 3 bits: 8^20 leaf words
         levelCount = levels
         self.padding = padding
+        tableWord = firstWord + Self.treeWords(leafBytes: leafWords)
     }
 
     /// The byte count of `level`, given `bytesAbove`, the byte count of level + 1 (which is the
     /// number of words of `level`).
     @inline(__always) func byteCount(below bytesAbove: Int, level: Int) -> Int {
         bytesAbove * 8 - Int(truncatingIfNeeded: (padding >> UInt64(3 * level)) & 7)
+    }
+
+    /// Words of every level of a tree over `leafBytes` leaf bytes.
+    private static func treeWords(leafBytes: Int) -> Int {
+        var total = 0
+        var bytes = leafBytes
+        while bytes > 0 {
+            let words = wordCount(bytes: bytes)
+            total += words
+            if words <= 1 { break }
+            bytes = words
+        }
+        return total
     }
 
     /// Words holding `bytes` bytes; also the byte count of the level above.
@@ -87,8 +117,20 @@ struct RunLengthGeometry {
         return offset
     }
 
-    /// First word after the last level.
-    var endWord: Int { levelCount == 0 ? firstWord : offset(ofLevel: levelCount - 1) + wordCount(ofLevel: levelCount - 1) }
+
+    /// Entries of the search-start table (none without a tree).
+    var tableEntries: Int { levelCount == 0 ? 0 : powersOfTwoOnly ? 7 : 64 }
+
+    /// The table entry of threshold n (1...64; a power of two when powersOfTwoOnly).
+    @inline(__always) func tableIndex(ofThreshold threshold: Int) -> Int {
+        powersOfTwoOnly ? threshold.trailingZeroBitCount : threshold - 1
+    }
+
+    /// The threshold of table entry `index`.
+    func threshold(ofTableIndex index: Int) -> Int { powersOfTwoOnly ? 1 << index : index + 1 }
+
+    /// First word after the summary (tree and table).
+    var endWord: Int { tableWord + tableEntries }
 }
 
 /// Bytes of 0x01 and 0x80: the SWAR constants.
@@ -138,6 +180,7 @@ struct RunLengthSummary {
 
     /// raise's climb, out of line: level 0 byte `leafWord` is below `value`.
     @inline(never) private func raiseAbove(_ leafWord: Int, to value: Int) {
+        pullSearchStarts(to: leafWord, from: leafValue(leafWord), to: value)
         var position = leafWord
         var offset = geometry.firstWord
         var bytes = geometry.leafBytes
@@ -153,6 +196,28 @@ struct RunLengthSummary {
         }
     }
 
+    /// Leaf byte `leafWord` rises from `old` to `new`: every threshold n in (old, new] whose
+    /// search start lies past the word now starts at it.
+    private func pullSearchStarts(to leafWord: Int, from old: Int, to new: Int) {
+        var threshold = old + 1
+        if geometry.powersOfTwoOnly { threshold = old == 0 ? 1 : 1 << (Int.bitWidth - old.leadingZeroBitCount) }
+        while threshold <= new {
+            let slot = geometry.tableWord + geometry.tableIndex(ofThreshold: threshold)
+            if words[slot] > UInt64(leafWord) { words[slot] = UInt64(leafWord) }
+            threshold = geometry.powersOfTwoOnly ? threshold << 1 : threshold + 1
+        }
+    }
+
+    /// The first leaf word whose byte is >= threshold (1...64; a power of two when the summary
+    /// keeps only those), searched from the table's start for that threshold, which then
+    /// remembers the word found (or the end, when there is none).
+    @inline(__always) func firstWordFromSearchStart(atLeast threshold: Int) -> Int? {
+        let slot = geometry.tableWord + geometry.tableIndex(ofThreshold: threshold)
+        let found = nextWord(atLeast: threshold, from: Int(truncatingIfNeeded: words[slot]))
+        words[slot] = UInt64(found ?? geometry.leafBytes)
+        return found
+    }
+
     /// Level 0 byte `leafWord`.
     @inline(__always) func leafValue(_ leafWord: Int) -> Int {
         Int(truncatingIfNeeded: words[geometry.firstWord + (leafWord >> 3)] >> UInt64((leafWord & 7) * 8)) & 0xFF
@@ -161,7 +226,7 @@ struct RunLengthSummary {
     /// The first leaf word at or after `leafWord` whose byte is >= threshold: the word itself with
     /// one byte read (the common case right after a candidate), else a climb (firstWord).
     @inline(__always) func nextWord(atLeast threshold: Int, from leafWord: Int) -> Int? {
-        if leafWord < geometry.leafBytes && leafValue(leafWord) >= threshold { return leafWord }
+        if leafWord >= 0 && leafWord < geometry.leafBytes && leafValue(leafWord) >= threshold { return leafWord }
         return firstWord(atLeast: threshold, from: leafWord)
     }
 
@@ -243,7 +308,8 @@ struct RunLengthSummary {
     }
 
     /// The first byte below `start` or above 64 (level 0), or unequal to the maximum of its
-    /// children (levels above), or a non-zero byte past a level's end: (level, byte index), or nil.
+    /// children (levels above), or a non-zero byte past a level's end: (level, byte index); else
+    /// the first broken search-start entry: (levelCount, entry index); or nil.
     func firstMismatch(_ start: (Int) -> Int) -> (level: Int, byte: Int)? {
         guard geometry.levelCount > 0 else { return nil }
         for level in 0 ..< geometry.levelCount {
@@ -257,6 +323,17 @@ struct RunLengthSummary {
                     return (level, index)
                 }
             }
+        }
+        return firstSearchStartMismatch().map { (geometry.levelCount, $0) }
+    }
+
+    /// The first search-start entry past the leaf bytes or past a leaf byte >= its threshold.
+    private func firstSearchStartMismatch() -> Int? {
+        for index in 0 ..< geometry.tableEntries {
+            let start = words[geometry.tableWord + index]
+            guard start <= UInt64(geometry.leafBytes) else { return index }
+            let threshold = geometry.threshold(ofTableIndex: index)
+            if (0 ..< Int(start)).contains(where: { value(level: 0, $0) >= threshold }) { return index }
         }
         return nil
     }

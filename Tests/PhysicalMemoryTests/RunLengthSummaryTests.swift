@@ -56,6 +56,54 @@ import Testing
         }
     }
 
+    /// The search-start tables (every threshold, or the powers of two only): after random raises
+    /// and lowers, a search from the table finds what a linear scan from word 0 finds, the table
+    /// keeps its rule (checked by firstMismatch), and a broken entry is reported.
+    @Test func searchStartsMatchLinearScan() {
+        var rng = SeededGenerator(seed: 0x5EED_0B19)
+        for powersOnly in [false, true] {
+            for leafCount in [1, 9, 65, 600] {
+                let geometry = RunLengthGeometry(leafWords: leafCount, firstWord: 2, powersOfTwoOnly: powersOnly)
+                let storage = UnsafeMutableRawPointer.allocate(byteCount: geometry.endWord * 8, alignment: 8)
+                defer { storage.deallocate() }
+                let words = MetadataWords(binding: storage, count: geometry.endWord)
+                let values = powersOnly ? [0, 1, 2, 4, 8, 16, 32, 64] : Array(0 ... 64)
+                let thresholds = powersOnly ? [1, 2, 4, 8, 16, 32, 64] : [1, 2, 3, 5, 8, 13, 33, 64]
+                var model = [Int](repeating: 0, count: leafCount)
+                let summary = RunLengthSummary(words: words, geometry: geometry)
+                summary.rebuild { model[$0] }
+                for _ in 0 ..< 300 {
+                    let leaf = Int.random(in: 0 ..< leafCount, using: &rng)
+                    let value = values.randomElement(using: &rng)!
+                    if value > model[leaf] { summary.raise(leaf, to: value) } else { summary.lower(leaf, to: value) }
+                    model[leaf] = value
+                    let threshold = thresholds.randomElement(using: &rng)!
+                    #expect(summary.firstWordFromSearchStart(atLeast: threshold) == model.firstIndex { $0 >= threshold })
+                    #expect(summary.firstMismatch { model[$0] } == nil)
+                }
+                words[geometry.tableWord] = UInt64(leafCount + 1)  // a start past the leaves
+                #expect(summary.firstMismatch { model[$0] }! == (level: geometry.levelCount, byte: 0))
+            }
+        }
+    }
+
+    @Test func largestAlignedBlockMatchesBruteForce() {
+        var rng = SeededGenerator(seed: 0x5EED_0B1A)
+        for _ in 0 ..< 3000 {
+            // Sparse, dense and random words, so every answer 0...64 occurs.
+            let a = UInt64.random(in: 0 ... .max, using: &rng), b = UInt64.random(in: 0 ... .max, using: &rng)
+            let word = [a, a | b, a & b, ~0 as UInt64, 0, a | (a >> 1) | (a >> 2)].randomElement(using: &rng)!
+            var expected = 0
+            var size = 64
+            while size >= 1 && expected == 0 {
+                let block: UInt64 = size == 64 ? ~0 : (1 << UInt64(size)) - 1
+                if stride(from: 0, to: 64, by: size).contains(where: { (word >> UInt64($0)) & block == block }) { expected = size }
+                size /= 2
+            }
+            #expect(largestAlignedBlock(word) == expected)
+        }
+    }
+
     @Test func mismatchIsReported() {
         let geometry = RunLengthGeometry(leafWords: 100, firstWord: 0)
         let storage = UnsafeMutableRawPointer.allocate(byteCount: geometry.endWord * 8, alignment: 8)
