@@ -3,9 +3,10 @@
 // Algorithm. One bit per frame says "free"; summary levels above it say "this word has a free
 // bit", so the lowest free frame at or after the search hint is found in O(log64 n) word reads.
 // A second, small hierarchy marks leaf words that are entirely free, so large aligned runs jump
-// straight to candidate words. Shorter runs (< 128 frames) are found through a byte per leaf word
-// (the longest free stretch starting in it) under a tree of maxima, which skips every word that
-// cannot start the run, then tested two or three words at a time with shift-and masks (see
+// straight to candidate words. Shorter runs (< 128 frames) are found through two bytes per leaf
+// word (the longest free stretch starting in it; its largest naturally aligned free block), each
+// under a tree of maxima, which skip every word that cannot start the run however its gaps sit
+// against the alignment, then tested two or three words at a time with shift-and masks (see
 // RunLengthSummary.swift, WordMasks.swift and FrameAllocator+RunSearch.swift). A third
 // bitmap marks where each allocation starts, so a free names exactly one allocation and every
 // double, partial or straddling free is refused by the bookkeeping itself. In front of it all,
@@ -28,7 +29,7 @@
 // Costs: allocate() and free(frame) are O(log64 n) (a find-next-set climb, and summary updates
 // only when a word flips between empty and non-empty). allocate(count:alignment:) and
 // free(runStartingAt:count:) cost O(count / 64) word operations plus the search, which skips
-// empty words through the summaries. Metadata: 137 328 bytes per GiB (FrameAllocatorLayout.swift).
+// empty words through the summaries. Metadata: 142 576 bytes per GiB (FrameAllocatorLayout.swift).
 //
 // The struct is a handle. Every mutable word (bitmaps, free count, hint) lives in the storage the
 // caller handed over, so the methods are non-mutating and copies of the handle are the same
@@ -416,18 +417,34 @@ extension FrameAllocator {
         raiseSummaries(from: start, to: start + count)
     }
 
-    /// After frames [start, end) became free: raises the run-length byte of every word with a
-    /// frame p <= end - 1 whose stretch grew, and the aligned-block byte of every word holding
-    /// one of the frames. The stretches lie in the free stretch around the run; frames more than
-    /// 64 below `start` already counted >= 64 and the cap is 64, so the stretch is only measured
-    /// up to 64 frames each side: [low, high).
+    /// After frames [start, end) became free: raises the run-length byte of every word whose
+    /// stretch grew (raiseRunLengths) and the aligned-block byte of every word holding one of the
+    /// frames. Only words from the one before `start` on can have grown stretches, and a byte of
+    /// 64 cannot grow: when all of theirs are 64 (a free in a mostly free region), the stretch is
+    /// not measured at all.
     @inline(__always) func raiseSummaries(from start: Int, to end: Int) {
+        let first = start >> 6, last = (end - 1) >> 6
+        var word = max(first - 1, 0)
+        while word <= last {
+            if runLengths.leafValue(word) < 64 {
+                raiseRunLengths(from: start, to: end)
+                break
+            }
+            word += 1
+        }
+        for word in first ... last { alignedBlocks.raise(word, to: largestAlignedFreeBlock(inWord: word)) }
+    }
+
+    /// Raises the run-length byte of every word with a frame p <= end - 1 whose stretch grew when
+    /// frames [start, end) became free. Those frames lie in the free stretch around the run;
+    /// frames more than 64 below `start` already counted >= 64 and the cap is 64, so the stretch
+    /// is only measured up to 64 frames each side: [low, high).
+    @inline(never) private func raiseRunLengths(from start: Int, to end: Int) {
         let low = start - freeFramesBelow(start)
         let high = firstNonFree(from: end, limit: end + 64)
         var word = low >> 6
         while word <= (end - 1) >> 6 {
             runLengths.raise(word, to: min(64, high - max(low, word * 64)))
-            if word >= start >> 6 { alignedBlocks.raise(word, to: largestAlignedFreeBlock(inWord: word)) }
             word += 1
         }
     }
