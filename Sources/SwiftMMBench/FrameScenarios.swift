@@ -111,7 +111,7 @@ struct SixGiBMachine {
     }
 
     private func holdInNaive(_ frame: FrameNumber) {
-        precondition(!naive.isUsed(Int(frame.raw)), "peers disagree while holding frames")
+        frameBenchCheck(!naive.isUsed(Int(frame.raw)), "peers disagree while holding frames")
         naive.set(Int(frame.raw))
     }
 
@@ -143,6 +143,14 @@ func runFrameAllocatorScenarios() {
     }
     // A run that needs no alignment, longer than every free gap (held every 5th: gaps of 4).
     fragmentedRunScenario(count: 5, alignment: 1, .heldEvery(5), scenario: "frame_run5_unaligned_fragmented")
+}
+
+/// Traps with `message` unless `condition` holds. SwiftMMBench is built -Ounchecked, where
+/// `precondition` evaluates nothing: a check written as precondition(naive.allocate() == ...)
+/// skipped the call itself (until round 11 the single-pair naive peer held no frames at all, so
+/// it allocated frame 768 each time, and no check here ran).
+func frameBenchCheck(_ condition: @autoclosure () -> Bool, _ message: StaticString) {
+    if !condition() { fatalError("\(message)") }
 }
 
 /// Scenario filter: env SWIFTMM_FRAME_SCENARIO=text keeps the frame scenarios whose name contains it
@@ -206,7 +214,8 @@ func singlePairScenario(metadataPerGiB: UInt64) {
     let held = 16_384
     machine.holdLowest(held)
     let ours = machine.ours, naive = machine.naive
-    precondition(try! ours.allocate().raw == UInt64(naive.allocate()!), "peers disagree")
+    let ourFrame = try! ours.allocate(), naiveFrame = naive.allocate()
+    frameBenchCheck(ourFrame.raw == UInt64(naiveFrame!), "peers disagree")
     let operations = 2000
     let comparison = compare(
         [
@@ -225,7 +234,7 @@ func singlePairScenario(metadataPerGiB: UInt64) {
                 }
             },
         ], operations: operations)
-    precondition(ours.checkInvariants() == nil, "frame allocator invariants after the benchmark")
+    frameBenchCheck(ours.checkInvariants() == nil, "frame allocator invariants after the benchmark")
     emitVersusNaive(
         scenario: "frame_single_pair", comparison,
         extra: [
@@ -251,7 +260,8 @@ func fragmentedRunScenario(
     machine.fragmentLowest(fragmented, keeping: fragmentation.keeps)
     let ours = machine.ours, naive = machine.naive
     let ourRun = try! ours.allocate(count: UInt64(count), alignment: UInt64(alignment))
-    precondition(ourRun.raw == UInt64(naive.allocate(count: count, alignment: alignment)!), "peers disagree")
+    let naiveRun = naive.allocate(count: count, alignment: alignment)
+    frameBenchCheck(naiveRun.map(UInt64.init) == ourRun.raw, "peers disagree")
     try! ours.free(runStartingAt: ourRun, count: UInt64(count))
     naive.free(Int(ourRun.raw), count: count)
     let comparison = compare(
@@ -271,7 +281,7 @@ func fragmentedRunScenario(
                 }
             },
         ], operations: operations)
-    precondition(ours.checkInvariants() == nil, "frame allocator invariants after the benchmark")
+    frameBenchCheck(ours.checkInvariants() == nil, "frame allocator invariants after the benchmark")
     emitVersusNaive(
         scenario: scenario, comparison,
         extra: [
