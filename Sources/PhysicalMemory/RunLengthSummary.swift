@@ -117,7 +117,6 @@ struct RunLengthGeometry {
         return offset
     }
 
-
     /// Entries of the search-start table (none without a tree).
     var tableEntries: Int { levelCount == 0 ? 0 : powersOfTwoOnly ? 7 : 64 }
 

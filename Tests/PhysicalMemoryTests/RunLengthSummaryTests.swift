@@ -97,7 +97,8 @@ import Testing
             var size = 64
             while size >= 1 && expected == 0 {
                 let block: UInt64 = size == 64 ? ~0 : (1 << UInt64(size)) - 1
-                if stride(from: 0, to: 64, by: size).contains(where: { (word >> UInt64($0)) & block == block }) { expected = size }
+                let starts = stride(from: 0, to: 64, by: size)
+                if starts.contains(where: { (word >> UInt64($0)) & block == block }) { expected = size }
                 size /= 2
             }
             #expect(largestAlignedBlock(word) == expected)
