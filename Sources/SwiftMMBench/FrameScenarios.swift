@@ -141,6 +141,10 @@ func runFrameAllocatorScenarios() {
     for count in [2, 4, 8, 32] {
         fragmentedRunScenario(count: count, alignment: count, .misaligned(count), scenario: "frame_run\(count)_misaligned")
     }
+    // A count that is not a power of two, aligned to the next one: free frames 2, 3, 4 of every 8
+    // hold 3 free frames and an aligned pair but no 3 free frames at a multiple of 4.
+    fragmentedRunScenario(
+        count: 3, alignment: 4, .freeStretch(length: 3, offset: 2, period: 8), scenario: "frame_run3_align4_misaligned")
     // A run that needs no alignment, longer than every free gap (held every 5th: gaps of 4).
     fragmentedRunScenario(count: 5, alignment: 1, .heldEvery(5), scenario: "frame_run5_unaligned_fragmented")
 }
@@ -168,13 +172,17 @@ enum Fragmentation {
     /// Period 2 * length: free frames [length / 2, length / 2 + length), the rest held. Every word
     /// has free stretches of `length` frames, none of them starting at a multiple of `length`.
     case misaligned(Int)
+    /// Period `period`: free frames [offset, offset + length), the rest held.
+    case freeStretch(length: Int, offset: Int, period: Int)
 
     func keeps(_ position: Int) -> Bool {
         switch self {
         case .heldEvery(let stride): return position % stride == 0
         case .misaligned(let length):
-            let phase = position % (2 * length)
-            return phase < length / 2 || phase >= length / 2 + length
+            return Fragmentation.freeStretch(length: length, offset: length / 2, period: 2 * length).keeps(position)
+        case .freeStretch(let length, let offset, let period):
+            let phase = position % period
+            return phase < offset || phase >= offset + length
         }
     }
 
@@ -183,6 +191,8 @@ enum Fragmentation {
         switch self {
         case .heldEvery(let stride): return [("held_every", String(stride)), ("pattern", "held-every")]
         case .misaligned(let length): return [("free_stretch", String(length)), ("pattern", "misaligned")]
+        case .freeStretch(let length, let offset, let period):
+            return [("free_stretch", String(length)), ("free_offset", String(offset)), ("free_period", String(period))]
         }
     }
 }
