@@ -56,8 +56,10 @@ extension FrameAllocator {
         if let bad = runLengths.firstMismatch(longestFreeStretchStarting(inWord:)) {
             return .runLengthMismatch(level: bad.level, byte: bad.byte)
         }
-        if let bad = alignedBlocks.firstMismatch(largestAlignedFreeBlock(inWord:)) {
-            return .alignedBlockMismatch(level: bad.level, byte: bad.byte)
+        for shift in 1 ... 6 {
+            if let bad = runLengths(alignmentShift: shift).firstMismatch({ longestFreeStretchStarting(inWord: $0, alignmentShift: shift) }) {
+                return .alignedRunLengthMismatch(alignment: 1 << shift, level: bad.level, byte: bad.byte)
+            }
         }
         return nil
     }

@@ -5,20 +5,18 @@
 // strategies, each skipping empty words through a summary hierarchy rather than walking frames:
 //
 // 1. Short runs, count < 128 (except count >= 64 with alignment >= 64): the run-length summary
-//    names the next leaf word w where a free stretch of min(count, 64) frames starts, and the
-//    aligned-block summary the next word holding the naturally aligned free block that the
-//    run's alignment implies (SummaryThresholds); the search leapfrogs between the two until a
-//    word suits both, so words that cannot start the run are skipped in O(log8 n) word reads,
-//    however fragmented the memory and however its gaps sit against the alignment (and the first
-//    climb of a search starts where the last search for that threshold ended: the summaries'
-//    search-start tables);
+//    of the run's alignment names the next leaf word w where a free stretch of min(count, 64)
+//    frames starts at a multiple of the alignment, so words that cannot start the run are
+//    skipped in O(log8 n) word reads, however fragmented the memory and however its gaps sit
+//    against the alignment (and the first climb of a search starts where the last search for
+//    that threshold ended: the summaries' search-start tables);
 //    `runStartMask` then yields every in-word position p where the run fits:
 //      count <= 64:  R_count(p) over the word pair (w, w + 1)
 //      count > 64:   R_64(p) over (w, w + 1)  AND  R_(count - 64)(p) over (w + 1, w + 2)
 //    ANDed with the positions the alignment allows, O(log count) word operations. A candidate
-//    fails when a byte was stale (allocations leave bytes high: both are lowered to the exact
-//    value here), or when the two necessary conditions hold but not together (a long stretch
-//    here, an aligned block there, in one word): the search goes on from the next word.
+//    fails only when its byte was stale (allocations leave bytes high: it is lowered to the exact
+//    value here), or when count > 64 and the stretch stops short: the search goes on from the
+//    next word.
 // 2. Long runs, count >= 128, or count >= 64 with alignment >= 64: any such run fully contains
 //    the first leaf word that starts inside it (64 * ceil(s / 64) + 64 <= s + count). Candidates
 //    come from the "entirely free word" hierarchy: for the next full word j, the run may start as
@@ -37,55 +35,29 @@ extension FrameAllocator {
         return findShortRun(count: count, alignment: alignment)
     }
 
-    /// Strategy 1 (count < 128): candidate words come from the two byte summaries.
+    /// Strategy 1 (count < 128): candidate words come from the run-length summary of the run's
+    /// alignment (2^k, k <= 6; larger alignments use 64 and step over words by `wordStride`).
     private func findShortRun(count: Int, alignment: UInt64) -> Int? {
         let allowedStarts = alignment <= 64 ? alignmentPattern(alignment) : 1
         let wordStride = alignment <= 64 ? 1 : alignment / 64
-        let need = SummaryThresholds(count: count, alignment: alignment)
-        guard var word = firstCandidateWord(need) else { return nil }
+        let shift = min(alignment.trailingZeroBitCount, 6)
+        let summary = runLengths(alignmentShift: shift)
+        let stretch = min(count, 64)
+        guard var word = summary.firstWordFromSearchStart(atLeast: stretch) else { return nil }
         while true {
             if wordStride > 1 {
                 guard let aligned = alignedWord(atOrAfter: word, stride: wordStride) else { return nil }
                 if aligned != word {
-                    guard let next = nextCandidateWord(need, from: aligned) else { return nil }
+                    guard let next = summary.nextWord(atLeast: stretch, from: aligned) else { return nil }
                     word = next
                     continue
                 }
             }
             let starts = runStartsInWord(word, freeBits.leafWord(word), count: count) & allowedStarts
             if starts != 0 { return word * 64 + starts.trailingZeroBitCount }
-            runLengths.lower(word, to: longestFreeStretchStarting(inWord: word))  // they may have been stale
-            if need.block > 1 { alignedBlocks.lower(word, to: largestAlignedFreeBlock(inWord: word)) }
-            guard let next = nextCandidateWord(need, from: word + 1) else { return nil }
+            summary.lower(word, to: longestFreeStretchStarting(inWord: word, alignmentShift: shift))  // it was stale
+            guard let next = summary.nextWord(atLeast: stretch, from: word + 1) else { return nil }
             word = next
-        }
-    }
-
-    /// The first candidate word of a search: the summary that decides (the aligned blocks when
-    /// the alignment asks for one, else the run lengths) is searched from its remembered start
-    /// for that threshold, so repeated requests do not climb over the same fragmented words each
-    /// time (RunLengthSummary's search-start table); then the leapfrog.
-    @inline(__always) private func firstCandidateWord(_ need: SummaryThresholds) -> Int? {
-        if need.block <= 1 { return runLengths.firstWordFromSearchStart(atLeast: need.stretch) }
-        guard let word = alignedBlocks.firstWordFromSearchStart(atLeast: need.block) else { return nil }
-        return nextCandidateWord(need, from: word)
-    }
-
-    /// The first leaf word at or after `word` whose run-length byte is >= need.stretch and whose
-    /// aligned-block byte is >= need.block: each summary names the next word it allows, and the
-    /// search leapfrogs between them until one word suits both (a word the alignment rules out
-    /// however long its stretches, or one whose aligned blocks cannot be extended to the count,
-    /// costs one byte read, not a visit). When the block alone implies the stretch (a power-of-two
-    /// count with at least that alignment) the run-length summary is not consulted at all.
-    @inline(__always) private func nextCandidateWord(_ need: SummaryThresholds, from word: Int) -> Int? {
-        if need.block <= 1 { return runLengths.nextWord(atLeast: need.stretch, from: word) }
-        var word = word
-        while true {
-            guard let blockWord = alignedBlocks.nextWord(atLeast: need.block, from: word) else { return nil }
-            if need.block >= need.stretch { return blockWord }
-            guard let stretchWord = runLengths.nextWord(atLeast: need.stretch, from: blockWord) else { return nil }
-            if stretchWord == blockWord { return blockWord }
-            word = stretchWord
         }
     }
 
@@ -144,23 +116,5 @@ extension FrameAllocator {
         guard let aligned = alignUp(baseWord + UInt64(word), to: stride) else { return nil }
         let result = aligned - baseWord
         return result < UInt64(layout.leafWords) ? Int(result) : nil
-    }
-}
-
-/// What a word must show in the byte summaries to start a run of `count` (1...127) frames at a
-/// multiple of `alignment`; both are necessary conditions:
-/// - stretch = min(count, 64): the run's first 64 frames (or all of it) start in the word.
-/// - block = the largest power of two 2^j <= min(count, 64) with 2^j <= alignment: the run's first
-///   2^j frames start at a multiple of 2^j, so the word holds a naturally aligned free block of
-///   2^j frames. It is exact for a power-of-two count aligned to at least itself; 1 (no
-///   condition beyond a free frame) when the alignment is 1.
-struct SummaryThresholds {
-    let stretch: Int
-    let block: Int
-
-    init(count: Int, alignment: UInt64) {
-        stretch = min(count, 64)
-        let largestPowerInStretch = 1 << (Int.bitWidth - 1 - stretch.leadingZeroBitCount)
-        block = alignment >= UInt64(largestPowerInStretch) ? largestPowerInStretch : Int(alignment)
     }
 }

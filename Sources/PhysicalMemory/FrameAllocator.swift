@@ -3,10 +3,10 @@
 // Algorithm. One bit per frame says "free"; summary levels above it say "this word has a free
 // bit", so the lowest free frame at or after the search hint is found in O(log64 n) word reads.
 // A second, small hierarchy marks leaf words that are entirely free, so large aligned runs jump
-// straight to candidate words. Shorter runs (< 128 frames) are found through two bytes per leaf
-// word (the longest free stretch starting in it; its largest naturally aligned free block), each
-// under a tree of maxima, which skip every word that cannot start the run however its gaps sit
-// against the alignment, then tested two or three words at a time with shift-and masks (see
+// straight to candidate words. Shorter runs (< 128 frames) are found through a byte per leaf word
+// and alignment 2^k, k = 0...6 (the longest free stretch starting in it at a multiple of 2^k),
+// each under a tree of maxima, which skips every word that cannot start the run however its gaps
+// sit against the alignment, then tested two or three words at a time with shift-and masks (see
 // RunLengthSummary.swift, WordMasks.swift and FrameAllocator+RunSearch.swift). A third
 // bitmap marks where each allocation starts, so a free names exactly one allocation and every
 // double, partial or straddling free is refused by the bookkeeping itself. In front of it all,
@@ -19,8 +19,7 @@
 //   summary bit i of level k + 1 == (word i of level k != 0)  (both hierarchies)
 //   fullWord bit w == (free word w == all ones)
 //   exact start(w) <= runLength byte w <= 64;  parent byte == max(children)   (RunLengthSummary)
-//   exact block(w) <= alignedBlock byte w <= 64;  parent byte == max(children)  (the same, for
-//     the largest naturally aligned free block of each word)
+//   the same for the six aligned run lengths (k = 1...6: stretches starting at multiples of 2^k)
 //   freeCount == popcount(free) + frames on the recent stack,  totalFrames == popcount(managed)
 //   (A excludes the frames on the recent stack; their rules: FrameAllocator+RecentFrames.swift)
 //   no free frame below hint                                  (so searches start at the hint)
@@ -29,7 +28,7 @@
 // Costs: allocate() and free(frame) are O(log64 n) (a find-next-set climb, and summary updates
 // only when a word flips between empty and non-empty). allocate(count:alignment:) and
 // free(runStartingAt:count:) cost O(count / 64) word operations plus the search, which skips
-// empty words through the summaries. Metadata: 142 576 bytes per GiB (FrameAllocatorLayout.swift).
+// empty words through the summaries. Metadata: 168 992 bytes per GiB (FrameAllocatorLayout.swift).
 //
 // The struct is a handle. Every mutable word (bitmaps, free count, hint) lives in the storage the
 // caller handed over, so the methods are non-mutating and copies of the handle are the same
@@ -43,7 +42,6 @@ public struct FrameAllocator {
     let freeBits: SummarisedBitmap
     let fullWordBits: SummarisedBitmap
     let runLengths: RunLengthSummary
-    let alignedBlocks: RunLengthSummary
 
     /// Frames [span.start, span.end) are described; everything else is `notManaged`.
     public let span: FrameRange
@@ -69,7 +67,6 @@ public struct FrameAllocator {
         freeBits = SummarisedBitmap(words: words, geometry: layout.free)
         fullWordBits = SummarisedBitmap(words: words, geometry: layout.fullWords)
         runLengths = RunLengthSummary(words: words, geometry: layout.runLengths)
-        alignedBlocks = RunLengthSummary(words: words, geometry: layout.alignedBlocks)
         totalFrames = 0
         reservedFrames = 0
         recentLimit = 0
@@ -106,7 +103,6 @@ public struct FrameAllocator {
         freeBits = SummarisedBitmap(words: words, geometry: layout.free)
         fullWordBits = SummarisedBitmap(words: words, geometry: layout.fullWords)
         runLengths = RunLengthSummary(words: words, geometry: layout.runLengths)
-        alignedBlocks = RunLengthSummary(words: words, geometry: layout.alignedBlocks)
         words.fill(from: 0, count: layout.totalWords, with: 0)
         (totalFrames, reservedFrames) = Self.markInitialState(words, layout, span, usable, reservations)
         freeBits.rebuildSummaries()
@@ -115,7 +111,9 @@ public struct FrameAllocator {
         }
         fullWordBits.rebuildSummaries()
         runLengths.rebuild(longestFreeStretchStarting(inWord:))
-        alignedBlocks.rebuild(largestAlignedFreeBlock(inWord:))
+        for shift in 1 ... 6 {
+            runLengths(alignmentShift: shift).rebuild { longestFreeStretchStarting(inWord: $0, alignmentShift: shift) }
+        }
         freeCount = totalFrames
         hint = freeBits.findNextSet(from: 0) ?? layout.bitCount
     }
@@ -281,7 +279,7 @@ public struct FrameAllocator {
     public var metadataBytes: UInt64 { layout.byteCount }
 
     /// The first `stateBytes` bytes of the metadata hold the allocator's state; the rest is the
-    /// run-length and aligned-block summaries, search caches whose upper bounds a search may
+    /// run-length summaries, search caches whose upper bounds a search may
     /// tighten even when it fails (so a refused request changes no state byte, but may change a cache byte).
     public var stateBytes: UInt64 { UInt64(layout.runLengths.firstWord) * 8 }
 
@@ -368,10 +366,22 @@ extension FrameAllocator {
         return min(64, max(longestRunOfOnes(bits), top + trailingOnes(next)))
     }
 
-    /// The largest naturally aligned free block in leaf word `word` (the aligned-block summary's
-    /// exact value).
-    @inline(__always) func largestAlignedFreeBlock(inWord word: Int) -> Int {
-        largestAlignedBlock(freeBits.leafWord(word))
+    /// The run-length summary for alignment 2^shift (0...6): the plain one for 0, else one of the
+    /// six that follow it in the metadata (same shape, `alignedStride` words apart).
+    @inline(__always) func runLengths(alignmentShift shift: Int) -> RunLengthSummary {
+        if shift == 0 { return runLengths }
+        return RunLengthSummary(
+            words: words, geometry: RunLengthGeometry(layout.alignedRunLengths, shiftedBy: (shift - 1) * layout.alignedStride))
+    }
+
+    /// Exact start_k(word) for k = shift (1...6): min(64, the most consecutive free frames counted
+    /// from a frame of leaf word `word` at a multiple of 2^shift). Bit indices and frame numbers
+    /// agree modulo 64, so the alignment is a bit pattern. O(log^2 64): slow paths only.
+    func longestFreeStretchStarting(inWord word: Int, alignmentShift shift: Int) -> Int {
+        if shift == 0 { return longestFreeStretchStarting(inWord: word) }
+        let bits = freeBits.leafWord(word)
+        let next = word + 1 < layout.leafWords ? freeBits.leafWord(word + 1) : 0
+        return longestRunStarting(at: alignmentPattern(1 << UInt64(shift)), low: bits, high: next)
     }
 
     /// Marks free frames [start, start + count) allocated as one run.
@@ -417,35 +427,41 @@ extension FrameAllocator {
         raiseSummaries(from: start, to: start + count)
     }
 
-    /// After frames [start, end) became free: raises the run-length byte of every word whose
-    /// stretch grew (raiseRunLengths) and the aligned-block byte of every word holding one of the
-    /// frames. Only words from the one before `start` on can have grown stretches, and a byte of
-    /// 64 cannot grow: when all of theirs are 64 (a free in a mostly free region), the stretch is
-    /// not measured at all.
+    /// After frames [start, end) became free: raises the run-length bytes (all seven alignments)
+    /// of every word with a frame p <= end - 1 whose stretch grew. Those frames lie in the free
+    /// stretch [low, high) around the run; frames more than 64 below `start` already counted >= 64
+    /// and the cap is 64, so the stretch is only measured up to 64 frames each side. In word w the
+    /// new stretch's longest part aligned to 2^k starts at the first multiple of 2^k at or after
+    /// max(low, 64w) (every other stretch of the word is unchanged), so each raise is exact.
     @inline(__always) func raiseSummaries(from start: Int, to end: Int) {
-        let first = start >> 6, last = (end - 1) >> 6
-        var word = max(first - 1, 0)
-        while word <= last {
-            if runLengths.leafValue(word) < 64 {
-                raiseRunLengths(from: start, to: end)
-                break
-            }
-            word += 1
-        }
-        for word in first ... last { alignedBlocks.raise(word, to: largestAlignedFreeBlock(inWord: word)) }
-    }
-
-    /// Raises the run-length byte of every word with a frame p <= end - 1 whose stretch grew when
-    /// frames [start, end) became free. Those frames lie in the free stretch around the run;
-    /// frames more than 64 below `start` already counted >= 64 and the cap is 64, so the stretch
-    /// is only measured up to 64 frames each side: [low, high).
-    @inline(never) private func raiseRunLengths(from start: Int, to end: Int) {
         let low = start - freeFramesBelow(start)
         let high = firstNonFree(from: end, limit: end + 64)
         var word = low >> 6
         while word <= (end - 1) >> 6 {
-            runLengths.raise(word, to: min(64, high - max(low, word * 64)))
+            let from = max(low, word * 64)
+            runLengths.raise(word, to: min(64, high - from))
+            raiseAlignedRunLengths(word, stretchFrom: from, to: min(high, word * 64 + 64), high: high)
             word += 1
+        }
+    }
+
+    /// The six aligned bytes of leaf word `word` for the new stretch [from, high): read in place
+    /// (they lie `alignedStride` words apart), a summary is built only for a byte that must rise.
+    /// `limit` = min(high, end of the word): an aligned start must lie before it.
+    @inline(__always) private func raiseAlignedRunLengths(_ word: Int, stretchFrom from: Int, to limit: Int, high: Int) {
+        var position = layout.alignedRunLengths.firstWord + (word >> 3)
+        let byteShift = UInt64((word & 7) * 8)
+        var shift = 1
+        while shift <= 6 {
+            let mask = (1 << shift) - 1
+            let alignedFrom = (from + mask) & ~mask
+            guard alignedFrom < limit else { return }  // larger alignments start later still
+            let value = min(64, high - alignedFrom)
+            if Int(truncatingIfNeeded: words[position] >> byteShift) & 0xFF < value {
+                runLengths(alignmentShift: shift).raise(word, to: value)
+            }
+            position += layout.alignedStride
+            shift += 1
         }
     }
 

@@ -1,13 +1,14 @@
 // A run-length summary: for every free-bitmap leaf word w, one byte that bounds a length exact(w)
 // in 0...64 measured on the free bits, and above the bytes a tree of maxima with fan-out 8. The
-// frame allocator keeps two (FrameAllocator.swift):
+// frame allocator keeps seven (FrameAllocator.swift), one per alignment 2^k, k = 0...6:
 //
-//   run lengths      exact(w) = min(64, the most consecutive free frames counted from any frame
-//                    of word w): such a stretch may run on into word w + 1 (capped at 64, so it
-//                    never needs more than w + 1)
-//   aligned blocks   exact(w) = the largest 2^j (0 when none) such that word w holds 2^j free
-//                    frames starting at a multiple of 2^j (words start at multiples of 64, so
-//                    such a block never leaves its word): what an aligned run needs
+//   exact_k(w) = min(64, the most consecutive free frames counted from a frame of word w whose
+//                number is a multiple of 2^k)
+//
+// (such a stretch may run on into word w + 1; capped at 64, so it never needs more than w + 1).
+// k = 0 is the plain run length; a run of n <= 64 frames aligned to 2^k can start in word w
+// exactly when exact_k(w) >= n, so the summary of the run's own alignment names its words with
+// no false candidate, however the free gaps sit against the alignment.
 //
 //   exact(w) <= level 0 byte w <= 64
 //   level k + 1 byte i == max(level k bytes 8i ..< 8i + 8)        bytes past a level's end are 0
@@ -27,8 +28,7 @@
 //
 // Writing a byte recomputes its word's maximum and climbs only while a parent byte changes.
 //
-// After the tree, a table of search starts, one word per threshold n a search may ask for (every
-// n in 1...64 for the run lengths, the powers of two for the aligned blocks):
+// After the tree, a table of search starts, one word per threshold n in 1...64 a search may ask for:
 //
 //   every level 0 byte w < searchStart(n) is < n          (searchStart(n) <= leaf bytes)
 //
@@ -51,14 +51,11 @@ struct RunLengthGeometry {
     /// 3 bits per level k: the unused bytes at the end of its last word (8 * words - bytes), so a
     /// descent recovers each level's byte count from the one above (byteCount(below:level:)).
     private let padding: UInt64
-    /// Thresholds with a search start: the powers of two 1...64 (7 entries), or every 1...64.
-    let powersOfTwoOnly: Bool
     /// First word after the last level: the search-start table (stored: searches read it).
     let tableWord: Int
 
-    init(leafWords: Int, firstWord: Int, powersOfTwoOnly: Bool = false) {
+    init(leafWords: Int, firstWord: Int) {
         self.firstWord = firstWord
-        self.powersOfTwoOnly = powersOfTwoOnly
         leafBytes = leafWords
         var levels = 0
         var levelBytes = leafWords
@@ -117,16 +114,24 @@ struct RunLengthGeometry {
         return offset
     }
 
-    /// Entries of the search-start table (none without a tree).
-    var tableEntries: Int { levelCount == 0 ? 0 : powersOfTwoOnly ? 7 : 64 }
-
-    /// The table entry of threshold n (1...64; a power of two when powersOfTwoOnly).
-    @inline(__always) func tableIndex(ofThreshold threshold: Int) -> Int {
-        powersOfTwoOnly ? threshold.trailingZeroBitCount : threshold - 1
+    /// The same shape `words` further on (the summaries of the seven alignments lie one after
+    /// another).
+    init(_ other: RunLengthGeometry, shiftedBy words: Int) {
+        firstWord = other.firstWord + words
+        leafBytes = other.leafBytes
+        levelCount = other.levelCount
+        padding = other.padding
+        tableWord = other.tableWord + words
     }
 
+    /// Entries of the search-start table (none without a tree): thresholds 1...64.
+    var tableEntries: Int { levelCount == 0 ? 0 : 64 }
+
+    /// The table entry of threshold n (1...64).
+    @inline(__always) func tableIndex(ofThreshold threshold: Int) -> Int { threshold - 1 }
+
     /// The threshold of table entry `index`.
-    func threshold(ofTableIndex index: Int) -> Int { powersOfTwoOnly ? 1 << index : index + 1 }
+    func threshold(ofTableIndex index: Int) -> Int { index + 1 }
 
     /// First word after the summary (tree and table).
     var endWord: Int { tableWord + tableEntries }
@@ -199,17 +204,15 @@ struct RunLengthSummary {
     /// search start lies past the word now starts at it.
     private func pullSearchStarts(to leafWord: Int, from old: Int, to new: Int) {
         var threshold = old + 1
-        if geometry.powersOfTwoOnly { threshold = old == 0 ? 1 : 1 << (Int.bitWidth - old.leadingZeroBitCount) }
         while threshold <= new {
             let slot = geometry.tableWord + geometry.tableIndex(ofThreshold: threshold)
             if words[slot] > UInt64(leafWord) { words[slot] = UInt64(leafWord) }
-            threshold = geometry.powersOfTwoOnly ? threshold << 1 : threshold + 1
+            threshold += 1
         }
     }
 
-    /// The first leaf word whose byte is >= threshold (1...64; a power of two when the summary
-    /// keeps only those), searched from the table's start for that threshold, which then
-    /// remembers the word found (or the end, when there is none).
+    /// The first leaf word whose byte is >= threshold (1...64), searched from the table's start
+    /// for that threshold, which then remembers the word found (or the end, when there is none).
     @inline(__always) func firstWordFromSearchStart(atLeast threshold: Int) -> Int? {
         let slot = geometry.tableWord + geometry.tableIndex(ofThreshold: threshold)
         let found = nextWord(atLeast: threshold, from: Int(truncatingIfNeeded: words[slot]))

@@ -87,20 +87,17 @@ import MemoryCore
 /// Number of consecutive set bits at the bottom of `word` (the free frames that start a word).
 @inline(__always) func trailingOnes(_ word: UInt64) -> Int { (~word).trailingZeroBitCount }
 
-/// The largest 2^j (1...64) such that `word` has 2^j consecutive set bits starting at a multiple
-/// of 2^j, or 0 when no bit is set: the longest naturally aligned free block in a leaf word.
-/// B_1 = the word; B_2k marks the multiples of 2k where B_k holds at p and at p + k.
-@inline(__always) func largestAlignedBlock(_ word: UInt64) -> Int {
-    if word == ~0 { return 64 }
-    let b2 = word & (word >> 1) & 0x5555_5555_5555_5555
-    let b4 = b2 & (b2 >> 2) & 0x1111_1111_1111_1111
-    let b8 = b4 & (b4 >> 4) & 0x0101_0101_0101_0101
-    let b16 = b8 & (b8 >> 8) & 0x0001_0001_0001_0001
-    let b32 = b16 & (b16 >> 16) & 0x0000_0001_0000_0001
-    if b32 != 0 { return 32 }
-    if b16 != 0 { return 16 }
-    if b8 != 0 { return 8 }
-    if b4 != 0 { return 4 }
-    if b2 != 0 { return 2 }
-    return word != 0 ? 1 : 0
+/// The largest n in 0...64 such that n set bits of the 128-bit value (high:low) start at a
+/// position of `allowed` in the low word: the longest free stretch starting at an allowed place
+/// (a binary search over runStartMask, O(log^2 64) word operations: slow paths only).
+func longestRunStarting(at allowed: UInt64, low: UInt64, high: UInt64) -> Int {
+    if low & allowed == 0 { return 0 }
+    if runStartMask(low: low, high: high, length: 64) & allowed != 0 { return 64 }
+    var found = 1  // runs of `found` start at an allowed place, runs of `missing` do not
+    var missing = 64
+    while missing - found > 1 {
+        let middle = (found + missing) / 2
+        if runStartMask(low: low, high: high, length: middle) & allowed != 0 { found = middle } else { missing = middle }
+    }
+    return found
 }
