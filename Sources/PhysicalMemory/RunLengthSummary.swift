@@ -314,28 +314,33 @@ struct RunLengthSummary {
     /// the first broken search-start entry: (levelCount, entry index); or nil.
     func firstMismatch(_ start: (Int) -> Int) -> (level: Int, byte: Int)? {
         guard geometry.levelCount > 0 else { return nil }
+        var offset = geometry.firstWord, bytes = geometry.leafBytes, offsetBelow = 0
         for level in 0 ..< geometry.levelCount {
-            for index in 0 ..< geometry.wordCount(ofLevel: level) * 8 {
-                let recorded = value(level: level, index)
-                if index >= geometry.byteCount(ofLevel: level) {
+            let levelWords = RunLengthGeometry.wordCount(bytes: bytes)
+            for index in 0 ..< levelWords * 8 {
+                let recorded = Int(truncatingIfNeeded: words[offset + (index >> 3)] >> UInt64((index & 7) * 8)) & 0xFF
+                if index >= bytes {
                     if recorded != 0 { return (level, index) }
                 } else if level == 0 {
                     if recorded < start(index) || recorded > 64 { return (level, index) }
-                } else if recorded != largestByte(words[geometry.offset(ofLevel: level - 1) + index]) {
+                } else if recorded != largestByte(words[offsetBelow + index]) {
                     return (level, index)
                 }
             }
+            offsetBelow = offset
+            offset += levelWords
+            bytes = levelWords
         }
         return firstSearchStartMismatch().map { (geometry.levelCount, $0) }
     }
 
     /// The first search-start entry past the leaf bytes or past a leaf byte >= its threshold.
+    /// Called once the tree checked out, so firstWord(atLeast:from: 0) is the first such byte.
     private func firstSearchStartMismatch() -> Int? {
         for index in 0 ..< geometry.tableEntries {
             let start = words[geometry.tableWord + index]
-            guard start <= UInt64(geometry.leafBytes) else { return index }
-            let threshold = geometry.threshold(ofTableIndex: index)
-            if (0 ..< Int(start)).contains(where: { value(level: 0, $0) >= threshold }) { return index }
+            let firstAtLeast = firstWord(atLeast: geometry.threshold(ofTableIndex: index), from: 0) ?? geometry.leafBytes
+            if start > UInt64(firstAtLeast) { return index }
         }
         return nil
     }
