@@ -57,7 +57,8 @@ extension FrameAllocator {
             return .runLengthMismatch(level: bad.level, byte: bad.byte)
         }
         for shift in 1 ... 6 {
-            if let bad = runLengths(alignmentShift: shift).firstMismatch({ longestFreeStretchStarting(inWord: $0, alignmentShift: shift) }) {
+            let exact = { (word: Int) in longestFreeStretchStarting(inWord: word, alignmentShift: shift) }
+            if let bad = runLengths(alignmentShift: shift).firstMismatch(exact) {
                 return .alignedRunLengthMismatch(alignment: 1 << shift, level: bad.level, byte: bad.byte)
             }
         }

@@ -193,7 +193,7 @@ public struct FrameAllocator {
     /// A one-frame free goes onto the recent stack while it has room (RecentFrames).
     public func free(runStartingAt frame: FrameNumber, count: UInt64) throws(FrameAllocatorError) {
         let index: Int
-        if span.contains(frame) && isOneWordAllocation(self.index(of: frame), count: count) {
+        if span.contains(frame) && isExactAllocationFast(self.index(of: frame), count: count) {
             index = self.index(of: frame)  // the fast check proved it is exactly one allocation
         } else {
             index = try validateRunToFree(frame, count)
@@ -222,6 +222,24 @@ public struct FrameAllocator {
         return index
     }
 
+    /// True when index `index` (inside the span) starts an allocation of exactly one frame: its
+    /// start bit is set (so it is allocated, managed RAM) and the next frame is not an allocated
+    /// frame without a start bit. The fast path of a one-frame free; validateRunToFree names the
+    /// error otherwise.
+    @inline(__always) private func isSingleFrameAllocation(_ index: Int) -> Bool {
+        let word = index >> 6, offset = UInt64(index & 63)
+        let starts = startsWord(word)
+        guard (starts >> offset) & 1 == 1 else { return false }
+        if offset < 63 { return ((allocatedWord(word) & ~starts) >> (offset + 1)) & 1 == 0 }
+        return index + 1 >= layout.bitCount || stateAt(index + 1) != .allocatedInsideRun
+    }
+
+    /// The fast validity check of a free (false sends it to validateRunToFree): one frame, or a
+    /// run inside one leaf word.
+    @inline(__always) private func isExactAllocationFast(_ index: Int, count: UInt64) -> Bool {
+        count == 1 ? isSingleFrameAllocation(index) : isOneWordAllocation(index, count: count)
+    }
+
     /// True when bit indices [index, index + count) (index inside the span) lie in one leaf word
     /// and are exactly one allocation: a start bit at index and none after it inside, every frame
     /// allocated managed RAM, none of them on the recent stack, and the frame after the run not an
@@ -242,7 +260,7 @@ public struct FrameAllocator {
         }
         // A stacked frame has neither a free bit nor a start bit: inside a longer run it would
         // pass the masks above (a one-frame run's own start bit rules it out).
-        return count == 1 || recentCount == 0 || !anyRecent(from: index, to: end - offset + index)
+        return recentCount == 0 || !anyRecent(from: index, to: end - offset + index)
     }
 
     /// True when frames (start, start + count) are allocated with no start bit, and frame
