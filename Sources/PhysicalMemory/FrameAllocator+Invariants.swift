@@ -56,6 +56,12 @@ extension FrameAllocator {
         if let bad = runLengths.firstMismatch(longestFreeStretchStarting(inWord:)) {
             return .runLengthMismatch(level: bad.level, byte: bad.byte)
         }
+        for shift in 1 ... 6 {
+            let exact = { (word: Int) in longestFreeStretchStarting(inWord: word, alignmentShift: shift) }
+            if let bad = runLengths(alignmentShift: shift).firstMismatch(exact) {
+                return .alignedRunLengthMismatch(alignment: 1 << shift, level: bad.level, byte: bad.byte)
+            }
+        }
         return nil
     }
 

@@ -5,15 +5,18 @@
 // strategies, each skipping empty words through a summary hierarchy rather than walking frames:
 //
 // 1. Short runs, count < 128 (except count >= 64 with alignment >= 64): the run-length summary
-//    names the next leaf word w where a free stretch of min(count, 64) frames starts (words that
-//    cannot start the run are skipped in O(log8 n) word reads, however fragmented the memory);
+//    of the run's alignment names the next leaf word w where a free stretch of min(count, 64)
+//    frames starts at a multiple of the alignment, so words that cannot start the run are
+//    skipped in O(log8 n) word reads, however fragmented the memory and however its gaps sit
+//    against the alignment (and the first climb of a search starts where the last search for
+//    that threshold ended: the summaries' search-start tables);
 //    `runStartMask` then yields every in-word position p where the run fits:
 //      count <= 64:  R_count(p) over the word pair (w, w + 1)
 //      count > 64:   R_64(p) over (w, w + 1)  AND  R_(count - 64)(p) over (w + 1, w + 2)
 //    ANDed with the positions the alignment allows, O(log count) word operations. A candidate
-//    fails when its byte was stale (allocations leave bytes high: it is lowered to the exact value
-//    here), when the alignment rules out every start in it, or when count > 64 and the stretch
-//    stops short: the search goes on from the next word.
+//    fails only when its byte was stale (allocations leave bytes high: it is lowered to the exact
+//    value here), or when count > 64 and the stretch stops short: the search goes on from the
+//    next word.
 // 2. Long runs, count >= 128, or count >= 64 with alignment >= 64: any such run fully contains
 //    the first leaf word that starts inside it (64 * ceil(s / 64) + 64 <= s + count). Candidates
 //    come from the "entirely free word" hierarchy: for the next full word j, the run may start as
@@ -32,36 +35,30 @@ extension FrameAllocator {
         return findShortRun(count: count, alignment: alignment)
     }
 
-    /// Strategy 1 (count < 128): candidate words come from the run-length summary.
+    /// Strategy 1 (count < 128): candidate words come from the run-length summary of the run's
+    /// alignment (2^k, k <= 6; larger alignments use 64 and step over words by `wordStride`).
     private func findShortRun(count: Int, alignment: UInt64) -> Int? {
         let allowedStarts = alignment <= 64 ? alignmentPattern(alignment) : 1
         let wordStride = alignment <= 64 ? 1 : alignment / 64
+        let shift = min(alignment.trailingZeroBitCount, 6)
+        let summary = runLengths(alignmentShift: shift)
         let stretch = min(count, 64)
-        var word = hint >> 6
+        guard var word = summary.firstWordFromSearchStart(atLeast: stretch) else { return nil }
         while true {
-            guard let candidate = nextCandidateWord(atLeast: stretch, from: word) else { return nil }
-            word = candidate
             if wordStride > 1 {
                 guard let aligned = alignedWord(atOrAfter: word, stride: wordStride) else { return nil }
                 if aligned != word {
-                    word = aligned
+                    guard let next = summary.nextWord(atLeast: stretch, from: aligned) else { return nil }
+                    word = next
                     continue
                 }
             }
             let starts = runStartsInWord(word, freeBits.leafWord(word), count: count) & allowedStarts
             if starts != 0 { return word * 64 + starts.trailingZeroBitCount }
-            runLengths.lower(word, to: longestFreeStretchStarting(inWord: word))  // it may have been stale
-            word += 1
+            summary.lower(word, to: longestFreeStretchStarting(inWord: word, alignmentShift: shift))  // it was stale
+            guard let next = summary.nextWord(atLeast: stretch, from: word + 1) else { return nil }
+            word = next
         }
-    }
-
-    /// The first leaf word at or after `word` whose run-length byte is >= stretch. The word itself
-    /// is tried first with one byte read: after a candidate that the alignment ruled out, the
-    /// stretch that made it a candidate usually goes on into the next word, which then needs no
-    /// climb through the tree (an aligned run of 8 after fragmented memory: one climb, not two).
-    @inline(__always) private func nextCandidateWord(atLeast stretch: Int, from word: Int) -> Int? {
-        if word < layout.leafWords && runLengths.value(level: 0, word) >= stretch { return word }
-        return runLengths.firstWord(atLeast: stretch, from: word)
     }
 
     /// Strategy 2 (count >= 128, or count >= 64 aligned to >= 64).

@@ -4,8 +4,9 @@
 // bit", so the lowest free frame at or after the search hint is found in O(log64 n) word reads.
 // A second, small hierarchy marks leaf words that are entirely free, so large aligned runs jump
 // straight to candidate words. Shorter runs (< 128 frames) are found through a byte per leaf word
-// (the longest free stretch starting in it) under a tree of maxima, which skips every word that
-// cannot start the run, then tested two or three words at a time with shift-and masks (see
+// and alignment 2^k, k = 0...6 (the longest free stretch starting in it at a multiple of 2^k),
+// each under a tree of maxima, which skips every word that cannot start the run however its gaps
+// sit against the alignment, then tested two or three words at a time with shift-and masks (see
 // RunLengthSummary.swift, WordMasks.swift and FrameAllocator+RunSearch.swift). A third
 // bitmap marks where each allocation starts, so a free names exactly one allocation and every
 // double, partial or straddling free is refused by the bookkeeping itself. In front of it all,
@@ -18,6 +19,7 @@
 //   summary bit i of level k + 1 == (word i of level k != 0)  (both hierarchies)
 //   fullWord bit w == (free word w == all ones)
 //   exact start(w) <= runLength byte w <= 64;  parent byte == max(children)   (RunLengthSummary)
+//   the same for the six aligned run lengths (k = 1...6: stretches starting at multiples of 2^k)
 //   freeCount == popcount(free) + frames on the recent stack,  totalFrames == popcount(managed)
 //   (A excludes the frames on the recent stack; their rules: FrameAllocator+RecentFrames.swift)
 //   no free frame below hint                                  (so searches start at the hint)
@@ -26,7 +28,7 @@
 // Costs: allocate() and free(frame) are O(log64 n) (a find-next-set climb, and summary updates
 // only when a word flips between empty and non-empty). allocate(count:alignment:) and
 // free(runStartingAt:count:) cost O(count / 64) word operations plus the search, which skips
-// empty words through the summaries. Metadata: 137 328 bytes per GiB (FrameAllocatorLayout.swift).
+// empty words through the summaries. Metadata: 168 992 bytes per GiB (FrameAllocatorLayout.swift).
 //
 // The struct is a handle. Every mutable word (bitmaps, free count, hint) lives in the storage the
 // caller handed over, so the methods are non-mutating and copies of the handle are the same
@@ -109,6 +111,9 @@ public struct FrameAllocator {
         }
         fullWordBits.rebuildSummaries()
         runLengths.rebuild(longestFreeStretchStarting(inWord:))
+        for shift in 1 ... 6 {
+            runLengths(alignmentShift: shift).rebuild { longestFreeStretchStarting(inWord: $0, alignmentShift: shift) }
+        }
         freeCount = totalFrames
         hint = freeBits.findNextSet(from: 0) ?? layout.bitCount
     }
@@ -188,7 +193,7 @@ public struct FrameAllocator {
     /// A one-frame free goes onto the recent stack while it has room (RecentFrames).
     public func free(runStartingAt frame: FrameNumber, count: UInt64) throws(FrameAllocatorError) {
         let index: Int
-        if count == 1 && span.contains(frame) && isSingleFrameAllocation(self.index(of: frame)) {
+        if span.contains(frame) && isExactAllocationFast(self.index(of: frame), count: count) {
             index = self.index(of: frame)  // the fast check proved it is exactly one allocation
         } else {
             index = try validateRunToFree(frame, count)
@@ -229,6 +234,35 @@ public struct FrameAllocator {
         return index + 1 >= layout.bitCount || stateAt(index + 1) != .allocatedInsideRun
     }
 
+    /// The fast validity check of a free (false sends it to validateRunToFree): one frame, or a
+    /// run inside one leaf word.
+    @inline(__always) private func isExactAllocationFast(_ index: Int, count: UInt64) -> Bool {
+        count == 1 ? isSingleFrameAllocation(index) : isOneWordAllocation(index, count: count)
+    }
+
+    /// True when bit indices [index, index + count) (index inside the span) lie in one leaf word
+    /// and are exactly one allocation: a start bit at index and none after it inside, every frame
+    /// allocated managed RAM, none of them on the recent stack, and the frame after the run not an
+    /// allocated frame without a start bit (the allocation would go on). The fast path of a free,
+    /// a few word operations; validateRunToFree decides (and names the error) otherwise.
+    @inline(__always) private func isOneWordAllocation(_ index: Int, count: UInt64) -> Bool {
+        let offset = index & 63
+        guard count >= 1, count <= UInt64(64 - offset) else { return false }
+        let end = offset + Int(count)
+        let word = index >> 6
+        let starts = startsWord(word), allocated = allocatedWord(word)
+        let mask = bitMask(from: offset, to: end)
+        guard starts & mask == 1 << UInt64(offset), mask & ~allocated == 0 else { return false }
+        if end < 64 {
+            if ((allocated & ~starts) >> UInt64(end)) & 1 != 0 { return false }
+        } else if index + Int(count) < layout.bitCount && stateAt(index + Int(count)) == .allocatedInsideRun {
+            return false
+        }
+        // A stacked frame has neither a free bit nor a start bit: inside a longer run it would
+        // pass the masks above (a one-frame run's own start bit rules it out).
+        return recentCount == 0 || !anyRecent(from: index, to: end - offset + index)
+    }
+
     /// True when frames (start, start + count) are allocated with no start bit, and frame
     /// start + count is not an allocated frame of the same run. Precondition: start is a run start.
     private func runIsExactlyOneAllocation(from start: Int, count: Int) -> Bool {
@@ -263,8 +297,8 @@ public struct FrameAllocator {
     public var metadataBytes: UInt64 { layout.byteCount }
 
     /// The first `stateBytes` bytes of the metadata hold the allocator's state; the rest is the
-    /// run-length summary, a search cache whose upper bounds a search may tighten even when it
-    /// fails (so a refused request changes no state byte, but may change a cache byte).
+    /// run-length summaries, search caches whose upper bounds a search may
+    /// tighten even when it fails (so a refused request changes no state byte, but may change a cache byte).
     public var stateBytes: UInt64 { UInt64(layout.runLengths.firstWord) * 8 }
 
     /// The longest run of consecutive free frames (ignoring alignment). O(n / 64): diagnostics only.
@@ -330,7 +364,7 @@ extension FrameAllocator {
     }
 
     /// Stores free-leaf word `word`, keeping the full-word hierarchy in step (the run lengths are
-    /// raised by the callers that free frames: see raiseRunLengths).
+    /// raised by the callers that free frames: see raiseSummaries).
     @inline(__always) func storeFreeWord(_ word: Int, _ value: UInt64) {
         let wasFull = freeBits.leafWord(word) == ~0
         freeBits.storeLeafWord(word, value)
@@ -350,11 +384,34 @@ extension FrameAllocator {
         return min(64, max(longestRunOfOnes(bits), top + trailingOnes(next)))
     }
 
+    /// The run-length summary for alignment 2^shift (0...6): the plain one for 0, else one of the
+    /// six that follow it in the metadata (same shape, `alignedStride` words apart).
+    @inline(__always) func runLengths(alignmentShift shift: Int) -> RunLengthSummary {
+        if shift == 0 { return runLengths }
+        return RunLengthSummary(
+            words: words, geometry: RunLengthGeometry(layout.alignedRunLengths, shiftedBy: (shift - 1) * layout.alignedStride))
+    }
+
+    /// Exact start_k(word) for k = shift (1...6): min(64, the most consecutive free frames counted
+    /// from a frame of leaf word `word` at a multiple of 2^shift). Bit indices and frame numbers
+    /// agree modulo 64, so the alignment is a bit pattern. O(log^2 64): slow paths only.
+    func longestFreeStretchStarting(inWord word: Int, alignmentShift shift: Int) -> Int {
+        if shift == 0 { return longestFreeStretchStarting(inWord: word) }
+        let bits = freeBits.leafWord(word)
+        let next = word + 1 < layout.leafWords ? freeBits.leafWord(word + 1) : 0
+        return longestRunStarting(at: alignmentPattern(1 << UInt64(shift)), low: bits, high: next)
+    }
+
     /// Marks free frames [start, start + count) allocated as one run.
     func markAllocated(from start: Int, count: Int) {
         if count == 1 { return markSingle(start, free: false) }
-        Self.forEachWord(from: start, to: start + count) { word, mask in
-            storeFreeWord(word, freeBits.leafWord(word) & ~mask)
+        if (start & 63) + count <= 64 {  // one word: no loop
+            let word = start >> 6
+            storeFreeWord(word, freeBits.leafWord(word) & ~bitMask(from: start & 63, to: (start & 63) + count))
+        } else {
+            Self.forEachWord(from: start, to: start + count) { word, mask in
+                storeFreeWord(word, freeBits.leafWord(word) & ~mask)
+            }
         }
         words[layout.startsOffset + (start >> 6)] |= 1 << UInt64(start & 63)
         freeCount -= UInt64(count)
@@ -369,31 +426,60 @@ extension FrameAllocator {
         let startsPosition = layout.startsOffset + word
         words[startsPosition] = free ? words[startsPosition] & ~bit : words[startsPosition] | bit
         freeCount = free ? freeCount + 1 : freeCount - 1
-        if free { raiseRunLengths(from: index, to: index + 1) }
+        if free { raiseSummaries(from: index, to: index + 1) }
     }
 
     /// Marks the run [start, start + count) free again and forgets its start.
     func markFree(from start: Int, count: Int) {
         if count == 1 { return markSingle(start, free: true) }
-        Self.forEachWord(from: start, to: start + count) { word, mask in
-            storeFreeWord(word, freeBits.leafWord(word) | mask)
+        if (start & 63) + count <= 64 {  // one word: no loop
+            let word = start >> 6
+            storeFreeWord(word, freeBits.leafWord(word) | bitMask(from: start & 63, to: (start & 63) + count))
+        } else {
+            Self.forEachWord(from: start, to: start + count) { word, mask in
+                storeFreeWord(word, freeBits.leafWord(word) | mask)
+            }
         }
         words[layout.startsOffset + (start >> 6)] &= ~(1 << UInt64(start & 63))
         freeCount += UInt64(count)
-        raiseRunLengths(from: start, to: start + count)
+        raiseSummaries(from: start, to: start + count)
     }
 
-    /// After frames [start, end) became free: raises the run-length byte of every word with a
-    /// frame p <= end - 1 whose stretch grew. Those frames lie in the free stretch around the run;
-    /// frames more than 64 below `start` already counted >= 64 and the cap is 64, so the stretch
-    /// is only measured up to 64 frames each side: [low, high).
-    @inline(__always) func raiseRunLengths(from start: Int, to end: Int) {
+    /// After frames [start, end) became free: raises the run-length bytes (all seven alignments)
+    /// of every word with a frame p <= end - 1 whose stretch grew. Those frames lie in the free
+    /// stretch [low, high) around the run; frames more than 64 below `start` already counted >= 64
+    /// and the cap is 64, so the stretch is only measured up to 64 frames each side. In word w the
+    /// new stretch's longest part aligned to 2^k starts at the first multiple of 2^k at or after
+    /// max(low, 64w) (every other stretch of the word is unchanged), so each raise is exact.
+    @inline(__always) func raiseSummaries(from start: Int, to end: Int) {
         let low = start - freeFramesBelow(start)
         let high = firstNonFree(from: end, limit: end + 64)
         var word = low >> 6
         while word <= (end - 1) >> 6 {
-            runLengths.raise(word, to: min(64, high - max(low, word * 64)))
+            let from = max(low, word * 64)
+            runLengths.raise(word, to: min(64, high - from))
+            raiseAlignedRunLengths(word, stretchFrom: from, to: min(high, word * 64 + 64), high: high)
             word += 1
+        }
+    }
+
+    /// The six aligned bytes of leaf word `word` for the new stretch [from, high): read in place
+    /// (they lie `alignedStride` words apart), a summary is built only for a byte that must rise.
+    /// `limit` = min(high, end of the word): an aligned start must lie before it.
+    @inline(__always) private func raiseAlignedRunLengths(_ word: Int, stretchFrom from: Int, to limit: Int, high: Int) {
+        var position = layout.alignedRunLengths.firstWord + (word >> 3)
+        let byteShift = UInt64((word & 7) * 8)
+        var shift = 1
+        while shift <= 6 {
+            let mask = (1 << shift) - 1
+            let alignedFrom = (from + mask) & ~mask
+            guard alignedFrom < limit else { return }  // larger alignments start later still
+            let value = min(64, high - alignedFrom)
+            if Int(truncatingIfNeeded: words[position] >> byteShift) & 0xFF < value {
+                runLengths(alignmentShift: shift).raise(word, to: value)
+            }
+            position += layout.alignedStride
+            shift += 1
         }
     }
 

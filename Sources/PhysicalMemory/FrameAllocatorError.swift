@@ -76,6 +76,10 @@ public enum FrameAllocatorInvariantViolation: Equatable, Sendable {
     /// leaf word `byte`; above, from the maximum of its 8 children (or a byte past a level's end
     /// is not 0).
     case runLengthMismatch(level: Int, byte: Int)
+    /// A byte of the run lengths for `alignment` (2...64) is wrong, as for runLengthMismatch with
+    /// stretches starting at multiples of the alignment (level == the tree's level count: an entry
+    /// of its search-start table).
+    case alignedRunLengthMismatch(alignment: Int, level: Int, byte: Int)
     /// The recorded free count differs from the number of free bits.
     case freeCountMismatch(recorded: UInt64, counted: UInt64)
     /// The number of managed bits differs from totalFrames.

@@ -86,3 +86,18 @@ import MemoryCore
 
 /// Number of consecutive set bits at the bottom of `word` (the free frames that start a word).
 @inline(__always) func trailingOnes(_ word: UInt64) -> Int { (~word).trailingZeroBitCount }
+
+/// The largest n in 0...64 such that n set bits of the 128-bit value (high:low) start at a
+/// position of `allowed` in the low word: the longest free stretch starting at an allowed place
+/// (a binary search over runStartMask, O(log^2 64) word operations: slow paths only).
+func longestRunStarting(at allowed: UInt64, low: UInt64, high: UInt64) -> Int {
+    if low & allowed == 0 { return 0 }
+    if runStartMask(low: low, high: high, length: 64) & allowed != 0 { return 64 }
+    var found = 1  // runs of `found` start at an allowed place, runs of `missing` do not
+    var missing = 64
+    while missing - found > 1 {
+        let middle = (found + missing) / 2
+        if runStartMask(low: low, high: high, length: middle) & allowed != 0 { found = middle } else { missing = middle }
+    }
+    return found
+}

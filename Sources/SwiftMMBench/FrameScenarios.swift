@@ -7,6 +7,9 @@
 // Both allocators see the same QEMU-like 6 GiB map (usable [0, 0x9f000) [1 MiB, 3 GiB)
 // [4 GiB, 7 GiB), first MiB and a 2 MiB kernel image reserved) and the same pre-held frames, and
 // both are first fit, so they return the same frames: each scenario checks that once before timing.
+#if canImport(Glibc)
+import Glibc
+#endif
 import MemoryCore
 import PhysicalMemory
 
@@ -100,20 +103,25 @@ struct SixGiBMachine {
         naive = NaiveBitmapFrameAllocator(frameCount: Int(usable.span.end.raw), usable: usable)
     }
 
-    /// Holds the lowest `count` usable frames in both allocators.
+    /// Holds the lowest `count` usable frames in both allocators. The naive peer is given the
+    /// frames ours returned (each must be free there) rather than searching for each one from
+    /// frame 0: the setup is untimed, and a quadratic setup made callgrind runs take minutes.
     func holdLowest(_ count: Int) {
-        for _ in 0 ..< count {
-            let frame = try! ours.allocate()
-            precondition(naive.allocate() == Int(frame.raw), "peers disagree while holding frames")
-        }
+        for _ in 0 ..< count { holdInNaive(try! ours.allocate()) }
     }
 
-    /// Holds the first `count` usable frames, then frees all but every `stride`-th of them.
-    func fragmentLowest(_ count: Int, keepingEvery stride: Int) {
+    private func holdInNaive(_ frame: FrameNumber) {
+        frameBenchCheck(!naive.isUsed(Int(frame.raw)), "peers disagree while holding frames")
+        naive.set(Int(frame.raw))
+    }
+
+    /// Holds the first `count` usable frames, then frees those whose position i (0 ..< count)
+    /// `keep(i)` does not keep.
+    func fragmentLowest(_ count: Int, keeping keep: (Int) -> Bool) {
         var held: [FrameNumber] = []
         for _ in 0 ..< count { held.append(try! ours.allocate()) }
-        for _ in 0 ..< count { _ = naive.allocate() }
-        for (index, frame) in held.enumerated() where index % stride != 0 {
+        for frame in held { holdInNaive(frame) }
+        for (index, frame) in held.enumerated() where !keep(index) {
             try! ours.free(frame)
             naive.free(Int(frame.raw))
         }
@@ -125,9 +133,68 @@ struct SixGiBMachine {
 
 func runFrameAllocatorScenarios() {
     let perGiB = FrameAllocator.metadataByteCount(managing: FrameRange(FrameNumber(0), FrameNumber(GiB / frameSize)))
-    singlePairScenario(metadataPerGiB: perGiB)
-    fragmentedRunScenario(count: 64, alignment: 64, scenario: "frame_run64_fragmented", operations: 1000)
-    fragmentedRunScenario(count: 8, alignment: 8, scenario: "frame_run8_fragmented", operations: 1000)
+    if frameScenarioSelected("frame_single_pair") { singlePairScenario(metadataPerGiB: perGiB) }
+    fragmentedRunScenario(count: 64, alignment: 64, .heldEvery(7), scenario: "frame_run64_fragmented")
+    fragmentedRunScenario(count: 8, alignment: 8, .heldEvery(7), scenario: "frame_run8_fragmented")
+    // Free stretches of exactly the run's length that the alignment rules out, in every word:
+    // a summary of stretch lengths alone sees a candidate in each of them.
+    for count in [2, 4, 8, 32] {
+        fragmentedRunScenario(count: count, alignment: count, .misaligned(count), scenario: "frame_run\(count)_misaligned")
+    }
+    // A count that is not a power of two, aligned to the next one: free frames 2, 3, 4 of every 8
+    // hold 3 free frames and an aligned pair but no 3 free frames at a multiple of 4.
+    fragmentedRunScenario(
+        count: 3, alignment: 4, .freeStretch(length: 3, offset: 2, period: 8), scenario: "frame_run3_align4_misaligned")
+    // A run that needs no alignment, longer than every free gap (held every 5th: gaps of 4).
+    fragmentedRunScenario(count: 5, alignment: 1, .heldEvery(5), scenario: "frame_run5_unaligned_fragmented")
+}
+
+/// Traps with `message` unless `condition` holds. SwiftMMBench is built -Ounchecked, where
+/// `precondition` evaluates nothing: a check written as precondition(naive.allocate() == ...)
+/// skipped the call itself (until round 11 the single-pair naive peer held no frames at all, so
+/// it allocated frame 768 each time, and no check here ran).
+func frameBenchCheck(_ condition: @autoclosure () -> Bool, _ message: StaticString) {
+    if !condition() { fatalError("\(message)") }
+}
+
+/// Scenario filter: env SWIFTMM_FRAME_SCENARIO=text keeps the frame scenarios whose name contains it
+/// (e.g. one scenario under callgrind).
+func frameScenarioSelected(_ name: String) -> Bool {
+    guard let text = getenv("SWIFTMM_FRAME_SCENARIO") else { return true }
+    return name.contains(String(cString: text))
+}
+
+/// Which of the lowest usable frames a fragmented scenario keeps held (position i counts from the
+/// first usable frame, which is a multiple of 64, so i & 63 is the frame's place in its word).
+enum Fragmentation {
+    /// Every `stride`-th frame held: free gaps of stride - 1 frames.
+    case heldEvery(Int)
+    /// Period 2 * length: free frames [length / 2, length / 2 + length), the rest held. Every word
+    /// has free stretches of `length` frames, none of them starting at a multiple of `length`.
+    case misaligned(Int)
+    /// Period `period`: free frames [offset, offset + length), the rest held.
+    case freeStretch(length: Int, offset: Int, period: Int)
+
+    func keeps(_ position: Int) -> Bool {
+        switch self {
+        case .heldEvery(let stride): return position % stride == 0
+        case .misaligned(let length):
+            return Fragmentation.freeStretch(length: length, offset: length / 2, period: 2 * length).keeps(position)
+        case .freeStretch(let length, let offset, let period):
+            let phase = position % period
+            return phase < offset || phase >= offset + length
+        }
+    }
+
+    /// The bench line's fields describing it (held_every= as before for the every-k pattern).
+    var fields: [(String, String)] {
+        switch self {
+        case .heldEvery(let stride): return [("held_every", String(stride)), ("pattern", "held-every")]
+        case .misaligned(let length): return [("free_stretch", String(length)), ("pattern", "misaligned")]
+        case .freeStretch(let length, let offset, let period):
+            return [("free_stretch", String(length)), ("free_offset", String(offset)), ("free_period", String(period))]
+        }
+    }
 }
 
 /// Prints the standard line for ours (contender 0) against the naive peer (contender 1).
@@ -157,7 +224,8 @@ func singlePairScenario(metadataPerGiB: UInt64) {
     let held = 16_384
     machine.holdLowest(held)
     let ours = machine.ours, naive = machine.naive
-    precondition(try! ours.allocate().raw == UInt64(naive.allocate()!), "peers disagree")
+    let ourFrame = try! ours.allocate(), naiveFrame = naive.allocate()
+    frameBenchCheck(ourFrame.raw == UInt64(naiveFrame!), "peers disagree")
     let operations = 2000
     let comparison = compare(
         [
@@ -176,7 +244,7 @@ func singlePairScenario(metadataPerGiB: UInt64) {
                 }
             },
         ], operations: operations)
-    precondition(ours.checkInvariants() == nil, "frame allocator invariants after the benchmark")
+    frameBenchCheck(ours.checkInvariants() == nil, "frame allocator invariants after the benchmark")
     emitVersusNaive(
         scenario: "frame_single_pair", comparison,
         extra: [
@@ -188,17 +256,22 @@ func singlePairScenario(metadataPerGiB: UInt64) {
         ])
 }
 
-/// One aligned run allocate + free per operation, with the lowest 256 MiB fragmented (every 7th
-/// frame held: free gaps of 6 frames), so no run of 8 or more fits there and both searches must
-/// get past it. Runs of 64 (aligned 64) use the full-word summaries; runs of 8 the word-pair masks.
-func fragmentedRunScenario(count: Int, alignment: Int, scenario: String, operations: Int) {
+/// One aligned run allocate + free per operation, with the lowest 256 MiB fragmented (e.g. every
+/// 7th frame held: free gaps of 6 frames), so no run fits there and both searches must get past
+/// it. Runs of 64 (aligned 64) use the full-word summaries; shorter ones the run-length and
+/// aligned-block summaries, then word-pair masks.
+func fragmentedRunScenario(
+    count: Int, alignment: Int, _ fragmentation: Fragmentation, scenario: String, operations: Int = 1000
+) {
+    guard frameScenarioSelected(scenario) else { return }
     let machine = SixGiBMachine()
     defer { machine.release() }
     let fragmented = 65_536
-    machine.fragmentLowest(fragmented, keepingEvery: 7)
+    machine.fragmentLowest(fragmented, keeping: fragmentation.keeps)
     let ours = machine.ours, naive = machine.naive
     let ourRun = try! ours.allocate(count: UInt64(count), alignment: UInt64(alignment))
-    precondition(ourRun.raw == UInt64(naive.allocate(count: count, alignment: alignment)!), "peers disagree")
+    let naiveRun = naive.allocate(count: count, alignment: alignment)
+    frameBenchCheck(naiveRun.map(UInt64.init) == ourRun.raw, "peers disagree")
     try! ours.free(runStartingAt: ourRun, count: UInt64(count))
     naive.free(Int(ourRun.raw), count: count)
     let comparison = compare(
@@ -218,12 +291,11 @@ func fragmentedRunScenario(count: Int, alignment: Int, scenario: String, operati
                 }
             },
         ], operations: operations)
-    precondition(ours.checkInvariants() == nil, "frame allocator invariants after the benchmark")
+    frameBenchCheck(ours.checkInvariants() == nil, "frame allocator invariants after the benchmark")
     emitVersusNaive(
         scenario: scenario, comparison,
         extra: [
             ("run_frames", String(count)), ("alignment_frames", String(alignment)),
-            ("fragmented_frames", String(fragmented)), ("held_every", "7"),
-            ("run_start", String(ourRun.raw)),
-        ])
+            ("fragmented_frames", String(fragmented)),
+        ] + fragmentation.fields + [("run_start", String(ourRun.raw))])
 }

@@ -42,7 +42,7 @@ func boot(normalised map: MemoryMap) throws -> BootedMemory {
     @Test func sixGiBQemuMachine() throws {
         let booted = try boot(qemu6GiBEntries)
         let frames = booted.fixture.allocator
-        // Metadata: 137 328 bytes per GiB of span (7 GiB span here), whole frames, low memory.
+        // Metadata: 168 992 bytes per GiB of span (7 GiB span here), whole frames, low memory.
         #expect(booted.metadata.start == PhysicalAddress(3 * MiB + 0x2000))
         #expect(
             booted.metadata.byteCount == alignUp(FrameAllocator.metadataByteCount(managing: booted.usable.span), to: frameSize)!)

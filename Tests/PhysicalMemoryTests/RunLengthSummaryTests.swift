@@ -56,6 +56,61 @@ import Testing
         }
     }
 
+    /// The search-start table: after random raises and lowers, a search from the table finds what
+    /// a linear scan from word 0 finds, the table keeps its rule (checked by firstMismatch), and a
+    /// broken entry is reported. Values are drawn from a small set too, so thresholds repeat.
+    @Test func searchStartsMatchLinearScan() {
+        var rng = SeededGenerator(seed: 0x5EED_0B19)
+        for fewValues in [false, true] {
+            for leafCount in [1, 9, 65, 600] {
+                let geometry = RunLengthGeometry(leafWords: leafCount, firstWord: 2)
+                let storage = UnsafeMutableRawPointer.allocate(byteCount: geometry.endWord * 8, alignment: 8)
+                defer { storage.deallocate() }
+                let words = MetadataWords(binding: storage, count: geometry.endWord)
+                let values = fewValues ? [0, 1, 2, 4, 8, 16, 32, 64] : Array(0 ... 64)
+                let thresholds = fewValues ? [1, 2, 4, 8, 16, 32, 64] : [1, 2, 3, 5, 8, 13, 33, 64]
+                var model = [Int](repeating: 0, count: leafCount)
+                let summary = RunLengthSummary(words: words, geometry: geometry)
+                summary.rebuild { model[$0] }
+                for _ in 0 ..< 300 {
+                    let leaf = Int.random(in: 0 ..< leafCount, using: &rng)
+                    let value = values.randomElement(using: &rng)!
+                    if value > model[leaf] { summary.raise(leaf, to: value) } else { summary.lower(leaf, to: value) }
+                    model[leaf] = value
+                    let threshold = thresholds.randomElement(using: &rng)!
+                    #expect(summary.firstWordFromSearchStart(atLeast: threshold) == model.firstIndex { $0 >= threshold })
+                    #expect(summary.firstMismatch { model[$0] } == nil)
+                }
+                words[geometry.tableWord] = UInt64(leafCount + 1)  // a start past the leaves
+                #expect(summary.firstMismatch { model[$0] }! == (level: geometry.levelCount, byte: 0))
+            }
+        }
+    }
+
+    /// longestRunStarting against a frame-by-frame count, for every alignment 1...64.
+    @Test func longestRunStartingMatchesBruteForce() {
+        var rng = SeededGenerator(seed: 0x5EED_0B1A)
+        for _ in 0 ..< 1500 {
+            // Sparse, dense and random word pairs, so short, long and capped answers all occur.
+            let a = UInt64.random(in: 0 ... .max, using: &rng), b = UInt64.random(in: 0 ... .max, using: &rng)
+            let low = [a, a | b, a & b, ~0 as UInt64, 0, a | (a >> 1) | (a >> 2)].randomElement(using: &rng)!
+            let high = [b, ~0 as UInt64, 0, ~(a & b)].randomElement(using: &rng)!
+            let bit = { (position: Int) -> Bool in
+                (position < 64 ? low >> UInt64(position) : high >> UInt64(position - 64)) & 1 == 1
+            }
+            for shift in 0 ... 6 {
+                let alignment = 1 << shift
+                var expected = 0
+                for start in stride(from: 0, to: 64, by: alignment) {
+                    var length = 0
+                    while length < 64 && bit(start + length) { length += 1 }
+                    expected = max(expected, length)
+                }
+                #expect(longestRunStarting(at: alignmentPattern(UInt64(alignment)), low: low, high: high) == expected)
+            }
+        }
+    }
+
     @Test func mismatchIsReported() {
         let geometry = RunLengthGeometry(leafWords: 100, firstWord: 0)
         let storage = UnsafeMutableRawPointer.allocate(byteCount: geometry.endWord * 8, alignment: 8)
