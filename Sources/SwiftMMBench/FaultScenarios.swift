@@ -94,5 +94,5 @@ func runFaultScenarios() {
             ("ratio_max", fixed(ratio.max)),
             ("rounds", String(comparison.roundTimes[0].count)),
         ])
-    precondition(memory.checkInvariants(zeroFrame: machine.sharedZeroFrame) == nil, "invariants after the fault bench")
+    benchCheck(memory.checkInvariants(zeroFrame: machine.sharedZeroFrame) == nil, "invariants after the fault bench")
 }

@@ -111,7 +111,7 @@ struct SixGiBMachine {
     }
 
     private func holdInNaive(_ frame: FrameNumber) {
-        frameBenchCheck(!naive.isUsed(Int(frame.raw)), "peers disagree while holding frames")
+        benchCheck(!naive.isUsed(Int(frame.raw)), "peers disagree while holding frames")
         naive.set(Int(frame.raw))
     }
 
@@ -147,14 +147,6 @@ func runFrameAllocatorScenarios() {
         count: 3, alignment: 4, .freeStretch(length: 3, offset: 2, period: 8), scenario: "frame_run3_align4_misaligned")
     // A run that needs no alignment, longer than every free gap (held every 5th: gaps of 4).
     fragmentedRunScenario(count: 5, alignment: 1, .heldEvery(5), scenario: "frame_run5_unaligned_fragmented")
-}
-
-/// Traps with `message` unless `condition` holds. SwiftMMBench is built -Ounchecked, where
-/// `precondition` evaluates nothing: a check written as precondition(naive.allocate() == ...)
-/// skipped the call itself (until round 11 the single-pair naive peer held no frames at all, so
-/// it allocated frame 768 each time, and no check here ran).
-func frameBenchCheck(_ condition: @autoclosure () -> Bool, _ message: StaticString) {
-    if !condition() { fatalError("\(message)") }
 }
 
 /// Scenario filter: env SWIFTMM_FRAME_SCENARIO=text keeps the frame scenarios whose name contains it
@@ -225,7 +217,7 @@ func singlePairScenario(metadataPerGiB: UInt64) {
     machine.holdLowest(held)
     let ours = machine.ours, naive = machine.naive
     let ourFrame = try! ours.allocate(), naiveFrame = naive.allocate()
-    frameBenchCheck(ourFrame.raw == UInt64(naiveFrame!), "peers disagree")
+    benchCheck(ourFrame.raw == UInt64(naiveFrame!), "peers disagree")
     let operations = 2000
     let comparison = compare(
         [
@@ -244,7 +236,7 @@ func singlePairScenario(metadataPerGiB: UInt64) {
                 }
             },
         ], operations: operations)
-    frameBenchCheck(ours.checkInvariants() == nil, "frame allocator invariants after the benchmark")
+    benchCheck(ours.checkInvariants() == nil, "frame allocator invariants after the benchmark")
     emitVersusNaive(
         scenario: "frame_single_pair", comparison,
         extra: [
@@ -271,7 +263,7 @@ func fragmentedRunScenario(
     let ours = machine.ours, naive = machine.naive
     let ourRun = try! ours.allocate(count: UInt64(count), alignment: UInt64(alignment))
     let naiveRun = naive.allocate(count: count, alignment: alignment)
-    frameBenchCheck(naiveRun.map(UInt64.init) == ourRun.raw, "peers disagree")
+    benchCheck(naiveRun.map(UInt64.init) == ourRun.raw, "peers disagree")
     try! ours.free(runStartingAt: ourRun, count: UInt64(count))
     naive.free(Int(ourRun.raw), count: count)
     let comparison = compare(
@@ -291,7 +283,7 @@ func fragmentedRunScenario(
                 }
             },
         ], operations: operations)
-    frameBenchCheck(ours.checkInvariants() == nil, "frame allocator invariants after the benchmark")
+    benchCheck(ours.checkInvariants() == nil, "frame allocator invariants after the benchmark")
     emitVersusNaive(
         scenario: scenario, comparison,
         extra: [

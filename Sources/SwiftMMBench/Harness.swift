@@ -6,6 +6,14 @@
 import Glibc
 #endif
 
+/// Traps with `message` unless `condition` holds. SwiftMMBench is built -Ounchecked, where
+/// `precondition` evaluates nothing: a check written as precondition(naive.allocate() == ...)
+/// skipped the call itself (until round 11 the single-pair naive peer held no frames at all, so
+/// it allocated frame 768 each time, and no check in the frame, fault or ladder scenarios ran).
+func benchCheck(_ condition: @autoclosure () -> Bool, _ message: StaticString) {
+    if !condition() { fatalError("\(message)") }
+}
+
 /// Monotonic nanoseconds.
 @inline(__always) func monotonicNanoseconds() -> UInt64 {
     var ts = timespec()

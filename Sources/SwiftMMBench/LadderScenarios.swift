@@ -121,7 +121,7 @@ func mallocRung(
 func mmapRung(_ name: String, flags: Int32) -> LadderRung {
     LadderRung(name: name, bytes: ladderLargeBytes) { stamp in
         let mapping = mmap(nil, ladderLargeBytes, PROT_READ | PROT_WRITE, flags, -1, 0)!
-        precondition(mapping != UnsafeMutableRawPointer(bitPattern: -1), "mmap failed")
+        benchCheck(mapping != UnsafeMutableRawPointer(bitPattern: -1), "mmap failed")
         let value = ladderTouch(mapping, byteCount: ladderLargeBytes, stamp: stamp)
         munmap(mapping, ladderLargeBytes)
         return value
