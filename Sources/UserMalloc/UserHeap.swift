@@ -49,6 +49,9 @@ public struct UserHeap<Source: PageSource> {
     /// decides the size of its next span (SpanSizing.swift). Kept apart from `classes` so the
     /// malloc fast path's array stays dense.
     @usableFromInline var classSpanBytes: InlineArray<48, Int> = InlineArray(repeating: 0)
+    /// Per size class: bytes (medium block sizes) of its live light blocks, served from the
+    /// medium regions while the class holds no span (UserHeap+Light.swift).
+    @usableFromInline var lightBytes: InlineArray<48, Int> = InlineArray(repeating: 0)
     /// The granule map: which granules are the heap's and what owns each (GranuleMap.swift).
     @usableFromInline var directory = GranuleMap()
     /// Empty spans kept for reuse, one list per span size (index shift - SpanRef.smallestShift),
@@ -144,7 +147,7 @@ public struct UserHeap<Source: PageSource> {
         if byteCount <= SizeClass.largestByteCount && alignment <= SpanRef.dataOffset {
             let base = SizeClass.index(forByteCount: max(byteCount, alignment))
             let index = SizeClass.index(atLeast: base, alignedTo: alignment)
-            guard let block = allocateSmall(classIndex: index) else { throw .outOfMemory }
+            guard let block = allocateSmallAligned(classIndex: index, alignment: alignment) else { throw .outOfMemory }
             return userPointer(block.address)
         }
         guard let address = allocateBeyondSmall(byteCount: byteCount, alignment: alignment) else {
