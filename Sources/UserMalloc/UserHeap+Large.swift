@@ -137,8 +137,12 @@ extension UserHeap {
         var bestBytes = 0
         for block in largeCache where block.address & UInt(alignment - 1) == 0 {
             let bytes = Int(block.header.mappedBytes)
+            // Not bigger than needed beats bigger; among the former the largest, the latter the smallest.
             let better =
-                best == nil || (bytes <= neededBytes ? bestBytes > neededBytes || bytes > bestBytes : bestBytes > neededBytes && bytes < bestBytes)
+                best == nil
+                || (bytes <= neededBytes
+                    ? bestBytes > neededBytes || bytes > bestBytes
+                    : bestBytes > neededBytes && bytes < bestBytes)
             if better {
                 best = block
                 bestBytes = bytes

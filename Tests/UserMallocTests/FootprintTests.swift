@@ -304,7 +304,9 @@ func smallSpans(of heap: UserHeap<FakePageSource>) -> [(base: UInt, bytes: Int, 
         for seed: UInt64 in [1, 2, 3] {
             let (held, live) = try run(liveTarget: liveTarget, seed: seed)
             #expect(live >= 64 << 10)
-            #expect(Double(held) / Double(live) <= bound, "live target \(liveTarget), seed \(seed): held \(held) for \(live) live")
+            #expect(
+                Double(held) / Double(live) <= bound,
+                "live target \(liveTarget), seed \(seed): held \(held) for \(live) live")
         }
     }
 }
