@@ -170,11 +170,15 @@ extension UserHeap {
 
     /// trim() for the large tier: unmaps every cached mapping.
     @inlinable mutating func releaseCachedLarge() {
-        while let block = largeCache.popFirst() {
-            counters.cachedLargeBlocks -= 1
-            counters.cachedLargeBytes -= Int(block.header.mappedBytes)
-            unmapToSource(block.base, byteCount: Int(block.header.mappedBytes))
-        }
+        while releaseOneCachedLarge() {}
+    }
+
+    /// Unmaps the most recently cached mapping; false when the cache is empty.
+    @inlinable mutating func releaseOneCachedLarge() -> Bool {
+        guard let block = largeCache.first else { return false }
+        uncacheLarge(block)
+        unmapToSource(block.base, byteCount: Int(block.header.mappedBytes))
+        return true
     }
 
     /// realloc of a large block to `byteCount` (still a large size) by remapping its mapping;

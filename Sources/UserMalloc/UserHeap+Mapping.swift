@@ -74,11 +74,7 @@ extension UserHeap {
     /// cached large mappings next to fresh ones). In a steady state no mapping sets a peak, so
     /// the caches keep their hysteresis.
     @inlinable mutating func releaseIdleBeforePeak(adding byteCount: Int) {
-        while counters.heldBytes + byteCount > counters.peakHeldBytes, let block = largeCache.popFirst() {
-            counters.cachedLargeBlocks -= 1
-            counters.cachedLargeBytes -= Int(block.header.mappedBytes)
-            unmapToSource(block.base, byteCount: Int(block.header.mappedBytes))
-        }
+        while counters.heldBytes + byteCount > counters.peakHeldBytes, releaseOneCachedLarge() {}
         var shift = SpanRef.largestShift
         while counters.heldBytes + byteCount > counters.peakHeldBytes, counters.cachedEmptySpans > 0 {
             if let span = popEmptySpan(shift: shift) { releaseSpan(span) } else { shift -= 1 }
