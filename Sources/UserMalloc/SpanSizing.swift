@@ -58,6 +58,11 @@
     /// ... and the bytes of medium blocks its light blocks may hold before it gets a span.
     @inlinable static var lightByteLimit: Int { 4096 }
 
+    /// Light mallocs between two halvings of the classes' light scores, and the score that makes
+    /// a class busy in time (half of a window: UserHeap+Light.swift, isBusyInTime).
+    @inlinable static var lightWindow: Int { 128 }
+    @inlinable static var busyLightScore: Int { 64 }
+
     /// The light-block bytes class `index` may hold: lightByteLimit, or its minimum span when
     /// that is larger (room for one block of the 4096-byte class).
     @inlinable static func lightByteLimit(forClass index: Int) -> Int {

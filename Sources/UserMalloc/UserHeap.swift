@@ -52,6 +52,10 @@ public struct UserHeap<Source: PageSource> {
     /// Per size class: bytes (medium block sizes) of its live light blocks, served from the
     /// medium regions while the class holds no span (UserHeap+Light.swift).
     @usableFromInline var lightBytes: InlineArray<48, Int> = InlineArray(repeating: 0)
+    /// Per size class: its recent light mallocs (UserHeap+Light.swift, isBusyInTime), and the
+    /// light mallocs since the scores were last halved.
+    @usableFromInline var lightScores: InlineArray<48, UInt16> = InlineArray(repeating: 0)
+    @usableFromInline var lightMallocsInWindow = 0
     /// The granule map: which granules are the heap's and what owns each (GranuleMap.swift).
     @usableFromInline var directory = GranuleMap()
     /// Empty spans kept for reuse, one list per span size (index shift - SpanRef.smallestShift),
