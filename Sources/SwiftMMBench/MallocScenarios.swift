@@ -356,6 +356,9 @@ func runMallocScenario(
                 ("peak_small_span_bytes", String(statistics.peakComposition.smallSpanBytes)),
                 ("peak_cached_span_bytes", String(statistics.peakComposition.cachedEmptySpanBytes)),
                 ("peak_medium_bytes", String(statistics.peakComposition.mediumRegionBytes)),
+                ("peak_medium_live_bytes", String(statistics.peakComposition.liveMediumBytes)),
+                ("peak_large_bytes", String(statistics.peakComposition.largeBytes)),
+                ("peak_mapping_bytes", String(statistics.peakComposition.mappingBytes)),
             ]
         }
         fields.append(("verify_failures", String(failures[index])))

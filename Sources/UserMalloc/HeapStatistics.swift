@@ -34,6 +34,9 @@ public struct HeapStatistics: Sendable {
     /// Bytes of the medium regions (each 16 ... 256 KiB).
     public var mediumRegionBytes = 0
     public var liveMediumBlocks = 0
+    /// Payload bytes of the live medium blocks (light blocks included), counted apart so the
+    /// peak composition can say how full the regions were.
+    public var liveMediumBytes = 0
     public var largeBlocks = 0
     /// Freed large mappings kept for reuse, and their bytes.
     public var cachedLargeBlocks = 0
@@ -76,6 +79,9 @@ public struct HeapStatistics: Sendable {
             peakComposition = HeldComposition(
                 smallSpanBytes: smallSpanBytes - cachedEmptySpanBytes, cachedEmptySpanBytes: cachedEmptySpanBytes,
                 mediumRegionBytes: mediumRegionBytes, liveBytes: liveBytes)
+            peakComposition.liveMediumBytes = liveMediumBytes
+            peakComposition.largeBytes = heldBytes - bytes - smallSpanBytes - mediumRegionBytes - directoryBytes
+            peakComposition.mappingBytes = bytes
         }
     }
 
@@ -97,7 +103,10 @@ public struct SizeClassStatistics: Equatable, Sendable {
     public var slotSize = 0
     /// Spans currently assigned to the class (cached empty spans belong to no class).
     public var spans = 0
+    /// Live blocks, light ones included.
     public var liveBlocks = 0
+    /// Of those, light blocks: served from the medium regions (UserHeap+Light.swift).
+    public var lightBlocks = 0
     /// Carved slots on free lists plus never-carved slots, over the class's spans.
     public var freeSlots = 0
 
@@ -110,6 +119,13 @@ public struct HeldComposition: Equatable, Sendable {
     public var cachedEmptySpanBytes = 0
     public var mediumRegionBytes = 0
     public var liveBytes = 0
+    /// Of those live bytes, the medium payloads (light blocks included).
+    public var liveMediumBytes = 0
+    /// Large mappings, live and cached.
+    public var largeBytes = 0
+    /// The mapping that reached the peak (a span, region, large block or granule map; not yet
+    /// in the tier counts above).
+    public var mappingBytes = 0
 
     @inlinable public init() {}
 

@@ -2,7 +2,10 @@
 // segregated free lists (TLSF-style bins) so that both allocation and free are O(1).
 //
 // Block layout (all offsets in bytes, every block 16-aligned, size a multiple of 16, >= 64):
-//   word 0: tag (0xB10C << 48) | size | inUse (bit 0)     size counts the 16-byte header
+//   word 0: tag (0xB10C << 48) | light class (bits 40-47) | size | inUse (bit 0)
+//           size counts the 16-byte header; light class is c + 1 for an in-use block that serves
+//           small size class c while c is light (UserHeap+Light.swift), 0 otherwise (every
+//           writeHeader clears it: a free block and a medium block carry 0)
 //   word 1: size of the physically previous block (0 for the first block of a region)
 //   payload (user bytes) from +16; while free, payload words 0 and 1 are the bin's next/previous
 // Region layout: header (64) | block-start bitmap (2048) | blocks ... | sentinel (16, in use,
@@ -24,7 +27,10 @@ import MemoryCore
 @usableFromInline struct MediumBlock: Equatable {
     @inlinable static var tag: UInt64 { 0xB10C << 48 }
     @inlinable static var tagMask: UInt64 { 0xFFFF << 48 }
-    @inlinable static var sizeMask: UInt64 { 0x0000_FFFF_FFFF_FFF0 }
+    /// Regions are at most 256 KiB, so sizes fit far below bit 40.
+    @inlinable static var sizeMask: UInt64 { 0x0000_00FF_FFFF_FFF0 }
+    @inlinable static var lightClassShift: UInt64 { 40 }
+    @inlinable static var lightClassMask: UInt64 { 0xFF << 40 }
     @inlinable static var inUseBit: UInt64 { 1 }
     @inlinable static var headerBytes: Int { 16 }
     /// Smallest block: header + two free-list links + 16 spare bytes (smaller splits are kept).
@@ -39,6 +45,16 @@ import MemoryCore
     @inlinable @inline(__always) var size: Int { Int(truncatingIfNeeded: sizeWord & Self.sizeMask) }
     @inlinable @inline(__always) var isInUse: Bool { sizeWord & Self.inUseBit != 0 }
     @inlinable @inline(__always) var payload: UInt { address &+ UInt(Self.headerBytes) }
+    /// The small class this in-use block serves as a light block, or nil for a medium block.
+    @inlinable var lightClass: Int? {
+        let field = Int(truncatingIfNeeded: (sizeWord & Self.lightClassMask) &>> Self.lightClassShift)
+        return field == 0 ? nil : field &- 1
+    }
+
+    /// Marks an in-use block as serving small class `index` (0 ..< SizeClass.count).
+    @inlinable func markLight(classIndex index: Int) {
+        storeWord(sizeWord & ~Self.lightClassMask | UInt64(index &+ 1) &<< Self.lightClassShift, at: address, 0)
+    }
     @inlinable @inline(__always) var following: MediumBlock { MediumBlock(address: address &+ UInt(size)) }
 
     @inlinable @inline(__always) var previousSize: Int {
@@ -111,6 +127,27 @@ extension MediumBlock: IntrusiveListNode {
         if lists[bin].isEmpty { nonEmpty[bin &>> 6] &= ~(1 &<< UInt64(bin & 63)) }
         return block
     }
+
+    /// A block of >= `size` bytes from the bin `size` itself falls in (whose blocks the
+    /// constant-time search skips, as not all of them fit), looking at most at its first
+    /// `fitScanLimit` blocks; nil when none fits. Asked only before a new region would be mapped:
+    /// a freed block of exactly the size asked for again (a light class's block, a buffer
+    /// reallocated to its old size) is reused instead of costing a region.
+    @inlinable mutating func takeFit(atLeast size: Int) -> MediumBlock? {
+        let bin = Self.bin(ofFreeSize: size)
+        var scanned = 0
+        for block in lists[bin] {
+            if block.size >= size {
+                remove(block)
+                return block
+            }
+            scanned += 1
+            if scanned == Self.fitScanLimit { return nil }
+        }
+        return nil
+    }
+
+    @inlinable static var fitScanLimit: Int { 16 }
 
     @inlinable mutating func remove(_ block: MediumBlock) {
         let bin = Self.bin(ofFreeSize: block.size)

@@ -20,10 +20,21 @@
 // because a class that gets busy moves on to spans that are >= 15/16 slots.
 //
 // Medium regions (16 ... 256 KiB, powers of two): the smallest that holds the request and is at
-// least the bytes the medium tier already holds (doubling), capped at 256 KiB. A program with one
-// 5 KB block holds a 16 KiB region, not 256 KiB. (Growing by half, as spans do, was measured and
-// undone: more, smaller regions fragment more: glibc-thread's medium peak 64 -> 80 KiB, git-log's
-// footprint 1.75 -> 1.79.)
+// least a quarter of the bytes the medium tier already holds, capped at 256 KiB. A program with
+// one 5 KB block holds a 16 KiB region, not 256 KiB. History: doubling (at least all the tier
+// holds) let a new region double the tier (glibc-thread: a 64 KiB region on top of 82 KiB of
+// regions at its peak); growing by half was measured worse than doubling in issue 10 (before
+// light classes and the idle-memory rule); with both, a quarter measured best (issue 11, footprint
+// doubling -> quarter: glibc-thread 3.44 -> 3.01, larson-1000 1.65 -> 1.56, gcc 1.60 -> 1.56,
+// larson-5000 1.34 -> 1.32; the other scenarios within 0.01).
+//
+// Light classes (UserHeap+Light.swift): classes of >= smallestLightSlot bytes take their first
+// blocks from the medium regions, up to lightByteLimit bytes, before their first span. Measured
+// (footprint, slot/limit): 256/4 KiB glibc-thread 3.01, espresso 2.11, larson-1000 1.56;
+// 256/16 KiB 2.42, 2.09, 1.84; 128/4 KiB 2.67, 1.90, 1.68; 64/4 KiB 2.54, 1.82, 1.65; 64/2 KiB
+// 3.56, 1.98, 1.62. Lower slots or higher limits help the light-class scenarios but leave a
+// promoted class's light blocks scattered over regions (larson: every class of >= 256 bytes gets
+// busy), so the setting that worsens no scenario was kept.
 
 /// The size policy of new small spans and medium regions.
 @usableFromInline enum SpanSizing {
@@ -42,12 +53,28 @@
         return min(max(grown, minimumShift(forClass: index)), SpanRef.largestShift)
     }
 
+    /// Light classes (UserHeap+Light.swift): the smallest slot size a light class may have ...
+    @inlinable static var smallestLightSlot: Int { 256 }
+    /// ... and the bytes of medium blocks its light blocks may hold before it gets a span.
+    @inlinable static var lightByteLimit: Int { 4096 }
+
+    /// Light mallocs between two halvings of the classes' light scores, and the score that makes
+    /// a class busy in time (half of a window: UserHeap+Light.swift, isBusyInTime).
+    @inlinable static var lightWindow: Int { 128 }
+    @inlinable static var busyLightScore: Int { 64 }
+
+    /// The light-block bytes class `index` may hold: lightByteLimit, or its minimum span when
+    /// that is larger (room for one block of the 4096-byte class).
+    @inlinable static func lightByteLimit(forClass index: Int) -> Int {
+        max(lightByteLimit, 1 << minimumShift(forClass: index))
+    }
+
     /// The bytes of a new medium region whose free block can serve a search from bin `bin`, when
     /// the medium tier already holds `heldBytes` in regions; nil when no region can.
     @inlinable static func regionByteCount(servingBin bin: Int, heldBytes: Int) -> Int? {
         let needed = MediumBins.lowestSize(ofBin: bin) + RegionRef.overheadBytes
         var bytes = RegionRef.smallestByteCount
-        while bytes < needed || bytes < heldBytes {
+        while bytes < needed || bytes < heldBytes / 4 {
             if bytes == RegionRef.alignment { return needed <= bytes ? bytes : nil }
             bytes <<= 1
         }

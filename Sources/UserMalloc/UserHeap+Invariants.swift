@@ -17,6 +17,9 @@ public enum HeapInvariantViolation: Equatable, Sendable {
     case spanState(span: VirtualAddress, state: Int)
     case partialList(classIndex: Int)
     case classSpanBytes(classIndex: Int, counted: Int, recorded: Int)
+    /// The medium blocks marked light for a class do not add up to its recorded light bytes, or
+    /// a marked block is free, names no class, or is smaller than the class's slot.
+    case lightBytes(classIndex: Int, counted: Int, recorded: Int)
     case emptyCache(counted: Int, recorded: Int)
     case regionCanary(region: VirtualAddress)
     case regionBlocks(block: VirtualAddress)
@@ -47,11 +50,14 @@ struct InvariantTally {
     @usableFromInline var spanBytes = 0
     /// Per class: bytes of its current, partial and full spans.
     @usableFromInline var classSpanBytes: InlineArray<48, Int> = InlineArray(repeating: 0)
+    /// Per class: sizes of the in-use medium blocks marked light for it.
+    @usableFromInline var lightBytes: InlineArray<48, Int> = InlineArray(repeating: 0)
     @usableFromInline var regions = 0
     @usableFromInline var regionBytes = 0
     @usableFromInline var emptyRegions = 0
     @usableFromInline var largeBlocks = 0
     @usableFromInline var liveMediumBlocks = 0
+    @usableFromInline var liveMediumBytes = 0
     @usableFromInline var freeMediumBlocks = 0
 }
 
@@ -226,9 +232,16 @@ extension UserHeap {
                 offset + block.size <= sentinelOffset, block.previousSize == previousSize,
                 region.isBlockStart(offset)
             else { return .regionBlocks(block: blockAt) }
+            if let index = block.lightClass {
+                guard block.isInUse, index < SizeClass.count,
+                    block.size - MediumBlock.headerBytes >= SizeClass.byteCount(ofClass: index)
+                else { return .lightBytes(classIndex: index, counted: -1, recorded: lightBytes[min(index, SizeClass.count - 1)]) }
+                tally.lightBytes[index] += block.size
+            }
             if block.isInUse {
                 used += block.size
                 tally.liveMediumBlocks += 1
+                tally.liveMediumBytes += block.size - MediumBlock.headerBytes
                 tally.liveBytes += block.size - MediumBlock.headerBytes
             } else {
                 guard !previousFree else { return .regionAdjacentFree(block: blockAt) }
@@ -316,12 +329,16 @@ extension UserHeap {
     }
 
     func checkTotals(_ tally: InvariantTally) -> HeapInvariantViolation? {
+        for index in 0 ..< SizeClass.count where tally.lightBytes[index] != lightBytes[index] {
+            return .lightBytes(classIndex: index, counted: tally.lightBytes[index], recorded: lightBytes[index])
+        }
         guard tally.emptyRegions == emptyRegionCount else {
             return .emptyRegions(counted: tally.emptyRegions, recorded: emptyRegionCount)
         }
         guard tally.spans == counters.smallSpans, tally.regions == counters.mediumRegions,
             tally.spanBytes == counters.smallSpanBytes, tally.regionBytes == counters.mediumRegionBytes,
             tally.largeBlocks == counters.largeBlocks, tally.liveMediumBlocks == counters.liveMediumBlocks,
+            tally.liveMediumBytes == counters.liveMediumBytes,
             counters.directoryBytes == directory.capacity
         else { return .tierCounts }
         // liveHeadroom < 0 would be live bytes above their recorded peak.
@@ -340,7 +357,8 @@ extension UserHeap {
 }
 
 extension UserHeap {
-    /// Counts for small class `index` (0 ..< SizeClass.count), by walking the spans: O(spans).
+    /// Counts for small class `index` (0 ..< SizeClass.count), by walking the spans and the
+    /// medium regions (for its light blocks): O(spans + medium blocks).
     public func statistics(ofClass index: Int) -> SizeClassStatistics {
         var result = SizeClassStatistics()
         result.slotSize = SizeClass.byteCount(ofClass: index)
@@ -353,6 +371,15 @@ extension UserHeap {
             result.liveBlocks += Int(span.header.usedCount)
             result.freeSlots += capacity - Int(span.header.usedCount)
         }
+        for region in regions {
+            var offset = RegionRef.firstBlockOffset
+            while offset < region.sentinelOffset {
+                let block = MediumBlock(address: region.address + UInt(offset))
+                if block.lightClass == index { result.lightBlocks += 1 }
+                offset += block.size
+            }
+        }
+        result.liveBlocks += result.lightBlocks
         return result
     }
 }

@@ -11,13 +11,12 @@ extension UserHeap {
         let blockSize = max((byteCount &+ 15) & ~15 &+ MediumBlock.headerBytes, MediumBlock.minimumBytes)
         let searchSize = alignment <= 16 ? blockSize : blockSize + alignment + MediumBlock.minimumBytes
         let bin = MediumBins.bin(ofRequest: searchSize)
-        var found = bins.firstNonEmpty(atLeast: bin)
-        if found == nil {
+        var candidate = bins.firstNonEmpty(atLeast: bin).map { bins.takeFirst(bin: $0) } ?? bins.takeFit(atLeast: searchSize)
+        if candidate == nil {
             guard mapRegion(servingBin: bin) else { return nil }
-            found = bins.firstNonEmpty(atLeast: bin)
+            candidate = bins.firstNonEmpty(atLeast: bin).map { bins.takeFirst(bin: $0) }
         }
-        guard let found else { return nil }
-        var block = bins.takeFirst(bin: found)
+        guard var block = candidate else { return nil }
         if alignment > 16 { block = splitForAlignment(block, alignment: alignment) }
         let size = splitTail(of: block, keeping: blockSize)
         block.writeHeader(size: size, inUse: true)
@@ -25,6 +24,7 @@ extension UserHeap {
         if region.header.usedBytes == 0 { emptyRegionCount -= 1 }
         region.header.usedBytes &+= UInt64(size)
         counters.liveMediumBlocks += 1
+        counters.liveMediumBytes += size - MediumBlock.headerBytes
         counters.noteLive(size - MediumBlock.headerBytes)
         return block.payload
     }
@@ -114,8 +114,10 @@ extension UserHeap {
     /// Frees a validated in-use block: merge with free neighbours, bin it, maybe drop the region.
     @inlinable mutating func releaseMediumBlock(_ block: MediumBlock, region: RegionRef) {
         let size = block.size
+        if let index = block.lightClass { lightBytes[index] -= size }
         region.header.usedBytes &-= UInt64(size)
         counters.liveMediumBlocks -= 1
+        counters.liveMediumBytes -= size - MediumBlock.headerBytes
         counters.noteFreed(size - MediumBlock.headerBytes)
         var start = block
         var merged = size
@@ -221,6 +223,7 @@ extension UserHeap {
         let kept = splitTail(of: block, keeping: needed)
         block.writeHeader(size: kept, inUse: true)
         region.header.usedBytes = region.header.usedBytes &- UInt64(size) &+ UInt64(kept)
+        counters.liveMediumBytes += kept - size
         counters.noteLive(kept - size)
         return true
     }

@@ -84,6 +84,8 @@ extension UserHeap {
         case .small:
             return byteCount <= block.usableBytes && (byteCount > block.usableBytes / 2 || block.usableBytes <= 64)
         case .medium(let medium):
+            // A light block keeps its size (its class's byte count must stay exact): the small rule.
+            if medium.lightClass != nil { return byteCount <= block.usableBytes && byteCount > block.usableBytes / 2 }
             guard byteCount > SizeClass.largestByteCount else { return false }
             return resizeMediumInPlace(medium, byteCount: byteCount)
         case .large:

@@ -101,9 +101,18 @@ extension UserHeap {
         return allocateSmallSlow(classIndex: index)
     }
 
-    /// Carves from the current span, or installs another span as current and retries.
+    /// Serves a light class from the medium regions (UserHeap+Light.swift), else carves from
+    /// the current span or installs another span as current and retries.
     @inline(never)
     @inlinable mutating func allocateSmallSlow(classIndex index: Int) -> SmallBlock? {
+        if classSpanBytes[index] == 0, let block = allocateLight(classIndex: index, alignment: 16) { return block }
+        return allocateFromSpans(classIndex: index)
+    }
+
+    /// The span part of allocateSmallSlow: the current span, a partial one, a cached empty one;
+    /// when none has a slot, room left under the class's light limit (its freed light blocks)
+    /// before a new span is mapped. `alignment` (16, 32 or 64) is what a light block must have.
+    @inlinable mutating func allocateFromSpans(classIndex index: Int, alignment: Int = 16) -> SmallBlock? {
         while true {
             let current = classes[index].current
             if current != 0 {
@@ -113,10 +122,12 @@ extension UserHeap {
                 span.header.state = SpanState.full.rawValue
                 classes[index].current = 0
             }
-            guard
-                let next = takePartialSpan(classIndex: index) ?? takeEmptySpan(classIndex: index)
-                    ?? mapSpan(classIndex: index)
-            else { return nil }
+            var taken = takePartialSpan(classIndex: index) ?? takeEmptySpan(classIndex: index)
+            if taken == nil {
+                if let block = allocateLight(classIndex: index, alignment: alignment) { return block }
+                taken = mapSpan(classIndex: index)
+            }
+            guard let next = taken else { return nil }
             next.header.state = SpanState.current.rawValue
             classes[index].current = next.address
         }

@@ -58,6 +58,13 @@ public struct UserHeap<Source: PageSource> {
     /// decides the size of its next span (SpanSizing.swift). Kept apart from `classes` so the
     /// malloc fast path's array stays dense.
     @usableFromInline var classSpanBytes: InlineArray<48, Int> = InlineArray(repeating: 0)
+    /// Per size class: bytes (medium block sizes) of its live light blocks, served from the
+    /// medium regions while the class holds no span (UserHeap+Light.swift).
+    @usableFromInline var lightBytes: InlineArray<48, Int> = InlineArray(repeating: 0)
+    /// Per size class: its recent light mallocs (UserHeap+Light.swift, isBusyInTime), and the
+    /// light mallocs since the scores were last halved.
+    @usableFromInline var lightScores: InlineArray<48, UInt16> = InlineArray(repeating: 0)
+    @usableFromInline var lightMallocsInWindow = 0
     /// The granule map: which granules are the heap's and what owns each (GranuleMap.swift).
     @usableFromInline var directory = GranuleMap()
     /// Empty spans kept for reuse, one list per span size (index shift - SpanRef.smallestShift),
@@ -192,7 +199,7 @@ public struct UserHeap<Source: PageSource> {
         if byteCount <= SizeClass.largestByteCount && alignment <= SpanRef.dataOffset {
             let base = SizeClass.index(forByteCount: max(byteCount, alignment))
             let index = SizeClass.index(atLeast: base, alignedTo: alignment)
-            guard let block = allocateSmall(classIndex: index) else { throw .outOfMemory }
+            guard let block = allocateSmallAligned(classIndex: index, alignment: alignment) else { throw .outOfMemory }
             return userPointer(block.address)
         }
         guard let address = allocateBeyondSmall(byteCount: byteCount, alignment: alignment) else {

@@ -92,6 +92,8 @@ func address(_ pointer: UnsafeMutableRawPointer) -> UInt { UInt(bitPattern: poin
         #expect(heap.statistics(ofClass: 1).spans == 1)
         #expect(heap.statistics(ofClass: 1).freeSlots == (4096 - SpanRef.dataOffset) / 32 - 2, "a class starts on a 4 KiB span")
         #expect(heap.statistics(ofClass: SizeClass.index(forByteCount: 1000)).liveBlocks == 1)
+        #expect(heap.statistics(ofClass: SizeClass.index(forByteCount: 1000)).lightBlocks == 1, "a light class's first block")
+        #expect(heap.statistics(ofClass: SizeClass.index(forByteCount: 1000)).spans == 0)
         #expect(heap.statistics(ofClass: 5).spans == 0)
         #expect(heap.statistics.liveBytes == 32 + 32 + 1024)
         heap.free(a)
@@ -117,8 +119,12 @@ func address(_ pointer: UnsafeMutableRawPointer) -> UInt { UInt(bitPattern: poin
         #expect(holds(q, 270_000, 0), "a recycled mapping is zeroed for calloc")
         heap.free(q)
         // Too small a request for the cached mapping (less than half of it) maps afresh.
+        // A request well below the cached mapping's size takes it shrunk by the source's remap
+        // (no fresh mapping: the pages it keeps are already there).
+        let remaps = source.remapCount
         let r = try unwrap(heap.allocate(byteCount: 140_000))
-        #expect(r != p)
+        #expect(r == p && source.mapCount == maps && source.remapCount == remaps + 1)
+        #expect(heap.statistics.cachedLargeBlocks == 0 && heap.usableByteCount(of: r) < 150_000)
         heap.free(r)
         #expect(heap.checkInvariants() == nil)
         heap.free(p)
@@ -151,9 +157,9 @@ func address(_ pointer: UnsafeMutableRawPointer) -> UInt { UInt(bitPattern: poin
         heap.free(p)
         #expect(heap.statistics.cachedLargeBlocks == 1)
         source.byteLimit = source.mappedBytes  // the cached mapping is all the source will give
-        let q = try unwrap(heap.allocate(byteCount: 200 * 1024))  // served by the cached mapping
+        let q = try unwrap(heap.allocate(byteCount: 250 * 1024))  // served by the cached mapping
         heap.free(q)
-        // Too small for the cached mapping (under half of it): the cache goes back, then the map succeeds.
+        // A medium request: the region cannot be mapped; the cache goes back, then the map succeeds.
         let r = try unwrap(heap.allocate(byteCount: 20 * 1024 + 1))
         #expect(heap.statistics.cachedLargeBlocks == 0)
         heap.free(r)
