@@ -70,7 +70,6 @@ extension UserHeap {
     /// it in a span): a light block is cut at that alignment, else the class's spans serve it.
     @inlinable mutating func allocateSmallAligned(classIndex index: Int, alignment: Int) -> SmallBlock? {
         guard alignment > 16 else { return allocateSmall(classIndex: index) }
-        if classSpanBytes[index] == 0, let block = allocateLight(classIndex: index, alignment: alignment) { return block }
-        return allocateFromSpans(classIndex: index, alignment: alignment)
+        return allocateSmallSlow(classIndex: index, alignment: alignment)
     }
 }

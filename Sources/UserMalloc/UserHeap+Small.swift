@@ -102,11 +102,12 @@ extension UserHeap {
     }
 
     /// Serves a light class from the medium regions (UserHeap+Light.swift), else carves from
-    /// the current span or installs another span as current and retries.
+    /// the current span or installs another span as current and retries. `alignment` (16, 32 or
+    /// 64) is what a light block must have (a span's slots of the class already do).
     @inline(never)
-    @inlinable mutating func allocateSmallSlow(classIndex index: Int) -> SmallBlock? {
-        if classSpanBytes[index] == 0, let block = allocateLight(classIndex: index, alignment: 16) { return block }
-        return allocateFromSpans(classIndex: index)
+    @inlinable mutating func allocateSmallSlow(classIndex index: Int, alignment: Int = 16) -> SmallBlock? {
+        if classSpanBytes[index] == 0, let block = allocateLight(classIndex: index, alignment: alignment) { return block }
+        return allocateFromSpans(classIndex: index, alignment: alignment)
     }
 
     /// The span part of allocateSmallSlow: the current span, a partial one, a cached empty one;
