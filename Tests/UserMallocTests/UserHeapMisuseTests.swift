@@ -71,6 +71,27 @@ import TestSupport
         heap.free(mediumKeep)
     }
 
+    /// A light block (a class of >= 256 B that holds no span yet, served from a medium region:
+    /// UserHeap+Light.swift) is a tier of its own for the caller: its interior, misaligned and
+    /// double frees are reported as in the others.
+    @Test func misuseOfALightBlockIsReported() throws {
+        var (heap, _, log) = makeHeap()
+        let light = try unwrap(heap.allocate(byteCount: 1000))
+        let keep = try unwrap(heap.allocate(byteCount: 1000))
+        #expect(heap.statistics(ofClass: SizeClass.index(forByteCount: 1000)).lightBlocks == 2)
+        for offset in [1, 8, 16, 32] {
+            expectReported(.interiorPointer(at(light + offset)), heap: &heap, log: log) { $0.free(light + offset) }
+        }
+        log.errors.removeAll()
+        heap.free(light)
+        #expect(log.errors.isEmpty)
+        expectReported(.doubleFree(at(light)), heap: &heap, log: log) { $0.free(light) }
+        log.errors.removeAll()
+        heap.free(keep)
+        #expect(log.errors.isEmpty)
+        #expect(heap.statistics.liveBytes == 0)
+    }
+
     @Test func doubleFreeIsCaughtEvenBehindOtherFrees() throws {
         var (heap, _, log) = makeHeap()
         let blocks = try (0 ..< 100).map { _ in try unwrap(heap.allocate(byteCount: 64)) }
