@@ -16,6 +16,9 @@ public struct SlabCacheID: Hashable, Sendable {
     /// UInt32(n) &* slotMultiplier < slotMultiplier (a multiply and a compare, no division;
     /// SlabSizeClassTests checks it exhaustively for every class size).
     @usableFromInline var slotMultiplier: UInt32 = 0
+    /// log2 of slabBytes (beside slotMultiplier, in the cache record's first 64 bytes): a slab
+    /// starts at an object's address rounded down to it.
+    @usableFromInline var slabShift: UInt32 = 0
     @usableFromInline var objectBytes = 0
     /// Bytes of each slab of the cache (a buddy block of this size, aligned to it).
     @usableFromInline var slabBytes = 0
@@ -30,6 +33,7 @@ public struct SlabCacheID: Hashable, Sendable {
         capacity = max(0, (slabBytes - firstObject) / objectBytes)
         areaBytes = UInt64(capacity * objectBytes)
         slotMultiplier = UInt32(((1 << 32) + UInt64(objectBytes) - 1) / UInt64(objectBytes))
+        slabShift = UInt32(slabBytes.trailingZeroBitCount)
     }
 
     @usableFromInline init() {}
@@ -37,6 +41,11 @@ public struct SlabCacheID: Hashable, Sendable {
     /// The header, rounded up to the objects' alignment (16 bytes at least).
     static func firstObject(_ alignment: Int) -> Int {
         (SlabMemory.headerBytes + alignment - 1) & ~(alignment - 1)
+    }
+
+    /// The slab of this shape holding `address` (one that lies in such a slab).
+    @inlinable @inline(__always) func slab(holding address: UInt64) -> UInt64 {
+        (address &>> UInt64(slabShift)) &<< UInt64(slabShift)
     }
 
     /// Whether `offset` (from the first object, < areaBytes) is a slot start.

@@ -16,6 +16,9 @@ public enum SlabInvariantViolation: Equatable, Sendable {
     case freeListBroken(cache: Int, slab: UInt64)
     case partialListMismatch(cache: Int)
     case cacheCountMismatch(cache: Int)
+    /// The granule map disagrees with the slabs (slot -1: a byte no mapped slab explains, -2: the
+    /// recent arena's region offset is stale; SlabHeap+GranuleMap.swift).
+    case granuleMapMismatch(slot: Int)
     case buddy(HeapInvariantViolation)
 }
 
@@ -35,6 +38,7 @@ extension SlabHeap {
             if caches[index].activeSlab != 0 { active += 1 }
         }
         if kept != keptEmptySlabCount || active != activeSlabCount { return .cacheCountMismatch(cache: cacheCount) }
+        if let violation = checkGranuleMap() { return violation }
         if scope == .included, let violation = buddy.checkInvariants() { return .buddy(violation) }
         return nil
     }

@@ -128,6 +128,16 @@ public struct SlabHeap<Source: ArenaSource> {
     /// An arena the buddy heap holds (`noArena`: none yet): a pointer inside it may be masked and
     /// read.
     @usableFromInline var recentArena: UInt64 = noArena
+    /// Where recentArena's region of the granule map starts (SlabHeap+GranuleMap.swift).
+    @usableFromInline var recentMapOffset = 0
+    /// The granule map (SlabHeap+GranuleMap.swift): a byte per smallest-slab granule of up to
+    /// `granuleMapSlots` arenas, cache index + 1 of the slab there or 0. Read in place (top level).
+    @usableFromInline var granuleCaches = InlineArray<4096, UInt8>(repeating: 0)
+    /// The arena each slot describes, and how many mapped slabs it holds (0: the slot is unused).
+    @usableFromInline var granuleMapArenas = InlineArray<8, UInt64>(repeating: noArena)
+    @usableFromInline var granuleMapSlabCounts = InlineArray<8, Int>(repeating: 0)
+    @usableFromInline let granuleMapSlots: Int
+    @usableFromInline let granulesPerArena: Int
     /// Never equal to `address & arenaMask` (whose low bits are clear), so free tests one compare.
     @usableFromInline static var noArena: UInt64 { ~0 }
     @usableFromInline let arenaMask: UInt64
@@ -149,6 +159,10 @@ public struct SlabHeap<Source: ArenaSource> {
         smallestSlabShift = configuration.slabShift
         largestSlabShift = configuration.largestSlabShift
         arenaMask = ~UInt64(buddy.arenaBytes - 1)
+        let arenaShift = buddy.arenaBytes.trailingZeroBitCount
+        granulesPerArena = 1 << (arenaShift - configuration.slabShift)
+        granuleMapSlots = Self.granuleMapSlotCount(arenaShift: arenaShift, granuleShift: configuration.slabShift)
+        recentMapOffset = granuleMapSlots * granulesPerArena
         secret = configuration.secret
         let classes = SlabSizeClasses(
             smallestSlabShift: configuration.slabShift, largestSlabShift: configuration.largestSlabShift,
@@ -325,6 +339,7 @@ public struct SlabHeap<Source: ArenaSource> {
         guard let raw = buddy.allocate(byteCount: shape.slabBytes, alignment: shape.slabBytes) else { return false }
         let slab = SlabMemory.address(raw)
         SlabMemory.format(slab: slab, cookie: secret ^ slab, cacheIndex: index)
+        mapSlab(slab, bytes: shape.slabBytes, cache: index)
         SlabMemory.threadFreeList(
             slab: slab, firstObject: shape.firstObject, objectBytes: shape.objectBytes, capacity: shape.capacity,
             secret: secret)
@@ -356,9 +371,20 @@ public struct SlabHeap<Source: ArenaSource> {
     public mutating func free(_ pointer: UnsafeMutableRawPointer) throws(HeapError) {
         let address = SlabMemory.address(pointer)
         guard address & arenaMask == recentArena else { return try freeInNewArena(pointer) }
+        let cacheByte = mappedCacheByte(of: address)  // the granule map: no header read
+        guard cacheByte != 0 else { return try freeUnmapped(pointer) }
+        let index = Int(cacheByte) &- 1
+        try freeObject(address, slab: caches[index].shape.slab(holding: address), cache: index)
+    }
+
+    /// `free` in the recent arena where the granule map does not know the pointer: the slab
+    /// cookie at the smallest mask, else the larger masks, else a buddy block.
+    @inlinable @inline(never)
+    mutating func freeUnmapped(_ pointer: UnsafeMutableRawPointer) throws(HeapError) {
+        let address = SlabMemory.address(pointer)
         let slab = address & slabMask
         guard SlabMemory.cookie(at: slab) == secret ^ slab else { return try freeBeyondSmallestMask(pointer) }
-        try freeObject(address, slab: slab)
+        try freeObject(address, slab: slab, cache: Int(SlabMemory.load32(slab, SlabMemory.cacheIndexOffset)))
     }
 
     /// `free` for a pointer in a held arena whose smallest-slab mask finds no slab: an object of a
@@ -367,7 +393,7 @@ public struct SlabHeap<Source: ArenaSource> {
     mutating func freeBeyondSmallestMask(_ pointer: UnsafeMutableRawPointer) throws(HeapError) {
         let slab = slabInLargerSizes(holding: SlabMemory.address(pointer))
         guard slab != 0 else { return try freeDirect(pointer) }
-        try freeObject(SlabMemory.address(pointer), slab: slab)
+        try freeObject(SlabMemory.address(pointer), slab: slab, cache: Int(SlabMemory.load32(slab, SlabMemory.cacheIndexOffset)))
     }
 
     /// The slab holding `address` (inside a held arena), or 0. A candidate is a slab when its
@@ -402,25 +428,25 @@ public struct SlabHeap<Source: ArenaSource> {
     mutating func freeInNewArena(_ pointer: UnsafeMutableRawPointer) throws(HeapError) {
         guard buddy.arenaHolds(pointer) else { return try freeDirect(pointer) }
         let address = SlabMemory.address(pointer)
-        recentArena = address & arenaMask
+        setRecentArena(address & arenaMask)
         let slab = slab(holding: address)
         guard slab != 0 else { return try freeDirect(pointer) }
-        try freeObject(address, slab: slab)
+        try freeObject(address, slab: slab, cache: Int(SlabMemory.load32(slab, SlabMemory.cacheIndexOffset)))
     }
 
     /// Not a slab object: the buddy heap frees it or names the error. It may release an arena,
     /// so the recent arena is forgotten.
     @inline(never) @usableFromInline
     mutating func freeDirect(_ pointer: UnsafeMutableRawPointer) throws(HeapError) {
-        recentArena = Self.noArena
+        setRecentArena(Self.noArena)
         try buddy.free(pointer)
         releaseSlabsPinningArena(of: SlabMemory.address(pointer))
     }
 
-    /// Frees the object at `address` of `slab` (a slab of this heap), or throws naming the error.
+    /// Frees the object at `address` of `slab` (a slab of this heap, of cache `index`), or throws
+    /// naming the error.
     @inlinable @inline(__always)
-    mutating func freeObject(_ address: UInt64, slab: UInt64) throws(HeapError) {
-        let index = Int(SlabMemory.load32(slab, SlabMemory.cacheIndexOffset))
+    mutating func freeObject(_ address: UInt64, slab: UInt64, cache index: Int) throws(HeapError) {
         let offset = address &- slab &- UInt64(caches[index].shape.firstObject)
         guard offset < caches[index].shape.areaBytes, caches[index].shape.isSlotStart(offset) else {
             return try badFree(address, slab: slab, cache: index)
@@ -563,8 +589,9 @@ public struct SlabHeap<Source: ArenaSource> {
             keptEmptySlabCount -= 1
         }
         counters.slabsReturned += 1
+        unmapSlab(slab, bytes: caches[index].shape.slabBytes)
         SlabMemory.erase(slab: slab)
-        recentArena = Self.noArena
+        setRecentArena(Self.noArena)
         try? buddy.free(SlabMemory.pointer(slab))
     }
 

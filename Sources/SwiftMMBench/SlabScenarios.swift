@@ -2,6 +2,9 @@
 // over the buddy heap, on the same pairs, larson trace and fill-until-failure heap as the buddy
 // scenarios (the drivers of KernelHeapDrivers.swift), interleaved with glibc and the peers.
 
+#if canImport(Glibc)
+import Glibc
+#endif
 import BuddyHeap
 import SlabHeap
 
@@ -24,18 +27,34 @@ func makeSlabHolder(arenaLimit: Int = Int.max, slabs: ClosedRange<Int>? = nil) -
 }
 
 func runSlabHeapScenarios() {
-    for size in [16, 64, 256, 1024, 4096] {
+    for size in [16, 64, 256, 1024, 4096] where slabScenarioSelected("slab_pair_\(size)") {
         let holder = makeSlabHolder()
         runPairScenario(holder, size: size, scenario: "slab_pair_\(size)", allocator: "slabheap") {
             [("slabs", String(holder.heap.statistics.slabsHeld))]
         }
     }
-    let larson = makeSlabHolder()
-    runLarsonScenario(larson, scenario: "slab_larson", allocator: "slabheap") {
-        [("invariants", larson.heap.checkInvariants() == nil ? "ok" : "BROKEN")]
+    if slabScenarioSelected("slab_larson") {
+        let larson = makeSlabHolder()
+        runLarsonScenario(larson, scenario: "slab_larson", allocator: "slabheap") {
+            [("invariants", larson.heap.checkInvariants() == nil ? "ok" : "BROKEN")]
+        }
     }
     // The kernel's slab sizes (16, 32 and 64 KiB by class), then one size for every class.
-    for slabs in [nil, 15 ... 15, 16 ... 16] { runSlabFillScenario(slabs: slabs) }
+    for slabs in [nil, 15 ... 15, 16 ... 16] where slabScenarioSelected(slabFillScenarioName(slabs)) {
+        runSlabFillScenario(slabs: slabs)
+    }
+}
+
+/// Scenario filter: env SWIFTMM_SLAB_SCENARIO=text keeps the slab scenarios whose name contains it
+/// (e.g. slab_larson alone under callgrind).
+func slabScenarioSelected(_ name: String) -> Bool {
+    guard let text = getenv("SWIFTMM_SLAB_SCENARIO") else { return true }
+    return name.contains(String(cString: text))
+}
+
+/// slab_fill for the kernel's slab sizes, slab_fill_<KiB>k for one size for every class.
+func slabFillScenarioName(_ slabs: ClosedRange<Int>?) -> String {
+    slabs.map { "slab_fill_\(1 << ($0.lowerBound - 10))k" } ?? "slab_fill"
 }
 
 /// Fill until failure on 4 arenas through the slab layer: object and slab bytes as shares of the
@@ -45,7 +64,7 @@ func runSlabFillScenario(slabs: ClosedRange<Int>?) {
     let arenas = 4
     let holder = makeSlabHolder(arenaLimit: arenas, slabs: slabs)
     let heapBytes = arenas * holder.heap.buddy.arenaBytes
-    let scenario = slabs.map { "slab_fill_\(1 << ($0.lowerBound - 10))k" } ?? "slab_fill"
+    let scenario = slabFillScenarioName(slabs)
     runFillScenario(holder, heapBytes: heapBytes, scenario: scenario, allocator: "slabheap") {
         let statistics = holder.heap.statistics
         return [
