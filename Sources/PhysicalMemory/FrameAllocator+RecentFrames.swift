@@ -4,14 +4,16 @@
 // fault after an unmap), and the pair then costs a push and a pop instead of two climbs of the
 // summaries and a run-length update. The kernel runs on one CPU, so there is one stack.
 //
-// A frame on the stack is FREE to everyone outside this file: it is counted in freeCount, state(of:)
+// A frame on the stack is FREE to everyone outside this file: it is counted in freeCount (the
+// bitmaps' count plus the stack's: push and pop write no counter but the stack's), state(of:)
 // says `.free`, isFree is true, freeing it again is `.alreadyFree`. In the bitmaps it still looks
 // allocated (its free bit is 0) but has no start bit, so no search can hand it out twice and the
 // one-frame fast free refuses it. A run search that fails puts every stacked frame back into the
 // bitmaps and tries once more (a stacked frame may be the one that completes a run).
 //
 // Invariants (checkInvariants): count <= recentCapacity; entries are distinct managed, unreserved
-// frames of the span whose free bit and start bit are both 0; freeCount == popcount(free) + count.
+// frames of the span whose free bit and start bit are both 0; freeCount == popcount(free) + count
+// (the stored word is popcount(free)).
 // Entries are bit indices (frame - layout.base), like every other word of the metadata.
 import MemoryCore
 
@@ -22,35 +24,33 @@ extension FrameAllocator {
     /// Frames on the stack now.
     public var recentFrameCount: Int { words.count == 0 ? 0 : recentCount }
 
-    var recentCount: Int {
-        get { Int(words[FrameAllocatorLayout.recentCountWord]) }
-        nonmutating set { words[FrameAllocatorLayout.recentCountWord] = UInt64(newValue) }
+    @inlinable var recentCount: Int {
+        @inline(__always) get { Int(truncatingIfNeeded: words[FrameAllocatorLayout.recentCountWord]) }
+        @inline(__always) nonmutating set { words[FrameAllocatorLayout.recentCountWord] = UInt64(truncatingIfNeeded: newValue) }
     }
 
-    @inline(__always) func recentEntry(_ slot: Int) -> Int {
-        Int(truncatingIfNeeded: words[FrameAllocatorLayout.recentFirstWord + slot])  // a corrupt word: the checker names it
+    @inlinable @inline(__always) func recentEntry(_ slot: Int) -> Int {
+        Int(truncatingIfNeeded: words[FrameAllocatorLayout.recentFirstWord &+ slot])  // a corrupt word: the checker names it
     }
 
     /// Puts index (a one-frame allocation being freed, its start bit set) on the stack: false
     /// when the stack is full (the caller frees it into the bitmaps).
-    @inline(__always) func pushRecent(_ index: Int) -> Bool {
+    @inlinable @inline(__always) func pushRecent(_ index: Int) -> Bool {
         let count = recentCount
         guard count < recentLimit else { return false }
-        words[FrameAllocatorLayout.recentFirstWord + count] = UInt64(index)
-        recentCount = count + 1
-        words[layout.startsOffset + (index >> 6)] &= ~(1 << UInt64(index & 63))
-        freeCount += 1
+        words[FrameAllocatorLayout.recentFirstWord &+ count] = UInt64(truncatingIfNeeded: index)
+        recentCount = count &+ 1
+        words[layout.startsOffset &+ (index &>> 6)] &= ~(1 &<< UInt64(truncatingIfNeeded: index & 63))
         return true
     }
 
     /// Takes the most recently freed frame off the stack, allocated again (start bit set).
-    @inline(__always) func popRecent() -> Int? {
+    @inlinable @inline(__always) func popRecent() -> Int? {
         let count = recentCount
         guard count > 0 else { return nil }
-        let index = recentEntry(count - 1)
-        recentCount = count - 1
-        words[layout.startsOffset + (index >> 6)] |= 1 << UInt64(index & 63)
-        freeCount -= 1
+        let index = recentEntry(count &- 1)
+        recentCount = count &- 1
+        words[layout.startsOffset &+ (index &>> 6)] |= 1 &<< UInt64(truncatingIfNeeded: index & 63)
         return index
     }
 
@@ -70,7 +70,7 @@ extension FrameAllocator {
     /// frame's state as seen from outside: they were free and stay free.
     public func drainRecentFrames() {
         guard words.count != 0 else { return }
-        while let index = popRecent() {
+        while let index = popRecent() {  // allocated again (start bit set), then freed into the bitmaps
             markFree(from: index, count: 1)
             hint = min(hint, index)
         }

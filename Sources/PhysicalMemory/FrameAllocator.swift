@@ -37,9 +37,9 @@
 import MemoryCore
 
 public struct FrameAllocator {
-    let layout: FrameAllocatorLayout
-    let words: MetadataWords
-    let freeBits: SummarisedBitmap
+    @usableFromInline let layout: FrameAllocatorLayout
+    @usableFromInline let words: MetadataWords
+    @usableFromInline let freeBits: SummarisedBitmap
     let fullWordBits: SummarisedBitmap
     let runLengths: RunLengthSummary
 
@@ -114,7 +114,7 @@ public struct FrameAllocator {
         for shift in 1 ... 6 {
             runLengths(alignmentShift: shift).rebuild { longestFreeStretchStarting(inWord: $0, alignmentShift: shift) }
         }
-        freeCount = totalFrames
+        bitmapFreeCount = totalFrames
         hint = freeBits.findNextSet(from: 0) ?? layout.bitCount
     }
 
@@ -151,11 +151,17 @@ public struct FrameAllocator {
 
     // MARK: - Allocation
 
-    /// The lowest free frame, now allocated (a run of one).
+    /// The lowest free frame, now allocated (a run of one). The recent stack's pop is inlined in
+    /// the caller (a pop and a start bit: no call); the bitmap search is not.
+    @inlinable @inline(__always)
     public func allocate() throws(FrameAllocatorError) -> FrameNumber {
-        guard words.count != 0 else { throw .outOfMemory }
-        if let index = popRecent() { return frame(at: index) }  // the last frame freed (RecentFrames)
-        guard let index = freeBits.findNextSet(from: hint) else { throw .outOfMemory }
+        if words.count != 0, let index = popRecent() { return frame(at: index) }  // the last frame freed (RecentFrames)
+        return try allocateFromBitmaps()
+    }
+
+    /// allocate() when the recent stack is empty: the lowest free frame of the bitmaps.
+    @usableFromInline func allocateFromBitmaps() throws(FrameAllocatorError) -> FrameNumber {
+        guard words.count != 0, let index = freeBits.findNextSet(from: hint) else { throw .outOfMemory }
         markAllocated(from: index, count: 1)
         hint = index + 1
         return frame(at: index)
@@ -184,8 +190,12 @@ public struct FrameAllocator {
 
     // MARK: - Freeing
 
-    /// Frees a frame allocated by `allocate()` (a run of one).
+    /// Frees a frame allocated by `allocate()` (a run of one). Inlined in the caller: the one-frame
+    /// check and the push onto the recent stack; a full stack or a free the check refuses goes
+    /// through `free(runStartingAt:count:)`, which validates it again and names the error.
+    @inlinable @inline(__always)
     public func free(_ frame: FrameNumber) throws(FrameAllocatorError) {
+        if span.contains(frame) && isSingleFrameAllocation(index(of: frame)) && pushRecent(index(of: frame)) { return }
         try free(runStartingAt: frame, count: 1)
     }
 
@@ -226,12 +236,17 @@ public struct FrameAllocator {
     /// start bit is set (so it is allocated, managed RAM) and the next frame is not an allocated
     /// frame without a start bit. The fast path of a one-frame free; validateRunToFree names the
     /// error otherwise.
-    @inline(__always) private func isSingleFrameAllocation(_ index: Int) -> Bool {
-        let word = index >> 6, offset = UInt64(index & 63)
+    @inlinable @inline(__always) func isSingleFrameAllocation(_ index: Int) -> Bool {
+        let word = index &>> 6, offset = UInt64(truncatingIfNeeded: index & 63)
         let starts = startsWord(word)
-        guard (starts >> offset) & 1 == 1 else { return false }
-        if offset < 63 { return ((allocatedWord(word) & ~starts) >> (offset + 1)) & 1 == 0 }
-        return index + 1 >= layout.bitCount || stateAt(index + 1) != .allocatedInsideRun
+        guard (starts &>> offset) & 1 == 1 else { return false }
+        if offset < 63 { return ((allocatedWord(word) & ~starts) &>> (offset &+ 1)) & 1 == 0 }
+        return isLastFrameOfWordAlone(index)
+    }
+
+    /// isSingleFrameAllocation for the last frame of a word: the next frame is in the next word.
+    @usableFromInline func isLastFrameOfWordAlone(_ index: Int) -> Bool {
+        index + 1 >= layout.bitCount || stateAt(index + 1) != .allocatedInsideRun
     }
 
     /// The fast validity check of a free (false sends it to validateRunToFree): one frame, or a
@@ -323,7 +338,15 @@ public struct FrameAllocator {
 // MARK: - Bit-level state (internal)
 
 extension FrameAllocator {
+    /// Free frames: those free in the bitmaps and those on the recent stack.
     var freeCount: UInt64 {
+        get { bitmapFreeCount + UInt64(recentCount) }
+        nonmutating set { bitmapFreeCount = newValue - UInt64(recentCount) }
+    }
+
+    /// Free frames in the bitmaps (popcount of the free leaf words): the stack's push and pop
+    /// leave it alone, so a recent pair writes one counter, not two.
+    var bitmapFreeCount: UInt64 {
         get { words[FrameAllocatorLayout.freeCountWord] }
         nonmutating set { words[FrameAllocatorLayout.freeCountWord] = newValue }
     }
@@ -334,15 +357,20 @@ extension FrameAllocator {
         nonmutating set { words[FrameAllocatorLayout.hintWord] = UInt64(newValue) }
     }
 
-    @inline(__always) func index(of frame: FrameNumber) -> Int { Int(frame.raw - layout.base.raw) }
-    @inline(__always) func frame(at index: Int) -> FrameNumber { FrameNumber(layout.base.raw + UInt64(index)) }
+    /// Bit index of `frame` (inside the span: wrapping arithmetic, no overflow check).
+    @inlinable @inline(__always) func index(of frame: FrameNumber) -> Int {
+        Int(truncatingIfNeeded: frame.raw &- layout.base.raw)
+    }
+    @inlinable @inline(__always) func frame(at index: Int) -> FrameNumber {
+        FrameNumber(layout.base.raw &+ UInt64(truncatingIfNeeded: index))
+    }
 
-    @inline(__always) func startsWord(_ word: Int) -> UInt64 { words[layout.startsOffset + word] }
-    @inline(__always) func managedWord(_ word: Int) -> UInt64 { words[layout.managedOffset + word] }
+    @inlinable @inline(__always) func startsWord(_ word: Int) -> UInt64 { words[layout.startsOffset &+ word] }
+    @inlinable @inline(__always) func managedWord(_ word: Int) -> UInt64 { words[layout.managedOffset &+ word] }
     @inline(__always) func reservedWord(_ word: Int) -> UInt64 { words[layout.reservedOffset + word] }
-    @inline(__always) func allocatedWord(_ word: Int) -> UInt64 { managedWord(word) & ~freeBits.leafWord(word) }
+    @inlinable @inline(__always) func allocatedWord(_ word: Int) -> UInt64 { managedWord(word) & ~freeBits.leafWord(word) }
 
-    func stateAt(_ index: Int) -> FrameState {
+    @usableFromInline func stateAt(_ index: Int) -> FrameState {
         let word = index >> 6
         let bit: UInt64 = 1 << UInt64(index & 63)
         if reservedWord(word) & bit != 0 { return .reserved }
@@ -414,7 +442,7 @@ extension FrameAllocator {
             }
         }
         words[layout.startsOffset + (start >> 6)] |= 1 << UInt64(start & 63)
-        freeCount -= UInt64(count)
+        bitmapFreeCount -= UInt64(count)
     }
 
     /// The one-frame case of markAllocated / markFree: one leaf word, one start bit.
@@ -425,7 +453,7 @@ extension FrameAllocator {
         storeFreeWord(word, free ? leaf | bit : leaf & ~bit)
         let startsPosition = layout.startsOffset + word
         words[startsPosition] = free ? words[startsPosition] & ~bit : words[startsPosition] | bit
-        freeCount = free ? freeCount + 1 : freeCount - 1
+        bitmapFreeCount = free ? bitmapFreeCount + 1 : bitmapFreeCount - 1
         if free { raiseSummaries(from: index, to: index + 1) }
     }
 
@@ -441,7 +469,7 @@ extension FrameAllocator {
             }
         }
         words[layout.startsOffset + (start >> 6)] &= ~(1 << UInt64(start & 63))
-        freeCount += UInt64(count)
+        bitmapFreeCount += UInt64(count)
         raiseSummaries(from: start, to: start + count)
     }
 

@@ -25,22 +25,22 @@
 // 0.0157 % of the memory described.
 import MemoryCore
 
-struct FrameAllocatorLayout {
-    static let freeCountWord = 0
+@usableFromInline struct FrameAllocatorLayout {
+    @usableFromInline static let freeCountWord = 0
     static let hintWord = 1
-    static let recentCountWord = 2
-    static let recentFirstWord = 3
+    @usableFromInline static let recentCountWord = 2
+    @usableFromInline static let recentFirstWord = 3
     static let recentCapacity = 64
     static let headerWords = recentFirstWord + recentCapacity
 
     /// The frame that bit 0 stands for: span.start rounded down to a multiple of 64.
-    let base: FrameNumber
+    @usableFromInline let base: FrameNumber
     /// Words per per-frame bitmap: enough to cover base ..< span.end.
     let leafWords: Int
     let free: SummaryGeometry
     let fullWords: SummaryGeometry
-    let startsOffset: Int
-    let managedOffset: Int
+    @usableFromInline let startsOffset: Int
+    @usableFromInline let managedOffset: Int
     let reservedOffset: Int
     let runLengths: RunLengthGeometry
     /// The run lengths for alignment 2; those for 4...64 follow, `alignedStride` words apart.

@@ -26,9 +26,9 @@ func loadLittleEndianUInt64(_ bytes: UnsafeRawBufferPointer, at offset: Int) -> 
 ///
 /// A view, not an owner: copies of a `MetadataWords` refer to the same words, which is what lets
 /// `FrameAllocator` keep all of its mutable state in the storage (see FrameAllocator.swift).
-struct MetadataWords {
-    private let base: UnsafeMutablePointer<UInt64>
-    let count: Int
+@usableFromInline struct MetadataWords {
+    @usableFromInline let base: UnsafeMutablePointer<UInt64>
+    @usableFromInline let count: Int
 
     /// Binds the first `count` words of `storage`.
     /// Contract: `storage` is 8-byte aligned, at least `count * 8` bytes long, stays allocated and
@@ -50,7 +50,7 @@ struct MetadataWords {
     }
 
     /// Word `index`. Contract: 0 <= index < count (checked in debug builds).
-    @inline(__always) subscript(index: Int) -> UInt64 {
+    @inlinable @inline(__always) subscript(index: Int) -> UInt64 {
         get {
             assert(index >= 0 && index < count, "metadata word index out of range")
             return base[index]

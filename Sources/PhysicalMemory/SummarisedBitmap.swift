@@ -14,8 +14,8 @@
 /// ceil(words(k) / 64) words and follows level k directly. Only three numbers are stored (the
 /// handle is copied into hot functions, so it stays small); per-level offsets are recomputed
 /// by a loop of at most `levelCount` steps, which only the rare summary paths need.
-struct SummaryGeometry {
-    let firstWord: Int
+@usableFromInline struct SummaryGeometry {
+    @usableFromInline let firstWord: Int
     let leafWords: Int
     let levelCount: Int
 
@@ -52,9 +52,9 @@ struct SummaryGeometry {
     var endWord: Int { offset(ofLevel: levelCount - 1) + wordCount(ofLevel: levelCount - 1) }
 }
 
-struct SummarisedBitmap {
-    let words: MetadataWords
-    let geometry: SummaryGeometry
+@usableFromInline struct SummarisedBitmap {
+    @usableFromInline let words: MetadataWords
+    @usableFromInline let geometry: SummaryGeometry
 
     /// Word `index` of `level`.
     @inline(__always) func word(level: Int, _ index: Int) -> UInt64 {
@@ -62,7 +62,7 @@ struct SummarisedBitmap {
     }
 
     /// Leaf word `index`.
-    @inline(__always) func leafWord(_ index: Int) -> UInt64 { words[geometry.firstWord + index] }
+    @inlinable @inline(__always) func leafWord(_ index: Int) -> UInt64 { words[geometry.firstWord &+ index] }
 
     var leafWordCount: Int { geometry.leafWords }
 

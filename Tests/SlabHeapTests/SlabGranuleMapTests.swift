@@ -14,7 +14,8 @@ struct SlabGranuleMapTests {
     private func fill(_ heap: inout TestSlabHeap, bytes: Int, arenas: Int) throws -> [UnsafeMutableRawPointer] {
         var objects: [UnsafeMutableRawPointer] = []
         while heap.buddy.statistics.arenaBytes < arenas * heap.buddy.arenaBytes {
-            objects.append(try #require(heap.allocate(byteCount: bytes)))
+            let object = heap.allocate(byteCount: bytes)
+            objects.append(try #require(object))
             #expect(heap.checkInvariants() == nil)
         }
         return objects
@@ -47,9 +48,11 @@ struct SlabGranuleMapTests {
 
     @Test func damagedByteIsReported() throws {
         var heap = try makeSmallSlabHeap()
-        let object = try #require(heap.allocate(byteCount: 64))
+        let taken = heap.allocate(byteCount: 64)
+        let object = try #require(taken)
         #expect(heap.checkInvariants() == nil)
-        let slot = try #require(heap.granuleMapSlot(ofArena: UInt64(UInt(bitPattern: object)) & heap.arenaMask))
+        let found = heap.granuleMapSlot(ofArena: UInt64(UInt(bitPattern: object)) & heap.arenaMask)
+        let slot = try #require(found)
         let granule = slot * heap.granulesPerArena + heap.granuleIndex(of: UInt64(UInt(bitPattern: object)))
         let good = heap.granuleCaches[granule]
         #expect(good != 0)
@@ -62,8 +65,9 @@ struct SlabGranuleMapTests {
 
     @Test func stalePointerIntoAReleasedSlabIsRefused() throws {
         var heap = try makeSmallSlabHeap()
-        let keep = try #require(heap.allocate(byteCount: 32))  // keeps the arena held
-        let large = try #require(heap.allocate(byteCount: 112))
+        let first = heap.allocate(byteCount: 32), second = heap.allocate(byteCount: 112)
+        let keep = try #require(first)  // keeps the arena held
+        let large = try #require(second)
         try heap.free(large)
         heap.trim()  // the 112-byte class's slab goes back; its granules are cleared
         #expect(heap.checkInvariants() == nil)
