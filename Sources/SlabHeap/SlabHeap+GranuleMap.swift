@@ -135,9 +135,8 @@ extension SlabHeap {
         if nonzero != mappedGranules { return .granuleMapMismatch(slot: -1) }
         for slot in 0 ..< granuleMapSlots {
             if granuleMapSlabCounts[slot] != mappedSlabs[slot] { return .granuleMapMismatch(slot: slot) }
-            for other in 0 ..< slot where granuleMapSlabCounts[slot] > 0 && granuleMapSlabCounts[other] > 0
-                && granuleMapArenas[other] == granuleMapArenas[slot]
-            {
+            guard granuleMapSlabCounts[slot] > 0 else { continue }
+            for other in 0 ..< slot where granuleMapSlabCounts[other] > 0 && granuleMapArenas[other] == granuleMapArenas[slot] {
                 return .granuleMapMismatch(slot: slot)
             }
         }
