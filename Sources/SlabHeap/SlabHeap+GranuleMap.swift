@@ -25,6 +25,10 @@
 // A slot is given to an arena when a slab is added there and the arena has none; a slot whose
 // count is 0 (all its bytes 0) may be given to another arena.
 
+// Every query here is `mutating` although it changes nothing, so that `self` is passed by
+// reference: specialised in the embedded kernel, a non-mutating one copied the whole 20 KiB heap
+// onto the stack on every call (a double fault on the kernel stack in `make run`).
+
 import MemoryCore
 
 /// Bytes of the granule map (a power of two, so a masked index needs no bounds check).
@@ -43,18 +47,18 @@ extension SlabHeap {
 
     /// The cache byte of `address` (inside the recent arena): c + 1, or 0 when the map does not
     /// know (not a mapped slab). Reads one byte of the heap struct.
-    @inlinable @inline(__always) func mappedCacheByte(of address: UInt64) -> UInt8 {
+    @inlinable @inline(__always) mutating func mappedCacheByte(of address: UInt64) -> UInt8 {
         let granule = Int(truncatingIfNeeded: (address &- recentArena) &>> UInt64(truncatingIfNeeded: smallestSlabShift))
         return granuleCaches[(recentMapOffset &+ granule) & (granuleMapBytes - 1)]
     }
 
     /// The offset of `arena`'s region, or the zero region's when it has no slot.
-    func granuleMapOffset(ofArena arena: UInt64) -> Int {
+    mutating func granuleMapOffset(ofArena arena: UInt64) -> Int {
         granuleMapSlot(ofArena: arena).map { $0 * granulesPerArena } ?? granuleMapSlots * granulesPerArena
     }
 
     /// The slot describing `arena`, if any.
-    func granuleMapSlot(ofArena arena: UInt64) -> Int? {
+    mutating func granuleMapSlot(ofArena arena: UInt64) -> Int? {
         for slot in 0 ..< granuleMapSlots where granuleMapArenas[slot] == arena { return slot }
         return nil
     }
@@ -85,13 +89,13 @@ extension SlabHeap {
         fillGranules(of: slab, bytes: bytes, slot: slot, with: 0)
     }
 
-    private func unusedGranuleMapSlot() -> Int? {
+    private mutating func unusedGranuleMapSlot() -> Int? {
         for slot in 0 ..< granuleMapSlots where granuleMapSlabCounts[slot] == 0 { return slot }
         return nil
     }
 
     /// Granule of `address` within its arena.
-    func granuleIndex(of address: UInt64) -> Int {
+    mutating func granuleIndex(of address: UInt64) -> Int {
         Int(truncatingIfNeeded: (address & ~arenaMask) >> UInt64(smallestSlabShift))
     }
 
