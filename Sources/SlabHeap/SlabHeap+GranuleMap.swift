@@ -7,23 +7,27 @@
 // Layout: `granuleCaches` (granuleMapBytes bytes, in the heap struct, read in place) is cut into
 // regions of `granulesPerArena` bytes. Region s (s < granuleMapSlots) describes the arena whose
 // base is `granuleMapArenas[s]`; the region after the last slot is never written and stays zero
-// (the one an arena without a slot looks at). Byte g of a region is 0, or c + 1 when granule g of
-// that arena lies in a slab of cache c (slabs are aligned to their size, so the slab starts at the
-// address rounded down to the cache's slab size).
+// (the one an arena without a slot looks at). Byte g of a region is `unknownCache` (0xFF), or c
+// when granule g of that arena lies in a slab of cache c (c < 64; slabs are aligned to their size,
+// so the slab starts at the address rounded down to the cache's slab size). The byte is the cache
+// index itself and the lookup adds a precomputed bias (recentMapBias) to address >> granule shift:
+// the free's store to its cache's list waits on this chain (a pair's next allocation loads that
+// list), so it is kept to shift, add, mask, load.
 //
 // Invariants (checkInvariants: checkGranuleMap):
-//   a nonzero byte c + 1 at (slot s, granule g)  <=>  a slab of cache c covering that granule is
+//   a byte c != 0xFF at (slot s, granule g)  <=>  a slab of cache c covering that granule is
 //     on cache c's all-list, lies in arena granuleMapArenas[s] and was mapped when it was added;
-//     every granule of a mapped slab holds c + 1, every granule of an unmapped one 0
+//     every granule of a mapped slab holds c, every granule of an unmapped one 0xFF
 //   granuleMapSlabCounts[s] == mapped slabs in slot s; slots with a count are distinct arenas
-//   recentMapOffset == the region of recentArena (the zero region when it has no slot)
-// So a nonzero byte is proof enough that the pointer lies in a live slab of that cache (only the
-// heap writes the map). A zero byte proves nothing: the free takes the cookie path
+//   recentMapBias == the region of recentArena (the unknown region when it has no slot) minus
+//     recentArena >> granule shift
+// So a byte other than 0xFF is proof enough that the pointer lies in a live slab of that cache
+// (only the heap writes the map). 0xFF proves nothing: the free takes the cookie path
 // (`freeUnmapped`), as every free did before the map, so an arena that found no free slot (more
 // arenas than slots), or slabs added before their arena had one, still work.
 //
 // A slot is given to an arena when a slab is added there and the arena has none; a slot whose
-// count is 0 (all its bytes 0) may be given to another arena.
+// count is 0 (all its bytes 0xFF) may be given to another arena.
 
 // Every query here is `mutating` although it changes nothing, so that `self` is passed by
 // reference: specialised in the embedded kernel, a non-mutating one copied the whole 20 KiB heap
@@ -33,6 +37,8 @@ import MemoryCore
 
 /// Bytes of the granule map (a power of two, so a masked index needs no bounds check).
 @usableFromInline let granuleMapBytes = 4096
+/// The granule map's byte for "no mapped slab here" (cache indices are < 64).
+@usableFromInline let unknownCache: UInt8 = 0xFF
 /// Arenas the granule map describes at most (the kernel's 8 MiB arenas of 16 KiB granules:
 /// 512 bytes each, so 7 of them: 56 MiB of heap).
 @usableFromInline let granuleMapSlotCapacity = 8
@@ -45,11 +51,16 @@ extension SlabHeap {
         return max(0, min(granuleMapSlotCapacity, granuleMapBytes / perArena - 1))
     }
 
-    /// The cache byte of `address` (inside the recent arena): c + 1, or 0 when the map does not
-    /// know (not a mapped slab). Reads one byte of the heap struct.
+    /// The cache byte of `address` (inside the recent arena): its cache's index, or unknownCache
+    /// when the map does not know (not a mapped slab). Reads one byte of the heap struct.
     @inlinable @inline(__always) mutating func mappedCacheByte(of address: UInt64) -> UInt8 {
-        let granule = Int(truncatingIfNeeded: (address &- recentArena) &>> UInt64(truncatingIfNeeded: smallestSlabShift))
-        return granuleCaches[(recentMapOffset &+ granule) & (granuleMapBytes - 1)]
+        let granule = Int(truncatingIfNeeded: address &>> UInt64(truncatingIfNeeded: smallestSlabShift))
+        return granuleCaches[(granule &+ recentMapBias) & (granuleMapBytes - 1)]
+    }
+
+    /// recentMapBias for `arena`: its region's offset minus its first granule number.
+    mutating func granuleMapBias(ofArena arena: UInt64) -> Int {
+        granuleMapOffset(ofArena: arena) &- Int(truncatingIfNeeded: arena &>> UInt64(smallestSlabShift))
     }
 
     /// The offset of `arena`'s region, or the zero region's when it has no slot.
@@ -66,7 +77,7 @@ extension SlabHeap {
     /// Makes `arena` the recent one (`noArena`: none), its map region with it.
     @usableFromInline mutating func setRecentArena(_ arena: UInt64) {
         recentArena = arena
-        recentMapOffset = granuleMapOffset(ofArena: arena)
+        recentMapBias = granuleMapBias(ofArena: arena)
     }
 
     /// Writes cache `index` into the granules of the new `slab` (slabBytes of it), giving its arena
@@ -76,17 +87,17 @@ extension SlabHeap {
         guard let slot = granuleMapSlot(ofArena: arena) ?? unusedGranuleMapSlot() else { return }
         granuleMapArenas[slot] = arena
         granuleMapSlabCounts[slot] += 1
-        fillGranules(of: slab, bytes: bytes, slot: slot, with: UInt8(index + 1))
-        recentMapOffset = granuleMapOffset(ofArena: recentArena)  // the slot may be new, or reused
+        fillGranules(of: slab, bytes: bytes, slot: slot, with: UInt8(index))
+        recentMapBias = granuleMapBias(ofArena: recentArena)  // the slot may be new, or reused
     }
 
     /// Clears the granules of `slab` (about to go back to the buddy heap) if it was mapped.
     @usableFromInline mutating func unmapSlab(_ slab: UInt64, bytes: Int) {
         guard let slot = granuleMapSlot(ofArena: slab & arenaMask) else { return }
         let first = slot * granulesPerArena + granuleIndex(of: slab)
-        guard granuleCaches[first] != 0 else { return }  // added before its arena had this slot
+        guard granuleCaches[first] != unknownCache else { return }  // added before its arena had this slot
         granuleMapSlabCounts[slot] -= 1
-        fillGranules(of: slab, bytes: bytes, slot: slot, with: 0)
+        fillGranules(of: slab, bytes: bytes, slot: slot, with: unknownCache)
     }
 
     private mutating func unusedGranuleMapSlot() -> Int? {
@@ -119,8 +130,8 @@ extension SlabHeap {
                     for granule in first ..< first + count where granuleCaches[granule] != value {
                         return .granuleMapMismatch(slot: slot)
                     }
-                    if value != 0 {
-                        guard value == UInt8(index + 1) else { return .granuleMapMismatch(slot: slot) }
+                    if value != unknownCache {
+                        guard value == UInt8(index) else { return .granuleMapMismatch(slot: slot) }
                         mappedSlabs[slot] += 1
                         mappedGranules += count
                     }
@@ -130,7 +141,7 @@ extension SlabHeap {
             }
         }
         var nonzero = 0
-        for granule in 0 ..< granuleMapBytes where granuleCaches[granule] != 0 {
+        for granule in 0 ..< granuleMapBytes where granuleCaches[granule] != unknownCache {
             if granule >= granuleMapSlots * granulesPerArena { return .granuleMapMismatch(slot: granuleMapSlots) }
             nonzero += 1
         }
@@ -144,7 +155,7 @@ extension SlabHeap {
                 return .granuleMapMismatch(slot: slot)
             }
         }
-        if recentArena != Self.noArena && recentMapOffset != granuleMapOffset(ofArena: recentArena) {
+        if recentArena != Self.noArena && recentMapBias != granuleMapBias(ofArena: recentArena) {
             return .granuleMapMismatch(slot: -2)
         }
         return nil

@@ -17,7 +17,7 @@ public enum SlabInvariantViolation: Equatable, Sendable {
     case partialListMismatch(cache: Int)
     case cacheCountMismatch(cache: Int)
     /// The granule map disagrees with the slabs (slot -1: a byte no mapped slab explains, -2: the
-    /// recent arena's region offset is stale; SlabHeap+GranuleMap.swift).
+    /// recent arena's bias is stale; SlabHeap+GranuleMap.swift).
     case granuleMapMismatch(slot: Int)
     case buddy(HeapInvariantViolation)
 }

@@ -128,11 +128,13 @@ public struct SlabHeap<Source: ArenaSource> {
     /// An arena the buddy heap holds (`noArena`: none yet): a pointer inside it may be masked and
     /// read.
     @usableFromInline var recentArena: UInt64 = noArena
-    /// Where recentArena's region of the granule map starts (SlabHeap+GranuleMap.swift).
-    @usableFromInline var recentMapOffset = 0
+    /// Where recentArena's region of the granule map starts, minus recentArena >> smallestSlabShift
+    /// (SlabHeap+GranuleMap.swift).
+    @usableFromInline var recentMapBias = 0
     /// The granule map (SlabHeap+GranuleMap.swift): a byte per smallest-slab granule of up to
-    /// `granuleMapSlots` arenas, cache index + 1 of the slab there or 0. Read in place (top level).
-    @usableFromInline var granuleCaches = InlineArray<4096, UInt8>(repeating: 0)
+    /// `granuleMapSlots` arenas, the cache index of the slab there or unknownCache. Read in place
+    /// (top level).
+    @usableFromInline var granuleCaches = InlineArray<4096, UInt8>(repeating: unknownCache)
     /// The arena each slot describes, and how many mapped slabs it holds (0: the slot is unused).
     @usableFromInline var granuleMapArenas = InlineArray<8, UInt64>(repeating: noArena)
     @usableFromInline var granuleMapSlabCounts = InlineArray<8, Int>(repeating: 0)
@@ -162,7 +164,6 @@ public struct SlabHeap<Source: ArenaSource> {
         let arenaShift = buddy.arenaBytes.trailingZeroBitCount
         granulesPerArena = 1 << (arenaShift - configuration.slabShift)
         granuleMapSlots = Self.granuleMapSlotCount(arenaShift: arenaShift, granuleShift: configuration.slabShift)
-        recentMapOffset = granuleMapSlots * granulesPerArena
         secret = configuration.secret
         let classes = SlabSizeClasses(
             smallestSlabShift: configuration.slabShift, largestSlabShift: configuration.largestSlabShift,
@@ -372,8 +373,8 @@ public struct SlabHeap<Source: ArenaSource> {
         let address = SlabMemory.address(pointer)
         guard address & arenaMask == recentArena else { return try freeInNewArena(pointer) }
         let cacheByte = mappedCacheByte(of: address)  // the granule map: no header read
-        guard cacheByte != 0 else { return try freeUnmapped(pointer) }
-        let index = Int(cacheByte) &- 1
+        guard cacheByte != unknownCache else { return try freeUnmapped(pointer) }
+        let index = Int(cacheByte)
         try freeObject(address, slab: caches[index].shape.slab(holding: address), cache: index)
     }
 

@@ -55,11 +55,11 @@ struct SlabGranuleMapTests {
         let slot = try #require(found)
         let granule = slot * heap.granulesPerArena + heap.granuleIndex(of: UInt64(UInt(bitPattern: object)))
         let good = heap.granuleCaches[granule]
-        #expect(good != 0)
+        #expect(good != unknownCache)
         heap.granuleCaches[granule] = good &+ 1
         #expect(heap.checkInvariants() == .granuleMapMismatch(slot: slot))
         heap.granuleCaches[granule] = good
-        heap.granuleCaches[(granule + 1) % heap.granulesPerArena + slot * heap.granulesPerArena] = 1  // no slab there
+        heap.granuleCaches[(granule + 1) % heap.granulesPerArena + slot * heap.granulesPerArena] = 0  // no slab there
         #expect(heap.checkInvariants() != nil)
     }
 
