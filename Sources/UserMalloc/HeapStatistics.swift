@@ -54,6 +54,14 @@ public struct HeapStatistics: Sendable {
     /// empty spans, medium regions, live live bytes. Says which tier a footprint comes from.
     public var peakComposition = HeldComposition()
 
+    /// Idle bytes given back before a mapping that would have raised the peak held
+    /// (UserHeap+Mapping.swift, releaseIdleBeforePeak), by what they were: cached large mappings,
+    /// cached empty spans, empty medium regions. When a tier soon maps again what another tier's
+    /// mapping made it give back, these grow with source_maps (the churn that costs page faults).
+    public var idleReleasedLargeBytes = 0
+    public var idleReleasedSpanBytes = 0
+    public var idleReleasedRegionBytes = 0
+
     @inlinable public init() {}
 
     /// `bytes` more live (negative: fewer, as a block shrunk in place).

@@ -74,11 +74,16 @@ extension UserHeap {
     /// cached large mappings next to fresh ones). In a steady state no mapping sets a peak, so
     /// the caches keep their hysteresis.
     @inlinable mutating func releaseIdleBeforePeak(adding byteCount: Int) {
+        var held = counters.heldBytes
         while counters.heldBytes + byteCount > counters.peakHeldBytes, releaseOneCachedLarge() {}
+        counters.idleReleasedLargeBytes += held - counters.heldBytes
+        held = counters.heldBytes
         var shift = SpanRef.largestShift
         while counters.heldBytes + byteCount > counters.peakHeldBytes, counters.cachedEmptySpans > 0 {
             if let span = popEmptySpan(shift: shift) { releaseSpan(span) } else { shift -= 1 }
         }
+        counters.idleReleasedSpanBytes += held - counters.heldBytes
+        held = counters.heldBytes
         guard counters.heldBytes + byteCount > counters.peakHeldBytes, emptyRegionCount > 0 else { return }
         var cursor = regions.first
         while let region = cursor, counters.heldBytes + byteCount > counters.peakHeldBytes {
@@ -88,6 +93,7 @@ extension UserHeap {
                 emptyRegionCount -= 1
             }
         }
+        counters.idleReleasedRegionBytes += held - counters.heldBytes
     }
 
     /// Gives the granule map back once nothing is registered (trim()).

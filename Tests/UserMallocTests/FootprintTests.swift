@@ -144,6 +144,36 @@ func smallSpans(of heap: UserHeap<FakePageSource>) -> [(base: UInt, bytes: Int, 
         #expect(heap.checkInvariants() == nil)
     }
 
+    @Test func idleMemoryGivenBackBeforeANewPeakIsCountedByWhatItWas() throws {
+        var (heap, _, log) = makeHeap()
+        // Spans of a busy class (48 B: served from spans only), all freed: cached empty, held at the peak.
+        var blocks: [UnsafeMutableRawPointer] = []
+        for _ in 0 ..< 5_000 { blocks.append(try unwrap(heap.allocate(byteCount: 48))) }
+        for p in blocks { heap.free(p) }
+        let spans = heap.statistics.cachedEmptySpanBytes
+        #expect(spans > 0 && heap.statistics.heldBytes == heap.statistics.peakHeldBytes)
+        #expect(heap.statistics.idleReleasedSpanBytes == 0)
+        // A large block that would pass the peak gives cached spans back first; the counter says how much.
+        let large = try unwrap(heap.allocate(byteCount: 300_000))
+        #expect(heap.statistics.idleReleasedSpanBytes > 0)
+        #expect(heap.statistics.idleReleasedSpanBytes == spans - heap.statistics.cachedEmptySpanBytes)
+        #expect(heap.statistics.idleReleasedLargeBytes == 0 && heap.statistics.idleReleasedRegionBytes == 0)
+        // Freed, the large mapping is cached at the peak; spans mapped again give it back first,
+        // and the peak does not move.
+        heap.free(large)
+        let cachedLarge = heap.statistics.cachedLargeBytes
+        let peak = heap.statistics.peakHeldBytes
+        #expect(heap.statistics.cachedLargeBlocks == 1)
+        blocks = []
+        while heap.statistics.cachedLargeBlocks == 1 {
+            blocks.append(try unwrap(heap.allocate(byteCount: 48)))
+            #expect(heap.statistics.peakHeldBytes == peak)
+        }
+        #expect(heap.statistics.idleReleasedLargeBytes == cachedLarge)
+        for p in blocks { heap.free(p) }
+        #expect(heap.checkInvariants() == nil && log.errors.isEmpty)
+    }
+
     @Test func cachedSpansOfOneSizeServeAClassThatWantsAnother() throws {
         var (heap, source, log) = makeHeap()
         // Grow class 48 B to several spans, free them all (cached), then a 4096 B class needs
