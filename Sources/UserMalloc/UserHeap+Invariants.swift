@@ -17,8 +17,8 @@ public enum HeapInvariantViolation: Equatable, Sendable {
     case spanState(span: VirtualAddress, state: Int)
     case partialList(classIndex: Int)
     /// A class's state is inconsistent: a class list without a current span, a slot size other
-    /// than the class's, a gathered extent beyond the current span's carved slots, or a class
-    /// list that shares slots with the span's own list.
+    /// than the class's, a carved extent other than the current span's, or a class list that
+    /// shares slots with the span's own list.
     case classState(classIndex: Int)
     case classSpanBytes(classIndex: Int, counted: Int, recorded: Int)
     /// The medium blocks marked light for a class do not add up to its recorded light bytes, or
@@ -138,8 +138,7 @@ extension UserHeap {
         if h.state == SpanState.current.rawValue {
             let state = classes[index]
             let gathered = SpanRef.dataOffset + Int(state.listCarvedUnits) * 16
-            // (listCarvedUnits is stale, and unused, while the class list is empty.)
-            guard state.freeHead == 0 || gathered <= Int(h.bumpOffset) else { return .classState(classIndex: index) }
+            guard gathered == Int(h.bumpOffset) else { return .classState(classIndex: index) }
             switch walkFreeList(from: state.freeHead, of: span, below: gathered, carved: carved) {
             case .badLink(let link): return .spanFreeList(span: at, link: VirtualAddress(UInt64(link)))
             case .sound(let count, let classTail):

@@ -7,7 +7,8 @@
 // else carves the next never-used slot (bump pointer, so a fresh span's pages are touched only as
 // they are used), then falls back to a partial span of the class, a cached empty span, or a new
 // span from the page source. free finds the span through the directory, checks canary, slot
-// boundary and the free marker, and pushes the slot on the span's own list.
+// boundary and the free marker, and pushes the slot on the class list if the span is current,
+// else on the span's own list.
 //
 // Span invariants (per span, checked by checkInvariants):
 //   carved = (bumpOffset - dataOffset) / slotSize
@@ -15,7 +16,8 @@
 //   every free-list link is 0 or a carved slot start of this span carrying the free marker
 //   (word 1 of a free slot = secret ^ address ^ constant)
 //   the class list (SizeClassState.freeHead) is empty unless the class has a current span; its
-//   links are carved slot starts of the current span below listCarvedUnits * 16 + dataOffset,
+//   links are carved slot starts of the current span below listCarvedUnits * 16 + dataOffset
+//   (= its bumpOffset: carve and gather keep it so),
 //   carry the marker, and share no slot with the span's own list
 //   live slots of a span = usedCount - (length of the class list if it is current)
 //   state == .current <=> the span is its class's current span
@@ -155,6 +157,7 @@ extension UserHeap {
             guard let next = taken else { return nil }
             next.header.state = SpanState.current.rawValue
             classes[index].current = next.address
+            classes[index].listCarvedUnits = UInt((next.header.bumpOffset &- UInt32(SpanRef.dataOffset)) &>> 4)
         }
     }
 
@@ -165,6 +168,7 @@ extension UserHeap {
         let slotSize = span.header.slotSize
         guard offset &+ slotSize <= span.header.limitOffset else { return nil }
         span.header.bumpOffset = offset &+ slotSize
+        classes[index].listCarvedUnits = UInt(truncatingIfNeeded: (offset &+ slotSize &- UInt32(SpanRef.dataOffset)) &>> 4)
         span.header.usedCount &+= 1
         counters.noteLive(Int(slotSize))
         let address = span.address &+ UInt(offset)
@@ -188,9 +192,20 @@ extension UserHeap {
         pushFreeSlot(address, span: span)
     }
 
-    /// Puts the live slot at `address` on its span's free list.
+    /// Puts the live slot at `address` on the class list when its span is current (where the
+    /// next malloc of the class pops it: a malloc/free pair never leaves the class state), else
+    /// on its span's own list.
     @inline(__always)
     @inlinable mutating func pushFreeSlot(_ address: UInt, span: SpanRef) {
+        let index = Int(truncatingIfNeeded: span.header.classIndex)
+        if classes[index].current == span.address {
+            // The span counts slots on the class list as used: usedCount stays.
+            storeLink(classes[index].freeHead, at: address)
+            storeWord(freeMarker(address), at: address, 1)
+            classes[index].freeHead = address
+            counters.noteFreed(classes[index].slotSize)
+            return
+        }
         storeLink(span.header.freeHead, at: address)
         storeWord(freeMarker(address), at: address, 1)
         span.header.freeHead = address

@@ -24,18 +24,19 @@ import MemoryCore
 /// span header while the list lasts). 32 bytes, so one class's state never straddles a cache
 /// line; the partial lists are kept apart (`partialSpans`) for that reason.
 ///
-/// The class list is the current span's free list taken whole from its header (gatherFreeList):
-/// free() keeps pushing onto the span's own list, which the next gather takes once the class
-/// list runs dry (mimalloc's `free` and `local_free`). While slots sit on the class list the
-/// span counts them as used (its usedCount = carved slots - length of its own list), so only the
-/// current span can have them and it settles nothing when it stops being current: it does so
-/// only with an empty class list.
+/// The class list holds free slots of the current span only: free() pushes there when the slot's
+/// span is current, else onto that span's own list (in its header), which is taken whole
+/// (gatherFreeList) once the span is current and the class list has run dry. While slots sit on
+/// the class list the span counts them as used (its usedCount = carved slots - length of its
+/// own list), so it settles nothing when it stops being current: it does so only with an empty
+/// class list (trim, the one other place a current span leaves, settles first).
 @usableFromInline struct SizeClassState {
     /// First slot of the class list (0: empty); every one is a free slot of `current`.
     @usableFromInline var freeHead: UInt = 0
     @usableFromInline var current: UInt = 0
-    /// (current's bumpOffset - SpanRef.dataOffset) / 16 when the class list was gathered: every
-    /// link on it lies below, which is what popClassSlot validates a link against.
+    /// (current's bumpOffset - SpanRef.dataOffset) / 16, kept by carve, gather and a span's
+    /// becoming current: every link on the class list lies below, which is what popClassSlot
+    /// validates a link against.
     @usableFromInline var listCarvedUnits: UInt = 0
     /// The class's slot size (noteLive's argument on the fast path).
     @usableFromInline var slotSize: Int = 0
