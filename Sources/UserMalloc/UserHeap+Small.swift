@@ -50,10 +50,11 @@ import MemoryCore
 }
 
 extension UserHeap {
-    /// malloc's fast path for class `index`: a slot popped from the class list or, when that
-    /// and the current span's own list are empty, carved at the span's bump offset. Address 0
-    /// when the class list's head looks damaged, the span's own list has slots to gather, there
-    /// is no current span or it is used up (allocateSmall tells these apart).
+    /// malloc's fast path for class `index`: a slot popped from the class list or, when that is
+    /// empty, carved at the current span's bump offset (the span's own list is empty but for
+    /// a moment after trim's settling: its slots wait until carving is done). Address 0 when the
+    /// class list's head looks damaged, there is no current span or it is used up
+    /// (allocateSmall tells these apart).
     @inline(__always)
     @inlinable mutating func takeSlotFast(classIndex index: Int) -> SmallBlock {
         let none = SmallBlock(address: 0, isZeroed: false)
@@ -61,9 +62,7 @@ extension UserHeap {
         if _fastPath(head != 0) { return SmallBlock(address: popClassSlot(head, classIndex: index), isZeroed: false) }
         let current = classes[index].current
         guard current != 0 else { return none }
-        let span = SpanRef(base: userPointer(current))
-        guard span.header.freeHead == 0 else { return none }
-        return carve(from: span, classIndex: index) ?? none
+        return carve(from: SpanRef(base: userPointer(current)), classIndex: index) ?? none
     }
 
     /// Pops `head`, the first slot of class `index`'s list, when its link and its free marker
@@ -149,16 +148,27 @@ extension UserHeap {
                 span.header.state = SpanState.full.rawValue
                 classes[index].current = 0
             }
-            var taken = takePartialSpan(classIndex: index) ?? takeEmptySpan(classIndex: index)
+            if let partial = takePartialSpan(classIndex: index) {
+                // Its own list is not empty (a partial span's): gather it and pop.
+                makeCurrent(partial, classIndex: index)
+                return allocateSmall(classIndex: index)
+            }
+            var taken = takeEmptySpan(classIndex: index)
             if taken == nil {
                 if let block = allocateLight(classIndex: index, alignment: alignment) { return block }
                 taken = mapSpan(classIndex: index)
             }
             guard let next = taken else { return nil }
-            next.header.state = SpanState.current.rawValue
-            classes[index].current = next.address
-            classes[index].listCarvedUnits = UInt((next.header.bumpOffset &- UInt32(SpanRef.dataOffset)) &>> 4)
+            makeCurrent(next, classIndex: index)
         }
+    }
+
+    /// Makes `span` (on no list) class `index`'s current span; the class list is empty.
+    @inline(__always)
+    @inlinable mutating func makeCurrent(_ span: SpanRef, classIndex index: Int) {
+        span.header.state = SpanState.current.rawValue
+        classes[index].current = span.address
+        classes[index].listCarvedUnits = UInt((span.header.bumpOffset &- UInt32(SpanRef.dataOffset)) &>> 4)
     }
 
     /// The next never-used slot of `span`, or nil when the span is carved to its limit.
@@ -197,9 +207,10 @@ extension UserHeap {
     /// on its span's own list.
     @inline(__always)
     @inlinable mutating func pushFreeSlot(_ address: UInt, span: SpanRef) {
-        let index = Int(truncatingIfNeeded: span.header.classIndex)
-        if classes[index].current == span.address {
+        let state = span.header.state
+        if state == SpanState.current.rawValue {
             // The span counts slots on the class list as used: usedCount stays.
+            let index = Int(truncatingIfNeeded: span.header.classIndex)
             storeLink(classes[index].freeHead, at: address)
             storeWord(freeMarker(address), at: address, 1)
             classes[index].freeHead = address
@@ -213,7 +224,7 @@ extension UserHeap {
         span.header.usedCount = used
         counters.noteFreed(Int(truncatingIfNeeded: span.header.slotSize))
         // Full, or partial and now empty (SpanState's order).
-        if _slowPath(span.header.state &+ (used == 0 ? 1 : 0) >= SpanState.full.rawValue) {
+        if _slowPath(state &+ (used == 0 ? 1 : 0) >= SpanState.full.rawValue) {
             Self.spanChangedFill(&self, span)
         }
     }

@@ -143,12 +143,15 @@ public struct UserHeap<Source: PageSource> {
         return Self.allocateBeyondSmall(&self, byteCount: byteCount)
     }
 
-    /// malloc of a small class whose current span had no slot at hand (or a damaged free list:
-    /// allocateSmall reports it).
+    /// malloc of a small class whose class list and current span had no slot at hand (or a
+    /// damaged class list head: allocateSmall reports it).
     @inlinable @inline(never) static func allocateSmallOffFastPath(
         _ heap: inout Self, classIndex index: Int
     ) -> UnsafeMutableRawPointer? {
-        heap.allocateSmall(classIndex: index).map { userPointer($0.address) }
+        let block =
+            heap.classes[index].freeHead != 0
+            ? heap.allocateSmall(classIndex: index) : heap.allocateSmallSlow(classIndex: index)
+        return block.map { userPointer($0.address) }
     }
 
     /// malloc beyond the small tier.
