@@ -116,7 +116,8 @@ import TestSupport
         heap.free(a)
         heap.trim()  // b is live: the span stays, and a goes back to the span's own list
         #expect(heap.statistics.smallSpans == 1)
-        #expect(heap.classes[index].freeHead == 0 && SpanRef(containing: UInt(bitPattern: a)).header.freeHead == UInt(bitPattern: a))
+        let span = SpanRef(containing: UInt(bitPattern: a))
+        #expect(heap.classes[index].freeHead == 0 && span.header.freeHead == UInt(bitPattern: a))
         #expect(heap.checkInvariants() == nil)
         heap.free(a)
         #expect(log.errors == [.doubleFree(at(a))])
