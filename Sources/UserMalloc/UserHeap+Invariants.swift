@@ -16,6 +16,10 @@ public enum HeapInvariantViolation: Equatable, Sendable {
     case spanSlotAccounting(span: VirtualAddress, carved: Int, used: Int, free: Int)
     case spanState(span: VirtualAddress, state: Int)
     case partialList(classIndex: Int)
+    /// A class's state is inconsistent: a class list without a current span, a slot size other
+    /// than the class's, a carved extent other than the current span's, or a class list that
+    /// shares slots with the span's own list.
+    case classState(classIndex: Int)
     case classSpanBytes(classIndex: Int, counted: Int, recorded: Int)
     /// The medium blocks marked light for a class do not add up to its recorded light bytes, or
     /// a marked block is free, names no class, or is smaller than the class's slot.
@@ -120,28 +124,56 @@ extension UserHeap {
             (Int(h.bumpOffset) - SpanRef.dataOffset) % Int(h.slotSize) == 0
         else { return .spanGeometry(span: at) }
         let carved = (Int(h.bumpOffset) - SpanRef.dataOffset) / Int(h.slotSize)
-        var free = 0
-        var link = h.freeHead
-        while link != 0 {
-            let offset = Int(link) - Int(span.address)
-            guard free < carved, offset >= SpanRef.dataOffset, offset < Int(h.bumpOffset),
-                (offset - SpanRef.dataOffset) % Int(h.slotSize) == 0,
-                loadWord(at: link, 1) == freeMarker(link)
-            else {
-                return .spanFreeList(span: at, link: VirtualAddress(UInt64(link)))
-            }
-            free += 1
-            link = loadLink(at: link)
+        let free: Int
+        let ownTail: UInt
+        switch walkFreeList(from: h.freeHead, of: span, below: Int(h.bumpOffset), carved: carved) {
+        case .badLink(let link): return .spanFreeList(span: at, link: VirtualAddress(UInt64(link)))
+        case .sound(let count, let last): (free, ownTail) = (count, last)
         }
         guard carved == Int(h.usedCount) + free else {
             return .spanSlotAccounting(span: at, carved: carved, used: Int(h.usedCount), free: free)
         }
         guard spanStateIsConsistent(span, free: free) else { return .spanState(span: at, state: Int(h.state)) }
+        var onClassList = 0
+        if h.state == SpanState.current.rawValue {
+            let state = classes[index]
+            let gathered = SpanRef.dataOffset + Int(state.listCarvedUnits) * 16
+            guard gathered == Int(h.bumpOffset) else { return .classState(classIndex: index) }
+            switch walkFreeList(from: state.freeHead, of: span, below: gathered, carved: carved) {
+            case .badLink(let link): return .spanFreeList(span: at, link: VirtualAddress(UInt64(link)))
+            case .sound(let count, let classTail):
+                // Two lists that share a slot share their last slot (one link word per slot).
+                guard count <= Int(h.usedCount), count == 0 || free == 0 || classTail != ownTail else {
+                    return .classState(classIndex: index)
+                }
+                onClassList = count
+            }
+        }
         if h.state != SpanState.empty.rawValue {
-            tally.liveBytes += Int(h.usedCount) * Int(h.slotSize)
+            tally.liveBytes += (Int(h.usedCount) - onClassList) * Int(h.slotSize)
             tally.classSpanBytes[index] += bytes
         }
         return nil
+    }
+
+    /// Walks a free list of `span` from `head`: every link a slot start below offset `end`
+    /// carrying the free marker, at most `carved` of them. Its length and last slot, or the
+    /// first bad link.
+    func walkFreeList(from head: UInt, of span: SpanRef, below end: Int, carved: Int) -> FreeListWalk {
+        var count = 0
+        var last: UInt = 0
+        var link = head
+        while link != 0 {
+            let offset = Int(link) - Int(span.address)
+            guard count < carved, offset >= SpanRef.dataOffset, offset < end,
+                (offset - SpanRef.dataOffset) % Int(span.header.slotSize) == 0,
+                loadWord(at: link, 1) == freeMarker(link)
+            else { return .badLink(link) }
+            count += 1
+            last = link
+            link = loadLink(at: link)
+        }
+        return .sound(count: count, last: last)
     }
 
     func spanStateIsConsistent(_ span: SpanRef, free: Int) -> Bool {
@@ -164,7 +196,11 @@ extension UserHeap {
             guard tally.classSpanBytes[index] == classSpanBytes[index] else {
                 return .classSpanBytes(classIndex: index, counted: tally.classSpanBytes[index], recorded: classSpanBytes[index])
             }
-            let partial = classes[index].partial
+            let state = classes[index]
+            guard state.slotSize == SizeClass.byteCount(ofClass: index), state.current != 0 || state.freeHead == 0 else {
+                return .classState(classIndex: index)
+            }
+            let partial = partialSpans[index]
             guard case .success = partial.checkInvariants(limit: counters.smallSpans, isNode: isSpan),
                 partial.allSatisfy({ Int($0.header.classIndex) == index && $0.header.state == SpanState.partial.rawValue })
             else { return .partialList(classIndex: index) }
@@ -367,9 +403,10 @@ extension UserHeap {
             let span = SpanRef(base: userPointer(granule))
             guard Int(span.header.classIndex) == index, span.header.state != SpanState.empty.rawValue else { return }
             let capacity = (Int(span.header.limitOffset) - SpanRef.dataOffset) / Int(span.header.slotSize)
+            let live = Int(span.header.usedCount) - classListLength(of: span)
             result.spans += 1
-            result.liveBlocks += Int(span.header.usedCount)
-            result.freeSlots += capacity - Int(span.header.usedCount)
+            result.liveBlocks += live
+            result.freeSlots += capacity - live
         }
         for region in regions {
             var offset = RegionRef.firstBlockOffset
@@ -382,4 +419,24 @@ extension UserHeap {
         result.liveBlocks += result.lightBlocks
         return result
     }
+
+    /// How many slots of `span` sit on its class's list (0 unless it is the current span);
+    /// stops at the first link outside the span.
+    func classListLength(of span: SpanRef) -> Int {
+        let state = classes[Int(span.header.classIndex)]
+        guard state.current == span.address else { return 0 }
+        var count = 0
+        var link = state.freeHead
+        while link != 0 && link & ~UInt(SpanRef.alignment - 1) == span.address && count < Int(span.header.usedCount) {
+            count += 1
+            link = loadLink(at: link)
+        }
+        return count
+    }
+}
+
+/// What walkFreeList found: a sound list (its length and last slot) or its first bad link.
+enum FreeListWalk {
+    case sound(count: Int, last: UInt)
+    case badLink(UInt)
 }

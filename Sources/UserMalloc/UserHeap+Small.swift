@@ -1,17 +1,25 @@
 // The small tier: 48 size classes (16 ... 4096 bytes) served from spans of 4 ... 64 KiB (each at a
 // 64 KiB-aligned base; a class's first spans are small and later ones grow: SpanSizing.swift).
 //
-// malloc pops the current span's free list (loads of the link and the free marker, a store that
-// clears the marker, three header stores); when the list is empty it carves the next never-used slot (bump pointer, so a fresh
-// span's pages are touched only as they are used), then falls back to a partial span of the class,
-// a cached empty span, or a new span from the page source. free finds the span through the
-// directory, checks canary, slot boundary and the free marker, and pushes the slot.
+// malloc pops its class's list (SizeClassState.freeHead: loads of the link and the free marker, a
+// store that clears the marker, two stores to the class state; the span header is not read).
+// When that list is empty it takes the current span's own free list whole (gatherFreeList),
+// else carves the next never-used slot (bump pointer, so a fresh span's pages are touched only as
+// they are used), then falls back to a partial span of the class, a cached empty span, or a new
+// span from the page source. free finds the span through the directory, checks canary, slot
+// boundary and the free marker, and pushes the slot on the class list if the span is current,
+// else on the span's own list.
 //
 // Span invariants (per span, checked by checkInvariants):
 //   carved = (bumpOffset - dataOffset) / slotSize
-//   usedCount = carved - length(free list)
+//   usedCount = carved - length(free list)   (slots on the class list count as used)
 //   every free-list link is 0 or a carved slot start of this span carrying the free marker
 //   (word 1 of a free slot = secret ^ address ^ constant)
+//   the class list (SizeClassState.freeHead) is empty unless the class has a current span; its
+//   links are carved slot starts of the current span below listCarvedUnits * 16 + dataOffset
+//   (= its bumpOffset: carve and gather keep it so),
+//   carry the marker, and share no slot with the span's own list
+//   live slots of a span = usedCount - (length of the class list if it is current)
 //   state == .current <=> the span is its class's current span
 //   state == .partial <=> on its class's partial list, free list non-empty
 //   state == .full    => free list empty and bumpOffset + slotSize > limitOffset
@@ -20,7 +28,8 @@
 // Per class c: classSpanBytes[c] = sum of the sizes of the spans in states current, partial or
 // full with classIndex c. Heap: cachedEmptySpanBytes = sum of the sizes of the cached spans.
 // Double free is always caught while the span is mapped: a freed slot carries the marker, and a
-// free that finds it confirms by searching the span's free list (so user data equal to the marker
+// free that finds it confirms by searching the span's free list and, for the current span, the
+// class list (so user data equal to the marker
 // costs one search, never a false report). (After the span goes back to the source, a stale free
 // is reported as a foreign pointer; if the slot was handed out again, the stale pointer names a
 // live block and no allocator can tell.) An earlier design kept an allocation bitmap in the span
@@ -41,62 +50,77 @@ import MemoryCore
 }
 
 extension UserHeap {
-    /// malloc's fast path for class `index`: a slot of the class's current span, popped from
-    /// its free list or, when that is empty, carved at its bump offset. Address 0 when there is
-    /// no current span, the span is used up, or its free list head looks damaged (allocateSmall
-    /// tells these apart).
+    /// malloc's fast path for class `index`: a slot popped from the class list or, when that is
+    /// empty, carved at the current span's bump offset (the span's own list is empty but for
+    /// a moment after trim's settling: its slots wait until carving is done). Address 0 when the
+    /// class list's head looks damaged, there is no current span or it is used up
+    /// (allocateSmall tells these apart).
     @inline(__always)
     @inlinable mutating func takeSlotFast(classIndex index: Int) -> SmallBlock {
         let none = SmallBlock(address: 0, isZeroed: false)
+        let head = classes[index].freeHead
+        if _fastPath(head != 0) { return SmallBlock(address: popClassSlot(head, classIndex: index), isZeroed: false) }
         let current = classes[index].current
         guard current != 0 else { return none }
-        let span = SpanRef(base: userPointer(current))
-        let head = span.header.freeHead
-        if head != 0 { return SmallBlock(address: popFreeSlot(head, span: span), isZeroed: false) }
-        return carve(from: span, classIndex: index) ?? none
+        return carve(from: SpanRef(base: userPointer(current)), classIndex: index) ?? none
     }
 
-    /// Pops `head`, the first slot of `span`'s free list, when its link and its free marker are
-    /// sound; 0 (nothing changed) otherwise.
+    /// Pops `head`, the first slot of class `index`'s list, when its link and its free marker
+    /// are sound; 0 (nothing changed) otherwise. Reads the slot and the class state only.
     ///
-    /// Link validation: the next link is 0 or a 16-aligned carved slot start of the same span
-    /// (so the next pop may read its two words), and the head still carries its keyed free
-    /// marker (a use-after-free write usually breaks one of them). With d = next - (span + 64),
-    /// both tests are one compare: rotating d right by 4 moves a misalignment into the top bits,
-    /// and then `rotate(d) < (bumpOffset - 64) / 16` holds exactly for 16-aligned d below the
-    /// carved bytes (every slot size and the data offset are multiples of 16). Carved means
-    /// below the bump offset, which also keeps the link inside a short span's mapped bytes.
+    /// Link validation: the next link is 0 or a 16-aligned slot start carved in the current span
+    /// when the list was gathered (so the next pop may read its two words), and the head still
+    /// carries its keyed free marker (a use-after-free write usually breaks one of them). With
+    /// d = next - (span + 64), both tests are one compare: rotating d right by 4 moves a
+    /// misalignment into the top bits, and then `rotate(d) < listCarvedUnits` holds exactly for
+    /// 16-aligned d below the carved bytes (every slot size and the data offset are multiples of
+    /// 16). Carved means below the bump offset, which also keeps the link inside a short span's
+    /// mapped bytes.
     @inline(__always)
-    @inlinable mutating func popFreeSlot(_ head: UInt, span: SpanRef) -> UInt {
+    @inlinable mutating func popClassSlot(_ head: UInt, classIndex index: Int) -> UInt {
         let next = loadLink(at: head)
         guard loadWord(at: head, 1) == freeMarker(head) else { return 0 }
         if next != 0 {
-            let d = next &- span.address &- UInt(SpanRef.dataOffset)
-            let carvedUnits = UInt(span.header.bumpOffset &- UInt32(SpanRef.dataOffset)) &>> 4
-            guard (d &>> 4 | d &<< 60) < carvedUnits else { return 0 }
+            let d = next &- classes[index].current &- UInt(SpanRef.dataOffset)
+            guard (d &>> 4 | d &<< 60) < classes[index].listCarvedUnits else { return 0 }
         }
         storeWord(0, at: head, 1)  // a live block does not carry the marker
-        span.header.freeHead = next
-        span.header.usedCount &+= 1
-        counters.noteLive(Int(truncatingIfNeeded: span.header.slotSize))
+        classes[index].freeHead = next
+        counters.noteLive(classes[index].slotSize)
         return head
     }
 
-    /// malloc for class `index`: a slot popped from the current span's free list, else a report
-    /// of a damaged free list head, else the slow path (which carves or changes spans).
+    /// Moves the current span's own free list (non-empty) to class `index`'s empty list. Its
+    /// slots now count as used in the span (usedCount = carved slots), so free()'s accounting
+    /// stays one decrement and the span settles nothing when it later stops being current.
+    @inlinable mutating func gatherFreeList(_ span: SpanRef, classIndex index: Int) {
+        let carvedBytes = span.header.bumpOffset &- UInt32(SpanRef.dataOffset)
+        classes[index].freeHead = span.header.freeHead
+        classes[index].listCarvedUnits = UInt(carvedBytes &>> 4)
+        span.header.freeHead = 0
+        span.header.usedCount = UInt32(truncatingIfNeeded: (UInt64(carvedBytes) &* UInt64(span.header.reciprocal)) &>> 32)
+    }
+
+    /// malloc for class `index`: a slot popped from the class list (gathered from the current
+    /// span's own list when empty), else a report of a damaged list head, else the slow path
+    /// (which carves or changes spans).
     @inlinable mutating func allocateSmall(classIndex index: Int) -> SmallBlock? {
+        var head = classes[index].freeHead
         let current = classes[index].current
-        if current != 0 {
+        if head == 0 && current != 0 {
             let span = SpanRef(base: userPointer(current))
-            let head = span.header.freeHead
-            if head != 0 {
-                let address = popFreeSlot(head, span: span)
-                guard address != 0 else {  // a free slot is there, but its link or marker is damaged
-                    report(.corruptedFreeList(VirtualAddress(UInt64(head))))
-                    return nil
-                }
-                return SmallBlock(address: address, isZeroed: false)
+            if span.header.freeHead != 0 {
+                gatherFreeList(span, classIndex: index)
+                head = classes[index].freeHead
             }
+        }
+        if head != 0 {
+            let address = popClassSlot(head, classIndex: index)
+            guard address != 0 else {  // a free slot is there, but its link or marker is damaged
+                report(.corruptedFreeList(VirtualAddress(UInt64(head))))
+                return nil
+            }
+            return SmallBlock(address: address, isZeroed: false)
         }
         return allocateSmallSlow(classIndex: index)
     }
@@ -118,20 +142,33 @@ extension UserHeap {
             let current = classes[index].current
             if current != 0 {
                 let span = SpanRef(base: userPointer(current))
-                if span.header.freeHead != 0 { return allocateSmall(classIndex: index) }
+                if classes[index].freeHead != 0 || span.header.freeHead != 0 { return allocateSmall(classIndex: index) }
+                // Both lists are empty, so the span settles nothing on leaving (see SizeClassState).
                 if let block = carve(from: span, classIndex: index) { return block }
                 span.header.state = SpanState.full.rawValue
                 classes[index].current = 0
             }
-            var taken = takePartialSpan(classIndex: index) ?? takeEmptySpan(classIndex: index)
+            if let partial = takePartialSpan(classIndex: index) {
+                // Its own list is not empty (a partial span's): gather it and pop.
+                makeCurrent(partial, classIndex: index)
+                return allocateSmall(classIndex: index)
+            }
+            var taken = takeEmptySpan(classIndex: index)
             if taken == nil {
                 if let block = allocateLight(classIndex: index, alignment: alignment) { return block }
                 taken = mapSpan(classIndex: index)
             }
             guard let next = taken else { return nil }
-            next.header.state = SpanState.current.rawValue
-            classes[index].current = next.address
+            makeCurrent(next, classIndex: index)
         }
+    }
+
+    /// Makes `span` (on no list) class `index`'s current span; the class list is empty.
+    @inline(__always)
+    @inlinable mutating func makeCurrent(_ span: SpanRef, classIndex index: Int) {
+        span.header.state = SpanState.current.rawValue
+        classes[index].current = span.address
+        classes[index].listCarvedUnits = UInt((span.header.bumpOffset &- UInt32(SpanRef.dataOffset)) &>> 4)
     }
 
     /// The next never-used slot of `span`, or nil when the span is carved to its limit.
@@ -141,6 +178,7 @@ extension UserHeap {
         let slotSize = span.header.slotSize
         guard offset &+ slotSize <= span.header.limitOffset else { return nil }
         span.header.bumpOffset = offset &+ slotSize
+        classes[index].listCarvedUnits = UInt(truncatingIfNeeded: (offset &+ slotSize &- UInt32(SpanRef.dataOffset)) &>> 4)
         span.header.usedCount &+= 1
         counters.noteLive(Int(slotSize))
         let address = span.address &+ UInt(offset)
@@ -164,9 +202,21 @@ extension UserHeap {
         pushFreeSlot(address, span: span)
     }
 
-    /// Puts the live slot at `address` on its span's free list.
+    /// Puts the live slot at `address` on the class list when its span is current (where the
+    /// next malloc of the class pops it: a malloc/free pair never leaves the class state), else
+    /// on its span's own list.
     @inline(__always)
     @inlinable mutating func pushFreeSlot(_ address: UInt, span: SpanRef) {
+        let state = span.header.state
+        if state == SpanState.current.rawValue {
+            // The span counts slots on the class list as used: usedCount stays.
+            let index = Int(truncatingIfNeeded: span.header.classIndex)
+            storeLink(classes[index].freeHead, at: address)
+            storeWord(freeMarker(address), at: address, 1)
+            classes[index].freeHead = address
+            counters.noteFreed(classes[index].slotSize)
+            return
+        }
         storeLink(span.header.freeHead, at: address)
         storeWord(freeMarker(address), at: address, 1)
         span.header.freeHead = address
@@ -174,7 +224,7 @@ extension UserHeap {
         span.header.usedCount = used
         counters.noteFreed(Int(truncatingIfNeeded: span.header.slotSize))
         // Full, or partial and now empty (SpanState's order).
-        if _slowPath(span.header.state &+ (used == 0 ? 1 : 0) >= SpanState.full.rawValue) {
+        if _slowPath(state &+ (used == 0 ? 1 : 0) >= SpanState.full.rawValue) {
             Self.spanChangedFill(&self, span)
         }
     }
@@ -184,9 +234,9 @@ extension UserHeap {
     }
 
     /// free() of a slot that carries the free marker: a double free, or user data that happens
-    /// to equal the marker (then an ordinary free). The exact answer is a walk of the free list.
+    /// to equal the marker (then an ordinary free). The exact answer is a walk of the free lists.
     @inlinable @inline(never) static func freeMarkedSlot(_ heap: inout Self, _ address: UInt, span: SpanRef) {
-        if freeListContains(address, span: span) {
+        if freeListContains(address, span: span, classHead: heap.classListHead(of: span)) {
             heap.report(.doubleFree(VirtualAddress(UInt64(address))))
         } else {
             heap.pushFreeSlot(address, span: span)
@@ -258,13 +308,28 @@ extension UserHeap {
     @inline(__always)
     @inlinable mutating func isFree(_ address: UInt, in span: SpanRef) -> Bool {
         guard loadWord(at: address, 1) == freeMarker(address) else { return false }
-        return Self.freeListContains(address, span: span)
+        return Self.freeListContains(address, span: span, classHead: classListHead(of: span))
     }
 
+    /// The head of the class list when `span` is its class's current span (the only span whose
+    /// free slots may sit there), else 0.
+    @inlinable mutating func classListHead(of span: SpanRef) -> UInt {
+        let index = Int(span.header.classIndex)
+        return classes[index].current == span.address ? classes[index].freeHead : 0
+    }
+
+    /// Whether the free slot `address` of `span` is on the span's own list or on the class list
+    /// headed by `classHead` (0 unless the span is current).
     @inline(never)
-    @inlinable static func freeListContains(_ address: UInt, span: SpanRef) -> Bool {
+    @inlinable static func freeListContains(_ address: UInt, span: SpanRef, classHead: UInt) -> Bool {
+        listContains(address, from: span.header.freeHead, span: span) || listContains(address, from: classHead, span: span)
+    }
+
+    /// Whether the list of `span`'s slots starting at `head` reaches `address` (false at the
+    /// first link that is not a carved slot of the span, and after as many steps as carved slots).
+    @inlinable static func listContains(_ address: UInt, from head: UInt, span: SpanRef) -> Bool {
         let carved = (Int(span.header.bumpOffset) - SpanRef.dataOffset) / Int(span.header.slotSize)
-        var link = span.header.freeHead
+        var link = head
         var steps = 0
         while link != 0 && steps <= carved {
             if link == address { return true }
@@ -298,15 +363,15 @@ extension UserHeap {
     /// spread over several short spans switched spans on almost every malloc: larson-1000 lost
     /// a quarter of its speed.)
     @inlinable mutating func pushPartial(_ span: SpanRef, classIndex index: Int) {
-        classes[index].partial.append(span)
+        partialSpans[index].append(span)
     }
 
     @inlinable mutating func unlinkPartial(_ span: SpanRef, classIndex index: Int) {
-        classes[index].partial.remove(span)
+        partialSpans[index].remove(span)
     }
 
     @inlinable mutating func takePartialSpan(classIndex index: Int) -> SpanRef? {
-        classes[index].partial.popFirst()
+        partialSpans[index].popFirst()
     }
 
     /// Bytes of empty spans kept: one 64 KiB span's worth, or the peak live bytes, whichever is
@@ -410,11 +475,36 @@ extension UserHeap {
             let current = classes[index].current
             guard current != 0 else { continue }
             let span = SpanRef(base: userPointer(current))
+            settleClassList(classIndex: index)
             if span.header.usedCount == 0 {
                 classes[index].current = 0
                 classSpanBytes[index] -= span.byteCount
                 releaseSpan(span)
             }
         }
+    }
+
+    /// Gives class `index`'s list back to its current span (appended before the span's own
+    /// list), so the span's usedCount counts live slots only again (trim asks whether it is
+    /// empty). A damaged list is left where it is (the next malloc reports it).
+    @inlinable mutating func settleClassList(classIndex index: Int) {
+        let head = classes[index].freeHead
+        guard head != 0 else { return }
+        let span = SpanRef(base: userPointer(classes[index].current))
+        var tail = head
+        var count: UInt32 = 1
+        while true {
+            let next = loadLink(at: tail)
+            if next == 0 { break }
+            let d = next &- span.address &- UInt(SpanRef.dataOffset)
+            guard (d &>> 4 | d &<< 60) < classes[index].listCarvedUnits, count < span.header.usedCount else { return }
+            tail = next
+            count &+= 1
+        }
+        guard count <= span.header.usedCount else { return }
+        storeLink(span.header.freeHead, at: tail)
+        span.header.freeHead = head
+        span.header.usedCount &-= count
+        classes[index].freeHead = 0
     }
 }

@@ -19,11 +19,27 @@ import MemoryCore
     // "full, or partial and now empty" for a span that had a live slot (never `.empty`).
 }
 
-/// Per size class: the span malloc pops from, and the spans with free slots waiting behind it.
+/// Per size class: the span malloc pops from and the free list malloc pops (tcmalloc's and
+/// mimalloc's shape: malloc's chain is class table -> this state -> slot, and never reads the
+/// span header while the list lasts). 32 bytes, so one class's state never straddles a cache
+/// line; the partial lists are kept apart (`partialSpans`) for that reason.
+///
+/// The class list holds free slots of the current span only: free() pushes there when the slot's
+/// span is current, else onto that span's own list (in its header), which is taken whole
+/// (gatherFreeList) once the span is current and the class list has run dry. While slots sit on
+/// the class list the span counts them as used (its usedCount = carved slots - length of its
+/// own list), so it settles nothing when it stops being current: it does so only with an empty
+/// class list (trim, the one other place a current span leaves, settles first).
 @usableFromInline struct SizeClassState {
+    /// First slot of the class list (0: empty); every one is a free slot of `current`.
+    @usableFromInline var freeHead: UInt = 0
     @usableFromInline var current: UInt = 0
-    /// The class's partial spans, oldest first (through SpanHeader.listLinks).
-    @usableFromInline var partial = IntrusiveQueue<SpanRef>()
+    /// (current's bumpOffset - SpanRef.dataOffset) / 16, kept by carve, gather and a span's
+    /// becoming current: every link on the class list lies below, which is what popClassSlot
+    /// validates a link against.
+    @usableFromInline var listCarvedUnits: UInt = 0
+    /// The class's slot size (noteLive's argument on the fast path).
+    @usableFromInline var slotSize: Int = 0
 
     @inlinable init() {}
 }
@@ -54,6 +70,8 @@ public struct UserHeap<Source: PageSource> {
     @usableFromInline var classOfGranule: InlineArray<257, UInt8> = InlineArray(repeating: 0)
 
     @usableFromInline var classes: InlineArray<48, SizeClassState> = InlineArray(repeating: SizeClassState())
+    /// Per size class: its partial spans, oldest first (through SpanHeader.listLinks).
+    @usableFromInline var partialSpans: InlineArray<48, IntrusiveQueue<SpanRef>> = InlineArray(repeating: IntrusiveQueue())
     /// Per size class: bytes of the spans assigned to it (current, partial and full), which
     /// decides the size of its next span (SpanSizing.swift). Kept apart from `classes` so the
     /// malloc fast path's array stays dense.
@@ -99,6 +117,7 @@ public struct UserHeap<Source: PageSource> {
         for granule in 0 ..< classOfGranule.count {
             classOfGranule[granule] = UInt8(SizeClass.index(forByteCount: granule &<< 4))
         }
+        for index in 0 ..< SizeClass.count { classes[index].slotSize = SizeClass.byteCount(ofClass: index) }
     }
 
     /// The small class of a request of `byteCount` <= SizeClass.largestByteCount bytes.
@@ -124,14 +143,13 @@ public struct UserHeap<Source: PageSource> {
         return Self.allocateBeyondSmall(&self, byteCount: byteCount)
     }
 
-    /// malloc of a small class whose current span had no slot at hand (or a damaged free list:
-    /// allocateSmall reports it).
+    /// malloc of a small class whose class list and current span had no slot at hand (or a
+    /// damaged class list head: allocateSmall reports it).
     @inlinable @inline(never) static func allocateSmallOffFastPath(
         _ heap: inout Self, classIndex index: Int
     ) -> UnsafeMutableRawPointer? {
-        let current = heap.classes[index].current
         let block =
-            current != 0 && SpanRef(base: userPointer(current)).header.freeHead != 0
+            heap.classes[index].freeHead != 0
             ? heap.allocateSmall(classIndex: index) : heap.allocateSmallSlow(classIndex: index)
         return block.map { userPointer($0.address) }
     }

@@ -187,10 +187,11 @@ import TestSupport
         b.storeBytes(of: saved, as: UInt.self)
         let c = try unwrap(heap.allocate(byteCount: 64))  // pops b
         #expect(c == b)
-        heap.free(c)  // list: b -> a again
+        heap.free(c)  // the span's own list: b (a waits on the class list, gathered above)
+        let link = b.load(as: UInt.self)
         b.storeBytes(of: UInt(bitPattern: c) + 64 * 5, as: UInt.self)  // beyond bump, not a free slot
         #expect(heap.checkInvariants() != nil)
-        b.storeBytes(of: saved, as: UInt.self)
+        b.storeBytes(of: link, as: UInt.self)
         #expect(heap.checkInvariants() == nil)
         heap.free(live)
     }
