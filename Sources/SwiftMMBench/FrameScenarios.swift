@@ -151,10 +151,7 @@ func runFrameAllocatorScenarios() {
 
 /// Scenario filter: env SWIFTMM_FRAME_SCENARIO=text keeps the frame scenarios whose name contains it
 /// (e.g. one scenario under callgrind).
-func frameScenarioSelected(_ name: String) -> Bool {
-    guard let text = getenv("SWIFTMM_FRAME_SCENARIO") else { return true }
-    return name.contains(String(cString: text))
-}
+func frameScenarioSelected(_ name: String) -> Bool { scenarioSelected(name, filter: "SWIFTMM_FRAME_SCENARIO") }
 
 /// Which of the lowest usable frames a fragmented scenario keeps held (position i counts from the
 /// first usable frame, which is a multiple of 64, so i & 63 is the frame's place in its word).

@@ -80,6 +80,13 @@ let benchRounds: Int = {
     return 11
 }()
 
+/// Scenario filter shared by every group: when the environment variable `variable` is set (e.g.
+/// SWIFTMM_MALLOC_SCENARIO=text), only the scenarios whose name contains its text run.
+func scenarioSelected(_ name: String, filter variable: String) -> Bool {
+    guard let text = getenv(variable) else { return true }
+    return name.contains(String(cString: text))
+}
+
 /// Formats a Double with a fixed number of decimals (no Foundation).
 func fixed(_ value: Double, _ decimals: Int = 2) -> String {
     if !value.isFinite { return "inf" }

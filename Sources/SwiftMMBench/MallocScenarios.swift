@@ -371,10 +371,7 @@ func runMallocScenario(
 }
 
 /// Scenario filter: env SWIFTMM_MALLOC_SCENARIO=text keeps the scenarios whose name contains it.
-func mallocScenarioSelected(_ name: String) -> Bool {
-    guard let text = getenv("SWIFTMM_MALLOC_SCENARIO") else { return true }
-    return name.contains(String(cString: text))
-}
+func mallocScenarioSelected(_ name: String) -> Bool { scenarioSelected(name, filter: "SWIFTMM_MALLOC_SCENARIO") }
 
 /// A trace scenario: every contender replays the same trace; a short trace is replayed several
 /// times per timed run (at least `minimumOperationsPerRun` operations), so that one run is long

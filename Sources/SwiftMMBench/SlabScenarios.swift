@@ -2,9 +2,6 @@
 // over the buddy heap, on the same pairs, larson trace and fill-until-failure heap as the buddy
 // scenarios (the drivers of KernelHeapDrivers.swift), interleaved with glibc and the peers.
 
-#if canImport(Glibc)
-import Glibc
-#endif
 import BuddyHeap
 import SlabHeap
 
@@ -47,10 +44,7 @@ func runSlabHeapScenarios() {
 
 /// Scenario filter: env SWIFTMM_SLAB_SCENARIO=text keeps the slab scenarios whose name contains it
 /// (e.g. slab_larson alone under callgrind).
-func slabScenarioSelected(_ name: String) -> Bool {
-    guard let text = getenv("SWIFTMM_SLAB_SCENARIO") else { return true }
-    return name.contains(String(cString: text))
-}
+func slabScenarioSelected(_ name: String) -> Bool { scenarioSelected(name, filter: "SWIFTMM_SLAB_SCENARIO") }
 
 /// slab_fill for the kernel's slab sizes, slab_fill_<KiB>k for one size for every class.
 func slabFillScenarioName(_ slabs: ClosedRange<Int>?) -> String {
