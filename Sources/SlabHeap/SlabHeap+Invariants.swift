@@ -98,7 +98,7 @@ extension SlabHeap {
         let pointer = SlabMemory.pointer(slab)
         guard buddy.blockByteCount(of: pointer) == shape.slabBytes else { return .slabNotABuddyBlock(cache: index, slab: slab) }
         guard SlabMemory.cookie(at: slab) == secret ^ slab else { return .badCookie(cache: index, slab: slab) }
-        guard Int(SlabMemory.load32(slab, SlabMemory.cacheIndexOffset)) == index else {
+        guard SlabMemory.cacheIndex(ofSlab: slab) == index else {
             return .wrongCache(cache: index, slab: slab)
         }
         let live = Int(SlabMemory.load32(slab, SlabMemory.liveCountOffset))

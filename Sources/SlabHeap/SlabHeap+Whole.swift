@@ -18,7 +18,7 @@ extension SlabHeap {
         guard buddy.arenaHolds(pointer) else { return buddy.blockByteCount(of: pointer) }
         let address = SlabMemory.address(pointer), slab = slab(holding: address)
         guard slab != 0 else { return buddy.blockByteCount(of: pointer) }
-        let index = Int(SlabMemory.load32(slab, SlabMemory.cacheIndexOffset))
+        let index = SlabMemory.cacheIndex(ofSlab: slab)
         let shape = caches[index].shape
         let offset = address &- slab &- UInt64(shape.firstObject)
         guard offset < shape.areaBytes, shape.isSlotStart(offset), isLive(address, slab: slab, cache: index) else { return nil }

@@ -385,7 +385,7 @@ public struct SlabHeap<Source: ArenaSource> {
         let address = SlabMemory.address(pointer)
         let slab = address & slabMask
         guard SlabMemory.cookie(at: slab) == secret ^ slab else { return try freeBeyondSmallestMask(pointer) }
-        try freeObject(address, slab: slab, cache: Int(SlabMemory.load32(slab, SlabMemory.cacheIndexOffset)))
+        try freeObject(address, slab: slab, cache: SlabMemory.cacheIndex(ofSlab: slab))
     }
 
     /// `free` for a pointer in a held arena whose smallest-slab mask finds no slab: an object of a
@@ -394,7 +394,7 @@ public struct SlabHeap<Source: ArenaSource> {
     mutating func freeBeyondSmallestMask(_ pointer: UnsafeMutableRawPointer) throws(HeapError) {
         let slab = slabInLargerSizes(holding: SlabMemory.address(pointer))
         guard slab != 0 else { return try freeDirect(pointer) }
-        try freeObject(SlabMemory.address(pointer), slab: slab, cache: Int(SlabMemory.load32(slab, SlabMemory.cacheIndexOffset)))
+        try freeObject(SlabMemory.address(pointer), slab: slab, cache: SlabMemory.cacheIndex(ofSlab: slab))
     }
 
     /// The slab holding `address` (inside a held arena), or 0. A candidate is a slab when its
@@ -414,7 +414,7 @@ public struct SlabHeap<Source: ArenaSource> {
         while shift <= largestSlabShift {
             let candidate = address & ~((1 << UInt64(shift)) &- 1)
             if candidate != previous, SlabMemory.cookie(at: candidate) == secret ^ candidate {
-                let index = Int(SlabMemory.load32(candidate, SlabMemory.cacheIndexOffset))
+                let index = SlabMemory.cacheIndex(ofSlab: candidate)
                 return index < cacheCount && address &- candidate < UInt64(caches[index].shape.slabBytes) ? candidate : 0
             }
             previous = candidate
@@ -432,7 +432,7 @@ public struct SlabHeap<Source: ArenaSource> {
         setRecentArena(address & arenaMask)
         let slab = slab(holding: address)
         guard slab != 0 else { return try freeDirect(pointer) }
-        try freeObject(address, slab: slab, cache: Int(SlabMemory.load32(slab, SlabMemory.cacheIndexOffset)))
+        try freeObject(address, slab: slab, cache: SlabMemory.cacheIndex(ofSlab: slab))
     }
 
     /// Not a slab object: the buddy heap frees it or names the error. It may release an arena,

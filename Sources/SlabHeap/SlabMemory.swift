@@ -70,6 +70,8 @@ import BuddyHeap
 
     /// The cookie word at a candidate slab address (any address inside a held arena).
     @inlinable @inline(__always) static func cookie(at slab: UInt64) -> UInt64 { load(slab, cookieOffset) }
+    /// The index of the cache a slab (with a sound cookie) belongs to.
+    @inlinable @inline(__always) static func cacheIndex(ofSlab slab: UInt64) -> Int { Int(load32(slab, cacheIndexOffset)) }
 
     /// Writes a fresh header: cookie, cache, no live objects, no links.
     @usableFromInline static func format(slab: UInt64, cookie: UInt64, cacheIndex: Int) {

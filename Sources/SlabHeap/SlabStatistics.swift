@@ -91,6 +91,6 @@ extension SlabHeap {
         guard buddy.arenaHolds(pointer) else { return nil }
         let slab = slab(holding: SlabMemory.address(pointer))
         guard slab != 0 else { return nil }
-        return caches[Int(SlabMemory.load32(slab, SlabMemory.cacheIndexOffset))].shape.objectBytes
+        return caches[SlabMemory.cacheIndex(ofSlab: slab)].shape.objectBytes
     }
 }
