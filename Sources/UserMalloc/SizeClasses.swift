@@ -52,6 +52,13 @@ public enum SizeClass {
         UInt32(truncatingIfNeeded: ((UInt64(1) << 32) + UInt64(slotSize) - 1) / UInt64(slotSize))
     }
 
+    /// offset / slotSize for the slot size whose reciprocal is given (exact for offsets inside a
+    /// span: see reciprocal(ofSlotSize:)).
+    @inline(__always)
+    @inlinable public static func quotient(_ offset: UInt32, reciprocal: UInt32) -> UInt32 {
+        UInt32(truncatingIfNeeded: (UInt64(offset) &* UInt64(reciprocal)) &>> 32)
+    }
+
     /// Whether `offset` (< 2^16) is a multiple of the slot size whose reciprocal is given:
     /// (offset * reciprocal) mod 2^32 < reciprocal (Lemire's divisibility test; checked
     /// exhaustively for every class and every offset inside a span by the tests). free() uses it

@@ -70,20 +70,15 @@ extension UserHeap {
     ///
     /// Link validation: the next link is 0 or a 16-aligned slot start carved in the current span
     /// when the list was gathered (so the next pop may read its two words), and the head still
-    /// carries its keyed free marker (a use-after-free write usually breaks one of them). With
-    /// d = next - (span + 64), both tests are one compare: rotating d right by 4 moves a
-    /// misalignment into the top bits, and then `rotate(d) < listCarvedUnits` holds exactly for
-    /// 16-aligned d below the carved bytes (every slot size and the data offset are multiples of
-    /// 16). Carved means below the bump offset, which also keeps the link inside a short span's
-    /// mapped bytes.
+    /// carries its keyed free marker (a use-after-free write usually breaks one of them): one
+    /// compare (isCarvedLink). Carved means below the bump offset, which also keeps the link
+    /// inside a short span's mapped bytes.
     @inline(__always)
     @inlinable mutating func popClassSlot(_ head: UInt, classIndex index: Int) -> UInt {
         let next = loadLink(at: head)
         guard loadWord(at: head, 1) == freeMarker(head) else { return 0 }
-        if next != 0 {
-            let d = next &- classes[index].current &- UInt(SpanRef.dataOffset)
-            guard (d &>> 4 | d &<< 60) < classes[index].listCarvedUnits else { return 0 }
-        }
+        guard next == 0 || Self.isCarvedLink(next, ofSpanAt: classes[index].current, carvedUnits: classes[index].listCarvedUnits)
+        else { return 0 }
         storeWord(0, at: head, 1)  // a live block does not carry the marker
         classes[index].freeHead = next
         counters.noteLive(classes[index].slotSize)
@@ -96,9 +91,25 @@ extension UserHeap {
     @inlinable mutating func gatherFreeList(_ span: SpanRef, classIndex index: Int) {
         let carvedBytes = span.header.bumpOffset &- UInt32(SpanRef.dataOffset)
         classes[index].freeHead = span.header.freeHead
-        classes[index].listCarvedUnits = UInt(carvedBytes &>> 4)
+        classes[index].listCarvedUnits = Self.carvedUnits(bumpOffset: span.header.bumpOffset)
         span.header.freeHead = 0
-        span.header.usedCount = UInt32(truncatingIfNeeded: (UInt64(carvedBytes) &* UInt64(span.header.reciprocal)) &>> 32)
+        span.header.usedCount = SizeClass.quotient(carvedBytes, reciprocal: span.header.reciprocal)
+    }
+
+    /// A span's carved bytes in 16-byte units (SizeClassState.listCarvedUnits) for `bumpOffset`.
+    @inline(__always)
+    @inlinable static func carvedUnits(bumpOffset: UInt32) -> UInt {
+        UInt(truncatingIfNeeded: (bumpOffset &- UInt32(SpanRef.dataOffset)) &>> 4)
+    }
+
+    /// Whether `link` is a 16-aligned slot start carved in the span at `spanAddress` below
+    /// `carvedUnits` 16-byte units: with d = link - (span + 64), rotating d right by 4 moves a
+    /// misalignment into the top bits, so one unsigned compare tests both (every slot size and
+    /// the data offset are multiples of 16).
+    @inline(__always)
+    @inlinable static func isCarvedLink(_ link: UInt, ofSpanAt spanAddress: UInt, carvedUnits: UInt) -> Bool {
+        let d = link &- spanAddress &- UInt(SpanRef.dataOffset)
+        return (d &>> 4 | d &<< 60) < carvedUnits
     }
 
     /// malloc for class `index`: a slot popped from the class list (gathered from the current
@@ -168,7 +179,7 @@ extension UserHeap {
     @inlinable mutating func makeCurrent(_ span: SpanRef, classIndex index: Int) {
         span.header.state = SpanState.current.rawValue
         classes[index].current = span.address
-        classes[index].listCarvedUnits = UInt((span.header.bumpOffset &- UInt32(SpanRef.dataOffset)) &>> 4)
+        classes[index].listCarvedUnits = Self.carvedUnits(bumpOffset: span.header.bumpOffset)
     }
 
     /// The next never-used slot of `span`, or nil when the span is carved to its limit.
@@ -178,7 +189,7 @@ extension UserHeap {
         let slotSize = span.header.slotSize
         guard offset &+ slotSize <= span.header.limitOffset else { return nil }
         span.header.bumpOffset = offset &+ slotSize
-        classes[index].listCarvedUnits = UInt(truncatingIfNeeded: (offset &+ slotSize &- UInt32(SpanRef.dataOffset)) &>> 4)
+        classes[index].listCarvedUnits = Self.carvedUnits(bumpOffset: offset &+ slotSize)
         span.header.usedCount &+= 1
         counters.noteLive(Int(slotSize))
         let address = span.address &+ UInt(offset)
@@ -500,8 +511,9 @@ extension UserHeap {
         while true {
             let next = loadLink(at: tail)
             if next == 0 { break }
-            let d = next &- span.address &- UInt(SpanRef.dataOffset)
-            guard (d &>> 4 | d &<< 60) < classes[index].listCarvedUnits, count < span.header.usedCount else { return }
+            guard Self.isCarvedLink(next, ofSpanAt: span.address, carvedUnits: classes[index].listCarvedUnits),
+                count < span.header.usedCount
+            else { return }
             tail = next
             count &+= 1
         }
