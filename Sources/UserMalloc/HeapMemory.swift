@@ -105,6 +105,16 @@ import MemoryCore
         .storeBytes(of: value, toByteOffset: index &<< 3, as: UInt64.self)
 }
 
+/// The free marker of a small slot: 4 bytes at offset 8 (UserHeap.freeMarker says why only 4).
+/// Contract: `address` is a carved slot start of a span the heap has mapped.
+@inlinable @inline(__always) func loadMarker(at address: UInt) -> UInt32 {
+    UnsafeRawPointer(bitPattern: address).unsafelyUnwrapped.load(fromByteOffset: 8, as: UInt32.self)
+}
+
+@inlinable @inline(__always) func storeMarker(_ value: UInt32, at address: UInt) {
+    UnsafeMutableRawPointer(bitPattern: address).unsafelyUnwrapped.storeBytes(of: value, toByteOffset: 8, as: UInt32.self)
+}
+
 /// Header of a medium region (first 64 bytes of a 16 ... 256 KiB mapping aligned to 256 KiB);
 /// a bitmap with one bit per 16-byte unit (set where a block header starts) follows it, sized for
 /// the largest region so that every region has the same first block offset.

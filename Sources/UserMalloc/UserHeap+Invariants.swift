@@ -167,7 +167,7 @@ extension UserHeap {
             let offset = Int(link) - Int(span.address)
             guard count < carved, offset >= SpanRef.dataOffset, offset < end,
                 (offset - SpanRef.dataOffset) % Int(span.header.slotSize) == 0,
-                loadWord(at: link, 1) == freeMarker(link)
+                carriesFreeMarker(link)
             else { return .badLink(link) }
             count += 1
             last = link

@@ -13,7 +13,7 @@
 //    span's granule is simply not the heap's): a 64-byte header, then slots. A class's spans start
 //    at the smallest size that holds a slot and grow by half of what the class holds, up to 64 KiB
 //    (SpanSizing.swift): a program that touches all 48 classes lightly holds ~250 KiB, not 3 MiB.
-//    Free slots form an intrusive singly linked list per span (word 0: next; word 1: a free
+//    Free slots form an intrusive singly linked list per span (word 0: next; bytes 8-11: a free
 //    marker derived from the heap's seed and the slot address). A class keeps one "current"
 //    span (malloc = pop, free = push), a list of partial spans, and full spans on no list.
 //    Empty spans go to a cache shared by all classes, one list per span size (hysteresis: up to

@@ -112,7 +112,7 @@ import TestSupport
         var (heap, _, log) = makeHeap()
         let keep = try unwrap(heap.allocate(byteCount: 16))
         let p = try unwrap(heap.allocate(byteCount: 16))
-        (p + 8).storeBytes(of: heap.freeMarker(UInt(bitPattern: p)), as: UInt64.self)
+        (p + 8).storeBytes(of: heap.freeMarker(UInt(bitPattern: p)), as: UInt32.self)
         heap.free(p)  // suspected, searched, not on the list: fine
         #expect(log.errors.isEmpty)
         expectReported(.doubleFree(at(p)), heap: &heap, log: log) { $0.free(p) }
@@ -127,7 +127,7 @@ import TestSupport
         for p in first { heap.free(p) }
         let second = try (0 ..< 4000).map { _ in try unwrap(heap.allocate(byteCount: 96)) }
         for p in second + [] {
-            #expect((p + 8).load(as: UInt64.self) != heap.freeMarker(UInt(bitPattern: p)))
+            #expect((p + 8).load(as: UInt32.self) != heap.freeMarker(UInt(bitPattern: p)))
         }
         for p in second { heap.free(p) }
         #expect(heap.checkInvariants() == nil)
@@ -142,7 +142,7 @@ import TestSupport
         #expect(heap.checkInvariants() != nil)
         #expect(heap.allocate(byteCount: 100) == nil)
         #expect(log.errors == [.corruptedFreeList(at(p))])
-        (p + 8).storeBytes(of: heap.freeMarker(UInt(bitPattern: p)), as: UInt64.self)
+        (p + 8).storeBytes(of: heap.freeMarker(UInt(bitPattern: p)), as: UInt32.self)
         #expect(heap.checkInvariants() == nil)
         heap.free(keep)
     }
