@@ -76,6 +76,14 @@ import MemoryCore
     /// Bytes mapped for this span.
     @inlinable @inline(__always) var byteCount: Int { 1 &<< Int(header.sizeShift) }
 
+    /// SpanHeader.freeHead's offset: after the canary (ListLinkLayoutTests checks it).
+    @inlinable static var freeHeadOffset: Int { 8 }
+
+    /// SpanHeader.freeHead in place (free's push selects it or the class list's head).
+    @inlinable @inline(__always) var freeHeadPointer: UnsafeMutablePointer<UInt> {
+        (base + Self.freeHeadOffset).assumingMemoryBound(to: UInt.self)
+    }
+
     @inlinable @inline(__always) var header: SpanHeader {
         unsafeAddress { UnsafePointer(base.assumingMemoryBound(to: SpanHeader.self)) }
         nonmutating unsafeMutableAddress { base.assumingMemoryBound(to: SpanHeader.self) }
@@ -91,6 +99,18 @@ import MemoryCore
 /// Contract: as `loadLink`; the block is free (or being freed), so its first word is ours.
 @inlinable @inline(__always) func storeLink(_ value: UInt, at address: UInt) {
     UnsafeMutableRawPointer(bitPattern: address).unsafelyUnwrapped.storeBytes(of: value, as: UInt.self)
+}
+
+/// Pushes the free slot at `address` on whichever of two list heads `onFirst` picks: the
+/// head's address is selected (a conditional move), then read and written once. (Selecting
+/// the values instead reads and writes both heads.) Contract: `first` and `second` point to
+/// list heads the heap owns; the slot is free (or being freed), so its first word is ours.
+@inlinable @inline(__always) func pushLink(
+    _ address: UInt, onFirst: Bool, _ first: UnsafeMutablePointer<UInt>, _ second: UnsafeMutablePointer<UInt>
+) {
+    let head = onFirst ? first : second
+    storeLink(head.pointee, at: address)
+    head.pointee = address
 }
 
 /// Word `index` of heap-owned memory at `address` (medium boundary tags and free links, the

@@ -228,12 +228,10 @@ extension UserHeap {
         let state = span.header.state
         let isCurrent = state == SpanState.current.rawValue
         let index = Int(truncatingIfNeeded: span.header.classIndex)
-        let classHead = classes[index].freeHead
-        let spanHead = span.header.freeHead
-        storeLink(isCurrent ? classHead : spanHead, at: address)
+        withUnsafeMutablePointer(to: &classes[index].freeHead) { classHead in
+            pushLink(address, onFirst: isCurrent, classHead, span.freeHeadPointer)
+        }
         storeMarker(freeMarker(address), at: address)
-        classes[index].freeHead = isCurrent ? address : classHead
-        span.header.freeHead = isCurrent ? spanHead : address
         let used = span.header.usedCount &- (isCurrent ? 0 : 1)
         span.header.usedCount = used
         counters.noteFreed(Int(truncatingIfNeeded: span.header.slotSize))

@@ -10,6 +10,7 @@ import MemoryCore
         #expect(MemoryLayout<SpanHeader>.offset(of: \.listLinks) == SpanRef.linkOffset)
         #expect(MemoryLayout<RegionHeader>.offset(of: \.listLinks) == RegionRef.linkOffset)
         #expect(MemoryLayout<LargeHeader>.offset(of: \.listLinks) == LargeRef.linkOffset)
+        #expect(MemoryLayout<SpanHeader>.offset(of: \.freeHead) == SpanRef.freeHeadOffset)
         #expect(MemoryLayout<IntrusiveListLinks>.size == 16)
         // Medium blocks: links in payload words 0 and 1, right after the 16-byte header.
         #expect(MediumBlock.linkOffset == MediumBlock.headerBytes)
