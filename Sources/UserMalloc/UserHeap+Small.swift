@@ -160,9 +160,11 @@ extension UserHeap {
                 classes[index].current = 0
             }
             if let partial = takePartialSpan(classIndex: index) {
-                // Its own list is not empty (a partial span's): gather it and pop.
+                // Its own list is not empty (a partial span's): gather it and pop, here rather
+                // than through allocateSmall, which would test again what is known here.
                 makeCurrent(partial, classIndex: index)
-                return allocateSmall(classIndex: index)
+                gatherFreeList(partial, classIndex: index)
+                return popGatheredSlot(classIndex: index)
             }
             var taken = takeEmptySpan(classIndex: index)
             if taken == nil {
@@ -172,6 +174,19 @@ extension UserHeap {
             guard let next = taken else { return nil }
             makeCurrent(next, classIndex: index)
         }
+    }
+
+    /// The first slot of class `index`'s list, just gathered from the current span; nil, with a
+    /// report, when its link or free marker is damaged.
+    @inline(__always)
+    @inlinable mutating func popGatheredSlot(classIndex index: Int) -> SmallBlock? {
+        let head = classes[index].freeHead
+        let address = popClassSlot(head, classIndex: index)
+        guard address != 0 else {
+            report(.corruptedFreeList(VirtualAddress(UInt64(head))))
+            return nil
+        }
+        return SmallBlock(address: address, isZeroed: false)
     }
 
     /// Makes `span` (on no list) class `index`'s current span; the class list is empty.

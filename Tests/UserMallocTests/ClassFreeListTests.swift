@@ -142,6 +142,19 @@ import TestSupport
         #expect(log.errors == [.corruptedFreeList(at(b))])
     }
 
+    /// A span change gathers the partial span's own list and pops its head at once
+    /// (allocateFromSpans): a damaged link there is reported, not followed.
+    @Test func damagedListOfAPartialSpanIsCaughtWhenItBecomesCurrent() throws {
+        var t = try twoSpans()
+        let damaged = t.first[20]
+        t.heap.free(damaged)  // the first span's own list: damaged -> onOwnList
+        damaged.storeBytes(of: UInt(bitPattern: t.kept) + 8, as: UInt.self)  // a use-after-free write
+        var served = 0
+        while served < 200, t.heap.allocate(byteCount: 48) != nil { served += 1 }
+        #expect(served == (4096 - SpanRef.dataOffset) / 48 - 1, "the class list's slot, then the second span carved out")
+        #expect(t.log.errors == [.corruptedFreeList(at(damaged))])
+    }
+
     @Test func checkerCatchesALostClassList() throws {
         var (heap, _, _) = makeHeap()
         let index = SizeClass.index(forByteCount: 48)
