@@ -125,14 +125,7 @@ extension UserHeap {
                 head = classes[index].freeHead
             }
         }
-        if head != 0 {
-            let address = popClassSlot(head, classIndex: index)
-            guard address != 0 else {  // a free slot is there, but its link or marker is damaged
-                report(.corruptedFreeList(VirtualAddress(UInt64(head))))
-                return nil
-            }
-            return SmallBlock(address: address, isZeroed: false)
-        }
+        if head != 0 { return popClassSlotOrReport(classIndex: index) }
         return allocateSmallSlow(classIndex: index)
     }
 
@@ -164,7 +157,7 @@ extension UserHeap {
                 // than through allocateSmall, which would test again what is known here.
                 makeCurrent(partial, classIndex: index)
                 gatherFreeList(partial, classIndex: index)
-                return popGatheredSlot(classIndex: index)
+                return popClassSlotOrReport(classIndex: index)
             }
             var taken = takeEmptySpan(classIndex: index)
             if taken == nil {
@@ -176,10 +169,10 @@ extension UserHeap {
         }
     }
 
-    /// The first slot of class `index`'s list, just gathered from the current span; nil, with a
-    /// report, when its link or free marker is damaged.
+    /// The first slot of class `index`'s list (not empty); nil, with a report, when a free slot
+    /// is there but its link or free marker is damaged.
     @inline(__always)
-    @inlinable mutating func popGatheredSlot(classIndex index: Int) -> SmallBlock? {
+    @inlinable mutating func popClassSlotOrReport(classIndex index: Int) -> SmallBlock? {
         let head = classes[index].freeHead
         let address = popClassSlot(head, classIndex: index)
         guard address != 0 else {
