@@ -1,15 +1,27 @@
 // MmapPageSource: UserMalloc's PageSource over Linux's mmap/munmap, for libswiftmm.so.
 //
 // The heap asks for 64 KiB spans aligned to 64 KiB, 256 KiB regions aligned to 256 KiB, and large
-// blocks aligned to at least 64 KiB; mmap only promises page alignment. Two ways to get an
-// aligned range:
+// blocks aligned to at least 64 KiB; mmap only promises page alignment. Where the mappings land
+// matters too: the heap's granule map spans them from the lowest to the highest (one page per
+// 256 MiB), so mappings scattered over GiBs (other allocators of the process reserve between
+// them) made the map a good part of a small heap's footprint. Three ways to get a range:
+// 0. The reservation (first): at the first map the source reserves 1 GiB aligned to 256 MiB
+//    (PROT_NONE, MAP_NORESERVE: address space only, nothing charged) and places every mapping in
+//    it lowest address first (GranuleReservation.swift keeps the granules), with one
+//    mmap(MAP_FIXED) over the reserved pages. Unmapping maps PROT_NONE back over the range (the
+//    frames go back and the range stays ours, so no other mapping can slip into it); a shrink does
+//    that to the tail; a growth gives up the reserved pages after the mapping and mremaps in place
+//    when its granules are free, else moves. When the reservation is full (or could not be made)
+//    the source places as below.
 // 1. A hint: Linux places mappings top-down, so the range just below our last mapping is usually
 //    free. We ask for exactly `byteCount` bytes at the aligned address below it; when the kernel
 //    honours the hint (or happens to return an aligned address), one syscall suffices.
 // 2. Otherwise over-map `byteCount + alignment - page` bytes (which always contain an aligned
 //    range) and unmap the head and tail around it: three syscalls at most.
 // Invariant: every range returned is aligned, exactly `byteCount` long, and mapped read-write
-// (anonymous, private: zero-filled); `hint` is 0 or the base of the last range returned.
+// (anonymous, private: zero-filled); `hint` is 0 or the base of the last range returned outside
+// the reservation; every page of the reservation is either in a live mapping or mapped PROT_NONE
+// (else the reservation is abandoned: GranuleReservation.abandon, nothing more is placed in it).
 // Sizes that overflow when padded return nil (the heap reports out of memory).
 
 @_extern(c, "mmap")
@@ -30,9 +42,18 @@ struct MmapPageSource: PageSource {
     /// PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS (Linux x86-64 values).
     static var readWrite: Int32 { 0x1 | 0x2 }
     static var privateAnonymous: Int32 { 0x02 | 0x20 }
+    /// MAP_FIXED, MAP_NORESERVE, MAP_FIXED_NOREPLACE.
+    static var fixed: Int32 { 0x10 }
+    static var noReserve: Int32 { 0x4000 }
+    static var fixedNoReplace: Int32 { 0x100000 }
 
-    /// Base of the last range handed out (where the next hint is placed below), 0 at first.
+    /// Base of the last range handed out outside the reservation (where the next hint is placed
+    /// below), 0 at first.
     private var hint: UInt = 0
+    /// The reserved gibibyte every mapping is placed in first; `reservationTried` once the source
+    /// has tried to reserve it (a failure is not retried: the source then places as before).
+    private var reservation = GranuleReservation()
+    private var reservationTried = false
     /// Syscalls made, for the statistics line.
     private(set) var mmapCalls = 0
     private(set) var munmapCalls = 0
@@ -41,6 +62,7 @@ struct MmapPageSource: PageSource {
     init() {}
 
     mutating func mapPages(byteCount: Int, alignment: Int) -> UnsafeMutableRawPointer? {
+        if let placed = mapInReservation(byteCount: byteCount, alignment: alignment) { return placed }
         let align = UInt(max(alignment, userPageSize))
         let length = UInt(byteCount)
         if hint > length, let base = mapAtHint((hint - length) & ~(align - 1), length: byteCount, align: align) {
@@ -48,7 +70,8 @@ struct MmapPageSource: PageSource {
             return base
         }
         let (total, overflow) = byteCount.addingReportingOverflow(Int(align) - userPageSize)
-        guard !overflow, let raw = map(at: nil, length: total) else { return nil }
+        guard !overflow, let raw = map(at: nil, length: total, protection: Self.readWrite, flags: Self.privateAnonymous)
+        else { return nil }
         let start = UInt(bitPattern: raw)
         let aligned = (start + align - 1) & ~(align - 1)
         unmap(start, length: aligned - start)
@@ -58,15 +81,30 @@ struct MmapPageSource: PageSource {
     }
 
     mutating func unmapPages(_ pointer: UnsafeMutableRawPointer, byteCount: Int) {
-        unmap(UInt(bitPattern: pointer), length: UInt(byteCount))
+        let start = UInt(bitPattern: pointer)
+        guard reservation.contains(start) else {
+            unmap(start, length: UInt(byteCount))
+            return
+        }
+        if !reserveAgain(start, length: byteCount, over: true) {
+            unmap(start, length: UInt(byteCount))  // the frames go back; the range is no longer whole
+            reservation.abandon()
+        }
+        reservation.release(start, byteCount: byteCount)
     }
 
-    /// mremap in place, else into an aligned range reserved with mapPages (MREMAP_FIXED replaces
-    /// that reservation): the pages move, no byte is copied.
+    /// mremap in place (in the reservation: over the reserved pages after it, given up first),
+    /// else into an aligned range from mapPages (MREMAP_FIXED replaces it): the pages move, no
+    /// byte is copied.
     mutating func remapPages(_ pointer: UnsafeMutableRawPointer, oldByteCount: Int, newByteCount: Int,
                              alignment: Int) -> UnsafeMutableRawPointer? {
         mremapCalls += 1
-        if let inPlace = systemRemap(pointer, oldByteCount, newByteCount, 0, nil), UInt(bitPattern: inPlace) != UInt.max {
+        let start = UInt(bitPattern: pointer)
+        let inReservation = reservation.contains(start)
+        if inReservation {
+            if resizeInReservation(pointer, oldByteCount: oldByteCount, newByteCount: newByteCount) { return pointer }
+        } else if let inPlace = systemRemap(pointer, oldByteCount, newByteCount, 0, nil),
+                  UInt(bitPattern: inPlace) != UInt.max {
             return inPlace
         }
         guard let destination = mapPages(byteCount: newByteCount, alignment: alignment) else { return nil }
@@ -74,16 +112,89 @@ struct MmapPageSource: PageSource {
         let mayMoveFixed: Int32 = 1 | 2  // MREMAP_MAYMOVE | MREMAP_FIXED
         guard let moved = systemRemap(pointer, oldByteCount, newByteCount, mayMoveFixed, destination),
               UInt(bitPattern: moved) != UInt.max else {
-            unmap(UInt(bitPattern: destination), length: UInt(newByteCount))
+            unmapPages(destination, byteCount: newByteCount)
             return nil
         }
+        // The old range is unmapped now: reserve it again (unless something took it meanwhile).
+        if inReservation {
+            if !reserveAgain(start, length: oldByteCount, over: false) { reservation.abandon() }
+            reservation.release(start, byteCount: oldByteCount)
+        }
         return moved
+    }
+
+    /// Resizes a mapping of the reservation in place; false, the mapping unchanged, when the
+    /// granules it would grow into are not free or the kernel refuses.
+    private mutating func resizeInReservation(_ pointer: UnsafeMutableRawPointer, oldByteCount: Int,
+                                              newByteCount: Int) -> Bool {
+        let start = UInt(bitPattern: pointer)
+        guard reservation.canResize(start, oldByteCount: oldByteCount, newByteCount: newByteCount) else { return false }
+        let oldEnd = start + UInt(oldByteCount)
+        if newByteCount < oldByteCount {
+            guard reserveAgain(start + UInt(newByteCount), length: oldByteCount - newByteCount, over: true) else {
+                return false
+            }
+        } else if newByteCount > oldByteCount {
+            let growth = newByteCount - oldByteCount
+            unmap(oldEnd, length: UInt(growth))  // reserved pages: mremap grows only into free space
+            guard let grown = systemRemap(pointer, oldByteCount, newByteCount, 0, nil), grown == pointer else {
+                if !reserveAgain(oldEnd, length: growth, over: false) { reservation.abandon() }
+                return false
+            }
+        }
+        reservation.resize(start, oldByteCount: oldByteCount, newByteCount: newByteCount)
+        return true
+    }
+
+    /// A mapping in the reservation, lowest first; nil when it has no room (or cannot be made).
+    private mutating func mapInReservation(byteCount: Int, alignment: Int) -> UnsafeMutableRawPointer? {
+        if !reservationTried {
+            reservationTried = true
+            reserve()
+        }
+        guard let address = reservation.place(byteCount: byteCount, alignment: alignment) else { return nil }
+        guard let base = map(at: UnsafeMutableRawPointer(bitPattern: address), length: byteCount,
+                             protection: Self.readWrite, flags: Self.privateAnonymous | Self.fixed) else {
+            reservation.release(address, byteCount: byteCount)  // a failed MAP_FIXED changes nothing
+            return nil
+        }
+        return base
+    }
+
+    /// Reserves GranuleReservation.byteCount bytes of address space at its alignment (over-reserve
+    /// and trim), PROT_NONE and MAP_NORESERVE.
+    private mutating func reserve() {
+        let bytes = UInt(GranuleReservation.byteCount)
+        let align = UInt(GranuleReservation.alignment)
+        let total = Int(bytes + align)
+        guard let raw = map(at: nil, length: total, protection: 0, flags: Self.privateAnonymous | Self.noReserve) else {
+            return
+        }
+        let start = UInt(bitPattern: raw)
+        let aligned = (start + align - 1) & ~(align - 1)
+        unmap(start, length: aligned - start)
+        unmap(aligned + bytes, length: start + UInt(total) - (aligned + bytes))
+        reservation.adopt(base: aligned)
+    }
+
+    /// Maps [address, address + length) PROT_NONE again: over a live range (`over`: MAP_FIXED, its
+    /// frames go back) or into a hole the kernel just left (MAP_FIXED_NOREPLACE: never over a
+    /// mapping someone else made meanwhile). False when the kernel did not.
+    private mutating func reserveAgain(_ address: UInt, length: Int, over: Bool) -> Bool {
+        let flags = Self.privateAnonymous | Self.noReserve | (over ? Self.fixed : Self.fixedNoReplace)
+        let wanted = UnsafeMutableRawPointer(bitPattern: address)
+        guard let base = map(at: wanted, length: length, protection: 0, flags: flags) else { return false }
+        if base == wanted { return true }
+        unmap(UInt(bitPattern: base), length: UInt(length))  // a kernel before 4.17 took it as a hint
+        return false
     }
 
     /// The mapping at `address` if the kernel put it there (or anywhere aligned), else nil with
     /// nothing left mapped.
     private mutating func mapAtHint(_ address: UInt, length: Int, align: UInt) -> UnsafeMutableRawPointer? {
-        guard address != 0, let base = map(at: UnsafeMutableRawPointer(bitPattern: address), length: length) else {
+        guard address != 0,
+              let base = map(at: UnsafeMutableRawPointer(bitPattern: address), length: length,
+                             protection: Self.readWrite, flags: Self.privateAnonymous) else {
             return nil
         }
         if UInt(bitPattern: base) & (align - 1) == 0 { return base }
@@ -91,9 +202,10 @@ struct MmapPageSource: PageSource {
         return nil
     }
 
-    private mutating func map(at address: UnsafeMutableRawPointer?, length: Int) -> UnsafeMutableRawPointer? {
+    private mutating func map(at address: UnsafeMutableRawPointer?, length: Int, protection: Int32,
+                              flags: Int32) -> UnsafeMutableRawPointer? {
         mmapCalls += 1
-        let result = systemMap(address, length, Self.readWrite, Self.privateAnonymous, -1, 0)
+        let result = systemMap(address, length, protection, flags, -1, 0)
         guard let result, UInt(bitPattern: result) != UInt.max else { return nil }  // MAP_FAILED
         return result
     }
