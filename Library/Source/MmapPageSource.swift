@@ -61,6 +61,10 @@ struct MmapPageSource: PageSource {
 
     init() {}
 
+    /// The reservation's bitmap agrees with its count (GranuleReservation.checkInvariants); the
+    /// statistics line's invariant verdict includes it.
+    var reservationIsConsistent: Bool { reservation.checkInvariants() == nil }
+
     mutating func mapPages(byteCount: Int, alignment: Int) -> UnsafeMutableRawPointer? {
         if let placed = mapInReservation(byteCount: byteCount, alignment: alignment) { return placed }
         let align = UInt(max(alignment, userPageSize))
