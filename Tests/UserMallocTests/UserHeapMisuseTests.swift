@@ -108,6 +108,21 @@ import TestSupport
         expectReported(.foreignPointer(at(a)), heap: &heap, log: log) { $0.free(a) }
     }
 
+    /// The free marker is bytes 8-11 of a slot (UserHeap.freeMarker): the bytes after it are
+    /// still the program's, so a stale write there after the free hides no double free, in the
+    /// 16-byte class (whose bytes 12-15 are the block's tail) and in a larger one.
+    @Test func writesAfterTheMarkerDoNotHideADoubleFree() throws {
+        var (heap, _, log) = makeHeap()
+        for size in [16, 48] {
+            let keep = try unwrap(heap.allocate(byteCount: size))
+            let p = try unwrap(heap.allocate(byteCount: size))
+            heap.free(p)
+            for offset in 12 ..< size { (p + offset).storeBytes(of: 0xA5, as: UInt8.self) }
+            expectReported(.doubleFree(at(p)), heap: &heap, log: log) { $0.free(p) }
+            heap.free(keep)
+        }
+    }
+
     @Test func userDataEqualToTheFreeMarkerIsNoFalseDoubleFree() throws {
         var (heap, _, log) = makeHeap()
         let keep = try unwrap(heap.allocate(byteCount: 16))
