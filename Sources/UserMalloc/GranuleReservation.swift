@@ -34,6 +34,8 @@ public struct GranuleReservation {
     /// Set by `abandon`.
     public private(set) var isAbandoned = false
     private var bits: InlineArray<256, UInt64> = InlineArray(repeating: 0)
+    /// Every granule below this one is used (where place starts looking).
+    private var lowestFree = 0
 
     public init() {}
 
@@ -41,6 +43,7 @@ public struct GranuleReservation {
     public mutating func adopt(base address: UInt) {
         base = address
         usedGranules = 0
+        lowestFree = 0
         isAbandoned = false
         for word in 0 ..< bits.count { bits[word] = 0 }
     }
@@ -64,7 +67,8 @@ public struct GranuleReservation {
         // The first granule index whose address is a multiple of `alignment`.
         let misalignment = Int(base % UInt(max(alignment, Self.granuleBytes))) / Self.granuleBytes
         let offset = (step - misalignment) % step
-        var start = offset
+        lowestFree = firstFree(from: lowestFree)
+        var start = Self.roundUp(lowestFree, step: step, offset: offset)
         while start + count <= Self.granuleCount {
             if let busy = lastUsed(in: start, count: count) {
                 start = Self.roundUp(busy + 1, step: step, offset: offset)
@@ -80,6 +84,7 @@ public struct GranuleReservation {
     /// Precondition: it was placed here (or grown in place) with that size.
     public mutating func release(_ address: UInt, byteCount: Int) {
         set(index(of: address), count: Self.granules(for: byteCount), to: false)
+        lowestFree = min(lowestFree, index(of: address))
     }
 
     /// The source lost part of the range (it could not map it PROT_NONE again after a mapping
@@ -103,7 +108,10 @@ public struct GranuleReservation {
         let old = Self.granules(for: oldByteCount)
         let new = Self.granules(for: newByteCount)
         if new > old { set(first + old, count: new - old, to: true) }
-        if new < old { set(first + new, count: old - new, to: false) }
+        if new < old {
+            set(first + new, count: old - new, to: false)
+            lowestFree = min(lowestFree, first + new)
+        }
     }
 
     /// Whether granule `index` is used (tests and checkers).
@@ -112,9 +120,11 @@ public struct GranuleReservation {
     }
 
     /// Set bits counted against `usedGranules`; nil when they agree.
+    /// (Also: every granule below lowestFree is used; a violation reads as a count mismatch.)
     public func checkInvariants() -> (counted: Int, recorded: Int)? {
         var counted = 0
         for word in 0 ..< bits.count { counted += bits[word].nonzeroBitCount }
+        if firstFree(from: 0) < lowestFree { return (counted, -1) }
         return counted == usedGranules ? nil : (counted, usedGranules)
     }
 
@@ -128,19 +138,32 @@ public struct GranuleReservation {
         return remainder == 0 ? value : value + step - remainder
     }
 
-    /// The highest used granule in [first, first + count), nil when all are free.
+    /// The highest used granule in [first, first + count), nil when all are free (a word at a time).
     private func lastUsed(in first: Int, count: Int) -> Int? {
-        var index = first + count - 1
-        while index >= first {
-            let word = bits[index >> 6]
-            if word == 0 {
-                index = (index & ~63) - 1
-                continue
-            }
-            if isUsed(granule: index) { return index }
-            index -= 1
+        var end = first + count
+        while end > first {
+            let word = (end - 1) >> 6
+            let low = max(first, word << 6)
+            let width = UInt64(end - low)
+            let mask: UInt64 = (width == 64 ? ~0 : (1 << width) - 1) << UInt64(low & 63)
+            let hits = bits[word] & mask
+            if hits != 0 { return (word << 6) + 63 - hits.leadingZeroBitCount }
+            end = low
         }
         return nil
+    }
+
+    /// The lowest free granule at or after `index` (granuleCount when there is none).
+    private func firstFree(from index: Int) -> Int {
+        guard index < Self.granuleCount else { return Self.granuleCount }
+        var word = index >> 6
+        var taken = bits[word] | ((1 << UInt64(index & 63)) - 1)  // the granules below count as used
+        while taken == ~0 {
+            word += 1
+            if word == bits.count { return Self.granuleCount }
+            taken = bits[word]
+        }
+        return (word << 6) + (~taken).trailingZeroBitCount
     }
 
     private mutating func set(_ first: Int, count: Int, to used: Bool) {
