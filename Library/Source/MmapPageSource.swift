@@ -5,8 +5,8 @@
 // matters too: the heap's granule map spans them from the lowest to the highest (one page per
 // 256 MiB), so mappings scattered over GiBs (other allocators of the process reserve between
 // them) made the map a good part of a small heap's footprint. Three ways to get a range:
-// 0. The reservation (first): at the first map the source reserves 1 GiB aligned to 256 MiB
-//    (PROT_NONE, MAP_NORESERVE: address space only, nothing charged) and places every mapping in
+// 0. The reservation (first): at the first map the source reserves 1 GiB starting 128 MiB above a
+//    256 MiB boundary (PROT_NONE, MAP_NORESERVE: address space only, nothing charged) and places every mapping in
 //    it lowest address first (GranuleReservation.swift keeps the granules, in a 2 KiB bitmap on
 //    the range's first page: the source's own metadata, like the heap's value not counted as
 //    held; the source itself stays a few words inside the heap's value), with one
@@ -22,8 +22,8 @@
 // 2. Otherwise over-map `byteCount + alignment - page` bytes (which always contain an aligned
 //    range) and unmap the head and tail around it: three syscalls at most.
 // Invariant: every range returned is aligned, exactly `byteCount` long, and mapped read-write
-// (anonymous, private: zero-filled); `hint` is 0 or the base of the last range returned outside
-// the reservation; every page of the reservation is either in a live mapping or mapped PROT_NONE
+// (anonymous, private: zero-filled); `hint` is 0, the reservation's base, or the base of the
+// last range returned outside the reservation; every page of the reservation is either in a live mapping or mapped PROT_NONE
 // (else the reservation is abandoned: GranuleReservation.abandon, nothing more is placed in it).
 // Sizes that overflow when padded return nil (the heap reports out of memory).
 
@@ -51,7 +51,7 @@ struct MmapPageSource: PageSource {
     static var fixedNoReplace: Int32 { 0x100000 }
 
     /// Base of the last range handed out outside the reservation (where the next hint is placed
-    /// below), 0 at first.
+    /// below): the reservation's base at first, 0 when there is none.
     private var hint: UInt = 0
     /// The reserved gibibyte every mapping is placed in first; `reservationTried` once the source
     /// has tried to reserve it (a failure is not retried: the source then places as before).
@@ -175,17 +175,19 @@ struct MmapPageSource: PageSource {
         return base
     }
 
-    /// Reserves GranuleReservation.byteCount bytes of address space at its alignment (over-reserve
-    /// and trim), PROT_NONE and MAP_NORESERVE.
+    /// Reserves GranuleReservation.byteCount bytes of address space (over-reserve and trim),
+    /// PROT_NONE and MAP_NORESERVE.
     private mutating func reserve() {
         let bytes = UInt(GranuleReservation.byteCount)
         let align = UInt(GranuleReservation.alignment)
-        let total = Int(bytes + align)
+        let total = Int(bytes + align + align / 2)
         guard let raw = map(at: nil, length: total, protection: 0, flags: Self.privateAnonymous | Self.noReserve) else {
             return
         }
+        // Half a map page above a map-page boundary: the first 128 MiB placed in the reservation
+        // and the first 128 MiB of large mappings below it (the hint path) share one map page.
         let start = UInt(bitPattern: raw)
-        let aligned = (start + align - 1) & ~(align - 1)
+        let aligned = ((start + align - 1) & ~(align - 1)) + align / 2
         unmap(start, length: aligned - start)
         unmap(aligned + bytes, length: start + UInt(total) - (aligned + bytes))
         // The bitmap's own page is the range's first placement (granule 0).
@@ -198,6 +200,9 @@ struct MmapPageSource: PageSource {
         }
         reservation.adopt(base: aligned, bitmap: page.bindMemory(to: UInt64.self, capacity: GranuleReservation.wordCount))
         _ = reservation.place(byteCount: bitmapBytes, alignment: userPageSize)
+        // Mappings outside go just below the reservation (the hint path), not where the kernel
+        // would put them (measured: 20 GiB away, 280-370 KiB of granule map on the traces).
+        if hint == 0 { hint = aligned }
     }
 
     /// Maps [address, address + length) PROT_NONE again: over a live range (`over`: MAP_FIXED, its

@@ -7,7 +7,7 @@
 // reserve GiBs between them) spread the window over GiBs: measured 32 KiB of map for glibc-simple's
 // 100 KB live, 4.6 MB for trace-perl. A page source that first reserves one aligned stretch
 // (PROT_NONE, nothing charged) and places every mapping in it lowest address first keeps the
-// spread near what the heap holds: one map page for a heap below 256 MiB, and nothing added to
+// spread near what the heap holds: one map page for a heap below 128 MiB, and nothing added to
 // free()'s path.
 //
 // This type is the bookkeeping only (no syscall): one bit per granule, set while a mapping covers
@@ -22,8 +22,8 @@ public struct GranuleReservation {
     /// Bits in the bitmap: 16 384 granules of 64 KiB = 1 GiB of address space (a 2 KiB bitmap).
     public static var granuleCount: Int { 64 * 256 }
     public static var granuleBytes: Int { 1 << GranuleMap.granuleShift }
-    /// The reserved range's size, and the alignment its base should have: one granule-map page
-    /// covers an aligned 256 MiB, so a heap below that needs one.
+    /// The reserved range's size, and the span of one granule-map page (an aligned 256 MiB),
+    /// which the source aligns the range against.
     public static var byteCount: Int { granuleCount * granuleBytes }
     public static var alignment: Int { GranuleMap.granulesPerPage * granuleBytes }
 
