@@ -98,6 +98,7 @@ func heapWriteStatistics() {
     field("mmap_syscalls", processHeap.source.mmapCalls)
     field("munmap_syscalls", processHeap.source.munmapCalls)
     field("mremap_syscalls", processHeap.source.mremapCalls)
-    let verdict: StaticString = processHeap.checkInvariants() == nil ? " invariants=ok" : " invariants=VIOLATED"
+    let holds = processHeap.checkInvariants() == nil && processHeap.source.reservationIsConsistent
+    let verdict: StaticString = holds ? " invariants=ok" : " invariants=VIOLATED"
     cLineText(verdict.utf8Start, verdict.utf8CodeUnitCount)
 }

@@ -359,6 +359,7 @@ func runMallocScenario(
                 ("peak_medium_live_bytes", String(statistics.peakComposition.liveMediumBytes)),
                 ("peak_large_bytes", String(statistics.peakComposition.largeBytes)),
                 ("peak_mapping_bytes", String(statistics.peakComposition.mappingBytes)),
+                ("peak_directory_bytes", String(statistics.peakComposition.directoryBytes)),
                 ("idle_released_large_bytes", String(statistics.idleReleasedLargeBytes)),
                 ("idle_released_span_bytes", String(statistics.idleReleasedSpanBytes)),
                 ("idle_released_region_bytes", String(statistics.idleReleasedRegionBytes)),

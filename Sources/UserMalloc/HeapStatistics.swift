@@ -90,6 +90,7 @@ public struct HeapStatistics: Sendable {
             peakComposition.liveMediumBytes = liveMediumBytes
             peakComposition.largeBytes = heldBytes - bytes - smallSpanBytes - mediumRegionBytes - directoryBytes
             peakComposition.mappingBytes = bytes
+            peakComposition.directoryBytes = directoryBytes
         }
     }
 
@@ -134,6 +135,8 @@ public struct HeldComposition: Equatable, Sendable {
     /// The mapping that reached the peak (a span, region, large block or granule map; not yet
     /// in the tier counts above).
     public var mappingBytes = 0
+    /// The granule map (its window follows the spread of the heap's mappings, not what they hold).
+    public var directoryBytes = 0
 
     @inlinable public init() {}
 

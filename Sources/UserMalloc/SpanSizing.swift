@@ -18,6 +18,12 @@
 // footprint of 1.54 (espresso 2.56 -> 2.19, glibc-simple 1.76 -> 1.56, larson-5000 1.40 -> 1.32).
 // A lightly used class pays one 4 KiB span; whether that span is mostly slack does not matter,
 // because a class that gets busy moves on to spans that are >= 15/16 slots.
+// Measured dead ends (issue 10, round 13; footprint of one round, maps per heap, 11-round ns on a
+// loaded machine): spans of floorLog2(held) - 2 (a quarter of the class) took glibc-simple 1.56 ->
+// 1.28 but doubled the maps (sh6bench 88 -> 426 over 11 rounds, larson-5000 235 -> 345) and slowed
+// larson-5000 23 -> 29 ns and sh6bench 12.5 -> 15 ns, and raised gcc 1.49 -> 1.55; halving only
+// the span that would raise the peak held: glibc-simple 1.44, gcc 1.54, sh6bench 1.16, maps
+// 1.3-2.9x.
 //
 // Medium regions (16 ... 256 KiB, powers of two): the smallest that holds the request and is at
 // least a quarter of the bytes the medium tier already holds, capped at 256 KiB. A program with
