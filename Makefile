@@ -303,6 +303,8 @@ USER_PROGRAMS += sparse_touch commit_hog commit_brk_hog protected_touch demand_c
 USER_PROGRAMS += spawn_wait spawn_kill spawn_loop switch_cost yield_partner
 # remap (issue 10): the remap call and UserMalloc's large realloc over it.
 USER_PROGRAMS += remap
+# heap_churn (round 13): the page source's placement keeps a long-lived heap's granule map one page.
+USER_PROGRAMS += heap_churn
 # Issue 9 (memory objects): producer/consumer on a shared ring, a zero-copy 4 MiB transfer, a CoW
 # snapshot, the hostile calls, a parent killed while its child maps their object. The second of
 # each pair is spawned by the first with handles (started alone at boot, it says so and exits 0).

@@ -14,14 +14,22 @@ extension ProgramHeap {
             .dec("large_blocks", stats.largeBlocks).dec("cached_large_blocks", stats.cachedLargeBlocks)
             .dec("directory_bytes", stats.directoryBytes).dec("map_calls", stats.mapCalls)
             .dec("unmap_calls", stats.unmapCalls).dec("page_source_syscalls", heap.source.syscalls)
-            .dec("kernel_refusals", heap.source.kernelRefusals).end()
+            .dec("kernel_refusals", heap.source.kernelRefusals).dec("window_granules", heap.source.windowGranules)
+            .dec("hints_refused", heap.source.hintsRefused).dec("window_misses", heap.source.windowMisses).end()
     }
 
-    /// Walks the whole heap; true when consistent, else prints the violation's kind and false.
+    /// Walks the whole heap and the page source's window bookkeeping; true when both are
+    /// consistent, else prints which is not and false.
     static func isConsistent(_ word: StaticString) -> Bool {
-        guard heap.checkInvariants() != nil else { return true }
-        Console.line(word).word("FAILED").phrase("reason", "heap invariant violated").end()
-        return false
+        if heap.checkInvariants() != nil {
+            Console.line(word).word("FAILED").phrase("reason", "heap invariant violated").end()
+            return false
+        }
+        guard heap.source.windowIsConsistent else {
+            Console.line(word).word("FAILED").phrase("reason", "page source window invariant violated").end()
+            return false
+        }
+        return true
     }
 
     /// The page source's bytes agree with the heap's own count of bytes held.

@@ -7,39 +7,78 @@
 // unmap the head and tail around the aligned range (unmap of part of a mapping is allowed by
 // the ABI): three syscalls.
 //
-// A large block's growth goes through remap (mayMove, with the block's alignment): its pages
-// move as page-table entries, nothing is copied; one syscall.
+// Placement: the window. The kernel places unhinted maps next fit, always forward through its
+// 96 TiB map area, and the heap's granule map spans its lowest to its highest mapping (one page
+// per 256 MiB, never shrinking while the heap holds anything): a program that maps and unmaps
+// spans over and over grew its map with the address space it ever mapped (measured by heap_churn:
+// 4 -> 12 KiB in 64 rounds of 4 MiB; past 4 TiB of spread the heap refuses memory while memory is
+// free). So the source places its mappings itself, lowest address first, in a 1 GiB window
+// (GranuleReservation's bookkeeping, 64 KiB granules):
+//   - the window is opened at the first map: one unhinted page, aligned to 1 GiB, holds the
+//     bitmap (the source's own metadata, not counted in bytesMapped), and the window is the GiB
+//     just BELOW it. The kernel's next-fit cursor is then past the window, so no unhinted mapping
+//     (the program's own, or this source's fallbacks) is ever placed in it, and the bitmap page
+//     bounds it above (a mapping of the window can never grow in place past its end);
+//   - a mapping is asked for exactly at window.place(...) (a hint is exact or EEXIST, never
+//     relocated). EEXIST: someone else (the program's own hinted maps) holds part of that range:
+//     those granules stay marked used and the next place is tried (at most `hintTries` times);
+//   - the window full, not made, or any other refusal: the unhinted map as before.
+// No PROT_NONE reservation: under strict commit a mapping charges commit, plain hints suffice.
 //
-// Invariant: bytesMapped = sum of byteCount over live mapPages results (what the heap holds), and
+// A large block's growth goes through remap (mayMove, with the block's alignment): its pages
+// move as page-table entries, nothing is copied; one syscall. A growth that moves leaves the
+// window (it goes where an unhinted map would, above it) and releases its granules; a shrink, or a
+// growth in place, resizes them.
+//
+// Invariants: bytesMapped = sum of byteCount over live mapPages results (what the heap holds), and
 // every failure leaves nothing mapped behind except after a kernel bug (counted in
-// `kernelRefusals`, which a program checks is 0).
+// `kernelRefusals`, which a program checks is 0). The window's used granules cover every live
+// mapping placed in it (plus EEXIST granules): `windowIsConsistent` (GranuleReservation.checkInvariants).
 import MemoryCore
 import UserMalloc
 
 struct SyscallPageSource: PageSource {
     /// Bytes currently handed to the heap.
     private(set) var bytesMapped: UInt64 = 0
-    /// map + unmap syscalls made (the trimming unmaps included).
+    /// map + unmap syscalls made (the trimming unmaps, the window's page and refused hints included).
     private(set) var syscalls: UInt64 = 0
     /// remap calls made (each also counted in `syscalls`).
     private(set) var remapCalls: UInt64 = 0
     /// Unmaps the ABI says must succeed but the kernel refused (a kernel bug; should stay 0).
     private(set) var kernelRefusals: UInt64 = 0
+    /// Hinted maps the kernel refused with EEXIST (the range held by someone else).
+    private(set) var hintsRefused: UInt64 = 0
+    /// Maps placed outside the window (full, not made, refused) that could have gone in it.
+    private(set) var windowMisses: UInt64 = 0
+
+    /// The window's granules; `windowTried` once the source has tried to open it (not retried).
+    private var window = GranuleReservation()
+    private var windowTried = false
+
+    /// EEXIST answers one map takes before it gives up on the window.
+    static var hintTries: Int { 8 }
 
     init() {}
+
+    /// The window's bitmap agrees with its count (GranuleReservation.checkInvariants).
+    var windowIsConsistent: Bool { window.checkInvariants() == nil }
+    /// Granules of the window in use now.
+    var windowGranules: Int { window.usedGranules }
 
     mutating func mapPages(byteCount: Int, alignment: Int) -> UnsafeMutableRawPointer? {
         let pageBytes = UInt64(userPageSize)
         let length = UInt64(byteCount)
         let align = max(UInt64(alignment), pageBytes)
         let shift = UInt64(align.trailingZeroBitCount)
-        syscalls += 1
         if MapOptions.validShifts.contains(shift) {
             let options = MapOptions(alignmentShift: shift)
+            if let placed = mapInWindow(length: length, alignment: Int(align), options: options) { return placed }
+            syscalls += 1
             guard let base = try? Syscall.map(length: length, protection: .readWrite, options: options) else { return nil }
             bytesMapped += length
             return base.pointer
         }
+        syscalls += 1
         let (total, overflow) = length.addingReportingOverflow(align - pageBytes)
         guard !overflow, let base = try? Syscall.map(length: total, protection: .readWrite) else { return nil }
         let aligned = VirtualAddress(alignUp(base.raw, to: align)!)
@@ -57,6 +96,7 @@ struct SyscallPageSource: PageSource {
     ) -> UnsafeMutableRawPointer? {
         syscalls += 1
         remapCalls += 1
+        let start = UInt(bitPattern: pointer)
         let flags = RemapFlags(mayMove: true, alignment: UInt64(max(alignment, userPageSize)))
         guard
             let moved = try? Syscall.remap(
@@ -64,12 +104,71 @@ struct SyscallPageSource: PageSource {
                 newLength: UInt64(newByteCount), flags: flags)
         else { return nil }
         bytesMapped = bytesMapped - UInt64(oldByteCount) + UInt64(newByteCount)
+        if window.contains(start) {
+            // In place, the kernel only took pages that were unreserved: granules no live mapping of
+            // the window starts in, below the bitmap page that ends the window.
+            if moved.raw == UInt64(start) {
+                window.resize(start, oldByteCount: oldByteCount, newByteCount: newByteCount)
+            } else {
+                window.release(start, byteCount: oldByteCount)
+            }
+        }
         return moved.pointer
     }
 
     mutating func unmapPages(_ pointer: UnsafeMutableRawPointer, byteCount: Int) {
-        unmapOrCount(VirtualAddress(UnsafeRawPointer(pointer)), length: UInt64(byteCount))
+        let start = UInt(bitPattern: pointer)
+        unmapOrCount(VirtualAddress(UInt64(start)), length: UInt64(byteCount))
         bytesMapped -= UInt64(byteCount)
+        if window.contains(start) { window.release(start, byteCount: byteCount) }
+    }
+
+    /// A mapping at the window's lowest free place; nil (nothing mapped, the granules of other
+    /// refusals given back) when the window has no room, is not made, or the kernel refuses.
+    private mutating func mapInWindow(length: UInt64, alignment: Int, options: MapOptions) -> UnsafeMutableRawPointer? {
+        if !windowTried {
+            windowTried = true
+            openWindow()
+        }
+        guard window.base != 0 else { return nil }
+        for _ in 0 ..< Self.hintTries {
+            guard let address = window.place(byteCount: Int(length), alignment: alignment) else { break }
+            syscalls += 1
+            do throws(Errno) {
+                let base = try Syscall.map(
+                    hint: VirtualAddress(UInt64(address)), length: length, protection: .readWrite, options: options)
+                bytesMapped += length
+                return base.pointer
+            } catch where error == .exists {
+                hintsRefused += 1  // someone else's: its granules stay marked used
+            } catch {
+                window.release(address, byteCount: Int(length))
+                break
+            }
+        }
+        windowMisses += 1
+        return nil
+    }
+
+    /// Maps the bitmap's page unhinted at a 1 GiB boundary and adopts the GiB below it as the
+    /// window (nothing when the map is refused or there is no room below).
+    private mutating func openWindow() {
+        let pageBytes = UInt64(userPageSize)
+        let windowBytes = UInt64(GranuleReservation.byteCount)
+        syscalls += 1
+        guard
+            let page = try? Syscall.map(
+                length: pageBytes, protection: .readWrite,
+                options: MapOptions(alignmentShift: UInt64(windowBytes.trailingZeroBitCount))),
+            let bitmap = page.pointer
+        else { return }
+        guard page.raw >= windowBytes else {
+            unmapOrCount(page, length: pageBytes)
+            return
+        }
+        window.adopt(
+            base: UInt(page.raw - windowBytes),
+            bitmap: bitmap.bindMemory(to: UInt64.self, capacity: GranuleReservation.wordCount))
     }
 
     /// Unmaps a range the ABI guarantees can be unmapped (it came from map); nothing for length 0.
