@@ -64,6 +64,11 @@ struct SyscallPageSource: PageSource {
     var windowIsConsistent: Bool { window.checkInvariants() == nil }
     /// Granules of the window in use now.
     var windowGranules: Int { window.usedGranules }
+    /// The window's first byte (0 while there is none); its bitmap page is at base + 1 GiB.
+    var windowBase: UInt { window.base }
+    /// Bytes the source maps for itself (the bitmap's page, once the window is open): mapped, not
+    /// handed to the heap, so not in bytesMapped; kept for the process's life.
+    var ownBytes: UInt64 { window.base != 0 ? UInt64(userPageSize) : 0 }
 
     mutating func mapPages(byteCount: Int, alignment: Int) -> UnsafeMutableRawPointer? {
         let pageBytes = UInt64(userPageSize)

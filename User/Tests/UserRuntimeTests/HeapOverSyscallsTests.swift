@@ -45,8 +45,14 @@ extension FakeKernelSuite {
             return bytes[0] == block.tag && bytes[block.size - 1] == block.tag && bytes[block.size / 2] == block.tag
         }
 
-        @Test(arguments: [0x5EED_0001 as UInt64, 0x5EED_0002])
-        func randomTraceMatchesTheModelAndReturnsEveryPage(seed: UInt64) throws {
+        /// `pageFirst`: a page mapped before the heap's first (the program's own), which puts the
+        /// page source's window inside the fake kernel's memory (SyscallPageSourceTests): the
+        /// heap's mappings are then placed there by hint; without it every hint is refused and
+        /// the source maps unhinted.
+        @Test(arguments: [0x5EED_0001 as UInt64, 0x5EED_0002], [true, false])
+        func randomTraceMatchesTheModelAndReturnsEveryPage(seed: UInt64, pageFirst: Bool) throws {
+            let otherPages = pageFirst ? 1 : 0
+            if pageFirst { _ = try Syscall.map(length: 4096, protection: .readWrite) }
             let errors = ErrorCount()
             var heap = UserHeap(source: SyscallPageSource(), secret: UInt64.random(in: 0 ... UInt64.max)) { _ in errors.count += 1
             }
@@ -82,9 +88,10 @@ extension FakeKernelSuite {
                     Self.fill(live[index])
                 }
                 let held = heap.statistics.heldBytes
-                #expect(fakeKernel.mappedPageCount * 4096 == held && heap.source.bytesMapped == UInt64(held))
+                let own = Int(heap.source.ownBytes) + otherPages * 4096
+                #expect(fakeKernel.mappedPageCount * 4096 == held + own && heap.source.bytesMapped == UInt64(held))
                 if step % 250 == 0 {
-                    #expect(heap.checkInvariants() == nil)
+                    #expect(heap.checkInvariants() == nil && heap.source.windowIsConsistent)
                     #expect(fakeKernel.checkInvariants() == nil)
                 }
             }
@@ -95,8 +102,10 @@ extension FakeKernelSuite {
             #expect(heap.checkInvariants() == nil)
             heap.trim()
             #expect(heap.statistics.heldBytes == 0 && heap.statistics.liveBytes == 0)
-            #expect(fakeKernel.mappedPageCount == 0, "every page went back to the kernel")
-            #expect(heap.source.kernelRefusals == 0 && errors.count == 0)
+            #expect(fakeKernel.mappedPageCount == 1 + otherPages, "every page went back to the kernel but the window's own")
+            #expect(heap.source.kernelRefusals == 0 && errors.count == 0 && heap.source.windowIsConsistent)
+            #expect(heap.source.windowGranules == otherPages, "only the granule refused for the other page stays used")
+            #expect((heap.source.windowMisses == 0) == pageFirst, "placed in the window exactly when it is in the fake's memory")
         }
 
         @Test func misuseIsReportedAndChangesNothing() throws {
@@ -114,7 +123,7 @@ extension FakeKernelSuite {
             #expect(fakeKernel.mappedPageCount == mapped && heap.checkInvariants() == nil)
             heap.free(neighbour)
             heap.trim()
-            #expect(fakeKernel.mappedPageCount == 0)
+            #expect(fakeKernel.mappedPageCount * 4096 == Int(heap.source.ownBytes))
         }
     }
 }
