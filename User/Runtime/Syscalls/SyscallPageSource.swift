@@ -144,11 +144,12 @@ struct SyscallPageSource: PageSource {
                     hint: VirtualAddress(UInt64(address)), length: length, protection: .readWrite, options: options)
                 bytesMapped += length
                 return base.pointer
-            } catch where error == .exists {
-                hintsRefused += 1  // someone else's: its granules stay marked used
             } catch {
-                window.release(address, byteCount: Int(length))
-                break
+                guard error == .exists else {
+                    window.release(address, byteCount: Int(length))
+                    break
+                }
+                hintsRefused += 1  // someone else's: its granules stay marked used
             }
         }
         windowMisses += 1

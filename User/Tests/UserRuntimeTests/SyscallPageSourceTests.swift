@@ -69,7 +69,8 @@ extension FakeKernelSuite {
             let again = try Self.some(source.mapPages(byteCount: span, alignment: span))
             #expect(again == spans[1])
             let region = try Self.some(source.mapPages(byteCount: 256 << 10, alignment: 256 << 10))
-            #expect(UInt64(UInt(bitPattern: region)) == other.raw + UInt64(512 << 10), "granule 4 is used: the next 256 KiB boundary")
+            // Granule 4 is used: the next 256 KiB boundary.
+            #expect(UInt64(UInt(bitPattern: region)) == other.raw + UInt64(512 << 10))
             #expect(source.windowGranules == 1 + 4 + 4 && source.windowIsConsistent)
             #expect(source.bytesMapped == UInt64(4 * span + (256 << 10)))
             // Churn: mapping and unmapping over and over stays at the same place (the hole at granule 5).
@@ -87,9 +88,11 @@ extension FakeKernelSuite {
             var source = SyscallPageSource()
             let block = try Self.some(source.mapPages(byteCount: 256 << 10, alignment: 64 << 10))
             let granules = source.windowGranules
-            let shrunk = try Self.some(source.remapPages(block, oldByteCount: 256 << 10, newByteCount: 64 << 10, alignment: 64 << 10))
+            let shrunk = try Self.some(
+                source.remapPages(block, oldByteCount: 256 << 10, newByteCount: 64 << 10, alignment: 64 << 10))
             #expect(shrunk == block && source.windowGranules == granules - 3 && source.windowIsConsistent)
-            let grown = try Self.some(source.remapPages(block, oldByteCount: 64 << 10, newByteCount: 200 << 10, alignment: 64 << 10))
+            let grown = try Self.some(
+                source.remapPages(block, oldByteCount: 64 << 10, newByteCount: 200 << 10, alignment: 64 << 10))
             #expect(grown == block && source.windowGranules == granules && source.windowIsConsistent)
             #expect(source.bytesMapped == 200 << 10)
             source.unmapPages(grown, byteCount: 200 << 10)
