@@ -22,7 +22,9 @@
 //   - a mapping is asked for exactly at window.place(...) (a hint is exact or EEXIST, never
 //     relocated). EEXIST: someone else (the program's own hinted maps) holds part of that range:
 //     those granules stay marked used and the next place is tried (at most `hintTries` times);
-//   - the window full, not made, or any other refusal: the unhinted map as before.
+//   - the window full, not made, or any other refusal: the unhinted map as before;
+//   - once the heap holds nothing (bytesMapped 0: its granule map is gone too) the window closes
+//     and its page goes back; the next map opens a new one.
 // No PROT_NONE reservation: under strict commit a mapping charges commit, plain hints suffice.
 //
 // A large block's growth goes through remap (mayMove, with the block's alignment): its pages
@@ -66,8 +68,8 @@ struct SyscallPageSource: PageSource {
     var windowGranules: Int { window.usedGranules }
     /// The window's first byte (0 while there is none); its bitmap page is at base + 1 GiB.
     var windowBase: UInt { window.base }
-    /// Bytes the source maps for itself (the bitmap's page, once the window is open): mapped, not
-    /// handed to the heap, so not in bytesMapped; kept for the process's life.
+    /// Bytes the source maps for itself (the bitmap's page while the window is open): mapped, not
+    /// handed to the heap, so not in bytesMapped; given back when the heap holds nothing.
     var ownBytes: UInt64 { window.base != 0 ? UInt64(userPageSize) : 0 }
 
     mutating func mapPages(byteCount: Int, alignment: Int) -> UnsafeMutableRawPointer? {
@@ -126,6 +128,17 @@ struct SyscallPageSource: PageSource {
         unmapOrCount(VirtualAddress(UInt64(start)), length: UInt64(byteCount))
         bytesMapped -= UInt64(byteCount)
         if window.contains(start) { window.release(start, byteCount: byteCount) }
+        if bytesMapped == 0 { closeWindow() }
+    }
+
+    /// The heap holds nothing (its granule map went back too): the bitmap's page goes back, so a
+    /// trimmed heap leaves nothing mapped or charged (programs check their commit returns to its
+    /// start); the next map opens a window again, past the kernel's cursor.
+    private mutating func closeWindow() {
+        guard window.base != 0 else { return }
+        unmapOrCount(VirtualAddress(UInt64(window.base) + UInt64(GranuleReservation.byteCount)), length: ownBytes)
+        window = GranuleReservation()
+        windowTried = false
     }
 
     /// A mapping at the window's lowest free place; nil (nothing mapped, the granules of other

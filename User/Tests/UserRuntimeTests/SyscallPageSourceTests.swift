@@ -39,10 +39,9 @@ extension FakeKernelSuite {
                 #expect(source.bytesMapped == UInt64(byteCount))
                 pointer.storeBytes(of: 0xABCD, toByteOffset: byteCount - 8, as: UInt64.self)
                 source.unmapPages(pointer, byteCount: byteCount)
-                #expect(fakeKernel.mappedPagesAre(premapped + [bitmapPage]))
-                // A premapped page sits in the window's granule 0: refused once, kept used.
-                #expect(source.bytesMapped == 0 && source.windowGranules == (misalignedPages > 0 ? 1 : 0))
-                #expect(source.windowIsConsistent)
+                // Nothing held: the window closed and its page went back.
+                #expect(fakeKernel.mappedPagesAre(premapped))
+                #expect(source.bytesMapped == 0 && source.windowBase == 0 && source.windowGranules == 0)
             }
             #expect(source.kernelRefusals == 0 && fakeKernel.checkInvariants() == nil)
         }
@@ -96,17 +95,22 @@ extension FakeKernelSuite {
             #expect(grown == block && source.windowGranules == granules && source.windowIsConsistent)
             #expect(source.bytesMapped == 200 << 10)
             source.unmapPages(grown, byteCount: 200 << 10)
-            #expect(source.windowGranules == granules - 4 && source.bytesMapped == 0 && source.windowIsConsistent)
+            #expect(source.windowGranules == 0 && source.bytesMapped == 0 && source.windowBase == 0)
+            #expect(fakeKernel.mappedPageCount == 1, "the page mapped first only")
         }
 
         @Test func outOfMemoryReturnsNilAndMapsNothing() throws {
             var source = SyscallPageSource()
             let opened = try Self.some(source.mapPages(byteCount: 64 << 10, alignment: 64 << 10))  // opens the window
             source.unmapPages(opened, byteCount: 64 << 10)
+            #expect(source.windowBase == 0, "nothing held: the window closed")
+            let held = try Self.some(source.mapPages(byteCount: 64 << 10, alignment: 64 << 10))  // opens it again
             fakeKernel.forcedResult = -12  // the window's hinted map (an ENOMEM gives its granules back)
             fakeKernel.failNextMap = -12  // and the unhinted fallback
             #expect(source.mapPages(byteCount: 64 << 10, alignment: 64 << 10) == nil)
-            #expect(fakeKernel.mappedPageCount == 1, "the window's bitmap page only")
+            #expect(fakeKernel.mappedPageCount == 1 + 16, "the window's page and the held mapping only")
+            source.unmapPages(held, byteCount: 64 << 10)
+            #expect(fakeKernel.mappedPageCount == 0)
             #expect(source.bytesMapped == 0 && source.windowGranules == 0 && source.windowIsConsistent)
         }
 
@@ -118,7 +122,7 @@ extension FakeKernelSuite {
             #expect(UInt(bitPattern: pointer) % (64 << 10) == 0)
             #expect(source.kernelRefusals == 0, "an aligned map needs no trimming unmap")
             source.unmapPages(pointer, byteCount: 64 << 10)
-            #expect(source.kernelRefusals == 1)
+            #expect(source.kernelRefusals == 2, "the mapping's unmap, then the closing window's page")
         }
     }
 }
