@@ -10,7 +10,7 @@ import Testing
     static let granule = GranuleReservation.granuleBytes
 
     /// A bitmap for one reservation (the tests' reserved ranges are address arithmetic only:
-    /// nothing is mapped there, so the bitmap lives in the test's own memory; never freed).
+    /// nothing is mapped there, so the bitmap lives in the test's own memory); the caller frees it.
     static func bitmap() -> UnsafeMutablePointer<UInt64> {
         UnsafeMutablePointer<UInt64>.allocate(capacity: GranuleReservation.wordCount)
     }
@@ -19,7 +19,9 @@ import Testing
         var reservation = GranuleReservation()
         #expect(reservation.place(byteCount: 4096, alignment: 4096) == nil)  // no range yet
         let base: UInt = 0x7f00_0000_0000
-        reservation.adopt(base: base, bitmap: Self.bitmap())
+        let bitmap = Self.bitmap()
+        defer { bitmap.deallocate() }
+        reservation.adopt(base: base, bitmap: bitmap)
         #expect(reservation.place(byteCount: 4096, alignment: 4096) == base)
         #expect(reservation.place(byteCount: 65536, alignment: 65536) == base + UInt(Self.granule))
         // 256 KiB aligned: granules 4 ... 7 (2 and 3 stay free for smaller mappings).
@@ -36,7 +38,9 @@ import Testing
 
     @Test func aFullReservationRefusesAndAnOversizedRequestNeverFits() {
         var reservation = GranuleReservation()
-        reservation.adopt(base: 0x1000_0000_0000, bitmap: Self.bitmap())
+        let bitmap = Self.bitmap()
+        defer { bitmap.deallocate() }
+        reservation.adopt(base: 0x1000_0000_0000, bitmap: bitmap)
         #expect(reservation.place(byteCount: GranuleReservation.byteCount + 4096, alignment: 4096) == nil)
         #expect(reservation.place(byteCount: GranuleReservation.byteCount, alignment: 4096) == 0x1000_0000_0000)
         #expect(reservation.place(byteCount: 4096, alignment: 4096) == nil)
@@ -47,7 +51,9 @@ import Testing
     @Test func resizesInPlaceOnlyOverFreeGranulesAndAnAbandonedRangePlacesNothing() {
         var reservation = GranuleReservation()
         let base: UInt = 0x2000_0000_0000
-        reservation.adopt(base: base, bitmap: Self.bitmap())
+        let bitmap = Self.bitmap()
+        defer { bitmap.deallocate() }
+        reservation.adopt(base: base, bitmap: bitmap)
         let first = reservation.place(byteCount: 100_000, alignment: 65536)!  // granules 0, 1
         let second = reservation.place(byteCount: 4096, alignment: 4096)!  // granule 2
         #expect(first == base && second == base + 2 * UInt(Self.granule))
@@ -71,7 +77,9 @@ import Testing
     @Test(arguments: [UInt(0x7f00_0000_0000), 0x7f00_0003_0000])
     func randomOperationsMatchTheModel(base: UInt) {
         var reservation = GranuleReservation()
-        reservation.adopt(base: base, bitmap: Self.bitmap())
+        let bitmap = Self.bitmap()
+        defer { bitmap.deallocate() }
+        reservation.adopt(base: base, bitmap: bitmap)
         var used = [Bool](repeating: false, count: GranuleReservation.granuleCount)
         var live: [(address: UInt, bytes: Int)] = []
         var generator = SeededGenerator(seed: UInt64(base & 0xffff_ffff))
