@@ -128,14 +128,22 @@ public struct GranuleReservation {
         bits[index >> 6] & (1 << UInt64(index & 63)) != 0
     }
 
-    /// Set bits counted against `usedGranules`; nil when they agree.
-    /// (Also: every granule below lowestFree is used; a violation reads as a count mismatch.)
-    public func checkInvariants() -> (counted: Int, recorded: Int)? {
-        guard base != 0 else { return usedGranules == 0 ? nil : (0, usedGranules) }
+    /// What checkInvariants found wrong.
+    public enum Violation: Equatable {
+        /// The set bits (`counted`) disagree with `usedGranules` (`recorded`).
+        case countMismatch(counted: Int, recorded: Int)
+        /// Granule `granule` is free although it lies below `lowestFree`, where place starts looking.
+        case freeBelowLowestFree(granule: Int)
+    }
+
+    /// nil when the bitmap agrees with `usedGranules` and every granule below `lowestFree` is used.
+    public func checkInvariants() -> Violation? {
+        guard base != 0 else { return usedGranules == 0 ? nil : .countMismatch(counted: 0, recorded: usedGranules) }
         var counted = 0
         for word in 0 ..< Self.wordCount { counted += bits[word].nonzeroBitCount }
-        if firstFree(from: 0) < lowestFree { return (counted, -1) }
-        return counted == usedGranules ? nil : (counted, usedGranules)
+        let firstFreeGranule = firstFree(from: 0)
+        if firstFreeGranule < lowestFree { return .freeBelowLowestFree(granule: firstFreeGranule) }
+        return counted == usedGranules ? nil : .countMismatch(counted: counted, recorded: usedGranules)
     }
 
     private func index(of address: UInt) -> Int {
