@@ -48,6 +48,12 @@ struct Comparison {
     /// For each contender, the median over rounds of (first contender's time / this contender's
     /// time) is NOT what we report; see `ratio(of:against:)`.
     var roundTimes: [[Double]]
+    /// For each contender, per round: the page faults the process took during its run (minor
+    /// and major, getrusage) and the kernel CPU time it spent (ru_stime, ns). What an allocator
+    /// costs in the kernel (mmap/munmap/mremap calls, first touches of fresh pages) is in the
+    /// time above but invisible to callgrind; these say how much of it there was.
+    var roundFaults: [[Double]]
+    var roundSystemNanoseconds: [[Double]]
 
     /// Median over rounds of baseline_time / contender_time (> 1 means the contender is faster),
     /// with the min and max over rounds.
@@ -65,13 +71,33 @@ struct Comparison {
 func compare(_ contenders: [Contender], operations: Int, rounds: Int = benchRounds) -> Comparison {
     for contender in contenders { contender.run() }
     var times = Array(repeating: [Double](), count: contenders.count)
+    var faults = times
+    var systemTimes = times
     for _ in 0 ..< rounds {
         for (index, contender) in contenders.enumerated() {
+            let before = KernelUsage.now()
             times[index].append(Double(timed(contender.run)))
+            let after = KernelUsage.now()
+            faults[index].append(Double(after.faults &- before.faults))
+            systemTimes[index].append(Double(after.systemNanoseconds &- before.systemNanoseconds))
         }
     }
     let perOp = times.map { median($0) / Double(operations) }
-    return Comparison(nsPerOp: perOp, roundTimes: times)
+    return Comparison(nsPerOp: perOp, roundTimes: times, roundFaults: faults, roundSystemNanoseconds: systemTimes)
+}
+
+/// The process's page faults and kernel CPU time so far (getrusage), read outside the timed
+/// window of each run.
+struct KernelUsage {
+    var faults: UInt64
+    var systemNanoseconds: UInt64
+
+    static func now() -> KernelUsage {
+        var usage = rusage()
+        getrusage(__rusage_who_t(RUSAGE_SELF.rawValue), &usage)
+        let system = UInt64(usage.ru_stime.tv_sec) * 1_000_000_000 + UInt64(usage.ru_stime.tv_usec) * 1_000
+        return KernelUsage(faults: UInt64(usage.ru_minflt + usage.ru_majflt), systemNanoseconds: system)
+    }
 }
 
 /// Rounds per interleaved comparison; `make bench ROUNDS=n` (env SWIFTMM_BENCH_ROUNDS) overrides.

@@ -342,6 +342,11 @@ func runMallocScenario(
             ("ratio_max", fixed(ratio.max)),
             ("rounds", String(comparison.roundTimes[index].count)),
             ("ops", String(operations)),
+            // Kernel-side cost of the run (medians over rounds): page faults per 1 000 operations
+            // and kernel CPU time per operation (getrusage; its resolution may be a scheduler
+            // tick, so read sys_ns_per_op over several scenarios, faults exactly).
+            ("faults_per_kop", fixed(median(comparison.roundFaults[index]) * 1000 / Double(operations))),
+            ("sys_ns_per_op", fixed(median(comparison.roundSystemNanoseconds[index]) / Double(operations))),
         ]
         if index == 0 {
             fields += bestPeerFields(
