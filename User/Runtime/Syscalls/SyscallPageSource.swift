@@ -119,7 +119,7 @@ struct SyscallPageSource: PageSource {
         // mapping). The kernel may still refuse (ENOMEM: a hinted map of the program's own is there).
         let roomAfter = inWindow && window.canResize(start, oldByteCount: oldByteCount, newByteCount: newByteCount + userPageSize)
         if shrinks || roomAfter {
-            if let same = remap(address, oldByteCount, newByteCount, RemapFlags(mayMove: false, alignment: UInt64(align))) {
+            if let same = remap(address, oldByteCount, newByteCount, RemapFlags(mayMove: false)) {  // no move: no alignment
                 if inWindow { window.resize(start, oldByteCount: oldByteCount, newByteCount: newByteCount) }
                 return same.pointer
             }
