@@ -48,6 +48,7 @@ private func reportOutOfMemory(_ process: Process, call: StaticString, reason: S
         let line = log.line(.debug, "sys", call.number.name).dec("pid", process.id).hex("a0", a0).hex("a1", a1)
             .hex("a2", a2)
         if call.number == .map || call.number == .remap { line.hex("a3", a3) }  // the calls with a fourth argument
+        if call.number == .remap { line.hex("a4", a4) }  // remap's fixed destination (r8)
         line.dec("result", Int(outcome.result))
         if let rejection = outcome.rejection { line.text("errno", rejection.errno.name).text("reason", rejection.reason.name) }
         line.end()

@@ -17,8 +17,11 @@ extension ProcessMemory {
         case .memstat(let output): SyscallOutcome(memstat(output: output, machine: &machine))
         case .protect(let address, let length, let protection):
             SyscallOutcome(protect(address: address, length: length, protection: protection, machine: &machine))
-        case .remap(let address, let oldLength, let newLength, let flags):
-            SyscallOutcome(remap(address: address, oldLength: oldLength, newLength: newLength, flags: flags, machine: &machine))
+        case .remap(let address, let oldLength, let newLength, let flags, let destination):
+            SyscallOutcome(
+                remap(
+                    address: address, oldLength: oldLength, newLength: newLength, flags: flags, destination: destination,
+                    machine: &machine))
         }
     }
 

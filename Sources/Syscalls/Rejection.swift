@@ -56,6 +56,10 @@ public enum RejectionReason: Error, Hashable, Sendable {
     case mixedProtection
     /// Growth needs pages that are taken and the flags do not allow a move.
     case noRoomInPlace
+    /// The fixed flag without mayMove (a fixed destination is a move).
+    case fixedWithoutMayMove
+    /// A fixed destination that overlaps the run itself (Linux: EINVAL).
+    case destinationOverlapsRun
     // Memory objects, handles and channels (ObjectCalls.swift).
     /// A refusal of the objects layer (MemoryObjects' ObjectError: bad-handle, wrong-kind,
     /// rights-exceeded, outside-object, handle-table-full, channel-full, peer-closed, ...); its
@@ -107,6 +111,8 @@ public enum RejectionReason: Error, Hashable, Sendable {
         case .unknownRemapFlags: "unknown-remap-flags"
         case .mixedProtection: "mixed-protection"
         case .noRoomInPlace: "no-room-in-place"
+        case .fixedWithoutMayMove: "fixed-without-may-move"
+        case .destinationOverlapsRun: "destination-overlaps-run"
         case .object(let error): error.reason
         case .objectMapping: "object-mapping"
         case .notAnonymous: "not-anonymous"

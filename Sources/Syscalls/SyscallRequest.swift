@@ -14,8 +14,8 @@ public enum SyscallRequest: Equatable, Sendable {
     /// A number no call has: -ENOSYS.
     case unknown(number: UInt64)
 
-    /// rax = number; rdi, rsi, rdx, r10, r8, r9 = the six arguments (the calls up to remap take at
-    /// most four).
+    /// rax = number; rdi, rsi, rdx, r10, r8, r9 = the six arguments (the calls up to getpid take at
+    /// most four; remap's fifth, r8, is its fixed destination).
     public static func decode(
         number: UInt64, _ a0: UInt64, _ a1: UInt64, _ a2: UInt64, _ a3: UInt64, _ a4: UInt64 = 0, _ a5: UInt64 = 0
     ) -> SyscallRequest {
@@ -32,7 +32,7 @@ public enum SyscallRequest: Equatable, Sendable {
         case .wait: return .process(.wait(pid: a0, statusOutput: a1))
         case .yield: return .process(.yield)
         case .getpid: return .process(.getpid)
-        case .remap: return .memory(.remap(address: a0, oldLength: a1, newLength: a2, flags: a3))
+        case .remap: return .memory(.remap(address: a0, oldLength: a1, newLength: a2, flags: a3, destination: a4))
         case .objectCreate: return .object(.create(size: a0, options: a1))
         case .objectMap: return .object(.map(handle: a0, offset: a1, length: a2, protection: a3, hint: a4, options: a5))
         case .objectCommit: return .object(.commit(handle: a0, offset: a1, length: a2, operation: a3))
@@ -57,7 +57,8 @@ public enum MemoryRequest: Equatable, Sendable {
     case brk(requested: UInt64)
     case memstat(output: UInt64)
     case protect(address: UInt64, length: UInt64, protection: UInt64)
-    case remap(address: UInt64, oldLength: UInt64, newLength: UInt64, flags: UInt64)
+    /// destination: r8, read only when flags has the fixed bit (else ignored, whatever it holds).
+    case remap(address: UInt64, oldLength: UInt64, newLength: UInt64, flags: UInt64, destination: UInt64 = 0)
 
     public var number: SyscallNumber {
         switch self {

@@ -213,7 +213,7 @@ struct ProcessSnapshot: Equatable {
             return outcome.rejection
         }
         #expect(
-            refused(.remap(address: address, oldLength: 4096, newLength: 8192, flags: 4))
+            refused(.remap(address: address, oldLength: 4096, newLength: 8192, flags: 8))
                 == Rejection(.invalidArgument, .unknownRemapFlags))
         #expect(
             refused(.remap(address: address, oldLength: 4096, newLength: 8192, flags: 1 | 5 << 8))

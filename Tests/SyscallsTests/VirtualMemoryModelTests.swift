@@ -232,22 +232,27 @@ struct ModelProcess {
     }
 
     /// remap of a recorded mapping to 1 ... 32 pages: mayMove 3 times in 4, populate 1 in 5, a
-    /// 64 KiB alignment 1 in 4. Refused exactly when the model says (a page not reserved, two
-    /// protections; else only the charge, or growth blocked without mayMove); on success the
-    /// model's pages move with their bytes and charge rule, the growth is reserved as map does.
+    /// 64 KiB alignment 1 in 4; a fixed destination 1 in 3 of the moves (on another mapping, near
+    /// the run, or where unhinted maps go; now and then off the alignment). Refused exactly when
+    /// the model says (a page not reserved, two protections; a fixed destination misaligned,
+    /// overlapping the run, or holding a reserved page; else only the charge, or growth blocked
+    /// without mayMove); on success the model's pages move with their bytes and charge rule, the
+    /// growth is reserved as map does.
     static func remap(_ process: inout ModelProcess, _ machine: inout SimulatedMachine, _ random: inout SeededGenerator) -> String
     {
         guard !process.maps.isEmpty else { return "remap-none" }
         let which = Int(random.next() % UInt64(process.maps.count))
         let (start, pages) = process.maps[which]
         let newPages = 1 + random.next() % 32
-        let flags = RemapFlags(
+        var flags = RemapFlags(
             mayMove: random.next() % 4 != 0, populate: random.next() % 5 == 0,
             alignment: random.next() % 4 == 0 ? 64 << 10 : 4096)
+        flags.fixed = flags.mayMove && random.next() % 3 == 0
+        let destination = flags.fixed ? fixedDestination(process, near: start, &random) : 0
         let outcome = process.memory.perform(
             .remap(
                 address: start, oldLength: pages * 4096, newLength: newPages * 4096,
-                flags: flags.rawValue), machine: &machine)
+                flags: flags.rawValue, destination: destination), machine: &machine)
         let old = (0 ..< pages).map { process[start + $0 * 4096] }
         guard old.allSatisfy({ $0 != nil }) else {
             precondition(outcome.rejection?.reason == .notMapped, "remap over a hole: \(outcome)")
@@ -256,6 +261,10 @@ struct ModelProcess {
         let protection = old[0]!.protection
         guard old.allSatisfy({ $0!.protection == protection }) else {
             precondition(outcome.rejection?.reason == .mixedProtection, "remap over two protections: \(outcome)")
+            return "remap-refused"
+        }
+        if flags.fixed, let expected = fixedRefusal(process, destination, newPages, flags, run: (start, pages)) {
+            precondition(outcome.rejection == expected, "fixed remap to \(destination): \(outcome), expected \(expected)")
             return "remap-refused"
         }
         if let rejection = outcome.rejection {
@@ -270,7 +279,10 @@ struct ModelProcess {
         let address = UInt64(outcome.result)
         machine.relearnPages(of: process.memory, from: address, pageCount: newPages)
         precondition(
-            address == start || (newPages > pages && flags.mayMove && address % flags.alignment == 0), "remap placed \(address)")
+            flags.fixed
+                ? address == destination
+                : address == start || (newPages > pages && flags.mayMove && address % flags.alignment == 0),
+            "remap placed \(address)")
         for page in 0 ..< pages {  // the kept pages move (when the run does) with their bytes; the tail goes
             process.release(start + page * 4096)
             if page < newPages { process.reserve(address + page * 4096, old[Int(page)]!) }
@@ -281,6 +293,38 @@ struct ModelProcess {
         }
         process.maps[which] = (address, newPages)
         return "remap"
+    }
+
+    /// A fixed destination to try: a page of one of the process's mappings (often occupied), a
+    /// page near the run (often overlapping it), or a 64 KiB boundary where unhinted maps go
+    /// (often free); one in 8 a page off its boundary.
+    static func fixedDestination(_ process: ModelProcess, near start: UInt64, _ random: inout SeededGenerator) -> UInt64 {
+        let page: UInt64
+        switch random.next() % 3 {
+        case 0:
+            let (other, pages) = process.maps[Int(random.next() % UInt64(process.maps.count))]
+            page = other + (random.next() % pages) * 4096
+        case 1: page = start + (random.next() % 64) * 4096 - min(start - UserSpace.mapAreaStart.raw, 32 * 4096)
+        default: page = process.memory.mapNext.raw / (64 << 10) * (64 << 10) + (random.next() % 64) * (64 << 10)
+        }
+        return random.next() % 8 == 0 ? page + 4096 : page
+    }
+
+    /// The model's answer to a fixed remap whose run is valid: nil when it must be done (or
+    /// refused for the charge only).
+    static func fixedRefusal(
+        _ process: ModelProcess, _ destination: UInt64, _ newPages: UInt64, _ flags: RemapFlags,
+        run: (start: UInt64, pages: UInt64)
+    ) -> Rejection? {
+        if destination % flags.alignment != 0 { return Rejection(.invalidArgument, .badRange(.misaligned)) }
+        let end = destination + newPages * 4096
+        if end > run.start && destination < run.start + run.pages * 4096 {
+            return Rejection(.invalidArgument, .destinationOverlapsRun)
+        }
+        for page in 0 ..< newPages where process[destination + page * 4096] != nil {
+            return Rejection(.exists, .overlapsMapping)
+        }
+        return nil
     }
 
     /// A fault as the CPU would raise it for a read or write of a random page (reserved or not),

@@ -16,9 +16,11 @@ struct Fuzzer {
         mustFail(number.rawValue, a1, a2, a3)
     }
 
-    mutating func mustFail(_ number: UInt64, _ a1: UInt64, _ a2: UInt64, _ a3: UInt64) {
+    mutating func mustFail(
+        _ number: UInt64, _ a1: UInt64, _ a2: UInt64, _ a3: UInt64, _ a4: UInt64 = UInt64.max, _ a5: UInt64 = UInt64.max
+    ) {
         calls += 1
-        let result = SyscallTrap.invoke(number, a1, a2, a3, UInt64.max, UInt64.max, UInt64.max)
+        let result = SyscallTrap.invoke(number, a1, a2, a3, a4, a5, UInt64.max)
         guard SyscallResult.errno(of: result) == nil else { return }
         Console.line("syscall_fuzz").word("FAILED").phrase("reason", "hostile call succeeded").dec("number", number)
             .hex("a1", a1).hex("a2", a2).hex("a3", a3).hex("result", UInt64(bitPattern: result)).end()
@@ -108,6 +110,25 @@ struct Fuzzer {
         for i in HostileValues.lengths.indices { mustFail(.protect, mapped.raw, HostileValues.lengths[i], read) }
         mustFail(.protect, mapped.raw + 1, page, read)
         guard (try? Syscall.unmap(address: mapped, length: page)) != nil else { ProgramExit.exit(3) }
+    }
+
+    /// remap with a fixed destination (flags bit 2, r8) at every hostile address, with hostile
+    /// new lengths at a free one, on the run itself, over the image, and the fixed bit without
+    /// mayMove or beside an unknown bit: all refused, the run left where it is.
+    mutating func remap() {
+        let page = UserSpace.pageBytes
+        let number = SyscallNumber.remap.rawValue
+        guard let run = try? Syscall.map(length: page, protection: .readWrite) else { ProgramExit.exit(3) }
+        let fixed = RemapFlags(mayMove: true, fixed: true).rawValue
+        let free: UInt64 = 0x0000_0100_0000_0000  // user space, never mapped
+        for i in HostileValues.addresses.indices { mustFail(number, run.raw, page, 2 * page, fixed, HostileValues.addresses[i]) }
+        for i in HostileValues.lengths.indices { mustFail(number, run.raw, page, HostileValues.lengths[i], fixed, free) }
+        mustFail(number, run.raw, page, 2 * page, fixed, run.raw)  // overlaps the run
+        mustFail(number, run.raw, page, 2 * page, fixed, UserSpace.imageBase.raw)  // the program's text
+        mustFail(number, run.raw, page, 2 * page, fixed, UserSpace.stackEnd.raw - page)  // the stack
+        mustFail(number, run.raw, page, 2 * page, RemapFlags.fixedBit, free)  // fixed without mayMove
+        mustFail(number, run.raw, page, 2 * page, fixed | 8, free)  // an unknown bit
+        guard (try? Syscall.unmap(address: run, length: page)) != nil else { ProgramExit.exit(3) }
     }
 
     /// spawn with every hostile name buffer (no program is ever named by one), and wait with

@@ -1,6 +1,7 @@
 // syscall_fuzz (hostile): calls every system call except exit with hostile arguments (0,
 // UInt64.max, wrap-around lengths, kernel, non-canonical, unaligned and past-the-end addresses,
-// huge lengths, its own read-only image, spawn names and wait pids and buffers, W+X and unknown protection bits, unknown numbers).
+// huge lengths, its own read-only image, spawn names and wait pids and buffers, W+X and unknown protection bits, unknown numbers,
+// remap's fixed destinations).
 // Every call must fail with an errno (brk: must leave the break unchanged), and afterwards the
 // process must look exactly as before (same break, same pages mapped, image intact).
 // A call that succeeds prints the call and exits 1; a changed process exits 2. Success: exit 0.
@@ -19,6 +20,7 @@ func userMain() -> Int32 {
     fuzz.brk()
     fuzz.memstat()
     fuzz.protect()
+    fuzz.remap()
     fuzz.processCalls()
     fuzz.unknownNumbers()
     // Committed, not resident: a refused call reserves nothing (the stack pages the run touched

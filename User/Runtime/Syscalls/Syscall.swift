@@ -76,13 +76,17 @@ enum Syscall {
         return MemoryStatistics(record: record)
     }
 
-    /// remap(address, oldLength, newLength, flags) -> the run's address afterwards: grows it in
-    /// place, shrinks it, or (flags.mayMove) moves its pages to an address aligned to
-    /// flags.alignment. Bytes are kept and never copied (docs/syscalls.md, call 11).
+    /// remap(address, oldLength, newLength, flags, destination) -> the run's address afterwards:
+    /// grows it in place, shrinks it, or (flags.mayMove) moves its pages to an address aligned to
+    /// flags.alignment; with flags.fixed, to `destination` exactly (EEXIST when anything is
+    /// there, EINVAL for a bad one; `destination` is ignored otherwise). Bytes are kept and never
+    /// copied (docs/syscalls.md, call 11).
     static func remap(
-        address: VirtualAddress, oldLength: UInt64, newLength: UInt64, flags: RemapFlags
+        address: VirtualAddress, oldLength: UInt64, newLength: UInt64, flags: RemapFlags,
+        destination: VirtualAddress = VirtualAddress(0)
     ) throws(Errno) -> VirtualAddress {
-        let raw = SyscallTrap.invoke(.remap, address.raw, oldLength, newLength, flags.rawValue)
+        let raw = SyscallTrap.invoke(
+            SyscallNumber.remap.rawValue, address.raw, oldLength, newLength, flags.rawValue, destination.raw)
         return VirtualAddress(try SyscallResult.value(of: raw))
     }
 

@@ -27,10 +27,14 @@
 //     and its page goes back; the next map opens a new one.
 // No PROT_NONE reservation: under strict commit a mapping charges commit, plain hints suffice.
 //
-// A large block's growth goes through remap (mayMove, with the block's alignment): its pages
-// move as page-table entries, nothing is copied; one syscall. A growth that moves leaves the
-// window (it goes where an unhinted map would, above it) and releases its granules; a shrink, or a
-// growth in place, resizes them.
+// A large block's resize goes through remap: its pages move as page-table entries, nothing is
+// copied. A shrink, and a growth of a window mapping whose next granules (and the kernel's gap
+// page after them) are free, is done in place (no mayMove) and resizes its granules. Any other
+// growth is placed in the window like a new mapping: window.place() granules for the new size,
+// remap with mayMove + fixed to that address (EEXIST: someone else's, the next place is tried, as
+// for map), the old granules released. A full window or another refusal: the old unhinted move
+// (mayMove; the kernel grows in place when it can, else moves it above the window). So a program
+// growing large blocks by realloc keeps its mappings, and the heap's granule map, compact.
 //
 // Invariants: bytesMapped = sum of byteCount over live mapPages results (what the heap holds), and
 // every failure leaves nothing mapped behind except after a kernel bug (counted in
@@ -44,8 +48,10 @@ struct SyscallPageSource: PageSource {
     private(set) var bytesMapped: UInt64 = 0
     /// map + unmap syscalls made (the trimming unmaps, the window's page and refused hints included).
     private(set) var syscalls: UInt64 = 0
-    /// remap calls made (each also counted in `syscalls`).
+    /// remap calls made, refused ones included (each also counted in `syscalls`).
     private(set) var remapCalls: UInt64 = 0
+    /// Growths moved into the window by a fixed remap.
+    private(set) var fixedMoves: UInt64 = 0
     /// Unmaps the ABI says must succeed but the kernel refused (a kernel bug; should stay 0).
     private(set) var kernelRefusals: UInt64 = 0
     /// Hinted maps the kernel refused with EEXIST (the range held by someone else).
@@ -68,6 +74,8 @@ struct SyscallPageSource: PageSource {
     var windowGranules: Int { window.usedGranules }
     /// The window's first byte (0 while there is none); its bitmap page is at base + 1 GiB.
     var windowBase: UInt { window.base }
+    /// Whether `pointer` lies in the window.
+    func windowContains(_ pointer: UnsafeMutableRawPointer) -> Bool { window.contains(UInt(bitPattern: pointer)) }
     /// Bytes the source maps for itself (the bitmap's page while the window is open): mapped, not
     /// handed to the heap, so not in bytesMapped; given back when the heap holds nothing.
     var ownBytes: UInt64 { window.base != 0 ? UInt64(userPageSize) : 0 }
@@ -101,26 +109,59 @@ struct SyscallPageSource: PageSource {
         _ pointer: UnsafeMutableRawPointer, oldByteCount: Int, newByteCount: Int,
         alignment: Int
     ) -> UnsafeMutableRawPointer? {
-        syscalls += 1
-        remapCalls += 1
         let start = UInt(bitPattern: pointer)
-        let flags = RemapFlags(mayMove: true, alignment: UInt64(max(alignment, userPageSize)))
-        guard
-            let moved = try? Syscall.remap(
-                address: VirtualAddress(UnsafeRawPointer(pointer)), oldLength: UInt64(oldByteCount),
-                newLength: UInt64(newByteCount), flags: flags)
+        let address = VirtualAddress(UInt64(start))
+        let align = max(alignment, userPageSize)
+        let inWindow = window.contains(start)
+        let shrinks = newByteCount <= oldByteCount
+        // In place: a shrink always; a growth the window has room for, the kernel's gap page after
+        // it included (the kernel grows in place only over unreserved pages: no granule of a live
+        // mapping). The kernel may still refuse (ENOMEM: a hinted map of the program's own is there).
+        let roomAfter = inWindow && window.canResize(start, oldByteCount: oldByteCount, newByteCount: newByteCount + userPageSize)
+        if shrinks || roomAfter {
+            if let same = remap(address, oldByteCount, newByteCount, RemapFlags(mayMove: false)) {  // no move: no alignment
+                if inWindow { window.resize(start, oldByteCount: oldByteCount, newByteCount: newByteCount) }
+                return same.pointer
+            }
+            if shrinks { return nil }
+        }
+        let fixed = RemapFlags(mayMove: true, fixed: true, alignment: UInt64(align))
+        let placed = placeInWindow(byteCount: newByteCount, alignment: align, isRemap: true) { (target) throws(Errno) in
+            try Syscall.remap(
+                address: address, oldLength: UInt64(oldByteCount), newLength: UInt64(newByteCount), flags: fixed,
+                destination: VirtualAddress(UInt64(target)))
+        }
+        if let placed {
+            fixedMoves += 1
+            bytesMapped = bytesMapped - UInt64(oldByteCount) + UInt64(newByteCount)
+            if inWindow { window.release(start, byteCount: oldByteCount) }
+            return placed.pointer
+        }
+        guard let moved = remap(address, oldByteCount, newByteCount, RemapFlags(mayMove: true, alignment: UInt64(align)))
         else { return nil }
-        bytesMapped = bytesMapped - UInt64(oldByteCount) + UInt64(newByteCount)
-        if window.contains(start) {
-            // In place, the kernel only took pages that were unreserved: granules no live mapping of
-            // the window starts in, below the bitmap page that ends the window.
+        if inWindow {
             if moved.raw == UInt64(start) {
+                // In place after all (granules marked for a refused hint that has gone since).
                 window.resize(start, oldByteCount: oldByteCount, newByteCount: newByteCount)
             } else {
                 window.release(start, byteCount: oldByteCount)
             }
         }
         return moved.pointer
+    }
+
+    /// One remap syscall, counted; the run's address afterwards (bytesMapped follows), nil when refused.
+    private mutating func remap(
+        _ address: VirtualAddress, _ oldByteCount: Int, _ newByteCount: Int, _ flags: RemapFlags
+    ) -> VirtualAddress? {
+        syscalls += 1
+        remapCalls += 1
+        guard
+            let moved = try? Syscall.remap(
+                address: address, oldLength: UInt64(oldByteCount), newLength: UInt64(newByteCount), flags: flags)
+        else { return nil }
+        bytesMapped = bytesMapped - UInt64(oldByteCount) + UInt64(newByteCount)
+        return moved
     }
 
     mutating func unmapPages(_ pointer: UnsafeMutableRawPointer, byteCount: Int) {
@@ -144,22 +185,37 @@ struct SyscallPageSource: PageSource {
     /// A mapping at the window's lowest free place; nil (nothing mapped, the granules of other
     /// refusals given back) when the window has no room, is not made, or the kernel refuses.
     private mutating func mapInWindow(length: UInt64, alignment: Int, options: MapOptions) -> UnsafeMutableRawPointer? {
+        let placed = placeInWindow(byteCount: Int(length), alignment: alignment, isRemap: false) { (address) throws(Errno) in
+            try Syscall.map(hint: VirtualAddress(UInt64(address)), length: length, protection: .readWrite, options: options)
+        }
+        guard let placed else { return nil }
+        bytesMapped += length
+        return placed.pointer
+    }
+
+    /// The one placement loop (new mappings and growths that move): `attempt` asks the kernel for
+    /// exactly the window's lowest free place for `byteCount` bytes, whose granules are then
+    /// marked used. EEXIST: someone else (the program's own hinted maps) holds part of that
+    /// range: those granules stay marked used and the next place is tried, at most `hintTries`
+    /// times. nil (granules of any other refusal given back) when the window has no room, is not
+    /// made, or the kernel refuses: the caller goes unhinted.
+    private mutating func placeInWindow(
+        byteCount: Int, alignment: Int, isRemap: Bool, _ attempt: (UInt) throws(Errno) -> VirtualAddress
+    ) -> VirtualAddress? {
         if !windowTried {
             windowTried = true
             openWindow()
         }
         guard window.base != 0 else { return nil }
         for _ in 0 ..< Self.hintTries {
-            guard let address = window.place(byteCount: Int(length), alignment: alignment) else { break }
+            guard let address = window.place(byteCount: byteCount, alignment: alignment) else { break }
             syscalls += 1
+            if isRemap { remapCalls += 1 }
             do throws(Errno) {
-                let base = try Syscall.map(
-                    hint: VirtualAddress(UInt64(address)), length: length, protection: .readWrite, options: options)
-                bytesMapped += length
-                return base.pointer
+                return try attempt(address)
             } catch {
                 guard error == .exists else {
-                    window.release(address, byteCount: Int(length))
+                    window.release(address, byteCount: byteCount)
                     break
                 }
                 hintsRefused += 1  // someone else's: its granules stay marked used

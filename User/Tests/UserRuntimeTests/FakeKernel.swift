@@ -16,10 +16,14 @@
 // remap's populate flag (the pages it adds are backed at the call), both set here before the
 // kernel's own code runs, so no page the code under test can touch is ever left to a fault; the
 // stack is not set up here.
-// The other: remap never moves (its mayMove bit is cleared before the kernel's code runs): moved
-// entries would map page P' to frame P, which the identity cannot show at P'. In-place growth and
-// shrinking run unchanged; a growth that would move is refused ENOMEM (no-room-in-place), and the
-// heap then copies. Those are the ways this model departs from the kernel.
+// The other: an unhinted remap never moves (its mayMove bit is cleared before the kernel's code
+// runs): moved entries would map page P' to frame P, which the identity cannot show at P'. In-place
+// growth and shrinking run unchanged; a growth that would move is refused ENOMEM
+// (no-room-in-place), and the heap then copies. A fixed remap (flags bit 2) runs the kernel's own
+// code, then restores the identity: each moved page's bytes are copied to the host page at its new
+// address and its entry pointed there, the old host page given back (`restoreIdentity`); its
+// destination must lie in the reservation (else ENOMEM, as a hint outside it). Those are the ways
+// this model departs from the kernel.
 //
 // It has no handle tables and no memory objects: an object call (12-21) not answered by
 // `forcedResult` gets ENOSYS, and a spawn with handles EBADF (ProcessMachine's default).
@@ -204,7 +208,10 @@ final class FakeKernel: @unchecked Sendable {
                 return error
             }
             if case .unmap = request, let error = failUnmaps { return error }
-            if case .remap(let address, let oldLength, let newLength, let flags) = request {
+            if case .remap(let address, let oldLength, let newLength, let flags, let destination) = request {
+                if flags & RemapFlags.fixedBit != 0 {
+                    return remapFixed(address, oldLength, newLength, flags | RemapFlags.populateBit, destination)
+                }
                 let inPlace = MemoryRequest.remap(
                     address: address, oldLength: oldLength, newLength: newLength,
                     flags: flags & ~RemapFlags.mayMoveBit | RemapFlags.populateBit)
@@ -220,6 +227,39 @@ final class FakeKernel: @unchecked Sendable {
             return SyscallOutcome.unknownNumber.result
         case .exit: preconditionFailure("exit reached the fake kernel")
         case .unknown: return SyscallOutcome.unknownNumber.result
+        }
+    }
+
+    /// A fixed remap: the kernel's own code (validation, refusals, the move of regions and
+    /// entries), then the identity restored over the destination.
+    func remapFixed(
+        _ address: UInt64, _ oldLength: UInt64, _ newLength: UInt64, _ flags: UInt64, _ destination: UInt64
+    ) -> Int64 {
+        let bytes = UserSpace.pageRounded(newLength) ?? 0
+        let (last, overflow) = destination.addingReportingOverflow(max(bytes, 4096) - 4096)
+        guard !overflow, HostMachine.contains(VirtualAddress(destination)), HostMachine.contains(VirtualAddress(last)) else {
+            return -Int64(Errno.outOfMemory.rawValue)  // no host memory there
+        }
+        let request = MemoryRequest.remap(
+            address: address, oldLength: oldLength, newLength: newLength, flags: flags, destination: destination)
+        let outcome = memory.perform(request, machine: &machine)
+        if outcome.rejection == nil { restoreIdentity(from: destination, pageCount: bytes / 4096) }
+        return outcome.result
+    }
+
+    /// After entries moved to [start, start + pageCount pages): every page whose frame is not its
+    /// own host page gets its bytes copied there and its entry pointed there; the old page goes back.
+    func restoreIdentity(from start: UInt64, pageCount: UInt64) {
+        for index in 0 ..< pageCount {
+            let page = VirtualAddress(start + index * 4096)
+            guard let translation = memory.space.translate(page), translation.frame != page.containingFrameNumber else {
+                continue
+            }
+            let own = machine.allocateUserFrame(for: page)!
+            UnsafeMutableRawPointer(bitPattern: UInt(page.raw))!.copyMemory(
+                from: UnsafeRawPointer(bitPattern: UInt(translation.frame.startAddress.raw))!, byteCount: 4096)
+            _ = try! memory.space.replaceLeafFrame(page, with: own, flags: translation.flags)
+            machine.freeUserFrame(translation.frame)
         }
     }
 
