@@ -57,6 +57,12 @@
 // 3.56, 1.98, 1.62. Lower slots or higher limits help the light-class scenarios but leave a
 // promoted class's light blocks scattered over regions (larson: every class of >= 256 bytes gets
 // busy), so the setting that worsens no scenario was kept.
+// Measured in round 14, not landed: classes whose minimum span holds fewer than 3 slots (1408 ...
+// 4096 bytes: one 4 KiB span per block or two) light up to 4 minimum spans: glibc-thread 2.71 ->
+// 2.37 (3.01 -> 2.37 over 5 rounds), gcc 1.49 -> 1.47, sample back to 1.39, others within 0.01,
+// but our instructions on trace-sample +8 % (malloc +10 %, free +28 %: its 1.4-4 KiB blocks take
+// the medium path) and glibc-thread's malloc +2.6 %; fewer than 4 slots (1024 bytes too): larson-1000
+// 1.55 -> 1.57, gcc 1.53.
 
 /// The size policy of new small spans and medium regions.
 @usableFromInline enum SpanSizing {
