@@ -51,7 +51,9 @@ public struct HeapStatistics: Sendable {
 
     /// Where the held bytes were at their peak (taken as the peak is reached, before the mapping
     /// that reached it is given to its tier): small spans in use (cached empty ones apart), cached
-    /// empty spans, medium regions, live live bytes. Says which tier a footprint comes from.
+    /// empty spans, medium regions, live bytes. Says which tier a footprint comes from. A peak
+    /// reached by a remap's growth counts the growth as the mapping (the rest of the remapped
+    /// block is among the large bytes).
     public var peakComposition = HeldComposition()
 
     /// Idle bytes given back before a mapping that would have raised the peak held
@@ -82,16 +84,20 @@ public struct HeapStatistics: Sendable {
     @inlinable @inline(__always) mutating func noteMapped(_ bytes: Int) {
         heldBytes += bytes
         mapCalls += 1
-        if heldBytes > peakHeldBytes {
-            peakHeldBytes = heldBytes
-            peakComposition = HeldComposition(
-                smallSpanBytes: smallSpanBytes - cachedEmptySpanBytes, cachedEmptySpanBytes: cachedEmptySpanBytes,
-                mediumRegionBytes: mediumRegionBytes, liveBytes: liveBytes)
-            peakComposition.liveMediumBytes = liveMediumBytes
-            peakComposition.largeBytes = heldBytes - bytes - smallSpanBytes - mediumRegionBytes - directoryBytes
-            peakComposition.mappingBytes = bytes
-            peakComposition.directoryBytes = directoryBytes
-        }
+        if heldBytes > peakHeldBytes { notePeak(reachedBy: bytes) }
+    }
+
+    /// A new peak held, reached by a mapping (or a remap's growth) of `bytes` that its tier does
+    /// not count yet: records it and where the held bytes are.
+    @inlinable mutating func notePeak(reachedBy bytes: Int) {
+        peakHeldBytes = heldBytes
+        peakComposition = HeldComposition(
+            smallSpanBytes: smallSpanBytes - cachedEmptySpanBytes, cachedEmptySpanBytes: cachedEmptySpanBytes,
+            mediumRegionBytes: mediumRegionBytes, liveBytes: liveBytes)
+        peakComposition.liveMediumBytes = liveMediumBytes
+        peakComposition.largeBytes = heldBytes - bytes - smallSpanBytes - mediumRegionBytes - directoryBytes
+        peakComposition.mappingBytes = bytes
+        peakComposition.directoryBytes = directoryBytes
     }
 
     @inlinable @inline(__always) mutating func noteUnmapped(_ bytes: Int) {
@@ -103,7 +109,7 @@ public struct HeapStatistics: Sendable {
     @inlinable mutating func noteRemapped(_ bytes: Int) {
         heldBytes += bytes
         remapCalls += 1
-        if heldBytes > peakHeldBytes { peakHeldBytes = heldBytes }
+        if heldBytes > peakHeldBytes { notePeak(reachedBy: bytes) }
     }
 }
 
@@ -133,7 +139,7 @@ public struct HeldComposition: Equatable, Sendable {
     /// Large mappings, live and cached.
     public var largeBytes = 0
     /// The mapping that reached the peak (a span, region, large block or granule map; not yet
-    /// in the tier counts above).
+    /// in the tier counts above), or the growth of the large block whose remap reached it.
     public var mappingBytes = 0
     /// The granule map (its window follows the spread of the heap's mappings, not what they hold).
     public var directoryBytes = 0

@@ -25,6 +25,13 @@
 // the span that would raise the peak held: glibc-simple 1.44, gcc 1.54, sh6bench 1.16, maps
 // 1.3-2.9x.
 //
+// Measured in round 14 (1-round footprints; maps per run; not landed): before a peak-raising
+// region or large mapping, giving back other classes' idle current spans too: glibc-thread 2.71
+// -> 2.37, gcc 1.46, but git-log's maps 277 -> 502 and its time 1.17-1.22 -> 0.96-1.02x glibc
+// (the cross-tier churn of 12-mmed.md); taking an idle current span smaller than the class would
+// map: perl's maps 642 -> 836. Landed instead: only a span of at least the size the class would
+// map is taken, only for a span that would raise the peak (UserHeap+Mapping.swift).
+//
 // Medium regions (16 ... 256 KiB, powers of two): the smallest that holds the request and is at
 // least a quarter of the bytes the medium tier already holds, capped at 256 KiB. A program with
 // one 5 KB block holds a 16 KiB region, not 256 KiB. History: doubling (at least all the tier
@@ -33,6 +40,15 @@
 // light classes and the idle-memory rule); with both, a quarter measured best (issue 11, footprint
 // doubling -> quarter: glibc-thread 3.44 -> 3.01, larson-1000 1.65 -> 1.56, gcc 1.60 -> 1.56,
 // larson-5000 1.34 -> 1.32; the other scenarios within 0.01).
+// Measured in round 14, not landed: regions of just the pages a request needs when it, not the
+// quarter rule, decides the size (a 32 KiB block: 40 KiB instead of 64): glibc-thread 2.71 ->
+// 2.67 with its maps 64 -> 130 (such a region empties with its one block); every region so sized:
+// 2.63, maps 172. Medium requests only up to a quarter of a 256 KiB region's room (64 976 bytes;
+// larger ones mapped alone): gcc 1.49 -> 1.25 (its 198 blocks of 64 KiB per replay fit three to a
+// region), but trace-sample's remaps 752 -> 1 473 and its time 1.29 -> 0.82x glibc. Giving idle
+// memory back before a remap growth too (a growth can make the peak: trace-sample's does): sample
+// 1.39 -> 1.29 but 1.35 -> 0.63-0.72x glibc (maps 132 -> 431); without the cached large mappings,
+// 1.36 and 1.03x.
 //
 // Light classes (UserHeap+Light.swift): classes of >= smallestLightSlot bytes take their first
 // blocks from the medium regions, up to lightByteLimit bytes, before their first span. Measured
@@ -41,6 +57,12 @@
 // 3.56, 1.98, 1.62. Lower slots or higher limits help the light-class scenarios but leave a
 // promoted class's light blocks scattered over regions (larson: every class of >= 256 bytes gets
 // busy), so the setting that worsens no scenario was kept.
+// Measured in round 14, not landed: classes whose minimum span holds fewer than 3 slots (1408 ...
+// 4096 bytes: one 4 KiB span per block or two) light up to 4 minimum spans: glibc-thread 2.71 ->
+// 2.37 (3.01 -> 2.37 over 5 rounds), gcc 1.49 -> 1.47, sample back to 1.39, others within 0.01,
+// but our instructions on trace-sample +8 % (malloc +10 %, free +28 %: its 1.4-4 KiB blocks take
+// the medium path) and glibc-thread's malloc +2.6 %; fewer than 4 slots (1024 bytes too): larson-1000
+// 1.55 -> 1.57, gcc 1.53.
 
 /// The size policy of new small spans and medium regions.
 @usableFromInline enum SpanSizing {

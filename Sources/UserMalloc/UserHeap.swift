@@ -99,6 +99,9 @@ public struct UserHeap<Source: PageSource> {
     @usableFromInline var largeCache = IntrusiveStack<LargeRef>()
     @usableFromInline let secret: UInt64
     @usableFromInline let errorHandler: (HeapError) -> Void
+    /// The peak held bytes below which no class's idle current span is looked for again: set
+    /// when a search found none (UserHeap+Mapping.swift, takeIdleCurrentSpan).
+    @usableFromInline var idleSearchPeakBytes = 0
 
     /// A heap that takes its pages from `source`. `secret` keys every header canary and every
     /// free-slot marker (as Scudo checksums its headers with a per-process secret): a program

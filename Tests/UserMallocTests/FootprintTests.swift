@@ -174,6 +174,53 @@ func smallSpans(of heap: UserHeap<FakePageSource>) -> [(base: UInt, bytes: Int, 
         #expect(heap.checkInvariants() == nil && log.errors.isEmpty)
     }
 
+    @Test func anIdleCurrentSpanOfAnotherClassIsTakenBeforeAPeakRaisingMap() throws {
+        var (heap, source, log) = makeHeap()
+        // Class 32 B fills one 4 KiB span and frees it: the span stays its class's current span,
+        // idle.
+        let first = try (0 ..< 100).map { _ in try unwrap(heap.allocate(byteCount: 32)) }
+        let idleBase = UInt(bitPattern: first[0]) & ~0xFFFF
+        for p in first { heap.free(p) }
+        let maps = source.mapCount
+        let peak = heap.statistics.peakHeldBytes
+        // Class 64 B's first span would raise the peak: it takes the idle one instead of mapping.
+        let block = try unwrap(heap.allocate(byteCount: 64))
+        #expect(UInt(bitPattern: block) & ~0xFFFF == idleBase)
+        #expect(source.mapCount == maps && heap.statistics.peakHeldBytes == peak)
+        #expect(heap.statistics(ofClass: SizeClass.index(forByteCount: 32)).spans == 0)
+        #expect(heap.checkInvariants() == nil)
+        // The class that lost it maps again when it needs one; nothing is mixed up.
+        let again = try unwrap(heap.allocate(byteCount: 32))
+        #expect(UInt(bitPattern: again) & ~0xFFFF != idleBase)
+        #expect(heap.checkInvariants() == nil)
+        // A span smaller than the class would map is never taken: the 4096 B class needs 8 KiB.
+        heap.free(again)
+        let big = try (0 ..< 3).map { _ in try unwrap(heap.allocate(byteCount: 4096)) }
+        for p in big { #expect(UInt(bitPattern: p) & ~0xFFFF != UInt(bitPattern: again) & ~0xFFFF) }
+        #expect(heap.checkInvariants() == nil)
+        for p in big { heap.free(p) }
+        heap.free(block)
+        heap.trim()
+        #expect(source.mappings.isEmpty && log.errors.isEmpty)
+    }
+
+    @Test func aPeakReachedByARemapGrowthIsComposedLikeAnyOther() throws {
+        var (heap, _, log) = makeHeap()
+        let small = try unwrap(heap.allocate(byteCount: 100))
+        let block = try unwrap(heap.allocate(byteCount: 300_000))
+        let held = heap.statistics.heldBytes
+        let grown = try unwrap(heap.reallocate(block, byteCount: 900_000))
+        let s = heap.statistics
+        #expect(s.remapCalls == 1 && s.peakHeldBytes > held)
+        let c = s.peakComposition
+        #expect(c.mappingBytes == s.peakHeldBytes - held)
+        let tiers = c.smallSpanBytes + c.cachedEmptySpanBytes + c.mediumRegionBytes + c.largeBytes
+        #expect(tiers + c.mappingBytes + c.directoryBytes == s.peakHeldBytes)
+        heap.free(grown)
+        heap.free(small)
+        #expect(heap.checkInvariants() == nil && log.errors.isEmpty)
+    }
+
     @Test func cachedSpansOfOneSizeServeAClassThatWantsAnother() throws {
         var (heap, source, log) = makeHeap()
         // Grow class 48 B to several spans, free them all (cached), then a 4096 B class needs
