@@ -118,7 +118,9 @@ extension UserHeap {
     /// `span`'s own list, through pushLink: the class head is addressed in place (the one
     /// pointer into the heap's own storage that free needs), so no branch picks the list.
     /// Contract: as pushLink's; `span` is the slot's span and `index` its class.
-    @inlinable @inline(__always) mutating func pushFreeLink(_ address: UInt, onClassList: Bool, classIndex index: Int, span: SpanRef) {
+    @inlinable @inline(__always) mutating func pushFreeLink(
+        _ address: UInt, onClassList: Bool, classIndex index: Int, span: SpanRef
+    ) {
         withUnsafeMutablePointer(to: &classes[index].freeHead) { classHead in
             pushLink(address, onFirst: onClassList, classHead, span.freeHeadPointer)
         }
