@@ -71,13 +71,13 @@ extension UserHeap {
     /// Link validation: the next link is 0 or a 16-aligned slot start carved in the current span
     /// when the list was gathered (so the next pop may read its two words), and the head still
     /// carries its keyed free marker (a use-after-free write usually breaks one of them): one
-    /// compare (isCarvedLinkOrEnd, which takes 0 without a branch). Carved means below the bump
-    /// offset, which also keeps the link inside a short span's mapped bytes.
+    /// compare (isCarvedLink). Carved means below the bump offset, which also keeps the link
+    /// inside a short span's mapped bytes.
     @inline(__always)
     @inlinable mutating func popClassSlot(_ head: UInt, classIndex index: Int) -> UInt {
         let next = loadLink(at: head)
         guard carriesFreeMarker(head) else { return 0 }
-        guard Self.isCarvedLinkOrEnd(next, ofSpanAt: classes[index].current, carvedUnits: classes[index].listCarvedUnits)
+        guard next == 0 || Self.isCarvedLink(next, ofSpanAt: classes[index].current, carvedUnits: classes[index].listCarvedUnits)
         else { return 0 }
         storeMarker(0, at: head)  // a live block does not carry the marker
         classes[index].freeHead = next
@@ -109,19 +109,6 @@ extension UserHeap {
     @inline(__always)
     @inlinable static func isCarvedLink(_ link: UInt, ofSpanAt spanAddress: UInt, carvedUnits: UInt) -> Bool {
         let d = link &- spanAddress &- UInt(SpanRef.dataOffset)
-        return (d &>> 4 | d &<< 60) < carvedUnits
-    }
-
-    /// isCarvedLink, or `link` == 0 (the end of the list), in the same one compare: a mask
-    /// (all ones unless the link is 0, from a setcc, not a branch) turns d into 0 for the end,
-    /// and 0 passes because a non-empty class list means a carved slot (carvedUnits >= 1).
-    /// Why not `link == 0 || isCarvedLink`: that branch mispredicted on about every fifth pop on
-    /// larson (lists of one or two slots gathered at each span change): 162 k of the fast
-    /// path's 331 k conditional mispredicts (callgrind --dump-instr, larson-1000).
-    @inline(__always)
-    @inlinable static func isCarvedLinkOrEnd(_ link: UInt, ofSpanAt spanAddress: UInt, carvedUnits: UInt) -> Bool {
-        let notEnd = UInt(0) &- UInt(truncatingIfNeeded: (link != 0 ? 1 : 0) as UInt8)
-        let d = (link &- spanAddress &- UInt(SpanRef.dataOffset)) & notEnd
         return (d &>> 4 | d &<< 60) < carvedUnits
     }
 

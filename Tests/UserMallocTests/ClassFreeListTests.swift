@@ -193,21 +193,4 @@ import TestSupport
         heap.classes[index].listCarvedUnits += 3
         #expect(heap.checkInvariants() == .classState(classIndex: index))
     }
-
-    /// The pop's branch-free link check: exactly isCarvedLink, and the end of the list (0)
-    /// passes whenever something is carved.
-    @Test func linkCheckTakesTheEndOfTheListWithoutABranch() {
-        let span: UInt = 0x7F00_0000_0000
-        for carvedUnits: UInt in [1, 3, 255, 4092] {
-            #expect(UserHeap<FakePageSource>.isCarvedLinkOrEnd(0, ofSpanAt: span, carvedUnits: carvedUnits))
-            for offset: UInt in [0, 8, 16, 48, 64, 65, 72, 80, 96, 128, 4096, 0xFFF0, 0x1_0040] {
-                let link = span &+ offset
-                #expect(
-                    UserHeap<FakePageSource>.isCarvedLinkOrEnd(link, ofSpanAt: span, carvedUnits: carvedUnits)
-                        == UserHeap<FakePageSource>.isCarvedLink(link, ofSpanAt: span, carvedUnits: carvedUnits),
-                    "offset \(offset)")
-            }
-            #expect(!UserHeap<FakePageSource>.isCarvedLinkOrEnd(span &- 0x1_0000, ofSpanAt: span, carvedUnits: carvedUnits))
-        }
-    }
 }
