@@ -113,6 +113,20 @@ import MemoryCore
     head.pointee = address
 }
 
+extension UserHeap {
+    /// Pushes the free slot at `address` on class `index`'s list when `onClassList`, else on
+    /// `span`'s own list, through pushLink: the class head is addressed in place (the one
+    /// pointer into the heap's own storage that free needs), so no branch picks the list.
+    /// Contract: as pushLink's; `span` is the slot's span and `index` its class.
+    @inlinable @inline(__always) mutating func pushFreeLink(
+        _ address: UInt, onClassList: Bool, classIndex index: Int, span: SpanRef
+    ) {
+        withUnsafeMutablePointer(to: &classes[index].freeHead) { classHead in
+            pushLink(address, onFirst: onClassList, classHead, span.freeHeadPointer)
+        }
+    }
+}
+
 /// Word `index` of heap-owned memory at `address` (medium boundary tags and free links, the
 /// free marker of a small slot). Contract: `address + 8 * index` lies inside a span or region the
 /// heap has mapped, 8-byte aligned.

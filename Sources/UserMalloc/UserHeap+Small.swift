@@ -238,9 +238,7 @@ extension UserHeap {
         let state = span.header.state
         let isCurrent = state == SpanState.current.rawValue
         let index = Int(truncatingIfNeeded: span.header.classIndex)
-        withUnsafeMutablePointer(to: &classes[index].freeHead) { classHead in
-            pushLink(address, onFirst: isCurrent, classHead, span.freeHeadPointer)
-        }
+        pushFreeLink(address, onClassList: isCurrent, classIndex: index, span: span)
         storeMarker(freeMarker(address), at: address)
         let used = span.header.usedCount &- (isCurrent ? 0 : 1)
         span.header.usedCount = used
