@@ -44,7 +44,7 @@
 // kept as the tier's spare: kept, it took the next blocks that fit it, and a growing block placed
 // there soon reached its end and moved (round 14, trace-sample: whether a 128 KiB region was kept
 // hung on whether a later mapping happened to raise the peak, a few KiB of small spans either way;
-// kept, the 64-128 KiB blocks moved 133 times / 15.0 MB per replay instead of 66 / 7.1 MB).
+// kept, the 64-128 KiB blocks moved 133 times / 15.0 MB in a one-round run instead of 66 / 7.1 MB).
 // Measured in round 14, not landed: regions of just the pages a request needs when it, not the
 // quarter rule, decides the size (a 32 KiB block: 40 KiB instead of 64): glibc-thread 2.71 ->
 // 2.67 with its maps 64 -> 130 (such a region empties with its one block); every region so sized:
