@@ -40,6 +40,11 @@
 // light classes and the idle-memory rule); with both, a quarter measured best (issue 11, footprint
 // doubling -> quarter: glibc-thread 3.44 -> 3.01, larson-1000 1.65 -> 1.56, gcc 1.60 -> 1.56,
 // larson-5000 1.34 -> 1.32; the other scenarios within 0.01).
+// A region that empties while smaller than that quarter (isOutgrown) is given back at once, not
+// kept as the tier's spare: kept, it took the next blocks that fit it, and a growing block placed
+// there soon reached its end and moved (round 14, trace-sample: whether a 128 KiB region was kept
+// hung on whether a later mapping happened to raise the peak, a few KiB of small spans either way;
+// kept, the 64-128 KiB blocks moved 133 times / 15.0 MB in a one-round run instead of 66 / 7.1 MB).
 // Measured in round 14, not landed: regions of just the pages a request needs when it, not the
 // quarter rule, decides the size (a 32 KiB block: 40 KiB instead of 64): glibc-thread 2.71 ->
 // 2.67 with its maps 64 -> 130 (such a region empties with its one block); every region so sized:
@@ -95,6 +100,14 @@
     /// that is larger (room for one block of the 4096-byte class).
     @inlinable static func lightByteLimit(forClass index: Int) -> Int {
         max(lightByteLimit, 1 << minimumShift(forClass: index))
+    }
+
+    /// Whether an empty region of `bytes` is smaller than any region the medium tier, holding
+    /// `heldBytes` in regions, would map now (a quarter of them, at most 256 KiB: the rule below).
+    /// Such an outgrown region is given back as it empties (UserHeap+Medium.swift,
+    /// regionBecameEmpty) rather than kept for the next blocks.
+    @inlinable static func isOutgrown(regionBytes bytes: Int, heldBytes: Int) -> Bool {
+        bytes < min(heldBytes / 4, RegionRef.alignment)
     }
 
     /// The bytes of a new medium region whose free block can serve a search from bin `bin`, when

@@ -141,9 +141,12 @@ extension UserHeap {
         if region.header.usedBytes == 0 { regionBecameEmpty(region) }
     }
 
-    /// Keeps empty regions up to the peak live bytes (at least one); unmaps any further one.
+    /// Keeps empty regions up to the peak live bytes (at least one); unmaps any further one, and
+    /// one the tier has outgrown (smaller than any region it would map now: SpanSizing.isOutgrown).
     @inlinable mutating func regionBecameEmpty(_ region: RegionRef) {
-        if emptyRegionCount >= max(1, counters.peakLiveBytes / RegionRef.alignment) {
+        if emptyRegionCount >= max(1, counters.peakLiveBytes / RegionRef.alignment)
+            || SpanSizing.isOutgrown(regionBytes: region.byteCount, heldBytes: counters.mediumRegionBytes)
+        {
             releaseRegion(region)
         } else {
             emptyRegionCount += 1

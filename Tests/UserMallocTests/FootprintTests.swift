@@ -221,6 +221,35 @@ func smallSpans(of heap: UserHeap<FakePageSource>) -> [(base: UInt, bytes: Int, 
         #expect(heap.checkInvariants() == nil && log.errors.isEmpty)
     }
 
+    @Test func aRegionTheMediumTierHasOutgrownIsGivenBackAsItEmpties() throws {
+        var (heap, source, log) = makeHeap()
+        // A 5000 B block in the tier's first region (16 KiB), then three ~100 KB blocks in
+        // 128 KiB regions of their own: the tier holds 400 KiB, a new region would be >= 100 KiB.
+        let small = try unwrap(heap.allocate(byteCount: 5000))
+        #expect(heap.statistics.mediumRegionBytes == 16 << 10)
+        let big = try (0 ..< 3).map { _ in try unwrap(heap.allocate(byteCount: 100_000)) }
+        #expect(heap.statistics.mediumRegionBytes == (16 << 10) + 3 * (128 << 10))
+        #expect(SpanSizing.isOutgrown(regionBytes: 16 << 10, heldBytes: heap.statistics.mediumRegionBytes))
+        // The 16 KiB region empties: outgrown, it is unmapped at once, not kept as the spare
+        // (which the peak-live rule alone would allow: one empty region).
+        let unmaps = source.unmapCount
+        heap.free(small)
+        #expect(source.unmapCount == unmaps + 1 && heap.statistics.mediumRegionBytes == 3 * (128 << 10))
+        #expect(heap.checkInvariants() == nil)
+        // A 128 KiB region is at least a quarter of the tier: as it empties it stays, the spare.
+        heap.free(big[0])
+        #expect(!SpanSizing.isOutgrown(regionBytes: 128 << 10, heldBytes: 3 * (128 << 10)))
+        #expect(source.unmapCount == unmaps + 1 && heap.statistics.mediumRegionBytes == 3 * (128 << 10))
+        #expect(heap.checkInvariants() == nil)
+        // A new ~100 KB block takes the spare: no map.
+        let maps = source.mapCount
+        let again = try unwrap(heap.allocate(byteCount: 100_000))
+        #expect(source.mapCount == maps && heap.checkInvariants() == nil)
+        for p in big.dropFirst() + [again] { heap.free(p) }
+        heap.trim()
+        #expect(source.mappings.isEmpty && heap.statistics.heldBytes == 0 && log.errors.isEmpty)
+    }
+
     @Test func cachedSpansOfOneSizeServeAClassThatWantsAnother() throws {
         var (heap, source, log) = makeHeap()
         // Grow class 48 B to several spans, free them all (cached), then a 4096 B class needs
