@@ -81,6 +81,10 @@ public struct HeapStatistics: Sendable {
         liveHeadroom &+= bytes
     }
 
+    /// Whether `bytes` more held (a new mapping or a growth) would raise the peak held: the one
+    /// test behind giving idle memory back and taking an idle span before a mapping.
+    @inlinable func wouldRaisePeak(adding bytes: Int) -> Bool { heldBytes + bytes > peakHeldBytes }
+
     @inlinable @inline(__always) mutating func noteMapped(_ bytes: Int) {
         heldBytes += bytes
         mapCalls += 1

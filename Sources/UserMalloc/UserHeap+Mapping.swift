@@ -88,18 +88,18 @@ extension UserHeap {
     /// the caches keep their hysteresis.
     @inlinable mutating func releaseIdleBeforePeak(adding byteCount: Int) {
         var held = counters.heldBytes
-        while counters.heldBytes + byteCount > counters.peakHeldBytes, releaseOneCachedLarge() {}
+        while counters.wouldRaisePeak(adding: byteCount), releaseOneCachedLarge() {}
         counters.idleReleasedLargeBytes += held - counters.heldBytes
         held = counters.heldBytes
         var shift = SpanRef.largestShift
-        while counters.heldBytes + byteCount > counters.peakHeldBytes, counters.cachedEmptySpans > 0 {
+        while counters.wouldRaisePeak(adding: byteCount), counters.cachedEmptySpans > 0 {
             if let span = popEmptySpan(shift: shift) { releaseSpan(span) } else { shift -= 1 }
         }
         counters.idleReleasedSpanBytes += held - counters.heldBytes
         held = counters.heldBytes
-        guard counters.heldBytes + byteCount > counters.peakHeldBytes, emptyRegionCount > 0 else { return }
+        guard counters.wouldRaisePeak(adding: byteCount), emptyRegionCount > 0 else { return }
         var cursor = regions.first
-        while let region = cursor, counters.heldBytes + byteCount > counters.peakHeldBytes {
+        while let region = cursor, counters.wouldRaisePeak(adding: byteCount) {
             cursor = regions.next(after: region)
             if region.header.usedBytes == 0 {
                 releaseRegion(region)
@@ -129,9 +129,13 @@ extension UserHeap {
     }
 
     /// An idle current span of another class, of at least 2^`shift` bytes (the smallest such),
-    /// taken from its class and assigned to class `index`; nil when no class has one. Asked
-    /// before a span that would raise the peak held is mapped (UserHeap+Small.swift, mapSpan).
+    /// taken from its class and assigned to class `index`; nil when no class has one, when a
+    /// span of that size would not raise the peak held, or while the peak has not grown by an
+    /// eighth since a search found none. Asked before mapping a span (UserHeap+Small.swift, mapSpan).
     @inlinable mutating func takeIdleCurrentSpan(forClass index: Int, shift wanted: Int) -> SpanRef? {
+        guard counters.wouldRaisePeak(adding: 1 << wanted), counters.peakHeldBytes >= idleSearchPeakBytes else {
+            return nil
+        }
         var best: (span: SpanRef, classIndex: Int)?
         for other in 0 ..< SizeClass.count where other != index {
             guard let span = idleCurrentSpan(ofClass: other), Int(span.header.sizeShift) >= wanted else { continue }

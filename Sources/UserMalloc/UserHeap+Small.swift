@@ -468,11 +468,7 @@ extension UserHeap {
     /// SpanSizing picks for the class.
     @inlinable mutating func mapSpan(classIndex index: Int) -> SpanRef? {
         let shift = SpanSizing.shift(forClass: index, heldBytes: classSpanBytes[index])
-        if counters.heldBytes + (1 << shift) > counters.peakHeldBytes, counters.peakHeldBytes >= idleSearchPeakBytes,
-            let span = takeIdleCurrentSpan(forClass: index, shift: shift)
-        {
-            return span
-        }
+        if let span = takeIdleCurrentSpan(forClass: index, shift: shift) { return span }
         guard let base = mapCovered(byteCount: 1 << shift, alignment: SpanRef.alignment) else { return nil }
         let span = SpanRef.format(base, sizeShift: shift)
         span.header.canary = secret ^ UInt64(span.address)
