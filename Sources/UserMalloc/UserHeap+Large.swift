@@ -52,8 +52,9 @@ extension UserHeap {
             block = cached
             isZeroed = false
         } else {
-            releaseIdleBeforePeak(adding: neededBytes)
-            guard let base = mapFromSource(byteCount: neededBytes, alignment: mapAlignment) else { return nil }
+            let recycled = releaseIdleBeforePeak(adding: neededBytes, alignment: mapAlignment)
+            if let recycled { BlockBytes.zero(at: UInt(bitPattern: recycled), byteCount: LargeRef.headerBytes) }
+            guard let base = recycled ?? mapFromSource(byteCount: neededBytes, alignment: mapAlignment) else { return nil }
             // Only the user pointer's granule is registered, so only it needs the map's window.
             guard coverInMap(UInt(base) &+ UInt(userOffset), byteCount: 1) else {
                 unmapToSource(base, byteCount: neededBytes)
@@ -62,7 +63,7 @@ extension UserHeap {
             block = LargeRef.format(base)
             block.header.canary = secret ^ UInt64(block.address)
             block.header.mappedBytes = UInt64(neededBytes)
-            isZeroed = true
+            isZeroed = recycled == nil
         }
         let usable = Int(block.header.mappedBytes) - userOffset
         block.header.userOffset = UInt64(userOffset)

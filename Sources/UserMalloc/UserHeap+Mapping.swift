@@ -66,16 +66,20 @@ extension UserHeap {
         return true
     }
 
-    /// Maps `byteCount` bytes for a span, region or large block and makes sure the granule map
-    /// covers them; nil (nothing held) when either fails.
-    @inlinable mutating func mapCovered(byteCount: Int, alignment: Int) -> UnsafeMutableRawPointer? {
-        releaseIdleBeforePeak(adding: byteCount)
-        guard let base = mapFromSource(byteCount: byteCount, alignment: alignment) else { return nil }
+    /// Maps `byteCount` bytes for a span or region and makes sure the granule map covers them;
+    /// nil (nothing held) when either fails. `isZeroed` is false for a recycled mapping
+    /// (releaseIdleBeforePeak): its first `headerBytes` are zeroed here, the rest holds old bytes.
+    @inlinable mutating func mapCovered(
+        byteCount: Int, alignment: Int, headerBytes: Int
+    ) -> (base: UnsafeMutableRawPointer, isZeroed: Bool)? {
+        let recycled = releaseIdleBeforePeak(adding: byteCount, alignment: alignment)
+        if let recycled { BlockBytes.zero(at: UInt(bitPattern: recycled), byteCount: headerBytes) }
+        guard let base = recycled ?? mapFromSource(byteCount: byteCount, alignment: alignment) else { return nil }
         guard coverInMap(UInt(base), byteCount: byteCount) else {
             unmapToSource(base, byteCount: byteCount)
             return nil
         }
-        return base
+        return (base, recycled == nil)
     }
 
     /// Before a new span, region or large mapping of `byteCount` bytes that would raise the peak
@@ -86,27 +90,83 @@ extension UserHeap {
     /// peak (measured: glibc-thread held 20 KiB of cached spans at its peak, trace-sample held
     /// cached large mappings next to fresh ones). In a steady state no mapping sets a peak, so
     /// the caches keep their hysteresis.
-    @inlinable mutating func releaseIdleBeforePeak(adding byteCount: Int) {
+    /// One of the mappings given back is recycled instead (see giveBackIdle): remapped to
+    /// `byteCount` bytes and returned, its bytes not zero; nil when none was given back with the
+    /// alignment (or the source could not remap it): the caller maps afresh.
+    @inlinable mutating func releaseIdleBeforePeak(adding byteCount: Int, alignment: Int) -> UnsafeMutableRawPointer? {
+        guard counters.wouldRaisePeak(adding: byteCount) else { return nil }
+        var kept: IdleMapping?
         var held = counters.heldBytes
-        while counters.wouldRaisePeak(adding: byteCount), releaseOneCachedLarge() {}
+        while counters.wouldRaisePeak(adding: byteCount), let block = largeCache.first {
+            uncacheLarge(block)
+            giveBackIdle(block.base, byteCount: Int(block.header.mappedBytes), keeping: &kept, for: byteCount, alignment: alignment)
+        }
         counters.idleReleasedLargeBytes += held - counters.heldBytes
         held = counters.heldBytes
         var shift = SpanRef.largestShift
         while counters.wouldRaisePeak(adding: byteCount), counters.cachedEmptySpans > 0 {
-            if let span = popEmptySpan(shift: shift) { releaseSpan(span) } else { shift -= 1 }
+            guard let span = popEmptySpan(shift: shift) else {
+                shift -= 1
+                continue
+            }
+            giveBackIdle(span.base, byteCount: unregisterSpan(span), keeping: &kept, for: byteCount, alignment: alignment)
         }
         counters.idleReleasedSpanBytes += held - counters.heldBytes
         held = counters.heldBytes
-        guard counters.wouldRaisePeak(adding: byteCount), emptyRegionCount > 0 else { return }
-        var cursor = regions.first
-        while let region = cursor, counters.wouldRaisePeak(adding: byteCount) {
-            cursor = regions.next(after: region)
-            if region.header.usedBytes == 0 {
-                releaseRegion(region)
-                emptyRegionCount -= 1
+        if counters.wouldRaisePeak(adding: byteCount), emptyRegionCount > 0 {
+            var cursor = regions.first
+            while let region = cursor, counters.wouldRaisePeak(adding: byteCount) {
+                cursor = regions.next(after: region)
+                if region.header.usedBytes == 0 {
+                    emptyRegionCount -= 1
+                    giveBackIdle(region.base, byteCount: unregisterRegion(region), keeping: &kept, for: byteCount, alignment: alignment)
+                }
             }
+            counters.idleReleasedRegionBytes += held - counters.heldBytes
         }
-        counters.idleReleasedRegionBytes += held - counters.heldBytes
+        guard let kept else { return nil }
+        return recycle(kept, byteCount: byteCount, alignment: alignment)
+    }
+
+    /// Gives back one idle mapping that has left its tier, or sets it aside in `kept` as the one
+    /// to recycle: the first with the alignment, replaced by a later one only while it is
+    /// smaller than `wanted` and the later one is larger (the recycled mapping keeps
+    /// min(its bytes, wanted) of its pages). The one set aside leaves the held bytes now, as a
+    /// given-back one does, so the caller's loop gives back exactly what it did without recycling.
+    @inlinable mutating func giveBackIdle(
+        _ base: UnsafeMutableRawPointer, byteCount bytes: Int, keeping kept: inout IdleMapping?, for wanted: Int,
+        alignment: Int
+    ) {
+        let isAligned = UInt(bitPattern: base) & UInt(alignment &- 1) == 0
+        guard isAligned, kept.map({ $0.byteCount < wanted && bytes > $0.byteCount }) ?? true else {
+            unmapToSource(base, byteCount: bytes)
+            return
+        }
+        if let old = kept { unmapSetAside(old) }
+        kept = IdleMapping(base: base, byteCount: bytes)
+        counters.noteSetAside(bytes)
+    }
+
+    /// The mapping set aside, resized to `byteCount` by the source's remap (in place, or its
+    /// pages moved to an address with the alignment: no page is faulted in again); nil, the
+    /// mapping given back, when the source cannot.
+    @inlinable mutating func recycle(_ kept: IdleMapping, byteCount: Int, alignment: Int) -> UnsafeMutableRawPointer? {
+        var base: UnsafeMutableRawPointer? = kept.base
+        if kept.byteCount != byteCount {
+            base = pageSource.remapPages(kept.base, oldByteCount: kept.byteCount, newByteCount: byteCount, alignment: alignment)
+        }
+        guard let base else {
+            unmapSetAside(kept)
+            return nil
+        }
+        counters.noteRecycled(byteCount)
+        return base
+    }
+
+    /// Unmaps a mapping set aside (its bytes already left the held count).
+    @inlinable mutating func unmapSetAside(_ mapping: IdleMapping) {
+        pageSource.unmapPages(mapping.base, byteCount: mapping.byteCount)
+        counters.unmapCalls += 1
     }
 
     /// Class `index`'s current span when it holds no live block (its class list is settled
@@ -166,5 +226,17 @@ extension UserHeap {
         releaseEmptyRegions()
         releaseCachedLarge()
         releaseEmptyDirectory()
+    }
+}
+
+/// An idle mapping taken from its tier (unregistered, out of every list and count) on its way
+/// back to the source or to being recycled (UserHeap.releaseIdleBeforePeak).
+@usableFromInline struct IdleMapping {
+    @usableFromInline let base: UnsafeMutableRawPointer
+    @usableFromInline let byteCount: Int
+
+    @inlinable init(base: UnsafeMutableRawPointer, byteCount: Int) {
+        self.base = base
+        self.byteCount = byteCount
     }
 }
