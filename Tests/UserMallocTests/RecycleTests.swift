@@ -70,6 +70,9 @@ import MemoryCore
             #expect(blocks.count < 100_000)
         }
         #expect(heap.statistics.cachedLargeBlocks == 0 && heap.statistics.peakHeldBytes == peak)
+        // The block that made the span is in the old mapping's first pages (its header was at
+        // the mapping's base, the user pointer 64 bytes on).
+        #expect(UInt(bitPattern: blocks.last!) & ~0xFFFF == UInt(bitPattern: large) - 64)
         // Every slot of the recycled span: calloc zeroes it, malloc/free/double free behave.
         for _ in 0 ..< 2_000 {
             let p = try unwrap(heap.allocateZeroed(count: 1, byteCount: 96))
@@ -105,6 +108,9 @@ import MemoryCore
             blocks.append(p)
             #expect(blocks.count < 1_000)
         }
+        // The region is the old mapping (the user pointer was one alignment past its base).
+        let regionBase = UInt(bitPattern: blocks.last!) & ~UInt(RegionRef.alignment - 1)
+        #expect(regionBase == UInt(bitPattern: large) - UInt(RegionRef.alignment))
         for _ in 0 ..< 20 {
             let p = try unwrap(heap.allocateZeroed(count: 1, byteCount: 9_000))
             #expect(isZero(p, 9_000))
