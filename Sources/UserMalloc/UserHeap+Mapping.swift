@@ -40,9 +40,10 @@
 // operation): git-log 1.36 -> 1.21 faults but its footprint 1.27 -> 1.30 (a class wanting a
 // smaller span takes a cached 64 KiB one: memory already held beats a map), perl 1.11 -> 1.11,
 // swiftc 1.24 -> 1.24 (+86 KiB held); with pieces for every span size, git-log 1.43, gcc 1.63.
-// trace-sample's faults are not from here: all of them (545 per run of 32 replays) come from
+// trace-sample's faults were not from here: all of them (545 per run of 32 replays) came from
 // realloc growing large blocks by remap (16 MB of new pages per run) after resizeCachedLarge
-// shrank a bigger cached mapping to the request (16 MB given back per run; UserHeap+Large.swift).
+// shrank a bigger cached mapping to the request (16 MB given back per run; UserHeap+Large.swift
+// now takes it whole).
 
 import MemoryCore
 
