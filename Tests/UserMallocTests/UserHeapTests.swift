@@ -130,7 +130,17 @@ func address(_ pointer: UnsafeMutableRawPointer) -> UInt { UInt(bitPattern: poin
         #expect(heap.checkInvariants() == nil)
         heap.free(p)
         #expect(log.errors == [.foreignPointer(VirtualAddress(UInt64(UInt(bitPattern: p))))], "a cached block is not live")
+        // Beyond 3x the request, a bigger mapping is shrunk to 3x (one remap): the 600 KB one,
+        // alone in the cache.
+        heap.trim()
         heap.free(keep)
+        #expect(heap.statistics.cachedLargeBlocks == 1)
+        let r1 = try unwrap(heap.allocate(byteCount: 140_000))
+        let needed = (64 + 140_000 + 4095) & ~4095
+        #expect(source.remapCount == remaps + 1 && source.mapCount == maps)
+        #expect(heap.usableByteCount(of: r1) == 3 * needed - 64)
+        #expect(heap.checkInvariants() == nil)
+        heap.free(r1)
         heap.trim()
         #expect(source.mappings.isEmpty && heap.statistics.cachedLargeBlocks == 0)
         #expect(heap.checkInvariants() == nil)
