@@ -357,7 +357,7 @@ func runMallocScenario(
                 ("footprint", fixed(footprint)), ("peak_held_bytes", String(statistics.peakHeldBytes)),
                 ("peak_live_bytes", String(peakLiveBytes)), ("heap_errors", String(ours.errors.count)),
                 ("source_maps", String(statistics.mapCalls)), ("source_unmaps", String(statistics.unmapCalls)),
-                ("source_remaps", String(statistics.remapCalls)),
+                ("source_remaps", String(statistics.remapCalls)), ("recycled_mappings", String(statistics.recycledMappings)),
                 ("peak_small_span_bytes", String(statistics.peakComposition.smallSpanBytes)),
                 ("peak_cached_span_bytes", String(statistics.peakComposition.cachedEmptySpanBytes)),
                 ("peak_medium_bytes", String(statistics.peakComposition.mediumRegionBytes)),

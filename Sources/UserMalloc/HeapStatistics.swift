@@ -48,6 +48,10 @@ public struct HeapStatistics: Sendable {
     public var unmapCalls = 0
     /// Large blocks resized by the source's remap (no bytes copied).
     public var remapCalls = 0
+    /// Idle mappings turned into a new span, region or large mapping instead of being given
+    /// back before it (UserHeap+Mapping.swift): one source remap each, or no call when the
+    /// size was already right.
+    public var recycledMappings = 0
 
     /// Where the held bytes were at their peak (taken as the peak is reached, before the mapping
     /// that reached it is given to its tier): small spans in use (cached empty ones apart), cached
@@ -102,6 +106,16 @@ public struct HeapStatistics: Sendable {
         peakComposition.largeBytes = heldBytes - bytes - smallSpanBytes - mediumRegionBytes - directoryBytes
         peakComposition.mappingBytes = bytes
         peakComposition.directoryBytes = directoryBytes
+    }
+
+    /// An idle mapping set aside to be recycled: it leaves the held bytes as if given back.
+    @inlinable mutating func noteSetAside(_ bytes: Int) { heldBytes -= bytes }
+
+    /// A mapping set aside came back as a new mapping of `bytes`.
+    @inlinable mutating func noteRecycled(_ bytes: Int) {
+        heldBytes += bytes
+        recycledMappings += 1
+        if heldBytes > peakHeldBytes { notePeak(reachedBy: bytes) }
     }
 
     @inlinable @inline(__always) mutating func noteUnmapped(_ bytes: Int) {

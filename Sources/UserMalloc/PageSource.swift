@@ -27,7 +27,10 @@ public protocol PageSource {
     /// the mapping's (possibly new) address; the old one is then no longer mapped. Returns nil,
     /// the mapping unchanged, when the source cannot (no memory, or no such operation: the heap
     /// then copies). Contract: the sizes are positive multiples of `userPageSize`; `alignment` as
-    /// for mapPages; `pointer` and `oldByteCount` are a whole earlier mapping.
+    /// for mapPages; `pointer` and `oldByteCount` are a whole earlier mapping. The heap uses it on
+    /// large blocks (realloc, the large cache) and to recycle an idle mapping into a new span,
+    /// region or large mapping (UserHeap+Mapping.swift); it passes only a `pointer` that already
+    /// has the alignment, so a source that resizes in place keeps it.
     mutating func remapPages(
         _ pointer: UnsafeMutableRawPointer, oldByteCount: Int, newByteCount: Int,
         alignment: Int

@@ -13,6 +13,37 @@
 // (O(listed slots)), so after one that finds nothing the next waits until the peak has grown by
 // an eighth (git-log's replays: +6.4 % of our instructions searching at every peak-raising span,
 // +0.2 % so).
+//
+// Recycling (round 15). What is given back before a peak is mapped again soon in a steady state
+// (the bench replays a trace on one heap: each replay meets the peak with the idle memory in
+// other tiers), and every page mapped afresh faults on its first touch; the peers keep their
+// memory and take none. So one of the idle mappings given back is not unmapped but turned into
+// the new span, region or large mapping (giveBackIdle sets it aside, recycle resizes it with the
+// source's remap: in place when it shrinks, its pages moved as page-table entries when it grows
+// out of room; the pages it had stay resident). It is chosen from the mappings the loop gives
+// back anyway, and leaves the held bytes as if unmapped, so the held bytes (and every peak) take
+// exactly the path they took without recycling; only the first with the alignment the new
+// mapping needs qualifies (a span: any, 64 KiB; a region: a 256 KiB-aligned one), replaced by a
+// later larger one while it is smaller than the request. A recycled mapping is not zero: the
+// tier zeroes its header (mapCovered's headerBytes), a span counts all its bytes as dirty (calloc
+// and the free markers: UserHeap+Small.swift, carve), a large block says isZeroed false.
+// Measured (faults per 1 000 ops; first-touch faults attributed to mapping kinds by mincore over
+// each mapping as it went back, in a probe build; one-round deltas over 5 steady replays of
+// trace-git-log): before, per replay 45 fresh spans (1.1 MB, 277 faults) and 3 fresh regions
+// (768 KiB, 172 faults) after 1.1 MB of idle spans, 0.8 MB of empty regions and 1.4 MB of cached
+// large mappings had gone back before peaks; large mappings took 10 faults (the bench touches a
+// large block at its ends only). Recycling: git-log 1.61 -> 1.36, python-ast 0.22 -> 0.10,
+// maps 870 -> 735 (git-log), footprints all unchanged. What remains in git-log is mostly spans
+// mapped below the peak (37 per replay, 840 KiB): a victim bigger than the request gives back its
+// rest, and the next spans are mapped into that room. Measured, not landed: cutting such a
+// victim's further 64 KiB pieces off as cached empty spans (up to the peak; a source split
+// operation): git-log 1.36 -> 1.21 faults but its footprint 1.27 -> 1.30 (a class wanting a
+// smaller span takes a cached 64 KiB one: memory already held beats a map), perl 1.11 -> 1.11,
+// swiftc 1.24 -> 1.24 (+86 KiB held); with pieces for every span size, git-log 1.43, gcc 1.63.
+// trace-sample's faults were not from here: all of them (545 per run of 32 replays) came from
+// realloc growing large blocks by remap (16 MB of new pages per run) after resizeCachedLarge
+// shrank a bigger cached mapping to the request (16 MB given back per run; UserHeap+Large.swift
+// now takes it whole).
 
 import MemoryCore
 
@@ -66,16 +97,20 @@ extension UserHeap {
         return true
     }
 
-    /// Maps `byteCount` bytes for a span, region or large block and makes sure the granule map
-    /// covers them; nil (nothing held) when either fails.
-    @inlinable mutating func mapCovered(byteCount: Int, alignment: Int) -> UnsafeMutableRawPointer? {
-        releaseIdleBeforePeak(adding: byteCount)
-        guard let base = mapFromSource(byteCount: byteCount, alignment: alignment) else { return nil }
+    /// Maps `byteCount` bytes for a span or region and makes sure the granule map covers them;
+    /// nil (nothing held) when either fails. `isZeroed` is false for a recycled mapping
+    /// (releaseIdleBeforePeak): its first `headerBytes` are zeroed here, the rest holds old bytes.
+    @inlinable mutating func mapCovered(
+        byteCount: Int, alignment: Int, headerBytes: Int
+    ) -> (base: UnsafeMutableRawPointer, isZeroed: Bool)? {
+        let recycled = releaseIdleBeforePeak(adding: byteCount, alignment: alignment)
+        if let recycled { BlockBytes.zero(at: UInt(bitPattern: recycled), byteCount: headerBytes) }
+        guard let base = recycled ?? mapFromSource(byteCount: byteCount, alignment: alignment) else { return nil }
         guard coverInMap(UInt(base), byteCount: byteCount) else {
             unmapToSource(base, byteCount: byteCount)
             return nil
         }
-        return base
+        return (base, recycled == nil)
     }
 
     /// Before a new span, region or large mapping of `byteCount` bytes that would raise the peak
@@ -86,27 +121,83 @@ extension UserHeap {
     /// peak (measured: glibc-thread held 20 KiB of cached spans at its peak, trace-sample held
     /// cached large mappings next to fresh ones). In a steady state no mapping sets a peak, so
     /// the caches keep their hysteresis.
-    @inlinable mutating func releaseIdleBeforePeak(adding byteCount: Int) {
+    /// One of the mappings given back is recycled instead (see giveBackIdle): remapped to
+    /// `byteCount` bytes and returned, its bytes not zero; nil when none was given back with the
+    /// alignment (or the source could not remap it): the caller maps afresh.
+    @inlinable mutating func releaseIdleBeforePeak(adding byteCount: Int, alignment: Int) -> UnsafeMutableRawPointer? {
+        guard counters.wouldRaisePeak(adding: byteCount) else { return nil }
+        var kept: IdleMapping?
         var held = counters.heldBytes
-        while counters.wouldRaisePeak(adding: byteCount), releaseOneCachedLarge() {}
+        while counters.wouldRaisePeak(adding: byteCount), let block = largeCache.first {
+            uncacheLarge(block)
+            giveBackIdle(block.base, byteCount: Int(block.header.mappedBytes), keeping: &kept, for: byteCount, alignment: alignment)
+        }
         counters.idleReleasedLargeBytes += held - counters.heldBytes
         held = counters.heldBytes
         var shift = SpanRef.largestShift
         while counters.wouldRaisePeak(adding: byteCount), counters.cachedEmptySpans > 0 {
-            if let span = popEmptySpan(shift: shift) { releaseSpan(span) } else { shift -= 1 }
+            guard let span = popEmptySpan(shift: shift) else {
+                shift -= 1
+                continue
+            }
+            giveBackIdle(span.base, byteCount: unregisterSpan(span), keeping: &kept, for: byteCount, alignment: alignment)
         }
         counters.idleReleasedSpanBytes += held - counters.heldBytes
         held = counters.heldBytes
-        guard counters.wouldRaisePeak(adding: byteCount), emptyRegionCount > 0 else { return }
-        var cursor = regions.first
-        while let region = cursor, counters.wouldRaisePeak(adding: byteCount) {
-            cursor = regions.next(after: region)
-            if region.header.usedBytes == 0 {
-                releaseRegion(region)
-                emptyRegionCount -= 1
+        if counters.wouldRaisePeak(adding: byteCount), emptyRegionCount > 0 {
+            var cursor = regions.first
+            while let region = cursor, counters.wouldRaisePeak(adding: byteCount) {
+                cursor = regions.next(after: region)
+                if region.header.usedBytes == 0 {
+                    emptyRegionCount -= 1
+                    giveBackIdle(region.base, byteCount: unregisterRegion(region), keeping: &kept, for: byteCount, alignment: alignment)
+                }
             }
+            counters.idleReleasedRegionBytes += held - counters.heldBytes
         }
-        counters.idleReleasedRegionBytes += held - counters.heldBytes
+        guard let kept else { return nil }
+        return recycle(kept, byteCount: byteCount, alignment: alignment)
+    }
+
+    /// Gives back one idle mapping that has left its tier, or sets it aside in `kept` as the one
+    /// to recycle: the first with the alignment, replaced by a later one only while it is
+    /// smaller than `wanted` and the later one is larger (the recycled mapping keeps
+    /// min(its bytes, wanted) of its pages). The one set aside leaves the held bytes now, as a
+    /// given-back one does, so the caller's loop gives back exactly what it did without recycling.
+    @inlinable mutating func giveBackIdle(
+        _ base: UnsafeMutableRawPointer, byteCount bytes: Int, keeping kept: inout IdleMapping?, for wanted: Int,
+        alignment: Int
+    ) {
+        let isAligned = UInt(bitPattern: base) & UInt(alignment &- 1) == 0
+        guard isAligned, kept.map({ $0.byteCount < wanted && bytes > $0.byteCount }) ?? true else {
+            unmapToSource(base, byteCount: bytes)
+            return
+        }
+        if let old = kept { unmapSetAside(old) }
+        kept = IdleMapping(base: base, byteCount: bytes)
+        counters.noteSetAside(bytes)
+    }
+
+    /// The mapping set aside, resized to `byteCount` by the source's remap (in place, or its
+    /// pages moved to an address with the alignment: no page is faulted in again); nil, the
+    /// mapping given back, when the source cannot.
+    @inlinable mutating func recycle(_ kept: IdleMapping, byteCount: Int, alignment: Int) -> UnsafeMutableRawPointer? {
+        var base: UnsafeMutableRawPointer? = kept.base
+        if kept.byteCount != byteCount {
+            base = pageSource.remapPages(kept.base, oldByteCount: kept.byteCount, newByteCount: byteCount, alignment: alignment)
+        }
+        guard let base else {
+            unmapSetAside(kept)
+            return nil
+        }
+        counters.noteRecycled(byteCount)
+        return base
+    }
+
+    /// Unmaps a mapping set aside (its bytes already left the held count).
+    @inlinable mutating func unmapSetAside(_ mapping: IdleMapping) {
+        pageSource.unmapPages(mapping.base, byteCount: mapping.byteCount)
+        counters.unmapCalls += 1
     }
 
     /// Class `index`'s current span when it holds no live block (its class list is settled
@@ -166,5 +257,17 @@ extension UserHeap {
         releaseEmptyRegions()
         releaseCachedLarge()
         releaseEmptyDirectory()
+    }
+}
+
+/// An idle mapping taken from its tier (unregistered, out of every list and count) on its way
+/// back to the source or to being recycled (UserHeap.releaseIdleBeforePeak).
+@usableFromInline struct IdleMapping {
+    @usableFromInline let base: UnsafeMutableRawPointer
+    @usableFromInline let byteCount: Int
+
+    @inlinable init(base: UnsafeMutableRawPointer, byteCount: Int) {
+        self.base = base
+        self.byteCount = byteCount
     }
 }

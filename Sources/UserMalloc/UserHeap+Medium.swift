@@ -160,7 +160,10 @@ extension UserHeap {
             return false
         }
         let granules = (bytes + SpanRef.alignment - 1) >> GranuleMap.granuleShift
-        guard let base = mapCovered(byteCount: bytes, alignment: RegionRef.alignment) else { return false }
+        // A recycled mapping's old bytes do not matter past the zeroed header and bitmap: every
+        // block header is written before it is read.
+        guard let (base, _) = mapCovered(byteCount: bytes, alignment: RegionRef.alignment, headerBytes: RegionRef.firstBlockOffset)
+        else { return false }
         let region = RegionRef.format(base, byteCount: bytes)
         region.header.canary = secret ^ UInt64(region.address)
         for granule in 0 ..< granules {
@@ -170,6 +173,7 @@ extension UserHeap {
         }
         let first = MediumBlock(address: region.address &+ UInt(RegionRef.firstBlockOffset))
         let sentinel = MediumBlock(address: region.address &+ UInt(region.sentinelOffset))
+        first.previousSize = 0  // no predecessor (a recycled mapping is not zero there)
         first.writeHeader(size: region.sentinelOffset - RegionRef.firstBlockOffset, inUse: false)
         storeWord(MediumBlock.tag | MediumBlock.inUseBit, at: sentinel.address, 0)
         region.setBlockStart(RegionRef.firstBlockOffset, true)
@@ -185,6 +189,12 @@ extension UserHeap {
 
     /// Unmaps an empty region (its single free block leaves the bins first).
     @inlinable mutating func releaseRegion(_ region: RegionRef) {
+        unmapToSource(region.base, byteCount: unregisterRegion(region))
+    }
+
+    /// Takes an empty region out of the bins, the region list, the granule map and the counts;
+    /// returns its bytes (the caller unmaps or recycles the mapping: UserHeap+Mapping.swift).
+    @inlinable mutating func unregisterRegion(_ region: RegionRef) -> Int {
         bins.remove(MediumBlock(address: region.address &+ UInt(RegionRef.firstBlockOffset)))
         regions.remove(region)
         let bytes = region.byteCount
@@ -193,7 +203,7 @@ extension UserHeap {
         }
         counters.mediumRegions -= 1
         counters.mediumRegionBytes -= bytes
-        unmapToSource(region.base, byteCount: bytes)
+        return bytes
     }
 
     /// trim() for the medium tier.

@@ -469,9 +469,13 @@ extension UserHeap {
     @inlinable mutating func mapSpan(classIndex index: Int) -> SpanRef? {
         let shift = SpanSizing.shift(forClass: index, heldBytes: classSpanBytes[index])
         if let span = takeIdleCurrentSpan(forClass: index, shift: shift) { return span }
-        guard let base = mapCovered(byteCount: 1 << shift, alignment: SpanRef.alignment) else { return nil }
+        guard let (base, isZeroed) = mapCovered(byteCount: 1 << shift, alignment: SpanRef.alignment, headerBytes: SpanRef.dataOffset)
+        else { return nil }
         let span = SpanRef.format(base, sizeShift: shift)
         span.header.canary = secret ^ UInt64(span.address)
+        // A recycled mapping (UserHeap+Mapping.swift) holds old bytes past its zeroed header:
+        // none of its slots is zero, and carve clears any free marker left there.
+        if !isZeroed { span.header.dirtyEnd = UInt32(1 << shift) }
         directory.insert(address: span.address, value: UInt64(span.address) | OwnerKind.small.rawValue)
         counters.smallSpans += 1
         counters.smallSpanBytes += 1 << shift
@@ -497,11 +501,17 @@ extension UserHeap {
 
     /// Unregisters and unmaps a span that holds no live block and belongs to no class.
     @inlinable mutating func releaseSpan(_ span: SpanRef) {
+        unmapToSource(span.base, byteCount: unregisterSpan(span))
+    }
+
+    /// Unregisters such a span and takes it out of the counts; returns its bytes (the caller
+    /// unmaps or recycles the mapping: UserHeap+Mapping.swift).
+    @inlinable mutating func unregisterSpan(_ span: SpanRef) -> Int {
         let bytes = span.byteCount
         directory.remove(address: span.address)
         counters.smallSpans -= 1
         counters.smallSpanBytes -= bytes
-        unmapToSource(span.base, byteCount: bytes)
+        return bytes
     }
 
     /// trim() for the small tier: every cached empty span and every empty current span.

@@ -118,18 +118,29 @@ func address(_ pointer: UnsafeMutableRawPointer) -> UInt { UInt(bitPattern: poin
         #expect(q == p && source.mapCount == maps, "the cached mapping is reused")
         #expect(holds(q, 270_000, 0), "a recycled mapping is zeroed for calloc")
         heap.free(q)
-        // Too small a request for the cached mapping (less than half of it) maps afresh.
-        // A request well below the cached mapping's size takes it shrunk by the source's remap
-        // (no fresh mapping: the pages it keeps are already there).
+        // A request well below the cached mapping's size takes it whole (no fresh mapping, no
+        // remap: a realloc growth of the block would fault in again what a shrink gave back).
         let remaps = source.remapCount
         let r = try unwrap(heap.allocate(byteCount: 140_000))
-        #expect(r == p && source.mapCount == maps && source.remapCount == remaps + 1)
-        #expect(heap.statistics.cachedLargeBlocks == 0 && heap.usableByteCount(of: r) < 150_000)
+        #expect(r == p && source.mapCount == maps && source.remapCount == remaps)
+        #expect(heap.statistics.cachedLargeBlocks == 0 && heap.usableByteCount(of: r) >= 270_000)
+        // It grows by realloc within its slack in place.
+        #expect(heap.reallocate(r, byteCount: 260_000) == r && source.remapCount == remaps)
         heap.free(r)
         #expect(heap.checkInvariants() == nil)
         heap.free(p)
         #expect(log.errors == [.foreignPointer(VirtualAddress(UInt64(UInt(bitPattern: p))))], "a cached block is not live")
+        // Beyond 3x the request, a bigger mapping is shrunk to 3x (one remap): the 600 KB one,
+        // alone in the cache.
+        heap.trim()
         heap.free(keep)
+        #expect(heap.statistics.cachedLargeBlocks == 1)
+        let r1 = try unwrap(heap.allocate(byteCount: 140_000))
+        let needed = (64 + 140_000 + 4095) & ~4095
+        #expect(source.remapCount == remaps + 1 && source.mapCount == maps)
+        #expect(heap.usableByteCount(of: r1) == 3 * needed - 64)
+        #expect(heap.checkInvariants() == nil)
+        heap.free(r1)
         heap.trim()
         #expect(source.mappings.isEmpty && heap.statistics.cachedLargeBlocks == 0)
         #expect(heap.checkInvariants() == nil)
