@@ -130,7 +130,8 @@ extension UserHeap {
         var held = counters.heldBytes
         while counters.wouldRaisePeak(adding: byteCount), let block = largeCache.first {
             uncacheLarge(block)
-            giveBackIdle(block.base, byteCount: Int(block.header.mappedBytes), keeping: &kept, for: byteCount, alignment: alignment)
+            giveBackIdle(
+                block.base, byteCount: Int(block.header.mappedBytes), keeping: &kept, for: byteCount, alignment: alignment)
         }
         counters.idleReleasedLargeBytes += held - counters.heldBytes
         held = counters.heldBytes
@@ -150,7 +151,8 @@ extension UserHeap {
                 cursor = regions.next(after: region)
                 if region.header.usedBytes == 0 {
                     emptyRegionCount -= 1
-                    giveBackIdle(region.base, byteCount: unregisterRegion(region), keeping: &kept, for: byteCount, alignment: alignment)
+                    giveBackIdle(
+                        region.base, byteCount: unregisterRegion(region), keeping: &kept, for: byteCount, alignment: alignment)
                 }
             }
             counters.idleReleasedRegionBytes += held - counters.heldBytes

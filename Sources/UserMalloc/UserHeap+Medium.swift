@@ -162,7 +162,8 @@ extension UserHeap {
         let granules = (bytes + SpanRef.alignment - 1) >> GranuleMap.granuleShift
         // A recycled mapping's old bytes do not matter past the zeroed header and bitmap: every
         // block header is written before it is read.
-        guard let (base, _) = mapCovered(byteCount: bytes, alignment: RegionRef.alignment, headerBytes: RegionRef.firstBlockOffset)
+        guard
+            let (base, _) = mapCovered(byteCount: bytes, alignment: RegionRef.alignment, headerBytes: RegionRef.firstBlockOffset)
         else { return false }
         let region = RegionRef.format(base, byteCount: bytes)
         region.header.canary = secret ^ UInt64(region.address)

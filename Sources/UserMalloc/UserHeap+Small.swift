@@ -469,7 +469,9 @@ extension UserHeap {
     @inlinable mutating func mapSpan(classIndex index: Int) -> SpanRef? {
         let shift = SpanSizing.shift(forClass: index, heldBytes: classSpanBytes[index])
         if let span = takeIdleCurrentSpan(forClass: index, shift: shift) { return span }
-        guard let (base, isZeroed) = mapCovered(byteCount: 1 << shift, alignment: SpanRef.alignment, headerBytes: SpanRef.dataOffset)
+        guard
+            let (base, isZeroed) = mapCovered(
+                byteCount: 1 << shift, alignment: SpanRef.alignment, headerBytes: SpanRef.dataOffset)
         else { return nil }
         let span = SpanRef.format(base, sizeShift: shift)
         span.header.canary = secret ^ UInt64(span.address)
