@@ -90,8 +90,14 @@ public struct HeapStatistics: Sendable {
     @inlinable func wouldRaisePeak(adding bytes: Int) -> Bool { heldBytes + bytes > peakHeldBytes }
 
     @inlinable @inline(__always) mutating func noteMapped(_ bytes: Int) {
-        heldBytes += bytes
         mapCalls += 1
+        noteHeld(adding: bytes)
+    }
+
+    /// The held bytes grew by `bytes` (a mapping, a remap's growth or a recycled mapping): the
+    /// one place a peak held is detected.
+    @inlinable @inline(__always) mutating func noteHeld(adding bytes: Int) {
+        heldBytes += bytes
         if heldBytes > peakHeldBytes { notePeak(reachedBy: bytes) }
     }
 
@@ -113,9 +119,8 @@ public struct HeapStatistics: Sendable {
 
     /// A mapping set aside came back as a new mapping of `bytes`.
     @inlinable mutating func noteRecycled(_ bytes: Int) {
-        heldBytes += bytes
         recycledMappings += 1
-        if heldBytes > peakHeldBytes { notePeak(reachedBy: bytes) }
+        noteHeld(adding: bytes)
     }
 
     @inlinable @inline(__always) mutating func noteUnmapped(_ bytes: Int) {
@@ -125,9 +130,8 @@ public struct HeapStatistics: Sendable {
 
     /// A mapping resized by `bytes` (negative: shrunk) through the source's remap.
     @inlinable mutating func noteRemapped(_ bytes: Int) {
-        heldBytes += bytes
         remapCalls += 1
-        if heldBytes > peakHeldBytes { notePeak(reachedBy: bytes) }
+        noteHeld(adding: bytes)
     }
 }
 
