@@ -44,6 +44,17 @@
 // realloc growing large blocks by remap (16 MB of new pages per run) after resizeCachedLarge
 // shrank a bigger cached mapping to the request (16 MB given back per run; UserHeap+Large.swift
 // now takes it whole).
+// Measured in round 16, not landed (trace-git-log, where the kernel takes 30 % of our replay's
+// time by perf sampling: page faults 55 % of that, the mmap and unmap calls the rest; the peers
+// keep their memory and spend ~0 there): (1) letting idle memory stay until the held bytes
+// would pass 1.3x the peak live bytes (not only the peak held): maps/unmaps 735/636 -> 681/583,
+// no faster, footprint 1.27 -> 1.33; at 2x: 0.69 -> 0.93 of the fastest peer with no faults,
+// but footprint 1.78 (the phases of the trace move ~3 MB per replay between tiers). (2) moving
+// the pages of the other idle mappings given back into the recycled one (a source movePages:
+// mremap with MREMAP_FIXED onto the new mapping's fresh tail): unmaps 636 -> 322 but faults
+// 1.36 -> 1.34 (they come from the spans mapped below the peak, above), and trace-sample 1.17 ->
+// 0.73: a large block whose tail was moved in is several VMAs, which Linux's mremap cannot grow
+// (EFAULT), so realloc copied again.
 
 import MemoryCore
 
