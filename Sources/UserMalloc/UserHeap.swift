@@ -256,12 +256,14 @@ public struct UserHeap<Source: PageSource> {
     /// rather than a jump table (measured).
     @inlinable @inline(never) static func freeBeyondSmall(_ heap: inout Self, _ address: UInt, entry: UInt8) {
         guard address != 0 else { return }  // free(nil)
-        let owner = GranuleMap.owner(of: address, entry: entry)
-        let base = UInt(truncatingIfNeeded: owner & ~3)
         let error: HeapError?
-        switch OwnerKind(rawValue: owner & 3) {
-        case .medium: error = heap.freeMedium(address, region: RegionRef(containing: base))
-        case .large: error = heap.freeLarge(address, block: LargeRef(base: base))
+        // One dispatch on the map byte's kind (decoding the owner first and then switching on it
+        // took two); a medium region's base is the pointer masked to 256 KiB.
+        switch OwnerKind(rawValue: UInt64(entry & 3)) {
+        case .medium: error = heap.freeMedium(address, region: RegionRef(containing: address))
+        case .large:
+            let owner = GranuleMap.owner(of: address, entry: entry)
+            error = heap.freeLarge(address, block: LargeRef(base: UInt(truncatingIfNeeded: owner & ~3)))
         case .small, nil: error = .foreignPointer(VirtualAddress(UInt64(address)))
         }
         if let error { heap.report(error) }
