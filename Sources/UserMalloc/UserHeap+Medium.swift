@@ -7,7 +7,15 @@ import MemoryCore
 
 extension UserHeap {
     /// A payload of >= byteCount bytes aligned to `alignment` (power of two <= 4096), or nil.
+    /// (Out of line for calloc, posix_memalign and light classes; malloc inlines the body.)
     @inlinable mutating func allocateMedium(byteCount: Int, alignment: Int) -> UInt? {
+        allocateMediumInline(byteCount: byteCount, alignment: alignment)
+    }
+
+    /// allocateMedium's body, inlined into malloc's one out-of-line call beyond the small tier
+    /// (UserHeap.allocateBeyondSmall), where the alignment is 16: that saves a call and the
+    /// alignment tests on every medium malloc.
+    @inlinable @inline(__always) mutating func allocateMediumInline(byteCount: Int, alignment: Int) -> UInt? {
         let blockSize = max((byteCount &+ 15) & ~15 &+ MediumBlock.headerBytes, MediumBlock.minimumBytes)
         let searchSize = alignment <= 16 ? blockSize : blockSize + alignment + MediumBlock.minimumBytes
         let bin = MediumBins.bin(ofRequest: searchSize)

@@ -159,7 +159,11 @@ public struct UserHeap<Source: PageSource> {
 
     /// malloc beyond the small tier.
     @inlinable @inline(never) static func allocateBeyondSmall(_ heap: inout Self, byteCount: Int) -> UnsafeMutableRawPointer? {
-        heap.allocateBeyondSmall(byteCount: byteCount, alignment: 16).map(userPointer)
+        // 0 ... 128 KiB (a negative count, a size_t above Int.max, is not): the medium tier inline.
+        if UInt(bitPattern: byteCount) <= UInt(Self.largestMediumByteCount) {
+            return heap.allocateMediumInline(byteCount: byteCount, alignment: 16).map(userPointer)
+        }
+        return heap.allocateBeyondSmall(byteCount: byteCount, alignment: 16).map(userPointer)
     }
 
     /// free: returns a block. nil is a no-op; a pointer this heap did not hand out, or already
