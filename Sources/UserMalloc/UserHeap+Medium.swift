@@ -14,11 +14,12 @@
 // successor, so its split tail is binned without insertFree's forward-merge test, and a block
 // kept whole gets its size word only (its successor's previousSize is already right).
 // Measured with callgrind (bench wrappers malloc + free + realloc + calloc, main e91f007 ->
-// this; realloc's own change is in UserHeap+Realloc.swift): trace-git-log 80.76 -> 67.99 M Ir
-// (medium malloc ~240 -> ~130 instructions, medium free ~240 -> ~160), Bcm 342.5 -> 293.8 K;
-// trace-gcc-compile 52.30 -> 49.42 M; trace-perl-concordance 167.20 -> 158.49 M;
-// trace-swiftc-memorycore 138.77 -> 133.81 M; trace-python-ast 66.37 -> 65.65 M; glibc-thread
-// 98.92 -> 96.69 M; D1 misses unchanged or lower, footprints unchanged (no policy changed).
+// round 16, with realloc's own change in UserHeap+Realloc.swift): trace-git-log 80.76 -> 67.85 M
+// Ir (medium malloc ~240 -> ~130 instructions, medium free ~240 -> ~160), Bcm 342.5 -> 290.7 K;
+// trace-gcc-compile 52.30 -> 49.39 M; trace-perl-concordance 167.20 -> 157.74 M;
+// trace-swiftc-memorycore 138.77 -> 133.70 M; trace-python-ast 66.37 -> 65.64 M; glibc-thread
+// 98.92 -> 96.69 M; D1 misses within +0.1 %, footprints and peak held bytes of all 18 malloc
+// scenarios unchanged (no policy changed).
 // Tried and dropped: when the split tail stays in the taken block's bin, putting it in the
 // block's place (IntrusiveList replace) instead of pop + push: git-log 67.99 -> 68.97 M Ir (the
 // extra bin computation cost more than the bitmap clear and set it saved).
