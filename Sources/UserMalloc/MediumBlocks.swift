@@ -46,8 +46,11 @@ import MemoryCore
     @inlinable @inline(__always) var isInUse: Bool { sizeWord & Self.inUseBit != 0 }
     @inlinable @inline(__always) var payload: UInt { address &+ UInt(Self.headerBytes) }
     /// The small class this in-use block serves as a light block, or nil for a medium block.
-    @inlinable var lightClass: Int? {
-        let field = Int(truncatingIfNeeded: (sizeWord & Self.lightClassMask) &>> Self.lightClassShift)
+    @inlinable var lightClass: Int? { Self.lightClass(ofSizeWord: sizeWord) }
+
+    /// The light class a header word names (see lightClass).
+    @inlinable @inline(__always) static func lightClass(ofSizeWord word: UInt64) -> Int? {
+        let field = Int(truncatingIfNeeded: (word & lightClassMask) &>> lightClassShift)
         return field == 0 ? nil : field &- 1
     }
 
@@ -60,6 +63,12 @@ import MemoryCore
     @inlinable @inline(__always) var previousSize: Int {
         get { Int(truncatingIfNeeded: loadWord(at: address, 1)) }
         nonmutating set { storeWord(UInt64(truncatingIfNeeded: newValue), at: address, 1) }
+    }
+
+    /// Writes the header word only: for a block whose size does not change, so that the
+    /// following block's previousSize tag is already right.
+    @inlinable @inline(__always) func writeSizeWord(size: Int, inUse: Bool) {
+        storeWord(Self.tag | UInt64(truncatingIfNeeded: size) | (inUse ? Self.inUseBit : 0), at: address, 0)
     }
 
     /// Writes the header word and the following block's previousSize tag.
@@ -102,27 +111,38 @@ extension MediumBlock: IntrusiveListNode {
         return bin(ofFreeSize: size &+ (1 &<< (f &- 3)) &- 1)
     }
 
-    /// The first non-empty bin at or after `bin`, or nil.
+    /// The first non-empty bin at or after `bin`, or nil. The three bitmap words are read with
+    /// constant indices (a loop over a variable word index made Swift copy the bitmap to the stack
+    /// on every medium malloc).
     @inlinable @inline(__always) func firstNonEmpty(atLeast bin: Int) -> Int? {
-        var word = bin &>> 6
-        guard word < 3 else { return nil }
-        var bits = nonEmpty[word] & (~UInt64(0) &<< UInt64(bin & 63))
-        while bits == 0 {
-            word &+= 1
-            if word == 3 { return nil }
-            bits = nonEmpty[word]
+        let word = bin &>> 6
+        let from = ~UInt64(0) &<< UInt64(bin & 63)
+        if word == 0 {
+            let bits = nonEmpty[0] & from
+            if bits != 0 { return bits.trailingZeroBitCount }
         }
-        return word &<< 6 &+ bits.trailingZeroBitCount
+        if word <= 1 {
+            let bits = nonEmpty[1] & (word == 1 ? from : ~0)
+            if bits != 0 { return 64 &+ bits.trailingZeroBitCount }
+        }
+        if word <= 2 {
+            let bits = nonEmpty[2] & (word == 2 ? from : ~0)
+            if bits != 0 { return 128 &+ bits.trailingZeroBitCount }
+        }
+        return nil
     }
 
-    @inlinable mutating func insert(_ block: MediumBlock) {
-        let bin = Self.bin(ofFreeSize: block.size)
+    @inlinable @inline(__always) mutating func insert(_ block: MediumBlock) { insert(block, size: block.size) }
+
+    /// Bins a free block whose size (its header's) the caller has at hand.
+    @inlinable @inline(__always) mutating func insert(_ block: MediumBlock, size: Int) {
+        let bin = Self.bin(ofFreeSize: size)
         lists[bin].pushFront(block)
         nonEmpty[bin &>> 6] |= 1 &<< UInt64(bin & 63)
     }
 
     /// Takes the first block of bin `bin`. Precondition: the bin is non-empty.
-    @inlinable mutating func takeFirst(bin: Int) -> MediumBlock {
+    @inlinable @inline(__always) mutating func takeFirst(bin: Int) -> MediumBlock {
         let block = lists[bin].popFirst().unsafelyUnwrapped
         if lists[bin].isEmpty { nonEmpty[bin &>> 6] &= ~(1 &<< UInt64(bin & 63)) }
         return block
@@ -149,8 +169,11 @@ extension MediumBlock: IntrusiveListNode {
 
     @inlinable static var fitScanLimit: Int { 16 }
 
-    @inlinable mutating func remove(_ block: MediumBlock) {
-        let bin = Self.bin(ofFreeSize: block.size)
+    @inlinable @inline(__always) mutating func remove(_ block: MediumBlock) { remove(block, size: block.size) }
+
+    /// Unbins a free block of `size` bytes (its header's size, which the caller has at hand).
+    @inlinable @inline(__always) mutating func remove(_ block: MediumBlock, size: Int) {
+        let bin = Self.bin(ofFreeSize: size)
         if lists[bin].remove(block) { nonEmpty[bin &>> 6] &= ~(1 &<< UInt64(bin & 63)) }
     }
 }

@@ -159,7 +159,11 @@ public struct UserHeap<Source: PageSource> {
 
     /// malloc beyond the small tier.
     @inlinable @inline(never) static func allocateBeyondSmall(_ heap: inout Self, byteCount: Int) -> UnsafeMutableRawPointer? {
-        heap.allocateBeyondSmall(byteCount: byteCount, alignment: 16).map(userPointer)
+        // 0 ... 128 KiB (a negative count, a size_t above Int.max, is not): the medium tier inline.
+        if UInt(bitPattern: byteCount) <= UInt(Self.largestMediumByteCount) {
+            return heap.allocateMediumInline(byteCount: byteCount, alignment: 16).map(userPointer)
+        }
+        return heap.allocateBeyondSmall(byteCount: byteCount, alignment: 16).map(userPointer)
     }
 
     /// free: returns a block. nil is a no-op; a pointer this heap did not hand out, or already
@@ -256,12 +260,14 @@ public struct UserHeap<Source: PageSource> {
     /// rather than a jump table (measured).
     @inlinable @inline(never) static func freeBeyondSmall(_ heap: inout Self, _ address: UInt, entry: UInt8) {
         guard address != 0 else { return }  // free(nil)
-        let owner = GranuleMap.owner(of: address, entry: entry)
-        let base = UInt(truncatingIfNeeded: owner & ~3)
         let error: HeapError?
-        switch OwnerKind(rawValue: owner & 3) {
-        case .medium: error = heap.freeMedium(address, region: RegionRef(containing: base))
-        case .large: error = heap.freeLarge(address, block: LargeRef(base: base))
+        // One dispatch on the map byte's kind (decoding the owner first and then switching on it
+        // took two); a medium region's base is the pointer masked to 256 KiB.
+        switch OwnerKind(rawValue: UInt64(entry & 3)) {
+        case .medium: error = heap.freeMedium(address, region: RegionRef(containing: address))
+        case .large:
+            let owner = GranuleMap.owner(of: address, entry: entry)
+            error = heap.freeLarge(address, block: LargeRef(base: UInt(truncatingIfNeeded: owner & ~3)))
         case .small, nil: error = .foreignPointer(VirtualAddress(UInt64(address)))
         }
         if let error { heap.report(error) }
