@@ -3,6 +3,8 @@
 // same bytes tagged and checked, the same failures counted, per operation kind.
 #include "BenchReplay.h"
 
+__attribute__((aligned(4096))) BenchReplayHeapStorage bench_replay_heap_storage;
+
 /// Writes the slot's tag at the first and last byte of a new block (nothing for an empty block).
 static inline __attribute__((always_inline)) void tag_block(unsigned char *pointer, intptr_t size, intptr_t slot) {
     if (size <= 0) return;

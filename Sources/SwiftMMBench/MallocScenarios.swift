@@ -26,7 +26,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
-import BenchReplay
+@preconcurrency import BenchReplay
 import UserMalloc
 import TestSupport
 
@@ -73,21 +73,34 @@ final class BenchErrorCounter {
     var count = 0
 }
 
-/// SwiftMM's UserHeap over mmap. The malloc group's C loops call it through `functions`, the
-/// @_cdecl functions below (one call per operation, as a C-exported malloc would be), which find
-/// the heap under test in `heapUnderTest` (set by runMallocScenario); the ladder calls
-/// the non-inlined wrappers.
+/// SwiftMM's UserHeap over mmap. The malloc group's heap under test (`underTest`) lives in the
+/// static storage `bench_replay_heap_storage`, where the C loops reach it through `functions`, the
+/// @_cdecl functions below (one call per operation, as a C-exported malloc would be); at most one
+/// such heap exists at a time (the bench is single-threaded). Other heaps (the ladder's) are
+/// allocated and called through the non-inlined wrappers.
 struct SwiftMMAllocator {
     let heap: UnsafeMutablePointer<UserHeap<MmapPageSource>>
     let errors: BenchErrorCounter
+    let underTest: Bool
     let functions = BenchReplayAllocator(
         malloc: swiftmmBenchMalloc, free: swiftmmBenchFree, realloc: swiftmmBenchRealloc, calloc: swiftmmBenchCalloc,
         posix_memalign: swiftmmBenchPosixMemalign)
 
-    init() {
+    init(underTest: Bool = false) {
         let errors = BenchErrorCounter()
         self.errors = errors
-        heap = .allocate(capacity: 1)
+        self.underTest = underTest
+        if underTest {
+            precondition(!heapStorageInUse, "one SwiftMM heap under test at a time")
+            precondition(
+                MemoryLayout<UserHeap<MmapPageSource>>.size <= MemoryLayout<BenchReplayHeapStorage>.size
+                    && MemoryLayout<UserHeap<MmapPageSource>>.alignment <= 4096,
+                "UserHeap outgrew bench_replay_heap_storage (BENCH_REPLAY_HEAP_WORDS)")
+            heapStorageInUse = true
+            heap = benchHeap()
+        } else {
+            heap = .allocate(capacity: 1)
+        }
         heap.initialize(
             to: UserHeap(source: MmapPageSource(), secret: UInt64.random(in: 0 ... UInt64.max)) { _ in errors.count += 1 })
     }
@@ -96,20 +109,22 @@ struct SwiftMMAllocator {
     func destroy() {
         heap.pointee.trim()
         heap.deinitialize(count: 1)
-        heap.deallocate()
+        if underTest { heapStorageInUse = false } else { heap.deallocate() }
     }
 
     @inline(never) func malloc(_ byteCount: Int) -> UnsafeMutableRawPointer? { heap.pointee.allocate(byteCount: byteCount) }
     @inline(never) func free(_ pointer: UnsafeMutableRawPointer?) { heap.pointee.free(pointer) }
 }
 
-/// The heap under test in the malloc group, for the @_cdecl functions (the bench is single-threaded
-/// and runs one heap at a time). Its constant initializer makes it a statically initialised global:
-/// a plain load per call, no lazy-initialisation check.
-nonisolated(unsafe) var heapUnderTest: UnsafeMutablePointer<UserHeap<MmapPageSource>>? = nil
+/// Whether bench_replay_heap_storage holds a live heap.
+nonisolated(unsafe) var heapStorageInUse = false
 
+/// The heap under test, at a link-time constant address (a `lea`, no load, in each call: the cost
+/// shape of the Swift wrappers this replaced, which had the heap pointer in a register; a pointer
+/// loaded from a global made our malloc+free pair ~1 ns slower).
 @inline(__always) private func benchHeap() -> UnsafeMutablePointer<UserHeap<MmapPageSource>> {
-    heapUnderTest.unsafelyUnwrapped
+    withUnsafeMutablePointer(to: &bench_replay_heap_storage) { UnsafeMutableRawPointer($0) }.assumingMemoryBound(
+        to: UserHeap<MmapPageSource>.self)
 }
 
 // Each @_cdecl symbol is the function the C loop calls; @inline(__always) puts the Swift body in it
@@ -292,13 +307,8 @@ func runMallocScenario(
     extra: [(String, String)] = [],
     _ body: @escaping (UnsafePointer<BenchReplayAllocator>) -> Int
 ) {
-    let ours = SwiftMMAllocator()
-    precondition(heapUnderTest == nil, "one SwiftMM heap under test at a time")
-    heapUnderTest = ours.heap
-    defer {
-        heapUnderTest = nil
-        ours.destroy()
-    }
+    let ours = SwiftMMAllocator(underTest: true)
+    defer { ours.destroy() }
     var failures = Array(repeating: 0, count: allocators.count + 1)
     var contenders = [Contender(name: "swiftmm", run: { failures[0] += withUnsafePointer(to: ours.functions, body) })]
     for (index, allocator) in allocators.enumerated() {

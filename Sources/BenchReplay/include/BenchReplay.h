@@ -56,4 +56,13 @@ intptr_t bench_replay_trace(
 /// Returns the number of failed allocations or verifications.
 intptr_t bench_replay_fast_path_pairs(const BenchReplayAllocator *_Nonnull allocator, intptr_t byteCount, intptr_t pairs);
 
+/// Room for the SwiftMM heap under test (a UserHeap<MmapPageSource>, which MallocScenarios.swift
+/// checks fits): static storage, so our functions reach the heap at a link-time constant address,
+/// as the Swift wrappers had it in a register, instead of loading a pointer before every operation.
+#define BENCH_REPLAY_HEAP_WORDS 4096
+typedef struct BenchReplayHeapStorage {
+    uint64_t words[BENCH_REPLAY_HEAP_WORDS];
+} BenchReplayHeapStorage;
+extern BenchReplayHeapStorage bench_replay_heap_storage;
+
 #endif
