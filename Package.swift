@@ -41,11 +41,15 @@ let package = Package(
         .executableTarget(
             name: "SwiftMMBench",
             dependencies: ["MemoryCore", "PhysicalMemory", "BuddyHeap", "SlabHeap", "PageTables", "UserMalloc", "UserAllocators",
-                           "TestSupport", "Syscalls"],
+                           "TestSupport", "Syscalls", "BenchReplay"],
             // LinuxPageSource.swift is a link to Library/Source/MmapPageSource.swift: the bench's
             // heap gets its pages exactly as libswiftmm's does (its @_extern(c) needs Extern).
             swiftSettings: [.unsafeFlags(["-Ounchecked"]), .enableExperimentalFeature("Extern")]
         ),
+        // The malloc bench's timed loops in C, each at the start of a page of its own, so that the
+        // peers' times do not move with our Swift code (include/BenchReplay.h). -O2 and no jump
+        // table in every configuration: the loops' bytes reference nothing outside themselves.
+        .target(name: "BenchReplay", cSettings: [.unsafeFlags(["-O2", "-fno-jump-tables"])]),
         // Host-only (Foundation): the serial log -> text report, HTML page, Perfetto trace.
         .target(name: "MMLogKit"),
         .executableTarget(name: "mmlog", dependencies: ["MMLogKit"]),

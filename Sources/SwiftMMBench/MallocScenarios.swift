@@ -2,10 +2,17 @@
 // jemalloc, mimalloc and tcmalloc, interleaved round by round in one process.
 //
 // Every scenario is a pre-generated trace (fixed seed, raw buffers, no RNG or bounds checks in the
-// timed loop) replayed by one generic loop, so all contenders run identical code around their
-// malloc/free. Each block gets a tag byte written at its first and last byte when allocated and
-// checked before it is freed or reallocated (`verify_failures=` counts mismatches). SwiftMM is
-// called through non-inlined wrappers, like the C contenders behind their function pointers.
+// timed loop) replayed by one loop in C (BenchReplay), so all contenders run the very same machine
+// code around their malloc/free: every contender, ours included, is a struct of C function
+// pointers, one indirect call per operation. Each block gets a tag byte written at its first and
+// last byte when allocated and checked before it is freed or reallocated (`verify_failures=`
+// counts mismatches).
+//
+// Why the loop is C at a fixed page offset (round 16): the Swift generic loop it replaced was
+// specialised in this binary, so any change to UserMalloc moved the peers' loop and changed the
+// peers' times by 2-7 % with identical peer libraries (tcmalloc 8.84 -> 9.77 ns/op on
+// trace-gcc-compile, 9.95 -> 10.59 on trace-swiftc): every A/B of ours was confounded. The C
+// loops start a page each and reference nothing outside themselves (include/BenchReplay.h).
 //
 // Output: one `bench ` line per scenario and contender: ns_per_op (median round time / ops; for
 // the fastpath scenarios one op is a malloc+free pair), ratio_vs_glibc (median over rounds of
@@ -19,6 +26,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+@preconcurrency import BenchReplay
 import UserMalloc
 import TestSupport
 
@@ -26,35 +34,19 @@ import TestSupport
 
 // MARK: - Contenders
 
-/// The operations a trace needs, implemented by every contender.
-protocol BenchAllocator {
-    mutating func malloc(_ byteCount: Int) -> UnsafeMutableRawPointer?
-    mutating func free(_ pointer: UnsafeMutableRawPointer?)
-    mutating func realloc(_ pointer: UnsafeMutableRawPointer?, _ byteCount: Int) -> UnsafeMutableRawPointer?
-    mutating func calloc(_ count: Int, _ byteCount: Int) -> UnsafeMutableRawPointer?
-    mutating func memalign(_ alignment: Int, _ byteCount: Int) -> UnsafeMutableRawPointer?
-}
-
-typealias CMalloc = @convention(c) (Int) -> UnsafeMutableRawPointer?
-typealias CFree = @convention(c) (UnsafeMutableRawPointer?) -> Void
-typealias CRealloc = @convention(c) (UnsafeMutableRawPointer?, Int) -> UnsafeMutableRawPointer?
-typealias CCalloc = @convention(c) (Int, Int) -> UnsafeMutableRawPointer?
-typealias CPosixMemalign = @convention(c) (UnsafeMutablePointer<UnsafeMutableRawPointer?>?, Int, Int) -> Int32
-
 /// A C malloc family resolved with dlopen/dlsym (glibc included, so every C contender is called
-/// the same way).
-struct CAllocator: BenchAllocator {
+/// the same way). The malloc group's C loops call `functions`; the ladder and kernel-heap groups
+/// call the Swift wrappers.
+struct CAllocator {
     let name: String
-    let mallocFunction: CMalloc
-    let freeFunction: CFree
-    let reallocFunction: CRealloc
-    let callocFunction: CCalloc
-    let memalignFunction: CPosixMemalign
+    let functions: BenchReplayAllocator
+    var mallocFunction: CMalloc { functions.malloc }
+    var freeFunction: CFree { functions.free }
 
     /// nil when the library or one of its symbols cannot be loaded.
     init?(name: String, library: String) {
         guard let handle = dlopen(library, RTLD_NOW | RTLD_LOCAL) else { return nil }
-        func symbol<F>(_ symbolName: String, _ type: F.Type) -> F? {
+        func symbol<F>(_ symbolName: String, _ type: F.Type = F.self) -> F? {
             guard let address = dlsym(handle, symbolName) else { return nil }
             return unsafeBitCast(address, to: type)
         }
@@ -63,37 +55,52 @@ struct CAllocator: BenchAllocator {
             let a = symbol("posix_memalign", CPosixMemalign.self)
         else { return nil }
         self.name = name
-        (mallocFunction, freeFunction, reallocFunction, callocFunction, memalignFunction) = (m, f, r, c, a)
+        functions = BenchReplayAllocator(malloc: m, free: f, realloc: r, calloc: c, posix_memalign: a)
     }
 
-    @inline(__always) func malloc(_ byteCount: Int) -> UnsafeMutableRawPointer? { mallocFunction(byteCount) }
-    @inline(__always) func free(_ pointer: UnsafeMutableRawPointer?) { freeFunction(pointer) }
-    @inline(__always) func realloc(_ pointer: UnsafeMutableRawPointer?, _ byteCount: Int) -> UnsafeMutableRawPointer? {
-        reallocFunction(pointer, byteCount)
-    }
-    @inline(__always) func calloc(_ count: Int, _ byteCount: Int) -> UnsafeMutableRawPointer? {
-        callocFunction(count, byteCount)
-    }
-    @inline(__always) func memalign(_ alignment: Int, _ byteCount: Int) -> UnsafeMutableRawPointer? {
-        var result: UnsafeMutableRawPointer?
-        return memalignFunction(&result, alignment, byteCount) == 0 ? result : nil
-    }
+    @inline(__always) func malloc(_ byteCount: Int) -> UnsafeMutableRawPointer? { functions.malloc(byteCount) }
+    @inline(__always) func free(_ pointer: UnsafeMutableRawPointer?) { functions.free(pointer) }
 }
+
+typealias CMalloc = @convention(c) (Int) -> UnsafeMutableRawPointer?
+typealias CFree = @convention(c) (UnsafeMutableRawPointer?) -> Void
+typealias CRealloc = @convention(c) (UnsafeMutableRawPointer?, Int) -> UnsafeMutableRawPointer?
+typealias CCalloc = @convention(c) (Int, Int) -> UnsafeMutableRawPointer?
+typealias CPosixMemalign = @convention(c) (UnsafeMutablePointer<UnsafeMutableRawPointer?>, Int, Int) -> Int32
 
 /// Counts heap error reports during a benchmark (there must be none).
 final class BenchErrorCounter {
     var count = 0
 }
 
-/// SwiftMM's UserHeap over mmap, behind non-inlined calls (as a C-exported malloc would be).
-struct SwiftMMAllocator: BenchAllocator {
+/// SwiftMM's UserHeap over mmap. The malloc group's heap under test (`underTest`) lives in the
+/// static storage `bench_replay_heap_storage`, where the C loops reach it through `functions`, the
+/// @_cdecl functions below (one call per operation, as a C-exported malloc would be); at most one
+/// such heap exists at a time (the bench is single-threaded). Other heaps (the ladder's) are
+/// allocated and called through the non-inlined wrappers.
+struct SwiftMMAllocator {
     let heap: UnsafeMutablePointer<UserHeap<MmapPageSource>>
     let errors: BenchErrorCounter
+    let underTest: Bool
+    let functions = BenchReplayAllocator(
+        malloc: swiftmmBenchMalloc, free: swiftmmBenchFree, realloc: swiftmmBenchRealloc, calloc: swiftmmBenchCalloc,
+        posix_memalign: swiftmmBenchPosixMemalign)
 
-    init() {
+    init(underTest: Bool = false) {
         let errors = BenchErrorCounter()
         self.errors = errors
-        heap = .allocate(capacity: 1)
+        self.underTest = underTest
+        if underTest {
+            precondition(!heapStorageInUse, "one SwiftMM heap under test at a time")
+            precondition(
+                MemoryLayout<UserHeap<MmapPageSource>>.size <= MemoryLayout<BenchReplayHeapStorage>.size
+                    && MemoryLayout<UserHeap<MmapPageSource>>.alignment <= 4096,
+                "UserHeap outgrew bench_replay_heap_storage (BENCH_REPLAY_HEAP_WORDS)")
+            heapStorageInUse = true
+            heap = benchHeap()
+        } else {
+            heap = .allocate(capacity: 1)
+        }
         heap.initialize(
             to: UserHeap(source: MmapPageSource(), secret: UInt64.random(in: 0 ... UInt64.max)) { _ in errors.count += 1 })
     }
@@ -102,20 +109,57 @@ struct SwiftMMAllocator: BenchAllocator {
     func destroy() {
         heap.pointee.trim()
         heap.deinitialize(count: 1)
-        heap.deallocate()
+        if underTest { heapStorageInUse = false } else { heap.deallocate() }
     }
 
     @inline(never) func malloc(_ byteCount: Int) -> UnsafeMutableRawPointer? { heap.pointee.allocate(byteCount: byteCount) }
     @inline(never) func free(_ pointer: UnsafeMutableRawPointer?) { heap.pointee.free(pointer) }
-    @inline(never) func realloc(_ pointer: UnsafeMutableRawPointer?, _ byteCount: Int) -> UnsafeMutableRawPointer? {
-        heap.pointee.reallocate(pointer, byteCount: byteCount)
+}
+
+/// Whether bench_replay_heap_storage holds a live heap.
+nonisolated(unsafe) var heapStorageInUse = false
+
+/// The heap under test, at a link-time constant address (a `lea`, no load, in each call: the cost
+/// shape of the Swift wrappers this replaced, which had the heap pointer in a register; a pointer
+/// loaded from a global made our malloc+free pair ~1 ns slower).
+@inline(__always) private func benchHeap() -> UnsafeMutablePointer<UserHeap<MmapPageSource>> {
+    withUnsafeMutablePointer(to: &bench_replay_heap_storage) { UnsafeMutableRawPointer($0) }.assumingMemoryBound(
+        to: UserHeap<MmapPageSource>.self)
+}
+
+// Each @_cdecl symbol is the function the C loop calls; @inline(__always) puts the Swift body in it
+// (otherwise the symbol is a thunk that jumps to the Swift function: one hop more than a C malloc).
+@_cdecl("swiftmm_bench_malloc") @inline(__always)
+func swiftmmBenchMalloc(_ byteCount: Int) -> UnsafeMutableRawPointer? {
+    benchHeap().pointee.allocate(byteCount: byteCount)
+}
+
+@_cdecl("swiftmm_bench_free") @inline(__always)
+func swiftmmBenchFree(_ pointer: UnsafeMutableRawPointer?) {
+    benchHeap().pointee.free(pointer)
+}
+
+@_cdecl("swiftmm_bench_realloc") @inline(__always)
+func swiftmmBenchRealloc(_ pointer: UnsafeMutableRawPointer?, _ byteCount: Int) -> UnsafeMutableRawPointer? {
+    benchHeap().pointee.reallocate(pointer, byteCount: byteCount)
+}
+
+@_cdecl("swiftmm_bench_calloc") @inline(__always)
+func swiftmmBenchCalloc(_ count: Int, _ byteCount: Int) -> UnsafeMutableRawPointer? {
+    benchHeap().pointee.allocateZeroed(count: count, byteCount: byteCount)
+}
+
+/// posix_memalign's contract: 0 and the block in `result`, or an error number (ENOMEM) and
+/// `result` untouched.
+@_cdecl("swiftmm_bench_posix_memalign") @inline(__always)
+func swiftmmBenchPosixMemalign(
+    _ result: UnsafeMutablePointer<UnsafeMutableRawPointer?>, _ alignment: Int, _ byteCount: Int
+) -> Int32 {
+    guard let block = try? benchHeap().pointee.allocateAligned(byteCount: byteCount, alignment: alignment) else {
+        return ENOMEM
     }
-    @inline(never) func calloc(_ count: Int, _ byteCount: Int) -> UnsafeMutableRawPointer? {
-        heap.pointee.allocateZeroed(count: count, byteCount: byteCount)
-    }
-    @inline(never) func memalign(_ alignment: Int, _ byteCount: Int) -> UnsafeMutableRawPointer? {
-        try? heap.pointee.allocateAligned(byteCount: byteCount, alignment: alignment)
-    }
+    result.pointee = block
+    return 0
 }
 
 /// The C contenders that load on this machine, glibc first.
@@ -140,11 +184,13 @@ func loadCAllocators() -> [CAllocator] {
 
 // MARK: - Traces
 
+/// In memory, the case index, which the C loop reads as BENCH_REPLAY_* (`traceLayoutMatchesC`).
 enum TraceOpKind: UInt8 {
     case malloc, free, realloc, calloc, aligned
 }
 
-/// One trace operation: 16 bytes, read straight from a raw buffer in the timed loop.
+/// One trace operation: 16 bytes, read straight from a raw buffer in the timed loop as the C
+/// struct BenchReplayOp (same layout, `traceLayoutMatchesC`).
 struct TraceOp {
     var kind: TraceOpKind
     var slot: UInt32
@@ -229,88 +275,28 @@ struct TraceBuilder {
 
 // MARK: - Replay
 
-/// Writes the slot's tag at the first and last byte of a new block.
-@inline(__always) func tagBlock(_ pointer: UnsafeMutableRawPointer, size: Int, slot: Int) {
-    guard size > 0 else { return }
-    let tag = UInt8(truncatingIfNeeded: slot) | 1
-    pointer.storeBytes(of: tag, as: UInt8.self)
-    pointer.storeBytes(of: tag, toByteOffset: size - 1, as: UInt8.self)
+/// Whether TraceOp and TraceOpKind are laid out as the C loop reads them (BenchReplayOp and the
+/// BENCH_REPLAY_* kinds): checked once before any replay.
+func traceLayoutMatchesC() -> Bool {
+    typealias C = BenchReplayOp
+    let kinds: [(TraceOpKind, Int)] = [
+        (.malloc, Int(BENCH_REPLAY_MALLOC)), (.free, Int(BENCH_REPLAY_FREE)), (.realloc, Int(BENCH_REPLAY_REALLOC)),
+        (.calloc, Int(BENCH_REPLAY_CALLOC)), (.aligned, Int(BENCH_REPLAY_ALIGNED)),
+    ]
+    return MemoryLayout<TraceOp>.size == MemoryLayout<C>.size && MemoryLayout<TraceOp>.stride == MemoryLayout<C>.stride
+        && MemoryLayout<TraceOp>.offset(of: \.kind) == MemoryLayout<C>.offset(of: \.kind)
+        && MemoryLayout<TraceOp>.offset(of: \.slot) == MemoryLayout<C>.offset(of: \.slot)
+        && MemoryLayout<TraceOp>.offset(of: \.size) == MemoryLayout<C>.offset(of: \.size)
+        && MemoryLayout<TraceOp>.offset(of: \.extra) == MemoryLayout<C>.offset(of: \.extra)
+        && kinds.allSatisfy { kind, value in Int(unsafeBitCast(kind, to: UInt8.self)) == value }
 }
 
-/// Whether the block still carries its tag (first byte, and last byte of `size`).
-@inline(__always) func blockIsIntact(_ pointer: UnsafeMutableRawPointer, size: Int, slot: Int) -> Bool {
-    guard size > 0 else { return true }
-    let tag = UInt8(truncatingIfNeeded: slot) | 1
-    return pointer.load(as: UInt8.self) == tag && pointer.load(fromByteOffset: size - 1, as: UInt8.self) == tag
-}
-
-/// Replays a trace once; returns the number of failed verifications or allocations.
-@inline(__always)
-func replay<A: BenchAllocator>(_ trace: Trace, on allocator: inout A) -> Int {
-    let slots = trace.slots.baseAddress.unsafelyUnwrapped
-    let sizes = trace.sizes.baseAddress.unsafelyUnwrapped
-    var failures = 0
-    for op in trace.ops {
-        let slot = Int(op.slot)
-        let size = Int(op.size)
-        switch op.kind {
-        case .malloc:
-            let p = allocator.malloc(size)
-            if let p { tagBlock(p, size: size, slot: slot) } else { failures += 1 }
-            slots[slot] = p
-            sizes[slot] = size
-        case .free:
-            if let p = slots[slot], !blockIsIntact(p, size: sizes[slot], slot: slot) { failures += 1 }
-            allocator.free(slots[slot])
-            slots[slot] = nil
-            sizes[slot] = 0
-        case .realloc:
-            let old = sizes[slot]
-            let p = allocator.realloc(slots[slot], size)
-            if let p {
-                // A grown block keeps both old tags; a shrunk one keeps the first.
-                if !blockIsIntact(p, size: size >= old ? old : 1, slot: slot) { failures += 1 }
-                tagBlock(p, size: size, slot: slot)
-            } else if size != 0 {
-                failures += 1
-            }
-            slots[slot] = p
-            sizes[slot] = size
-        case .calloc:
-            let total = size * Int(op.extra)
-            let p = allocator.calloc(Int(op.extra), size)
-            if let p {
-                if total > 0 && p.load(fromByteOffset: total - 1, as: UInt8.self) != 0 { failures += 1 }
-                tagBlock(p, size: total, slot: slot)
-            } else {
-                failures += 1
-            }
-            slots[slot] = p
-            sizes[slot] = total
-        case .aligned:
-            let p = allocator.memalign(Int(op.extra), size)
-            if let p { tagBlock(p, size: size, slot: slot) } else { failures += 1 }
-            slots[slot] = p
-            sizes[slot] = size
-        }
-    }
-    return failures
-}
-
-/// malloc + tag + verify + free of one size, `pairs` times (the fast path in isolation).
-@inline(__always)
-func fastPathPairs<A: BenchAllocator>(size: Int, pairs: Int, on allocator: inout A) -> Int {
-    var failures = 0
-    for i in 0 ..< pairs {
-        guard let p = allocator.malloc(size) else {
-            failures += 1
-            continue
-        }
-        tagBlock(p, size: size, slot: i)
-        if !blockIsIntact(p, size: size, slot: i) { failures += 1 }
-        allocator.free(p)
-    }
-    return failures
+/// Replays a trace once (the C loop, bench_replay_trace); returns the number of failed
+/// verifications or allocations.
+func replay(_ trace: Trace, on allocator: UnsafePointer<BenchReplayAllocator>) -> Int {
+    let ops = UnsafeRawPointer(trace.ops.baseAddress.unsafelyUnwrapped).assumingMemoryBound(to: BenchReplayOp.self)
+    return bench_replay_trace(
+        allocator, ops, trace.ops.count, trace.slots.baseAddress.unsafelyUnwrapped, trace.sizes.baseAddress.unsafelyUnwrapped)
 }
 
 // MARK: - Running and reporting
@@ -319,15 +305,15 @@ func fastPathPairs<A: BenchAllocator>(size: Int, pairs: Int, on allocator: inout
 func runMallocScenario(
     _ name: String, operations: Int, peakLiveBytes: Int, allocators: [CAllocator],
     extra: [(String, String)] = [],
-    _ body: @escaping (inout SwiftMMAllocator) -> Int,
-    _ cBody: @escaping (inout CAllocator) -> Int
+    _ body: @escaping (UnsafePointer<BenchReplayAllocator>) -> Int
 ) {
-    var ours = SwiftMMAllocator()
+    let ours = SwiftMMAllocator(underTest: true)
+    defer { ours.destroy() }
     var failures = Array(repeating: 0, count: allocators.count + 1)
-    var contenders = [Contender(name: "swiftmm", run: { failures[0] += body(&ours) })]
+    var contenders = [Contender(name: "swiftmm", run: { failures[0] += withUnsafePointer(to: ours.functions, body) })]
     for (index, allocator) in allocators.enumerated() {
-        var copy = allocator
-        contenders.append(Contender(name: allocator.name, run: { failures[index + 1] += cBody(&copy) }))
+        contenders.append(
+            Contender(name: allocator.name, run: { failures[index + 1] += withUnsafePointer(to: allocator.functions, body) }))
     }
     let comparison = compare(contenders, operations: operations)
     let statistics = ours.heap.pointee.statistics
@@ -373,7 +359,6 @@ func runMallocScenario(
         fields.append(("verify_failures", String(failures[index])))
         emitBenchLine(scenario: name, fields + extra)
     }
-    ours.destroy()
 }
 
 /// Scenario filter: env SWIFTMM_MALLOC_SCENARIO=text keeps the scenarios whose name contains it.
@@ -386,15 +371,14 @@ func runTraceScenario(_ name: String, _ trace: @autoclosure () -> Trace, allocat
     guard mallocScenarioSelected(name) else { return }
     let trace = trace()
     let repetitions = max(1, (minimumOperationsPerRun + trace.ops.count - 1) / max(trace.ops.count, 1))
-    func replays<A: BenchAllocator>(_ allocator: inout A) -> Int {
-        var failures = 0
-        for _ in 0 ..< repetitions { failures += replay(trace, on: &allocator) }
-        return failures
-    }
     runMallocScenario(
         name, operations: trace.ops.count * repetitions, peakLiveBytes: trace.peakLiveBytes,
-        allocators: allocators, extra: repetitions > 1 ? [("replays_per_run", String(repetitions))] : [],
-        { replays(&$0) }, { replays(&$0) })
+        allocators: allocators, extra: repetitions > 1 ? [("replays_per_run", String(repetitions))] : []
+    ) { allocator in
+        var failures = 0
+        for _ in 0 ..< repetitions { failures += replay(trace, on: allocator) }
+        return failures
+    }
 }
 
 let minimumOperationsPerRun = 200_000
@@ -636,6 +620,7 @@ func recordedTracePaths() -> [(name: String, path: String)] {
 // MARK: - Entry point
 
 func runUserMallocScenarios() {
+    precondition(traceLayoutMatchesC(), "TraceOp no longer matches BenchReplayOp (BenchReplay.h)")
     let allocators = loadCAllocators()
     guard allocators.first?.name == "glibc" else {
         print("# malloc: glibc's malloc could not be resolved; no comparison possible")
@@ -654,9 +639,8 @@ func runUserMallocScenarios() {
         let pairs = 1_000_000
         runMallocScenario(
             "malloc-fastpath-\(size)", operations: pairs, peakLiveBytes: size, allocators: allocators,
-            extra: [("op", "malloc+free")],
-            { fastPathPairs(size: size, pairs: pairs, on: &$0) },
-            { fastPathPairs(size: size, pairs: pairs, on: &$0) })
+            extra: [("op", "malloc+free")]
+        ) { bench_replay_fast_path_pairs($0, size, pairs) }
     }
     runTraceScenario("malloc-glibc-simple", glibcSimpleTrace(), allocators: allocators)
     runTraceScenario("malloc-larson-1000", larsonTrace(slots: 1000, steps: 500_000), allocators: allocators)
