@@ -13,6 +13,9 @@
 // peers' times by 2-7 % with identical peer libraries (tcmalloc 8.84 -> 9.77 ns/op on
 // trace-gcc-compile, 9.95 -> 10.59 on trace-swiftc): every A/B of ours was confounded. The C
 // loops start a page each and reference nothing outside themselves (include/BenchReplay.h).
+// That loop also called ours directly and the peers through their pointers; through a pointer
+// like theirs, our malloc+free pair costs 0.6-0.9 ns more (4.92 -> 5.5-5.8 ns, round 16, quiet
+// machine), which took the fast-path pairs from 1.11-1.22 of tcmalloc to 0.93-1.07.
 //
 // Output: one `bench ` line per scenario and contender: ns_per_op (median round time / ops; for
 // the fastpath scenarios one op is a malloc+free pair), ratio_vs_glibc (median over rounds of
