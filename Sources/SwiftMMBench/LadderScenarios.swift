@@ -85,7 +85,7 @@ func runLadderScenarios() {
             return value
         })
     small.append(mallocRung("swiftmm_malloc", ladderSmallBytes, swiftmm.malloc, swiftmm.free))
-    if let glibc { small.append(mallocRung("glibc_malloc", ladderSmallBytes, glibc.mallocFunction, glibc.freeFunction)) }
+    if let glibc { small.append(mallocRung("glibc_malloc", ladderSmallBytes, glibc.functions.malloc, glibc.functions.free)) }
     emitLadder(small, operations: 20_000, rounds: benchRounds * 5)
 
     var large = [stack]
@@ -98,7 +98,9 @@ func runLadderScenarios() {
             swiftmm.heap.pointee.trim()  // empties the large cache: the next malloc must mmap again
             return value
         })
-    if let glibc { large.append(mallocRung("glibc_malloc_large", ladderLargeBytes, glibc.mallocFunction, glibc.freeFunction)) }
+    if let glibc {
+        large.append(mallocRung("glibc_malloc_large", ladderLargeBytes, glibc.functions.malloc, glibc.functions.free))
+    }
     large.append(mmapRung("mmap_munmap_eager", flags: MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE))
     large.append(mmapRung("mmap_munmap_demand", flags: MAP_PRIVATE | MAP_ANONYMOUS))
     emitLadder(large, operations: 500, rounds: benchRounds)

@@ -15,7 +15,7 @@
 // loops start a page each and reference nothing outside themselves (include/BenchReplay.h).
 // That loop also called ours directly and the peers through their pointers; through a pointer
 // like theirs, our malloc+free pair costs 0.6-0.9 ns more (4.92 -> 5.5-5.8 ns, round 16, quiet
-// machine), which took the fast-path pairs from 1.11-1.22 of tcmalloc to 0.93-1.07.
+// machine), which took the fast-path pairs from 1.11-1.22 of tcmalloc to 0.93-1.06.
 //
 // Output: one `bench ` line per scenario and contender: ns_per_op (median round time / ops; for
 // the fastpath scenarios one op is a malloc+free pair), ratio_vs_glibc (median over rounds of
@@ -43,8 +43,6 @@ import TestSupport
 struct CAllocator {
     let name: String
     let functions: BenchReplayAllocator
-    var mallocFunction: CMalloc { functions.malloc }
-    var freeFunction: CFree { functions.free }
 
     /// nil when the library or one of its symbols cannot be loaded.
     init?(name: String, library: String) {

@@ -69,12 +69,17 @@
         switch kind {
         case OwnerKind.small.rawValue: return UInt64(address & ~UInt(SpanRef.alignment &- 1)) | kind
         case OwnerKind.medium.rawValue: return UInt64(address & ~UInt(RegionRef.alignment &- 1)) | kind
-        case OwnerKind.large.rawValue:
-            let exponent = UInt(entry &>> 2)
-            let back: UInt = exponent == 0 ? 0 : 1 &<< (exponent &+ 15)
-            return UInt64((address & ~UInt(SpanRef.alignment &- 1)) &- back) | kind
+        case OwnerKind.large.rawValue: return UInt64(largeBase(of: address, entry: entry)) | kind
         default: return 0
         }
+    }
+
+    /// The base (header) of the large mapping whose user pointer's granule holds `address`, from
+    /// that granule's map byte `entry` (kind large: see the file comment).
+    @inlinable @inline(__always) static func largeBase(of address: UInt, entry: UInt8) -> UInt {
+        let exponent = UInt(entry &>> 2)
+        let back: UInt = exponent == 0 ? 0 : 1 &<< (exponent &+ 15)
+        return (address & ~UInt(SpanRef.alignment &- 1)) &- back
     }
 
     /// The map byte that makes `lookup` answer `value` (= base | kind) for the granule of

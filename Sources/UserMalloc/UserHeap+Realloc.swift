@@ -41,7 +41,7 @@ extension UserHeap {
                 LocatedBlock(tier: .medium($0), usableBytes: $0.size - MediumBlock.headerBytes)
             }
         case .large:
-            let block = LargeRef(base: UInt(truncatingIfNeeded: GranuleMap.owner(of: address, entry: entry) & ~3))
+            let block = LargeRef(base: GranuleMap.largeBase(of: address, entry: entry))
             if let error = locateLarge(address, block: block) { return .failure(error) }
             return .success(LocatedBlock(tier: .large(block), usableBytes: Int(block.header.usableBytes)))
         case nil:

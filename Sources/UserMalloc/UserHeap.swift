@@ -266,8 +266,7 @@ public struct UserHeap<Source: PageSource> {
         switch OwnerKind(rawValue: UInt64(entry & 3)) {
         case .medium: error = heap.freeMedium(address, region: RegionRef(containing: address))
         case .large:
-            let owner = GranuleMap.owner(of: address, entry: entry)
-            error = heap.freeLarge(address, block: LargeRef(base: UInt(truncatingIfNeeded: owner & ~3)))
+            error = heap.freeLarge(address, block: LargeRef(base: GranuleMap.largeBase(of: address, entry: entry)))
         case .small, nil: error = .foreignPointer(VirtualAddress(UInt64(address)))
         }
         if let error { heap.report(error) }
