@@ -71,6 +71,35 @@ import TestSupport
         heap.free(mediumKeep)
     }
 
+    /// realloc validates its pointer as free does in every tier (it then releases the block it
+    /// located without free's checks again: UserHeap+Realloc.swift, releaseLocated): an interior
+    /// or misaligned pointer and a freed block are reported, whether the resize would grow or
+    /// shrink, and change nothing.
+    @Test func reallocRefusesInteriorAndFreedPointersInEveryTier() throws {
+        var (heap, _, log) = makeHeap()
+        let keep = try unwrap(heap.allocate(byteCount: 48))  // keeps the span and region in use
+        let mediumKeep = try unwrap(heap.allocate(byteCount: 5000))
+        for size in [48, 5000, 300_000] {
+            let p = try unwrap(heap.allocate(byteCount: size))
+            for offset in [1, 8, 16] {
+                for newSize in [size / 2, size * 2] {
+                    expectReported(.interiorPointer(at(p + offset)), heap: &heap, log: log) {
+                        _ = $0.reallocate(p + offset, byteCount: newSize)
+                    }
+                }
+            }
+            heap.free(p)
+            // A freed small slot or medium block is a double free; a freed large block went back
+            // to the cache or the source, so its pointer is no live block's.
+            let expected: HeapError = size > 100_000 ? .foreignPointer(at(p)) : .doubleFree(at(p))
+            for newSize in [size / 2, size * 2] {
+                expectReported(expected, heap: &heap, log: log) { _ = $0.reallocate(p, byteCount: newSize) }
+            }
+        }
+        heap.free(keep)
+        heap.free(mediumKeep)
+    }
+
     /// A light block (a class of >= 256 B that holds no span yet, served from a medium region:
     /// UserHeap+Light.swift) is a tier of its own for the caller: its interior, misaligned and
     /// double frees are reported as in the others.
