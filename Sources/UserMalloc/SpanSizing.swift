@@ -69,10 +69,10 @@
 // the medium path) and glibc-thread's malloc +2.6 %; fewer than 4 slots (1024 bytes too): larson-1000
 // 1.55 -> 1.57, gcc 1.53.
 // Measured in round 16 (ratio to the fastest peer, footprint; not landed): larson's gap to tcmalloc
-// is mostly span switching: with every span 64 KiB, larson-1000 0.53 -> 0.77 (9.4 -> 6.3 ns)
-// at a footprint of 1.55 -> 4.43. Spans of floorLog2(held) (twice this rule): larson-1000 0.52
-// -> 0.61 (1.68), espresso 0.85 -> 0.94 (2.11), but glibc-simple 0.80 -> 0.66 (2.28), git-log
-// 1.27 -> 1.37; a 16 KiB floor: larson 0.65 (2.11), glibc-thread 2.71 -> 6.15, espresso 4.04.
+// is mostly span switching: with every span 64 KiB, larson-1000 0.51 -> 0.77 (9.4 -> 6.3 ns)
+// at a footprint of 1.55 -> 4.43. Spans of floorLog2(held) (twice this rule): larson-1000 0.51
+// -> 0.59 (1.68), espresso 0.87 -> 0.93 (2.11), but glibc-simple 0.82 -> 0.66 (2.28), git-log
+// 1.27 -> 1.37; a 16 KiB floor: larson 0.66 (2.11), glibc-thread 2.71 -> 6.15, espresso 4.04.
 
 /// The size policy of new small spans and medium regions.
 @usableFromInline enum SpanSizing {

@@ -48,7 +48,7 @@
 // time by perf sampling: page faults 55 % of that, the mmap and unmap calls the rest; the peers
 // keep their memory and spend ~0 there): (1) letting idle memory stay until the held bytes
 // would pass 1.3x the peak live bytes (not only the peak held): maps/unmaps 735/636 -> 681/583,
-// no faster, footprint 1.27 -> 1.33; at 2x: 0.69 -> 0.93 of the fastest peer with no faults,
+// no faster, footprint 1.27 -> 1.33; at 2x: 0.68 -> 0.81 of the fastest peer with no faults,
 // but footprint 1.78 (the phases of the trace move ~3 MB per replay between tiers). (2) moving
 // the pages of the other idle mappings given back into the recycled one (a source movePages:
 // mremap with MREMAP_FIXED onto the new mapping's fresh tail): unmaps 636 -> 322 but faults

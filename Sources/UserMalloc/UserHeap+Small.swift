@@ -37,7 +37,7 @@
 // Measured in round 16 (a throwaway prototype, not landed): a class list that
 // takes the freed slots of every span of the class (tcmalloc's shape: free never writes the
 // header; half the list flushed back to the spans past 16 KiB): fast-path pairs 4.92 -> 4.65 ns,
-// larson-1000 0.51 -> 0.64, espresso 0.86 -> 0.91, but trace-swiftc 0.96 -> 0.70 and python-ast
+// larson-1000 0.51 -> 0.62, espresso 0.87 -> 0.91, but trace-swiftc 0.93 -> 0.72 and python-ast
 // 0.90 -> 0.68 (free's D1 misses +74 %, mispredicts 3.4x: the flushes), and footprints up
 // (glibc-simple 1.32 -> 2.28, larson-1000 1.55 -> 1.81: the lists pin spans); a 4 KiB limit lost
 // larson's gain. It would need flushes of the oldest slots in batches and per-class limits that
@@ -408,7 +408,7 @@ extension UserHeap {
     /// spread over several short spans switched spans on almost every malloc: larson-1000 lost
     /// a quarter of its speed.)
     /// Measured in round 16: taking the partial span with the most free slots (of the first 8)
-    /// instead of the head: larson-1000 0.51 -> 0.43 of tcmalloc (reading 8 span headers on a
+    /// instead of the head: larson-1000 0.51 -> 0.41 of tcmalloc (reading 8 span headers on a
     /// switch), for footprints 1.55 -> 1.51 and 1.32 -> 1.30 (larson-5000).
     @inlinable mutating func pushPartial(_ span: SpanRef, classIndex index: Int) {
         partialSpans[index].append(span)
