@@ -44,7 +44,15 @@ let package = Package(
                            "TestSupport", "Syscalls", "BenchReplay"],
             // LinuxPageSource.swift is a link to Library/Source/MmapPageSource.swift: the bench's
             // heap gets its pages exactly as libswiftmm's does (its @_extern(c) needs Extern).
-            swiftSettings: [.unsafeFlags(["-Ounchecked"]), .enableExperimentalFeature("Extern")]
+            // -mframe-pointer=none (a Clang option; Swift's code generation follows Clang's):
+            // SwiftPM passes -fno-omit-frame-pointer, which libswiftmm's swiftc build (Makefile) and
+            // the peers' C builds do not have; with it, our malloc and free each pushed and popped
+            // %rbp on their fast paths. (-Xcc -fomit-frame-pointer would come before SwiftPM's flag
+            // and lose; -Xclang options come after the driver's.)
+            swiftSettings: [
+                .unsafeFlags(["-Ounchecked", "-Xcc", "-Xclang", "-Xcc", "-mframe-pointer=none"]),
+                .enableExperimentalFeature("Extern"),
+            ]
         ),
         // The malloc bench's timed loops in C, each at the start of a page of its own, so that the
         // peers' times do not move with our Swift code (include/BenchReplay.h). -O2 and no jump
