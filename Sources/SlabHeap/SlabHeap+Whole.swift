@@ -36,7 +36,12 @@ extension SlabHeap {
     /// objects' class sizes plus the buddy blocks served directly; invalid frees and use-after-free
     /// writes add the slab layer's. Arena, split, merge and peak figures stay the buddy heap's
     /// (the peak counts whole slabs: bytes the heap held in blocks, not bytes callers held).
+    /// `mutating` only to be read in place (see SlabStatistics.swift).
     public var heapStatistics: HeapStatistics {
+        mutating get { wholeStatistics() }
+    }
+
+    private mutating func wholeStatistics() -> HeapStatistics {
         var whole = buddy.statistics
         let slabs = statistics
         var allocations = 0, frees = 0, granted = 0, requested = 0
