@@ -32,7 +32,7 @@ enum HeapClient {
 }
 
 enum KernelHeap {
-    /// The heap itself (12.8 KiB of cache and arena tables) lives in static storage
+    /// The heap itself (19.5 KiB of cache and arena tables) lives in static storage
     /// (`kernel_heap_storage`, Kernel/Runtime/runtime.c), reached through this one typed pointer,
     /// set once by `initialize()`. Only this file touches it. Every accessor reads and calls
     /// through `heap!.pointee`, which works on the struct in place: the optional struct this
