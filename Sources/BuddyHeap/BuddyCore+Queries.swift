@@ -22,21 +22,19 @@ extension BuddyCore {
     }
 
     @usableFromInline var statistics: HeapStatistics {
-        mutating get { currentStatistics() }
-    }
-
-    private mutating func currentStatistics() -> HeapStatistics {
-        var snapshot = counters
-        for order in 0 ..< snapshot.freeBlocks.orderCount {
-            snapshot.freeBlocks[BlockOrder(order)] = freeLists.counts[order]
-            snapshot.cachedBlocks[BlockOrder(order)] = cacheLists.counts[order]
+        mutating get {
+            var snapshot = counters
+            for order in 0 ..< snapshot.freeBlocks.orderCount {
+                snapshot.freeBlocks[BlockOrder(order)] = freeLists.counts[order]
+                snapshot.cachedBlocks[BlockOrder(order)] = cacheLists.counts[order]
+            }
+            snapshot.liveAllocations = counters.allocations - counters.frees
+            snapshot.liveRequestedBytes = trailerBytes != 0 ? liveRequestedBytes : nil
+            snapshot.arenasHeld = arenas.count
+            snapshot.emptyArenasHeld = emptyArenaCount
+            snapshot.arenaBytes = arenas.count * Int(geometry.arenaBytes)
+            snapshot.metadataBytes = arenas.count * Int(geometry.reservedBytes)
+            return snapshot
         }
-        snapshot.liveAllocations = counters.allocations - counters.frees
-        snapshot.liveRequestedBytes = trailerBytes != 0 ? liveRequestedBytes : nil
-        snapshot.arenasHeld = arenas.count
-        snapshot.emptyArenasHeld = emptyArenaCount
-        snapshot.arenaBytes = arenas.count * Int(geometry.arenaBytes)
-        snapshot.metadataBytes = arenas.count * Int(geometry.reservedBytes)
-        return snapshot
     }
 }

@@ -66,23 +66,21 @@ extension SlabHeap {
     }
 
     public var statistics: SlabStatistics {
-        mutating get { slabStatistics() }
-    }
-
-    private mutating func slabStatistics() -> SlabStatistics {
-        var held = 0, heldBytes = 0, live = 0, liveBytes = 0
-        for index in 0 ..< cacheCount {
-            held += caches[index].slabCount
-            heldBytes += caches[index].slabCount * caches[index].shape.slabBytes
-            live += caches[index].liveObjects
-            liveBytes += caches[index].liveObjects * caches[index].shape.objectBytes
+        mutating get {
+            var held = 0, heldBytes = 0, live = 0, liveBytes = 0
+            for index in 0 ..< cacheCount {
+                held += caches[index].slabCount
+                heldBytes += caches[index].slabCount * caches[index].shape.slabBytes
+                live += caches[index].liveObjects
+                liveBytes += caches[index].liveObjects * caches[index].shape.objectBytes
+            }
+            return SlabStatistics(
+                slabBytes: slabBytes, largestSlabBytes: 1 << largestSlabShift, slabsHeld: held, slabBytesHeld: heldBytes,
+                liveObjects: live, liveObjectBytes: liveBytes,
+                slabsTaken: counters.slabsTaken, slabsReturned: counters.slabsReturned,
+                servedByLargerClass: counters.servedByLargerClass,
+                failedAllocations: counters.failedAllocations, errorsDetected: counters.errorsDetected)
         }
-        return SlabStatistics(
-            slabBytes: slabBytes, largestSlabBytes: 1 << largestSlabShift, slabsHeld: held, slabBytesHeld: heldBytes,
-            liveObjects: live, liveObjectBytes: liveBytes,
-            slabsTaken: counters.slabsTaken, slabsReturned: counters.slabsReturned,
-            servedByLargerClass: counters.servedByLargerClass,
-            failedAllocations: counters.failedAllocations, errorsDetected: counters.errorsDetected)
     }
 
     /// The generic classes' count (named caches follow them).
