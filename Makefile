@@ -111,6 +111,13 @@ CHECKS_KERNEL := $(KB)/KernelChecks.bin
 ## kernel: build the bootable image (build/kernel/Kernel.bin)
 kernel: $(KERNEL)
 
+## stack-check: no kernel function's stack frame over 8 KiB (a process's kernel stack is 64 KiB),
+## boot-only ones within their own listed budgets (tools/stack-check.py; part of `make test`).
+## Reads the 64-bit .elf of each kernel: the .bin is a 32-bit copy objdump would decode as i386.
+STACK_CHECK_ELFS := $(KERNEL:.bin=.elf) $(TEST_KERNEL:.bin=.elf) $(CHECKS_KERNEL:.bin=.elf)
+stack-check: $(STACK_CHECK_ELFS)
+	tools/stack-check.py $^
+
 # ---- Running in QEMU ----------------------------------------------------------------------------
 MEM ?= 128M
 LOG ?= info
@@ -171,7 +178,7 @@ tools:
 	fi
 	@command -v swiftc >/dev/null || { echo "SwiftMM needs the Swift toolchain (6.3 or later) on PATH: install it from swift.org and retry."; exit 1; }
 
-.PHONY: kernel run monitor debug tools
+.PHONY: kernel stack-check run monitor debug tools
 
 # ---- The bootable ISO: GRUB for BIOS and UEFI (README "Booting a real PC") -----------------------
 # Debian packages, installed on first use (apt-get as root, sudo otherwise, else one sentence).
@@ -223,6 +230,7 @@ test: tools
 	$(MAKE) --no-print-directory tracer-test
 	$(MAKE) --no-print-directory asan-test fuzz-test
 	$(MAKE) --no-print-directory embedded-modules $(KERNEL) $(TEST_KERNEL) $(CHECKS_KERNEL) user-programs user-check
+	$(MAKE) --no-print-directory stack-check
 	Tests/qemu/run-all.sh $(TEST_KERNEL) $(KERNEL) $(BUILD)/qemu-logs \
 	  "$(strip $(foreach p,$(DEFAULT_PROGRAMS),$(UB)/$(p).elf))" "$(strip $(foreach p,$(TEST_PROGRAMS),$(UB)/$(p).elf))" \
 	  $(CHECKS_KERNEL)

@@ -32,16 +32,20 @@ enum HeapClient {
 }
 
 enum KernelHeap {
-    /// The heap itself (12.8 KiB of cache and arena tables). Only this file touches it, through
-    /// the accessors below: each is a function of its own, so a copy the compiler makes to read
-    /// the struct lives in that function's frame only (callers that read `heap!` several times
-    /// once built a 254 KiB frame of copies and overflowed the boot stack).
-    nonisolated(unsafe) private static var heap: SlabHeap<FrameArenaSource>? = nil
-    /// Set once `heap` holds a heap. Checked instead of `heap != nil`, which may copy the whole
-    /// heap struct (several KiB of fixed-capacity tables) on every call.
-    nonisolated(unsafe) static var isReady = false
+    /// The heap itself (19.5 KiB of cache and arena tables) lives in static storage
+    /// (`kernel_heap_storage`, Kernel/Runtime/runtime.c), reached through this one typed pointer,
+    /// set once by `initialize()`. Only this file touches it. Every accessor reads and calls
+    /// through `heap!.pointee`, which works on the struct in place: the optional struct this
+    /// replaced was copied out whole on each `heap!` (60 KiB frames, one call from overflowing a
+    /// process's 64 KiB kernel stack). The heap's queries that read its tables are `mutating` for
+    /// the same reason (SlabStatistics.swift); tools/stack-check.py keeps every frame small. The
+    /// accessors stay `@inline(never)`: one small frame each, however a caller combines them.
+    nonisolated(unsafe) private static var heap: UnsafeMutablePointer<SlabHeap<FrameArenaSource>>? = nil
+    /// True once `initialize()` has built the heap (an 8-byte test, no copy).
+    static var isReady: Bool { heap != nil }
 
     static func initialize() {
+        let storage = heapStorage()
         do throws(SlabConfigurationError) {
             let buddy: BuddyHeap<FrameArenaSource>
             do throws(HeapConfigurationError) {
@@ -49,62 +53,72 @@ enum KernelHeap {
             } catch {
                 throw .buddy(error)
             }
-            heap = try SlabHeap(buddy: buddy, configuration: SlabConfiguration(secret: kernelRandomSecret()))
-            isReady = true
+            storage.initialize(to: try SlabHeap(buddy: buddy, configuration: SlabConfiguration(secret: kernelRandomSecret())))
+            heap = storage
         } catch {
             panic("kernel heap configuration rejected")
         }
-        KernelObjectCaches.create(in: &heap!)
-        let largest = UInt64(heap!.largestBlockBytes)
-        log.line(.info, "heap", "ready").size("arena", UInt64(heap!.arenaBytes)).size("smallest_block", UInt64(minimumBlockBytes))
-            .size("largest_block", largest).text("above_largest", "frames-direct")
+        KernelObjectCaches.create(in: &storage.pointee)
+        log.line(.info, "heap", "ready").size("arena", UInt64(arenaBytes)).size("smallest_block", UInt64(minimumBlockBytes))
+            .size("largest_block", UInt64(largestBlockBytes)).text("above_largest", "frames-direct")
             .size("bookkeeping", UInt64(MemoryLayout<SlabHeap<FrameArenaSource>>.size))
-            .size("slab", UInt64(slabStatistics.slabBytes)).dec("slab_classes", heap!.genericCacheCount)
+            .size("slab", UInt64(slabStatistics.slabBytes)).dec("slab_classes", storage.pointee.genericCacheCount)
             .dec("named_caches", KernelObjectCaches.count).end()
     }
 
+    /// `kernel_heap_storage` typed as the heap, after checking that the struct fits it (size and
+    /// alignment; a grown struct stops the boot here, saying how many bytes it needs).
+    private static func heapStorage() -> UnsafeMutablePointer<SlabHeap<FrameArenaSource>> {
+        let layout = MemoryLayout<SlabHeap<FrameArenaSource>>.self
+        let base = withUnsafeMutablePointer(to: &kernelHeapStorage) { UnsafeMutableRawPointer($0) }
+        guard layout.size <= Int(kernelHeapStorageBytes), Int(bitPattern: base) & (layout.alignment - 1) == 0 else {
+            panic("kernel_heap_storage (Kernel/Runtime/runtime.c) does not fit the heap", "needed", UInt64(layout.size))
+        }
+        return base.bindMemory(to: SlabHeap<FrameArenaSource>.self, capacity: 1)
+    }
+
     /// The heap's statistics with slab objects counted as allocations (SlabHeap.heapStatistics).
-    static var statistics: HeapStatistics { @inline(never) get { heap!.heapStatistics } }
+    static var statistics: HeapStatistics { @inline(never) get { heap!.pointee.heapStatistics } }
 
     /// The slab layer's own figures (caches, slabs, objects).
-    static var slabStatistics: SlabStatistics { @inline(never) get { heap!.statistics } }
+    static var slabStatistics: SlabStatistics { @inline(never) get { heap!.pointee.statistics } }
 
     /// The buddy heap's own figures (its blocks, slabs included).
-    static var buddyStatistics: HeapStatistics { @inline(never) get { heap!.buddy.statistics } }
+    static var buddyStatistics: HeapStatistics { @inline(never) get { heap!.pointee.buddy.statistics } }
 
-    static var cacheCount: Int { @inline(never) get { heap!.cacheCount } }
+    static var cacheCount: Int { @inline(never) get { heap!.pointee.cacheCount } }
 
-    @inline(never) static func cacheStatistics(_ index: Int) -> SlabCacheStatistics { heap!.cacheStatistics(index) }
+    @inline(never) static func cacheStatistics(_ index: Int) -> SlabCacheStatistics { heap!.pointee.cacheStatistics(index) }
 
-    static var arenaBytes: Int { @inline(never) get { heap!.arenaBytes } }
-    static var largestBlockBytes: Int { @inline(never) get { heap!.largestBlockBytes } }
+    static var arenaBytes: Int { @inline(never) get { heap!.pointee.arenaBytes } }
+    static var largestBlockBytes: Int { @inline(never) get { heap!.pointee.largestBlockBytes } }
 
     /// The live allocation's size at `pointer` (object, block or large), or nil.
     @inline(never) static func blockByteCount(of pointer: UnsafeMutableRawPointer) -> Int? {
-        heap!.blockByteCount(of: pointer)
+        heap!.pointee.blockByteCount(of: pointer)
     }
 
     /// Frees through the heap's own check, returning its error (self tests that provoke one).
     @inline(never) static func checkedFree(_ pointer: UnsafeMutableRawPointer) throws(HeapError) {
-        try heap!.free(pointer)
+        try heap!.pointee.free(pointer)
     }
 
     /// The first broken invariant of the slab layer or the buddy heap, or nil.
-    @inline(never) static func checkInvariants() -> SlabInvariantViolation? { heap!.checkInvariants() }
+    @inline(never) static func checkInvariants() -> SlabInvariantViolation? { heap!.pointee.checkInvariants() }
 
     /// Gives every empty slab and arena back.
-    @inline(never) static func trim() { heap!.trim() }
+    @inline(never) static func trim() { heap!.pointee.trim() }
 
-    @inline(never) static func coalesce() { heap!.coalesce() }
+    @inline(never) static func coalesce() { heap!.pointee.coalesce() }
 
     static var debugOptions: HeapDebugOptions {
-        @inline(never) get { heap!.debugOptions }
-        @inline(never) set { heap!.debugOptions = newValue }
+        @inline(never) get { heap!.pointee.debugOptions }
+        @inline(never) set { heap!.pointee.debugOptions = newValue }
     }
 
     static func allocate(byteCount: Int, alignment: Int, for client: HeapClient) -> UnsafeMutableRawPointer? {
         guard isReady else { panic("heap allocation before the heap exists", "bytes", UInt64(byteCount)) }
-        let pointer = KernelObjectCaches.allocate(byteCount: byteCount, alignment: alignment, from: &heap!)
+        let pointer = KernelObjectCaches.allocate(byteCount: byteCount, alignment: alignment, from: &heap!.pointee)
         if log.isEnabled(.trace) {
             traceAllocation(pointer, byteCount: byteCount, alignment: alignment, client: client)
             HeapReport.traceFreeLists()
@@ -118,11 +132,11 @@ enum KernelHeap {
     static func free(_ pointer: UnsafeMutableRawPointer, for client: HeapClient) {
         guard isReady else { panic("heap free before the heap exists", "ptr", UInt64(UInt(bitPattern: pointer))) }
         let tracing = log.isEnabled(.trace)
-        let blockBytes = tracing ? heap!.blockByteCount(of: pointer) : nil
-        let order = tracing ? heap!.blockOrder(of: pointer) : nil
-        let isSlab = tracing && heap!.isSlabObject(pointer)
+        let blockBytes = tracing ? heap!.pointee.blockByteCount(of: pointer) : nil
+        let order = tracing ? heap!.pointee.blockOrder(of: pointer) : nil
+        let isSlab = tracing && heap!.pointee.isSlabObject(pointer)
         do throws(HeapError) {
-            try heap!.free(pointer)
+            try heap!.pointee.free(pointer)
             if tracing {
                 let line = log.line(.trace, "heap", "free").address("ptr", address(pointer)).dec("block", blockBytes ?? 0)
                 if let order { line.dec("order", order.raw) } else { line.text("order", isSlab ? "slab" : "large") }
@@ -141,14 +155,14 @@ enum KernelHeap {
             return
         }
         let line = log.line(.trace, "heap", "alloc").address("ptr", address(pointer)).dec("size", byteCount)
-            .dec("align", alignment).dec("block", heap!.blockByteCount(of: pointer) ?? 0)
+            .dec("align", alignment).dec("block", heap!.pointee.blockByteCount(of: pointer) ?? 0)
         orderField(line, pointer).text("by", client.name).end()
     }
 
     /// `order=`: the buddy order, `slab` for a slab object, `large` above the largest block.
     static func orderField(_ line: LogLine<SerialSink>, _ pointer: UnsafeMutableRawPointer) -> LogLine<SerialSink> {
-        if let order = heap!.blockOrder(of: pointer) { return line.dec("order", order.raw) }
-        return line.text("order", heap!.isSlabObject(pointer) ? "slab" : "large")
+        if let order = heap!.pointee.blockOrder(of: pointer) { return line.dec("order", order.raw) }
+        return line.text("order", heap!.pointee.isSlabObject(pointer) ? "slab" : "large")
     }
 
     private static func reportBadFree(_ pointer: UnsafeMutableRawPointer, _ error: HeapError, client: HeapClient) {
@@ -190,7 +204,7 @@ extension KernelHeap {
 
     /// The size of the live block starting at `block`, or nil when no live block starts there.
     static func blockByteCount(at block: VirtualAddress) -> Int? {
-        block.raw == 0 ? nil : heap!.blockByteCount(of: pointer(block))
+        block.raw == 0 ? nil : heap!.pointee.blockByteCount(of: pointer(block))
     }
 
     /// `order=` of the live block at `block` (see `orderField`). Precondition: `block` is not 0.
@@ -202,6 +216,9 @@ extension KernelHeap {
         UnsafeMutableRawPointer(bitPattern: UInt(block.raw))!
     }
 }
+
+@_extern(c, "kernel_heap_storage") nonisolated(unsafe) var kernelHeapStorage: UInt8
+@_extern(c, "kernel_heap_storage_bytes") nonisolated(unsafe) var kernelHeapStorageBytes: UInt64
 
 @_extern(c, "kernel_random_seed") func kernel_random_seed() -> UInt64
 

@@ -31,3 +31,10 @@ int putchar(int c) {
 void __stack_chk_fail(void) {
     kernel_stack_check_failed();
 }
+
+/* The kernel heap's own struct (Kernel/Memory/KernelHeap.swift): static storage, because the heap
+ * cannot live on itself and a Swift optional global was copied out whole on every access.
+ * KernelHeap.initialize checks that SlabHeap<FrameArenaSource> fits (size and alignment) and
+ * panics with the size it needs when it does not. */
+_Alignas(64) unsigned char kernel_heap_storage[24 * 1024]; /* the struct: 19.5 KiB (Swift 6.3) */
+const uint64_t kernel_heap_storage_bytes = sizeof kernel_heap_storage;

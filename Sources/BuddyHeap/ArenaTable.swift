@@ -24,7 +24,8 @@ public let arenaTableCapacity = 128
     ///
     /// `mutating` although it changes nothing: a mutating call passes the table by address, while
     /// a non-mutating one made Swift 6.3 (-O) copy all 1 KiB of entries on every element read,
-    /// which cost ~100 ns per free. Non-mutating callers use `contains`, which copies once.
+    /// which cost ~100 ns per free (and in Embedded Swift a frame as big as the copy). Non-mutating
+    /// callers use `contains`, which copies once.
     @inline(__always) mutating func insertionIndex(of base: VirtualAddress) -> Int {
         var low = 0
         var high = count
@@ -45,12 +46,6 @@ public let arenaTableCapacity = 128
     func contains(_ base: VirtualAddress) -> Bool {
         var table = self
         return table.holds(base)
-    }
-
-    /// `insertionIndex` for non-mutating callers (cold paths).
-    func firstIndex(atOrAfter base: VirtualAddress) -> Int {
-        var table = self
-        return table.insertionIndex(of: base)
     }
 
     /// Adds `base`. Precondition: not full, not already present.

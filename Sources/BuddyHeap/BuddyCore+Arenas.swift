@@ -13,7 +13,7 @@ extension BuddyCore {
     @usableFromInline mutating func addArena(_ base: VirtualAddress) -> Bool {
         let geometry = self.geometry
         let bytes = geometry.arenaBytes
-        if !base.isAligned(to: bytes) || arenas.contains(base) || large.overlaps(base: base, byteCount: Int(bytes)) {
+        if !base.isAligned(to: bytes) || arenas.holds(base) || large.overlaps(base: base, byteCount: Int(bytes)) {
             counters.sourceContractViolations += 1
             lastEvent = .sourceReturnedBadArena(base)
             return false
@@ -94,9 +94,10 @@ extension BuddyCore {
         return true
     }
 
-    /// True when some held arena intersects the region.
-    private func overlapsArena(_ allocation: LargeAllocation) -> Bool {
-        let first = arenas.firstIndex(atOrAfter: geometry.arenaBase(of: allocation.base))
+    /// True when some held arena intersects the region. Mutating only so the core is not copied
+    /// (see ArenaTable.insertionIndex).
+    private mutating func overlapsArena(_ allocation: LargeAllocation) -> Bool {
+        let first = arenas.insertionIndex(of: geometry.arenaBase(of: allocation.base))
         return first < arenas.count && arenas[first].raw < allocation.end.raw
     }
 }

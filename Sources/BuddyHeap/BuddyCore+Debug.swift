@@ -27,12 +27,14 @@ extension BuddyCore {
         let poisonTurnedOn = options.contains(.poisonFreed) && !debugOptions.contains(.poisonFreed)
         debugOptions = options
         if poisonTurnedOn {
-            poisonListed(freeLists)
-            poisonListed(cacheLists)
+            Self.poisonListed(&freeLists)
+            Self.poisonListed(&cacheLists)
         }
     }
 
-    private func poisonListed(_ lists: BlockLists) {
+    /// `inout` only so the lists are read in place: by value, each call copied the core and the
+    /// lists (a 10 KiB frame in the slab heap's setter).
+    private static func poisonListed(_ lists: inout BlockLists) {
         for order in 0 ..< maximumOrderCount {
             for block in lists.lists[order] {
                 let bytes = BlockOrder(order).byteCount

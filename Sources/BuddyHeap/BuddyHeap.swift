@@ -216,17 +216,19 @@ public struct BuddyHeap<Source: ArenaSource> {
 
     /// The usable size of a live allocation (its block, or its whole frames); nil for any
     /// pointer that is not the start of a live allocation.
-    public func blockByteCount(of pointer: UnsafeMutableRawPointer) -> Int? {
+    /// `mutating` (changing nothing) so the tables are read in place (BuddyCore+Queries.swift);
+    /// so are `blockOrder` and `statistics`.
+    public mutating func blockByteCount(of pointer: UnsafeMutableRawPointer) -> Int? {
         core.blockByteCount(of: BlockMemory.address(pointer))
     }
 
     /// The order of the live block at `pointer` (for the log); nil for large allocations and
     /// anything that is not a live block's start.
-    public func blockOrder(of pointer: UnsafeMutableRawPointer) -> BlockOrder? {
+    public mutating func blockOrder(of pointer: UnsafeMutableRawPointer) -> BlockOrder? {
         core.blockOrder(of: BlockMemory.address(pointer))
     }
 
-    public var statistics: HeapStatistics { core.statistics }
+    public var statistics: HeapStatistics { mutating get { core.statistics } }
 
     /// The latest problem the heap detected and survived (use after free, bad source region).
     public var lastEvent: HeapEvent? { core.lastEvent }

@@ -64,12 +64,12 @@ public struct LargeAllocation: Hashable, Sendable {
         return address.raw < self[candidate].end.raw ? candidate : nil
     }
 
-    /// True when [base, base + byteCount) overlaps a tracked allocation.
-    func overlaps(base: VirtualAddress, byteCount: Int) -> Bool {
-        var table = self
+    /// True when [base, base + byteCount) overlaps a tracked allocation. Mutating only to be
+    /// passed by address, like `upperBound`.
+    mutating func overlaps(base: VirtualAddress, byteCount: Int) -> Bool {
         let (end, wrapped) = base.raw.addingReportingOverflow(UInt64(byteCount))
         if wrapped { return true }  // a region past the top of the address space: refuse it
-        let after = table.upperBound(VirtualAddress(end &- 1))
+        let after = upperBound(VirtualAddress(end &- 1))
         if after == 0 { return false }
         return self[after - 1].end.raw > base.raw
     }

@@ -112,8 +112,8 @@ extension SlabHeap {
 
     /// The length of the free list from `head`, or nil unless every link is a distinct slot start
     /// of `slab` carrying the free marker (at most capacity links: a longer list has a cycle or a
-    /// repeat).
-    private func freeListLength(_ head: UInt64, slab: UInt64, _ shape: SlabShape) -> Int? {
+    /// repeat). `mutating` only so the heap is read in place (see SlabStatistics.swift).
+    private mutating func freeListLength(_ head: UInt64, slab: UInt64, _ shape: SlabShape) -> Int? {
         var free = 0
         var object = head
         while object != 0 {

@@ -36,26 +36,29 @@ extension SlabHeap {
     /// objects' class sizes plus the buddy blocks served directly; invalid frees and use-after-free
     /// writes add the slab layer's. Arena, split, merge and peak figures stay the buddy heap's
     /// (the peak counts whole slabs: bytes the heap held in blocks, not bytes callers held).
+    /// `mutating` only to be read in place (see SlabStatistics.swift).
     public var heapStatistics: HeapStatistics {
-        var whole = buddy.statistics
-        let slabs = statistics
-        var allocations = 0, frees = 0, granted = 0, requested = 0
-        for index in 0 ..< cacheCount {
-            allocations += caches[index].allocations
-            frees += caches[index].frees
-            granted += caches[index].allocations * caches[index].shape.objectBytes
-            requested += caches[index].requestedBytesTotal
+        mutating get {
+            var whole = buddy.statistics
+            let slabs = statistics
+            var allocations = 0, frees = 0, granted = 0, requested = 0
+            for index in 0 ..< cacheCount {
+                allocations += caches[index].allocations
+                frees += caches[index].frees
+                granted += caches[index].allocations * caches[index].shape.objectBytes
+                requested += caches[index].requestedBytesTotal
+            }
+            whole.liveAllocations += slabs.liveObjects - slabs.slabsHeld
+            whole.liveBlockBytes += slabs.liveObjectBytes - slabs.slabBytesHeld
+            whole.allocations += allocations - slabs.slabsTaken
+            whole.frees += frees - slabs.slabsReturned
+            whole.requestedBytesTotal += requested - counters.slabBytesTaken
+            whole.grantedBytesTotal += granted - counters.slabBytesTaken
+            whole.failedAllocations += slabs.failedAllocations
+            whole.invalidFrees += slabs.errorsDetected
+            whole.useAfterFreeWrites += counters.useAfterFreeWrites
+            return whole
         }
-        whole.liveAllocations += slabs.liveObjects - slabs.slabsHeld
-        whole.liveBlockBytes += slabs.liveObjectBytes - slabs.slabBytesHeld
-        whole.allocations += allocations - slabs.slabsTaken
-        whole.frees += frees - slabs.slabsReturned
-        whole.requestedBytesTotal += requested - counters.slabBytesTaken
-        whole.grantedBytesTotal += granted - counters.slabBytesTaken
-        whole.failedAllocations += slabs.failedAllocations
-        whole.invalidFrees += slabs.errorsDetected
-        whole.useAfterFreeWrites += counters.useAfterFreeWrites
-        return whole
     }
 
     /// The buddy heap's switches; `.poisonFreed` also poisons slab objects (every object already

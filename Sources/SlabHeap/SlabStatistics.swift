@@ -49,9 +49,13 @@ public struct SlabStatistics: Sendable {
     public var errorsDetected: Int
 }
 
+// The queries below change nothing but are `mutating`, like every reader of the heap's
+// fixed-capacity tables: a non-mutating one made Embedded Swift (-Osize) copy the whole table,
+// or the whole heap at the call, on each use (a 20 KiB frame per query, 60 KiB in the kernel's
+// accessor; see ArenaTable.insertionIndex). Callers hold the heap in a `var`.
 extension SlabHeap {
     /// Statistics of cache `index` (0 ..< cacheCount).
-    public func cacheStatistics(_ index: Int) -> SlabCacheStatistics {
+    public mutating func cacheStatistics(_ index: Int) -> SlabCacheStatistics {
         let cache = caches[index]
         return SlabCacheStatistics(
             name: cache.name, objectBytes: cache.shape.objectBytes, objectsPerSlab: cache.shape.capacity,
@@ -62,19 +66,21 @@ extension SlabHeap {
     }
 
     public var statistics: SlabStatistics {
-        var held = 0, heldBytes = 0, live = 0, liveBytes = 0
-        for index in 0 ..< cacheCount {
-            held += caches[index].slabCount
-            heldBytes += caches[index].slabCount * caches[index].shape.slabBytes
-            live += caches[index].liveObjects
-            liveBytes += caches[index].liveObjects * caches[index].shape.objectBytes
+        mutating get {
+            var held = 0, heldBytes = 0, live = 0, liveBytes = 0
+            for index in 0 ..< cacheCount {
+                held += caches[index].slabCount
+                heldBytes += caches[index].slabCount * caches[index].shape.slabBytes
+                live += caches[index].liveObjects
+                liveBytes += caches[index].liveObjects * caches[index].shape.objectBytes
+            }
+            return SlabStatistics(
+                slabBytes: slabBytes, largestSlabBytes: 1 << largestSlabShift, slabsHeld: held, slabBytesHeld: heldBytes,
+                liveObjects: live, liveObjectBytes: liveBytes,
+                slabsTaken: counters.slabsTaken, slabsReturned: counters.slabsReturned,
+                servedByLargerClass: counters.servedByLargerClass,
+                failedAllocations: counters.failedAllocations, errorsDetected: counters.errorsDetected)
         }
-        return SlabStatistics(
-            slabBytes: slabBytes, largestSlabBytes: 1 << largestSlabShift, slabsHeld: held, slabBytesHeld: heldBytes,
-            liveObjects: live, liveObjectBytes: liveBytes,
-            slabsTaken: counters.slabsTaken, slabsReturned: counters.slabsReturned,
-            servedByLargerClass: counters.servedByLargerClass,
-            failedAllocations: counters.failedAllocations, errorsDetected: counters.errorsDetected)
     }
 
     /// The generic classes' count (named caches follow them).

@@ -43,6 +43,7 @@ struct HeapSnapshot: Equatable {
     var arenaBytes: [[UInt8]]
 
     init(_ heap: TestHeap) {
+        var heap = heap  // `statistics` is a mutating getter (read in place, BuddyCore+Queries.swift)
         statistics = heap.statistics
         arenaBytes = heap.source.ledger.outstandingArenas.map { arena in
             Array(UnsafeRawBufferPointer(start: UnsafeRawPointer(bitPattern: arena.base), count: arena.byteCount))
@@ -79,6 +80,7 @@ func wholeArenaFreeCounts(arenaShift: Int, arenas: Int) -> [Int] {
 }
 
 func freeCounts(_ heap: TestHeap) -> [Int] {
+    var heap = heap  // as in HeapSnapshot.init
     let statistics = heap.statistics
     return (0 ..< statistics.freeBlocks.orderCount).map { statistics.freeBlocks[BlockOrder($0)] }
 }

@@ -152,7 +152,7 @@ struct BuddySession {
         }
     }
 
-    func check() {
+    mutating func check() {
         fuzzRequire(heap.checkInvariants() == nil, "invariant: \(String(describing: heap.checkInvariants()))")
         let statistics = heap.statistics
         fuzzRequire(statistics.liveAllocations == live.count, "live count \(statistics.liveAllocations) != \(live.count)")
