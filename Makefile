@@ -116,6 +116,7 @@ kernel: $(KERNEL)
 ## Reads the 64-bit .elf of each kernel: the .bin is a 32-bit copy objdump would decode as i386.
 STACK_CHECK_ELFS := $(KERNEL:.bin=.elf) $(TEST_KERNEL:.bin=.elf) $(CHECKS_KERNEL:.bin=.elf)
 stack-check: $(STACK_CHECK_ELFS)
+	$(call ensure_packages,python3:/usr/bin/python3)
 	tools/stack-check.py $^
 
 # ---- Running in QEMU ----------------------------------------------------------------------------

@@ -5,7 +5,7 @@
 #
 # Why: a process's kernel stack is 64 KiB plus a guard page (Kernel/Process/KernelStack.swift), and
 # Embedded Swift gives a function a frame as large as every value it copies: reading a member of a
-# large struct through a non-mutating path copied the whole struct (the kernel heap's 12.8 KiB, 60 KiB
+# large struct through a non-mutating path copied the whole struct (the kernel heap's 19.5 KiB, 60 KiB
 # frames in its statistics getters). One such frame reached from a syscall is a double fault.
 #
 # How: `objdump -d` of each ELF; a function's frame is the largest `sub $N,%rsp` in its body (the

@@ -584,7 +584,10 @@ func parseTextTrace(path: String) -> Trace? {
             live[slot] = bytes ?? -1
             peak = max(peak, liveBytes)
         }
-        guard args.dropFirst().allSatisfy({ $0 <= Int(UInt32.max) }) else { return malformed() }
+        guard args.dropFirst().allSatisfy({ $0 <= Int(UInt32.max) }) else {
+            print("# malloc: trace \(path) line \(lineNumber): sizes, counts and alignments must be below 2^32")
+            return nil
+        }
         switch (letter, args.count) {
         case (UInt8(ascii: "m"), 2): op(.malloc, args[1], 0, args[1])
         case (UInt8(ascii: "f"), 1): op(.free, 0, 0, nil)

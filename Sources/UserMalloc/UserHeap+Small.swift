@@ -42,6 +42,11 @@
 // (glibc-simple 1.32 -> 2.28, larson-1000 1.55 -> 1.81: the lists pin spans); a 4 KiB limit lost
 // larson's gain. It would need flushes of the oldest slots in batches and per-class limits that
 // grow only for classes that miss (tcmalloc's), within a byte budget for the whole heap.
+// Measured in round 17 (not landed): a prefetch (for write) of the next class-list slot as malloc
+// pops one, so that the next malloc's link load and its caller's first store find the line:
+// ratio_vs_best_peer unchanged within the runs' spread (4 quiet runs each: larson-1000 0.53 ->
+// 0.53, alloc-test 0.84 -> 0.85, glibc-thread 0.74 -> 0.73, perl 0.92 -> 0.89, sample 1.35 ->
+// 1.29); the list's next slot is usually not the line a random-free workload waits for.
 
 import MemoryCore
 
