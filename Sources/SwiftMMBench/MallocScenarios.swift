@@ -572,8 +572,9 @@ func parseTextTrace(path: String) -> Trace? {
         lineNumber += 1
         let letter = parseTraceFields(line!, into: &args)
         if letter == 0 || letter == UInt8(ascii: "#") { continue }
-        func malformed() -> Trace? {
-            print("# malloc: trace \(path) line \(lineNumber) malformed: \(String(cString: line!))")
+        /// Refuses the file, saying which line and why.
+        func malformed(_ why: String = "malformed") -> Trace? {
+            print("# malloc: trace \(path) line \(lineNumber) \(why): \(String(cString: line!))")
             return nil
         }
         guard let letter, let slot = args.first, slot < 1 << 24 else { return malformed() }
@@ -585,8 +586,7 @@ func parseTextTrace(path: String) -> Trace? {
             peak = max(peak, liveBytes)
         }
         guard args.dropFirst().allSatisfy({ $0 <= Int(UInt32.max) }) else {
-            print("# malloc: trace \(path) line \(lineNumber): sizes, counts and alignments must be below 2^32")
-            return nil
+            return malformed("refused (sizes, counts and alignments must be below 2^32)")
         }
         switch (letter, args.count) {
         case (UInt8(ascii: "m"), 2): op(.malloc, args[1], 0, args[1])
