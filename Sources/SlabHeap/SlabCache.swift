@@ -56,15 +56,14 @@ public struct SlabCacheID: Hashable, Sendable {
 
 /// A cache's state. Slab addresses are raw UInt64 values (0 = none); SlabMemory reads them.
 ///
-/// The active slab (SLUB's per-cpu slab): its free objects are the cache's own `freeList`, so
+/// The active slab (SLUB's per-cpu slab): its free objects are the cache's own list (the heap's
+/// `activeFreeLists[index]`, kept beside the other caches' heads: SlabHeap.swift), so
 /// allocation pops that list and a free of one of its objects pushes it, neither touching the
 /// slab's header. While a slab is active its header says free head 0 and live == capacity (every
 /// object belongs to the cache); it is on no partial list. Every other slab keeps its free objects
 /// on its own list and its live count in its header.
 @usableFromInline struct SlabCache {
     // The fast paths read and write only the first fields (kept together, ahead of the rest).
-    /// The active slab's free objects, linked through their first word (0: none).
-    @usableFromInline var freeList: UInt64 = 0
     /// The active slab (0: none, always so while poisoning is on).
     @usableFromInline var activeSlab: UInt64 = 0
     @usableFromInline var allocations = 0
@@ -81,6 +80,8 @@ public struct SlabCacheID: Hashable, Sendable {
     @usableFromInline var allHead: UInt64 = 0
     /// The slabs other than the active one with at least one free object.
     @usableFromInline var partialHead: UInt64 = 0
+    /// The partial list's last slab (0 when the list is empty): slabs join there (linkPartial).
+    @usableFromInline var partialTail: UInt64 = 0
     @usableFromInline var slabCount = 0
     /// Slabs other than the active one with no live object (kept, at most `retainedEmptySlabs`,
     /// for the next allocations).

@@ -56,7 +56,7 @@ extension SlabHeap {
             if slab == activeSlab {
                 // The header says "all the cache's"; the cache's list holds its free objects.
                 guard count == shape.capacity, SlabMemory.load(slab, SlabMemory.freeHeadOffset) == 0,
-                    let free = freeListLength(caches[index].freeList, slab: slab, shape)
+                    let free = freeListLength(activeFreeLists[index], slab: slab, shape)
                 else { return .freeListBroken(cache: index, slab: slab) }
                 activeLive = shape.capacity - free
                 activeSeen = true
@@ -71,19 +71,21 @@ extension SlabHeap {
             guard slabs <= caches[index].slabCount else { return .cacheCountMismatch(cache: index) }
             slab = SlabMemory.load(slab, SlabMemory.allNextOffset)
         }
-        if activeSlab == 0 ? caches[index].freeList != 0 : !activeSeen { return .freeListBroken(cache: index, slab: activeSlab) }
+        if activeSlab == 0 ? activeFreeLists[index] != 0 : !activeSeen { return .freeListBroken(cache: index, slab: activeSlab) }
         var onPartial = 0
+        var previous: UInt64 = 0
         slab = caches[index].partialHead
         while slab != 0 {
             guard slab != activeSlab, Int(SlabMemory.load32(slab, SlabMemory.liveCountOffset)) < shape.capacity,
-                onPartial < slabs
+                onPartial < slabs, SlabMemory.load(slab, SlabMemory.partialPrevOffset) == previous
             else {
                 return .partialListMismatch(cache: index)
             }
             onPartial += 1
+            previous = slab
             slab = SlabMemory.load(slab, SlabMemory.partialNextOffset)
         }
-        if onPartial != partial { return .partialListMismatch(cache: index) }
+        if onPartial != partial || previous != caches[index].partialTail { return .partialListMismatch(cache: index) }
         let cache = caches[index]
         if slabs != cache.slabCount || liveOutside != cache.liveOutsideActive || liveOutside + activeLive != cache.liveObjects
             || empty != cache.emptySlabs || empty > retainedEmptySlabs || emptySlab != cache.emptySlab

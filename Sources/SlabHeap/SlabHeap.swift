@@ -11,7 +11,7 @@
 // free pointer inside the free object, as SLUB does).
 //
 // As in SLUB, one slab per cache is active: its free objects are the cache's own list
-// (SlabCache.freeList, SLUB's per-cpu freelist). Allocation pops that list: a load of the object's
+// (SlabHeap.activeFreeLists, SLUB's per-cpu freelist). Allocation pops that list: a load of the object's
 // link, a store of the new head, a store clearing the object's free marker, the counters; no slab
 // header is read. Free masks the pointer down to its slab (pointer & ~(smallest slab - 1)),
 // recognises a slab by its cookie (secret XOR slab address: a slab is never found by trusting a
@@ -19,7 +19,7 @@
 // subtract, one compare, one multiply-compare), then the free marker (word 1 of every free
 // object: secret ^ address ^ constant); an object of the active slab is pushed on the cache's list.
 // Other slabs keep their own free list and live count in the header (slow path, as are a slab
-// becoming partial or empty). When the cache's list runs dry the active slab is full: the first
+// becoming partial or empty). When the cache's list runs dry the active slab is full: the oldest
 // partial slab becomes active, its whole list moving to the cache; else a new slab comes from the
 // buddy heap; when the buddy heap has no room, the next larger class with a free object serves
 // the request (a fuller heap before the first failure). A slab that becomes empty (not the active
@@ -44,7 +44,8 @@
 //              starts of its slab, each carrying the free marker, without a cycle; a slab's
 //              live count == capacity - its list's length; the active slab's header says free head
 //              0 and live == capacity, and the cache's list holds only its objects
-//   partial:   a slab other than the active one is on its cache's partial list iff live < capacity
+//   partial:   a slab other than the active one is on its cache's partial list iff live < capacity;
+//              the list's back links are sound and partialTail is its last slab
 //   counts:    cache allocations - frees == liveOutsideActive + the active slab's live objects,
 //              liveOutsideActive == sum of the other slabs' live counts; empty slabs (other
 //              than the active one) == slabs with live 0 <= retainedEmptySlabs (one per cache),
@@ -111,6 +112,16 @@ public struct SlabHeap<Source: ArenaSource> {
     /// The page-level allocator beneath: slabs and large requests come from it.
     public var buddy: BuddyHeap<Source>
     @usableFromInline var caches = InlineArray<64, SlabCache>(repeating: SlabCache())
+    /// Each cache's list: its active slab's free objects, linked through their first word (0:
+    /// none). One word per cache here at the top level, not a field of the 160-byte SlabCache:
+    /// free pushes onto it at an address computed from the granule map's byte, and the next
+    /// allocation's load of that head waits until the store's address is known, so every step
+    /// from the byte to the address is on the path of an alloc/free pair. A scaled index is one
+    /// step; index * 160 + the field's offset took three (issue 10, round 18, `SwiftMMBench
+    /// buddy-slab`, 16 interleaved runs: pairs 6.8 -> 4.4-5.0 ns, ratio_vs_glibc 1.20 -> 1.76-1.94).
+    /// Reading the cache index from the slab header instead (mask, one load) took the pairs to 6.0
+    /// ns but larson from 1.13 to 1.04x glibc: a header read per free misses there.
+    @usableFromInline var activeFreeLists = InlineArray<64, UInt64>(repeating: 0)
     /// The smallest slab's bytes, and its mask: pointer & slabMask finds the header of every
     /// object of a smallest slab and of the first 2^slabShift bytes of a larger one.
     @usableFromInline let slabBytes: Int
@@ -225,7 +236,7 @@ public struct SlabHeap<Source: ArenaSource> {
     /// Pops the cache's list (the active slab's free objects), else the slow path.
     @inlinable @inline(__always)
     mutating func allocateObject(cache index: Int) -> UnsafeMutableRawPointer? {
-        let object = caches[index].freeList
+        let object = activeFreeLists[index]
         guard object != 0 else { return allocateSlow(cache: index) }
         return popActive(object, cache: index)
     }
@@ -233,7 +244,7 @@ public struct SlabHeap<Source: ArenaSource> {
     /// Hands out `object`, the head of the cache's list (not 0).
     @inlinable @inline(__always)
     mutating func popActive(_ object: UInt64, cache index: Int) -> UnsafeMutableRawPointer {
-        caches[index].freeList = SlabMemory.load(object, 0)
+        activeFreeLists[index] = SlabMemory.load(object, 0)
         SlabMemory.store(object, SlabMemory.markerOffset, 0)  // a live object does not carry the marker
         caches[index].allocations &+= 1
         return SlabMemory.pointer(object)
@@ -248,9 +259,9 @@ public struct SlabHeap<Source: ArenaSource> {
         guard index < genericClassCount else { return nil }
         var larger = index + 1
         while larger < genericClassCount {
-            if caches[larger].freeList != 0 {
+            if activeFreeLists[larger] != 0 {
                 counters.servedByLargerClass += 1
-                return popActive(caches[larger].freeList, cache: larger)
+                return popActive(activeFreeLists[larger], cache: larger)
             }
             if let object = objectFromSlabs(cache: larger) {
                 counters.servedByLargerClass += 1
@@ -262,7 +273,7 @@ public struct SlabHeap<Source: ArenaSource> {
         return nil
     }
 
-    /// An object from the cache's first partial slab (made active), or nil when it has none. With
+    /// An object from the cache's oldest partial slab (made active), or nil when it has none. With
     /// poisoning on, one object straight off that slab's list, its poison verified.
     @inlinable mutating func objectFromSlabs(cache index: Int) -> UnsafeMutableRawPointer? {
         deactivate(cache: index)
@@ -273,12 +284,12 @@ public struct SlabHeap<Source: ArenaSource> {
         let live = Int(SlabMemory.load32(slab, SlabMemory.liveCountOffset))
         if live == 0 { forgetEmpty(slab, cache: index) }
         caches[index].liveOutsideActive -= live
-        caches[index].freeList = SlabMemory.load(slab, SlabMemory.freeHeadOffset)
+        activeFreeLists[index] = SlabMemory.load(slab, SlabMemory.freeHeadOffset)
         SlabMemory.store(slab, SlabMemory.freeHeadOffset, 0)
         SlabMemory.store32(slab, SlabMemory.liveCountOffset, UInt32(caches[index].shape.capacity))
         caches[index].activeSlab = slab
         activeSlabCount += 1
-        return popActive(caches[index].freeList, cache: index)
+        return popActive(activeFreeLists[index], cache: index)
     }
 
     /// Poisoning on: the first object of `slab`'s list, its marker and poison verified (damage is
@@ -309,20 +320,15 @@ public struct SlabHeap<Source: ArenaSource> {
     @inlinable mutating func deactivate(cache index: Int) {
         let slab = caches[index].activeSlab
         guard slab != 0 else { return }
-        var free = 0
-        var object = caches[index].freeList
-        while object != 0 {
-            free += 1
-            object = SlabMemory.load(object, 0)
-        }
-        let live = caches[index].shape.capacity - free
-        SlabMemory.store(slab, SlabMemory.freeHeadOffset, caches[index].freeList)
+        let live = caches[index].activeLive  // the counters' invariant: no walk of the list
+        let free = caches[index].shape.capacity - live
+        SlabMemory.store(slab, SlabMemory.freeHeadOffset, activeFreeLists[index])
         SlabMemory.store32(slab, SlabMemory.liveCountOffset, UInt32(live))
-        caches[index].freeList = 0
+        activeFreeLists[index] = 0
         caches[index].activeSlab = 0
         activeSlabCount -= 1
         caches[index].liveOutsideActive += live
-        if free > 0 { SlabMemory.link(slab, at: SlabMemory.partialNextOffset, head: &caches[index].partialHead) }
+        if free > 0 { linkPartial(slab, cache: index) }
         if live == 0 { slabBecameEmpty(slab, cache: index) }
     }
 
@@ -348,7 +354,7 @@ public struct SlabHeap<Source: ArenaSource> {
             SlabMemory.poisonFreeObjects(from: SlabMemory.load(slab, SlabMemory.freeHeadOffset), objectBytes: shape.objectBytes)
         }
         SlabMemory.link(slab, at: SlabMemory.allNextOffset, head: &caches[index].allHead)
-        SlabMemory.link(slab, at: SlabMemory.partialNextOffset, head: &caches[index].partialHead)
+        linkPartial(slab, cache: index)
         caches[index].slabCount += 1
         caches[index].emptySlabs += 1
         caches[index].emptySlab = slab
@@ -464,8 +470,8 @@ public struct SlabHeap<Source: ArenaSource> {
     /// Pushes a freed object of the active slab (its marker already written) onto the cache's list.
     @inlinable @inline(__always)
     mutating func pushActive(_ address: UInt64, cache index: Int) {
-        SlabMemory.store(address, 0, caches[index].freeList)
-        caches[index].freeList = address
+        SlabMemory.store(address, 0, activeFreeLists[index])
+        activeFreeLists[index] = address
         caches[index].frees &+= 1
     }
 
@@ -485,7 +491,7 @@ public struct SlabHeap<Source: ArenaSource> {
     /// Walks at most one slab's capacity of links.
     @usableFromInline mutating func isOnFreeList(_ address: UInt64, slab: UInt64, cache index: Int) -> Bool {
         var link =
-            slab == caches[index].activeSlab ? caches[index].freeList : SlabMemory.load(slab, SlabMemory.freeHeadOffset)
+            slab == caches[index].activeSlab ? activeFreeLists[index] : SlabMemory.load(slab, SlabMemory.freeHeadOffset)
         var steps = 0
         while link != 0 && steps <= caches[index].shape.capacity {
             if link == address { return true }
@@ -498,14 +504,19 @@ public struct SlabHeap<Source: ArenaSource> {
     /// Frees a live object of `slab`, not the active slab: onto the slab's own list (poisoned
     /// when poisoning is on), which joins the partial list when it was full; an empty slab is
     /// kept or released.
-    @inlinable @inline(never)
+    /// Inline: in a random-free workload about 40 % of frees come here (larson: 162 000 of
+    /// 400 000), and the call with its saved registers cost larson 1.23 -> 1.29x glibc (round 18).
+    /// Measured, not kept: the user heap's branch-free push (both heads read, the chosen one
+    /// written, UserHeap+Small.swift pushFreeSlot) took larson 1.29 -> 1.21 and the pairs
+    /// 1.4-1.8 -> 1.31: here the active slab's header would be read and written on every free.
+    @inlinable @inline(__always)
     mutating func freeToSlab(_ address: UInt64, slab: UInt64, cache index: Int) {
         let head = SlabMemory.load(slab, SlabMemory.freeHeadOffset)
         SlabMemory.store(address, 0, head)
         SlabMemory.store(address, SlabMemory.markerOffset, SlabMemory.marker(address, secret: secret))
         if poisonObjects { SlabMemory.poison(object: address, objectBytes: caches[index].shape.objectBytes) }
         SlabMemory.store(slab, SlabMemory.freeHeadOffset, address)
-        if head == 0 { SlabMemory.link(slab, at: SlabMemory.partialNextOffset, head: &caches[index].partialHead) }
+        if head == 0 { linkPartial(slab, cache: index) }
         let live = SlabMemory.load32(slab, SlabMemory.liveCountOffset) &- 1
         SlabMemory.store32(slab, SlabMemory.liveCountOffset, live)
         caches[index].liveOutsideActive -= 1
@@ -583,7 +594,7 @@ public struct SlabHeap<Source: ArenaSource> {
     /// Unlinks an empty slab (not the active one) and gives it back to the buddy heap.
     @usableFromInline mutating func releaseSlab(_ slab: UInt64, cache index: Int) {
         SlabMemory.unlink(slab, at: SlabMemory.allNextOffset, head: &caches[index].allHead)
-        SlabMemory.unlink(slab, at: SlabMemory.partialNextOffset, head: &caches[index].partialHead)
+        unlinkPartial(slab, cache: index)
         caches[index].slabCount -= 1
         if caches[index].emptySlab == slab {
             caches[index].emptySlab = 0
@@ -614,8 +625,25 @@ public struct SlabHeap<Source: ArenaSource> {
         buddy.trim()
     }
 
+    /// The partial list is first in, first out: a slab joins at the tail, and the next active
+    /// slab is its head, the slab partial the longest (so, in a random-free workload, the one with
+    /// the most free objects). A last-in-first-out list handed over the slab that had just got
+    /// its first free object back, and the cache switched slabs again after one allocation
+    /// (round 18, larson: 33 600 -> 12 700 switches per 400 000 steps, 16.0 -> 14.3 ns, 1.12 ->
+    /// 1.22x glibc; the user heap's partial spans learned the same in round 16).
+    @inlinable @inline(__always)
+    mutating func linkPartial(_ slab: UInt64, cache index: Int) {
+        var head = caches[index].partialHead, tail = caches[index].partialTail
+        SlabMemory.linkLast(slab, at: SlabMemory.partialNextOffset, head: &head, tail: &tail)
+        caches[index].partialHead = head
+        caches[index].partialTail = tail
+    }
+
     @inlinable @inline(__always)
     mutating func unlinkPartial(_ slab: UInt64, cache index: Int) {
-        SlabMemory.unlink(slab, at: SlabMemory.partialNextOffset, head: &caches[index].partialHead)
+        var head = caches[index].partialHead, tail = caches[index].partialTail
+        SlabMemory.unlink(slab, at: SlabMemory.partialNextOffset, head: &head, tail: &tail)
+        caches[index].partialHead = head
+        caches[index].partialTail = tail
     }
 }

@@ -135,9 +135,23 @@ import BuddyHeap
     }
 
     @inlinable static func unlink(_ slab: UInt64, at offset: Int, head: inout UInt64) {
+        var tail: UInt64 = 0
+        unlink(slab, at: offset, head: &head, tail: &tail)
+    }
+
+    /// Links `slab` last on a list that keeps its tail too.
+    @inlinable static func linkLast(_ slab: UInt64, at offset: Int, head: inout UInt64, tail: inout UInt64) {
+        SlabMemory.store(slab, offset, 0)
+        SlabMemory.store(slab, offset + 8, tail)
+        if tail != 0 { SlabMemory.store(tail, offset, slab) } else { head = slab }
+        tail = slab
+    }
+
+    /// Unlinks `slab` from a list that keeps its tail (`tail` follows when `slab` was last).
+    @inlinable static func unlink(_ slab: UInt64, at offset: Int, head: inout UInt64, tail: inout UInt64) {
         let next = SlabMemory.load(slab, offset), prev = SlabMemory.load(slab, offset + 8)
         if prev != 0 { SlabMemory.store(prev, offset, next) } else { head = next }
-        if next != 0 { SlabMemory.store(next, offset + 8, prev) }
+        if next != 0 { SlabMemory.store(next, offset + 8, prev) } else { tail = prev }
         SlabMemory.store(slab, offset, 0)
         SlabMemory.store(slab, offset + 8, 0)
     }

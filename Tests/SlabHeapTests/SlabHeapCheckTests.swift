@@ -45,6 +45,34 @@ struct SlabHeapCheckTests {
         #expect(heap.checkInvariants() == nil && heap.statistics.slabsHeld == 0)
     }
 
+    @Test func theOldestPartialSlabBecomesActiveNext() throws {
+        var heap = try makeSmallSlabHeap()
+        let index = Int(heap.classOfGranule[SlabSizeClasses.granule(of: 64)])
+        let perSlab = heap.cacheStatistics(index).objectsPerSlab
+        var objects: [UnsafeMutableRawPointer] = []
+        for _ in 0 ..< 3 * perSlab { objects.append(try take(&heap, 64)) }
+        let shape = heap.caches[index].shape
+        let slabs = (0 ..< 3).map { shape.slab(holding: UInt64(UInt(bitPattern: objects[$0 * perSlab]))) }
+        #expect(heap.caches[index].activeSlab == slabs[2])
+        // Slab 0 becomes partial first (two frees), then slab 1 (one free).
+        try heap.free(objects[0])
+        try heap.free(objects[1])
+        try heap.free(objects[perSlab])
+        #expect(heap.caches[index].partialHead == slabs[0] && heap.caches[index].partialTail == slabs[1])
+        #expect(heap.checkInvariants() == nil)
+        // The active slab is full: the next object comes from slab 0, the partial one the longest.
+        let next = try take(&heap, 64)
+        #expect(shape.slab(holding: UInt64(UInt(bitPattern: next))) == slabs[0])
+        #expect(heap.caches[index].activeSlab == slabs[0])
+        #expect(heap.caches[index].partialHead == slabs[1] && heap.caches[index].partialTail == slabs[1])
+        #expect(heap.checkInvariants() == nil)
+        // A wrong tail is a broken invariant.
+        heap.caches[index].partialTail = 0
+        #expect(heap.checkInvariants() == .partialListMismatch(cache: index))
+        heap.caches[index].partialTail = slabs[1]
+        #expect(heap.checkInvariants() == nil)
+    }
+
     @Test func poisoningCatchesWritesAfterFree() throws {
         var heap = try makeSmallSlabHeap()
         let warm = try take(&heap, 64)  // an active slab before the switch
