@@ -53,6 +53,13 @@
 // (ratio_vs_best_peer 0.52 -> 0.53, 3 runs each; the other scenarios within 0.03, fast-path pairs
 // 0.05 slower for the table's address arithmetic). The header misses hit L2 and overlap; what
 // separates us from tcmalloc there is instructions (free 56 Ir against the peers' 35).
+// Measured in round 18 (not landed): the class-list heads in their own array of words (the
+// slab heap's activeFreeLists, which took its pairs 6.8 -> 4.4-5.0 ns: free's push address is
+// then one scaled index from the class byte, not index * 32 + offset), so that the next malloc's
+// load of the head waits less for that store's address: a tie here (8 quiet runs each,
+// ratio_vs_best_peer: fast-path pairs 1.00-1.13 both ways, larson-1000 0.50 -> 0.51). This
+// free already picks the head with a conditional move after one header load; the slab's chain
+// had three more steps.
 
 import MemoryCore
 
