@@ -6,6 +6,14 @@ public struct SlabCacheID: Hashable, Sendable {
     public let index: Int
 }
 
+/// The first and last slab of a doubly linked list of slab headers (0: the list is empty).
+@usableFromInline struct SlabListEnds {
+    @usableFromInline var head: UInt64 = 0
+    @usableFromInline var tail: UInt64 = 0
+
+    @usableFromInline init() {}
+}
+
 /// The shape of a cache's slabs, fixed when the cache is made.
 @usableFromInline struct SlabShape {
     /// Offset of the first object in a slab: the header, rounded up to the objects' alignment.
@@ -79,9 +87,8 @@ public struct SlabCacheID: Hashable, Sendable {
     /// Every slab of the cache, doubly linked through the headers.
     @usableFromInline var allHead: UInt64 = 0
     /// The slabs other than the active one with at least one free object.
-    @usableFromInline var partialHead: UInt64 = 0
-    /// The partial list's last slab (0 when the list is empty): slabs join there (linkPartial).
-    @usableFromInline var partialTail: UInt64 = 0
+    /// (Both ends: slabs join at the tail, the next active slab is the head; linkPartial.)
+    @usableFromInline var partial = SlabListEnds()
     @usableFromInline var slabCount = 0
     /// Slabs other than the active one with no live object (kept, at most `retainedEmptySlabs`,
     /// for the next allocations).

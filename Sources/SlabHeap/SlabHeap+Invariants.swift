@@ -74,7 +74,7 @@ extension SlabHeap {
         if activeSlab == 0 ? activeFreeLists[index] != 0 : !activeSeen { return .freeListBroken(cache: index, slab: activeSlab) }
         var onPartial = 0
         var previous: UInt64 = 0
-        slab = caches[index].partialHead
+        slab = caches[index].partial.head
         while slab != 0 {
             guard slab != activeSlab, Int(SlabMemory.load32(slab, SlabMemory.liveCountOffset)) < shape.capacity,
                 onPartial < slabs, SlabMemory.load(slab, SlabMemory.partialPrevOffset) == previous
@@ -85,7 +85,7 @@ extension SlabHeap {
             previous = slab
             slab = SlabMemory.load(slab, SlabMemory.partialNextOffset)
         }
-        if onPartial != partial || previous != caches[index].partialTail { return .partialListMismatch(cache: index) }
+        if onPartial != partial || previous != caches[index].partial.tail { return .partialListMismatch(cache: index) }
         let cache = caches[index]
         if slabs != cache.slabCount || liveOutside != cache.liveOutsideActive || liveOutside + activeLive != cache.liveObjects
             || empty != cache.emptySlabs || empty > retainedEmptySlabs || emptySlab != cache.emptySlab

@@ -45,7 +45,7 @@
 //              live count == capacity - its list's length; the active slab's header says free head
 //              0 and live == capacity, and the cache's list holds only its objects
 //   partial:   a slab other than the active one is on its cache's partial list iff live < capacity;
-//              the list's back links are sound and partialTail is its last slab
+//              the list's back links are sound and its recorded tail is its last slab
 //   counts:    cache allocations - frees == liveOutsideActive + the active slab's live objects,
 //              liveOutsideActive == sum of the other slabs' live counts; empty slabs (other
 //              than the active one) == slabs with live 0 <= retainedEmptySlabs (one per cache),
@@ -277,7 +277,7 @@ public struct SlabHeap<Source: ArenaSource> {
     /// poisoning on, one object straight off that slab's list, its poison verified.
     @inlinable mutating func objectFromSlabs(cache index: Int) -> UnsafeMutableRawPointer? {
         deactivate(cache: index)
-        let slab = caches[index].partialHead
+        let slab = caches[index].partial.head
         guard slab != 0 else { return nil }
         if poisonObjects { return popVerified(slab: slab, cache: index) }
         unlinkPartial(slab, cache: index)
@@ -633,17 +633,11 @@ public struct SlabHeap<Source: ArenaSource> {
     /// 1.22x glibc; the user heap's partial spans learned the same in round 16).
     @inlinable @inline(__always)
     mutating func linkPartial(_ slab: UInt64, cache index: Int) {
-        var head = caches[index].partialHead, tail = caches[index].partialTail
-        SlabMemory.linkLast(slab, at: SlabMemory.partialNextOffset, head: &head, tail: &tail)
-        caches[index].partialHead = head
-        caches[index].partialTail = tail
+        SlabMemory.linkLast(slab, at: SlabMemory.partialNextOffset, list: &caches[index].partial)
     }
 
     @inlinable @inline(__always)
     mutating func unlinkPartial(_ slab: UInt64, cache index: Int) {
-        var head = caches[index].partialHead, tail = caches[index].partialTail
-        SlabMemory.unlink(slab, at: SlabMemory.partialNextOffset, head: &head, tail: &tail)
-        caches[index].partialHead = head
-        caches[index].partialTail = tail
+        SlabMemory.unlink(slab, at: SlabMemory.partialNextOffset, list: &caches[index].partial)
     }
 }

@@ -135,23 +135,25 @@ import BuddyHeap
     }
 
     @inlinable static func unlink(_ slab: UInt64, at offset: Int, head: inout UInt64) {
-        var tail: UInt64 = 0
-        unlink(slab, at: offset, head: &head, tail: &tail)
+        var list = SlabListEnds()
+        list.head = head
+        unlink(slab, at: offset, list: &list)
+        head = list.head
     }
 
-    /// Links `slab` last on a list that keeps its tail too.
-    @inlinable static func linkLast(_ slab: UInt64, at offset: Int, head: inout UInt64, tail: inout UInt64) {
+    /// Links `slab` last on a list that keeps both ends.
+    @inlinable static func linkLast(_ slab: UInt64, at offset: Int, list: inout SlabListEnds) {
         SlabMemory.store(slab, offset, 0)
-        SlabMemory.store(slab, offset + 8, tail)
-        if tail != 0 { SlabMemory.store(tail, offset, slab) } else { head = slab }
-        tail = slab
+        SlabMemory.store(slab, offset + 8, list.tail)
+        if list.tail != 0 { SlabMemory.store(list.tail, offset, slab) } else { list.head = slab }
+        list.tail = slab
     }
 
-    /// Unlinks `slab` from a list that keeps its tail (`tail` follows when `slab` was last).
-    @inlinable static func unlink(_ slab: UInt64, at offset: Int, head: inout UInt64, tail: inout UInt64) {
+    /// Unlinks `slab` from a list that keeps both ends (its tail follows when `slab` was last).
+    @inlinable static func unlink(_ slab: UInt64, at offset: Int, list: inout SlabListEnds) {
         let next = SlabMemory.load(slab, offset), prev = SlabMemory.load(slab, offset + 8)
-        if prev != 0 { SlabMemory.store(prev, offset, next) } else { head = next }
-        if next != 0 { SlabMemory.store(next, offset + 8, prev) } else { tail = prev }
+        if prev != 0 { SlabMemory.store(prev, offset, next) } else { list.head = next }
+        if next != 0 { SlabMemory.store(next, offset + 8, prev) } else { list.tail = prev }
         SlabMemory.store(slab, offset, 0)
         SlabMemory.store(slab, offset + 8, 0)
     }

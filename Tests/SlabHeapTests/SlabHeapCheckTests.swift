@@ -58,18 +58,18 @@ struct SlabHeapCheckTests {
         try heap.free(objects[0])
         try heap.free(objects[1])
         try heap.free(objects[perSlab])
-        #expect(heap.caches[index].partialHead == slabs[0] && heap.caches[index].partialTail == slabs[1])
+        #expect(heap.caches[index].partial.head == slabs[0] && heap.caches[index].partial.tail == slabs[1])
         #expect(heap.checkInvariants() == nil)
         // The active slab is full: the next object comes from slab 0, the partial one the longest.
         let next = try take(&heap, 64)
         #expect(shape.slab(holding: UInt64(UInt(bitPattern: next))) == slabs[0])
         #expect(heap.caches[index].activeSlab == slabs[0])
-        #expect(heap.caches[index].partialHead == slabs[1] && heap.caches[index].partialTail == slabs[1])
+        #expect(heap.caches[index].partial.head == slabs[1] && heap.caches[index].partial.tail == slabs[1])
         #expect(heap.checkInvariants() == nil)
         // A wrong tail is a broken invariant.
-        heap.caches[index].partialTail = 0
+        heap.caches[index].partial.tail = 0
         #expect(heap.checkInvariants() == .partialListMismatch(cache: index))
-        heap.caches[index].partialTail = slabs[1]
+        heap.caches[index].partial.tail = slabs[1]
         #expect(heap.checkInvariants() == nil)
     }
 
