@@ -118,7 +118,10 @@ public struct SlabHeap<Source: ArenaSource> {
     /// allocation's load of that head waits until the store's address is known, so every step
     /// from the byte to the address is on the path of an alloc/free pair. A scaled index is one
     /// step; index * 160 + the field's offset took three (issue 10, round 18, `SwiftMMBench
-    /// buddy-slab`, 16 interleaved runs: pairs 6.8 -> 4.4-5.0 ns, ratio_vs_glibc 1.20 -> 1.76-1.94).
+    /// buddy-slab`, quiet sets of 8-16 interleaved runs: pairs 6.7-6.9 -> 3.8-6.3 ns, whose
+    /// rounds sit on two levels near 4.4 and 6.1 ns in shares that move from set to set;
+    /// ratio_vs_glibc medians 1.21-1.23 -> 1.35-1.98; of 420 run medians, 84 runs x 5 sizes,
+    /// one fell to 0.71 and the rest were >= 1.21).
     /// Reading the cache index from the slab header instead (mask, one load) took the pairs to 6.0
     /// ns but larson from 1.13 to 1.04x glibc: a header read per free misses there.
     @usableFromInline var activeFreeLists = InlineArray<64, UInt64>(repeating: 0)
