@@ -11,9 +11,9 @@
 // free pointer inside the free object, as SLUB does).
 //
 // As in SLUB, one slab per cache is active: its free objects are the cache's own list
-// (SlabHeap.activeFreeLists, SLUB's per-cpu freelist). Allocation pops that list: a load of the object's
-// link, a store of the new head, a store clearing the object's free marker, the counters; no slab
-// header is read. Free masks the pointer down to its slab (pointer & ~(smallest slab - 1)),
+// (SlabHeap.activeFreeLists, SLUB's per-cpu freelist). Allocation pops that list: a load of the
+// object's link, a store of the new head, a store clearing the object's free marker, the counters;
+// no slab header is read. Free masks the pointer down to its slab (pointer & ~(smallest slab - 1)),
 // recognises a slab by its cookie (secret XOR slab address: a slab is never found by trusting a
 // caller's bytes alone), checks the slot (inside the object area and at a slot start: one
 // subtract, one compare, one multiply-compare), then the free marker (word 1 of every free
