@@ -163,14 +163,17 @@ func swiftmmBenchPosixMemalign(
     return 0
 }
 
-/// The C contenders that load on this machine, glibc first.
+/// The C contenders that load on this machine, glibc first. SWIFTMM_MALLOC_PEERS (names joined
+/// by commas, e.g. "mimalloc") keeps only those peers besides glibc, which every ratio needs: a
+/// profile (callgrind, perf) then sees one peer's malloc and free, not three mixed under one name.
 func loadCAllocators() -> [CAllocator] {
     let candidates = [
         ("glibc", "libc.so.6"), ("jemalloc", "libjemalloc.so.2"),
         ("mimalloc", "libmimalloc.so.2"), ("tcmalloc", "libtcmalloc_minimal.so.4"),
     ]
+    let chosen = getenv("SWIFTMM_MALLOC_PEERS").map { Set(String(cString: $0).split(separator: ",").map(String.init)) }
     var loaded: [CAllocator] = []
-    for (name, library) in candidates {
+    for (name, library) in candidates where name == "glibc" || chosen?.contains(name) ?? true {
         if let allocator = CAllocator(name: name, library: library) {
             loaded.append(allocator)
         } else {

@@ -60,6 +60,24 @@
 // ratio_vs_best_peer: fast-path pairs 1.00-1.13 both ways, larson-1000 0.50 -> 0.51). This
 // free already picks the head with a conditional move after one header load; the slab's chain
 // had three more steps.
+// Measured in round 19 (what the checks cost; throwaway variants, 3-4 runs each with mimalloc
+// and tcmalloc, ratio_vs_best_peer medians): callgrind split per contender (README: Benchmarks)
+// puts trace-python-ast at 53 Ir per free and 38 per malloc here against mimalloc's 27 and 24,
+// with fewer D1 misses than mimalloc's; the gap is instructions. Without free's slot and marker
+// checks, malloc's marker and link checks and the live-byte counters, the traces pass mimalloc:
+// gcc 0.94 -> 1.15, perl 0.94 -> 1.09, python-ast 0.92 -> 1.08, swiftc 0.96 -> 1.12, espresso
+// 0.87 -> 1.04, sh6bench 0.89 -> 1.00; larson-1000 (0.52 -> 0.67) and glibc-thread (0.73 -> 0.92)
+// still trail tcmalloc. Each part alone is worth 0.02-0.11: the slot check (canary, carved,
+// slot boundary) perl +0.10, sh6bench +0.11; the link check larson-1000 +0.07-0.09,
+// larson-5000 +0.06-0.08 (its `next == 0` branch mispredicts at the end of short lists); the
+// counters +0.03-0.05 on most; the markers +0.03-0.06 but fast-path pairs -0.12. Two link
+// checks without that branch were measured and not landed: the fast-path pairs (5.2 ns, at
+// tcmalloc's level) skip the check when next is 0, and every instruction added to the pop
+// slowed them. The zero case by a conditional move (larson-1000 0.52 -> 0.56, larson-5000 0.62 -> 0.65, pairs 1.00 ->
+// 0.93-0.95, 5.2 -> 5.75 ns) and the head checked as it is popped rather than each link as it
+// becomes the head (no zero case: larson-1000 0.58, larson-5000 0.68, espresso 0.91, sample
+// 1.38, but pairs 0.91-0.97; a damaged link would also be reported one malloc later, at the
+// bad address instead of the slot that held it).
 
 import MemoryCore
 
