@@ -421,13 +421,16 @@ extension UserHeap {
     }
 
     /// How many slots of `span` sit on its class's list (0 unless it is the current span);
-    /// stops at the first link outside the span.
+    /// stops at the first link that is not a carved slot of the span (the head included: a
+    /// damaged link becomes the head unchecked, UserHeap+Small.swift, popClassSlot).
     func classListLength(of span: SpanRef) -> Int {
         let state = classes[Int(span.header.classIndex)]
         guard state.current == span.address else { return 0 }
         var count = 0
         var link = state.freeHead
-        while link != 0 && link & ~UInt(SpanRef.alignment - 1) == span.address && count < Int(span.header.usedCount) {
+        while link != 0 && Self.isCarvedLink(link, ofSpanAt: span.address, carvedUnits: state.listCarvedUnits)
+            && count < Int(span.header.usedCount)
+        {
             count += 1
             link = loadLink(at: link)
         }

@@ -70,14 +70,16 @@
 // still trail tcmalloc. Each part alone is worth 0.02-0.11: the slot check (canary, carved,
 // slot boundary) perl +0.10, sh6bench +0.11; the link check larson-1000 +0.07-0.09,
 // larson-5000 +0.06-0.08 (its `next == 0` branch mispredicts at the end of short lists); the
-// counters +0.03-0.05 on most; the markers +0.03-0.06 but fast-path pairs -0.12. Two link
-// checks without that branch were measured and not landed: the fast-path pairs (5.2 ns, at
-// tcmalloc's level) skip the check when next is 0, and every instruction added to the pop
-// slowed them. The zero case by a conditional move (larson-1000 0.52 -> 0.56, larson-5000 0.62 -> 0.65, pairs 1.00 ->
-// 0.93-0.95, 5.2 -> 5.75 ns) and the head checked as it is popped rather than each link as it
-// becomes the head (no zero case: larson-1000 0.58, larson-5000 0.68, espresso 0.91, sample
-// 1.38, but pairs 0.91-0.97; a damaged link would also be reported one malloc later, at the
-// bad address instead of the slot that held it).
+// counters +0.03-0.05 on most; the markers +0.03-0.06 but fast-path pairs -0.12.
+// Two link checks without that branch: the zero case by a conditional move (larson-1000 0.52 ->
+// 0.56, larson-5000 0.62 -> 0.65, pairs 1.00 -> 0.93-0.95; not landed), and the head checked as
+// it is popped instead of each link as it is read (landed: popClassSlot). The pairs pay for the
+// second: they skipped the check (next is always 0 there) and now check the head, 5.3 -> 5.5 ns
+// (tcmalloc 5.2). 6 runs each, all peers: larson-1000 0.52 -> 0.59, larson-5000 0.62 -> 0.68,
+// glibc-thread 0.74 -> 0.78, espresso 0.87 -> 0.91, alloc-test 0.82 -> 0.85, gcc 0.92 -> 0.96,
+// perl 0.93 -> 0.96, swiftc 0.97 -> 1.00, git-log 0.73 -> 0.76, sample 1.31 -> 1.34, python-ast
+// 0.93 -> 0.94, glibc-simple 0.84 -> 0.84, sh6bench 0.93 -> 0.91 (a tie); pairs 0.99-1.00 ->
+// 0.95-0.96 of tcmalloc (10 runs each).
 
 import MemoryCore
 
@@ -109,20 +111,24 @@ extension UserHeap {
         return carve(from: SpanRef(base: userPointer(current)), classIndex: index) ?? none
     }
 
-    /// Pops `head`, the first slot of class `index`'s list, when its link and its free marker
-    /// are sound; 0 (nothing changed) otherwise. Reads the slot and the class state only.
+    /// Pops `head` (not 0), the first slot of class `index`'s list, when it is a sound free
+    /// slot; 0 (nothing changed) otherwise. Reads the slot and the class state only.
     ///
-    /// Link validation: the next link is 0 or a 16-aligned slot start carved in the current span
-    /// when the list was gathered (so the next pop may read its two words), and the head still
-    /// carries its keyed free marker (a use-after-free write usually breaks one of them): one
-    /// compare (isCarvedLink). Carved means below the bump offset, which also keeps the link
-    /// inside a short span's mapped bytes.
+    /// Link validation: the head is checked before any of its bytes is read: a 16-aligned slot
+    /// start carved in the current span when the list was gathered (isCarvedLink: one compare;
+    /// carved means below the bump offset, which also keeps it inside a short span's mapped
+    /// bytes), and still carrying its keyed free marker. Each link read from a slot becomes the
+    /// head unchecked and is checked by the malloc that would pop it, so a link damaged by a
+    /// use-after-free write is reported there, by the address it holds, and never followed.
+    /// Checked here rather than as it is read, the list's end (a link of 0) needs no test: the
+    /// caller's empty-list test has it (round 19: checking the read link cost a mispredicted
+    /// `next == 0` branch at the end of every short list; figures in the file comment).
     @inline(__always)
     @inlinable mutating func popClassSlot(_ head: UInt, classIndex index: Int) -> UInt {
-        let next = loadLink(at: head)
-        guard carriesFreeMarker(head) else { return 0 }
-        guard next == 0 || Self.isCarvedLink(next, ofSpanAt: classes[index].current, carvedUnits: classes[index].listCarvedUnits)
+        guard Self.isCarvedLink(head, ofSpanAt: classes[index].current, carvedUnits: classes[index].listCarvedUnits),
+            carriesFreeMarker(head)
         else { return 0 }
+        let next = loadLink(at: head)
         storeMarker(0, at: head)  // a live block does not carry the marker
         classes[index].freeHead = next
         counters.noteLive(classes[index].slotSize)
@@ -588,6 +594,8 @@ extension UserHeap {
         let head = classes[index].freeHead
         guard head != 0 else { return }
         let span = SpanRef(base: userPointer(classes[index].current))
+        // The head is checked by the pop that would take it (popClassSlot), so here as well.
+        guard Self.isCarvedLink(head, ofSpanAt: span.address, carvedUnits: classes[index].listCarvedUnits) else { return }
         var tail = head
         var count: UInt32 = 1
         while true {

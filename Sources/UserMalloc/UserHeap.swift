@@ -31,12 +31,14 @@ import MemoryCore
 /// own list), so it settles nothing when it stops being current: it does so only with an empty
 /// class list (trim, the one other place a current span leaves, settles first).
 @usableFromInline struct SizeClassState {
-    /// First slot of the class list (0: empty); every one is a free slot of `current`.
+    /// First slot of the class list (0: empty); every one is a free slot of `current` (a link
+    /// damaged by a use-after-free write reaches the head unchecked: popClassSlot checks the head
+    /// before it reads it).
     @usableFromInline var freeHead: UInt = 0
     @usableFromInline var current: UInt = 0
     /// (current's bumpOffset - SpanRef.dataOffset) / 16, kept by carve, gather and a span's
     /// becoming current: every link on the class list lies below, which is what popClassSlot
-    /// validates a link against.
+    /// checks the head against.
     @usableFromInline var listCarvedUnits: UInt = 0
     /// The class's slot size (noteLive's argument on the fast path).
     @usableFromInline var slotSize: Int = 0
@@ -134,16 +136,24 @@ public struct UserHeap<Source: PageSource> {
     /// The fast path (a slot popped or carved from the class's current span) is inline and needs no
     /// callee-saved register: everything else is one call in tail position to a static function
     /// that takes the heap as an argument (a `mutating` callee would need `self` in r13, which
-    /// every caller then saves and restores on the fast path too).
+    /// every caller then saves and restores on the fast path too). There is one such call site,
+    /// not one per tier: with two, the stack adjustment a call needs was made on entry, on the
+    /// fast path too (a push and a pop per malloc; with one, the compiler sinks it to the call).
     @inline(__always)
     @inlinable public mutating func allocate(byteCount: Int) -> UnsafeMutableRawPointer? {
         if _fastPath(UInt(bitPattern: byteCount) <= UInt(SizeClass.largestByteCount)) {
-            let index = classIndex(forByteCount: byteCount)
-            let address = takeSlotFast(classIndex: index).address
+            let address = takeSlotFast(classIndex: classIndex(forByteCount: byteCount)).address
             if _fastPath(address != 0) { return userPointer(address) }
-            return Self.allocateSmallOffFastPath(&self, classIndex: index)
         }
-        return Self.allocateBeyondSmall(&self, byteCount: byteCount)
+        return Self.allocateOffFastPath(&self, byteCount: byteCount)
+    }
+
+    /// malloc off the fast path (see allocate): a small class without a slot at hand, or beyond.
+    @inlinable @inline(never) static func allocateOffFastPath(_ heap: inout Self, byteCount: Int) -> UnsafeMutableRawPointer? {
+        if UInt(bitPattern: byteCount) <= UInt(SizeClass.largestByteCount) {
+            return allocateSmallOffFastPath(&heap, classIndex: heap.classIndex(forByteCount: byteCount))
+        }
+        return allocateBeyondSmall(&heap, byteCount: byteCount)
     }
 
     /// malloc of a small class whose class list and current span had no slot at hand (or a

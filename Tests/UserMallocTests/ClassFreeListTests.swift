@@ -137,13 +137,20 @@ import TestSupport
         let d = try unwrap(heap.allocate(byteCount: 48))
         heap.free(a)
         heap.free(b)  // class list: b -> a
-        b.storeBytes(of: UInt(bitPattern: d) + 8, as: UInt.self)  // a use-after-free write
+        let bad = UInt(bitPattern: d) + 8
+        b.storeBytes(of: bad, as: UInt.self)  // a use-after-free write
+        // b itself is a sound free slot: it is handed out, and its link becomes the head
+        // unchecked; the malloc that would pop that head checks it, reports it, and follows
+        // nothing.
+        #expect(heap.allocate(byteCount: 48) == b && log.errors.isEmpty)
         #expect(heap.allocate(byteCount: 48) == nil)
-        #expect(log.errors == [.corruptedFreeList(at(b))])
+        #expect(log.errors == [.corruptedFreeList(VirtualAddress(UInt64(bad)))])
+        #expect(heap.checkInvariants() != nil)
     }
 
     /// A span change gathers the partial span's own list and pops its head at once
-    /// (allocateFromSpans): a damaged link there is reported, not followed.
+    /// (allocateFromSpans): a damaged link there is reported by the malloc that would pop it,
+    /// not followed.
     @Test func damagedListOfAPartialSpanIsCaughtWhenItBecomesCurrent() throws {
         var t = try twoSpans()
         let damaged = t.first[20]
@@ -151,8 +158,10 @@ import TestSupport
         damaged.storeBytes(of: UInt(bitPattern: t.kept) + 8, as: UInt.self)  // a use-after-free write
         var served = 0
         while served < 200, t.heap.allocate(byteCount: 48) != nil { served += 1 }
-        #expect(served == (4096 - SpanRef.dataOffset) / 48 - 1, "the class list's slot, then the second span carved out")
-        #expect(t.log.errors == [.corruptedFreeList(at(damaged))])
+        #expect(
+            served == (4096 - SpanRef.dataOffset) / 48,
+            "the class list's slot, the second span carved out, then the damaged slot")
+        #expect(t.log.errors == [.corruptedFreeList(VirtualAddress(UInt64(UInt(bitPattern: t.kept) + 8)))])
     }
 
     @Test func checkerCatchesALostClassList() throws {

@@ -224,14 +224,17 @@ import TestSupport
         b.storeBytes(of: 0xDEAD_0000, as: UInt.self)  // use-after-free write: link leaves the span
         #expect(heap.checkInvariants() != nil)
         log.errors.removeAll()
-        #expect(heap.allocate(byteCount: 64) == nil)
-        #expect(log.errors == [.corruptedFreeList(at(b))])
+        #expect(heap.allocate(byteCount: 64) == b)  // b is sound; its link becomes the head
+        #expect(heap.allocate(byteCount: 64) == nil)  // ... checked before it is followed
+        #expect(log.errors == [.corruptedFreeList(VirtualAddress(0xDEAD_0000))])
         // A link to a live slot is caught too.
         let live = try unwrap(heap.allocate(byteCount: 16))  // another class, another span
+        heap.free(b)  // the class list again: b -> 0xDEAD0000
         b.storeBytes(of: saved, as: UInt.self)
+        #expect(heap.checkInvariants() == nil)
         let c = try unwrap(heap.allocate(byteCount: 64))  // pops b
         #expect(c == b)
-        heap.free(c)  // the span's own list: b (a waits on the class list, gathered above)
+        heap.free(c)  // the class list: b -> a
         let link = b.load(as: UInt.self)
         b.storeBytes(of: UInt(bitPattern: c) + 64 * 5, as: UInt.self)  // beyond bump, not a free slot
         #expect(heap.checkInvariants() != nil)
@@ -240,8 +243,8 @@ import TestSupport
         heap.free(live)
     }
 
-    /// malloc's link check is one compare (UserHeap+Small.swift, popFreeSlot): every way a link
-    /// can be wrong is refused by it, reported, and changes nothing.
+    /// malloc's link check is one compare (UserHeap+Small.swift, popClassSlot): every way a link
+    /// can be wrong is refused by the malloc that would pop it, reported, and changes nothing.
     @Test func everyKindOfBadFreeListLinkIsRefusedByMalloc() throws {
         var (heap, _, log) = makeHeap()
         let a = try unwrap(heap.allocate(byteCount: 64))
@@ -259,10 +262,12 @@ import TestSupport
         for link in badLinks {
             b.storeBytes(of: link, as: UInt.self)
             log.errors.removeAll()
+            #expect(heap.allocate(byteCount: 64) == b, "link \(link)")  // b is sound; link is the head
             let before = heap.statistics
             #expect(heap.allocate(byteCount: 64) == nil, "link \(link)")
-            #expect(log.errors == [.corruptedFreeList(at(b))], "link \(link)")
+            #expect(log.errors == [.corruptedFreeList(VirtualAddress(UInt64(link)))], "link \(link)")
             #expect(heap.statistics.liveBytes == before.liveBytes)
+            heap.free(b)  // the class list: b -> link
         }
         b.storeBytes(of: saved, as: UInt.self)
         #expect(heap.checkInvariants() == nil)
