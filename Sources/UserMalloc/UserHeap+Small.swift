@@ -594,20 +594,19 @@ extension UserHeap {
         let head = classes[index].freeHead
         guard head != 0 else { return }
         let span = SpanRef(base: userPointer(classes[index].current))
-        // The head is checked by the pop that would take it (popClassSlot), so here as well.
-        guard Self.isCarvedLink(head, ofSpanAt: span.address, carvedUnits: classes[index].listCarvedUnits) else { return }
+        // Each slot is checked before its link is read, the head included (a damaged link
+        // reaches the head unchecked: popClassSlot).
         var tail = head
-        var count: UInt32 = 1
+        var count: UInt32 = 0
         while true {
-            let next = loadLink(at: tail)
-            if next == 0 { break }
-            guard Self.isCarvedLink(next, ofSpanAt: span.address, carvedUnits: classes[index].listCarvedUnits),
+            guard Self.isCarvedLink(tail, ofSpanAt: span.address, carvedUnits: classes[index].listCarvedUnits),
                 count < span.header.usedCount
             else { return }
-            tail = next
             count &+= 1
+            let next = loadLink(at: tail)
+            if next == 0 { break }
+            tail = next
         }
-        guard count <= span.header.usedCount else { return }
         storeLink(span.header.freeHead, at: tail)
         span.header.freeHead = head
         span.header.usedCount &-= count

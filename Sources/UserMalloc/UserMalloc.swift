@@ -38,8 +38,8 @@
 // the marker is there, not found on the span's free list: exact, and the search only runs on a
 // suspected double free); for medium, a block-start bitmap bit, boundary tags and the in-use
 // flag; for large, the exact user pointer. malloc checks each free-list link before it reads
-// or hands out the slot it names (same span, aligned, past the header, carved, free marker intact). Violations go to the caller's handler as
-// a HeapError and change nothing.
+// or hands out the slot it names (same span, aligned, past the header, carved, free marker
+// intact). Violations go to the caller's handler as a HeapError and change nothing.
 //
 // Accounting (HeapStatistics.swift), with invariants as equations (UserHeap+Invariants.swift):
 //   heldBytes = sum(span sizes) + sum(region sizes) + sum(large mappings, live and cached)
