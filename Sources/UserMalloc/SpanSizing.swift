@@ -54,6 +54,15 @@
 // memory back before a remap growth too (a growth can make the peak: trace-sample's does): sample
 // 1.39 -> 1.29 but 1.35 -> 0.63-0.72x glibc (maps 132 -> 431); without the cached large mappings,
 // 1.36 and 1.03x.
+// Measured again in round 20 (1-round footprints; ratio_vs_best_peer, 3 runs each; not landed),
+// with three more recorded traces: (1) the quarter limit for malloc only, realloc's moves still
+// medium up to 128 KiB: gcc 1.46 -> 1.21 and 0.82 -> 0.90 (faster), gxx (a cc1plus trace, not
+// committed: 7.5 MB) 1.41 -> 1.38, sample 1.44 -> 1.39, but git-log 0.75 -> 0.50 (faults 1.4 ->
+// 3.8 per 1 000 ops: the big blocks now map, fault and go back with the large cache before
+// peaks) and sample 1.19 -> 0.92; (2) a request above the quarter takes a free block already
+// binned, else its own mapping (no region mapped for it): gcc 1.22 but 0.83 -> 0.41 (faults 0.4
+// -> 3.5), sample 0.85. (3) Giving idle memory back before a remap growth, the large cache kept or
+// not: gxx 1.41 -> 1.39, sample 1.44 -> 1.43, every other footprint unchanged.
 //
 // Light classes (UserHeap+Light.swift): classes of >= smallestLightSlot bytes take their first
 // blocks from the medium regions, up to lightByteLimit bytes, before their first span. Measured

@@ -15,7 +15,7 @@ RECORD_COMMIT=${RECORD_COMMIT:-78e572f}
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 cd "$repo"
-names=${*:-perl-concordance python-ast gcc-compile git-log swiftc-memorycore}
+names=${*:-perl-concordance python-ast gcc-compile git-log swiftc-memorycore clang-compile sqlite-index jq-transform}
 
 # NAME: the command (run from the repository root, output discarded).
 run_workload() {
@@ -35,6 +35,14 @@ print(sum(len(ast.dump(ast.parse(open(f).read()))) for f in files))' ;;
     swiftc-memorycore)  # the Swift compiler building one module of this project (swift-frontend, -O, WMO)
         swiftc -O -wmo -parse-as-library -module-name MemoryCore -num-threads 0 -c Sources/MemoryCore/*.swift \
           -o "$work/MemoryCore.o" ;;
+    clang-compile)      # a second compiler, LLVM's: clang -O2 compiling the same C file
+        clang -O2 -c tools/malloc-tracer/malloc-tracer.c -o "$work/tracer-clang.o" ;;
+    sqlite-index)       # a database: SQLite filling, indexing, grouping and joining an in-memory table
+        sqlite3 :memory: < traces/workloads/sqlite-index.sql ;;
+    jq-transform)       # a JSON processor: jq filtering, reshaping and grouping 30 000 records
+        env -u LD_PRELOAD /usr/bin/python3 traces/workloads/jq-input.py > "$work/records.json"
+        jq -c '[.[] | select(.score > 0.3) | {k: (.name + .nested.b), t: .tags}] | group_by(.t[0])
+          | map({g: .[0].t[0], n: length})' "$work/records.json" ;;
     *) echo "unknown trace $1" >&2; return 1 ;;
     esac
 }
