@@ -64,7 +64,7 @@ extension UserHeap {
     @inlinable public mutating func reallocate(_ pointer: UnsafeMutableRawPointer?, byteCount: Int) -> UnsafeMutableRawPointer? {
         let address = UInt(bitPattern: pointer)
         if directory.entry(address) == UInt8(OwnerKind.small.rawValue), byteCount > 0 {
-            let span = SpanRef(base: userPointer(address & ~UInt(SpanRef.alignment &- 1)))
+            let span = SpanRef(containing: address)
             if isCarvedSlotStart(address, span: span) && !carriesFreeMarker(address) {
                 return reallocateSmall(address, span: span, byteCount: byteCount)
             }
@@ -86,7 +86,8 @@ extension UserHeap {
     }
 
     /// Whether a small slot of `slotSize` bytes keeps a block resized to `byteCount` bytes: it
-    /// fits, and wastes at most half of the slot (any fit in the 16 ... 64-byte classes).
+    /// fits, and wastes at most half of the slot (any fit in the 16 ... 64-byte classes). Also the
+    /// rule for a light block (UserHeap+Light.swift: its slot is >= smallestLightSlot bytes).
     @inlinable static func slotKeeps(byteCount: Int, slotSize: Int) -> Bool {
         byteCount <= slotSize && (byteCount > slotSize / 2 || slotSize <= 64)
     }
@@ -151,7 +152,7 @@ extension UserHeap {
             return Self.slotKeeps(byteCount: byteCount, slotSize: block.usableBytes)
         case .medium(let medium):
             // A light block keeps its size (its class's byte count must stay exact): the small rule.
-            if medium.lightClass != nil { return byteCount <= block.usableBytes && byteCount > block.usableBytes / 2 }
+            if medium.lightClass != nil { return Self.slotKeeps(byteCount: byteCount, slotSize: block.usableBytes) }
             guard byteCount > SizeClass.largestByteCount else { return false }
             return resizeMediumInPlace(medium, byteCount: byteCount)
         case .large:
