@@ -163,6 +163,46 @@ import TestSupport
         heap.free(keep)
     }
 
+    /// realloc's small path (UserHeap+Realloc.swift) leaves a slot carrying the marker to the
+    /// general path: a live block whose bytes 8-11 equal it is resized, in place and moved, with
+    /// no report and its bytes kept; once freed, the same pointer is a double free.
+    @Test func userDataEqualToTheFreeMarkerIsNoFalseDoubleFreeInRealloc() throws {
+        var (heap, _, log) = makeHeap()
+        let keep = try unwrap(heap.allocate(byteCount: 48))
+        let p = try unwrap(heap.allocate(byteCount: 48))
+        let marker = heap.freeMarker(UInt(bitPattern: p))
+        (p + 8).storeBytes(of: marker, as: UInt32.self)
+        #expect(heap.reallocate(p, byteCount: 40) == p)
+        let moved = try unwrap(heap.reallocate(p, byteCount: 400))
+        #expect(moved != p)
+        #expect((moved + 8).load(as: UInt32.self) == marker)
+        #expect(log.errors.isEmpty)
+        #expect(heap.checkInvariants() == nil)
+        expectReported(.doubleFree(at(p)), heap: &heap, log: log) { _ = $0.reallocate(p, byteCount: 40) }
+        heap.free(moved)
+        heap.free(keep)
+    }
+
+    /// realloc of a slot under a damaged span header is reported as free reports it (the small
+    /// path's canary check fails and the general path names the header), and nothing moves.
+    @Test func damagedSpanCanaryIsReportedByRealloc() throws {
+        var (heap, _, log) = makeHeap()
+        let p = try unwrap(heap.allocate(byteCount: 64))
+        let span = UnsafeMutableRawPointer(bitPattern: UInt(bitPattern: p) & ~0xFFFF)!
+        let saved = span.load(as: UInt64.self)
+        span.storeBytes(of: saved ^ 1, as: UInt64.self)
+        let before = heap.statistics
+        for newSize in [32, 640] {
+            log.errors.removeAll()
+            #expect(heap.reallocate(p, byteCount: newSize) == nil)
+            #expect(log.errors == [.corruptedHeader(at(span))])
+        }
+        #expect(heap.statistics.liveBytes == before.liveBytes && heap.statistics.heldBytes == before.heldBytes)
+        span.storeBytes(of: saved, as: UInt64.self)
+        #expect(heap.checkInvariants() == nil)
+        heap.free(p)
+    }
+
     @Test func recycledSpansCarveSlotsWithoutStaleFreeMarkers() throws {
         var (heap, _, _) = makeHeap()
         // Fill and empty spans of one class, then carve the recycled spans for another class:
