@@ -23,6 +23,25 @@
 // Tried and dropped: when the split tail stays in the taken block's bin, putting it in the
 // block's place (IntrusiveList replace) instead of pop + push: git-log 67.99 -> 68.97 M Ir (the
 // extra bin computation cost more than the bitmap clear and set it saved).
+// Measured in round 21, not landed (branch r21-medium-quick): a quick cache of freed medium
+// blocks kept whole (still marked in use, with a quick bit that free and realloc check for
+// double frees) for the next malloc of their bin, 4 per bin in the heap's own state (no link in a
+// freed block), at most 1/8 or 1/16 of the regions and 256 KiB, flushed to the bins before a new
+// region and on trim, never keeping a region from emptying (a cachedBytes count per region;
+// without that rule trace-sample's idle memory and peaks moved: large mappings given back before
+// peaks 5.7 -> 17.7 MB per run, 1.37 -> 0.88 of the fastest peer), realloc growing into a cached
+// successor as into a free one. Real programs ask again for exact medium sizes (git-log's 7 184-
+// and 32 784-byte blocks are 75 % of its 30 936 medium mallocs per replay; in a free, the
+// successor is free 94 % of the time, so each pair pays a merge and a split), but the cache did
+// not pay in time: git-log's replay 41.9 -> 40.0 M Ir (medium free 4.85 -> 4.07 M, malloc 4.04 ->
+// 2.62 M) yet ratio_vs_best_peer 0.79 -> 0.79-0.81, gcc 1.00 -> 0.97-1.01, clang-compile 1.13 ->
+// 0.99-1.11, sample 1.40 -> 1.23-1.29 (its steady replays +11 % Ir: realloc moved bigger blocks,
+// 161 -> 248 K Ir of memcpy), swiftc 1.05 -> 0.97-0.98 (3 interleaved runs each, mimalloc and
+// tcmalloc present); footprints gcc 1.46 -> 1.40, sqlite-index 1.12 -> 1.05, but glibc-thread
+// 2.71 -> 2.76-3.10 and clang-compile 1.32 -> 1.34 (cached blocks scatter the regions' free room).
+// A first version copied the 2 KiB cache value to the stack on every medium malloc (a
+// non-mutating accessor on a stored property of the heap: memcpy 7.7 M Ir per replay): the rule
+// at the end of UserHeap.swift holds for inlined accessors too.
 
 import MemoryCore
 
