@@ -49,6 +49,8 @@ struct MmapPageSource: PageSource {
     static var fixed: Int32 { 0x10 }
     static var noReserve: Int32 { 0x4000 }
     static var fixedNoReplace: Int32 { 0x100000 }
+    /// MAP_POPULATE: the pages are brought in by the mmap itself.
+    static var populate: Int32 { 0x8000 }
 
     /// Base of the last range handed out outside the reservation (where the next hint is placed
     /// below): the reservation's base at first, 0 when there is none.
@@ -78,7 +80,21 @@ struct MmapPageSource: PageSource {
 
     mutating func mapPages(byteCount: Int, alignment: Int) -> UnsafeMutableRawPointer? {
         if byteCount <= Self.largestReservedByteCount,
-           let placed = mapInReservation(byteCount: byteCount, alignment: alignment) {
+           let placed = mapInReservation(byteCount: byteCount, alignment: alignment, extraFlags: 0) {
+            return placed
+        }
+        return mapOutside(byteCount: byteCount, alignment: alignment)
+    }
+
+    /// A span or region: placed in the reservation with MAP_POPULATE, so its pages come in with
+    /// the one mmap instead of one page fault each at first touch (the heap writes through a span
+    /// or region soon). Measured (3 interleaved runs, ratio_vs_best_peer): trace-git-log 0.75 ->
+    /// 0.82, where idle memory given back before peaks comes back as fresh pages (1.36 faults per
+    /// 1 000 operations against tcmalloc's 0.57); the other traces within 0.02. Outside the
+    /// reservation (full, or not made) such a mapping is made as any other.
+    mutating func mapPagesForUse(byteCount: Int, alignment: Int) -> UnsafeMutableRawPointer? {
+        if byteCount <= Self.largestReservedByteCount,
+           let placed = mapInReservation(byteCount: byteCount, alignment: alignment, extraFlags: Self.populate) {
             return placed
         }
         return mapOutside(byteCount: byteCount, alignment: alignment)
@@ -161,14 +177,14 @@ struct MmapPageSource: PageSource {
     }
 
     /// A mapping in the reservation, lowest first; nil when it has no room (or cannot be made).
-    private mutating func mapInReservation(byteCount: Int, alignment: Int) -> UnsafeMutableRawPointer? {
+    private mutating func mapInReservation(byteCount: Int, alignment: Int, extraFlags: Int32) -> UnsafeMutableRawPointer? {
         if !reservationTried {
             reservationTried = true
             reserve()
         }
         guard let address = reservation.place(byteCount: byteCount, alignment: alignment) else { return nil }
         guard let base = map(at: UnsafeMutableRawPointer(bitPattern: address), length: byteCount,
-                             protection: Self.readWrite, flags: Self.privateAnonymous | Self.fixed) else {
+                             protection: Self.readWrite, flags: Self.privateAnonymous | Self.fixed | extraFlags) else {
             reservation.release(address, byteCount: byteCount)  // a failed MAP_FIXED changes nothing
             return nil
         }

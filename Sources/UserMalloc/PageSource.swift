@@ -17,6 +17,12 @@ public protocol PageSource {
     /// Returns nil when the memory cannot be provided (out of memory); nothing changes then.
     mutating func mapPages(byteCount: Int, alignment: Int) -> UnsafeMutableRawPointer?
 
+    /// mapPages for memory the heap will write through soon (a span or a medium region, never a
+    /// large block or the granule map): a source may bring every page in now, in the one call
+    /// (Linux: MAP_POPULATE), rather than take one page fault per page at its first touch. Same
+    /// contract as mapPages. The default (an extension below) is mapPages.
+    mutating func mapPagesForUse(byteCount: Int, alignment: Int) -> UnsafeMutableRawPointer?
+
     /// Returns one whole earlier mapping: `pointer` and `byteCount` are exactly what an earlier
     /// `mapPages` call returned and was asked for. The heap never unmaps part of a mapping.
     mutating func unmapPages(_ pointer: UnsafeMutableRawPointer, byteCount: Int)
@@ -35,4 +41,11 @@ public protocol PageSource {
         _ pointer: UnsafeMutableRawPointer, oldByteCount: Int, newByteCount: Int,
         alignment: Int
     ) -> UnsafeMutableRawPointer?
+}
+
+extension PageSource {
+    /// By default, memory to use soon is mapped as any other: its pages come in on first touch.
+    @inlinable public mutating func mapPagesForUse(byteCount: Int, alignment: Int) -> UnsafeMutableRawPointer? {
+        mapPages(byteCount: byteCount, alignment: alignment)
+    }
 }

@@ -61,15 +61,22 @@ import MemoryCore
 extension UserHeap {
     /// Maps pages and accounts for them; nil when the source is out of memory even after the
     /// large cache was given back (the heap never fails a request while it holds idle mappings).
-    @inlinable mutating func mapFromSource(byteCount: Int, alignment: Int) -> UnsafeMutableRawPointer? {
-        var mapped = pageSource.mapPages(byteCount: byteCount, alignment: alignment)
+    /// `forUse`: a span or region, which the heap writes through soon (PageSource.mapPagesForUse).
+    @inlinable mutating func mapFromSource(byteCount: Int, alignment: Int, forUse: Bool = false) -> UnsafeMutableRawPointer? {
+        var mapped = mapAtSource(byteCount: byteCount, alignment: alignment, forUse: forUse)
         if mapped == nil && !largeCache.isEmpty {
             releaseCachedLarge()
-            mapped = pageSource.mapPages(byteCount: byteCount, alignment: alignment)
+            mapped = mapAtSource(byteCount: byteCount, alignment: alignment, forUse: forUse)
         }
         guard let base = mapped else { return nil }
         counters.noteMapped(byteCount)
         return base
+    }
+
+    @inlinable mutating func mapAtSource(byteCount: Int, alignment: Int, forUse: Bool) -> UnsafeMutableRawPointer? {
+        forUse
+            ? pageSource.mapPagesForUse(byteCount: byteCount, alignment: alignment)
+            : pageSource.mapPages(byteCount: byteCount, alignment: alignment)
     }
 
     @inlinable mutating func unmapToSource(_ base: UnsafeMutableRawPointer, byteCount: Int) {
@@ -116,7 +123,9 @@ extension UserHeap {
     ) -> (base: UnsafeMutableRawPointer, isZeroed: Bool)? {
         let recycled = releaseIdleBeforePeak(adding: byteCount, alignment: alignment)
         if let recycled { BlockBytes.zero(at: UInt(bitPattern: recycled), byteCount: headerBytes) }
-        guard let base = recycled ?? mapFromSource(byteCount: byteCount, alignment: alignment) else { return nil }
+        guard let base = recycled ?? mapFromSource(byteCount: byteCount, alignment: alignment, forUse: true) else {
+            return nil
+        }
         guard coverInMap(UInt(base), byteCount: byteCount) else {
             unmapToSource(base, byteCount: byteCount)
             return nil

@@ -22,6 +22,8 @@ public final class FakePageSource: PageSource {
     /// Sorted free ranges of the buffer (start, end).
     private var freeRanges: [(start: UInt, end: UInt)]
     public private(set) var mapCount = 0
+    /// Of mapCount, the maps asked for as memory to use soon (mapPagesForUse: spans and regions).
+    public private(set) var mapsForUse = 0
     public private(set) var unmapCount = 0
     /// Successful remapPages calls, and how many of them moved the pages.
     public private(set) var remapCount = 0
@@ -89,6 +91,13 @@ public final class FakePageSource: PageSource {
         }
         refusedMaps += 1
         return nil
+    }
+
+    /// A map like any other (the buffer is already resident), counted in mapsForUse.
+    public func mapPagesForUse(byteCount: Int, alignment: Int) -> UnsafeMutableRawPointer? {
+        let pointer = mapPages(byteCount: byteCount, alignment: alignment)
+        if pointer != nil { mapsForUse += 1 }
+        return pointer
     }
 
     /// Shrinks or grows in place when the pages after are free; else moves the pages with Linux's

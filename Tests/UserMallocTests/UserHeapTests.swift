@@ -231,6 +231,21 @@ func address(_ pointer: UnsafeMutableRawPointer) -> UInt { UInt(bitPattern: poin
         #expect(heap.checkInvariants() == nil)
     }
 
+    /// Spans and medium regions are asked of the source as memory to use soon (PageSource.
+    /// mapPagesForUse: Linux's source brings their pages in with the map); large blocks, which a
+    /// program may touch sparsely, and the granule map are not.
+    @Test func spansAndRegionsAreMappedForUseLargeBlocksAndTheMapAreNot() throws {
+        var (heap, source, _) = makeHeap()
+        let small = try unwrap(heap.allocate(byteCount: 16))  // a span, then the granule map
+        #expect(source.mapCount == 2 && source.mapsForUse == 1)
+        let medium = try unwrap(heap.allocate(byteCount: 20_000))  // a region
+        #expect(source.mapCount == 3 && source.mapsForUse == 2)
+        let large = try unwrap(heap.allocate(byteCount: 300_000))  // its own mapping
+        #expect(source.mapCount >= 4 && source.mapsForUse == 2)
+        for pointer in [small, medium, large] { heap.free(pointer) }
+        #expect(heap.checkInvariants() == nil && heap.statistics.liveBytes == 0)
+    }
+
     @Test func mediumReallocGrowsIntoTheFreeSuccessor() throws {
         var (heap, _, _) = makeHeap()
         let p = try unwrap(heap.allocate(byteCount: 5000))
