@@ -88,10 +88,12 @@ struct MmapPageSource: PageSource {
 
     /// A span or region: placed in the reservation with MAP_POPULATE, so its pages come in with
     /// the one mmap instead of one page fault each at first touch (the heap writes through a span
-    /// or region soon). Measured (3 interleaved runs, ratio_vs_best_peer): trace-git-log 0.75 ->
-    /// 0.82, where idle memory given back before peaks comes back as fresh pages (1.36 faults per
-    /// 1 000 operations against tcmalloc's 0.57); the other traces within 0.02. Outside the
-    /// reservation (full, or not made) such a mapping is made as any other.
+    /// or region soon). Measured (ratio_vs_best_peer medians, four sets of 3-5 interleaved runs):
+    /// trace-git-log 0.76-0.79 -> 0.80-0.81, where idle memory given back before peaks comes back
+    /// as fresh pages (1.36 faults per 1 000 operations in a steady replay; tcmalloc, which keeps
+    /// its memory, none); every other scenario and trace within 0.03. Populating every mapping of
+    /// the reservation (large blocks up to 256 KiB and the granule map too) measured the same.
+    /// Outside the reservation (full, or not made) such a mapping is made as any other.
     mutating func mapPagesForUse(byteCount: Int, alignment: Int) -> UnsafeMutableRawPointer? {
         if byteCount <= Self.largestReservedByteCount,
            let placed = mapInReservation(byteCount: byteCount, alignment: alignment, extraFlags: Self.populate) {

@@ -19,8 +19,10 @@
 // 0.96 -> 0.91, sample 1.36 -> 1.44) and footprints rose: gcc 1.46 -> 1.59, clang-compile 1.32
 // -> 1.40, glibc-thread 2.71 -> 2.84, git-log 1.22 -> 1.28 (class rounding of up to 12.5 % and
 // 8-16 KiB spans per class that grow by halves), and sqlite-index's maps 98 -> 313 per run.
-// git-log's time is not its instructions: it faults 1.37 times per 1 000 operations to
-// tcmalloc's 0.57 (idle memory given back before peaks comes back as fresh pages).
+// git-log's time is not only its instructions: it takes 1.36 page faults per 1 000 operations
+// (the variant 1.81) where tcmalloc, which keeps its memory, takes none after its first replay;
+// idle memory given back before peaks comes back as fresh pages (the Linux page source now maps
+// spans and regions with MAP_POPULATE for that: Library/Source/MmapPageSource.swift).
 
 /// The arithmetic of the small size classes.
 public enum SizeClass {
