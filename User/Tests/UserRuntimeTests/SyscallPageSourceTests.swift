@@ -46,6 +46,27 @@ extension FakeKernelSuite {
             #expect(source.kernelRefusals == 0 && fakeKernel.checkInvariants() == nil)
         }
 
+        /// mapPagesForUse (the heap's spans and regions) sets map's populate option; mapPages does
+        /// not (pages come on first touch). Both pass the alignment, and a mapping of each is whole.
+        @Test func mappingsForUseArePopulatedOthersAreNot() throws {
+            var source = SyscallPageSource()
+            let span = 64 << 10
+            for forUse in [true, false] {
+                let before = fakeKernel.calls.count
+                let mapped =
+                    forUse
+                    ? source.mapPagesForUse(byteCount: span, alignment: span) : source.mapPages(byteCount: span, alignment: span)
+                let pointer = try Self.some(mapped)
+                let maps = fakeKernel.calls[before...].filter { $0.number == SyscallNumber.map.rawValue }
+                let options = try #require(maps.last).arguments[3]
+                #expect((options & MapOptions.populateBit != 0) == forUse)
+                #expect(options & MapOptions.alignmentField == 16 << MapOptions.alignmentShiftPosition)
+                #expect(UInt(bitPattern: pointer) % UInt(span) == 0 && source.bytesMapped == UInt64(span))
+                source.unmapPages(pointer, byteCount: span)
+            }
+            #expect(source.kernelRefusals == 0 && fakeKernel.checkInvariants() == nil)
+        }
+
         @Test func windowPlacesLowestFirstAndSkipsRangesTakenByOthers() throws {
             let other = try Syscall.map(length: 4096, protection: .readWrite)  // the window's granule 0
             var source = SyscallPageSource()
