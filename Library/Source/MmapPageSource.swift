@@ -79,11 +79,7 @@ struct MmapPageSource: PageSource {
     static var largestReservedByteCount: Int { 256 * 1024 }
 
     mutating func mapPages(byteCount: Int, alignment: Int) -> UnsafeMutableRawPointer? {
-        if byteCount <= Self.largestReservedByteCount,
-           let placed = mapInReservation(byteCount: byteCount, alignment: alignment, extraFlags: 0) {
-            return placed
-        }
-        return mapOutside(byteCount: byteCount, alignment: alignment)
+        mapPlaced(byteCount: byteCount, alignment: alignment, reservedFlags: 0)
     }
 
     /// A span or region: placed in the reservation with MAP_POPULATE, so its pages come in with
@@ -91,12 +87,19 @@ struct MmapPageSource: PageSource {
     /// or region soon). Measured (ratio_vs_best_peer medians, four sets of 3-5 interleaved runs):
     /// trace-git-log 0.76-0.79 -> 0.80-0.81, where idle memory given back before peaks comes back
     /// as fresh pages (1.36 faults per 1 000 operations in a steady replay; tcmalloc, which keeps
-    /// its memory, none); every other scenario and trace within 0.03. Populating every mapping of
-    /// the reservation (large blocks up to 256 KiB and the granule map too) measured the same.
-    /// Outside the reservation (full, or not made) such a mapping is made as any other.
+    /// its memory, none); no other scenario or trace moved the same way in every set. Populating
+    /// every mapping of the reservation (large blocks up to 256 KiB and the granule map too)
+    /// measured the same. Outside the reservation (full, or not made) such a mapping is made as
+    /// any other.
     mutating func mapPagesForUse(byteCount: Int, alignment: Int) -> UnsafeMutableRawPointer? {
+        mapPlaced(byteCount: byteCount, alignment: alignment, reservedFlags: Self.populate)
+    }
+
+    /// mapPages and mapPagesForUse: in the reservation when the mapping is small enough (with
+    /// `reservedFlags` added to its mmap), else outside.
+    private mutating func mapPlaced(byteCount: Int, alignment: Int, reservedFlags: Int32) -> UnsafeMutableRawPointer? {
         if byteCount <= Self.largestReservedByteCount,
-           let placed = mapInReservation(byteCount: byteCount, alignment: alignment, extraFlags: Self.populate) {
+           let placed = mapInReservation(byteCount: byteCount, alignment: alignment, extraFlags: reservedFlags) {
             return placed
         }
         return mapOutside(byteCount: byteCount, alignment: alignment)
