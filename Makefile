@@ -287,7 +287,7 @@ tracer-test: $(TRACER)
 	tools/malloc-tracer/tracer-test.sh $(TRACER) $(BUILD)/malloc-tracer/test
 ## traces: re-record the real-program traces in traces/ (TRACES="perl-concordance git-log" picks some)
 traces: $(TRACER)
-	@Library/RealWorld/ensure-packages.sh perl python3 gcc git xz-utils sqlite3 jq
+	@Library/RealWorld/ensure-packages.sh perl python3 gcc git xz-utils sqlite3 jq mawk
 	tools/malloc-tracer/record-traces.sh $(TRACER) $(TRACES)
 
 .PHONY: tracer tracer-test traces

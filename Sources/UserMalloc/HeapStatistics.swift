@@ -85,9 +85,22 @@ public struct HeapStatistics: Sendable {
         liveHeadroom &+= bytes
     }
 
-    /// Whether `bytes` more held (a new mapping or a growth) would raise the peak held: the one
-    /// test behind giving idle memory back and taking an idle span before a mapping.
+    /// Whether `bytes` more held (a new mapping or a growth) would raise the peak held: the test
+    /// behind taking another class's idle span before mapping one (UserHeap+Mapping.swift).
     @inlinable func wouldRaisePeak(adding bytes: Int) -> Bool { heldBytes + bytes > peakHeldBytes }
+
+    /// Whether `bytes` more held would raise the peak held above the idle allowance: the one
+    /// test behind giving idle memory back before a mapping (UserHeap+Mapping.swift,
+    /// releaseIdleBeforePeak). Below either bound the idle memory is kept.
+    @inlinable func wouldPassIdleAllowance(adding bytes: Int) -> Bool {
+        wouldRaisePeak(adding: bytes) && heldBytes + bytes > idleAllowanceBytes
+    }
+
+    /// The held bytes up to which idle memory (cached spans and large mappings, empty regions)
+    /// may raise the peak held: an eighth above the peak live bytes. A heap whose footprint is
+    /// lower than that keeps its idle memory through its peaks instead of giving it back and
+    /// faulting it in again; one above it gives it back as before.
+    @inlinable var idleAllowanceBytes: Int { peakLiveBytes + peakLiveBytes / 8 }
 
     @inlinable @inline(__always) mutating func noteMapped(_ bytes: Int) {
         mapCalls += 1

@@ -174,6 +174,37 @@ func smallSpans(of heap: UserHeap<FakePageSource>) -> [(base: UInt, bytes: Int, 
         #expect(heap.checkInvariants() == nil && log.errors.isEmpty)
     }
 
+    @Test func idleMemoryStaysWhileTheHeldBytesAreWithinTheAllowance() throws {
+        var (heap, source, log) = makeHeap()
+        // 1 MiB live in 256-byte blocks, and a 200 KB buffer freed: cached, at the peak held.
+        let small = try (0 ..< 4096).map { _ in try unwrap(heap.allocate(byteCount: 256)) }
+        let buffer = try unwrap(heap.allocate(byteCount: 200_000))
+        heap.free(buffer)
+        #expect(heap.statistics.cachedLargeBlocks == 1)
+        #expect(heap.statistics.heldBytes == heap.statistics.peakHeldBytes)
+        // Medium blocks: new regions raise the peak held, but the buffer stays cached until a
+        // region would take the held bytes past both the peak and the allowance (an eighth above
+        // the peak live bytes).
+        var medium: [UnsafeMutableRawPointer] = []
+        var raisedWhileCached = false
+        while heap.statistics.cachedLargeBlocks == 1 {
+            let peakBefore = heap.statistics.peakHeldBytes
+            medium.append(try unwrap(heap.allocate(byteCount: 20_000)))
+            #expect(heap.checkInvariants() == nil)
+            #expect(medium.count < 1_000)
+            guard heap.statistics.cachedLargeBlocks == 1 else { break }
+            #expect(heap.statistics.heldBytes <= max(peakBefore, heap.statistics.idleAllowanceBytes))
+            raisedWhileCached = raisedWhileCached || heap.statistics.peakHeldBytes > peakBefore
+        }
+        #expect(raisedWhileCached, "the old rule gave the buffer back at the first raise")
+        #expect(heap.statistics.idleReleasedLargeBytes > 0)
+        #expect(heap.statistics.peakHeldBytes <= heap.statistics.idleAllowanceBytes + RegionRef.alignment)
+        #expect(heap.statistics.heldBytes == source.mappedBytes)
+        for p in small + medium { heap.free(p) }
+        heap.trim()
+        #expect(source.mappings.isEmpty && heap.checkInvariants() == nil && log.errors.isEmpty)
+    }
+
     @Test func anIdleCurrentSpanOfAnotherClassIsTakenBeforeAPeakRaisingMap() throws {
         var (heap, source, log) = makeHeap()
         // Class 32 B fills one 4 KiB span and frees it: the span stays its class's current span,

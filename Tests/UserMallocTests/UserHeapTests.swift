@@ -146,6 +146,32 @@ func address(_ pointer: UnsafeMutableRawPointer) -> UInt { UInt(bitPattern: poin
         #expect(heap.checkInvariants() == nil)
     }
 
+    @Test func theSmallestCachedMappingThatFitsIsTaken() throws {
+        var (heap, source, log) = makeHeap()
+        let keep = try unwrap(heap.allocate(byteCount: 600_000))  // raises the peak: room to cache
+        // Three buffers freed in an order that puts a worse fit first in the cache whichever end
+        // the cache is searched from.
+        let sizes = [190_000, 150_000, 170_000]
+        let buffers = try sizes.map { try unwrap(heap.allocate(byteCount: $0)) }
+        for p in buffers { heap.free(p) }
+        #expect(heap.statistics.cachedLargeBlocks == 3)
+        let maps = source.mapCount
+        let remaps = source.remapCount
+        // 145 000 fits each of them with at most half to spare: the 150 000 one is taken.
+        let a = try unwrap(heap.allocate(byteCount: 145_000))
+        #expect(a == buffers[1])
+        // 165 000: the 170 000 one, though the 190 000 one was freed first.
+        let b = try unwrap(heap.allocate(byteCount: 165_000))
+        #expect(b == buffers[2])
+        let c = try unwrap(heap.allocate(byteCount: 190_000))
+        #expect(c == buffers[0])
+        #expect(source.mapCount == maps && source.remapCount == remaps && heap.statistics.cachedLargeBlocks == 0)
+        #expect(heap.checkInvariants() == nil)
+        for p in [a, b, c, keep] { heap.free(p) }
+        heap.trim()
+        #expect(source.mappings.isEmpty && heap.checkInvariants() == nil && log.errors.isEmpty)
+    }
+
     @Test func aLoneLargeBufferFreedAndAllocatedAgainIsCached() throws {
         var (heap, source, _) = makeHeap()
         let p = try unwrap(heap.allocate(byteCount: 256 * 1024))

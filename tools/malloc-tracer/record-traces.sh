@@ -15,7 +15,8 @@ RECORD_COMMIT=${RECORD_COMMIT:-78e572f}
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 cd "$repo"
-names=${*:-perl-concordance python-ast gcc-compile git-log swiftc-memorycore clang-compile sqlite-index jq-transform}
+names=${*:-perl-concordance python-ast gcc-compile git-log swiftc-memorycore clang-compile sqlite-index jq-transform \
+  awk-wordindex awk-groupby git-grep}
 
 # NAME: the command (run from the repository root, output discarded).
 run_workload() {
@@ -43,6 +44,18 @@ print(sum(len(ast.dump(ast.parse(open(f).read()))) for f in files))' ;;
         env -u LD_PRELOAD /usr/bin/python3 traces/workloads/jq-input.py > "$work/records.json"
         jq -c '[.[] | select(.score > 0.3) | {k: (.name + .nested.b), t: .tags}] | group_by(.t[0])
           | map({g: .[0].t[0], n: length})' "$work/records.json" ;;
+    awk-wordindex)      # a text tool: awk (mawk) indexing every word of the Swift sources by line (strings
+                        # grown by concatenation: freed and allocated again at each step)
+        git archive "$RECORD_COMMIT" Sources Kernel Tests | tar -xO --wildcards '*.swift' \
+          | awk '{ for (i = 1; i <= NF; i++) { w = tolower($i); gsub(/[^a-z0-9_]/, "", w); if (w == "") continue
+                   n[w]++; at[w] = at[w] NR " " } }
+                 END { for (w in n) if (n[w] > 2) { t += length(at[w]); k++ } print k, t }' ;;
+    awk-groupby)        # a text tool: awk (mawk) grouping 300 000 generated lines by key (a heap that only
+                        # grows: mawk's string pool takes 2 KiB blocks and frees them at exit)
+        seq 1 300000 | env -u LD_PRELOAD awk '{ print ($1 * 7919) % 100003, "line", $1 }' \
+          | awk '{ a[$1] = a[$1] $3 ","; n[$3 % 1000]++ } END { for (k in a) t += length(a[k]); print t }' ;;
+    git-grep)           # version control: git grep over the tree of RECORD_COMMIT (blobs read whole)
+        git grep -n -i -e span -e heap "$RECORD_COMMIT" ;;
     *) echo "unknown trace $1" >&2; return 1 ;;
     esac
 }
