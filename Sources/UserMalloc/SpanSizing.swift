@@ -31,6 +31,17 @@
 // (the cross-tier churn of 12-mmed.md); taking an idle current span smaller than the class would
 // map: perl's maps 642 -> 836. Landed instead: only a span of at least the size the class would
 // map is taken, only for a span that would raise the peak (UserHeap+Mapping.swift).
+// Measured in round 22, not landed: a span that would raise the peak held made at most an eighth
+// of the peak live bytes, so the span that makes a peak adds at most 12.5 % to it (1-round
+// footprints, maps per run): glibc-simple 1.32 -> 1.12 (11 -> 23 maps), sh6bench 1.14 (88 -> 100),
+// a recorded `find /usr/lib` 1.47 -> 1.36, trace-awk-wordindex 1.25 -> 1.27, the rest unchanged;
+// ratio_vs_best_peer within the runs' spread (4 interleaved runs, all peers). With a 16 KiB floor
+// under that cap: glibc-simple 1.16 (12 maps), sh6bench 1.09, find 1.33. Both failed the 4 MiB
+// whole-stack exhaustion test (WholeStackTests): over the kernel's syscall layer with one
+// physically contiguous, 64 KiB-aligned frame run per mapping, every span below 64 KiB strands
+// the rest of its aligned run, and the heap's first refusal came at 564 (386 with the floor) of
+// 766 frames used instead of over three quarters. A cap that keeps such a machine's frames usable
+// (spans that share an aligned run, or the cap only above some heap size) is the next step.
 //
 // Medium regions (16 ... 256 KiB, powers of two): the smallest that holds the request and is at
 // least a quarter of the bytes the medium tier already holds, capped at 256 KiB. A program with
