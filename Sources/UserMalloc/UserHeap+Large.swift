@@ -17,9 +17,9 @@
 // replay, 1 000 page faults for 6 400 calls), or any bigger one taken whole up to 3x the request
 // (round 15: shrunk to the request, it gave back pages the block's realloc growth faulted in
 // again; see resizeCachedLarge),
-// (3) a fresh mapping. The idle bytes of the cache
-// raise the peak held no higher than the idle allowance: a mapping that would set a new peak above
-// it first gives idle memory back (UserHeap+Mapping.swift, releaseIdleBeforePeak). A cached mapping is unregistered, so a stale
+// (3) a fresh mapping. The idle bytes of the cache raise the peak held no higher than the idle
+// allowance: a mapping that would set a new peak above it first gives idle memory back
+// (UserHeap+Mapping.swift, releaseIdleBeforePeak). A cached mapping is unregistered, so a stale
 // free of its old pointer is reported as foreign. trim() unmaps the cache.
 //
 // A new large mapping may also be an idle span, region or cached mapping recycled before a peak
@@ -54,8 +54,9 @@ extension UserHeap {
         let mapAlignment = max(alignment, SpanRef.alignment)
         let block: LargeRef
         let isZeroed: Bool
-        if let cached = takeCachedLarge(neededBytes: neededBytes, alignment: mapAlignment)
-            ?? resizeCachedLarge(neededBytes: neededBytes, alignment: mapAlignment)
+        let closest = closestCachedLarge(neededBytes: neededBytes, alignment: mapAlignment)
+        if let cached = takeCachedLarge(closest.fit, neededBytes: neededBytes)
+            ?? resizeCachedLarge(closest, neededBytes: neededBytes, alignment: mapAlignment)
         {
             guard coverInMap(cached.address &+ UInt(userOffset), byteCount: 1) else {
                 cacheLarge(cached)
@@ -127,57 +128,59 @@ extension UserHeap {
         counters.cachedLargeBytes += Int(block.header.mappedBytes)
     }
 
-    /// Removes and returns the smallest cached mapping of neededBytes ... 1.5 * neededBytes whose
-    /// base has the alignment, or nil. The smallest, not the first: a first fit could hand a
-    /// later request's mapping to an earlier one, and that later request then took a bigger one
-    /// shrunk by remap or grew a smaller one (round 22, trace-sample: footprint 1.45 -> 1.40 with
-    /// best fit, at most 32 mappings scanned per large malloc). Measured on traces/sample.trace (footprint; ratio to glibc, same
-    /// minutes, load 3.5): up to 2x (as before) 1.47, 1.44-1.48x; 1.5x 1.39, 1.20-1.24x; 1.25x
-    /// 1.32, 0.67x: every shrinking remap gives pages back that a later growth faults in again
-    /// (1 482 remaps per run at 1.25x, 752 at 1.5x), which costs more than the slack saves.
-    @inlinable mutating func takeCachedLarge(neededBytes: Int, alignment: Int) -> LargeRef? {
-        var best: LargeRef?
-        var bestBytes = neededBytes + neededBytes / 2 + 1
+    /// The cached mappings with the alignment closest to neededBytes: the smallest of at least
+    /// neededBytes (`fit`) and the largest below it (`below`), nil where there is none. One scan
+    /// of the cache (at most 32 mappings) for both of allocateLarge's choices; among equal sizes
+    /// the first in the cache.
+    @inlinable func closestCachedLarge(neededBytes: Int, alignment: Int) -> (fit: LargeRef?, below: LargeRef?) {
+        var fit: LargeRef?
+        var below: LargeRef?
+        var fitBytes = Int.max
+        var belowBytes = 0
         for block in largeCache where block.address & UInt(alignment - 1) == 0 {
             let bytes = Int(block.header.mappedBytes)
-            guard bytes >= neededBytes, bytes < bestBytes else { continue }
-            best = block
-            bestBytes = bytes
-            if bytes == neededBytes { break }
-        }
-        guard let best else { return nil }
-        uncacheLarge(best)
-        return best
-    }
-
-    /// A cached mapping with the alignment for a request of neededBytes that takeCachedLarge did
-    /// not serve, or nil (empty cache, or the source cannot remap: the mapping stays cached).
-    /// Picks the largest one that is not bigger than needed, grown to neededBytes through the
-    /// source's remap (its pages are all kept; only the new ones fault), else the smallest bigger
-    /// one, whole up to 3 * neededBytes (its slack is the block's: usable), shrunk to that beyond
-    /// (a huge freed buffer does not stay held behind a small block). Measured on trace-sample
-    /// (round 15; 5 rounds): shrunk to neededBytes (as before) footprint 1.39, 2.66 faults per
-    /// 1 000 ops, 29 ns/op (best peer 21); to 1.5x 1.42, 1.88, 28 ns; to 2x 1.43, 1.25, 34 ns;
-    /// 3x or whole 1.44, 0.00 faults, 18 ns (remaps per run 1 766 -> 43): each shrink gave back
-    /// pages that the block's realloc growth (by remap) faulted in again, 16 MB per run of 32
-    /// replays. No other scenario's footprint moved (python-ast's faults 0.10 -> 0.07).
-    @inlinable mutating func resizeCachedLarge(neededBytes: Int, alignment: Int) -> LargeRef? {
-        var best: LargeRef?
-        var bestBytes = 0
-        for block in largeCache where block.address & UInt(alignment - 1) == 0 {
-            let bytes = Int(block.header.mappedBytes)
-            // Not bigger than needed beats bigger; among the former the largest, the latter the smallest.
-            let better =
-                best == nil
-                || (bytes <= neededBytes
-                    ? bestBytes > neededBytes || bytes > bestBytes
-                    : bestBytes > neededBytes && bytes < bestBytes)
-            if better {
-                best = block
-                bestBytes = bytes
+            if bytes >= neededBytes {
+                guard bytes < fitBytes else { continue }
+                (fit, fitBytes) = (block, bytes)
+                if bytes == neededBytes { break }
+            } else if bytes > belowBytes {
+                (below, belowBytes) = (block, bytes)
             }
         }
-        guard let block = best else { return nil }
+        return (fit, below)
+    }
+
+    /// Removes and returns `fit` (closestCachedLarge's smallest cached mapping of at least
+    /// neededBytes) when it is at most 1.5 * neededBytes, else nil. The smallest, not the first:
+    /// a first fit could hand a later request's mapping to an earlier one, and that later request
+    /// then took a bigger one shrunk by remap or grew a smaller one (round 22, trace-sample:
+    /// footprint 1.45 -> 1.40 with best fit). Measured on traces/sample.trace (footprint; ratio
+    /// to glibc, same minutes, load 3.5): up to 2x (as before) 1.47, 1.44-1.48x; 1.5x 1.39,
+    /// 1.20-1.24x; 1.25x 1.32, 0.67x: every shrinking remap gives pages back that a later growth
+    /// faults in again (1 482 remaps per run at 1.25x, 752 at 1.5x), which costs more than the
+    /// slack saves.
+    @inlinable mutating func takeCachedLarge(_ fit: LargeRef?, neededBytes: Int) -> LargeRef? {
+        guard let fit, Int(fit.header.mappedBytes) - neededBytes <= neededBytes / 2 else { return nil }
+        uncacheLarge(fit)
+        return fit
+    }
+
+    /// A cached mapping for a request of neededBytes that takeCachedLarge did not serve, or nil
+    /// (empty cache, or the source cannot remap: the mapping stays cached). Picks `below` (the
+    /// largest one smaller than needed), grown to neededBytes through the source's remap (its
+    /// pages are all kept; only the new ones fault), else `fit` (the smallest bigger one), whole
+    /// up to 3 * neededBytes (its slack is the block's: usable), shrunk to that beyond (a huge
+    /// freed buffer does not stay held behind a small block). Measured on trace-sample (round 15;
+    /// 5 rounds): shrunk to neededBytes (as before) footprint 1.39, 2.66 faults per 1 000 ops,
+    /// 29 ns/op (best peer 21); to 1.5x 1.42, 1.88, 28 ns; to 2x 1.43, 1.25, 34 ns; 3x or whole
+    /// 1.44, 0.00 faults, 18 ns (remaps per run 1 766 -> 43): each shrink gave back pages that the
+    /// block's realloc growth (by remap) faulted in again, 16 MB per run of 32 replays. No other
+    /// scenario's footprint moved (python-ast's faults 0.10 -> 0.07).
+    @inlinable mutating func resizeCachedLarge(
+        _ closest: (fit: LargeRef?, below: LargeRef?), neededBytes: Int, alignment: Int
+    ) -> LargeRef? {
+        guard let block = closest.below ?? closest.fit else { return nil }
+        let bestBytes = Int(block.header.mappedBytes)
         uncacheLarge(block)
         // A bigger one's new size: whole up to 3x (page multiples: neededBytes is one).
         let (tripled, overflow) = neededBytes.multipliedReportingOverflow(by: 3)

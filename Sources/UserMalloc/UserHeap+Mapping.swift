@@ -5,8 +5,9 @@
 // held above an eighth over the peak live bytes (HeapStatistics.idleAllowanceBytes), cached large
 // mappings, cached empty spans and empty regions go back (releaseIdleBeforePeak); below it they
 // stay (round 22, below). Before a small span is mapped that would raise the peak held, another
-// class's idle current span is taken instead (takeIdleCurrentSpan). A current span stays with its class when its last block is freed (free's
-// fast path does not look, so a malloc/free pair never changes spans); in a program that moves
+// class's idle current span is taken instead (takeIdleCurrentSpan). A current span stays with its
+// class when its last block is freed (free's fast path does not look, so a malloc/free pair never
+// changes spans); in a program that moves
 // from one size to another (glibc-simple: batches of 16, then 32, then 64 B) the old classes'
 // current spans sat idle at the new class's peak: 24 KiB of its 156 KiB. The taken span is the
 // smallest idle one of at least the size the class would map (a smaller one would make the class
