@@ -100,7 +100,12 @@ public struct HeapStatistics: Sendable {
     /// may raise the peak held: an eighth above the peak live bytes. A heap whose footprint is
     /// lower than that keeps its idle memory through its peaks instead of giving it back and
     /// faulting it in again; one above it gives it back as before.
-    @inlinable var idleAllowanceBytes: Int { peakLiveBytes + peakLiveBytes / 8 }
+    @inlinable var idleAllowanceBytes: Int { peakLiveBytes + peakSlackBytes }
+
+    /// An eighth of the peak live bytes: what idle memory may add above them (idleAllowanceBytes)
+    /// and the largest span that raises the peak held (SpanSizing.peakRaisingShift), one
+    /// measure for both rules of how far the held bytes may run ahead of the live ones.
+    @inlinable var peakSlackBytes: Int { peakLiveBytes / 8 }
 
     @inlinable @inline(__always) mutating func noteMapped(_ bytes: Int) {
         mapCalls += 1

@@ -31,17 +31,33 @@
 // (the cross-tier churn of 12-mmed.md); taking an idle current span smaller than the class would
 // map: perl's maps 642 -> 836. Landed instead: only a span of at least the size the class would
 // map is taken, only for a span that would raise the peak (UserHeap+Mapping.swift).
-// Measured in round 22, not landed: a span that would raise the peak held made at most an eighth
-// of the peak live bytes, so the span that makes a peak adds at most 12.5 % to it (1-round
-// footprints, maps per run): glibc-simple 1.32 -> 1.12 (11 -> 23 maps), sh6bench 1.14 (88 -> 100),
-// a recorded `find /usr/lib` 1.47 -> 1.36, trace-awk-wordindex 1.25 -> 1.27, the rest unchanged;
-// ratio_vs_best_peer within the runs' spread (4 interleaved runs, all peers). With a 16 KiB floor
-// under that cap: glibc-simple 1.16 (12 maps), sh6bench 1.09, find 1.33. Both failed the 4 MiB
-// whole-stack exhaustion test (WholeStackTests): over the kernel's syscall layer with one
-// physically contiguous, 64 KiB-aligned frame run per mapping, every span below 64 KiB strands
-// the rest of its aligned run, and the heap's first refusal came at 564 (386 with the floor) of
-// 766 frames used instead of over three quarters. A cap that keeps such a machine's frames usable
-// (spans that share an aligned run, or the cap only above some heap size) is the next step.
+// The span that raises the peak (issue 10, round 23; measured in round 22): a span that would
+// raise the peak held is made at most an eighth of the peak live bytes (peakRaisingShift, the
+// same eighth as the idle allowance: HeapStatistics.peakSlackBytes), but not below 16 KiB nor
+// the class's minimum span, so above 128 KiB live the span that makes a peak adds at most 12.5 %
+// to it. A class that only grows then maps spans of about an eighth of the heap instead of half
+// its own holdings: 64 KiB spans once the heap holds 512 KiB live. Measured (1-round footprints,
+// maps per run): glibc-simple 1.32 -> 1.16 (11 -> 12 maps), sh6bench 1.14 -> 1.09 (88 -> 91),
+// trace-awk-wordindex 1.25 -> 1.26, a recorded `find /usr/lib` 1.47 -> 1.33 (round 22), every
+// other scenario and trace within 0.01. Without the floor: glibc-simple 1.12 but 23 maps, and
+// slower: ratio_vs_best_peer 0.84 -> 0.81 (8 interleaved runs each, glibc-simple alone; 0.83
+// with the floor; 0.83 -> 0.79 in another 8), sh6bench 1.14. Round 22 held the cap back: it
+// failed the 4 MiB whole-stack exhaustion test (WholeStackTests), whose page source then backed
+// each mapping with one physically contiguous, 64 KiB-aligned frame run, so that every span
+// below 64 KiB stranded the rest of its aligned run (first refusal at 564 of 766 frames). The
+// kernel never does that (KernelMachine takes one frame a page; a mapping's alignment is
+// virtual only), and the source now maps as the kernel does (Tests/UserMallocTests/
+// KernelStackPageSource.swift): the heap's first refusal comes at 756 of 766 frames (764 without
+// the cap).
+// Measured in round 23, not landed: minimum spans of at least 4 slots (classes of 1024 ... 4096
+// bytes on 8 ... 32 KiB spans instead of 1-3 slots a span), against trace-awk-wordindex's span
+// switching (half its mallocs are 513 ... 4096 bytes, and 47 349 of 338 268 mallocs in a
+// one-round run took the span slow path, allocateFromSpans; callgrind). 4 interleaved runs with every peer, ratio_vs_best_peer
+// medians: awk-wordindex 0.61 -> 0.73, larson-1000 0.62 -> 0.71, alloc-test 0.79 -> 0.89, but
+// sh6bench 1.06 -> 0.91 (maps 100 -> 388 and unmaps 2 -> 294 per run, 0 -> 0.40 faults per
+// 1 000 ops), clang-compile 1.04 -> 0.96 (unmaps 6 -> 105, 0.28 faults per 1 000 ops), sample
+// 1.12 -> 0.95, git-grep 0.91 -> 0.82; footprints larson-1000 1.55 -> 1.77, espresso 1.98 ->
+// 2.17, gcc 1.48 -> 1.53, glibc-thread 2.71 -> 2.42.
 //
 // Medium regions (16 ... 256 KiB, powers of two): the smallest that holds the request and is at
 // least a quarter of the bytes the medium tier already holds, capped at 256 KiB. A program with
@@ -96,12 +112,13 @@
 
 /// The size policy of new small spans and medium regions.
 @usableFromInline enum SpanSizing {
-    /// The smallest span shift with room for one slot of class `index` after the header.
+    /// The smallest span shift with room for one slot of class `index` after the header:
+    /// ceilLog2(header + slot), at least the smallest span's. (A loop doubling from 4 KiB used to
+    /// find it; it runs on every span change: 29 772 calls, 0.96 M instructions, in a one-round
+    /// run of the awk-wordindex trace.)
     @inlinable static func minimumShift(forClass index: Int) -> Int {
-        let slotSize = SizeClass.byteCount(ofClass: index)
-        var shift = SpanRef.smallestShift
-        while (1 << shift) - SpanRef.dataOffset < slotSize { shift += 1 }
-        return shift
+        let needed = SpanRef.dataOffset + SizeClass.byteCount(ofClass: index)
+        return max(64 - (needed - 1).leadingZeroBitCount, SpanRef.smallestShift)
     }
 
     /// The shift of the next span of class `index`, which already holds `heldBytes` in spans.
@@ -110,6 +127,23 @@
         let grown = heldBytes <= 0 ? 0 : 62 - UInt64(heldBytes).leadingZeroBitCount
         return min(max(grown, minimumShift(forClass: index)), SpanRef.largestShift)
     }
+
+    /// The shift of a span that would raise the peak held bytes: `shift` (the class's rule
+    /// above), made smaller until the span is at most `slackBytes` (an eighth of the peak live
+    /// bytes: HeapStatistics.peakSlackBytes), but never below 16 KiB (peakRaisingFloorShift) nor
+    /// below the class's minimum span, and never larger than `shift`. Above 128 KiB live, the span
+    /// that makes a peak thus adds at most 12.5 % to it, so a heap whose classes are still growing
+    /// does not end with a half-empty 64 KiB span per class on top of its live bytes; below, at
+    /// most 16 KiB (without the floor, a small growing heap mapped twice as often: file comment).
+    @inlinable static func peakRaisingShift(_ shift: Int, forClass index: Int, slackBytes: Int) -> Int {
+        let lowest = max(minimumShift(forClass: index), min(shift, peakRaisingFloorShift))
+        var capped = shift
+        while capped > lowest && 1 << capped > slackBytes { capped -= 1 }
+        return capped
+    }
+
+    /// The smallest span the peak cap (peakRaisingShift) makes: 16 KiB.
+    @inlinable static var peakRaisingFloorShift: Int { 14 }
 
     /// Light classes (UserHeap+Light.swift): the smallest slot size a light class may have ...
     @inlinable static var smallestLightSlot: Int { 256 }

@@ -520,7 +520,10 @@ extension UserHeap {
     /// A new span from the page source, registered and prepared for class `index`, of the size
     /// SpanSizing picks for the class.
     @inlinable mutating func mapSpan(classIndex index: Int) -> SpanRef? {
-        let shift = SpanSizing.shift(forClass: index, heldBytes: classSpanBytes[index])
+        var shift = SpanSizing.shift(forClass: index, heldBytes: classSpanBytes[index])
+        if counters.wouldRaisePeak(adding: 1 << shift) {
+            shift = SpanSizing.peakRaisingShift(shift, forClass: index, slackBytes: counters.peakSlackBytes)
+        }
         if let span = takeIdleCurrentSpan(forClass: index, shift: shift) { return span }
         guard
             let (base, isZeroed) = mapCovered(
