@@ -41,7 +41,12 @@
 // trace-awk-wordindex 1.25 -> 1.26, a recorded `find /usr/lib` 1.47 -> 1.33 (round 22), every
 // other scenario and trace within 0.01. Without the floor: glibc-simple 1.12 but 23 maps, and
 // slower: ratio_vs_best_peer 0.84 -> 0.81 (8 interleaved runs each, glibc-simple alone; 0.83
-// with the floor; 0.83 -> 0.79 in another 8), sh6bench 1.14. Round 22 held the cap back: it
+// with the floor; 0.83 -> 0.79 in another 8), sh6bench 1.14. With the floor glibc-simple still
+// pays some time (0.87 -> 0.82 in a 5-run set of every scenario, ranges 0.83-0.92 and
+// 0.77-0.84; the others within their spread): the capped size also finds other classes' idle
+// current spans (takeIdleCurrentSpan, 654 K instructions and 20 K D1 misses a run there), and
+// that is where most of the gain comes from: searching at the uncapped size instead took
+// glibc-simple to 1.48 with 90 maps. Round 22 held the cap back: it
 // failed the 4 MiB whole-stack exhaustion test (WholeStackTests), whose page source then backed
 // each mapping with one physically contiguous, 64 KiB-aligned frame run, so that every span
 // below 64 KiB stranded the rest of its aligned run (first refusal at 564 of 766 frames). The
